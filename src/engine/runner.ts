@@ -1,0 +1,168 @@
+import { EventEmitter } from 'node:events';
+import * as elements from 'bpmn-elements';
+import { Engine } from 'bpmn-engine';
+import { deserialize, TypeResolver } from 'moddle-context-serializer';
+import { makeExpressions } from './expressions.ts';
+import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
+import { describeWaitingTask, type WaitingTask } from './user-tasks.ts';
+
+/** What one engine run did, for the service to persist in one transaction. */
+export interface EngineRun {
+  state: EngineState;
+  completed: boolean;
+  /** Process variables after the run, engine-facing values. */
+  variables: Record<string, unknown>;
+  /** User tasks that began waiting during this run. */
+  openedTasks: WaitingTask[];
+  /** Execution ids of user tasks that ended or were cancelled during this run. */
+  closedTaskExecutions: string[];
+  /** Element lifecycle in the order it happened. */
+  activities: ActivityEvent[];
+}
+
+export interface ActivityEvent {
+  kind: 'start' | 'end' | 'cancel';
+  executionId: string;
+  activityId: string;
+  name: string | null;
+  type: string;
+}
+
+/** A failure inside the engine while running a model (no flow matched, bad expression...). */
+export class EngineRunError extends Error {
+  override name = 'EngineRunError';
+  constructor(message: string, readonly activityId: string | null) {
+    super(message);
+  }
+}
+
+export interface CompiledRef {
+  /** Definition id, used as the engine's name for logs. */
+  id: string;
+  compiled: string;
+}
+
+const typeResolver = TypeResolver(elements);
+const expressions = makeExpressions();
+
+/** Starts a new instance and runs it until every path waits or ends. */
+export async function startProcess(def: CompiledRef, variables: Record<string, unknown>): Promise<EngineRun> {
+  const engine = makeEngine(def, variables);
+  const recorder = new Recorder(new Set());
+  await guard(engine, () => engine.execute({ listener: recorder.listener }));
+  return finish(engine, recorder);
+}
+
+export interface SignalInput {
+  state: EngineState;
+  variables: Record<string, unknown>;
+  /** Execution ids of activities already open (waiting) before this run. */
+  openExecutions: Set<string>;
+  activityId: string;
+  executionId: string;
+}
+
+/** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
+export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
+  const engine = makeEngine(def, {});
+  engine.recover(hydrateState(input.state, input.variables));
+  const recorder = new Recorder(input.openExecutions);
+  await guard(engine, async () => {
+    const execution = await engine.resume({ listener: recorder.listener });
+    execution.signal({ id: input.activityId, executionId: input.executionId });
+  });
+  // A signal to something not waiting is silently ignored by the engine; say so instead
+  // of saving a run in which the task was never completed.
+  if (!recorder.closed.has(input.executionId)) {
+    engine.stop();
+    throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
+  }
+  return finish(engine, recorder);
+}
+
+function makeEngine(def: CompiledRef, variables: Record<string, unknown>): Engine {
+  return new Engine({
+    name: def.id,
+    // Parsed per run: the serialized form is small, and a fresh context
+    // guarantees no engine instance shares mutable element state with another.
+    sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),
+    variables,
+    expressions,
+    // Host-owned timers: the engine records its due times but arms nothing,
+    // so a let-go engine leaves no callbacks behind.
+    timers: new elements.Timers({ setTimeout: (() => undefined) as never, clearTimeout: (() => undefined) as never }),
+  });
+}
+
+/** Runs `fn`, turning an engine 'error' event or throw into an EngineRunError. */
+async function guard(engine: Engine, fn: () => unknown): Promise<void> {
+  let failure: unknown;
+  const onError = (err: unknown) => (failure ??= err);
+  engine.on('error', onError);
+  try {
+    await fn();
+    // Settle: let any continuation queued by the engine run before we read state.
+    await new Promise((resolve) => setImmediate(resolve));
+  } catch (err) {
+    failure ??= err;
+  } finally {
+    engine.off('error', onError);
+  }
+  if (failure) {
+    if (failure instanceof EngineRunError) throw failure;
+    const err = failure as Error & { source?: { content?: { id?: string } } };
+    throw new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? null);
+  }
+}
+
+async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
+  const state = (await engine.getState()) as EngineState;
+  const completed = engine.state === 'idle';
+  if (!completed) engine.stop();
+  const variables = processVariables(state);
+  return {
+    state: slimState(state, Object.keys(variables)),
+    completed,
+    variables,
+    openedTasks: [...recorder.waiting.values()].filter((t) => !recorder.closed.has(t.executionId)),
+    closedTaskExecutions: [...recorder.closed],
+    activities: recorder.activities,
+  };
+}
+
+/** Listens to one run and keeps what the store needs. */
+class Recorder {
+  readonly listener = new EventEmitter();
+  readonly activities: ActivityEvent[] = [];
+  readonly waiting = new Map<string, WaitingTask>();
+  readonly closed = new Set<string>();
+  private readonly started = new Set<string>();
+  private readonly ended = new Set<string>();
+
+  constructor(private readonly open: Set<string>) {
+    this.listener.on('activity.start', (api) => {
+      this.started.add(api.executionId);
+      this.activities.push(event('start', api));
+    });
+    this.listener.on('activity.end', (api) => {
+      this.ended.add(api.executionId);
+      this.activities.push(event('end', api));
+      if (api.type === 'bpmn:UserTask') this.closed.add(api.executionId);
+    });
+    this.listener.on('activity.leave', (api) => {
+      if (this.ended.has(api.executionId)) return;
+      if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
+      this.activities.push(event('cancel', api));
+      if (api.type === 'bpmn:UserTask') this.closed.add(api.executionId);
+    });
+    this.listener.on('wait', (api) => {
+      if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
+      if (api.type !== 'bpmn:UserTask' || this.open.has(api.executionId)) return;
+      this.waiting.set(api.executionId, describeWaitingTask(api));
+    });
+  }
+}
+
+function event(kind: ActivityEvent['kind'], api: any): ActivityEvent {
+  return { kind, executionId: api.executionId, activityId: api.id, name: api.name ?? api.owner?.name ?? null, type: api.type };
+}

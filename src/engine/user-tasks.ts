@@ -1,0 +1,71 @@
+/** A user task the engine is waiting on, with its Camunda attributes resolved. */
+export interface WaitingTask {
+  activityId: string;
+  executionId: string;
+  name: string | null;
+  description: string | null;
+  assignee: string | null;
+  candidateUsers: string[];
+  candidateGroups: string[];
+  due: Date | null;
+  followUp: Date | null;
+  priority: number;
+  formKey: string | null;
+}
+
+/**
+ * Reads the Camunda attributes of a waiting user task. Expressions such as
+ * `${initiator}` or `${dueDate}` are resolved against the process variables
+ * at the moment the task is created, as Camunda does.
+ */
+export function describeWaitingTask(api: any): WaitingTask {
+  const b = api.owner?.behaviour ?? {};
+  const resolve = (value: unknown): unknown => {
+    if (typeof value !== 'string') return value ?? null;
+    try {
+      return api.environment.resolveExpression(value, api);
+    } catch {
+      return null; // a missing or odd variable leaves the attribute unset rather than failing the run
+    }
+  };
+  return {
+    activityId: api.id,
+    executionId: api.executionId,
+    name: api.name ?? b.name ?? null,
+    description: documentationOf(b.documentation),
+    assignee: text(resolve(b.assignee)),
+    candidateUsers: list(resolve(b.candidateUsers)),
+    candidateGroups: list(resolve(b.candidateGroups)),
+    due: date(resolve(b.dueDate)),
+    followUp: date(resolve(b.followUpDate)),
+    priority: priority(resolve(b.priority)),
+    formKey: text(resolve(b.formKey)),
+  };
+}
+
+function documentationOf(doc: unknown): string | null {
+  if (!doc) return null;
+  const parts = Array.isArray(doc) ? doc.map((d: any) => d?.text ?? '') : [String(doc)];
+  return parts.join('\n').trim() || null;
+}
+
+function text(v: unknown): string | null {
+  return v == null || v === '' ? null : String(v);
+}
+
+function list(v: unknown): string[] {
+  if (v == null || v === '') return [];
+  const items = Array.isArray(v) ? v : String(v).split(',');
+  return items.map((s) => String(s).trim()).filter(Boolean);
+}
+
+function date(v: unknown): Date | null {
+  if (v == null || v === '') return null;
+  const d = v instanceof Date ? v : new Date(String(v));
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+function priority(v: unknown): number {
+  const n = Number(v);
+  return v == null || v === '' || !Number.isFinite(n) ? 50 : Math.trunc(n);
+}

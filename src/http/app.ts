@@ -1,0 +1,70 @@
+import bodyParser from '@koa/bodyparser';
+import Router from '@koa/router';
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { DefinitionService } from '../services/definitions.ts';
+import type { HealthService } from '../services/health.ts';
+import type { HistoryService } from '../services/history.ts';
+import type { IdentityService } from '../services/identity.ts';
+import type { InstanceService } from '../services/instances.ts';
+import type { TaskService } from '../services/tasks.ts';
+import { makeAuthMiddleware } from './auth.ts';
+import { exactJsonType, makeErrorMiddleware } from './errors.ts';
+import { makeDefinitionRoutes } from './routes/definitions.ts';
+import { makeHistoryRoutes } from './routes/history.ts';
+import { makeIdentityRoutes } from './routes/identity.ts';
+import { makeInstanceRoutes } from './routes/instances.ts';
+import { makeTaskRoutes } from './routes/tasks.ts';
+
+export interface AppDeps {
+  log: Logger;
+  bodyLimit: number;
+  health: HealthService;
+  identity: IdentityService;
+  definitions: DefinitionService;
+  instances: InstanceService;
+  tasks: TaskService;
+  history: HistoryService;
+}
+
+/** Camunda 7 reports its own version here; clients use it to pick features. */
+export const ENGINE_REST_VERSION = '7.22.0';
+
+/** The Koa application: `/health` open, everything under `/engine-rest` authenticated. */
+export function makeApp(deps: AppDeps): Koa {
+  const app = new Koa();
+  app.proxy = false;
+  app.use(exactJsonType);
+  app.use(makeErrorMiddleware(deps.log));
+  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit, encoding: 'utf-8' }));
+
+  const open = new Router();
+  open.get('/health', async (ctx) => {
+    const result = await deps.health.check();
+    ctx.status = result.ok ? 200 : 503;
+    ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: result.error };
+  });
+  app.use(open.routes());
+
+  // Authentication runs before routing, so an unknown path under /engine-rest
+  // answers 401 to a stranger rather than revealing which routes exist.
+  const authenticate = makeAuthMiddleware(deps.identity);
+  app.use((ctx, next) => (ctx.path === '/engine-rest' || ctx.path.startsWith('/engine-rest/') ? authenticate(ctx, next) : next()));
+
+  const api = new Router({ prefix: '/engine-rest' });
+  api.get('/version', (ctx) => {
+    ctx.body = { version: ENGINE_REST_VERSION };
+  });
+  for (const router of [
+    makeDefinitionRoutes(deps),
+    makeInstanceRoutes(deps),
+    makeTaskRoutes(deps),
+    makeHistoryRoutes(deps),
+    makeIdentityRoutes(deps),
+  ]) {
+    api.use(router.routes(), router.allowedMethods());
+  }
+  app.use(api.routes());
+  app.use(api.allowedMethods());
+  return app;
+}

@@ -1,0 +1,67 @@
+import type { Context, Next } from 'koa';
+import type { Logger } from 'pino';
+import {
+  AppError, AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ParseError, UnavailableError, ValidationError,
+} from '../errors.ts';
+
+/** The one place where error classes become HTTP statuses. */
+function statusOf(err: AppError): number {
+  if (err instanceof ValidationError || err instanceof ParseError) return 400;
+  if (err instanceof AuthenticationError) return 401;
+  if (err instanceof ForbiddenError) return 403;
+  if (err instanceof NotFoundError) return 404;
+  if (err instanceof ConflictError) return 409;
+  if (err instanceof UnavailableError) return 503;
+  if (err.type === 'ProcessEngineException') return 400;
+  return 500;
+}
+
+/**
+ * Answers every error with Camunda's body `{ type, message, code }` (plus
+ * `details` where there are any). Client mistakes get 4xx with a message
+ * naming what is wrong; unknown errors are logged and answered 500 without
+ * leaking their text.
+ */
+export function makeErrorMiddleware(log: Logger) {
+  return async function errors(ctx: Context, next: Next): Promise<void> {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null) {
+        ctx.status = 404;
+        ctx.body = { type: 'NotFound', message: `未找到 / no route for ${ctx.method} ${ctx.path}`, code: 0 };
+      } else if (ctx.status === 405 && ctx.body == null) {
+        ctx.body = { type: 'MethodNotAllowed', message: `方法不允许 / method ${ctx.method} not allowed on ${ctx.path}`, code: 0 };
+      }
+    } catch (err) {
+      if (err instanceof AppError) {
+        ctx.status = statusOf(err);
+        ctx.body = { type: err.type, message: err.message, code: 0, ...(err.details !== undefined ? { details: err.details } : {}) };
+        if (err instanceof AuthenticationError) ctx.set('WWW-Authenticate', 'Basic realm="engine-rest", charset="UTF-8"');
+        return;
+      }
+      const e = err as { status?: number; expose?: boolean; message?: string; type?: string };
+      // Errors raised by Koa middleware for a bad request (malformed JSON, body too large, bad encoding).
+      if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+        ctx.status = e.status;
+        const what = e.type === 'entity.parse.failed' ? '请求体不是有效的 JSON / request body is not valid JSON' : e.expose && e.message ? e.message : 'bad request';
+        ctx.body = { type: 'InvalidRequestException', message: what, code: 0 };
+        return;
+      }
+      log.error({ err, method: ctx.method, path: ctx.path }, 'unhandled error');
+      ctx.status = 500;
+      ctx.body = { type: 'ServerError', message: '服务器内部错误 / internal server error', code: 0 };
+    }
+  };
+}
+
+/**
+ * Sends JSON as exactly `application/json`: camunda-external-task-client-js
+ * parses only that, and Koa would add `; charset=utf-8`.
+ */
+export async function exactJsonType(ctx: Context, next: Next): Promise<void> {
+  await next();
+  if (ctx.body != null && typeof ctx.body === 'object' && !Buffer.isBuffer(ctx.body) && typeof (ctx.body as { pipe?: unknown }).pipe !== 'function') {
+    ctx.body = JSON.stringify(ctx.body);
+    ctx.set('Content-Type', 'application/json');
+  }
+}

@@ -1,0 +1,30 @@
+import type { Variables } from '../types.ts';
+
+const ZONE = process.env.TZ_NAME ?? 'Asia/Shanghai';
+const offsetFormatter = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, timeZoneName: 'longOffset' });
+
+/** Camunda 7's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, in the server's zone (Asia/Shanghai). */
+export function formatDate(value: Date | string | null | undefined): string | null {
+  if (value == null) return null;
+  const d = value instanceof Date ? value : new Date(value);
+  if (Number.isNaN(d.getTime())) return null;
+  const name = offsetFormatter.formatToParts(d).find((p) => p.type === 'timeZoneName')?.value ?? 'GMT';
+  const m = /GMT([+-])(\d{2}):(\d{2})/.exec(name);
+  const sign = m?.[1] === '-' ? -1 : 1;
+  const minutes = m ? sign * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  const local = new Date(d.getTime() + minutes * 60_000).toISOString().slice(0, 23);
+  const abs = Math.abs(minutes);
+  return `${local}${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}${String(abs % 60).padStart(2, '0')}`;
+}
+
+/** Variables in Camunda's REST shape `{ name: { value, type, valueInfo } }`. */
+export function formatVariables(variables: Variables): Record<string, { value: unknown; type: string; valueInfo: object }> {
+  const out: Record<string, { value: unknown; type: string; valueInfo: object }> = {};
+  for (const [name, v] of Object.entries(variables)) {
+    let value = v.value;
+    if (v.type === 'Date') value = formatDate(v.value as string);
+    if (v.type === 'Json') value = JSON.stringify(v.value);
+    out[name] = { value, type: v.type, valueInfo: {} };
+  }
+  return out;
+}

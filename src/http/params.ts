@@ -1,0 +1,59 @@
+import type { Context } from 'koa';
+import { ValidationError } from '../errors.ts';
+
+/** Query-string readers that answer a bad value with a 400 naming the parameter. */
+export function queryOf(ctx: Context) {
+  const raw = (name: string): string | undefined => {
+    const v = ctx.query[name];
+    return Array.isArray(v) ? v[v.length - 1] : v;
+  };
+  return {
+    string: (name: string) => {
+      const v = raw(name);
+      return v === undefined || v === '' ? undefined : v;
+    },
+    bool: (name: string): boolean | undefined => {
+      const v = raw(name);
+      if (v === undefined || v === '') return undefined;
+      if (v === 'true' || v === 'false') return v === 'true';
+      throw new ValidationError(`参数 ${name} 必须是 true 或 false / parameter ${name} must be true or false, got "${v}"`);
+    },
+    int: (name: string, min = 0): number | undefined => {
+      const v = raw(name);
+      if (v === undefined || v === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new ValidationError(`参数 ${name} 必须是不小于 ${min} 的整数 / parameter ${name} must be an integer ≥ ${min}, got "${v}"`);
+      return n;
+    },
+    list: (name: string): string[] | undefined => {
+      const v = raw(name);
+      return v === undefined || v === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+    },
+    oneOf: <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+      const v = raw(name);
+      if (v === undefined || v === '') return undefined;
+      if (!(allowed as readonly string[]).includes(v)) {
+        throw new ValidationError(`参数 ${name} 必须是 ${allowed.join(', ')} 之一 / parameter ${name} must be one of ${allowed.join(', ')}`);
+      }
+      return v as T;
+    },
+  };
+}
+
+/** The JSON body as an object, or a 400 saying it must be one. */
+export function bodyObject(ctx: Context): Record<string, unknown> {
+  const body = (ctx.request as { body?: unknown }).body;
+  if (body == null || (typeof body === 'object' && Object.keys(body as object).length === 0 && !ctx.request.length)) return {};
+  if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError('请求体必须是 JSON 对象 / request body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Reads `sortBy` / `sortOrder` the Camunda way: both or neither. */
+export function sortingOf<K extends string>(ctx: Context, columns: Record<K, string>): { column: string; order: 'asc' | 'desc' }[] | undefined {
+  const q = queryOf(ctx);
+  const by = q.oneOf('sortBy', Object.keys(columns) as K[]);
+  const order = q.oneOf('sortOrder', ['asc', 'desc'] as const);
+  if (!by && !order) return undefined;
+  if (!by || !order) throw new ValidationError('sortBy 和 sortOrder 必须同时给出 / sortBy and sortOrder must be given together');
+  return [{ column: columns[by], order }];
+}

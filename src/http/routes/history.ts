@@ -1,0 +1,66 @@
+import Router from '@koa/router';
+import type { HistoryService } from '../../services/history.ts';
+import type { TaskService } from '../../services/tasks.ts';
+import { taskSortColumns } from '../../store/tasks.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate } from '../format.ts';
+import { queryOf, sortingOf } from '../params.ts';
+
+const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime() - new Date(start).getTime() : null);
+
+/** `/history`: who did what, when. */
+export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
+  const router = new Router();
+  router.get('/history/process-instance', async (ctx) => {
+    const q = queryOf(ctx);
+    const finished = q.bool('finished');
+    const unfinished = q.bool('unfinished');
+    const rows = await deps.history.processInstances({
+      ids: q.list('processInstanceIds') ?? (q.string('processInstanceId') ? [q.string('processInstanceId')!] : undefined),
+      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
+      state: unfinished ? 'ACTIVE' : undefined, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    }, principalOf(ctx));
+    ctx.body = rows.filter((r) => !finished || r.state !== 'ACTIVE').map((r) => ({
+      id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
+      processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
+      startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
+      durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
+      deleteReason: r.end_reason, rootProcessInstanceId: r.id, superProcessInstanceId: null, superCaseInstanceId: null,
+      caseInstanceId: null, tenantId: r.tenant_id, state: r.state,
+    }));
+  });
+
+  router.get('/history/task', async (ctx) => {
+    const q = queryOf(ctx);
+    const rows = await deps.tasks.history({
+      taskId: q.string('taskId'), processInstanceId: q.string('processInstanceId'),
+      processDefinitionKey: q.string('processDefinitionKey'), taskDefinitionKey: q.string('taskDefinitionKey'),
+      assignee: q.string('taskAssignee'), finished: q.bool('finished') ?? (q.bool('unfinished') ? false : undefined),
+      sorting: (sortingOf(ctx, { ...taskSortColumns, startTime: 'created_at' }) ?? [{ column: 'created_at', order: 'asc' }]) as never,
+      firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    }, principalOf(ctx));
+    ctx.body = rows.map((t) => ({
+      id: t.id, processDefinitionKey: t.definition_key, processDefinitionId: t.definition_id, processInstanceId: t.process_instance_id,
+      executionId: t.execution_id, caseDefinitionKey: null, caseDefinitionId: null, caseInstanceId: null, caseExecutionId: null,
+      activityInstanceId: t.execution_id, name: t.name, description: t.description, deleteReason: t.delete_reason, owner: t.owner,
+      assignee: t.assignee, startTime: formatDate(t.created_at), endTime: formatDate(t.end_time), duration: duration(t.created_at, t.end_time),
+      taskDefinitionKey: t.task_definition_key, priority: t.priority, due: formatDate(t.due), parentTaskId: null,
+      followUp: formatDate(t.follow_up), tenantId: null, removalTime: null, rootProcessInstanceId: t.process_instance_id,
+      // Not in Camunda's shape: who completed it, since completion does not require an assignee.
+      completedBy: t.completed_by, candidateGroups: t.candidate_groups,
+    }));
+  });
+
+  router.get('/history/activity-instance', async (ctx) => {
+    const q = queryOf(ctx);
+    const instanceId = q.string('processInstanceId');
+    const rows = instanceId ? await deps.history.activities(instanceId, principalOf(ctx)) : [];
+    ctx.body = rows.map((a) => ({
+      id: `${a.activity_id}:${a.execution_id}`, activityId: a.activity_id, activityName: a.activity_name, activityType: a.activity_type,
+      processInstanceId: a.process_instance_id, executionId: a.execution_id, taskId: a.task_id, assignee: a.assignee,
+      startTime: formatDate(a.start_time), endTime: formatDate(a.end_time), durationInMillis: duration(a.start_time, a.end_time),
+      canceled: a.canceled, completeScope: false,
+    }));
+  });
+  return router;
+}

@@ -1,0 +1,52 @@
+import Router from '@koa/router';
+import { ValidationError } from '../../errors.ts';
+import type { IdentityService } from '../../services/identity.ts';
+import { assertAdmin } from '../../services/instances.ts';
+import { principalOf } from '../auth.ts';
+import { bodyObject, queryOf } from '../params.ts';
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** Camunda 7's identity endpoints: users, groups, memberships (administrators only for changes). */
+export function makeIdentityRoutes(deps: { identity: IdentityService }): Router {
+  const router = new Router();
+  router.post('/user/create', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const body = bodyObject(ctx);
+    const profile = (body.profile ?? {}) as Record<string, unknown>;
+    const credentials = (body.credentials ?? {}) as Record<string, unknown>;
+    if (typeof profile.id !== 'string') throw new ValidationError('需要 profile.id / profile.id is required');
+    await deps.identity.createUser({
+      id: profile.id, firstName: str(profile.firstName), lastName: str(profile.lastName), email: str(profile.email),
+      password: str(credentials.password) ?? '',
+    });
+    ctx.status = 204;
+  });
+  router.get('/user', async (ctx) => {
+    const q = queryOf(ctx);
+    const users = await deps.identity.listUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') });
+    ctx.body = users.map((u) => ({ id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email }));
+  });
+  router.post('/group/create', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const body = bodyObject(ctx);
+    if (typeof body.id !== 'string') throw new ValidationError('需要 id / id is required');
+    await deps.identity.createGroup({ id: body.id, name: str(body.name) ?? null, type: str(body.type) ?? null });
+    ctx.status = 204;
+  });
+  router.get('/group', async (ctx) => {
+    const groups = await deps.identity.listGroups({ member: queryOf(ctx).string('member') });
+    ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
+  });
+  router.put('/group/:id/members/:userId', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    await deps.identity.addMember(ctx.params.id, ctx.params.userId);
+    ctx.status = 204;
+  });
+  router.delete('/group/:id/members/:userId', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    await deps.identity.removeMember(ctx.params.id, ctx.params.userId);
+    ctx.status = 204;
+  });
+  return router;
+}

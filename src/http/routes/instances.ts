@@ -1,0 +1,47 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { NotFoundError } from '../../errors.ts';
+import type { InstanceService } from '../../services/instances.ts';
+import type { InstanceRow } from '../../store/instances.ts';
+import type { Variables } from '../../types.ts';
+import { principalOf } from '../auth.ts';
+import { formatVariables } from '../format.ts';
+import { queryOf } from '../params.ts';
+
+export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, variables?: Variables) {
+  return {
+    links: [{ method: 'GET', href: `${ctx.protocol}://${ctx.host}/engine-rest/process-instance/${i.id}`, rel: 'self' }],
+    id: i.id, definitionId: i.definition_id, businessKey: i.business_key, caseInstanceId: null,
+    ended: i.state !== 'ACTIVE', suspended: false, tenantId: i.tenant_id,
+    ...(variables ? { variables: formatVariables(variables) } : {}),
+  };
+}
+
+/** `/process-instance`: the runtime view of running instances. */
+export function makeInstanceRoutes(deps: { instances: InstanceService }): Router {
+  const router = new Router();
+  const filter = (ctx: Context) => {
+    const q = queryOf(ctx);
+    return {
+      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), ids: q.list('processInstanceIds'),
+      state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    };
+  };
+  router.get('/process-instance', async (ctx) => {
+    const rows = await deps.instances.list(filter(ctx), principalOf(ctx));
+    ctx.body = rows.map((r) => instanceDto(r, ctx));
+  });
+  router.get('/process-instance/count', async (ctx) => {
+    const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
+    ctx.body = { count: (await deps.instances.list(rest, principalOf(ctx))).length };
+  });
+  router.get('/process-instance/:id', async (ctx) => {
+    const row = await deps.instances.get(ctx.params.id, principalOf(ctx));
+    if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${row.id} has ended`);
+    ctx.body = instanceDto(row, ctx);
+  });
+  router.get('/process-instance/:id/variables', async (ctx) => {
+    ctx.body = formatVariables(await deps.instances.variables(ctx.params.id, principalOf(ctx)));
+  });
+  return router;
+}

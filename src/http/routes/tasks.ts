@@ -1,0 +1,93 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ValidationError } from '../../errors.ts';
+import type { TaskFilter, TaskService } from '../../services/tasks.ts';
+import { parseVariables } from '../../services/variables.ts';
+import { taskSortColumns, type TaskRow } from '../../store/tasks.ts';
+import type { FormField } from '../../types.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate, formatVariables } from '../format.ts';
+import { bodyObject, queryOf, sortingOf } from '../params.ts';
+
+export function taskDto(t: TaskRow) {
+  return {
+    id: t.id, name: t.name, assignee: t.assignee, owner: t.owner, created: formatDate(t.created_at), due: formatDate(t.due),
+    followUp: formatDate(t.follow_up), lastUpdated: null, delegationState: null, description: t.description,
+    executionId: t.execution_id, parentTaskId: null, priority: t.priority, processDefinitionId: t.definition_id,
+    processInstanceId: t.process_instance_id, taskDefinitionKey: t.task_definition_key, caseExecutionId: null,
+    caseInstanceId: null, caseDefinitionId: null, suspended: false, formKey: t.form_key, camundaFormRef: null, tenantId: null,
+    // Not in Camunda's shape, but what an inbox needs to show who a task is offered to.
+    candidateGroups: t.candidate_groups, candidateUsers: t.candidate_users,
+  };
+}
+
+/** Camunda's task query parameters, shared by the list and the count. */
+export function taskFilterOf(ctx: Context): TaskFilter {
+  const q = queryOf(ctx);
+  const candidateGroup = q.string('candidateGroup');
+  const candidateGroups = q.list('candidateGroups');
+  return {
+    taskId: q.string('taskId'),
+    assignee: q.string('assignee'),
+    candidateUser: q.string('candidateUser'),
+    candidateGroups: candidateGroup || candidateGroups ? [...(candidateGroup ? [candidateGroup] : []), ...(candidateGroups ?? [])] : undefined,
+    includeAssignedTasks: q.bool('includeAssignedTasks'),
+    unassigned: q.bool('unassigned'),
+    assigned: q.bool('assigned'),
+    processInstanceId: q.string('processInstanceId'),
+    processDefinitionKey: q.string('processDefinitionKey'),
+    processDefinitionId: q.string('processDefinitionId'),
+    taskDefinitionKey: q.string('taskDefinitionKey'),
+    name: q.string('name'),
+    nameLike: q.string('nameLike'),
+    sorting: sortingOf(ctx, taskSortColumns) as TaskFilter['sorting'],
+    firstResult: q.int('firstResult'),
+    maxResults: q.int('maxResults'),
+  };
+}
+
+function formVariablesDto(fields: FormField[], current: ReturnType<typeof formatVariables>, only?: string[]) {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) {
+    if (only && !only.includes(f.id)) continue;
+    const type = { long: 'Long', boolean: 'Boolean', date: 'Date', enum: 'String', string: 'String' }[f.type] ?? 'String';
+    out[f.id] = current[f.id] ?? { value: f.defaultValue, type, valueInfo: {} };
+  }
+  return out;
+}
+
+/** `/task`: the inbox, claim, unclaim, complete, form variables. */
+export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
+  const router = new Router();
+  router.get('/task', async (ctx) => {
+    ctx.body = (await deps.tasks.list(taskFilterOf(ctx), principalOf(ctx))).map(taskDto);
+  });
+  router.get('/task/count', async (ctx) => {
+    const { firstResult: _f, maxResults: _m, sorting: _s, ...filter } = taskFilterOf(ctx);
+    ctx.body = { count: await deps.tasks.count(filter, principalOf(ctx)) };
+  });
+  router.get('/task/:id', async (ctx) => {
+    ctx.body = taskDto(await deps.tasks.get(ctx.params.id, principalOf(ctx)));
+  });
+  router.post('/task/:id/claim', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.userId !== 'string') throw new ValidationError('请求体需要 userId / body must contain userId');
+    await deps.tasks.claim(ctx.params.id, body.userId, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/task/:id/unclaim', async (ctx) => {
+    await deps.tasks.unclaim(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/task/:id/complete', async (ctx) => {
+    const body = bodyObject(ctx);
+    const variables = await deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principalOf(ctx));
+    if (body.withVariablesInReturn === true) ctx.body = formatVariables(variables);
+    else ctx.status = 204;
+  });
+  router.get('/task/:id/form-variables', async (ctx) => {
+    const { fields, variables } = await deps.tasks.formVariables(ctx.params.id, principalOf(ctx));
+    ctx.body = formVariablesDto(fields, formatVariables(variables), queryOf(ctx).list('variableNames'));
+  });
+  return router;
+}

@@ -1,0 +1,87 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import pino, { type Logger } from 'pino';
+import type { Config } from './config.ts';
+import { makeApp } from './http/app.ts';
+import { makeDefinitionService } from './services/definitions.ts';
+import { makeDeploymentService } from './services/deployments.ts';
+import { makeHealthService } from './services/health.ts';
+import { makeHistoryService } from './services/history.ts';
+import { makeIdentityService } from './services/identity.ts';
+import { makeInstanceService } from './services/instances.ts';
+import { makeTaskService } from './services/tasks.ts';
+import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
+import { isEmbedded, makeDb, migrateLatest } from './store/db.ts';
+
+export interface Server {
+  url: string;
+  db: Knex;
+  log: Logger;
+  services: ReturnType<typeof makeServices>;
+  close(): Promise<void>;
+}
+
+/** Wires the services on one database handle (also used by tests and benchmarks). */
+export function makeServices(db: Knex) {
+  const definitions = makeDefinitionService(db);
+  return {
+    health: makeHealthService(db),
+    identity: makeIdentityService(db),
+    deployments: makeDeploymentService(db),
+    definitions,
+    instances: makeInstanceService(db, definitions),
+    tasks: makeTaskService(db, definitions),
+    history: makeHistoryService(db),
+  };
+}
+
+/**
+ * Start-up in order: database, migrations, first-start identity, the
+ * processes folder, then the HTTP listener. `db` may be passed in (tests).
+ */
+export async function startServer(config: Config, options: { db?: Knex; log?: Logger } = {}): Promise<Server> {
+  const log = options.log ?? pino({ level: config.logLevel, base: undefined });
+  let lock: DataDirLock | undefined;
+  if (!options.db && !config.databaseUrl) lock = acquireDataDirLock(config.dataDir);
+  const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  try {
+    await migrateLatest(db);
+    const services = makeServices(db);
+    const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
+    if (admin?.generatedPassword) {
+      // Printed once, on the first start only; there is no default password.
+      process.stdout.write(`\n初始管理员 / initial administrator: ${admin.user}\n密码 / password: ${admin.generatedPassword}\n请妥善保存，此密码不会再次显示 / store it safely; it is not shown again\n\n`);
+    } else if (admin) {
+      log.info({ user: admin.user }, 'administrator created from ADMIN_USER / ADMIN_PASSWORD');
+    }
+    for (const r of await services.deployments.deployDirectory(config.processesDir)) {
+      for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
+    }
+    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit });
+    const server = http.createServer(app.callback());
+    // Below the Modeler's 5 s timeout a slow client must not hold sockets forever.
+    server.requestTimeout = 30_000;
+    server.keepAliveTimeout = 5_000;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.port, config.host, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');
+    return {
+      url, db, log, services,
+      async close() {
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        if (!options.db) await db.destroy();
+        lock?.release();
+      },
+    };
+  } catch (err) {
+    if (!options.db) await db.destroy().catch(() => undefined);
+    lock?.release();
+    throw err;
+  }
+}

@@ -1,0 +1,63 @@
+import { NotFoundError } from '../errors.ts';
+import type { CompiledRef } from '../engine/runner.ts';
+import type { Db } from '../store/db.ts';
+import {
+  findDefinition, findLatestDefinition, listDefinitions, type DefinitionQuery, type DefinitionRow, type DefinitionSummary,
+} from '../store/definitions.ts';
+import type { Forms } from '../types.ts';
+
+/** What the engine needs of a definition version, kept in memory: rows never change once written. */
+export interface LoadedDefinition extends CompiledRef {
+  key: string;
+  forms: Forms;
+}
+
+const CACHE_LIMIT = 200;
+
+/** Process definitions: lookups, plus a bounded cache of compiled versions for the engine. */
+export function makeDefinitionService(db: Db) {
+  const cache = new Map<string, LoadedDefinition>();
+
+  function remember(row: DefinitionRow): LoadedDefinition {
+    const loaded = { id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {} };
+    cache.set(row.id, loaded);
+    if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
+    return loaded;
+  }
+
+  return {
+    async list(query: DefinitionQuery): Promise<DefinitionSummary[]> {
+      return listDefinitions(db, query);
+    },
+
+    /** A definition by id; NotFoundError if absent. */
+    async get(id: string): Promise<DefinitionRow> {
+      const row = await findDefinition(db, id);
+      if (!row) throw new NotFoundError(`流程定义不存在 / no process definition with id ${id}`);
+      return row;
+    },
+
+    /** The latest version of `key`; NotFoundError if none. */
+    async getLatest(key: string): Promise<DefinitionRow> {
+      const row = await findLatestDefinition(db, key);
+      if (!row) throw new NotFoundError(`流程定义不存在 / no process definition with key ${key}`);
+      remember(row);
+      return row;
+    },
+
+    /** The compiled form of a version, from memory when possible. */
+    async load(id: string): Promise<LoadedDefinition> {
+      const hit = cache.get(id);
+      if (hit) {
+        cache.delete(id);
+        cache.set(id, hit); // most recently used last
+        return hit;
+      }
+      const row = await findDefinition(db, id);
+      if (!row) throw new NotFoundError(`流程定义不存在 / no process definition with id ${id}`);
+      return remember(row);
+    },
+  };
+}
+
+export type DefinitionService = ReturnType<typeof makeDefinitionService>;

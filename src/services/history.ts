@@ -1,0 +1,29 @@
+import type { Knex } from 'knex';
+import { listActivities, type ActivityRow } from '../store/activities.ts';
+import { findDefinition } from '../store/definitions.ts';
+import { listInstances, type InstanceQuery } from '../store/instances.ts';
+import type { Principal } from '../types.ts';
+import { visibility } from './instances.ts';
+
+/** Finished and running instances as history, with their definitions' names and versions. */
+export function makeHistoryService(db: Knex) {
+  return {
+    async processInstances(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
+      const rows = await listInstances(db, { ...query, visibleTo: visibility(principal) });
+      const defs = new Map<string, { name: string | null; version: number }>();
+      for (const id of new Set(rows.map((r) => r.definition_id))) {
+        const d = await findDefinition(db, id);
+        if (d) defs.set(id, { name: d.name, version: d.version });
+      }
+      return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
+    },
+
+    /** The element history of one instance the caller may see. */
+    async activities(instanceId: string, principal: Principal): Promise<ActivityRow[]> {
+      const [visible] = await listInstances(db, { ids: [instanceId], visibleTo: visibility(principal) });
+      return visible ? listActivities(db, instanceId) : [];
+    },
+  };
+}
+
+export type HistoryService = ReturnType<typeof makeHistoryService>;

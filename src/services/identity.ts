@@ -1,0 +1,130 @@
+import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import type { Knex } from 'knex';
+import { AuthenticationError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  addMembership, countUsers, ensureGroup, findGroup, findUser, findUserWithGroups, insertGroup, insertUser, listGroups,
+  listUsers, removeMembership, type GroupRow, type UserRow,
+} from '../store/identity.ts';
+import { lockForTransaction } from '../store/errors.ts';
+import { ADMIN_GROUP, roleGroups, type Principal } from '../types.ts';
+
+// scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
+const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
+const KEY_LENGTH = 32;
+/** How long a verified password is remembered, so Basic auth does not run the KDF on every request. */
+const VERIFIED_TTL_MS = 60_000;
+const MIN_PASSWORD_LENGTH = 8;
+
+function derive(password: string, salt: Buffer, params = SCRYPT): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(password, salt, KEY_LENGTH, params, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/** `scrypt$N$r$p$salt$hash`, so the cost can be raised later without breaking old hashes. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt);
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64');
+  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
+  return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+export interface NewUser {
+  id: string;
+  firstName?: string | null | undefined;
+  lastName?: string | null | undefined;
+  email?: string | null | undefined;
+  password: string;
+}
+
+/** Users, groups, memberships and password authentication. */
+export function makeIdentityService(db: Knex) {
+  // digest(user:password) → { stored hash, expiry }: a cache of successful KDF runs.
+  // Keyed by a digest so plaintext passwords are never kept; checked against the
+  // current stored hash, so a password change takes effect at once.
+  const verified = new Map<string, { hash: string; until: number }>();
+
+  async function authenticate(userId: string, password: string): Promise<Principal> {
+    const user = await findUserWithGroups(db, userId);
+    const cacheKey = createHash('sha256').update(`${userId}\0${password}`).digest('base64');
+    const hit = verified.get(cacheKey);
+    if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
+    if (!user || !(await verifyPassword(password, user.password_hash))) {
+      throw new AuthenticationError('用户名或密码错误 / wrong user name or password');
+    }
+    if (verified.size > 10_000) verified.clear();
+    verified.set(cacheKey, { hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
+    return principalOf(user.id, user.groups);
+  }
+
+  async function createUser(input: NewUser): Promise<void> {
+    if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(input.id ?? '')) {
+      throw new ValidationError('用户 id 只能包含字母、数字和 _.@- / user id may contain only letters, digits and _.@- (1-64)');
+    }
+    if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH) {
+      throw new ValidationError(`密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`);
+    }
+    await insertUser(db, {
+      id: input.id, first_name: input.firstName ?? null, last_name: input.lastName ?? null, email: input.email ?? null,
+      password_hash: await hashPassword(input.password),
+    });
+  }
+
+  return {
+    authenticate,
+    createUser,
+    async listUsers(query: Parameters<typeof listUsers>[1]): Promise<Omit<UserRow, 'password_hash'>[]> {
+      return listUsers(db, query);
+    },
+    async createGroup(group: GroupRow): Promise<void> {
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group.id ?? '')) throw new ValidationError('组 id 无效 / invalid group id (letters, digits, _.-)');
+      await insertGroup(db, group);
+    },
+    async listGroups(query: { member?: string | undefined }): Promise<GroupRow[]> {
+      return listGroups(db, query);
+    },
+    async addMember(groupId: string, userId: string): Promise<void> {
+      if (!(await findGroup(db, groupId))) throw new NotFoundError(`组不存在 / no group ${groupId}`);
+      if (!(await findUser(db, userId))) throw new NotFoundError(`用户不存在 / no user ${userId}`);
+      await addMembership(db, userId, groupId);
+    },
+    async removeMember(groupId: string, userId: string): Promise<void> {
+      await removeMembership(db, userId, groupId);
+    },
+
+    /**
+     * First start: create the role groups and, if there are no users, an
+     * administrator. Returns the generated password when none was given, so
+     * the caller can show it once; there is no default password.
+     */
+    async bootstrap(admin: { user?: string | undefined; password?: string | undefined }): Promise<{ user: string; generatedPassword?: string } | null> {
+      const user = admin.user ?? 'admin';
+      const generated = admin.password ? undefined : randomBytes(12).toString('base64url');
+      const created = await db.transaction(async (trx) => {
+        // Several server processes may start at once on one database: one bootstraps.
+        await lockForTransaction(trx, 'bootstrap');
+        await ensureGroup(trx, { id: ADMIN_GROUP, name: '管理员 / Administrators', type: 'SYSTEM' });
+        for (const g of roleGroups) await ensureGroup(trx, { id: g.id, name: g.name, type: 'WORKFLOW' });
+        if ((await countUsers(trx)) > 0) return false;
+        await makeIdentityService(trx as unknown as Knex).createUser({
+          id: user, password: admin.password ?? generated!, firstName: '系统管理员', lastName: 'Administrator',
+        });
+        await addMembership(trx, user, ADMIN_GROUP);
+        return true;
+      });
+      return created ? { user, ...(generated ? { generatedPassword: generated } : {}) } : null;
+    },
+  };
+}
+
+function principalOf(userId: string, groups: string[]): Principal {
+  return { userId, groups, isAdmin: groups.includes(ADMIN_GROUP) };
+}
+
+export type IdentityService = ReturnType<typeof makeIdentityService>;

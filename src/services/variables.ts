@@ -1,0 +1,126 @@
+import { ValidationError } from '../errors.ts';
+import { variableTypes, type TypedValue, type Variables, type VariableType } from '../types.ts';
+
+const typeByLowerName = new Map(variableTypes.map((t) => [t.toLowerCase(), t]));
+const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
+const INT16 = { min: -(2 ** 15), max: 2 ** 15 - 1 };
+
+/**
+ * Parses Camunda 7's variable map `{ name: { value, type, valueInfo } }`.
+ * Type names are accepted in either initial case ("string" or "String"); an
+ * omitted type is inferred from the JSON value, as Camunda does.
+ * Throws ValidationError naming the variable and what is wrong with it.
+ */
+export function parseVariables(input: unknown, what = 'variables'): Variables {
+  if (input == null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) {
+    throw new ValidationError(`${what} 必须是对象 / ${what} must be an object of { name: { value, type } }`);
+  }
+  const result: Variables = {};
+  for (const [name, raw] of Object.entries(input as Record<string, unknown>)) {
+    if (!name || name.length > 255) throw new ValidationError(`变量名无效 / invalid variable name "${name}"`);
+    if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) {
+      throw new ValidationError(`变量 ${name} 必须是 { value, type } / variable ${name} must be an object { value, type }`);
+    }
+    const { value, type } = raw as { value?: unknown; type?: unknown };
+    result[name] = parseValue(name, value, type);
+  }
+  return result;
+}
+
+function parseValue(name: string, value: unknown, rawType: unknown): TypedValue {
+  if (rawType == null || rawType === '') return inferType(value);
+  const type = typeof rawType === 'string' ? typeByLowerName.get(rawType.toLowerCase()) : undefined;
+  if (!type) {
+    throw new ValidationError(
+      `变量 ${name} 的类型 ${String(rawType)} 不受支持 / unsupported type ${String(rawType)} of variable ${name}; supported: ${variableTypes.join(', ')}`,
+    );
+  }
+  const bad = (expected: string) =>
+    new ValidationError(`变量 ${name} 的值不是 ${type} / value of variable ${name} is not a valid ${type}: expected ${expected}`);
+  if (value == null) return { type: type === 'Null' ? 'Null' : type, value: null };
+  switch (type) {
+    case 'String':
+      if (typeof value !== 'string') throw bad('a string');
+      return { type, value };
+    case 'Boolean':
+      if (typeof value === 'boolean') return { type, value };
+      if (value === 'true' || value === 'false') return { type, value: value === 'true' };
+      throw bad('true or false');
+    case 'Integer':
+    case 'Short':
+    case 'Long': {
+      const n = typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+      const range = type === 'Integer' ? INT32 : type === 'Short' ? INT16 : { min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER };
+      if (typeof n !== 'number' || !Number.isInteger(n) || n < range.min || n > range.max) throw bad(`an integer in [${range.min}, ${range.max}]`);
+      return { type, value: n };
+    }
+    case 'Double': {
+      const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+      if (typeof n !== 'number' || !Number.isFinite(n)) throw bad('a number');
+      return { type, value: n };
+    }
+    case 'Date': {
+      const d = typeof value === 'string' || typeof value === 'number' ? parseDate(value) : null;
+      if (!d) throw bad("a date such as 2026-11-25T09:30:00.000+0800");
+      return { type, value: d.toISOString() };
+    }
+    case 'Json': {
+      if (typeof value !== 'string') return { type, value };
+      try {
+        return { type, value: JSON.parse(value) };
+      } catch {
+        throw bad('a JSON text');
+      }
+    }
+    case 'Null':
+      throw bad('null');
+  }
+}
+
+/** Camunda's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (offset without colon) and ISO 8601. */
+export function parseDate(value: string | number): Date | null {
+  const text = typeof value === 'string' ? value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2') : value;
+  if (text === '') return null;
+  const d = new Date(text);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** The Camunda type of a plain JSON value (for untyped input and engine-set variables). */
+export function inferType(value: unknown): TypedValue {
+  if (value == null) return { type: 'Null', value: null };
+  if (typeof value === 'string') return { type: 'String', value };
+  if (typeof value === 'boolean') return { type: 'Boolean', value };
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value)) return { type: 'Double', value };
+    return { type: value >= INT32.min && value <= INT32.max ? 'Integer' : 'Long', value };
+  }
+  if (value instanceof Date) return { type: 'Date', value: value.toISOString() };
+  return { type: 'Json', value };
+}
+
+/** Plain values as the engine's expressions see them. */
+export function engineValues(variables: Variables): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, v.value]));
+}
+
+/**
+ * Variables the engine itself changed during a run (scripts, outputs):
+ * anything new or different from what it was given, typed by inference.
+ */
+export function engineChanges(before: Variables, after: Record<string, unknown>): Variables {
+  const changed: Variables = {};
+  for (const [name, value] of Object.entries(after)) {
+    const old = before[name];
+    if (old && JSON.stringify(old.value) === JSON.stringify(value)) continue;
+    changed[name] = old && sameKind(old.type, value) ? { type: old.type, value } : inferType(value);
+  }
+  return changed;
+}
+
+function sameKind(type: VariableType, value: unknown): boolean {
+  const inferred = inferType(value).type;
+  if (inferred === type) return true;
+  const numeric = ['Integer', 'Short', 'Long', 'Double'];
+  return (numeric.includes(type) && numeric.includes(inferred)) || (type === 'Date' && inferred === 'String');
+}

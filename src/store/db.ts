@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import knex, { type Knex } from 'knex';
+import ClientPGLite from 'knex-pglite';
+import pg from 'pg';
+
+/** A Knex handle or a transaction: every store function takes one first. */
+export type Db = Knex | Knex.Transaction;
+
+export interface DbOptions {
+  /** PostgreSQL connection string; without it the embedded PGlite is used. */
+  databaseUrl?: string | undefined;
+  /** PGlite data directory; `undefined` with no URL means in memory (tests). */
+  dataDir?: string | undefined;
+  poolMax?: number;
+}
+
+export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+// `pg` returns int8 (counts, bigserial) as strings and PGlite as numbers.
+// Parse them as numbers here, the one place, so store code sees one shape.
+// Our int8 values (counts, sequence numbers) stay far below 2^53.
+pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
+
+/** Opens Knex on PostgreSQL (`databaseUrl`) or on embedded PGlite. */
+export function makeDb(options: DbOptions): Knex {
+  if (options.databaseUrl) {
+    return knex({
+      client: 'pg',
+      connection: options.databaseUrl,
+      pool: { min: 0, max: options.poolMax ?? 10 },
+      migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
+    });
+  }
+  let connection: object = {};
+  if (options.dataDir) {
+    // PGlite needs the parent of its data directory to exist.
+    fs.mkdirSync(options.dataDir, { recursive: true });
+    connection = { filename: path.join(options.dataDir, 'pgdata') };
+  }
+  return knex({
+    client: ClientPGLite,
+    dialect: 'postgres',
+    connection,
+    migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
+  } as Knex.Config);
+}
+
+/** Whether this handle runs on the embedded single-connection PGlite. */
+export function isEmbedded(db: Knex): boolean {
+  return db.client.config.client !== 'pg';
+}
+
+/** Brings the schema up to date; safe to run from several processes at once. */
+export async function migrateLatest(db: Knex): Promise<void> {
+  await db.migrate.latest();
+}
+
+/** A cheap round trip, for health checks. */
+export async function ping(db: Knex): Promise<void> {
+  await db.raw('select 1');
+}

@@ -1,0 +1,84 @@
+import type { Db } from './db.ts';
+import { rethrowUnique } from './errors.ts';
+
+export interface UserRow {
+  id: string;
+  first_name: string | null;
+  last_name: string | null;
+  email: string | null;
+  password_hash: string;
+}
+
+export interface GroupRow {
+  id: string;
+  name: string | null;
+  type: string | null;
+}
+
+export async function insertUser(db: Db, row: UserRow): Promise<void> {
+  try {
+    await db('users').insert(row);
+  } catch (err) {
+    rethrowUnique(err, `用户已存在 / user ${row.id} already exists`);
+  }
+}
+
+export async function findUser(db: Db, id: string): Promise<UserRow | undefined> {
+  return db('users').where({ id }).first();
+}
+
+export async function countUsers(db: Db): Promise<number> {
+  const [row] = await db('users').count({ n: '*' });
+  return Number(row.n);
+}
+
+/** A user with the ids of their groups, in one round trip (this runs on every request). */
+export async function findUserWithGroups(db: Db, id: string): Promise<(UserRow & { groups: string[] }) | undefined> {
+  const row = await db('users as u')
+    .select('u.*', db.raw(`coalesce(array_agg(m.group_id) filter (where m.group_id is not null), '{}') as groups`))
+    .leftJoin('memberships as m', 'm.user_id', 'u.id')
+    .where('u.id', id)
+    .groupBy('u.id')
+    .first();
+  return row;
+}
+
+export async function listUsers(db: Db, query: { id?: string | undefined; memberOfGroup?: string | undefined; firstResult?: number | undefined; maxResults?: number | undefined }): Promise<UserRow[]> {
+  const q = db('users as u').select('u.id', 'u.first_name', 'u.last_name', 'u.email').orderBy('u.id');
+  if (query.id) q.where('u.id', query.id);
+  if (query.memberOfGroup) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.user_id = u.id').andWhere('m.group_id', query.memberOfGroup!));
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}
+
+export async function insertGroup(db: Db, row: GroupRow): Promise<void> {
+  try {
+    await db('groups').insert(row);
+  } catch (err) {
+    rethrowUnique(err, `组已存在 / group ${row.id} already exists`);
+  }
+}
+
+/** Creates the group unless it exists (first start, role groups). */
+export async function ensureGroup(db: Db, row: GroupRow): Promise<void> {
+  await db('groups').insert(row).onConflict('id').ignore();
+}
+
+export async function findGroup(db: Db, id: string): Promise<GroupRow | undefined> {
+  return db('groups').where({ id }).first();
+}
+
+export async function listGroups(db: Db, query: { member?: string | undefined }): Promise<GroupRow[]> {
+  const q = db('groups as g').select('g.*').orderBy('g.id');
+  if (query.member) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.group_id = g.id').andWhere('m.user_id', query.member!));
+  return q;
+}
+
+export async function addMembership(db: Db, userId: string, groupId: string): Promise<void> {
+  await db('memberships').insert({ user_id: userId, group_id: groupId }).onConflict(['user_id', 'group_id']).ignore();
+}
+
+export async function removeMembership(db: Db, userId: string, groupId: string): Promise<number> {
+  return db('memberships').where({ user_id: userId, group_id: groupId }).delete();
+}

@@ -1,0 +1,88 @@
+import type { EngineState } from '../engine/state.ts';
+import type { Db } from './db.ts';
+
+export interface InstanceRow {
+  id: string;
+  definition_id: string;
+  definition_key: string;
+  business_key: string | null;
+  tenant_id: string | null;
+  state: 'ACTIVE' | 'COMPLETED' | 'EXTERNALLY_TERMINATED' | 'INTERNALLY_TERMINATED';
+  engine_state: EngineState | null;
+  rev: number;
+  start_user_id: string | null;
+  start_time: Date;
+  end_time: Date | null;
+  end_reason: string | null;
+}
+
+export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<void> {
+  const { ended, ...values } = row;
+  await db('process_instances').insert({
+    ...values,
+    engine_state: JSON.stringify(values.engine_state),
+    rev: 1,
+    end_time: ended ? db.fn.now() : null,
+  });
+}
+
+export async function findInstance(db: Db, id: string): Promise<InstanceRow | undefined> {
+  return db('process_instances').where({ id }).first();
+}
+
+/**
+ * Saves a new engine state if, and only if, nobody saved since `rev` was read.
+ * Returns false on a lost race: the caller re-reads and retries, or reports a conflict.
+ */
+export async function saveInstanceState(
+  db: Db,
+  id: string,
+  rev: number,
+  change: { engineState: EngineState | null; ended: boolean },
+): Promise<boolean> {
+  const count = await db('process_instances')
+    .where({ id, rev })
+    .update({
+      engine_state: change.engineState == null ? null : JSON.stringify(change.engineState),
+      rev: rev + 1,
+      ...(change.ended ? { state: 'COMPLETED', end_time: db.fn.now() } : {}),
+    });
+  return count === 1;
+}
+
+export interface InstanceQuery {
+  ids?: string[] | undefined;
+  definitionKey?: string | undefined;
+  businessKey?: string | undefined;
+  state?: InstanceRow['state'] | undefined;
+  /** Restricts to instances this user started or had a task in (non-administrators). */
+  visibleTo?: { userId: string; groups: string[] } | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
+  const q = db('process_instances as i')
+    .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
+      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason')
+    .orderBy([{ column: 'i.start_time', order: 'desc' }, { column: 'i.id' }]);
+  if (query.ids) q.whereIn('i.id', query.ids);
+  if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
+  if (query.businessKey) q.where('i.business_key', query.businessKey);
+  if (query.state) q.where('i.state', query.state);
+  if (query.visibleTo) {
+    const { userId, groups } = query.visibleTo;
+    q.where((w) =>
+      w.where('i.start_user_id', userId).orWhereExists((s) =>
+        s.select(db.raw('1')).from('tasks as t').whereRaw('t.process_instance_id = i.id').andWhere((v) =>
+          v.where('t.assignee', userId).orWhere('t.completed_by', userId)
+            .orWhereRaw('? = any(t.candidate_users)', [userId])
+            .orWhereRaw('t.candidate_groups && ?::text[]', [groups]),
+        ),
+      ),
+    );
+  }
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}

@@ -1,0 +1,150 @@
+import type { Knex } from 'knex';
+import type { Db } from './db.ts';
+
+export interface TaskRow {
+  id: string;
+  process_instance_id: string;
+  definition_id: string;
+  definition_key: string;
+  task_definition_key: string;
+  execution_id: string;
+  name: string | null;
+  description: string | null;
+  assignee: string | null;
+  owner: string | null;
+  candidate_users: string[];
+  candidate_groups: string[];
+  priority: number;
+  due: Date | null;
+  follow_up: Date | null;
+  form_key: string | null;
+  created_at: Date;
+  end_time: Date | null;
+  delete_reason: string | null;
+  completed_by: string | null;
+}
+
+export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reason' | 'completed_by' | 'owner'>;
+
+export async function insertTasks(db: Db, rows: NewTaskRow[]): Promise<void> {
+  if (!rows.length) return;
+  // A replayed wait (the engine re-announcing a task after recovery) must not open a second task.
+  await db('tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
+}
+
+export async function findTask(db: Db, id: string): Promise<TaskRow | undefined> {
+  return db('tasks').where({ id }).first();
+}
+
+/** Ends the open tasks of these engine executions (completed, or cancelled by the engine). */
+export async function endTasksByExecution(
+  db: Db,
+  instanceId: string,
+  executionIds: string[],
+  end: { reason: 'completed' | 'deleted'; completedBy?: string | null },
+): Promise<void> {
+  if (!executionIds.length) return;
+  await db('tasks')
+    .where({ process_instance_id: instanceId })
+    .whereIn('execution_id', executionIds)
+    .whereNull('end_time')
+    .update({ end_time: db.fn.now(), delete_reason: end.reason, completed_by: end.completedBy ?? null });
+}
+
+/** Open executions of an instance's tasks, keyed by execution id. */
+export async function listOpenTasksOfInstance(db: Db, instanceId: string): Promise<TaskRow[]> {
+  return db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time');
+}
+
+/**
+ * Sets the assignee only if the task is still open and its assignee is still
+ * `expected`; returns false when someone else got there first.
+ */
+export async function setAssignee(db: Db, id: string, expected: string | null, assignee: string | null): Promise<boolean> {
+  const q = db('tasks').where({ id }).whereNull('end_time');
+  if (expected == null) q.whereNull('assignee');
+  else q.where({ assignee: expected });
+  return (await q.update({ assignee })) === 1;
+}
+
+export interface TaskQuery {
+  taskId?: string | undefined;
+  assignee?: string | undefined;
+  /** Candidate-user semantics: offered to this user or to one of `candidateUserGroups`. */
+  candidateUser?: string | undefined;
+  candidateUserGroups?: string[] | undefined;
+  candidateGroups?: string[] | undefined;
+  includeAssignedTasks?: boolean | undefined;
+  unassigned?: boolean | undefined;
+  assigned?: boolean | undefined;
+  processInstanceId?: string | undefined;
+  processDefinitionKey?: string | undefined;
+  processDefinitionId?: string | undefined;
+  taskDefinitionKey?: string | undefined;
+  name?: string | undefined;
+  nameLike?: string | undefined;
+  /** Non-administrators see only tasks assigned or offered to them. */
+  visibleTo?: { userId: string; groups: string[] } | undefined;
+  /** `open` for the runtime view, `all` for history. */
+  scope: 'open' | 'all';
+  finished?: boolean | undefined;
+  sorting?: { column: TaskSortColumn; order: 'asc' | 'desc' }[] | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+export const taskSortColumns = { created: 'created_at', priority: 'priority', dueDate: 'due', name: 'name', assignee: 'assignee', id: 'id', endTime: 'end_time' } as const;
+export type TaskSortColumn = (typeof taskSortColumns)[keyof typeof taskSortColumns];
+
+export async function queryTasks(db: Db, query: TaskQuery): Promise<TaskRow[]> {
+  const q = filtered(db, query).select('*');
+  for (const s of query.sorting ?? [{ column: 'created_at', order: 'asc' }]) q.orderBy(s.column, s.order);
+  q.orderBy('id');
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}
+
+export async function countTasks(db: Db, query: TaskQuery): Promise<number> {
+  const [row] = await filtered(db, query).count({ count: '*' });
+  return Number(row.count);
+}
+
+function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
+  const q = db('tasks');
+  if (query.scope === 'open') q.whereNull('end_time');
+  if (query.finished === true) q.whereNotNull('end_time');
+  if (query.finished === false) q.whereNull('end_time');
+  if (query.taskId) q.where('id', query.taskId);
+  if (query.assignee) q.where('assignee', query.assignee);
+  if (query.processInstanceId) q.where('process_instance_id', query.processInstanceId);
+  if (query.processDefinitionKey) q.where('definition_key', query.processDefinitionKey);
+  if (query.processDefinitionId) q.where('definition_id', query.processDefinitionId);
+  if (query.taskDefinitionKey) q.where('task_definition_key', query.taskDefinitionKey);
+  if (query.name) q.where('name', query.name);
+  if (query.nameLike) q.whereLike('name', query.nameLike);
+  if (query.unassigned) q.whereNull('assignee');
+  if (query.assigned) q.whereNotNull('assignee');
+  const candidate = query.candidateUser != null || query.candidateGroups != null;
+  if (candidate) {
+    q.where((w) => {
+      if (query.candidateUser != null) {
+        w.orWhereRaw('? = any(candidate_users)', [query.candidateUser]);
+        w.orWhereRaw('candidate_groups && ?::text[]', [query.candidateUserGroups ?? []]);
+      }
+      if (query.candidateGroups != null) w.orWhereRaw('candidate_groups && ?::text[]', [query.candidateGroups]);
+    });
+    // Camunda: a candidate query shows tasks still up for grabs unless asked otherwise.
+    if (!query.includeAssignedTasks) q.whereNull('assignee');
+  }
+  if (query.visibleTo) {
+    const { userId, groups } = query.visibleTo;
+    q.where((w) =>
+      w.where('assignee', userId)
+        .orWhere('completed_by', userId)
+        .orWhereRaw('? = any(candidate_users)', [userId])
+        .orWhereRaw('candidate_groups && ?::text[]', [groups]),
+    );
+  }
+  return q;
+}

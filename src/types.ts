@@ -1,0 +1,46 @@
+/** Domain types shared by services, engine and HTTP. Row shapes stay in store/. */
+
+/** A `camunda:formField`, as the task's form and its validation need it. */
+export interface FormField {
+  id: string;
+  label: string | null;
+  type: string;
+  defaultValue: string | null;
+  /** `camunda:constraint`s: required, readonly, minlength, maxlength, min, max. */
+  constraints: { name: string; config: string | null }[];
+  /** Options of an `enum` field. */
+  values: { id: string; name: string | null }[];
+}
+
+/** Form fields per flow-node id (start events and user tasks). */
+export type Forms = Record<string, FormField[]>;
+
+/** Camunda 7 variable value types we accept. */
+export const variableTypes = ['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Date', 'Json', 'Null'] as const;
+export type VariableType = (typeof variableTypes)[number];
+
+/** A typed process variable. `value` is the engine-facing value (Date as ISO string, Json as parsed). */
+export interface TypedValue {
+  type: VariableType;
+  value: unknown;
+}
+
+export type Variables = Record<string, TypedValue>;
+
+/** The authenticated caller. */
+export interface Principal {
+  userId: string;
+  groups: string[];
+  isAdmin: boolean;
+}
+
+export const ADMIN_GROUP = 'camunda-admin';
+
+/** The organisation's roles; each is a group created on first start. */
+export const roleGroups = [
+  { id: 'leading-group', name: '领导小组 / Leading group' },
+  { id: 'office', name: '领导小组办公室 / Office of the leading group' },
+  { id: 'network-security', name: '网络安全工作小组 / Network security working group' },
+  { id: 'data-security', name: '数据安全工作小组 / Data security working group' },
+  { id: 'app-security', name: '应用安全工作小组 / Application security working group' },
+] as const;

@@ -1,0 +1,82 @@
+import path from 'node:path';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.ts';
+import { startServer, type Server } from '../../src/server.ts';
+import type { Backend, TestDb } from './db.ts';
+
+export const ADMIN = { user: 'admin', password: 'admin-password-1' };
+export const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+export interface TestServer extends Server {
+  testDb: TestDb;
+  stop(): Promise<void>;
+}
+
+/** The real server (HTTP on an ephemeral port) on a fresh database of `backend`. */
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+  const testDb = await backend.create({ migrate: false });
+  const config = loadConfig({
+    PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
+    PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...env,
+  });
+  const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }) });
+  return {
+    ...server, testDb,
+    async stop() {
+      await server.close();
+      await testDb.drop();
+    },
+  };
+}
+
+export interface Reply<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+}
+
+/** A tiny API client speaking to the server as one user over real HTTP. */
+export function client(baseUrl: string, user?: string, password?: string) {
+  const auth = user ? { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : {};
+  async function call<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
+    const res = await fetch(`${baseUrl}${url}`, {
+      method,
+      headers: { ...auth, ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: keep the text
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers };
+  }
+  return {
+    get: <T = any>(url: string) => call<T>('GET', url),
+    post: <T = any>(url: string, body?: unknown, headers?: Record<string, string>) => call<T>('POST', url, body ?? {}, headers),
+    put: <T = any>(url: string, body?: unknown) => call<T>('PUT', url, body ?? {}),
+    delete: <T = any>(url: string) => call<T>('DELETE', url),
+    raw: call,
+  };
+}
+export type Client = ReturnType<typeof client>;
+
+/** Creates a user in the given role groups, through the API, and returns a client for them. */
+export async function makeUser(server: { url: string }, id: string, groups: string[]): Promise<Client> {
+  const admin = client(server.url, ADMIN.user, ADMIN.password);
+  const password = `${id}-password`;
+  const created = await admin.post('/engine-rest/user/create', { profile: { id, firstName: id }, credentials: { password } });
+  if (created.status !== 204) throw new Error(`user ${id}: ${created.status} ${JSON.stringify(created.body)}`);
+  for (const g of groups) {
+    const r = await admin.put(`/engine-rest/group/${g}/members/${id}`);
+    if (r.status !== 204) throw new Error(`membership ${id} ${g}: ${r.status}`);
+  }
+  return client(server.url, id, password);
+}
+
+/** Camunda's variable map from plain values (strings, numbers, booleans). */
+export function vars(values: Record<string, unknown>) {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
+}

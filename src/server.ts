@@ -73,8 +73,10 @@ export async function startServer(config: Config, options: { db?: Knex; log?: Lo
     return {
       url, db, log, services,
       async close() {
-        await new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        // Idle keep-alive sockets would hold close() open until they time out.
+        server.closeIdleConnections();
+        await closed;
         if (!options.db) await db.destroy();
         lock?.release();
       },

@@ -43,7 +43,11 @@ export function makeErrorMiddleware(log: Logger) {
       // Errors raised by Koa middleware for a bad request (malformed JSON, body too large, bad encoding).
       if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
         ctx.status = e.status;
-        const what = e.type === 'entity.parse.failed' ? '请求体不是有效的 JSON / request body is not valid JSON' : e.expose && e.message ? e.message : 'bad request';
+        const what = err instanceof SyntaxError || e.type === 'entity.parse.failed'
+          ? `请求体不是有效的 JSON / request body is not valid JSON: ${e.message}`
+          : e.type === 'entity.too.large'
+            ? '请求体过大 / request body too large'
+            : e.expose && e.message ? e.message : '请求无效 / bad request';
         ctx.body = { type: 'InvalidRequestException', message: what, code: 0 };
         return;
       }

@@ -37,7 +37,7 @@ export interface Reply<T = any> {
 
 /** A tiny API client speaking to the server as one user over real HTTP. */
 export function client(baseUrl: string, user?: string, password?: string) {
-  const auth = user ? { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : {};
+  const auth: Record<string, string> = user ? { Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` } : {};
   async function call<T = any>(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply<T>> {
     const res = await fetch(`${baseUrl}${url}`, {
       method,

@@ -1,0 +1,164 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+
+const PLAN = 'security-plan-approval';
+
+for (const backend of backends) {
+  // One context per backend: ava's t.context is shared by the whole file.
+  let c!: { server: TestServer; office: Client; office2: Client; leader: Client; network: Client; admin: Client };
+  const t = (title: string) => `${backend.name}: ${title}`;
+
+  test.before(async () => {
+    const server = await startTestServer(backend);
+    c = {
+      server,
+      admin: client(server.url, ADMIN.user, ADMIN.password),
+      office: await makeUser(server, 'office-wang', ['office']),
+      office2: await makeUser(server, 'office-li', ['office']),
+      leader: await makeUser(server, 'leader-zhao', ['leading-group']),
+      network: await makeUser(server, 'net-chen', ['network-security']),
+    };
+  });
+  test.after.always(async () => c?.server.stop());
+
+  async function startPlan(c: Client, businessKey: string) {
+    const r = await c.post(`/engine-rest/process-definition/key/${PLAN}/start`, {
+      businessKey, variables: vars({ title: `规划 ${businessKey}`, planType: 'plan' }),
+    });
+    if (r.status !== 200) throw new Error(`start failed: ${r.status} ${JSON.stringify(r.body)}`);
+    return r.body.id as string;
+  }
+
+  async function taskOf(c: Client, instanceId: string) {
+    const r = await c.get(`/engine-rest/task?processInstanceId=${instanceId}`);
+    return r.body[0];
+  }
+
+  test.serial(t('a started plan offers its draft task to the office inbox only'), async (t) => {
+    const { office, leader, network } = c;
+    const id = await startPlan(office, 'inbox-1');
+    const inbox = await office.get(`/engine-rest/task?candidateGroup=office&processInstanceId=${id}`);
+    t.is(inbox.status, 200);
+    t.is(inbox.headers.get('content-type'), 'application/json');
+    t.is(inbox.body.length, 1);
+    t.is(inbox.body[0].taskDefinitionKey, 'draftPlan');
+    t.is(inbox.body[0].name, '起草规划');
+    t.deepEqual(inbox.body[0].candidateGroups, ['office']);
+    t.regex(inbox.body[0].created, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}$/);
+    t.deepEqual((await leader.get(`/engine-rest/task?processInstanceId=${id}`)).body, []);
+    t.deepEqual((await network.get(`/engine-rest/task?candidateGroup=office&processInstanceId=${id}`)).body, []);
+    const taskId = inbox.body[0].id;
+    t.is((await network.get(`/engine-rest/task/${taskId}`)).status, 404);
+    t.is((await network.post(`/engine-rest/task/${taskId}/claim`, { userId: 'net-chen' })).status, 404);
+    t.is((await network.post(`/engine-rest/task/${taskId}/complete`, {})).status, 404);
+    t.is((await office.get(`/engine-rest/task/count?candidateGroup=office&processInstanceId=${id}`)).body.count, 1);
+  });
+
+  test.serial(t('claim moves a task from the group inbox to the assignee; unclaim returns it'), async (t) => {
+    const { office, office2 } = c;
+    const id = await startPlan(office, 'claim-1');
+    const task = await taskOf(office, id);
+    t.is((await office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-wang' })).status, 204);
+    t.deepEqual((await office.get(`/engine-rest/task?candidateGroup=office&processInstanceId=${id}`)).body, []);
+    const withAssigned = await office.get(`/engine-rest/task?candidateGroup=office&includeAssignedTasks=true&processInstanceId=${id}`);
+    t.is(withAssigned.body.length, 1);
+    const mine = await office.get(`/engine-rest/task?assignee=office-wang&processInstanceId=${id}`);
+    t.is(mine.body[0].assignee, 'office-wang');
+    t.is((await office.get(`/engine-rest/task?unassigned=true&processInstanceId=${id}`)).body.length, 0);
+    // Someone else in the group can see it but neither claim nor complete it.
+    const taken = await office2.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-li' });
+    t.is(taken.status, 409);
+    t.is(taken.body.type, 'TaskAlreadyClaimedException');
+    t.is((await office2.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: 'x', summary: '0123456789 x' }) })).status, 403);
+    t.is((await office2.post(`/engine-rest/task/${task.id}/unclaim`)).status, 403);
+    t.is((await office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-li' })).status, 403);
+    t.is((await office.post(`/engine-rest/task/${task.id}/unclaim`)).status, 204);
+    t.is((await office2.get(`/engine-rest/task?candidateUser=office-li&processInstanceId=${id}`)).body.length, 1);
+  });
+
+  test.serial(t('complete enforces the form: required fields, enum options, lengths'), async (t) => {
+    const { office } = c;
+    const id = await startPlan(office, 'form-1');
+    const task = await taskOf(office, id);
+    const missing = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: '规划' }) });
+    t.is(missing.status, 400);
+    t.is(missing.body.type, 'FormFieldValidationException');
+    t.regex(missing.body.message, /summary/);
+    t.regex(missing.body.message, /必填/);
+    const short = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: '规划', summary: '太短' }) });
+    t.is(short.status, 400);
+    t.regex(short.body.message, /至少 10/);
+    t.is((await taskOf(office, id)).id, task.id, 'a refused completion loses nothing');
+    const ok = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: '规划', summary: '本年度网络安全规划草案全文' }) });
+    t.is(ok.status, 204);
+    const review = await taskOf(office, id);
+    t.is(review.taskDefinitionKey, 'reviewDraft');
+    const badEnum = await office.post(`/engine-rest/task/${review.id}/complete`, { variables: vars({ reviewResult: 'maybe' }) });
+    t.is(badEnum.status, 400);
+    t.regex(badEnum.body.message, /submit/);
+  });
+
+  test.serial(t('bad input is answered 400 with a message, never 500'), async (t) => {
+    const { office } = c;
+    const id = await startPlan(office, 'bad-1');
+    const task = await taskOf(office, id);
+    const unknownType = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: { title: { value: 'x', type: 'Blob' } } });
+    t.is(unknownType.status, 400);
+    t.regex(unknownType.body.message, /Blob/);
+    const badInt = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: { n: { value: 'abc', type: 'Integer' } } });
+    t.is(badInt.status, 400);
+    t.regex(badInt.body.message, /n/);
+    const malformed = await office.raw('POST', `/engine-rest/task/${task.id}/complete`, '{"variables": {', { 'Content-Type': 'application/json' });
+    t.is(malformed.status, 400);
+    t.is(malformed.body.type, 'InvalidRequestException');
+    t.regex(malformed.body.message, /JSON/);
+    const notObject = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: [1, 2] });
+    t.is(notObject.status, 400);
+    t.is((await office.post('/engine-rest/task/00000000-0000-0000-0000-000000000000/complete', {})).status, 404);
+    t.is((await office.get('/engine-rest/task?sortBy=nonsense&sortOrder=asc')).status, 400);
+    t.is((await office.get('/engine-rest/task?maxResults=-1')).status, 400);
+    t.is((await office.post('/engine-rest/process-definition/key/no-such-process/start', {})).status, 404);
+    const lowerCase = await office.post(`/engine-rest/task/${task.id}/complete`, {
+      variables: { title: { value: '规划', type: 'string' }, summary: { value: '本年度网络安全规划草案全文', type: 'String' }, pages: { value: 12, type: 'integer' } },
+    });
+    t.is(lowerCase.status, 204, 'type names are accepted in either initial case');
+    const v = await office.get(`/engine-rest/process-instance/${id}/variables`);
+    t.deepEqual(v.body.pages, { value: 12, type: 'Integer', valueInfo: {} });
+  });
+
+  test.serial(t('authentication: none or wrong credentials get 401, /health is open'), async (t) => {
+    const { server } = c;
+    const anon = client(server.url);
+    const r = await anon.get('/engine-rest/task');
+    t.is(r.status, 401);
+    t.is(r.body.type, 'AuthenticationException');
+    t.truthy(r.headers.get('www-authenticate'));
+    t.is((await anon.get('/engine-rest/deployment?maxResults=0')).status, 401);
+    t.is((await client(server.url, 'office-wang', 'wrong-password').get('/engine-rest/task')).status, 401);
+    t.is((await client(server.url, 'nobody', 'whatever-pass').get('/engine-rest/task')).status, 401);
+    t.is((await anon.raw('GET', '/engine-rest/task', undefined, { Authorization: 'Basic !!!' })).status, 401);
+    const health = await anon.get('/health');
+    t.is(health.status, 200);
+    t.is(health.body.status, 'UP');
+  });
+
+  test.serial(t('only administrators manage users and groups'), async (t) => {
+    const { office, admin } = c;
+    t.is((await office.post('/engine-rest/user/create', { profile: { id: 'mallory' }, credentials: { password: 'long-enough-1' } })).status, 403);
+    t.is((await office.post('/engine-rest/group/create', { id: 'rogue' })).status, 403);
+    t.is((await office.put('/engine-rest/group/leading-group/members/office-wang')).status, 403);
+    const weak = await admin.post('/engine-rest/user/create', { profile: { id: 'weak' }, credentials: { password: 'short' } });
+    t.is(weak.status, 400);
+    const dup = await admin.post('/engine-rest/user/create', { profile: { id: 'office-wang' }, credentials: { password: 'long-enough-1' } });
+    t.is(dup.status, 409);
+    const users = await admin.get('/engine-rest/user?memberOfGroup=office');
+    t.deepEqual(users.body.map((u: { id: string }) => u.id).sort(), ['office-li', 'office-wang']);
+    t.false(JSON.stringify(users.body).includes('scrypt'), 'password hashes never leave the server');
+  });
+
+  test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {
+    const r = await c.office.get('/engine-rest/version');
+    t.regex(r.body.version, /^7\.\d+\.\d+$/);
+  });
+}

@@ -1,0 +1,25 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+
+const schemaQuery = `
+  select table_name, column_name, data_type, is_nullable, column_default
+  from information_schema.columns where table_schema = 'public' and table_name not like 'knex_%'
+  order by table_name, ordinal_position`;
+
+for (const backend of backends) {
+  test(`${backend.name}: migrations go up, down to nothing, and up again to the same schema`, async (t) => {
+    const { db, drop } = await backend.create();
+    try {
+      const first = (await db.raw(schemaQuery)).rows;
+      t.true(first.length > 30);
+      const tables = new Set(first.map((r: { table_name: string }) => r.table_name));
+      t.deepEqual([...tables].sort(), ['activity_instances', 'deployments', 'groups', 'memberships', 'process_definitions', 'process_instances', 'resources', 'tasks', 'users', 'variables']);
+      await db.migrate.rollback(undefined, true);
+      t.deepEqual((await db.raw(schemaQuery)).rows, []);
+      await db.migrate.latest();
+      t.deepEqual((await db.raw(schemaQuery)).rows, first);
+    } finally {
+      await drop();
+    }
+  });
+}

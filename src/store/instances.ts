@@ -55,6 +55,7 @@ export interface InstanceQuery {
   definitionKey?: string | undefined;
   businessKey?: string | undefined;
   state?: InstanceRow['state'] | undefined;
+  finished?: boolean | undefined;
   /** Restricts to instances this user started or had a task in (non-administrators). */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
@@ -70,6 +71,8 @@ export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<
   if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
   if (query.businessKey) q.where('i.business_key', query.businessKey);
   if (query.state) q.where('i.state', query.state);
+  if (query.finished === true) q.whereNot('i.state', 'ACTIVE');
+  if (query.finished === false) q.where('i.state', 'ACTIVE');
   if (query.visibleTo) {
     const { userId, groups } = query.visibleTo;
     q.where((w) =>

@@ -157,6 +157,29 @@ for (const backend of backends) {
     t.false(JSON.stringify(users.body).includes('scrypt'), 'password hashes never leave the server');
   });
 
+  test.serial(t('form-variables lists the task form with current values and defaults'), async (t) => {
+    const { office, network } = c;
+    const id = await startPlan(office, 'formvars-1');
+    const task = await taskOf(office, id);
+    const r = await office.get(`/engine-rest/task/${task.id}/form-variables`);
+    t.is(r.status, 200);
+    t.deepEqual(Object.keys(r.body), ['title', 'summary', 'draftDocument']);
+    t.deepEqual(r.body.title, { value: '规划 formvars-1', type: 'String', valueInfo: {} });
+    t.is(r.body.summary.value, null);
+    t.deepEqual(Object.keys((await office.get(`/engine-rest/task/${task.id}/form-variables?variableNames=summary`)).body), ['summary']);
+    t.is((await network.get(`/engine-rest/task/${task.id}/form-variables`)).status, 404);
+  });
+
+  test.serial(t('finished and unfinished instances are told apart in history'), async (t) => {
+    const { office, admin } = c;
+    const id = await startPlan(office, 'hist-1');
+    const unfinished = (await admin.get(`/engine-rest/history/process-instance?unfinished=true&processDefinitionKey=${PLAN}`)).body;
+    t.true(unfinished.some((h: { id: string }) => h.id === id));
+    const finished = (await admin.get(`/engine-rest/history/process-instance?finished=true&processDefinitionKey=${PLAN}`)).body;
+    t.false(finished.some((h: { id: string }) => h.id === id));
+    t.true((await office.get('/engine-rest/process-instance?businessKey=hist-1')).body.some((i: { id: string }) => i.id === id));
+  });
+
   test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {
     const r = await c.office.get('/engine-rest/version');
     t.regex(r.body.version, /^7\.\d+\.\d+$/);

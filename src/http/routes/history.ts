@@ -13,14 +13,13 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
   const router = new Router();
   router.get('/history/process-instance', async (ctx) => {
     const q = queryOf(ctx);
-    const finished = q.bool('finished');
-    const unfinished = q.bool('unfinished');
+    const finished = q.bool('finished') ? true : q.bool('unfinished') ? false : undefined;
     const rows = await deps.history.processInstances({
       ids: q.list('processInstanceIds') ?? (q.string('processInstanceId') ? [q.string('processInstanceId')!] : undefined),
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
-      state: unfinished ? 'ACTIVE' : undefined, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+      finished, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     }, principalOf(ctx));
-    ctx.body = rows.filter((r) => !finished || r.state !== 'ACTIVE').map((r) => ({
+    ctx.body = rows.map((r) => ({
       id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
       processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
       startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,

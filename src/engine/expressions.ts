@@ -311,14 +311,15 @@ function singleExpression(parts: Part[]): string | undefined {
 function contextScope(context: unknown): Scope {
   const ctx = (context ?? {}) as Record<string, unknown>;
   const variables = (ctx['environment'] as { variables?: Record<string, unknown> } | undefined)?.variables;
-  // Context keys (environment, content, fields, properties, ...) win so bpmn-engine style
-  // `${environment.variables.x}` / `${content.output.y}` keep working; a process variable with
-  // the same name as a context key must then be read as `environment.variables.name`.
+  // Process variables win, as in Camunda: the context is an element API object whose keys
+  // (id, name, type, owner, ...) would otherwise shadow variables people naturally call `owner`
+  // or `name`. Other context keys (environment, content, ...) still resolve, so bpmn-engine style
+  // `${environment.variables.x}` / `${content.output.y}` keep working.
   // Unlike Camunda we do NOT throw for unknown variables: they evaluate to undefined (null), so a
   // gateway condition over a variable that was never set simply does not match.
   return (name) => {
-    if (Object.hasOwn(ctx, name)) return ctx[name];
-    return variables && Object.hasOwn(variables, name) ? variables[name] : undefined;
+    if (variables && Object.hasOwn(variables, name)) return variables[name];
+    return Object.hasOwn(ctx, name) ? ctx[name] : undefined;
   };
 }
 

@@ -182,13 +182,14 @@ test('resolveExpression: template substitution', (t) => {
 
 test('resolveExpression: bpmn-engine compatibility paths and context keys', (t) => {
   const { resolveExpression } = makeExpressions();
-  const environment = { variables: { x: 1, content: 'shadowed' } };
-  const ctx = { environment, content: { output: { y: 'out' } }, fields: { routingKey: 'run.end' }, properties: { p: 1 } };
+  const environment = { variables: { x: 1, owner: 'wang' } };
+  const ctx = { environment, owner: { id: 'task' }, content: { output: { y: 'out' } }, fields: { routingKey: 'run.end' }, properties: { p: 1 } };
   t.is(resolveExpression('${environment.variables.x}', ctx), 1);
   t.is(resolveExpression('${content.output.y}', ctx), 'out');
+  t.is(resolveExpression('${owner}', ctx), 'wang', 'a process variable wins over the element API key of the same name');
   t.is(resolveExpression('${fields.routingKey}', ctx), 'run.end');
   t.is(resolveExpression('${properties.p}', ctx), 1);
-  t.is(resolveExpression('${environment.variables.content}', ctx), 'shadowed');
+  t.is(resolveExpression('${environment.variables.owner}', ctx), 'wang');
   t.is(resolveExpression('${x == 1}', ctx), true);
   t.is(resolveExpression('${toString}', ctx), undefined, 'prototype keys are not variables');
 });

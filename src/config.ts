@@ -11,11 +11,13 @@ const schema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().url().optional(),
-  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
   ADMIN_USER: z.string().min(1).optional(),
   ADMIN_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROCESSES_DIR: z.string().default('./processes'),
+  /** Server processes sharing the port (PostgreSQL only; the engine is single-threaded). */
+  WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
 });
@@ -31,6 +33,7 @@ export interface Config {
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   processesDir: string;
   bodyLimit: number;
+  workers: number;
 }
 
 export class ConfigError extends Error {
@@ -57,5 +60,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: c.LOG_LEVEL,
     processesDir: path.resolve(c.PROCESSES_DIR),
     bodyLimit: c.BODY_LIMIT,
+    workers: c.WORKERS,
   };
 }

@@ -54,7 +54,17 @@ export function isEmbedded(db: Knex): boolean {
 
 /** Brings the schema up to date; safe to run from several processes at once. */
 export async function migrateLatest(db: Knex): Promise<void> {
-  await db.migrate.latest();
+  if (isEmbedded(db)) {
+    await db.migrate.latest();
+    return;
+  }
+  // Several servers starting on one database would race to create Knex's own
+  // tables; an advisory lock held by one connection makes the others wait
+  // until the first has migrated (the migration itself runs on the pool).
+  await db.transaction(async (trx) => {
+    await trx.raw('select pg_advisory_xact_lock(hashtext(?))', ['knex-migrations']);
+    await db.migrate.latest();
+  });
 }
 
 /** A cheap round trip, for health checks. */

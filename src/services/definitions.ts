@@ -41,7 +41,6 @@ export function makeDefinitionService(db: Db) {
     async getLatest(key: string): Promise<DefinitionRow> {
       const row = await findLatestDefinition(db, key);
       if (!row) throw new NotFoundError(`流程定义不存在 / no process definition with key ${key}`);
-      remember(row);
       return row;
     },
 

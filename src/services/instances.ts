@@ -4,6 +4,7 @@ import { startProcess } from '../engine/runner.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { findInstance, insertInstance, listInstances, type InstanceQuery, type InstanceRow } from '../store/instances.ts';
 import { loadVariables } from '../store/variables.ts';
+import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import { persistRun } from './execution.ts';
@@ -23,9 +24,9 @@ export interface StartedInstance {
 
 /** Process instances: start, look up, query. */
 export function makeInstanceService(db: Knex, definitions: DefinitionService) {
-  async function start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
-    const row = await definitions.get(definitionId);
-    const def = await definitions.load(definitionId);
+  /** Runs a new instance of `row` until it waits, then saves it and all it did in one transaction. */
+  async function startDefinition(row: DefinitionRow, input: StartInput, principal: Principal): Promise<StartedInstance> {
+    const def = { id: row.id, key: row.key, compiled: row.compiled, forms: row.forms };
     if (!row.startable) {
       throw new ValidationError(`流程 ${row.key} 没有空启动事件，不能直接启动 / process ${row.key} has no none start event and cannot be started directly`);
     }
@@ -59,11 +60,12 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
   }
 
   return {
-    start,
+    async start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
+      return startDefinition(await definitions.get(definitionId), input, principal);
+    },
     /** Starts the latest version of `key`. */
     async startByKey(key: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
-      const latest = await definitions.getLatest(key);
-      return start(latest.id, input, principal);
+      return startDefinition(await definitions.getLatest(key), input, principal);
     },
 
     async get(id: string, principal: Principal): Promise<Omit<InstanceRow, 'engine_state'>> {

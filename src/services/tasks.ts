@@ -50,7 +50,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
     return def.forms[task.task_definition_key] ?? [];
   }
 
-  async function complete(id: string, submitted: Variables, principal: Principal): Promise<Variables> {
+  /** Completes a task with variables; returns the instance's variables afterwards when `returnVariables`. */
+  async function complete(id: string, submitted: Variables, principal: Principal, returnVariables = false): Promise<Variables | null> {
     let task = await openTask(id, principal);
     if (!principal.isAdmin && task.assignee != null && task.assignee !== principal.userId) {
       throw new ForbiddenError(`任务已由 ${task.assignee} 认领 / task ${id} is assigned to another user`);
@@ -78,7 +79,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
         }, run);
         return true;
       });
-      if (saved) return loadVariables(db, instance.id);
+      if (saved) return returnVariables ? loadVariables(db, instance.id) : null;
       // Someone advanced the instance meanwhile (e.g. a parallel branch): re-read and re-run on the new state.
       const fresh = await findTask(db, id);
       if (!fresh || fresh.end_time) throw new ConflictError(`任务已被他人完成 / task ${id} was completed concurrently`);

@@ -180,6 +180,24 @@ for (const backend of backends) {
     t.true((await office.get('/engine-rest/process-instance?businessKey=hist-1')).body.some((i: { id: string }) => i.id === id));
   });
 
+  test.serial(t('withVariablesInReturn returns typed variables on start and on complete'), async (t) => {
+    const { office } = c;
+    const started = await office.post(`/engine-rest/process-definition/key/${PLAN}/start`, {
+      variables: { title: { value: '带返回', type: 'String' }, planType: { value: 'rules', type: 'String' }, due: { value: '2026-12-01T09:00:00.000+0800', type: 'Date' } },
+      withVariablesInReturn: true,
+    });
+    t.is(started.status, 200);
+    t.deepEqual(started.body.variables.due, { value: '2026-12-01T09:00:00.000+0800', type: 'Date', valueInfo: {} });
+    const task = await taskOf(office, started.body.id);
+    const done = await office.post(`/engine-rest/task/${task.id}/complete`, {
+      variables: { title: { value: '带返回' }, summary: { value: '返回变量的规划草案正文' }, meta: { value: '{"pages":3}', type: 'Json' } },
+      withVariablesInReturn: true,
+    });
+    t.is(done.status, 200);
+    t.is(done.body.summary.value, '返回变量的规划草案正文');
+    t.deepEqual(done.body.meta, { value: '{"pages":3}', type: 'Json', valueInfo: {} });
+  });
+
   test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {
     const r = await c.office.get('/engine-rest/version');
     t.regex(r.body.version, /^7\.\d+\.\d+$/);

@@ -81,8 +81,8 @@ export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
   });
   router.post('/task/:id/complete', async (ctx) => {
     const body = bodyObject(ctx);
-    const variables = await deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principalOf(ctx));
-    if (body.withVariablesInReturn === true) ctx.body = formatVariables(variables);
+    const variables = await deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principalOf(ctx), body.withVariablesInReturn === true);
+    if (variables) ctx.body = formatVariables(variables);
     else ctx.status = 204;
   });
   router.get('/task/:id/form-variables', async (ctx) => {

@@ -3,6 +3,7 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
 import type { DefinitionService } from '../services/definitions.ts';
+import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
 import type { HistoryService } from '../services/history.ts';
 import type { IdentityService } from '../services/identity.ts';
@@ -11,6 +12,7 @@ import type { TaskService } from '../services/tasks.ts';
 import { makeAuthMiddleware } from './auth.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
+import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -22,6 +24,7 @@ export interface AppDeps {
   health: HealthService;
   identity: IdentityService;
   definitions: DefinitionService;
+  deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
   history: HistoryService;
@@ -56,6 +59,7 @@ export function makeApp(deps: AppDeps): Koa {
     ctx.body = { version: ENGINE_REST_VERSION };
   });
   for (const router of [
+    makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),

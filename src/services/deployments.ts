@@ -3,11 +3,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { compileResource, type CompiledProcess } from '../engine/compile.ts';
-import { ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import { findLatestDefinition, insertDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
-  findLatestDeploymentByName, insertDeployment, insertResource, listResourceChecksums, type DeploymentRow,
+  countDeployments, countInstancesOfDeployment, deleteDeployment, findDeployment, findLatestDeploymentByName, findResource,
+  insertDeployment, insertResource, listResourceChecksums, queryDeployments, type DeploymentQuery, type DeploymentRow,
+  type ResourceRow,
 } from '../store/deployments.ts';
+import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts';
 import { lockForTransaction } from '../store/errors.ts';
 
 export interface DeployInput {
@@ -25,6 +28,11 @@ export interface DeployResult {
   deployment: DeploymentRow;
   /** Definitions created by this deployment (empty when filtered as a duplicate). */
   definitions: DefinitionRow[];
+  /**
+   * The current versions of processes left unchanged by filtering, so a
+   * client that deploys and then starts (Camunda Modeler) has an id to start.
+   */
+  unchanged: DefinitionSummary[];
   /** True when an identical deployment existed and was returned instead. */
   duplicate: boolean;
 }
@@ -47,10 +55,11 @@ export function makeDeploymentService(db: Knex) {
       const previous = input.name ? await findLatestDeploymentByName(trx, input.name, input.tenantId) : undefined;
       const previousSums = previous ? await listResourceChecksums(trx, previous.id) : [];
       if (input.duplicateFiltering && previous && sameResources(previousSums, input.resources)) {
-        return { deployment: previous, definitions: [], duplicate: true };
+        return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true };
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
       const definitions: DefinitionRow[] = [];
+      const unchanged: DefinitionSummary[] = [];
       for (const r of input.resources) {
         const resourceId = randomUUID();
         const sum = checksum(r.bytes);
@@ -58,7 +67,10 @@ export function makeDeploymentService(db: Knex) {
         for (const proc of compiled.get(r.name) ?? []) {
           const latest = await findLatestDefinition(trx, proc.key, input.tenantId);
           // Unchanged XML keeps its version when filtering; otherwise version n+1 (Camunda 7).
-          if (input.duplicateFiltering && input.changedOnly && latest?.checksum === sum) continue;
+          if (input.duplicateFiltering && input.changedOnly && latest?.checksum === sum) {
+            unchanged.push(latest);
+            continue;
+          }
           const version = (latest?.version ?? 0) + 1;
           const row: DefinitionRow = {
             id: `${proc.key}:${version}:${randomUUID()}`,
@@ -82,7 +94,7 @@ export function makeDeploymentService(db: Knex) {
           definitions.push(row);
         }
       }
-      return { deployment, definitions, duplicate: false };
+      return { deployment, definitions, unchanged, duplicate: false };
     });
   }
 
@@ -104,7 +116,42 @@ export function makeDeploymentService(db: Knex) {
     return results;
   }
 
-  return { deploy, deployDirectory };
+  async function get(id: string): Promise<DeploymentRow> {
+    const row = await findDeployment(db, id);
+    if (!row) throw new NotFoundError(`部署不存在 / no deployment with id ${id}`);
+    return row;
+  }
+
+  return {
+    deploy,
+    deployDirectory,
+    get,
+    list: (query: DeploymentQuery) => queryDeployments(db, query),
+    count: (query: DeploymentQuery) => countDeployments(db, query),
+    async resources(id: string): Promise<{ id: string; name: string; checksum: string }[]> {
+      await get(id);
+      return listResourceChecksums(db, id);
+    },
+    async resource(id: string, resourceId: string): Promise<ResourceRow> {
+      const row = await findResource(db, id, resourceId);
+      if (!row) throw new NotFoundError(`资源不存在 / no resource ${resourceId} in deployment ${id}`);
+      return row;
+    },
+    async definitions(id: string): Promise<DefinitionSummary[]> {
+      return listDefinitions(db, { deploymentId: id });
+    },
+    /** Deletes a deployment; with running instances only when `cascade` (they are deleted too), as in Camunda. */
+    async remove(id: string, cascade: boolean): Promise<void> {
+      await db.transaction(async (trx) => {
+        await lockForTransaction(trx, 'deployments');
+        if (!(await findDeployment(trx, id))) throw new NotFoundError(`部署不存在 / no deployment with id ${id}`);
+        if (!cascade && (await countInstancesOfDeployment(trx, id, false)) > 0) {
+          throw new ConflictError(`部署 ${id} 仍有流程实例，需 cascade=true / deployment ${id} still has process instances; delete with cascade=true`, undefined, 'ProcessEngineException');
+        }
+        await deleteDeployment(trx, id);
+      });
+    },
+  };
 }
 
 function sameResources(previous: { name: string; checksum: string }[], next: { name: string; bytes: Buffer }[]): boolean {

@@ -38,9 +38,58 @@ export async function findLatestDeploymentByName(db: Db, name: string, tenantId:
 
 /** Names and checksums of a deployment's resources, without their bytes. */
 export async function listResourceChecksums(db: Db, deploymentId: string): Promise<{ id: string; name: string; checksum: string }[]> {
-  return db('resources').select('id', 'name', 'checksum').where({ deployment_id: deploymentId });
+  return db('resources').select('id', 'name', 'checksum').where({ deployment_id: deploymentId }).orderBy('name');
 }
 
-export async function listDeployments(db: Db): Promise<DeploymentRow[]> {
-  return db('deployments').orderBy('deploy_time', 'desc');
+
+export interface DeploymentQuery {
+  id?: string | undefined;
+  name?: string | undefined;
+  nameLike?: string | undefined;
+  source?: string | undefined;
+  sorting?: { column: 'id' | 'name' | 'deploy_time'; order: 'asc' | 'desc' }[] | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+export async function queryDeployments(db: Db, query: DeploymentQuery): Promise<DeploymentRow[]> {
+  const q = filteredDeployments(db, query).select('*');
+  for (const s of query.sorting ?? [{ column: 'deploy_time', order: 'asc' }]) q.orderBy(s.column, s.order);
+  q.orderBy('id');
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}
+
+export async function countDeployments(db: Db, query: DeploymentQuery): Promise<number> {
+  const [row] = await filteredDeployments(db, query).count({ n: '*' });
+  return Number(row.n);
+}
+
+function filteredDeployments(db: Db, query: DeploymentQuery) {
+  const q = db('deployments');
+  if (query.id) q.where('id', query.id);
+  if (query.name) q.where('name', query.name);
+  if (query.nameLike) q.whereLike('name', query.nameLike);
+  if (query.source) q.where('source', query.source);
+  return q;
+}
+
+/** A resource with its bytes. */
+export async function findResource(db: Db, deploymentId: string, resourceId: string): Promise<ResourceRow | undefined> {
+  return db('resources').where({ deployment_id: deploymentId, id: resourceId }).first();
+}
+
+/** Instances (running or finished) of the deployment's definitions. */
+export async function countInstancesOfDeployment(db: Db, deploymentId: string, runningOnly: boolean): Promise<number> {
+  const q = db('process_instances as i').join('process_definitions as d', 'd.id', 'i.definition_id').where('d.deployment_id', deploymentId);
+  if (runningOnly) q.where('i.state', 'ACTIVE');
+  const [row] = await q.count({ n: '*' });
+  return Number(row.n);
+}
+
+/** Deletes a deployment with its resources, definitions and (cascade) their instances and history. */
+export async function deleteDeployment(db: Db, id: string): Promise<void> {
+  await db('process_instances').whereIn('definition_id', db('process_definitions').select('id').where({ deployment_id: id })).delete();
+  await db('deployments').where({ id }).delete();
 }

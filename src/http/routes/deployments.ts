@@ -1,0 +1,99 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ValidationError } from '../../errors.ts';
+import type { DeploymentService } from '../../services/deployments.ts';
+import { assertAdmin } from '../../services/instances.ts';
+import type { DefinitionSummary } from '../../store/definitions.ts';
+import type { DeploymentRow } from '../../store/deployments.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate } from '../format.ts';
+import { readMultipart } from '../multipart.ts';
+import { queryOf, sortingOf } from '../params.ts';
+import { definitionDto } from './definitions.ts';
+
+/** Form parts of `POST /deployment/create` that are settings, not resources. */
+const settingParts = new Set(['deployment-name', 'deployment-source', 'enable-duplicate-filtering', 'deploy-changed-only', 'tenant-id', 'deployment-activation-time']);
+const MAX_RESOURCE_BYTES = 10 * 1024 * 1024;
+
+function deploymentDto(d: DeploymentRow, ctx: Context, definitions?: DefinitionSummary[]) {
+  return {
+    links: [{ method: 'GET', href: `${ctx.protocol}://${ctx.host}/engine-rest/deployment/${d.id}`, rel: 'self' }],
+    id: d.id, name: d.name, source: d.source, deploymentTime: formatDate(d.deploy_time), tenantId: d.tenant_id,
+    ...(definitions
+      ? {
+        deployedProcessDefinitions: definitions.length ? Object.fromEntries(definitions.map((x) => [x.id, definitionDto(x)])) : null,
+        deployedCaseDefinitions: null, deployedDecisionDefinitions: null, deployedDecisionRequirementsDefinitions: null,
+      }
+      : {}),
+  };
+}
+
+const flag = (value: string | undefined, name: string) => {
+  if (value == null || value === '') return false;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new ValidationError(`${name} 必须是 true 或 false / ${name} must be true or false`);
+};
+
+/** `/deployment`: Camunda Modeler's deploy button and the repository view. */
+export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): Router {
+  const router = new Router();
+
+  router.post('/deployment/create', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const { fields, files } = await readMultipart(ctx, { fileSize: MAX_RESOURCE_BYTES, files: 100 });
+    const resources = files.filter((f) => !settingParts.has(f.field)).map((f) => ({ name: f.name, bytes: f.bytes }));
+    const names = resources.map((r) => r.name);
+    const repeated = names.find((n, i) => names.indexOf(n) !== i);
+    if (repeated) throw new ValidationError(`资源名重复 / resource name ${repeated} appears twice in one deployment`);
+    const changedOnly = flag(fields['deploy-changed-only'], 'deploy-changed-only');
+    const filtering = flag(fields['enable-duplicate-filtering'], 'enable-duplicate-filtering');
+    const result = await deps.deployments.deploy({
+      name: fields['deployment-name'] || null,
+      source: fields['deployment-source'] || null,
+      tenantId: fields['tenant-id'] || null,
+      // Camunda: deploy-changed-only implies duplicate filtering.
+      duplicateFiltering: changedOnly || filtering,
+      changedOnly,
+      resources,
+    });
+    ctx.body = deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged]);
+  });
+
+  const filter = (ctx: Context) => {
+    const q = queryOf(ctx);
+    return {
+      id: q.string('id'), name: q.string('name'), nameLike: q.string('nameLike'), source: q.string('source'),
+      sorting: sortingOf(ctx, { id: 'id', name: 'name', deploymentTime: 'deploy_time' }) as never,
+      firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    };
+  };
+  router.get('/deployment', async (ctx) => {
+    ctx.body = (await deps.deployments.list(filter(ctx))).map((d) => deploymentDto(d, ctx));
+  });
+  router.get('/deployment/count', async (ctx) => {
+    ctx.body = { count: await deps.deployments.count(filter(ctx)) };
+  });
+  router.get('/deployment/:id', async (ctx) => {
+    ctx.body = deploymentDto(await deps.deployments.get(ctx.params.id), ctx);
+  });
+  router.get('/deployment/:id/resources', async (ctx) => {
+    const rows = await deps.deployments.resources(ctx.params.id);
+    ctx.body = rows.map((r) => ({ id: r.id, name: r.name, deploymentId: ctx.params.id }));
+  });
+  router.get('/deployment/:id/resources/:resourceId', async (ctx) => {
+    const r = await deps.deployments.resource(ctx.params.id, ctx.params.resourceId);
+    ctx.body = { id: r.id, name: r.name, deploymentId: r.deployment_id };
+  });
+  router.get('/deployment/:id/resources/:resourceId/data', async (ctx) => {
+    const r = await deps.deployments.resource(ctx.params.id, ctx.params.resourceId);
+    ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(r.name)}`);
+    ctx.type = /\.(bpmn|xml|dmn|cmmn)$/i.test(r.name) ? 'application/xml' : 'application/octet-stream';
+    ctx.body = Buffer.from(r.bytes);
+  });
+  router.delete('/deployment/:id', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    await deps.deployments.remove(ctx.params.id, queryOf(ctx).bool('cascade') ?? false);
+    ctx.status = 204;
+  });
+  return router;
+}

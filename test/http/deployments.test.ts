@@ -35,7 +35,7 @@ for (const backend of backends) {
     const res = await deploy(modelerForm('parallel-review.bpmn', bytes));
     t.is(res.status, 200);
     t.is(res.headers.get('content-type'), 'application/json');
-    const body = await res.json();
+    const body: any = await res.json();
     t.is(body.source, 'Camunda Modeler');
     const [definitionId] = Object.keys(body.deployedProcessDefinitions);
     t.is(body.deployedProcessDefinitions[definitionId].key, 'parallel-review');
@@ -48,7 +48,7 @@ for (const backend of backends) {
     const data = await fetch(`${c.server.url}/engine-rest/deployment/${body.id}/resources/${resources[0].id}/data`, { headers: { Authorization: basic } });
     t.true(Buffer.compare(Buffer.from(await data.arrayBuffer()), bytes) === 0);
     // Deploying the same diagram again creates no version, and still names a definition to start.
-    const again = await (await deploy(modelerForm('parallel-review.bpmn', bytes))).json();
+    const again: any = await (await deploy(modelerForm('parallel-review.bpmn', bytes))).json();
     t.deepEqual(Object.keys(again.deployedProcessDefinitions), [definitionId]);
     t.is((await c.admin.get('/engine-rest/process-definition/count?key=parallel-review')).body.count, 1);
   });
@@ -57,7 +57,7 @@ for (const backend of backends) {
     const before = (await c.admin.get('/engine-rest/deployment/count')).body.count;
     const res = await deploy(modelerForm('broken-condition.bpmn', fixture('broken-condition.bpmn')));
     t.is(res.status, 400);
-    const body = await res.json();
+    const body: any = await res.json();
     t.is(body.type, 'ParseException');
     t.true(body.message.startsWith('ENGINE-09005 Could not parse BPMN process.'));
     const [problem] = body.details['broken-condition.bpmn'].errors;
@@ -81,7 +81,7 @@ for (const backend of backends) {
 
   test.serial(t('deleting a deployment with instances needs cascade, and removes them'), async (t) => {
     const bytes = Buffer.from(fixture('two-versions-a.bpmn').toString().replaceAll('versioned', 'doomed'));
-    const body = await (await deploy(modelerForm('doomed.bpmn', bytes))).json();
+    const body: any = await (await deploy(modelerForm('doomed.bpmn', bytes))).json();
     const [definitionId] = Object.keys(body.deployedProcessDefinitions);
     const started = await c.admin.post(`/engine-rest/process-definition/${definitionId}/start`, {});
     const refused = await c.admin.delete(`/engine-rest/deployment/${body.id}`);

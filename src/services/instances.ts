@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { startProcess } from '../engine/runner.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { findInstance, insertInstance, listInstances, type InstanceQuery, type InstanceRow } from '../store/instances.ts';
+import { countInstances, insertInstance, listInstances, type InstanceQuery, type InstanceRow } from '../store/instances.ts';
 import { loadVariables } from '../store/variables.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
@@ -15,6 +15,8 @@ import { engineValues } from './variables.ts';
 export interface StartInput {
   businessKey?: string | null | undefined;
   variables: Variables;
+  /** Read the variables back after the start (withVariablesInReturn). */
+  returnVariables?: boolean | undefined;
 }
 
 export interface StartedInstance {
@@ -39,8 +41,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
     const run = await startProcess(def, engineValues(variables)).catch((err) => {
       throw toEngineError(err);
     });
-    await db.transaction(async (trx) => {
-      await insertInstance(trx, {
+    const instance = await db.transaction(async (trx) => {
+      const inserted = await insertInstance(trx, {
         id,
         definition_id: def.id,
         definition_key: def.key,
@@ -53,10 +55,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
         ended: run.completed,
       });
       await persistRun(trx, { instanceId: id, definitionId: def.id, definitionKey: def.key, variables, setByCaller: variables }, run);
+      return inserted;
     });
-    const instance = await findInstance(db, id);
-    const { engine_state: _ignored, ...summary } = instance!;
-    return { instance: summary, variables: await loadVariables(db, id) };
+    return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };
   }
 
   return {
@@ -76,6 +77,10 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
 
     async list(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
       return listInstances(db, { ...query, visibleTo: visibility(principal) });
+    },
+
+    async count(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal): Promise<number> {
+      return countInstances(db, { ...query, visibleTo: visibility(principal) });
     },
 
     async variables(id: string, principal: Principal): Promise<Variables> {

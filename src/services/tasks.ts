@@ -59,12 +59,14 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
     const variables = validateSubmission(await formFields(task), submitted);
     const def = await definitions.load(task.definition_id);
     for (let attempt = 1; ; attempt++) {
-      const instance = await findInstance(db, task.process_instance_id);
+      const [instance, stored, openList] = await Promise.all([
+        findInstance(db, task.process_instance_id), loadVariables(db, task.process_instance_id), listOpenExecutions(db, task.process_instance_id),
+      ]);
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${task.process_instance_id} is not active`);
       }
-      const before = { ...(await loadVariables(db, instance.id)), ...variables };
-      const open = new Set(await listOpenExecutions(db, instance.id));
+      const before = { ...stored, ...variables };
+      const open = new Set(openList);
       const run = await signalActivity(def, {
         state: instance.engine_state, variables: engineValues(before), openExecutions: open,
         activityId: task.task_definition_key, executionId: task.execution_id,

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { EngineState } from '../engine/state.ts';
 import type { Db } from './db.ts';
 
@@ -16,14 +17,15 @@ export interface InstanceRow {
   end_reason: string | null;
 }
 
-export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<void> {
+export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<Omit<InstanceRow, 'engine_state'>> {
   const { ended, ...values } = row;
-  await db('process_instances').insert({
+  const [inserted] = await db('process_instances').insert({
     ...values,
     engine_state: JSON.stringify(values.engine_state),
     rev: 1,
     end_time: ended ? db.fn.now() : null,
-  });
+  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason']);
+  return inserted;
 }
 
 export async function findInstance(db: Db, id: string): Promise<InstanceRow | undefined> {
@@ -63,10 +65,23 @@ export interface InstanceQuery {
 }
 
 export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
-  const q = db('process_instances as i')
+  const q = filteredInstances(db, query)
     .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
       'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason')
     .orderBy([{ column: 'i.start_time', order: 'desc' }, { column: 'i.id' }]);
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}
+
+/** How many instances match, counted in the database (paging ignored). */
+export async function countInstances(db: Db, query: InstanceQuery): Promise<number> {
+  const [row] = await filteredInstances(db, query).count({ count: '*' });
+  return Number(row!.count);
+}
+
+function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
+  const q = db('process_instances as i');
   if (query.ids) q.whereIn('i.id', query.ids);
   if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
   if (query.businessKey) q.where('i.business_key', query.businessKey);
@@ -85,7 +100,5 @@ export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<
       ),
     );
   }
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
   return q;
 }

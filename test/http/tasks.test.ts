@@ -198,6 +198,18 @@ for (const backend of backends) {
     t.deepEqual(done.body.meta, { value: '{"pages":3}', type: 'Json', valueInfo: {} });
   });
 
+  test.serial(t('process-instance list pages and counts in the database'), async (t) => {
+    const { office } = c;
+    for (const k of ['page-1', 'page-2', 'page-3']) await startPlan(office, k);
+    const all = (await office.get(`/engine-rest/process-instance?processDefinitionKey=${PLAN}`)).body;
+    const count = (await office.get(`/engine-rest/process-instance/count?processDefinitionKey=${PLAN}`)).body.count;
+    t.is(count, all.length);
+    t.true(count >= 3);
+    const page = (await office.get(`/engine-rest/process-instance?processDefinitionKey=${PLAN}&firstResult=1&maxResults=2`)).body;
+    t.deepEqual(page.map((i: { id: string }) => i.id), all.slice(1, 3).map((i: { id: string }) => i.id));
+    t.is((await c.network.get(`/engine-rest/process-instance/count?processDefinitionKey=${PLAN}`)).body.count, 0);
+  });
+
   test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {
     const r = await c.office.get('/engine-rest/version');
     t.regex(r.body.version, /^7\.\d+\.\d+$/);

@@ -39,7 +39,7 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
 
   const start = (byKey: boolean) => async (ctx: RouterContext) => {
     const body = bodyObject(ctx);
-    const input = { businessKey: body.businessKey as string | undefined, variables: parseVariables(body.variables) };
+    const input = { businessKey: body.businessKey as string | undefined, variables: parseVariables(body.variables), returnVariables: body.withVariablesInReturn === true };
     const principal = principalOf(ctx);
     const started = byKey
       ? await deps.instances.startByKey(ctx.params.key, input, principal)

@@ -33,7 +33,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
   });
   router.get('/process-instance/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
-    ctx.body = { count: (await deps.instances.list(rest, principalOf(ctx))).length };
+    ctx.body = { count: await deps.instances.count(rest, principalOf(ctx)) };
   });
   router.get('/process-instance/:id', async (ctx) => {
     const row = await deps.instances.get(ctx.params.id, principalOf(ctx));

@@ -18,6 +18,8 @@ const schema = z.object({
   PROCESSES_DIR: z.string().default('./processes'),
   /** Server processes sharing the port (PostgreSQL only; the engine is single-threaded). */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
+  /** Web origins allowed to call the API from a browser (comma-separated); the Modeler's `null` origin is always allowed. */
+  CORS_ORIGINS: z.string().default(''),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
 });
@@ -34,6 +36,7 @@ export interface Config {
   processesDir: string;
   bodyLimit: number;
   workers: number;
+  corsOrigins: string[];
 }
 
 export class ConfigError extends Error {
@@ -61,5 +64,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     processesDir: path.resolve(c.PROCESSES_DIR),
     bodyLimit: c.BODY_LIMIT,
     workers: c.WORKERS,
+    corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -58,7 +58,7 @@ export async function startServer(config: Config, options: { db?: Knex; log?: Lo
     for (const r of await services.deployments.deployDirectory(config.processesDir)) {
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
     }
-    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit });
+    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins });
     const server = http.createServer(app.callback());
     // Below the Modeler's 5 s timeout a slow client must not hold sockets forever.
     server.requestTimeout = 30_000;

@@ -1,4 +1,5 @@
 import bodyParser from '@koa/bodyparser';
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
@@ -21,6 +22,8 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 export interface AppDeps {
   log: Logger;
   bodyLimit: number;
+  /** Browser origins allowed besides Camunda Modeler's `null`. */
+  corsOrigins: string[];
   health: HealthService;
   identity: IdentityService;
   definitions: DefinitionService;
@@ -39,6 +42,16 @@ export function makeApp(deps: AppDeps): Koa {
   app.proxy = false;
   app.use(exactJsonType);
   app.use(makeErrorMiddleware(deps.log));
+  // Before authentication: a browser's preflight carries no credentials.
+  // The desktop Camunda Modeler sends `Origin: null`.
+  const origins = new Set(['null', ...deps.corsOrigins]);
+  app.use(cors({
+    origin: (ctx) => (origins.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
+    allowMethods: ['GET', 'POST', 'PUT', 'DELETE'],
+    allowHeaders: ['Authorization', 'Accept', 'Content-Type'],
+    exposeHeaders: ['Content-Disposition'],
+    maxAge: 600,
+  }));
   app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit, encoding: 'utf-8' }));
 
   const open = new Router();

@@ -11,6 +11,7 @@ import { makeHistoryService } from './services/history.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeTokenService } from './services/tokens.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
 import { isEmbedded, makeDb, migrateLatest } from './store/db.ts';
 
@@ -33,6 +34,7 @@ export function makeServices(db: Knex) {
     instances: makeInstanceService(db, definitions),
     tasks: makeTaskService(db, definitions),
     history: makeHistoryService(db),
+    tokens: makeTokenService(db),
   };
 }
 

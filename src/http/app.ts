@@ -10,6 +10,7 @@ import type { HistoryService } from '../services/history.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
 import type { TaskService } from '../services/tasks.ts';
+import type { TokenService } from '../services/tokens.ts';
 import { makeAuthMiddleware } from './auth.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
@@ -18,6 +19,7 @@ import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
+import { makeTokenRoutes } from './routes/tokens.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -30,6 +32,7 @@ export interface AppDeps {
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
+  tokens: TokenService;
   history: HistoryService;
 }
 
@@ -64,7 +67,7 @@ export function makeApp(deps: AppDeps): Koa {
 
   // Authentication runs before routing, so an unknown path under /engine-rest
   // answers 401 to a stranger rather than revealing which routes exist.
-  const authenticate = makeAuthMiddleware(deps.identity);
+  const authenticate = makeAuthMiddleware(deps.identity, deps.tokens);
   app.use((ctx, next) => (ctx.path === '/engine-rest' || ctx.path.startsWith('/engine-rest/') ? authenticate(ctx, next) : next()));
 
   const api = new Router({ prefix: '/engine-rest' });
@@ -78,6 +81,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTaskRoutes(deps),
     makeHistoryRoutes(deps),
     makeIdentityRoutes(deps),
+    makeTokenRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

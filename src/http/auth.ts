@@ -1,18 +1,30 @@
 import type { Context, Next } from 'koa';
 import { AuthenticationError } from '../errors.ts';
 import type { IdentityService } from '../services/identity.ts';
+import type { TokenService } from '../services/tokens.ts';
 import type { Principal } from '../types.ts';
 
-/** HTTP Basic authentication for every API route; the caller lands in `ctx.state.principal`. */
-export function makeAuthMiddleware(identity: IdentityService) {
+/**
+ * HTTP Basic (user and password) or Bearer (an issued token) on every API
+ * route; the caller lands in `ctx.state.principal`, and how they proved it
+ * in `ctx.state.authMethod`.
+ */
+export function makeAuthMiddleware(identity: IdentityService, tokens: TokenService) {
   return async function authenticate(ctx: Context, next: Next): Promise<void> {
     const header = ctx.get('Authorization');
-    const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
-    if (!match) throw new AuthenticationError();
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (bearer) {
+      ctx.state.principal = await tokens.authenticate(bearer[1]);
+      ctx.state.authMethod = 'bearer';
+      return next();
+    }
+    const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    if (!basic) throw new AuthenticationError();
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new AuthenticationError('认证信息格式错误 / malformed Basic credentials');
     ctx.state.principal = await identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1));
+    ctx.state.authMethod = 'basic';
     await next();
   };
 }

@@ -2,7 +2,8 @@ import { NotFoundError } from '../errors.ts';
 import type { CompiledRef } from '../engine/runner.ts';
 import type { Db } from '../store/db.ts';
 import {
-  findDefinition, findLatestDefinition, listDefinitions, type DefinitionQuery, type DefinitionRow, type DefinitionSummary,
+  countDefinitions, findDefinition, findDefinitionXml, findLatestDefinition, listDefinitions, type DefinitionQuery, type DefinitionRow,
+  type DefinitionSummary,
 } from '../store/definitions.ts';
 import type { Forms } from '../types.ts';
 
@@ -28,6 +29,14 @@ export function makeDefinitionService(db: Db) {
   return {
     async list(query: DefinitionQuery): Promise<DefinitionSummary[]> {
       return listDefinitions(db, query);
+    },
+    count: (query: DefinitionQuery) => countDefinitions(db, query),
+
+    /** The BPMN XML of a definition, as deployed. */
+    async xml(id: string): Promise<string> {
+      const row = await findDefinitionXml(db, id);
+      if (!row) throw new NotFoundError(`流程定义不存在 / no process definition with id ${id}`);
+      return Buffer.from(row.bytes).toString('utf8');
     },
 
     /** A definition by id; NotFoundError if absent. */

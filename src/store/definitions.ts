@@ -40,22 +40,62 @@ export async function findDefinition(db: Db, id: string): Promise<DefinitionRow 
 }
 
 export interface DefinitionQuery {
+  id?: string | undefined;
   key?: string | undefined;
+  keyLike?: string | undefined;
+  keys?: string[] | undefined;
+  name?: string | undefined;
+  nameLike?: string | undefined;
+  version?: number | undefined;
+  versionTag?: string | undefined;
   latestVersion?: boolean | undefined;
   deploymentId?: string | undefined;
+  startableInTasklist?: boolean | undefined;
+  sorting?: { column: DefinitionSortColumn; order: 'asc' | 'desc' }[] | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
 }
 
+export const definitionSortColumns = {
+  key: 'key', name: 'name', version: 'version', id: 'id', deploymentId: 'deployment_id', versionTag: 'version_tag', tenantId: 'tenant_id',
+} as const;
+export type DefinitionSortColumn = (typeof definitionSortColumns)[keyof typeof definitionSortColumns];
+
 export async function listDefinitions(db: Db, query: DefinitionQuery): Promise<DefinitionSummary[]> {
-  const q = db('process_definitions as d').select(summaryColumns.map((c) => `d.${c}`)).orderBy([
-    { column: 'd.key' },
-    { column: 'd.version' },
-  ]);
+  const q = filteredDefinitions(db, query).select(summaryColumns.map((c) => `d.${c}`));
+  for (const s of query.sorting ?? [{ column: 'key', order: 'asc' }, { column: 'version', order: 'asc' }]) q.orderBy(`d.${s.column}`, s.order);
+  q.orderBy('d.id');
+  if (query.firstResult) q.offset(query.firstResult);
+  if (query.maxResults != null) q.limit(query.maxResults);
+  return q;
+}
+
+export async function countDefinitions(db: Db, query: DefinitionQuery): Promise<number> {
+  const [row] = await filteredDefinitions(db, query).count({ n: '*' });
+  return Number(row.n);
+}
+
+function filteredDefinitions(db: Db, query: DefinitionQuery) {
+  const q = db('process_definitions as d');
+  if (query.id) q.where('d.id', query.id);
   if (query.key) q.where('d.key', query.key);
+  if (query.keys) q.whereIn('d.key', query.keys);
+  if (query.keyLike) q.whereLike('d.key', query.keyLike);
+  if (query.name) q.where('d.name', query.name);
+  if (query.nameLike) q.whereLike('d.name', query.nameLike);
+  if (query.version != null) q.where('d.version', query.version);
+  if (query.versionTag) q.where('d.version_tag', query.versionTag);
   if (query.deploymentId) q.where('d.deployment_id', query.deploymentId);
+  if (query.startableInTasklist != null) q.where('d.startable', query.startableInTasklist);
   if (query.latestVersion) {
     q.whereRaw(
       'd.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, \'\') = coalesce(d.tenant_id, \'\'))',
     );
   }
   return q;
+}
+
+/** The BPMN resource a definition was deployed from, bytes included. */
+export async function findDefinitionXml(db: Db, id: string): Promise<{ id: string; bytes: Buffer } | undefined> {
+  return db('process_definitions as d').join('resources as r', 'r.id', 'd.resource_id').select('d.id', 'r.bytes').where('d.id', id).first();
 }

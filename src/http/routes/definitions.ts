@@ -1,10 +1,11 @@
 import Router, { type RouterContext } from '@koa/router';
+import type { Context } from 'koa';
 import type { DefinitionService } from '../../services/definitions.ts';
 import type { InstanceService } from '../../services/instances.ts';
 import { parseVariables } from '../../services/variables.ts';
-import type { DefinitionSummary } from '../../store/definitions.ts';
+import { definitionSortColumns, type DefinitionQuery, type DefinitionSummary } from '../../store/definitions.ts';
 import { principalOf } from '../auth.ts';
-import { bodyObject, queryOf } from '../params.ts';
+import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { instanceDto } from './instances.ts';
 
 export function definitionDto(d: DefinitionSummary) {
@@ -18,17 +19,29 @@ export function definitionDto(d: DefinitionSummary) {
 /** `/process-definition`: list, get, start. */
 export function makeDefinitionRoutes(deps: { definitions: DefinitionService; instances: InstanceService }): Router {
   const router = new Router();
-  router.get('/process-definition', async (ctx) => {
+  const filter = (ctx: Context): DefinitionQuery => {
     const q = queryOf(ctx);
-    const rows = await deps.definitions.list({ key: q.string('key'), latestVersion: q.bool('latestVersion'), deploymentId: q.string('deploymentId') });
-    const first = q.int('firstResult') ?? 0;
-    const max = q.int('maxResults');
-    ctx.body = rows.slice(first, max == null ? undefined : first + max).map(definitionDto);
+    return {
+      id: q.string('processDefinitionId'), key: q.string('key'), keys: q.list('keysIn'), keyLike: q.string('keyLike'),
+      name: q.string('name'), nameLike: q.string('nameLike'), version: q.int('version', 1), versionTag: q.string('versionTag'),
+      latestVersion: q.bool('latestVersion'), deploymentId: q.string('deploymentId'), startableInTasklist: q.bool('startableInTasklist'),
+      sorting: sortingOf(ctx, definitionSortColumns) as DefinitionQuery['sorting'],
+      firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    };
+  };
+  router.get('/process-definition', async (ctx) => {
+    ctx.body = (await deps.definitions.list(filter(ctx))).map(definitionDto);
   });
   router.get('/process-definition/count', async (ctx) => {
-    const q = queryOf(ctx);
-    const rows = await deps.definitions.list({ key: q.string('key'), latestVersion: q.bool('latestVersion'), deploymentId: q.string('deploymentId') });
-    ctx.body = { count: rows.length };
+    const { firstResult: _f, maxResults: _m, sorting: _s, ...rest } = filter(ctx);
+    ctx.body = { count: await deps.definitions.count(rest) };
+  });
+  router.get('/process-definition/key/:key/xml', async (ctx) => {
+    const latest = await deps.definitions.getLatest(ctx.params.key);
+    ctx.body = { id: latest.id, bpmn20Xml: await deps.definitions.xml(latest.id) };
+  });
+  router.get('/process-definition/:id/xml', async (ctx) => {
+    ctx.body = { id: ctx.params.id, bpmn20Xml: await deps.definitions.xml(ctx.params.id) };
   });
   router.get('/process-definition/key/:key', async (ctx) => {
     ctx.body = definitionDto(await deps.definitions.getLatest(ctx.params.key));

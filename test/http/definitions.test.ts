@@ -1,0 +1,45 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, client, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+
+for (const backend of backends) {
+  let c!: { server: TestServer; admin: Client };
+  test.before(async () => {
+    const server = await startTestServer(backend);
+    const a = fixture('two-versions-a.bpmn');
+    const b = fixture('two-versions-b.bpmn');
+    await server.services.deployments.deploy(oneResource('v.bpmn', a));
+    await server.services.deployments.deploy(oneResource('v.bpmn', b));
+    await server.services.deployments.deploy(oneResource('parallel-review.bpmn', fixture('parallel-review.bpmn')));
+    c = { server, admin: client(server.url, ADMIN.user, ADMIN.password) };
+  });
+  test.after.always(async () => c?.server.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const keys = (rows: { key: string; version: number }[]) => rows.map((d) => `${d.key}:${d.version}`);
+
+  test(t('definitions are queried with Camunda filters, sorting, paging and count'), async (t) => {
+    const get = async (q: string) => (await c.admin.get(`/engine-rest/process-definition?${q}`)).body;
+    t.deepEqual(keys(await get('key=versioned')), ['versioned:1', 'versioned:2']);
+    t.deepEqual(keys(await get('key=versioned&latestVersion=true')), ['versioned:2']);
+    t.deepEqual(keys(await get('key=versioned&version=1')), ['versioned:1']);
+    t.deepEqual(keys(await get('keyLike=parallel%25')), ['parallel-review:1']);
+    t.deepEqual(keys(await get('nameLike=%25版本%25&sortBy=version&sortOrder=desc')), ['versioned:2', 'versioned:1']);
+    t.deepEqual(keys(await get('name=并行验收')), ['parallel-review:1']);
+    t.deepEqual(keys(await get('key=versioned&sortBy=version&sortOrder=desc&maxResults=1')), ['versioned:2']);
+    t.deepEqual(keys(await get('sortBy=key&sortOrder=asc&firstResult=1&maxResults=1')).map((k) => k.split(':')[0]), ['security-plan-approval']);
+    t.is((await c.admin.get('/engine-rest/process-definition/count?key=versioned')).body.count, 2);
+    t.is((await c.admin.get('/engine-rest/process-definition?version=zero')).status, 400);
+  });
+
+  test(t('the XML comes back exactly as deployed, by id and by key'), async (t) => {
+    const [latest] = (await c.admin.get('/engine-rest/process-definition?key=versioned&latestVersion=true')).body;
+    const byId = await c.admin.get(`/engine-rest/process-definition/${latest.id}/xml`);
+    t.is(byId.body.bpmn20Xml, fixture('two-versions-b.bpmn').toString('utf8'));
+    const byKey = await c.admin.get('/engine-rest/process-definition/key/versioned/xml');
+    t.deepEqual(byKey.body, byId.body);
+    t.is((await c.admin.get('/engine-rest/process-definition/nope/xml')).status, 404);
+    const one = await c.admin.get(`/engine-rest/process-definition/key/versioned`);
+    t.is(one.body.version, 2);
+  });
+}

@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { startProcess } from '../engine/runner.ts';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { countInstances, insertInstance, listInstances, type InstanceQuery, type InstanceRow } from '../store/instances.ts';
-import { loadVariables } from '../store/variables.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { cancelOpenActivities, listActivities } from '../store/activities.ts';
+import {
+  countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
+} from '../store/instances.ts';
+import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
+import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
@@ -60,6 +64,12 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
     return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };
   }
 
+  async function visibleInstance(id: string, principal: Principal): Promise<Omit<InstanceRow, 'engine_state'>> {
+    const [row] = await listInstances(db, { ids: [id], visibleTo: visibility(principal) });
+    if (!row) throw new NotFoundError(`流程实例不存在 / no process instance with id ${id}`);
+    return row;
+  }
+
   return {
     async start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
       return startDefinition(await definitions.get(definitionId), input, principal);
@@ -69,11 +79,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
       return startDefinition(await definitions.getLatest(key), input, principal);
     },
 
-    async get(id: string, principal: Principal): Promise<Omit<InstanceRow, 'engine_state'>> {
-      const [row] = await listInstances(db, { ids: [id], visibleTo: visibility(principal) });
-      if (!row) throw new NotFoundError(`流程实例不存在 / no process instance with id ${id}`);
-      return row;
-    },
+    get: visibleInstance,
 
     async list(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
       return listInstances(db, { ...query, visibleTo: visibility(principal) });
@@ -84,9 +90,48 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
     },
 
     async variables(id: string, principal: Principal): Promise<Variables> {
-      const [row] = await listInstances(db, { ids: [id], visibleTo: visibility(principal) });
-      if (!row) throw new NotFoundError(`流程实例不存在 / no process instance with id ${id}`);
+      await visibleInstance(id, principal);
       return loadVariables(db, id);
+    },
+
+    /**
+     * Sets and deletes variables of a running instance. Administrators may,
+     * and so may anyone with an open task in it: they are working on it.
+     */
+    async modifyVariables(id: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+      const row = await visibleInstance(id, principal);
+      if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${id} has ended`);
+      if (!principal.isAdmin && !(await hasOpenTaskFor(db, id, principal))) {
+        throw new ForbiddenError('只有管理员或有待办任务的人可以修改变量 / only administrators or people with an open task may change variables');
+      }
+      await db.transaction(async (trx) => {
+        await upsertVariables(trx, id, change.modifications);
+        await deleteVariables(trx, id, change.deletions.filter((n) => !(n in change.modifications)));
+      });
+    },
+
+    /** Deletes (cancels) a running instance: its open tasks end as deleted, history stays. Administrators only. */
+    async remove(id: string, reason: string | null, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      for (let attempt = 1; ; attempt++) {
+        const row = await findInstance(db, id);
+        if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
+        const done = await db.transaction(async (trx) => {
+          if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
+          await endOpenTasksOfInstance(trx, id);
+          await cancelOpenActivities(trx, id);
+          return true;
+        });
+        if (done) return;
+        if (attempt >= 5) throw new ConflictError(`流程实例并发修改过多，请重试 / process instance ${id} keeps changing; retry`);
+      }
+    },
+
+    /** The elements active right now, as Camunda's activity-instance tree (flat below the process). */
+    async activityTree(id: string, principal: Principal) {
+      const row = await visibleInstance(id, principal);
+      const open = (await listActivities(db, id)).filter((a) => !a.end_time);
+      return { instance: row, open };
     },
   };
 }

@@ -51,3 +51,8 @@ export async function listOpenExecutions(db: Db, instanceId: string): Promise<st
 export async function listActivities(db: Db, instanceId: string): Promise<ActivityRow[]> {
   return db('activity_instances').where({ process_instance_id: instanceId }).orderBy('seq');
 }
+
+/** Cancels every element still open in an instance (the instance was deleted). */
+export async function cancelOpenActivities(db: Db, instanceId: string): Promise<void> {
+  await db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), canceled: true });
+}

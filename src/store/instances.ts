@@ -102,3 +102,11 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   }
   return q;
 }
+
+/** Ends an instance from outside (deleted by a person) if nobody saved since `rev`. */
+export async function terminateInstance(db: Db, id: string, rev: number, reason: string | null): Promise<boolean> {
+  const count = await db('process_instances')
+    .where({ id, rev, state: 'ACTIVE' })
+    .update({ engine_state: null, rev: rev + 1, state: 'EXTERNALLY_TERMINATED', end_time: db.fn.now(), end_reason: reason });
+  return count === 1;
+}

@@ -148,3 +148,17 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   }
   return q;
 }
+
+/** Deletes (ends) every open task of an instance, for an instance that was ended from outside. */
+export async function endOpenTasksOfInstance(db: Db, instanceId: string): Promise<void> {
+  await db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), delete_reason: 'deleted' });
+}
+
+/** Whether the user has an open task in the instance: assigned to them or offered to them. */
+export async function hasOpenTaskFor(db: Db, instanceId: string, who: { userId: string; groups: string[] }): Promise<boolean> {
+  const row = await db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time')
+    .andWhere((w) => w.where('assignee', who.userId).orWhereRaw('? = any(candidate_users)', [who.userId])
+      .orWhereRaw('candidate_groups && ?::text[]', [who.groups]))
+    .first('id');
+  return row != null;
+}

@@ -29,3 +29,8 @@ export async function upsertVariables(db: Db, instanceId: string, variables: Var
   if (!rows.length) return;
   await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'updated_at']);
 }
+
+export async function deleteVariables(db: Db, instanceId: string, names: string[]): Promise<void> {
+  if (!names.length) return;
+  await db('variables').where({ process_instance_id: instanceId }).whereIn('name', names).delete();
+}

@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { NotFoundError } from '../../errors.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { InstanceService } from '../../services/instances.ts';
 import type { InstanceRow } from '../../store/instances.ts';
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables } from '../format.ts';
-import { queryOf } from '../params.ts';
+import { bodyObject, queryOf } from '../params.ts';
+import { parseVariables } from '../../services/variables.ts';
 
 export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, variables?: Variables) {
   return {
@@ -40,8 +41,50 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${row.id} has ended`);
     ctx.body = instanceDto(row, ctx);
   });
+  router.delete('/process-instance/:id', async (ctx) => {
+    await deps.instances.remove(ctx.params.id, queryOf(ctx).string('deleteReason') ?? null, principalOf(ctx));
+    ctx.status = 204;
+  });
   router.get('/process-instance/:id/variables', async (ctx) => {
     ctx.body = formatVariables(await deps.instances.variables(ctx.params.id, principalOf(ctx)));
+  });
+  router.post('/process-instance/:id/variables', async (ctx) => {
+    const body = bodyObject(ctx);
+    const deletions = body.deletions ?? [];
+    if (!Array.isArray(deletions) || deletions.some((d) => typeof d !== 'string')) {
+      throw new ValidationError('deletions 必须是变量名数组 / deletions must be an array of variable names');
+    }
+    await deps.instances.modifyVariables(ctx.params.id, { modifications: parseVariables(body.modifications, 'modifications'), deletions }, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.get('/process-instance/:id/variables/:name', async (ctx) => {
+    const variables = formatVariables(await deps.instances.variables(ctx.params.id, principalOf(ctx)));
+    const v = variables[ctx.params.name];
+    if (!v) throw new NotFoundError(`变量不存在 / process instance ${ctx.params.id} has no variable ${ctx.params.name}`);
+    ctx.body = v;
+  });
+  router.put('/process-instance/:id/variables/:name', async (ctx) => {
+    const modifications = parseVariables({ [ctx.params.name]: bodyObject(ctx) });
+    await deps.instances.modifyVariables(ctx.params.id, { modifications, deletions: [] }, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/process-instance/:id/variables/:name', async (ctx) => {
+    await deps.instances.modifyVariables(ctx.params.id, { modifications: {}, deletions: [ctx.params.name] }, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.get('/process-instance/:id/activity-instances', async (ctx) => {
+    const { instance, open } = await deps.instances.activityTree(ctx.params.id, principalOf(ctx));
+    ctx.body = {
+      id: instance.id, parentActivityInstanceId: null, activityId: instance.definition_key, activityType: 'processDefinition',
+      processInstanceId: instance.id, processDefinitionId: instance.definition_id, executionIds: [instance.id], activityName: null,
+      incidentIds: [], incidents: [], childTransitionInstances: [],
+      childActivityInstances: open.map((a) => ({
+        id: `${a.activity_id}:${a.execution_id}`, parentActivityInstanceId: instance.id, activityId: a.activity_id,
+        activityType: a.activity_type, processInstanceId: instance.id, processDefinitionId: instance.definition_id,
+        childActivityInstances: [], childTransitionInstances: [], executionIds: [a.execution_id], activityName: a.activity_name,
+        incidentIds: [], incidents: [],
+      })),
+    };
   });
   return router;
 }

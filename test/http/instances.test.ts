@@ -1,0 +1,60 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+
+for (const backend of backends) {
+  let c!: { server: TestServer; admin: Client; network: Client; office: Client };
+  test.before(async () => {
+    const server = await startTestServer(backend);
+    await server.services.deployments.deploy(oneResource('parallel-review.bpmn', fixture('parallel-review.bpmn')));
+    c = {
+      server, admin: client(server.url, ADMIN.user, ADMIN.password),
+      network: await makeUser(server, 'net-i', ['network-security']), office: await makeUser(server, 'office-i', ['office']),
+    };
+  });
+  test.after.always(async () => c?.server.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const start = async () => (await c.admin.post('/engine-rest/process-definition/key/parallel-review/start', { variables: vars({ ticket: 'T-1' }) })).body.id as string;
+
+  test.serial(t('activity-instances shows what is active, for highlighting a diagram'), async (t) => {
+    const id = await start();
+    const tree = (await c.network.get(`/engine-rest/process-instance/${id}/activity-instances`)).body;
+    t.is(tree.activityId, 'parallel-review');
+    t.deepEqual(tree.childActivityInstances.map((a: { activityId: string }) => a.activityId).sort(), ['dataCheck', 'networkCheck']);
+    const [task] = (await c.network.get(`/engine-rest/task?processInstanceId=${id}`)).body;
+    await c.network.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ networkOk: true }) });
+    const after = (await c.admin.get(`/engine-rest/process-instance/${id}/activity-instances`)).body;
+    t.deepEqual(after.childActivityInstances.map((a: { activityId: string }) => a.activityId), ['dataCheck']);
+    t.is((await c.office.get(`/engine-rest/process-instance/${id}/activity-instances`)).status, 404);
+  });
+
+  test.serial(t('variables: read, set, modify and delete by someone working on the instance; others refused'), async (t) => {
+    const id = await start();
+    const base = `/engine-rest/process-instance/${id}/variables`;
+    t.deepEqual((await c.network.get(`${base}/ticket`)).body, { value: 'T-1', type: 'String', valueInfo: {} });
+    t.is((await c.network.put(`${base}/severity`, { value: 3, type: 'Integer' })).status, 204);
+    t.is((await c.network.post(base, { modifications: { note: { value: '已检查' } }, deletions: ['ticket'] })).status, 204);
+    const all = (await c.network.get(base)).body;
+    t.deepEqual(Object.keys(all).sort(), ['note', 'severity']);
+    t.is((await c.network.delete(`${base}/note`)).status, 204);
+    t.is((await c.network.get(`${base}/note`)).status, 404);
+    t.is((await c.office.put(`${base}/severity`, { value: 1, type: 'Integer' })).status, 404, 'outsiders do not learn it exists');
+    t.is((await c.network.put(`${base}/severity`, { value: 'high', type: 'Integer' })).status, 400);
+    t.is((await c.network.post(base, { deletions: 'ticket' })).status, 400);
+  });
+
+  test.serial(t('deleting an instance ends its tasks as deleted and keeps its history'), async (t) => {
+    const id = await start();
+    t.is((await c.network.delete(`/engine-rest/process-instance/${id}`)).status, 403);
+    t.is((await c.admin.delete(`/engine-rest/process-instance/${id}?deleteReason=重复发起`)).status, 204);
+    t.deepEqual((await c.admin.get(`/engine-rest/task?processInstanceId=${id}`)).body, []);
+    const [h] = (await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body;
+    t.is(h.state, 'EXTERNALLY_TERMINATED');
+    t.is(h.deleteReason, '重复发起');
+    const tasks = (await c.admin.get(`/engine-rest/history/task?processInstanceId=${id}`)).body;
+    t.deepEqual(tasks.map((x: { deleteReason: string }) => x.deleteReason), ['deleted', 'deleted']);
+    t.is((await c.admin.delete(`/engine-rest/process-instance/${id}`)).status, 404);
+    t.is((await c.admin.get(`/engine-rest/process-instance/${id}`)).status, 404);
+  });
+}

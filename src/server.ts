@@ -10,6 +10,7 @@ import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeInstanceService } from './services/instances.ts';
+import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeTokenService } from './services/tokens.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
@@ -26,13 +27,15 @@ export interface Server {
 /** Wires the services on one database handle (also used by tests and benchmarks). */
 export function makeServices(db: Knex) {
   const definitions = makeDefinitionService(db);
+  const tasks = makeTaskService(db, definitions);
   return {
     health: makeHealthService(db),
     identity: makeIdentityService(db),
     deployments: makeDeploymentService(db),
     definitions,
     instances: makeInstanceService(db, definitions),
-    tasks: makeTaskService(db, definitions),
+    tasks,
+    comments: makeCommentService(db, tasks),
     history: makeHistoryService(db),
     tokens: makeTokenService(db),
   };

@@ -9,6 +9,7 @@ import type { HealthService } from '../services/health.ts';
 import type { HistoryService } from '../services/history.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
+import type { CommentService } from '../services/comments.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -18,6 +19,7 @@ import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
+import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 
@@ -32,6 +34,7 @@ export interface AppDeps {
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
+  comments: CommentService;
   tokens: TokenService;
   history: HistoryService;
 }
@@ -79,6 +82,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeDefinitionRoutes(deps),
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
+    makeTaskCollaborationRoutes(deps),
     makeHistoryRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),

@@ -3,9 +3,11 @@ import { signalActivity } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { listOpenExecutions } from '../store/activities.ts';
 import { findInstance, saveInstanceState } from '../store/instances.ts';
-import { countTasks, findTask, queryTasks, setAssignee, type TaskQuery, type TaskRow } from '../store/tasks.ts';
+import {
+  countTasks, findTask, queryTasks, setAssignee, updateOpenTask, type TaskChange, type TaskQuery, type TaskRow,
+} from '../store/tasks.ts';
 import { findUserWithGroups } from '../store/identity.ts';
-import { loadVariables } from '../store/variables.ts';
+import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { FormField, Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import { toEngineError } from './engine-errors.ts';
@@ -22,14 +24,27 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 export function makeTaskService(db: Knex, definitions: DefinitionService) {
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
-    let candidateUserGroups: string[] | undefined;
-    if (filter.candidateUser != null) {
-      candidateUserGroups = filter.candidateUser === principal.userId
-        ? principal.groups
-        : (await findUserWithGroups(db, filter.candidateUser))?.groups ?? [];
-    }
+    const groupsOf = async (user: string | undefined) => {
+      if (user == null) return undefined;
+      return user === principal.userId ? principal.groups : (await findUserWithGroups(db, user))?.groups ?? [];
+    };
+    const orQueries = await Promise.all((filter.orQueries ?? []).map(async (or) => ({ ...or, candidateUserGroups: await groupsOf(or.candidateUser) })));
     const visibleTo = principal.isAdmin ? undefined : { userId: principal.userId, groups: principal.groups };
-    return { ...filter, candidateUserGroups, visibleTo, scope };
+    return { ...filter, orQueries, candidateUserGroups: await groupsOf(filter.candidateUser), visibleTo, scope };
+  }
+
+  /** The caller may act on an open task: administrators, the assignee, or a candidate while it is unassigned. */
+  async function actionableTask(id: string, principal: Principal): Promise<TaskRow> {
+    const task = await openTask(id, principal);
+    if (!principal.isAdmin && task.assignee != null && task.assignee !== principal.userId) {
+      throw new ForbiddenError(`任务已由 ${task.assignee} 认领 / task ${id} is assigned to another user`);
+    }
+    return task;
+  }
+
+  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile. */
+  async function change(task: TaskRow, values: TaskChange): Promise<void> {
+    if (!(await updateOpenTask(db, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
   }
 
   /** An open or finished task the caller may see; NotFoundError otherwise, so its existence does not leak. */
@@ -52,9 +67,9 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
 
   /** Completes a task with variables; returns the instance's variables afterwards when `returnVariables`. */
   async function complete(id: string, submitted: Variables, principal: Principal, returnVariables = false): Promise<Variables | null> {
-    let task = await openTask(id, principal);
-    if (!principal.isAdmin && task.assignee != null && task.assignee !== principal.userId) {
-      throw new ForbiddenError(`任务已由 ${task.assignee} 认领 / task ${id} is assigned to another user`);
+    let task = await actionableTask(id, principal);
+    if (task.delegation_state === 'PENDING') {
+      throw new ValidationError(`委派中的任务只能办结后交回，不能完成 / task ${id} is delegated: resolve it instead of completing it`);
     }
     const variables = validateSubmission(await formFields(task), submitted);
     const def = await definitions.load(task.definition_id);
@@ -124,6 +139,52 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
     },
 
     complete,
+
+    /** Sets (or clears) the assignee outright, as Camunda's /assignee. */
+    async setAssignee(id: string, userId: string | null, principal: Principal): Promise<void> {
+      await change(await actionableTask(id, principal), { assignee: userId });
+    },
+
+    /** Hands the task to `userId`; the current assignee becomes the owner it returns to on resolve. */
+    async delegate(id: string, userId: string, principal: Principal): Promise<void> {
+      if (!userId) throw new ValidationError('缺少 userId / userId is required');
+      const task = await actionableTask(id, principal);
+      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' });
+    },
+
+    /** The delegate hands a delegated task back to its owner, with variables. */
+    async resolve(id: string, submitted: Variables, principal: Principal): Promise<void> {
+      const task = await actionableTask(id, principal);
+      if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
+      // The form is enforced when the owner completes; a delegate may hand back partial work.
+      const variables = submitted;
+      await db.transaction(async (trx) => {
+        if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
+          throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
+        }
+        await upsertVariables(trx, task.process_instance_id, variables);
+      });
+    },
+
+    /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
+    async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
+      await change(await actionableTask(id, principal), values);
+    },
+
+    /** The instance's variables as the task sees them (this server keeps no task-local variables). */
+    async variables(id: string, principal: Principal): Promise<Variables> {
+      const task = await visibleTask(id, principal);
+      return loadVariables(db, task.process_instance_id);
+    },
+
+    async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
+      const task = await actionableTask(id, principal);
+      await db.transaction(async (trx) => {
+        await upsertVariables(trx, task.process_instance_id, modifications);
+        await deleteVariables(trx, task.process_instance_id, deletions.filter((n) => !(n in modifications)));
+      });
+    },
+    visibleTask,
 
     /** The task's form fields with current values, as Camunda's form-variables. */
     async formVariables(id: string, principal: Principal): Promise<{ fields: FormField[]; variables: Variables }> {

@@ -22,9 +22,11 @@ export interface TaskRow {
   end_time: Date | null;
   delete_reason: string | null;
   completed_by: string | null;
+  delegation_state: 'PENDING' | 'RESOLVED' | null;
+  last_updated: Date | null;
 }
 
-export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reason' | 'completed_by' | 'owner'>;
+export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reason' | 'completed_by' | 'owner' | 'delegation_state' | 'last_updated'>;
 
 export async function insertTasks(db: Db, rows: NewTaskRow[]): Promise<void> {
   if (!rows.length) return;
@@ -61,10 +63,20 @@ export async function listOpenTasksOfInstance(db: Db, instanceId: string): Promi
  * `expected`; returns false when someone else got there first.
  */
 export async function setAssignee(db: Db, id: string, expected: string | null, assignee: string | null): Promise<boolean> {
+  return updateOpenTask(db, id, expected, { assignee });
+}
+
+export type TaskChange = Partial<Pick<TaskRow, 'assignee' | 'owner' | 'delegation_state' | 'name' | 'description' | 'priority' | 'due' | 'follow_up'>>;
+
+/**
+ * Changes an open task only if its assignee is still `expected` (a conditional
+ * update, so two people changing one task cannot both think they won).
+ */
+export async function updateOpenTask(db: Db, id: string, expected: string | null, change: TaskChange): Promise<boolean> {
   const q = db('tasks').where({ id }).whereNull('end_time');
   if (expected == null) q.whereNull('assignee');
   else q.where({ assignee: expected });
-  return (await q.update({ assignee })) === 1;
+  return (await q.update({ ...change, last_updated: db.fn.now() })) === 1;
 }
 
 export interface TaskQuery {
@@ -85,12 +97,28 @@ export interface TaskQuery {
   nameLike?: string | undefined;
   /** Non-administrators see only tasks assigned or offered to them. */
   visibleTo?: { userId: string; groups: string[] } | undefined;
+  /**
+   * Camunda's orQueries: each is a set of criteria of which any may match
+   * ("assigned to me OR offered to my groups"); all of them and the rest of
+   * the query must hold.
+   */
+  orQueries?: OrTaskQuery[] | undefined;
   /** `open` for the runtime view, `all` for history. */
   scope: 'open' | 'all';
   finished?: boolean | undefined;
   sorting?: { column: TaskSortColumn; order: 'asc' | 'desc' }[] | undefined;
   firstResult?: number | undefined;
   maxResults?: number | undefined;
+}
+
+export interface OrTaskQuery {
+  assignee?: string | undefined;
+  candidateUser?: string | undefined;
+  candidateUserGroups?: string[] | undefined;
+  candidateGroups?: string[] | undefined;
+  unassigned?: boolean | undefined;
+  processDefinitionKey?: string | undefined;
+  nameLike?: string | undefined;
 }
 
 export const taskSortColumns = { created: 'created_at', priority: 'priority', dueDate: 'due', name: 'name', assignee: 'assignee', id: 'id', endTime: 'end_time' } as const;
@@ -136,6 +164,18 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
     });
     // Camunda: a candidate query shows tasks still up for grabs unless asked otherwise.
     if (!query.includeAssignedTasks) q.whereNull('assignee');
+  }
+  for (const or of query.orQueries ?? []) {
+    q.where((w) => {
+      if (or.assignee) w.orWhere('assignee', or.assignee);
+      if (or.candidateUser != null) {
+        w.orWhereRaw('? = any(candidate_users)', [or.candidateUser]).orWhereRaw('candidate_groups && ?::text[]', [or.candidateUserGroups ?? []]);
+      }
+      if (or.candidateGroups) w.orWhereRaw('candidate_groups && ?::text[]', [or.candidateGroups]);
+      if (or.unassigned) w.orWhereNull('assignee');
+      if (or.processDefinitionKey) w.orWhere('definition_key', or.processDefinitionKey);
+      if (or.nameLike) w.orWhereLike('name', or.nameLike);
+    });
   }
   if (query.visibleTo) {
     const { userId, groups } = query.visibleTo;

@@ -12,7 +12,7 @@ import { bodyObject, queryOf, sortingOf } from '../params.ts';
 export function taskDto(t: TaskRow) {
   return {
     id: t.id, name: t.name, assignee: t.assignee, owner: t.owner, created: formatDate(t.created_at), due: formatDate(t.due),
-    followUp: formatDate(t.follow_up), lastUpdated: null, delegationState: null, description: t.description,
+    followUp: formatDate(t.follow_up), lastUpdated: formatDate(t.last_updated), delegationState: t.delegation_state, description: t.description,
     executionId: t.execution_id, parentTaskId: null, priority: t.priority, processDefinitionId: t.definition_id,
     processInstanceId: t.process_instance_id, taskDefinitionKey: t.task_definition_key, caseExecutionId: null,
     caseInstanceId: null, caseDefinitionId: null, suspended: false, formKey: t.form_key, camundaFormRef: null, tenantId: null,
@@ -46,6 +46,54 @@ export function taskFilterOf(ctx: Context): TaskFilter {
   };
 }
 
+/** Camunda's JSON task query (POST /task): the same criteria, typed, plus sorting and orQueries. */
+export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstResult?: number | undefined; maxResults?: number | undefined }): TaskFilter {
+  const str = (k: string) => {
+    const v = body[k];
+    if (v == null || v === '') return undefined;
+    if (typeof v !== 'string') throw new ValidationError(`${k} 必须是文本 / ${k} must be a string`);
+    return v;
+  };
+  const bool = (k: string) => {
+    const v = body[k];
+    if (v == null) return undefined;
+    if (typeof v !== 'boolean') throw new ValidationError(`${k} 必须是 true 或 false / ${k} must be a boolean`);
+    return v;
+  };
+  const list = (k: string) => {
+    const v = body[k];
+    if (v == null) return undefined;
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(`${k} 必须是文本数组 / ${k} must be an array of strings`);
+    return v as string[];
+  };
+  const candidateGroup = str('candidateGroup');
+  const groups = list('candidateGroups');
+  const sortingRaw = body.sorting ?? [];
+  if (!Array.isArray(sortingRaw)) throw new ValidationError('sorting 必须是数组 / sorting must be an array');
+  const sorting = sortingRaw.map((s: { sortBy?: unknown; sortOrder?: unknown }) => {
+    const column = taskSortColumns[s?.sortBy as keyof typeof taskSortColumns];
+    if (!column || (s.sortOrder !== 'asc' && s.sortOrder !== 'desc')) {
+      throw new ValidationError(`排序无效 / invalid sorting ${JSON.stringify(s)}: sortBy one of ${Object.keys(taskSortColumns).join(', ')}, sortOrder asc or desc`);
+    }
+    return { column, order: s.sortOrder };
+  });
+  const orRaw = body.orQueries ?? [];
+  if (!Array.isArray(orRaw) || orRaw.some((o) => o == null || typeof o !== 'object')) throw new ValidationError('orQueries 必须是对象数组 / orQueries must be an array of objects');
+  return {
+    taskId: str('taskId'), assignee: str('assignee'), candidateUser: str('candidateUser'),
+    candidateGroups: candidateGroup || groups ? [...(candidateGroup ? [candidateGroup] : []), ...(groups ?? [])] : undefined,
+    includeAssignedTasks: bool('includeAssignedTasks'), unassigned: bool('unassigned'), assigned: bool('assigned'),
+    processInstanceId: str('processInstanceId'), processDefinitionKey: str('processDefinitionKey'), processDefinitionId: str('processDefinitionId'),
+    taskDefinitionKey: str('taskDefinitionKey'), name: str('name'), nameLike: str('nameLike'),
+    orQueries: orRaw.map((o: Record<string, unknown>) => {
+      const f = taskFilterOfBody({ ...o, orQueries: undefined, sorting: undefined }, {});
+      return { assignee: f.assignee, candidateUser: f.candidateUser, candidateGroups: f.candidateGroups, unassigned: f.unassigned, processDefinitionKey: f.processDefinitionKey, nameLike: f.nameLike };
+    }),
+    sorting: sorting.length ? (sorting as TaskFilter['sorting']) : undefined,
+    ...paging,
+  };
+}
+
 function formVariablesDto(fields: FormField[], current: ReturnType<typeof formatVariables>, only?: string[]) {
   const out: Record<string, unknown> = {};
   for (const f of fields) {
@@ -61,6 +109,15 @@ export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
   const router = new Router();
   router.get('/task', async (ctx) => {
     ctx.body = (await deps.tasks.list(taskFilterOf(ctx), principalOf(ctx))).map(taskDto);
+  });
+  router.post('/task', async (ctx) => {
+    const q = queryOf(ctx);
+    const filter = taskFilterOfBody(bodyObject(ctx), { firstResult: q.int('firstResult'), maxResults: q.int('maxResults') });
+    ctx.body = (await deps.tasks.list(filter, principalOf(ctx))).map(taskDto);
+  });
+  router.post('/task/count', async (ctx) => {
+    const { sorting: _s, ...filter } = taskFilterOfBody(bodyObject(ctx), {});
+    ctx.body = { count: await deps.tasks.count(filter, principalOf(ctx)) };
   });
   router.get('/task/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, sorting: _s, ...filter } = taskFilterOf(ctx);

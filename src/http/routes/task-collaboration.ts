@@ -1,0 +1,92 @@
+import Router from '@koa/router';
+import { NotFoundError, ValidationError } from '../../errors.ts';
+import type { CommentService } from '../../services/comments.ts';
+import type { TaskService } from '../../services/tasks.ts';
+import { parseDate, parseVariables } from '../../services/variables.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate, formatVariables } from '../format.ts';
+import { bodyObject } from '../params.ts';
+
+const optionalDate = (value: unknown, name: string): Date | null => {
+  if (value == null) return null;
+  const d = typeof value === 'string' ? parseDate(value) : null;
+  if (!d) throw new ValidationError(`${name} 不是有效日期 / ${name} is not a valid date`);
+  return d;
+};
+
+/** Camunda's task routes for working together: assignee, delegation, updates, variables, comments. */
+export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments: CommentService }): Router {
+  const router = new Router();
+  const userIdOf = (body: Record<string, unknown>, required: boolean) => {
+    if (body.userId == null && !required) return null;
+    if (typeof body.userId !== 'string' || !body.userId) throw new ValidationError('请求体需要 userId / body must contain userId');
+    return body.userId;
+  };
+  router.post('/task/:id/assignee', async (ctx) => {
+    await deps.tasks.setAssignee(ctx.params.id, userIdOf(bodyObject(ctx), false), principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/task/:id/delegate', async (ctx) => {
+    await deps.tasks.delegate(ctx.params.id, userIdOf(bodyObject(ctx), true)!, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/task/:id/resolve', async (ctx) => {
+    await deps.tasks.resolve(ctx.params.id, parseVariables(bodyObject(ctx).variables), principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/task/:id', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (body.priority != null && (typeof body.priority !== 'number' || !Number.isInteger(body.priority))) {
+      throw new ValidationError('priority 必须是整数 / priority must be an integer');
+    }
+    for (const k of ['name', 'description'] as const) {
+      if (body[k] != null && typeof body[k] !== 'string') throw new ValidationError(`${k} 必须是文本 / ${k} must be text`);
+    }
+    await deps.tasks.update(ctx.params.id, {
+      ...(body.name !== undefined ? { name: body.name as string | null } : {}),
+      ...(body.description !== undefined ? { description: body.description as string | null } : {}),
+      ...(body.priority !== undefined ? { priority: (body.priority as number | null) ?? 50 } : {}),
+      ...(body.due !== undefined ? { due: optionalDate(body.due, 'due') } : {}),
+      ...(body.followUp !== undefined ? { follow_up: optionalDate(body.followUp, 'followUp') } : {}),
+    }, principalOf(ctx));
+    ctx.status = 204;
+  });
+
+  router.get('/task/:id/variables', async (ctx) => {
+    ctx.body = formatVariables(await deps.tasks.variables(ctx.params.id, principalOf(ctx)));
+  });
+  router.post('/task/:id/variables', async (ctx) => {
+    const body = bodyObject(ctx);
+    const deletions = body.deletions ?? [];
+    if (!Array.isArray(deletions) || deletions.some((d) => typeof d !== 'string')) {
+      throw new ValidationError('deletions 必须是变量名数组 / deletions must be an array of variable names');
+    }
+    await deps.tasks.modifyVariables(ctx.params.id, parseVariables(body.modifications, 'modifications'), deletions, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.get('/task/:id/variables/:name', async (ctx) => {
+    const v = formatVariables(await deps.tasks.variables(ctx.params.id, principalOf(ctx)))[ctx.params.name];
+    if (!v) throw new NotFoundError(`变量不存在 / no variable ${ctx.params.name}`);
+    ctx.body = v;
+  });
+  router.put('/task/:id/variables/:name', async (ctx) => {
+    await deps.tasks.modifyVariables(ctx.params.id, parseVariables({ [ctx.params.name]: bodyObject(ctx) }), [], principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/task/:id/variables/:name', async (ctx) => {
+    await deps.tasks.modifyVariables(ctx.params.id, {}, [ctx.params.name], principalOf(ctx));
+    ctx.status = 204;
+  });
+
+  const commentDto = (c: { id: string; user_id: string; task_id: string; process_instance_id: string; message: string; time: Date }) => ({
+    id: c.id, userId: c.user_id, taskId: c.task_id, processInstanceId: c.process_instance_id, message: c.message, time: formatDate(c.time),
+    removalTime: null, rootProcessInstanceId: c.process_instance_id,
+  });
+  router.get('/task/:id/comment', async (ctx) => {
+    ctx.body = (await deps.comments.list(ctx.params.id, principalOf(ctx))).map(commentDto);
+  });
+  router.post('/task/:id/comment/create', async (ctx) => {
+    ctx.body = commentDto(await deps.comments.add(ctx.params.id, bodyObject(ctx).message, principalOf(ctx)));
+  });
+  return router;
+}

@@ -1,0 +1,27 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { ValidationError } from '../errors.ts';
+import { insertComment, listComments, type CommentRow } from '../store/comments.ts';
+import type { Principal } from '../types.ts';
+import type { TaskService } from './tasks.ts';
+
+const MAX_LENGTH = 4000;
+
+/** Comments on tasks: anyone who may see the task may read and add them. */
+export function makeCommentService(db: Knex, tasks: TaskService) {
+  return {
+    async list(taskId: string, principal: Principal): Promise<CommentRow[]> {
+      await tasks.visibleTask(taskId, principal);
+      return listComments(db, taskId);
+    },
+    async add(taskId: string, message: unknown, principal: Principal): Promise<CommentRow> {
+      if (typeof message !== 'string' || !message.trim() || message.length > MAX_LENGTH) {
+        throw new ValidationError(`意见内容必须是 1 到 ${MAX_LENGTH} 字符的文本 / message must be text of 1 to ${MAX_LENGTH} characters`);
+      }
+      const task = await tasks.visibleTask(taskId, principal);
+      return insertComment(db, { id: randomUUID(), task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message });
+    },
+  };
+}
+
+export type CommentService = ReturnType<typeof makeCommentService>;

@@ -124,3 +124,12 @@ function sameKind(type: VariableType, value: unknown): boolean {
   const numeric = ['Integer', 'Short', 'Long', 'Double'];
   return (numeric.includes(type) && numeric.includes(inferred)) || (type === 'Date' && inferred === 'String');
 }
+
+/** Camunda's variable modification body `{ modifications, deletions }`. */
+export function parseModifications(body: Record<string, unknown>): { modifications: Variables; deletions: string[] } {
+  const deletions = body.deletions ?? [];
+  if (!Array.isArray(deletions) || deletions.some((d) => typeof d !== 'string')) {
+    throw new ValidationError('deletions 必须是变量名数组 / deletions must be an array of variable names');
+  }
+  return { modifications: parseVariables(body.modifications, 'modifications'), deletions };
+}

@@ -1,5 +1,6 @@
 import type { Forms } from '../types.ts';
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 
 export interface DefinitionRow {
   id: string;
@@ -63,16 +64,11 @@ export type DefinitionSortColumn = (typeof definitionSortColumns)[keyof typeof d
 
 export async function listDefinitions(db: Db, query: DefinitionQuery): Promise<DefinitionSummary[]> {
   const q = filteredDefinitions(db, query).select(summaryColumns.map((c) => `d.${c}`));
-  for (const s of query.sorting ?? [{ column: 'key', order: 'asc' }, { column: 'version', order: 'asc' }]) q.orderBy(`d.${s.column}`, s.order);
-  q.orderBy('d.id');
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
-  return q;
+  return paged(q, query, [{ column: 'key', order: 'asc' }, { column: 'version', order: 'asc' }], 'd.id', 'd.');
 }
 
 export async function countDefinitions(db: Db, query: DefinitionQuery): Promise<number> {
-  const [row] = await filteredDefinitions(db, query).count({ n: '*' });
-  return Number(row.n);
+  return countOf(filteredDefinitions(db, query));
 }
 
 function filteredDefinitions(db: Db, query: DefinitionQuery) {

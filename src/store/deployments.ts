@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 
 export interface DeploymentRow {
   id: string;
@@ -53,17 +54,11 @@ export interface DeploymentQuery {
 }
 
 export async function queryDeployments(db: Db, query: DeploymentQuery): Promise<DeploymentRow[]> {
-  const q = filteredDeployments(db, query).select('*');
-  for (const s of query.sorting ?? [{ column: 'deploy_time', order: 'asc' }]) q.orderBy(s.column, s.order);
-  q.orderBy('id');
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
-  return q;
+  return paged(filteredDeployments(db, query).select('*'), query, [{ column: 'deploy_time', order: 'asc' }], 'id');
 }
 
 export async function countDeployments(db: Db, query: DeploymentQuery): Promise<number> {
-  const [row] = await filteredDeployments(db, query).count({ n: '*' });
-  return Number(row.n);
+  return countOf(filteredDeployments(db, query));
 }
 
 function filteredDeployments(db: Db, query: DeploymentQuery) {
@@ -84,8 +79,7 @@ export async function findResource(db: Db, deploymentId: string, resourceId: str
 export async function countInstancesOfDeployment(db: Db, deploymentId: string, runningOnly: boolean): Promise<number> {
   const q = db('process_instances as i').join('process_definitions as d', 'd.id', 'i.definition_id').where('d.deployment_id', deploymentId);
   if (runningOnly) q.where('i.state', 'ACTIVE');
-  const [row] = await q.count({ n: '*' });
-  return Number(row.n);
+  return countOf(q);
 }
 
 /** Deletes a deployment with its resources, definitions and (cascade) their instances and history. */

@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 import { rethrowUnique } from './errors.ts';
 
 export interface UserRow {
@@ -28,8 +29,7 @@ export async function findUser(db: Db, id: string): Promise<UserRow | undefined>
 }
 
 export async function countUsers(db: Db): Promise<number> {
-  const [row] = await db('users').count({ n: '*' });
-  return Number(row.n);
+  return countOf(db('users'));
 }
 
 /** A user with the ids of their groups, in one round trip (this runs on every request). */
@@ -44,12 +44,10 @@ export async function findUserWithGroups(db: Db, id: string): Promise<(UserRow &
 }
 
 export async function listUsers(db: Db, query: { id?: string | undefined; memberOfGroup?: string | undefined; firstResult?: number | undefined; maxResults?: number | undefined }): Promise<UserRow[]> {
-  const q = db('users as u').select('u.id', 'u.first_name', 'u.last_name', 'u.email').orderBy('u.id');
+  const q = db('users as u').select('u.id', 'u.first_name', 'u.last_name', 'u.email');
   if (query.id) q.where('u.id', query.id);
   if (query.memberOfGroup) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.user_id = u.id').andWhere('m.group_id', query.memberOfGroup!));
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
-  return q;
+  return paged(q, query, [], 'u.id');
 }
 
 export async function insertGroup(db: Db, row: GroupRow): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { EngineState } from '../engine/state.ts';
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 
 export interface InstanceRow {
   id: string;
@@ -67,17 +68,13 @@ export interface InstanceQuery {
 export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
   const q = filteredInstances(db, query)
     .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
-      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason')
-    .orderBy([{ column: 'i.start_time', order: 'desc' }, { column: 'i.id' }]);
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
-  return q;
+      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason');
+  return paged(q, query, [{ column: 'start_time', order: 'desc' }], 'i.id', 'i.');
 }
 
 /** How many instances match, counted in the database (paging ignored). */
 export async function countInstances(db: Db, query: InstanceQuery): Promise<number> {
-  const [row] = await filteredInstances(db, query).count({ count: '*' });
-  return Number(row!.count);
+  return countOf(filteredInstances(db, query));
 }
 
 function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {

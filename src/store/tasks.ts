@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 
 export interface TaskRow {
   id: string;
@@ -125,17 +126,11 @@ export const taskSortColumns = { created: 'created_at', priority: 'priority', du
 export type TaskSortColumn = (typeof taskSortColumns)[keyof typeof taskSortColumns];
 
 export async function queryTasks(db: Db, query: TaskQuery): Promise<TaskRow[]> {
-  const q = filtered(db, query).select('*');
-  for (const s of query.sorting ?? [{ column: 'created_at', order: 'asc' }]) q.orderBy(s.column, s.order);
-  q.orderBy('id');
-  if (query.firstResult) q.offset(query.firstResult);
-  if (query.maxResults != null) q.limit(query.maxResults);
-  return q;
+  return paged(filtered(db, query).select('*'), query, [{ column: 'created_at', order: 'asc' }], 'id');
 }
 
 export async function countTasks(db: Db, query: TaskQuery): Promise<number> {
-  const [row] = await filtered(db, query).count({ count: '*' });
-  return Number(row.count);
+  return countOf(filtered(db, query));
 }
 
 function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {

@@ -1,13 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { NotFoundError } from '../../errors.ts';
 import type { InstanceService } from '../../services/instances.ts';
 import type { InstanceRow } from '../../store/instances.ts';
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables } from '../format.ts';
 import { bodyObject, queryOf } from '../params.ts';
-import { parseVariables } from '../../services/variables.ts';
+import { parseModifications, parseVariables } from '../../services/variables.ts';
 
 export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, variables?: Variables) {
   return {
@@ -49,12 +49,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     ctx.body = formatVariables(await deps.instances.variables(ctx.params.id, principalOf(ctx)));
   });
   router.post('/process-instance/:id/variables', async (ctx) => {
-    const body = bodyObject(ctx);
-    const deletions = body.deletions ?? [];
-    if (!Array.isArray(deletions) || deletions.some((d) => typeof d !== 'string')) {
-      throw new ValidationError('deletions 必须是变量名数组 / deletions must be an array of variable names');
-    }
-    await deps.instances.modifyVariables(ctx.params.id, { modifications: parseVariables(body.modifications, 'modifications'), deletions }, principalOf(ctx));
+    await deps.instances.modifyVariables(ctx.params.id, parseModifications(bodyObject(ctx)), principalOf(ctx));
     ctx.status = 204;
   });
   router.get('/process-instance/:id/variables/:name', async (ctx) => {

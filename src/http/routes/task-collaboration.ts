@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { CommentService } from '../../services/comments.ts';
 import type { TaskService } from '../../services/tasks.ts';
-import { parseDate, parseVariables } from '../../services/variables.ts';
+import { parseDate, parseModifications, parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { bodyObject } from '../params.ts';
@@ -56,12 +56,8 @@ export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments
     ctx.body = formatVariables(await deps.tasks.variables(ctx.params.id, principalOf(ctx)));
   });
   router.post('/task/:id/variables', async (ctx) => {
-    const body = bodyObject(ctx);
-    const deletions = body.deletions ?? [];
-    if (!Array.isArray(deletions) || deletions.some((d) => typeof d !== 'string')) {
-      throw new ValidationError('deletions 必须是变量名数组 / deletions must be an array of variable names');
-    }
-    await deps.tasks.modifyVariables(ctx.params.id, parseVariables(body.modifications, 'modifications'), deletions, principalOf(ctx));
+    const { modifications, deletions } = parseModifications(bodyObject(ctx));
+    await deps.tasks.modifyVariables(ctx.params.id, modifications, deletions, principalOf(ctx));
     ctx.status = 204;
   });
   router.get('/task/:id/variables/:name', async (ctx) => {

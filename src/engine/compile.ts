@@ -1,9 +1,8 @@
-import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
-import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { ParseError, type ParseProblem } from '../errors.ts';
 import type { FormField, Forms } from '../types.ts';
 import { makeModdle } from './moddle.ts';
+import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 
 /** One executable process of a resource, ready to store as a definition version. */
@@ -22,15 +21,14 @@ export interface CompiledProcess {
   forms: Forms;
 }
 
-const typeResolver = TypeResolver(elements);
-
 /**
  * Parses and checks one BPMN resource. Returns one entry per executable
  * process (Camunda 7 ignores `isExecutable="false"` ones). Throws ParseError
  * in Camunda's ENGINE-09005 shape naming elements, line and column, so that
  * nothing is stored for a resource the engine could not run.
  */
-export async function compileResource(resourceName: string, xml: string): Promise<CompiledProcess[]> {
+export async function compileResource(resourceName: string, source: string | Buffer): Promise<CompiledProcess[]> {
+  const xml = typeof source === 'string' ? source : decodeXml(source);
   let parsed: ParseResult;
   try {
     parsed = await makeModdle().fromXML(xml);
@@ -65,14 +63,15 @@ export async function compileResource(resourceName: string, xml: string): Promis
         historyTtl: parseTtl(proc.historyTimeToLive),
         startable: (proc.flowElements ?? []).some(isNoneStart),
         startEventId: (proc.flowElements ?? []).find(isNoneStart)?.id ?? null,
-        compiled: serializer(parsed as never, typeResolver).serialize(),
+        compiled: serializeForEngine(parsed),
         forms: collectForms(proc),
       });
     } catch (err) {
       const message = (err as Error).message;
       const type = /Unknown activity type (\S+)/.exec(message)?.[1];
       const ids = type ? findIdsOfType(proc, type) : [];
-      throw parseError(resourceName, [problem(xml, `不支持的元素 / unsupported element: ${message}`, ids)]);
+      const what = type ? `不支持的元素 / unsupported element ${type}` : `引擎无法编译此流程 / the engine cannot compile process ${proc.id}: ${message}`;
+      throw parseError(resourceName, [problem(xml, what, ids.length ? ids : [String(proc.id)])]);
     } finally {
       for (const other of processes) other.isExecutable = executable.includes(other);
     }

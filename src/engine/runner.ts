@@ -1,8 +1,9 @@
 import { EventEmitter } from 'node:events';
 import * as elements from 'bpmn-elements';
 import { Engine } from 'bpmn-engine';
-import { deserialize, TypeResolver } from 'moddle-context-serializer';
+import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
+import { typeResolver } from './serialize.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { describeWaitingTask, type WaitingTask } from './user-tasks.ts';
 
@@ -42,7 +43,6 @@ export interface CompiledRef {
   compiled: string;
 }
 
-const typeResolver = TypeResolver(elements);
 const expressions = makeExpressions();
 
 /** Starts a new instance and runs it until every path waits or ends. */

@@ -47,7 +47,7 @@ export function makeDeploymentService(db: Knex) {
     // whole deployment and nothing is written.
     const compiled = new Map<string, CompiledProcess[]>();
     for (const r of input.resources) {
-      if (/\.bpmn(20\.xml)?$/i.test(r.name)) compiled.set(r.name, await compileResource(r.name, r.bytes.toString('utf8')));
+      if (/\.bpmn(20\.xml)?$/i.test(r.name)) compiled.set(r.name, await compileResource(r.name, r.bytes));
     }
     return db.transaction(async (trx) => {
       // One deployer at a time across server processes, so versions never collide.

@@ -1,0 +1,65 @@
+import * as elements from 'bpmn-elements';
+import type { ModdleElement, ParseResult } from 'bpmn-moddle';
+import serializer, { TypeResolver } from 'moddle-context-serializer';
+
+// Root elements that only describe (performer resources, data item types): nothing to run.
+/** Maps element types to engine behaviours; serializing and running must use the same one. */
+export const typeResolver = TypeResolver(elements, (mapper) => {
+  mapper['bpmn:Resource'] = elements.Dummy;
+  mapper['bpmn:ItemDefinition'] = elements.Dummy;
+});
+
+/**
+ * Serializes the engine's form of one parsed definitions file, leaving out
+ * what Camunda 7 does not execute either and the serializer cannot map:
+ * message flows (Camunda delivers messages through its API, never along a
+ * drawn flow; black-box pools have no process to map) and performer
+ * resources without an assignment expression (documentation only).
+ * The parsed model is restored afterwards.
+ */
+export function serializeForEngine(parsed: ParseResult): string {
+  const restore: (() => void)[] = [];
+  for (const root of (parsed.rootElement.rootElements ?? []) as ModdleElement[]) {
+    if (root.$type === 'bpmn:Collaboration' && root.messageFlows?.length) {
+      const flows = root.messageFlows;
+      root.messageFlows = [];
+      restore.push(() => (root.messageFlows = flows));
+    }
+    for (const element of walk(root)) {
+      const resources = element.resources as ModdleElement[] | undefined;
+      if (!resources?.some((r) => !r.resourceAssignmentExpression)) continue;
+      element.resources = resources.filter((r) => r.resourceAssignmentExpression);
+      restore.push(() => (element.resources = resources));
+    }
+  }
+  try {
+    return serializer(parsed as never, typeResolver).serialize();
+  } finally {
+    for (const undo of restore) undo();
+  }
+}
+
+function* walk(container: ModdleElement): Generator<ModdleElement> {
+  for (const e of (container.flowElements ?? []) as ModdleElement[]) {
+    yield e;
+    if (e.flowElements) yield* walk(e);
+  }
+}
+
+/**
+ * Decodes a resource by the encoding its XML declaration names (Camunda
+ * Modeler writes UTF-8; older tools ISO-8859-1), and rewrites the
+ * declaration to match the decoded text the parser receives.
+ */
+export function decodeXml(bytes: Buffer): string {
+  const head = bytes.subarray(0, 200).toString('latin1');
+  const declared = /^\s*<\?xml[^>]*encoding=["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
+  if (!declared || /^utf-?8$/i.test(declared)) return bytes.toString('utf8');
+  let text: string;
+  try {
+    text = new TextDecoder(declared.toLowerCase()).decode(bytes);
+  } catch {
+    return bytes.toString('utf8'); // unknown encoding: the parser will say so
+  }
+  return text.replace(/(<\?xml[^>]*encoding=["'])[A-Za-z0-9._-]+(["'])/, '$1UTF-8$2');
+}

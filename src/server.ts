@@ -5,6 +5,7 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { makeApp } from './http/app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
+import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
@@ -15,6 +16,7 @@ import { makeTaskService } from './services/tasks.ts';
 import { makeTokenService } from './services/tokens.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
 import { isEmbedded, makeDb, migrateLatest } from './store/db.ts';
+import { makeTopicNotifier } from './store/notify.ts';
 
 export interface Server {
   url: string;
@@ -27,13 +29,16 @@ export interface Server {
 /** Wires the services on one database handle (also used by tests and benchmarks). */
 export function makeServices(db: Knex) {
   const definitions = makeDefinitionService(db);
-  const tasks = makeTaskService(db, definitions);
+  const notifier = makeTopicNotifier(db);
+  const execution = makeExecution(db, definitions, notifier);
+  const tasks = makeTaskService(db, definitions, execution);
   return {
+    notifier,
     health: makeHealthService(db),
     identity: makeIdentityService(db),
     deployments: makeDeploymentService(db),
     definitions,
-    instances: makeInstanceService(db, definitions),
+    instances: makeInstanceService(db, definitions, execution),
     tasks,
     comments: makeCommentService(db, tasks),
     history: makeHistoryService(db),
@@ -53,6 +58,7 @@ export async function startServer(config: Config, options: { db?: Knex; log?: Lo
   try {
     await migrateLatest(db);
     const services = makeServices(db);
+    await services.notifier.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {
       // Printed once, on the first start only; there is no default password.
@@ -82,6 +88,7 @@ export async function startServer(config: Config, options: { db?: Knex; log?: Lo
         // Idle keep-alive sockets would hold close() open until they time out.
         server.closeIdleConnections();
         await closed;
+        await services.notifier.stop();
         if (!options.db) await db.destroy();
         lock?.release();
       },

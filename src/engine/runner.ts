@@ -3,9 +3,9 @@ import * as elements from 'bpmn-elements';
 import { Engine } from 'bpmn-engine';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
-import { typeResolver } from './serialize.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
-import { describeWaitingTask, type WaitingTask } from './user-tasks.ts';
+import { isExternalTask, typeResolver } from './serialize.ts';
+import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
 
 /** What one engine run did, for the service to persist in one transaction. */
 export interface EngineRun {
@@ -15,8 +15,10 @@ export interface EngineRun {
   variables: Record<string, unknown>;
   /** User tasks that began waiting during this run. */
   openedTasks: WaitingTask[];
-  /** Execution ids of user tasks that ended or were cancelled during this run. */
-  closedTaskExecutions: string[];
+  /** External (worker) tasks that began waiting during this run. */
+  openedExternalTasks: WaitingExternalTask[];
+  /** Execution ids of waits (user or external tasks) that ended or were cancelled during this run. */
+  closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
   activities: ActivityEvent[];
 }
@@ -53,6 +55,13 @@ export async function startProcess(def: CompiledRef, variables: Record<string, u
   return finish(engine, recorder);
 }
 
+export interface WaitingExternalTask {
+  activityId: string;
+  executionId: string;
+  topic: string;
+  priority: number;
+}
+
 export interface SignalInput {
   state: EngineState;
   variables: Record<string, unknown>;
@@ -60,6 +69,8 @@ export interface SignalInput {
   openExecutions: Set<string>;
   activityId: string;
   executionId: string;
+  /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | undefined;
 }
 
 /** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
@@ -69,7 +80,14 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const recorder = new Recorder(input.openExecutions);
   await guard(engine, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
-    execution.signal({ id: input.activityId, executionId: input.executionId });
+    const action = input.action ?? { kind: 'signal' };
+    if (action.kind === 'signal') {
+      execution.signal({ id: input.activityId, executionId: input.executionId });
+    } else {
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
+      api?.sendApiMessage('error', { message: action.message, code: action.code });
+    }
   });
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed.
@@ -78,6 +96,16 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
   return finish(engine, recorder);
+}
+
+/** A waiting element by execution id, looking inside sub-processes too. */
+function findPostponed(apis: any[], executionId: string): any {
+  for (const api of apis) {
+    if (api.executionId === executionId) return api;
+    const inner = typeof api.getPostponed === 'function' ? findPostponed(api.getPostponed(), executionId) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
 function makeEngine(def: CompiledRef, variables: Record<string, unknown>): Engine {
@@ -125,7 +153,8 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     completed,
     variables,
     openedTasks: [...recorder.waiting.values()].filter((t) => !recorder.closed.has(t.executionId)),
-    closedTaskExecutions: [...recorder.closed],
+    openedExternalTasks: [...recorder.waitingExternal.values()].filter((t) => !recorder.closed.has(t.executionId)),
+    closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
   };
 }
@@ -135,6 +164,7 @@ class Recorder {
   readonly listener = new EventEmitter();
   readonly activities: ActivityEvent[] = [];
   readonly waiting = new Map<string, WaitingTask>();
+  readonly waitingExternal = new Map<string, WaitingExternalTask>();
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
@@ -147,19 +177,25 @@ class Recorder {
     this.listener.on('activity.end', (api) => {
       this.ended.add(api.executionId);
       this.activities.push(event('end', api));
-      if (api.type === 'bpmn:UserTask') this.closed.add(api.executionId);
+      if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });
     this.listener.on('activity.leave', (api) => {
       if (this.ended.has(api.executionId)) return;
       if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
       this.activities.push(event('cancel', api));
-      if (api.type === 'bpmn:UserTask') this.closed.add(api.executionId);
+      if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
-      if (api.type !== 'bpmn:UserTask' || this.open.has(api.executionId)) return;
-      this.waiting.set(api.executionId, describeWaitingTask(api));
+      if (this.open.has(api.executionId)) return;
+      if (api.type === 'bpmn:UserTask') this.waiting.set(api.executionId, describeWaitingTask(api));
+      else if (isExternalTask(api.owner?.behaviour)) this.waitingExternal.set(api.executionId, describeExternalTask(api));
     });
+  }
+
+  /** A wait of this run, or one already open before it (its task row must be closed). */
+  private isWait(executionId: string): boolean {
+    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.open.has(executionId);
   }
 }
 

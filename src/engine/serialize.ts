@@ -2,11 +2,30 @@ import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 
-// Root elements that only describe (performer resources, data item types): nothing to run.
+/**
+ * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
+ * waits on them like on a user task (a signal task) until the worker's
+ * result is signalled in. Other tasks keep the engine's own behaviour.
+ */
+function externalAware(own: (def: any, context: any) => unknown) {
+  return function ExternalAwareTask(activityDef: any, context: any) {
+    return activityDef.behaviour?.type === 'external' ? elements.SignalTask(activityDef, context) : own(activityDef, context);
+  };
+}
+
+/** Whether an element the engine waits on is an external (worker) task. */
+export function isExternalTask(behaviour: { type?: unknown } | undefined): boolean {
+  return behaviour?.type === 'external';
+}
+
 /** Maps element types to engine behaviours; serializing and running must use the same one. */
 export const typeResolver = TypeResolver(elements, (mapper) => {
+  // Root elements that only describe (performer resources, data item types): nothing to run.
   mapper['bpmn:Resource'] = elements.Dummy;
   mapper['bpmn:ItemDefinition'] = elements.Dummy;
+  mapper['bpmn:ServiceTask'] = externalAware(elements.ServiceTask);
+  mapper['bpmn:SendTask'] = externalAware(elements.SendTask);
+  mapper['bpmn:BusinessRuleTask'] = externalAware(elements.BusinessRuleTask);
 });
 
 /**

@@ -20,14 +20,7 @@ export interface WaitingTask {
  */
 export function describeWaitingTask(api: any): WaitingTask {
   const b = api.owner?.behaviour ?? {};
-  const resolve = (value: unknown): unknown => {
-    if (typeof value !== 'string') return value ?? null;
-    try {
-      return api.environment.resolveExpression(value, api);
-    } catch {
-      return null; // a missing or odd variable leaves the attribute unset rather than failing the run
-    }
-  };
+  const resolve = resolverFor(api);
   return {
     activityId: api.id,
     executionId: api.executionId,
@@ -68,4 +61,24 @@ function date(v: unknown): Date | null {
 function priority(v: unknown): number {
   const n = Number(v);
   return v == null || v === '' || !Number.isFinite(n) ? 50 : Math.trunc(n);
+}
+
+/** A waiting external task: its topic and priority, expressions resolved. */
+export function describeExternalTask(api: any): { activityId: string; executionId: string; topic: string; priority: number } {
+  const b = api.owner?.behaviour ?? {};
+  const resolve = resolverFor(api);
+  const priority = Number(resolve(b.taskPriority));
+  return { activityId: api.id, executionId: api.executionId, topic: String(resolve(b.topic) ?? ''), priority: Number.isFinite(priority) ? Math.trunc(priority) : 0 };
+}
+
+/** Resolves an attribute's `${...}` against the process variables at this moment. */
+function resolverFor(api: any): (value: unknown) => unknown {
+  return (value) => {
+    if (typeof value !== 'string') return value ?? null;
+    try {
+      return api.environment.resolveExpression(value, api);
+    } catch {
+      return null; // a missing or odd variable leaves the attribute unset rather than failing the run
+    }
+  };
 }

@@ -1,57 +1,124 @@
 import { randomUUID } from 'node:crypto';
-import type { EngineRun } from '../engine/runner.ts';
+import type { Knex } from 'knex';
+import { signalActivity, type EngineRun, type SignalInput } from '../engine/runner.ts';
+import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { recordActivities } from '../store/activities.ts';
+import { listOpenExecutions, recordActivities } from '../store/activities.ts';
+import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
+import { findInstance, saveInstanceState } from '../store/instances.ts';
+import type { TopicNotifier } from '../store/notify.ts';
 import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
-import { upsertVariables } from '../store/variables.ts';
+import { loadVariables, upsertVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
-import { engineChanges } from './variables.ts';
+import type { DefinitionService } from './definitions.ts';
+import { toEngineError } from './engine-errors.ts';
+import { engineChanges, engineValues } from './variables.ts';
+
+/** How often a command re-reads and re-runs after losing an optimistic-lock race. */
+const MAX_ATTEMPTS = 5;
 
 export interface RunContext {
   instanceId: string;
   definitionId: string;
   definitionKey: string;
+  businessKey: string | null;
   /** Variables before the run, including those the caller is setting now. */
   variables: Variables;
   /** Variables the caller set in this command (written even if the engine kept them unchanged). */
   setByCaller: Variables;
-  /** The task this command completes, if any. */
+  /** The wait (user or external task) this command completes, if any. */
   completed?: { executionId: string; by: string } | undefined;
 }
 
-/**
- * Writes everything one engine run produced: variables, tasks opened and
- * closed, element history. Call inside the transaction that saves the
- * instance state, so all of it commits or none of it does.
- */
-export async function persistRun(trx: Db, ctx: RunContext, run: EngineRun): Promise<void> {
-  await upsertVariables(trx, ctx.instanceId, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
-  const taskIds = new Map<string, string>();
-  await insertTasks(trx, run.openedTasks.map((t) => {
-    const id = randomUUID();
-    taskIds.set(t.executionId, id);
-    return {
-      id,
-      process_instance_id: ctx.instanceId,
-      definition_id: ctx.definitionId,
-      definition_key: ctx.definitionKey,
-      task_definition_key: t.activityId,
-      execution_id: t.executionId,
-      name: t.name,
-      description: t.description,
-      assignee: t.assignee,
-      candidate_users: t.candidateUsers,
-      candidate_groups: t.candidateGroups,
-      priority: t.priority,
-      due: t.due,
-      follow_up: t.followUp,
-      form_key: t.formKey,
-    };
-  }));
-  const completedId = ctx.completed?.executionId;
-  if (completedId) await endTasksByExecution(trx, ctx.instanceId, [completedId], { reason: 'completed', completedBy: ctx.completed!.by });
-  // Tasks the engine closed on its own (an interrupting boundary event, a terminate end) are deleted, not completed.
-  const cancelled = run.closedTaskExecutions.filter((e) => e !== completedId);
-  await endTasksByExecution(trx, ctx.instanceId, cancelled, { reason: 'deleted' });
-  await recordActivities(trx, ctx.instanceId, run.activities, taskIds);
+export interface WaitTarget {
+  instanceId: string;
+  definitionId: string;
+  activityId: string;
+  executionId: string;
 }
+
+/**
+ * The write side of execution: persisting what an engine run did, and
+ * advancing a saved instance past one of its waits under optimistic locking.
+ */
+export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier) {
+  /**
+   * Writes everything one engine run produced: variables, user and external
+   * tasks opened and closed, element history. Call inside the transaction
+   * that saves the instance state, so all of it commits or none of it does.
+   */
+  async function persistRun(trx: Db, ctx: RunContext, run: EngineRun): Promise<void> {
+    await upsertVariables(trx, ctx.instanceId, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
+    const taskIds = new Map<string, string>();
+    const common = { process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey };
+    await insertTasks(trx, run.openedTasks.map((t) => {
+      const id = randomUUID();
+      taskIds.set(t.executionId, id);
+      return {
+        id, ...common, task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,
+        assignee: t.assignee, candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
+        due: t.due, follow_up: t.followUp, form_key: t.formKey,
+      };
+    }));
+    await insertExternalTasks(trx, run.openedExternalTasks.map((t) => ({
+      id: randomUUID(), ...common, activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,
+      business_key: ctx.businessKey, priority: t.priority,
+    })));
+    await notifier.announce(trx, run.openedExternalTasks.map((t) => t.topic));
+    const completedId = ctx.completed?.executionId;
+    if (completedId) {
+      await endTasksByExecution(trx, ctx.instanceId, [completedId], { reason: 'completed', completedBy: ctx.completed!.by });
+      await endExternalTasksByExecution(trx, ctx.instanceId, [completedId], 'completed');
+    }
+    // Waits the engine closed on its own (an interrupting boundary event, a terminate end) are deleted, not completed.
+    const cancelled = run.closedWaitExecutions.filter((e) => e !== completedId);
+    await endTasksByExecution(trx, ctx.instanceId, cancelled, { reason: 'deleted' });
+    await endExternalTasksByExecution(trx, ctx.instanceId, cancelled, 'deleted');
+    await recordActivities(trx, ctx.instanceId, run.activities, taskIds);
+  }
+
+  /**
+   * Completes (or throws a BPMN error from) one wait of a saved instance and
+   * saves the result. On a lost race it re-reads and re-runs on the new
+   * state, as long as `stillOpen` says the wait is still there.
+   */
+  async function advance(
+    target: WaitTarget,
+    opts: { variables: Variables; by: string; action?: SignalInput['action']; stillOpen: () => Promise<boolean>; afterSave?: (trx: Db) => Promise<void> },
+  ): Promise<void> {
+    const def = await definitions.load(target.definitionId);
+    for (let attempt = 1; ; attempt++) {
+      const [instance, stored, openList] = await Promise.all([
+        findInstance(db, target.instanceId), loadVariables(db, target.instanceId), listOpenExecutions(db, target.instanceId),
+      ]);
+      if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
+        throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
+      }
+      const before = { ...stored, ...opts.variables };
+      const run = await signalActivity(def, {
+        state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
+        activityId: target.activityId, executionId: target.executionId, action: opts.action,
+      }).catch((err) => {
+        throw toEngineError(err);
+      });
+      const saved = await db.transaction(async (trx) => {
+        if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) return false;
+        await persistRun(trx, {
+          instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key,
+          variables: before, setByCaller: opts.variables,
+          completed: opts.action?.kind === 'error' ? undefined : { executionId: target.executionId, by: opts.by },
+        }, run);
+        await opts.afterSave?.(trx);
+        return true;
+      });
+      if (saved) return;
+      // Someone advanced the instance meanwhile (e.g. a parallel branch): re-read and re-run on the new state.
+      if (!(await opts.stillOpen())) throw new ConflictError(`任务已被他人完成 / the task was completed concurrently`);
+      if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`流程实例并发修改过多，请重试 / too many concurrent changes to process instance ${instance.id}; retry`);
+    }
+  }
+
+  return { persistRun, advance };
+}
+
+export type Execution = ReturnType<typeof makeExecution>;

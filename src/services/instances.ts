@@ -6,12 +6,13 @@ import { cancelOpenActivities, listActivities } from '../store/activities.ts';
 import {
   countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
+import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
 import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
-import { persistRun } from './execution.ts';
+import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
 import { engineValues } from './variables.ts';
@@ -29,7 +30,7 @@ export interface StartedInstance {
 }
 
 /** Process instances: start, look up, query. */
-export function makeInstanceService(db: Knex, definitions: DefinitionService) {
+export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution) {
   /** Runs a new instance of `row` until it waits, then saves it and all it did in one transaction. */
   async function startDefinition(row: DefinitionRow, input: StartInput, principal: Principal): Promise<StartedInstance> {
     const def = { id: row.id, key: row.key, compiled: row.compiled, forms: row.forms };
@@ -58,7 +59,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
         end_reason: null,
         ended: run.completed,
       });
-      await persistRun(trx, { instanceId: id, definitionId: def.id, definitionKey: def.key, variables, setByCaller: variables }, run);
+      await execution.persistRun(trx, {
+        instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
+      }, run);
       return inserted;
     });
     return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };
@@ -119,6 +122,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService) {
         const done = await db.transaction(async (trx) => {
           if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
           await endOpenTasksOfInstance(trx, id);
+          await endOpenExternalTasksOfInstance(trx, id);
           await cancelOpenActivities(trx, id);
           return true;
         });

@@ -1,8 +1,5 @@
 import type { Knex } from 'knex';
-import { signalActivity } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { listOpenExecutions } from '../store/activities.ts';
-import { findInstance, saveInstanceState } from '../store/instances.ts';
 import {
   countTasks, findTask, queryTasks, setAssignee, updateOpenTask, type TaskChange, type TaskQuery, type TaskRow,
 } from '../store/tasks.ts';
@@ -10,18 +7,13 @@ import { findUserWithGroups } from '../store/identity.ts';
 import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { FormField, Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
-import { toEngineError } from './engine-errors.ts';
-import { persistRun } from './execution.ts';
+import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
-import { engineValues } from './variables.ts';
-
-/** How often a completion re-reads and re-runs after losing an optimistic-lock race. */
-const MAX_ATTEMPTS = 5;
 
 export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserGroups'>;
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
-export function makeTaskService(db: Knex, definitions: DefinitionService) {
+export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution) {
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
     const groupsOf = async (user: string | undefined) => {
@@ -67,42 +59,16 @@ export function makeTaskService(db: Knex, definitions: DefinitionService) {
 
   /** Completes a task with variables; returns the instance's variables afterwards when `returnVariables`. */
   async function complete(id: string, submitted: Variables, principal: Principal, returnVariables = false): Promise<Variables | null> {
-    let task = await actionableTask(id, principal);
+    const task = await actionableTask(id, principal);
     if (task.delegation_state === 'PENDING') {
       throw new ValidationError(`委派中的任务只能办结后交回，不能完成 / task ${id} is delegated: resolve it instead of completing it`);
     }
     const variables = validateSubmission(await formFields(task), submitted);
-    const def = await definitions.load(task.definition_id);
-    for (let attempt = 1; ; attempt++) {
-      const [instance, stored, openList] = await Promise.all([
-        findInstance(db, task.process_instance_id), loadVariables(db, task.process_instance_id), listOpenExecutions(db, task.process_instance_id),
-      ]);
-      if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
-        throw new NotFoundError(`流程实例已结束 / process instance ${task.process_instance_id} is not active`);
-      }
-      const before = { ...stored, ...variables };
-      const open = new Set(openList);
-      const run = await signalActivity(def, {
-        state: instance.engine_state, variables: engineValues(before), openExecutions: open,
-        activityId: task.task_definition_key, executionId: task.execution_id,
-      }).catch((err) => {
-        throw toEngineError(err);
-      });
-      const saved = await db.transaction(async (trx) => {
-        if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) return false;
-        await persistRun(trx, {
-          instanceId: instance.id, definitionId: def.id, definitionKey: def.key, variables: before, setByCaller: variables,
-          completed: { executionId: task.execution_id, by: principal.userId },
-        }, run);
-        return true;
-      });
-      if (saved) return returnVariables ? loadVariables(db, instance.id) : null;
-      // Someone advanced the instance meanwhile (e.g. a parallel branch): re-read and re-run on the new state.
-      const fresh = await findTask(db, id);
-      if (!fresh || fresh.end_time) throw new ConflictError(`任务已被他人完成 / task ${id} was completed concurrently`);
-      if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`流程实例并发修改过多，请重试 / too many concurrent changes to process instance ${instance.id}; retry`);
-      task = fresh;
-    }
+    await execution.advance(
+      { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.task_definition_key, executionId: task.execution_id },
+      { variables, by: principal.userId, stillOpen: async () => !(await findTask(db, id))?.end_time },
+    );
+    return returnVariables ? loadVariables(db, task.process_instance_id) : null;
   }
 
   return {

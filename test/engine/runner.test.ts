@@ -35,7 +35,7 @@ test('manual tasks pass through; a gateway with no matching flow fails the run a
   t.truthy(err.message);
   const done = await signalActivity(def, { state: structuredClone(started.state), variables: { choice: 'yes' }, openExecutions: open, activityId: task.activityId, executionId: task.executionId });
   t.true(done.completed);
-  t.deepEqual(done.closedTaskExecutions, [task.executionId]);
+  t.deepEqual(done.closedWaitExecutions, [task.executionId]);
   t.true(done.activities.some((a) => a.activityId === 'manual' && a.kind === 'end'));
 });
 

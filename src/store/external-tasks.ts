@@ -1,0 +1,116 @@
+import type { Db } from './db.ts';
+import { countOf, paged, type Page } from './paging.ts';
+
+export interface ExternalTaskRow {
+  id: string;
+  process_instance_id: string;
+  definition_id: string;
+  definition_key: string;
+  activity_id: string;
+  execution_id: string;
+  topic: string;
+  business_key: string | null;
+  priority: number;
+  worker_id: string | null;
+  lock_expiration_time: Date | null;
+  retries: number | null;
+  error_message: string | null;
+  error_details: string | null;
+  created_at: Date;
+  end_time: Date | null;
+  end_reason: string | null;
+}
+
+export type NewExternalTaskRow = Pick<ExternalTaskRow, 'id' | 'process_instance_id' | 'definition_id' | 'definition_key' | 'activity_id' | 'execution_id' | 'topic' | 'business_key' | 'priority'>;
+
+export async function insertExternalTasks(db: Db, rows: NewExternalTaskRow[]): Promise<void> {
+  if (!rows.length) return;
+  await db('external_tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
+}
+
+export async function endExternalTasksByExecution(db: Db, instanceId: string, executionIds: string[], reason: 'completed' | 'deleted'): Promise<void> {
+  if (!executionIds.length) return;
+  await db('external_tasks').where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds).whereNull('end_time')
+    .update({ end_time: db.fn.now(), end_reason: reason, worker_id: null, lock_expiration_time: null });
+}
+
+export async function endOpenExternalTasksOfInstance(db: Db, instanceId: string): Promise<void> {
+  await db('external_tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), end_reason: 'deleted' });
+}
+
+export interface LockRequest {
+  workerId: string;
+  topic: string;
+  lockDurationMs: number;
+  limit: number;
+  usePriority: boolean;
+  businessKey?: string | undefined;
+  processDefinitionKey?: string | undefined;
+}
+
+/**
+ * Locks up to `limit` available tasks of one topic for a worker, using the
+ * database's clock. `for update skip locked` lets servers and workers race
+ * without waiting on each other and without handing a task out twice.
+ */
+export async function lockExternalTasks(db: Db, r: LockRequest): Promise<ExternalTaskRow[]> {
+  const candidates = db('external_tasks').select('id').where({ topic: r.topic }).whereNull('end_time')
+    .andWhere((w) => w.whereNull('lock_expiration_time').orWhere('lock_expiration_time', '<', db.fn.now()))
+    .andWhere((w) => w.whereNull('retries').orWhere('retries', '>', 0))
+    .orderBy(r.usePriority ? [{ column: 'priority', order: 'desc' }, { column: 'created_at' }] : [{ column: 'created_at' }])
+    .limit(r.limit)
+    .forUpdate()
+    .skipLocked();
+  if (r.businessKey) candidates.where({ business_key: r.businessKey });
+  if (r.processDefinitionKey) candidates.where({ definition_key: r.processDefinitionKey });
+  return db('external_tasks').whereIn('id', candidates).update({
+    worker_id: r.workerId,
+    lock_expiration_time: db.raw('now() + make_interval(secs => ?)', [r.lockDurationMs / 1000]),
+  }).returning('*');
+}
+
+export async function findExternalTask(db: Db, id: string): Promise<ExternalTaskRow | undefined> {
+  return db('external_tasks').where({ id }).first();
+}
+
+/** Whether `workerId` holds a live lock on the open task (database clock). */
+export async function findLockedBy(db: Db, id: string, workerId: string): Promise<ExternalTaskRow | undefined> {
+  return db('external_tasks').where({ id, worker_id: workerId }).whereNull('end_time').where('lock_expiration_time', '>', db.fn.now()).first();
+}
+
+export async function updateExternalTask(db: Db, id: string, change: Record<string, unknown>): Promise<number> {
+  return db('external_tasks').where({ id }).whereNull('end_time').update(change);
+}
+
+export interface ExternalTaskQuery extends Page {
+  id?: string | undefined;
+  topic?: string | undefined;
+  workerId?: string | undefined;
+  processInstanceId?: string | undefined;
+  activityId?: string | undefined;
+  locked?: boolean | undefined;
+  withRetriesLeft?: boolean | undefined;
+  noRetriesLeft?: boolean | undefined;
+}
+
+export async function queryExternalTasks(db: Db, query: ExternalTaskQuery): Promise<ExternalTaskRow[]> {
+  return paged(filtered(db, query).select('*'), query, [{ column: 'created_at', order: 'asc' }], 'id');
+}
+
+export async function countExternalTasks(db: Db, query: ExternalTaskQuery): Promise<number> {
+  return countOf(filtered(db, query));
+}
+
+function filtered(db: Db, q: ExternalTaskQuery) {
+  const b = db('external_tasks').whereNull('end_time');
+  if (q.id) b.where('id', q.id);
+  if (q.topic) b.where('topic', q.topic);
+  if (q.workerId) b.where('worker_id', q.workerId);
+  if (q.processInstanceId) b.where('process_instance_id', q.processInstanceId);
+  if (q.activityId) b.where('activity_id', q.activityId);
+  if (q.locked === true) b.where('lock_expiration_time', '>', db.fn.now());
+  if (q.locked === false) b.andWhere((w) => w.whereNull('lock_expiration_time').orWhere('lock_expiration_time', '<=', db.fn.now()));
+  if (q.withRetriesLeft) b.andWhere((w) => w.whereNull('retries').orWhere('retries', '>', 0));
+  if (q.noRetriesLeft) b.where('retries', 0);
+  return b;
+}

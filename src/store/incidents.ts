@@ -1,0 +1,46 @@
+import type { Db } from './db.ts';
+import { paged, type Page } from './paging.ts';
+
+export interface IncidentRow {
+  id: string;
+  incident_type: string;
+  process_instance_id: string;
+  definition_id: string;
+  activity_id: string;
+  /** For a failed external task, its id. */
+  configuration: string | null;
+  message: string | null;
+  created_at: Date;
+  end_time: Date | null;
+  state: 'open' | 'resolved' | 'deleted';
+}
+
+export async function insertIncident(db: Db, row: Omit<IncidentRow, 'created_at' | 'end_time' | 'state'>): Promise<void> {
+  await db('incidents').insert(row);
+}
+
+/** Resolves the open incidents of a configuration (an external task given retries again, or ended). */
+export async function resolveIncidents(db: Db, configuration: string, state: 'resolved' | 'deleted' = 'resolved'): Promise<void> {
+  await db('incidents').where({ configuration }).whereNull('end_time').update({ end_time: db.fn.now(), state });
+}
+
+export interface IncidentQuery extends Page {
+  id?: string | undefined;
+  processInstanceId?: string | undefined;
+  incidentType?: string | undefined;
+  configuration?: string | undefined;
+  open?: boolean | undefined;
+  processInstanceIds?: string[] | undefined;
+}
+
+export async function queryIncidents(db: Db, q: IncidentQuery): Promise<IncidentRow[]> {
+  const b = db('incidents').select('*');
+  if (q.id) b.where('id', q.id);
+  if (q.processInstanceId) b.where('process_instance_id', q.processInstanceId);
+  if (q.processInstanceIds) b.whereIn('process_instance_id', q.processInstanceIds);
+  if (q.incidentType) b.where('incident_type', q.incidentType);
+  if (q.configuration) b.where('configuration', q.configuration);
+  if (q.open === true) b.whereNull('end_time');
+  if (q.open === false) b.whereNotNull('end_time');
+  return paged(b, q, [{ column: 'created_at', order: 'asc' }], 'id');
+}

@@ -5,6 +5,8 @@ import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import { makeApp } from './http/app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
+import { makeExternalTaskService } from './services/external-tasks.ts';
+import { makeIncidentService } from './services/incidents.ts';
 import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
@@ -41,6 +43,8 @@ export function makeServices(db: Knex) {
     instances: makeInstanceService(db, definitions, execution),
     tasks,
     comments: makeCommentService(db, tasks),
+    externalTasks: makeExternalTaskService(db, execution, notifier),
+    incidents: makeIncidentService(db),
     history: makeHistoryService(db),
     tokens: makeTokenService(db),
   };

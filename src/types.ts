@@ -36,6 +36,9 @@ export interface Principal {
 
 export const ADMIN_GROUP = 'camunda-admin';
 
+/** Members may work external tasks (machines: backup checks, scanners). */
+export const WORKERS_GROUP = 'workers';
+
 /** The organisation's roles; each is a group created on first start. */
 export const roleGroups = [
   { id: 'leading-group', name: '领导小组 / Leading group' },

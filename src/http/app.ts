@@ -10,12 +10,16 @@ import type { HistoryService } from '../services/history.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
 import type { CommentService } from '../services/comments.ts';
+import type { ExternalTaskService } from '../services/external-tasks.ts';
+import type { IncidentService } from '../services/incidents.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
 import { makeAuthMiddleware } from './auth.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
+import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
+import { makeIncidentRoutes } from './routes/incidents.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -35,6 +39,8 @@ export interface AppDeps {
   instances: InstanceService;
   tasks: TaskService;
   comments: CommentService;
+  externalTasks: ExternalTaskService;
+  incidents: IncidentService;
   tokens: TokenService;
   history: HistoryService;
 }
@@ -84,6 +90,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
     makeHistoryRoutes(deps),
+    makeExternalTaskRoutes(deps),
+    makeIncidentRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
   ]) {

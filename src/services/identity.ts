@@ -6,7 +6,7 @@ import {
   listUsers, removeMembership, type GroupRow, type UserRow,
 } from '../store/identity.ts';
 import { lockForTransaction } from '../store/errors.ts';
-import { ADMIN_GROUP, roleGroups, type Principal } from '../types.ts';
+import { ADMIN_GROUP, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
 
 // scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
@@ -111,6 +111,7 @@ export function makeIdentityService(db: Knex) {
         await lockForTransaction(trx, 'bootstrap');
         await ensureGroup(trx, { id: ADMIN_GROUP, name: '管理员 / Administrators', type: 'SYSTEM' });
         for (const g of roleGroups) await ensureGroup(trx, { id: g.id, name: g.name, type: 'WORKFLOW' });
+        await ensureGroup(trx, { id: WORKERS_GROUP, name: '外部任务执行程序 / External task workers', type: 'SYSTEM' });
         if ((await countUsers(trx)) > 0) return false;
         await makeIdentityService(trx as unknown as Knex).createUser({
           id: user, password: admin.password ?? generated!, firstName: '系统管理员', lastName: 'Administrator',

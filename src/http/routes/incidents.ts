@@ -1,0 +1,42 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { IncidentService } from '../../services/incidents.ts';
+import type { IncidentRow } from '../../store/incidents.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate } from '../format.ts';
+import { queryOf } from '../params.ts';
+
+const incidentDto = (i: IncidentRow) => ({
+  id: i.id, processDefinitionId: i.definition_id, processInstanceId: i.process_instance_id, executionId: null,
+  incidentTimestamp: formatDate(i.created_at), incidentType: i.incident_type, activityId: i.activity_id, failedActivityId: i.activity_id,
+  causeIncidentId: i.id, rootCauseIncidentId: i.id, configuration: i.configuration, incidentMessage: i.message, tenantId: null,
+  jobDefinitionId: null, annotation: null,
+});
+
+/** `/incident` (open ones) and `/history/incident` (all, with end time and state). */
+export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router {
+  const router = new Router();
+  const filter = (ctx: Context) => {
+    const q = queryOf(ctx);
+    return {
+      id: q.string('incidentId'), processInstanceId: q.string('processInstanceId'), incidentType: q.string('incidentType'),
+      configuration: q.string('configuration'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    };
+  };
+  router.get('/incident', async (ctx) => {
+    ctx.body = (await deps.incidents.list({ ...filter(ctx), open: true }, principalOf(ctx))).map(incidentDto);
+  });
+  router.get('/incident/count', async (ctx) => {
+    const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
+    ctx.body = { count: (await deps.incidents.list({ ...rest, open: true }, principalOf(ctx))).length };
+  });
+  router.get('/history/incident', async (ctx) => {
+    const q = queryOf(ctx);
+    const open = q.bool('open') ?? (q.bool('resolved') ? false : undefined);
+    ctx.body = (await deps.incidents.list({ ...filter(ctx), open }, principalOf(ctx))).map((i) => ({
+      ...incidentDto(i), createTime: formatDate(i.created_at), endTime: formatDate(i.end_time),
+      open: i.state === 'open', resolved: i.state === 'resolved', deleted: i.state === 'deleted', removalTime: null,
+    }));
+  });
+  return router;
+}

@@ -1,0 +1,185 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import {
+  countExternalTasks, findExternalTask, findLockedBy, lockExternalTasks, queryExternalTasks, updateExternalTask, type ExternalTaskQuery,
+  type ExternalTaskRow,
+} from '../store/external-tasks.ts';
+import { insertIncident, resolveIncidents } from '../store/incidents.ts';
+import type { TopicNotifier } from '../store/notify.ts';
+import { loadVariables } from '../store/variables.ts';
+import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
+import type { Execution } from './execution.ts';
+
+/** The longest a fetch may be held open, as a bound on asyncResponseTimeout. */
+const MAX_LONG_POLL_MS = 30 * 60_000;
+
+export interface TopicRequest {
+  topicName: string;
+  lockDuration: number;
+  variables?: string[] | null | undefined;
+  businessKey?: string | undefined;
+  processDefinitionKey?: string | undefined;
+}
+
+export interface FetchRequest {
+  workerId: string;
+  maxTasks: number;
+  usePriority: boolean;
+  asyncResponseTimeout: number;
+  topics: TopicRequest[];
+}
+
+export type LockedTask = ExternalTaskRow & { variables: Variables };
+
+/** External tasks: fetch-and-lock with long polling, complete, failure, BPMN error, locks and retries. */
+export function makeExternalTaskService(db: Knex, execution: Execution, notifier: TopicNotifier) {
+  /** Locks what is available now, topic by topic, up to maxTasks. */
+  async function lockAvailable(req: FetchRequest): Promise<LockedTask[]> {
+    const locked: LockedTask[] = [];
+    for (const topic of req.topics) {
+      const limit = req.maxTasks - locked.length;
+      if (limit <= 0) break;
+      const rows = await lockExternalTasks(db, {
+        workerId: req.workerId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
+        businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
+      });
+      for (const row of rows) {
+        const all = await loadVariables(db, row.process_instance_id);
+        const wanted = topic.variables == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => topic.variables!.includes(k)));
+        locked.push({ ...row, variables: wanted });
+      }
+    }
+    return locked;
+  }
+
+  /** A task the worker holds a live lock on; otherwise a 400 naming why, as Camunda answers. */
+  async function lockedBy(id: string, workerId: unknown): Promise<ExternalTaskRow> {
+    if (typeof workerId !== 'string' || !workerId) throw new ValidationError('需要 workerId / workerId is required');
+    const row = await findLockedBy(db, id, workerId);
+    if (row) return row;
+    const task = await findExternalTask(db, id);
+    if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+    throw new ValidationError(`外部任务 ${id} 未被 ${workerId} 锁定 / external task ${id} is not locked by worker ${workerId}${task.worker_id ? ` (locked by ${task.worker_id})` : ''}`);
+  }
+
+  return {
+    /**
+     * Locks tasks for a worker. With asyncResponseTimeout, waits (without
+     * polling the database) until tasks of its topics appear or time is up.
+     */
+    async fetchAndLock(req: FetchRequest, principal: Principal, abort?: AbortSignal): Promise<LockedTask[]> {
+      assertWorker(principal);
+      const deadline = Date.now() + Math.min(req.asyncResponseTimeout, MAX_LONG_POLL_MS);
+      const topics = req.topics.map((t) => t.topicName);
+      for (;;) {
+        // Listen before looking, so a task created in between is not missed.
+        const stop = new AbortController();
+        const onAbort = () => stop.abort();
+        abort?.addEventListener('abort', onAbort, { once: true });
+        const announced = notifier.waitFor(topics, deadline - Date.now(), stop.signal);
+        try {
+          const locked = await lockAvailable(req);
+          if (locked.length || Date.now() >= deadline || abort?.aborted) return locked;
+          await announced;
+        } finally {
+          stop.abort();
+          abort?.removeEventListener('abort', onAbort);
+        }
+        if (Date.now() >= deadline || abort?.aborted) return [];
+      }
+    },
+
+    async complete(id: string, body: { workerId: unknown; variables: Variables }, principal: Principal): Promise<void> {
+      assertWorker(principal);
+      const task = await lockedBy(id, body.workerId);
+      await execution.advance(
+        { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, executionId: task.execution_id },
+        { variables: body.variables, by: String(body.workerId), stillOpen: async () => !(await findExternalTask(db, id))?.end_time },
+      );
+    },
+
+    /** The worker throws a BPMN error; a boundary error event with the same code takes over. */
+    async bpmnError(id: string, body: { workerId: unknown; errorCode: string; errorMessage: string | null; variables: Variables }, principal: Principal): Promise<void> {
+      assertWorker(principal);
+      const task = await lockedBy(id, body.workerId);
+      await execution.advance(
+        { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, executionId: task.execution_id },
+        {
+          variables: body.variables, by: String(body.workerId), action: { kind: 'error', code: body.errorCode, message: body.errorMessage ?? body.errorCode },
+          stillOpen: async () => !(await findExternalTask(db, id))?.end_time,
+        },
+      );
+    },
+
+    /**
+     * Records a failure. The task is offered again after retryTimeout while
+     * retries remain; at 0 retries it raises an incident and waits for a person.
+     */
+    async failure(id: string, body: { workerId: unknown; errorMessage: string | null; errorDetails: string | null; retries: number; retryTimeout: number }, principal: Principal): Promise<void> {
+      assertWorker(principal);
+      const task = await lockedBy(id, body.workerId);
+      await db.transaction(async (trx) => {
+        await updateExternalTask(trx, id, {
+          retries: body.retries, error_message: body.errorMessage, error_details: body.errorDetails,
+          lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.retryTimeout / 1000]),
+        });
+        if (body.retries === 0) {
+          await insertIncident(trx, {
+            id: randomUUID(), incident_type: 'failedExternalTask', process_instance_id: task.process_instance_id,
+            definition_id: task.definition_id, activity_id: task.activity_id, configuration: id, message: body.errorMessage,
+          });
+        }
+      });
+    },
+
+    async extendLock(id: string, body: { workerId: unknown; newDuration: number }, principal: Principal): Promise<void> {
+      assertWorker(principal);
+      await lockedBy(id, body.workerId);
+      await updateExternalTask(db, id, { lock_expiration_time: db.raw('now() + make_interval(secs => ?)', [body.newDuration / 1000]) });
+    },
+
+    async list(query: ExternalTaskQuery, principal: Principal): Promise<ExternalTaskRow[]> {
+      assertWorker(principal);
+      return queryExternalTasks(db, query);
+    },
+    async count(query: ExternalTaskQuery, principal: Principal): Promise<number> {
+      assertWorker(principal);
+      return countExternalTasks(db, query);
+    },
+    async get(id: string, principal: Principal): Promise<ExternalTaskRow> {
+      assertWorker(principal);
+      const task = await findExternalTask(db, id);
+      if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+      return task;
+    },
+
+    async unlock(id: string, principal: Principal): Promise<void> {
+      assertWorker(principal);
+      if (!(await updateExternalTask(db, id, { worker_id: null, lock_expiration_time: null }))) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+    },
+
+    /** Sets the retries; giving retries again resolves the task's incident, and workers are told. */
+    async setRetries(id: string, retries: number, principal: Principal): Promise<void> {
+      if (!principal.isAdmin) throw new ForbiddenError('需要管理员权限 / administrator rights required');
+      await db.transaction(async (trx) => {
+        const task = await findExternalTask(trx, id);
+        if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+        await updateExternalTask(trx, id, { retries, ...(retries > 0 ? { lock_expiration_time: null, worker_id: null } : {}) });
+        if (retries > 0) {
+          await resolveIncidents(trx, id);
+          await notifier.announce(trx, [task.topic]);
+        }
+      });
+    },
+  };
+}
+
+/** Workers (and administrators) work external tasks; staff accounts do not. */
+function assertWorker(principal: Principal): void {
+  if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
+    throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组的成员可以处理外部任务 / only members of the ${WORKERS_GROUP} group may work external tasks`);
+  }
+}
+
+export type ExternalTaskService = ReturnType<typeof makeExternalTaskService>;

@@ -1,0 +1,20 @@
+import type { Knex } from 'knex';
+import { listInstances } from '../store/instances.ts';
+import { queryIncidents, type IncidentQuery, type IncidentRow } from '../store/incidents.ts';
+import type { Principal } from '../types.ts';
+import { visibility } from './instances.ts';
+
+/** Incidents: what stopped and needs a person. Visible with the instance they belong to. */
+export function makeIncidentService(db: Knex) {
+  return {
+    async list(query: IncidentQuery, principal: Principal): Promise<IncidentRow[]> {
+      const rows = await queryIncidents(db, query);
+      if (principal.isAdmin || !rows.length) return rows;
+      const ids = [...new Set(rows.map((r) => r.process_instance_id))];
+      const visible = new Set((await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id));
+      return rows.filter((r) => visible.has(r.process_instance_id));
+    },
+  };
+}
+
+export type IncidentService = ReturnType<typeof makeIncidentService>;

@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listInstances, type InstanceQuery } from '../store/instances.ts';
+import { queryVariableHistory } from '../store/variables.ts';
+import { ForbiddenError } from '../errors.ts';
 import type { Principal } from '../types.ts';
 import { visibility } from './instances.ts';
 
@@ -16,6 +18,19 @@ export function makeHistoryService(db: Knex) {
         if (d) defs.set(id, { name: d.name, version: d.version });
       }
       return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
+    },
+
+    /**
+     * Variables of instances the caller may see, running or finished. A
+     * non-administrator must name the instances (processInstanceId or Ids),
+     * so a history query never scans what they could not see anyway.
+     */
+    async variables(query: Parameters<typeof queryVariableHistory>[1], principal: Principal) {
+      if (principal.isAdmin) return queryVariableHistory(db, query);
+      const ids = query.processInstanceIds ?? (query.processInstanceId ? [query.processInstanceId] : undefined);
+      if (!ids) throw new ForbiddenError('请指定流程实例 / name the process instance(s) with processInstanceId or processInstanceIdIn');
+      const visible = (await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id);
+      return visible.length ? queryVariableHistory(db, { ...query, processInstanceId: undefined, processInstanceIds: visible }) : [];
     },
 
     /** The element history of one instance the caller may see. */

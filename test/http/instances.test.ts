@@ -44,6 +44,15 @@ for (const backend of backends) {
     t.is((await c.network.post(base, { deletions: 'ticket' })).status, 400);
   });
 
+  test.serial(t('history/variable-instance: variables of visible instances, running or finished'), async (t) => {
+    const id = await start();
+    const rows = (await c.network.get(`/engine-rest/history/variable-instance?processInstanceId=${id}`)).body;
+    t.deepEqual(rows.map((r: { name: string; value: unknown; type: string }) => `${r.name}=${r.value}:${r.type}`), ['ticket=T-1:String']);
+    t.deepEqual((await c.office.get(`/engine-rest/history/variable-instance?processInstanceId=${id}`)).body, [], 'outsiders see none');
+    t.is((await c.office.get('/engine-rest/history/variable-instance')).status, 403, 'non-administrators name their instances');
+    t.true((await c.admin.get('/engine-rest/history/variable-instance?variableName=ticket')).body.length >= 1);
+  });
+
   test.serial(t('deleting an instance ends its tasks as deleted and keeps its history'), async (t) => {
     const id = await start();
     t.is((await c.network.delete(`/engine-rest/process-instance/${id}`)).status, 403);

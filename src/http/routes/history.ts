@@ -3,7 +3,7 @@ import type { HistoryService } from '../../services/history.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { taskSortColumns } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
-import { formatDate } from '../format.ts';
+import { formatDate, formatVariables } from '../format.ts';
 import { queryOf, sortingOf } from '../params.ts';
 
 const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime() - new Date(start).getTime() : null);
@@ -48,6 +48,25 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       // Not in Camunda's shape: who completed it, since completion does not require an assignee.
       completedBy: t.completed_by, candidateGroups: t.candidate_groups,
     }));
+  });
+
+  router.get('/history/variable-instance', async (ctx) => {
+    const q = queryOf(ctx);
+    const rows = await deps.history.variables({
+      processInstanceId: q.string('processInstanceId'), processInstanceIds: q.list('processInstanceIdIn'),
+      variableName: q.string('variableName'), variableNameLike: q.string('variableNameLike'),
+      processDefinitionKey: q.string('processDefinitionKey'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    }, principalOf(ctx));
+    ctx.body = rows.map((v) => {
+      const [formatted] = Object.values(formatVariables({ [v.name]: { type: v.type, value: v.value } }));
+      return {
+        id: `${v.process_instance_id}:${v.name}`, name: v.name, ...formatted, processDefinitionKey: v.definition_key,
+        processDefinitionId: v.definition_id, processInstanceId: v.process_instance_id, executionId: v.process_instance_id,
+        activityInstanceId: v.process_instance_id, caseDefinitionKey: null, caseDefinitionId: null, caseInstanceId: null,
+        caseExecutionId: null, taskId: null, tenantId: null, errorMessage: null, state: 'CREATED', createTime: formatDate(v.updated_at),
+        removalTime: null, rootProcessInstanceId: v.process_instance_id,
+      };
+    });
   });
 
   router.get('/history/activity-instance', async (ctx) => {

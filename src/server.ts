@@ -7,6 +7,7 @@ import { makeApp } from './http/app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeIncidentService } from './services/incidents.ts';
+import { makeMessageService } from './services/messages.ts';
 import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
@@ -34,13 +35,15 @@ export function makeServices(db: Knex) {
   const notifier = makeTopicNotifier(db);
   const execution = makeExecution(db, definitions, notifier);
   const tasks = makeTaskService(db, definitions, execution);
+  const instances = makeInstanceService(db, definitions, execution);
   return {
     notifier,
     health: makeHealthService(db),
     identity: makeIdentityService(db),
     deployments: makeDeploymentService(db),
     definitions,
-    instances: makeInstanceService(db, definitions, execution),
+    instances,
+    messages: makeMessageService(db, execution, instances),
     tasks,
     comments: makeCommentService(db, tasks),
     externalTasks: makeExternalTaskService(db, execution, notifier),

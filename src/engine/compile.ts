@@ -5,6 +5,13 @@ import { makeModdle } from './moddle.ts';
 import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 
+export interface MessageStart {
+  eventId: string;
+  messageId: string;
+  messageName: string;
+  compiled: string | null;
+}
+
 /** One executable process of a resource, ready to store as a definition version. */
 export interface CompiledProcess {
   key: string;
@@ -16,6 +23,11 @@ export interface CompiledProcess {
   startable: boolean;
   /** The none start event, whose form is the start form. */
   startEventId: string | null;
+  /**
+   * Message start events. When the process has other start events too, each
+   * has a compiled form of its own that starts only there.
+   */
+  messageStarts: MessageStart[];
   /** The engine's serialized definition with only this process executable. */
   compiled: string;
   forms: Forms;
@@ -63,7 +75,7 @@ export async function compileResource(resourceName: string, source: string | Buf
         historyTtl: parseTtl(proc.historyTimeToLive),
         startable: (proc.flowElements ?? []).some(isNoneStart),
         startEventId: (proc.flowElements ?? []).find(isNoneStart)?.id ?? null,
-        compiled: serializeForEngine(parsed),
+        ...compileStarts(parsed, proc),
         forms: collectForms(proc),
       });
     } catch (err) {
@@ -77,6 +89,28 @@ export async function compileResource(resourceName: string, source: string | Buf
     }
   }
   return result;
+}
+
+/** The main compiled form and one per message start, when start events must be kept apart. */
+function compileStarts(parsed: ParseResult, proc: ModdleElement): { compiled: string; messageStarts: MessageStart[] } {
+  const starts = ((proc.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:StartEvent');
+  const messageStarts = starts.flatMap((e) => {
+    const message = (e.eventDefinitions ?? []).find((d: ModdleElement) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
+    return message ? [{ event: e, message }] : [];
+  });
+  if (starts.length < 2) {
+    const compiled = serializeForEngine(parsed);
+    return { compiled, messageStarts: messageStarts.map(({ event, message }) => ({ eventId: event.id!, messageId: message.id, messageName: message.name ?? message.id, compiled: null })) };
+  }
+  const messageIds = new Set(messageStarts.map((m) => m.event.id));
+  return {
+    // The main form starts at the other (none, timer) start events only.
+    compiled: serializeForEngine(parsed, { process: proc, startEventIds: starts.filter((s) => !messageIds.has(s.id)).map((s) => s.id!) }),
+    messageStarts: messageStarts.map(({ event, message }) => ({
+      eventId: event.id!, messageId: message.id, messageName: message.name ?? message.id,
+      compiled: serializeForEngine(parsed, { process: proc, startEventIds: [event.id!] }),
+    })),
+  };
 }
 
 function parseError(resource: string, errors: ParseProblem[]): ParseError {

@@ -17,6 +17,8 @@ export interface EngineRun {
   openedTasks: WaitingTask[];
   /** External (worker) tasks that began waiting during this run. */
   openedExternalTasks: WaitingExternalTask[];
+  /** Elements that began waiting for a message during this run (catch events, receive tasks, boundary events). */
+  openedMessageWaits: MessageWait[];
   /** Execution ids of waits (user or external tasks) that ended or were cancelled during this run. */
   closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
@@ -47,11 +49,18 @@ export interface CompiledRef {
 
 const expressions = makeExpressions();
 
-/** Starts a new instance and runs it until every path waits or ends. */
-export async function startProcess(def: CompiledRef, variables: Record<string, unknown>): Promise<EngineRun> {
+/**
+ * Starts a new instance and runs it until every path waits or ends. With
+ * `messageId`, the message that a message start event is waiting for is
+ * delivered right away (the compiled form then has only that start event).
+ */
+export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string): Promise<EngineRun> {
   const engine = makeEngine(def, variables);
   const recorder = new Recorder(new Set());
-  await guard(engine, () => engine.execute({ listener: recorder.listener }));
+  await guard(engine, async () => {
+    const execution = await engine.execute({ listener: recorder.listener });
+    if (messageId) execution.signal({ id: messageId });
+  });
   return finish(engine, recorder);
 }
 
@@ -62,6 +71,13 @@ export interface WaitingExternalTask {
   priority: number;
 }
 
+export interface MessageWait {
+  activityId: string;
+  executionId: string;
+  messageId: string;
+  messageName: string;
+}
+
 export interface SignalInput {
   state: EngineState;
   variables: Record<string, unknown>;
@@ -70,7 +86,7 @@ export interface SignalInput {
   activityId: string;
   executionId: string;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
-  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | undefined;
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | undefined;
 }
 
 /** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
@@ -83,6 +99,8 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     const action = input.action ?? { kind: 'signal' };
     if (action.kind === 'signal') {
       execution.signal({ id: input.activityId, executionId: input.executionId });
+    } else if (action.kind === 'message') {
+      execution.signal({ id: action.messageId });
     } else {
       const api = findPostponed(execution.getPostponed(), input.executionId);
       // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
@@ -154,6 +172,7 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     variables,
     openedTasks: [...recorder.waiting.values()].filter((t) => !recorder.closed.has(t.executionId)),
     openedExternalTasks: [...recorder.waitingExternal.values()].filter((t) => !recorder.closed.has(t.executionId)),
+    openedMessageWaits: [...recorder.waitingMessages.values()].filter((t) => !recorder.closed.has(t.executionId)),
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
   };
@@ -165,6 +184,7 @@ class Recorder {
   readonly activities: ActivityEvent[] = [];
   readonly waiting = new Map<string, WaitingTask>();
   readonly waitingExternal = new Map<string, WaitingExternalTask>();
+  readonly waitingMessages = new Map<string, MessageWait>();
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
@@ -188,14 +208,18 @@ class Recorder {
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
       if (this.open.has(api.executionId)) return;
+      const message = api.content?.message;
       if (api.type === 'bpmn:UserTask') this.waiting.set(api.executionId, describeWaitingTask(api));
       else if (isExternalTask(api.owner?.behaviour)) this.waitingExternal.set(api.executionId, describeExternalTask(api));
+      else if (message?.id) {
+        this.waitingMessages.set(api.executionId, { activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });
+      }
     });
   }
 
   /** A wait of this run, or one already open before it (its task row must be closed). */
   private isWait(executionId: string): boolean {
-    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.open.has(executionId);
+    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId) || this.open.has(executionId);
   }
 }
 

@@ -36,8 +36,9 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
  * resources without an assignment expression (documentation only).
  * The parsed model is restored afterwards.
  */
-export function serializeForEngine(parsed: ParseResult): string {
+export function serializeForEngine(parsed: ParseResult, only?: { process: ModdleElement; startEventIds: string[] }): string {
   const restore: (() => void)[] = [];
+  if (only) restore.push(keepStartEvents(only.process, new Set(only.startEventIds)));
   for (const root of (parsed.rootElement.rootElements ?? []) as ModdleElement[]) {
     if (root.$type === 'bpmn:Collaboration' && root.messageFlows?.length) {
       const flows = root.messageFlows;
@@ -56,6 +57,19 @@ export function serializeForEngine(parsed: ParseResult): string {
   } finally {
     for (const undo of restore) undo();
   }
+}
+
+/**
+ * Leaves out the process's other start events and their outgoing flows, so
+ * the engine starts at exactly the start event the instance was started by.
+ * (It would otherwise run every start event: a none start would race a
+ * message start.) Returns the undo.
+ */
+function keepStartEvents(process: ModdleElement, keep: Set<string>): () => void {
+  const elements = process.flowElements as ModdleElement[];
+  const dropped = new Set(elements.filter((e) => e.$type === 'bpmn:StartEvent' && !keep.has(e.id!)).map((e) => e.id));
+  process.flowElements = elements.filter((e) => !dropped.has(e.id) && !(e.$type === 'bpmn:SequenceFlow' && dropped.has(e.sourceRef?.id)));
+  return () => (process.flowElements = elements);
 }
 
 function* walk(container: ModdleElement): Generator<ModdleElement> {

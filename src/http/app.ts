@@ -12,6 +12,7 @@ import type { InstanceService } from '../services/instances.ts';
 import type { CommentService } from '../services/comments.ts';
 import type { ExternalTaskService } from '../services/external-tasks.ts';
 import type { IncidentService } from '../services/incidents.ts';
+import type { MessageService } from '../services/messages.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -20,6 +21,7 @@ import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
+import { makeMessageRoutes } from './routes/messages.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -41,6 +43,7 @@ export interface AppDeps {
   comments: CommentService;
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
+  messages: MessageService;
   tokens: TokenService;
   history: HistoryService;
 }
@@ -92,6 +95,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),
+    makeMessageRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
   ]) {

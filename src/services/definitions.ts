@@ -11,6 +11,8 @@ import type { Forms } from '../types.ts';
 export interface LoadedDefinition extends CompiledRef {
   key: string;
   forms: Forms;
+  /** The compiled form an instance runs on: its message start's own, or the main one. */
+  compiledFor(startEventId: string | null): CompiledRef;
 }
 
 const CACHE_LIMIT = 200;
@@ -20,7 +22,7 @@ export function makeDefinitionService(db: Db) {
   const cache = new Map<string, LoadedDefinition>();
 
   function remember(row: DefinitionRow): LoadedDefinition {
-    const loaded = { id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {} };
+    const loaded = toLoaded(row);
     cache.set(row.id, loaded);
     if (cache.size > CACHE_LIMIT) cache.delete(cache.keys().next().value!);
     return loaded;
@@ -69,3 +71,12 @@ export function makeDefinitionService(db: Db) {
 }
 
 export type DefinitionService = ReturnType<typeof makeDefinitionService>;
+
+/** The engine's view of a definition row. */
+export function toLoaded(row: DefinitionRow): LoadedDefinition {
+  const variants = new Map((row.message_starts ?? []).filter((m) => m.compiled).map((m) => [m.eventId, m.compiled!]));
+  return {
+    id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {},
+    compiledFor: (startEventId) => ({ id: row.id, compiled: (startEventId && variants.get(startEventId)) || row.compiled }),
+  };
+}

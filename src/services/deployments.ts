@@ -87,6 +87,7 @@ export function makeDeploymentService(db: Knex) {
             history_ttl: proc.historyTtl,
             startable: proc.startable,
             start_event_id: proc.startEventId,
+            message_starts: proc.messageStarts,
             compiled: proc.compiled,
             forms: proc.forms,
           };

@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import { listOpenExecutions, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
 import { findInstance, saveInstanceState } from '../store/instances.ts';
+import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import { loadVariables, upsertVariables } from '../store/variables.ts';
@@ -65,6 +66,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       business_key: ctx.businessKey, priority: t.priority,
     })));
     await notifier.announce(trx, run.openedExternalTasks.map((t) => t.topic));
+    await insertSubscriptions(trx, ctx.instanceId, run.openedMessageWaits);
     const completedId = ctx.completed?.executionId;
     if (completedId) {
       await endTasksByExecution(trx, ctx.instanceId, [completedId], { reason: 'completed', completedBy: ctx.completed!.by });
@@ -74,6 +76,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     const cancelled = run.closedWaitExecutions.filter((e) => e !== completedId);
     await endTasksByExecution(trx, ctx.instanceId, cancelled, { reason: 'deleted' });
     await endExternalTasksByExecution(trx, ctx.instanceId, cancelled, 'deleted');
+    await deleteSubscriptions(trx, ctx.instanceId, run.closedWaitExecutions);
     await recordActivities(trx, ctx.instanceId, run.activities, taskIds);
   }
 
@@ -95,7 +98,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
       const before = { ...stored, ...opts.variables };
-      const run = await signalActivity(def, {
+      const run = await signalActivity(def.compiledFor(instance.start_event_id), {
         state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
         activityId: target.activityId, executionId: target.executionId, action: opts.action,
       }).catch((err) => {
@@ -106,7 +109,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
         await persistRun(trx, {
           instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key,
           variables: before, setByCaller: opts.variables,
-          completed: opts.action?.kind === 'error' ? undefined : { executionId: target.executionId, by: opts.by },
+          completed: opts.action?.kind === 'error' || opts.action?.kind === 'message' ? undefined : { executionId: target.executionId, by: opts.by },
         }, run);
         await opts.afterSave?.(trx);
         return true;

@@ -7,11 +7,13 @@ import {
   countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
 import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
+import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
 import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
+import type { MessageStart } from '../engine/compile.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
-import type { DefinitionService } from './definitions.ts';
+import { toLoaded, type DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
@@ -31,19 +33,23 @@ export interface StartedInstance {
 
 /** Process instances: start, look up, query. */
 export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution) {
-  /** Runs a new instance of `row` until it waits, then saves it and all it did in one transaction. */
-  async function startDefinition(row: DefinitionRow, input: StartInput, principal: Principal): Promise<StartedInstance> {
-    const def = { id: row.id, key: row.key, compiled: row.compiled, forms: row.forms };
-    if (!row.startable) {
+  /**
+   * Runs a new instance of `row` until it waits, then saves it and all it did
+   * in one transaction. Starts at the none start event, or at `viaMessage`.
+   */
+  async function startDefinition(row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart): Promise<StartedInstance> {
+    const def = toLoaded(row);
+    if (!row.startable && !viaMessage) {
       throw new ValidationError(`流程 ${row.key} 没有空启动事件，不能直接启动 / process ${row.key} has no none start event and cannot be started directly`);
     }
     if (input.businessKey != null && (typeof input.businessKey !== 'string' || input.businessKey.length > 255)) {
       throw new ValidationError('businessKey 必须是不超过 255 字符的文本 / businessKey must be a string of at most 255 characters');
     }
-    const startForm = row.start_event_id ? def.forms[row.start_event_id] : undefined;
+    const startForm = !viaMessage && row.start_event_id ? def.forms[row.start_event_id] : undefined;
     const variables = startForm ? validateSubmission(startForm, input.variables) : input.variables;
     const id = randomUUID();
-    const run = await startProcess(def, engineValues(variables)).catch((err) => {
+    const variant = viaMessage?.compiled ? viaMessage.eventId : null;
+    const run = await startProcess(def.compiledFor(variant), engineValues(variables), viaMessage?.messageId).catch((err) => {
       throw toEngineError(err);
     });
     const instance = await db.transaction(async (trx) => {
@@ -57,6 +63,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         engine_state: run.completed ? null : run.state,
         start_user_id: principal.userId,
         end_reason: null,
+        start_event_id: variant,
         ended: run.completed,
       });
       await execution.persistRun(trx, {
@@ -74,6 +81,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
   }
 
   return {
+    startDefinition,
     async start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
       return startDefinition(await definitions.get(definitionId), input, principal);
     },
@@ -123,6 +131,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
           if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
           await endOpenTasksOfInstance(trx, id);
           await endOpenExternalTasksOfInstance(trx, id);
+          await deleteSubscriptionsOfInstance(trx, id);
           await cancelOpenActivities(trx, id);
           return true;
         });

@@ -1,3 +1,4 @@
+import type { MessageStart } from '../engine/compile.ts';
 import type { Forms } from '../types.ts';
 import type { Db } from './db.ts';
 import { countOf, paged } from './paging.ts';
@@ -19,15 +20,16 @@ export interface DefinitionRow {
   start_event_id: string | null;
   compiled: string;
   forms: Forms;
+  message_starts: MessageStart[];
 }
 
 /** Columns without the compiled engine form, for listings. */
 const summaryColumns = ['id', 'key', 'version', 'name', 'version_tag', 'description', 'tenant_id', 'deployment_id',
   'resource_id', 'resource_name', 'checksum', 'history_ttl', 'startable', 'start_event_id'] as const;
-export type DefinitionSummary = Omit<DefinitionRow, 'compiled' | 'forms'>;
+export type DefinitionSummary = Omit<DefinitionRow, 'compiled' | 'forms' | 'message_starts'>;
 
 export async function insertDefinition(db: Db, row: DefinitionRow): Promise<void> {
-  await db('process_definitions').insert({ ...row, forms: JSON.stringify(row.forms) });
+  await db('process_definitions').insert({ ...row, forms: JSON.stringify(row.forms), message_starts: JSON.stringify(row.message_starts) });
 }
 
 /** The highest version of `key`, or undefined when none is deployed. */
@@ -94,4 +96,11 @@ function filteredDefinitions(db: Db, query: DefinitionQuery) {
 /** The BPMN resource a definition was deployed from, bytes included. */
 export async function findDefinitionXml(db: Db, id: string): Promise<{ id: string; bytes: Buffer } | undefined> {
   return db('process_definitions as d').join('resources as r', 'r.id', 'd.resource_id').select('d.id', 'r.bytes').where('d.id', id).first();
+}
+
+/** The latest versions (per key) that start on a message of this name. */
+export async function findMessageStartDefinitions(db: Db, messageName: string): Promise<DefinitionRow[]> {
+  return db('process_definitions as d').select('d.*')
+    .whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ messageName }])])
+    .whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))");
 }

@@ -16,6 +16,8 @@ export interface InstanceRow {
   start_time: Date;
   end_time: Date | null;
   end_reason: string | null;
+  /** The message start event it began at, when that start has its own compiled form. */
+  start_event_id: string | null;
 }
 
 export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<Omit<InstanceRow, 'engine_state'>> {
@@ -25,7 +27,7 @@ export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time'
     engine_state: JSON.stringify(values.engine_state),
     rev: 1,
     end_time: ended ? db.fn.now() : null,
-  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason']);
+  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason', 'start_event_id']);
   return inserted;
 }
 
@@ -68,7 +70,7 @@ export interface InstanceQuery {
 export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
   const q = filteredInstances(db, query)
     .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
-      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason');
+      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason', 'i.start_event_id');
   return paged(q, query, [{ column: 'start_time', order: 'desc' }], 'i.id', 'i.');
 }
 

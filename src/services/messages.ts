@@ -1,0 +1,80 @@
+import type { Knex } from 'knex';
+import type { MessageStart } from '../engine/compile.ts';
+import { ForbiddenError, ValidationError } from '../errors.ts';
+import { findMessageStartDefinitions } from '../store/definitions.ts';
+import { findSubscriptions, subscriptionExists } from '../store/messages.ts';
+import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
+import type { Execution } from './execution.ts';
+import type { InstanceService } from './instances.ts';
+
+export interface CorrelateInput {
+  messageName: string;
+  businessKey?: string | undefined;
+  processInstanceId?: string | undefined;
+  correlationKeys: Variables;
+  processVariables: Variables;
+  all: boolean;
+}
+
+export type CorrelationResult =
+  | { resultType: 'Execution'; processInstanceId: string; executionId: string; activityId: string }
+  | { resultType: 'ProcessDefinition'; processInstanceId: string; definitionId: string };
+
+/**
+ * Message correlation as in Camunda 7: a message reaches the elements
+ * waiting for it (one, or all with `all`); if none waits, it starts the
+ * latest process with a message start event of that name; otherwise it is
+ * refused with a message saying why.
+ */
+export function makeMessageService(db: Knex, execution: Execution, instances: InstanceService) {
+  return {
+    async correlate(input: CorrelateInput, principal: Principal): Promise<CorrelationResult[]> {
+      // Monitoring systems report as workers; administrators may too.
+      if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
+        throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组成员或管理员可以发送消息 / only members of ${WORKERS_GROUP} or administrators may send messages`);
+      }
+      const waiting = await findSubscriptions(db, input);
+      if (waiting.length > 1 && !input.all) {
+        throw new ValidationError(
+          `消息 ${input.messageName} 匹配到 ${waiting.length} 个等待点，请缩小范围或使用 all / message '${input.messageName}' matches ${waiting.length} waiting executions; narrow it down or set all=true`,
+          undefined, 'MismatchingMessageCorrelationException',
+        );
+      }
+      const results: CorrelationResult[] = [];
+      for (const s of waiting) {
+        await execution.advance(
+          { instanceId: s.process_instance_id, definitionId: s.definition_id, activityId: s.activity_id, executionId: s.execution_id },
+          {
+            variables: input.processVariables, by: principal.userId, action: { kind: 'message', messageId: s.message_id },
+            stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id),
+          },
+        );
+        results.push({ resultType: 'Execution', processInstanceId: s.process_instance_id, executionId: s.execution_id, activityId: s.activity_id });
+      }
+      if (results.length) return results;
+      if (input.processInstanceId || Object.keys(input.correlationKeys).length) return refuse(input);
+      const starters = await findMessageStartDefinitions(db, input.messageName);
+      if (starters.length > 1 && !input.all) {
+        throw new ValidationError(
+          `消息 ${input.messageName} 可启动多个流程 / message '${input.messageName}' would start ${starters.length} processes: ${starters.map((d) => d.key).join(', ')}`,
+          undefined, 'MismatchingMessageCorrelationException',
+        );
+      }
+      for (const def of starters) {
+        const start = (def.message_starts as MessageStart[]).find((m) => m.messageName === input.messageName)!;
+        const started = await instances.startDefinition(def, { businessKey: input.businessKey, variables: input.processVariables }, principal, start);
+        results.push({ resultType: 'ProcessDefinition', processInstanceId: started.instance.id, definitionId: def.id });
+      }
+      return results.length ? results : refuse(input);
+    },
+  };
+}
+
+function refuse(input: CorrelateInput): never {
+  throw new ValidationError(
+    `无法关联消息 ${input.messageName}：没有等待它的流程实例，也没有以它启动的流程 / Cannot correlate message '${input.messageName}': no process definition or execution matches the parameters`,
+    undefined, 'MismatchingMessageCorrelationException',
+  );
+}
+
+export type MessageService = ReturnType<typeof makeMessageService>;

@@ -1,0 +1,54 @@
+import type { MessageWait } from '../engine/runner.ts';
+import type { Variables } from '../types.ts';
+import type { Db } from './db.ts';
+
+export interface SubscriptionRow {
+  process_instance_id: string;
+  execution_id: string;
+  activity_id: string;
+  message_id: string;
+  message_name: string;
+  definition_id: string;
+  business_key: string | null;
+}
+
+export async function insertSubscriptions(db: Db, instanceId: string, waits: MessageWait[]): Promise<void> {
+  if (!waits.length) return;
+  await db('message_subscriptions').insert(waits.map((w) => ({
+    process_instance_id: instanceId, execution_id: w.executionId, activity_id: w.activityId, message_id: w.messageId, message_name: w.messageName,
+  }))).onConflict(['process_instance_id', 'execution_id']).ignore();
+}
+
+export async function deleteSubscriptions(db: Db, instanceId: string, executionIds: string[]): Promise<void> {
+  if (!executionIds.length) return;
+  await db('message_subscriptions').where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds).delete();
+}
+
+export async function deleteSubscriptionsOfInstance(db: Db, instanceId: string): Promise<void> {
+  await db('message_subscriptions').where({ process_instance_id: instanceId }).delete();
+}
+
+export async function subscriptionExists(db: Db, instanceId: string, executionId: string): Promise<boolean> {
+  return (await db('message_subscriptions').where({ process_instance_id: instanceId, execution_id: executionId }).first('execution_id')) != null;
+}
+
+/**
+ * Waiting elements of running instances that a message of this name would
+ * reach, narrowed by business key, instance and correlation keys (variables
+ * that must hold exactly these values).
+ */
+export async function findSubscriptions(db: Db, q: {
+  messageName: string; businessKey?: string | undefined; processInstanceId?: string | undefined; correlationKeys: Variables;
+}): Promise<SubscriptionRow[]> {
+  const b = db('message_subscriptions as s').join('process_instances as i', 'i.id', 's.process_instance_id')
+    .select('s.*', 'i.definition_id', 'i.business_key')
+    .where('s.message_name', q.messageName).where('i.state', 'ACTIVE')
+    .orderBy('s.created_at').orderBy('s.execution_id');
+  if (q.businessKey) b.where('i.business_key', q.businessKey);
+  if (q.processInstanceId) b.where('i.id', q.processInstanceId);
+  for (const [name, v] of Object.entries(q.correlationKeys)) {
+    b.whereExists((e) => e.select(db.raw('1')).from('variables as v').whereRaw('v.process_instance_id = i.id')
+      .andWhere('v.name', name).andWhereRaw('v.value = ?::jsonb', [JSON.stringify(v.value ?? null)]));
+  }
+  return b;
+}

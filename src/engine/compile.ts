@@ -6,6 +6,8 @@ import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 
 export interface MessageStart {
+  /** Older definitions stored no kind: they are message starts. */
+  kind?: 'message' | 'signal';
   eventId: string;
   messageId: string;
   messageName: string;
@@ -63,9 +65,6 @@ export async function compileResource(resourceName: string, source: string | Buf
 
   const result: CompiledProcess[] = [];
   for (const proc of executable) {
-    // The engine runs every executable process of a definitions file; a
-    // Camunda definition is one process, so hide the others while serializing.
-    for (const other of processes) other.isExecutable = other === proc;
     try {
       result.push({
         key: proc.id,
@@ -84,8 +83,6 @@ export async function compileResource(resourceName: string, source: string | Buf
       const ids = type ? findIdsOfType(proc, type) : [];
       const what = type ? `不支持的元素 / unsupported element ${type}` : `引擎无法编译此流程 / the engine cannot compile process ${proc.id}: ${message}`;
       throw parseError(resourceName, [problem(xml, what, ids.length ? ids : [String(proc.id)])]);
-    } finally {
-      for (const other of processes) other.isExecutable = executable.includes(other);
     }
   }
   return result;
@@ -94,21 +91,24 @@ export async function compileResource(resourceName: string, source: string | Buf
 /** The main compiled form and one per message start, when start events must be kept apart. */
 function compileStarts(parsed: ParseResult, proc: ModdleElement): { compiled: string; messageStarts: MessageStart[] } {
   const starts = ((proc.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:StartEvent');
-  const messageStarts = starts.flatMap((e) => {
-    const message = (e.eventDefinitions ?? []).find((d: ModdleElement) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
-    return message ? [{ event: e, message }] : [];
+  const messageStarts = starts.flatMap((e): { event: ModdleElement; message: ModdleElement; kind: 'message' | 'signal' }[] => {
+    const definitions = (e.eventDefinitions ?? []) as ModdleElement[];
+    const message = definitions.find((d) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
+    const signal = definitions.find((d) => d.$type === 'bpmn:SignalEventDefinition')?.signalRef;
+    if (message) return [{ event: e, message, kind: 'message' as const }];
+    return signal ? [{ event: e, message: signal, kind: 'signal' as const }] : [];
   });
   if (starts.length < 2) {
-    const compiled = serializeForEngine(parsed);
-    return { compiled, messageStarts: messageStarts.map(({ event, message }) => ({ eventId: event.id!, messageId: message.id, messageName: message.name ?? message.id, compiled: null })) };
+    const compiled = serializeForEngine(parsed, proc);
+    return { compiled, messageStarts: messageStarts.map(({ event, message, kind }) => ({ kind, eventId: event.id!, messageId: String(message.id), messageName: String(message.name ?? message.id), compiled: null })) };
   }
   const messageIds = new Set(messageStarts.map((m) => m.event.id));
   return {
     // The main form starts at the other (none, timer) start events only.
-    compiled: serializeForEngine(parsed, { process: proc, startEventIds: starts.filter((s) => !messageIds.has(s.id)).map((s) => s.id!) }),
-    messageStarts: messageStarts.map(({ event, message }) => ({
-      eventId: event.id!, messageId: message.id, messageName: message.name ?? message.id,
-      compiled: serializeForEngine(parsed, { process: proc, startEventIds: [event.id!] }),
+    compiled: serializeForEngine(parsed, proc, starts.filter((s) => !messageIds.has(s.id)).map((s) => s.id!)),
+    messageStarts: messageStarts.map(({ event, message, kind }) => ({
+      kind, eventId: event.id!, messageId: String(message.id), messageName: String(message.name ?? message.id),
+      compiled: serializeForEngine(parsed, proc, [event.id!]),
     })),
   };
 }

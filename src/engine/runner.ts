@@ -72,6 +72,7 @@ export interface WaitingExternalTask {
 }
 
 export interface MessageWait {
+  kind: 'message' | 'signal';
   activityId: string;
   executionId: string;
   messageId: string;
@@ -208,11 +209,12 @@ class Recorder {
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
       if (this.open.has(api.executionId)) return;
-      const message = api.content?.message;
+      const message = api.content?.message ?? api.content?.signal;
+      const kind = api.content?.message ? 'message' as const : 'signal' as const;
       if (api.type === 'bpmn:UserTask') this.waiting.set(api.executionId, describeWaitingTask(api));
       else if (isExternalTask(api.owner?.behaviour)) this.waitingExternal.set(api.executionId, describeExternalTask(api));
       else if (message?.id) {
-        this.waitingMessages.set(api.executionId, { activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });
+        this.waitingMessages.set(api.executionId, { kind, activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });
       }
     });
   }

@@ -29,28 +29,27 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
 });
 
 /**
- * Serializes the engine's form of one parsed definitions file, leaving out
- * what Camunda 7 does not execute either and the serializer cannot map:
- * message flows (Camunda delivers messages through its API, never along a
- * drawn flow; black-box pools have no process to map) and performer
- * resources without an assignment expression (documentation only).
+ * Serializes the engine's form of one process of a parsed definitions file.
+ * A Camunda definition is one process, so the file's other processes and its
+ * collaboration are left out: the engine would otherwise start a sibling
+ * process when a message or signal reaches it, and Camunda never runs drawn
+ * message flows (black-box pools have no process to map). Performer
+ * resources without an assignment expression (documentation only) are left
+ * out too. With `startEventIds`, only those start events are kept.
  * The parsed model is restored afterwards.
  */
-export function serializeForEngine(parsed: ParseResult, only?: { process: ModdleElement; startEventIds: string[] }): string {
+export function serializeForEngine(parsed: ParseResult, process: ModdleElement, startEventIds?: string[]): string {
   const restore: (() => void)[] = [];
-  if (only) restore.push(keepStartEvents(only.process, new Set(only.startEventIds)));
-  for (const root of (parsed.rootElement.rootElements ?? []) as ModdleElement[]) {
-    if (root.$type === 'bpmn:Collaboration' && root.messageFlows?.length) {
-      const flows = root.messageFlows;
-      root.messageFlows = [];
-      restore.push(() => (root.messageFlows = flows));
-    }
-    for (const element of walk(root)) {
-      const resources = element.resources as ModdleElement[] | undefined;
-      if (!resources?.some((r) => !r.resourceAssignmentExpression)) continue;
-      element.resources = resources.filter((r) => r.resourceAssignmentExpression);
-      restore.push(() => (element.resources = resources));
-    }
+  const root = parsed.rootElement;
+  const roots = (root.rootElements ?? []) as ModdleElement[];
+  root.rootElements = roots.filter((e) => e === process || (e.$type !== 'bpmn:Process' && e.$type !== 'bpmn:Collaboration'));
+  restore.push(() => (root.rootElements = roots));
+  if (startEventIds) restore.push(keepStartEvents(process, new Set(startEventIds)));
+  for (const element of walk(process)) {
+    const resources = element.resources as ModdleElement[] | undefined;
+    if (!resources?.some((r) => !r.resourceAssignmentExpression)) continue;
+    element.resources = resources.filter((r) => r.resourceAssignmentExpression);
+    restore.push(() => (element.resources = resources));
   }
   try {
     return serializer(parsed as never, typeResolver).serialize();

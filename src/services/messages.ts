@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { MessageStart } from '../engine/compile.ts';
-import { ForbiddenError, ValidationError } from '../errors.ts';
-import { findMessageStartDefinitions } from '../store/definitions.ts';
+import { ConflictError, ForbiddenError, ValidationError } from '../errors.ts';
+import { findMessageStartDefinitions, type DefinitionRow } from '../store/definitions.ts';
 import { findSubscriptions, subscriptionExists } from '../store/messages.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
 import type { Execution } from './execution.ts';
@@ -29,10 +29,7 @@ export type CorrelationResult =
 export function makeMessageService(db: Knex, execution: Execution, instances: InstanceService) {
   return {
     async correlate(input: CorrelateInput, principal: Principal): Promise<CorrelationResult[]> {
-      // Monitoring systems report as workers; administrators may too.
-      if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
-        throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组成员或管理员可以发送消息 / only members of ${WORKERS_GROUP} or administrators may send messages`);
-      }
+      assertSender(principal);
       const waiting = await findSubscriptions(db, input);
       if (waiting.length > 1 && !input.all) {
         throw new ValidationError(
@@ -53,7 +50,7 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
       }
       if (results.length) return results;
       if (input.processInstanceId || Object.keys(input.correlationKeys).length) return refuse(input);
-      const starters = await findMessageStartDefinitions(db, input.messageName);
+      const starters = (await findMessageStartDefinitions(db, input.messageName)).filter((d) => startOf(d, 'message', input.messageName));
       if (starters.length > 1 && !input.all) {
         throw new ValidationError(
           `消息 ${input.messageName} 可启动多个流程 / message '${input.messageName}' would start ${starters.length} processes: ${starters.map((d) => d.key).join(', ')}`,
@@ -61,13 +58,49 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
         );
       }
       for (const def of starters) {
-        const start = (def.message_starts as MessageStart[]).find((m) => m.messageName === input.messageName)!;
+        const start = startOf(def, 'message', input.messageName)!;
         const started = await instances.startDefinition(def, { businessKey: input.businessKey, variables: input.processVariables }, principal, start);
         results.push({ resultType: 'ProcessDefinition', processInstanceId: started.instance.id, definitionId: def.id });
       }
       return results.length ? results : refuse(input);
     },
+
+    /**
+     * Throws a signal: every element waiting for it moves on, and every
+     * process with a signal start event of that name starts. Like Camunda, a
+     * signal nobody waits for is not an error.
+     */
+    async broadcast(signalName: string, variables: Variables, principal: Principal): Promise<void> {
+      assertSender(principal);
+      for (const s of await findSubscriptions(db, { kind: 'signal', messageName: signalName, correlationKeys: {} })) {
+        await execution.advance(
+          { instanceId: s.process_instance_id, definitionId: s.definition_id, activityId: s.activity_id, executionId: s.execution_id },
+          {
+            variables, by: principal.userId, action: { kind: 'message', messageId: s.message_id },
+            stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id),
+          },
+        ).catch((err) => {
+          // Another signal or person moved this one on meanwhile: it no longer waits, which is fine for a broadcast.
+          if (!(err instanceof ConflictError)) throw err;
+        });
+      }
+      for (const def of await findMessageStartDefinitions(db, signalName)) {
+        const start = startOf(def, 'signal', signalName);
+        if (start) await instances.startDefinition(def, { variables }, principal, start);
+      }
+    },
   };
+}
+
+function startOf(def: DefinitionRow, kind: 'message' | 'signal', name: string): MessageStart | undefined {
+  return (def.message_starts ?? []).find((m) => (m.kind ?? 'message') === kind && m.messageName === name);
+}
+
+/** Monitoring systems send as workers; administrators may too. */
+function assertSender(principal: Principal): void {
+  if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
+    throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组成员或管理员可以发送消息和信号 / only members of ${WORKERS_GROUP} or administrators may send messages and signals`);
+  }
 }
 
 function refuse(input: CorrelateInput): never {

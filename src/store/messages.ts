@@ -15,7 +15,7 @@ export interface SubscriptionRow {
 export async function insertSubscriptions(db: Db, instanceId: string, waits: MessageWait[]): Promise<void> {
   if (!waits.length) return;
   await db('message_subscriptions').insert(waits.map((w) => ({
-    process_instance_id: instanceId, execution_id: w.executionId, activity_id: w.activityId, message_id: w.messageId, message_name: w.messageName,
+    process_instance_id: instanceId, execution_id: w.executionId, activity_id: w.activityId, message_id: w.messageId, message_name: w.messageName, kind: w.kind,
   }))).onConflict(['process_instance_id', 'execution_id']).ignore();
 }
 
@@ -38,11 +38,12 @@ export async function subscriptionExists(db: Db, instanceId: string, executionId
  * that must hold exactly these values).
  */
 export async function findSubscriptions(db: Db, q: {
+  kind?: 'message' | 'signal';
   messageName: string; businessKey?: string | undefined; processInstanceId?: string | undefined; correlationKeys: Variables;
 }): Promise<SubscriptionRow[]> {
   const b = db('message_subscriptions as s').join('process_instances as i', 'i.id', 's.process_instance_id')
     .select('s.*', 'i.definition_id', 'i.business_key')
-    .where('s.message_name', q.messageName).where('i.state', 'ACTIVE')
+    .where('s.message_name', q.messageName).where('s.kind', q.kind ?? 'message').where('i.state', 'ACTIVE')
     .orderBy('s.created_at').orderBy('s.execution_id');
   if (q.businessKey) b.where('i.business_key', q.businessKey);
   if (q.processInstanceId) b.where('i.id', q.processInstanceId);

@@ -8,6 +8,7 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('report-incident.bpmn', fixture('report-incident.bpmn')));
+    await server.services.deployments.deploy(oneResource('signal-drill.bpmn', fixture('signal-drill.bpmn')));
     c = {
       server, admin: client(server.url, ADMIN.user, ADMIN.password),
       office: await makeUser(server, 'office-m', ['office']), monitor: await makeUser(server, 'ids-monitor', ['workers']),
@@ -69,5 +70,21 @@ for (const backend of backends) {
     t.is((await c.monitor.post('/engine-rest/message', {})).status, 400);
     t.is((await c.monitor.post('/engine-rest/message', { messageName: 'report-withdrawn', all: true })).status, 204);
     for (const id of ids) t.deepEqual(await openTasks(id), []);
+  });
+
+  test.serial(t('a signal moves every waiting instance on and starts processes with a signal start event'), async (t) => {
+    const waiting = [];
+    for (let i = 0; i < 2; i++) waiting.push((await c.admin.post('/engine-rest/process-definition/key/signal-wait/start', {})).body.id);
+    t.is((await c.office.post('/engine-rest/signal', { name: 'network-lockdown' })).status, 403);
+    t.is((await c.monitor.post('/engine-rest/signal', {})).status, 400);
+    t.is((await c.monitor.post('/engine-rest/signal', { name: 'network-lockdown', variables: vars({ reason: '演练' }) })).status, 204);
+    for (const id of waiting) {
+      t.deepEqual(await openTasks(id), ['confirm']);
+      t.is((await c.admin.get(`/engine-rest/process-instance/${id}/variables/reason`)).body.value, '演练');
+    }
+    const drills = (await c.admin.get('/engine-rest/task?processDefinitionKey=signal-start')).body;
+    t.is(drills.length, 1);
+    t.is(drills[0].taskDefinitionKey, 'drill');
+    t.is((await c.monitor.post('/engine-rest/signal', { name: 'nobody-listens' })).status, 204, 'an unheard signal is not an error');
   });
 }

@@ -5,7 +5,7 @@ import { parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { bodyObject } from '../params.ts';
 
-/** `POST /message`: Camunda 7's message correlation. */
+/** `POST /message` and `POST /signal`: Camunda 7's message correlation and signal broadcast. */
 export function makeMessageRoutes(deps: { messages: MessageService }): Router {
   const router = new Router();
   router.post('/message', async (ctx) => {
@@ -26,6 +26,12 @@ export function makeMessageRoutes(deps: { messages: MessageService }): Router {
     ctx.body = results.map((r) => r.resultType === 'Execution'
       ? { resultType: 'Execution', execution: { id: r.executionId, processInstanceId: r.processInstanceId, ended: false, tenantId: null }, processInstance: null }
       : { resultType: 'ProcessDefinition', execution: null, processInstance: { id: r.processInstanceId, definitionId: r.definitionId, businessKey: null, ended: false, suspended: false, tenantId: null, links: [] } });
+  });
+  router.post('/signal', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.name !== 'string' || !body.name) throw new ValidationError('需要 name / name is required');
+    await deps.messages.broadcast(body.name, parseVariables(body.variables), principalOf(ctx));
+    ctx.status = 204;
   });
   return router;
 }

@@ -11,6 +11,8 @@ export interface WaitingTask {
   followUp: Date | null;
   priority: number;
   formKey: string | null;
+  /** A Camunda Form's id (camunda:formRef), deployed as a `.form` resource. */
+  formRef: string | null;
 }
 
 /**
@@ -33,6 +35,7 @@ export function describeWaitingTask(api: any): WaitingTask {
     followUp: date(resolve(b.followUpDate)),
     priority: priority(resolve(b.priority)),
     formKey: text(resolve(b.formKey)),
+    formRef: text(resolve(b.formRef)),
   };
 }
 

@@ -58,7 +58,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       return {
         id, ...common, task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,
         assignee: t.assignee, candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
-        due: t.due, follow_up: t.followUp, form_key: t.formKey,
+        due: t.due, follow_up: t.followUp, form_key: t.formKey, form_ref: t.formRef,
       };
     }));
     await insertExternalTasks(trx, run.openedExternalTasks.map((t) => ({

@@ -87,3 +87,11 @@ export async function deleteDeployment(db: Db, id: string): Promise<void> {
   await db('process_instances').whereIn('definition_id', db('process_definitions').select('id').where({ deployment_id: id })).delete();
   await db('deployments').where({ id }).delete();
 }
+
+/** `.form` resources, newest deployment first, for finding a Camunda Form by its id. */
+export async function listFormResources(db: Db, deploymentId?: string): Promise<ResourceRow[]> {
+  const q = db('resources as r').join('deployments as d', 'd.id', 'r.deployment_id').select('r.*')
+    .whereLike('r.name', '%.form').orderBy('d.deploy_time', 'desc').orderBy('r.id');
+  if (deploymentId) q.where('r.deployment_id', deploymentId);
+  return q;
+}

@@ -19,6 +19,7 @@ export interface TaskRow {
   due: Date | null;
   follow_up: Date | null;
   form_key: string | null;
+  form_ref: string | null;
   created_at: Date;
   end_time: Date | null;
   delete_reason: string | null;

@@ -92,4 +92,23 @@ for (const backend of backends) {
     t.is((await c.admin.get(`/engine-rest/process-definition/${definitionId}`)).status, 404);
     t.deepEqual((await c.admin.get(`/engine-rest/task?processInstanceId=${started.body.id}`)).body, []);
   });
+
+  test.serial(t("a Camunda Form deployed beside the diagram is served as the task's deployed form"), async (t) => {
+    const form = new FormData();
+    form.append('deployment-name', 'with-form');
+    form.append('deployment-source', 'Camunda Modeler');
+    form.append('with-form.bpmn', new Blob([fixture('with-form.bpmn')]), 'with-form.bpmn');
+    form.append('catalogue.form', new Blob([fixture('catalogue.form')]), 'catalogue.form');
+    const body: any = await (await deploy(form)).json();
+    t.deepEqual((await c.admin.get(`/engine-rest/deployment/${body.id}/resources`)).body.map((r: { name: string }) => r.name), ['catalogue.form', 'with-form.bpmn']);
+    const [definitionId] = Object.keys(body.deployedProcessDefinitions);
+    const started = await c.admin.post(`/engine-rest/process-definition/${definitionId}/start`, {});
+    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${started.body.id}`)).body;
+    t.deepEqual(task.camundaFormRef, { key: 'catalogue-form', binding: 'latest', version: null });
+    const res = await fetch(`${c.server.url}/engine-rest/task/${task.id}/deployed-form`, { headers: { Authorization: basic } });
+    t.is(res.status, 200);
+    t.is(res.headers.get('content-type'), 'application/json');
+    t.true(Buffer.compare(Buffer.from(await res.arrayBuffer()), fixture('catalogue.form')) === 0);
+    t.is((await c.office.get(`/engine-rest/task/${task.id}/deployed-form`)).status, 404, 'not offered to the office');
+  });
 }

@@ -15,7 +15,7 @@ export function taskDto(t: TaskRow) {
     followUp: formatDate(t.follow_up), lastUpdated: formatDate(t.last_updated), delegationState: t.delegation_state, description: t.description,
     executionId: t.execution_id, parentTaskId: null, priority: t.priority, processDefinitionId: t.definition_id,
     processInstanceId: t.process_instance_id, taskDefinitionKey: t.task_definition_key, caseExecutionId: null,
-    caseInstanceId: null, caseDefinitionId: null, suspended: false, formKey: t.form_key, camundaFormRef: null, tenantId: null,
+    caseInstanceId: null, caseDefinitionId: null, suspended: false, formKey: t.form_key, camundaFormRef: t.form_ref ? { key: t.form_ref, binding: 'latest', version: null } : null, tenantId: null,
     // Not in Camunda's shape, but what an inbox needs to show who a task is offered to.
     candidateGroups: t.candidate_groups, candidateUsers: t.candidate_users,
   };
@@ -141,6 +141,10 @@ export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
     const variables = await deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principalOf(ctx), body.withVariablesInReturn === true);
     if (variables) ctx.body = formatVariables(variables);
     else ctx.status = 204;
+  });
+  router.get('/task/:id/deployed-form', async (ctx) => {
+    ctx.set('Content-Type', 'application/json');
+    ctx.body = await deps.tasks.deployedForm(ctx.params.id, principalOf(ctx));
   });
   router.get('/task/:id/form-variables', async (ctx) => {
     const { fields, variables } = await deps.tasks.formVariables(ctx.params.id, principalOf(ctx));

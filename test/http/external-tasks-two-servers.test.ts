@@ -1,11 +1,8 @@
-import path from 'node:path';
 import test from 'ava';
-import pino from 'pino';
-import { loadConfig } from '../../src/config.ts';
-import { startServer } from '../../src/server.ts';
+import { boot, Tail } from '../helpers/child-server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, repoRoot } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, startTestServer } from '../helpers/server.ts';
 
 const postgres = backends.find((b) => b.name === 'postgres');
 const TASKS = 1000;
@@ -13,24 +10,20 @@ const TASKS = 1000;
 if (!postgres) {
   test('two servers share external tasks (needs TEST_DATABASE_URL)', (t) => t.pass('skipped: PostgreSQL not configured'));
 } else {
-  test(`postgres: ${TASKS} external tasks fetched by workers on two servers are each handed out exactly once`, async (t) => {
+  test(`postgres: ${TASKS} external tasks fetched by workers on two server processes are each handed out exactly once`, async (t) => {
     t.timeout(180_000);
-    const testDb = await postgres.create({ migrate: false });
-    await testDb.db.destroy();
-    const config = loadConfig({
-      PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url!, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
-      PROCESSES_DIR: path.join(repoRoot, 'processes'),
-    });
-    const servers = await Promise.all([1, 2].map(() => startServer(config, { log: pino({ level: 'silent' }) })));
+    // This process sets the database up and creates the tasks through its services;
+    // two more server processes, spawned, serve the workers.
+    const setup = await startTestServer(postgres);
+    const tail = new Tail();
     try {
-      const [a, b] = servers;
-      await a.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
-      await makeUser(a, 'robot', ['workers']);
-      const workers = servers.map((s) => client(s.url, 'robot', 'robot-password'));
-      // Create the tasks through the services of both servers.
+      await setup.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
+      await makeUser(setup, 'robot', ['workers']);
       for (let i = 0; i < TASKS; i++) {
-        await (i % 2 ? b : a).services.instances.startByKey('external-check', { variables: { mode: { type: 'String', value: 'ok' }, urgency: { type: 'Integer', value: i % 7 } } }, adminPrincipal);
+        await setup.services.instances.startByKey('external-check', { variables: { mode: { type: 'String', value: 'ok' }, urgency: { type: 'Integer', value: i % 7 } } }, adminPrincipal);
       }
+      const servers = await Promise.all([1, 2].map((n) => boot({ DATABASE_URL: setup.testDb.url! }, tail, `server-${n}`)));
+      const workers = servers.map((s) => client(s.url, 'robot', 'robot-password'));
       const handedOut: string[] = [];
       // Eight workers, four per server, fetch until nothing is left.
       await Promise.all(Array.from({ length: 8 }, async (_, w) => {
@@ -46,11 +39,17 @@ if (!postgres) {
       }));
       t.is(handedOut.length, TASKS, 'every task handed out');
       t.is(new Set(handedOut).size, TASKS, 'none handed out twice');
-      const { count } = (await client(a.url, ADMIN.user, ADMIN.password).get('/engine-rest/external-task/count?locked=true')).body;
+      const { count } = (await client(servers[1].url, ADMIN.user, ADMIN.password).get('/engine-rest/external-task/count?locked=true')).body;
       t.is(count, TASKS);
+      const byServer = await setup.db('external_tasks').select('worker_id').count({ n: '*' }).groupBy('worker_id');
+      t.log(`handed out per worker: ${(byServer as { worker_id: string; n: unknown }[]).map((r) => `${r.worker_id}=${r.n}`).join(", ")}`);
+      for (const s of servers) s.child.kill('SIGTERM');
+      await Promise.all(servers.map((s) => s.exited));
+    } catch (err) {
+      t.log(tail.text());
+      throw err;
     } finally {
-      await Promise.all(servers.map((s) => s.close()));
-      await testDb.drop();
+      await setup.stop();
     }
   });
 }

@@ -20,20 +20,24 @@ import { makeTokenService } from './services/tokens.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
 import { isEmbedded, makeDb, migrateLatest } from './store/db.ts';
 import { makeTopicNotifier } from './store/notify.ts';
+import { makeDbClock, type Clock } from './clock.ts';
+import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
+import { makeTimerService } from './services/timers.ts';
 
 export interface Server {
   url: string;
   db: Knex;
   log: Logger;
   services: ReturnType<typeof makeServices>;
+  scheduler: TimerScheduler;
   close(): Promise<void>;
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex) {
+export function makeServices(db: Knex, clock: Clock = makeDbClock(db)) {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
-  const execution = makeExecution(db, definitions, notifier);
+  const execution = makeExecution(db, definitions, notifier, clock);
   const tasks = makeTaskService(db, definitions, execution);
   const instances = makeInstanceService(db, definitions, execution);
   return {
@@ -44,6 +48,7 @@ export function makeServices(db: Knex) {
     definitions,
     instances,
     messages: makeMessageService(db, execution, instances),
+    timers: makeTimerService(db, execution, clock),
     tasks,
     comments: makeCommentService(db, tasks),
     externalTasks: makeExternalTaskService(db, execution, notifier),
@@ -57,15 +62,27 @@ export function makeServices(db: Knex) {
  * Start-up in order: database, migrations, first-start identity, the
  * processes folder, then the HTTP listener. `db` may be passed in (tests).
  */
-export async function startServer(config: Config, options: { db?: Knex; log?: Logger } = {}): Promise<Server> {
+export interface StartOptions {
+  /** A database handle to use instead of opening one (tests). */
+  db?: Knex;
+  log?: Logger;
+  /** Where "now" comes from; the database's clock unless a test injects one. */
+  clock?: Clock;
+  /** Run the timer scheduler loop (default). Tests turn it off and drive `scheduler.runDue()`. */
+  runScheduler?: boolean;
+}
+
+export async function startServer(config: Config, options: StartOptions = {}): Promise<Server> {
   const log = options.log ?? pino({ level: config.logLevel, base: undefined });
   let lock: DataDirLock | undefined;
   if (!options.db && !config.databaseUrl) lock = acquireDataDirLock(config.dataDir);
   const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   try {
     await migrateLatest(db);
-    const services = makeServices(db);
+    const services = makeServices(db, options.clock);
     await services.notifier.start();
+    const scheduler = makeTimerScheduler(services.timers, services.notifier, log);
+    if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {
       // Printed once, on the first start only; there is no default password.
@@ -89,12 +106,13 @@ export async function startServer(config: Config, options: { db?: Knex; log?: Lo
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
     log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');
     return {
-      url, db, log, services,
+      url, db, log, services, scheduler,
       async close() {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         // Idle keep-alive sockets would hold close() open until they time out.
         server.closeIdleConnections();
         await closed;
+        await scheduler.stop();
         await services.notifier.stop();
         if (!options.db) await db.destroy();
         lock?.release();

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'node:events';
-import * as elements from 'bpmn-elements';
 import { Engine } from 'bpmn-engine';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
+import { HostTimers } from './host-timers.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { isExternalTask, typeResolver } from './serialize.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
@@ -19,6 +19,8 @@ export interface EngineRun {
   openedExternalTasks: WaitingExternalTask[];
   /** Elements that began waiting for a message during this run (catch events, receive tasks, boundary events). */
   openedMessageWaits: MessageWait[];
+  /** Timers armed during this run (intermediate and boundary timer events). */
+  armedTimers: ArmedTimer[];
   /** Execution ids of waits (user or external tasks) that ended or were cancelled during this run. */
   closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
@@ -71,6 +73,19 @@ export interface WaitingExternalTask {
   priority: number;
 }
 
+export interface ArmedTimer {
+  activityId: string;
+  /** The element's execution id: the timer closes when it ends or leaves. */
+  activityExecutionId: string;
+  /** The timer's own execution id, which the engine re-registers on resume. */
+  executionId: string;
+  timerType: string;
+  expression: string | null;
+  /** When the engine expects it, by this process's wall clock at arming. */
+  expireAt: Date;
+  armedAt: Date;
+}
+
 export interface MessageWait {
   kind: 'message' | 'signal';
   activityId: string;
@@ -87,12 +102,14 @@ export interface SignalInput {
   activityId: string;
   executionId: string;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
-  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | undefined;
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
 }
 
 /** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
 export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
-  const engine = makeEngine(def, {});
+  // A timer fires as the engine re-registers it on resume (see HostTimers).
+  const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
+  const engine = makeEngine(def, {}, fire);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions);
   await guard(engine, async () => {
@@ -102,6 +119,8 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       execution.signal({ id: input.activityId, executionId: input.executionId });
     } else if (action.kind === 'message') {
       execution.signal({ id: action.messageId });
+    } else if (action.kind === 'timer') {
+      // Nothing to send: resuming re-registered the timer, and it fired.
     } else {
       const api = findPostponed(execution.getPostponed(), input.executionId);
       // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
@@ -110,7 +129,8 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   });
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed.
-  if (!recorder.closed.has(input.executionId)) {
+  const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
+  if (!target || !recorder.closed.has(target)) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
@@ -127,7 +147,7 @@ function findPostponed(apis: any[], executionId: string): any {
   return undefined;
 }
 
-function makeEngine(def: CompiledRef, variables: Record<string, unknown>): Engine {
+function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set()): Engine {
   return new Engine({
     name: def.id,
     // Parsed per run: the serialized form is small, and a fresh context
@@ -135,9 +155,8 @@ function makeEngine(def: CompiledRef, variables: Record<string, unknown>): Engin
     sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),
     variables,
     expressions,
-    // Host-owned timers: the engine records its due times but arms nothing,
-    // so a let-go engine leaves no callbacks behind.
-    timers: new elements.Timers({ setTimeout: (() => undefined) as never, clearTimeout: (() => undefined) as never }),
+    // Host-owned timers: the engine's due times become rows; nothing is armed here.
+    timers: new HostTimers(fire) as never,
   });
 }
 
@@ -174,6 +193,7 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     openedTasks: [...recorder.waiting.values()].filter((t) => !recorder.closed.has(t.executionId)),
     openedExternalTasks: [...recorder.waitingExternal.values()].filter((t) => !recorder.closed.has(t.executionId)),
     openedMessageWaits: [...recorder.waitingMessages.values()].filter((t) => !recorder.closed.has(t.executionId)),
+    armedTimers: [...recorder.timers.values()].filter((t) => !recorder.closed.has(t.activityExecutionId)),
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
   };
@@ -186,6 +206,9 @@ class Recorder {
   readonly waiting = new Map<string, WaitingTask>();
   readonly waitingExternal = new Map<string, WaitingExternalTask>();
   readonly waitingMessages = new Map<string, MessageWait>();
+  readonly timers = new Map<string, ArmedTimer>();
+  /** Timer execution id → its element's execution id, also for timers re-registered on resume. */
+  private readonly timerOwners = new Map<string, string>();
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
@@ -206,6 +229,20 @@ class Recorder {
       this.activities.push(event('cancel', api));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });
+    this.listener.on('activity.timer', (api) => {
+      const content = api.content ?? {};
+      const activityExecutionId: string = content.parent?.executionId && content.parent.id === api.id
+        ? content.parent.executionId
+        : String(api.executionId).replace(/_\d+$/, '');
+      this.timerOwners.set(api.executionId, activityExecutionId);
+      if (this.open.has(activityExecutionId)) return; // re-registered on resume: its row exists
+      this.timers.set(api.executionId, {
+        activityId: api.id, activityExecutionId, executionId: api.executionId, timerType: content.timerType ?? 'timeDuration',
+        expression: content[content.timerType] ?? null, expireAt: new Date(content.expireAt),
+        // The engine's own "now" when it computed expireAt, so the span is exact.
+        armedAt: new Date(new Date(content.expireAt).getTime() - Number(content.timeout ?? 0)),
+      });
+    });
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
       if (this.open.has(api.executionId)) return;
@@ -221,7 +258,13 @@ class Recorder {
 
   /** A wait of this run, or one already open before it (its task row must be closed). */
   private isWait(executionId: string): boolean {
-    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId) || this.open.has(executionId);
+    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId)
+      || this.open.has(executionId) || [...this.timerOwners.values()].includes(executionId);
+  }
+
+  /** The element a timer belongs to, once the engine has registered it in this run. */
+  timerActivity(timerExecutionId: string): string | undefined {
+    return this.timerOwners.get(timerExecutionId);
   }
 }
 

@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { signalActivity, type EngineRun, type SignalInput } from '../engine/runner.ts';
+import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { listOpenExecutions, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
 import { findInstance, saveInstanceState } from '../store/instances.ts';
 import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
+import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
+import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import { loadVariables, upsertVariables } from '../store/variables.ts';
@@ -14,6 +16,20 @@ import type { Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import { toEngineError } from './engine-errors.ts';
 import { engineChanges, engineValues } from './variables.ts';
+
+/** The notification topic that tells schedulers a timer was armed. */
+export const TIMERS_TOPIC = '__timers__';
+
+/**
+ * When a timer is due by the server's clock (the database's; a test's
+ * injected one). A date is due at that date; a duration counts from now by
+ * the same span the engine computed, so `P3M` keeps the engine's calendar
+ * arithmetic while "now" is the clock everyone shares.
+ */
+export function dueAt(timer: ArmedTimer, now: Date): Date {
+  if (timer.timerType === 'timeDate') return timer.expireAt;
+  return new Date(now.getTime() + (timer.expireAt.getTime() - timer.armedAt.getTime()));
+}
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
 const MAX_ATTEMPTS = 5;
@@ -42,7 +58,7 @@ export interface WaitTarget {
  * The write side of execution: persisting what an engine run did, and
  * advancing a saved instance past one of its waits under optimistic locking.
  */
-export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier) {
+export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock) {
   /**
    * Writes everything one engine run produced: variables, user and external
    * tasks opened and closed, element history. Call inside the transaction
@@ -67,6 +83,14 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     })));
     await notifier.announce(trx, run.openedExternalTasks.map((t) => t.topic));
     await insertSubscriptions(trx, ctx.instanceId, run.openedMessageWaits);
+    if (run.armedTimers.length) {
+      const now = await clock.now(trx as Knex.Transaction);
+      await insertTimers(trx, run.armedTimers.map((t) => ({
+        id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
+        execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now),
+      })));
+      await notifier.announce(trx, [TIMERS_TOPIC]);
+    }
     const completedId = ctx.completed?.executionId;
     if (completedId) {
       await endTasksByExecution(trx, ctx.instanceId, [completedId], { reason: 'completed', completedBy: ctx.completed!.by });
@@ -77,6 +101,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     await endTasksByExecution(trx, ctx.instanceId, cancelled, { reason: 'deleted' });
     await endExternalTasksByExecution(trx, ctx.instanceId, cancelled, 'deleted');
     await deleteSubscriptions(trx, ctx.instanceId, run.closedWaitExecutions);
+    await deleteTimersOfActivities(trx, ctx.instanceId, run.closedWaitExecutions);
     await recordActivities(trx, ctx.instanceId, run.activities, taskIds);
   }
 
@@ -109,7 +134,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
         await persistRun(trx, {
           instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key,
           variables: before, setByCaller: opts.variables,
-          completed: opts.action?.kind === 'error' || opts.action?.kind === 'message' ? undefined : { executionId: target.executionId, by: opts.by },
+          completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
         }, run);
         await opts.afterSave?.(trx);
         return true;

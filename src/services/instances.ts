@@ -8,6 +8,7 @@ import {
 } from '../store/instances.ts';
 import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
+import { deleteTimersOfInstance } from '../store/timers.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
 import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { MessageStart } from '../engine/compile.ts';
@@ -132,6 +133,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
           await endOpenTasksOfInstance(trx, id);
           await endOpenExternalTasksOfInstance(trx, id);
           await deleteSubscriptionsOfInstance(trx, id);
+          await deleteTimersOfInstance(trx, id);
           await cancelOpenActivities(trx, id);
           return true;
         });

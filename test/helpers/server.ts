@@ -1,7 +1,7 @@
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
-import { startServer, type Server } from '../../src/server.ts';
+import { startServer, type Server, type StartOptions } from '../../src/server.ts';
 import type { Backend, TestDb } from './db.ts';
 
 export const ADMIN = { user: 'admin', password: 'admin-password-1' };
@@ -13,13 +13,13 @@ export interface TestServer extends Server {
 }
 
 /** The real server (HTTP on an ephemeral port) on a fresh database of `backend`. */
-export async function startTestServer(backend: Backend, env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler'> = {}): Promise<TestServer> {
   const testDb = await backend.create({ migrate: false });
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...env,
   });
-  const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }) });
+  const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }), ...options });
   return {
     ...server, testDb,
     async stop() {

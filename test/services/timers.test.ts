@@ -1,0 +1,74 @@
+import path from 'node:path';
+import test from 'ava';
+import pino from 'pino';
+import { ManualClock } from '../../src/clock.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startServer } from '../../src/server.ts';
+import { backends } from '../helpers/db.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, repoRoot, startTestServer, type TestServer } from '../helpers/server.ts';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+for (const backend of backends) {
+  // The scheduler loop is off: each test moves the clock and runs the due timers itself.
+  const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
+  let s!: TestServer;
+  test.before(async () => {
+    s = await startTestServer(backend, {}, { clock, runScheduler: false });
+    await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+  });
+  test.after.always(async () => s?.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const start = async (key: string) => (await s.services.instances.startByKey(key, { variables: {} }, adminPrincipal)).instance.id;
+  const open = async (id: string) => (await s.services.tasks.list({ processInstanceId: id }, adminPrincipal)).map((x) => x.task_definition_key).sort();
+  const armed = (id: string) => s.db('timers').where({ process_instance_id: id }).orderBy('activity_id');
+
+  test.serial(t('a boundary timer fires once when the deadline passes, and not before'), async (t) => {
+    const id = await start('deadlines');
+    const [timer] = await armed(id);
+    t.is(timer.activity_id, 'deadline');
+    t.is(new Date(timer.due_at).getTime(), (await clock.now()).getTime() + 2 * HOUR, 'due two hours after it was armed, by the injected clock');
+    clock.advance(2 * HOUR - 1000);
+    t.is(await s.scheduler.runDue(), 0);
+    t.deepEqual(await open(id), ['decide']);
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await open(id), ['escalate'], 'the interrupting deadline cancelled the decision and escalated');
+    const [decide] = await s.services.tasks.history({ processInstanceId: id, taskDefinitionKey: 'decide' }, adminPrincipal);
+    t.is(decide.delete_reason, 'deleted');
+    t.deepEqual(await armed(id), []);
+    t.is(await s.scheduler.runDue(), 0, 'fired exactly once');
+  });
+
+  test.serial(t('a boundary timer whose task is completed first never fires; the next timer does'), async (t) => {
+    const id = await start('deadlines');
+    const [decide] = await s.services.tasks.list({ processInstanceId: id }, adminPrincipal);
+    await s.services.tasks.complete(decide.id, {}, adminPrincipal);
+    const timers = await armed(id);
+    t.deepEqual(timers.map((x: { activity_id: string }) => x.activity_id), ['cooldown'], 'the deadline went with the task');
+    clock.advance(30 * MINUTE);
+    t.is(await s.scheduler.runDue(), 1);
+    clock.advance(3 * HOUR);
+    t.is(await s.scheduler.runDue(), 0);
+    t.deepEqual(await open(id), ['followUp']);
+  });
+
+  test.serial(t('a 90-day timer neither fires early nor is lost across a restart'), async (t) => {
+    const id = await start('long-wait');
+    clock.advance(89 * DAY);
+    t.is(await s.scheduler.runDue(), 0);
+    // Restart: a new server on the same database and clock.
+    await s.close();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: path.join(repoRoot, 'processes') });
+    const restarted = await startServer(config, { db: s.testDb.db, log: pino({ level: 'silent' }), clock, runScheduler: false });
+    Object.assign(s, { ...restarted, stop: async () => { await restarted.close(); await s.testDb.drop(); } });
+    clock.advance(DAY - 1000);
+    t.is(await s.scheduler.runDue(), 0, 'one second early: nothing');
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await open(id), ['review']);
+  });
+}

@@ -48,7 +48,7 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db)) {
     definitions,
     instances,
     messages: makeMessageService(db, execution, instances),
-    timers: makeTimerService(db, execution, clock),
+    timers: makeTimerService(db, execution, clock, notifier),
     tasks,
     comments: makeCommentService(db, tasks),
     externalTasks: makeExternalTaskService(db, execution, notifier),

@@ -13,6 +13,7 @@ import type { CommentService } from '../services/comments.ts';
 import type { ExternalTaskService } from '../services/external-tasks.ts';
 import type { IncidentService } from '../services/incidents.ts';
 import type { MessageService } from '../services/messages.ts';
+import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -21,6 +22,7 @@ import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
+import { makeJobRoutes } from './routes/jobs.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
@@ -44,6 +46,7 @@ export interface AppDeps {
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
   messages: MessageService;
+  timers: TimerService;
   tokens: TokenService;
   history: HistoryService;
 }
@@ -96,6 +99,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),
     makeMessageRoutes(deps),
+    makeJobRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
   ]) {

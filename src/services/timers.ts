@@ -1,14 +1,62 @@
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
-import { claimDueTimers, nextDueAt, releaseFailedTimer, timerExists, type TimerRow } from '../store/timers.ts';
+import { NotFoundError } from '../errors.ts';
+import type { TopicNotifier } from '../store/notify.ts';
+import {
+  claimDueTimers, countTimers, findTimer, nextDueAt, queryTimers, releaseFailedTimer, setTimerDue, timerExists, type TimerQuery, type TimerRow,
+} from '../store/timers.ts';
+import type { Principal } from '../types.ts';
+import { TIMERS_TOPIC } from './execution.ts';
+import { assertAdmin } from './instances.ts';
 import type { Execution } from './execution.ts';
 
 /** The scheduler's user in history: timers fire on nobody's behalf. */
 export const SYSTEM_USER = 'system';
 
-/** Armed timers: claiming the due ones, firing one, recording a failure. */
-export function makeTimerService(db: Knex, execution: Execution, clock: Clock) {
+/** Armed timers: claiming the due ones, firing one, recording a failure; Camunda's job view of them. */
+export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier) {
+  async function fire(timer: TimerRow): Promise<void> {
+    await execution.advance(
+      { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
+      { variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id) },
+    );
+  }
+
+  async function get(id: string): Promise<TimerRow> {
+    const row = await findTimer(db, id);
+    if (!row) throw new NotFoundError(`作业不存在 / no job ${id}`);
+    return row;
+  }
+
   return {
+    list: (q: TimerQuery, principal: Principal) => {
+      assertAdmin(principal);
+      return queryTimers(db, q);
+    },
+    count: (q: TimerQuery, principal: Principal) => {
+      assertAdmin(principal);
+      return countTimers(db, q);
+    },
+    async get(id: string, principal: Principal) {
+      assertAdmin(principal);
+      const [row] = await queryTimers(db, { id });
+      if (!row) throw new NotFoundError(`作业不存在 / no job ${id}`);
+      return row;
+    },
+    /** An administrator fires a timer now, whatever its due time. */
+    async execute(id: string, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      await fire(await get(id));
+    },
+    /** An administrator moves a timer's due time; schedulers are told to look again. */
+    async setDueDate(id: string, due: Date, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      await db.transaction(async (trx) => {
+        if (!(await setTimerDue(trx, id, due))) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        await notifier.announce(trx, [TIMERS_TOPIC]);
+      });
+    },
+
     /** Claims due timers for `owner` (database-side locking; see store/timers.ts). */
     async claimDue(owner: string, limit: number, lockMs: number): Promise<TimerRow[]> {
       const now = await clock.now();
@@ -20,12 +68,7 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock) {
      * The timer row goes in the same transaction, so it fires at most once;
      * if it was cancelled meanwhile (the task was done first), nothing happens.
      */
-    async fire(timer: TimerRow): Promise<void> {
-      await execution.advance(
-        { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
-        { variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id) },
-      );
-    },
+    fire,
 
     /** Puts a failed timer back, to be tried after a backoff that grows with each attempt (capped at an hour). */
     async fail(timer: TimerRow, error: unknown): Promise<void> {

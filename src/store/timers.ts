@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { countOf, paged } from './paging.ts';
 
 export interface TimerRow {
   id: string;
@@ -62,4 +63,38 @@ export async function releaseFailedTimer(db: Db, id: string, error: string, retr
 export async function nextDueAt(db: Db): Promise<Date | undefined> {
   const row = await db('timers').select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next')).first();
   return row?.next ? new Date(row.next) : undefined;
+}
+
+export interface TimerQuery {
+  id?: string | undefined;
+  processInstanceId?: string | undefined;
+  dueBefore?: Date | undefined;
+  dueAfter?: Date | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+export async function queryTimers(db: Db, q: TimerQuery): Promise<(TimerRow & { definition_key: string })[]> {
+  return paged(filteredTimers(db, q).select('t.*', 'd.key as definition_key'), q, [{ column: 'due_at', order: 'asc' }], 't.id', 't.');
+}
+
+export async function countTimers(db: Db, q: TimerQuery): Promise<number> {
+  return countOf(filteredTimers(db, q));
+}
+
+function filteredTimers(db: Db, q: TimerQuery) {
+  const b = db('timers as t').join('process_definitions as d', 'd.id', 't.definition_id');
+  if (q.id) b.where('t.id', q.id);
+  if (q.processInstanceId) b.where('t.process_instance_id', q.processInstanceId);
+  if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
+  if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
+  return b;
+}
+
+export async function findTimer(db: Db, id: string): Promise<TimerRow | undefined> {
+  return db('timers').where({ id }).first();
+}
+
+export async function setTimerDue(db: Db, id: string, dueAt: Date): Promise<number> {
+  return db('timers').where({ id }).update({ due_at: dueAt, locked_by: null, locked_until: null });
 }

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, repoRoot, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, repoRoot, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -54,6 +54,31 @@ for (const backend of backends) {
     clock.advance(3 * HOUR);
     t.is(await s.scheduler.runDue(), 0);
     t.deepEqual(await open(id), ['followUp']);
+  });
+
+  test.serial(t('the job API lists timers, moves a due date, and fires one on request'), async (t) => {
+    const admin = client(s.url, ADMIN.user, ADMIN.password);
+    const office = await makeUser(s, 'office-jobs', ['office']);
+    const first = await start('deadlines');
+    const second = await start('deadlines');
+    const [job] = (await admin.get(`/engine-rest/job?processInstanceId=${first}`)).body;
+    t.is(job.processDefinitionKey, 'deadlines');
+    t.regex(job.dueDate, /\+0800$/);
+    t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2099-01-01T00:00:00.000+0800")}`)).body.count, 1);
+    t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2000-01-01T00:00:00.000+0800")}`)).body.count, 0);
+    t.is((await admin.get('/engine-rest/job?dueDates=soon')).status, 400);
+    t.is((await office.get('/engine-rest/job')).status, 403);
+    // Moved to now: the next round fires it.
+    const now = await clock.now();
+    t.is((await admin.put(`/engine-rest/job/${job.id}/duedate`, { duedate: now.toISOString() })).status, 204);
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await open(first), ['escalate']);
+    // Executed on request, two hours early.
+    const [other] = (await admin.get(`/engine-rest/job?processInstanceId=${second}`)).body;
+    t.is((await office.post(`/engine-rest/job/${other.id}/execute`)).status, 403);
+    t.is((await admin.post(`/engine-rest/job/${other.id}/execute`)).status, 204);
+    t.deepEqual(await open(second), ['escalate']);
+    t.is((await admin.post(`/engine-rest/job/${other.id}/execute`)).status, 404, 'a fired timer is gone');
   });
 
   test.serial(t('a 90-day timer neither fires early nor is lost across a restart'), async (t) => {

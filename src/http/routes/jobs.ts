@@ -1,0 +1,62 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import { ValidationError } from '../../errors.ts';
+import type { TimerService } from '../../services/timers.ts';
+import { parseDate } from '../../services/variables.ts';
+import type { TimerRow } from '../../store/timers.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate } from '../format.ts';
+import { bodyObject, queryOf } from '../params.ts';
+
+const jobDto = (t: TimerRow & { definition_key: string }) => ({
+  id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
+  processDefinitionId: t.definition_id, processDefinitionKey: t.definition_key, executionId: t.execution_id,
+  exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: 3, dueDate: formatDate(t.due_at),
+  suspended: false, priority: 0, tenantId: null, createTime: formatDate(t.created_at), batchId: null,
+});
+
+/** Camunda's `dueDates` filter: `gt_<date>` and `lt_<date>`, comma-separated. */
+function dueRange(value: string | undefined): { dueAfter?: Date; dueBefore?: Date } {
+  const range: { dueAfter?: Date; dueBefore?: Date } = {};
+  for (const part of value ? value.split(',') : []) {
+    const m = /^(gt|lt)_(.+)$/.exec(part.trim());
+    const date = m ? parseDate(m[2]) : null;
+    if (!m || !date) throw new ValidationError(`dueDates 格式应为 gt_<日期> 或 lt_<日期> / dueDates must be gt_<date> or lt_<date>, got "${part}"`);
+    if (m[1] === 'gt') range.dueAfter = date;
+    else range.dueBefore = date;
+  }
+  return range;
+}
+
+/** `/job`: Camunda's job view of armed timers (administrators). */
+export function makeJobRoutes(deps: { timers: TimerService }): Router {
+  const router = new Router();
+  const filter = (ctx: Context) => {
+    const q = queryOf(ctx);
+    if (q.bool('messages')) return null; // only timers are jobs here
+    return { id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') };
+  };
+  router.get('/job', async (ctx) => {
+    const f = filter(ctx);
+    ctx.body = f ? (await deps.timers.list(f, principalOf(ctx))).map(jobDto) : [];
+  });
+  router.get('/job/count', async (ctx) => {
+    const f = filter(ctx);
+    ctx.body = { count: f ? await deps.timers.count({ ...f, firstResult: undefined, maxResults: undefined }, principalOf(ctx)) : 0 };
+  });
+  router.get('/job/:id', async (ctx) => {
+    ctx.body = jobDto(await deps.timers.get(ctx.params.id, principalOf(ctx)));
+  });
+  router.post('/job/:id/execute', async (ctx) => {
+    await deps.timers.execute(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/job/:id/duedate', async (ctx) => {
+    const raw = bodyObject(ctx).duedate;
+    const due = typeof raw === 'string' ? parseDate(raw) : null;
+    if (!due) throw new ValidationError('duedate 必须是日期 / duedate must be a date such as 2026-12-01T09:00:00.000+0800');
+    await deps.timers.setDueDate(ctx.params.id, due, principalOf(ctx));
+    ctx.status = 204;
+  });
+  return router;
+}

@@ -28,7 +28,10 @@ export const TIMERS_TOPIC = '__timers__';
  */
 export function dueAt(timer: ArmedTimer, now: Date): Date {
   if (timer.timerType === 'timeDate') return timer.expireAt;
-  return new Date(now.getTime() + (timer.expireAt.getTime() - timer.armedAt.getTime()));
+  // The engine reads the wall clock twice while arming, so its span can be a
+  // millisecond or two long; durations are written in whole seconds.
+  const span = timer.expireAt.getTime() - timer.armedAt.getTime();
+  return new Date(now.getTime() + (span >= 1000 ? Math.round(span / 1000) * 1000 : span));
 }
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */

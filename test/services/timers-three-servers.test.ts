@@ -1,0 +1,49 @@
+import test from 'ava';
+import { boot, Tail } from '../helpers/child-server.ts';
+import { backends } from '../helpers/db.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { startTestServer } from '../helpers/server.ts';
+
+const postgres = backends.find((b) => b.name === 'postgres');
+const TIMERS = 2000;
+
+if (!postgres) {
+  test('three servers share due timers (needs TEST_DATABASE_URL)', (t) => t.pass('skipped: PostgreSQL not configured'));
+} else {
+  test(`postgres: ${TIMERS} timers due at the same moment fire exactly once across three server processes`, async (t) => {
+    t.timeout(240_000);
+    // This process arms the timers (its own scheduler is off); three spawned servers fire them.
+    const setup = await startTestServer(postgres, {}, { runScheduler: false });
+    const tail = new Tail();
+    try {
+      await setup.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+      const ids: string[] = [];
+      for (let i = 0; i < TIMERS; i++) ids.push((await setup.services.instances.startByKey('long-wait', { variables: {} }, adminPrincipal)).instance.id);
+      // Due now, all of them, by the database's clock.
+      t.is(await setup.db('timers').update({ due_at: setup.db.fn.now() }), TIMERS);
+      const began = Date.now();
+      const servers = await Promise.all([1, 2, 3].map((n) => boot({ DATABASE_URL: setup.testDb.url! }, tail, `server-${n}`)));
+      // Waiting for the other processes to do the work: bounded polling of the database.
+      let left = TIMERS;
+      for (let i = 0; i < 1200 && left > 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        left = Number((await setup.db('timers').count({ n: '*' }))[0].n);
+      }
+      const elapsed = Date.now() - began;
+      t.is(left, 0, 'every timer fired');
+      t.log(`${TIMERS} due timers fired by 3 server processes ${elapsed} ms after they were started (including their start-up)`);
+      const reviews = await setup.db('tasks').where({ task_definition_key: 'review' }).select('process_instance_id');
+      t.is(reviews.length, TIMERS, 'one task after each timer');
+      t.is(new Set(reviews.map((r: { process_instance_id: string }) => r.process_instance_id)).size, TIMERS, 'no timer fired twice');
+      const fired = await setup.db('activity_instances').where({ activity_id: 'ninetyDays' }).whereNotNull('end_time').select('process_instance_id');
+      t.is(fired.length, TIMERS);
+      for (const s of servers) s.child.kill('SIGTERM');
+      await Promise.all(servers.map((s) => s.exited));
+    } catch (err) {
+      t.log(tail.text());
+      throw err;
+    } finally {
+      await setup.stop();
+    }
+  });
+}

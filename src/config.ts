@@ -20,6 +20,8 @@ const schema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Web origins allowed to call the API from a browser (comma-separated); the Modeler's `null` origin is always allowed. */
   CORS_ORIGINS: z.string().default(''),
+  /** Time zone of cron expressions and local dates in timer definitions. */
+  TIMEZONE: z.string().refine((z) => { try { new Intl.DateTimeFormat('en', { timeZone: z }); return true; } catch { return false; } }, 'unknown time zone').default('Asia/Shanghai'),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
 });
@@ -37,6 +39,7 @@ export interface Config {
   bodyLimit: number;
   workers: number;
   corsOrigins: string[];
+  timezone: string;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +67,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     processesDir: path.resolve(c.PROCESSES_DIR),
     bodyLimit: c.BODY_LIMIT,
     workers: c.WORKERS,
+    timezone: c.TIMEZONE,
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
   };
 }

@@ -23,6 +23,7 @@ import { makeTopicNotifier } from './store/notify.ts';
 import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
+import { makeStartTimerService } from './services/start-timers.ts';
 
 export interface Server {
   url: string;
@@ -34,7 +35,7 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, clock: Clock = makeDbClock(db)) {
+export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
   const execution = makeExecution(db, definitions, notifier, clock);
@@ -44,11 +45,12 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db)) {
     notifier,
     health: makeHealthService(db),
     identity: makeIdentityService(db),
-    deployments: makeDeploymentService(db),
+    deployments: makeDeploymentService(db, clock, zone),
     definitions,
     instances,
     messages: makeMessageService(db, execution, instances),
     timers: makeTimerService(db, execution, clock, notifier),
+    startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
     comments: makeCommentService(db, tasks),
     externalTasks: makeExternalTaskService(db, execution, notifier),
@@ -79,9 +81,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   try {
     await migrateLatest(db);
-    const services = makeServices(db, options.clock);
+    const services = makeServices(db, options.clock, config.timezone);
     await services.notifier.start();
-    const scheduler = makeTimerScheduler(services.timers, services.notifier, log);
+    const scheduler = makeTimerScheduler([services.timers, services.startTimers], services.notifier, log);
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {

@@ -2,12 +2,15 @@ import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import { ParseError, type ParseProblem } from '../errors.ts';
 import type { FormField, Forms } from '../types.ts';
 import { makeModdle } from './moddle.ts';
+import { firstOccurrence, ScheduleError, type TimerSpec } from './schedule.ts';
 import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
-  kind?: 'message' | 'signal';
+  kind?: 'message' | 'signal' | 'timer';
+  /** For a timer start: the timer definition the scheduler follows. */
+  timer?: TimerSpec;
   eventId: string;
   messageId: string;
   messageName: string;
@@ -91,26 +94,40 @@ export async function compileResource(resourceName: string, source: string | Buf
 /** The main compiled form and one per message start, when start events must be kept apart. */
 function compileStarts(parsed: ParseResult, proc: ModdleElement): { compiled: string; messageStarts: MessageStart[] } {
   const starts = ((proc.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:StartEvent');
-  const messageStarts = starts.flatMap((e): { event: ModdleElement; message: ModdleElement; kind: 'message' | 'signal' }[] => {
+  const messageStarts = starts.flatMap((e): { event: ModdleElement; message: ModdleElement; kind: 'message' | 'signal' | 'timer'; timer?: TimerSpec }[] => {
     const definitions = (e.eventDefinitions ?? []) as ModdleElement[];
     const message = definitions.find((d) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
     const signal = definitions.find((d) => d.$type === 'bpmn:SignalEventDefinition')?.signalRef;
+    const timer = definitions.find((d) => d.$type === 'bpmn:TimerEventDefinition');
     if (message) return [{ event: e, message, kind: 'message' as const }];
-    return signal ? [{ event: e, message: signal, kind: 'signal' as const }] : [];
+    if (signal) return [{ event: e, message: signal, kind: 'signal' as const }];
+    return timer ? [{ event: e, message: { $type: 'timer', id: e.id, name: `timer:${e.id}` }, kind: 'timer' as const, timer: timerSpecOf(e, timer) }] : [];
   });
-  if (starts.length < 2) {
-    const compiled = serializeForEngine(parsed, proc);
-    return { compiled, messageStarts: messageStarts.map(({ event, message, kind }) => ({ kind, eventId: event.id!, messageId: String(message.id), messageName: String(message.name ?? message.id), compiled: null })) };
+  const entry = (m: (typeof messageStarts)[number], compiled: string | null): MessageStart => ({
+    kind: m.kind, eventId: m.event.id!, messageId: String(m.message.id), messageName: String(m.message.name ?? m.message.id), compiled,
+    ...(m.timer ? { timer: m.timer } : {}),
+  });
+  // A lone message or signal start is started by delivering its message; a timer start always gets
+  // a form of its own in which it is a none start (the scheduler, not the engine, times it).
+  if (starts.length < 2 && !messageStarts.some((m) => m.kind === 'timer')) {
+    return { compiled: serializeForEngine(parsed, proc), messageStarts: messageStarts.map((m) => entry(m, null)) };
   }
-  const messageIds = new Set(messageStarts.map((m) => m.event.id));
+  const eventStartIds = new Set(messageStarts.map((m) => m.event.id));
   return {
-    // The main form starts at the other (none, timer) start events only.
-    compiled: serializeForEngine(parsed, proc, starts.filter((s) => !messageIds.has(s.id)).map((s) => s.id!)),
-    messageStarts: messageStarts.map(({ event, message, kind }) => ({
-      kind, eventId: event.id!, messageId: String(message.id), messageName: String(message.name ?? message.id),
-      compiled: serializeForEngine(parsed, proc, [event.id!]),
-    })),
+    // The main form starts at the none start events only.
+    compiled: serializeForEngine(parsed, proc, starts.filter((s) => !eventStartIds.has(s.id)).map((s) => s.id!)),
+    messageStarts: messageStarts.map((m) => entry(m, serializeForEngine(parsed, proc, [m.event.id!], m.kind === 'timer' ? m.event.id : undefined))),
   };
+}
+
+/** A timer start event's definition, checked now so a bad schedule is refused at deployment. */
+function timerSpecOf(event: ModdleElement, definition: ModdleElement): TimerSpec {
+  const timerType = (['timeCycle', 'timeDate', 'timeDuration'] as const).find((k) => definition[k]);
+  const expression = timerType ? String(definition[timerType].body ?? '').trim() : '';
+  if (!timerType || !expression) throw new ScheduleError(`定时启动事件 ${event.id} 缺少时间定义 / timer start event ${event.id} has no timeDate, timeDuration or timeCycle`);
+  if (expression.includes('${')) throw new ScheduleError(`定时启动事件 ${event.id} 不能使用表达式 / timer start event ${event.id} cannot use an expression: no instance exists yet to resolve it`);
+  firstOccurrence({ timerType, expression }, new Date(), 'Asia/Shanghai');
+  return { timerType, expression };
 }
 
 function parseError(resource: string, errors: ParseProblem[]): ParseError {

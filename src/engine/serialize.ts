@@ -38,13 +38,22 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
  * out too. With `startEventIds`, only those start events are kept.
  * The parsed model is restored afterwards.
  */
-export function serializeForEngine(parsed: ParseResult, process: ModdleElement, startEventIds?: string[]): string {
+export function serializeForEngine(parsed: ParseResult, process: ModdleElement, startEventIds?: string[], asNoneStart?: string): string {
   const restore: (() => void)[] = [];
   const root = parsed.rootElement;
   const roots = (root.rootElements ?? []) as ModdleElement[];
   root.rootElements = roots.filter((e) => e === process || (e.$type !== 'bpmn:Process' && e.$type !== 'bpmn:Collaboration'));
   restore.push(() => (root.rootElements = roots));
   if (startEventIds) restore.push(keepStartEvents(process, new Set(startEventIds)));
+  if (asNoneStart) {
+    // A timer start event: the scheduler decides when it fires, so the engine starts it as a none start.
+    const start = (process.flowElements as ModdleElement[]).find((e) => e.id === asNoneStart);
+    if (start) {
+      const definitions = start.eventDefinitions;
+      start.eventDefinitions = [];
+      restore.push(() => (start.eventDefinitions = definitions));
+    }
+  }
   for (const element of walk(process)) {
     const resources = element.resources as ModdleElement[] | undefined;
     if (!resources?.some((r) => !r.resourceAssignmentExpression)) continue;

@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { TIMERS_TOPIC } from '../services/execution.ts';
-import type { TimerService } from '../services/timers.ts';
+
+/** Something with due work: instance timers, start timers. */
+export interface DueSource<Row extends { id: string }> {
+  claimDue(owner: string, limit: number, lockMs: number): Promise<Row[]>;
+  fire(row: Row): Promise<void>;
+  fail(row: Row, error: unknown): Promise<void>;
+  msUntilNext(): Promise<number | undefined>;
+}
 import type { TopicNotifier } from '../store/notify.ts';
 
 export interface TimerSchedulerOptions {
@@ -20,7 +27,8 @@ export interface TimerSchedulerOptions {
  * armed timer is announced. It logs and goes on after any error: a timer
  * that fails is retried with backoff, and the loop never stops the server.
  */
-export function makeTimerScheduler(timers: TimerService, notifier: TopicNotifier, log: Logger, options: TimerSchedulerOptions = {}) {
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNotifier, log: Logger, options: TimerSchedulerOptions = {}) {
   const owner = `scheduler-${randomUUID()}`;
   const batch = options.batch ?? 20;
   const lockMs = options.lockMs ?? 5 * 60_000;
@@ -31,19 +39,22 @@ export function makeTimerScheduler(timers: TimerService, notifier: TopicNotifier
   /** Claims and fires until nothing is due. Returns how many fired. Tests drive this directly. */
   async function runDue(): Promise<number> {
     let fired = 0;
-    for (;;) {
-      const claimed = await timers.claimDue(owner, batch, lockMs);
-      if (!claimed.length) return fired;
-      for (const timer of claimed) {
-        try {
-          await timers.fire(timer);
-          fired++;
-        } catch (err) {
-          log.warn({ err, timer: timer.id, instance: timer.process_instance_id, activity: timer.activity_id }, 'timer failed; will retry');
-          await timers.fail(timer, err).catch((e) => log.error({ err: e }, 'could not record timer failure'));
+    for (const source of sources) {
+      for (;;) {
+        const claimed = await source.claimDue(owner, batch, lockMs);
+        if (!claimed.length) break;
+        for (const timer of claimed) {
+          try {
+            await source.fire(timer);
+            fired++;
+          } catch (err) {
+            log.warn({ err, timer: timer.id }, 'timer failed; will retry');
+            await source.fail(timer, err).catch((e) => log.error({ err: e }, 'could not record timer failure'));
+          }
         }
       }
     }
+    return fired;
   }
 
   async function run(signal: AbortSignal): Promise<void> {
@@ -52,7 +63,8 @@ export function makeTimerScheduler(timers: TimerService, notifier: TopicNotifier
       let sleepMs = maxIdleMs;
       try {
         await runDue();
-        sleepMs = Math.min(maxIdleMs, (await timers.msUntilNext()) ?? maxIdleMs);
+        const waits = await Promise.all(sources.map((s) => s.msUntilNext()));
+        sleepMs = Math.min(maxIdleMs, ...waits.filter((w): w is number => w !== undefined));
         errors = 0;
       } catch (err) {
         errors++;

@@ -12,6 +12,9 @@ import {
 } from '../store/deployments.ts';
 import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts';
 import { lockForTransaction } from '../store/errors.ts';
+import { listStartTimers } from '../store/start-timers.ts';
+import type { Clock } from '../clock.ts';
+import { armStartTimers } from './start-timers.ts';
 
 export interface DeployInput {
   name: string | null;
@@ -40,7 +43,7 @@ export interface DeployResult {
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Deployments: parse, check and version BPMN resources, all or nothing. */
-export function makeDeploymentService(db: Knex) {
+export function makeDeploymentService(db: Knex, clock: Clock, zone: string) {
   async function deploy(input: DeployInput): Promise<DeployResult> {
     if (!input.resources.length) throw new ValidationError('部署没有资源 / the deployment contains no resources');
     // Compile everything before opening a transaction: a bad file stops the
@@ -95,6 +98,9 @@ export function makeDeploymentService(db: Knex) {
           definitions.push(row);
         }
       }
+      // Each new version takes over its key's start timers (a version without any clears them).
+      const now = await clock.now(trx);
+      for (const def of definitions) await armStartTimers(trx, def.key, def, now, zone);
       return { deployment, definitions, unchanged, duplicate: false };
     });
   }
@@ -149,7 +155,14 @@ export function makeDeploymentService(db: Knex) {
         if (!cascade && (await countInstancesOfDeployment(trx, id, false)) > 0) {
           throw new ConflictError(`部署 ${id} 仍有流程实例，需 cascade=true / deployment ${id} still has process instances; delete with cascade=true`, undefined, 'ProcessEngineException');
         }
+        const keys = [...new Set((await listDefinitions(trx, { deploymentId: id })).map((d) => d.key))];
         await deleteDeployment(trx, id);
+        // Deleting the newest version gives its key's start timers back to the version before it.
+        const now = await clock.now(trx);
+        for (const key of keys) {
+          if ((await listStartTimers(trx, key)).length) continue;
+          await armStartTimers(trx, key, await findLatestDefinition(trx, key), now, zone);
+        }
       });
     },
   };

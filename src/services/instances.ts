@@ -12,6 +12,7 @@ import { deleteTimersOfInstance } from '../store/timers.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
 import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
 import type { MessageStart } from '../engine/compile.ts';
+import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
@@ -38,7 +39,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
    * Runs a new instance of `row` until it waits, then saves it and all it did
    * in one transaction. Starts at the none start event, or at `viaMessage`.
    */
-  async function startDefinition(row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart): Promise<StartedInstance> {
+  async function startDefinition(
+    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart, afterSave?: (trx: Db) => Promise<void>,
+  ): Promise<StartedInstance> {
     const def = toLoaded(row);
     if (!row.startable && !viaMessage) {
       throw new ValidationError(`流程 ${row.key} 没有空启动事件，不能直接启动 / process ${row.key} has no none start event and cannot be started directly`);
@@ -50,7 +53,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variables = startForm ? validateSubmission(startForm, input.variables) : input.variables;
     const id = randomUUID();
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), viaMessage?.messageId).catch((err) => {
+    // A timer start's form starts like a none start; messages and signals are delivered.
+    const deliver = viaMessage && viaMessage.kind !== 'timer' ? viaMessage.messageId : undefined;
+    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver).catch((err) => {
       throw toEngineError(err);
     });
     const instance = await db.transaction(async (trx) => {
@@ -70,6 +75,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       await execution.persistRun(trx, {
         instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
       }, run);
+      await afterSave?.(trx);
       return inserted;
     });
     return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };

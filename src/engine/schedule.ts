@@ -1,0 +1,120 @@
+import { Cron } from 'croner';
+import { DateTime, Duration } from 'luxon';
+
+/** A timer start event's definition. */
+export interface TimerSpec {
+  timerType: 'timeDate' | 'timeDuration' | 'timeCycle';
+  expression: string;
+}
+
+export interface Occurrence {
+  due: Date;
+  /** Firings left after this one (an `R5/…` cycle), or null when unbounded. */
+  repeatsLeft: number | null;
+}
+
+export class ScheduleError extends Error {
+  override name = 'ScheduleError';
+}
+
+/** Safety bound when stepping a cycle past a long downtime. */
+const MAX_STEPS = 1_000_000;
+
+interface Cycle {
+  repeats: number | null;
+  start: DateTime | null;
+  period: Duration;
+  end: DateTime | null;
+}
+
+/**
+ * Parses `R[n]/[start/]period[/end]` (ISO 8601 repeating interval) with
+ * calendar arithmetic in `zone`, so `P1M` from 31 January lands on the last
+ * day of February and `P1D` stays at the same local hour.
+ */
+function parseCycle(expression: string, zone: string): Cycle | null {
+  const m = /^R(\d*)\/(.+)$/.exec(expression.trim());
+  if (!m) return null;
+  const parts = m[2].split('/');
+  const repeats = m[1] === '' ? null : Number(m[1]);
+  const date = (s: string) => {
+    const d = DateTime.fromISO(s, { zone });
+    if (!d.isValid) throw new ScheduleError(`无效的日期 / invalid date "${s}" in "${expression}"`);
+    return d;
+  };
+  const duration = (s: string) => {
+    const d = Duration.fromISO(s);
+    if (!d.isValid || d.toMillis() <= 0) throw new ScheduleError(`无效的周期 / invalid period "${s}" in "${expression}"`);
+    return d;
+  };
+  if (parts.length === 1) return { repeats, start: null, period: duration(parts[0]), end: null };
+  if (parts[0].startsWith('P')) return { repeats, start: null, period: duration(parts[0]), end: date(parts[1]) };
+  return { repeats, start: date(parts[0]), period: duration(parts[1]), end: null };
+}
+
+function isCron(expression: string): boolean {
+  return !/^[RP]/.test(expression.trim()) && expression.trim().split(/\s+/).length >= 5;
+}
+
+function cronNext(expression: string, after: Date, zone: string): Date | null {
+  try {
+    return new Cron(expression.trim(), { timezone: zone, paused: true }).nextRun(after);
+  } catch (err) {
+    throw new ScheduleError(`无效的 cron 表达式 / invalid cron expression "${expression}": ${(err as Error).message}`);
+  }
+}
+
+/** The first firing of a start timer armed at `now`, or null if it never fires. */
+export function firstOccurrence(spec: TimerSpec, now: Date, zone: string): Occurrence | null {
+  const at = DateTime.fromJSDate(now, { zone });
+  switch (spec.timerType) {
+    case 'timeDate': {
+      const d = DateTime.fromISO(spec.expression.trim(), { zone });
+      if (!d.isValid) throw new ScheduleError(`无效的日期 / invalid date "${spec.expression}"`);
+      return { due: d.toJSDate(), repeatsLeft: 0 };
+    }
+    case 'timeDuration': {
+      const d = Duration.fromISO(spec.expression.trim());
+      if (!d.isValid) throw new ScheduleError(`无效的时长 / invalid duration "${spec.expression}"`);
+      return { due: at.plus(d).toJSDate(), repeatsLeft: 0 };
+    }
+    case 'timeCycle': {
+      if (isCron(spec.expression)) {
+        const next = cronNext(spec.expression, now, zone);
+        return next ? { due: next, repeatsLeft: null } : null;
+      }
+      const cycle = parseCycle(spec.expression, zone);
+      if (!cycle) throw new ScheduleError(`无效的周期 / invalid cycle "${spec.expression}": use R[n]/[start/]period or a cron expression`);
+      if (cycle.repeats === 0) return null;
+      const left = cycle.repeats == null ? null : cycle.repeats - 1;
+      if (!cycle.start) return within(cycle, { due: at.plus(cycle.period).toJSDate(), repeatsLeft: left });
+      // A cycle that started in the past: its first occurrence from now on.
+      let due = cycle.start;
+      for (let i = 0; due < at && i < MAX_STEPS; i++) due = due.plus(cycle.period);
+      return within(cycle, { due: due.toJSDate(), repeatsLeft: left });
+    }
+  }
+}
+
+/**
+ * The next firing after one that was due at `previous`, fired at `now`.
+ * After downtime a cycle is not replayed: the next firing is the first one
+ * after `now`, so an overdue cycle fires once and then keeps its schedule.
+ */
+export function nextOccurrence(spec: TimerSpec, previous: Occurrence, now: Date, zone: string): Occurrence | null {
+  if (spec.timerType !== 'timeCycle' || previous.repeatsLeft === 0) return null;
+  const left = previous.repeatsLeft == null ? null : previous.repeatsLeft - 1;
+  if (isCron(spec.expression)) {
+    const next = cronNext(spec.expression, new Date(Math.max(now.getTime(), previous.due.getTime())), zone);
+    return next ? { due: next, repeatsLeft: null } : null;
+  }
+  const cycle = parseCycle(spec.expression, zone)!;
+  const at = DateTime.fromJSDate(now, { zone });
+  let due = DateTime.fromJSDate(previous.due, { zone }).plus(cycle.period);
+  for (let i = 0; due <= at && i < MAX_STEPS; i++) due = due.plus(cycle.period);
+  return within(cycle, { due: due.toJSDate(), repeatsLeft: left });
+}
+
+function within(cycle: Cycle, occurrence: Occurrence): Occurrence | null {
+  return cycle.end && DateTime.fromJSDate(occurrence.due) > cycle.end ? null : occurrence;
+}

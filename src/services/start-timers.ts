@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.ts';
+import type { MessageStart } from '../engine/compile.ts';
+import { firstOccurrence, nextOccurrence } from '../engine/schedule.ts';
+import { ConflictError } from '../errors.ts';
+import type { Db } from '../store/db.ts';
+import { findDefinition, type DefinitionRow } from '../store/definitions.ts';
+import {
+  advanceStartTimer, claimDueStartTimers, nextStartDueAt, releaseFailedStartTimer, replaceStartTimers, type StartTimerRow,
+} from '../store/start-timers.ts';
+import { ADMIN_GROUP, type Principal } from '../types.ts';
+import type { InstanceService } from './instances.ts';
+import { SYSTEM_USER } from './timers.ts';
+
+const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
+
+const timerStarts = (def: DefinitionRow): MessageStart[] => (def.message_starts ?? []).filter((m) => m.kind === 'timer' && m.timer);
+
+/**
+ * Makes `def` (the newest version of its key) the owner of the key's start
+ * timers: the previous version's are removed, this one's armed from `now`.
+ * Call in the transaction that deployed or un-deployed the version.
+ */
+export async function armStartTimers(trx: Db, key: string, def: DefinitionRow | undefined, now: Date, zone: string): Promise<void> {
+  const rows = def ? timerStarts(def).flatMap((m) => {
+    const first = firstOccurrence(m.timer!, now, zone);
+    return first ? [{
+      id: randomUUID(), definition_id: def.id, definition_key: def.key, event_id: m.eventId, timer_type: m.timer!.timerType,
+      expression: m.timer!.expression, due_at: first.due, repeats_left: first.repeatsLeft,
+    }] : [];
+  }) : [];
+  await replaceStartTimers(trx, key, rows);
+}
+
+/** Timer start events: the scheduled cycles that start instances. */
+export function makeStartTimerService(db: Knex, instances: InstanceService, clock: Clock, zone: string) {
+  return {
+    async claimDue(owner: string, limit: number, lockMs: number): Promise<StartTimerRow[]> {
+      const now = await clock.now();
+      return claimDueStartTimers(db, now, owner, new Date(now.getTime() + lockMs), limit);
+    },
+
+    /**
+     * Starts one instance and moves the timer to its next occurrence in the
+     * same transaction: after downtime an overdue cycle fires once and then
+     * keeps its schedule, and a redeploy in between rolls the start back.
+     */
+    async fire(timer: StartTimerRow): Promise<void> {
+      const def = await findDefinition(db, timer.definition_id);
+      const start = def && timerStarts(def).find((m) => m.eventId === timer.event_id);
+      if (!def || !start) throw new ConflictError(`定时启动已不存在 / start timer ${timer.id} no longer exists`);
+      await instances.startDefinition(def, { variables: {} }, system, start, async (trx) => {
+        const now = await clock.now(trx as Knex.Transaction);
+        const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left }, now, zone);
+        if (!(await advanceStartTimer(trx, timer, next))) throw new ConflictError(`定时启动已变化 / start timer ${timer.id} changed meanwhile`);
+      });
+    },
+
+    async fail(timer: StartTimerRow, error: unknown): Promise<void> {
+      const now = await clock.now();
+      const backoffMs = Math.min(3600_000, 1000 * 2 ** Math.min(timer.attempts, 12));
+      await releaseFailedStartTimer(db, timer.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs));
+    },
+
+    async msUntilNext(): Promise<number | undefined> {
+      const [next, now] = await Promise.all([nextStartDueAt(db), clock.now()]);
+      return next ? Math.max(0, next.getTime() - now.getTime()) : undefined;
+    },
+  };
+}
+
+export type StartTimerService = ReturnType<typeof makeStartTimerService>;

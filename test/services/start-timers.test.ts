@@ -1,0 +1,74 @@
+import test from 'ava';
+import { ManualClock } from '../../src/clock.ts';
+import { ParseError } from '../../src/errors.ts';
+import { backends } from '../helpers/db.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+const DAY = 24 * 3600_000;
+
+for (const backend of backends) {
+  // 2026-12-01 00:00 in Asia/Shanghai; the scheduler loop is off and the tests drive it.
+  const clock = new ManualClock(new Date('2026-11-30T16:00:00Z'));
+  let s!: TestServer;
+  test.before(async () => {
+    s = await startTestServer(backend, {}, { clock, runScheduler: false });
+  });
+  test.after.always(async () => s?.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const startTimers = (key: string) => s.db('start_timers').where({ definition_key: key });
+  const instances = async (key: string) => Number((await s.db('process_instances').where({ definition_key: key }).count({ n: '*' }))[0].n);
+
+  test.serial(t('a daily cron start fires at 02:00 Shanghai time; after three days down it fires once and keeps its schedule'), async (t) => {
+    await s.services.deployments.deploy(oneResource('patrol-daily.bpmn', fixture('patrol-daily.bpmn'), { filter: true }));
+    const [timer] = await startTimers('patrol-daily');
+    t.is(new Date(timer.due_at).toISOString(), '2026-11-30T18:00:00.000Z', '02:00 on 1 December in Asia/Shanghai');
+    clock.advance(2 * 3600_000 - 1000);
+    t.is(await s.scheduler.runDue(), 0);
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 1);
+    t.is(await instances('patrol-daily'), 1);
+    t.is(new Date((await startTimers('patrol-daily'))[0].due_at).toISOString(), '2026-12-01T18:00:00.000Z');
+    // The server is down for three days and comes back at 09:00 on 4 December.
+    clock.advance(3 * DAY + 7 * 3600_000);
+    t.is(await s.scheduler.runDue(), 1, 'one catch-up firing, not three');
+    t.is(await instances('patrol-daily'), 2);
+    t.is(new Date((await startTimers('patrol-daily'))[0].due_at).toISOString(), '2026-12-04T18:00:00.000Z', 'back on schedule: 02:00 on 5 December');
+    t.is(await s.scheduler.runDue(), 0);
+  });
+
+  test.serial(t('an identical redeploy keeps the one start timer; a new version replaces it; deleting that version restores it'), async (t) => {
+    const [before] = await startTimers('patrol-daily');
+    const again = await s.services.deployments.deploy(oneResource('patrol-daily.bpmn', fixture('patrol-daily.bpmn'), { filter: true }));
+    t.true(again.duplicate);
+    t.deepEqual((await startTimers('patrol-daily')).map((r: { id: string }) => r.id), [before.id]);
+    const v2 = await s.services.deployments.deploy(oneResource('patrol-daily.bpmn', Buffer.from(fixture('patrol-daily.bpmn').toString().replace('巡检记录', '巡检记录（新版）')), { filter: true }));
+    const afterV2 = await startTimers('patrol-daily');
+    t.is(afterV2.length, 1);
+    t.is(afterV2[0].definition_id, v2.definitions[0].id);
+    await s.services.deployments.remove(v2.deployment.id, true);
+    const restored = await startTimers('patrol-daily');
+    t.is(restored.length, 1);
+    t.is(restored[0].definition_id, before.definition_id);
+  });
+
+  test.serial(t('an R3 weekly cycle fires three times, then stops'), async (t) => {
+    await s.services.deployments.deploy(oneResource('weekly-three.bpmn', fixture('weekly-three.bpmn')));
+    const [first] = await startTimers('weekly-three');
+    // The cycle began on 1 December, before now (4 December): its first firing from now on is 8 December.
+    t.is(new Date(first.due_at).toISOString(), '2026-12-07T18:00:00.000Z');
+    for (let week = 0; week < 3; week++) {
+      clock.set(new Date(new Date('2026-12-07T18:00:00Z').getTime() + week * 7 * DAY));
+      t.is(await s.scheduler.runDue() >= 1, true);
+    }
+    t.is(await instances('weekly-three'), 3);
+    t.deepEqual(await startTimers('weekly-three'), []);
+  });
+
+  test.serial(t('a start timer that cannot be scheduled is refused at deployment'), async (t) => {
+    const bad = Buffer.from(fixture('patrol-daily.bpmn').toString().replace('0 0 2 * * ?', 'every night').replaceAll('patrol-daily', 'patrol-bad'));
+    const err = await t.throwsAsync(s.services.deployments.deploy(oneResource('patrol-bad.bpmn', bad)), { instanceOf: ParseError });
+    t.regex(err.message, /every night/);
+    t.deepEqual(await startTimers('patrol-bad'), []);
+  });
+}

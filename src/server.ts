@@ -45,7 +45,7 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
     notifier,
     health: makeHealthService(db),
     identity: makeIdentityService(db),
-    deployments: makeDeploymentService(db, clock, zone),
+    deployments: makeDeploymentService(db, clock, zone, notifier),
     definitions,
     instances,
     messages: makeMessageService(db, execution, instances),

@@ -13,6 +13,7 @@ import type { CommentService } from '../services/comments.ts';
 import type { ExternalTaskService } from '../services/external-tasks.ts';
 import type { IncidentService } from '../services/incidents.ts';
 import type { MessageService } from '../services/messages.ts';
+import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
@@ -47,6 +48,7 @@ export interface AppDeps {
   incidents: IncidentService;
   messages: MessageService;
   timers: TimerService;
+  startTimers: StartTimerService;
   tokens: TokenService;
   history: HistoryService;
 }

@@ -15,6 +15,8 @@ import { lockForTransaction } from '../store/errors.ts';
 import { listStartTimers } from '../store/start-timers.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers } from './start-timers.ts';
+import { TIMERS_TOPIC } from './execution.ts';
+import type { TopicNotifier } from '../store/notify.ts';
 
 export interface DeployInput {
   name: string | null;
@@ -43,7 +45,7 @@ export interface DeployResult {
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Deployments: parse, check and version BPMN resources, all or nothing. */
-export function makeDeploymentService(db: Knex, clock: Clock, zone: string) {
+export function makeDeploymentService(db: Knex, clock: Clock, zone: string, notifier: TopicNotifier) {
   async function deploy(input: DeployInput): Promise<DeployResult> {
     if (!input.resources.length) throw new ValidationError('部署没有资源 / the deployment contains no resources');
     // Compile everything before opening a transaction: a bad file stops the
@@ -101,6 +103,8 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string) {
       // Each new version takes over its key's start timers (a version without any clears them).
       const now = await clock.now(trx);
       for (const def of definitions) await armStartTimers(trx, def.key, def, now, zone);
+      // A sleeping scheduler must look again: a new start timer may be due sooner than it planned.
+      if (definitions.length) await notifier.announce(trx, [TIMERS_TOPIC]);
       return { deployment, definitions, unchanged, duplicate: false };
     });
   }

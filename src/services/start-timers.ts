@@ -7,7 +7,7 @@ import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { findDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
-  advanceStartTimer, claimDueStartTimers, nextStartDueAt, releaseFailedStartTimer, replaceStartTimers, type StartTimerRow,
+  advanceStartTimer, claimDueStartTimers, listStartTimers, nextStartDueAt, releaseFailedStartTimer, replaceStartTimers, type StartTimerRow,
 } from '../store/start-timers.ts';
 import { ADMIN_GROUP, type Principal } from '../types.ts';
 import type { InstanceService } from './instances.ts';
@@ -62,6 +62,9 @@ export function makeStartTimerService(db: Knex, instances: InstanceService, cloc
       const backoffMs = Math.min(3600_000, 1000 * 2 ** Math.min(timer.attempts, 12));
       await releaseFailedStartTimer(db, timer.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs));
     },
+
+    /** The armed start timers (Camunda's job definitions of timer start events). */
+    list: (key?: string) => listStartTimers(db, key),
 
     async msUntilNext(): Promise<number | undefined> {
       const [next, now] = await Promise.all([nextStartDueAt(db), clock.now()]);

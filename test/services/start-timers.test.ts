@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { ParseError } from '../../src/errors.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -50,6 +50,11 @@ for (const backend of backends) {
     const restored = await startTimers('patrol-daily');
     t.is(restored.length, 1);
     t.is(restored[0].definition_id, before.definition_id);
+    const admin = client(s.url, ADMIN.user, ADMIN.password);
+    const [definition] = (await admin.get('/engine-rest/job-definition?processDefinitionKey=patrol-daily')).body;
+    t.like(definition, { processDefinitionId: before.definition_id, activityId: 'every2am', jobType: 'timer-start-event', jobConfiguration: 'CYCLE: 0 0 2 * * ?' });
+    const staff = await makeUser(s, 'net-jobs', ['network-security']);
+    t.is((await staff.get('/engine-rest/job-definition')).status, 403);
   });
 
   test.serial(t('an R3 weekly cycle fires three times, then stops'), async (t) => {

@@ -19,6 +19,7 @@ for (const backend of backends) {
   test.before(async () => {
     s = await startTestServer(backend, {}, { clock, runScheduler: false });
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+    await s.services.deployments.deploy(oneResource('expression-deadline.bpmn', fixture('expression-deadline.bpmn')));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
@@ -54,6 +55,15 @@ for (const backend of backends) {
     clock.advance(3 * HOUR);
     t.is(await s.scheduler.runDue(), 0);
     t.deepEqual(await open(id), ['followUp']);
+  });
+
+  test.serial(t('a deadline taken from a variable; a non-interrupting boundary timer leaves the task open'), async (t) => {
+    const id = (await s.services.instances.startByKey('expression-deadline', { variables: { reportWindow: { type: 'String', value: 'PT3H' } } }, adminPrincipal)).instance.id;
+    const [timer] = await armed(id);
+    t.is(new Date(timer.due_at).getTime(), (await clock.now()).getTime() + 3 * HOUR);
+    clock.advance(3 * HOUR);
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await open(id), ['remind', 'report'], 'reminded, and the report is still open');
   });
 
   test.serial(t('the job API lists timers, moves a due date, and fires one on request'), async (t) => {

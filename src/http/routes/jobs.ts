@@ -1,6 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
+import type { StartTimerService } from '../../services/start-timers.ts';
+import { assertAdmin } from '../../services/instances.ts';
 import type { TimerService } from '../../services/timers.ts';
 import { parseDate } from '../../services/variables.ts';
 import type { TimerRow } from '../../store/timers.ts';
@@ -28,9 +30,20 @@ function dueRange(value: string | undefined): { dueAfter?: Date; dueBefore?: Dat
   return range;
 }
 
-/** `/job`: Camunda's job view of armed timers (administrators). */
-export function makeJobRoutes(deps: { timers: TimerService }): Router {
+/** `/job`: Camunda's job view of armed timers; `/job-definition`: the start timers (administrators). */
+export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTimerService }): Router {
   const router = new Router();
+  router.get('/job-definition', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const rows = await deps.startTimers.list(queryOf(ctx).string('processDefinitionKey'));
+    ctx.body = rows.map((r) => ({
+      id: `timer-start:${r.definition_id}:${r.event_id}`, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
+      activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: `${r.timer_type === 'timeCycle' ? 'CYCLE' : r.timer_type === 'timeDate' ? 'DATE' : 'DURATION'}: ${r.expression}`,
+      suspended: false, overridingJobPriority: null, tenantId: null, deploymentId: null,
+      // Not in Camunda's shape: when it fires next, and how often more.
+      nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
+    }));
+  });
   const filter = (ctx: Context) => {
     const q = queryOf(ctx);
     if (q.bool('messages')) return null; // only timers are jobs here

@@ -75,5 +75,10 @@ for (const backend of backends) {
     const err = await t.throwsAsync(s.services.deployments.deploy(oneResource('patrol-bad.bpmn', bad)), { instanceOf: ParseError });
     t.regex(err.message, /every night/);
     t.deepEqual(await startTimers('patrol-bad'), []);
+    // Cron belongs to start events: on a boundary timer the engine could not arm it.
+    const cronBoundary = Buffer.from(fixture('expression-deadline.bpmn').toString().replace('${reportWindow}', '0 0 9 * * ?').replace('timeDuration', 'timeCycle').replace('</bpmn:timeDuration>', '</bpmn:timeCycle>'));
+    const refused = await t.throwsAsync(s.services.deployments.deploy(oneResource('cron-boundary.bpmn', cronBoundary)), { instanceOf: ParseError });
+    t.regex(refused.message, /cron/);
+    t.regex(refused.message, /element late/);
   });
 }

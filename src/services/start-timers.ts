@@ -7,10 +7,11 @@ import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { findDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
-  advanceStartTimer, claimDueStartTimers, listStartTimers, nextStartDueAt, releaseFailedStartTimer, replaceStartTimers, type StartTimerRow,
+  advanceStartTimer, listStartTimers, replaceStartTimers, type StartTimerRow,
 } from '../store/start-timers.ts';
 import { ADMIN_GROUP, type Principal } from '../types.ts';
 import type { InstanceService } from './instances.ts';
+import { makeLeasedSource } from './leases.ts';
 import { SYSTEM_USER } from './timers.ts';
 
 const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
@@ -36,10 +37,7 @@ export async function armStartTimers(trx: Db, key: string, def: DefinitionRow | 
 /** Timer start events: the scheduled cycles that start instances. */
 export function makeStartTimerService(db: Knex, instances: InstanceService, clock: Clock, zone: string) {
   return {
-    async claimDue(owner: string, limit: number, lockMs: number): Promise<StartTimerRow[]> {
-      const now = await clock.now();
-      return claimDueStartTimers(db, now, owner, new Date(now.getTime() + lockMs), limit);
-    },
+    ...makeLeasedSource<StartTimerRow>(db, 'start_timers', clock),
 
     /**
      * Starts one instance and moves the timer to its next occurrence in the
@@ -57,19 +55,8 @@ export function makeStartTimerService(db: Knex, instances: InstanceService, cloc
       });
     },
 
-    async fail(timer: StartTimerRow, error: unknown): Promise<void> {
-      const now = await clock.now();
-      const backoffMs = Math.min(3600_000, 1000 * 2 ** Math.min(timer.attempts, 12));
-      await releaseFailedStartTimer(db, timer.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs));
-    },
-
     /** The armed start timers (Camunda's job definitions of timer start events). */
     list: (key?: string) => listStartTimers(db, key),
-
-    async msUntilNext(): Promise<number | undefined> {
-      const [next, now] = await Promise.all([nextStartDueAt(db), clock.now()]);
-      return next ? Math.max(0, next.getTime() - now.getTime()) : undefined;
-    },
   };
 }
 

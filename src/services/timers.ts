@@ -3,10 +3,11 @@ import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import {
-  claimDueTimers, countTimers, findTimer, nextDueAt, queryTimers, releaseFailedTimer, setTimerDue, timerExists, type TimerQuery, type TimerRow,
+  countTimers, findTimer, queryTimers, setTimerDue, timerExists, type TimerQuery, type TimerRow,
 } from '../store/timers.ts';
 import type { Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
+import { makeLeasedSource } from './leases.ts';
 import { assertAdmin } from './instances.ts';
 import type { Execution } from './execution.ts';
 
@@ -57,11 +58,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       });
     },
 
-    /** Claims due timers for `owner` (database-side locking; see store/timers.ts). */
-    async claimDue(owner: string, limit: number, lockMs: number): Promise<TimerRow[]> {
-      const now = await clock.now();
-      return claimDueTimers(db, now, owner, new Date(now.getTime() + lockMs), limit);
-    },
+    /** Claiming, failure backoff and the next due time (see services/leases.ts). */
+    ...makeLeasedSource<TimerRow>(db, 'timers', clock),
 
     /**
      * Fires one timer: resumes its instance, lets the timer complete, saves.
@@ -69,19 +67,6 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
      * if it was cancelled meanwhile (the task was done first), nothing happens.
      */
     fire,
-
-    /** Puts a failed timer back, to be tried after a backoff that grows with each attempt (capped at an hour). */
-    async fail(timer: TimerRow, error: unknown): Promise<void> {
-      const now = await clock.now();
-      const backoffMs = Math.min(3600_000, 1000 * 2 ** Math.min(timer.attempts, 12));
-      await releaseFailedTimer(db, timer.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs));
-    },
-
-    /** How long until the next timer could be claimed (undefined: none armed). */
-    async msUntilNext(): Promise<number | undefined> {
-      const [next, now] = await Promise.all([nextDueAt(db), clock.now()]);
-      return next ? Math.max(0, next.getTime() - now.getTime()) : undefined;
-    },
   };
 }
 

@@ -29,14 +29,6 @@ export async function listStartTimers(db: Db, key?: string): Promise<StartTimerR
   return q;
 }
 
-/** Claims due start timers, as claimDueTimers does for instance timers. */
-export async function claimDueStartTimers(db: Db, now: Date, owner: string, lockedUntil: Date, limit: number): Promise<StartTimerRow[]> {
-  const due = db('start_timers').select('id').where('due_at', '<=', now)
-    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
-    .orderBy('due_at').limit(limit).forUpdate().skipLocked();
-  return db('start_timers').whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
-}
-
 /**
  * Moves a fired start timer on to its next occurrence (or removes it) if it
  * is still the one that was claimed; false when it changed meanwhile (the
@@ -49,13 +41,4 @@ export async function advanceStartTimer(db: Db, claimed: StartTimerRow, next: { 
     ? await q.update({ due_at: next.due, repeats_left: next.repeatsLeft, locked_by: null, locked_until: null, attempts: 0, last_error: null }).returning('id')
     : await q.delete().returning('id');
   return rows.length === 1;
-}
-
-export async function releaseFailedStartTimer(db: Db, id: string, error: string, retryAt: Date): Promise<void> {
-  await db('start_timers').where({ id }).update({ locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1') });
-}
-
-export async function nextStartDueAt(db: Db): Promise<Date | undefined> {
-  const row = await db('start_timers').select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next')).first();
-  return row?.next ? new Date(row.next) : undefined;
 }

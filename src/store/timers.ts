@@ -42,29 +42,6 @@ export async function timerExists(db: Db, id: string): Promise<boolean> {
   return (await db('timers').where({ id }).first('id')) != null;
 }
 
-/**
- * Claims up to `limit` timers due at `now` that nobody holds, for `owner`,
- * until `lockedUntil`. `skip locked` lets several schedulers claim at once
- * without waiting on each other or claiming the same timer.
- */
-export async function claimDueTimers(db: Db, now: Date, owner: string, lockedUntil: Date, limit: number): Promise<TimerRow[]> {
-  const due = db('timers').select('id').where('due_at', '<=', now)
-    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
-    .orderBy('due_at').limit(limit).forUpdate().skipLocked();
-  return db('timers').whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
-}
-
-/** Records a failed firing; the timer is tried again after `retryAt`. */
-export async function releaseFailedTimer(db: Db, id: string, error: string, retryAt: Date): Promise<void> {
-  await db('timers').where({ id }).update({ locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1') });
-}
-
-/** The earliest due time after which something may be claimable, or undefined when no timer is armed. */
-export async function nextDueAt(db: Db): Promise<Date | undefined> {
-  const row = await db('timers').select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next')).first();
-  return row?.next ? new Date(row.next) : undefined;
-}
-
 export interface TimerQuery {
   id?: string | undefined;
   processInstanceId?: string | undefined;

@@ -1,0 +1,31 @@
+import type { Db } from './db.ts';
+
+/**
+ * Due work kept as rows with a lease: instance timers (`timers`) and start
+ * timers (`start_timers`) share the columns `due_at`, `locked_by`,
+ * `locked_until`, `attempts` and `last_error`, and so these queries.
+ */
+export type LeasedTable = 'timers' | 'start_timers';
+
+/**
+ * Claims up to `limit` rows due at `now` that nobody holds, for `owner`,
+ * until `lockedUntil`. `skip locked` lets several schedulers claim at once
+ * without waiting on each other or claiming the same row.
+ */
+export async function claimDue<Row>(db: Db, table: LeasedTable, now: Date, owner: string, lockedUntil: Date, limit: number): Promise<Row[]> {
+  const due = db(table).select('id').where('due_at', '<=', now)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
+    .orderBy('due_at').limit(limit).forUpdate().skipLocked();
+  return db(table).whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
+}
+
+/** Records a failed firing; the row is tried again after `retryAt`. */
+export async function releaseFailed(db: Db, table: LeasedTable, id: string, error: string, retryAt: Date): Promise<void> {
+  await db(table).where({ id }).update({ locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1') });
+}
+
+/** The earliest moment something in `table` may be claimable, or undefined when it is empty. */
+export async function nextClaimableAt(db: Db, table: LeasedTable): Promise<Date | undefined> {
+  const row = await db(table).select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next')).first();
+  return row?.next ? new Date(row.next) : undefined;
+}

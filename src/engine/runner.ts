@@ -209,6 +209,7 @@ class Recorder {
   readonly timers = new Map<string, ArmedTimer>();
   /** Timer execution id → its element's execution id, also for timers re-registered on resume. */
   private readonly timerOwners = new Map<string, string>();
+  private readonly timerActivities = new Set<string>();
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
@@ -235,6 +236,7 @@ class Recorder {
         ? content.parent.executionId
         : String(api.executionId).replace(/_\d+$/, '');
       this.timerOwners.set(api.executionId, activityExecutionId);
+      this.timerActivities.add(activityExecutionId);
       if (this.open.has(activityExecutionId)) return; // re-registered on resume: its row exists
       this.timers.set(api.executionId, {
         activityId: api.id, activityExecutionId, executionId: api.executionId, timerType: content.timerType ?? 'timeDuration',
@@ -259,7 +261,7 @@ class Recorder {
   /** A wait of this run, or one already open before it (its task row must be closed). */
   private isWait(executionId: string): boolean {
     return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId)
-      || this.open.has(executionId) || [...this.timerOwners.values()].includes(executionId);
+      || this.open.has(executionId) || this.timerActivities.has(executionId);
   }
 
   /** The element a timer belongs to, once the engine has registered it in this run. */

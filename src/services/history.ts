@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
-import { findDefinition } from '../store/definitions.ts';
+import { listDefinitions } from '../store/definitions.ts';
 import { listInstances, type InstanceQuery } from '../store/instances.ts';
 import { queryVariableHistory } from '../store/variables.ts';
 import { ForbiddenError } from '../errors.ts';
@@ -12,11 +12,9 @@ export function makeHistoryService(db: Knex) {
   return {
     async processInstances(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
       const rows = await listInstances(db, { ...query, visibleTo: visibility(principal) });
-      const defs = new Map<string, { name: string | null; version: number }>();
-      for (const id of new Set(rows.map((r) => r.definition_id))) {
-        const d = await findDefinition(db, id);
-        if (d) defs.set(id, { name: d.name, version: d.version });
-      }
+      // One query for the page's definitions, without their compiled form.
+      const ids = [...new Set(rows.map((r) => r.definition_id))];
+      const defs = new Map((ids.length ? await listDefinitions(db, { ids }) : []).map((d) => [d.id, d]));
       return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
     },
 

@@ -44,6 +44,7 @@ export async function findDefinition(db: Db, id: string): Promise<DefinitionRow 
 
 export interface DefinitionQuery {
   id?: string | undefined;
+  ids?: string[] | undefined;
   key?: string | undefined;
   keyLike?: string | undefined;
   keys?: string[] | undefined;
@@ -76,6 +77,7 @@ export async function countDefinitions(db: Db, query: DefinitionQuery): Promise<
 function filteredDefinitions(db: Db, query: DefinitionQuery) {
   const q = db('process_definitions as d');
   if (query.id) q.where('d.id', query.id);
+  if (query.ids) q.whereIn('d.id', query.ids);
   if (query.key) q.where('d.key', query.key);
   if (query.keys) q.whereIn('d.key', query.keys);
   if (query.keyLike) q.whereLike('d.key', query.keyLike);

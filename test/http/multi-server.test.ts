@@ -9,7 +9,7 @@ import { ADMIN, client, repoRoot } from '../helpers/server.ts';
 const postgres = backends.find((b) => b.name === 'postgres');
 
 if (!postgres) {
-  test('several servers on one database (needs TEST_DATABASE_URL)', (t) => t.pass('skipped: PostgreSQL not configured'));
+  test.skip('several servers on one database (needs TEST_DATABASE_URL)', () => undefined);
 } else {
   test('postgres: three servers starting at once on one empty database migrate, bootstrap and deploy exactly once', async (t) => {
     const testDb = await postgres.create({ migrate: false });

@@ -56,6 +56,8 @@ for (const backend of backends) {
     t.is(h.state, 'COMPLETED');
     t.is(h.businessKey, 'PLAN-OK');
     t.is(h.startUserId, 'office-a');
+    t.is(h.processDefinitionName, '安全规划与制度审批');
+    t.is(h.processDefinitionVersion, 1);
     const history = (await c.admin.get(`/engine-rest/history/task?processInstanceId=${id}`)).body;
     t.deepEqual(history.map((x: { taskDefinitionKey: string; completedBy: string }) => `${x.taskDefinitionKey}:${x.completedBy}`), [
       'draftPlan:office-a', 'reviewDraft:office-a', 'leadingGroupDecision:leader-a', 'assignImplementation:office-a',

@@ -1,0 +1,26 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import test from 'ava';
+import pino from 'pino';
+import { makeApp } from '../../src/http/app.ts';
+import { makeServices } from '../../src/server.ts';
+import { makeDb } from '../../src/store/db.ts';
+
+test('/health answers 503 with a reason when the database cannot be reached', async (t) => {
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const db = makeDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none' });
+  const app = makeApp({ ...makeServices(db), log: pino({ level: 'silent' }), bodyLimit: 1024 * 1024, corsOrigins: [] });
+  const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  try {
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/health`);
+    t.is(res.status, 503);
+    t.is(res.headers.get('content-type'), 'application/json');
+    const body = await res.json() as { status: string; database: string; error: string };
+    t.is(body.status, 'DOWN');
+    t.truthy(body.error);
+  } finally {
+    server.close();
+    await db.destroy();
+  }
+});

@@ -38,7 +38,7 @@ export interface Server {
 export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
-  const execution = makeExecution(db, definitions, notifier, clock);
+  const execution = makeExecution(db, definitions, notifier, clock, zone);
   const tasks = makeTaskService(db, definitions, execution);
   const instances = makeInstanceService(db, definitions, execution);
   return {
@@ -83,7 +83,9 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await migrateLatest(db);
     const services = makeServices(db, options.clock, config.timezone);
     await services.notifier.start();
-    const scheduler = makeTimerScheduler([services.timers, services.startTimers], services.notifier, log);
+    // PGlite is one connection in this thread: firing side by side gains nothing there.
+    const concurrency = isEmbedded(db) ? 1 : Math.min(4, config.databasePoolMax - 1);
+    const scheduler = makeTimerScheduler([services.timers, services.startTimers], services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {

@@ -118,3 +118,24 @@ export function nextOccurrence(spec: TimerSpec, previous: Occurrence, now: Date,
 function within(cycle: Cycle, occurrence: Occurrence): Occurrence | null {
   return cycle.end && DateTime.fromJSDate(occurrence.due) > cycle.end ? null : occurrence;
 }
+
+/**
+ * When a duration armed now by an instance timer falls due, by calendar
+ * arithmetic in `zone` (so `P3M` from 30 November is 28 February, and `P1D`
+ * keeps the local hour). Null when `expression` is not a plain duration or a
+ * start-less cycle (`R3/PT1H`), for which the engine's own span is used.
+ */
+export function durationDue(timerType: string, expression: string | null, now: Date, zone: string): Date | null {
+  if (!expression) return null;
+  let text = expression.trim();
+  if (timerType === 'timeCycle') {
+    const m = /^R\d*\/(P[^/]+)$/.exec(text);
+    if (!m) return null;
+    text = m[1];
+  } else if (timerType !== 'timeDuration') {
+    return null;
+  }
+  const d = Duration.fromISO(text);
+  if (!d.isValid) return null;
+  return DateTime.fromJSDate(now, { zone }).plus(d).toJSDate();
+}

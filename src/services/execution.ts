@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { durationDue } from '../engine/schedule.ts';
 import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -22,12 +23,15 @@ export const TIMERS_TOPIC = '__timers__';
 
 /**
  * When a timer is due by the server's clock (the database's; a test's
- * injected one). A date is due at that date; a duration counts from now by
- * the same span the engine computed, so `P3M` keeps the engine's calendar
- * arithmetic while "now" is the clock everyone shares.
+ * injected one). A date is due at that date; a duration counts from now in
+ * calendar terms in the server's zone, so `P3M` is three calendar months
+ * from the clock everyone shares. Anything else (a cycle with a start date)
+ * keeps the span the engine computed.
  */
-export function dueAt(timer: ArmedTimer, now: Date): Date {
+export function dueAt(timer: ArmedTimer, now: Date, zone: string): Date {
   if (timer.timerType === 'timeDate') return timer.expireAt;
+  const exact = durationDue(timer.timerType, timer.expression, now, zone);
+  if (exact) return exact;
   // The engine reads the wall clock twice while arming, so its span can be a
   // millisecond or two long; durations are written in whole seconds.
   const span = timer.expireAt.getTime() - timer.armedAt.getTime();
@@ -61,7 +65,7 @@ export interface WaitTarget {
  * The write side of execution: persisting what an engine run did, and
  * advancing a saved instance past one of its waits under optimistic locking.
  */
-export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock) {
+export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string) {
   /**
    * Writes everything one engine run produced: variables, user and external
    * tasks opened and closed, element history. Call inside the transaction
@@ -90,7 +94,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       const now = await clock.now(trx as Knex.Transaction);
       await insertTimers(trx, run.armedTimers.map((t) => ({
         id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
-        execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now),
+        execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now, zone),
       })));
       await notifier.announce(trx, [TIMERS_TOPIC]);
     }

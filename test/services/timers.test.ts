@@ -20,6 +20,7 @@ for (const backend of backends) {
     s = await startTestServer(backend, {}, { clock, runScheduler: false });
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
     await s.services.deployments.deploy(oneResource('expression-deadline.bpmn', fixture('expression-deadline.bpmn')));
+    await s.services.deployments.deploy(oneResource('repeat-reminder.bpmn', fixture('repeat-reminder.bpmn')));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
@@ -89,6 +90,57 @@ for (const backend of backends) {
     t.is((await admin.post(`/engine-rest/job/${other.id}/execute`)).status, 204);
     t.deepEqual(await open(second), ['escalate']);
     t.is((await admin.post(`/engine-rest/job/${other.id}/execute`)).status, 404, 'a fired timer is gone');
+  });
+
+  test.serial(t('durations of months and years are calendar-exact in Asia/Shanghai'), async (t) => {
+    const saved = await clock.now();
+    const ids: string[] = [];
+    const startWith = async (window: string) => {
+      ids.push((await s.services.instances.startByKey('expression-deadline', { variables: { reportWindow: { type: 'String', value: window } } }, adminPrincipal)).instance.id);
+      return ids.at(-1)!;
+    };
+    t.teardown(async () => {
+      clock.set(saved);
+      // Out of the way of the tests that move the clock by months.
+      for (const id of ids) await s.services.instances.remove(id, null, adminPrincipal).catch(() => undefined);
+    });
+    // 30 November 10:00 local: three months on is 28 February (no 30th), one year on is the same local hour.
+    clock.set(new Date('2026-11-30T02:00:00Z'));
+    const [threeMonths] = await armed(await startWith('P3M'));
+    t.is(new Date(threeMonths.due_at).toISOString(), '2027-02-28T02:00:00.000Z');
+    const [oneYear] = await armed(await startWith('P1Y'));
+    t.is(new Date(oneYear.due_at).toISOString(), '2027-11-30T02:00:00.000Z');
+    const [mixed] = await armed(await startWith('P1M2DT3H'));
+    t.is(new Date(mixed.due_at).toISOString(), '2027-01-01T05:00:00.000Z', '30 Dec, +2 days, +3 hours');
+  });
+
+  test.serial(t('a repeating non-interrupting reminder (R3/PT1H) fires three times, then never; downtime does not replay it'), async (t) => {
+    const id = await start('repeat-reminder');
+    const reminders = async () => (await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal)).length;
+    const due = async () => new Date((await armed(id))[0].due_at).getTime();
+    clock.advance(HOUR);
+    t.is(await s.scheduler.runDue(), 1);
+    t.is(await reminders(), 1);
+    t.is(await due(), (await clock.now()).getTime() + HOUR, 're-armed one period after it fired');
+    // Five hours of downtime: the overdue reminder fires once, and the next is an hour after that.
+    clock.advance(5 * HOUR);
+    t.is(await s.scheduler.runDue(), 1);
+    t.is(await s.scheduler.runDue(), 0, 'no replay of the missed hours');
+    t.is(await due(), (await clock.now()).getTime() + HOUR);
+    clock.advance(HOUR);
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await armed(id), [], 'three repetitions, then the timer is gone');
+    clock.advance(10 * HOUR);
+    t.is(await s.scheduler.runDue(), 0);
+    // The engine runs one execution of an element at a time: the second and third
+    // reminders wait behind the first, and each appears as the one before is done.
+    let done = 0;
+    for (let r = await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal); r.length; r = await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal)) {
+      await s.services.tasks.complete(r[0].id, {}, adminPrincipal);
+      done++;
+    }
+    t.is(done, 3, 'every firing became a reminder');
+    t.deepEqual(await open(id), ['report'], 'the report itself is still open');
   });
 
   test.serial(t('a 90-day timer neither fires early nor is lost across a restart'), async (t) => {

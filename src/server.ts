@@ -7,6 +7,7 @@ import { makeApp } from './http/app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeIncidentService } from './services/incidents.ts';
+import { makeOutboxService } from './services/outbox.ts';
 import { makeMessageService } from './services/messages.ts';
 import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
@@ -41,6 +42,7 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
   const execution = makeExecution(db, definitions, notifier, clock, zone);
   const tasks = makeTaskService(db, definitions, execution);
   const instances = makeInstanceService(db, definitions, execution);
+  const messages = makeMessageService(db, execution, instances);
   return {
     notifier,
     health: makeHealthService(db),
@@ -48,7 +50,8 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
     deployments: makeDeploymentService(db, clock, zone, notifier),
     definitions,
     instances,
-    messages: makeMessageService(db, execution, instances),
+    messages,
+    outbox: makeOutboxService(db, messages, clock),
     timers: makeTimerService(db, execution, clock, notifier),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
@@ -85,7 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await services.notifier.start();
     // PGlite is one connection in this thread: firing side by side gains nothing there.
     const concurrency = isEmbedded(db) ? 1 : Math.min(4, config.databasePoolMax - 1);
-    const scheduler = makeTimerScheduler([services.timers, services.startTimers], services.notifier, log, { concurrency });
+    const scheduler = makeTimerScheduler([services.timers, services.startTimers, services.outbox], services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {

@@ -21,6 +21,8 @@ export interface EngineRun {
   openedMessageWaits: MessageWait[];
   /** Timers armed during this run (intermediate and boundary timer events). */
   armedTimers: ArmedTimer[];
+  /** Messages thrown by throw and end events, for the server to deliver after this run commits. */
+  thrownMessages: ThrownMessage[];
   /** Execution ids of waits (user or external tasks) that ended or were cancelled during this run. */
   closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
@@ -84,6 +86,14 @@ export interface ArmedTimer {
   /** When the engine expects it, by this process's wall clock at arming. */
   expireAt: Date;
   armedAt: Date;
+}
+
+export interface ThrownMessage {
+  activityId: string;
+  executionId: string;
+  messageName: string;
+  /** The event's `camunda:inputParameter`s, resolved when it threw: the message's payload. */
+  variables: Record<string, unknown>;
 }
 
 export interface MessageWait {
@@ -194,6 +204,7 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     openedExternalTasks: [...recorder.waitingExternal.values()].filter((t) => !recorder.closed.has(t.executionId)),
     openedMessageWaits: [...recorder.waitingMessages.values()].filter((t) => !recorder.closed.has(t.executionId)),
     armedTimers: [...recorder.timers.values()].filter((t) => !recorder.closed.has(t.activityExecutionId)),
+    thrownMessages: recorder.thrown,
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
   };
@@ -207,6 +218,7 @@ class Recorder {
   readonly waitingExternal = new Map<string, WaitingExternalTask>();
   readonly waitingMessages = new Map<string, MessageWait>();
   readonly timers = new Map<string, ArmedTimer>();
+  readonly thrown: ThrownMessage[] = [];
   /** Timer execution id → its element's execution id, also for timers re-registered on resume. */
   private readonly timerOwners = new Map<string, string>();
   private readonly timerActivities = new Set<string>();
@@ -245,6 +257,11 @@ class Recorder {
         armedAt: new Date(new Date(content.expireAt).getTime() - Number(content.timeout ?? 0)),
       });
     });
+    this.listener.on('activity.message', (api) => {
+      const message = api.content?.message;
+      if (api.content?.state !== 'throw' || !message) return;
+      this.thrown.push({ activityId: api.id, executionId: api.executionId, messageName: String(message.name ?? message.id), variables: inputParameters(api) });
+    });
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
       if (this.open.has(api.executionId)) return;
@@ -268,6 +285,21 @@ class Recorder {
   timerActivity(timerExecutionId: string): string | undefined {
     return this.timerOwners.get(timerExecutionId);
   }
+}
+
+/**
+ * A throw event's `camunda:inputOutput` input parameters, each a literal or
+ * an expression over the process variables at the moment it threw.
+ */
+function inputParameters(api: any): Record<string, unknown> {
+  const values: any[] = api.owner?.behaviour?.extensionElements?.values ?? [];
+  const io = values.find((v) => v?.$type === 'camunda:InputOutput');
+  const out: Record<string, unknown> = {};
+  for (const p of io?.inputParameters ?? []) {
+    if (!p?.name) continue;
+    out[p.name] = typeof p.value === 'string' ? api.environment.resolveExpression(p.value, api) ?? null : p.value ?? null;
+  }
+  return out;
 }
 
 function event(kind: ActivityEvent['kind'], api: any): ActivityEvent {

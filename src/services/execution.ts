@@ -8,6 +8,7 @@ import { listOpenExecutions, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
 import { findInstance, saveInstanceState } from '../store/instances.ts';
 import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
+import { insertOutbox } from '../store/outbox.ts';
 import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
 import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
@@ -95,6 +96,15 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       await insertTimers(trx, run.armedTimers.map((t) => ({
         id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
         execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now, zone),
+      })));
+      await notifier.announce(trx, [TIMERS_TOPIC]);
+    }
+    if (run.thrownMessages.length) {
+      // Delivered by the scheduler once this commits (services/outbox.ts); announced like a timer falling due.
+      const now = await clock.now(trx as Knex.Transaction);
+      await insertOutbox(trx, run.thrownMessages.map((m) => ({
+        id: randomUUID(), due_at: now, message_name: m.messageName, business_key: null, variables: engineChanges({}, m.variables),
+        source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
       })));
       await notifier.announce(trx, [TIMERS_TOPIC]);
     }

@@ -4,6 +4,7 @@ import { ConflictError, ForbiddenError, ValidationError } from '../errors.ts';
 import { findMessageStartDefinitions, type DefinitionRow } from '../store/definitions.ts';
 import { findSubscriptions, subscriptionExists } from '../store/messages.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
+import type { Db } from '../store/db.ts';
 import type { Execution } from './execution.ts';
 import type { InstanceService } from './instances.ts';
 
@@ -28,7 +29,11 @@ export type CorrelationResult =
  */
 export function makeMessageService(db: Knex, execution: Execution, instances: InstanceService) {
   return {
-    async correlate(input: CorrelateInput, principal: Principal): Promise<CorrelationResult[]> {
+    /**
+     * With `afterSave`, it runs in the transaction of the (single) delivery, so
+     * a caller's own record of the message commits or rolls back with it.
+     */
+    async correlate(input: CorrelateInput, principal: Principal, afterSave?: (trx: Db) => Promise<void>): Promise<CorrelationResult[]> {
       assertSender(principal);
       const waiting = await findSubscriptions(db, input);
       if (waiting.length > 1 && !input.all) {
@@ -43,7 +48,7 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
           { instanceId: s.process_instance_id, definitionId: s.definition_id, activityId: s.activity_id, executionId: s.execution_id },
           {
             variables: input.processVariables, by: principal.userId, action: { kind: 'message', messageId: s.message_id },
-            stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id),
+            stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id), afterSave,
           },
         );
         results.push({ resultType: 'Execution', processInstanceId: s.process_instance_id, executionId: s.execution_id, activityId: s.activity_id });
@@ -59,7 +64,7 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
       }
       for (const def of starters) {
         const start = startOf(def, 'message', input.messageName)!;
-        const started = await instances.startDefinition(def, { businessKey: input.businessKey, variables: input.processVariables }, principal, start);
+        const started = await instances.startDefinition(def, { businessKey: input.businessKey, variables: input.processVariables }, principal, start, afterSave);
         results.push({ resultType: 'ProcessDefinition', processInstanceId: started.instance.id, definitionId: def.id });
       }
       return results.length ? results : refuse(input);

@@ -1,11 +1,11 @@
 import type { Db } from './db.ts';
 
 /**
- * Due work kept as rows with a lease: instance timers (`timers`) and start
- * timers (`start_timers`) share the columns `due_at`, `locked_by`,
+ * Due work kept as rows with a lease: instance timers (`timers`), start
+ * timers (`start_timers`) and thrown messages (`message_outbox`) share the columns `due_at`, `locked_by`,
  * `locked_until`, `attempts` and `last_error`, and so these queries.
  */
-export type LeasedTable = 'timers' | 'start_timers';
+export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox';
 
 /**
  * Claims up to `limit` rows due at `now` that nobody holds, for `owner`,

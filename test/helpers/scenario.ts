@@ -1,0 +1,162 @@
+import { ManualClock } from '../../src/clock.ts';
+import type { Backend } from './db.ts';
+import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from './server.ts';
+
+/*
+ * Scenario tests of the shipped procedures (processes/): the real server on
+ * a fresh database with every diagram of processes/ deployed at start-up,
+ * one user per role speaking over HTTP, and an injected clock with the
+ * scheduler loop off, so a test moves time and fires the due timers itself.
+ */
+
+/** The role groups of the organisation, one user each, plus a worker (machine) and the administrator. */
+export interface Staff {
+  admin: Client;
+  leader: Client;
+  office: Client;
+  network: Client;
+  data: Client;
+  app: Client;
+  /** A machine in the `workers` group: external tasks, messages from monitoring. */
+  worker: Client;
+}
+
+/** The user id behind each client of Staff. */
+export const STAFF_IDS = {
+  admin: ADMIN.user, leader: 'leader-1', office: 'office-1', network: 'network-1', data: 'data-1', app: 'app-1', worker: 'worker-1',
+} as const;
+
+export interface Scenario {
+  server: TestServer;
+  clock: ManualClock;
+  staff: Staff;
+  /** Fires every timer, start timer and thrown message due at the clock's time; returns how many. */
+  runDue(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the server at `now` (start timers are armed from it) with the
+ * scheduler off, and creates one user per role.
+ */
+export async function startScenario(backend: Backend, now = new Date('2026-12-01T01:00:00Z')): Promise<Scenario> {
+  const clock = new ManualClock(now);
+  const server = await startTestServer(backend, {}, { clock, runScheduler: false });
+  const staff: Staff = {
+    admin: client(server.url, ADMIN.user, ADMIN.password),
+    leader: await makeUser(server, STAFF_IDS.leader, ['leading-group']),
+    office: await makeUser(server, STAFF_IDS.office, ['office']),
+    network: await makeUser(server, STAFF_IDS.network, ['network-security']),
+    data: await makeUser(server, STAFF_IDS.data, ['data-security']),
+    app: await makeUser(server, STAFF_IDS.app, ['app-security']),
+    worker: await makeUser(server, STAFF_IDS.worker, ['workers']),
+  };
+  return { server, clock, staff, runDue: () => server.scheduler.runDue(), stop: () => server.stop() };
+}
+
+export interface TaskView {
+  id: string;
+  taskDefinitionKey: string;
+  name: string;
+  processInstanceId: string;
+}
+
+/** The open tasks of an instance that `who` can see, by task definition key. */
+export async function openTasks(who: Client, instanceId: string): Promise<TaskView[]> {
+  const r = await who.get(`/engine-rest/task?processInstanceId=${instanceId}&sortBy=created&sortOrder=asc`);
+  if (r.status !== 200) throw new Error(`task list: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** The keys of every open task of an instance (as the administrator sees them), sorted. */
+export async function openKeys(admin: Client, instanceId: string): Promise<string[]> {
+  return (await openTasks(admin, instanceId)).map((t) => t.taskDefinitionKey).sort();
+}
+
+/**
+ * Does one task as a person of its role: finds the open task `key` of the
+ * instance in `who`'s view, checks that `others` (users of other roles)
+ * can neither see nor complete it, claims it and completes it with `values`.
+ */
+export async function step(
+  who: Client, userId: string, instanceId: string, key: string, values: Record<string, unknown>, others: Client[] = [],
+): Promise<void> {
+  const task = (await openTasks(who, instanceId)).find((t) => t.taskDefinitionKey === key);
+  if (!task) {
+    const seen = (await openTasks(who, instanceId)).map((t) => t.taskDefinitionKey);
+    throw new Error(`${userId} sees no open task ${key}; sees ${JSON.stringify(seen)}`);
+  }
+  for (const other of others) {
+    if ((await openTasks(other, instanceId)).some((t) => t.id === task.id)) throw new Error(`another role sees ${key}`);
+    const r = await other.post(`/engine-rest/task/${task.id}/complete`, { variables: vars(values) });
+    if (r.status !== 404 && r.status !== 403) throw new Error(`another role completing ${key} got ${r.status}`);
+  }
+  const claim = await who.post(`/engine-rest/task/${task.id}/claim`, { userId });
+  if (claim.status !== 204) throw new Error(`claim ${key}: ${claim.status} ${JSON.stringify(claim.body)}`);
+  const done = await who.post(`/engine-rest/task/${task.id}/complete`, { variables: vars(values) });
+  if (done.status !== 204) throw new Error(`complete ${key}: ${done.status} ${JSON.stringify(done.body)}`);
+}
+
+/** Completing task `key` with `values` is refused with 400 (a form rule); returns the error message. */
+export async function refusedForm(who: Client, userId: string, instanceId: string, key: string, values: Record<string, unknown>): Promise<string> {
+  const task = (await openTasks(who, instanceId)).find((t) => t.taskDefinitionKey === key);
+  if (!task) throw new Error(`no open task ${key}`);
+  await who.post(`/engine-rest/task/${task.id}/claim`, { userId });
+  const r = await who.post(`/engine-rest/task/${task.id}/complete`, { variables: vars(values) });
+  if (r.status !== 400) throw new Error(`expected 400 for ${key}, got ${r.status} ${JSON.stringify(r.body)}`);
+  return String(r.body.message);
+}
+
+/** Starts the latest version of `key` with a start form's values, as `who`; returns the instance id. */
+export async function startProcess(who: Client, key: string, values: Record<string, unknown> = {}, businessKey?: string): Promise<string> {
+  const r = await who.post(`/engine-rest/process-definition/key/${key}/start`, { businessKey, variables: vars(values) });
+  if (r.status !== 200) throw new Error(`start ${key}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+/** Who completed which task of an instance, in the order they were completed: `['draftPlan:office-1', ...]`. */
+export async function taskHistory(admin: Client, instanceId: string): Promise<string[]> {
+  const r = await admin.get(`/engine-rest/history/task?processInstanceId=${instanceId}&sortBy=startTime&sortOrder=asc`);
+  const done = r.body.filter((x: { endTime: string | null; deleteReason: string | null }) => x.endTime && x.deleteReason === 'completed');
+  const at = (x: { endTime: string }) => new Date(x.endTime.replace(/([+-]\d\d)(\d\d)$/, '$1:$2')).getTime();
+  return done.sort((a: { endTime: string }, b: { endTime: string }) => at(a) - at(b))
+    .map((x: { taskDefinitionKey: string; completedBy?: string; assignee: string }) => `${x.taskDefinitionKey}:${x.completedBy ?? x.assignee}`);
+}
+
+/** The ids of the elements an instance passed through (ended, not cancelled), in order. */
+export async function passed(admin: Client, instanceId: string): Promise<string[]> {
+  const r = await admin.get(`/engine-rest/history/activity-instance?processInstanceId=${instanceId}&sortBy=startTime&sortOrder=asc`);
+  return r.body.filter((a: { endTime: string | null; canceled: boolean }) => a.endTime && !a.canceled).map((a: { activityId: string }) => a.activityId);
+}
+
+/** The state of an instance in history: ACTIVE, COMPLETED, ... */
+export async function stateOf(admin: Client, instanceId: string): Promise<string> {
+  const [h] = (await admin.get(`/engine-rest/history/process-instance?processInstanceId=${instanceId}`)).body;
+  return h?.state;
+}
+
+/** The instances of a process (history view), oldest first. */
+export async function instancesOf(admin: Client, key: string): Promise<{ id: string; state: string; startUserId: string | null; businessKey: string | null }[]> {
+  const r = await admin.get(`/engine-rest/history/process-instance?processDefinitionKey=${key}&sortBy=startTime&sortOrder=asc`);
+  return r.body;
+}
+
+/** A process instance's variables as plain values. */
+export async function variablesOf(who: Client, instanceId: string): Promise<Record<string, unknown>> {
+  const r = await who.get(`/engine-rest/process-instance/${instanceId}/variables`);
+  if (r.status !== 200) throw new Error(`variables: ${r.status}`);
+  return Object.fromEntries(Object.entries(r.body as Record<string, { value: unknown }>).map(([k, v]) => [k, v.value]));
+}
+
+/** Fetches and locks the external tasks of `topic` as the worker; returns them (empty when none). */
+export async function fetchExternal(worker: Client, topic: string, workerId = STAFF_IDS.worker): Promise<{ id: string; processInstanceId: string; variables: Record<string, { value: unknown }> }[]> {
+  const r = await worker.post('/engine-rest/external-task/fetchAndLock', { workerId, maxTasks: 10, topics: [{ topicName: topic, lockDuration: 60_000 }] });
+  if (r.status !== 200) throw new Error(`fetchAndLock: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** Completes a locked external task with variables. */
+export async function completeExternal(worker: Client, taskId: string, values: Record<string, unknown>, workerId = STAFF_IDS.worker): Promise<void> {
+  const r = await worker.post(`/engine-rest/external-task/${taskId}/complete`, { workerId, variables: vars(values) });
+  if (r.status !== 204) throw new Error(`external complete: ${r.status} ${JSON.stringify(r.body)}`);
+}

@@ -7,6 +7,13 @@ import type { Backend, TestDb } from './db.ts';
 export const ADMIN = { user: 'admin', password: 'admin-password-1' };
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
+/**
+ * A processes folder that does not exist: the server deploys nothing at
+ * start-up. For tests that move the clock by days and count what fires,
+ * which the shipped cycles (daily patrol, weekly backup check) would join.
+ */
+export const NO_PROCESSES = { PROCESSES_DIR: path.join(repoRoot, 'test', 'no-processes-here') };
+
 export interface TestServer extends Server {
   testDb: TestDb;
   stop(): Promise<void>;

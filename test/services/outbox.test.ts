@@ -2,7 +2,7 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const raiserOnly = fixture('raise-incident.bpmn').toString('utf8')
   .replace(/<bpmn:process id="outbox-receiver"[\s\S]*?<\/bpmn:process>/, '')
@@ -12,7 +12,7 @@ for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
   let s!: TestServer;
   test.before(async () => {
-    s = await startTestServer(backend, {}, { clock, runScheduler: false });
+    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
     await s.services.deployments.deploy(oneResource('raise-incident.bpmn', fixture('raise-incident.bpmn')));
     await s.services.deployments.deploy(oneResource('lonely.bpmn', Buffer.from(raiserOnly)));
   });

@@ -3,7 +3,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { ParseError } from '../../src/errors.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const DAY = 24 * 3600_000;
 
@@ -12,7 +12,7 @@ for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-11-30T16:00:00Z'));
   let s!: TestServer;
   test.before(async () => {
-    s = await startTestServer(backend, {}, { clock, runScheduler: false });
+    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import test from 'ava';
 import pino from 'pino';
 import { ManualClock } from '../../src/clock.ts';
@@ -6,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, repoRoot, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -17,7 +16,7 @@ for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
   let s!: TestServer;
   test.before(async () => {
-    s = await startTestServer(backend, {}, { clock, runScheduler: false });
+    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
     await s.services.deployments.deploy(oneResource('expression-deadline.bpmn', fixture('expression-deadline.bpmn')));
     await s.services.deployments.deploy(oneResource('repeat-reminder.bpmn', fixture('repeat-reminder.bpmn')));
@@ -149,7 +148,7 @@ for (const backend of backends) {
     t.is(await s.scheduler.runDue(), 0);
     // Restart: a new server on the same database and clock.
     await s.close();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: path.join(repoRoot, 'processes') });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, ...NO_PROCESSES });
     const restarted = await startServer(config, { db: s.testDb.db, log: pino({ level: 'silent' }), clock, runScheduler: false });
     Object.assign(s, { ...restarted, stop: async () => { await restarted.close(); await s.testDb.drop(); } });
     clock.advance(DAY - 1000);

@@ -49,8 +49,9 @@ export function serializeForEngine(parsed: ParseResult, process: ModdleElement, 
     // A timer start event: the scheduler decides when it fires, so the engine starts it as a none start.
     const start = (process.flowElements as ModdleElement[]).find((e) => e.id === asNoneStart);
     if (start) {
+      // Removed, not emptied: the engine treats an empty list as an event still to wait for.
       const definitions = start.eventDefinitions;
-      start.eventDefinitions = [];
+      delete start.eventDefinitions;
       restore.push(() => (start.eventDefinitions = definitions));
     }
   }

@@ -28,6 +28,9 @@ for (const backend of backends) {
     clock.advance(1000);
     t.is(await s.scheduler.runDue(), 1);
     t.is(await instances('patrol-daily'), 1);
+    // The instance ran past its start event: its first task is open.
+    const [started] = await s.db('process_instances').where({ definition_key: 'patrol-daily' });
+    t.deepEqual((await s.db('tasks').where({ process_instance_id: started.id }).whereNull('end_time')).map((x: { task_definition_key: string }) => x.task_definition_key), ['patrol']);
     t.is(new Date((await startTimers('patrol-daily'))[0].due_at).toISOString(), '2026-12-01T18:00:00.000Z');
     // The server is down for three days and comes back at 09:00 on 4 December.
     clock.advance(3 * DAY + 7 * 3600_000);

@@ -55,7 +55,14 @@ export async function saveInstanceState(
   return count === 1;
 }
 
+/** Camunda's sortBy names for instances (runtime and history), and their columns. */
+export const instanceSortColumns = {
+  instanceId: 'id', definitionId: 'definition_id', definitionKey: 'definition_key', businessKey: 'business_key',
+  startTime: 'start_time', endTime: 'end_time', tenantId: 'tenant_id',
+} as const;
+
 export interface InstanceQuery {
+  sorting?: { column: string; order: 'asc' | 'desc' }[] | undefined;
   ids?: string[] | undefined;
   definitionKey?: string | undefined;
   businessKey?: string | undefined;

@@ -29,6 +29,23 @@ for (const backend of backends) {
     t.is((await c.office.get(`/engine-rest/process-instance/${id}/activity-instances`)).status, 404);
   });
 
+  test.serial(t('instance lists sort the Camunda way: runtime by businessKey, history by startTime; a bad sortBy is a 400'), async (t) => {
+    const ids: string[] = [];
+    for (const key of ['SORT-B', 'SORT-A', 'SORT-C']) {
+      ids.push((await c.admin.post('/engine-rest/process-definition/key/parallel-review/start', { businessKey: key, variables: vars({ ticket: key }) })).body.id);
+    }
+    const runtime = (await c.admin.get('/engine-rest/process-instance?processDefinitionKey=parallel-review&sortBy=businessKey&sortOrder=desc')).body
+      .map((i: { businessKey: string }) => i.businessKey).filter((k: string | null) => k?.startsWith('SORT-'));
+    t.deepEqual(runtime, ['SORT-C', 'SORT-B', 'SORT-A']);
+    const oldestFirst = (await c.admin.get('/engine-rest/history/process-instance?processDefinitionKey=parallel-review&sortBy=startTime&sortOrder=asc')).body
+      .map((i: { id: string }) => i.id).filter((id: string) => ids.includes(id));
+    t.deepEqual(oldestFirst, ids);
+    const bad = await c.admin.get('/engine-rest/history/process-instance?sortBy=color&sortOrder=asc');
+    t.is(bad.status, 400);
+    t.regex(bad.body.message, /sortBy/);
+    t.is((await c.admin.get('/engine-rest/process-instance?sortBy=startTime&sortOrder=asc')).status, 400, 'not a runtime sort key in Camunda');
+  });
+
   test.serial(t('variables: read, set, modify and delete by someone working on the instance; others refused'), async (t) => {
     const id = await start();
     const base = `/engine-rest/process-instance/${id}/variables`;

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { HistoryService } from '../../services/history.ts';
 import type { TaskService } from '../../services/tasks.ts';
+import { instanceSortColumns } from '../../store/instances.ts';
 import { taskSortColumns } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
@@ -17,7 +18,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
     const rows = await deps.history.processInstances({
       ids: q.list('processInstanceIds') ?? (q.string('processInstanceId') ? [q.string('processInstanceId')!] : undefined),
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
-      finished, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+      finished, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'), sorting: sortingOf(ctx, instanceSortColumns),
     }, principalOf(ctx));
     ctx.body = rows.map((r) => ({
       id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,

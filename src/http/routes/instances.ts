@@ -2,11 +2,14 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { NotFoundError } from '../../errors.ts';
 import type { InstanceService } from '../../services/instances.ts';
-import type { InstanceRow } from '../../store/instances.ts';
+import { instanceSortColumns, type InstanceRow } from '../../store/instances.ts';
+
+// Camunda's runtime instance list sorts by these; history adds the times.
+const { startTime: _s, endTime: _e, ...runtimeSort } = instanceSortColumns;
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables } from '../format.ts';
-import { bodyObject, queryOf } from '../params.ts';
+import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
 
 export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, variables?: Variables) {
@@ -26,6 +29,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     return {
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), ids: q.list('processInstanceIds'),
       state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+      sorting: sortingOf(ctx, runtimeSort),
     };
   };
   router.get('/process-instance', async (ctx) => {
@@ -33,7 +37,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     ctx.body = rows.map((r) => instanceDto(r, ctx));
   });
   router.get('/process-instance/count', async (ctx) => {
-    const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
+    const { firstResult: _f, maxResults: _m, sorting: _o, ...rest } = filter(ctx);
     ctx.body = { count: await deps.instances.count(rest, principalOf(ctx)) };
   });
   router.get('/process-instance/:id', async (ctx) => {

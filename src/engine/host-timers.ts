@@ -10,7 +10,12 @@
 export class HostTimers {
   executing: unknown[] = [];
 
-  constructor(private readonly fire: ReadonlySet<string> = new Set()) {}
+  /**
+   * @param fire timer execution ids to fire as they are registered
+   * @param now the server's "now", when it is not the process clock (tests): a
+   *   `timeDate` is compared with it (see serialize.ts, HostTimerEventDefinition)
+   */
+  constructor(private readonly fire: ReadonlySet<string> = new Set(), readonly now?: Date) {}
 
   register(owner: unknown) {
     return {

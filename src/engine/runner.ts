@@ -58,8 +58,8 @@ const expressions = makeExpressions();
  * `messageId`, the message that a message start event is waiting for is
  * delivered right away (the compiled form then has only that start event).
  */
-export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string): Promise<EngineRun> {
-  const engine = makeEngine(def, variables);
+export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date): Promise<EngineRun> {
+  const engine = makeEngine(def, variables, new Set(), now);
   const recorder = new Recorder(new Set());
   await guard(engine, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
@@ -111,6 +111,8 @@ export interface SignalInput {
   openExecutions: Set<string>;
   activityId: string;
   executionId: string;
+  /** The server's "now" when it is not the process clock (an injected clock). */
+  now?: Date | undefined;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
   action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
 }
@@ -119,7 +121,7 @@ export interface SignalInput {
 export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
   // A timer fires as the engine re-registers it on resume (see HostTimers).
   const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
-  const engine = makeEngine(def, {}, fire);
+  const engine = makeEngine(def, {}, fire, input.now);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions);
   await guard(engine, async () => {
@@ -157,7 +159,7 @@ function findPostponed(apis: any[], executionId: string): any {
   return undefined;
 }
 
-function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set()): Engine {
+function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date): Engine {
   return new Engine({
     name: def.id,
     // Parsed per run: the serialized form is small, and a fresh context
@@ -166,7 +168,7 @@ function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: 
     variables,
     expressions,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.
-    timers: new HostTimers(fire) as never,
+    timers: new HostTimers(fire, now) as never,
   });
 }
 

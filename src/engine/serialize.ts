@@ -18,6 +18,24 @@ export function isExternalTask(behaviour: { type?: unknown } | undefined): boole
   return behaviour?.type === 'external';
 }
 
+/**
+ * The engine decides whether a `timeDate` has passed with the process's
+ * wall clock, and completes a past one on the spot. The server's clock (an
+ * injected one in tests) must decide instead, so the timeout is recomputed
+ * from the host's "now" when the host gives one (HostTimers.now).
+ */
+function HostTimerEventDefinition(activity: any, eventDefinition: any) {
+  const definition = new (elements.TimerEventDefinition as any)(activity, eventDefinition);
+  const own = definition._getTimers;
+  definition._getTimers = function getTimers(this: any, message: unknown) {
+    const result = own.call(this, message);
+    const now: Date | undefined = this.environment?.timers?.now;
+    if (now && result.timerType === 'timeDate' && result.expireAt) result.timeout = new Date(result.expireAt).getTime() - now.getTime();
+    return result;
+  };
+  return definition;
+}
+
 /** Maps element types to engine behaviours; serializing and running must use the same one. */
 export const typeResolver = TypeResolver(elements, (mapper) => {
   // Root elements that only describe (performer resources, data item types): nothing to run.
@@ -26,6 +44,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:ServiceTask'] = externalAware(elements.ServiceTask);
   mapper['bpmn:SendTask'] = externalAware(elements.SendTask);
   mapper['bpmn:BusinessRuleTask'] = externalAware(elements.BusinessRuleTask);
+  mapper['bpmn:TimerEventDefinition'] = HostTimerEventDefinition;
 });
 
 /**

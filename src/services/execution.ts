@@ -142,7 +142,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       const before = { ...stored, ...opts.variables };
       const run = await signalActivity(def.compiledFor(instance.start_event_id), {
         state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
-        activityId: target.activityId, executionId: target.executionId, action: opts.action,
+        activityId: target.activityId, executionId: target.executionId, action: opts.action, now: clock.peek?.(),
       }).catch((err) => {
         throw toEngineError(err);
       });
@@ -163,7 +163,12 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     }
   }
 
-  return { persistRun, advance };
+  return {
+    persistRun,
+    advance,
+    /** "now" for the engine when the clock is injected (see Clock.peek). */
+    engineNow: () => clock.peek?.(),
+  };
 }
 
 export type Execution = ReturnType<typeof makeExecution>;

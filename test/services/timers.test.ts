@@ -20,6 +20,7 @@ for (const backend of backends) {
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
     await s.services.deployments.deploy(oneResource('expression-deadline.bpmn', fixture('expression-deadline.bpmn')));
     await s.services.deployments.deploy(oneResource('repeat-reminder.bpmn', fixture('repeat-reminder.bpmn')));
+    await s.services.deployments.deploy(oneResource('wait-date.bpmn', fixture('wait-date.bpmn')));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
@@ -140,6 +141,26 @@ for (const backend of backends) {
     }
     t.is(done, 3, 'every firing became a reminder');
     t.deepEqual(await open(id), ['report'], 'the report itself is still open');
+  });
+
+  test.serial(t('a date timer is judged by the server clock, not the process clock'), async (t) => {
+    const saved = await clock.now();
+    t.teardown(() => clock.set(saved));
+    // March 2020: long past by the wall clock, three days ahead by the server's (injected) clock.
+    clock.set(new Date('2020-03-01T01:00:00Z'));
+    const id = (await s.services.instances.startByKey('wait-date', { variables: { maintenanceWindow: { type: 'String', value: '2020-03-04T09:00:00+08:00' } } }, adminPrincipal)).instance.id;
+    t.deepEqual(await open(id), [], 'still waiting for the window');
+    const [timer] = await armed(id);
+    t.is(new Date(timer.due_at).toISOString(), '2020-03-04T01:00:00.000Z');
+    clock.set(new Date('2020-03-04T00:59:59Z'));
+    t.is(await s.scheduler.runDue(), 0);
+    clock.set(new Date('2020-03-04T01:00:00Z'));
+    t.is(await s.scheduler.runDue(), 1);
+    t.deepEqual(await open(id), ['apply']);
+    // A window already past by the server's clock opens at once, as in Camunda.
+    const late = (await s.services.instances.startByKey('wait-date', { variables: { maintenanceWindow: { type: 'String', value: '2020-03-02T09:00:00+08:00' } } }, adminPrincipal)).instance.id;
+    t.deepEqual(await open(late), ['apply']);
+    t.deepEqual(await armed(late), []);
   });
 
   test.serial(t('a 90-day timer neither fires early nor is lost across a restart'), async (t) => {

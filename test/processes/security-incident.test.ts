@@ -1,0 +1,174 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { vars } from '../helpers/server.ts';
+import {
+  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+} from '../helpers/scenario.ts';
+
+const KEY = 'security-incident';
+const HOUR = 3600_000;
+const remedy = {
+  remedyMeasures: '封堵攻击源地址，修复被篡改页面', preventionMeasures: '升级防火墙策略，开启入侵检测告警', remedyDeadline: '2026-12-15T00:00:00.000+0800',
+};
+const closing = { finalReport: '事件原因已查明，影响范围已控制，补救措施已落实。', measuresImplemented: true, lessonsLearned: '加强边界监测' };
+const investigation = { cause: '弱口令被暴力破解', scope: '互联网区门户服务器一台', containment: '已隔离服务器并重置口令' };
+
+for (const backend of backends) {
+  let s!: Scenario;
+  test.before(async () => {
+    s = await startScenario(backend);
+  });
+  test.after.always(async () => s?.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+
+  test.serial(t('a general incident reported by staff: the office triages, only the network group investigates, the office closes; the leading group is skipped'), async (t) => {
+    const { office, leader, network, data, app, admin } = s.staff;
+    const noSummary = await network.post(`/engine-rest/process-definition/key/${KEY}/start`, { variables: vars({ reportSource: 'staff' }) });
+    t.is(noSummary.status, 400, 'the report form needs a summary');
+    t.regex(noSummary.body.message, /reportSummary/);
+    const id = await startProcess(network, KEY, { reportSummary: '门户网站首页被篡改', reportSource: 'staff', reporterContact: '分机 8001' }, 'INC-GENERAL');
+    t.deepEqual(await openKeys(admin, id), ['triageIncident']);
+
+    const missing = await refusedForm(office, 'office-1', id, 'triageIncident', { category: 'network-attack', affectedZone: 'internet', responsibleGroup: 'network-security' });
+    t.regex(missing, /severity/, 'a triage without severity is refused');
+    const badSeverity = await refusedForm(office, 'office-1', id, 'triageIncident', { category: 'network-attack', severity: 'huge', affectedZone: 'internet', responsibleGroup: 'network-security' });
+    t.regex(badSeverity, /general \(一般\)/, 'severity must be one of 一般/较大/重大/特别重大');
+    t.deepEqual(await openKeys(admin, id), ['triageIncident'], 'refused forms leave the task open');
+
+    await step(office, 'office-1', id, 'triageIncident', {
+      category: 'network-attack', severity: 'general', affectedZone: 'internet', responsibleGroup: 'network-security', triageNote: '交网络安全小组调查',
+    }, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['investigateNetwork'], 'only the chosen group has an investigation');
+    t.deepEqual((await openTasks(data, id)).map((x) => x.taskDefinitionKey), [], 'the data group sees nothing');
+    t.deepEqual((await openTasks(app, id)).map((x) => x.taskDefinitionKey), [], 'the application group sees nothing');
+    const shortCause = await refusedForm(network, 'network-1', id, 'investigateNetwork', { ...investigation, cause: '未知' });
+    t.regex(shortCause, /cause/);
+    await step(network, 'network-1', id, 'investigateNetwork', { ...investigation, attackSource: '203.0.113.7' }, [office, leader, data, app]);
+    await step(office, 'office-1', id, 'proposeRemedy', remedy, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['closeIncident'], 'a general incident goes straight to closing');
+    await step(office, 'office-1', id, 'closeIncident', closing, [leader, network, data, app]);
+
+    t.is(await stateOf(admin, id), 'COMPLETED');
+    t.deepEqual(await taskHistory(admin, id), [
+      'triageIncident:office-1', 'investigateNetwork:network-1', 'proposeRemedy:office-1', 'closeIncident:office-1',
+    ]);
+    const path = await passed(admin, id);
+    t.is(path[0], 'startReported');
+    t.true(path.includes('closingMerge'));
+    t.false(path.includes('leadingGroupDecision') || path.includes('reportToSuperiors'), 'the leading group is skipped');
+    t.is(path.at(-1), 'endClosed');
+    const v = await variablesOf(admin, id);
+    t.like(v, { reportSource: 'staff', severity: 'general', responsibleGroup: 'network-security', cause: investigation.cause, measuresImplemented: true });
+  });
+
+  test.serial(t('a serious incident goes to the application group only and also skips the leading group'), async (t) => {
+    const { office, leader, network, data, app, admin } = s.staff;
+    const id = await startProcess(office, KEY, { reportSummary: '业务系统出现恶意代码告警', reportSource: 'public' }, 'INC-SERIOUS');
+    await step(office, 'office-1', id, 'triageIncident', {
+      category: 'malware', severity: 'serious', affectedZone: 'government-network', responsibleGroup: 'app-security',
+    }, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['investigateApp']);
+    await step(app, 'app-1', id, 'investigateApp', {
+      cause: '第三方组件存在漏洞被植入木马', scope: '信用查询应用服务器两台', affectedApplications: '信用查询系统', containment: '下线组件并清除木马',
+    }, [office, leader, network, data]);
+    await step(office, 'office-1', id, 'proposeRemedy', remedy, [leader, app]);
+    t.deepEqual(await openKeys(admin, id), ['closeIncident']);
+    await step(office, 'office-1', id, 'closeIncident', closing, [leader, app]);
+    t.is(await stateOf(admin, id), 'COMPLETED');
+    t.deepEqual(await taskHistory(admin, id), ['triageIncident:office-1', 'investigateApp:app-1', 'proposeRemedy:office-1', 'closeIncident:office-1']);
+    const path = await passed(admin, id);
+    t.false(path.includes('reportSplit') || path.includes('leadingGroupDecision'));
+  });
+
+  test.serial(t('a monitoring system raises a major incident by message: the leading group decides while the office reports to superiors'), async (t) => {
+    const { office, leader, network, data, app, worker, admin } = s.staff;
+    const message = { messageName: 'security-incident-reported', processVariables: vars({ reportSource: 'monitoring', reportSummary: '数据库出现大批量异常导出' }), resultEnabled: true };
+    t.is((await office.post('/engine-rest/message', message)).status, 403, 'people do not send monitoring messages');
+    const before = (await instancesOf(admin, KEY)).length;
+    const sent = await worker.post('/engine-rest/message', message);
+    t.is(sent.status, 200);
+    t.is(sent.body.length, 1);
+    t.is(sent.body[0].resultType, 'ProcessDefinition');
+    const id: string = sent.body[0].processInstance.id;
+    const all = await instancesOf(admin, KEY);
+    t.is(all.length, before + 1);
+    t.is(all.find((i) => i.id === id)?.startUserId, 'worker-1', 'started by the monitoring worker');
+    t.like(await variablesOf(admin, id), { reportSource: 'monitoring', reportSummary: '数据库出现大批量异常导出' });
+    t.deepEqual(await openKeys(admin, id), ['triageIncident']);
+
+    await step(office, 'office-1', id, 'triageIncident', {
+      category: 'data-leak', severity: 'major', affectedZone: 'government-network', responsibleGroup: 'data-security',
+    }, [leader, network, data, app, worker]);
+    t.deepEqual(await openKeys(admin, id), ['investigateData']);
+    const negative = await refusedForm(data, 'data-1', id, 'investigateData', { ...investigation, affectedRecords: -1 });
+    t.regex(negative, /affectedRecords/);
+    await step(data, 'data-1', id, 'investigateData', {
+      cause: '运维账号被盗用批量导出', scope: '法人信用信息表', affectedRecords: '12000', containment: '冻结账号，封禁导出接口',
+    }, [office, leader, network, app, worker]);
+    t.is((await variablesOf(admin, id)).affectedRecords, 12000, 'a long field stores a number');
+    await step(office, 'office-1', id, 'proposeRemedy', remedy, [leader, data]);
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors'], 'major: the leading group and the superiors at once');
+
+    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'emergency-plan', decisionComment: '启动数据泄露应急预案' }, [office, network, data, app, worker]);
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors'], 'the join waits for the report to superiors');
+    await step(office, 'office-1', id, 'reportToSuperiors', {
+      superiorUnit: '市发展改革委', reportedAt: '2026-12-01T12:00:00.000+0800', superiorReport: '已发生重大数据泄露事件，已启动应急预案。',
+    }, [leader, network, data, app, worker]);
+    t.deepEqual(await openKeys(admin, id), ['closeIncident']);
+    await step(office, 'office-1', id, 'closeIncident', closing, [leader, data]);
+
+    t.is(await stateOf(admin, id), 'COMPLETED');
+    t.deepEqual(await taskHistory(admin, id), [
+      'triageIncident:office-1', 'investigateData:data-1', 'proposeRemedy:office-1',
+      'leadingGroupDecision:leader-1', 'reportToSuperiors:office-1', 'closeIncident:office-1',
+    ]);
+    const path = await passed(admin, id);
+    t.is(path[0], 'startFromMonitoring');
+    for (const e of ['reportSplit', 'leadingGroupDecision', 'reportToSuperiors', 'reportJoin', 'endClosed']) t.true(path.includes(e), e);
+    t.false(path.includes('escalateDecision') || path.includes('superviseReport'), 'no deadline passed');
+  });
+
+  test.serial(t('a critical incident past its deadlines: after 4 hours the office chases the decision, after 24 hours the leading group supervises the report'), async (t) => {
+    const { office, leader, network, data, app, admin } = s.staff;
+    const id = await startProcess(network, KEY, { reportSummary: '两个区域同时遭受勒索病毒攻击', reportSource: 'staff' }, 'INC-CRITICAL');
+    await step(office, 'office-1', id, 'triageIncident', {
+      category: 'malware', severity: 'critical', affectedZone: 'both', responsibleGroup: 'network-security',
+    }, [leader, network]);
+    await step(network, 'network-1', id, 'investigateNetwork', {
+      cause: '钓鱼邮件附件携带勒索病毒', scope: '政务专网区和互联网区共 9 台服务器', containment: '断开两区互联，隔离感染主机',
+    }, [office, data, app]);
+    await step(office, 'office-1', id, 'proposeRemedy', remedy, [leader]);
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors']);
+
+    s.clock.advance(4 * HOUR - 1000);
+    await s.runDue();
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors'], 'not a second early');
+    s.clock.advance(1000);
+    t.true(await s.runDue() >= 1);
+    t.deepEqual(await openKeys(admin, id), ['escalateDecision', 'leadingGroupDecision', 'reportToSuperiors'], 'the decision stays open');
+    t.false((await openTasks(leader, id)).some((x) => x.taskDefinitionKey === 'escalateDecision'), 'the office chases, not the leaders');
+    await step(office, 'office-1', id, 'escalateDecision', { escalationNote: '已电话报告领导小组组长', escalatedTo: '领导小组组长' }, [leader, network, data, app]);
+
+    s.clock.advance(20 * HOUR - 1000);
+    await s.runDue();
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors']);
+    s.clock.advance(1000);
+    t.true(await s.runDue() >= 1);
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors', 'superviseReport'], 'the report stays open; the leaders supervise it');
+    await step(leader, 'leader-1', id, 'superviseReport', { supervisionNote: '办公室须于今日内完成上报' }, [office, network, data, app]);
+    await step(office, 'office-1', id, 'reportToSuperiors', {
+      superiorUnit: '市发展改革委', reportedAt: '2026-12-02T11:00:00.000+0800', superiorReport: '发生特别重大勒索病毒事件，已断网隔离。',
+    }, [leader, network]);
+    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'strengthen', decisionComment: '全面排查两区主机' }, [office, network]);
+    await step(office, 'office-1', id, 'closeIncident', closing, [leader, network]);
+
+    t.is(await stateOf(admin, id), 'COMPLETED');
+    t.deepEqual(await taskHistory(admin, id), [
+      'triageIncident:office-1', 'investigateNetwork:network-1', 'proposeRemedy:office-1', 'escalateDecision:office-1',
+      'superviseReport:leader-1', 'reportToSuperiors:office-1', 'leadingGroupDecision:leader-1', 'closeIncident:office-1',
+    ]);
+    const path = await passed(admin, id);
+    for (const e of ['decisionDeadlineTimer', 'endDecisionEscalated', 'reportDeadlineTimer', 'endReportSupervised', 'endClosed']) t.true(path.includes(e), e);
+    t.deepEqual(await openKeys(admin, id), []);
+  });
+}

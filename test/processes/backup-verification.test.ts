@@ -57,9 +57,7 @@ for (const backend of backends) {
     t.is(next.nextDueDate, '2026-12-14T02:00:00.000+0800', 'the next check is a week later');
   });
 
-  // Known server bug (see the report): an instance started by a timer start event stays in its start
-  // event, because serializeForEngine leaves `eventDefinitions: []` on it and bpmn-elements then waits
-  // for an event definition that never comes. Remove `.failing` once src/engine/serialize.ts is fixed.
+  // The instance the weekly timer started runs past its start event like any other.
   test.serial(t('the weekly instance goes to the automated check; worker, data group and office finish it'), async (t) => {
     const { admin, worker, data, office, network, app, leader } = s.staff;
     const [weekly] = await instancesOf(admin, KEY);

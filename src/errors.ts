@@ -36,6 +36,13 @@ export class AuthenticationError extends AppError {
   }
 }
 
+/** Too many failed attempts: locked out until `retryAfterSeconds` have passed (429). */
+export class TooManyAttemptsError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('AuthenticationException', message);
+  }
+}
+
 /** Authenticated but not allowed (403). */
 export class ForbiddenError extends AppError {
   constructor(message: string, details?: unknown) {

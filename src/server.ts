@@ -14,6 +14,7 @@ import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeIdentityService } from './services/identity.ts';
+import { makeLoginGuard } from './services/login-guard.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
@@ -46,7 +47,7 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
   return {
     notifier,
     health: makeHealthService(db),
-    identity: makeIdentityService(db),
+    identity: makeIdentityService(db, makeLoginGuard(db, clock)),
     deployments: makeDeploymentService(db, clock, zone, notifier),
     definitions,
     instances,

@@ -1,13 +1,15 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
-  AppError, AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ParseError, UnavailableError, ValidationError,
+  AppError, AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ParseError, TooManyAttemptsError, UnavailableError,
+  ValidationError,
 } from '../errors.ts';
 
 /** The one place where error classes become HTTP statuses. */
 function statusOf(err: AppError): number {
   if (err instanceof ValidationError || err instanceof ParseError) return 400;
   if (err instanceof AuthenticationError) return 401;
+  if (err instanceof TooManyAttemptsError) return 429;
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
@@ -37,6 +39,7 @@ export function makeErrorMiddleware(log: Logger) {
         ctx.status = statusOf(err);
         ctx.body = { type: err.type, message: err.message, code: 0, ...(err.details !== undefined ? { details: err.details } : {}) };
         if (err instanceof AuthenticationError) ctx.set('WWW-Authenticate', 'Basic realm="engine-rest", charset="UTF-8"');
+        if (err instanceof TooManyAttemptsError) ctx.set('Retry-After', String(err.retryAfterSeconds));
         return;
       }
       const e = err as { status?: number; expose?: boolean; message?: string; type?: string };

@@ -6,6 +6,7 @@ import {
   listUsers, removeMembership, type GroupRow, type UserRow,
 } from '../store/identity.ts';
 import { lockForTransaction } from '../store/errors.ts';
+import type { LoginGuard } from './login-guard.ts';
 import { ADMIN_GROUP, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
 
 // scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
@@ -44,7 +45,7 @@ export interface NewUser {
 }
 
 /** Users, groups, memberships and password authentication. */
-export function makeIdentityService(db: Knex) {
+export function makeIdentityService(db: Knex, guard?: LoginGuard) {
   // digest(user:password) → { stored hash, expiry }: a cache of successful KDF runs.
   // Keyed by a digest so plaintext passwords are never kept; checked against the
   // current stored hash, so a password change takes effect at once.
@@ -53,19 +54,24 @@ export function makeIdentityService(db: Knex) {
   // instead of each burning ~50-100 ms of CPU.
   const inFlight = new Map<string, Promise<boolean>>();
 
-  async function authenticate(userId: string, password: string): Promise<Principal> {
+  /** `source` is the caller's address, for the lockout per address. */
+  async function authenticate(userId: string, password: string, source?: string): Promise<Principal> {
     const user = await findUserWithGroups(db, userId);
     const cacheKey = createHash('sha256').update(`${userId}\0${password}`).digest('base64');
     const hit = verified.get(cacheKey);
     if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
+    // Only a real password check is guarded: a cached success was proven within the last minute.
+    await guard?.check(userId, source);
     let check = user ? inFlight.get(cacheKey) : undefined;
     if (user && !check) {
       check = verifyPassword(password, user.password_hash).finally(() => inFlight.delete(cacheKey));
       inFlight.set(cacheKey, check);
     }
     if (!user || !(await check)) {
+      await guard?.failed(userId, source);
       throw new AuthenticationError('用户名或密码错误 / wrong user name or password');
     }
+    await guard?.succeeded(user.id);
     if (verified.size > 10_000) verified.clear();
     verified.set(cacheKey, { hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
     return principalOf(user.id, user.groups);

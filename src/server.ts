@@ -8,6 +8,7 @@ import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeIncidentService } from './services/incidents.ts';
 import { makeOutboxService } from './services/outbox.ts';
+import { makeTraceService } from './services/trace.ts';
 import { makeMessageService } from './services/messages.ts';
 import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
@@ -40,27 +41,29 @@ export interface Server {
 export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
-  const execution = makeExecution(db, definitions, notifier, clock, zone);
-  const tasks = makeTaskService(db, definitions, execution);
-  const instances = makeInstanceService(db, definitions, execution);
+  const trace = makeTraceService(db);
+  const execution = makeExecution(db, definitions, notifier, clock, zone, trace);
+  const tasks = makeTaskService(db, definitions, execution, trace);
+  const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances);
   return {
     notifier,
+    trace,
     health: makeHealthService(db),
-    identity: makeIdentityService(db, makeLoginGuard(db, clock)),
-    deployments: makeDeploymentService(db, clock, zone, notifier),
+    identity: makeIdentityService(db, makeLoginGuard(db, clock), trace),
+    deployments: makeDeploymentService(db, clock, zone, notifier, trace),
     definitions,
     instances,
     messages,
     outbox: makeOutboxService(db, messages, clock),
-    timers: makeTimerService(db, execution, clock, notifier),
+    timers: makeTimerService(db, execution, clock, notifier, trace),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
-    comments: makeCommentService(db, tasks),
-    externalTasks: makeExternalTaskService(db, execution, notifier),
+    comments: makeCommentService(db, tasks, trace),
+    externalTasks: makeExternalTaskService(db, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db),
-    tokens: makeTokenService(db),
+    tokens: makeTokenService(db, trace),
   };
 }
 

@@ -32,6 +32,8 @@ export interface Principal {
   userId: string;
   groups: string[];
   isAdmin: boolean;
+  /** Where the request came from (the client's address), for the trace. */
+  source?: string | undefined;
 }
 
 export const ADMIN_GROUP = 'camunda-admin';

@@ -17,7 +17,9 @@ import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
+import type { TraceService } from '../services/trace.ts';
 import { makeAuthMiddleware } from './auth.ts';
+import { makeReadTrace } from './read-trace.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
@@ -31,6 +33,7 @@ import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
+import { makeTraceRoutes } from './routes/trace.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -51,6 +54,7 @@ export interface AppDeps {
   startTimers: StartTimerService;
   tokens: TokenService;
   history: HistoryService;
+  trace: TraceService;
 }
 
 /** Camunda 7 reports its own version here; clients use it to pick features. */
@@ -87,6 +91,9 @@ export function makeApp(deps: AppDeps): Koa {
   const authenticate = makeAuthMiddleware(deps.identity, deps.tokens);
   app.use((ctx, next) => (ctx.path === '/engine-rest' || ctx.path.startsWith('/engine-rest/') ? authenticate(ctx, next) : next()));
 
+  // After authentication and around routing: it reads the matched route once the handler is done.
+  app.use(makeReadTrace(deps.trace));
+
   const api = new Router({ prefix: '/engine-rest' });
   api.get('/version', (ctx) => {
     ctx.body = { version: ENGINE_REST_VERSION };
@@ -104,6 +111,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeJobRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
+    makeTraceRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

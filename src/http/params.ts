@@ -25,6 +25,14 @@ export function queryOf(ctx: Context) {
       if (!Number.isInteger(n) || n < min) throw new ValidationError(`参数 ${name} 必须是不小于 ${min} 的整数 / parameter ${name} must be an integer ≥ ${min}, got "${v}"`);
       return n;
     },
+    /** A Camunda date (`2026-11-25T11:57:14.149+0800`) or ISO 8601. */
+    date: (name: string): Date | undefined => {
+      const v = raw(name);
+      if (v === undefined || v === '') return undefined;
+      const d = new Date(v.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+      if (Number.isNaN(d.getTime())) throw new ValidationError(`参数 ${name} 不是有效日期 / parameter ${name} is not a date, got "${v}"`);
+      return d;
+    },
     list: (name: string): string[] | undefined => {
       const v = raw(name);
       return v === undefined || v === '' ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);

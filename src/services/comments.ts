@@ -3,12 +3,13 @@ import type { Knex } from 'knex';
 import { ValidationError } from '../errors.ts';
 import { insertComment, listComments, type CommentRow } from '../store/comments.ts';
 import type { Principal } from '../types.ts';
-import type { TaskService } from './tasks.ts';
+import { taskFact, type TaskService } from './tasks.ts';
+import type { TraceService } from './trace.ts';
 
 const MAX_LENGTH = 4000;
 
 /** Comments on tasks: anyone who may see the task may read and add them. */
-export function makeCommentService(db: Knex, tasks: TaskService) {
+export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceService) {
   return {
     async list(taskId: string, principal: Principal): Promise<CommentRow[]> {
       await tasks.visibleTask(taskId, principal);
@@ -19,7 +20,11 @@ export function makeCommentService(db: Knex, tasks: TaskService) {
         throw new ValidationError(`意见内容必须是 1 到 ${MAX_LENGTH} 字符的文本 / message must be text of 1 to ${MAX_LENGTH} characters`);
       }
       const task = await tasks.visibleTask(taskId, principal);
-      return insertComment(db, { id: randomUUID(), task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message });
+      return db.transaction(async (trx) => {
+        const row = await insertComment(trx, { id: randomUUID(), task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message });
+        await trace.record(trx, principal, taskFact(task, 'AddComment', { commentId: row.id }));
+        return row;
+      });
     },
   };
 }

@@ -16,6 +16,8 @@ import { listStartTimers } from '../store/start-timers.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers } from './start-timers.ts';
 import { TIMERS_TOPIC } from './execution.ts';
+import { SYSTEM_USER } from './timers.ts';
+import type { Actor, TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 
 export interface DeployInput {
@@ -27,6 +29,8 @@ export interface DeployInput {
   /** Camunda's deploy-changed-only: only changed processes get new versions. */
   changedOnly: boolean;
   resources: { name: string; bytes: Buffer }[];
+  /** Who deploys, for the trace; the server itself (`system`) when absent (the processes folder). */
+  actor?: Actor | undefined;
 }
 
 export interface DeployResult {
@@ -45,7 +49,12 @@ export interface DeployResult {
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
 /** Deployments: parse, check and version BPMN resources, all or nothing. */
-export function makeDeploymentService(db: Knex, clock: Clock, zone: string, notifier: TopicNotifier) {
+export function makeDeploymentService(db: Knex, clock: Clock, zone: string, notifier: TopicNotifier, trace: TraceService) {
+  const deployFact = (deploymentId: string, input: DeployInput, details: Record<string, unknown>) => ({
+    operation: 'Create', entityType: 'Deployment', entityId: deploymentId,
+    details: { name: input.name, source: input.source, resources: input.resources.map((r) => r.name), ...details },
+  });
+
   async function deploy(input: DeployInput): Promise<DeployResult> {
     if (!input.resources.length) throw new ValidationError('部署没有资源 / the deployment contains no resources');
     // Compile everything before opening a transaction: a bad file stops the
@@ -60,6 +69,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       const previous = input.name ? await findLatestDeploymentByName(trx, input.name, input.tenantId) : undefined;
       const previousSums = previous ? await listResourceChecksums(trx, previous.id) : [];
       if (input.duplicateFiltering && previous && sameResources(previousSums, input.resources)) {
+        await trace.record(trx, input.actor ?? { userId: SYSTEM_USER }, deployFact(previous.id, input, { duplicate: true }));
         return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true };
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
@@ -105,6 +115,9 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       for (const def of definitions) await armStartTimers(trx, def.key, def, now, zone);
       // A sleeping scheduler must look again: a new start timer may be due sooner than it planned.
       if (definitions.length) await notifier.announce(trx, [TIMERS_TOPIC]);
+      await trace.record(trx, input.actor ?? { userId: SYSTEM_USER }, deployFact(deployment.id, input, {
+        definitions: definitions.map((d) => `${d.key}:${d.version}`), unchanged: unchanged.map((d) => `${d.key}:${d.version}`),
+      }));
       return { deployment, definitions, unchanged, duplicate: false };
     });
   }
@@ -152,7 +165,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       return listDefinitions(db, { deploymentId: id });
     },
     /** Deletes a deployment; with running instances only when `cascade` (they are deleted too), as in Camunda. */
-    async remove(id: string, cascade: boolean): Promise<void> {
+    async remove(id: string, cascade: boolean, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
         await lockForTransaction(trx, 'deployments');
         if (!(await findDeployment(trx, id))) throw new NotFoundError(`部署不存在 / no deployment with id ${id}`);
@@ -167,6 +180,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
           if ((await listStartTimers(trx, key)).length) continue;
           await armStartTimers(trx, key, await findLatestDefinition(trx, key), now, zone);
         }
+        await trace.record(trx, actor, { operation: 'Delete', entityType: 'Deployment', entityId: id, details: { cascade, definitions: keys } });
       });
     },
   };

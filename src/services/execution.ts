@@ -16,6 +16,7 @@ import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import { loadVariables, upsertVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
+import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import { engineChanges, engineValues } from './variables.ts';
 
@@ -66,7 +67,7 @@ export interface WaitTarget {
  * The write side of execution: persisting what an engine run did, and
  * advancing a saved instance past one of its waits under optimistic locking.
  */
-export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string) {
+export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, trace: TraceService) {
   /**
    * Writes everything one engine run produced: variables, user and external
    * tasks opened and closed, element history. Call inside the transaction
@@ -129,7 +130,11 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
    */
   async function advance(
     target: WaitTarget,
-    opts: { variables: Variables; by: string; action?: SignalInput['action']; stillOpen: () => Promise<boolean>; afterSave?: (trx: Db) => Promise<void> },
+    opts: {
+      variables: Variables; by: string; action?: SignalInput['action']; stillOpen: () => Promise<boolean>; afterSave?: (trx: Db) => Promise<void>;
+      /** Who did it and what, for the trace row written in the same transaction. */
+      actor: Actor; fact: TraceFact;
+    },
   ): Promise<void> {
     const def = await definitions.load(target.definitionId);
     for (let attempt = 1; ; attempt++) {
@@ -154,6 +159,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
           completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
         }, run);
         await opts.afterSave?.(trx);
+        await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });
         return true;
       });
       if (saved) return;

@@ -10,6 +10,7 @@ import type { TopicNotifier } from '../store/notify.ts';
 import { loadVariables } from '../store/variables.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
 import type { Execution } from './execution.ts';
+import type { TraceFact, TraceService } from './trace.ts';
 
 /** The longest a fetch may be held open, as a bound on asyncResponseTimeout. */
 const MAX_LONG_POLL_MS = 30 * 60_000;
@@ -33,24 +34,28 @@ export interface FetchRequest {
 export type LockedTask = ExternalTaskRow & { variables: Variables };
 
 /** External tasks: fetch-and-lock with long polling, complete, failure, BPMN error, locks and retries. */
-export function makeExternalTaskService(db: Knex, execution: Execution, notifier: TopicNotifier) {
+export function makeExternalTaskService(db: Knex, execution: Execution, notifier: TopicNotifier, trace: TraceService) {
   /** Locks what is available now, topic by topic, up to maxTasks. */
-  async function lockAvailable(req: FetchRequest): Promise<LockedTask[]> {
-    const locked: LockedTask[] = [];
-    for (const topic of req.topics) {
-      const limit = req.maxTasks - locked.length;
-      if (limit <= 0) break;
-      const rows = await lockExternalTasks(db, {
-        workerId: req.workerId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
-        businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
-      });
-      for (const row of rows) {
-        const all = await loadVariables(db, row.process_instance_id);
-        const wanted = topic.variables == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => topic.variables!.includes(k)));
-        locked.push({ ...row, variables: wanted });
+  /** Locks what is available now, topic by topic, up to maxTasks; the locks and their trace commit together. */
+  async function lockAvailable(req: FetchRequest, principal: Principal): Promise<LockedTask[]> {
+    return db.transaction(async (trx) => {
+      const locked: LockedTask[] = [];
+      for (const topic of req.topics) {
+        const limit = req.maxTasks - locked.length;
+        if (limit <= 0) break;
+        const rows = await lockExternalTasks(trx, {
+          workerId: req.workerId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
+          businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
+        });
+        for (const row of rows) {
+          const all = await loadVariables(trx, row.process_instance_id);
+          const wanted = topic.variables == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => topic.variables!.includes(k)));
+          locked.push({ ...row, variables: wanted });
+        }
       }
-    }
-    return locked;
+      await trace.record(trx, principal, locked.map((t) => externalFact(t, 'Fetch', { workerId: req.workerId, variables: Object.keys(t.variables) })));
+      return locked;
+    });
   }
 
   /** A task the worker holds a live lock on; otherwise a 400 naming why, as Camunda answers. */
@@ -79,7 +84,7 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
         abort?.addEventListener('abort', onAbort, { once: true });
         const announced = notifier.waitFor(topics, deadline - Date.now(), stop.signal);
         try {
-          const locked = await lockAvailable(req);
+          const locked = await lockAvailable(req, principal);
           if (locked.length || Date.now() >= deadline || abort?.aborted) return locked;
           await announced;
         } finally {
@@ -95,7 +100,10 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
       const task = await lockedBy(id, body.workerId);
       await execution.advance(
         { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, executionId: task.execution_id },
-        { variables: body.variables, by: String(body.workerId), stillOpen: async () => !(await findExternalTask(db, id))?.end_time },
+        {
+          variables: body.variables, by: String(body.workerId), stillOpen: async () => !(await findExternalTask(db, id))?.end_time,
+          actor: principal, fact: externalFact(task, 'Complete', { workerId: body.workerId, variables: Object.keys(body.variables) }),
+        },
       );
     },
 
@@ -108,6 +116,7 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
         {
           variables: body.variables, by: String(body.workerId), action: { kind: 'error', code: body.errorCode, message: body.errorMessage ?? body.errorCode },
           stillOpen: async () => !(await findExternalTask(db, id))?.end_time,
+          actor: principal, fact: externalFact(task, 'BpmnError', { workerId: body.workerId, errorCode: body.errorCode, variables: Object.keys(body.variables) }),
         },
       );
     },
@@ -130,13 +139,17 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
             definition_id: task.definition_id, activity_id: task.activity_id, configuration: id, message: body.errorMessage,
           });
         }
+        await trace.record(trx, principal, externalFact(task, 'Failure', { workerId: body.workerId, retries: body.retries }));
       });
     },
 
     async extendLock(id: string, body: { workerId: unknown; newDuration: number }, principal: Principal): Promise<void> {
       assertWorker(principal);
-      await lockedBy(id, body.workerId);
-      await updateExternalTask(db, id, { lock_expiration_time: db.raw('now() + make_interval(secs => ?)', [body.newDuration / 1000]) });
+      const task = await lockedBy(id, body.workerId);
+      await db.transaction(async (trx) => {
+        await updateExternalTask(trx, id, { lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.newDuration / 1000]) });
+        await trace.record(trx, principal, externalFact(task, 'ExtendLock', { workerId: body.workerId, newDuration: body.newDuration }));
+      });
     },
 
     async list(query: ExternalTaskQuery, principal: Principal): Promise<ExternalTaskRow[]> {
@@ -156,7 +169,11 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
 
     async unlock(id: string, principal: Principal): Promise<void> {
       assertWorker(principal);
-      if (!(await updateExternalTask(db, id, { worker_id: null, lock_expiration_time: null }))) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+      await db.transaction(async (trx) => {
+        const task = await findExternalTask(trx, id);
+        if (!task || !(await updateExternalTask(trx, id, { worker_id: null, lock_expiration_time: null }))) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+        await trace.record(trx, principal, externalFact(task, 'Unlock'));
+      });
     },
 
     /** Sets the retries; giving retries again resolves the task's incident, and workers are told. */
@@ -170,9 +187,14 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
           await resolveIncidents(trx, id);
           await notifier.announce(trx, [task.topic]);
         }
+        await trace.record(trx, principal, externalFact(task, 'SetRetries', { retries }));
       });
     },
   };
+}
+
+function externalFact(task: ExternalTaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
+  return { operation, entityType: 'ExternalTask', entityId: task.id, processInstanceId: task.process_instance_id, details: { topic: task.topic, ...details } };
 }
 
 /** Workers (and administrators) work external tasks; staff accounts do not. */

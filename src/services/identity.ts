@@ -7,6 +7,8 @@ import {
 } from '../store/identity.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import type { LoginGuard } from './login-guard.ts';
+import { SYSTEM_USER } from './timers.ts';
+import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { ADMIN_GROUP, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
 
 // scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
@@ -45,7 +47,16 @@ export interface NewUser {
 }
 
 /** Users, groups, memberships and password authentication. */
-export function makeIdentityService(db: Knex, guard?: LoginGuard) {
+export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceService) {
+  /** Runs a change and its trace row in one transaction. */
+  const traced = (actor: Actor, fact: TraceFact, change: (trx: Knex.Transaction) => Promise<unknown>) => db.transaction(async (trx) => {
+    await change(trx);
+    await trace?.record(trx, actor, fact);
+  });
+  /** Failed and refused logins are traced on their own: there is no action to share a transaction with. */
+  const traceLogin = (userId: string, source: string | undefined, operation: string) =>
+    trace ? db.transaction((trx) => trace.record(trx, { userId, source }, { operation, entityType: 'User', entityId: userId })) : undefined;
+
   // digest(user:password) → { stored hash, expiry }: a cache of successful KDF runs.
   // Keyed by a digest so plaintext passwords are never kept; checked against the
   // current stored hash, so a password change takes effect at once.
@@ -61,7 +72,10 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard) {
     const hit = verified.get(cacheKey);
     if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
     // Only a real password check is guarded: a cached success was proven within the last minute.
-    await guard?.check(userId, source);
+    await guard?.check(userId, source).catch(async (err) => {
+      await traceLogin(userId, source, 'LoginLocked');
+      throw err;
+    });
     let check = user ? inFlight.get(cacheKey) : undefined;
     if (user && !check) {
       check = verifyPassword(password, user.password_hash).finally(() => inFlight.delete(cacheKey));
@@ -69,6 +83,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard) {
     }
     if (!user || !(await check)) {
       await guard?.failed(userId, source);
+      await traceLogin(userId, source, 'LoginFailure');
       throw new AuthenticationError('用户名或密码错误 / wrong user name or password');
     }
     await guard?.succeeded(user.id);
@@ -77,17 +92,18 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard) {
     return principalOf(user.id, user.groups);
   }
 
-  async function createUser(input: NewUser): Promise<void> {
+  async function createUser(input: NewUser, actor: Actor = { userId: SYSTEM_USER }): Promise<void> {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(input.id ?? '')) {
       throw new ValidationError('用户 id 只能包含字母、数字和 _.@- / user id may contain only letters, digits and _.@- (1-64)');
     }
     if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH) {
       throw new ValidationError(`密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`);
     }
-    await insertUser(db, {
-      id: input.id, first_name: input.firstName ?? null, last_name: input.lastName ?? null, email: input.email ?? null,
-      password_hash: await hashPassword(input.password),
-    });
+    const passwordHash = await hashPassword(input.password);
+    // Names of what was set, never the password.
+    await traced(actor, { operation: 'Create', entityType: 'User', entityId: input.id, details: { firstName: input.firstName ?? null, lastName: input.lastName ?? null } }, (trx) => insertUser(trx, {
+      id: input.id, first_name: input.firstName ?? null, last_name: input.lastName ?? null, email: input.email ?? null, password_hash: passwordHash,
+    }));
   }
 
   return {
@@ -96,20 +112,20 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard) {
     async listUsers(query: Parameters<typeof listUsers>[1]): Promise<Omit<UserRow, 'password_hash'>[]> {
       return listUsers(db, query);
     },
-    async createGroup(group: GroupRow): Promise<void> {
+    async createGroup(group: GroupRow, actor: Actor): Promise<void> {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group.id ?? '')) throw new ValidationError('组 id 无效 / invalid group id (letters, digits, _.-)');
-      await insertGroup(db, group);
+      await traced(actor, { operation: 'Create', entityType: 'Group', entityId: group.id, details: { name: group.name, type: group.type } }, (trx) => insertGroup(trx, group));
     },
     async listGroups(query: { member?: string | undefined }): Promise<GroupRow[]> {
       return listGroups(db, query);
     },
-    async addMember(groupId: string, userId: string): Promise<void> {
+    async addMember(groupId: string, userId: string, actor: Actor): Promise<void> {
       if (!(await findGroup(db, groupId))) throw new NotFoundError(`组不存在 / no group ${groupId}`);
       if (!(await findUser(db, userId))) throw new NotFoundError(`用户不存在 / no user ${userId}`);
-      await addMembership(db, userId, groupId);
+      await traced(actor, { operation: 'AddMember', entityType: 'Group', entityId: groupId, details: { userId } }, (trx) => addMembership(trx, userId, groupId));
     },
-    async removeMember(groupId: string, userId: string): Promise<void> {
-      await removeMembership(db, userId, groupId);
+    async removeMember(groupId: string, userId: string, actor: Actor): Promise<void> {
+      await traced(actor, { operation: 'RemoveMember', entityType: 'Group', entityId: groupId, details: { userId } }, (trx) => removeMembership(trx, userId, groupId));
     },
 
     /**
@@ -131,6 +147,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard) {
           id: user, password: admin.password ?? generated!, firstName: '系统管理员', lastName: 'Administrator',
         });
         await addMembership(trx, user, ADMIN_GROUP);
+        await trace?.record(trx, { userId: SYSTEM_USER }, { operation: 'Create', entityType: 'User', entityId: user, details: { groups: [ADMIN_GROUP], bootstrap: true } });
         return true;
       });
       return created ? { user, ...(generated ? { generatedPassword: generated } : {}) } : null;

@@ -17,6 +17,7 @@ import type { DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
+import type { TraceService } from './trace.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
 import { engineValues } from './variables.ts';
@@ -34,7 +35,7 @@ export interface StartedInstance {
 }
 
 /** Process instances: start, look up, query. */
-export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution) {
+export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
   /**
    * Runs a new instance of `row` until it waits, then saves it and all it did
    * in one transaction. Starts at the none start event, or at `viaMessage`.
@@ -76,6 +77,13 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
       }, run);
       await afterSave?.(trx);
+      await trace.record(trx, principal, {
+        operation: 'Create', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
+        details: {
+          processDefinitionId: def.id, processDefinitionKey: def.key, businessKey: input.businessKey ?? null,
+          variables: Object.keys(variables), ...(viaMessage ? { startedBy: `${viaMessage.kind ?? 'message'}:${viaMessage.messageName}` } : {}),
+        },
+      });
       return inserted;
     });
     return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };
@@ -124,7 +132,12 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       }
       await db.transaction(async (trx) => {
         await upsertVariables(trx, id, change.modifications);
-        await deleteVariables(trx, id, change.deletions.filter((n) => !(n in change.modifications)));
+        const deleted = change.deletions.filter((n) => !(n in change.modifications));
+        await deleteVariables(trx, id, deleted);
+        await trace.record(trx, principal, {
+          operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
+          details: { set: Object.keys(change.modifications), deleted },
+        });
       });
     },
 
@@ -141,6 +154,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
           await deleteSubscriptionsOfInstance(trx, id);
           await deleteTimersOfInstance(trx, id);
           await cancelOpenActivities(trx, id);
+          await trace.record(trx, principal, { operation: 'Delete', entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { reason } });
           return true;
         });
         if (done) return;

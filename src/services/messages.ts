@@ -49,6 +49,10 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
           {
             variables: input.processVariables, by: principal.userId, action: { kind: 'message', messageId: s.message_id },
             stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id), afterSave,
+            actor: principal, fact: {
+              operation: 'Correlate', entityType: 'ProcessInstance', entityId: s.process_instance_id,
+              details: { messageName: input.messageName, activityId: s.activity_id, variables: Object.keys(input.processVariables) },
+            },
           },
         );
         results.push({ resultType: 'Execution', processInstanceId: s.process_instance_id, executionId: s.execution_id, activityId: s.activity_id });
@@ -83,6 +87,10 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
           {
             variables, by: principal.userId, action: { kind: 'message', messageId: s.message_id },
             stillOpen: () => subscriptionExists(db, s.process_instance_id, s.execution_id),
+            actor: principal, fact: {
+              operation: 'Signal', entityType: 'ProcessInstance', entityId: s.process_instance_id,
+              details: { signalName, activityId: s.activity_id, variables: Object.keys(variables) },
+            },
           },
         ).catch((err) => {
           // Another signal or person moved this one on meanwhile: it no longer waits, which is fine for a broadcast.

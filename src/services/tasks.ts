@@ -10,11 +10,17 @@ import type { FormField, Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
+import type { TraceFact, TraceService } from './trace.ts';
+
+/** A trace fact about one task. */
+export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
+  return { operation, entityType: 'Task', entityId: task.id, processInstanceId: task.process_instance_id, details: { taskDefinitionKey: task.task_definition_key, ...details } };
+}
 
 export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserGroups'>;
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
-export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution) {
+export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
     const groupsOf = async (user: string | undefined) => {
@@ -35,9 +41,12 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     return task;
   }
 
-  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile. */
-  async function change(task: TaskRow, values: TaskChange): Promise<void> {
-    if (!(await updateOpenTask(db, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
+  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
+  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string): Promise<void> {
+    await db.transaction(async (trx) => {
+      if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
+      await trace.record(trx, principal, taskFact(task, operation, { changed: Object.keys(values) }));
+    });
   }
 
   /** An open or finished task the caller may see; NotFoundError otherwise, so its existence does not leak. */
@@ -67,7 +76,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     const variables = validateSubmission(await formFields(task), submitted);
     await execution.advance(
       { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.task_definition_key, executionId: task.execution_id },
-      { variables, by: principal.userId, stillOpen: async () => !(await findTask(db, id))?.end_time },
+      {
+        variables, by: principal.userId, stillOpen: async () => !(await findTask(db, id))?.end_time,
+        actor: principal, fact: taskFact(task, 'Complete', { variables: Object.keys(variables) }),
+      },
     );
     return returnVariables ? loadVariables(db, task.process_instance_id) : null;
   }
@@ -91,9 +103,12 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       const task = await openTask(id, principal);
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
-      if (!(await setAssignee(db, id, null, userId))) {
-        throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
-      }
+      await db.transaction(async (trx) => {
+        if (!(await setAssignee(trx, id, null, userId))) {
+          throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
+        }
+        await trace.record(trx, principal, taskFact(task, 'Claim', { assignee: userId }));
+      });
     },
 
     async unclaim(id: string, principal: Principal): Promise<void> {
@@ -102,21 +117,24 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!principal.isAdmin && task.assignee !== principal.userId) {
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
-      if (!(await setAssignee(db, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
+      await db.transaction(async (trx) => {
+        if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
+        await trace.record(trx, principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }));
+      });
     },
 
     complete,
 
     /** Sets (or clears) the assignee outright, as Camunda's /assignee. */
     async setAssignee(id: string, userId: string | null, principal: Principal): Promise<void> {
-      await change(await actionableTask(id, principal), { assignee: userId });
+      await change(await actionableTask(id, principal), { assignee: userId }, principal, 'SetAssignee');
     },
 
     /** Hands the task to `userId`; the current assignee becomes the owner it returns to on resolve. */
     async delegate(id: string, userId: string, principal: Principal): Promise<void> {
       if (!userId) throw new ValidationError('缺少 userId / userId is required');
       const task = await actionableTask(id, principal);
-      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' });
+      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate');
     },
 
     /** The delegate hands a delegated task back to its owner, with variables. */
@@ -130,12 +148,13 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }
         await upsertVariables(trx, task.process_instance_id, variables);
+        await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));
       });
     },
 
     /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
     async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
-      await change(await actionableTask(id, principal), values);
+      await change(await actionableTask(id, principal), values, principal, 'Update');
     },
 
     /** The instance's variables as the task sees them (this server keeps no task-local variables). */
@@ -148,7 +167,9 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       const task = await actionableTask(id, principal);
       await db.transaction(async (trx) => {
         await upsertVariables(trx, task.process_instance_id, modifications);
-        await deleteVariables(trx, task.process_instance_id, deletions.filter((n) => !(n in modifications)));
+        const deleted = deletions.filter((n) => !(n in modifications));
+        await deleteVariables(trx, task.process_instance_id, deleted);
+        await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }));
       });
     },
     visibleTask,

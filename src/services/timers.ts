@@ -10,16 +10,21 @@ import { TIMERS_TOPIC } from './execution.ts';
 import { makeLeasedSource } from './leases.ts';
 import { assertAdmin } from './instances.ts';
 import type { Execution } from './execution.ts';
+import type { Actor, TraceService } from './trace.ts';
 
 /** The scheduler's user in history: timers fire on nobody's behalf. */
 export const SYSTEM_USER = 'system';
 
 /** Armed timers: claiming the due ones, firing one, recording a failure; Camunda's job view of them. */
-export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier) {
-  async function fire(timer: TimerRow): Promise<void> {
+export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService) {
+  /** Fires a timer on behalf of `actor`: the scheduler (`system`) or an administrator. */
+  async function fire(timer: TimerRow, actor: Actor = { userId: SYSTEM_USER }): Promise<void> {
     await execution.advance(
       { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
-      { variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id) },
+      {
+        variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id),
+        actor, fact: { operation: 'Execute', entityType: 'Job', entityId: timer.id, details: { activityId: timer.activity_id, dueDate: timer.due_at } },
+      },
     );
   }
 
@@ -47,13 +52,17 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
     /** An administrator fires a timer now, whatever its due time. */
     async execute(id: string, principal: Principal): Promise<void> {
       assertAdmin(principal);
-      await fire(await get(id));
+      await fire(await get(id), principal);
     },
     /** An administrator moves a timer's due time; schedulers are told to look again. */
     async setDueDate(id: string, due: Date, principal: Principal): Promise<void> {
       assertAdmin(principal);
       await db.transaction(async (trx) => {
-        if (!(await setTimerDue(trx, id, due))) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        const timer = await findTimer(trx, id);
+        if (!timer || !(await setTimerDue(trx, id, due))) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        await trace.record(trx, principal, {
+          operation: 'SetDueDate', entityType: 'Job', entityId: id, processInstanceId: timer.process_instance_id, details: { from: timer.due_at, to: due },
+        });
         await notifier.announce(trx, [TIMERS_TOPIC]);
       });
     },

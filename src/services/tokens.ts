@@ -4,6 +4,7 @@ import { AuthenticationError, ForbiddenError, NotFoundError, ValidationError } f
 import { findUserWithGroups } from '../store/identity.ts';
 import { findLiveToken, findToken, insertToken, listTokens, revokeToken, type TokenRow } from '../store/tokens.ts';
 import { ADMIN_GROUP, type Principal } from '../types.ts';
+import type { TraceService } from './trace.ts';
 
 const DEFAULT_TTL_SECONDS = 8 * 3600;
 const MAX_TTL_SECONDS = 30 * 24 * 3600;
@@ -13,7 +14,7 @@ const PREFIX = 'bpmn_';
 const digest = (token: string) => createHash('sm3').update(token).digest('hex');
 
 /** Bearer tokens: issued to a password-authenticated user, expiring, revocable. */
-export function makeTokenService(db: Knex) {
+export function makeTokenService(db: Knex, trace: TraceService) {
   return {
     /**
      * Issues a token for the caller. Only a password login may issue one,
@@ -29,8 +30,12 @@ export function makeTokenService(db: Knex) {
         throw new ValidationError('name 必须是不超过 100 字符的文本 / name must be text of at most 100 characters');
       }
       const token = PREFIX + randomBytes(32).toString('base64url');
-      const row = await insertToken(db, { id: randomUUID(), user_id: principal.userId, token_hash: digest(token), name: (input.name as string) ?? null, ttlSeconds: ttl });
-      return { row, token };
+      return db.transaction(async (trx) => {
+        const row = await insertToken(trx, { id: randomUUID(), user_id: principal.userId, token_hash: digest(token), name: (input.name as string) ?? null, ttlSeconds: ttl });
+        // The token itself is never traced: only that one was issued, to whom, until when.
+        await trace.record(trx, principal, { operation: 'Create', entityType: 'Token', entityId: row.id, details: { name: row.name, expiresInSeconds: ttl } });
+        return { row, token };
+      });
     },
 
     /** The principal of a live Bearer token; AuthenticationError otherwise. */
@@ -47,7 +52,10 @@ export function makeTokenService(db: Knex) {
     async revoke(id: string, principal: Principal): Promise<void> {
       const row = await findToken(db, id);
       if (!row || (!principal.isAdmin && row.user_id !== principal.userId)) throw new NotFoundError(`令牌不存在 / no token ${id}`);
-      await revokeToken(db, id);
+      await db.transaction(async (trx) => {
+        await revokeToken(trx, id);
+        await trace.record(trx, principal, { operation: 'Revoke', entityType: 'Token', entityId: id, details: { owner: row.user_id } });
+      });
     },
   };
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { ParseError } from '../../src/errors.ts';
 import { backends } from '../helpers/db.ts';
-import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const DAY = 24 * 3600_000;
@@ -49,7 +49,7 @@ for (const backend of backends) {
     const afterV2 = await startTimers('patrol-daily');
     t.is(afterV2.length, 1);
     t.is(afterV2[0].definition_id, v2.definitions[0].id);
-    await s.services.deployments.remove(v2.deployment.id, true);
+    await s.services.deployments.remove(v2.deployment.id, true, adminPrincipal);
     const restored = await startTimers('patrol-daily');
     t.is(restored.length, 1);
     t.is(restored[0].definition_id, before.definition_id);

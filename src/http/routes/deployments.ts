@@ -55,6 +55,7 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
       duplicateFiltering: changedOnly || filtering,
       changedOnly,
       resources,
+      actor: principalOf(ctx),
     });
     ctx.body = deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged]);
   });
@@ -92,7 +93,7 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
   });
   router.delete('/deployment/:id', async (ctx) => {
     assertAdmin(principalOf(ctx));
-    await deps.deployments.remove(ctx.params.id, queryOf(ctx).bool('cascade') ?? false);
+    await deps.deployments.remove(ctx.params.id, queryOf(ctx).bool('cascade') ?? false, principalOf(ctx));
     ctx.status = 204;
   });
   return router;

@@ -19,7 +19,7 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     await deps.identity.createUser({
       id: profile.id, firstName: str(profile.firstName), lastName: str(profile.lastName), email: str(profile.email),
       password: str(credentials.password) ?? '',
-    });
+    }, principalOf(ctx));
     ctx.status = 204;
   });
   router.get('/user', async (ctx) => {
@@ -31,7 +31,7 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     assertAdmin(principalOf(ctx));
     const body = bodyObject(ctx);
     if (typeof body.id !== 'string') throw new ValidationError('需要 id / id is required');
-    await deps.identity.createGroup({ id: body.id, name: str(body.name) ?? null, type: str(body.type) ?? null });
+    await deps.identity.createGroup({ id: body.id, name: str(body.name) ?? null, type: str(body.type) ?? null }, principalOf(ctx));
     ctx.status = 204;
   });
   router.get('/group', async (ctx) => {
@@ -40,12 +40,12 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
   });
   router.put('/group/:id/members/:userId', async (ctx) => {
     assertAdmin(principalOf(ctx));
-    await deps.identity.addMember(ctx.params.id, ctx.params.userId);
+    await deps.identity.addMember(ctx.params.id, ctx.params.userId, principalOf(ctx));
     ctx.status = 204;
   });
   router.delete('/group/:id/members/:userId', async (ctx) => {
     assertAdmin(principalOf(ctx));
-    await deps.identity.removeMember(ctx.params.id, ctx.params.userId);
+    await deps.identity.removeMember(ctx.params.id, ctx.params.userId, principalOf(ctx));
     ctx.status = 204;
   });
   return router;

@@ -1,0 +1,100 @@
+import type { Db } from './db.ts';
+import { lockForTransaction } from './errors.ts';
+import { paged, countOf } from './paging.ts';
+
+/** What a trace row says, before the chain seals it. */
+export interface TraceContent {
+  time: Date;
+  user_id: string;
+  source: string | null;
+  operation: string;
+  entity_type: string;
+  entity_id: string | null;
+  process_instance_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface TraceRow extends TraceContent {
+  id: string;
+  prev_hash: string;
+  hash: string;
+}
+
+/** The hash before the first row. */
+export const GENESIS = '0'.repeat(64);
+
+/**
+ * Appends rows to the chain inside `trx`, the transaction of the action they
+ * record. The chain lock serialises appenders across server processes until
+ * commit, so each row's predecessor is the last committed row and ids
+ * follow chain order. `seal` computes a row's hash from the previous one.
+ */
+export async function appendTrace(
+  trx: Db, rows: Omit<TraceContent, 'time'>[], seal: (prevHash: string, row: TraceContent) => string,
+): Promise<void> {
+  if (!rows.length) return;
+  await lockForTransaction(trx, 'trace-chain');
+  // Milliseconds, so the time hashed is exactly the time read back.
+  const result = await trx.raw(`select date_trunc('milliseconds', now()) as now,
+    (select hash from trace order by id desc limit 1) as prev`);
+  const head = (result.rows ?? result)[0];
+  let prev: string = head.prev ?? GENESIS;
+  const time = new Date(head.now);
+  const sealed = rows.map((r) => {
+    const content = { ...r, time };
+    const hash = seal(prev, content);
+    const row = { ...content, details: JSON.stringify(content.details), prev_hash: prev, hash };
+    prev = hash;
+    return row;
+  });
+  await trx('trace').insert(sealed);
+}
+
+/** Rows in chain order after `afterId`, for verification. */
+export async function traceBatch(db: Db, afterId: string | null, limit: number): Promise<TraceRow[]> {
+  const q = db('trace').select('*').orderBy('id').limit(limit);
+  if (afterId != null) q.where('id', '>', afterId);
+  return normalise(await q);
+}
+
+export interface TraceQuery {
+  userId?: string | undefined;
+  operationType?: string | undefined;
+  entityType?: string | undefined;
+  entityId?: string | undefined;
+  processInstanceId?: string | undefined;
+  afterTimestamp?: Date | undefined;
+  beforeTimestamp?: Date | undefined;
+  /** Only reads (operation `Read`), or only changes. */
+  reads?: boolean | undefined;
+  sorting?: { column: string; order: 'asc' | 'desc' }[] | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+function filtered(db: Db, q: TraceQuery) {
+  const b = db('trace');
+  if (q.userId) b.where('user_id', q.userId);
+  if (q.operationType) b.where('operation', q.operationType);
+  if (q.entityType) b.where('entity_type', q.entityType);
+  if (q.entityId) b.where('entity_id', q.entityId);
+  if (q.processInstanceId) b.where('process_instance_id', q.processInstanceId);
+  if (q.afterTimestamp) b.where('time', '>', q.afterTimestamp);
+  if (q.beforeTimestamp) b.where('time', '<', q.beforeTimestamp);
+  if (q.reads === true) b.where('operation', 'Read');
+  if (q.reads === false) b.whereNot('operation', 'Read');
+  return b;
+}
+
+export async function queryTrace(db: Db, q: TraceQuery): Promise<TraceRow[]> {
+  return normalise(await paged(filtered(db, q).select('*'), q, [{ column: 'id', order: 'asc' }], 'id'));
+}
+
+export async function countTrace(db: Db, q: TraceQuery): Promise<number> {
+  return countOf(filtered(db, q));
+}
+
+/** bigint ids come back as strings from pg and as numbers or bigints from PGlite. */
+function normalise(rows: TraceRow[]): TraceRow[] {
+  return rows.map((r) => ({ ...r, id: String(r.id), time: new Date(r.time) }));
+}

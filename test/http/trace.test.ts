@@ -1,0 +1,114 @@
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+
+const SECRET_VALUE = 'SECRET-VALUE-7f3a9c';
+
+for (const backend of backends) {
+  let s!: TestServer;
+  let admin!: Client;
+  let office!: Client;
+  test.before(async () => {
+    s = await startTestServer(backend);
+    await s.services.deployments.deploy(oneResource('with-form.bpmn', fixture('with-form.bpmn')));
+    admin = client(s.url, ADMIN.user, ADMIN.password);
+    office = await makeUser(s, 'office-trace', ['office']);
+  });
+  test.after.always(async () => s?.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const log = async (q: string) => (await admin.get(`/engine-rest/history/user-operation?${q}`)).body as Record<string, any>[];
+
+  test.serial(t('a start, a claim, a read and a completion each leave their row: who, from where, what, never the values'), async (t) => {
+    const started = await office.post('/engine-rest/process-definition/key/security-plan-approval/start', {
+      businessKey: 'TRACE-1', variables: vars({ title: SECRET_VALUE, planType: 'plan' }),
+    });
+    t.is(started.status, 200);
+    const id = started.body.id;
+    const [task] = (await office.get(`/engine-rest/task?processInstanceId=${id}`)).body;
+    t.is((await office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-trace' })).status, 204);
+    t.is((await office.get(`/engine-rest/process-instance/${id}/variables`)).status, 200);
+    t.is((await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: 'x', summary: '全年网络与数据安全建设规划草案' }) })).status, 204);
+
+    const rows = await log('userId=office-trace&sortBy=timestamp&sortOrder=asc');
+    t.deepEqual(rows.map((r) => `${r.operationType} ${r.entityType}`), [
+      'Create ProcessInstance', 'Read Task', 'Claim Task', 'Read Variable', 'Complete Task',
+    ]);
+    const [create, readTasks, claim, readVars, complete] = rows;
+    t.is(create.processInstanceId, id);
+    t.deepEqual(create.details.variables, ['title', 'planType']);
+    t.is(create.details.businessKey, 'TRACE-1');
+    t.deepEqual(readTasks.details.ids, [task.id]);
+    t.is(claim.taskId, task.id);
+    t.is(claim.processInstanceId, id);
+    t.deepEqual(readVars.details.variables.sort(), ['planType', 'title']);
+    t.is(readVars.processInstanceId, id);
+    t.deepEqual(complete.details.variables.sort(), ['summary', 'title']);
+    for (const r of rows) {
+      t.regex(r.source, /127\.0\.0\.1/, 'the caller\'s address');
+      t.regex(r.timestamp, /\+0800$/);
+      t.regex(r.hash, /^[0-9a-f]{64}$/);
+    }
+    const everything = JSON.stringify(await s.db('trace').select('*'));
+    t.false(everything.includes(SECRET_VALUE), 'variable values are never traced');
+    // Camunda's filters, and ours for reads.
+    t.deepEqual((await log(`processInstanceId=${id}&operationType=Claim`)).map((r) => r.userId), ['office-trace']);
+    t.true((await log('userId=office-trace&reads=true')).every((r) => r.operationType === 'Read'));
+    t.true((await log('userId=office-trace&reads=false')).every((r) => r.operationType !== 'Read'));
+    t.is((await admin.get('/engine-rest/history/user-operation/count?userId=office-trace')).body.count, 5);
+    t.is((await admin.get(`/engine-rest/history/user-operation?afterTimestamp=${encodeURIComponent('2999-01-01T00:00:00.000+0800')}`)).body.length, 0);
+    t.is((await admin.get('/engine-rest/history/user-operation?afterTimestamp=soon')).status, 400);
+    t.is((await office.get('/engine-rest/history/user-operation')).status, 403, 'only administrators read the trace');
+  });
+
+  test.serial(t('failed and locked-out logins, user changes and tokens are traced without passwords or token secrets'), async (t) => {
+    t.is((await client(s.url, 'office-trace', 'wrong-password').get('/engine-rest/task')).status, 401);
+    const [failure] = await log('operationType=LoginFailure&userId=office-trace');
+    t.is(failure.entityType, 'User');
+    t.regex(failure.source, /127\.0\.0\.1/);
+    t.is((await admin.post('/engine-rest/user/create', { profile: { id: 'new-user' }, credentials: { password: 'pa55word-secret-1' } })).status, 204);
+    t.is((await admin.put('/engine-rest/group/office/members/new-user')).status, 204);
+    const token = (await office.post('/engine-rest/token', { name: 'cli' })).body.token as string;
+    t.deepEqual((await log('userId=admin&reads=false&entityType=User&entityId=new-user')).map((r) => r.operationType), ['Create']);
+    t.deepEqual((await log('entityType=Group&operationType=AddMember')).map((r) => r.details.userId), ['office-trace', 'new-user'], 'the set-up membership, then this one');
+    t.is((await log('entityType=Token&operationType=Create')).length, 1);
+    const everything = JSON.stringify(await s.db('trace').select('*'));
+    t.false(everything.includes('pa55word-secret-1'));
+    t.false(everything.includes(token));
+    t.false(everything.includes('wrong-password'));
+  });
+
+  test.serial(t('the chain verifies; an edited, deleted or reordered row is reported at that row'), async (t) => {
+    const ok = (await admin.get('/engine-rest/trace/verify')).body;
+    t.true(ok.ok);
+    t.true(ok.rows > 10);
+    t.is((await office.get('/engine-rest/trace/verify')).status, 403);
+    const rows = await s.db('trace').orderBy('id').select('*');
+    const victim = rows[3];
+    // Edited.
+    await s.db('trace').where({ id: victim.id }).update({ user_id: 'someone-else' });
+    let report = (await admin.get('/engine-rest/trace/verify')).body;
+    t.false(report.ok);
+    t.is(String(report.broken.id), String(victim.id));
+    t.regex(report.broken.reason, /edited/);
+    await s.db('trace').where({ id: victim.id }).update({ user_id: victim.user_id });
+    t.true((await admin.get('/engine-rest/trace/verify')).body.ok, 'restored');
+    // Deleted: the next row no longer links.
+    await s.db('trace').where({ id: victim.id }).delete();
+    report = (await admin.get('/engine-rest/trace/verify')).body;
+    t.is(String(report.broken.id), String(rows[4].id));
+    t.regex(report.broken.reason, /deleted/);
+    await s.db.raw('insert into trace overriding system value select * from json_populate_record(null::trace, ?::json)', [JSON.stringify(victim)]);
+    t.true((await admin.get('/engine-rest/trace/verify')).body.ok, 'restored');
+    // Reordered: two rows swap places.
+    const [a, b] = [rows[5], rows[6]];
+    const content = (r: Record<string, unknown>) => ({ time: r.time, user_id: r.user_id, source: r.source, operation: r.operation, entity_type: r.entity_type, entity_id: r.entity_id, process_instance_id: r.process_instance_id, details: JSON.stringify(r.details), prev_hash: r.prev_hash, hash: r.hash });
+    await s.db('trace').where({ id: a.id }).update(content(b));
+    await s.db('trace').where({ id: b.id }).update(content(a));
+    report = (await admin.get('/engine-rest/trace/verify')).body;
+    t.is(String(report.broken.id), String(a.id));
+    await s.db('trace').where({ id: a.id }).update(content(a));
+    await s.db('trace').where({ id: b.id }).update(content(b));
+    t.true((await admin.get('/engine-rest/trace/verify')).body.ok);
+  });
+}

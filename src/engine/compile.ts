@@ -36,6 +36,9 @@ export interface CompiledProcess {
   /** The engine's serialized definition with only this process executable. */
   compiled: string;
   forms: Forms;
+  /** Who may start it by hand (camunda:candidateStarterGroups / Users), or null when anyone in a role may. */
+  starterGroups: string[] | null;
+  starterUsers: string[] | null;
 }
 
 /**
@@ -79,6 +82,8 @@ export async function compileResource(resourceName: string, source: string | Buf
         startEventId: (proc.flowElements ?? []).find(isNoneStart)?.id ?? null,
         ...compileStarts(parsed, proc),
         forms: collectForms(proc),
+        starterGroups: listAttribute(proc.candidateStarterGroups),
+        starterUsers: listAttribute(proc.candidateStarterUsers),
       });
     } catch (err) {
       const message = (err as Error).message;
@@ -177,6 +182,11 @@ function documentation(e: ModdleElement): string | null {
 }
 
 /** `P180D` or `180` → days. */
+function listAttribute(value: unknown): string[] | null {
+  if (value == null || String(value).trim() === '') return null;
+  return String(value).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 function parseTtl(value: unknown): number | null {
   if (value == null || value === '') return null;
   const m = /^P(\d+)D$/.exec(String(value));

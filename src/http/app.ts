@@ -18,6 +18,8 @@ import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
+import { ForbiddenError } from '../errors.ts';
+import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
 import { makeReadTrace } from './read-trace.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
@@ -57,6 +59,18 @@ export interface AppDeps {
   trace: TraceService;
 }
 
+/** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
+const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|token(\/.*)?)$/;
+
+/** Deny by default for machines: a worker that is not also an administrator reaches nothing else. */
+async function workersOnlyWork(ctx: Koa.Context, next: Koa.Next): Promise<void> {
+  const p = ctx.state.principal as Principal | undefined;
+  if (p && !p.isAdmin && p.groups.includes(WORKERS_GROUP) && !WORKER_PATHS.test(ctx.path)) {
+    throw new ForbiddenError(`外部任务执行程序只能处理外部任务和发送消息 / workers may only work external tasks and send messages (${ctx.method} ${ctx.path})`);
+  }
+  await next();
+}
+
 /** Camunda 7 reports its own version here; clients use it to pick features. */
 export const ENGINE_REST_VERSION = '7.22.0';
 
@@ -91,6 +105,7 @@ export function makeApp(deps: AppDeps): Koa {
   const authenticate = makeAuthMiddleware(deps.identity, deps.tokens);
   app.use((ctx, next) => (ctx.path === '/engine-rest' || ctx.path.startsWith('/engine-rest/') ? authenticate(ctx, next) : next()));
 
+  app.use(workersOnlyWork);
   // After authentication and around routing: it reads the matched route once the handler is done.
   app.use(makeReadTrace(deps.trace));
 

@@ -105,6 +105,8 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
             message_starts: proc.messageStarts,
             compiled: proc.compiled,
             forms: proc.forms,
+            starter_groups: proc.starterGroups,
+            starter_users: proc.starterUsers,
           };
           await insertDefinition(trx, row);
           definitions.push(row);

@@ -14,7 +14,7 @@ import { deleteVariables, loadVariables, upsertVariables } from '../store/variab
 import type { MessageStart } from '../engine/compile.ts';
 import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
-import type { Principal, Variables } from '../types.ts';
+import { roleGroups, type Principal, type Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import type { TraceService } from './trace.ts';
@@ -44,6 +44,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart, afterSave?: (trx: Db) => Promise<void>,
   ): Promise<StartedInstance> {
     const def = toLoaded(row);
+    // Messages, signals and timers are delivered by workers or the server; a person starting by hand needs the right.
+    if (!viaMessage) assertMayStart(row, principal);
     if (!row.startable && !viaMessage) {
       throw new ValidationError(`流程 ${row.key} 没有空启动事件，不能直接启动 / process ${row.key} has no none start event and cannot be started directly`);
     }
@@ -174,6 +176,20 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
 /** Administrators see everything; others see what they started or took part in. */
 export function visibility(principal: Principal): InstanceQuery['visibleTo'] {
   return principal.isAdmin ? undefined : { userId: principal.userId, groups: principal.groups };
+}
+
+/**
+ * Deny by default: administrators may start anything; workers (machines)
+ * start nothing by hand; a person may start a process whose diagram names
+ * one of their groups (or them) as candidate starters, or, when it names
+ * none, any process if they belong to one of the organisation's roles.
+ */
+export function assertMayStart(row: Pick<DefinitionRow, 'key' | 'starter_groups' | 'starter_users'>, principal: Principal): void {
+  if (principal.isAdmin) return;
+  const allowed = row.starter_groups || row.starter_users
+    ? (row.starter_groups ?? []).some((g) => principal.groups.includes(g)) || (row.starter_users ?? []).includes(principal.userId)
+    : roleGroups.some((g) => principal.groups.includes(g.id));
+  if (!allowed) throw new ForbiddenError(`无权发起流程 ${row.key} / you may not start process ${row.key}`);
 }
 
 export function assertAdmin(principal: Principal): void {

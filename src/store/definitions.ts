@@ -21,6 +21,9 @@ export interface DefinitionRow {
   compiled: string;
   forms: Forms;
   message_starts: MessageStart[];
+  /** camunda:candidateStarterGroups / Users; null when the diagram does not restrict starting. */
+  starter_groups: string[] | null;
+  starter_users: string[] | null;
 }
 
 /** Columns without the compiled engine form, for listings. */
@@ -29,7 +32,10 @@ const summaryColumns = ['id', 'key', 'version', 'name', 'version_tag', 'descript
 export type DefinitionSummary = Omit<DefinitionRow, 'compiled' | 'forms' | 'message_starts'>;
 
 export async function insertDefinition(db: Db, row: DefinitionRow): Promise<void> {
-  await db('process_definitions').insert({ ...row, forms: JSON.stringify(row.forms), message_starts: JSON.stringify(row.message_starts) });
+  await db('process_definitions').insert({
+    ...row, forms: JSON.stringify(row.forms), message_starts: JSON.stringify(row.message_starts),
+    starter_groups: row.starter_groups && JSON.stringify(row.starter_groups), starter_users: row.starter_users && JSON.stringify(row.starter_users),
+  });
 }
 
 /** The highest version of `key`, or undefined when none is deployed. */

@@ -103,6 +103,10 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
             .orWhereRaw('? = any(t.candidate_users)', [userId])
             .orWhereRaw('t.candidate_groups && ?::text[]', [groups]),
         ),
+      // The definition grants the role: it names it among its candidate starters.
+      ).orWhereExists((s) =>
+        s.select(db.raw('1')).from('process_definitions as d').whereRaw('d.id = i.definition_id')
+          .andWhereRaw('jsonb_exists_any(d.starter_groups, ?::text[])', [groups]),
       ),
     );
   }

@@ -87,11 +87,11 @@ for (const backend of backends) {
     t.is(staffComplete.status, 403);
     await completeExternal(worker, check.id, checkOk('BK-20261207-0900'));
 
-    // A worker is in no role group: it does not see the restore test, and completing it is refused as not found.
-    t.deepEqual(await openTasks(worker, id), []);
+    // A worker is a machine: the task list and user tasks are closed to it altogether (403).
+    t.is((await worker.get(`/engine-rest/task?processInstanceId=${id}`)).status, 403);
     const [restore] = await openTasks(admin, id);
     t.is(restore.taskDefinitionKey, 'restoreTest');
-    t.is((await worker.post(`/engine-rest/task/${restore.id}/complete`, { variables: vars(restoreOk('x')) })).status, 404);
+    t.is((await worker.post(`/engine-rest/task/${restore.id}/complete`, { variables: vars(restoreOk('x')) })).status, 403);
 
     await step(data, 'data-1', id, 'restoreTest', restoreOk('BK-20261207-0900'), [office, network, app, leader, worker]);
     await step(office, 'office-1', id, 'signOff', { signOffComment: '备份与恢复测试正常，归档', archiveRef: 'BV-2026-49' }, [data, network, app, leader, worker]);

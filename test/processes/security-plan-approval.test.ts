@@ -18,6 +18,10 @@ for (const backend of backends) {
 
   test.serial(t('a late decision reminds the office after 7 days; the decision stays open and is then approved'), async (t) => {
     const { office, leader, network, admin } = s.staff;
+    // Only the office (the diagram's candidate starters) may start a plan approval.
+    const refused = await network.post(`/engine-rest/process-definition/key/${KEY}/start`, { variables: { title: { value: draft.title }, planType: { value: 'rules' } } });
+    t.is(refused.status, 403);
+    t.regex(refused.body.message, /无权发起流程/);
     const id = await startProcess(office, KEY, { title: draft.title, planType: 'rules' }, 'PLAN-LATE');
     await step(office, 'office-1', id, 'draftPlan', draft, [leader, network]);
     await step(office, 'office-1', id, 'reviewDraft', { reviewResult: 'submit' }, [leader]);

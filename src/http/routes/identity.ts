@@ -24,6 +24,8 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
   });
   router.get('/user', async (ctx) => {
     const q = queryOf(ctx);
+    // Who exists is for administrators; anyone may look themselves up.
+    if (q.string('id') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
     const users = await deps.identity.listUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') });
     ctx.body = users.map((u) => ({ id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email }));
   });
@@ -35,6 +37,7 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.status = 204;
   });
   router.get('/group', async (ctx) => {
+    if (queryOf(ctx).string('member') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
     const groups = await deps.identity.listGroups({ member: queryOf(ctx).string('member') });
     ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
   });

@@ -40,7 +40,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
    * in one transaction. Starts at the none start event, or at `viaMessage`.
    */
   async function startDefinition(
-    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart, afterSave?: (trx: Db) => Promise<void>,
+    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart,
+    afterSave?: (trx: Db, instanceId: string) => Promise<void>,
   ): Promise<StartedInstance> {
     const def = toLoaded(row);
     if (!row.startable && !viaMessage) {
@@ -75,7 +76,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       await execution.persistRun(trx, {
         instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
       }, run);
-      await afterSave?.(trx);
+      await afterSave?.(trx, id);
       return inserted;
     });
     return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };

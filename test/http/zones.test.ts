@@ -227,6 +227,12 @@ for (const backend of backends) {
     t.deepEqual(Object.keys(r.body).sort(), ['currentSteps', 'endTime', 'outcome', 'processDefinitionKey', 'processName', 'startTime', 'state', 'stateName', 'stepsDone']);
   });
 
+  test.serial(t('a request an administrator deleted shows as closed, with no step waiting'), async (t) => {
+    const reference = await objectPublicly();
+    t.is((await s.staff.admin.delete(`/engine-rest/process-instance/${await instanceOf(reference)}`)).status, 204);
+    t.like((await statusOf(reference)).body, { state: 'closed', stateName: '已终止', currentSteps: [], stepsDone: [], outcome: null });
+  });
+
   test.serial(t('a reference is typed as people type it: any case, without dashes, O for 0'), async (t) => {
     const reference: string = await objectPublicly();
     for (const typed of [reference.toLowerCase(), reference.replace(/-/g, ''), ` ${reference.replace(/-/g, ' ')} `, reference.replace(/0/g, 'O').replace(/1/g, 'l')]) {

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { ValidationError } from '../../errors.ts';
 import type { PublicProcess, PublicRequestService, PublicRequestStatus } from '../../services/public-requests.ts';
-import type { FormField } from '../../types.ts';
+import { PUBLIC_USER, type FormField } from '../../types.ts';
 import { formatDate } from '../format.ts';
 import { bodyObject } from '../params.ts';
 
@@ -59,7 +59,7 @@ export function makePublicRequestRoutes(deps: { publicRequests: PublicRequestSer
     onlyMembers(body, ['variables']);
     const started = await deps.publicRequests.start(ctx.params.key, body.variables);
     // The reference is never logged: it is the citizen's only key to the request.
-    deps.log.info({ key: ctx.params.key, startUser: 'public' }, 'public request started');
+    deps.log.info({ key: ctx.params.key, startUser: PUBLIC_USER }, 'public request started');
     ctx.body = { reference: started.reference, status: statusDto(started.status) };
   });
   // The reference travels in the body, not the path: paths end up in proxy access logs and browser history.

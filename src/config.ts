@@ -9,6 +9,9 @@ import { z } from 'zod';
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
+  /** The internet zone's listener (public processes only); unset: none. */
+  PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PUBLIC_HOST: z.string().default('0.0.0.0'),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
@@ -29,6 +32,9 @@ const schema = z.object({
 export interface Config {
   port: number;
   host: string;
+  /** Port of the internet zone's listener; undefined when there is none. */
+  publicPort: number | undefined;
+  publicHost: string;
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -55,9 +61,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
   }
   const c = parsed.data;
+  // One port cannot be both zones; the second listen would fail with a less helpful message.
+  if (c.PUBLIC_PORT !== undefined && c.PUBLIC_PORT !== 0 && c.PUBLIC_PORT === c.PORT) {
+    throw new ConfigError(`配置错误 / invalid configuration: PUBLIC_PORT: must differ from PORT (${c.PORT})`);
+  }
   return {
     port: c.PORT,
     host: c.HOST,
+    publicPort: c.PUBLIC_PORT,
+    publicHost: c.PUBLIC_HOST,
     dataDir: path.resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,

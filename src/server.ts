@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
+import type Koa from 'koa';
 import { makeApp } from './http/app.ts';
+import { makePublicApp } from './http/public-app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeIncidentService } from './services/incidents.ts';
@@ -20,6 +22,7 @@ import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeTokenService } from './services/tokens.ts';
+import { makePublicRequestService } from './services/public-requests.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
 import { isEmbedded, makeDb, migrateLatest } from './store/db.ts';
 import { makeTopicNotifier } from './store/notify.ts';
@@ -30,6 +33,8 @@ import { makeStartTimerService } from './services/start-timers.ts';
 
 export interface Server {
   url: string;
+  /** The internet zone's listener, when PUBLIC_PORT is set. */
+  publicUrl: string | undefined;
   db: Knex;
   log: Logger;
   services: ReturnType<typeof makeServices>;
@@ -64,12 +69,35 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
     incidents: makeIncidentService(db),
     history: makeHistoryService(db),
     tokens: makeTokenService(db, trace),
+    publicRequests: makePublicRequestService(db, instances, trace),
   };
+}
+
+/** Listens with the timeouts both zones share; resolves with the server and its URL. */
+async function listen(app: Koa, port: number, host: string): Promise<{ server: http.Server; url: string }> {
+  const server = http.createServer(app.callback());
+  // Below the Modeler's 5 s timeout a slow client must not hold sockets forever.
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const { port: actual } = server.address() as AddressInfo;
+  return { server, url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${actual}` };
+}
+
+async function closeListener(server: http.Server): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // Idle keep-alive sockets would hold close() open until they time out.
+  server.closeIdleConnections();
+  await closed;
 }
 
 /**
  * Start-up in order: database, migrations, first-start identity, the
- * processes folder, then the HTTP listener. `db` may be passed in (tests).
+ * processes folder, then the HTTP listener, and the internet zone's one
+ * when PUBLIC_PORT is set. `db` may be passed in (tests).
  */
 export interface StartOptions {
   /** A database handle to use instead of opening one (tests). */
@@ -105,24 +133,26 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
     }
     const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins });
-    const server = http.createServer(app.callback());
-    // Below the Modeler's 5 s timeout a slow client must not hold sockets forever.
-    server.requestTimeout = 30_000;
-    server.keepAliveTimeout = 5_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(config.port, config.host, () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+    const { server, url } = await listen(app, config.port, config.host);
     log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');
+    // The internet zone gets an app of its own, not a filter in front of the private one:
+    // what it does not route does not exist there.
+    let publicListener: { server: http.Server; url: string } | undefined;
+    if (config.publicPort !== undefined) {
+      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests }), config.publicPort, config.publicHost)
+        .catch(async (err) => {
+          // Nothing half-started may outlive the failed start (the caller destroys the database).
+          await closeListener(server);
+          await scheduler.stop();
+          await services.notifier.stop();
+          throw err;
+        });
+      log.info({ url: publicListener.url }, 'public listener (internet zone) listening');
+    }
     return {
-      url, db, log, services, scheduler,
+      url, publicUrl: publicListener?.url, db, log, services, scheduler,
       async close() {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        // Idle keep-alive sockets would hold close() open until they time out.
-        server.closeIdleConnections();
-        await closed;
+        await Promise.all([closeListener(server), publicListener && closeListener(publicListener.server)]);
         await scheduler.stop();
         await services.notifier.stop();
         if (!options.db) await db.destroy();

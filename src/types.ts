@@ -10,6 +10,11 @@ export interface FormField {
   constraints: { name: string; config: string | null }[];
   /** Options of an `enum` field. */
   values: { id: string; name: string | null }[];
+  /**
+   * The field's `camunda:property`s (`id` → `value`), when it has any, e.g.
+   * `sensitive: 'true'` for personal data such as an ID-card number.
+   */
+  properties?: Record<string, string>;
 }
 
 /** Form fields per flow-node id (start events and user tasks). */
@@ -37,6 +42,12 @@ export interface Principal {
 }
 
 export const ADMIN_GROUP = 'camunda-admin';
+
+/**
+ * The start user of instances started from the internet zone: the public
+ * has no accounts, so every citizen is this one name in history.
+ */
+export const PUBLIC_USER = 'public';
 
 /** Members may work external tasks (machines: backup checks, scanners). */
 export const WORKERS_GROUP = 'workers';

@@ -29,6 +29,11 @@ export interface CompiledProcess {
   /** The none start event, whose form is the start form. */
   startEventId: string | null;
   /**
+   * Marked for the internet zone by the process-level extension property
+   * `public=true`: the public may start it with its start form.
+   */
+  isPublic: boolean;
+  /**
    * Message start events. When the process has other start events too, each
    * has a compiled form of its own that starts only there.
    */
@@ -69,6 +74,9 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
+  for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));
+  if (problems.length) throw parseError(resourceName, problems);
+
   const result: CompiledProcess[] = [];
   for (const proc of executable) {
     try {
@@ -80,6 +88,7 @@ export async function compileResource(resourceName: string, source: string | Buf
         historyTtl: parseTtl(proc.historyTimeToLive),
         startable: (proc.flowElements ?? []).some(isNoneStart),
         startEventId: (proc.flowElements ?? []).find(isNoneStart)?.id ?? null,
+        isPublic: publicFlag(proc) === 'true',
         ...compileStarts(parsed, proc),
         forms: collectForms(proc),
         starterGroups: listAttribute(proc.candidateStarterGroups),
@@ -171,6 +180,36 @@ export function locateId(xml: string, id: string): { line: number; column: numbe
   return { line, column: tagStart - before.lastIndexOf('\n') };
 }
 
+/** The value of the process-level `camunda:property name="public"`, if there is one. */
+function publicFlag(proc: ModdleElement): string | undefined {
+  const values = (proc.extensionElements?.values ?? []) as ModdleElement[];
+  const properties = values.filter((v) => v.$type === 'camunda:Properties').flatMap((p) => (p.values ?? []) as ModdleElement[]);
+  const flag = properties.find((p) => p.name === 'public');
+  return flag ? String(flag.value ?? '') : undefined;
+}
+
+/** Form field types the public start checks fully; a custom type would pass unchecked. */
+const PUBLIC_FIELD_TYPES = new Set(['string', 'long', 'boolean', 'date', 'enum']);
+
+/**
+ * A public process faces the internet, so doubt is refused at deployment:
+ * the flag must be exactly true or false, the public must have a none start
+ * event to start at, and every start form field must be of a type the
+ * server validates.
+ */
+function checkPublic(proc: ModdleElement): string[] {
+  const flag = publicFlag(proc);
+  if (flag === undefined || flag === 'false') return [];
+  if (flag !== 'true') {
+    return [`属性 public 只能是 true 或 false / process property public must be true or false, not "${flag}"`];
+  }
+  const start = ((proc.flowElements ?? []) as ModdleElement[]).find(isNoneStart);
+  if (!start) return [`公众流程 ${proc.id} 需要空启动事件 / public process ${proc.id} needs a none start event`];
+  const fields = formOf(start) ?? [];
+  return fields.filter((f) => !PUBLIC_FIELD_TYPES.has(f.type)).map((f) =>
+    `公众流程的启动表单字段 ${f.id} 类型 ${f.type} 不受支持 / start form field ${f.id} of public process ${proc.id} has type ${f.type}; allowed: ${[...PUBLIC_FIELD_TYPES].join(', ')}`);
+}
+
 function isNoneStart(e: ModdleElement): boolean {
   return e.$type === 'bpmn:StartEvent' && !(e.eventDefinitions?.length > 0);
 }
@@ -208,12 +247,17 @@ function findIdsOfType(proc: ModdleElement, type: string): string[] {
 function collectForms(proc: ModdleElement): Forms {
   const forms: Forms = {};
   for (const e of walk(proc)) {
-    const values = (e.extensionElements?.values ?? []) as ModdleElement[];
-    const formData = values.find((v) => v.$type === 'camunda:FormData');
-    if (!formData || !e.id) continue;
-    forms[e.id] = ((formData.fields ?? []) as ModdleElement[]).map(toFormField);
+    const fields = formOf(e);
+    if (fields && e.id) forms[e.id] = fields;
   }
   return forms;
+}
+
+/** The `camunda:formField`s of a start event or user task; undefined when it has no form. */
+function formOf(e: ModdleElement): FormField[] | undefined {
+  const values = (e.extensionElements?.values ?? []) as ModdleElement[];
+  const formData = values.find((v) => v.$type === 'camunda:FormData');
+  return formData ? ((formData.fields ?? []) as ModdleElement[]).map(toFormField) : undefined;
 }
 
 function toFormField(f: ModdleElement): FormField {
@@ -221,6 +265,10 @@ function toFormField(f: ModdleElement): FormField {
     name: String(c.name),
     config: c.config == null ? null : String(c.config),
   }));
+  // Camunda Modeler writes a form field's properties with `id`; accept `name` as process properties have it.
+  const properties = ((f.properties?.values ?? []) as ModdleElement[])
+    .map((p) => [String(p.id ?? p.name ?? ''), String(p.value ?? '')] as const)
+    .filter(([id]) => id);
   return {
     id: String(f.id),
     label: f.label ?? null,
@@ -228,5 +276,6 @@ function toFormField(f: ModdleElement): FormField {
     defaultValue: f.defaultValue ?? null,
     constraints,
     values: ((f.values ?? []) as ModdleElement[]).map((v) => ({ id: String(v.id), name: v.name ?? null })),
+    ...(properties.length ? { properties: Object.fromEntries(properties) } : {}),
   };
 }

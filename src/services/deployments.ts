@@ -102,6 +102,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
             history_ttl: proc.historyTtl,
             startable: proc.startable,
             start_event_id: proc.startEventId,
+            is_public: proc.isPublic,
             message_starts: proc.messageStarts,
             compiled: proc.compiled,
             forms: proc.forms,

@@ -9,7 +9,7 @@ import { lockForTransaction } from '../store/errors.ts';
 import type { LoginGuard } from './login-guard.ts';
 import { SYSTEM_USER } from './timers.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
-import { ADMIN_GROUP, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
+import { ADMIN_GROUP, PUBLIC_USER, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
 
 // scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
@@ -17,6 +17,11 @@ const KEY_LENGTH = 32;
 /** How long a verified password is remembered, so Basic auth does not run the KDF on every request. */
 const VERIFIED_TTL_MS = 60_000;
 const MIN_PASSWORD_LENGTH = 8;
+/**
+ * Start users the server writes itself. A person of that name would see
+ * every instance the scheduler or the public started as their own.
+ */
+const RESERVED_USER_IDS: ReadonlySet<string> = new Set([SYSTEM_USER, PUBLIC_USER]);
 
 function derive(password: string, salt: Buffer, params = SCRYPT): Promise<Buffer> {
   return new Promise((resolve, reject) =>
@@ -95,6 +100,9 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   async function createUser(input: NewUser, actor: Actor = { userId: SYSTEM_USER }): Promise<void> {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(input.id ?? '')) {
       throw new ValidationError('用户 id 只能包含字母、数字和 _.@- / user id may contain only letters, digits and _.@- (1-64)');
+    }
+    if (RESERVED_USER_IDS.has(input.id.toLowerCase())) {
+      throw new ValidationError(`用户 id ${input.id} 为系统保留 / user id ${input.id} is reserved for the server`);
     }
     if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH) {
       throw new ValidationError(`密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`);

@@ -14,7 +14,7 @@ import { deleteVariables, loadVariables, upsertVariables } from '../store/variab
 import type { MessageStart } from '../engine/compile.ts';
 import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
-import { roleGroups, type Principal, type Variables } from '../types.ts';
+import { PUBLIC_USER, roleGroups, type Principal, type Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import type { TraceService } from './trace.ts';
@@ -41,7 +41,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
    * in one transaction. Starts at the none start event, or at `viaMessage`.
    */
   async function startDefinition(
-    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart, afterSave?: (trx: Db) => Promise<void>,
+    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart,
+    afterSave?: (trx: Db, instanceId: string) => Promise<void>,
   ): Promise<StartedInstance> {
     const def = toLoaded(row);
     // Messages, signals and timers are delivered by workers or the server; a person starting by hand needs the right.
@@ -78,7 +79,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       await execution.persistRun(trx, {
         instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
       }, run);
-      await afterSave?.(trx);
+      await afterSave?.(trx, id);
       await trace.record(trx, principal, {
         operation: 'Create', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
         details: {
@@ -184,8 +185,13 @@ export function visibility(principal: Principal): InstanceQuery['visibleTo'] {
  * one of their groups (or them) as candidate starters, or, when it names
  * none, any process if they belong to one of the organisation's roles.
  */
-export function assertMayStart(row: Pick<DefinitionRow, 'key' | 'starter_groups' | 'starter_users'>, principal: Principal): void {
+export function assertMayStart(row: Pick<DefinitionRow, 'key' | 'starter_groups' | 'starter_users' | 'is_public'>, principal: Principal): void {
   if (principal.isAdmin) return;
+  // The internet zone's one principal starts what the diagram opened to the public, and nothing else.
+  if (principal.userId === PUBLIC_USER) {
+    if (row.is_public) return;
+    throw new ForbiddenError(`流程 ${row.key} 不对公众开放 / process ${row.key} is not public`);
+  }
   const allowed = row.starter_groups || row.starter_users
     ? (row.starter_groups ?? []).some((g) => principal.groups.includes(g)) || (row.starter_users ?? []).includes(principal.userId)
     : roleGroups.some((g) => principal.groups.includes(g.id));

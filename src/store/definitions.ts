@@ -18,6 +18,8 @@ export interface DefinitionRow {
   history_ttl: number | null;
   startable: boolean;
   start_event_id: string | null;
+  /** Startable from the internet zone (process property `public=true`). */
+  is_public: boolean;
   compiled: string;
   forms: Forms;
   message_starts: MessageStart[];
@@ -28,7 +30,7 @@ export interface DefinitionRow {
 
 /** Columns without the compiled engine form, for listings. */
 const summaryColumns = ['id', 'key', 'version', 'name', 'version_tag', 'description', 'tenant_id', 'deployment_id',
-  'resource_id', 'resource_name', 'checksum', 'history_ttl', 'startable', 'start_event_id'] as const;
+  'resource_id', 'resource_name', 'checksum', 'history_ttl', 'startable', 'start_event_id', 'is_public'] as const;
 export type DefinitionSummary = Omit<DefinitionRow, 'compiled' | 'forms' | 'message_starts'>;
 
 export async function insertDefinition(db: Db, row: DefinitionRow): Promise<void> {
@@ -104,6 +106,16 @@ function filteredDefinitions(db: Db, query: DefinitionQuery) {
 /** The BPMN resource a definition was deployed from, bytes included. */
 export async function findDefinitionXml(db: Db, id: string): Promise<{ id: string; bytes: Buffer } | undefined> {
   return db('process_definitions as d').join('resources as r', 'r.id', 'd.resource_id').select('d.id', 'r.bytes').where('d.id', id).first();
+}
+
+/**
+ * The latest versions that are public. A key whose latest version dropped
+ * the flag is not listed: the public may start only the current version.
+ */
+export async function listLatestPublicDefinitions(db: Db): Promise<DefinitionRow[]> {
+  return db('process_definitions as d').select('d.*').where('d.is_public', true).whereNull('d.tenant_id')
+    .whereRaw('d.version = (select max(v.version) from process_definitions v where v.key = d.key and v.tenant_id is null)')
+    .orderBy('d.key');
 }
 
 /** The latest versions (per key) that start on a message of this name. */

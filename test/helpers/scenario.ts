@@ -37,11 +37,12 @@ export interface Scenario {
 
 /**
  * Starts the server at `now` (start timers are armed from it) with the
- * scheduler off, and creates one user per role.
+ * scheduler off, and creates one user per role. `env` adds configuration,
+ * e.g. `PUBLIC_PORT: '0'` for the internet zone's listener.
  */
-export async function startScenario(backend: Backend, now = new Date('2026-12-01T01:00:00Z')): Promise<Scenario> {
+export async function startScenario(backend: Backend, now = new Date('2026-12-01T01:00:00Z'), env: Record<string, string> = {}): Promise<Scenario> {
   const clock = new ManualClock(now);
-  const server = await startTestServer(backend, {}, { clock, runScheduler: false });
+  const server = await startTestServer(backend, env, { clock, runScheduler: false });
   const staff: Staff = {
     admin: client(server.url, ADMIN.user, ADMIN.password),
     leader: await makeUser(server, STAFF_IDS.leader, ['leading-group']),

@@ -19,11 +19,15 @@ export interface TestServer extends Server {
   stop(): Promise<void>;
 }
 
-/** The real server (HTTP on an ephemeral port) on a fresh database of `backend`. */
+/**
+ * The real server (HTTP on an ephemeral port) on a fresh database of
+ * `backend`. With `PUBLIC_PORT: '0'` in `env` it also opens the internet
+ * zone's listener, at `publicUrl`.
+ */
 export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler'> = {}): Promise<TestServer> {
   const testDb = await backend.create({ migrate: false });
   const config = loadConfig({
-    PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
+    PORT: '0', HOST: '127.0.0.1', PUBLIC_HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...env,
   });
   const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }), ...options });

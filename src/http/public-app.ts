@@ -1,0 +1,35 @@
+import Koa from 'koa';
+import type { Logger } from 'pino';
+import type { PublicRequestService } from '../services/public-requests.ts';
+import { exactJsonType, makeErrorMiddleware } from './errors.ts';
+import { makePublicRequestRoutes } from './routes/public-requests.ts';
+
+/** A public start form is a few short fields; nothing larger has a reason to reach the server from the internet. */
+export const PUBLIC_BODY_LIMIT = 16 * 1024;
+
+export interface PublicAppDeps {
+  log: Logger;
+  publicRequests: PublicRequestService;
+}
+
+/**
+ * The internet zone's listener: only `/public/...` (list and start public
+ * processes, read a request's status by its reference). No `/engine-rest`,
+ * no `/health`, no authentication (the public has no accounts): anything
+ * else is 404, including the methods the routes do not take.
+ */
+export function makePublicApp(deps: PublicAppDeps): Koa {
+  const app = new Koa();
+  // Behind the internet-zone reverse proxy: its X-Forwarded-* are not trusted for anything.
+  app.proxy = false;
+  app.use(exactJsonType);
+  app.use(makeErrorMiddleware(deps.log));
+  app.use(async (ctx, next) => {
+    // A status is one person's business: no cache on the way may keep it.
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('X-Content-Type-Options', 'nosniff');
+    await next();
+  });
+  app.use(makePublicRequestRoutes({ ...deps, bodyLimit: PUBLIC_BODY_LIMIT }).routes());
+  return app;
+}

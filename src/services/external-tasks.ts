@@ -7,8 +7,8 @@ import {
 } from '../store/external-tasks.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
 import type { TopicNotifier } from '../store/notify.ts';
-import { loadVariables } from '../store/variables.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
+import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 
 /** The longest a fetch may be held open, as a bound on asyncResponseTimeout. */
@@ -33,7 +33,7 @@ export interface FetchRequest {
 export type LockedTask = ExternalTaskRow & { variables: Variables };
 
 /** External tasks: fetch-and-lock with long polling, complete, failure, BPMN error, locks and retries. */
-export function makeExternalTaskService(db: Knex, execution: Execution, notifier: TopicNotifier) {
+export function makeExternalTaskService(db: Knex, definitions: DefinitionService, execution: Execution, notifier: TopicNotifier) {
   /** Locks what is available now, topic by topic, up to maxTasks. */
   async function lockAvailable(req: FetchRequest): Promise<LockedTask[]> {
     const locked: LockedTask[] = [];
@@ -45,7 +45,7 @@ export function makeExternalTaskService(db: Knex, execution: Execution, notifier
         businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
       });
       for (const row of rows) {
-        const all = await loadVariables(db, row.process_instance_id);
+        const all = await execution.vault.load(db, row.process_instance_id, (await definitions.load(row.definition_id)).sensitive);
         const wanted = topic.variables == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => topic.variables!.includes(k)));
         locked.push({ ...row, variables: wanted });
       }

@@ -1,34 +1,37 @@
-import type { TypedValue, Variables, VariableType } from '../types.ts';
+import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
 import { paged } from './paging.ts';
 
-interface VariableRow {
-  process_instance_id: string;
+/**
+ * A variable as stored. `value` is the JSON value itself, or for a sealed
+ * variable (`key_id` set) the envelope the services made; this file only
+ * moves rows and never looks inside either.
+ */
+export interface StoredVariable {
   name: string;
   type: VariableType;
   value: unknown;
+  key_id: string | null;
 }
 
-/** All variables of one instance, typed. */
-export async function loadVariables(db: Db, instanceId: string): Promise<Variables> {
-  const rows: VariableRow[] = await db('variables').where({ process_instance_id: instanceId });
-  const result: Variables = {};
-  for (const r of rows) result[r.name] = { type: r.type, value: r.value };
-  return result;
+/** All variables of one instance, as stored. */
+export async function loadVariables(db: Db, instanceId: string): Promise<StoredVariable[]> {
+  return db('variables').where({ process_instance_id: instanceId }).select('name', 'type', 'value', 'key_id');
 }
 
 /** Inserts or replaces the given variables of one instance. */
-export async function upsertVariables(db: Db, instanceId: string, variables: Variables): Promise<void> {
-  const rows = Object.entries(variables).map(([name, v]: [string, TypedValue]) => ({
+export async function upsertVariables(db: Db, instanceId: string, variables: StoredVariable[]): Promise<void> {
+  const rows = variables.map((v) => ({
     process_instance_id: instanceId,
-    name,
+    name: v.name,
     type: v.type,
     // jsonb: a JSON text of the value, so strings, numbers and objects all round-trip.
     value: JSON.stringify(v.value ?? null),
+    key_id: v.key_id,
     updated_at: db.fn.now(),
   }));
   if (!rows.length) return;
-  await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'updated_at']);
+  await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'key_id', 'updated_at']);
 }
 
 export async function deleteVariables(db: Db, instanceId: string, names: string[]): Promise<void> {
@@ -36,11 +39,8 @@ export async function deleteVariables(db: Db, instanceId: string, names: string[
   await db('variables').where({ process_instance_id: instanceId }).whereIn('name', names).delete();
 }
 
-export interface VariableHistoryRow {
+export interface VariableHistoryRow extends StoredVariable {
   process_instance_id: string;
-  name: string;
-  type: VariableType;
-  value: unknown;
   updated_at: Date;
   definition_id: string;
   definition_key: string;
@@ -54,11 +54,16 @@ export async function queryVariableHistory(db: Db, q: {
   firstResult?: number | undefined; maxResults?: number | undefined;
 }): Promise<VariableHistoryRow[]> {
   const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
-    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
   if (q.processInstanceId) b.where('v.process_instance_id', q.processInstanceId);
   if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
   if (q.variableName) b.where('v.name', q.variableName);
   if (q.variableNameLike) b.whereLike('v.name', q.variableNameLike);
   if (q.processDefinitionKey) b.where('i.definition_key', q.processDefinitionKey);
   return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }, { column: 'v.name', order: 'asc' }], 'v.name');
+}
+
+/** Whether any variable is still sealed under `keyId`. */
+export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
+  return (await db('variables').where({ key_id: keyId }).first(db.raw('1 as one'))) != null;
 }

@@ -75,6 +75,10 @@ export function makeVariableVault(keyring: Keyring) {
     open: fromStored,
     /** The stored form of a value: sealed under the current key if sensitive, plain otherwise. */
     toStored,
+    /** A sealed row opened and sealed again under the current key (the re-encryption command). */
+    reseal(instanceId: string, row: StoredVariable, marked: ReadonlySet<string>): StoredVariable {
+      return sealed(instanceId, row.name, fromStored(instanceId, row, marked));
+    },
   };
 }
 

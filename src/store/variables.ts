@@ -63,7 +63,51 @@ export async function queryVariableHistory(db: Db, q: {
   return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }, { column: 'v.name', order: 'asc' }], 'v.name');
 }
 
+/** A variable row with its instance's definition, for the re-encryption command. */
+export interface VariableRowRef extends StoredVariable {
+  process_instance_id: string;
+  definition_id: string;
+}
+
+/**
+ * The next `limit` variables after `after` (by instance id and name) that
+ * are sealed under another key than `currentKeyId`, or, with `plain`,
+ * that are not sealed at all.
+ */
+export async function listVariablesAfter(db: Db, q: {
+  currentKeyId: string; plain: boolean; after: { instanceId: string; name: string } | null; limit: number;
+}): Promise<VariableRowRef[]> {
+  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'i.definition_id')
+    .orderBy([{ column: 'v.process_instance_id' }, { column: 'v.name' }]).limit(q.limit);
+  if (q.plain) b.whereNull('v.key_id');
+  else b.whereNotNull('v.key_id').whereNot('v.key_id', q.currentKeyId);
+  if (q.after) b.whereRaw('(v.process_instance_id, v.name) > (?, ?)', [q.after.instanceId, q.after.name]);
+  return b;
+}
+
+/**
+ * Replaces one variable's stored value only if it is still exactly what was
+ * read (`expected`): a server that changed it meanwhile wins, and nothing it
+ * wrote is lost. `updated_at` stays: the value means the same as before.
+ */
+export async function replaceStoredValue(
+  db: Db, instanceId: string, expected: StoredVariable, next: Pick<StoredVariable, 'value' | 'key_id'>,
+): Promise<boolean> {
+  const b = db('variables').where({ process_instance_id: instanceId, name: expected.name, type: expected.type })
+    .whereRaw('value = ?::jsonb', [JSON.stringify(expected.value ?? null)]);
+  if (expected.key_id == null) b.whereNull('key_id');
+  else b.where('key_id', expected.key_id);
+  return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id })) > 0;
+}
+
 /** Whether any variable is still sealed under `keyId`. */
 export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
   return (await db('variables').where({ key_id: keyId }).first(db.raw('1 as one'))) != null;
+}
+
+/** How many variables are sealed under a key other than `keyId`. */
+export async function countSealedUnderOtherKeys(db: Db, keyId: string): Promise<number> {
+  const [row] = await db('variables').whereNotNull('key_id').whereNot('key_id', keyId).count({ n: '*' });
+  return Number(row?.n ?? 0);
 }

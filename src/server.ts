@@ -56,7 +56,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     definitions,
     instances,
     messages,
-    outbox: makeOutboxService(db, messages, clock),
+    outbox: makeOutboxService(db, messages, clock, vault),
     timers: makeTimerService(db, execution, clock, notifier),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,

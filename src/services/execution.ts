@@ -104,10 +104,13 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     if (run.thrownMessages.length) {
       // Delivered by the scheduler once this commits (services/outbox.ts); announced like a timer falling due.
       const now = await clock.now(trx as Knex.Transaction);
-      await insertOutbox(trx, run.thrownMessages.map((m) => ({
-        id: randomUUID(), due_at: now, message_name: m.messageName, business_key: null, variables: engineChanges({}, m.variables),
-        source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
-      })));
+      await insertOutbox(trx, run.thrownMessages.map((m) => {
+        const id = randomUUID();
+        return {
+          id, due_at: now, message_name: m.messageName, business_key: null, ...vault.sealPayload(id, engineChanges({}, m.variables), ctx.sensitive),
+          source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
+        };
+      }));
       await notifier.announce(trx, [TIMERS_TOPIC]);
     }
     const completedId = ctx.completed?.executionId;

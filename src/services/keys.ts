@@ -4,8 +4,7 @@ import { ConfigError } from '../config.ts';
 import { createKeyFile, GENERATED_KEY_FILE, readKeyFile } from '../crypto/key-file.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Db } from '../store/db.ts';
-import { insertKeyChecks, listKeyChecks } from '../store/encryption-keys.ts';
-import { isKeyInUse } from '../store/variables.ts';
+import { insertKeyChecks, isKeyInUse, listKeyChecks } from '../store/encryption-keys.ts';
 
 /** Where the keyring comes from, as configured. */
 export interface KeySource {

@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import { IntegrityError } from '../errors.ts';
-import { countSealedUnderOtherKeys, listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
+import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
+import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts';
+import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
 import type { DefinitionService } from './definitions.ts';
 import { isSensitive, type VariableVault } from './sealed-variables.ts';
 
 export interface ReencryptResult {
-  /** Sealed under an older key, now under the current one. */
+  /** Sealed under an older key, now under the current one (variables and waiting messages). */
   rotated: number;
   /** Sensitive but stored plain (written before encryption existed), now sealed. */
   sealed: number;
@@ -22,7 +24,8 @@ export interface ReencryptResult {
 
 /**
  * Brings every variable under the current key: rewrites values sealed under
- * older keys, and seals sensitive values still stored plain. Works in
+ * older keys, and seals sensitive values still stored plain; then the same
+ * for the payloads of messages waiting in the outbox. Works in
  * batches, each in its own transaction, and rewrites a row only if it is
  * still exactly as read, so servers may keep running meanwhile; a value a
  * server rewrote since is already under that server's current key.
@@ -52,8 +55,34 @@ export async function reencryptVariables(
       options.onBatch?.(result);
     }
   }
+  await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
   return result;
+}
+
+/** Thrown messages still waiting, sealed under an older key: their payloads are sealed again, as variables are. */
+async function reencryptOutbox(db: Knex, vault: VariableVault, batchSize: number, result: ReencryptResult): Promise<void> {
+  let after: string | null = null;
+  for (;;) {
+    const rows = await listSealedOutboxAfter(db, vault.keyring.current, after, batchSize);
+    if (!rows.length) return;
+    after = rows[rows.length - 1]!.id;
+    const rewrites = rows.flatMap((row) => {
+      try {
+        return [{ row, next: vault.resealPayload(row) }];
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
+        return [];
+      }
+    });
+    await db.transaction(async (trx) => {
+      for (const { row, next } of rewrites) {
+        if (await replaceOutboxPayload(trx, row, next)) result.rotated++;
+        else result.changedMeanwhile++;
+      }
+    });
+  }
 }
 
 /** The new stored form of one row, or nothing when it needs none or fails its check. */

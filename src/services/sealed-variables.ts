@@ -2,6 +2,7 @@ import { contextOf, EnvelopeError, open, seal } from '../crypto/envelope.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { IntegrityError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
+import type { OutboxRow } from '../store/outbox.ts';
 import { loadVariables, upsertVariables, type StoredVariable } from '../store/variables.ts';
 import type { Forms, TypedValue, Variables, VariableType } from '../types.ts';
 
@@ -60,6 +61,17 @@ export function makeVariableVault(keyring: Keyring) {
     return valueInfo ? { type: row.type, value, valueInfo } : { type: row.type, value };
   }
 
+  /** Opens a waiting message's payload; IntegrityError (naming the throwing instance and the message) if it fails its check. */
+  function openPayload(message: PayloadRow): Variables {
+    if (message.key_id == null) return message.variables as Variables;
+    try {
+      return JSON.parse(open(keyring, message.variables, contextOf('outbox', message.id)).toString('utf8')) as Variables;
+    } catch (err) {
+      if (err instanceof EnvelopeError) throw new IntegrityError(message.source_process_instance_id, `message:${message.message_name}`, err.reason, err.keyId);
+      throw err;
+    }
+  }
+
   return {
     keyring,
     /** All variables of an instance, opened. */
@@ -75,6 +87,22 @@ export function makeVariableVault(keyring: Keyring) {
     open: fromStored,
     /** The stored form of a value: sealed under the current key if sensitive, plain otherwise. */
     toStored,
+    /**
+     * A thrown message's payload, as it waits in the outbox: sealed whole,
+     * bound to the message id, when any entry is sensitive by its name or
+     * type or by the throwing definition's forms.
+     */
+    sealPayload(messageId: string, variables: Variables, marked: ReadonlySet<string>): { variables: unknown; key_id: string | null } {
+      if (!Object.entries(variables).some(([name, v]) => isSensitive(name, v.type, marked))) return { variables, key_id: null };
+      const envelope = seal(keyring, Buffer.from(JSON.stringify(variables), 'utf8'), contextOf('outbox', messageId));
+      return { variables: envelope, key_id: envelope.kid };
+    },
+    openPayload,
+    /** A sealed payload opened and sealed again under the current key (the re-encryption command). */
+    resealPayload(message: PayloadRow): { variables: unknown; key_id: string } {
+      const envelope = seal(keyring, Buffer.from(JSON.stringify(openPayload(message)), 'utf8'), contextOf('outbox', message.id));
+      return { variables: envelope, key_id: envelope.kid };
+    },
     /** A sealed row opened and sealed again under the current key (the re-encryption command). */
     reseal(instanceId: string, row: StoredVariable, marked: ReadonlySet<string>): StoredVariable {
       return sealed(instanceId, row.name, fromStored(instanceId, row, marked));
@@ -83,3 +111,6 @@ export function makeVariableVault(keyring: Keyring) {
 }
 
 export type VariableVault = ReturnType<typeof makeVariableVault>;
+
+/** What opening a waiting message's payload needs of its outbox row. */
+type PayloadRow = Pick<OutboxRow, 'id' | 'variables' | 'key_id' | 'source_process_instance_id' | 'message_name'>;

@@ -15,3 +15,24 @@ export async function insertKeyChecks(db: Db, rows: KeyCheckRow[]): Promise<void
   if (!rows.length) return;
   await db('encryption_keys').insert(rows).onConflict('key_id').ignore();
 }
+
+/** The tables that hold sealed values, each with a `key_id` column naming the key. */
+const SEALED_TABLES = ['variables', 'message_outbox'] as const;
+
+/** Whether any variable, or any waiting message's payload, is still sealed under `keyId`. */
+export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
+  for (const table of SEALED_TABLES) {
+    if ((await db(table).where({ key_id: keyId }).first(db.raw('1 as one'))) != null) return true;
+  }
+  return false;
+}
+
+/** How many variables and waiting messages are sealed under a key other than `keyId`. */
+export async function countSealedUnderOtherKeys(db: Db, keyId: string): Promise<number> {
+  let n = 0;
+  for (const table of SEALED_TABLES) {
+    const [row] = await db(table).whereNotNull('key_id').whereNot('key_id', keyId).count({ n: '*' });
+    n += Number(row?.n ?? 0);
+  }
+  return n;
+}

@@ -100,14 +100,3 @@ export async function replaceStoredValue(
   else b.where('key_id', expected.key_id);
   return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id })) > 0;
 }
-
-/** Whether any variable is still sealed under `keyId`. */
-export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
-  return (await db('variables').where({ key_id: keyId }).first(db.raw('1 as one'))) != null;
-}
-
-/** How many variables are sealed under a key other than `keyId`. */
-export async function countSealedUnderOtherKeys(db: Db, keyId: string): Promise<number> {
-  const [row] = await db('variables').whereNotNull('key_id').whereNot('key_id', keyId).count({ n: '*' });
-  return Number(row?.n ?? 0);
-}

@@ -127,6 +127,34 @@ for (const backend of backends) {
     }
   });
 
+  test(t('a message waiting in the outbox under k1 is re-encrypted too, and still opens after k1 is retired'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      // A thrower forwarding a sensitive variable, and nobody to receive it: the message waits.
+      const lonely = fixture('raise-incident.bpmn').toString('utf8')
+        .replace(/<bpmn:process id="outbox-receiver"[\s\S]*?<\/bpmn:process>/, '')
+        .replace('<camunda:inputParameter name="source">backup-verification</camunda:inputParameter>',
+          '<camunda:inputParameter name="secret_contact">${secret_contact}</camunda:inputParameter>');
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('lonely.bpmn', Buffer.from(lonely)));
+      const { instance } = await first.services.instances.startByKey('outbox-raiser', {
+        variables: { what: { type: 'String', value: '告警' }, secret_contact: { type: 'String', value: '值班电话 022-12345678' } },
+      }, adminPrincipal);
+      await first.close();
+      t.is((await testDb.db('message_outbox').first()).key_id, 'k1');
+
+      const result = await reencrypt(testDb, ROTATED);
+      t.like(result, { rotated: 2, remaining: 0 }, "the thrower's own secret_contact, and the message");
+      t.is((await testDb.db('message_outbox').first()).key_id, 'k2');
+      const retired = await boot(testDb, `k2:${K2}`);
+      const [pending] = await retired.services.outbox.pending(instance.id);
+      t.is(pending?.variables.secret_contact?.value, '值班电话 022-12345678');
+      await retired.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+
   test(t('reencrypt seals sensitive values stored plain and reports values failing their check without stopping'), async (t) => {
     const testDb = await backend.create();
     try {

@@ -84,7 +84,8 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<Server> {
-  const log = options.log ?? pino({ level: config.logLevel, base: undefined });
+  // Belt and braces: nothing logs the environment, and a Keyring prints as its ids only.
+  const log = options.log ?? pino({ level: config.logLevel, base: undefined, redact: { paths: ['SM4_KEY', '*.SM4_KEY', 'env.SM4_KEY'], censor: '[redacted]' } });
   const embedded = options.db ? isEmbedded(options.db) : !config.databaseUrl;
   const keys: KeySource = { keyring: config.sm4Keyring, keyFile: config.sm4KeyFile, generateIn: embedded ? config.dataDir : undefined };
   // Before connecting: PostgreSQL without a key is refused outright.

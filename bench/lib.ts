@@ -16,6 +16,8 @@ import { startServer, type Server } from '../src/server.ts';
 import { makeDb } from '../src/store/db.ts';
 
 export const repoRoot = path.resolve(import.meta.dirname, '..');
+/** The encryption key of every server a benchmark starts: throwaway, as their databases are. */
+export const BENCH_SM4_KEY = randomBytes(16).toString('hex');
 export const fixture = path.join(import.meta.dirname, 'fixtures', 'one-task.bpmn');
 export const PROCESS_KEY = 'one-task';
 export const ADMIN = { user: 'admin', password: 'bench-admin-password' };
@@ -82,6 +84,7 @@ export async function inProcessServer(databaseUrl?: string, options: { dataDir?:
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     PROCESSES_DIR: procDir, LOG_LEVEL: 'silent', ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    SM4_KEY: BENCH_SM4_KEY,
   });
   // PGlite in memory is passed in (no data-dir lock); PostgreSQL is opened by the server itself.
   const db: Knex | undefined = databaseUrl ? undefined : makeDb({ dataDir: options.dataDir });

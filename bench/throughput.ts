@@ -29,7 +29,7 @@ import { Engine } from 'bpmn-engine';
 import { deserialize, TypeResolver } from 'moddle-context-serializer';
 import { compileResource } from '../src/engine/compile.ts';
 import {
-  client, createUser, findPostgres, fixture, freshDatabase, inProcessServer, oneInstance, processesDir, repoRoot,
+  BENCH_SM4_KEY, client, createUser, findPostgres, fixture, freshDatabase, inProcessServer, oneInstance, processesDir, repoRoot,
   runLoad, USER, type Call, type LoadResult,
 } from './lib.ts';
 
@@ -102,7 +102,7 @@ async function child(databaseUrl: string, procDir: string, workers: number): Pro
   const port = await freePort();
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'],
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, PROCESSES_DIR: procDir, LOG_LEVEL: 'warn', WORKERS: String(workers) },
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, PROCESSES_DIR: procDir, LOG_LEVEL: 'warn', WORKERS: String(workers), SM4_KEY: BENCH_SM4_KEY },
   });
   const url = `http://127.0.0.1:${port}`;
   for (let t = Date.now(); ; await new Promise((r) => setTimeout(r, 100))) {

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { ADMIN, findPostgres, freshDatabase, inProcessServer, repoRoot } from './lib.ts';
+import { ADMIN, BENCH_SM4_KEY, findPostgres, freshDatabase, inProcessServer, repoRoot } from './lib.ts';
 
 const N = Number(process.env.BENCH_TIMERS ?? 10_000);
 const processesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-bench-timers-'));
@@ -45,7 +45,7 @@ async function left(db: Knex): Promise<number> {
 async function child(databaseUrl: string, port: number) {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: repoRoot, stdio: 'ignore',
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: processesDir, LOG_LEVEL: 'warn' },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: processesDir, LOG_LEVEL: 'warn', SM4_KEY: BENCH_SM4_KEY },
   });
   for (let i = 0; i < 400; i++) {
     try {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { KeyringFormatError, parseKeySpec, type Keyring } from './crypto/keyring.ts';
 
 /**
  * Server configuration, read once from the environment at start-up.
@@ -27,6 +28,8 @@ const schema = z.object({
   TIMEZONE: z.string().refine((z) => { try { new Intl.DateTimeFormat('en', { timeZone: z }); return true; } catch { return false; } }, 'unknown time zone').default('Asia/Shanghai'),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** A keyring file for encryption at rest (SM4_KEY itself is read apart, so no message can quote it). */
+  SM4_KEY_FILE: z.string().optional(),
 });
 
 export interface Config {
@@ -46,6 +49,13 @@ export interface Config {
   workers: number;
   corsOrigins: string[];
   timezone: string;
+  /**
+   * The keyring given in SM4_KEY, if any. Its key material is unreachable
+   * from outside (see Keyring), so logging a Config cannot print a key.
+   */
+  sm4Keyring: Keyring | undefined;
+  /** SM4_KEY_FILE, resolved; read at start-up. */
+  sm4KeyFile: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -54,12 +64,18 @@ export class ConfigError extends Error {
 
 /** Parses `env` into a {@link Config}; throws ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
+  const { SM4_KEY: sm4Key, ...cleaned } = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
+  const lines = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  let sm4Keyring: Keyring | undefined;
+  try {
+    sm4Keyring = sm4Key === undefined ? undefined : parseKeySpec(sm4Key);
+  } catch (err) {
+    if (!(err instanceof KeyringFormatError)) throw err;
+    lines.push(`SM4_KEY: ${err.message}`);
   }
+  if (sm4Key !== undefined && cleaned.SM4_KEY_FILE !== undefined) lines.push('SM4_KEY, SM4_KEY_FILE: 只能设置其一 / set one of them, not both');
+  if (!parsed.success || lines.length) throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
   const c = parsed.data;
   // One port cannot be both zones; the second listen would fail with a less helpful message.
   if (c.PUBLIC_PORT !== undefined && c.PUBLIC_PORT !== 0 && c.PUBLIC_PORT === c.PORT) {
@@ -81,5 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: c.WORKERS,
     timezone: c.TIMEZONE,
     corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    sm4Keyring,
+    sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
   };
 }

@@ -85,3 +85,30 @@ export class UnavailableError extends AppError {
     super('ServiceUnavailable', message);
   }
 }
+
+/**
+ * A sealed variable failed its check: altered in the database, moved from
+ * another row, written under a key this server does not hold, or found in
+ * plain text where it must be sealed (500).
+ * It names the variable and the instance, never a key or any plaintext.
+ */
+export class IntegrityError extends AppError {
+  constructor(
+    readonly processInstanceId: string,
+    readonly variableName: string,
+    readonly reason: 'malformed' | 'unknown-key' | 'integrity' | 'unsealed',
+    readonly keyId: string | null,
+  ) {
+    const [zh, en] = {
+      'unknown-key': [`密钥 ${keyId} 不在密钥环中`, `it was encrypted under key id ${keyId}, which the keyring lacks`],
+      malformed: ['存储格式已损坏', 'the stored envelope is malformed'],
+      integrity: ['数据已被篡改或不属于此处', 'the stored value was altered or belongs to another variable'],
+      unsealed: ['应加密的变量以明文存储（升级后请运行 npm run reencrypt）', 'it must be stored encrypted but is plain (after an upgrade, run npm run reencrypt)'],
+    }[reason];
+    super(
+      'IntegrityException',
+      `流程实例 ${processInstanceId} 的变量 ${variableName} 完整性校验失败：${zh} / integrity check failed for variable ${variableName} of process instance ${processInstanceId}: ${en}`,
+      { processInstanceId, variableName, reason },
+    );
+  }
+}

@@ -4,6 +4,7 @@ import type { Knex } from 'knex';
 import pino, { type Logger } from 'pino';
 import type { Config } from './config.ts';
 import type Koa from 'koa';
+import type { Keyring } from './crypto/keyring.ts';
 import { makeApp } from './http/app.ts';
 import { makePublicApp } from './http/public-app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
@@ -30,6 +31,8 @@ import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
+import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
+import { makeVariableVault } from './services/sealed-variables.ts';
 
 export interface Server {
   url: string;
@@ -43,11 +46,12 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
   const trace = makeTraceService(db);
-  const execution = makeExecution(db, definitions, notifier, clock, zone, trace);
+  const vault = makeVariableVault(keyring);
+  const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace);
   const tasks = makeTaskService(db, definitions, execution, trace);
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances);
@@ -60,14 +64,14 @@ export function makeServices(db: Knex, clock: Clock = makeDbClock(db), zone = 'A
     definitions,
     instances,
     messages,
-    outbox: makeOutboxService(db, messages, clock),
+    outbox: makeOutboxService(db, messages, clock, vault),
     timers: makeTimerService(db, execution, clock, notifier, trace),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
     comments: makeCommentService(db, tasks, trace),
-    externalTasks: makeExternalTaskService(db, execution, notifier, trace),
+    externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
-    history: makeHistoryService(db),
+    history: makeHistoryService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
   };
@@ -95,9 +99,9 @@ async function closeListener(server: http.Server): Promise<void> {
 }
 
 /**
- * Start-up in order: database, migrations, first-start identity, the
- * processes folder, then the HTTP listener, and the internet zone's one
- * when PUBLIC_PORT is set. `db` may be passed in (tests).
+ * Start-up in order: database, migrations, the encryption keyring,
+ * first-start identity, the processes folder, then the HTTP listener, and
+ * the internet zone's one when PUBLIC_PORT is set. `db` may be passed in (tests).
  */
 export interface StartOptions {
   /** A database handle to use instead of opening one (tests). */
@@ -110,13 +114,20 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<Server> {
-  const log = options.log ?? pino({ level: config.logLevel, base: undefined });
+  // Belt and braces: nothing logs the environment, and a Keyring prints as its ids only.
+  const log = options.log ?? pino({ level: config.logLevel, base: undefined, redact: { paths: ['SM4_KEY', '*.SM4_KEY', 'env.SM4_KEY'], censor: '[redacted]' } });
+  const embedded = options.db ? isEmbedded(options.db) : !config.databaseUrl;
+  const keys: KeySource = { keyring: config.sm4Keyring, keyFile: config.sm4KeyFile, generateIn: embedded ? config.dataDir : undefined };
+  // Before connecting: PostgreSQL without a key is refused outright.
+  assertKeyConfigured(keys);
   let lock: DataDirLock | undefined;
   if (!options.db && !config.databaseUrl) lock = acquireDataDirLock(config.dataDir);
   const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
   try {
     await migrateLatest(db);
-    const services = makeServices(db, options.clock, config.timezone);
+    const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
+    log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
+    const services = makeServices(db, keyring, options.clock, config.timezone);
     await services.notifier.start();
     // PGlite is one connection in this thread: firing side by side gains nothing there.
     const concurrency = isEmbedded(db) ? 1 : Math.min(4, config.databasePoolMax - 1);

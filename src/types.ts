@@ -15,19 +15,38 @@ export interface FormField {
    * `sensitive: 'true'` for personal data such as an ID-card number.
    */
   properties?: Record<string, string>;
+  /**
+   * Marked `<camunda:property id="sensitive" value="true" />`: the variable
+   * of this name is stored encrypted in every instance of the definition.
+   * Absent (not false) when unmarked, so older stored forms read the same.
+   */
+  sensitive?: true;
 }
 
 /** Form fields per flow-node id (start events and user tasks). */
 export type Forms = Record<string, FormField[]>;
 
 /** Camunda 7 variable value types we accept. */
-export const variableTypes = ['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Date', 'Json', 'Null'] as const;
+export const variableTypes = ['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Date', 'Json', 'Bytes', 'File', 'Null'] as const;
 export type VariableType = (typeof variableTypes)[number];
 
-/** A typed process variable. `value` is the engine-facing value (Date as ISO string, Json as parsed). */
+/** What Camunda's REST says about a File variable besides its content. */
+export interface FileValueInfo {
+  filename: string;
+  mimeType?: string;
+  encoding?: string;
+}
+
+/**
+ * A typed process variable. `value` is the engine-facing value (Date as ISO
+ * string, Json as parsed, Bytes and File as base64 text, as Camunda's REST
+ * carries them).
+ */
 export interface TypedValue {
   type: VariableType;
   value: unknown;
+  /** Only for File. */
+  valueInfo?: FileValueInfo;
 }
 
 export type Variables = Record<string, TypedValue>;

@@ -277,5 +277,12 @@ function toFormField(f: ModdleElement): FormField {
     constraints,
     values: ((f.values ?? []) as ModdleElement[]).map((v) => ({ id: String(v.id), name: v.name ?? null })),
     ...(properties.length ? { properties: Object.fromEntries(properties) } : {}),
+    ...(isMarkedSensitive(f) ? { sensitive: true as const } : {}),
   };
+}
+
+/** `<camunda:properties><camunda:property id="sensitive" value="true" /></camunda:properties>` on the field (or name="sensitive"). */
+function isMarkedSensitive(f: ModdleElement): boolean {
+  const properties = (f.properties?.values ?? []) as ModdleElement[];
+  return properties.some((p) => (p.id ?? p.name) === 'sensitive' && String(p.value ?? '').trim().toLowerCase() === 'true');
 }

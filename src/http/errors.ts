@@ -1,8 +1,8 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
-  AppError, AuthenticationError, ConflictError, ForbiddenError, NotFoundError, ParseError, TooManyAttemptsError, UnavailableError,
-  ValidationError,
+  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, TooManyAttemptsError,
+  UnavailableError, ValidationError,
 } from '../errors.ts';
 
 /** The one place where error classes become HTTP statuses. */
@@ -14,6 +14,7 @@ function statusOf(err: AppError): number {
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
   if (err instanceof UnavailableError) return 503;
+  if (err instanceof IntegrityError) return 500;
   if (err.type === 'ProcessEngineException') return 400;
   return 500;
 }
@@ -36,6 +37,9 @@ export function makeErrorMiddleware(log: Logger) {
       }
     } catch (err) {
       if (err instanceof AppError) {
+        // Tampering, or a key missing from the keyring: the operators must hear of it. The error names
+        // the variable and instance only (see IntegrityError), so it is safe to log and to answer.
+        if (err instanceof IntegrityError) log.error({ err, method: ctx.method, path: ctx.path }, 'integrity check failed');
         ctx.status = statusOf(err);
         ctx.body = { type: err.type, message: err.message, code: 0, ...(err.details !== undefined ? { details: err.details } : {}) };
         if (err instanceof AuthenticationError) ctx.set('WWW-Authenticate', 'Basic realm="engine-rest", charset="UTF-8"');

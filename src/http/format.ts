@@ -1,4 +1,6 @@
-import type { Variables } from '../types.ts';
+import type { Context } from 'koa';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { TypedValue, Variables } from '../types.ts';
 
 const ZONE = process.env.TZ_NAME ?? 'Asia/Shanghai';
 const offsetFormatter = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, timeZoneName: 'longOffset' });
@@ -24,7 +26,23 @@ export function formatVariables(variables: Variables): Record<string, { value: u
     let value = v.value;
     if (v.type === 'Date') value = formatDate(v.value as string);
     if (v.type === 'Json') value = JSON.stringify(v.value);
-    out[name] = { value, type: v.type, valueInfo: {} };
+    out[name] = { value, type: v.type, valueInfo: v.valueInfo ?? {} };
   }
   return out;
+}
+
+/**
+ * Camunda's `…/variables/{name}/data`: the content of a Bytes or File
+ * variable as bytes. Always an attachment, never rendered: the MIME type is
+ * whatever the uploader claimed.
+ */
+export function sendVariableData(ctx: Context, name: string, v: TypedValue | undefined): void {
+  if (!v) throw new NotFoundError(`变量不存在 / no variable ${name}`);
+  if (v.type !== 'Bytes' && v.type !== 'File') {
+    throw new ValidationError(`变量 ${name} 不是二进制变量 / variable ${name} is not a binary variable (Bytes or File)`);
+  }
+  ctx.body = Buffer.from(typeof v.value === 'string' ? v.value : '', 'base64');
+  ctx.type = v.valueInfo?.mimeType ?? 'application/octet-stream';
+  ctx.attachment(v.valueInfo?.filename ?? name);
+  ctx.set('X-Content-Type-Options', 'nosniff');
 }

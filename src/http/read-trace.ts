@@ -11,7 +11,7 @@ const MAX_IDS = 100;
 
 /** The entity a read route returns, by its route pattern (longest prefix wins). */
 const ENTITIES: [RegExp, string][] = [
-  [/\/variables(\/:name)?$|\/form-variables$|^\/engine-rest\/history\/variable-instance/, 'Variable'],
+  [/\/variables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/history\/variable-instance/, 'Variable'],
   [/\/comment$/, 'Comment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/deployed-form$/, 'Form'],

@@ -6,11 +6,14 @@ import {
   type DefinitionSummary,
 } from '../store/definitions.ts';
 import type { Forms } from '../types.ts';
+import { markedSensitive } from './sealed-variables.ts';
 
 /** What the engine needs of a definition version, kept in memory: rows never change once written. */
 export interface LoadedDefinition extends CompiledRef {
   key: string;
   forms: Forms;
+  /** Variable names its forms mark sensitive: stored encrypted in its instances. */
+  sensitive: ReadonlySet<string>;
   /** The compiled form an instance runs on: its message start's own, or the main one. */
   compiledFor(startEventId: string | null): CompiledRef;
 }
@@ -76,7 +79,7 @@ export type DefinitionService = ReturnType<typeof makeDefinitionService>;
 export function toLoaded(row: DefinitionRow): LoadedDefinition {
   const variants = new Map((row.message_starts ?? []).filter((m) => m.compiled).map((m) => [m.eventId, m.compiled!]));
   return {
-    id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {},
+    id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {}, sensitive: markedSensitive(row.forms ?? {}),
     compiledFor: (startEventId) => ({ id: row.id, compiled: (startEventId && variants.get(startEventId)) || row.compiled }),
   };
 }

@@ -13,11 +13,11 @@ import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
 import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
-import { loadVariables, upsertVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
+import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
@@ -48,6 +48,8 @@ export interface RunContext {
   definitionId: string;
   definitionKey: string;
   businessKey: string | null;
+  /** Variable names the definition marks sensitive (see services/sealed-variables.ts). */
+  sensitive: ReadonlySet<string>;
   /** Variables before the run, including those the caller is setting now. */
   variables: Variables;
   /** Variables the caller set in this command (written even if the engine kept them unchanged). */
@@ -67,14 +69,16 @@ export interface WaitTarget {
  * The write side of execution: persisting what an engine run did, and
  * advancing a saved instance past one of its waits under optimistic locking.
  */
-export function makeExecution(db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, trace: TraceService) {
+export function makeExecution(
+  db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault, trace: TraceService,
+) {
   /**
    * Writes everything one engine run produced: variables, user and external
    * tasks opened and closed, element history. Call inside the transaction
    * that saves the instance state, so all of it commits or none of it does.
    */
   async function persistRun(trx: Db, ctx: RunContext, run: EngineRun): Promise<void> {
-    await upsertVariables(trx, ctx.instanceId, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
+    await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
     const taskIds = new Map<string, string>();
     const common = { process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey };
     await insertTasks(trx, run.openedTasks.map((t) => {
@@ -103,10 +107,13 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     if (run.thrownMessages.length) {
       // Delivered by the scheduler once this commits (services/outbox.ts); announced like a timer falling due.
       const now = await clock.now(trx as Knex.Transaction);
-      await insertOutbox(trx, run.thrownMessages.map((m) => ({
-        id: randomUUID(), due_at: now, message_name: m.messageName, business_key: null, variables: engineChanges({}, m.variables),
-        source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
-      })));
+      await insertOutbox(trx, run.thrownMessages.map((m) => {
+        const id = randomUUID();
+        return {
+          id, due_at: now, message_name: m.messageName, business_key: null, ...vault.sealPayload(id, engineChanges({}, m.variables), ctx.sensitive),
+          source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
+        };
+      }));
       await notifier.announce(trx, [TIMERS_TOPIC]);
     }
     const completedId = ctx.completed?.executionId;
@@ -139,7 +146,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     const def = await definitions.load(target.definitionId);
     for (let attempt = 1; ; attempt++) {
       const [instance, stored, openList] = await Promise.all([
-        findInstance(db, target.instanceId), loadVariables(db, target.instanceId), listOpenExecutions(db, target.instanceId),
+        findInstance(db, target.instanceId), vault.load(db, target.instanceId, def.sensitive), listOpenExecutions(db, target.instanceId),
       ]);
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
@@ -154,7 +161,7 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
       const saved = await db.transaction(async (trx) => {
         if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) return false;
         await persistRun(trx, {
-          instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key,
+          instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
           variables: before, setByCaller: opts.variables,
           completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
         }, run);
@@ -174,6 +181,8 @@ export function makeExecution(db: Knex, definitions: DefinitionService, notifier
     advance,
     /** "now" for the engine when the clock is injected (see Clock.peek). */
     engineNow: () => clock.peek?.(),
+    /** Variables in and out of the store, sealed where sensitive. */
+    vault,
   };
 }
 

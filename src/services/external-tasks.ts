@@ -7,8 +7,8 @@ import {
 } from '../store/external-tasks.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
 import type { TopicNotifier } from '../store/notify.ts';
-import { loadVariables } from '../store/variables.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
+import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import type { TraceFact, TraceService } from './trace.ts';
 
@@ -34,28 +34,35 @@ export interface FetchRequest {
 export type LockedTask = ExternalTaskRow & { variables: Variables };
 
 /** External tasks: fetch-and-lock with long polling, complete, failure, BPMN error, locks and retries. */
-export function makeExternalTaskService(db: Knex, execution: Execution, notifier: TopicNotifier, trace: TraceService) {
-  /** Locks what is available now, topic by topic, up to maxTasks. */
-  /** Locks what is available now, topic by topic, up to maxTasks; the locks and their trace commit together. */
+export function makeExternalTaskService(db: Knex, definitions: DefinitionService, execution: Execution, notifier: TopicNotifier, trace: TraceService) {
+  /**
+   * Locks what is available now, topic by topic, up to maxTasks; the locks
+   * and their trace rows commit together. Variables are read (and opened,
+   * when sealed) after the commit: loading a definition inside the
+   * transaction would need a second connection, which PGlite does not have.
+   */
   async function lockAvailable(req: FetchRequest, principal: Principal): Promise<LockedTask[]> {
-    return db.transaction(async (trx) => {
-      const locked: LockedTask[] = [];
+    const rows = await db.transaction(async (trx) => {
+      const picked: { row: ExternalTaskRow; names: string[] | null }[] = [];
       for (const topic of req.topics) {
-        const limit = req.maxTasks - locked.length;
+        const limit = req.maxTasks - picked.length;
         if (limit <= 0) break;
-        const rows = await lockExternalTasks(trx, {
+        const locked = await lockExternalTasks(trx, {
           workerId: req.workerId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
           businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
         });
-        for (const row of rows) {
-          const all = await loadVariables(trx, row.process_instance_id);
-          const wanted = topic.variables == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => topic.variables!.includes(k)));
-          locked.push({ ...row, variables: wanted });
-        }
+        picked.push(...locked.map((row) => ({ row, names: topic.variables ?? null })));
       }
-      await trace.record(trx, principal, locked.map((t) => externalFact(t, 'Fetch', { workerId: req.workerId, variables: Object.keys(t.variables) })));
-      return locked;
+      await trace.record(trx, principal, picked.map(({ row, names }) => externalFact(row, 'Fetch', { workerId: req.workerId, variables: names ?? 'all' })));
+      return picked;
     });
+    const result: LockedTask[] = [];
+    for (const { row, names } of rows) {
+      const all = await execution.vault.load(db, row.process_instance_id, (await definitions.load(row.definition_id)).sensitive);
+      const wanted = names == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => names.includes(k)));
+      result.push({ ...row, variables: wanted });
+    }
+    return result;
   }
 
   /** A task the worker holds a live lock on; otherwise a 400 naming why, as Camunda answers. */

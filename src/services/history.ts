@@ -2,13 +2,27 @@ import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { listDefinitions } from '../store/definitions.ts';
 import { listInstances, type InstanceQuery } from '../store/instances.ts';
-import { queryVariableHistory } from '../store/variables.ts';
+import { queryVariableHistory, type VariableHistoryRow } from '../store/variables.ts';
 import { ForbiddenError } from '../errors.ts';
-import type { Principal } from '../types.ts';
+import type { Principal, TypedValue } from '../types.ts';
+import type { DefinitionService } from './definitions.ts';
 import { visibility } from './instances.ts';
+import type { VariableVault } from './sealed-variables.ts';
+
+export type VariableHistoryEntry = Omit<VariableHistoryRow, 'value' | 'key_id'> & TypedValue;
 
 /** Finished and running instances as history, with their definitions' names and versions. */
-export function makeHistoryService(db: Knex) {
+export function makeHistoryService(db: Knex, definitions: DefinitionService, vault: VariableVault) {
+  /** Opens sealed values; each definition's marked names are looked up once per page. */
+  async function opened(rows: VariableHistoryRow[]): Promise<VariableHistoryEntry[]> {
+    const marked = new Map<string, ReadonlySet<string>>();
+    for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
+    return rows.map((row) => {
+      const { key_id: _sealedUnder, value: _stored, ...rest } = row;
+      return { ...rest, ...vault.open(row.process_instance_id, row, marked.get(row.definition_id)!) };
+    });
+  }
+
   return {
     async processInstances(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
       const rows = await listInstances(db, { ...query, visibleTo: visibility(principal) });
@@ -23,12 +37,12 @@ export function makeHistoryService(db: Knex) {
      * non-administrator must name the instances (processInstanceId or Ids),
      * so a history query never scans what they could not see anyway.
      */
-    async variables(query: Parameters<typeof queryVariableHistory>[1], principal: Principal) {
-      if (principal.isAdmin) return queryVariableHistory(db, query);
+    async variables(query: Parameters<typeof queryVariableHistory>[1], principal: Principal): Promise<VariableHistoryEntry[]> {
+      if (principal.isAdmin) return opened(await queryVariableHistory(db, query));
       const ids = query.processInstanceIds ?? (query.processInstanceId ? [query.processInstanceId] : undefined);
       if (!ids) throw new ForbiddenError('请指定流程实例 / name the process instance(s) with processInstanceId or processInstanceIdIn');
       const visible = (await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id);
-      return visible.length ? queryVariableHistory(db, { ...query, processInstanceId: undefined, processInstanceIds: visible }) : [];
+      return visible.length ? opened(await queryVariableHistory(db, { ...query, processInstanceId: undefined, processInstanceIds: visible })) : [];
     },
 
     /** The element history of one instance the caller may see. */

@@ -10,7 +10,7 @@ import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
 import { deleteTimersOfInstance } from '../store/timers.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
-import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
+import { deleteVariables } from '../store/variables.ts';
 import type { MessageStart } from '../engine/compile.ts';
 import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
@@ -77,7 +77,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         ended: run.completed,
       });
       await execution.persistRun(trx, {
-        instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, variables, setByCaller: variables,
+        instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, sensitive: def.sensitive,
+        variables, setByCaller: variables,
       }, run);
       await afterSave?.(trx, id);
       await trace.record(trx, principal, {
@@ -89,7 +90,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       });
       return inserted;
     });
-    return { instance, variables: input.returnVariables ? await loadVariables(db, id) : {} };
+    return { instance, variables: input.returnVariables ? await execution.vault.load(db, id, def.sensitive) : {} };
   }
 
   async function visibleInstance(id: string, principal: Principal): Promise<Omit<InstanceRow, 'engine_state'>> {
@@ -119,8 +120,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     },
 
     async variables(id: string, principal: Principal): Promise<Variables> {
-      await visibleInstance(id, principal);
-      return loadVariables(db, id);
+      const row = await visibleInstance(id, principal);
+      return execution.vault.load(db, id, (await definitions.load(row.definition_id)).sensitive);
     },
 
     /**
@@ -133,8 +134,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       if (!principal.isAdmin && !(await hasOpenTaskFor(db, id, principal))) {
         throw new ForbiddenError('只有管理员或有待办任务的人可以修改变量 / only administrators or people with an open task may change variables');
       }
+      const { sensitive } = await definitions.load(row.definition_id);
       await db.transaction(async (trx) => {
-        await upsertVariables(trx, id, change.modifications);
+        await execution.vault.save(trx, id, sensitive, change.modifications);
         const deleted = change.deletions.filter((n) => !(n in change.modifications));
         await deleteVariables(trx, id, deleted);
         await trace.record(trx, principal, {

@@ -7,6 +7,7 @@ import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../t
 import type { Db } from '../store/db.ts';
 import type { Execution } from './execution.ts';
 import type { InstanceService } from './instances.ts';
+import { isSensitive } from './sealed-variables.ts';
 
 export interface CorrelateInput {
   messageName: string;
@@ -35,6 +36,7 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
      */
     async correlate(input: CorrelateInput, principal: Principal, afterSave?: (trx: Db) => Promise<void>): Promise<CorrelationResult[]> {
       assertSender(principal);
+      assertComparable(input.correlationKeys);
       const waiting = await findSubscriptions(db, input);
       if (waiting.length > 1 && !input.all) {
         throw new ValidationError(
@@ -113,6 +115,18 @@ function startOf(def: DefinitionRow, kind: 'message' | 'signal', name: string): 
 function assertSender(principal: Principal): void {
   if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
     throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组成员或管理员可以发送消息和信号 / only members of ${WORKERS_GROUP} or administrators may send messages and signals`);
+  }
+}
+
+/**
+ * Sensitive variables are stored encrypted, so the database cannot match
+ * them: say so rather than answer "no match". (A name only a definition's
+ * form marks sensitive cannot be known here; such a key simply never matches.)
+ */
+function assertComparable(keys: Variables): void {
+  const sealed = Object.entries(keys).filter(([name, v]) => isSensitive(name, v.type, new Set())).map(([name]) => name);
+  if (sealed.length) {
+    throw new ValidationError(`敏感变量加密存储，不能用作关联键 / sensitive variables are stored encrypted and cannot be correlation keys: ${sealed.join(', ')}`);
   }
 }
 

@@ -2,9 +2,10 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import { ConflictError } from '../errors.ts';
 import { deleteOutbox, listOutbox, type OutboxRow } from '../store/outbox.ts';
-import { ADMIN_GROUP, type Principal } from '../types.ts';
+import { ADMIN_GROUP, type Principal, type Variables } from '../types.ts';
 import { makeLeasedSource } from './leases.ts';
 import type { MessageService } from './messages.ts';
+import type { VariableVault } from './sealed-variables.ts';
 import { SYSTEM_USER } from './timers.ts';
 
 const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
@@ -17,13 +18,16 @@ const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin:
  * each message is delivered exactly once; one that nobody receives stays
  * and is retried with backoff, its reason in `last_error`.
  */
-export function makeOutboxService(db: Knex, messages: MessageService, clock: Clock) {
+export function makeOutboxService(db: Knex, messages: MessageService, clock: Clock, vault: VariableVault) {
   return {
     ...makeLeasedSource<OutboxRow>(db, 'message_outbox', clock),
 
     async fire(row: OutboxRow): Promise<void> {
       await messages.correlate(
-        { messageName: row.message_name, businessKey: row.business_key ?? undefined, correlationKeys: {}, processVariables: row.variables, all: false },
+        {
+          messageName: row.message_name, businessKey: row.business_key ?? undefined, correlationKeys: {},
+          processVariables: vault.openPayload(row), all: false,
+        },
         system,
         async (trx) => {
           if (!(await deleteOutbox(trx, row.id))) throw new ConflictError(`消息已投递 / message ${row.id} was already delivered`);
@@ -31,8 +35,10 @@ export function makeOutboxService(db: Knex, messages: MessageService, clock: Clo
       );
     },
 
-    /** Messages not yet delivered, oldest first (all, or those one instance threw). */
-    pending: (sourceInstanceId?: string) => listOutbox(db, sourceInstanceId),
+    /** Messages not yet delivered, oldest first (all, or those one instance threw), payloads opened. */
+    async pending(sourceInstanceId?: string): Promise<(OutboxRow & { variables: Variables })[]> {
+      return (await listOutbox(db, sourceInstanceId)).map((row) => ({ ...row, variables: vault.openPayload(row) }));
+    },
   };
 }
 

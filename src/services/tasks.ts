@@ -5,7 +5,7 @@ import {
 } from '../store/tasks.ts';
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
-import { deleteVariables, loadVariables, upsertVariables } from '../store/variables.ts';
+import { deleteVariables } from '../store/variables.ts';
 import type { FormField, Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
@@ -67,6 +67,15 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     return def.forms[task.task_definition_key] ?? [];
   }
 
+  /** The variable names the task's definition marks sensitive (resolved before any transaction). */
+  async function sensitiveOf(task: TaskRow): Promise<ReadonlySet<string>> {
+    return (await definitions.load(task.definition_id)).sensitive;
+  }
+
+  async function instanceVariables(task: TaskRow): Promise<Variables> {
+    return execution.vault.load(db, task.process_instance_id, await sensitiveOf(task));
+  }
+
   /** Completes a task with variables; returns the instance's variables afterwards when `returnVariables`. */
   async function complete(id: string, submitted: Variables, principal: Principal, returnVariables = false): Promise<Variables | null> {
     const task = await actionableTask(id, principal);
@@ -81,7 +90,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
         actor: principal, fact: taskFact(task, 'Complete', { variables: Object.keys(variables) }),
       },
     );
-    return returnVariables ? loadVariables(db, task.process_instance_id) : null;
+    return returnVariables ? instanceVariables(task) : null;
   }
 
   return {
@@ -143,11 +152,12 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
+      const sensitive = await sensitiveOf(task);
       await db.transaction(async (trx) => {
         if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }
-        await upsertVariables(trx, task.process_instance_id, variables);
+        await execution.vault.save(trx, task.process_instance_id, sensitive, variables);
         await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));
       });
     },
@@ -159,14 +169,14 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 
     /** The instance's variables as the task sees them (this server keeps no task-local variables). */
     async variables(id: string, principal: Principal): Promise<Variables> {
-      const task = await visibleTask(id, principal);
-      return loadVariables(db, task.process_instance_id);
+      return instanceVariables(await visibleTask(id, principal));
     },
 
     async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
+      const sensitive = await sensitiveOf(task);
       await db.transaction(async (trx) => {
-        await upsertVariables(trx, task.process_instance_id, modifications);
+        await execution.vault.save(trx, task.process_instance_id, sensitive, modifications);
         const deleted = deletions.filter((n) => !(n in modifications));
         await deleteVariables(trx, task.process_instance_id, deleted);
         await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }));
@@ -197,7 +207,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     /** The task's form fields with current values, as Camunda's form-variables. */
     async formVariables(id: string, principal: Principal): Promise<{ fields: FormField[]; variables: Variables }> {
       const task = await openTask(id, principal);
-      const [fields, variables] = await Promise.all([formFields(task), loadVariables(db, task.process_instance_id)]);
+      const [fields, variables] = await Promise.all([formFields(task), instanceVariables(task)]);
       return { fields, variables };
     },
   };

@@ -1,5 +1,6 @@
+import { strictBase64 } from '../crypto/envelope.ts';
 import { ValidationError } from '../errors.ts';
-import { variableTypes, type TypedValue, type Variables, type VariableType } from '../types.ts';
+import { variableTypes, type FileValueInfo, type TypedValue, type Variables, type VariableType } from '../types.ts';
 
 const typeByLowerName = new Map(variableTypes.map((t) => [t.toLowerCase(), t]));
 const INT32 = { min: -(2 ** 31), max: 2 ** 31 - 1 };
@@ -22,13 +23,13 @@ export function parseVariables(input: unknown, what = 'variables'): Variables {
     if (raw == null || typeof raw !== 'object' || Array.isArray(raw)) {
       throw new ValidationError(`变量 ${name} 必须是 { value, type } / variable ${name} must be an object { value, type }`);
     }
-    const { value, type } = raw as { value?: unknown; type?: unknown };
-    result[name] = parseValue(name, value, type);
+    const { value, type, valueInfo } = raw as { value?: unknown; type?: unknown; valueInfo?: unknown };
+    result[name] = parseValue(name, value, type, valueInfo);
   }
   return result;
 }
 
-function parseValue(name: string, value: unknown, rawType: unknown): TypedValue {
+function parseValue(name: string, value: unknown, rawType: unknown, valueInfo: unknown): TypedValue {
   if (rawType == null || rawType === '') return inferType(value);
   const type = typeof rawType === 'string' ? typeByLowerName.get(rawType.toLowerCase()) : undefined;
   if (!type) {
@@ -38,6 +39,7 @@ function parseValue(name: string, value: unknown, rawType: unknown): TypedValue 
   }
   const bad = (expected: string) =>
     new ValidationError(`变量 ${name} 的值不是 ${type} / value of variable ${name} is not a valid ${type}: expected ${expected}`);
+  if (value == null && type === 'File') return { type, value: null, valueInfo: parseFileInfo(name, valueInfo) };
   if (value == null) return { type: type === 'Null' ? 'Null' : type, value: null };
   switch (type) {
     case 'String':
@@ -73,9 +75,32 @@ function parseValue(name: string, value: unknown, rawType: unknown): TypedValue 
         throw bad('a JSON text');
       }
     }
+    case 'Bytes':
+    case 'File': {
+      // Camunda's REST carries binary content as base64 text; the engine sees that text too.
+      if (typeof value !== 'string' || strictBase64(value) == null) throw bad('base64 text');
+      return type === 'File' ? { type, value, valueInfo: parseFileInfo(name, valueInfo) } : { type, value };
+    }
     case 'Null':
       throw bad('null');
   }
+}
+
+/** A File's `valueInfo`: `filename` is required, `mimeType` and `encoding` optional (as in Camunda). */
+function parseFileInfo(name: string, raw: unknown): FileValueInfo {
+  const info = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const text = (key: string, required: boolean) => {
+    const v = info[key];
+    if (v == null && !required) return undefined;
+    if (typeof v !== 'string' || !v || v.length > 255) {
+      throw new ValidationError(`文件变量 ${name} 的 valueInfo.${key} 无效 / variable ${name} of type File needs valueInfo.${key} as text of 1 to 255 characters`);
+    }
+    return v;
+  };
+  const filename = text('filename', true)!;
+  const mimeType = text('mimeType', false);
+  const encoding = text('encoding', false);
+  return { filename, ...(mimeType ? { mimeType } : {}), ...(encoding ? { encoding } : {}) };
 }
 
 /** Camunda's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (offset without colon) and ISO 8601. */

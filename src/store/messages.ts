@@ -48,8 +48,9 @@ export async function findSubscriptions(db: Db, q: {
   if (q.businessKey) b.where('i.business_key', q.businessKey);
   if (q.processInstanceId) b.where('i.id', q.processInstanceId);
   for (const [name, v] of Object.entries(q.correlationKeys)) {
+    // A sealed value is an envelope: the database cannot compare it, so it never matches.
     b.whereExists((e) => e.select(db.raw('1')).from('variables as v').whereRaw('v.process_instance_id = i.id')
-      .andWhere('v.name', name).andWhereRaw('v.value = ?::jsonb', [JSON.stringify(v.value ?? null)]));
+      .andWhere('v.name', name).whereNull('v.key_id').andWhereRaw('v.value = ?::jsonb', [JSON.stringify(v.value ?? null)]));
   }
   return b;
 }

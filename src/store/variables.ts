@@ -1,34 +1,37 @@
-import type { TypedValue, Variables, VariableType } from '../types.ts';
+import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
 import { paged } from './paging.ts';
 
-interface VariableRow {
-  process_instance_id: string;
+/**
+ * A variable as stored. `value` is the JSON value itself, or for a sealed
+ * variable (`key_id` set) the envelope the services made; this file only
+ * moves rows and never looks inside either.
+ */
+export interface StoredVariable {
   name: string;
   type: VariableType;
   value: unknown;
+  key_id: string | null;
 }
 
-/** All variables of one instance, typed. */
-export async function loadVariables(db: Db, instanceId: string): Promise<Variables> {
-  const rows: VariableRow[] = await db('variables').where({ process_instance_id: instanceId });
-  const result: Variables = {};
-  for (const r of rows) result[r.name] = { type: r.type, value: r.value };
-  return result;
+/** All variables of one instance, as stored. */
+export async function loadVariables(db: Db, instanceId: string): Promise<StoredVariable[]> {
+  return db('variables').where({ process_instance_id: instanceId }).select('name', 'type', 'value', 'key_id');
 }
 
 /** Inserts or replaces the given variables of one instance. */
-export async function upsertVariables(db: Db, instanceId: string, variables: Variables): Promise<void> {
-  const rows = Object.entries(variables).map(([name, v]: [string, TypedValue]) => ({
+export async function upsertVariables(db: Db, instanceId: string, variables: StoredVariable[]): Promise<void> {
+  const rows = variables.map((v) => ({
     process_instance_id: instanceId,
-    name,
+    name: v.name,
     type: v.type,
     // jsonb: a JSON text of the value, so strings, numbers and objects all round-trip.
     value: JSON.stringify(v.value ?? null),
+    key_id: v.key_id,
     updated_at: db.fn.now(),
   }));
   if (!rows.length) return;
-  await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'updated_at']);
+  await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'key_id', 'updated_at']);
 }
 
 export async function deleteVariables(db: Db, instanceId: string, names: string[]): Promise<void> {
@@ -36,11 +39,8 @@ export async function deleteVariables(db: Db, instanceId: string, names: string[
   await db('variables').where({ process_instance_id: instanceId }).whereIn('name', names).delete();
 }
 
-export interface VariableHistoryRow {
+export interface VariableHistoryRow extends StoredVariable {
   process_instance_id: string;
-  name: string;
-  type: VariableType;
-  value: unknown;
   updated_at: Date;
   definition_id: string;
   definition_key: string;
@@ -54,11 +54,49 @@ export async function queryVariableHistory(db: Db, q: {
   firstResult?: number | undefined; maxResults?: number | undefined;
 }): Promise<VariableHistoryRow[]> {
   const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
-    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
   if (q.processInstanceId) b.where('v.process_instance_id', q.processInstanceId);
   if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
   if (q.variableName) b.where('v.name', q.variableName);
   if (q.variableNameLike) b.whereLike('v.name', q.variableNameLike);
   if (q.processDefinitionKey) b.where('i.definition_key', q.processDefinitionKey);
   return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }, { column: 'v.name', order: 'asc' }], 'v.name');
+}
+
+/** A variable row with its instance's definition, for the re-encryption command. */
+export interface VariableRowRef extends StoredVariable {
+  process_instance_id: string;
+  definition_id: string;
+}
+
+/**
+ * The next `limit` variables after `after` (by instance id and name) that
+ * are sealed under another key than `currentKeyId`, or, with `plain`,
+ * that are not sealed at all.
+ */
+export async function listVariablesAfter(db: Db, q: {
+  currentKeyId: string; plain: boolean; after: { instanceId: string; name: string } | null; limit: number;
+}): Promise<VariableRowRef[]> {
+  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'i.definition_id')
+    .orderBy([{ column: 'v.process_instance_id' }, { column: 'v.name' }]).limit(q.limit);
+  if (q.plain) b.whereNull('v.key_id');
+  else b.whereNotNull('v.key_id').whereNot('v.key_id', q.currentKeyId);
+  if (q.after) b.whereRaw('(v.process_instance_id, v.name) > (?, ?)', [q.after.instanceId, q.after.name]);
+  return b;
+}
+
+/**
+ * Replaces one variable's stored value only if it is still exactly what was
+ * read (`expected`): a server that changed it meanwhile wins, and nothing it
+ * wrote is lost. `updated_at` stays: the value means the same as before.
+ */
+export async function replaceStoredValue(
+  db: Db, instanceId: string, expected: StoredVariable, next: Pick<StoredVariable, 'value' | 'key_id'>,
+): Promise<boolean> {
+  const b = db('variables').where({ process_instance_id: instanceId, name: expected.name, type: expected.type })
+    .whereRaw('value = ?::jsonb', [JSON.stringify(expected.value ?? null)]);
+  if (expected.key_id == null) b.whereNull('key_id');
+  else b.where('key_id', expected.key_id);
+  return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id })) > 0;
 }

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
-import { ADMIN, repoRoot } from './server.ts';
+import { ADMIN, repoRoot, TEST_KEY_ENV } from './server.ts';
 
 /*
  * The real server as a child process (`node --import tsx src/main.ts`), for
@@ -67,8 +67,12 @@ export async function boot(dbEnv: Record<string, string>, tail: Tail, label: str
     ...process.env,
     PORT: String(port), HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     LOG_LEVEL: 'info', PROCESSES_DIR: path.join(repoRoot, 'processes'), WORKERS: '1',
+    // PostgreSQL needs a key; an embedded server in its own DATA_DIR generates one there, as in production.
+    ...(dbEnv.DATABASE_URL ? TEST_KEY_ENV : {}),
     ...dbEnv,
   };
+  if (!dbEnv.SM4_KEY && !dbEnv.DATABASE_URL) delete env.SM4_KEY;
+  if (!dbEnv.SM4_KEY_FILE) delete env.SM4_KEY_FILE;
   if (!dbEnv.DATABASE_URL) delete env.DATABASE_URL;
   if (!dbEnv.DATA_DIR) delete env.DATA_DIR;
   const began = Date.now();

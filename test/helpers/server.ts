@@ -1,10 +1,20 @@
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
+import { parseKeySpec, type Keyring } from '../../src/crypto/keyring.ts';
 import { startServer, type Server, type StartOptions } from '../../src/server.ts';
 import type { Backend, TestDb } from './db.ts';
 
 export const ADMIN = { user: 'admin', password: 'admin-password-1' };
+
+/**
+ * The encryption key test servers run with unless a test sets its own: a
+ * PostgreSQL server refuses to start without one, and an in-memory PGlite
+ * server would otherwise write a key file into ./data.
+ */
+export const TEST_SM4_KEY = '5b1e2f8c9d0a47b6a3c4e5f60718293a';
+export const TEST_KEY_ENV = { SM4_KEY: TEST_SM4_KEY };
+export const testKeyring = (): Keyring => parseKeySpec(TEST_SM4_KEY);
 export const repoRoot = path.resolve(import.meta.dirname, '../..');
 
 /**
@@ -28,7 +38,7 @@ export async function startTestServer(backend: Backend, env: Record<string, stri
   const testDb = await backend.create({ migrate: false });
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', PUBLIC_HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
-    PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...env,
+    PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...(env.SM4_KEY_FILE ? {} : TEST_KEY_ENV), ...env,
   });
   const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }), ...options });
   return {

@@ -4,7 +4,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, repoRoot } from '../helpers/server.ts';
+import { ADMIN, client, repoRoot, TEST_KEY_ENV } from '../helpers/server.ts';
 
 const postgres = backends.find((b) => b.name === 'postgres');
 
@@ -16,7 +16,7 @@ if (!postgres) {
     await testDb.db.destroy();
     const config = loadConfig({
       PORT: '0', HOST: '127.0.0.1', DATABASE_URL: testDb.url!, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
-      PROCESSES_DIR: path.join(repoRoot, 'processes'),
+      PROCESSES_DIR: path.join(repoRoot, 'processes'), ...TEST_KEY_ENV,
     });
     const servers = await Promise.all([1, 2, 3].map(() => startServer(config, { log: pino({ level: 'silent' }) })));
     try {

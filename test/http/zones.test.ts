@@ -11,7 +11,7 @@ import { normalizeReference } from '../../src/services/public-requests.ts';
 import { backends } from '../helpers/db.ts';
 import { oneResource } from '../helpers/fixtures.ts';
 import { instancesOf, openKeys, startScenario, step, type Scenario } from '../helpers/scenario.ts';
-import { ADMIN, client, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, NO_PROCESSES, startTestServer, TEST_KEY_ENV, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
  * The two zones of the charter: staff on the private listener (PORT), the
@@ -91,7 +91,7 @@ for (const backend of backends) {
     try {
       const config = loadConfig({
         PORT: '0', HOST: '127.0.0.1', PUBLIC_PORT: String((blocker.address() as AddressInfo).port), PUBLIC_HOST: '127.0.0.1',
-        ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, ...NO_PROCESSES,
+        ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, ...NO_PROCESSES, ...TEST_KEY_ENV,
       });
       await t.throwsAsync(startServer(config, { db: testDb.db, log: pino({ level: 'silent' }) }), { code: 'EADDRINUSE' });
       t.is(listeningServers(), before, 'the private listener was closed again');

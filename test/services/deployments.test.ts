@@ -3,13 +3,14 @@ import { ParseError } from '../../src/errors.ts';
 import { makeServices } from '../../src/server.ts';
 import { backends, type TestDb } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { testKeyring } from '../helpers/server.ts';
 
 for (const backend of backends) {
   let testDb!: TestDb;
   let s!: ReturnType<typeof makeServices>;
   test.before(async () => {
     testDb = await backend.create();
-    s = makeServices(testDb.db);
+    s = makeServices(testDb.db, testKeyring());
   });
   test.after.always(async () => testDb?.drop());
   const t = (title: string) => `${backend.name}: ${title}`;

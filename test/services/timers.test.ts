@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, TEST_KEY_ENV, type TestServer } from '../helpers/server.ts';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -169,7 +169,7 @@ for (const backend of backends) {
     t.is(await s.scheduler.runDue(), 0);
     // Restart: a new server on the same database and clock.
     await s.close();
-    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, ...NO_PROCESSES });
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, ...NO_PROCESSES, ...TEST_KEY_ENV });
     const restarted = await startServer(config, { db: s.testDb.db, log: pino({ level: 'silent' }), clock, runScheduler: false });
     Object.assign(s, { ...restarted, stop: async () => { await restarted.close(); await s.testDb.drop(); } });
     clock.advance(DAY - 1000);

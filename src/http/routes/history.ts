@@ -59,7 +59,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       processDefinitionKey: q.string('processDefinitionKey'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     }, principalOf(ctx));
     ctx.body = rows.map((v) => {
-      const [formatted] = Object.values(formatVariables({ [v.name]: { type: v.type, value: v.value } }));
+      const [formatted] = Object.values(formatVariables({ [v.name]: v }));
       return {
         id: `${v.process_instance_id}:${v.name}`, name: v.name, ...formatted, processDefinitionKey: v.definition_key,
         processDefinitionId: v.definition_id, processInstanceId: v.process_instance_id, executionId: v.process_instance_id,

@@ -8,7 +8,7 @@ import { instanceSortColumns, type InstanceRow } from '../../store/instances.ts'
 const { startTime: _s, endTime: _e, ...runtimeSort } = instanceSortColumns;
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
-import { formatVariables } from '../format.ts';
+import { formatVariables, sendVariableData } from '../format.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
 
@@ -61,6 +61,9 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     const v = variables[ctx.params.name];
     if (!v) throw new NotFoundError(`变量不存在 / process instance ${ctx.params.id} has no variable ${ctx.params.name}`);
     ctx.body = v;
+  });
+  router.get('/process-instance/:id/variables/:name/data', async (ctx) => {
+    sendVariableData(ctx, ctx.params.name, (await deps.instances.variables(ctx.params.id, principalOf(ctx)))[ctx.params.name]);
   });
   router.put('/process-instance/:id/variables/:name', async (ctx) => {
     const modifications = parseVariables({ [ctx.params.name]: bodyObject(ctx) });

@@ -4,7 +4,7 @@ import type { CommentService } from '../../services/comments.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { parseDate, parseModifications, parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
-import { formatDate, formatVariables } from '../format.ts';
+import { formatDate, formatVariables, sendVariableData } from '../format.ts';
 import { bodyObject } from '../params.ts';
 
 const optionalDate = (value: unknown, name: string): Date | null => {
@@ -64,6 +64,9 @@ export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments
     const v = formatVariables(await deps.tasks.variables(ctx.params.id, principalOf(ctx)))[ctx.params.name];
     if (!v) throw new NotFoundError(`变量不存在 / no variable ${ctx.params.name}`);
     ctx.body = v;
+  });
+  router.get('/task/:id/variables/:name/data', async (ctx) => {
+    sendVariableData(ctx, ctx.params.name, (await deps.tasks.variables(ctx.params.id, principalOf(ctx)))[ctx.params.name]);
   });
   router.put('/task/:id/variables/:name', async (ctx) => {
     await deps.tasks.modifyVariables(ctx.params.id, parseVariables({ [ctx.params.name]: bodyObject(ctx) }), [], principalOf(ctx));

@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import { IntegrityError } from '../errors.ts';
+import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
+import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts';
+import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
+import type { DefinitionService } from './definitions.ts';
+import { isSensitive, type VariableVault } from './sealed-variables.ts';
+
+export interface ReencryptResult {
+  /** Sealed under an older key, now under the current one (variables and waiting messages). */
+  rotated: number;
+  /** Sensitive but stored plain (written before encryption existed), now sealed. */
+  sealed: number;
+  /** Changed by a running server between read and write: left as that server wrote it. */
+  changedMeanwhile: number;
+  /** Rows that failed their integrity check: left untouched, for someone to look at. */
+  failed: { processInstanceId: string; variableName: string; reason: IntegrityError['reason'] }[];
+  /**
+   * Still sealed under an older key at the end: the failed ones, and any a
+   * server still running with the old current key wrote meanwhile.
+   */
+  remaining: number;
+}
+
+/**
+ * Brings every variable under the current key: rewrites values sealed under
+ * older keys, and seals sensitive values still stored plain; then the same
+ * for the payloads of messages waiting in the outbox. Works in
+ * batches, each in its own transaction, and rewrites a row only if it is
+ * still exactly as read, so servers may keep running meanwhile; a value a
+ * server rewrote since is already under that server's current key.
+ */
+export async function reencryptVariables(
+  db: Knex, vault: VariableVault, definitions: DefinitionService,
+  options: { batchSize?: number; onBatch?: (progress: ReencryptResult) => void } = {},
+): Promise<ReencryptResult> {
+  const result: ReencryptResult = { rotated: 0, sealed: 0, changedMeanwhile: 0, failed: [], remaining: 0 };
+  for (const plain of [false, true]) {
+    let after: { instanceId: string; name: string } | null = null;
+    for (;;) {
+      const rows = await listVariablesAfter(db, { currentKeyId: vault.keyring.current, plain, after, limit: options.batchSize ?? 500 });
+      if (!rows.length) break;
+      const last = rows[rows.length - 1]!;
+      after = { instanceId: last.process_instance_id, name: last.name };
+      // Definitions are read before the transaction: on PGlite there is one connection.
+      const marked = new Map<string, ReadonlySet<string>>();
+      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
+      const rewrites = rows.flatMap((row) => rewrite(vault, row, marked.get(row.definition_id)!, result));
+      await db.transaction(async (trx) => {
+        for (const { row, next } of rewrites) {
+          if (await replaceStoredValue(trx, row.process_instance_id, row, next)) result[plain ? 'sealed' : 'rotated']++;
+          else result.changedMeanwhile++;
+        }
+      });
+      options.onBatch?.(result);
+    }
+  }
+  await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
+  result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
+  return result;
+}
+
+/** Thrown messages still waiting, sealed under an older key: their payloads are sealed again, as variables are. */
+async function reencryptOutbox(db: Knex, vault: VariableVault, batchSize: number, result: ReencryptResult): Promise<void> {
+  let after: string | null = null;
+  for (;;) {
+    const rows = await listSealedOutboxAfter(db, vault.keyring.current, after, batchSize);
+    if (!rows.length) return;
+    after = rows[rows.length - 1]!.id;
+    const rewrites = rows.flatMap((row) => {
+      try {
+        return [{ row, next: vault.resealPayload(row) }];
+      } catch (err) {
+        if (!(err instanceof IntegrityError)) throw err;
+        result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
+        return [];
+      }
+    });
+    await db.transaction(async (trx) => {
+      for (const { row, next } of rewrites) {
+        if (await replaceOutboxPayload(trx, row, next)) result.rotated++;
+        else result.changedMeanwhile++;
+      }
+    });
+  }
+}
+
+/** The new stored form of one row, or nothing when it needs none or fails its check. */
+function rewrite(vault: VariableVault, row: VariableRowRef, marked: ReadonlySet<string>, result: ReencryptResult): { row: VariableRowRef; next: StoredVariable }[] {
+  if (row.key_id == null && !isSensitive(row.name, row.type, marked)) return [];
+  try {
+    const next = row.key_id == null
+      ? vault.toStored(row.process_instance_id, row.name, { type: row.type, value: row.value }, marked)
+      : vault.reseal(row.process_instance_id, row, marked);
+    return [{ row, next }];
+  } catch (err) {
+    if (!(err instanceof IntegrityError)) throw err;
+    result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
+    return [];
+  }
+}

@@ -1,0 +1,219 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../../src/config.ts';
+import { parseKeySpec } from '../../src/crypto/keyring.ts';
+import { startServer, type Server } from '../../src/server.ts';
+import { makeDefinitionService } from '../../src/services/definitions.ts';
+import { reencryptVariables } from '../../src/services/reencrypt.ts';
+import { makeVariableVault } from '../../src/services/sealed-variables.ts';
+import { backends, type TestDb } from '../helpers/db.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, NO_PROCESSES, repoRoot } from '../helpers/server.ts';
+
+const K1 = '3c1d5e7f90a2b4c6d8e0f1a3b5c7d9e1';
+const K2 = 'a9b8c7d6e5f4031224354657687a8b9c';
+const ROTATED = `k2:${K2},k1:${K1}`;
+
+function configOf(env: Record<string, string>) {
+  return loadConfig({ PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'silent', ...NO_PROCESSES, ...env });
+}
+
+async function startWithSecrets(server: Server, n: number): Promise<string> {
+  const started = await server.services.instances.startByKey('sensitive-data', {
+    variables: {
+      applicant: { type: 'String', value: `申请人${n}` }, idNumber: { type: 'String', value: `1101011990030712${n}` },
+      secret_level: { type: 'Integer', value: n }, scan: { type: 'File', value: Buffer.from(`扫描件${n}`).toString('base64'), valueInfo: { filename: `scan${n}.txt` } },
+    },
+  }, adminPrincipal);
+  return started.instance.id;
+}
+
+const expected = (n: number) => ({
+  applicant: `申请人${n}`, idNumber: `1101011990030712${n}`, secret_level: n, scan: Buffer.from(`扫描件${n}`).toString('base64'),
+});
+
+async function readBack(server: Server, id: string) {
+  const v = await server.services.instances.variables(id, adminPrincipal);
+  return { applicant: v.applicant?.value, idNumber: v.idNumber?.value, secret_level: v.secret_level?.value, scan: v.scan?.value };
+}
+
+async function keyIds(testDb: TestDb): Promise<Record<string, number>> {
+  const rows: { key_id: string; n: number | string }[] = await testDb.db('variables').whereNotNull('key_id').groupBy('key_id').select('key_id').count({ n: '*' });
+  return Object.fromEntries(rows.map((r) => [r.key_id, Number(r.n)]));
+}
+
+/** The re-encryption the command runs, here in-process against the same database. */
+function reencrypt(testDb: TestDb, spec: string, options: Parameters<typeof reencryptVariables>[3] = {}) {
+  return reencryptVariables(testDb.db, makeVariableVault(parseKeySpec(spec)), makeDefinitionService(testDb.db), options);
+}
+
+for (const backend of backends) {
+  const t = (title: string) => `${backend.name}: ${title}`;
+  const boot = (testDb: TestDb, key: string) => startServer(configOf({ SM4_KEY: key }), { db: testDb.db, log: pino({ level: 'silent' }) });
+
+  test(t('after rotation data written under k1 stays readable, new data goes under k2, and reencrypt moves the rest to k2'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+      const old = [await startWithSecrets(first, 1), await startWithSecrets(first, 2), await startWithSecrets(first, 3)];
+      await first.close();
+      t.deepEqual(await keyIds(testDb), { k1: 9 });
+
+      const rotated = await boot(testDb, ROTATED);
+      for (const [i, id] of old.entries()) t.deepEqual(await readBack(rotated, id), expected(i + 1), 'old data readable by its key id');
+      const fresh = await startWithSecrets(rotated, 4);
+      t.deepEqual(await keyIds(testDb), { k1: 9, k2: 3 }, 'new writes use the current key');
+      const timesBefore = await testDb.db('variables').orderBy(['process_instance_id', 'name']).select('name', 'updated_at');
+
+      // While the server runs, in small batches.
+      const batches: number[] = [];
+      const result = await reencrypt(testDb, ROTATED, { batchSize: 2, onBatch: (r) => batches.push(r.rotated) });
+      t.like(result, { rotated: 9, sealed: 0, changedMeanwhile: 0, remaining: 0 });
+      t.deepEqual(result.failed, []);
+      // Five batches of sealed rows, then two of the four plain ones (none sensitive, none rewritten).
+      t.deepEqual(batches, [2, 4, 6, 8, 9, 9, 9]);
+      t.deepEqual(await keyIds(testDb), { k2: 12 });
+      t.deepEqual(await testDb.db('variables').orderBy(['process_instance_id', 'name']).select('name', 'updated_at'), timesBefore, 'history times unchanged');
+      for (const [i, id] of [...old, fresh].entries()) t.deepEqual(await readBack(rotated, id), expected(i + 1));
+      t.like(await reencrypt(testDb, ROTATED), { rotated: 0, sealed: 0, remaining: 0 }, 'a second run has nothing to do');
+      await rotated.close();
+
+      // k1 can now be retired.
+      const retired = await boot(testDb, `k2:${K2}`);
+      t.deepEqual(await readBack(retired, old[0]!), expected(1));
+      await retired.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test(t('reencrypt never overwrites a value a server changed after it was read'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+      const id = await startWithSecrets(first, 5);
+      await first.close();
+      const server = await boot(testDb, ROTATED);
+      try {
+        // Between reading a batch and writing it (when the batch's definitions are looked up), someone changes a variable.
+        const definitions = makeDefinitionService(testDb.db);
+        let raced = false;
+        const racing: typeof definitions = {
+          ...definitions,
+          async load(definitionId) {
+            if (!raced) {
+              raced = true;
+              await server.services.instances.modifyVariables(id, { modifications: { idNumber: { type: 'String', value: '改过的号码' } }, deletions: [] }, adminPrincipal);
+            }
+            return definitions.load(definitionId);
+          },
+        };
+        const result = await reencryptVariables(testDb.db, makeVariableVault(parseKeySpec(ROTATED)), racing);
+        t.true(raced);
+        t.like(result, { rotated: 2, changedMeanwhile: 1, remaining: 0 });
+        t.is((await readBack(server, id)).idNumber, '改过的号码', "the server's write stands");
+        t.deepEqual(await keyIds(testDb), { k2: 3 }, 'the server wrote it under its current key');
+      } finally {
+        await server.close();
+      }
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test(t('a message waiting in the outbox under k1 is re-encrypted too, and still opens after k1 is retired'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      // A thrower forwarding a sensitive variable, and nobody to receive it: the message waits.
+      const lonely = fixture('raise-incident.bpmn').toString('utf8')
+        .replace(/<bpmn:process id="outbox-receiver"[\s\S]*?<\/bpmn:process>/, '')
+        .replace('<camunda:inputParameter name="source">backup-verification</camunda:inputParameter>',
+          '<camunda:inputParameter name="secret_contact">${secret_contact}</camunda:inputParameter>');
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('lonely.bpmn', Buffer.from(lonely)));
+      const { instance } = await first.services.instances.startByKey('outbox-raiser', {
+        variables: { what: { type: 'String', value: '告警' }, secret_contact: { type: 'String', value: '值班电话 022-12345678' } },
+      }, adminPrincipal);
+      await first.close();
+      t.is((await testDb.db('message_outbox').first()).key_id, 'k1');
+
+      const result = await reencrypt(testDb, ROTATED);
+      t.like(result, { rotated: 2, remaining: 0 }, "the thrower's own secret_contact, and the message");
+      t.is((await testDb.db('message_outbox').first()).key_id, 'k2');
+      const retired = await boot(testDb, `k2:${K2}`);
+      const [pending] = await retired.services.outbox.pending(instance.id);
+      t.is(pending?.variables.secret_contact?.value, '值班电话 022-12345678');
+      await retired.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test(t('reencrypt seals sensitive values stored plain and reports values failing their check without stopping'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      const server = await boot(testDb, K1);
+      await server.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+      const id = await startWithSecrets(server, 6);
+      // A value written before encryption existed, and one that was tampered with.
+      await testDb.db('variables').insert({ process_instance_id: id, name: 'secret_legacy', type: 'String', value: JSON.stringify('旧明文') });
+      const row = await testDb.db('variables').where({ process_instance_id: id, name: 'idNumber' }).first();
+      await testDb.db('variables').where({ process_instance_id: id, name: 'idNumber' }).update({ value: JSON.stringify({ ...row.value, ct: Buffer.from('x').toString('base64') }) });
+      const before = await server.services.instances.variables(id, adminPrincipal).catch((err: Error) => err);
+      t.regex((before as Error).message, /idNumber|secret_legacy/, 'reading refuses both until they are dealt with');
+
+      const result = await reencrypt(testDb, ROTATED);
+      t.like(result, { rotated: 2, sealed: 1, remaining: 1 });
+      t.deepEqual(result.failed, [{ processInstanceId: id, variableName: 'idNumber', reason: 'integrity' }]);
+      const legacy = await testDb.db('variables').where({ process_instance_id: id, name: 'secret_legacy' }).first();
+      t.is(legacy.key_id, 'k2');
+      t.false(JSON.stringify(legacy.value).includes('旧明文'));
+      await server.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+}
+
+/** `npm run reencrypt` as an operator runs it, with this environment. */
+function runCommand(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'DATA_DIR', 'SM4_KEY', 'SM4_KEY_FILE'].includes(k)));
+  const child = spawn('npm', ['run', '-s', 'reencrypt'], { cwd: repoRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
+test('npm run reencrypt moves an embedded DATA_DIR to the new key, and refuses while a server holds it', async (t) => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sm4-reencrypt-'));
+  try {
+    const server = await startServer(configOf({ DATA_DIR: dataDir, SM4_KEY: K1 }), { log: pino({ level: 'silent' }) });
+    await server.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+    const id = await startWithSecrets(server, 7);
+    const busy = await runCommand({ DATA_DIR: dataDir, SM4_KEY: ROTATED });
+    await server.close();
+    t.is(busy.code, 1);
+    t.regex(busy.out, /重新加密失败 \/ re-encryption failed: .*in use by process/);
+
+    const done = await runCommand({ DATA_DIR: dataDir, SM4_KEY: ROTATED });
+    t.is(done.code, 0, done.out);
+    t.regex(done.out, /re-encrypted under k2: 3\n/);
+    t.regex(done.out, /still under an older key: 0\n/);
+    for (const k of [K1, K2]) t.false(busy.out.includes(k) || done.out.includes(k));
+
+    const retired = await startServer(configOf({ DATA_DIR: dataDir, SM4_KEY: `k2:${K2}` }), { log: pino({ level: 'silent' }) });
+    t.deepEqual(await readBack(retired, id), expected(7));
+    await retired.close();
+    await t.throwsAsync(startServer(configOf({ DATA_DIR: dataDir, SM4_KEY: `k1:${K2}` }), { log: pino({ level: 'silent' }) }), { instanceOf: ConfigError },
+      'a different key under a used id is still refused');
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -54,7 +54,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace);
   const tasks = makeTaskService(db, definitions, execution, trace);
   const instances = makeInstanceService(db, definitions, execution, trace);
-  const messages = makeMessageService(db, execution, instances);
+  const messages = makeMessageService(db, execution, instances, trace);
   return {
     notifier,
     trace,

@@ -6,6 +6,7 @@ import { findSubscriptions, subscriptionExists } from '../store/messages.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
 import type { Db } from '../store/db.ts';
 import type { Execution } from './execution.ts';
+import type { TraceService } from './trace.ts';
 import type { InstanceService } from './instances.ts';
 import { isSensitive } from './sealed-variables.ts';
 
@@ -28,7 +29,7 @@ export type CorrelationResult =
  * latest process with a message start event of that name; otherwise it is
  * refused with a message saying why.
  */
-export function makeMessageService(db: Knex, execution: Execution, instances: InstanceService) {
+export function makeMessageService(db: Knex, execution: Execution, instances: InstanceService, trace: TraceService) {
   return {
     /**
      * With `afterSave`, it runs in the transaction of the (single) delivery, so
@@ -83,6 +84,8 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
      */
     async broadcast(signalName: string, variables: Variables, principal: Principal): Promise<void> {
       assertSender(principal);
+      // The throw itself is an action, even when nothing waits for it; each delivery is traced on its own.
+      await db.transaction((trx) => trace.record(trx, principal, { operation: 'Throw', entityType: 'Signal', entityId: signalName, details: { variables: Object.keys(variables) } }));
       for (const s of await findSubscriptions(db, { kind: 'signal', messageName: signalName, correlationKeys: {} })) {
         await execution.advance(
           { instanceId: s.process_instance_id, definitionId: s.definition_id, activityId: s.activity_id, executionId: s.execution_id },

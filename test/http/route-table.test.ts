@@ -1,0 +1,313 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type Router from '@koa/router';
+import test from 'ava';
+import pino from 'pino';
+import { makeApp } from '../../src/http/app.ts';
+import { backends } from '../helpers/db.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+
+/*
+ * Every route of the API, with who may call it and what it leaves in the
+ * trace. For each: no credentials → 401; a caller of the wrong kind → 403
+ * or 404; the right caller → success, leaving exactly the expected trace
+ * rows. A route the router has and this table lacks fails the suite.
+ */
+
+type Who = 'admin' | 'office' | 'network' | 'worker';
+interface Case {
+  /** `METHOD /engine-rest/path/:param`, as the router names it. */
+  route: string;
+  as: Who;
+  /** A caller who must be refused (403 or 404); null when every signed-in user may. */
+  wrong: Who | null;
+  /** Prepares what the call needs; returns the concrete path (under /engine-rest) and body. */
+  make: (f: Fixtures) => Promise<{ url: string; body?: unknown }>;
+  /** `Operation Entity` of each row the right caller leaves, in order. */
+  trace: string[];
+}
+
+const PLAN = 'security-plan-approval';
+const draft = vars({ title: '年度规划', summary: '全年网络与数据安全建设规划草案' });
+const b64 = Buffer.from('备份清单').toString('base64');
+
+interface Fixtures {
+  s: TestServer;
+  c: Record<Who, Client>;
+  plan(): Promise<{ pi: string; task: string }>;
+  external(lockedBy?: string): Promise<{ pi: string; id: string }>;
+  job(): Promise<string>;
+  deployment(): Promise<{ id: string; resource: string; definition: string }>;
+}
+
+const cases: Case[] = [
+  { route: 'GET /engine-rest/version', as: 'office', wrong: null, make: async () => ({ url: '/version' }), trace: [] },
+  // Deployments: administrators change, staff read.
+  {
+    route: 'POST /engine-rest/deployment/create', as: 'admin', wrong: 'office', trace: ['Create Deployment'],
+    make: async () => ({ url: '/deployment/create', body: 'multipart' }),
+  },
+  { route: 'GET /engine-rest/deployment', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment' }), trace: ['Read Deployment'] },
+  { route: 'GET /engine-rest/deployment/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment/count' }), trace: ['Read Deployment'] },
+  { route: 'GET /engine-rest/deployment/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}` }), trace: ['Read Deployment'] },
+  { route: 'GET /engine-rest/deployment/:id/resources', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}/resources` }), trace: ['Read Deployment'] },
+  {
+    route: 'GET /engine-rest/deployment/:id/resources/:resourceId', as: 'office', wrong: 'worker', trace: ['Read Deployment'],
+    make: async (f) => { const d = await f.deployment(); return { url: `/deployment/${d.id}/resources/${d.resource}` }; },
+  },
+  {
+    route: 'GET /engine-rest/deployment/:id/resources/:resourceId/data', as: 'office', wrong: 'worker', trace: ['Read Deployment'],
+    make: async (f) => { const d = await f.deployment(); return { url: `/deployment/${d.id}/resources/${d.resource}/data` }; },
+  },
+  { route: 'DELETE /engine-rest/deployment/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}?cascade=true` }), trace: ['Delete Deployment'] },
+  // Definitions and starting.
+  { route: 'GET /engine-rest/process-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition/count' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/xml', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/xml` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}` }), trace: ['Read ProcessDefinition'] },
+  {
+    route: 'POST /engine-rest/process-definition/key/:key/start', as: 'office', wrong: 'network', trace: ['Create ProcessInstance'],
+    make: async () => ({ url: `/process-definition/key/${PLAN}/start`, body: { variables: vars({ title: '规划', planType: 'plan' }) } }),
+  },
+  {
+    route: 'POST /engine-rest/process-definition/:id/start', as: 'office', wrong: 'worker', trace: ['Create ProcessInstance'],
+    make: async (f) => {
+      const [def] = (await f.c.admin.get(`/engine-rest/process-definition?key=${PLAN}`)).body;
+      return { url: `/process-definition/${def.id}/start`, body: { variables: vars({ title: '规划', planType: 'plan' }) } };
+    },
+  },
+  // Running instances and their variables: those who work on them.
+  { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}` }), trace: ['Read ProcessInstance'] },
+  { route: 'DELETE /engine-rest/process-instance/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}` }), trace: ['Delete ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables` }), trace: ['Read Variable'] },
+  {
+    route: 'POST /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', trace: ['ModifyVariables ProcessInstance'],
+    make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables`, body: { modifications: vars({ note: '备注' }) } }),
+  },
+  { route: 'GET /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/title` }), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/process-instance/:id/variables/:name/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      return { url: `/process-instance/${pi}/variables/manifest/data` };
+    },
+  },
+  {
+    route: 'PUT /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', trace: ['ModifyVariables ProcessInstance'],
+    make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/note`, body: { value: '备注', type: 'String' } }),
+  },
+  { route: 'DELETE /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/title` }), trace: ['ModifyVariables ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/:id/activity-instances', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/activity-instances` }), trace: ['Read ActivityInstance'] },
+  // Tasks: the role they are offered to.
+  { route: 'GET /engine-rest/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/task' }), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/task', body: { candidateGroup: 'office' } }), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/task/count', body: {} }), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/task/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/task/count' }), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/task/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}` }), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task/:id/claim', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/claim`, body: { userId: 'office-rt' } }), trace: ['Claim Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/unclaim', as: 'office', wrong: 'network', trace: ['Unclaim Task'],
+    make: async (f) => {
+      const { task } = await f.plan();
+      await f.c.office.post(`/engine-rest/task/${task}/claim`, { userId: 'office-rt' });
+      return { url: `/task/${task}/unclaim` };
+    },
+  },
+  { route: 'POST /engine-rest/task/:id/complete', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/complete`, body: { variables: draft } }), trace: ['Complete Task'] },
+  {
+    route: 'GET /engine-rest/task/:id/deployed-form', as: 'network', wrong: 'office', trace: ['Read Form'],
+    make: async (f) => {
+      const { instance } = await f.s.services.instances.startByKey('with-form', { variables: {} }, adminPrincipal);
+      const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
+      return { url: `/task/${task.id}/deployed-form` };
+    },
+  },
+  { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/form-variables` }), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/assignee`, body: { userId: 'office-rt' } }), trace: ['SetAssignee Task'] },
+  { route: 'POST /engine-rest/task/:id/delegate', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/delegate`, body: { userId: 'office-rt' } }), trace: ['Delegate Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/resolve', as: 'office', wrong: 'network', trace: ['Resolve Task'],
+    make: async (f) => {
+      const { task } = await f.plan();
+      await f.c.admin.post(`/engine-rest/task/${task}/delegate`, { userId: 'office-rt' });
+      return { url: `/task/${task}/resolve`, body: { variables: draft } };
+    },
+  },
+  { route: 'PUT /engine-rest/task/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}`, body: { name: '起草规划', priority: 60 } }), trace: ['Update Task'] },
+  { route: 'GET /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables` }), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables`, body: { modifications: vars({ note: '备注' }) } }), trace: ['ModifyVariables Task'] },
+  { route: 'GET /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/title` }), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/task/:id/variables/:name/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi, task } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      return { url: `/task/${task}/variables/manifest/data` };
+    },
+  },
+  { route: 'PUT /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/note`, body: { value: '备注' } }), trace: ['ModifyVariables Task'] },
+  { route: 'DELETE /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/title` }), trace: ['ModifyVariables Task'] },
+  { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/comment` }), trace: ['Read Comment'] },
+  { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/comment/create`, body: { message: '请补充' } }), trace: ['AddComment Task'] },
+  // History: what one may see, filtered; machines have none.
+  { route: 'GET /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task' }), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/variable-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/activity-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read ActivityInstance'] },
+  // External tasks: workers.
+  {
+    route: 'POST /engine-rest/external-task/fetchAndLock', as: 'worker', wrong: 'office', trace: ['Fetch ExternalTask'],
+    make: async (f) => {
+      await f.external(undefined);
+      return { url: '/external-task/fetchAndLock', body: { workerId: 'rt-worker', maxTasks: 1, topics: [{ topicName: 'backup-check', lockDuration: 60_000 }] } };
+    },
+  },
+  { route: 'GET /engine-rest/external-task', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task' }), trace: ['Read ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/count', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/count' }), trace: ['Read ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/:id', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external()).id}` }), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/complete', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/complete`, body: { workerId: 'rt-worker', variables: vars({ backupOk: true }) } }), trace: ['Complete ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/failure', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/failure`, body: { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 2, retryTimeout: 1000 } }), trace: ['Failure ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/bpmnError', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/bpmnError`, body: { workerId: 'rt-worker', errorCode: 'BACKUP_MISSING' } }), trace: ['BpmnError ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/extendLock', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/extendLock`, body: { workerId: 'rt-worker', newDuration: 60_000 } }), trace: ['ExtendLock ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/unlock', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/unlock` }), trace: ['Unlock ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/:id/retries', as: 'admin', wrong: 'worker', make: async (f) => ({ url: `/external-task/${(await f.external()).id}/retries`, body: { retries: 3 } }), trace: ['SetRetries ExternalTask'] },
+  // Incidents.
+  { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },
+  { route: 'GET /engine-rest/incident/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident/count' }), trace: ['Read Incident'] },
+  { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },
+  // Messages and signals: monitoring systems (workers) and administrators.
+  {
+    route: 'POST /engine-rest/message', as: 'worker', wrong: 'office', trace: ['Create ProcessInstance'],
+    make: async () => ({ url: '/message', body: { messageName: 'security-incident-reported', processVariables: vars({ reportSource: 'monitoring', reportSummary: '防火墙告警' }) } }),
+  },
+  { route: 'POST /engine-rest/signal', as: 'worker', wrong: 'office', make: async () => ({ url: '/signal', body: { name: 'drill-started' } }), trace: ['Throw Signal'] },
+  // Jobs (timers): administrators.
+  { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
+  { route: 'GET /engine-rest/job', as: 'admin', wrong: 'office', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
+  { route: 'GET /engine-rest/job/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },
+  { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
+  { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
+  { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
+  // Identity: administrators.
+  { route: 'POST /engine-rest/user/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/create', body: { profile: { id: `rt-${Math.random().toString(36).slice(2, 8)}` }, credentials: { password: 'long-enough-1' } } }), trace: ['Create User'] },
+  { route: 'GET /engine-rest/user', as: 'admin', wrong: 'office', make: async () => ({ url: '/user' }), trace: ['Read User'] },
+  { route: 'POST /engine-rest/group/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/create', body: { id: `rt-${Math.random().toString(36).slice(2, 8)}`, name: '临时组' } }), trace: ['Create Group'] },
+  { route: 'GET /engine-rest/group', as: 'admin', wrong: 'office', make: async () => ({ url: '/group' }), trace: ['Read Group'] },
+  { route: 'PUT /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['AddMember Group'] },
+  { route: 'DELETE /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['RemoveMember Group'] },
+  // Tokens: one's own.
+  { route: 'POST /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token', body: { name: 'rt' } }), trace: ['Create Token'] },
+  { route: 'GET /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token' }), trace: ['Read Token'] },
+  {
+    route: 'DELETE /engine-rest/token/:id', as: 'office', wrong: 'network', trace: ['Revoke Token'],
+    make: async (f) => ({ url: `/token/${(await f.c.office.post('/engine-rest/token', { name: 'to-revoke' })).body.id}` }),
+  },
+  // The trace itself: administrators.
+  { route: 'GET /engine-rest/history/user-operation', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation?maxResults=5' }), trace: ['Read Trace'] },
+  { route: 'GET /engine-rest/history/user-operation/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation/count' }), trace: ['Read Trace'] },
+  { route: 'GET /engine-rest/trace/verify', as: 'admin', wrong: 'office', make: async () => ({ url: '/trace/verify' }), trace: ['Read Trace'] },
+];
+
+/** Routes outside the table, and why. */
+const OPEN = new Set(['GET /health']); // load balancers probe it without credentials; it shows no data
+
+test('every route of the API is in the table, once', (t) => {
+  const app = makeApp({ log: pino({ level: 'silent' }), bodyLimit: 1024, corsOrigins: [] } as never);
+  const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
+  const routed = layers.filter((l) => l.methods.length > 0 && !String(l.path).includes('('))
+    .flatMap((l) => l.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(l.path)}`));
+  const listed = cases.map((c) => c.route);
+  t.deepEqual(routed.filter((r) => !listed.includes(r) && !OPEN.has(r)), [], 'routes without a case');
+  t.deepEqual(listed.filter((r) => !routed.includes(r)), [], 'cases without a route');
+  t.is(new Set(listed).size, listed.length);
+});
+
+for (const backend of backends) {
+  let f!: Fixtures;
+  let ids!: Record<Who, string>;
+  test.before(async () => {
+    const s = await startTestServer(backend, NO_PROCESSES);
+    const read = (name: string) => fs.readFileSync(path.join(repoRoot, 'processes', name));
+    await s.services.deployments.deploy(oneResource(`${PLAN}.bpmn`, read(`${PLAN}.bpmn`)));
+    await s.services.deployments.deploy(oneResource('security-incident.bpmn', read('security-incident.bpmn')));
+    await s.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
+    await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+    // with-form's Camunda Form task, offered to the network group here.
+    const withForm = Buffer.from(fixture('with-form.bpmn').toString('utf8').replace('candidateGroups="data-security"', 'candidateGroups="network-security"'));
+    await s.services.deployments.deploy({ ...oneResource('with-form.bpmn', withForm), resources: [
+      { name: 'with-form.bpmn', bytes: withForm }, { name: 'catalogue.form', bytes: fixture('catalogue.form') },
+    ] });
+    ids = { admin: ADMIN.user, office: 'office-rt', network: 'network-rt', worker: 'worker-rt' };
+    const c: Record<Who, Client> = {
+      admin: client(s.url, ADMIN.user, ADMIN.password),
+      office: await makeUser(s, 'office-rt', ['office']),
+      network: await makeUser(s, 'network-rt', ['network-security']),
+      worker: await makeUser(s, 'worker-rt', ['workers']),
+    };
+    let deployments = 0;
+    f = {
+      s, c,
+      async plan() {
+        const pi = (await c.office.post(`/engine-rest/process-definition/key/${PLAN}/start`, { variables: vars({ title: '规划', planType: 'plan' }) })).body.id;
+        const [task] = await s.services.tasks.list({ processInstanceId: pi }, adminPrincipal);
+        return { pi, task: task.id };
+      },
+      async external(lockedBy) {
+        const { instance } = await s.services.instances.startByKey('external-check', { variables: { mode: { type: 'String', value: 'ok' } } }, adminPrincipal);
+        const [row] = await s.db('external_tasks').where({ process_instance_id: instance.id });
+        if (lockedBy) await s.db('external_tasks').where({ id: row.id }).update({ worker_id: lockedBy, lock_expiration_time: new Date(Date.now() + 600_000) });
+        return { pi: instance.id, id: row.id };
+      },
+      async job() {
+        const { instance } = await s.services.instances.startByKey('long-wait', { variables: {} }, adminPrincipal);
+        return (await s.db('timers').where({ process_instance_id: instance.id }))[0].id;
+      },
+      async deployment() {
+        const bytes = Buffer.from(fixture('no-match.bpmn').toString('utf8').replace(/<\/bpmn:definitions>/, `<!-- ${++deployments} --></bpmn:definitions>`));
+        const r = await s.services.deployments.deploy(oneResource(`route-table-${deployments}.bpmn`, bytes));
+        const [resource] = await s.db('resources').where({ deployment_id: r.deployment.id });
+        return { id: r.deployment.id, resource: resource.id, definition: r.definitions[0].id };
+      },
+    };
+  });
+  test.after.always(async () => f?.s.stop());
+
+  for (const rc of cases) {
+    test.serial(`${backend.name}: ${rc.route}: 401 without credentials, refused for the wrong caller, traced for the right one`, async (t) => {
+      const [method] = rc.route.split(' ');
+      const send = async (who: Who | null, url: string, body: unknown) => {
+        const caller = who ? f.c[who] : client(f.s.url);
+        if (body === 'multipart') {
+          const form = new FormData();
+          form.append('deployment-name', `rt-${Math.random()}`);
+          form.append('data', new Blob([fixture('no-match.bpmn')]), 'rt.bpmn');
+          const headers: Record<string, string> = {};
+          if (who) headers.Authorization = `Basic ${Buffer.from(who === 'admin' ? `${ADMIN.user}:${ADMIN.password}` : `${ids[who]}:${ids[who]}-password`).toString('base64')}`;
+          const res = await fetch(`${f.s.url}/engine-rest${url}`, { method, headers, body: form });
+          return { status: res.status, body: await res.text() };
+        }
+        return caller.raw(method, `/engine-rest${url}`, method === 'GET' || method === 'DELETE' ? undefined : body ?? {});
+      };
+      const anon = await rc.make(f);
+      t.is((await send(null, anon.url, anon.body)).status, 401, 'no credentials');
+      if (rc.wrong) {
+        const attempt = await rc.make(f);
+        const r = await send(rc.wrong, attempt.url, attempt.body);
+        t.true(r.status === 403 || r.status === 404, `${rc.wrong} got ${r.status} ${JSON.stringify(r.body)}`);
+      }
+      const call = await rc.make(f);
+      const [{ last }] = await f.s.db('trace').max({ last: 'id' });
+      const r = await send(rc.as, call.url, call.body);
+      t.true(r.status >= 200 && r.status < 300, `${rc.as} got ${r.status} ${JSON.stringify(r.body)}`);
+      const rows = await f.s.db('trace').where('id', '>', last ?? 0).andWhere('user_id', ids[rc.as]).orderBy('id');
+      t.deepEqual(rows.map((x: { operation: string; entity_type: string }) => `${x.operation} ${x.entity_type}`), rc.trace);
+      for (const x of rows) t.regex(String(x.source), /127\.0\.0\.1/);
+    });
+  }
+}

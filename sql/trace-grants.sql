@@ -6,8 +6,11 @@
 --
 -- The server needs ordinary rights on every other table, and on the trace
 -- only INSERT and SELECT: rows can be added and read, never changed or
--- removed. Tampering by someone with the owner's rights is still detected
--- by the SM3 chain (npm run verify-trace, GET /engine-rest/trace/verify).
+-- removed. Someone with the owner's rights who edits a row without
+-- recomputing every later hash is caught by the SM3 chain (npm run
+-- verify-trace, GET /engine-rest/trace/verify); one who recomputes them is
+-- caught only against a chain head kept outside the database (SECURITY.md).
+-- Re-run this file after every migration: grants cover existing tables.
 
 \if :{?server_role}
 \else

@@ -13,6 +13,8 @@ const schema = z.object({
   /** The internet zone's listener (public processes only); unset: none. */
   PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PUBLIC_HOST: z.string().default('0.0.0.0'),
+  /** Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client. */
+  TRUSTED_PROXIES: z.string().default(''),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
@@ -38,6 +40,7 @@ export interface Config {
   /** Port of the internet zone's listener; undefined when there is none. */
   publicPort: number | undefined;
   publicHost: string;
+  trustedProxies: string[];
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -86,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     publicPort: c.PUBLIC_PORT,
     publicHost: c.PUBLIC_HOST,
+    trustedProxies: c.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     dataDir: path.resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,

@@ -143,14 +143,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     for (const r of await services.deployments.deployDirectory(config.processesDir)) {
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
     }
-    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins });
+    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustedProxies: config.trustedProxies });
     const { server, url } = await listen(app, config.port, config.host);
     log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');
     // The internet zone gets an app of its own, not a filter in front of the private one:
     // what it does not route does not exist there.
     let publicListener: { server: http.Server; url: string } | undefined;
     if (config.publicPort !== undefined) {
-      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests }), config.publicPort, config.publicHost)
+      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests, trustedProxies: config.trustedProxies }), config.publicPort, config.publicHost)
         .catch(async (err) => {
           // Nothing half-started may outlive the failed start (the caller destroys the database).
           await closeListener(server);

@@ -22,6 +22,7 @@ import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
 import { makeReadTrace } from './read-trace.ts';
+import { makeClientAddress } from './client-address.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
@@ -42,6 +43,8 @@ export interface AppDeps {
   bodyLimit: number;
   /** Browser origins allowed besides Camunda Modeler's `null`. */
   corsOrigins: string[];
+  /** Reverse proxies whose X-Forwarded-For is believed (TRUSTED_PROXIES). */
+  trustedProxies?: string[];
   health: HealthService;
   identity: IdentityService;
   definitions: DefinitionService;
@@ -78,6 +81,7 @@ export const ENGINE_REST_VERSION = '7.22.0';
 export function makeApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
+  app.use(makeClientAddress(deps.trustedProxies ?? []));
   app.use(exactJsonType);
   app.use(makeErrorMiddleware(deps.log));
   // Before authentication: a browser's preflight carries no credentials.

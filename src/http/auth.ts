@@ -14,7 +14,7 @@ export function makeAuthMiddleware(identity: IdentityService, tokens: TokenServi
     const header = ctx.get('Authorization');
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (bearer) {
-      ctx.state.principal = { ...(await tokens.authenticate(bearer[1])), source: ctx.ip };
+      ctx.state.principal = { ...(await tokens.authenticate(bearer[1])), source: ctx.state.clientAddress as string | undefined };
       ctx.state.authMethod = 'bearer';
       return next();
     }
@@ -23,7 +23,7 @@ export function makeAuthMiddleware(identity: IdentityService, tokens: TokenServi
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 1) throw new AuthenticationError('认证信息格式错误 / malformed Basic credentials');
-    ctx.state.principal = { ...(await identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), ctx.ip)), source: ctx.ip };
+    ctx.state.principal = { ...(await identity.authenticate(decoded.slice(0, colon), decoded.slice(colon + 1), ctx.state.clientAddress)), source: ctx.state.clientAddress as string | undefined };
     ctx.state.authMethod = 'basic';
     await next();
   };

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { PublicRequestService } from '../services/public-requests.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makePublicRequestRoutes } from './routes/public-requests.ts';
+import { makeClientAddress } from './client-address.ts';
 
 /** A public start form is a few short fields; nothing larger has a reason to reach the server from the internet. */
 export const PUBLIC_BODY_LIMIT = 16 * 1024;
@@ -10,6 +11,8 @@ export const PUBLIC_BODY_LIMIT = 16 * 1024;
 export interface PublicAppDeps {
   log: Logger;
   publicRequests: PublicRequestService;
+  /** The internet zone's reverse proxies, whose X-Forwarded-For is believed. */
+  trustedProxies?: string[];
 }
 
 /**
@@ -22,6 +25,7 @@ export function makePublicApp(deps: PublicAppDeps): Koa {
   const app = new Koa();
   // Behind the internet-zone reverse proxy: its X-Forwarded-* are not trusted for anything.
   app.proxy = false;
+  app.use(makeClientAddress(deps.trustedProxies ?? []));
   app.use(exactJsonType);
   app.use(makeErrorMiddleware(deps.log));
   app.use(async (ctx, next) => {

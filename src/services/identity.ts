@@ -104,9 +104,8 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     if (RESERVED_USER_IDS.has(input.id.toLowerCase())) {
       throw new ValidationError(`用户 id ${input.id} 为系统保留 / user id ${input.id} is reserved for the server`);
     }
-    if (typeof input.password !== 'string' || input.password.length < MIN_PASSWORD_LENGTH) {
-      throw new ValidationError(`密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`);
-    }
+    const weakness = passwordWeakness(input.password);
+    if (weakness) throw new ValidationError(weakness);
     const passwordHash = await hashPassword(input.password);
     // Names of what was set, never the password.
     await traced(actor, { operation: 'Create', entityType: 'User', entityId: input.id, details: { firstName: input.firstName ?? null, lastName: input.lastName ?? null } }, (trx) => insertUser(trx, {
@@ -143,7 +142,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
      */
     async bootstrap(admin: { user?: string | undefined; password?: string | undefined }): Promise<{ user: string; generatedPassword?: string } | null> {
       const user = admin.user ?? 'admin';
-      const generated = admin.password ? undefined : randomBytes(12).toString('base64url');
+      const generated = admin.password ? undefined : generatePassword();
       const created = await db.transaction(async (trx) => {
         // Several server processes may start at once on one database: one bootstraps.
         await lockForTransaction(trx, 'bootstrap');
@@ -161,6 +160,29 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
       return created ? { user, ...(generated ? { generatedPassword: generated } : {}) } : null;
     },
   };
+}
+
+/**
+ * Why a password is too weak, or null: at least MIN_PASSWORD_LENGTH
+ * characters, and at least two kinds among letters, digits and others
+ * (a length rule alone lets "aaaaaaaa" and "12345678" through).
+ */
+export function passwordWeakness(password: unknown): string | null {
+  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
+    return `密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`;
+  }
+  const kinds = [/\p{L}/u, /\p{N}/u, /[^\p{L}\p{N}]/u].filter((re) => re.test(password)).length;
+  if (kinds < 2) return '密码须包含字母、数字、符号中的至少两类 / password must mix at least two of letters, digits and symbols';
+  if (new Set(password).size < 4) return '密码重复字符过多 / password repeats too few distinct characters';
+  return null;
+}
+
+/** A random password that passes passwordWeakness (base64url alone is letters only now and then). */
+function generatePassword(): string {
+  for (;;) {
+    const candidate = randomBytes(12).toString('base64url');
+    if (!passwordWeakness(candidate)) return candidate;
+  }
 }
 
 function principalOf(userId: string, groups: string[]): Principal {

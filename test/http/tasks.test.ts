@@ -150,6 +150,12 @@ for (const backend of backends) {
     t.is((await office.put('/engine-rest/group/leading-group/members/office-wang')).status, 403);
     const weak = await admin.post('/engine-rest/user/create', { profile: { id: 'weak' }, credentials: { password: 'short' } });
     t.is(weak.status, 400);
+    for (const password of ['abcdefghij', '1234567890', 'aaaaaaaa1']) {
+      const r = await admin.post('/engine-rest/user/create', { profile: { id: 'weak' }, credentials: { password } });
+      t.is(r.status, 400, password);
+      t.regex(r.body.message, /密码/);
+    }
+    t.is((await admin.get('/engine-rest/user?id=weak')).body.length, 0, 'nothing created');
     const dup = await admin.post('/engine-rest/user/create', { profile: { id: 'office-wang' }, credentials: { password: 'long-enough-1' } });
     t.is(dup.status, 409);
     const users = await admin.get('/engine-rest/user?memberOfGroup=office');

@@ -57,7 +57,7 @@ export function makePublicRequestRoutes(deps: { publicRequests: PublicRequestSer
   router.post('/process/:key/start', json, async (ctx) => {
     const body = bodyObject(ctx);
     onlyMembers(body, ['variables']);
-    const started = await deps.publicRequests.start(ctx.params.key, body.variables, ctx.ip);
+    const started = await deps.publicRequests.start(ctx.params.key, body.variables, ctx.state.clientAddress);
     // The reference is never logged: it is the citizen's only key to the request.
     deps.log.info({ key: ctx.params.key, startUser: PUBLIC_USER }, 'public request started');
     ctx.body = { reference: started.reference, status: statusDto(started.status) };
@@ -66,7 +66,7 @@ export function makePublicRequestRoutes(deps: { publicRequests: PublicRequestSer
   router.post('/request/status', json, async (ctx) => {
     const body = bodyObject(ctx);
     onlyMembers(body, ['reference']);
-    ctx.body = statusDto(await deps.publicRequests.status(body.reference, ctx.ip));
+    ctx.body = statusDto(await deps.publicRequests.status(body.reference, ctx.state.clientAddress));
   });
   return router;
 }

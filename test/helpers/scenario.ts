@@ -163,3 +163,23 @@ export async function completeExternal(worker: Client, taskId: string, values: R
   const r = await worker.post(`/engine-rest/external-task/${taskId}/complete`, { workerId, variables: vars(values) });
   if (r.status !== 204) throw new Error(`external complete: ${r.status} ${JSON.stringify(r.body)}`);
 }
+
+/** The start timers of a process, as Camunda's job definitions (admin view). */
+export async function startTimers(s: Scenario, key: string): Promise<{ activityId: string; jobConfiguration: string; nextDueDate: string }[]> {
+  const r = await s.staff.admin.get(`/engine-rest/job-definition?processDefinitionKey=${key}`);
+  if (r.status !== 200) throw new Error(`job-definition: ${r.status}`);
+  return r.body;
+}
+
+/**
+ * Moves the clock to one second before `at`, in two moves: first to two
+ * seconds before, firing whatever the other shipped procedures have due by
+ * then (their start timers run on the same clock), then one second on;
+ * returns how many fire in that last second.
+ */
+export async function justBefore(s: Scenario, at: Date): Promise<number> {
+  s.clock.set(new Date(at.getTime() - 2000));
+  await s.runDue();
+  s.clock.set(new Date(at.getTime() - 1000));
+  return s.runDue();
+}

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
 } from '../helpers/scenario.ts';
 
 /*
@@ -34,25 +34,6 @@ async function jobsOf(s: Scenario, instanceId: string): Promise<{ dueDate: strin
 }
 
 /** The armed start timers of the procedure (Camunda's job definitions). */
-async function startTimers(s: Scenario): Promise<{ activityId: string; jobConfiguration: string; nextDueDate: string }[]> {
-  const r = await s.staff.admin.get(`/engine-rest/job-definition?processDefinitionKey=${KEY}`);
-  if (r.status !== 200) throw new Error(`job-definition: ${r.status}`);
-  return r.body;
-}
-
-/**
- * Moves the clock to one second before `at`, in two moves: first to two
- * seconds before, firing whatever the other shipped procedures have due by
- * then (their start timers run on the same clock), then one second on;
- * returns how many fire in that last second.
- */
-async function justBefore(s: Scenario, at: Date): Promise<number> {
-  s.clock.set(new Date(at.getTime() - 2 * SECOND));
-  await s.runDue();
-  s.clock.set(new Date(at.getTime() - SECOND));
-  return s.runDue();
-}
-
 for (const backend of backends) {
   let s!: Scenario;
   test.before(async () => {
@@ -187,7 +168,7 @@ for (const backend of backends) {
     const { admin, network, app, office } = s.staff;
     // The server started at 09:00:00 on 1 December (Shanghai) exactly; the server's cron counts strictly
     // after the instant it is armed, so the first occurrence is 1 January, not "now".
-    const [timer] = await startTimers(s);
+    const [timer] = await startTimers(s, KEY);
     t.is(timer.activityId, 'startMonthly');
     t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 * *');
     t.is(timer.nextDueDate, '2027-01-01T09:00:00.000+0800');
@@ -201,7 +182,7 @@ for (const backend of backends) {
     t.is(started.length, 1, 'one instance started');
     t.is(started[0].startUserId, 'system');
     const id = started[0].id;
-    t.is((await startTimers(s))[0].nextDueDate, '2027-02-01T09:00:00.000+0800', 'the next cycle is a month later');
+    t.is((await startTimers(s, KEY))[0].nextDueDate, '2027-02-01T09:00:00.000+0800', 'the next cycle is a month later');
 
     // The timed instance is an ordinary cycle from here on.
     t.deepEqual(await openKeys(admin, id), ['assessAppPatches', 'assessNetworkPatches']);

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
 } from '../helpers/scenario.ts';
 
 /*
@@ -26,25 +26,6 @@ const analysis = {
 };
 
 /** The armed start timers of the procedure (Camunda's job definitions). */
-async function startTimers(s: Scenario): Promise<{ activityId: string; jobConfiguration: string; nextDueDate: string }[]> {
-  const r = await s.staff.admin.get(`/engine-rest/job-definition?processDefinitionKey=${KEY}`);
-  if (r.status !== 200) throw new Error(`job-definition: ${r.status}`);
-  return r.body;
-}
-
-/**
- * Moves the clock to one second before `at`, in two moves: first to two
- * seconds before, firing whatever the other shipped procedures have due by
- * then (their start timers run on the same clock), then one second on;
- * returns how many fire in that last second.
- */
-async function justBefore(s: Scenario, at: Date): Promise<number> {
-  s.clock.set(new Date(at.getTime() - 2 * SECOND));
-  await s.runDue();
-  s.clock.set(new Date(at.getTime() - SECOND));
-  return s.runDue();
-}
-
 for (const backend of backends) {
   let s!: Scenario;
   test.before(async () => {
@@ -144,7 +125,7 @@ for (const backend of backends) {
 
   test.serial(t('the quarterly start timer fires at the next quarter start (1 January, 09:00 Shanghai), not before, then 1 April; the timed inspection runs like any other'), async (t) => {
     const { admin, office, leader, network: net, data: dat, app: ap } = s.staff;
-    const [timer] = await startTimers(s);
+    const [timer] = await startTimers(s, KEY);
     t.is(timer.activityId, 'startQuarterly');
     t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 1,4,7,10 *');
     t.is(timer.nextDueDate, '2027-01-01T09:00:00.000+0800', 'from 1 December the next quarter starts on 1 January');
@@ -160,7 +141,7 @@ for (const backend of backends) {
     const id = started[0].id;
     t.deepEqual(await openKeys(admin, id), ['inspectApp', 'inspectData', 'inspectNetwork'], 'the timed inspection offers the three self-inspections');
     t.true((await passed(admin, id)).includes('startQuarterly'));
-    t.is((await startTimers(s))[0].nextDueDate, '2027-04-01T09:00:00.000+0800', 'the next is the following quarter');
+    t.is((await startTimers(s, KEY))[0].nextDueDate, '2027-04-01T09:00:00.000+0800', 'the next is the following quarter');
 
     // Nothing more during the quarter: the first of February and of March pass quietly; 1 April starts the next.
     t.is(await justBefore(s, new Date('2027-04-01T01:00:00Z')), 0);
@@ -168,7 +149,7 @@ for (const backend of backends) {
     s.clock.advance(SECOND);
     t.true(await s.runDue() >= 1);
     t.is((await instancesOf(admin, KEY)).length, before.size + 2);
-    t.is((await startTimers(s))[0].nextDueDate, '2027-07-01T09:00:00.000+0800');
+    t.is((await startTimers(s, KEY))[0].nextDueDate, '2027-07-01T09:00:00.000+0800');
 
     // The timed inspection runs like a manual one.
     await step(net, 'network-1', id, 'inspectNetwork', network, [dat, ap]);

@@ -1,10 +1,10 @@
-import { loadConfig } from './config.ts';
-import { makeDefinitionService } from './services/definitions.ts';
-import { assertKeyConfigured, prepareKeyring } from './services/keys.ts';
-import { reencryptVariables } from './services/reencrypt.ts';
-import { makeVariableVault } from './services/sealed-variables.ts';
-import { acquireDataDirLock } from './store/data-dir-lock.ts';
-import { makeDb, migrateLatest } from './store/db.ts';
+import { loadConfig } from '../config.ts';
+import { makeDefinitionService } from '../services/definitions.ts';
+import { assertKeyConfigured, prepareKeyring } from '../services/keys.ts';
+import { reencryptVariables } from '../services/reencrypt.ts';
+import { makeVariableVault } from '../services/sealed-variables.ts';
+import { acquireDataDirLock } from '../store/data-dir-lock.ts';
+import { makeDb, migrateLatest } from '../store/db.ts';
 
 /**
  * `npm run reencrypt`: after a new key became current (see

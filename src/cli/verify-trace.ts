@@ -18,7 +18,7 @@ async function main(): Promise<number> {
     const report = await makeTraceService(db).verify();
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     if (report.ok) {
-      process.stdout.write(`留痕链完整 / trace chain verified: ${report.rows} rows${report.head ? `, head ${report.head.id} ${report.head.hash}` : ''}\n`);
+      process.stdout.write(`留痕链完整 / trace chain verified: ${report.rows} rows in ${report.heads.length} chains\n`);
       return 0;
     }
     process.stdout.write(`留痕链断裂 / trace chain broken at row ${report.broken!.id}: ${report.broken!.reason}\n`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
-import { appendTrace, countTrace, GENESIS, queryTrace, traceBatch, type TraceContent, type TraceQuery } from '../store/trace.ts';
+import { appendTrace, CHAINS, countTrace, GENESIS, queryTrace, traceBatch, type TraceContent, type TraceQuery } from '../store/trace.ts';
 import type { Principal } from '../types.ts';
 import { assertAdmin } from './instances.ts';
 
@@ -43,10 +43,20 @@ export function sealTrace(prevHash: string, row: TraceContent): string {
 export interface ChainReport {
   ok: boolean;
   rows: number;
-  /** The last row checked: keep it elsewhere to notice rows cut off the end. */
-  head: { id: string; hash: string } | null;
-  /** The first row that does not verify, and why. */
-  broken: { id: string; reason: string } | null;
+  /** The last row of each chain: keep them elsewhere to notice rows cut off the end, or a chain rewritten. */
+  heads: { chain: number; id: string; hash: string }[];
+  /** The first row (lowest id) that does not verify, and why. */
+  broken: { id: string; chain: number; reason: string } | null;
+}
+
+/**
+ * The chain a group of facts goes to: a process instance's rows always to
+ * the same one (its trace is one ordered chain), others by who acted.
+ */
+export function chainOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return h % CHAINS;
 }
 
 const toRows = (actor: Actor, facts: TraceFact[]) => facts.map((f) => ({
@@ -59,7 +69,9 @@ export function makeTraceService(db: Knex) {
   return {
     /** Records facts in `trx`, the transaction of the action itself. */
     async record(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
-      await appendTrace(trx, toRows(actor, Array.isArray(facts) ? facts : [facts]), sealTrace);
+      const list = Array.isArray(facts) ? facts : [facts];
+      if (!list.length) return;
+      await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
     },
 
     /**
@@ -68,26 +80,35 @@ export function makeTraceService(db: Knex) {
      */
     async read<T>(actor: Actor, fn: () => Promise<T>, facts: (result: T) => TraceFact | TraceFact[]): Promise<T> {
       const result = await fn();
-      const list = facts(result);
-      await db.transaction((trx) => appendTrace(trx, toRows(actor, Array.isArray(list) ? list : [list]), sealTrace));
+      const made = facts(result);
+      const list = Array.isArray(made) ? made : [made];
+      if (list.length) await db.transaction((trx) => appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace));
       return result;
     },
 
-    /** Walks the whole chain in order; reports the first row whose hash or link does not verify. */
+    /** Walks every chain in order; reports the first row (lowest id) whose hash or link does not verify. */
     async verify(): Promise<ChainReport> {
-      let prev = GENESIS;
       let rows = 0;
-      let last: { id: string; hash: string } | null = null;
-      for (let batch = await traceBatch(db, null, 1000); batch.length; batch = await traceBatch(db, last!.id, 1000)) {
-        for (const row of batch) {
-          rows++;
-          if (row.prev_hash !== prev) return { ok: false, rows, head: last, broken: { id: row.id, reason: '与前一行的链接不符（前一行被删除、插入或调换）/ link to the previous row does not match (a row was deleted, inserted or moved)' } };
-          if (sealTrace(prev, row) !== row.hash) return { ok: false, rows, head: last, broken: { id: row.id, reason: '内容与哈希不符（此行被修改）/ content does not match its hash (the row was edited)' } };
-          prev = row.hash;
-          last = { id: row.id, hash: row.hash };
+      const heads: ChainReport['heads'] = [];
+      let broken: ChainReport['broken'] = null;
+      for (let chain = 0; chain < CHAINS; chain++) {
+        let prev = GENESIS;
+        let last: { id: string; hash: string } | null = null;
+        let fault: { id: string; chain: number; reason: string } | null = null;
+        walk: for (let batch = await traceBatch(db, chain, null, 1000); batch.length; batch = await traceBatch(db, chain, last!.id, 1000)) {
+          for (const row of batch) {
+            rows++;
+            if (row.prev_hash !== prev) fault = { id: row.id, chain, reason: '与前一行的链接不符（前一行被删除、插入或调换）/ link to the previous row does not match (a row was deleted, inserted or moved)' };
+            else if (sealTrace(prev, row) !== row.hash) fault = { id: row.id, chain, reason: '内容与哈希不符（此行被修改）/ content does not match its hash (the row was edited)' };
+            if (fault) break walk;
+            prev = row.hash;
+            last = { id: row.id, hash: row.hash };
+          }
         }
+        if (last) heads.push({ chain, ...last });
+        if (fault && (!broken || Number(fault.id) < Number(broken.id))) broken = fault;
       }
-      return { ok: true, rows, head: last, broken: null };
+      return { ok: !broken, rows, heads, broken };
     },
 
     async query(q: TraceQuery, principal: Principal) {

@@ -16,43 +16,52 @@ export interface TraceContent {
 
 export interface TraceRow extends TraceContent {
   id: string;
+  chain: number;
   prev_hash: string;
   hash: string;
 }
 
-/** The hash before the first row. */
+/** The hash before the first row of each chain. */
 export const GENESIS = '0'.repeat(64);
 
 /**
- * Appends rows to the chain inside `trx`, the transaction of the action they
- * record. The chain lock serialises appenders across server processes until
- * commit, so each row's predecessor is the last committed row and ids
- * follow chain order. `seal` computes a row's hash from the previous one.
+ * How many chains the trace is split into. An appender holds its chain's
+ * lock until it commits, and a commit waits for the disk: with one chain,
+ * every traced action in every server process would commit one at a time.
+ */
+export const CHAINS = 16;
+
+/**
+ * Appends rows to chain `chain` inside `trx`, the transaction of the action
+ * they record. The chain's lock serialises its appenders across server
+ * processes until commit, so each row's predecessor is the chain's last
+ * committed row and ids follow chain order. `seal` computes a row's hash
+ * from the previous one.
  */
 export async function appendTrace(
-  trx: Db, rows: Omit<TraceContent, 'time'>[], seal: (prevHash: string, row: TraceContent) => string,
+  trx: Db, chain: number, rows: Omit<TraceContent, 'time'>[], seal: (prevHash: string, row: TraceContent) => string,
 ): Promise<void> {
   if (!rows.length) return;
-  await lockForTransaction(trx, 'trace-chain');
+  await lockForTransaction(trx, `trace-chain-${chain}`);
   // Milliseconds, so the time hashed is exactly the time read back.
   const result = await trx.raw(`select date_trunc('milliseconds', now()) as now,
-    (select hash from trace order by id desc limit 1) as prev`);
+    (select hash from trace where chain = ? order by id desc limit 1) as prev`, [chain]);
   const head = (result.rows ?? result)[0];
   let prev: string = head.prev ?? GENESIS;
   const time = new Date(head.now);
   const sealed = rows.map((r) => {
     const content = { ...r, time };
     const hash = seal(prev, content);
-    const row = { ...content, details: JSON.stringify(content.details), prev_hash: prev, hash };
+    const row = { ...content, chain, details: JSON.stringify(content.details), prev_hash: prev, hash };
     prev = hash;
     return row;
   });
   await trx('trace').insert(sealed);
 }
 
-/** Rows in chain order after `afterId`, for verification. */
-export async function traceBatch(db: Db, afterId: string | null, limit: number): Promise<TraceRow[]> {
-  const q = db('trace').select('*').orderBy('id').limit(limit);
+/** Rows of one chain in chain order after `afterId`, for verification. */
+export async function traceBatch(db: Db, chain: number, afterId: string | null, limit: number): Promise<TraceRow[]> {
+  const q = db('trace').select('*').where({ chain }).orderBy('id').limit(limit);
   if (afterId != null) q.where('id', '>', afterId);
   return normalise(await q);
 }
@@ -96,5 +105,5 @@ export async function countTrace(db: Db, q: TraceQuery): Promise<number> {
 
 /** bigint ids come back as strings from pg and as numbers or bigints from PGlite. */
 function normalise(rows: TraceRow[]): TraceRow[] {
-  return rows.map((r) => ({ ...r, id: String(r.id), time: new Date(r.time) }));
+  return rows.map((r) => ({ ...r, id: String(r.id), chain: Number(r.chain), time: new Date(r.time) }));
 }

@@ -3,10 +3,11 @@ import { api, ApiError, login, logout, session, whenExpired, type Definition, ty
 import { showDiagram } from './diagram.ts';
 import { h, mount } from './dom.ts';
 import { renderForm } from './forms.ts';
-import { formatDateTime, lang, parseServerDate, setLang, shanghaiDay, t } from './i18n.ts';
+import { formatDateTime, lang, parseServerDate, pick, setLang, shanghaiDay, t } from './i18n.ts';
 
 const root = document.getElementById('app')!;
-let flash: { text: string; kind: 'ok' | 'error' } | null = null;
+type Flash = { text: string; kind: 'ok' | 'error' };
+let flash: Flash | null = null;
 let expiryTimer: number | undefined;
 
 /** Client-side navigation; the server answers every such path with index.html. */
@@ -24,10 +25,10 @@ function link(path: string, attrs: Record<string, unknown>, ...children: (Node |
   return h('a', { ...attrs, href: path, onclick: (e: MouseEvent) => { e.preventDefault(); go(path); } }, ...children);
 }
 
+/** The message of the last action, shown on every render of the next route (its loading state too). */
+let shown: Flash | null = null;
 function takeFlash(): HTMLElement | null {
-  const f = flash;
-  flash = null;
-  return f ? h('div', { class: `flash flash-${f.kind}`, role: 'status' }, f.text) : null;
+  return shown ? h('div', { class: `flash flash-${shown.kind}`, role: 'status' }, shown.text) : null;
 }
 
 function errorText(err: unknown): string {
@@ -42,7 +43,7 @@ function header(active: 'tasks' | 'start'): HTMLElement {
       link('/', { class: active === 'tasks' ? 'active' : '', id: 'nav-tasks' }, t('tasks')),
       link('/start', { class: active === 'start' ? 'active' : '', id: 'nav-start' }, t('start'))),
     h('div', { class: 'who' },
-      h('span', { class: 'user', id: 'current-user', title: `${t('myRoles')}: ${s.groups.map((g) => g.name).join('、')}` }, s.userId),
+      h('span', { class: 'user', id: 'current-user', title: `${t('myRoles')}: ${s.groups.map((g) => pick(g.name)).join('、')}` }, s.userId),
       h('button', { type: 'button', class: 'link', id: 'lang-switch', onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); void route(); } }, lang() === 'zh' ? 'EN' : '中文'),
       h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); go('/login'); } }, t('logout'))));
 }
@@ -120,7 +121,7 @@ async function taskListPage(): Promise<void> {
   ]);
   const shown = (view === 'mine' ? mine : roles).sort(byUrgency);
   const names = await Promise.all(shown.map((x) => definitionName(x.processDefinitionId)));
-  const groupName = new Map(s.groups.map((g) => [g.id, g.name]));
+  const groupName = new Map(s.groups.map((g) => [g.id, pick(g.name)]));
   const tabs = h('div', { class: 'tabs', role: 'tablist' },
     link('/', { role: 'tab', id: 'tab-mine', class: view === 'mine' ? 'active' : '', 'aria-selected': String(view === 'mine') }, `${t('myTasks')} `, h('span', { class: 'count', id: 'count-mine' }, String(mine.length))),
     link('/?view=roles', { role: 'tab', id: 'tab-roles', class: view === 'roles' ? 'active' : '', 'aria-selected': String(view === 'roles') }, `${t('roleTasks')} `, h('span', { class: 'count', id: 'count-roles' }, String(roles.length))));
@@ -254,6 +255,8 @@ async function route(): Promise<void> {
   document.documentElement.lang = lang() === 'zh' ? 'zh-CN' : 'en';
   document.title = t('appTitle');
   const path = location.pathname;
+  shown = flash;
+  flash = null;
   if (!session()) {
     if (path !== '/login') history.replaceState(null, '', '/login');
     return loginPage();

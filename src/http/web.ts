@@ -11,8 +11,11 @@ const TYPES: Record<string, string> = {
   '.ttf': 'font/ttf', '.eot': 'application/vnd.ms-fontobject', '.json': 'application/json', '.map': 'application/json',
 };
 
-/** Paths the API owns: never answered with the web app, whatever the method. */
-const API = /^\/(engine-rest|health)(\/|$)/;
+/**
+ * Paths the API owns, never answered with the web app: /engine-rest, /health,
+ * and /public, the internet zone's prefix, which must stay 404 here.
+ */
+const API = /^\/(engine-rest|health|public)(\/|$)/;
 
 /**
  * Serves the built web app: its files, and index.html for any other GET a

@@ -46,6 +46,7 @@ test('the API is not shadowed: /engine-rest and /health answer as before, paths 
   t.regex(unknown.headers.get('content-type') ?? '', /json/);
   t.is((await fetch(`${server.url}/engine-rest`)).status, 401);
   t.deepEqual(await (await fetch(`${server.url}/health`)).json(), { status: 'UP', database: 'UP' });
+  t.is((await fetch(`${server.url}/public/process`)).status, 404, 'the internet zone\'s paths do not exist on the private listener');
   const escape = await fetch(`${server.url}/%2e%2e/package.json`);
   t.notRegex(await escape.text(), /credit-bpmn-server/);
   t.is((await fetch(`${server.url}/`, { method: 'POST' })).status, 404);

@@ -72,6 +72,12 @@ test.serial('an office user starts a plan approval and drafts it; the Chinese va
   const draft = page.locator('li.task[data-task-key="draftPlan"]');
   await draft.waitFor();
   t.is(await page.locator('#count-roles').innerText(), '1');
+  // An overdue task stands out.
+  const wang = client(server.url, 'wang', 'wang-password');
+  const id = await draft.getAttribute('data-task-id');
+  t.is((await wang.put(`/engine-rest/task/${id}`, { name: '起草规划', due: '2026-01-05T17:00:00.000+0800' })).status, 204);
+  await page.reload();
+  await page.locator('li.task.is-overdue[data-task-key="draftPlan"] .due.overdue').filter({ hasText: '已逾期 2026/01/05 17:00' }).waitFor();
   await shot(page, 'tasklist-1280.png');
   await draft.locator('[data-action=claim]').click();
   await page.locator('#count-roles').filter({ hasText: '0' }).waitFor();
@@ -100,7 +106,8 @@ test.serial('an office user starts a plan approval and drafts it; the Chinese va
   await page.click('#lang-switch');
   await page.locator('#tab-mine').filter({ hasText: 'My tasks' }).waitFor();
   await page.click('#lang-switch');
-  const token = await page.evaluate(() => JSON.parse(sessionStorage.getItem('staff-session')!).token as string);
+  // A string, evaluated in the page: the test itself is type-checked without the DOM library.
+  const token = await page.evaluate<string>("JSON.parse(sessionStorage.getItem('staff-session')).token");
   t.is((await fetch(`${server.url}/engine-rest/task`, { headers: { Authorization: `Bearer ${token}` } })).status, 200);
   await page.click('#logout');
   await page.waitForURL('**/login');

@@ -3,7 +3,7 @@ import path from 'node:path';
 import test from 'ava';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { backends } from '../helpers/db.ts';
-import { client, makeUser, repoRoot, startTestServer, type TestServer } from '../helpers/server.ts';
+import { client, makeUser, repoRoot, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
  * The staff web app end to end, in Debian's headless Chromium against the
@@ -19,6 +19,7 @@ const pglite = backends.find((b) => b.name === 'pglite')!;
 
 let server!: TestServer;
 let browser!: Browser;
+let zhang!: Client;
 
 test.before(async () => {
   // Fail, never skip: CI installs it (.ci/run), and a silent skip would hide a broken web app.
@@ -29,6 +30,7 @@ test.before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
   server = await startTestServer(pglite);
   await makeUser(server, 'wang', ['office']);
+  zhang = await makeUser(server, 'zhang', ['office']);
   await makeUser(server, 'li', ['leading-group']);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
 });
@@ -102,7 +104,19 @@ test.serial('an office user starts a plan approval and drafts it; the Chinese va
   t.is(await page.locator('#count-mine').innerText(), '0');
   t.is(await page.locator('#count-roles').innerText(), '1', 'the office review is next');
 
-  // English on request; the token is revoked at logout.
+  // The server's own refusal is shown: a colleague claims the review while this page is open.
+  const review = page.locator('li.task[data-task-key="reviewDraft"]');
+  await page.click('#tab-roles');
+  const reviewId = await review.getAttribute('data-task-id');
+  await review.locator('.task-name').click();
+  await page.locator('#field-reviewResult').waitFor();
+  await page.selectOption('#field-reviewResult', 'submit');
+  t.is((await zhang.post(`/engine-rest/task/${reviewId}/claim`, { userId: 'zhang' })).status, 204);
+  await page.click('#complete');
+  t.regex(await page.locator('#server-error').innerText(), /^服务器拒绝：任务已由 zhang 认领/);
+  await page.click('#nav-tasks');
+
+    // English on request; the token is revoked at logout.
   await page.click('#lang-switch');
   await page.locator('#tab-mine').filter({ hasText: 'My tasks' }).waitFor();
   await page.click('#lang-switch');
@@ -116,8 +130,8 @@ test.serial('an office user starts a plan approval and drafts it; the Chinese va
 });
 
 test.serial('a leading-group user never sees the office tasks, on a phone-sized screen too', async (t) => {
-  const officeTask = (await client(server.url, 'wang', 'wang-password').get('/engine-rest/task?candidateGroup=office')).body[0];
-  t.truthy(officeTask, 'the office review is open');
+  const officeTask = (await client(server.url, 'wang', 'wang-password').get('/engine-rest/task?candidateGroup=office&includeAssignedTasks=true')).body[0];
+  t.truthy(officeTask, 'the office review is open (claimed by zhang)');
   const page = await signIn(390, 844, 'li');
   t.is(await page.locator('#count-mine').innerText(), '0');
   t.is(await page.locator('#count-roles').innerText(), '0');

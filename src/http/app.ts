@@ -37,6 +37,7 @@ import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
+import { makeWebApp } from './web.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -60,6 +61,8 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  /** The built web app's folder (default dist/web). */
+  webRoot?: string;
 }
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
@@ -103,6 +106,8 @@ export function makeApp(deps: AppDeps): Koa {
     ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: result.error };
   });
   app.use(open.routes());
+  // The staff web app at `/`, before authentication: it signs in through the API itself.
+  app.use(makeWebApp(deps.webRoot));
 
   // Authentication runs before routing, so an unknown path under /engine-rest
   // answers 401 to a stranger rather than revealing which routes exist.

@@ -14,7 +14,7 @@ import { deleteVariables } from '../store/variables.ts';
 import type { MessageStart } from '../engine/compile.ts';
 import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
-import { PUBLIC_USER, roleGroups, type Principal, type Variables } from '../types.ts';
+import { PUBLIC_USER, roleGroups, type FormField, type Principal, type Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import type { TraceService } from './trace.ts';
@@ -103,6 +103,15 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     startDefinition,
     async start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
       return startDefinition(await definitions.get(definitionId), input, principal);
+    },
+    /**
+     * The start form's fields of a definition, for a caller who may start it
+     * (ForbiddenError otherwise, as the start itself would answer).
+     */
+    async startForm(definitionId: string, principal: Principal): Promise<FormField[]> {
+      const row = await definitions.get(definitionId);
+      assertMayStart(row, principal);
+      return (row.start_event_id && toLoaded(row).forms[row.start_event_id]) || [];
     },
     /** Starts the latest version of `key`. */
     async startByKey(key: string, input: StartInput, principal: Principal): Promise<StartedInstance> {

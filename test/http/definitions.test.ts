@@ -1,7 +1,7 @@
 import test from 'ava';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
 
 for (const backend of backends) {
   let c!: { server: TestServer; admin: Client };
@@ -32,6 +32,23 @@ for (const backend of backends) {
     t.deepEqual(keys(await get('sortBy=key&sortOrder=asc&firstResult=1&maxResults=2')), all.slice(1, 3), 'a page of the same order');
     t.is((await c.admin.get('/engine-rest/process-definition/count?key=versioned')).body.count, 2);
     t.is((await c.admin.get('/engine-rest/process-definition?version=zero')).status, 400);
+  });
+
+  test(t('the start form comes as form-variables, only to who may start the process'), async (t) => {
+    const office = await makeUser(c.server, `sf-office-${backend.name}`, ['office']);
+    const network = await makeUser(c.server, `sf-network-${backend.name}`, ['network-security']);
+    const byKey = await office.get('/engine-rest/process-definition/key/security-plan-approval/form-variables');
+    t.is(byKey.status, 200);
+    t.deepEqual(byKey.body, {
+      title: { value: null, type: 'String', valueInfo: {} },
+      planType: { value: null, type: 'String', valueInfo: {} },
+    });
+    const [def] = (await office.get('/engine-rest/process-definition?key=security-plan-approval&latestVersion=true')).body;
+    t.deepEqual((await office.get(`/engine-rest/process-definition/${def.id}/form-variables?variableNames=planType`)).body, { planType: { value: null, type: 'String', valueInfo: {} } });
+    const refused = await network.get(`/engine-rest/process-definition/${def.id}/form-variables`);
+    t.is(refused.status, 403);
+    t.is(refused.body.type, 'AuthorizationException');
+    t.is((await office.get('/engine-rest/process-definition/no-such-id/form-variables')).status, 404);
   });
 
   test(t('the XML comes back exactly as deployed, by id and by key'), async (t) => {

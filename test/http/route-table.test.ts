@@ -68,6 +68,15 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}` }), trace: ['Read ProcessDefinition'] },
+  // The start form: only for who may start the process (network may not start the plan approval).
+  { route: 'GET /engine-rest/process-definition/key/:key/form-variables', as: 'office', wrong: 'network', make: async () => ({ url: `/process-definition/key/${PLAN}/form-variables` }), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/process-definition/:id/form-variables', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const [def] = (await f.c.admin.get(`/engine-rest/process-definition?key=${PLAN}&latestVersion=true`)).body;
+      return { url: `/process-definition/${def.id}/form-variables` };
+    },
+  },
   {
     route: 'POST /engine-rest/process-definition/key/:key/start', as: 'office', wrong: 'network', trace: ['Create ProcessInstance'],
     make: async () => ({ url: `/process-definition/key/${PLAN}/start`, body: { variables: vars({ title: '规划', planType: 'plan' }) } }),

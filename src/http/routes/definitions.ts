@@ -5,6 +5,7 @@ import type { InstanceService } from '../../services/instances.ts';
 import { parseVariables } from '../../services/variables.ts';
 import { definitionSortColumns, type DefinitionQuery, type DefinitionSummary } from '../../store/definitions.ts';
 import { principalOf } from '../auth.ts';
+import { formVariablesDto } from '../form-variables.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { instanceDto } from './instances.ts';
 
@@ -43,6 +44,12 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
   router.get('/process-definition/:id/xml', async (ctx) => {
     ctx.body = { id: ctx.params.id, bpmn20Xml: await deps.definitions.xml(ctx.params.id) };
   });
+  // The start form (Camunda's form-variables): 403 for a caller who may not start the process.
+  const startForm = async (ctx: RouterContext, id: string) => {
+    ctx.body = formVariablesDto(await deps.instances.startForm(id, principalOf(ctx)), {}, queryOf(ctx).list('variableNames'));
+  };
+  router.get('/process-definition/key/:key/form-variables', async (ctx) => startForm(ctx, (await deps.definitions.getLatest(ctx.params.key)).id));
+  router.get('/process-definition/:id/form-variables', async (ctx) => startForm(ctx, ctx.params.id));
   router.get('/process-definition/key/:key', async (ctx) => {
     ctx.body = definitionDto(await deps.definitions.getLatest(ctx.params.key));
   });

@@ -4,10 +4,10 @@ import { ValidationError } from '../../errors.ts';
 import type { TaskFilter, TaskService } from '../../services/tasks.ts';
 import { parseVariables } from '../../services/variables.ts';
 import { taskSortColumns, type TaskRow } from '../../store/tasks.ts';
-import type { FormField } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
+import { formVariablesDto } from '../form-variables.ts';
 
 export function taskDto(t: TaskRow) {
   return {
@@ -92,16 +92,6 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     sorting: sorting.length ? (sorting as TaskFilter['sorting']) : undefined,
     ...paging,
   };
-}
-
-function formVariablesDto(fields: FormField[], current: ReturnType<typeof formatVariables>, only?: string[]) {
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    if (only && !only.includes(f.id)) continue;
-    const type = { long: 'Long', boolean: 'Boolean', date: 'Date', enum: 'String', string: 'String' }[f.type] ?? 'String';
-    out[f.id] = current[f.id] ?? { value: f.defaultValue, type, valueInfo: {} };
-  }
-  return out;
 }
 
 /** `/task`: the inbox, claim, unclaim, complete, form variables. */

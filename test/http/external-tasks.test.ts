@@ -19,6 +19,10 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
+    // The same on a topic of its own, for the long-poll test: the client library's last poll of the
+    // first test may still be open on 'backup-check' and would take the task the test waits for.
+    await server.services.deployments.deploy(oneResource('external-check-lp.bpmn', Buffer.from(fixture('external-check.bpmn').toString('utf8')
+      .replace(/id="external-check"/, 'id="external-check-lp"').replace(/camunda:topic="backup-check"/, 'camunda:topic="long-poll-check"'))));
     c = {
       server, admin: client(server.url, ADMIN.user, ADMIN.password), data: await makeUser(server, 'data-x', ['data-security']),
       worker: await makeUser(server, 'backup-robot', ['workers']),
@@ -26,8 +30,8 @@ for (const backend of backends) {
   });
   test.after.always(async () => c?.server.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
-  const start = async (mode: string) =>
-    (await c.admin.post('/engine-rest/process-definition/key/external-check/start', { businessKey: `backup-${mode}`, variables: vars({ mode, urgency: 5 }) })).body.id as string;
+  const start = async (mode: string, key = 'external-check') =>
+    (await c.admin.post(`/engine-rest/process-definition/key/${key}/start`, { businessKey: `backup-${mode}`, variables: vars({ mode, urgency: 5 }) })).body.id as string;
 
   test.serial(t('the real camunda-external-task-client-js completes, fails down to an incident, and throws a caught BPMN error'), async (t) => {
     const ok = await start('ok');
@@ -89,13 +93,13 @@ for (const backend of backends) {
 
   test.serial(t('fetchAndLock: long polling answers when a task appears; locks are exclusive; bad requests are 400'), async (t) => {
     const worker = c.worker;
-    const fetchBody = { workerId: 'w-long', maxTasks: 1, asyncResponseTimeout: 20_000, topics: [{ topicName: 'backup-check', lockDuration: 60_000 }] };
+    const fetchBody = { workerId: 'w-long', maxTasks: 1, asyncResponseTimeout: 20_000, topics: [{ topicName: 'long-poll-check', lockDuration: 60_000 }] };
     // Drain what earlier tests left.
     while ((await worker.post('/engine-rest/external-task/fetchAndLock', { ...fetchBody, asyncResponseTimeout: 0, maxTasks: 100 })).body.length) { /* drained */ }
     const began = Date.now();
     const waiting = worker.post('/engine-rest/external-task/fetchAndLock', fetchBody);
     const created = Date.now();
-    const id = await start('ok');
+    const id = await start('ok', 'external-check-lp');
     const fetched = await waiting;
     const answeredAfter = Date.now() - created;
     t.log(`long poll answered ${answeredAfter} ms after the start request was sent (timeout 20 000 ms)`);

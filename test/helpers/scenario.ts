@@ -1,5 +1,6 @@
+import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
-import type { Backend } from './db.ts';
+import { backends, type Backend } from './db.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from './server.ts';
 
 /*
@@ -53,6 +54,24 @@ export async function startScenario(backend: Backend, now = new Date('2026-12-01
     worker: await makeUser(server, STAFF_IDS.worker, ['workers']),
   };
   return { server, clock, staff, runDue: () => server.scheduler.runDue(), stop: () => server.stop() };
+}
+
+/**
+ * A procedure's scenario tests on every database: one server per database,
+ * started before the file's tests and stopped after them. `body` registers
+ * the tests (serially: they share the server and its clock); `s` is filled
+ * in once the server is up, and `t` prefixes a title with the database.
+ */
+export function scenarioSuite(body: (s: Scenario, t: (title: string) => string) => void, env: Record<string, string> = {}): void {
+  for (const backend of backends) {
+    const s = {} as Scenario;
+    // Serial, so that a file's own before hooks registered after this one see the server.
+    test.serial.before(async () => {
+      Object.assign(s, await startScenario(backend, undefined, env));
+    });
+    test.after.always(async () => s.stop?.());
+    body(s, (title) => `${backend.name}: ${title}`);
+  }
 }
 
 export interface TaskView {

@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  openKeys, openTasks, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 
 const KEY = 'application-rollout';
@@ -17,13 +16,7 @@ const dataPass = { catalogueItems: '行政许可、行政处罚', dataScopeConfo
 const live = { goLiveDate: '2027-03-01T00:00:00.000+0800', accessAddress: 'https://credit-query.hq.example', operationsOwner: 'app-1' };
 const training = { trainingDate: '2027-03-05T00:00:00.000+0800', trainingTopic: '信用查询系统使用与安全操作', trainingAttendees: 24 };
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   /** The acceptance tasks of an instance that `who` sees. */
   const acceptancesSeenBy = async (who: Parameters<typeof openTasks>[0], id: string) =>
@@ -138,4 +131,4 @@ for (const backend of backends) {
     t.is(path.at(-1), 'endRejected');
     t.false(path.includes('designRequirements') || path.includes('selectAndBuild') || path.includes('endLive'));
   });
-}
+});

@@ -1,8 +1,7 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  completeExternal, fetchExternal, instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, startScenario, stateOf, step,
-  taskHistory, variablesOf, type Scenario,
+  completeExternal, fetchExternal, instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step,
+  taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 import { vars, type Client } from '../helpers/server.ts';
 
@@ -32,13 +31,7 @@ async function incidentsFromBackups(admin: Client): Promise<string[]> {
 const checkOk = (backupId: string) => ({ backupId, backupOk: true, checkedAt: '2026-12-07T02:05:00.000+0800', details: '全量备份 1.2TB，校验和一致' });
 const restoreOk = (backupId: string) => ({ backupId, restoreSample: '企业信用主体表 1000 条', restoreResult: 'success', restoreMinutes: 12, restoreNotes: '与源库比对一致' });
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('Monday 02:00 Shanghai starts one weekly check, not a second early; the next is due a week later'), async (t) => {
     const { admin } = s.staff;
@@ -190,4 +183,4 @@ for (const backend of backends) {
     const [timer] = (await admin.get(`/engine-rest/job-definition?processDefinitionKey=${KEY}`)).body;
     t.is(timer.nextDueDate, '2026-12-21T02:00:00.000+0800');
   });
-}
+});

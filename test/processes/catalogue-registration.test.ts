@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 import { vars } from '../helpers/server.ts';
 
@@ -14,13 +13,7 @@ const verified = {
 const registered = { validUntil: '2027-12-31T00:00:00.000+0800', usageScope: '信用信息共享平台公示与部门间共享查询', updateFrequency: 'daily' };
 const traced = { permissionLevel: 'department', authorizedParties: '区发改委、区市场监管局', traceabilityLevel: 'full', sourceConsistent: true };
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('the office returns the entry for revision; the data group verifies and registers again; the office approves'), async (t) => {
     const { admin, data, office, network, app, leader, worker } = s.staff;
@@ -94,4 +87,4 @@ for (const backend of backends) {
     t.is(await stateOf(admin, id), 'COMPLETED');
     t.like(await variablesOf(admin, id), { dataLevel: 'core', sharingType: 'notShared', permissionLevel: 'restricted' });
   });
-}
+});

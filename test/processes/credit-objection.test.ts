@@ -2,9 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import { compileResource } from '../../src/engine/compile.ts';
-import { backends } from '../helpers/db.ts';
 import {
-  openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 import { client, repoRoot, vars, type Client } from '../helpers/server.ts';
 
@@ -26,15 +25,11 @@ test('the ID-card number and the contact are marked sensitive, for encryption at
   t.deepEqual(sensitive, ['idNumber', 'contact']);
 });
 
-for (const backend of backends) {
-  let s!: Scenario;
+scenarioSuite((s, t) => {
   let pub!: Client;
-  test.before(async () => {
-    s = await startScenario(backend, undefined, { PUBLIC_PORT: '0' });
+  test.serial.before(() => {
     pub = client(s.server.publicUrl!);
   });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
 
   /** A citizen objects on the public listener; returns the reference and (as only the server knows it) the instance. */
   async function object(values: Record<string, unknown>): Promise<{ reference: string; id: string }> {
@@ -92,4 +87,4 @@ for (const backend of backends) {
     await step(office, 'office-1', id, 'replyApplicant', reply);
     t.is(await stateOf(admin, id), 'COMPLETED');
   });
-}
+}, { PUBLIC_PORT: '0' });

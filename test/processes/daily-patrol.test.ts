@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 
 const KEY = 'daily-patrol';
@@ -12,14 +11,8 @@ const allClear = {
   anomalyFound: false, bulletin: '今日巡检：安全设备和两区链路运行正常，无病毒和攻击告警。',
 };
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    // Server start: 2026-12-01T01:00:00Z, 09:00 in Shanghai, the very minute of the cron; the first patrol is the next day's.
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+// Server start: 2026-12-01T01:00:00Z, 09:00 in Shanghai, the very minute of the cron; the first patrol is the next day's.
+scenarioSuite((s, t) => {
 
   const nextDue = async () => {
     const r = await s.staff.admin.get(`/engine-rest/job-definition?processDefinitionKey=${KEY}`);
@@ -131,4 +124,4 @@ for (const backend of backends) {
     await s.runDue();
     t.is((await instancesOf(admin, INCIDENT)).length, incidentsBefore + 1, 'delivered exactly once');
   });
-}
+});

@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
 } from '../helpers/scenario.ts';
 
 /*
@@ -33,14 +32,7 @@ async function jobsOf(s: Scenario, instanceId: string): Promise<{ dueDate: strin
   return (await s.staff.admin.get(`/engine-rest/job?processInstanceId=${instanceId}`)).body;
 }
 
-/** The armed start timers of the procedure (Camunda's job definitions). */
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('parallel assessment, the office approves a window 3 days later, nothing happens before it, then apply, verify and record'), async (t) => {
     const { office, leader, network, data, app, admin, worker } = s.staff;
@@ -202,4 +194,4 @@ for (const backend of backends) {
       'applyNetworkPatches:network-1', 'applyAppPatches:app-1', 'recordPatchCycle:network-1',
     ]);
   });
-}
+});

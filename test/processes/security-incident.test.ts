@@ -1,8 +1,7 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import { vars } from '../helpers/server.ts';
 import {
-  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 
 const KEY = 'security-incident';
@@ -13,13 +12,7 @@ const remedy = {
 const closing = { finalReport: '事件原因已查明，影响范围已控制，补救措施已落实。', measuresImplemented: true, lessonsLearned: '加强边界监测' };
 const investigation = { cause: '弱口令被暴力破解', scope: '互联网区门户服务器一台', containment: '已隔离服务器并重置口令' };
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('a general incident reported by staff: the office triages, only the network group investigates, the office closes; the leading group is skipped'), async (t) => {
     const { office, leader, network, data, app, admin } = s.staff;
@@ -171,4 +164,4 @@ for (const backend of backends) {
     for (const e of ['decisionDeadlineTimer', 'endDecisionEscalated', 'reportDeadlineTimer', 'endReportSupervised', 'endClosed']) t.true(path.includes(e), e);
     t.deepEqual(await openKeys(admin, id), []);
   });
-}
+});

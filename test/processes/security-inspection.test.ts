@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers,
 } from '../helpers/scenario.ts';
 
 /*
@@ -25,14 +24,7 @@ const analysis = {
   reportRef: 'SA-2026-Q4',
 };
 
-/** The armed start timers of the procedure (Camunda's job definitions). */
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('three groups self-inspect in parallel, the office reports risks and countermeasures, the leading group accepts'), async (t) => {
     const { office, leader, network: net, data: dat, app: ap, admin, worker } = s.staff;
@@ -162,4 +154,4 @@ for (const backend of backends) {
       'inspectNetwork:network-1', 'inspectData:data-1', 'inspectApp:app-1', 'analyseSecurityState:office-1', 'leadingGroupReview:leader-1',
     ]);
   });
-}
+});

@@ -1,20 +1,13 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  openKeys, passed, startProcess, startScenario, stateOf, step, taskHistory, type Scenario,
+  openKeys, passed, startProcess, scenarioSuite, stateOf, step, taskHistory,
 } from '../helpers/scenario.ts';
 
 const KEY = 'security-plan-approval';
 const DAY = 24 * 3600_000;
 const draft = { title: '2026年度安全规划', summary: '全年网络与数据安全建设规划草案' };
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+scenarioSuite((s, t) => {
 
   test.serial(t('a late decision reminds the office after 7 days; the decision stays open and is then approved'), async (t) => {
     const { office, leader, network, admin } = s.staff;
@@ -43,4 +36,4 @@ for (const backend of backends) {
     t.true(path.includes('decisionReminderTimer') && path.includes('endReminded') && path.includes('endApproved'));
     t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${id}`)).body, [], 'nothing left armed');
   });
-}
+});

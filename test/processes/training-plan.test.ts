@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, startScenario, stateOf, step, taskHistory, variablesOf, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
 } from '../helpers/scenario.ts';
 
 const KEY = 'training-plan';
@@ -15,14 +14,8 @@ const session = (date: string, topic: string, allSessionsHeld: boolean) => ({
   sessionDate: date, sessionTopic: topic, attendeesCount: 30, assessmentMethod: 'exam', passRate: 97, allSessionsHeld,
 });
 
-for (const backend of backends) {
-  let s!: Scenario;
-  test.before(async () => {
-    // 1 December 2026, 09:00 in Asia/Shanghai: the yearly start timer is armed from here.
-    s = await startScenario(backend);
-  });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+// 1 December 2026, 09:00 in Asia/Shanghai: the yearly start timer is armed from here.
+scenarioSuite((s, t) => {
 
   /** The armed yearly start timer, as the administrator sees it. */
   const nextDue = async () => {
@@ -105,4 +98,4 @@ for (const backend of backends) {
     t.is(path.at(-1), 'endDone');
     t.like(await variablesOf(admin, id), { decision: 'approve', topics: 'basicsAndProcedures', attendeesCount: 30 });
   });
-}
+});

@@ -62,7 +62,7 @@ export async function startScenario(backend: Backend, now = new Date('2026-12-01
  * the tests (serially: they share the server and its clock); `s` is filled
  * in once the server is up, and `t` prefixes a title with the database.
  */
-export function scenarioSuite(body: (s: Scenario, t: (title: string) => string) => void, env: Record<string, string> = {}): void {
+export function scenarioSuite(body: (s: Scenario, t: (title: string) => string, backend: Backend) => void, env: Record<string, string> = {}): void {
   for (const backend of backends) {
     const s = {} as Scenario;
     // Serial, so that a file's own before hooks registered after this one see the server.
@@ -70,7 +70,7 @@ export function scenarioSuite(body: (s: Scenario, t: (title: string) => string) 
       Object.assign(s, await startScenario(backend, undefined, env));
     });
     test.after.always(async () => s.stop?.());
-    body(s, (title) => `${backend.name}: ${title}`);
+    body(s, (title) => `${backend.name}: ${title}`, backend);
   }
 }
 

@@ -8,9 +8,8 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { makeApp } from '../../src/http/app.ts';
 import { startServer } from '../../src/server.ts';
 import { normalizeReference } from '../../src/services/public-requests.ts';
-import { backends } from '../helpers/db.ts';
 import { oneResource } from '../helpers/fixtures.ts';
-import { instancesOf, openKeys, startScenario, step, type Scenario } from '../helpers/scenario.ts';
+import { instancesOf, openKeys, scenarioSuite, step } from '../helpers/scenario.ts';
 import { ADMIN, client, NO_PROCESSES, startTestServer, TEST_KEY_ENV, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
@@ -48,15 +47,11 @@ test('PUBLIC_PORT is optional, must be a port, and cannot be the private one', (
   t.regex(t.throws(() => loadConfig({ PORT: '8080', PUBLIC_PORT: '8080' }), { instanceOf: ConfigError }).message, /PUBLIC_PORT: must differ from PORT/);
 });
 
-for (const backend of backends) {
-  let s!: Scenario;
+scenarioSuite((s, t, backend) => {
   let pub!: Client;
-  test.before(async () => {
-    s = await startScenario(backend, undefined, { PUBLIC_PORT: '0' });
+  test.serial.before(() => {
     pub = client(s.server.publicUrl!);
   });
-  test.after.always(async () => s?.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
 
   /** Starts a credit objection on the public listener; returns its reference. */
   async function objectPublicly(values: Record<string, unknown> = objection): Promise<string> {
@@ -300,4 +295,4 @@ for (const backend of backends) {
     t.is(r.status, 400);
     t.regex(r.body.message, /reserved/);
   });
-}
+}, { PUBLIC_PORT: '0' });

@@ -44,7 +44,7 @@ export function makeReadTrace(trace: TraceService) {
     const principal = ctx.state.principal as Principal | undefined;
     if (!route || !principal || UNTRACED.has(route) || ctx.status >= 300) return;
     if (ctx.method !== 'GET' && !(ctx.method === 'POST' && POST_QUERIES.has(route))) return;
-    await trace.read(principal, async () => undefined, () => readFact(ctx, route));
+    await trace.recordAlone(principal, readFact(ctx, route));
   };
 }
 

@@ -60,7 +60,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   });
   /** Failed and refused logins are traced on their own: there is no action to share a transaction with. */
   const traceLogin = (userId: string, source: string | undefined, operation: string) =>
-    trace ? db.transaction((trx) => trace.record(trx, { userId, source }, { operation, entityType: 'User', entityId: userId })) : undefined;
+    trace?.recordAlone({ userId, source }, { operation, entityType: 'User', entityId: userId });
 
   // digest(user:password) → { stored hash, expiry }: a cache of successful KDF runs.
   // Keyed by a digest so plaintext passwords are never kept; checked against the

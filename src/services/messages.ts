@@ -85,7 +85,7 @@ export function makeMessageService(db: Knex, execution: Execution, instances: In
     async broadcast(signalName: string, variables: Variables, principal: Principal): Promise<void> {
       assertSender(principal);
       // The throw itself is an action, even when nothing waits for it; each delivery is traced on its own.
-      await db.transaction((trx) => trace.record(trx, principal, { operation: 'Throw', entityType: 'Signal', entityId: signalName, details: { variables: Object.keys(variables) } }));
+      await trace.recordAlone(principal, { operation: 'Throw', entityType: 'Signal', entityId: signalName, details: { variables: Object.keys(variables) } });
       for (const s of await findSubscriptions(db, { kind: 'signal', messageName: signalName, correlationKeys: {} })) {
         await execution.advance(
           { instanceId: s.process_instance_id, definitionId: s.definition_id, activityId: s.activity_id, executionId: s.execution_id },

@@ -85,9 +85,9 @@ export function makePublicRequestService(db: Knex, instances: InstanceService, t
     if (!row) throw new NotFoundError('查询编号无效 / unknown reference');
     const steps = await listPublicSteps(db, row.process_instance_id);
     // A read of process data like any other, by the public from its address (never the reference itself).
-    await trace.read({ userId: PUBLIC_USER, source }, async () => undefined, () => ({
+    await trace.recordAlone({ userId: PUBLIC_USER, source }, {
       operation: 'Read', entityType: 'PublicRequest', entityId: row.process_instance_id, processInstanceId: row.process_instance_id,
-    }));
+    });
     const state = row.state === 'ACTIVE' ? 'running' : row.state === 'COMPLETED' ? 'completed' : 'closed';
     const ends = steps.filter((s) => s.activity_type === 'endEvent' && s.end_time && !s.canceled && s.activity_name);
     return {

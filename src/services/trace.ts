@@ -66,24 +66,23 @@ const toRows = (actor: Actor, facts: TraceFact[]) => facts.map((f) => ({
 
 /** The trace (留痕): recording, querying and verifying the SM3 chain. */
 export function makeTraceService(db: Knex) {
+  /** Records facts in `trx`, the transaction of the action itself. */
+  async function record(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
+    const list = Array.isArray(facts) ? facts : [facts];
+    if (!list.length) return;
+    await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
+  }
+
   return {
-    /** Records facts in `trx`, the transaction of the action itself. */
-    async record(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
-      const list = Array.isArray(facts) ? facts : [facts];
-      if (!list.length) return;
-      await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
-    },
+    record,
 
     /**
-     * Runs a read, then records what it returned before the caller gets it:
-     * if the trace cannot be written, the data is not handed out.
+     * Records facts in a transaction of their own, for what has none to
+     * share: a read (recorded before its data is handed out, so data the
+     * trace could not record is not handed out), a refused login, a throw.
      */
-    async read<T>(actor: Actor, fn: () => Promise<T>, facts: (result: T) => TraceFact | TraceFact[]): Promise<T> {
-      const result = await fn();
-      const made = facts(result);
-      const list = Array.isArray(made) ? made : [made];
-      if (list.length) await db.transaction((trx) => appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace));
-      return result;
+    async recordAlone(actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
+      await db.transaction((trx) => record(trx, actor, facts));
     },
 
     /** Walks every chain in order; reports the first row (lowest id) whose hash or link does not verify. */

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { ADMIN, repoRoot, TEST_KEY_ENV } from './server.ts';
 
 /*
@@ -106,4 +106,23 @@ export async function boot(dbEnv: Record<string, string>, tail: Tail, label: str
   }
   child.kill('SIGKILL');
   throw new Error(`server did not become healthy\n${tail.text()}`);
+}
+
+/**
+ * Boots `count` server processes on `databaseUrl`, runs `body` with them and
+ * stops them (SIGTERM, waiting for each to exit). If anything fails, their
+ * last lines go to the test's log.
+ */
+export async function withServerProcesses<T>(t: ExecutionContext, databaseUrl: string, count: number, body: (servers: Running[]) => Promise<T>): Promise<T> {
+  const tail = new Tail();
+  try {
+    const servers = await Promise.all(Array.from({ length: count }, (_, i) => boot({ DATABASE_URL: databaseUrl }, tail, `server-${i + 1}`)));
+    const result = await body(servers);
+    for (const s of servers) s.child.kill('SIGTERM');
+    await Promise.all(servers.map((s) => s.exited));
+    return result;
+  } catch (err) {
+    t.log(tail.text());
+    throw err;
+  }
 }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { boot, Tail } from '../helpers/child-server.ts';
+import { withServerProcesses } from '../helpers/child-server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer } from '../helpers/server.ts';
@@ -15,39 +15,34 @@ if (!postgres) {
     // This process sets the database up and creates the tasks through its services;
     // two more server processes, spawned, serve the workers.
     const setup = await startTestServer(postgres);
-    const tail = new Tail();
     try {
       await setup.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
       await makeUser(setup, 'robot', ['workers']);
       for (let i = 0; i < TASKS; i++) {
         await setup.services.instances.startByKey('external-check', { variables: { mode: { type: 'String', value: 'ok' }, urgency: { type: 'Integer', value: i % 7 } } }, adminPrincipal);
       }
-      const servers = await Promise.all([1, 2].map((n) => boot({ DATABASE_URL: setup.testDb.url! }, tail, `server-${n}`)));
-      const workers = servers.map((s) => client(s.url, 'robot', 'robot-password'));
-      const handedOut: string[] = [];
-      // Eight workers, four per server, fetch until nothing is left.
-      await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-        const api = workers[w % 2];
-        for (;;) {
-          const r = await api.post('/engine-rest/external-task/fetchAndLock', {
-            workerId: `worker-${w}`, maxTasks: 7, usePriority: true, topics: [{ topicName: 'backup-check', lockDuration: 600_000 }],
-          });
-          if (r.status !== 200) throw new Error(`fetch ${r.status} ${JSON.stringify(r.body)}`);
-          if (!r.body.length) return;
-          handedOut.push(...r.body.map((x: { id: string }) => x.id));
-        }
-      }));
-      t.is(handedOut.length, TASKS, 'every task handed out');
-      t.is(new Set(handedOut).size, TASKS, 'none handed out twice');
-      const { count } = (await client(servers[1].url, ADMIN.user, ADMIN.password).get('/engine-rest/external-task/count?locked=true')).body;
-      t.is(count, TASKS);
-      const byServer = await setup.db('external_tasks').select('worker_id').count({ n: '*' }).groupBy('worker_id');
-      t.log(`handed out per worker: ${(byServer as { worker_id: string; n: unknown }[]).map((r) => `${r.worker_id}=${r.n}`).join(", ")}`);
-      for (const s of servers) s.child.kill('SIGTERM');
-      await Promise.all(servers.map((s) => s.exited));
-    } catch (err) {
-      t.log(tail.text());
-      throw err;
+      await withServerProcesses(t, setup.testDb.url!, 2, async (servers) => {
+        const workers = servers.map((s) => client(s.url, 'robot', 'robot-password'));
+        const handedOut: string[] = [];
+        // Eight workers, four per server, fetch until nothing is left.
+        await Promise.all(Array.from({ length: 8 }, async (_, w) => {
+          const api = workers[w % 2];
+          for (;;) {
+            const r = await api.post('/engine-rest/external-task/fetchAndLock', {
+              workerId: `worker-${w}`, maxTasks: 7, usePriority: true, topics: [{ topicName: 'backup-check', lockDuration: 600_000 }],
+            });
+            if (r.status !== 200) throw new Error(`fetch ${r.status} ${JSON.stringify(r.body)}`);
+            if (!r.body.length) return;
+            handedOut.push(...r.body.map((x: { id: string }) => x.id));
+          }
+        }));
+        t.is(handedOut.length, TASKS, 'every task handed out');
+        t.is(new Set(handedOut).size, TASKS, 'none handed out twice');
+        const { count } = (await client(servers[1].url, ADMIN.user, ADMIN.password).get('/engine-rest/external-task/count?locked=true')).body;
+        t.is(count, TASKS);
+        const byServer = await setup.db('external_tasks').select('worker_id').count({ n: '*' }).groupBy('worker_id');
+        t.log(`handed out per worker: ${(byServer as { worker_id: string; n: unknown }[]).map((r) => `${r.worker_id}=${r.n}`).join(", ")}`);
+      });
     } finally {
       await setup.stop();
     }

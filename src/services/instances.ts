@@ -209,6 +209,12 @@ export function assertMayStart(row: Pick<DefinitionRow, 'key' | 'starter_groups'
   if (!allowed) throw new ForbiddenError(`无权发起流程 ${row.key} / you may not start process ${row.key}`);
 }
 
+/** assertMayStart as a definition filter (`startablePermissionCheck`); undefined for administrators, who may start anything. */
+export function startableBy(principal: Principal): { userId: string; groups: string[]; anyRole: boolean } | undefined {
+  if (principal.isAdmin) return undefined;
+  return { userId: principal.userId, groups: principal.groups, anyRole: roleGroups.some((g) => principal.groups.includes(g.id)) };
+}
+
 export function assertAdmin(principal: Principal): void {
   if (!principal.isAdmin) throw new ForbiddenError('需要管理员权限 / administrator rights required');
 }

@@ -63,6 +63,12 @@ export interface DefinitionQuery {
   latestVersion?: boolean | undefined;
   deploymentId?: string | undefined;
   startableInTasklist?: boolean | undefined;
+  /**
+   * Only what this person may start by hand: a diagram naming one of their
+   * groups (or them) as candidate starters, or, with `anyRole`, one naming none.
+   * The same rule as services/instances.ts assertMayStart, as SQL.
+   */
+  startableBy?: { userId: string; groups: string[]; anyRole: boolean } | undefined;
   sorting?: { column: DefinitionSortColumn; order: 'asc' | 'desc' }[] | undefined;
   firstResult?: number | undefined;
   maxResults?: number | undefined;
@@ -95,6 +101,13 @@ function filteredDefinitions(db: Db, query: DefinitionQuery) {
   if (query.versionTag) q.where('d.version_tag', query.versionTag);
   if (query.deploymentId) q.where('d.deployment_id', query.deploymentId);
   if (query.startableInTasklist != null) q.where('d.startable', query.startableInTasklist);
+  if (query.startableBy) {
+    const { userId, groups, anyRole } = query.startableBy;
+    q.where((w) => {
+      w.whereRaw('jsonb_exists_any(d.starter_groups, ?::text[])', [groups]).orWhereRaw('jsonb_exists(d.starter_users, ?)', [userId]);
+      if (anyRole) w.orWhere((v) => v.whereNull('d.starter_groups').whereNull('d.starter_users'));
+    });
+  }
   if (query.latestVersion) {
     q.whereRaw(
       'd.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, \'\') = coalesce(d.tenant_id, \'\'))',

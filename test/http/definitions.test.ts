@@ -34,6 +34,31 @@ for (const backend of backends) {
     t.is((await c.admin.get('/engine-rest/process-definition?version=zero')).status, 400);
   });
 
+  test(t('startablePermissionCheck lists exactly what each caller may start'), async (t) => {
+    const callers = {
+      admin: c.admin,
+      office: await makeUser(c.server, 'office-startable', ['office']),
+      network: await makeUser(c.server, 'network-startable', ['network-security']),
+      worker: await makeUser(c.server, 'worker-startable', ['workers']),
+    };
+    const all = (await c.admin.get('/engine-rest/process-definition?latestVersion=true&startableInTasklist=true')).body as { id: string; key: string }[];
+    for (const [name, who] of Object.entries(callers)) {
+      if (name === 'worker') {
+        t.is((await who.get('/engine-rest/process-definition?startablePermissionCheck=true')).status, 403, 'machines list nothing');
+        continue;
+      }
+      const listed = (await who.get('/engine-rest/process-definition?latestVersion=true&startableInTasklist=true&startablePermissionCheck=true')).body.map((d: { key: string }) => d.key).sort();
+      // The start form answers 403 exactly where a start would be refused (assertMayStart): the list must agree.
+      const allowed: string[] = [];
+      for (const d of all) if ((await who.get(`/engine-rest/process-definition/${d.id}/form-variables`)).status === 200) allowed.push(d.key);
+      t.deepEqual(listed, allowed.sort(), name);
+    }
+    const officeKeys = (await callers.office.get('/engine-rest/process-definition?latestVersion=true&startablePermissionCheck=true')).body.map((d: { key: string }) => d.key);
+    t.true(officeKeys.includes('security-plan-approval'));
+    t.false(officeKeys.includes('daily-patrol'));
+    t.is((await callers.office.get('/engine-rest/process-definition/count?latestVersion=true&startablePermissionCheck=true')).body.count, officeKeys.length);
+  });
+
   test(t('the start form comes as form-variables, only to who may start the process'), async (t) => {
     const office = await makeUser(c.server, `sf-office-${backend.name}`, ['office']);
     const network = await makeUser(c.server, `sf-network-${backend.name}`, ['network-security']);

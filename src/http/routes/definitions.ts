@@ -1,7 +1,7 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Context } from 'koa';
 import type { DefinitionService } from '../../services/definitions.ts';
-import type { InstanceService } from '../../services/instances.ts';
+import { startableBy, type InstanceService } from '../../services/instances.ts';
 import { parseVariables } from '../../services/variables.ts';
 import { definitionSortColumns, type DefinitionQuery, type DefinitionSummary } from '../../store/definitions.ts';
 import { principalOf } from '../auth.ts';
@@ -26,6 +26,8 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
       id: q.string('processDefinitionId'), key: q.string('key'), keys: q.list('keysIn'), keyLike: q.string('keyLike'),
       name: q.string('name'), nameLike: q.string('nameLike'), version: q.int('version', 1), versionTag: q.string('versionTag'),
       latestVersion: q.bool('latestVersion'), deploymentId: q.string('deploymentId'), startableInTasklist: q.bool('startableInTasklist'),
+      // Camunda's startablePermissionCheck: only what the caller may start.
+      startableBy: q.bool('startablePermissionCheck') ? startableBy(principalOf(ctx)) : undefined,
       sorting: sortingOf(ctx, definitionSortColumns) as DefinitionQuery['sorting'],
       firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     };

@@ -113,6 +113,8 @@ test.serial('an office user starts a plan approval and drafts it; the Chinese va
   await page.selectOption('#field-reviewResult', 'submit');
   t.is((await zhang.post(`/engine-rest/task/${reviewId}/claim`, { userId: 'zhang' })).status, 204);
   await page.click('#complete');
+  // The refusal arrives with the server's answer: wait for it rather than read the box at once.
+  await page.locator('#server-error').filter({ hasText: '服务器拒绝' }).waitFor();
   t.regex(await page.locator('#server-error').innerText(), /^服务器拒绝：任务已由 zhang 认领/);
   await page.click('#nav-tasks');
 

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
 import { client, makeUser, repoRoot, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -12,8 +13,6 @@ import { client, makeUser, repoRoot, startTestServer, type Client, type TestServ
  * sees the office's tasks. Screenshots go to test-artifacts/.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const pglite = backends.find((b) => b.name === 'pglite')!;
 
@@ -22,17 +21,13 @@ let browser!: Browser;
 let zhang!: Client;
 
 test.before(async () => {
-  // Fail, never skip: CI installs it (.ci/run), and a silent skip would hide a broken web app.
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's Chromium (apt-get install -y --no-install-recommends chromium), as .ci/run does`);
-  }
   if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm ci runs npm run build:web');
   fs.mkdirSync(artifacts, { recursive: true });
   server = await startTestServer(pglite);
   await makeUser(server, 'wang', ['office']);
   zhang = await makeUser(server, 'zhang', ['office']);
   await makeUser(server, 'li', ['leading-group']);
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  browser = await launchChromium();
 });
 test.after.always(async () => {
   await browser?.close();

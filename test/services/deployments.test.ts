@@ -92,6 +92,7 @@ for (const backend of backends) {
     const first = await s.deployments.deployDirectory('processes');
     t.true(first.some((r) => r.definitions.some((d) => d.key === 'security-plan-approval')));
     const second = await s.deployments.deployDirectory('processes');
+    t.is(second.length, first.length, 'every file looked at again');
     t.true(second.every((r) => r.duplicate && r.definitions.length === 0));
   });
 }

@@ -68,6 +68,14 @@ export const ADMIN_GROUP = 'camunda-admin';
  */
 export const PUBLIC_USER = 'public';
 
+/**
+ * The server acting on its own (the scheduler firing timers and start
+ * timers, delivering thrown messages, deploying processes/): its user in
+ * history and in the trace, with an administrator's rights.
+ */
+export const SYSTEM_USER = 'system';
+export const SYSTEM: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
+
 /** Members may work external tasks (machines: backup checks, scanners). */
 export const WORKERS_GROUP = 'workers';
 

@@ -16,9 +16,9 @@ import { listStartTimers } from '../store/start-timers.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers } from './start-timers.ts';
 import { TIMERS_TOPIC } from './execution.ts';
-import { SYSTEM_USER } from './timers.ts';
 import type { Actor, TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
+import { SYSTEM } from '../types.ts';
 
 export interface DeployInput {
   name: string | null;
@@ -69,7 +69,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       const previous = input.name ? await findLatestDeploymentByName(trx, input.name, input.tenantId) : undefined;
       const previousSums = previous ? await listResourceChecksums(trx, previous.id) : [];
       if (input.duplicateFiltering && previous && sameResources(previousSums, input.resources)) {
-        await trace.record(trx, input.actor ?? { userId: SYSTEM_USER }, deployFact(previous.id, input, { duplicate: true }));
+        await trace.record(trx, input.actor ?? SYSTEM, deployFact(previous.id, input, { duplicate: true }));
         return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true };
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
@@ -118,7 +118,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       for (const def of definitions) await armStartTimers(trx, def.key, def, now, zone);
       // A sleeping scheduler must look again: a new start timer may be due sooner than it planned.
       if (definitions.length) await notifier.announce(trx, [TIMERS_TOPIC]);
-      await trace.record(trx, input.actor ?? { userId: SYSTEM_USER }, deployFact(deployment.id, input, {
+      await trace.record(trx, input.actor ?? SYSTEM, deployFact(deployment.id, input, {
         definitions: definitions.map((d) => `${d.key}:${d.version}`), unchanged: unchanged.map((d) => `${d.key}:${d.version}`),
       }));
       return { deployment, definitions, unchanged, duplicate: false };

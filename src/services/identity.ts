@@ -7,9 +7,8 @@ import {
 } from '../store/identity.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import type { LoginGuard } from './login-guard.ts';
-import { SYSTEM_USER } from './timers.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
-import { ADMIN_GROUP, PUBLIC_USER, roleGroups, WORKERS_GROUP, type Principal } from '../types.ts';
+import { ADMIN_GROUP, PUBLIC_USER, roleGroups, SYSTEM, SYSTEM_USER, WORKERS_GROUP, type Principal } from '../types.ts';
 
 // scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
 const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
@@ -97,7 +96,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     return principalOf(user.id, user.groups);
   }
 
-  async function createUser(input: NewUser, actor: Actor = { userId: SYSTEM_USER }): Promise<void> {
+  async function createUser(input: NewUser, actor: Actor = SYSTEM): Promise<void> {
     if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(input.id ?? '')) {
       throw new ValidationError('用户 id 只能包含字母、数字和 _.@- / user id may contain only letters, digits and _.@- (1-64)');
     }
@@ -154,7 +153,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
           id: user, password: admin.password ?? generated!, firstName: '系统管理员', lastName: 'Administrator',
         });
         await addMembership(trx, user, ADMIN_GROUP);
-        await trace?.record(trx, { userId: SYSTEM_USER }, { operation: 'Create', entityType: 'User', entityId: user, details: { groups: [ADMIN_GROUP], bootstrap: true } });
+        await trace?.record(trx, SYSTEM, { operation: 'Create', entityType: 'User', entityId: user, details: { groups: [ADMIN_GROUP], bootstrap: true } });
         return true;
       });
       return created ? { user, ...(generated ? { generatedPassword: generated } : {}) } : null;

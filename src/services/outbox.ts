@@ -2,13 +2,10 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import { ConflictError } from '../errors.ts';
 import { deleteOutbox, listOutbox, type OutboxRow } from '../store/outbox.ts';
-import { ADMIN_GROUP, type Principal, type Variables } from '../types.ts';
+import { SYSTEM, type Variables } from '../types.ts';
 import { makeLeasedSource } from './leases.ts';
 import type { MessageService } from './messages.ts';
 import type { VariableVault } from './sealed-variables.ts';
-import { SYSTEM_USER } from './timers.ts';
-
-const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
 
 /**
  * Messages a process threw (a failed backup raising a security incident),
@@ -28,7 +25,7 @@ export function makeOutboxService(db: Knex, messages: MessageService, clock: Clo
           messageName: row.message_name, businessKey: row.business_key ?? undefined, correlationKeys: {},
           processVariables: vault.openPayload(row), all: false,
         },
-        system,
+        SYSTEM,
         async (trx) => {
           if (!(await deleteOutbox(trx, row.id))) throw new ConflictError(`消息已投递 / message ${row.id} was already delivered`);
         },

@@ -9,12 +9,9 @@ import { findDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
   advanceStartTimer, listStartTimers, replaceStartTimers, type StartTimerRow,
 } from '../store/start-timers.ts';
-import { ADMIN_GROUP, type Principal } from '../types.ts';
+import { SYSTEM } from '../types.ts';
 import type { InstanceService } from './instances.ts';
 import { makeLeasedSource } from './leases.ts';
-import { SYSTEM_USER } from './timers.ts';
-
-const system: Principal = { userId: SYSTEM_USER, groups: [ADMIN_GROUP], isAdmin: true };
 
 const timerStarts = (def: DefinitionRow): MessageStart[] => (def.message_starts ?? []).filter((m) => m.kind === 'timer' && m.timer);
 
@@ -48,7 +45,7 @@ export function makeStartTimerService(db: Knex, instances: InstanceService, cloc
       const def = await findDefinition(db, timer.definition_id);
       const start = def && timerStarts(def).find((m) => m.eventId === timer.event_id);
       if (!def || !start) throw new ConflictError(`定时启动已不存在 / start timer ${timer.id} no longer exists`);
-      await instances.startDefinition(def, { variables: {} }, system, start, async (trx) => {
+      await instances.startDefinition(def, { variables: {} }, SYSTEM, start, async (trx) => {
         const now = await clock.now(trx as Knex.Transaction);
         const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left }, now, zone);
         if (!(await advanceStartTimer(trx, timer, next))) throw new ConflictError(`定时启动已变化 / start timer ${timer.id} changed meanwhile`);

@@ -5,20 +5,17 @@ import type { TopicNotifier } from '../store/notify.ts';
 import {
   countTimers, findTimer, queryTimers, setTimerDue, timerExists, type TimerQuery, type TimerRow,
 } from '../store/timers.ts';
-import type { Principal } from '../types.ts';
+import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
 import { makeLeasedSource } from './leases.ts';
-import { assertAdmin } from './instances.ts';
+import { assertAdmin, visibility } from './instances.ts';
 import type { Execution } from './execution.ts';
 import type { Actor, TraceService } from './trace.ts';
-
-/** The scheduler's user in history: timers fire on nobody's behalf. */
-export const SYSTEM_USER = 'system';
 
 /** Armed timers: claiming the due ones, firing one, recording a failure; Camunda's job view of them. */
 export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService) {
   /** Fires a timer on behalf of `actor`: the scheduler (`system`) or an administrator. */
-  async function fire(timer: TimerRow, actor: Actor = { userId: SYSTEM_USER }): Promise<void> {
+  async function fire(timer: TimerRow, actor: Actor = SYSTEM): Promise<void> {
     await execution.advance(
       { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
       {
@@ -35,17 +32,11 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
   }
 
   return {
-    list: (q: TimerQuery, principal: Principal) => {
-      assertAdmin(principal);
-      return queryTimers(db, q);
-    },
-    count: (q: TimerQuery, principal: Principal) => {
-      assertAdmin(principal);
-      return countTimers(db, q);
-    },
+    /** Armed timers of the instances the caller may see (all, for administrators): the monitor's view. */
+    list: (q: TimerQuery, principal: Principal) => queryTimers(db, { ...q, visibleTo: visibility(principal) }),
+    count: (q: TimerQuery, principal: Principal) => countTimers(db, { ...q, visibleTo: visibility(principal) }),
     async get(id: string, principal: Principal) {
-      assertAdmin(principal);
-      const [row] = await queryTimers(db, { id });
+      const [row] = await queryTimers(db, { id, visibleTo: visibility(principal) });
       if (!row) throw new NotFoundError(`作业不存在 / no job ${id}`);
       return row;
     },

@@ -94,23 +94,34 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.state) q.where('i.state', query.state);
   if (query.finished === true) q.whereNot('i.state', 'ACTIVE');
   if (query.finished === false) q.where('i.state', 'ACTIVE');
-  if (query.visibleTo) {
-    const { userId, groups } = query.visibleTo;
-    q.where((w) =>
-      w.where('i.start_user_id', userId).orWhereExists((s) =>
-        s.select(db.raw('1')).from('tasks as t').whereRaw('t.process_instance_id = i.id').andWhere((v) =>
-          v.where('t.assignee', userId).orWhere('t.completed_by', userId)
-            .orWhereRaw('? = any(t.candidate_users)', [userId])
-            .orWhereRaw('t.candidate_groups && ?::text[]', [groups]),
-        ),
-      // The definition grants the role: it names it among its candidate starters.
-      ).orWhereExists((s) =>
-        s.select(db.raw('1')).from('process_definitions as d').whereRaw('d.id = i.definition_id')
-          .andWhereRaw('jsonb_exists_any(d.starter_groups, ?::text[])', [groups]),
-      ),
-    );
-  }
+  if (query.visibleTo) whereVisible(db, q, query.visibleTo);
   return q;
+}
+
+/** Ids of the instances a user may see: a subquery for other tables' filters (timers of visible instances). */
+export function visibleInstanceIds(db: Db, visibleTo: { userId: string; groups: string[] }): Knex.QueryBuilder {
+  return whereVisible(db, db('process_instances as i'), visibleTo).select('i.id');
+}
+
+/**
+ * A user sees an instance they started, one in which a task was assigned or
+ * offered to them (or completed by them), or one whose definition names
+ * their role among its candidate starters.
+ */
+function whereVisible(db: Db, q: Knex.QueryBuilder, { userId, groups }: { userId: string; groups: string[] }): Knex.QueryBuilder {
+  return q.where((w) =>
+    w.where('i.start_user_id', userId).orWhereExists((s) =>
+      s.select(db.raw('1')).from('tasks as t').whereRaw('t.process_instance_id = i.id').andWhere((v) =>
+        v.where('t.assignee', userId).orWhere('t.completed_by', userId)
+          .orWhereRaw('? = any(t.candidate_users)', [userId])
+          .orWhereRaw('t.candidate_groups && ?::text[]', [groups]),
+      ),
+    // The definition grants the role: it names it among its candidate starters.
+    ).orWhereExists((s) =>
+      s.select(db.raw('1')).from('process_definitions as d').whereRaw('d.id = i.definition_id')
+        .andWhereRaw('jsonb_exists_any(d.starter_groups, ?::text[])', [groups]),
+    ),
+  );
 }
 
 /** Ends an instance from outside (deleted by a person) if nobody saved since `rev`. */

@@ -97,6 +97,13 @@ export interface TaskQuery {
   taskDefinitionKey?: string | undefined;
   name?: string | undefined;
   nameLike?: string | undefined;
+  /** Camunda's due-date filters: strictly before / after, or tasks without a due date. */
+  dueBefore?: Date | undefined;
+  dueAfter?: Date | undefined;
+  withoutDueDate?: boolean | undefined;
+  /** Inclusive priority bounds. */
+  minPriority?: number | undefined;
+  maxPriority?: number | undefined;
   /** Non-administrators see only tasks assigned or offered to them. */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   /**
@@ -149,6 +156,11 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   if (query.nameLike) q.whereLike('name', query.nameLike);
   if (query.unassigned) q.whereNull('assignee');
   if (query.assigned) q.whereNotNull('assignee');
+  if (query.dueBefore) q.where('due', '<', query.dueBefore);
+  if (query.dueAfter) q.where('due', '>', query.dueAfter);
+  if (query.withoutDueDate) q.whereNull('due');
+  if (query.minPriority != null) q.where('priority', '>=', query.minPriority);
+  if (query.maxPriority != null) q.where('priority', '<=', query.maxPriority);
   const candidate = query.candidateUser != null || query.candidateGroups != null;
   if (candidate) {
     q.where((w) => {

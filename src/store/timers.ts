@@ -1,4 +1,5 @@
 import type { Db } from './db.ts';
+import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
 
 export interface TimerRow {
@@ -47,6 +48,8 @@ export interface TimerQuery {
   processInstanceId?: string | undefined;
   dueBefore?: Date | undefined;
   dueAfter?: Date | undefined;
+  /** Only timers of instances this user may see (non-administrators). */
+  visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
   maxResults?: number | undefined;
 }
@@ -65,6 +68,7 @@ function filteredTimers(db: Db, q: TimerQuery) {
   if (q.processInstanceId) b.where('t.process_instance_id', q.processInstanceId);
   if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
   if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
+  if (q.visibleTo) b.whereIn('t.process_instance_id', visibleInstanceIds(db, q.visibleTo));
   return b;
 }
 

@@ -198,9 +198,10 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/signal', as: 'worker', wrong: 'office', make: async () => ({ url: '/signal', body: { name: 'drill-started' } }), trace: ['Throw Signal'] },
   // Jobs (timers): administrators.
   { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
-  { route: 'GET /engine-rest/job', as: 'admin', wrong: 'office', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
-  { route: 'GET /engine-rest/job/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },
-  { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
+  // Reading timers: anyone of the organisation, for the instances they may see (the monitor); firing and moving them: administrators.
+  { route: 'GET /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
+  { route: 'GET /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },
+  { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
   // Identity: administrators.

@@ -237,6 +237,53 @@ for (const backend of backends) {
     t.is((await office.get('/engine-rest/task?sortBy=created')).status, 400, 'sortBy without sortOrder');
   });
 
+  test.serial(t('inbox filters: due before/after, without due date, priority bounds; GET and POST agree'), async (t) => {
+    const { office } = c;
+    const [a, b, n] = [await startPlan(office, 'due-a'), await startPlan(office, 'due-b'), await startPlan(office, 'due-none')];
+    const [ta, tb, tn] = [await taskOf(office, a), await taskOf(office, b), await taskOf(office, n)];
+    t.is((await office.put(`/engine-rest/task/${ta.id}`, { name: ta.name, due: '2026-03-01T09:00:00.000+0800', priority: 90 })).status, 204);
+    t.is((await office.put(`/engine-rest/task/${tb.id}`, { name: tb.name, due: '2026-06-01T09:00:00.000+0800', priority: 10 })).status, 204);
+    const ours = (rows: { id: string }[]) => rows.map((x) => x.id).filter((id) => [ta.id, tb.id, tn.id].includes(id)).sort();
+    const get = async (q: string) => ours((await office.get(`/engine-rest/task?processDefinitionKey=${PLAN}&${q}`)).body);
+    const post = async (q: Record<string, unknown>) => ours((await office.post('/engine-rest/task', { processDefinitionKey: PLAN, ...q })).body);
+    t.deepEqual(await get('dueBefore=2026-04-01T00:00:00.000%2B0800'), [ta.id]);
+    t.deepEqual(await post({ dueBefore: '2026-04-01T00:00:00.000+0800' }), [ta.id]);
+    t.deepEqual(await get('dueAfter=2026-04-01T00:00:00.000%2B0800'), [tb.id]);
+    t.deepEqual(await post({ dueAfter: '2026-04-01T00:00:00.000+0800' }), [tb.id]);
+    t.true((await get('withoutDueDate=true')).includes(tn.id));
+    t.false((await get('withoutDueDate=true')).includes(ta.id));
+    t.deepEqual(await get('minPriority=60'), [ta.id]);
+    t.deepEqual(await post({ minPriority: 60 }), [ta.id]);
+    const low = await get('maxPriority=20');
+    t.true(low.includes(tb.id) && !low.includes(ta.id) && !low.includes(tn.id), 'default priority is 50');
+    t.is((await office.get('/engine-rest/task?dueBefore=soon')).status, 400);
+    t.is((await office.post('/engine-rest/task', { minPriority: 'high' })).status, 400);
+    t.is((await office.post('/engine-rest/task/count', { processDefinitionKey: PLAN, dueBefore: '2026-04-01T00:00:00.000+0800', minPriority: 60 })).body.count, 1);
+  });
+
+  test.serial(t('armed timers: staff list those of the instances they may see; only administrators fire them'), async (t) => {
+    const { office, leader, network, admin } = c;
+    const id = await startPlan(office, 'timer-1');
+    for (const [field, values] of [['draftPlan', { title: '规划 timer-1', planType: 'plan', summary: '全年网络与数据安全建设规划草案' }], ['reviewDraft', { reviewResult: 'submit' }]] as const) {
+      const task = await taskOf(office, id);
+      t.is(task.taskDefinitionKey, field);
+      t.is((await office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-wang' })).status, 204);
+      t.is((await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars(values) })).status, 204);
+    }
+    // The leading group's decision now carries its reminder timer.
+    const jobs = (await office.get(`/engine-rest/job?processInstanceId=${id}`)).body;
+    t.is(jobs.length, 1);
+    t.is(jobs[0].processInstanceId, id);
+    t.is((await leader.get(`/engine-rest/job?processInstanceId=${id}`)).body.length, 1, 'the leading group has the decision task');
+    t.deepEqual((await network.get(`/engine-rest/job?processInstanceId=${id}`)).body, [], 'not their instance');
+    t.is((await network.get(`/engine-rest/job/count?processInstanceId=${id}`)).body.count, 0);
+    t.is((await network.get(`/engine-rest/job/${jobs[0].id}`)).status, 404);
+    t.is((await office.get(`/engine-rest/job/${jobs[0].id}`)).body.id, jobs[0].id);
+    t.is((await office.post(`/engine-rest/job/${jobs[0].id}/execute`, {})).status, 403);
+    t.is((await office.put(`/engine-rest/job/${jobs[0].id}/duedate`, { duedate: '2030-01-01T00:00:00.000+0800' })).status, 403);
+    t.true((await admin.get('/engine-rest/job/count')).body.count >= 1);
+  });
+
   test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {
     const r = await c.office.get('/engine-rest/version');
     t.regex(r.body.version, /^7\.\d+\.\d+$/);

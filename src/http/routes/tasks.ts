@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import type { TaskFilter, TaskService } from '../../services/tasks.ts';
-import { parseVariables } from '../../services/variables.ts';
+import { parseDate, parseVariables } from '../../services/variables.ts';
 import { taskSortColumns, type TaskRow } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
@@ -40,6 +40,11 @@ export function taskFilterOf(ctx: Context): TaskFilter {
     taskDefinitionKey: q.string('taskDefinitionKey'),
     name: q.string('name'),
     nameLike: q.string('nameLike'),
+    dueBefore: q.date('dueBefore'),
+    dueAfter: q.date('dueAfter'),
+    withoutDueDate: q.bool('withoutDueDate'),
+    minPriority: q.int('minPriority', Number.MIN_SAFE_INTEGER),
+    maxPriority: q.int('maxPriority', Number.MIN_SAFE_INTEGER),
     sorting: sortingOf(ctx, taskSortColumns) as TaskFilter['sorting'],
     firstResult: q.int('firstResult'),
     maxResults: q.int('maxResults'),
@@ -66,6 +71,19 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(`${k} 必须是文本数组 / ${k} must be an array of strings`);
     return v as string[];
   };
+  const date = (k: string) => {
+    const v = str(k);
+    if (v === undefined) return undefined;
+    const d = parseDate(v);
+    if (!d) throw new ValidationError(`${k} 不是有效日期 / ${k} is not a date, got "${v}"`);
+    return d;
+  };
+  const int = (k: string) => {
+    const v = body[k];
+    if (v == null) return undefined;
+    if (!Number.isInteger(v)) throw new ValidationError(`${k} 必须是整数 / ${k} must be an integer`);
+    return v as number;
+  };
   const candidateGroup = str('candidateGroup');
   const groups = list('candidateGroups');
   const sortingRaw = body.sorting ?? [];
@@ -85,6 +103,8 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     includeAssignedTasks: bool('includeAssignedTasks'), unassigned: bool('unassigned'), assigned: bool('assigned'),
     processInstanceId: str('processInstanceId'), processDefinitionKey: str('processDefinitionKey'), processDefinitionId: str('processDefinitionId'),
     taskDefinitionKey: str('taskDefinitionKey'), name: str('name'), nameLike: str('nameLike'),
+    dueBefore: date('dueBefore'), dueAfter: date('dueAfter'), withoutDueDate: bool('withoutDueDate'),
+    minPriority: int('minPriority'), maxPriority: int('maxPriority'),
     orQueries: orRaw.map((o: Record<string, unknown>) => {
       const f = taskFilterOfBody({ ...o, orQueries: undefined, sorting: undefined }, {});
       return { assignee: f.assignee, candidateUser: f.candidateUser, candidateGroups: f.candidateGroups, unassigned: f.unassigned, processDefinitionKey: f.processDefinitionKey, nameLike: f.nameLike };

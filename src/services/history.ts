@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { listDefinitions } from '../store/definitions.ts';
-import { listInstances, type InstanceQuery } from '../store/instances.ts';
+import { countInstances, listInstances, type InstanceQuery } from '../store/instances.ts';
 import { queryVariableHistory, type VariableHistoryRow } from '../store/variables.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { Principal, TypedValue } from '../types.ts';
@@ -30,6 +30,10 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
       const ids = [...new Set(rows.map((r) => r.definition_id))];
       const defs = new Map((ids.length ? await listDefinitions(db, { ids }) : []).map((d) => [d.id, d]));
       return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
+    },
+
+    countProcessInstances(query: Omit<InstanceQuery, 'visibleTo' | 'firstResult' | 'maxResults'>, principal: Principal): Promise<number> {
+      return countInstances(db, { ...query, visibleTo: visibility(principal) });
     },
 
     /**

@@ -66,6 +66,8 @@ export interface InstanceQuery {
   ids?: string[] | undefined;
   definitionKey?: string | undefined;
   businessKey?: string | undefined;
+  /** SQL LIKE pattern (`%` and `_`), as Camunda's businessKeyLike. */
+  businessKeyLike?: string | undefined;
   state?: InstanceRow['state'] | undefined;
   finished?: boolean | undefined;
   /** Restricts to instances this user started or had a task in (non-administrators). */
@@ -91,6 +93,7 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.ids) q.whereIn('i.id', query.ids);
   if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
   if (query.businessKey) q.where('i.business_key', query.businessKey);
+  if (query.businessKeyLike) q.whereLike('i.business_key', query.businessKeyLike);
   if (query.state) q.where('i.state', query.state);
   if (query.finished === true) q.whereNot('i.state', 'ACTIVE');
   if (query.finished === false) q.where('i.state', 'ACTIVE');

@@ -166,6 +166,7 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/comment/create`, body: { message: '请补充' } }), trace: ['AddComment Task'] },
   // History: what one may see, filtered; machines have none.
   { route: 'GET /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/history/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance/count' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task' }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/variable-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read Variable'] },
   { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/activity-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read ActivityInstance'] },

@@ -184,6 +184,14 @@ for (const backend of backends) {
     const finished = (await admin.get(`/engine-rest/history/process-instance?finished=true&processDefinitionKey=${PLAN}`)).body;
     t.false(finished.some((h: { id: string }) => h.id === id));
     t.true((await office.get('/engine-rest/process-instance?businessKey=hist-1')).body.some((i: { id: string }) => i.id === id));
+    // Search by part of the business key, and counts that agree with the lists.
+    t.deepEqual((await office.get('/engine-rest/process-instance?businessKeyLike=hist-%25')).body.map((i: { id: string }) => i.id), [id]);
+    t.deepEqual((await office.get('/engine-rest/history/process-instance?processInstanceBusinessKeyLike=%25ist-1')).body.map((i: { id: string }) => i.id), [id]);
+    t.is((await office.get('/engine-rest/history/process-instance/count?processInstanceBusinessKeyLike=hist%25&unfinished=true')).body.count, 1);
+    t.is((await office.get('/engine-rest/history/process-instance/count?processInstanceBusinessKeyLike=hist%25&finished=true')).body.count, 0);
+    t.is((await c.network.get('/engine-rest/history/process-instance/count?processInstanceBusinessKeyLike=hist%25')).body.count, 0, 'not theirs to see');
+    t.is((await admin.get(`/engine-rest/history/process-instance/count?processDefinitionKey=${PLAN}`)).body.count,
+      (await admin.get(`/engine-rest/history/process-instance?processDefinitionKey=${PLAN}`)).body.length);
   });
 
   test.serial(t('withVariablesInReturn returns typed variables on start and on complete'), async (t) => {

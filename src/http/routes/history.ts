@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import type { HistoryService } from '../../services/history.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { instanceSortColumns } from '../../store/instances.ts';
@@ -12,13 +13,22 @@ const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime
 /** `/history`: who did what, when. */
 export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
   const router = new Router();
-  router.get('/history/process-instance', async (ctx) => {
+  const instanceFilter = (ctx: Context) => {
     const q = queryOf(ctx);
-    const finished = q.bool('finished') ? true : q.bool('unfinished') ? false : undefined;
-    const rows = await deps.history.processInstances({
+    return {
       ids: q.list('processInstanceIds') ?? (q.string('processInstanceId') ? [q.string('processInstanceId')!] : undefined),
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
-      finished, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'), sorting: sortingOf(ctx, instanceSortColumns),
+      businessKeyLike: q.string('processInstanceBusinessKeyLike'),
+      finished: q.bool('finished') ? true : q.bool('unfinished') ? false : undefined,
+    };
+  };
+  router.get('/history/process-instance/count', async (ctx) => {
+    ctx.body = { count: await deps.history.countProcessInstances(instanceFilter(ctx), principalOf(ctx)) };
+  });
+  router.get('/history/process-instance', async (ctx) => {
+    const q = queryOf(ctx);
+    const rows = await deps.history.processInstances({
+      ...instanceFilter(ctx), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'), sorting: sortingOf(ctx, instanceSortColumns),
     }, principalOf(ctx));
     ctx.body = rows.map((r) => ({
       id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,

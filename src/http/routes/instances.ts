@@ -27,7 +27,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
   const filter = (ctx: Context) => {
     const q = queryOf(ctx);
     return {
-      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), ids: q.list('processInstanceIds'),
+      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
       state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
       sorting: sortingOf(ctx, runtimeSort),
     };

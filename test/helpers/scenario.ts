@@ -136,6 +136,16 @@ export async function startProcess(who: Client, key: string, values: Record<stri
   return r.body.id;
 }
 
+/**
+ * Starting `key` by hand as `who` is refused with 403 (not among the
+ * diagram's candidate starters, or a machine); returns the error message.
+ */
+export async function refusedStart(who: Client, key: string, values: Record<string, unknown> = {}): Promise<string> {
+  const r = await who.post(`/engine-rest/process-definition/key/${key}/start`, { variables: vars(values) });
+  if (r.status !== 403) throw new Error(`expected 403 starting ${key}, got ${r.status} ${JSON.stringify(r.body)}`);
+  return String(r.body.message);
+}
+
 /** Who completed which task of an instance, in the order they were completed: `['draftPlan:office-1', ...]`. */
 export async function taskHistory(admin: Client, instanceId: string): Promise<string[]> {
   const r = await admin.get(`/engine-rest/history/task?processInstanceId=${instanceId}&sortBy=startTime&sortOrder=asc`);

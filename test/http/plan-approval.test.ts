@@ -67,29 +67,6 @@ for (const backend of backends) {
     t.false(acts.some((a: { activityId: string }) => a.activityId === 'endRejected'));
   });
 
-  test.serial(t('returned for revision by the office, then sent back by the leading group, then rejected'), async (t) => {
-    const id = await start('PLAN-LOOP');
-    await step(c.office, 'office-a', id, 'draftPlan', draft);
-    await step(c.office, 'office-a', id, 'reviewDraft', { reviewResult: 'return', reviewComment: '请补充数据安全部分' });
-    await step(c.office, 'office-a', id, 'draftPlan', { ...draft, summary: '补充了数据安全部分的规划草案' });
-    await step(c.office, 'office-a', id, 'reviewDraft', { reviewResult: 'submit' });
-    await step(c.leader, 'leader-a', id, 'leadingGroupDecision', { decision: 'revise', decisionComment: '修改后重报' });
-    await step(c.office, 'office-a', id, 'draftPlan', draft);
-    await step(c.office, 'office-a', id, 'reviewDraft', { reviewResult: 'submit' });
-    await step(c.leader, 'leader-a', id, 'leadingGroupDecision', { decision: 'reject' });
-    const history = (await c.admin.get(`/engine-rest/history/task?processInstanceId=${id}`)).body;
-    t.deepEqual(history.map((x: { taskDefinitionKey: string }) => x.taskDefinitionKey), [
-      'draftPlan', 'reviewDraft', 'draftPlan', 'reviewDraft', 'leadingGroupDecision', 'draftPlan', 'reviewDraft', 'leadingGroupDecision',
-    ]);
-    const acts = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${id}`)).body;
-    t.true(acts.some((a: { activityId: string; endTime: string }) => a.activityId === 'endRejected' && a.endTime));
-    t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'COMPLETED');
-    // The reminder timer that was armed while the decision waited is cancelled with it.
-    const timers = acts.filter((a: { activityId: string }) => a.activityId === 'decisionReminderTimer');
-    t.is(timers.length, 2);
-    t.true(timers.every((a: { endTime: string | null; canceled: boolean }) => a.endTime && a.canceled));
-  });
-
   test.serial(t('a start form missing its required title is refused and starts nothing'), async (t) => {
     const before = (await c.admin.get(`/engine-rest/history/process-instance?processDefinitionKey=${KEY}`)).body.length;
     const r = await c.office.post(`/engine-rest/process-definition/key/${KEY}/start`, { variables: vars({ planType: 'plan' }) });

@@ -78,7 +78,20 @@ for (const backend of backends) {
     t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2099-01-01T00:00:00.000+0800")}`)).body.count, 1);
     t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2000-01-01T00:00:00.000+0800")}`)).body.count, 0);
     t.is((await admin.get('/engine-rest/job?dueDates=soon')).status, 400);
-    t.is((await office.get('/engine-rest/job')).status, 403);
+    // Staff see the timers of the instances they may see (the web monitor), and nothing else.
+    const network = await makeUser(s, 'network-jobs', ['network-security']);
+    const own = (await office.post('/engine-rest/process-definition/key/deadlines/start', {})).body.id;
+    t.teardown(() => s.services.instances.remove(own, null, adminPrincipal).catch(() => undefined));
+    const seen = await office.get('/engine-rest/job');
+    t.is(seen.status, 200);
+    t.deepEqual(seen.body.map((j: { processInstanceId: string }) => j.processInstanceId), [own], 'the instance office started, not the two of the administrator');
+    t.is((await office.get('/engine-rest/job/count')).body.count, 1);
+    t.is((await office.get(`/engine-rest/job/${job.id}`)).status, 404, 'another\'s timer does not exist for office');
+    t.deepEqual((await network.get('/engine-rest/job')).body, [], 'a role with no part in any instance sees no timer');
+    t.is((await network.get('/engine-rest/job/count')).body.count, 0);
+    // Moving and firing stay with the administrator, even for a timer one may see.
+    t.is((await office.put(`/engine-rest/job/${seen.body[0].id}/duedate`, { duedate: new Date().toISOString() })).status, 403);
+    t.is((await office.post(`/engine-rest/job/${seen.body[0].id}/execute`)).status, 403);
     // Moved to now: the next round fires it.
     const now = await clock.now();
     t.is((await admin.put(`/engine-rest/job/${job.id}/duedate`, { duedate: now.toISOString() })).status, 204);

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
+import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
 
 export interface TaskRow {
@@ -187,12 +188,14 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   }
   if (query.visibleTo) {
     const { userId, groups } = query.visibleTo;
-    q.where((w) =>
+    q.where((w) => {
       w.where('assignee', userId)
         .orWhere('completed_by', userId)
         .orWhereRaw('? = any(candidate_users)', [userId])
-        .orWhereRaw('candidate_groups && ?::text[]', [groups]),
-    );
+        .orWhereRaw('candidate_groups && ?::text[]', [groups]);
+      // In history, every task of an instance the user may see is part of its story: who did what.
+      if (query.scope === 'all') w.orWhereIn('process_instance_id', visibleInstanceIds(db, query.visibleTo!));
+    });
   }
   return q;
 }

@@ -290,6 +290,16 @@ for (const backend of backends) {
     t.is((await office.post(`/engine-rest/job/${jobs[0].id}/execute`, {})).status, 403);
     t.is((await office.put(`/engine-rest/job/${jobs[0].id}/duedate`, { duedate: '2030-01-01T00:00:00.000+0800' })).status, 403);
     t.true((await admin.get('/engine-rest/job/count')).body.count >= 1);
+
+    // The leading group decides; the office, which may see the instance, reads who did what in its history.
+    t.deepEqual((await office.get(`/engine-rest/task?processInstanceId=${id}`)).body, [], 'the open decision is not in the office inbox');
+    const [decision] = (await leader.get(`/engine-rest/task?processInstanceId=${id}`)).body;
+    t.is((await leader.post(`/engine-rest/task/${decision.id}/claim`, { userId: 'leader-zhao' })).status, 204);
+    t.is((await leader.post(`/engine-rest/task/${decision.id}/complete`, { variables: vars({ decision: 'reject' }) })).status, 204);
+    const story = (await office.get(`/engine-rest/history/task?processInstanceId=${id}&sortBy=startTime&sortOrder=asc`)).body
+      .map((x: { taskDefinitionKey: string; completedBy: string }) => [x.taskDefinitionKey, x.completedBy]);
+    t.deepEqual(story, [['draftPlan', 'office-wang'], ['reviewDraft', 'office-wang'], ['leadingGroupDecision', 'leader-zhao']]);
+    t.deepEqual((await network.get(`/engine-rest/history/task?processInstanceId=${id}`)).body, [], 'not their instance');
   });
 
   test.serial(t('the version endpoint answers like Camunda 7'), async (t) => {

@@ -9,7 +9,8 @@ export interface Session {
 }
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string) {
+  /** The Camunda error body's `details` (a refused deployment's parse errors), when there are any. */
+  constructor(readonly status: number, message: string, readonly details?: unknown) {
     super(message);
   }
 }
@@ -34,25 +35,29 @@ export function session(): Session | null {
 
 async function errorOf(res: Response): Promise<ApiError> {
   let message = res.statusText;
+  let details: unknown;
   try {
-    const body = (await res.json()) as { message?: string };
+    const body = (await res.json()) as { message?: string; details?: unknown };
     if (body?.message) message = body.message;
+    details = body?.details;
   } catch {
     // not JSON
   }
-  return new ApiError(res.status, message);
+  return new ApiError(res.status, message, details);
 }
 
+/** A JSON request, or a multipart one when `body` is FormData (a deployment). */
 export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   const s = session();
   if (!s) {
     onExpired();
     throw new ApiError(401, 'session expired');
   }
+  const multipart = body instanceof FormData;
   const res = await fetch(`/engine-rest${path}`, {
     method,
-    headers: { Authorization: `Bearer ${s.token}`, Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
+    headers: { Authorization: `Bearer ${s.token}`, Accept: 'application/json', ...(body !== undefined && !multipart ? { 'Content-Type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : multipart ? body : JSON.stringify(body),
   });
   if (res.status === 401) {
     sessionStorage.removeItem(KEY);
@@ -89,6 +94,22 @@ export async function logout(): Promise<void> {
   sessionStorage.removeItem(KEY);
 }
 
+/** Query strings without undefined or empty values. */
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') p.set(k, String(v));
+  const text = p.toString();
+  return text ? `?${text}` : '';
+}
+
+export function isAdmin(s: Session | null = session()): boolean {
+  return !!s?.groups.some((g) => g.id === 'camunda-admin');
+}
+
+export function inGroup(id: string, s: Session | null = session()): boolean {
+  return !!s?.groups.some((g) => g.id === id);
+}
+
 export interface Task {
   id: string;
   name: string | null;
@@ -111,3 +132,101 @@ export interface Definition {
 }
 
 export type FormVariables = Record<string, { value: unknown; type: string }>;
+
+export interface HistoricInstance {
+  id: string;
+  businessKey: string | null;
+  processDefinitionId: string;
+  processDefinitionKey: string;
+  processDefinitionName: string | null;
+  processDefinitionVersion: number | null;
+  startTime: string;
+  endTime: string | null;
+  startUserId: string | null;
+  deleteReason: string | null;
+  state: string;
+}
+
+export interface HistoricActivity {
+  id: string;
+  activityId: string;
+  activityName: string | null;
+  activityType: string;
+  taskId: string | null;
+  assignee: string | null;
+  startTime: string;
+  endTime: string | null;
+  canceled: boolean;
+}
+
+export interface HistoricTask {
+  id: string;
+  name: string | null;
+  taskDefinitionKey: string;
+  assignee: string | null;
+  completedBy: string | null;
+  startTime: string;
+  endTime: string | null;
+  deleteReason: string | null;
+}
+
+export interface Job {
+  id: string;
+  jobDefinitionId: string;
+  processInstanceId: string;
+  processDefinitionId: string;
+  processDefinitionKey: string;
+  dueDate: string;
+  exceptionMessage: string | null;
+}
+
+export interface JobDefinition {
+  id: string;
+  processDefinitionId: string;
+  processDefinitionKey: string;
+  activityId: string;
+  jobConfiguration: string;
+  nextDueDate: string | null;
+  lastError: string | null;
+}
+
+export interface Incident {
+  id: string;
+  processInstanceId: string;
+  incidentTimestamp: string;
+  incidentType: string;
+  activityId: string;
+  configuration: string | null;
+  incidentMessage: string | null;
+}
+
+export interface Comment {
+  id: string;
+  userId: string;
+  time: string;
+  message: string;
+}
+
+export interface TraceEntry {
+  id: string;
+  userId: string;
+  timestamp: string;
+  operationType: string;
+  entityType: string;
+  entityId: string | null;
+  processInstanceId: string | null;
+  source: string | null;
+  details: Record<string, unknown>;
+}
+
+export interface ChainReport {
+  ok: boolean;
+  rows: number;
+  heads: { chain: number; id: string; hash: string }[];
+  broken: { id: string; chain: number; reason: string } | null;
+}
+
+/** The activity id of a timer job (`timer:<definition id>:<activity id>`; activity ids hold no colon). */
+export function jobActivityId(job: Pick<Job, 'jobDefinitionId'>): string {
+  return job.jobDefinitionId.slice(job.jobDefinitionId.lastIndexOf(':') + 1);
+}

@@ -1,5 +1,6 @@
 import { h } from './dom.ts';
 import { pick, t } from './i18n.ts';
+import { errorText } from './shell.ts';
 
 /** A `camunda:formField` as read from the diagram. */
 export interface Field {
@@ -115,4 +116,29 @@ export function renderForm(fields: Field[], values: Record<string, { value: unkn
       return ok ? out : null;
     },
   };
+}
+
+/**
+ * A form element that checks the fields in the browser, sends the values
+ * with `send`, and shows the server's refusal in `serverMessage`; `extra`
+ * goes between the fields and the button.
+ */
+export function submittable(
+  id: string, form: RenderedForm, extra: Node[], serverMessage: HTMLElement, buttonId: string, label: string,
+  send: (variables: Record<string, unknown>) => Promise<void>,
+): HTMLFormElement {
+  return h('form', { id, novalidate: true, onsubmit: async (e: SubmitEvent) => {
+    e.preventDefault();
+    serverMessage.textContent = '';
+    const variables = form.collect();
+    if (!variables) {
+      serverMessage.textContent = t('formErrors');
+      return;
+    }
+    try {
+      await send(variables);
+    } catch (err) {
+      serverMessage.textContent = t('serverError') + errorText(err);
+    }
+  } }, form.element, ...extra, h('button', { type: 'submit', class: 'primary', id: buttonId }, label));
 }

@@ -1,0 +1,88 @@
+import {
+  api, isAdmin, jobActivityId, qs, type HistoricActivity, type HistoricInstance, type HistoricTask, type Incident, type Job,
+} from '../api.ts';
+import { showDiagram } from '../diagram.ts';
+import { h } from '../dom.ts';
+import { t } from '../i18n.ts';
+import { act, link, loading, page } from '../shell.ts';
+import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
+
+/** A finished instance's variables come from history, in the runtime shape. */
+async function variablesOf(instance: HistoricInstance): Promise<Variables> {
+  if (instance.state === 'ACTIVE') return api<Variables>('GET', `/process-instance/${instance.id}/variables`);
+  const rows = await api<(Variables[string] & { name: string })[]>('GET', `/history/variable-instance${qs({ processInstanceId: instance.id })}`);
+  return Object.fromEntries(rows.map(({ name, type, value, valueInfo }) => [name, { type, value, valueInfo }]));
+}
+
+function historyTable(activities: HistoricActivity[], tasks: HistoricTask[]): HTMLElement {
+  const byTask = new Map(tasks.map((x) => [x.id, x]));
+  // Steps people and the engine took; gateways and flows are the diagram's business.
+  const steps = activities.filter((a) => !/Gateway$/i.test(a.activityType))
+    .sort((a, b) => a.startTime.localeCompare(b.startTime) || (a.endTime ?? '~').localeCompare(b.endTime ?? '~'));
+  return table('history-table', [t('when'), t('activity'), t('who'), t('status')], steps.map((a) => {
+    const task = a.taskId ? byTask.get(a.taskId) : undefined;
+    const who = task?.completedBy ?? task?.assignee ?? a.assignee ?? (a.activityType === 'userTask' ? '—' : 'system');
+    const status = !a.endTime ? t('statusActive') : a.canceled ? t('statusCanceled') : t('statusDone');
+    return [when(a.endTime ?? a.startTime), a.activityName ?? a.activityId, who, h('span', { class: `step-${!a.endTime ? 'active' : a.canceled ? 'canceled' : 'done'}` }, status)];
+  }), (i) => ({ 'data-activity-id': steps[i].activityId }));
+}
+
+function incidentsBox(incidents: Incident[]): HTMLElement {
+  return h('section', { class: 'card', id: 'incidents' }, h('h2', {}, t('incidents')),
+    incidents.length
+      ? table('incident-table', [t('when'), t('element'), t('details'), ''], incidents.map((x) => [
+        when(x.incidentTimestamp), h('code', {}, x.activityId), x.incidentMessage ?? x.incidentType,
+        isAdmin() && x.incidentType === 'failedExternalTask' && x.configuration
+          ? h('button', { type: 'button', class: 'secondary', 'data-action': 'retry', onclick: () => act(() => api('PUT', `/external-task/${x.configuration}/retries`, { retries: 3 }), t('retried')) }, t('retry'))
+          : '',
+      ]))
+      : h('p', { class: 'muted' }, t('noIncidents')));
+}
+
+function timersBox(jobs: Job[]): HTMLElement {
+  return h('section', { class: 'card', id: 'timers' }, h('h2', {}, t('timers')),
+    jobs.length
+      ? table('instance-timer-table', [t('dueAt'), t('element'), ''], jobs.map((j) => [
+        h('strong', {}, when(j.dueDate)), h('code', {}, jobActivityId(j)),
+        h('span', {}, j.exceptionMessage ? h('span', { class: 'field-error' }, j.exceptionMessage) : '',
+          isAdmin() && j.exceptionMessage
+            ? h('button', { type: 'button', class: 'secondary', 'data-action': 'execute', onclick: () => act(() => api('POST', `/job/${j.id}/execute`), t('retried')) }, t('retry'))
+            : ''),
+      ]))
+      : h('p', { class: 'muted' }, t('noTimers')));
+}
+
+/** One instance: the diagram with active and completed elements and timers, history, variables, incidents. */
+export async function instancePage(id: string): Promise<void> {
+  loading('monitor');
+  const [instance] = await api<HistoricInstance[]>('GET', `/history/process-instance${qs({ processInstanceId: id })}`);
+  if (!instance) return page('monitor', h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link('/monitor', {}, t('back')));
+  const [xml, activities, tasks, variables, incidents, jobs] = await Promise.all([
+    api<{ bpmn20Xml: string }>('GET', `/process-definition/${encodeURIComponent(instance.processDefinitionId)}/xml`),
+    api<HistoricActivity[]>('GET', `/history/activity-instance${qs({ processInstanceId: id })}`),
+    api<HistoricTask[]>('GET', `/history/task${qs({ processInstanceId: id, maxResults: 500 })}`),
+    variablesOf(instance),
+    instance.state === 'ACTIVE' ? api<Incident[]>('GET', `/incident${qs({ processInstanceId: id })}`) : Promise.resolve([] as Incident[]),
+    instance.state === 'ACTIVE' ? api<Job[]>('GET', `/job${qs({ processInstanceId: id })}`) : Promise.resolve([] as Job[]),
+  ]);
+  const canvas = h('div', { class: 'diagram diagram-wide', id: 'diagram' });
+  page('monitor',
+    h('div', { class: 'title-row' }, link('/monitor', { class: 'back' }, `← ${t('back')}`),
+      h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
+      h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
+      h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
+    h('section', { class: 'card' }, h('h2', {}, t('diagram')),
+      h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, `⏰ ${t('legendTimer')}`)),
+      canvas),
+    h('div', { class: 'two-columns' },
+      h('section', { class: 'card', id: 'history' }, h('h2', {}, t('history')), historyTable(activities, tasks)),
+      h('div', { class: 'stack' },
+        h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)),
+        instance.state === 'ACTIVE' ? timersBox(jobs) : null,
+        instance.state === 'ACTIVE' ? incidentsBox(incidents) : null)));
+  await showDiagram(canvas, xml.bpmn20Xml, {
+    done: activities.filter((a) => a.endTime && !a.canceled).map((a) => a.activityId),
+    active: activities.filter((a) => !a.endTime).map((a) => a.activityId),
+    timers: jobs.map((j) => ({ elementId: jobActivityId(j), label: when(j.dueDate) })),
+  });
+}

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AuthenticationError, NotFoundError, ValidationError } from '../errors.ts';
+import { AuthenticationError, NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.ts';
 import {
   addMembership, countUsers, ensureGroup, findGroup, findUser, findUserWithGroups, insertGroup, insertUser, listGroups,
   listUsers, removeMembership, type GroupRow, type UserRow,
@@ -65,9 +65,18 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   // Keyed by a digest so plaintext passwords are never kept; checked against the
   // current stored hash, so a password change takes effect at once.
   const verified = new Map<string, { hash: string; until: number }>();
-  // Concurrent first requests with the same credentials share one KDF run
-  // instead of each burning ~50-100 ms of CPU.
+  // Concurrent first requests with the same credentials share one attempt (one
+  // count, one KDF run) instead of each burning ~50-100 ms of CPU and a count.
   const inFlight = new Map<string, Promise<boolean>>();
+
+  /** Counts the attempt (refused while locked), then checks the password: never more checks than the lockout allows. */
+  async function attempt(userId: string, password: string, hash: string | undefined, source: string | undefined): Promise<boolean> {
+    const counted = await guard?.reserve(userId, source);
+    const ok = hash !== undefined && (await verifyPassword(password, hash));
+    if (counted && ok) await guard!.succeeded(counted);
+    else if (counted) guard!.failed(counted);
+    return ok;
+  }
 
   /** `source` is the caller's address, for the lockout per address. */
   async function authenticate(userId: string, password: string, source?: string): Promise<Principal> {
@@ -76,21 +85,29 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     const hit = verified.get(cacheKey);
     if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
     // Only a real password check is guarded: a cached success was proven within the last minute.
-    await guard?.check(userId, source).catch(async (err) => {
-      await traceLogin(userId, source, 'LoginLocked');
+    const shared = inFlight.get(cacheKey);
+    let ok: boolean;
+    try {
+      if (!shared) {
+        const check = attempt(userId, password, user?.password_hash, source).finally(() => inFlight.delete(cacheKey));
+        inFlight.set(cacheKey, check);
+        ok = await check;
+      } else {
+        ok = await shared.catch((err) => {
+          if (err instanceof TooManyAttemptsError) return false;
+          throw err;
+        });
+        // The same wrong guess, already checked: it still counts as an attempt of its own, with no second KDF run.
+        if (!ok && guard) guard.failed(await guard.reserve(userId, source));
+      }
+    } catch (err) {
+      if (err instanceof TooManyAttemptsError) await traceLogin(userId, source, 'LoginLocked');
       throw err;
-    });
-    let check = user ? inFlight.get(cacheKey) : undefined;
-    if (user && !check) {
-      check = verifyPassword(password, user.password_hash).finally(() => inFlight.delete(cacheKey));
-      inFlight.set(cacheKey, check);
     }
-    if (!user || !(await check)) {
-      await guard?.failed(userId, source);
+    if (!user || !ok) {
       await traceLogin(userId, source, 'LoginFailure');
       throw new AuthenticationError('用户名或密码错误 / wrong user name or password');
     }
-    await guard?.succeeded(user.id);
     if (verified.size > 10_000) verified.clear();
     verified.set(cacheKey, { hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
     return principalOf(user.id, user.groups);

@@ -7,31 +7,41 @@ export interface LoginFailureRow {
   locked_until: Date | null;
 }
 
-/** The latest lock among `keys` that is still in force at `now`, if any. */
-export async function activeLock(db: Db, keys: string[], now: Date): Promise<Date | undefined> {
-  const row = await db('login_failures').whereIn('key', keys).where('locked_until', '>', now).max({ until: 'locked_until' }).first();
-  return row?.until ? new Date(row.until) : undefined;
+/** What a login attempt counts on one key: the streak and its lock. */
+export type FailureState = Omit<LoginFailureRow, 'key'>;
+
+/**
+ * The rows of `keys`, created empty where missing, each locked (FOR UPDATE)
+ * until `trx` ends: attempts on the same user name or address wait for each
+ * other here, in every server process, so no two read the same count. Keys
+ * are taken in one order, so two attempts cannot deadlock.
+ */
+export async function lockFailureRows(trx: Db, keys: string[], now: Date): Promise<LoginFailureRow[]> {
+  const sorted = [...new Set(keys)].sort();
+  await trx('login_failures').insert(sorted.map((key) => ({ key, failures: 0, last_failure: now }))).onConflict('key').ignore();
+  const rows: LoginFailureRow[] = await trx('login_failures').whereIn('key', sorted).orderBy('key').forUpdate();
+  return rows.map((r) => ({
+    key: r.key, failures: Number(r.failures), last_failure: new Date(r.last_failure), locked_until: r.locked_until ? new Date(r.locked_until) : null,
+  }));
+}
+
+export async function writeFailureState(db: Db, key: string, state: FailureState): Promise<void> {
+  await db('login_failures').where({ key }).update(state);
 }
 
 /**
- * Counts one more failure for `key` (a streak older than `forgetBefore`
- * starts again at one) and returns the new count. One statement, so two
- * server processes counting at once both count.
+ * Takes back one counted attempt on `key` (the password was right): one
+ * failure less, and the time and lock it set put back to `before`, unless
+ * another attempt changed them since.
  */
-export async function countFailure(db: Db, key: string, now: Date, forgetBefore: Date): Promise<number> {
-  const [row] = await db.raw(
-    `insert into login_failures (key, failures, last_failure) values (?, 1, ?)
-     on conflict (key) do update set
-       failures = case when login_failures.last_failure < ? then 1 else login_failures.failures + 1 end,
-       last_failure = excluded.last_failure
-     returning failures`,
-    [key, now, forgetBefore],
-  ).then((r: { rows?: { failures: number }[] }) => r.rows ?? (r as unknown as { failures: number }[]));
-  return Number(row.failures);
-}
-
-export async function lockUntil(db: Db, key: string, until: Date): Promise<void> {
-  await db('login_failures').where({ key }).update({ locked_until: until });
+export async function uncountAttempt(db: Db, key: string, counted: FailureState, before: FailureState): Promise<void> {
+  await db('login_failures').where({ key }).update({
+    failures: db.raw('greatest(failures - 1, 0)'),
+    last_failure: db.raw('case when last_failure = ? then ?::timestamptz else last_failure end', [counted.last_failure, before.last_failure]),
+    locked_until: counted.locked_until && counted.locked_until.getTime() !== before.locked_until?.getTime()
+      ? db.raw('case when locked_until = ? then ?::timestamptz else locked_until end', [counted.locked_until, before.locked_until])
+      : db.raw('locked_until'),
+  });
 }
 
 export async function clearFailures(db: Db, key: string): Promise<void> {

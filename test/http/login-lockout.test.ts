@@ -48,4 +48,51 @@ for (const backend of backends) {
     clock.advance(30_000);
     t.is((await client(s.url, 'bystander', 'bystander-password').get('/engine-rest/task')).status, 200);
   });
+
+  /** Sends `n` wrong logins at once; answers counted by status. */
+  const burst = async (n: number, who: (i: number) => [string, string]) => {
+    const replies = await Promise.all(Array.from({ length: n }, (_, i) => client(s.url, ...who(i)).get('/engine-rest/task')));
+    const by = (status: number) => replies.filter((r) => r.status === status).length;
+    return { wrong: by(401), locked: by(429), other: replies.filter((r) => r.status !== 401 && r.status !== 429).map((r) => r.status) };
+  };
+  const traced = async (userId: string, operation: string) => Number((await s.db('trace').where({ user_id: userId, operation }).count({ n: '*' }))[0].n);
+
+  test.serial(t('forty different wrong passwords at once for one user get at most five password checks; the rest are refused as locked'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'raced', ['office']);
+    const r = await burst(40, (i) => ['raced', `wrong-guess-${i}`]);
+    t.deepEqual(r.other, []);
+    t.true(r.wrong >= 1 && r.wrong <= 5, `${r.wrong} answered 401, the limit is 5`);
+    t.is(r.wrong + r.locked, 40);
+    t.is((await client(s.url, 'raced', 'raced-password').get('/engine-rest/task')).status, 429, 'locked after the burst');
+    t.is(await traced('raced', 'LoginFailure'), r.wrong);
+    t.is(await traced('raced', 'LoginLocked'), r.locked + 1);
+  });
+
+  test.serial(t('the same wrong password forty times at once is one password check, yet forty attempts: at most five answered 401'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'repeated', ['office']);
+    const r = await burst(40, () => ['repeated', 'the-same-wrong-guess']);
+    t.deepEqual(r.other, []);
+    t.true(r.wrong >= 1 && r.wrong <= 5, `${r.wrong} answered 401, the limit is 5`);
+    t.is(r.wrong + r.locked, 40);
+  });
+
+  test.serial(t('forty user names at once from one address get at most twenty password checks'), async (t) => {
+    clock.advance(3 * 3600_000);
+    const r = await burst(40, (i) => [`spray-${i}`, 'spray-guess-1']);
+    t.deepEqual(r.other, []);
+    t.true(r.wrong >= 1 && r.wrong <= 20, `${r.wrong} answered 401, the limit per address is 20`);
+    t.is(r.wrong + r.locked, 40);
+  });
+
+  test.serial(t('right passwords at once all succeed and leave no count behind on the address'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'busy', ['office']);
+    const replies = await Promise.all(Array.from({ length: 12 }, () => client(s.url, 'busy', 'busy-password').get('/engine-rest/task')));
+    t.deepEqual(replies.map((r) => r.status), Array(12).fill(200));
+    t.falsy(await s.db('login_failures').where({ key: 'user:busy' }).first());
+    const addr = await s.db('login_failures').where({ key: 'addr:127.0.0.1' }).first();
+    t.is(Number(addr?.failures ?? 0), 0, 'a right password takes its attempt back from the address');
+  });
 }

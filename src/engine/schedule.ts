@@ -11,14 +11,17 @@ export interface Occurrence {
   due: Date;
   /** Firings left after this one (an `R5/…` cycle), or null when unbounded. */
   repeatsLeft: number | null;
+  /**
+   * What a start-less ISO cycle (`R/P1M`) counts its occurrences from: the
+   * moment it was armed. Its n-th occurrence is anchor + n × period, so a
+   * monthly cycle armed on the 31st keeps returning to the month's end.
+   */
+  anchor?: Date | null;
 }
 
 export class ScheduleError extends Error {
   override name = 'ScheduleError';
 }
-
-/** Safety bound when stepping a cycle past a long downtime. */
-const MAX_STEPS = 1_000_000;
 
 interface Cycle {
   repeats: number | null;
@@ -29,8 +32,9 @@ interface Cycle {
 
 /**
  * Parses `R[n]/[start/]period[/end]` (ISO 8601 repeating interval) with
- * calendar arithmetic in `zone`, so `P1M` from 31 January lands on the last
- * day of February and `P1D` stays at the same local hour.
+ * calendar arithmetic in `zone`: a start date without an offset is local
+ * time there, `P1M` from 31 January lands on the last day of February, and
+ * `P1D` stays at the same local hour.
  */
 function parseCycle(expression: string, zone: string): Cycle | null {
   const m = /^R(\d*)\/(.+)$/.exec(expression.trim());
@@ -50,6 +54,33 @@ function parseCycle(expression: string, zone: string): Cycle | null {
   if (parts.length === 1) return { repeats, start: null, period: duration(parts[0]), end: null };
   if (parts[0].startsWith('P')) return { repeats, start: null, period: duration(parts[0]), end: date(parts[1]) };
   return { repeats, start: date(parts[0]), period: duration(parts[1]), end: null };
+}
+
+/** The n-th occurrence of a cycle: anchor + n × period, in calendar terms (never n additions, which drift at month ends). */
+function nth(anchor: DateTime, period: Duration, n: number): DateTime {
+  return n === 0 ? anchor : anchor.plus(period.mapUnits((v) => v * n));
+}
+
+/**
+ * The first occurrence anchor + n × period (n ≥ `from`) at or after `t`
+ * (`strict`: after it). Computed, not stepped: n is estimated from the
+ * period's average length and then corrected by the few steps calendar
+ * units are off, so a one-second cycle that began years ago costs no more
+ * than a weekly one.
+ */
+function occurrenceAfter(anchor: DateTime, period: Duration, t: DateTime, from: number, strict: boolean): DateTime {
+  const average = period.as('milliseconds');
+  const reached = (d: DateTime) => (strict ? d > t : d >= t);
+  let n = Math.max(from, Math.floor((t.toMillis() - anchor.toMillis()) / average));
+  // Months and years are not of average length: re-estimate from where the guess landed.
+  for (let i = 0; i < 3; i++) {
+    const off = Math.trunc((t.toMillis() - nth(anchor, period, n).toMillis()) / average);
+    if (off === 0) break;
+    n = Math.max(from, n + off);
+  }
+  while (n > from && reached(nth(anchor, period, n - 1))) n--;
+  while (!reached(nth(anchor, period, n))) n++;
+  return nth(anchor, period, n);
 }
 
 function isCron(expression: string): boolean {
@@ -87,11 +118,9 @@ export function firstOccurrence(spec: TimerSpec, now: Date, zone: string): Occur
       if (!cycle) throw new ScheduleError(`无效的周期 / invalid cycle "${spec.expression}": use R[n]/[start/]period or a cron expression`);
       if (cycle.repeats === 0) return null;
       const left = cycle.repeats == null ? null : cycle.repeats - 1;
-      if (!cycle.start) return within(cycle, { due: at.plus(cycle.period).toJSDate(), repeatsLeft: left });
-      // A cycle that started in the past: its first occurrence from now on.
-      let due = cycle.start;
-      for (let i = 0; due < at && i < MAX_STEPS; i++) due = due.plus(cycle.period);
-      return within(cycle, { due: due.toJSDate(), repeatsLeft: left });
+      // Without a start date the cycle counts from now; with one that is past, its first occurrence from now on.
+      if (!cycle.start) return within(cycle, { due: nth(at, cycle.period, 1).toJSDate(), repeatsLeft: left, anchor: now });
+      return within(cycle, { due: occurrenceAfter(cycle.start, cycle.period, at, 0, false).toJSDate(), repeatsLeft: left });
     }
   }
 }
@@ -104,15 +133,16 @@ export function firstOccurrence(spec: TimerSpec, now: Date, zone: string): Occur
 export function nextOccurrence(spec: TimerSpec, previous: Occurrence, now: Date, zone: string): Occurrence | null {
   if (spec.timerType !== 'timeCycle' || previous.repeatsLeft === 0) return null;
   const left = previous.repeatsLeft == null ? null : previous.repeatsLeft - 1;
+  const after = new Date(Math.max(now.getTime(), previous.due.getTime()));
   if (isCron(spec.expression)) {
-    const next = cronNext(spec.expression, new Date(Math.max(now.getTime(), previous.due.getTime())), zone);
-    return next ? { due: next, repeatsLeft: null } : null;
+    const next = cronNext(spec.expression, after, zone);
+    return next ? { due: next, repeatsLeft: left } : null;
   }
   const cycle = parseCycle(spec.expression, zone)!;
-  const at = DateTime.fromJSDate(now, { zone });
-  let due = DateTime.fromJSDate(previous.due, { zone }).plus(cycle.period);
-  for (let i = 0; due <= at && i < MAX_STEPS; i++) due = due.plus(cycle.period);
-  return within(cycle, { due: due.toJSDate(), repeatsLeft: left });
+  // A row armed before anchors were kept counts on from its last due time.
+  const anchor = cycle.start ?? DateTime.fromJSDate(previous.anchor ?? previous.due, { zone });
+  const due = occurrenceAfter(anchor, cycle.period, DateTime.fromJSDate(after, { zone }), cycle.start ? 0 : 1, true);
+  return within(cycle, { due: due.toJSDate(), repeatsLeft: left, anchor: cycle.start ? null : anchor.toJSDate() });
 }
 
 function within(cycle: Cycle, occurrence: Occurrence): Occurrence | null {

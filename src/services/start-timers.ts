@@ -25,7 +25,7 @@ export async function armStartTimers(trx: Db, key: string, def: DefinitionRow | 
     const first = firstOccurrence(m.timer!, now, zone);
     return first ? [{
       id: randomUUID(), definition_id: def.id, definition_key: def.key, event_id: m.eventId, timer_type: m.timer!.timerType,
-      expression: m.timer!.expression, due_at: first.due, repeats_left: first.repeatsLeft,
+      expression: m.timer!.expression, due_at: first.due, repeats_left: first.repeatsLeft, anchor_at: first.anchor ?? null,
     }] : [];
   }) : [];
   await replaceStartTimers(trx, key, rows);
@@ -47,7 +47,7 @@ export function makeStartTimerService(db: Knex, instances: InstanceService, cloc
       if (!def || !start) throw new ConflictError(`定时启动已不存在 / start timer ${timer.id} no longer exists`);
       await instances.startDefinition(def, { variables: {} }, SYSTEM, start, async (trx) => {
         const now = await clock.now(trx as Knex.Transaction);
-        const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left }, now, zone);
+        const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left, anchor: timer.anchor_at }, now, zone);
         if (!(await advanceStartTimer(trx, timer, next))) throw new ConflictError(`定时启动已变化 / start timer ${timer.id} changed meanwhile`);
       });
     },

@@ -73,6 +73,50 @@ for (const backend of backends) {
     t.deepEqual(await startTimers('weekly-three'), []);
   });
 
+  test.serial(t('a monthly start cycle from 31 January fires on the last day of each shorter month and returns to the 31st'), async (t) => {
+    const saved = await clock.now();
+    const { deployment } = await s.services.deployments.deploy(oneResource('month-end.bpmn',
+      timerStartProcess('month-end', '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R/2027-01-31T09:00:00+08:00/P1M</bpmn:timeCycle>')));
+    t.teardown(async () => {
+      await s.services.deployments.remove(deployment.id, true, adminPrincipal);
+      clock.set(saved);
+    });
+    const due = async () => new Date((await startTimers('month-end'))[0].due_at).toISOString();
+    const fired: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      fired.push(await due());
+      clock.set(new Date(await due()));
+      await s.scheduler.runDue();
+      t.is(await instances('month-end'), i + 1);
+    }
+    // 09:00 in Shanghai is 01:00Z.
+    t.deepEqual(fired, ['2027-01-31T01:00:00.000Z', '2027-02-28T01:00:00.000Z', '2027-03-31T01:00:00.000Z', '2027-04-30T01:00:00.000Z']);
+    t.is(await due(), '2027-05-31T01:00:00.000Z');
+  });
+
+  test.serial(t('a one-second cycle that began in 2020 is deployed at once, fires once after downtime, and goes on from now'), async (t) => {
+    const saved = await clock.now();
+    clock.set(new Date('2026-12-10T00:00:00.400Z'));
+    const began = performance.now();
+    const { deployment } = await s.services.deployments.deploy(oneResource('every-second.bpmn',
+      timerStartProcess('every-second', '<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">R/2020-01-01T00:00:00Z/PT1S</bpmn:timeCycle>')));
+    t.teardown(async () => {
+      await s.services.deployments.remove(deployment.id, true, adminPrincipal);
+      clock.set(saved);
+    });
+    // Stepping through 220 million missed seconds took about a minute and returned a date in 2020.
+    t.true(performance.now() - began < 10_000, 'deployed without stepping through every second since 2020');
+    t.is(new Date((await startTimers('every-second'))[0].due_at).toISOString(), '2026-12-10T00:00:01.000Z');
+    // Three days down: one firing, not 259 200.
+    clock.set(new Date('2026-12-13T00:00:00.400Z'));
+    await s.scheduler.runDue();
+    t.is(await instances('every-second'), 1);
+    t.is(new Date((await startTimers('every-second'))[0].due_at).toISOString(), '2026-12-13T00:00:01.000Z', 'the next second after now');
+    clock.advance(600);
+    await s.scheduler.runDue();
+    t.is(await instances('every-second'), 2, 'and then once a second');
+  });
+
   test.serial(t('a start timer that cannot be scheduled is refused at deployment'), async (t) => {
     const bad = Buffer.from(fixture('patrol-daily.bpmn').toString().replace('0 0 2 * * ?', 'every night').replaceAll('patrol-daily', 'patrol-bad'));
     const err = await t.throwsAsync(s.services.deployments.deploy(oneResource('patrol-bad.bpmn', bad)), { instanceOf: ParseError });
@@ -84,4 +128,11 @@ for (const backend of backends) {
     t.regex(refused.message, /cron/);
     t.regex(refused.message, /element late/);
   });
+}
+
+/** A one-task process `key` whose start event has the timer `definition` (e.g. `<bpmn:timeCycle …>…</bpmn:timeCycle>`). */
+export function timerStartProcess(key: string, definition: string, label = '巡检记录'): Buffer {
+  return Buffer.from(fixture('patrol-daily.bpmn').toString().replaceAll('patrol-daily', key)
+    .replace('<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">0 0 2 * * ?</bpmn:timeCycle>', definition)
+    .replace('巡检记录', label));
 }

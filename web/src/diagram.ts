@@ -54,7 +54,7 @@ export async function showDiagram(container: HTMLElement, xml: string, marks: Ma
     const badge = document.createElement('div');
     badge.className = 'timer-badge';
     badge.dataset.elementId = timer.elementId;
-    badge.textContent = `⏰ ${timer.label}`;
+    badge.textContent = timer.label;
     overlays.add(timer.elementId, { position: { bottom: -4, left: -10 }, html: badge });
   }
   return {

@@ -14,17 +14,18 @@ async function variablesOf(instance: HistoricInstance): Promise<Variables> {
   return Object.fromEntries(rows.map(({ name, type, value, valueInfo }) => [name, { type, value, valueInfo }]));
 }
 
-function historyTable(activities: HistoricActivity[], tasks: HistoricTask[]): HTMLElement {
+function historyTable(instance: HistoricInstance, activities: HistoricActivity[], tasks: HistoricTask[]): HTMLElement {
   const byTask = new Map(tasks.map((x) => [x.id, x]));
   // Steps people and the engine took; gateways and flows are the diagram's business.
   const steps = activities.filter((a) => !/Gateway$/i.test(a.activityType))
     .sort((a, b) => a.startTime.localeCompare(b.startTime) || (a.endTime ?? '~').localeCompare(b.endTime ?? '~'));
   return table('history-table', [t('when'), t('activity'), t('who'), t('status')], steps.map((a) => {
     const task = a.taskId ? byTask.get(a.taskId) : undefined;
-    const who = task?.completedBy ?? task?.assignee ?? a.assignee ?? (a.activityType === 'userTask' ? '—' : 'system');
+    // People do user tasks and start instances; everything else is the engine's doing.
+    const who = task?.completedBy ?? task?.assignee ?? a.assignee ?? (a.activityType === 'startEvent' ? instance.startUserId : null) ?? '—';
     const status = !a.endTime ? t('statusActive') : a.canceled ? t('statusCanceled') : t('statusDone');
     return [when(a.endTime ?? a.startTime), a.activityName ?? a.activityId, who, h('span', { class: `step-${!a.endTime ? 'active' : a.canceled ? 'canceled' : 'done'}` }, status)];
-  }), (i) => ({ 'data-activity-id': steps[i].activityId }));
+  }), (i) => ({ 'data-activity-id': steps[i].activityId, 'data-activity-type': steps[i].activityType }));
 }
 
 function incidentsBox(incidents: Incident[]): HTMLElement {
@@ -39,11 +40,11 @@ function incidentsBox(incidents: Incident[]): HTMLElement {
       : h('p', { class: 'muted' }, t('noIncidents')));
 }
 
-function timersBox(jobs: Job[]): HTMLElement {
+function timersBox(jobs: Job[], names: Map<string, string>): HTMLElement {
   return h('section', { class: 'card', id: 'timers' }, h('h2', {}, t('timers')),
     jobs.length
       ? table('instance-timer-table', [t('dueAt'), t('element'), ''], jobs.map((j) => [
-        h('strong', {}, when(j.dueDate)), h('code', {}, jobActivityId(j)),
+        h('strong', {}, when(j.dueDate)), names.get(jobActivityId(j)) ?? h('code', {}, jobActivityId(j)),
         h('span', {}, j.exceptionMessage ? h('span', { class: 'field-error' }, j.exceptionMessage) : '',
           isAdmin() && j.exceptionMessage
             ? h('button', { type: 'button', class: 'secondary', 'data-action': 'execute', onclick: () => act(() => api('POST', `/job/${j.id}/execute`), t('retried')) }, t('retry'))
@@ -72,13 +73,13 @@ export async function instancePage(id: string): Promise<void> {
       h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
     h('section', { class: 'card' }, h('h2', {}, t('diagram')),
-      h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, `⏰ ${t('legendTimer')}`)),
+      h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, t('legendTimer'))),
       canvas),
     h('div', { class: 'two-columns' },
-      h('section', { class: 'card', id: 'history' }, h('h2', {}, t('history')), historyTable(activities, tasks)),
+      h('section', { class: 'card', id: 'history' }, h('h2', {}, t('history')), historyTable(instance, activities, tasks)),
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)),
-        instance.state === 'ACTIVE' ? timersBox(jobs) : null,
+        instance.state === 'ACTIVE' ? timersBox(jobs, new Map(activities.map((a) => [a.activityId, a.activityName ?? a.activityId]))) : null,
         instance.state === 'ACTIVE' ? incidentsBox(incidents) : null)));
   await showDiagram(canvas, xml.bpmn20Xml, {
     done: activities.filter((a) => a.endTime && !a.canceled).map((a) => a.activityId),

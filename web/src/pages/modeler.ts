@@ -22,7 +22,15 @@ interface Problem {
 }
 
 interface Registry { get(id: string): unknown }
-interface Canvas { addMarker(id: string, m: string): void; removeMarker(id: string, m: string): void; scrollToElement(e: unknown): void; zoom(to: string): void }
+interface ViewBox { x: number; y: number; width: number; height: number; scale: number }
+interface Canvas {
+  addMarker(id: string, m: string): void;
+  removeMarker(id: string, m: string): void;
+  scrollToElement(e: unknown): void;
+  zoom(to: string): void;
+  viewbox(): ViewBox;
+  viewbox(box: Omit<ViewBox, 'scale'>): void;
+}
 
 function blankDiagram(): string {
   const id = `process-${Math.random().toString(36).slice(2, 8)}`;
@@ -91,6 +99,10 @@ export async function modelerPage(): Promise<void> {
   try {
     await modeler.importXML(xml);
     canvas.zoom('fit-viewport');
+    // Leave room on the left for the palette, which floats over the canvas.
+    const box = canvas.viewbox();
+    const margin = 90 / box.scale;
+    canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
   } catch (err) {
     status.className = 'flash flash-error';
     status.textContent = t('invalidXml') + errorText(err);

@@ -1,0 +1,160 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
+import { backends } from '../helpers/db.ts';
+import { ADMIN, client, makeUser, repoRoot, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+
+/*
+ * The administrator's side of the web app in headless Chromium: the modeler
+ * opens a deployed diagram, a task is renamed in the properties panel and
+ * deployed as a new version (which can be started at once); a diagram the
+ * engine cannot run is refused with the element marked and nothing
+ * deployed; the trace viewer lists who did what and verifies the chain.
+ */
+
+const artifacts = path.join(repoRoot, 'test-artifacts');
+const pglite = backends.find((b) => b.name === 'pglite')!;
+const PLAN = 'security-plan-approval';
+
+let server!: TestServer;
+let browser!: Browser;
+let admin!: Client;
+
+test.before(async () => {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm ci runs npm run build:web');
+  fs.mkdirSync(artifacts, { recursive: true });
+  server = await startTestServer(pglite);
+  admin = client(server.url, ADMIN.user, ADMIN.password);
+  await makeUser(server, 'wang', ['office']);
+  browser = await launchChromium();
+});
+test.after.always(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(user: string, password: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}/`);
+  await page.fill('#username', user);
+  await page.fill('#password', password);
+  await page.click('button[type=submit]');
+  await page.locator('#current-user').filter({ hasText: user }).waitFor();
+  return { page, errors };
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(artifacts, name), fullPage: true });
+
+async function versions(): Promise<{ id: string; version: number }[]> {
+  return (await admin.get(`/engine-rest/process-definition?key=${PLAN}&sortBy=version&sortOrder=asc`)).body;
+}
+
+test.serial('the modeler opens a deployed diagram, a renamed task deploys as a new version, which starts', async (t) => {
+  const { page, errors } = await signIn(ADMIN.user, ADMIN.password);
+  t.deepEqual((await versions()).map((d) => d.version), [1]);
+  await page.click('#nav-modeler');
+  await page.locator('#modeler-open').waitFor();
+  const v1 = (await versions())[0].id;
+  await page.selectOption('#modeler-open', v1);
+  const task = page.locator('#modeler-canvas .djs-shape[data-element-id="draftPlan"]');
+  await task.waitFor();
+
+  // The properties panel shows Camunda's settings for the selected task.
+  await task.click();
+  await page.locator('#properties-panel .bio-properties-panel-header-label').filter({ hasText: '起草规划' }).waitFor();
+  await page.locator('#properties-panel [data-group-id="group-CamundaPlatform__UserAssignment"] .bio-properties-panel-group-header').click();
+  t.is(await page.inputValue('#bio-properties-panel-candidateGroups'), 'office');
+  await page.locator('#properties-panel [data-group-id="group-general"] .bio-properties-panel-group-header').click();
+  await page.fill('#bio-properties-panel-name', '起草安全规划');
+  await task.locator('text').filter({ hasText: '起草安全规划' }).waitFor();
+  await shot(page, 'modeler-1280.png');
+
+  await page.click('#modeler-deploy');
+  await page.locator('#modeler-status.flash-ok').filter({ hasText: '版本 2' }).waitFor();
+  const [, v2] = await versions();
+  t.is(v2.version, 2);
+  t.true((await admin.get(`/engine-rest/process-definition/${v2.id}/xml`)).body.bpmn20Xml.includes('name="起草安全规划"'));
+  t.regex(page.url(), new RegExp(`definition=${encodeURIComponent(v2.id)}`));
+
+  // Deploying again without a change makes no new version.
+  await page.click('#modeler-deploy');
+  await page.locator('#modeler-status.flash-ok').filter({ hasText: '未改动' }).waitFor();
+  t.is((await versions()).length, 2);
+
+  // Download the XML as edited.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#modeler-download')]);
+  t.is(download.suggestedFilename(), `${PLAN}.bpmn`);
+  t.true(fs.readFileSync(await download.path()).toString('utf8').includes('起草安全规划'));
+
+  // Start the new version from here: the start page of version 2.
+  await page.click('#modeler-start');
+  await page.locator('#field-title').waitFor();
+  t.true(decodeURIComponent(page.url()).endsWith(`/start/${v2.id}`), page.url());
+  await page.context().close();
+  t.deepEqual(errors, []);
+});
+
+test.serial('a diagram the engine cannot run is refused: the element is marked, nothing is deployed', async (t) => {
+  const { page, errors } = await signIn(ADMIN.user, ADMIN.password);
+  const before = (await versions()).length;
+  const latest = (await versions()).at(-1)!.id;
+  await page.goto(`${server.url}/modeler?definition=${encodeURIComponent(latest)}`);
+  const gateway = page.locator('#modeler-canvas .djs-shape[data-element-id="reviewGateway"]');
+  await gateway.waitFor();
+  // Turn the review gateway into a complex gateway, which the engine does not run.
+  await gateway.click();
+  await page.locator('.djs-context-pad .entry[data-action="replace"]').click();
+  await page.locator('.djs-popup [data-id="replace-with-complex-gateway"]').click();
+  await page.click('#modeler-deploy');
+  const problem = page.locator('#modeler-problems li').filter({ hasText: 'ComplexGateway' });
+  await problem.waitFor();
+  const marked = await problem.getAttribute('data-element-id');
+  t.truthy(marked);
+  await page.locator(`#modeler-canvas .djs-element.error-element[data-element-id="${marked}"]`).waitFor();
+  t.is((await versions()).length, before, 'nothing deployed');
+  await shot(page, 'modeler-error-1280.png');
+  // The problem's element link selects it for editing.
+  await problem.locator('button').click();
+  await page.locator('#properties-panel .bio-properties-panel-header-type').filter({ hasText: /complex gateway/i }).waitFor();
+  await page.context().close();
+  t.deepEqual(errors, []);
+});
+
+test.serial('the trace viewer lists who did what, filters by user, and verifies the chain', async (t) => {
+  const { page, errors } = await signIn(ADMIN.user, ADMIN.password);
+  await page.click('#nav-trace');
+  await page.locator('#trace-table').waitFor();
+  // The administrator's deployments from the tests above are there, newest first.
+  t.true(await page.locator('#trace-table tr[data-operation="Create"]').count() >= 1);
+  t.is(await page.locator('#trace-table tr[data-operation="Read"]').count(), 0, 'reads only on request');
+  await page.fill('#trace-user', 'wang');
+  await page.click('#trace-search');
+  await page.locator('#trace-empty').waitFor(); // wang has done nothing yet
+  await page.fill('#trace-user', ADMIN.user);
+  await page.check('#trace-reads');
+  await page.click('#trace-search');
+  await page.locator('#trace-table tr[data-operation="Read"]').first().waitFor();
+  t.regex(page.url(), /reads=true/);
+  await page.click('#verify');
+  await page.locator('#verify-result.flash-ok').filter({ hasText: '留痕链完整' }).waitFor();
+  await shot(page, 'trace-1280.png');
+  await page.context().close();
+  t.deepEqual(errors, []);
+
+  // Staff never reach it, nor the modeler.
+  const office = await signIn('wang', 'wang-password');
+  t.is(await office.page.locator('#nav-trace').count(), 0);
+  await office.page.goto(`${server.url}/trace`);
+  await office.page.locator('#forbidden').waitFor();
+  await office.page.goto(`${server.url}/modeler`);
+  await office.page.locator('#forbidden').waitFor();
+  t.is((await client(server.url, 'wang', 'wang-password').get('/engine-rest/history/user-operation')).status, 403);
+  await office.page.context().close();
+  t.deepEqual(office.errors, []);
+});

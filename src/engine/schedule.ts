@@ -145,6 +145,20 @@ export function nextOccurrence(spec: TimerSpec, previous: Occurrence, now: Date,
   return within(cycle, { due: due.toJSDate(), repeatsLeft: left, anchor: cycle.start ? null : anchor.toJSDate() });
 }
 
+/**
+ * Where a start timer that was set aside (a newer version owned its key)
+ * stands when it gets the key back at `now`: a one-shot (date, duration)
+ * whose time passed meanwhile is not fired late, and a cycle resumes at
+ * its first occurrence from now on, with the firings it had left. Null
+ * when it has nothing left to fire.
+ */
+export function resumedOccurrence(spec: TimerSpec, stored: Occurrence, now: Date, zone: string): Occurrence | null {
+  if (stored.due > now) return stored;
+  if (spec.timerType !== 'timeCycle') return null;
+  const next = nextOccurrence(spec, { ...stored, repeatsLeft: null }, now, zone);
+  return next && { ...next, repeatsLeft: stored.repeatsLeft };
+}
+
 function within(cycle: Cycle, occurrence: Occurrence): Occurrence | null {
   return cycle.end && DateTime.fromJSDate(occurrence.due) > cycle.end ? null : occurrence;
 }

@@ -12,9 +12,8 @@ import {
 } from '../store/deployments.ts';
 import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts';
 import { lockForTransaction } from '../store/errors.ts';
-import { listStartTimers } from '../store/start-timers.ts';
 import type { Clock } from '../clock.ts';
-import { armStartTimers } from './start-timers.ts';
+import { armStartTimers, restoreStartTimers } from './start-timers.ts';
 import { TIMERS_TOPIC } from './execution.ts';
 import type { Actor, TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
@@ -175,14 +174,22 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
         if (!cascade && (await countInstancesOfDeployment(trx, id, false)) > 0) {
           throw new ConflictError(`部署 ${id} 仍有流程实例，需 cascade=true / deployment ${id} still has process instances; delete with cascade=true`, undefined, 'ProcessEngineException');
         }
-        const keys = [...new Set((await listDefinitions(trx, { deploymentId: id })).map((d) => d.key))];
-        await deleteDeployment(trx, id);
-        // Deleting the newest version gives its key's start timers back to the version before it.
-        const now = await clock.now(trx);
-        for (const key of keys) {
-          if ((await listStartTimers(trx, key)).length) continue;
-          await armStartTimers(trx, key, await findLatestDefinition(trx, key), now, zone);
+        const removed = await listDefinitions(trx, { deploymentId: id });
+        const keys = [...new Set(removed.map((d) => d.key))];
+        // The keys whose newest version goes with this deployment: only they change hands.
+        const newest: DefinitionSummary[] = [];
+        for (const d of removed) {
+          const latest = await findLatestDefinition(trx, d.key, d.tenant_id);
+          if (latest?.deployment_id === id && !newest.some((n) => n.key === d.key && n.tenant_id === d.tenant_id)) newest.push(d);
         }
+        await deleteDeployment(trx, id);
+        // The version before takes back the start timers it had, as they stood (see restoreStartTimers).
+        const now = await clock.now(trx);
+        for (const d of newest) {
+          const previous = await findLatestDefinition(trx, d.key, d.tenant_id);
+          if (previous) await restoreStartTimers(trx, previous, now, zone);
+        }
+        if (newest.length) await notifier.announce(trx, [TIMERS_TOPIC]);
         await trace.record(trx, actor, { operation: 'Delete', entityType: 'Deployment', entityId: id, details: { cascade, definitions: keys } });
       });
     },

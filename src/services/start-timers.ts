@@ -2,12 +2,12 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import type { MessageStart } from '../engine/compile.ts';
-import { firstOccurrence, nextOccurrence } from '../engine/schedule.ts';
+import { firstOccurrence, nextOccurrence, resumedOccurrence } from '../engine/schedule.ts';
 import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { findDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
-  advanceStartTimer, listStartTimers, replaceStartTimers, type StartTimerRow,
+  advanceStartTimer, listStartTimers, listSupersededStartTimers, restoreStartTimer, takeOverStartTimers, type StartTimerRow,
 } from '../store/start-timers.ts';
 import { SYSTEM } from '../types.ts';
 import type { InstanceService } from './instances.ts';
@@ -16,19 +16,34 @@ import { makeLeasedSource } from './leases.ts';
 const timerStarts = (def: DefinitionRow): MessageStart[] => (def.message_starts ?? []).filter((m) => m.kind === 'timer' && m.timer);
 
 /**
- * Makes `def` (the newest version of its key) the owner of the key's start
- * timers: the previous version's are removed, this one's armed from `now`.
- * Call in the transaction that deployed or un-deployed the version.
+ * Makes `def` (a new newest version of its key) the owner of the key's
+ * start timers, armed from `now`; the previous version's are set aside as
+ * they stand. Call in the transaction that deployed the version.
  */
-export async function armStartTimers(trx: Db, key: string, def: DefinitionRow | undefined, now: Date, zone: string): Promise<void> {
-  const rows = def ? timerStarts(def).flatMap((m) => {
+export async function armStartTimers(trx: Db, key: string, def: DefinitionRow, now: Date, zone: string): Promise<void> {
+  const rows = timerStarts(def).flatMap((m) => {
     const first = firstOccurrence(m.timer!, now, zone);
     return first ? [{
       id: randomUUID(), definition_id: def.id, definition_key: def.key, event_id: m.eventId, timer_type: m.timer!.timerType,
       expression: m.timer!.expression, due_at: first.due, repeats_left: first.repeatsLeft, anchor_at: first.anchor ?? null,
     }] : [];
-  }) : [];
-  await replaceStartTimers(trx, key, rows);
+  });
+  await takeOverStartTimers(trx, key, rows);
+}
+
+/**
+ * Gives `def` (the newest version again, its successor deleted) back the
+ * start timers it had when it was superseded, as they stood: a one-shot
+ * that fired, or a finished R3 cycle, had no row left and stays done; one
+ * whose time passed meanwhile is not fired late; a cycle goes on from its
+ * next occurrence. Nothing is re-armed from scratch. Call in the
+ * transaction that deleted the successor.
+ */
+export async function restoreStartTimers(trx: Db, def: DefinitionRow, now: Date, zone: string): Promise<void> {
+  for (const row of await listSupersededStartTimers(trx, def.id)) {
+    const spec = { timerType: row.timer_type, expression: row.expression };
+    await restoreStartTimer(trx, row.id, resumedOccurrence(spec, { due: row.due_at, repeatsLeft: row.repeats_left, anchor: row.anchor_at }, now, zone));
+  }
 }
 
 /** Timer start events: the scheduled cycles that start instances. */

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { Db } from './db.ts';
 
 /**
@@ -7,14 +8,21 @@ import type { Db } from './db.ts';
  */
 export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox';
 
+/** Rows a scheduler may take at all: a start timer in force, not one set aside for a newer version. */
+const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder> = {
+  timers: (q) => q,
+  start_timers: (q) => q.where('superseded', false),
+  message_outbox: (q) => q,
+};
+
 /**
  * Claims up to `limit` rows due at `now` that nobody holds, for `owner`,
  * until `lockedUntil`. `skip locked` lets several schedulers claim at once
  * without waiting on each other or claiming the same row.
  */
 export async function claimDue<Row>(db: Db, table: LeasedTable, now: Date, owner: string, lockedUntil: Date, limit: number): Promise<Row[]> {
-  const due = db(table).select('id').where('due_at', '<=', now)
-    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now))
+  const due = takeable[table](db(table).select('id').where('due_at', '<=', now)
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now)))
     .orderBy('due_at').limit(limit).forUpdate().skipLocked();
   return db(table).whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
 }
@@ -26,6 +34,6 @@ export async function releaseFailed(db: Db, table: LeasedTable, id: string, erro
 
 /** The earliest moment something in `table` may be claimable, or undefined when it is empty. */
 export async function nextClaimableAt(db: Db, table: LeasedTable): Promise<Date | undefined> {
-  const row = await db(table).select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next')).first();
+  const row = await takeable[table](db(table).select(db.raw('min(greatest(due_at, coalesce(locked_until, due_at))) as next'))).first();
   return row?.next ? new Date(row.next) : undefined;
 }

@@ -16,7 +16,8 @@ for (const backend of backends) {
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
-  const startTimers = (key: string) => s.db('start_timers').where({ definition_key: key });
+  // The start timers in force (not those set aside for a newer version).
+  const startTimers = (key: string) => s.db('start_timers').where({ definition_key: key, superseded: false });
   const instances = async (key: string) => Number((await s.db('process_instances').where({ definition_key: key }).count({ n: '*' }))[0].n);
 
   test.serial(t('a daily cron start fires at 02:00 Shanghai time; after three days down it fires once and keeps its schedule'), async (t) => {
@@ -71,6 +72,96 @@ for (const backend of backends) {
     }
     t.is(await instances('weekly-three'), 3);
     t.deepEqual(await startTimers('weekly-three'), []);
+  });
+
+  const HOUR = 3600_000;
+  const deployTimer = (key: string, definition: string, label: string) =>
+    s.services.deployments.deploy(oneResource(`${key}.bpmn`, timerStartProcess(key, definition, label)));
+  const cycleXml = (c: string) => `<bpmn:timeCycle xsi:type="bpmn:tFormalExpression">${c}</bpmn:timeCycle>`;
+  const dateXml = (d: string) => `<bpmn:timeDate xsi:type="bpmn:tFormalExpression">${d}</bpmn:timeDate>`;
+  const startedBy = async (key: string) => (await s.db('process_instances').where({ definition_key: key }).orderBy('start_time').select('definition_id'))
+    .map((r: { definition_id: string }) => r.definition_id);
+
+  test.serial(t('deleting the newest version restores the previous version\'s start timers as they stood, never re-firing what already fired'), async (t) => {
+    const t0 = await clock.now();
+    // An R3 hourly cycle: fired once by v1, then v2 takes the key over and fires once itself.
+    const v1 = await deployTimer('restore-cycle', cycleXml('R3/PT1H'), 'v1');
+    clock.set(new Date(t0.getTime() + HOUR));
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('restore-cycle'), [v1.definitions[0].id]);
+    clock.set(new Date(t0.getTime() + 1.5 * HOUR));
+    const v2 = await deployTimer('restore-cycle', cycleXml('R3/PT1H'), 'v2');
+    clock.set(new Date(t0.getTime() + 2.6 * HOUR));
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('restore-cycle'), [v1.definitions[0].id, v2.definitions[0].id], 'v1 set aside did not fire at +2h; v2 fired at +2.5h');
+    // v2 goes: v1 resumes with the two firings it had left, at its next hour from now, not at once.
+    await s.services.deployments.remove(v2.deployment.id, true, adminPrincipal);
+    const [restored] = await startTimers('restore-cycle');
+    t.like(restored, { definition_id: v1.definitions[0].id, repeats_left: 1, superseded: false });
+    t.is(new Date(restored.due_at).getTime(), t0.getTime() + 3 * HOUR, 'v1\'s own schedule, counted from when it was armed');
+    // (v2's instance went with it: the deletion cascaded.)
+    const byV1 = async () => (await startedBy('restore-cycle')).filter((id) => id === v1.definitions[0].id).length;
+    await s.scheduler.runDue();
+    t.is(await byV1(), 1, 'nothing fired on restoring');
+    clock.set(new Date(t0.getTime() + 3 * HOUR));
+    await s.scheduler.runDue();
+    clock.set(new Date(t0.getTime() + 4 * HOUR));
+    await s.scheduler.runDue();
+    t.is(await byV1(), 3, 'v1 fired its three in all (+1h, +3h, +4h)');
+    t.deepEqual(await startTimers('restore-cycle'), []);
+    // A finished cycle is not restarted when a later version comes and goes.
+    const v3 = await deployTimer('restore-cycle', cycleXml('R3/PT1H'), 'v3');
+    await s.services.deployments.remove(v3.deployment.id, true, adminPrincipal);
+    t.deepEqual(await startTimers('restore-cycle'), [], 'the finished R3 stays finished');
+
+    // A one-shot date that v1 fired is not fired again when v2 is deleted.
+    const now = await clock.now();
+    const at = (ms: number) => new Date(now.getTime() + ms).toISOString();
+    const once1 = await deployTimer('restore-once', dateXml(at(HOUR)), 'v1');
+    clock.set(new Date(now.getTime() + HOUR));
+    await s.scheduler.runDue();
+    const once2 = await deployTimer('restore-once', dateXml(at(5 * HOUR)), 'v2');
+    await s.services.deployments.remove(once2.deployment.id, true, adminPrincipal);
+    t.deepEqual(await startTimers('restore-once'), [], 'v1\'s date fired; nothing to give back');
+    clock.set(new Date(now.getTime() + 6 * HOUR));
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('restore-once'), [once1.definitions[0].id], 'fired once, by v1, at its date');
+
+    // A one-shot set aside before its date, whose date passed meanwhile, is not fired late either.
+    const late1 = await deployTimer('restore-late', dateXml(at(7 * HOUR)), 'v1');
+    const late2 = await deployTimer('restore-late', dateXml(at(9 * HOUR)), 'v2');
+    clock.set(new Date(now.getTime() + 8 * HOUR));
+    await s.services.deployments.remove(late2.deployment.id, true, adminPrincipal);
+    t.deepEqual(await startTimers('restore-late'), []);
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('restore-late'), []);
+    void late1;
+  });
+
+  test.serial(t('deleting an older deployment leaves the newest\'s timers untouched'), async (t) => {
+    const now = await clock.now();
+    const date = new Date(now.getTime() + HOUR).toISOString();
+    // Both versions have the same date; v2 owns it and fires it.
+    const v1 = await deployTimer('older-once', dateXml(date), 'v1');
+    const v2 = await deployTimer('older-once', dateXml(date), 'v2');
+    const cycle1 = await deployTimer('older-cycle', cycleXml('R/PT6H'), 'v1');
+    const cycle2 = await deployTimer('older-cycle', cycleXml('R/PT6H'), 'v2');
+    clock.set(new Date(now.getTime() + HOUR));
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('older-once'), [v2.definitions[0].id]);
+    const [armed] = await startTimers('older-cycle');
+    t.is(armed.definition_id, cycle2.definitions[0].id);
+    // Deleting v1 (not the newest) must not hand the key back to anyone: the date stays fired.
+    clock.advance(24 * HOUR);
+    await s.services.deployments.remove(v1.deployment.id, true, adminPrincipal);
+    await s.services.deployments.remove(cycle1.deployment.id, true, adminPrincipal);
+    t.deepEqual(await startTimers('older-once'), []);
+    t.deepEqual(await startTimers('older-cycle'), [armed], 'the newest\'s cycle row is exactly as it was');
+    const before = (await startedBy('older-cycle')).length;
+    await s.scheduler.runDue();
+    t.deepEqual(await startedBy('older-once'), [v2.definitions[0].id], 'no second firing of the date');
+    t.is((await startedBy('older-cycle')).length, before + 1, 'the overdue cycle fires once, as it would have anyway');
+    await s.services.deployments.remove(cycle2.deployment.id, true, adminPrincipal);
   });
 
   test.serial(t('a monthly start cycle from 31 January fires on the last day of each shorter month and returns to the 31st'), async (t) => {

@@ -4,14 +4,16 @@ import test from 'ava';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, makeUser, repoRoot, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { ADMIN, client, makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
  * The administrator's side of the web app in headless Chromium: the modeler
  * opens a deployed diagram, a task is renamed in the properties panel and
  * deployed as a new version (which can be started at once); a diagram the
  * engine cannot run is refused with the element marked and nothing
- * deployed; the trace viewer lists who did what and verifies the chain.
+ * deployed; the monitor's retry button resolves an external task's
+ * incident; the trace viewer lists who did what and verifies the chain.
  */
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
@@ -122,6 +124,31 @@ test.serial('a diagram the engine cannot run is refused: the element is marked, 
   // The problem's element link selects it for editing.
   await problem.locator('button').click();
   await page.locator('#properties-panel .bio-properties-panel-header-type').filter({ hasText: /complex gateway/i }).waitFor();
+  await page.context().close();
+  t.deepEqual(errors, []);
+});
+
+test.serial('an external task that ran out of retries shows as an incident; the retry button hands it back to the workers', async (t) => {
+  await server.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
+  const robot = await makeUser(server, 'robot', ['workers']);
+  const pi = (await admin.post('/engine-rest/process-definition/key/external-check/start', { variables: vars({ urgency: 50 }) })).body.id;
+  const fetch = () => robot.post('/engine-rest/external-task/fetchAndLock', { workerId: 'robot', maxTasks: 1, topics: [{ topicName: 'backup-check', lockDuration: 60_000 }] });
+  const [task] = (await fetch()).body;
+  t.is(task.processInstanceId, pi);
+  t.is((await robot.post(`/engine-rest/external-task/${task.id}/failure`, { workerId: 'robot', errorMessage: '磁带库无响应', retries: 0, retryTimeout: 0 })).status, 204);
+  t.deepEqual((await fetch()).body, [], 'no retries left: nobody gets it');
+
+  const { page, errors } = await signIn(ADMIN.user, ADMIN.password);
+  await page.goto(`${server.url}/monitor/instance/${pi}`);
+  await page.locator('#incident-table tr').filter({ hasText: '磁带库无响应' }).waitFor();
+  // This diagram has no layout (no BPMN DI): the page says so and shows everything else.
+  await page.locator('#diagram .diagram-missing').filter({ hasText: '没有图形布局' }).waitFor();
+  await page.locator('#history-table tr[data-activity-id="check"]').filter({ hasText: '进行中' }).waitFor();
+  await page.click('button[data-action=retry]');
+  await page.locator('.flash-ok').filter({ hasText: '已重新安排执行' }).waitFor();
+  await page.locator('#incidents').filter({ hasText: '没有未解决的异常' }).waitFor();
+  t.deepEqual((await admin.get(`/engine-rest/incident?processInstanceId=${pi}`)).body, []);
+  t.is((await fetch()).body[0]?.id, task.id, 'the workers get it again');
   await page.context().close();
   t.deepEqual(errors, []);
 });

@@ -3,12 +3,10 @@ import camunda from 'camunda-bpmn-moddle/resources/camunda.json';
 import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import { fieldsOf, type Field } from './forms.ts';
+import { t } from './i18n.ts';
 
 interface Element {
   id: string;
-  type: string;
-  parent?: Element;
-  businessObject: { $type: string; eventDefinitions?: unknown[]; [k: string]: unknown };
 }
 
 export interface Diagram {
@@ -31,11 +29,59 @@ export interface Marks {
   timers?: { elementId: string; label: string }[];
 }
 
-/** Shows the diagram in `container` with marks; also reads its forms. */
+interface ModdleNode {
+  $type: string;
+  id?: string;
+  name?: string;
+  eventDefinitions?: unknown[];
+  rootElements?: ModdleNode[];
+  flowElements?: ModdleNode[];
+  [k: string]: unknown;
+}
+
+/** Every flow element of the processes, subprocesses included, by id: forms come from the model, not the drawing. */
+function flowElementsOf(definitions: ModdleNode | undefined): Map<string, ModdleNode> {
+  const found = new Map<string, ModdleNode>();
+  const walk = (nodes: ModdleNode[] | undefined) => {
+    for (const n of nodes ?? []) {
+      if (n.id) found.set(n.id, n);
+      walk(n.flowElements);
+    }
+  };
+  for (const root of definitions?.rootElements ?? []) if (root.$type === 'bpmn:Process') walk(root.flowElements);
+  return found;
+}
+
+/**
+ * Shows the diagram in `container` with marks; also reads its forms. A
+ * diagram without layout (no BPMN DI, as some tools export) still yields its
+ * forms, with a notice where the drawing would be.
+ */
 export async function showDiagram(container: HTMLElement, xml: string, marks: Marks = {}): Promise<Diagram> {
   const viewer = new NavigatedViewer({ container, moddleExtensions: { camunda } });
-  await viewer.importXML(xml);
-  const registry = viewer.get('elementRegistry') as { get(id: string): Element | undefined; filter(fn: (e: Element) => boolean): Element[] };
+  let drawn = true;
+  try {
+    await viewer.importXML(xml);
+  } catch (err) {
+    drawn = false;
+    const notice = document.createElement('p');
+    notice.className = 'diagram-missing muted';
+    notice.textContent = `${t('noLayout')} (${(err as Error).message})`;
+    container.replaceChildren(notice);
+  }
+  const elements = flowElementsOf((viewer as unknown as { getDefinitions(): ModdleNode | undefined }).getDefinitions());
+  const model = {
+    fields: (id: string) => fieldsOf(elements.get(id)),
+    noneStartId: () => [...elements.values()].find((e) => e.$type === 'bpmn:StartEvent' && !e.eventDefinitions?.length
+      && (e.$parent as ModdleNode | undefined)?.$type === 'bpmn:Process')?.id,
+    nameOf: (id: string) => elements.get(id)?.name,
+  };
+  if (drawn) mark(viewer, marks);
+  return model;
+}
+
+function mark(viewer: NavigatedViewer, marks: Marks): void {
+  const registry = viewer.get('elementRegistry') as { get(id: string): Element | undefined };
   const canvas = viewer.get('canvas') as { zoom(to: string): void; addMarker(id: string, marker: string): void };
   const overlays = viewer.get('overlays') as { add(id: string, o: { position: Record<string, number>; html: HTMLElement }): void };
   try {
@@ -43,12 +89,12 @@ export async function showDiagram(container: HTMLElement, xml: string, marks: Ma
   } catch {
     // a container without size (hidden): keep the default zoom
   }
-  const mark = (id: string | undefined, marker: string) => {
+  const add = (id: string | undefined, marker: string) => {
     if (id && registry.get(id)) canvas.addMarker(id, marker);
   };
-  for (const id of marks.done ?? []) mark(id, 'done-element');
-  for (const id of marks.active ?? []) mark(id, 'active-element');
-  mark(marks.current, 'current-task');
+  for (const id of marks.done ?? []) add(id, 'done-element');
+  for (const id of marks.active ?? []) add(id, 'active-element');
+  add(marks.current, 'current-task');
   for (const timer of marks.timers ?? []) {
     if (!registry.get(timer.elementId)) continue;
     const badge = document.createElement('div');
@@ -57,9 +103,4 @@ export async function showDiagram(container: HTMLElement, xml: string, marks: Ma
     badge.textContent = timer.label;
     overlays.add(timer.elementId, { position: { bottom: -4, left: -10 }, html: badge });
   }
-  return {
-    fields: (id) => fieldsOf(registry.get(id)?.businessObject),
-    noneStartId: () => registry.filter((e) => e.type === 'bpmn:StartEvent' && !e.businessObject.eventDefinitions?.length && e.parent?.type === 'bpmn:Process')[0]?.id,
-    nameOf: (id) => (registry.get(id)?.businessObject.name as string | undefined) ?? undefined,
-  };
 }

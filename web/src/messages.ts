@@ -28,7 +28,7 @@ export const zh = {
   noTimers: '没有待触发的定时器', dueAt: '触发时间', element: '元素', timerList: '待触发定时器', startTimers: '定时启动',
   nextDue: '下次触发', expression: '表达式', ACTIVE: '运行中', COMPLETED: '已完成', EXTERNALLY_TERMINATED: '已终止',
   INTERNALLY_TERMINATED: '已终止', version: '版本', previous: '上一页', next: '下一页', page: '第 {from}–{to} 项，共 {total} 项',
-  legendActive: '进行中', legendDone: '已完成', legendTimer: '定时器',
+  noLayout: '此流程图没有图形布局，无法显示', legendActive: '进行中', legendDone: '已完成', legendTimer: '定时器',
   // Modeler
   modeler: '流程建模', openDiagram: '打开已部署的流程', newDiagram: '新建流程', deploy: '保存为新部署', download: '下载 XML',
   deployed: '已部署：{name} 版本 {version}', unchanged: '流程未改动，仍为版本 {version}', startIt: '发起此流程',
@@ -68,7 +68,7 @@ export const en: Messages = {
   noTimers: 'No armed timers', dueAt: 'Fires at', element: 'Element', timerList: 'Armed timers', startTimers: 'Timer starts',
   nextDue: 'Next', expression: 'Expression', ACTIVE: 'Running', COMPLETED: 'Completed', EXTERNALLY_TERMINATED: 'Terminated',
   INTERNALLY_TERMINATED: 'Terminated', version: 'Version', previous: 'Previous', next: 'Next', page: '{from}–{to} of {total}',
-  legendActive: 'Active', legendDone: 'Done', legendTimer: 'Timer',
+  noLayout: 'This diagram has no layout to show', legendActive: 'Active', legendDone: 'Done', legendTimer: 'Timer',
   modeler: 'Modeler', openDiagram: 'Open a deployed process', newDiagram: 'New process', deploy: 'Save as a new deployment', download: 'Download XML',
   deployed: 'Deployed: {name} version {version}', unchanged: 'Unchanged: still version {version}', startIt: 'Start this process',
   deployErrors: 'The deployment was refused; please fix:', line: 'line {line}', modelerHint: 'Select an element to set its roles, form, timers and external topic in the properties panel.',

@@ -116,7 +116,7 @@ export function makeApp(deps: AppDeps): Koa {
 
   app.use(workersOnlyWork);
   // After authentication and around routing: it reads the matched route once the handler is done.
-  app.use(makeReadTrace(deps.trace));
+  app.use(makeReadTrace(deps.trace, (taskId, principal) => deps.tasks.visibleTask(taskId, principal).then((t) => t.process_instance_id, () => null)));
 
   const api = new Router({ prefix: '/engine-rest' });
   api.get('/version', (ctx) => {

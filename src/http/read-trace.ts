@@ -30,40 +30,71 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/trace/, 'Trace'],
 ];
 
+/** The process instance of a task the caller may see, for reads under `/task/:id` whose answer does not name it. */
+export type TaskInstanceOf = (taskId: string, principal: Principal) => Promise<string | null>;
+
 /**
  * Records every successful read under /engine-rest (who, from where, which
- * route and query, which entities and variable names came back) before the
- * response leaves the server: if the trace cannot be written, the caller
- * gets an error instead of the data. Changes are traced by the services,
- * in the transaction of the change itself.
+ * route and query, which entities and variable names came back, and whose
+ * process instance) before the response leaves the server: if the trace
+ * cannot be written, the caller gets an error instead of the data. Changes
+ * are traced by the services, in the transaction of the change itself.
  */
-export function makeReadTrace(trace: TraceService) {
+export function makeReadTrace(trace: TraceService, taskInstanceOf?: TaskInstanceOf) {
   return async function readTrace(ctx: Context, next: Next): Promise<void> {
     await next();
     const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
     const principal = ctx.state.principal as Principal | undefined;
     if (!route || !principal || UNTRACED.has(route) || ctx.status >= 300) return;
     if (ctx.method !== 'GET' && !(ctx.method === 'POST' && POST_QUERIES.has(route))) return;
-    await trace.recordAlone(principal, readFact(ctx, route));
+    const fact = readFact(ctx, route);
+    if (!fact.processInstanceId && !fact.details?.processInstanceIds && /^\/engine-rest\/task\/:id(\/|$)/.test(route) && taskInstanceOf) {
+      fact.processInstanceId = await taskInstanceOf(String(ctx.params.id), principal);
+    }
+    await trace.recordAlone(principal, fact);
   };
+}
+
+const str = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+
+/**
+ * The process instances a read concerns: the route's, the query's filter,
+ * or those of the items returned. One goes in the row's own column (and the
+ * row in that instance's chain); several are named in the details.
+ */
+function instancesOf(ctx: Context, route: string, entityType: string, body: unknown): string[] {
+  const params = (ctx.params ?? {}) as Record<string, string>;
+  if (route.includes('/process-instance/:id')) return [params.id];
+  const query = ctx.query as Record<string, unknown>;
+  const filtered = [query.processInstanceId, ...String(query.processInstanceIds ?? query.processInstanceIdIn ?? '').split(',')].map(str);
+  const bodyFilter = ctx.method === 'POST' ? str((ctx.request as { body?: Record<string, unknown> }).body?.processInstanceId) : null;
+  // Trace entries name instances, but reading them is a read of the trace: only its filter counts.
+  const items = entityType === 'Trace' ? [] : Array.isArray(body) ? body : body && typeof body === 'object' && !Buffer.isBuffer(body) ? [body] : [];
+  // A process instance's own id is its `id`; anything else names its instance in `processInstanceId`.
+  const fromItems = items.map((x) => str((x as Record<string, unknown>)?.[entityType === 'ProcessInstance' ? 'id' : 'processInstanceId']));
+  return [...new Set([...filtered, bodyFilter, ...fromItems].filter((x): x is string => x != null))];
 }
 
 function readFact(ctx: Context, route: string): TraceFact {
   const entityType = ENTITIES.find(([re]) => re.test(route))?.[1] ?? 'Unknown';
   const body = ctx.body as unknown;
+  const params = (ctx.params ?? {}) as Record<string, string>;
   const details: Record<string, unknown> = { route: `${ctx.method} ${route}` };
   if (ctx.querystring) details.query = ctx.querystring;
-  let entityId: string | null = (ctx.params as Record<string, string> | undefined)?.id ?? null;
-  let processInstanceId: string | null = route.includes('/process-instance/:id') ? entityId : null;
+  let entityId: string | null = params.id ?? null;
   if (Array.isArray(body)) {
     details.count = body.length;
     details.ids = body.slice(0, MAX_IDS).map((x) => (x as { id?: unknown })?.id ?? (x as { name?: unknown })?.name ?? null);
   } else if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
     const b = body as Record<string, unknown>;
     if (typeof b.count === 'number' && Object.keys(b).length === 1) details.count = b.count;
-    else if (entityType === 'Variable') details.variables = ctx.params?.name ? [ctx.params.name] : Object.keys(b);
+    else if (entityType === 'Variable') details.variables = params.name ? [params.name] : Object.keys(b);
     if (typeof b.id === 'string' && !entityId) entityId = b.id;
-    if (typeof b.processInstanceId === 'string') processInstanceId ??= b.processInstanceId;
   }
-  return { operation: 'Read', entityType, entityId, processInstanceId, details };
+  const instances = instancesOf(ctx, route, entityType, body);
+  if (instances.length > 1) {
+    details.processInstanceIds = instances.slice(0, MAX_IDS);
+    if (instances.length > MAX_IDS) details.processInstanceCount = instances.length;
+  }
+  return { operation: 'Read', entityType, entityId, processInstanceId: instances.length === 1 ? instances[0] : null, details };
 }

@@ -87,7 +87,11 @@ function filtered(db: Db, q: TraceQuery) {
   if (q.operationType) b.where('operation', q.operationType);
   if (q.entityType) b.where('entity_type', q.entityType);
   if (q.entityId) b.where('entity_id', q.entityId);
-  if (q.processInstanceId) b.where('process_instance_id', q.processInstanceId);
+  // A read of several instances names them in its details (read-trace.ts), and is found by each.
+  if (q.processInstanceId) {
+    const id = q.processInstanceId;
+    b.where((w) => w.where('process_instance_id', id).orWhereRaw(`details->'processInstanceIds' @> jsonb_build_array(?::text)`, [id]));
+  }
   if (q.afterTimestamp) b.where('time', '>', q.afterTimestamp);
   if (q.beforeTimestamp) b.where('time', '<', q.beforeTimestamp);
   if (q.reads === true) b.where('operation', 'Read');

@@ -22,8 +22,12 @@ interface Case {
   as: Who;
   /** A caller who must be refused (403 or 404); null when every signed-in user may. */
   wrong: Who | null;
-  /** Prepares what the call needs; returns the concrete path (under /engine-rest) and body. */
-  make: (f: Fixtures) => Promise<{ url: string; body?: unknown }>;
+  /**
+   * Prepares what the call needs; returns the concrete path (under
+   * /engine-rest), the body, and the process instance whose data the call
+   * reads or changes: then every row it leaves must name that instance.
+   */
+  make: (f: Fixtures) => Promise<{ url: string; body?: unknown; pi?: string }>;
   /** `Operation Entity` of each row the right caller leaves, in order. */
   trace: string[];
 }
@@ -40,6 +44,18 @@ interface Fixtures {
   job(): Promise<string>;
   deployment(): Promise<{ id: string; resource: string; definition: string }>;
 }
+
+type Call = { url: string; body?: unknown };
+/** A call on a fresh plan-approval instance (its open task offered to office). */
+const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
+  const p = await f.plan();
+  return { ...call(p), pi: p.pi };
+};
+/** A call on a fresh external task, locked by `lockedBy` if given. */
+const onExternal = (lockedBy: string | undefined, call: (e: { pi: string; id: string }) => Call) => async (f: Fixtures) => {
+  const e = await f.external(lockedBy);
+  return { ...call(e), pi: e.pi };
+};
 
 const cases: Case[] = [
   { route: 'GET /engine-rest/version', as: 'office', wrong: null, make: async () => ({ url: '/version' }), trace: [] },
@@ -91,85 +107,85 @@ const cases: Case[] = [
   // Running instances and their variables: those who work on them.
   { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count' }), trace: ['Read ProcessInstance'] },
-  { route: 'GET /engine-rest/process-instance/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}` }), trace: ['Read ProcessInstance'] },
-  { route: 'DELETE /engine-rest/process-instance/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}` }), trace: ['Delete ProcessInstance'] },
-  { route: 'GET /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables` }), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/process-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Read ProcessInstance'] },
+  { route: 'DELETE /engine-rest/process-instance/:id', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Delete ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables` })), trace: ['Read Variable'] },
   {
     route: 'POST /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', trace: ['ModifyVariables ProcessInstance'],
-    make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables`, body: { modifications: vars({ note: '备注' }) } }),
+    make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables`, body: { modifications: vars({ note: '备注' }) } })),
   },
-  { route: 'GET /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/title` }), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/title` })), trace: ['Read Variable'] },
   {
     route: 'GET /engine-rest/process-instance/:id/variables/:name/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
     make: async (f) => {
       const { pi } = await f.plan();
       await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
-      return { url: `/process-instance/${pi}/variables/manifest/data` };
+      return { url: `/process-instance/${pi}/variables/manifest/data`, pi };
     },
   },
   {
     route: 'PUT /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', trace: ['ModifyVariables ProcessInstance'],
-    make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/note`, body: { value: '备注', type: 'String' } }),
+    make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/note`, body: { value: '备注', type: 'String' } })),
   },
-  { route: 'DELETE /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/variables/title` }), trace: ['ModifyVariables ProcessInstance'] },
-  { route: 'GET /engine-rest/process-instance/:id/activity-instances', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-instance/${(await f.plan()).pi}/activity-instances` }), trace: ['Read ActivityInstance'] },
+  { route: 'DELETE /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/title` })), trace: ['ModifyVariables ProcessInstance'] },
+  { route: 'GET /engine-rest/process-instance/:id/activity-instances', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/activity-instances` })), trace: ['Read ActivityInstance'] },
   // Tasks: the role they are offered to.
   { route: 'GET /engine-rest/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/task' }), trace: ['Read Task'] },
   { route: 'POST /engine-rest/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/task', body: { candidateGroup: 'office' } }), trace: ['Read Task'] },
   { route: 'POST /engine-rest/task/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/task/count', body: {} }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/task/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/task/count' }), trace: ['Read Task'] },
-  { route: 'GET /engine-rest/task/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}` }), trace: ['Read Task'] },
-  { route: 'POST /engine-rest/task/:id/claim', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/claim`, body: { userId: 'office-rt' } }), trace: ['Claim Task'] },
+  { route: 'GET /engine-rest/task/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}` })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task/:id/claim', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/claim`, body: { userId: 'office-rt' } })), trace: ['Claim Task'] },
   {
     route: 'POST /engine-rest/task/:id/unclaim', as: 'office', wrong: 'network', trace: ['Unclaim Task'],
     make: async (f) => {
-      const { task } = await f.plan();
+      const { pi, task } = await f.plan();
       await f.c.office.post(`/engine-rest/task/${task}/claim`, { userId: 'office-rt' });
-      return { url: `/task/${task}/unclaim` };
+      return { url: `/task/${task}/unclaim`, pi };
     },
   },
-  { route: 'POST /engine-rest/task/:id/complete', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/complete`, body: { variables: draft } }), trace: ['Complete Task'] },
+  { route: 'POST /engine-rest/task/:id/complete', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/complete`, body: { variables: draft } })), trace: ['Complete Task'] },
   {
     route: 'GET /engine-rest/task/:id/deployed-form', as: 'network', wrong: 'office', trace: ['Read Form'],
     make: async (f) => {
       const { instance } = await f.s.services.instances.startByKey('with-form', { variables: {} }, adminPrincipal);
       const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
-      return { url: `/task/${task.id}/deployed-form` };
+      return { url: `/task/${task.id}/deployed-form`, pi: instance.id };
     },
   },
-  { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/form-variables` }), trace: ['Read Variable'] },
-  { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/assignee`, body: { userId: 'office-rt' } }), trace: ['SetAssignee Task'] },
-  { route: 'POST /engine-rest/task/:id/delegate', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/delegate`, body: { userId: 'office-rt' } }), trace: ['Delegate Task'] },
+  { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/assignee`, body: { userId: 'office-rt' } })), trace: ['SetAssignee Task'] },
+  { route: 'POST /engine-rest/task/:id/delegate', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/delegate`, body: { userId: 'office-rt' } })), trace: ['Delegate Task'] },
   {
     route: 'POST /engine-rest/task/:id/resolve', as: 'office', wrong: 'network', trace: ['Resolve Task'],
     make: async (f) => {
-      const { task } = await f.plan();
+      const { pi, task } = await f.plan();
       await f.c.admin.post(`/engine-rest/task/${task}/delegate`, { userId: 'office-rt' });
-      return { url: `/task/${task}/resolve`, body: { variables: draft } };
+      return { url: `/task/${task}/resolve`, body: { variables: draft }, pi };
     },
   },
-  { route: 'PUT /engine-rest/task/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}`, body: { name: '起草规划', priority: 60 } }), trace: ['Update Task'] },
-  { route: 'GET /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables` }), trace: ['Read Variable'] },
-  { route: 'POST /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables`, body: { modifications: vars({ note: '备注' }) } }), trace: ['ModifyVariables Task'] },
-  { route: 'GET /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/title` }), trace: ['Read Variable'] },
+  { route: 'PUT /engine-rest/task/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}`, body: { name: '起草规划', priority: 60 } })), trace: ['Update Task'] },
+  { route: 'GET /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/task/:id/variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables`, body: { modifications: vars({ note: '备注' }) } })), trace: ['ModifyVariables Task'] },
+  { route: 'GET /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/title` })), trace: ['Read Variable'] },
   {
     route: 'GET /engine-rest/task/:id/variables/:name/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
     make: async (f) => {
       const { pi, task } = await f.plan();
       await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
-      return { url: `/task/${task}/variables/manifest/data` };
+      return { url: `/task/${task}/variables/manifest/data`, pi };
     },
   },
-  { route: 'PUT /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/note`, body: { value: '备注' } }), trace: ['ModifyVariables Task'] },
-  { route: 'DELETE /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/variables/title` }), trace: ['ModifyVariables Task'] },
-  { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/comment` }), trace: ['Read Comment'] },
-  { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: async (f) => ({ url: `/task/${(await f.plan()).task}/comment/create`, body: { message: '请补充' } }), trace: ['AddComment Task'] },
+  { route: 'PUT /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Task'] },
+  { route: 'DELETE /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/title` })), trace: ['ModifyVariables Task'] },
+  { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment` })), trace: ['Read Comment'] },
+  { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
   // History: what one may see, filtered; machines have none.
   { route: 'GET /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/history/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance/count' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task' }), trace: ['Read Task'] },
-  { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/variable-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read Variable'] },
-  { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/activity-instance?processInstanceId=${(await f.plan()).pi}` }), trace: ['Read ActivityInstance'] },
+  { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
   // External tasks: workers.
   {
     route: 'POST /engine-rest/external-task/fetchAndLock', as: 'worker', wrong: 'office', trace: ['Fetch ExternalTask'],
@@ -180,13 +196,13 @@ const cases: Case[] = [
   },
   { route: 'GET /engine-rest/external-task', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task' }), trace: ['Read ExternalTask'] },
   { route: 'GET /engine-rest/external-task/count', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/count' }), trace: ['Read ExternalTask'] },
-  { route: 'GET /engine-rest/external-task/:id', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external()).id}` }), trace: ['Read ExternalTask'] },
-  { route: 'POST /engine-rest/external-task/:id/complete', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/complete`, body: { workerId: 'rt-worker', variables: vars({ backupOk: true }) } }), trace: ['Complete ExternalTask'] },
-  { route: 'POST /engine-rest/external-task/:id/failure', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/failure`, body: { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 2, retryTimeout: 1000 } }), trace: ['Failure ExternalTask'] },
-  { route: 'POST /engine-rest/external-task/:id/bpmnError', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/bpmnError`, body: { workerId: 'rt-worker', errorCode: 'BACKUP_MISSING' } }), trace: ['BpmnError ExternalTask'] },
-  { route: 'POST /engine-rest/external-task/:id/extendLock', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/extendLock`, body: { workerId: 'rt-worker', newDuration: 60_000 } }), trace: ['ExtendLock ExternalTask'] },
-  { route: 'POST /engine-rest/external-task/:id/unlock', as: 'worker', wrong: 'office', make: async (f) => ({ url: `/external-task/${(await f.external('rt-worker')).id}/unlock` }), trace: ['Unlock ExternalTask'] },
-  { route: 'PUT /engine-rest/external-task/:id/retries', as: 'admin', wrong: 'worker', make: async (f) => ({ url: `/external-task/${(await f.external()).id}/retries`, body: { retries: 3 } }), trace: ['SetRetries ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/:id', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}` })), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/complete', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/complete`, body: { workerId: 'rt-worker', variables: vars({ backupOk: true }) } })), trace: ['Complete ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/failure', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/failure`, body: { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 2, retryTimeout: 1000 } })), trace: ['Failure ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/bpmnError', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/bpmnError`, body: { workerId: 'rt-worker', errorCode: 'BACKUP_MISSING' } })), trace: ['BpmnError ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/extendLock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/extendLock`, body: { workerId: 'rt-worker', newDuration: 60_000 } })), trace: ['ExtendLock ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/unlock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/unlock` })), trace: ['Unlock ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/:id/retries', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/retries`, body: { retries: 3 } })), trace: ['SetRetries ExternalTask'] },
   // Incidents.
   { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },
   { route: 'GET /engine-rest/incident/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident/count' }), trace: ['Read Incident'] },
@@ -319,6 +335,7 @@ for (const backend of backends) {
       const rows = await f.s.db('trace').where('id', '>', last ?? 0).andWhere('user_id', ids[rc.as]).orderBy('id');
       t.deepEqual(rows.map((x: { operation: string; entity_type: string }) => `${x.operation} ${x.entity_type}`), rc.trace);
       for (const x of rows) t.regex(String(x.source), /127\.0\.0\.1/);
+      if (call.pi) t.deepEqual(rows.map((x: { process_instance_id: string | null }) => x.process_instance_id), rc.trace.map(() => call.pi), 'rows name the instance');
     });
   }
 }

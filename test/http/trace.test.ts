@@ -1,4 +1,5 @@
 import test from 'ava';
+import { chainOf } from '../../src/services/trace.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
@@ -59,6 +60,44 @@ for (const backend of backends) {
     t.is((await admin.get(`/engine-rest/history/user-operation?afterTimestamp=${encodeURIComponent('2999-01-01T00:00:00.000+0800')}`)).body.length, 0);
     t.is((await admin.get('/engine-rest/history/user-operation?afterTimestamp=soon')).status, 400);
     t.is((await office.get('/engine-rest/history/user-operation')).status, 403, 'only administrators read the trace');
+  });
+
+  test.serial(t('every read of an instance\'s data is found by its processInstanceId, and lies in that instance\'s chain'), async (t) => {
+    const start = async (title: string) => (await office.post('/engine-rest/process-definition/key/security-plan-approval/start', { variables: vars({ title, planType: 'plan' }) })).body.id as string;
+    const [x, y] = [await start('甲'), await start('乙')];
+    const taskOf = async (pi: string) => (await office.get(`/engine-rest/task?processInstanceId=${pi}`)).body[0].id as string;
+    const [tx, ty] = [await taskOf(x), await taskOf(y)];
+    t.is((await office.post(`/engine-rest/task/${tx}/comment/create`, { message: '请补充' })).status, 200);
+    const before = Number((await s.db('trace').max({ id: 'id' }))[0].id);
+    // Reads of x's data, by every kind of route that serves it.
+    const ofX = [
+      `/task?processInstanceId=${x}`, `/task/${tx}`, `/task/${tx}/variables`, `/task/${tx}/variables/title`, `/task/${tx}/form-variables`,
+      `/task/${tx}/comment`, `/process-instance/${x}`, `/process-instance/${x}/variables`, `/history/process-instance?processInstanceId=${x}`,
+      `/history/variable-instance?processInstanceId=${x}`, `/history/task?processInstanceId=${x}`,
+      `/history/activity-instance?processInstanceId=${x}`, `/history/incident?processInstanceId=${x}`, `/incident?processInstanceId=${x}`,
+    ];
+    for (const url of ofX) t.is((await office.get(`/engine-rest${url}`)).status, 200, url);
+    t.is((await office.post('/engine-rest/task', { processInstanceId: x })).status, 200);
+    // A list that holds both instances, and reads of y alone.
+    t.is((await office.get('/engine-rest/task?candidateGroup=office')).status, 200);
+    t.is((await office.get(`/engine-rest/task/${ty}/variables`)).status, 200);
+
+    const rows = (await log(`processInstanceId=${x}&reads=true&userId=office-trace`)).filter((r) => Number(r.id) > before);
+    const routeOf = (r: Record<string, any>) => `${r.details.route.replace(' /engine-rest/', ' /')}${r.details.query ? `?${r.details.query}` : ''}`;
+    t.deepEqual(rows.map(routeOf), [
+      'GET /task?processInstanceId=:x', 'GET /task/:id', 'GET /task/:id/variables', 'GET /task/:id/variables/:name', 'GET /task/:id/form-variables',
+      'GET /task/:id/comment', 'GET /process-instance/:id', 'GET /process-instance/:id/variables', 'GET /history/process-instance?processInstanceId=:x',
+      'GET /history/variable-instance?processInstanceId=:x', 'GET /history/task?processInstanceId=:x',
+      'GET /history/activity-instance?processInstanceId=:x', 'GET /history/incident?processInstanceId=:x', 'GET /incident?processInstanceId=:x',
+      'POST /task', 'GET /task?candidateGroup=office',
+    ].map((r) => r.replace(':x', x)));
+    for (const r of rows.slice(0, -1)) t.is(r.processInstanceId, x, r.details.route);
+    const both = rows[rows.length - 1];
+    t.is(both.processInstanceId, null, 'a list of several instances names them in its details');
+    t.true(both.details.processInstanceIds.includes(x) && both.details.processInstanceIds.includes(y));
+    // One instance's rows form one chain (reads of several instances go by user).
+    const chains = await s.db('trace').where({ process_instance_id: x }).distinct('chain');
+    t.deepEqual(chains.map((c: { chain: number }) => Number(c.chain)), [chainOf(x)]);
   });
 
   test.serial(t('failed and locked-out logins, user changes and tokens are traced without passwords or token secrets'), async (t) => {

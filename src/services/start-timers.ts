@@ -60,11 +60,19 @@ export function makeStartTimerService(db: Knex, instances: InstanceService, cloc
       const def = await findDefinition(db, timer.definition_id);
       const start = def && timerStarts(def).find((m) => m.eventId === timer.event_id);
       if (!def || !start) throw new ConflictError(`定时启动已不存在 / start timer ${timer.id} no longer exists`);
-      await instances.startDefinition(def, { variables: {} }, SYSTEM, start, async (trx) => {
-        const now = await clock.now(trx as Knex.Transaction);
-        const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left, anchor: timer.anchor_at }, now, zone);
-        if (!(await advanceStartTimer(trx, timer, next))) throw new ConflictError(`定时启动已变化 / start timer ${timer.id} changed meanwhile`);
-      });
+      const moved = new ConflictError(`定时启动已变化 / start timer ${timer.id} changed meanwhile`);
+      try {
+        await instances.startDefinition(def, { variables: {} }, SYSTEM, start, async (trx) => {
+          const now = await clock.now(trx as Knex.Transaction);
+          const next = nextOccurrence(start.timer!, { due: timer.due_at, repeatsLeft: timer.repeats_left, anchor: timer.anchor_at }, now, zone);
+          if (!(await advanceStartTimer(trx, timer, next))) throw moved;
+        });
+      } catch (err) {
+        // This occurrence fired elsewhere, or a new version took the key over: the start is rolled
+        // back and nothing failed. Recording a failure would mark a healthy row (attempts, last_error).
+        if (err === moved) return;
+        throw err;
+      }
     },
 
     /** The armed start timers (Camunda's job definitions of timer start events). */

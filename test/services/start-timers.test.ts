@@ -164,6 +164,20 @@ for (const backend of backends) {
     await s.services.deployments.remove(cycle2.deployment.id, true, adminPrincipal);
   });
 
+  test.serial(t('a start timer fired twice at once starts one instance, and the loser records no failure'), async (t) => {
+    const { deployment } = await deployTimer('raced', cycleXml('R/PT1H'), 'v1');
+    t.teardown(() => s.services.deployments.remove(deployment.id, true, adminPrincipal));
+    clock.advance(HOUR);
+    const [row] = await s.db('start_timers').where({ definition_key: 'raced' });
+    // As when a claim's lease ran out while its server was still firing, and another server took it.
+    const results = await Promise.allSettled([s.services.startTimers.fire(row), s.services.startTimers.fire(row)]);
+    t.deepEqual(results.map((r) => r.status), ['fulfilled', 'fulfilled']);
+    t.is((await startedBy('raced')).length, 1);
+    const [after] = await startTimers('raced');
+    t.like(after, { attempts: 0, last_error: null });
+    t.is(new Date(after.due_at).getTime(), new Date(row.due_at).getTime() + HOUR);
+  });
+
   test.serial(t('a monthly start cycle from 31 January fires on the last day of each shorter month and returns to the 31st'), async (t) => {
     const saved = await clock.now();
     const { deployment } = await s.services.deployments.deploy(oneResource('month-end.bpmn',

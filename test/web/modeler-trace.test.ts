@@ -70,7 +70,7 @@ test.serial('the modeler opens a deployed diagram, a renamed task deploys as a n
   // The properties panel shows Camunda's settings for the selected task.
   await task.click();
   await page.locator('#properties-panel .bio-properties-panel-header-label').filter({ hasText: '起草规划' }).waitFor();
-  await page.locator('#properties-panel [data-group-id="group-CamundaPlatform__UserAssignment"] .bio-properties-panel-group-header').click();
+  await page.locator('#properties-panel [data-group-id="group-CamundaPlatform__UserAssignment"] .bio-properties-panel-group-header').filter({ hasText: '办理人分配' }).click();
   t.is(await page.inputValue('#bio-properties-panel-candidateGroups'), 'office');
   await page.locator('#properties-panel [data-group-id="group-general"] .bio-properties-panel-group-header').click();
   await page.fill('#bio-properties-panel-name', '起草安全规划');
@@ -123,7 +123,7 @@ test.serial('a diagram the engine cannot run is refused: the element is marked, 
   await shot(page, 'modeler-error-1280.png');
   // The problem's element link selects it for editing.
   await problem.locator('button').click();
-  await page.locator('#properties-panel .bio-properties-panel-header-type').filter({ hasText: /complex gateway/i }).waitFor();
+  await page.locator('#properties-panel .bio-properties-panel-header-type').filter({ hasText: /复杂网关|complex gateway/i }).waitFor();
   await page.context().close();
   t.deepEqual(errors, []);
 });

@@ -10,6 +10,7 @@ import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
 import { api, ApiError, type Definition } from '../api.ts';
 import { forgetDefinitions, latestDefinitions } from '../definitions.ts';
+import { zhTranslateModule } from '../modeler-zh.ts';
 import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { errorText, go, link, loading, page, param } from '../shell.ts';
@@ -22,14 +23,12 @@ interface Problem {
 }
 
 interface Registry { get(id: string): unknown }
-interface ViewBox { x: number; y: number; width: number; height: number; scale: number }
 interface Canvas {
   addMarker(id: string, m: string): void;
   removeMarker(id: string, m: string): void;
   scrollToElement(e: unknown): void;
-  zoom(to: string): void;
-  viewbox(): ViewBox;
-  viewbox(box: Omit<ViewBox, 'scale'>): void;
+  /** Returns the new scale. */
+  zoom(to: string | number, center?: { x: number; y: number }): number;
 }
 
 function blankDiagram(): string {
@@ -89,7 +88,7 @@ export async function modelerPage(): Promise<void> {
   const modeler = new Modeler({
     container: canvasBox,
     propertiesPanel: { parent: panelBox },
-    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule],
+    additionalModules: [BpmnPropertiesPanelModule, BpmnPropertiesProviderModule, CamundaPlatformPropertiesProviderModule, CamundaBehaviorsModule, zhTranslateModule],
     moddleExtensions: { camunda },
   });
   const registry = modeler.get<Registry>('elementRegistry');
@@ -98,11 +97,10 @@ export async function modelerPage(): Promise<void> {
   let marked: string[] = [];
   try {
     await modeler.importXML(xml);
-    canvas.zoom('fit-viewport');
-    // Leave room on the left for the palette, which floats over the canvas.
-    const box = canvas.viewbox();
-    const margin = 90 / box.scale;
-    canvas.viewbox({ x: box.x - margin, y: box.y, width: box.width + margin, height: box.height });
+    const fitted = canvas.zoom('fit-viewport');
+    // The palette floats over the left of the canvas: shrink a little around the right edge to clear it.
+    const { width, height } = canvasBox.getBoundingClientRect();
+    if (width > 0) canvas.zoom(fitted * (1 - Math.min(0.3, 120 / width)), { x: width, y: height / 2 });
   } catch (err) {
     status.className = 'flash flash-error';
     status.textContent = t('invalidXml') + errorText(err);

@@ -109,10 +109,19 @@ export function makeApp(deps: AppDeps): Koa {
   // The staff web app at `/`, before authentication: it signs in through the API itself.
   app.use(makeWebApp(deps.webRoot));
 
+  const isApi = (path: string) => path === '/engine-rest' || path.startsWith('/engine-rest/');
+  // HEAD would run a GET route's handler (which reads, and decrypts) and send its headers (a
+  // file's name and size) with no trace row: the API has no use for it, so nothing runs.
+  app.use((ctx, next) => {
+    if (ctx.method !== 'HEAD' || !isApi(ctx.path)) return next();
+    ctx.status = 405;
+    ctx.set('Allow', 'GET, POST, PUT, DELETE');
+    return undefined;
+  });
   // Authentication runs before routing, so an unknown path under /engine-rest
   // answers 401 to a stranger rather than revealing which routes exist.
   const authenticate = makeAuthMiddleware(deps.identity, deps.tokens);
-  app.use((ctx, next) => (ctx.path === '/engine-rest' || ctx.path.startsWith('/engine-rest/') ? authenticate(ctx, next) : next()));
+  app.use((ctx, next) => (isApi(ctx.path) ? authenticate(ctx, next) : next()));
 
   app.use(workersOnlyWork);
   // After authentication and around routing: it reads the matched route once the handler is done.

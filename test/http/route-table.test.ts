@@ -244,13 +244,22 @@ const cases: Case[] = [
 /** Routes outside the table, and why. */
 const OPEN = new Set(['GET /health']); // load balancers probe it without credentials; it shows no data
 
-test('every route of the API is in the table, once', (t) => {
+/** `METHOD /path` of every route the application's routers have, HEAD included. */
+function routedRoutes(): string[] {
   const app = makeApp({ log: pino({ level: 'silent' }), bodyLimit: 1024, corsOrigins: [] } as never);
   const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
-  const routed = layers.filter((l) => l.methods.length > 0 && !String(l.path).includes('('))
-    .flatMap((l) => l.methods.filter((m) => m !== 'HEAD').map((m) => `${m} ${String(l.path)}`));
+  return layers.filter((l) => l.methods.length > 0 && !String(l.path).includes('('))
+    .flatMap((l) => l.methods.map((m) => `${m} ${String(l.path)}`));
+}
+const isHead = (route: string) => route.startsWith('HEAD ');
+
+test('every route of the API is in the table, once; every HEAD route is a GET route the HEAD test covers', (t) => {
+  const routed = routedRoutes();
   const listed = cases.map((c) => c.route);
-  t.deepEqual(routed.filter((r) => !listed.includes(r) && !OPEN.has(r)), [], 'routes without a case');
+  // The router answers HEAD with the GET handler: those are checked to be refused, below.
+  t.deepEqual(routed.filter((r) => !isHead(r) && !listed.includes(r) && !OPEN.has(r)), [], 'routes without a case');
+  t.deepEqual(routed.filter(isHead).filter((r) => !listed.includes(r.replace(/^HEAD /, 'GET ')) && !OPEN.has(r.replace(/^HEAD /, 'GET '))), [], 'HEAD routes without a GET case');
+  t.true(routed.filter(isHead).length >= listed.filter((r) => r.startsWith('GET ')).length, 'every GET route answers HEAD too');
   t.deepEqual(listed.filter((r) => !routed.includes(r)), [], 'cases without a route');
   t.is(new Set(listed).size, listed.length);
 });
@@ -304,6 +313,20 @@ for (const backend of backends) {
     };
   });
   test.after.always(async () => f?.s.stop());
+
+  test.serial(`${backend.name}: HEAD on every API route is refused before anything runs: 405, no trace row, nothing sent`, async (t) => {
+    const heads = routedRoutes().filter(isHead).map((r) => r.replace(/^HEAD /, 'GET ')).filter((r) => !OPEN.has(r));
+    t.true(heads.length > 40);
+    for (const rc of cases.filter((c) => heads.includes(c.route))) {
+      const call = await rc.make(f);
+      const [{ last }] = await f.s.db('trace').max({ last: 'id' });
+      const auth = rc.as === 'admin' ? `${ADMIN.user}:${ADMIN.password}` : `${ids[rc.as]}:${ids[rc.as]}-password`;
+      const res = await fetch(`${f.s.url}/engine-rest${call.url}`, { method: 'HEAD', headers: { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } });
+      t.is(res.status, 405, `HEAD ${rc.route}`);
+      t.is(res.headers.get('content-disposition'), null, 'no file name, no size');
+      t.is((await f.s.db('trace').where('id', '>', last ?? 0)).length, 0, `HEAD ${rc.route} left a trace row`);
+    }
+  });
 
   for (const rc of cases) {
     test.serial(`${backend.name}: ${rc.route}: 401 without credentials, refused for the wrong caller, traced for the right one`, async (t) => {

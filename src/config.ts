@@ -26,7 +26,10 @@ const schema = z.object({
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Web origins allowed to call the API from a browser (comma-separated); the Modeler's `null` origin is always allowed. */
   CORS_ORIGINS: z.string().default(''),
-  /** Time zone of cron expressions and local dates in timer definitions. */
+  /**
+   * The server's time zone (IANA name): cron expressions, timer dates without an offset,
+   * calendar arithmetic of durations and cycles, API dates. Not the host's TZ, on purpose.
+   */
   TIMEZONE: z.string().refine((z) => { try { new Intl.DateTimeFormat('en', { timeZone: z }); return true; } catch { return false; } }, 'unknown time zone').default('Asia/Shanghai'),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),

@@ -14,8 +14,10 @@ export class HostTimers {
    * @param fire timer execution ids to fire as they are registered
    * @param now the server's "now", when it is not the process clock (tests): a
    *   `timeDate` is compared with it (see serialize.ts, HostTimerEventDefinition)
+   * @param zone the server's time zone (TIMEZONE): a `timeDate` without an
+   *   offset is local time there, not in the host's zone
    */
-  constructor(private readonly fire: ReadonlySet<string> = new Set(), readonly now?: Date) {}
+  constructor(private readonly fire: ReadonlySet<string> = new Set(), readonly now?: Date, readonly zone?: string) {}
 
   register(owner: unknown) {
     return {

@@ -58,8 +58,8 @@ const expressions = makeExpressions();
  * `messageId`, the message that a message start event is waiting for is
  * delivered right away (the compiled form then has only that start event).
  */
-export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date): Promise<EngineRun> {
-  const engine = makeEngine(def, variables, new Set(), now);
+export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string): Promise<EngineRun> {
+  const engine = makeEngine(def, variables, new Set(), now, zone);
   const recorder = new Recorder(new Set());
   await guard(engine, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
@@ -113,6 +113,8 @@ export interface SignalInput {
   executionId: string;
   /** The server's "now" when it is not the process clock (an injected clock). */
   now?: Date | undefined;
+  /** The server's time zone (TIMEZONE), in which a timer date without an offset is read. */
+  zone?: string | undefined;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
   action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
 }
@@ -121,7 +123,7 @@ export interface SignalInput {
 export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
   // A timer fires as the engine re-registers it on resume (see HostTimers).
   const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
-  const engine = makeEngine(def, {}, fire, input.now);
+  const engine = makeEngine(def, {}, fire, input.now, input.zone);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions);
   await guard(engine, async () => {
@@ -159,7 +161,7 @@ function findPostponed(apis: any[], executionId: string): any {
   return undefined;
 }
 
-function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date): Engine {
+function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string): Engine {
   return new Engine({
     name: def.id,
     // Parsed per run: the serialized form is small, and a fresh context
@@ -168,7 +170,7 @@ function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: 
     variables,
     expressions,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.
-    timers: new HostTimers(fire, now) as never,
+    timers: new HostTimers(fire, now, zone) as never,
   });
 }
 

@@ -95,14 +95,24 @@ function cronNext(expression: string, after: Date, zone: string): Date | null {
   }
 }
 
+/**
+ * An ISO 8601 date-time as an instant: with an offset (`+08:00`, `Z`) as
+ * written, without one as local time in `zone` (the server's TIMEZONE, not
+ * the host's). Null when it is not a date.
+ */
+export function parseTimeDate(expression: string, zone: string): Date | null {
+  const d = DateTime.fromISO(expression.trim(), { zone });
+  return d.isValid ? d.toJSDate() : null;
+}
+
 /** The first firing of a start timer armed at `now`, or null if it never fires. */
 export function firstOccurrence(spec: TimerSpec, now: Date, zone: string): Occurrence | null {
   const at = DateTime.fromJSDate(now, { zone });
   switch (spec.timerType) {
     case 'timeDate': {
-      const d = DateTime.fromISO(spec.expression.trim(), { zone });
-      if (!d.isValid) throw new ScheduleError(`无效的日期 / invalid date "${spec.expression}"`);
-      return { due: d.toJSDate(), repeatsLeft: 0 };
+      const d = parseTimeDate(spec.expression, zone);
+      if (!d) throw new ScheduleError(`无效的日期 / invalid date "${spec.expression}"`);
+      return { due: d, repeatsLeft: 0 };
     }
     case 'timeDuration': {
       const d = Duration.fromISO(spec.expression.trim());
@@ -164,22 +174,37 @@ function within(cycle: Cycle, occurrence: Occurrence): Occurrence | null {
 }
 
 /**
- * When a duration armed now by an instance timer falls due, by calendar
- * arithmetic in `zone` (so `P3M` from 30 November is 28 February, and `P1D`
- * keeps the local hour). Null when `expression` is not a plain duration or a
- * start-less cycle (`R3/PT1H`), for which the engine's own span is used.
+ * When an instance timer (boundary, intermediate) armed at `now` falls due,
+ * when the server can say so better than the engine: a date without an
+ * offset is local time in `zone`; a duration counts in calendar terms in
+ * `zone` (`P3M` from 30 November is 28 February, `P1D` keeps the local
+ * hour), as does a start-less cycle (`R3/PT1H`); a cycle with a start date
+ * falls due at its first occurrence after now, counted from the start.
+ * Null for anything else, for which the engine's own span is used.
  */
-export function durationDue(timerType: string, expression: string | null, now: Date, zone: string): Date | null {
-  if (!expression) return null;
-  let text = expression.trim();
+export function instanceTimerDue(timerType: string, expression: unknown, now: Date, zone: string): Date | null {
+  // An expression may resolve to a Date variable: that is an instant already, the engine's own reading stands.
+  if (typeof expression !== 'string' || !expression.trim()) return null;
+  const text = expression.trim();
+  if (timerType === 'timeDate') return parseTimeDate(text, zone);
+  let duration = text;
   if (timerType === 'timeCycle') {
     const m = /^R\d*\/(P[^/]+)$/.exec(text);
-    if (!m) return null;
-    text = m[1];
+    if (!m) {
+      let cycle: Cycle | null;
+      try {
+        cycle = parseCycle(text, zone);
+      } catch {
+        return null;
+      }
+      if (!cycle?.start) return null;
+      return occurrenceAfter(cycle.start, cycle.period, DateTime.fromJSDate(now, { zone }), 0, true).toJSDate();
+    }
+    duration = m[1];
   } else if (timerType !== 'timeDuration') {
     return null;
   }
-  const d = Duration.fromISO(text);
+  const d = Duration.fromISO(duration);
   if (!d.isValid) return null;
   return DateTime.fromJSDate(now, { zone }).plus(d).toJSDate();
 }

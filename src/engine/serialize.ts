@@ -1,6 +1,7 @@
 import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
+import { parseTimeDate } from './schedule.ts';
 
 /**
  * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
@@ -20,17 +21,21 @@ export function isExternalTask(behaviour: { type?: unknown } | undefined): boole
 
 /**
  * The engine decides whether a `timeDate` has passed with the process's
- * wall clock, and completes a past one on the spot. The server's clock (an
- * injected one in tests) must decide instead, so the timeout is recomputed
- * from the host's "now" when the host gives one (HostTimers.now).
+ * wall clock and zone, and completes a past one on the spot. The server
+ * must decide instead: a date without an offset is read in the server's
+ * zone (HostTimers.zone), and compared with the host's "now" when it gives
+ * one (HostTimers.now, an injected clock in tests).
  */
 function HostTimerEventDefinition(activity: any, eventDefinition: any) {
   const definition = new (elements.TimerEventDefinition as any)(activity, eventDefinition);
   const own = definition._getTimers;
   definition._getTimers = function getTimers(this: any, message: unknown) {
     const result = own.call(this, message);
-    const now: Date | undefined = this.environment?.timers?.now;
-    if (now && result.timerType === 'timeDate' && result.expireAt) result.timeout = new Date(result.expireAt).getTime() - now.getTime();
+    if (result.timerType !== 'timeDate' || !result.expireAt) return result;
+    const { now, zone } = (this.environment?.timers ?? {}) as { now?: Date; zone?: string };
+    const local = zone && typeof result.timeDate === 'string' ? parseTimeDate(result.timeDate, zone) : null;
+    if (local) result.expireAt = local;
+    if (now || local) result.timeout = new Date(result.expireAt).getTime() - (now ?? new Date()).getTime();
     return result;
   };
   return definition;

@@ -2,8 +2,19 @@ import type { Context } from 'koa';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { TypedValue, Variables } from '../types.ts';
 
-const ZONE = process.env.TZ_NAME ?? 'Asia/Shanghai';
-const offsetFormatter = new Intl.DateTimeFormat('en-US', { timeZone: ZONE, timeZoneName: 'longOffset' });
+/**
+ * The server's zone, the one setting (TIMEZONE) that timers use too. Read here at import, before the
+ * configuration is checked: an unknown zone falls back to the default and loadConfig then refuses it.
+ */
+const offsetFormatter = formatterFor(process.env.TIMEZONE || 'Asia/Shanghai');
+
+function formatterFor(zone: string): Intl.DateTimeFormat {
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
+  } catch {
+    return new Intl.DateTimeFormat('en-US', { timeZone: 'Asia/Shanghai', timeZoneName: 'longOffset' });
+  }
+}
 
 /** Camunda 7's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, in the server's zone (Asia/Shanghai). */
 export function formatDate(value: Date | string | null | undefined): string | null {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { durationDue } from '../engine/schedule.ts';
+import { instanceTimerDue } from '../engine/schedule.ts';
 import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
@@ -25,15 +25,16 @@ export const TIMERS_TOPIC = '__timers__';
 
 /**
  * When a timer is due by the server's clock (the database's; a test's
- * injected one). A date is due at that date; a duration counts from now in
- * calendar terms in the server's zone, so `P3M` is three calendar months
- * from the clock everyone shares. Anything else (a cycle with a start date)
- * keeps the span the engine computed.
+ * injected one), read in the server's zone (TIMEZONE): a date at that date
+ * (local time there when it has no offset); a duration counts from now in
+ * calendar terms, so `P3M` is three calendar months from the clock everyone
+ * shares; a cycle with a start date at its next occurrence from the start.
+ * Anything else keeps the span the engine computed.
  */
 export function dueAt(timer: ArmedTimer, now: Date, zone: string): Date {
-  if (timer.timerType === 'timeDate') return timer.expireAt;
-  const exact = durationDue(timer.timerType, timer.expression, now, zone);
+  const exact = instanceTimerDue(timer.timerType, timer.expression, now, zone);
   if (exact) return exact;
+  if (timer.timerType === 'timeDate') return timer.expireAt;
   // The engine reads the wall clock twice while arming, so its span can be a
   // millisecond or two long; durations are written in whole seconds.
   const span = timer.expireAt.getTime() - timer.armedAt.getTime();
@@ -154,7 +155,7 @@ export function makeExecution(
       const before = { ...stored, ...opts.variables };
       const run = await signalActivity(def.compiledFor(instance.start_event_id), {
         state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
-        activityId: target.activityId, executionId: target.executionId, action: opts.action, now: clock.peek?.(),
+        activityId: target.activityId, executionId: target.executionId, action: opts.action, now: clock.peek?.(), zone,
       }).catch((err) => {
         throw toEngineError(err);
       });
@@ -181,6 +182,8 @@ export function makeExecution(
     advance,
     /** "now" for the engine when the clock is injected (see Clock.peek). */
     engineNow: () => clock.peek?.(),
+    /** The server's time zone, for the engine to read local timer dates in. */
+    zone,
     /** Variables in and out of the store, sealed where sensitive. */
     vault,
   };

@@ -59,7 +59,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
     // A timer start's form starts like a none start; messages and signals are delivered.
     const deliver = viaMessage && viaMessage.kind !== 'timer' ? viaMessage.messageId : undefined;
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow()).catch((err) => {
+    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone).catch((err) => {
       throw toEngineError(err);
     });
     const instance = await db.transaction(async (trx) => {

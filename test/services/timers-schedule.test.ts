@@ -1,5 +1,5 @@
 import test from 'ava';
-import { firstOccurrence, nextOccurrence, type Occurrence, type TimerSpec } from '../../src/engine/schedule.ts';
+import { firstOccurrence, instanceTimerDue, nextOccurrence, parseTimeDate, type Occurrence, type TimerSpec } from '../../src/engine/schedule.ts';
 
 /*
  * When timers fall due, as pure functions of the definition, the previous
@@ -67,4 +67,23 @@ test('a bounded cycle counts its firings from when it was armed, and an end date
   t.deepEqual(firings(cycle('R/P1D/2026-12-03T12:00:00Z'), new Date('2026-12-01T00:00:00Z'), 10), [
     '2026-12-02T00:00:00.000Z', '2026-12-03T00:00:00.000Z',
   ]);
+});
+
+test('a date without an offset is local time in the server\'s zone; one with an offset means what it says', (t) => {
+  t.is(parseTimeDate('2026-12-04T09:00:00', 'Asia/Shanghai')?.toISOString(), '2026-12-04T01:00:00.000Z');
+  t.is(parseTimeDate('2026-12-04T09:00:00', 'America/Los_Angeles')?.toISOString(), '2026-12-04T17:00:00.000Z');
+  t.is(parseTimeDate('2026-12-04T09:00:00+08:00', 'America/Los_Angeles')?.toISOString(), '2026-12-04T01:00:00.000Z');
+  t.is(parseTimeDate('next Tuesday', ZONE), null);
+  // Start timers read their dates the same way.
+  t.is(firstOccurrence({ timerType: 'timeDate', expression: '2026-12-04T09:00:00' }, new Date('2026-12-01T00:00:00Z'), 'America/Los_Angeles')!.due.toISOString(), '2026-12-04T17:00:00.000Z');
+});
+
+test('a boundary or intermediate timer\'s cycle with a start date is due at its next occurrence counted from the start', (t) => {
+  // Re-armed as it fires on 28 February: next is 31 March, not 28 March; the local start is Shanghai time.
+  t.is(instanceTimerDue('timeCycle', 'R/2027-01-31T09:00:00/P1M', new Date('2027-02-28T01:00:00Z'), ZONE)?.toISOString(), '2027-03-31T01:00:00.000Z');
+  // Armed before its start: the start itself.
+  t.is(instanceTimerDue('timeCycle', 'R3/2027-01-31T09:00:00+08:00/P1W', new Date('2027-01-01T00:00:00Z'), ZONE)?.toISOString(), '2027-01-31T01:00:00.000Z');
+  t.is(instanceTimerDue('timeCycle', 'R3/PT1H', new Date('2027-01-01T00:00:00Z'), ZONE)?.toISOString(), '2027-01-01T01:00:00.000Z');
+  t.is(instanceTimerDue('timeDuration', 'P3M', new Date('2026-11-30T02:00:00Z'), ZONE)?.toISOString(), '2027-02-28T02:00:00.000Z');
+  t.is(instanceTimerDue('timeDate', new Date('2027-01-01T00:00:00Z'), new Date(), ZONE), null, 'a Date variable: the engine\'s own reading stands');
 });

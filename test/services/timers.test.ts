@@ -170,6 +170,10 @@ for (const backend of backends) {
     clock.set(new Date('2020-03-04T01:00:00Z'));
     t.is(await s.scheduler.runDue(), 1);
     t.deepEqual(await open(id), ['apply']);
+    // Without an offset a date is local time in the server's zone (Asia/Shanghai by default), not the host's.
+    const local = (await s.services.instances.startByKey('wait-date', { variables: { maintenanceWindow: { type: 'String', value: '2020-03-05T09:00:00' } } }, adminPrincipal)).instance.id;
+    t.is(new Date((await armed(local))[0].due_at).toISOString(), '2020-03-05T01:00:00.000Z');
+    t.teardown(() => s.services.instances.remove(local, null, adminPrincipal).catch(() => undefined));
     // A window already past by the server's clock opens at once, as in Camunda.
     const late = (await s.services.instances.startByKey('wait-date', { variables: { maintenanceWindow: { type: 'String', value: '2020-03-02T09:00:00+08:00' } } }, adminPrincipal)).instance.id;
     t.deepEqual(await open(late), ['apply']);

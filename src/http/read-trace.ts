@@ -88,9 +88,11 @@ function readFact(ctx: Context, route: string): TraceFact {
   } else if (body && typeof body === 'object' && !Buffer.isBuffer(body)) {
     const b = body as Record<string, unknown>;
     if (typeof b.count === 'number' && Object.keys(b).length === 1) details.count = b.count;
-    else if (entityType === 'Variable') details.variables = params.name ? [params.name] : Object.keys(b);
+    else if (entityType === 'Variable' && !params.name) details.variables = Object.keys(b);
     if (typeof b.id === 'string' && !entityId) entityId = b.id;
   }
+  // One variable, or the bytes of a Bytes/File one (a Buffer, so named here whatever the answer's shape).
+  if (params.name) details.variables = [params.name];
   const instances = instancesOf(ctx, route, entityType, body);
   if (instances.length > 1) {
     details.processInstanceIds = instances.slice(0, MAX_IDS);

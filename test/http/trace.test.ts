@@ -100,6 +100,25 @@ for (const backend of backends) {
     t.deepEqual(chains.map((c: { chain: number }) => Number(c.chain)), [chainOf(x)]);
   });
 
+  test.serial(t('a download of a Bytes or File variable names the variable, never its content'), async (t) => {
+    const pi = (await office.post('/engine-rest/process-definition/key/security-plan-approval/start', { variables: vars({ title: '丙', planType: 'plan' }) })).body.id as string;
+    const [task] = (await office.get(`/engine-rest/task?processInstanceId=${pi}`)).body;
+    const content = Buffer.from(`扫描件 ${SECRET_VALUE}`).toString('base64');
+    t.is((await admin.put(`/engine-rest/process-instance/${pi}/variables/scan`, { type: 'File', value: content, valueInfo: { filename: 'scan.pdf', mimeType: 'application/pdf' } })).status, 204);
+    const before = Number((await s.db('trace').max({ id: 'id' }))[0].id);
+    for (const url of [`/process-instance/${pi}/variables/scan/data`, `/task/${task.id}/variables/scan/data`]) {
+      const r = await office.get(`/engine-rest${url}`);
+      t.is(r.status, 200, url);
+      t.true(String(r.body).includes(SECRET_VALUE), 'the download is the content');
+    }
+    const rows = (await log(`userId=office-trace&reads=true&processInstanceId=${pi}`)).filter((r) => Number(r.id) > before);
+    t.deepEqual(rows.map((r) => [r.details.route, r.details.variables, r.processInstanceId]), [
+      ['GET /engine-rest/process-instance/:id/variables/:name/data', ['scan'], pi],
+      ['GET /engine-rest/task/:id/variables/:name/data', ['scan'], pi],
+    ]);
+    t.false(JSON.stringify(await s.db('trace').where('id', '>', before)).includes(SECRET_VALUE));
+  });
+
   test.serial(t('failed and locked-out logins, user changes and tokens are traced without passwords or token secrets'), async (t) => {
     t.is((await client(s.url, 'office-trace', 'wrong-password').get('/engine-rest/task')).status, 401);
     const [failure] = await log('operationType=LoginFailure&userId=office-trace');

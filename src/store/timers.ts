@@ -46,6 +46,12 @@ export async function timerExists(db: Db, id: string): Promise<boolean> {
 export interface TimerQuery {
   id?: string | undefined;
   processInstanceId?: string | undefined;
+  executionId?: string | undefined;
+  processDefinitionId?: string | undefined;
+  processDefinitionKey?: string | undefined;
+  activityId?: string | undefined;
+  /** Only timers whose last firing failed. */
+  withException?: boolean | undefined;
   dueBefore?: Date | undefined;
   dueAfter?: Date | undefined;
   /** Only timers of instances this user may see (non-administrators). */
@@ -66,6 +72,11 @@ function filteredTimers(db: Db, q: TimerQuery) {
   const b = db('timers as t').join('process_definitions as d', 'd.id', 't.definition_id');
   if (q.id) b.where('t.id', q.id);
   if (q.processInstanceId) b.where('t.process_instance_id', q.processInstanceId);
+  if (q.executionId) b.where('t.execution_id', q.executionId);
+  if (q.processDefinitionId) b.where('t.definition_id', q.processDefinitionId);
+  if (q.processDefinitionKey) b.where('d.key', q.processDefinitionKey);
+  if (q.activityId) b.where('t.activity_id', q.activityId);
+  if (q.withException) b.whereNotNull('t.last_error');
   if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
   if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
   if (q.visibleTo) b.whereIn('t.process_instance_id', visibleInstanceIds(db, q.visibleTo));

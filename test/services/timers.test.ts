@@ -78,6 +78,24 @@ for (const backend of backends) {
     t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2099-01-01T00:00:00.000+0800")}`)).body.count, 1);
     t.is((await admin.get(`/engine-rest/job/count?processInstanceId=${first}&dueDates=${encodeURIComponent("lt_2000-01-01T00:00:00.000+0800")}`)).body.count, 0);
     t.is((await admin.get('/engine-rest/job?dueDates=soon')).status, 400);
+    // Camunda's job types: every job here is a timer, so timers=true changes nothing and messages=true matches nothing.
+    const ids = (r: { body: { id: string }[] }) => r.body.map((j) => j.id).sort();
+    const all = await admin.get(`/engine-rest/job?processDefinitionKey=deadlines`);
+    t.is(all.body.length, 2);
+    t.deepEqual(ids(await admin.get('/engine-rest/job?processDefinitionKey=deadlines&timers=true')), ids(all));
+    t.deepEqual(ids(await admin.get('/engine-rest/job?processDefinitionKey=deadlines&timers=false')), ids(all));
+    t.deepEqual((await admin.get('/engine-rest/job?messages=true')).body, []);
+    t.is((await admin.get('/engine-rest/job/count?messages=true')).body.count, 0);
+    t.is((await admin.get('/engine-rest/job/count?timers=true&processDefinitionKey=deadlines')).body.count, 2);
+    const both = await admin.get('/engine-rest/job?timers=true&messages=true');
+    t.is(both.status, 400, 'as Camunda: the two cannot be combined');
+    t.regex(both.body.message, /timers.*messages/);
+    t.is((await admin.get('/engine-rest/job?timers=yes')).status, 400);
+    // The other filters a Camunda client sends.
+    t.deepEqual(ids(await admin.get(`/engine-rest/job?jobDefinitionId=${encodeURIComponent(job.jobDefinitionId)}`)), ids(all), 'one job definition: the deadline of this version');
+    t.deepEqual(ids(await admin.get(`/engine-rest/job?activityId=deadline&executionId=${job.executionId}&processDefinitionId=${job.processDefinitionId}`)), [job.id]);
+    t.deepEqual((await admin.get('/engine-rest/job?activityId=cooldown')).body, []);
+    t.deepEqual((await admin.get('/engine-rest/job?withException=true')).body, []);
     // Staff see the timers of the instances they may see (the web monitor), and nothing else.
     const network = await makeUser(s, 'network-jobs', ['network-security']);
     const own = (await office.post('/engine-rest/process-definition/key/deadlines/start', {})).body.id;

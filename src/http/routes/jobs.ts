@@ -5,7 +5,7 @@ import type { StartTimerService } from '../../services/start-timers.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import type { TimerService } from '../../services/timers.ts';
 import { parseDate } from '../../services/variables.ts';
-import type { TimerRow } from '../../store/timers.ts';
+import type { TimerQuery, TimerRow } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
 import { bodyObject, queryOf } from '../params.ts';
@@ -30,6 +30,13 @@ function dueRange(value: string | undefined): { dueAfter?: Date; dueBefore?: Dat
   return range;
 }
 
+/** `timer:<definition id>:<activity id>` (jobDto's jobDefinitionId); definition ids contain colons themselves. */
+function splitJobDefinition(id: string): [string, string, string] {
+  const first = id.indexOf(':');
+  const last = id.lastIndexOf(':');
+  return first < 0 || last <= first ? [id, '', ''] : [id.slice(0, first), id.slice(first + 1, last), id.slice(last + 1)];
+}
+
 /** `/job`: Camunda's job view of armed timers; `/job-definition`: the start timers (administrators). */
 export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTimerService }): Router {
   const router = new Router();
@@ -44,10 +51,22 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
       nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
     }));
   });
-  const filter = (ctx: Context) => {
+  /** Camunda's job query; null when it can match nothing here (`messages=true`: every job here is a timer). */
+  const filter = (ctx: Context): TimerQuery | null => {
     const q = queryOf(ctx);
-    if (q.bool('messages')) return null; // only timers are jobs here
-    return { id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') };
+    const timers = q.bool('timers');
+    const messages = q.bool('messages');
+    if (timers && messages) throw new ValidationError('参数 timers 与 messages 不能同时使用 / parameter timers cannot be used together with parameter messages');
+    if (messages) return null;
+    const jobDefinition = q.string('jobDefinitionId');
+    const [kind, definitionId, activityId] = jobDefinition ? splitJobDefinition(jobDefinition) : [];
+    if (jobDefinition && kind !== 'timer') return null;
+    return {
+      id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), executionId: q.string('executionId'),
+      processDefinitionId: definitionId ?? q.string('processDefinitionId'), processDefinitionKey: q.string('processDefinitionKey'),
+      activityId: activityId ?? q.string('activityId'), withException: q.bool('withException') || undefined,
+      ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+    };
   };
   router.get('/job', async (ctx) => {
     const f = filter(ctx);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
+  openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, instancesOf, refusedStart,
 } from '../helpers/scenario.ts';
 
 const KEY = 'application-rollout';
@@ -130,5 +130,12 @@ scenarioSuite((s, t) => {
     const path = await passed(admin, id);
     t.is(path.at(-1), 'endRejected');
     t.false(path.includes('designRequirements') || path.includes('selectAndBuild') || path.includes('endLive'));
+  });
+
+  test.serial(t('only the application group proposes a new application (A1); the network group, which accepts access control, cannot start one by hand'), async (t) => {
+    const { admin, network } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(network, KEY, { appName: '信用信息内部交换平台' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

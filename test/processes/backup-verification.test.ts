@@ -1,7 +1,7 @@
 import test from 'ava';
 import {
   completeExternal, fetchExternal, instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step,
-  taskHistory, variablesOf,
+  taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
 import { vars, type Client } from '../helpers/server.ts';
 
@@ -182,5 +182,12 @@ scenarioSuite((s, t) => {
     t.is(all.length, 5, 'one more, once');
     const [timer] = (await admin.get(`/engine-rest/job-definition?processDefinitionKey=${KEY}`)).body;
     t.is(timer.nextDueDate, '2026-12-21T02:00:00.000+0800');
+  });
+
+  test.serial(t('only the data group and the office start an off-cycle check; the application group, which repairs, cannot'), async (t) => {
+    const { admin, app } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(app, KEY, { triggerReason: '系统升级后加验' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

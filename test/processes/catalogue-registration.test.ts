@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
+  openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, instancesOf, refusedStart,
 } from '../helpers/scenario.ts';
 import { vars } from '../helpers/server.ts';
 
@@ -86,5 +86,12 @@ scenarioSuite((s, t) => {
     await step(office, 'office-1', id, 'officeApproval', { approvalResult: 'approve', approvalComment: '核心数据，严格受限' });
     t.is(await stateOf(admin, id), 'COMPLETED');
     t.like(await variablesOf(admin, id), { dataLevel: 'core', sharingType: 'notShared', permissionLevel: 'restricted' });
+  });
+
+  test.serial(t('only the data group registers catalogue entries (D2); the office, which approves them, cannot start one'), async (t) => {
+    const { admin, office } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(office, KEY, { dataItem: '行政许可信息', sourceDepartment: '区市场监管局' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
+  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
 
 const KEY = 'daily-patrol';
@@ -123,5 +123,12 @@ scenarioSuite((s, t) => {
     t.deepEqual((await openTasks(office, incident.id)).map((x) => x.taskDefinitionKey), ['triageIncident'], 'the office triages it');
     await s.runDue();
     t.is((await instancesOf(admin, INCIDENT)).length, incidentsBefore + 1, 'delivered exactly once');
+  });
+
+  test.serial(t('only the network group patrols (N5); the office cannot start a patrol by hand'), async (t) => {
+    const { admin, office } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(office, KEY, { patrolReason: '领导检查' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, type Scenario, refusedStart,
 } from '../helpers/scenario.ts';
 
 /*
@@ -193,5 +193,12 @@ scenarioSuite((s, t) => {
       'assessNetworkPatches:network-1', 'assessAppPatches:app-1', 'approveChange:office-1',
       'applyNetworkPatches:network-1', 'applyAppPatches:app-1', 'recordPatchCycle:network-1',
     ]);
+  });
+
+  test.serial(t('the network and application groups and the office start a patch cycle; the data group cannot'), async (t) => {
+    const { admin, data } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(data, KEY, { triggerReason: '数据库补丁' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

@@ -1,7 +1,7 @@
 import test from 'ava';
 import { vars } from '../helpers/server.ts';
 import {
-  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
+  instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
 
 const KEY = 'security-incident';
@@ -163,5 +163,12 @@ scenarioSuite((s, t) => {
     const path = await passed(admin, id);
     for (const e of ['decisionDeadlineTimer', 'endDecisionEscalated', 'reportDeadlineTimer', 'endReportSupervised', 'endClosed']) t.true(path.includes(e), e);
     t.deepEqual(await openKeys(admin, id), []);
+  });
+
+  test.serial(t('any person of a role may report an incident by form, but a machine may not: monitoring reports by message'), async (t) => {
+    const { admin, worker } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(worker, KEY, { reportSummary: '防火墙告警：端口扫描', reportSource: 'monitoring' }), /workers may only work external tasks and send messages/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, justBefore, startTimers, refusedStart,
 } from '../helpers/scenario.ts';
 
 /*
@@ -153,5 +153,12 @@ scenarioSuite((s, t) => {
     t.deepEqual(await taskHistory(admin, id), [
       'inspectNetwork:network-1', 'inspectData:data-1', 'inspectApp:app-1', 'analyseSecurityState:office-1', 'leadingGroupReview:leader-1',
     ]);
+  });
+
+  test.serial(t('the office and the leading group start an inspection (O4, L4); a group that is inspected cannot'), async (t) => {
+    const { admin, network } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(network, KEY, { inspectionReason: '自查' }), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

@@ -1,6 +1,6 @@
 import test from 'ava';
 import {
-  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf,
+  instancesOf, openKeys, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
 
 const KEY = 'training-plan';
@@ -97,5 +97,12 @@ scenarioSuite((s, t) => {
     t.false(path.includes('yearlyStart'));
     t.is(path.at(-1), 'endDone');
     t.like(await variablesOf(admin, id), { decision: 'approve', topics: 'basicsAndProcedures', attendeesCount: 30 });
+  });
+
+  test.serial(t('only the office drafts a training plan (O7); the data group cannot start one'), async (t) => {
+    const { admin, data } = s.staff;
+    const before = (await instancesOf(admin, KEY)).length;
+    t.regex(await refusedStart(data, KEY, {}), /无权发起流程/);
+    t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
   });
 });

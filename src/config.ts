@@ -13,8 +13,10 @@ const schema = z.object({
   /** The internet zone's listener (public processes only); unset: none. */
   PUBLIC_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PUBLIC_HOST: z.string().default('0.0.0.0'),
-  /** Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client. */
+  /** Reverse proxies (IP addresses, comma-separated) whose X-Forwarded-For names the client, on the private listener. */
   TRUSTED_PROXIES: z.string().default(''),
+  /** The same for the public listener: the internet zone's proxies, a list of its own. */
+  PUBLIC_TRUSTED_PROXIES: z.string().default(''),
   DATA_DIR: z.string().default('./data'),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
@@ -44,6 +46,7 @@ export interface Config {
   publicPort: number | undefined;
   publicHost: string;
   trustedProxies: string[];
+  publicTrustedProxies: string[];
   dataDir: string;
   databaseUrl: string | undefined;
   databasePoolMax: number;
@@ -93,6 +96,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicPort: c.PUBLIC_PORT,
     publicHost: c.PUBLIC_HOST,
     trustedProxies: c.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
+    publicTrustedProxies: c.PUBLIC_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
     dataDir: path.resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,

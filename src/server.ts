@@ -150,7 +150,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // what it does not route does not exist there.
     let publicListener: { server: http.Server; url: string } | undefined;
     if (config.publicPort !== undefined) {
-      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests, trustedProxies: config.trustedProxies }), config.publicPort, config.publicHost)
+      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests, trustedProxies: config.publicTrustedProxies }), config.publicPort, config.publicHost)
         .catch(async (err) => {
           // Nothing half-started may outlive the failed start (the caller destroys the database).
           await closeListener(server);

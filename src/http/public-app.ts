@@ -11,7 +11,11 @@ export const PUBLIC_BODY_LIMIT = 16 * 1024;
 export interface PublicAppDeps {
   log: Logger;
   publicRequests: PublicRequestService;
-  /** The internet zone's reverse proxies, whose X-Forwarded-For is believed. */
+  /**
+   * The internet zone's reverse proxies (PUBLIC_TRUSTED_PROXIES), whose
+   * X-Forwarded-For names the citizen in the trace. Not the private
+   * listener's TRUSTED_PROXIES: each zone believes only its own proxies.
+   */
   trustedProxies?: string[];
 }
 
@@ -23,7 +27,8 @@ export interface PublicAppDeps {
  */
 export function makePublicApp(deps: PublicAppDeps): Koa {
   const app = new Koa();
-  // Behind the internet-zone reverse proxy: its X-Forwarded-* are not trusted for anything.
+  // Koa's own X-Forwarded-* handling stays off (ctx.ip, ctx.protocol, ctx.host): the caller's
+  // address comes from makeClientAddress alone, which reads X-Forwarded-For only from a listed proxy.
   app.proxy = false;
   app.use(makeClientAddress(deps.trustedProxies ?? []));
   app.use(exactJsonType);

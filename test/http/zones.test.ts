@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { makeApp } from '../../src/http/app.ts';
 import { startServer } from '../../src/server.ts';
 import { normalizeReference } from '../../src/services/public-requests.ts';
+import { backends } from '../helpers/db.ts';
 import { oneResource } from '../helpers/fixtures.ts';
 import { instancesOf, openKeys, scenarioSuite, step } from '../helpers/scenario.ts';
 import { ADMIN, client, NO_PROCESSES, startTestServer, TEST_KEY_ENV, vars, type Client, type TestServer } from '../helpers/server.ts';
@@ -33,6 +34,19 @@ function privateRoutes(server: TestServer): { method: string; path: string }[] {
     .flatMap((l) => l.methods.map((method) => ({ method, path: l.path.toString().replace(/:key\b/g, KEY).replace(/:\w+/g, 'x') })));
 }
 
+/** A one-task process whose `public` property is `flag`. */
+function publicDiagram(id: string, flag: string): Buffer {
+  return Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="${id}" name="公众试办" isExecutable="true">
+    <bpmn:extensionElements><camunda:properties><camunda:property name="public" value="${flag}" /></camunda:properties></bpmn:extensionElements>
+    <bpmn:startEvent id="start" name="开始" />
+    <bpmn:userTask id="work" name="办理" camunda:candidateGroups="office" />
+    <bpmn:sequenceFlow id="f" sourceRef="start" targetRef="work" />
+  </bpmn:process>
+</bpmn:definitions>`);
+}
+
 /** Listening TCP servers of this process (ava runs each file in its own process). */
 function listeningServers(): number {
   const handles = (process as unknown as { _getActiveHandles(): unknown[] })._getActiveHandles();
@@ -45,6 +59,43 @@ test('PUBLIC_PORT is optional, must be a port, and cannot be the private one', (
   t.is(loadConfig({ PUBLIC_PORT: '8443', PUBLIC_HOST: '10.1.2.3' }).publicHost, '10.1.2.3');
   t.regex(t.throws(() => loadConfig({ PUBLIC_PORT: 'https' }), { instanceOf: ConfigError }).message, /PUBLIC_PORT/);
   t.regex(t.throws(() => loadConfig({ PORT: '8080', PUBLIC_PORT: '8080' }), { instanceOf: ConfigError }).message, /PUBLIC_PORT: must differ from PORT/);
+});
+
+test('each listener believes X-Forwarded-For only from its own zone\'s proxies', async (t) => {
+  t.deepEqual(loadConfig({ PUBLIC_TRUSTED_PROXIES: ' 10.30.0.2, 10.30.0.3 ' }).publicTrustedProxies, ['10.30.0.2', '10.30.0.3']);
+  t.deepEqual(loadConfig({}).publicTrustedProxies, []);
+  /** Starts the probe publicly with an X-Forwarded-For, then reads its status; the sources of the rows `public` left. */
+  const startPublicly = async (s: TestServer, forwardedFor: string) => {
+    const [{ last }] = await s.db('trace').max({ last: 'id' });
+    const r = await client(s.publicUrl!).raw('POST', '/public/process/xff-probe/start', { variables: {} }, { 'X-Forwarded-For': forwardedFor });
+    t.is(r.status, 200);
+    t.is((await client(s.publicUrl!).raw('POST', '/public/request/status', { reference: r.body.reference }, { 'X-Forwarded-For': forwardedFor })).status, 200);
+    const rows = await s.db('trace').where('id', '>', last ?? 0).andWhere({ user_id: 'public' }).orderBy('id');
+    return rows.map((x: { operation: string; entity_type: string; source: string }) => `${x.operation} ${x.entity_type} ${x.source}`);
+  };
+  const privateSource = async (s: TestServer) => {
+    await client(s.url, ADMIN.user, ADMIN.password).raw('GET', '/engine-rest/process-definition', undefined, { 'X-Forwarded-For': '198.51.100.4' });
+    return (await s.db('trace').where({ user_id: ADMIN.user, operation: 'Read' }).orderBy('id', 'desc').first()).source;
+  };
+  const withServer = async (env: Record<string, string>, body: (s: TestServer) => Promise<void>) => {
+    const s = await startTestServer(backends[0], { ...NO_PROCESSES, PUBLIC_PORT: '0', ...env });
+    try {
+      await s.services.deployments.deploy(oneResource('xff-probe.bpmn', publicDiagram('xff-probe', 'true')));
+      await body(s);
+    } finally {
+      await s.stop();
+    }
+  };
+  // The private zone's proxy is no proxy of the public listener.
+  await withServer({ TRUSTED_PROXIES: '127.0.0.1' }, async (s) => {
+    t.deepEqual(await startPublicly(s, '203.0.113.7'), ['Create ProcessInstance 127.0.0.1', 'Read PublicRequest 127.0.0.1', 'Read PublicRequest 127.0.0.1']);
+    t.is(await privateSource(s), '198.51.100.4');
+  });
+  // The internet zone's proxy names the citizen on the public listener, read from the right, and nowhere else.
+  await withServer({ PUBLIC_TRUSTED_PROXIES: '127.0.0.1' }, async (s) => {
+    t.deepEqual(await startPublicly(s, '192.0.2.1, 203.0.113.7'), ['Create ProcessInstance 203.0.113.7', 'Read PublicRequest 203.0.113.7', 'Read PublicRequest 203.0.113.7']);
+    t.is(await privateSource(s), '127.0.0.1');
+  });
 });
 
 scenarioSuite((s, t, backend) => {
@@ -263,15 +314,7 @@ scenarioSuite((s, t, backend) => {
   });
 
   test.serial(t('only the latest version of a public process may be started publicly'), async (t) => {
-    const diagram = (flag: string) => Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
-  <bpmn:process id="zone-probe" name="公众试办" isExecutable="true">
-    <bpmn:extensionElements><camunda:properties><camunda:property name="public" value="${flag}" /></camunda:properties></bpmn:extensionElements>
-    <bpmn:startEvent id="start" name="开始" />
-    <bpmn:userTask id="work" name="办理" camunda:candidateGroups="office" />
-    <bpmn:sequenceFlow id="f" sourceRef="start" targetRef="work" />
-  </bpmn:process>
-</bpmn:definitions>`);
+    const diagram = (flag: string) => publicDiagram('zone-probe', flag);
     await s.server.services.deployments.deploy(oneResource('zone-probe.bpmn', diagram('true')));
     t.is((await pub.post('/public/process/zone-probe/start', { variables: {} })).status, 200);
     t.true((await pub.get('/public/process')).body.some((p: { key: string }) => p.key === 'zone-probe'));

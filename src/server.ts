@@ -128,7 +128,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
     const services = makeServices(db, keyring, options.clock, config.timezone);
-    await services.notifier.start();
+    await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there.
     const concurrency = isEmbedded(db) ? 1 : Math.min(4, config.databasePoolMax - 1);
     const scheduler = makeTimerScheduler([services.timers, services.startTimers, services.outbox], services.notifier, log, { concurrency });

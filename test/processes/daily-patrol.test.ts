@@ -22,7 +22,7 @@ scenarioSuite((s, t) => {
 
   test.serial(t('the daily timer starts one patrol at 09:00 Shanghai, the next a day later, and only one after a 3-day downtime'), async (t) => {
     const { admin } = s.staff;
-    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * * 2026-12-02T09:00:00.000+0800']);
+    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * ? 2026-12-02T09:00:00.000+0800']);
     await s.runDue();
     t.is(await patrols(), 0, 'armed at 09:00 sharp, it waits for the next 09:00');
 
@@ -35,7 +35,7 @@ scenarioSuite((s, t) => {
     t.is(await patrols(), 1);
     t.is(first.state, 'ACTIVE');
     t.is(first.startUserId, 'system');
-    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * * 2026-12-03T09:00:00.000+0800']);
+    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * ? 2026-12-03T09:00:00.000+0800']);
 
     s.clock.advance(DAY);
     await s.runDue();
@@ -47,7 +47,7 @@ scenarioSuite((s, t) => {
     s.clock.set(new Date('2026-12-06T02:30:00Z'));
     await s.runDue();
     t.is(await patrols(), 3, 'an overdue cycle fires once');
-    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * * 2026-12-07T09:00:00.000+0800'], 'then keeps its schedule');
+    t.deepEqual(await nextDue(), ['dailyTimerStart CYCLE: 0 0 9 * * ? 2026-12-07T09:00:00.000+0800'], 'then keeps its schedule');
   });
 
   test.serial(t('the 09:00 patrol offers its checklist to the network group only; without anomalies the bulletin is published and no incident raised'), async (t) => {

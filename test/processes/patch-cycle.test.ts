@@ -162,7 +162,7 @@ scenarioSuite((s, t) => {
     // after the instant it is armed, so the first occurrence is 1 January, not "now".
     const [timer] = await startTimers(s, KEY);
     t.is(timer.activityId, 'startMonthly');
-    t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 * *');
+    t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 * ?');
     t.is(timer.nextDueDate, '2027-01-01T09:00:00.000+0800');
 
     const before = new Set((await instancesOf(admin, KEY)).map((i) => i.id));

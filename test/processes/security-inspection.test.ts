@@ -119,7 +119,7 @@ scenarioSuite((s, t) => {
     const { admin, office, leader, network: net, data: dat, app: ap } = s.staff;
     const [timer] = await startTimers(s, KEY);
     t.is(timer.activityId, 'startQuarterly');
-    t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 1,4,7,10 *');
+    t.is(timer.jobConfiguration, 'CYCLE: 0 0 9 1 1,4,7,10 ?');
     t.is(timer.nextDueDate, '2027-01-01T09:00:00.000+0800', 'from 1 December the next quarter starts on 1 January');
 
     const before = new Set((await instancesOf(admin, KEY)).map((i) => i.id));

@@ -57,7 +57,7 @@ export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNot
               await source.fire(timer);
               fired++;
             } catch (err) {
-              log.warn({ err, timer: timer.id }, 'timer failed; will retry');
+              log.warn({ err, timer: timer.id, attempts: timer.attempts + 1 }, 'timer failed; retried with backoff (instance timers: until their retries are used up, then an incident)');
               await source.fail(timer, err).catch((e) => log.error({ err: e }, 'could not record timer failure'));
             }
           }

@@ -2,6 +2,11 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
 import { claimDue, nextClaimableAt, releaseFailed, type LeasedTable } from '../store/leases.ts';
 
+/** How long a row waits after its n-th failed attempt (n from 0): 1 s, 2 s, 4 s… capped at an hour. */
+export function backoffMs(attempts: number): number {
+  return Math.min(3600_000, 1000 * 2 ** Math.min(attempts, 12));
+}
+
 /**
  * The scheduler side shared by instance timers and start timers: claim the
  * due rows, put a failed one back with a backoff that grows with each
@@ -15,8 +20,7 @@ export function makeLeasedSource<Row extends { id: string; attempts: number }>(d
     },
     async fail(row: Row, error: unknown): Promise<void> {
       const now = await clock.now();
-      const backoffMs = Math.min(3600_000, 1000 * 2 ** Math.min(row.attempts, 12));
-      await releaseFailed(db, table, row.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs));
+      await releaseFailed(db, table, row.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs(row.attempts)));
     },
     async msUntilNext(): Promise<number | undefined> {
       const [next, now] = await Promise.all([nextClaimableAt(db, table), clock.now()]);

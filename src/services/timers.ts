@@ -1,13 +1,16 @@
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import { NotFoundError } from '../errors.ts';
 import type { TopicNotifier } from '../store/notify.ts';
+import { insertIncident, resolveIncidents } from '../store/incidents.ts';
+import { findInstance } from '../store/instances.ts';
 import {
-  countTimers, findTimer, queryTimers, setTimerDue, timerExists, type TimerQuery, type TimerRow,
+  countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, setTimerDue, timerExists, type TimerQuery, type TimerRow,
 } from '../store/timers.ts';
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
-import { makeLeasedSource } from './leases.ts';
+import { backoffMs, makeLeasedSource } from './leases.ts';
 import { assertAdmin, visibility } from './instances.ts';
 import type { Execution } from './execution.ts';
 import type { Actor, TraceService } from './trace.ts';
@@ -20,6 +23,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
       {
         variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id),
+        // A timer that had failed (until it raised an incident, perhaps) fired now: its incident is over.
+        afterSave: timer.last_error ? (trx) => resolveIncidents(trx, timer.id) : undefined,
         actor, fact: { operation: 'Execute', entityType: 'Job', entityId: timer.id, details: { activityId: timer.activity_id, dueDate: timer.due_at } },
       },
     );
@@ -58,8 +63,33 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       });
     },
 
-    /** Claiming, failure backoff and the next due time (see services/leases.ts). */
+    /** Claiming and the next due time (see services/leases.ts). */
     ...makeLeasedSource<TimerRow>(db, 'timers', clock),
+
+    /**
+     * Records a failed firing, as Camunda does a failed job: a retry is used
+     * up and the timer is tried again after a backoff; with none left it
+     * raises an incident (`failedJob`) and is not claimed again until an
+     * administrator executes it. A timer whose instance is no longer running
+     * has nothing to fire and is removed.
+     */
+    async fail(timer: TimerRow, error: unknown): Promise<void> {
+      const instance = await findInstance(db, timer.process_instance_id);
+      if (!instance || instance.state !== 'ACTIVE') {
+        await deleteTimer(db, timer.id);
+        return;
+      }
+      const message = error instanceof Error ? error.message : String(error);
+      const now = await clock.now();
+      await db.transaction(async (trx) => {
+        const left = await recordTimerFailure(trx, timer.id, message, new Date(now.getTime() + backoffMs(timer.attempts)));
+        if (left !== 0) return;
+        await insertIncident(trx, {
+          id: randomUUID(), incident_type: 'failedJob', process_instance_id: timer.process_instance_id,
+          definition_id: timer.definition_id, activity_id: timer.activity_id, configuration: timer.id, message,
+        });
+      });
+    },
 
     /**
      * Fires one timer: resumes its instance, lets the timer complete, saves.

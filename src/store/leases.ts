@@ -8,9 +8,13 @@ import type { Db } from './db.ts';
  */
 export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox';
 
-/** Rows a scheduler may take at all: a start timer in force, not one set aside for a newer version. */
+/**
+ * Rows a scheduler may take at all: an instance timer with retries left (at
+ * none it waits for a person, with an incident), a start timer in force
+ * (not one set aside for a newer version).
+ */
 const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder> = {
-  timers: (q) => q,
+  timers: (q) => q.where('retries', '>', 0),
   start_timers: (q) => q.where('superseded', false),
   message_outbox: (q) => q,
 };
@@ -22,7 +26,8 @@ const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder>
  */
 export async function claimDue<Row>(db: Db, table: LeasedTable, now: Date, owner: string, lockedUntil: Date, limit: number): Promise<Row[]> {
   const due = takeable[table](db(table).select('id').where('due_at', '<=', now)
-    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<', now)))
+    // A lease or backoff ending now has ended (as nextClaimableAt says), so a loop woken then finds the row.
+    .andWhere((w) => w.whereNull('locked_until').orWhere('locked_until', '<=', now)))
     .orderBy('due_at').limit(limit).forUpdate().skipLocked();
   return db(table).whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
 }

@@ -15,6 +15,8 @@ export interface TimerRow {
   locked_by: string | null;
   locked_until: Date | null;
   attempts: number;
+  /** Firings that may still fail before the timer raises an incident and waits for a person (Camunda's job retries). */
+  retries: number;
   last_error: string | null;
 }
 
@@ -39,6 +41,18 @@ export async function deleteTimersOfInstance(db: Db, instanceId: string): Promis
   await db('timers').where({ process_instance_id: instanceId }).delete();
 }
 
+export async function deleteTimer(db: Db, id: string): Promise<void> {
+  await db('timers').where({ id }).delete();
+}
+
+/** Records a failed firing: one retry used up, tried again after `retryAt` if any are left. Returns the retries left. */
+export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date): Promise<number | undefined> {
+  const [row] = await db('timers').where({ id }).update({
+    locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1'), retries: db.raw('greatest(retries - 1, 0)'),
+  }).returning('retries');
+  return row?.retries;
+}
+
 export async function timerExists(db: Db, id: string): Promise<boolean> {
   return (await db('timers').where({ id }).first('id')) != null;
 }
@@ -52,6 +66,8 @@ export interface TimerQuery {
   activityId?: string | undefined;
   /** Only timers whose last firing failed. */
   withException?: boolean | undefined;
+  /** Only timers that have used up their retries (true: waiting with an incident), or that have some left (false). */
+  noRetriesLeft?: boolean | undefined;
   dueBefore?: Date | undefined;
   dueAfter?: Date | undefined;
   /** Only timers of instances this user may see (non-administrators). */
@@ -77,6 +93,8 @@ function filteredTimers(db: Db, q: TimerQuery) {
   if (q.processDefinitionKey) b.where('d.key', q.processDefinitionKey);
   if (q.activityId) b.where('t.activity_id', q.activityId);
   if (q.withException) b.whereNotNull('t.last_error');
+  if (q.noRetriesLeft === true) b.where('t.retries', '<=', 0);
+  if (q.noRetriesLeft === false) b.where('t.retries', '>', 0);
   if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
   if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
   if (q.visibleTo) b.whereIn('t.process_instance_id', visibleInstanceIds(db, q.visibleTo));

@@ -213,4 +213,58 @@ for (const backend of backends) {
     t.is(await s.scheduler.runDue(), 1);
     t.deepEqual(await open(id), ['review']);
   });
+
+  test.serial(t('a timer whose firing keeps failing backs off, raises an incident after three attempts, and waits for an administrator'), async (t) => {
+    const admin = client(s.url, ADMIN.user, ADMIN.password);
+    const id = await start('long-wait');
+    const [timer] = await armed(id);
+    // A stale row: the engine has no such timer waiting, so every firing fails.
+    await s.db('timers').where({ id: timer.id }).update({ execution_id: `${timer.execution_id}-stale` });
+    clock.advance(90 * DAY);
+    const job = async () => (await admin.get(`/engine-rest/job/${timer.id}`)).body;
+    const incidents = async () => (await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body;
+    t.like(await job(), { retries: 3, exceptionMessage: null });
+    t.is(await s.scheduler.runDue(), 0);
+    t.like(await job(), { retries: 2 });
+    t.regex((await job()).exceptionMessage, /not waiting/);
+    t.is(await s.scheduler.runDue(), 0, 'backing off: not tried again at once');
+    t.deepEqual((await armed(id)).map((r: { attempts: number }) => r.attempts), [1]);
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 0);
+    t.like(await job(), { retries: 1 });
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 0, 'the second backoff is two seconds');
+    clock.advance(1000);
+    t.is(await s.scheduler.runDue(), 0);
+    t.like(await job(), { retries: 0 });
+    const [incident] = await incidents();
+    t.like(incident, { incidentType: 'failedJob', configuration: timer.id, activityId: 'ninetyDays' });
+    t.regex(incident.incidentMessage, /not waiting/);
+    // No retries left: never claimed again, however long one waits.
+    clock.advance(DAY);
+    t.is(await s.scheduler.runDue(), 0);
+    t.deepEqual((await armed(id)).map((r: { attempts: number }) => r.attempts), [3]);
+    t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${id}&noRetriesLeft=true`)).body.map((j: { id: string }) => j.id), [timer.id]);
+    t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${id}&withRetriesLeft=true`)).body, []);
+    t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${id}&withException=true`)).body.map((j: { id: string }) => j.id), [timer.id]);
+    // The administrator repairs the cause and executes the job: it fires, and the incident is resolved.
+    await s.db('timers').where({ id: timer.id }).update({ execution_id: timer.execution_id });
+    t.is((await admin.post(`/engine-rest/job/${timer.id}/execute`)).status, 204);
+    t.deepEqual(await open(id), ['review']);
+    t.deepEqual(await incidents(), []);
+    const [history] = (await admin.get(`/engine-rest/history/incident?processInstanceId=${id}`)).body;
+    t.like(history, { resolved: true, configuration: timer.id });
+  });
+
+  test.serial(t('a failing timer whose instance is no longer running is removed, not retried'), async (t) => {
+    const id = await start('long-wait');
+    const [timer] = await armed(id);
+    await s.db('timers').where({ id: timer.id }).update({ execution_id: `${timer.execution_id}-stale` });
+    // As if the instance had ended without taking its timer along.
+    await s.db('process_instances').where({ id }).update({ state: 'EXTERNALLY_TERMINATED' });
+    clock.advance(90 * DAY);
+    t.is(await s.scheduler.runDue(), 0);
+    t.deepEqual(await armed(id), []);
+    t.deepEqual(await s.db('incidents').where({ process_instance_id: id }), []);
+  });
 }

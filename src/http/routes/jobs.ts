@@ -13,7 +13,7 @@ import { bodyObject, queryOf } from '../params.ts';
 const jobDto = (t: TimerRow & { definition_key: string }) => ({
   id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
   processDefinitionId: t.definition_id, processDefinitionKey: t.definition_key, executionId: t.execution_id,
-  exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: 3, dueDate: formatDate(t.due_at),
+  exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: t.retries, dueDate: formatDate(t.due_at),
   suspended: false, priority: 0, tenantId: null, createTime: formatDate(t.created_at), batchId: null,
 });
 
@@ -65,6 +65,7 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
       id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), executionId: q.string('executionId'),
       processDefinitionId: definitionId ?? q.string('processDefinitionId'), processDefinitionKey: q.string('processDefinitionKey'),
       activityId: activityId ?? q.string('activityId'), withException: q.bool('withException') || undefined,
+      noRetriesLeft: q.bool('noRetriesLeft') ? true : q.bool('withRetriesLeft') ? false : undefined,
       ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     };
   };

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import type { Knex } from 'knex';
 import { IntegrityError } from '../errors.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
@@ -5,6 +6,20 @@ import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts'
 import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
 import type { DefinitionService } from './definitions.ts';
 import { isSensitive, type VariableVault } from './sealed-variables.ts';
+import { recordTrace, type TraceFact } from './trace.ts';
+import { SYSTEM } from '../types.ts';
+
+/** How many instance ids a batch's trace row names. */
+const MAX_IDS = 100;
+
+/** A batch's trace row: how many values of which instances it rewrote, never the values. */
+function batchFact(entityType: 'Variable' | 'Message', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
+  const ids = [...new Set(instanceIds)];
+  return {
+    operation: 'Reencrypt', entityType, processInstanceId: ids.length === 1 ? ids[0] : null,
+    details: { currentKeyId: keyId, ...counts, ...(ids.length > 1 ? { processInstanceIds: ids.slice(0, MAX_IDS) } : {}), host: os.hostname() },
+  };
+}
 
 export interface ReencryptResult {
   /** Sealed under an older key, now under the current one (variables and waiting messages). */
@@ -29,6 +44,8 @@ export interface ReencryptResult {
  * batches, each in its own transaction, and rewrites a row only if it is
  * still exactly as read, so servers may keep running meanwhile; a value a
  * server rewrote since is already under that server's current key.
+ * Traced by `system`: each batch that rewrote something as a `Reencrypt`
+ * row in its own transaction, and the run's outcome as a last row.
  */
 export async function reencryptVariables(
   db: Knex, vault: VariableVault, definitions: DefinitionService,
@@ -47,16 +64,26 @@ export async function reencryptVariables(
       for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
       const rewrites = rows.flatMap((row) => rewrite(vault, row, marked.get(row.definition_id)!, result));
       await db.transaction(async (trx) => {
+        const done: string[] = [];
         for (const { row, next } of rewrites) {
-          if (await replaceStoredValue(trx, row.process_instance_id, row, next)) result[plain ? 'sealed' : 'rotated']++;
+          if (await replaceStoredValue(trx, row.process_instance_id, row, next)) done.push(row.process_instance_id);
           else result.changedMeanwhile++;
         }
+        result[plain ? 'sealed' : 'rotated'] += done.length;
+        if (done.length) await recordTrace(trx, SYSTEM, batchFact('Variable', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
       });
       options.onBatch?.(result);
     }
   }
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
+  await db.transaction((trx) => recordTrace(trx, SYSTEM, {
+    operation: 'Reencrypt', entityType: 'EncryptionKey', entityId: vault.keyring.current,
+    details: {
+      currentKeyId: vault.keyring.current, rotated: result.rotated, sealed: result.sealed, changedMeanwhile: result.changedMeanwhile,
+      remaining: result.remaining, failed: result.failed.slice(0, MAX_IDS), host: os.hostname(),
+    },
+  }));
   return result;
 }
 
@@ -77,10 +104,13 @@ async function reencryptOutbox(db: Knex, vault: VariableVault, batchSize: number
       }
     });
     await db.transaction(async (trx) => {
+      const done: string[] = [];
       for (const { row, next } of rewrites) {
-        if (await replaceOutboxPayload(trx, row, next)) result.rotated++;
+        if (await replaceOutboxPayload(trx, row, next)) done.push(row.source_process_instance_id);
         else result.changedMeanwhile++;
       }
+      result.rotated += done.length;
+      if (done.length) await recordTrace(trx, SYSTEM, batchFact('Message', vault.keyring.current, { rotated: done.length }, done));
     });
   }
 }

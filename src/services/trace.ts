@@ -64,14 +64,20 @@ const toRows = (actor: Actor, facts: TraceFact[]) => facts.map((f) => ({
   entity_id: f.entityId ?? null, process_instance_id: f.processInstanceId ?? null, details: f.details ?? {},
 }));
 
+/**
+ * Records facts in `trx`, the transaction of the action itself. For what
+ * runs before the services exist (the keyring at start-up) or without
+ * them (the command-line tools); otherwise use the service's `record`.
+ */
+export async function recordTrace(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
+  const list = Array.isArray(facts) ? facts : [facts];
+  if (!list.length) return;
+  await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
+}
+
 /** The trace (留痕): recording, querying and verifying the SM3 chain. */
 export function makeTraceService(db: Knex) {
-  /** Records facts in `trx`, the transaction of the action itself. */
-  async function record(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
-    const list = Array.isArray(facts) ? facts : [facts];
-    if (!list.length) return;
-    await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
-  }
+  const record = recordTrace;
 
   return {
     record,

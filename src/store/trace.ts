@@ -66,6 +66,11 @@ export async function traceBatch(db: Db, chain: number, afterId: string | null, 
   return normalise(await q);
 }
 
+/** The newest row of `operation` on `entityType` (few rows: trace_operation_idx finds it without a scan). */
+export async function lastTraceOf(db: Db, operation: string, entityType: string): Promise<TraceRow | undefined> {
+  return normalise(await db('trace').where({ operation, entity_type: entityType }).orderBy('id', 'desc').limit(1))[0];
+}
+
 export interface TraceQuery {
   userId?: string | undefined;
   operationType?: string | undefined;

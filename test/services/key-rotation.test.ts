@@ -8,7 +8,9 @@ import { ConfigError, loadConfig } from '../../src/config.ts';
 import { parseKeySpec } from '../../src/crypto/keyring.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { makeDefinitionService } from '../../src/services/definitions.ts';
+import { prepareKeyring } from '../../src/services/keys.ts';
 import { reencryptVariables } from '../../src/services/reencrypt.ts';
+import { makeTraceService } from '../../src/services/trace.ts';
 import { makeVariableVault } from '../../src/services/sealed-variables.ts';
 import { backends, type TestDb } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
@@ -87,6 +89,52 @@ for (const backend of backends) {
       const retired = await boot(testDb, `k2:${K2}`);
       t.deepEqual(await readBack(retired, old[0]!), expected(1));
       await retired.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+
+  test(t('a key configuration taking effect and a re-encryption leave their rows by system, once, with no key in them'), async (t) => {
+    const testDb = await backend.create();
+    const keyRows = async () => (await testDb.db('trace').where({ operation: 'ConfigurationChange', entity_type: 'EncryptionKey' }).orderBy('id'))
+      .map((r: { user_id: string; entity_id: string; details: Record<string, unknown> }) => {
+        const { currentKeyId, keyIds, previousCurrentKeyId, addedKeyIds, removedKeyIds, firstUse } = r.details;
+        return { user: r.user_id, entity: r.entity_id, currentKeyId, keyIds, previousCurrentKeyId, addedKeyIds, removedKeyIds, firstUse };
+      });
+    try {
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+      const id = await startWithSecrets(first, 8);
+      await first.close();
+      await (await boot(testDb, K1)).close();
+      t.deepEqual(await keyRows(), [
+        { user: 'system', entity: 'k1', currentKeyId: 'k1', keyIds: ['k1'], previousCurrentKeyId: null, addedKeyIds: ['k1'], removedKeyIds: [], firstUse: ['k1'] },
+      ], 'the first key, once: the same keyring again changes nothing');
+      // A wrong key under a used id is refused, and its transaction leaves no row.
+      await t.throwsAsync(boot(testDb, `k2:${K2},k1:${K2}`), { instanceOf: ConfigError });
+      t.is((await keyRows()).length, 1);
+      // Servers starting together with a new key record and trace it once.
+      await Promise.all([1, 2, 3].map(() => prepareKeyring(testDb.db, { keyring: parseKeySpec(ROTATED) }, () => undefined)));
+      t.deepEqual((await keyRows()).slice(1), [
+        { user: 'system', entity: 'k2', currentKeyId: 'k2', keyIds: ['k1', 'k2'], previousCurrentKeyId: 'k1', addedKeyIds: ['k2'], removedKeyIds: [], firstUse: ['k2'] },
+      ]);
+
+      const [{ last }] = await testDb.db('trace').max({ last: 'id' });
+      const result = await reencrypt(testDb, ROTATED, { batchSize: 2 });
+      t.like(result, { rotated: 3, remaining: 0 });
+      const rows = await testDb.db('trace').where('id', '>', last).orderBy('id');
+      t.true(rows.every((r: { user_id: string; operation: string }) => r.user_id === 'system' && r.operation === 'Reencrypt'));
+      const batches = rows.filter((r: { entity_type: string }) => r.entity_type === 'Variable');
+      t.deepEqual(batches.map((r: { details: { rotated: number } }) => r.details.rotated), [2, 1], 'a row per batch, in its transaction');
+      t.true(batches.every((r: { process_instance_id: string }) => r.process_instance_id === id));
+      t.like(rows.at(-1), { entity_type: 'EncryptionKey', entity_id: 'k2', details: { currentKeyId: 'k2', rotated: 3, sealed: 0, changedMeanwhile: 0, remaining: 0, failed: [] } });
+      t.is(rows.length, 3);
+
+      await (await boot(testDb, `k2:${K2}`)).close();
+      t.like((await keyRows()).at(-1), { currentKeyId: 'k2', keyIds: ['k2'], previousCurrentKeyId: 'k2', addedKeyIds: [], removedKeyIds: ['k1'] }, 'k1 retired');
+      const everything = JSON.stringify(await testDb.db('trace').select('*'));
+      for (const key of [K1, K2]) t.false(everything.includes(key), 'no key material in the trace');
+      t.true((await makeTraceService(testDb.db).verify()).ok);
     } finally {
       await testDb.drop();
     }

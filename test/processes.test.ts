@@ -103,15 +103,28 @@ for (const file of files) {
       if (from && points[0]) t.true(touches(points[0], from), `${f.id} starts at ${f.sourceRef.id}`);
       if (to && points.at(-1)) t.true(touches(points.at(-1)!, to), `${f.id} ends at ${f.targetRef.id}`);
     }
-    // Boundary events sit on their host's border; nothing else may overlap.
+    // Boundary events sit on their host's border, and a sub-process (drawn expanded) holds its
+    // elements inside its box; nothing else may overlap.
     const attached = new Map(nodes.filter((e) => e.$type === 'bpmn:BoundaryEvent').map((e) => [e.id!, e.attachedToRef?.id as string]));
+    const parent = new Map<string, string>();
+    for (const sub of nodes.filter((e) => e.flowElements)) {
+      for (const child of walk(sub)) parent.set(child.id!, sub.id!);
+    }
+    const within = (id: string, ancestor: string): boolean => {
+      for (let p = parent.get(id); p; p = parent.get(p)) if (p === ancestor) return true;
+      return false;
+    };
     const ids = [...shapes.keys()].filter((id) => nodes.some((n) => n.id === id));
     for (let i = 0; i < ids.length; i++) {
       for (let j = i + 1; j < ids.length; j++) {
         const [a, b] = [ids[i], ids[j]];
-        if (attached.get(a) === b || attached.get(b) === a) continue;
+        if (attached.get(a) === b || attached.get(b) === a || within(a, b) || within(b, a)) continue;
         t.false(overlaps(shapes.get(a)!, shapes.get(b)!), `${a} and ${b} overlap`);
       }
+    }
+    for (const [child, sub] of parent) {
+      const [c, p] = [shapes.get(child), shapes.get(sub)];
+      if (c && p) t.true(c.x >= p.x && c.y >= p.y && c.x + c.width <= p.x + p.width && c.y + c.height <= p.y + p.height, `${child} is drawn inside ${sub}`);
     }
     for (const [boundary, host] of attached) {
       t.true(overlaps(shapes.get(boundary)!, shapes.get(host)!), `${boundary} sits on ${host}`);

@@ -102,8 +102,8 @@ scenarioSuite((s, t) => {
     await step(office, 'office-1', id, 'proposeRemedy', remedy, [leader, data]);
     t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'reportToSuperiors'], 'major: the leading group and the superiors at once');
 
-    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'emergency-plan', decisionComment: '启动数据泄露应急预案' }, [office, network, data, app, worker]);
-    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors'], 'the join waits for the report to superiors');
+    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'approve', decisionComment: '同意办公室提出的处置方案' }, [office, network, data, app, worker]);
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors'], 'approved: the join waits for the report to superiors');
     await step(office, 'office-1', id, 'reportToSuperiors', {
       superiorUnit: '市发展改革委', reportedAt: '2026-12-01T12:00:00.000+0800', superiorReport: '已发生重大数据泄露事件，已启动应急预案。',
     }, [leader, network, data, app, worker]);
@@ -117,11 +117,12 @@ scenarioSuite((s, t) => {
     ]);
     const path = await passed(admin, id);
     t.is(path[0], 'startFromMonitoring');
-    for (const e of ['reportSplit', 'leadingGroupDecision', 'reportToSuperiors', 'reportJoin', 'endClosed']) t.true(path.includes(e), e);
+    for (const e of ['reportSplit', 'leadershipHandling', 'leadingGroupDecision', 'handlingGateway', 'endHandlingApproved', 'reportToSuperiors', 'reportJoin', 'closedGateway', 'endClosed']) t.true(path.includes(e), e);
     t.false(path.includes('escalateDecision') || path.includes('superviseReport'), 'no deadline passed');
+    t.false(path.includes('strengthenRemedy') || path.includes('runEmergencyPlan') || path.includes('followUpMeasures'), 'approved as proposed, closed at once');
   });
 
-  test.serial(t('a critical incident past its deadlines: after 4 hours the office chases the decision, after 24 hours the leading group supervises the report'), async (t) => {
+  test.serial(t('a critical incident past its deadlines: after 4 hours the office chases the decision, after 24 hours the leading group supervises the report; stronger measures go back to the leading group, the emergency plan is run by the office, and measures not in place keep it open'), async (t) => {
     const { office, leader, network, data, app, admin } = s.staff;
     const id = await startProcess(network, KEY, { reportSummary: '两个区域同时遭受勒索病毒攻击', reportSource: 'staff' }, 'INC-CRITICAL');
     await step(office, 'office-1', id, 'triageIncident', {
@@ -152,17 +153,59 @@ scenarioSuite((s, t) => {
     await step(office, 'office-1', id, 'reportToSuperiors', {
       superiorUnit: '市发展改革委', reportedAt: '2026-12-02T11:00:00.000+0800', superiorReport: '发生特别重大勒索病毒事件，已断网隔离。',
     }, [leader, network]);
-    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'strengthen', decisionComment: '全面排查两区主机' }, [office, network]);
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision'], 'reported; the decision is still open');
+
+    // 加强处置措施: the office strengthens the remedy and the leading group decides again.
+    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'strengthen', decisionComment: '全面排查两区主机' }, [office, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['strengthenRemedy'], 'not to the join: the office strengthens the measures first');
+    const [strengthen] = (await openTasks(office, id)).filter((x) => x.taskDefinitionKey === 'strengthenRemedy');
+    const form = (await office.get(`/engine-rest/task/${strengthen.id}/form-variables`)).body;
+    t.is(form.decisionComment.value, '全面排查两区主机', 'the office sees what the leaders asked for');
+    const stronger = { ...remedy, remedyMeasures: '封堵攻击源，全面排查两区全部主机并重装感染主机', remedyDeadline: '2026-12-10T00:00:00.000+0800' };
+    t.regex(await refusedForm(office, 'office-1', id, 'strengthenRemedy', stronger), /strengtheningNote/);
+    await step(office, 'office-1', id, 'strengthenRemedy', { ...stronger, strengtheningNote: '由隔离感染主机扩大为排查两区全部主机' }, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision'], 'resubmitted to the leading group');
+
+    // 启动应急预案: the office runs the emergency plan; then the join (the report is done) lets it close.
+    await step(leader, 'leader-1', id, 'leadingGroupDecision', { handlingDecision: 'emergency-plan', decisionComment: '启动网络安全事件应急预案' }, [office, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['runEmergencyPlan']);
+    t.regex(await refusedForm(office, 'office-1', id, 'runEmergencyPlan', { emergencyActions: '短', emergencyEndedAt: '2026-12-02T20:00:00.000+0800' }), /emergencyPlan[\s\S]*emergencyActions/);
+    await step(office, 'office-1', id, 'runEmergencyPlan', {
+      emergencyPlan: 'HQ-YJ-01 网络安全事件应急预案', emergencyActions: '两区断网隔离，恢复备份，逐台查杀后恢复联网', emergencyEndedAt: '2026-12-02T20:00:00.000+0800',
+    }, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['closeIncident']);
+
+    // Measures not in place: the office follows them up instead of closing.
+    await step(office, 'office-1', id, 'closeIncident', { ...closing, measuresImplemented: false }, [leader, network]);
+    t.is(await stateOf(admin, id), 'ACTIVE', 'not closed while the measures are not in place');
+    t.deepEqual(await openKeys(admin, id), ['followUpMeasures']);
+    t.regex(await refusedForm(office, 'office-1', id, 'followUpMeasures', { outstandingMeasures: '入侵检测告警未开启' }), /followUpNote[\s\S]*remedyDeadline/);
+    await step(office, 'office-1', id, 'followUpMeasures', {
+      outstandingMeasures: '入侵检测告警未开启', followUpNote: '已督促网络安全小组三日内开启', remedyDeadline: '2026-12-05T00:00:00.000+0800',
+    }, [leader, network, data, app]);
+    t.deepEqual(await openKeys(admin, id), ['closeIncident'], 'back to closing');
     await step(office, 'office-1', id, 'closeIncident', closing, [leader, network]);
 
     t.is(await stateOf(admin, id), 'COMPLETED');
     t.deepEqual(await taskHistory(admin, id), [
       'triageIncident:office-1', 'investigateNetwork:network-1', 'proposeRemedy:office-1', 'escalateDecision:office-1',
-      'superviseReport:leader-1', 'reportToSuperiors:office-1', 'leadingGroupDecision:leader-1', 'closeIncident:office-1',
+      'superviseReport:leader-1', 'reportToSuperiors:office-1',
+      'leadingGroupDecision:leader-1', 'strengthenRemedy:office-1', 'leadingGroupDecision:leader-1', 'runEmergencyPlan:office-1',
+      'closeIncident:office-1', 'followUpMeasures:office-1', 'closeIncident:office-1',
     ]);
     const path = await passed(admin, id);
-    for (const e of ['decisionDeadlineTimer', 'endDecisionEscalated', 'reportDeadlineTimer', 'endReportSupervised', 'endClosed']) t.true(path.includes(e), e);
+    for (const e of ['decisionDeadlineTimer', 'endDecisionEscalated', 'reportDeadlineTimer', 'endReportSupervised', 'endEmergencyHandled', 'endClosed']) t.true(path.includes(e), e);
+    t.false(path.includes('endHandlingApproved'));
+    t.is(path.filter((e) => e === 'handlingGateway').length, 2);
+    t.is(path.filter((e) => e === 'closedGateway').length, 2);
+    t.is(path.filter((e) => e === 'reportJoin').length, 1, 'joined once');
+    t.is(path.filter((e) => e === 'leadershipHandling').length, 1, 'the leading group\'s side ends once, after the emergency plan');
+    t.like(await variablesOf(admin, id), {
+      remedyMeasures: stronger.remedyMeasures, handlingDecision: 'emergency-plan', emergencyPlan: 'HQ-YJ-01 网络安全事件应急预案',
+      remedyDeadline: '2026-12-05T00:00:00.000+0800', measuresImplemented: true,
+    });
     t.deepEqual(await openKeys(admin, id), []);
+    t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${id}`)).body, [], 'nothing left armed');
   });
 
   test.serial(t('any person of a role may report an incident by form, but a machine may not: monitoring reports by message'), async (t) => {

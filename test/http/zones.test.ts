@@ -6,6 +6,7 @@ import test from 'ava';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../../src/config.ts';
 import { makeApp } from '../../src/http/app.ts';
+import { makePublicApp } from '../../src/http/public-app.ts';
 import { startServer } from '../../src/server.ts';
 import { normalizeReference } from '../../src/services/public-requests.ts';
 import { backends } from '../helpers/db.ts';
@@ -33,6 +34,53 @@ function privateRoutes(server: TestServer): { method: string; path: string }[] {
   return layers.filter((l) => l.methods.length > 0 && !l.path.toString().includes('('))
     .flatMap((l) => l.methods.map((method) => ({ method, path: l.path.toString().replace(/:key\b/g, KEY).replace(/:\w+/g, 'x') })));
 }
+
+/**
+ * Every route of the public listener: what a call needs, and the trace rows
+ * (`Operation Entity`, all by `public` from the caller's address, naming the
+ * request's instance) a successful call leaves; `refused` is a call the
+ * route must turn down leaving no row. A public route without a case fails
+ * the suite.
+ */
+interface PublicCase {
+  route: string;
+  call: (reference: () => Promise<string>) => Promise<{ path: string; body?: unknown }>;
+  /** Listing public processes and their forms reads no process data: no row, as for /version. */
+  trace: string[];
+  /** A call the route must turn down (not public, not there). */
+  refused?: { path: string; body?: unknown; status: number };
+}
+const publicCases: PublicCase[] = [
+  { route: 'GET /public/process', call: async () => ({ path: '/public/process' }), trace: [] },
+  { route: 'GET /public/process/:key', call: async () => ({ path: `/public/process/${KEY}` }), trace: [], refused: { path: '/public/process/security-plan-approval', status: 404 } },
+  {
+    route: 'POST /public/process/:key/start', trace: ['Create ProcessInstance', 'Read PublicRequest'],
+    call: async () => ({ path: `/public/process/${KEY}/start`, body: { variables: vars(objection) } }),
+    refused: { path: '/public/process/security-plan-approval/start', body: { variables: vars({ title: '规划', planType: 'plan' }) }, status: 404 },
+  },
+  {
+    route: 'POST /public/request/status', trace: ['Read PublicRequest'],
+    call: async (reference) => ({ path: '/public/request/status', body: { reference: await reference() } }),
+    refused: { path: '/public/request/status', body: { reference: '0000-0000-0000-0000-0000-0000-0000-0000' }, status: 404 },
+  },
+];
+
+/** `METHOD /path` of every route the public application routes, HEAD included. */
+function publicRoutes(): string[] {
+  const app = makePublicApp({ log: pino({ level: 'silent' }), publicRequests: {} as never });
+  const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
+  return layers.filter((l) => l.methods.length > 0).flatMap((l) => l.methods.map((m) => `${m} ${String(l.path)}`));
+}
+
+test('every route of the public listener is in its table, once', (t) => {
+  const routed = publicRoutes();
+  const listed = publicCases.map((c) => c.route);
+  // HEAD comes with each GET, answered by it without a body; checked with the GET case.
+  t.deepEqual(routed.filter((r) => !r.startsWith('HEAD ') && !listed.includes(r)), [], 'public routes without a case');
+  t.deepEqual(routed.filter((r) => r.startsWith('HEAD ') && !listed.includes(r.replace(/^HEAD /, 'GET '))), [], 'HEAD routes without a GET case');
+  t.deepEqual(listed.filter((r) => !routed.includes(r)), [], 'cases without a route');
+  t.is(new Set(listed).size, listed.length);
+});
 
 /** A one-task process whose `public` property is `flag`. */
 function publicDiagram(id: string, flag: string): Buffer {
@@ -115,6 +163,36 @@ scenarioSuite((s, t, backend) => {
   async function instanceOf(reference: string): Promise<string> {
     const digest = createHash('sm3').update(normalizeReference(reference)!).digest('hex');
     return (await s.server.db('public_requests').where({ reference_hash: digest }).first()).process_instance_id;
+  }
+
+  for (const pc of publicCases) {
+    test.serial(t(`${pc.route}: answers the public and leaves exactly its trace rows; what it refuses leaves none`), async (t) => {
+      const rowsAfter = async (last: unknown) => (await s.server.db('trace').where('id', '>', last ?? 0).orderBy('id'))
+        .map((r: { user_id: string; operation: string; entity_type: string; source: string; process_instance_id: string | null }) => r);
+      const send = (path: string, body?: unknown) => pub.raw(body === undefined ? 'GET' : 'POST', path, body);
+      const call = await pc.call(objectPublicly);
+      const [{ last }] = await s.server.db('trace').max({ last: 'id' });
+      const r = await send(call.path, call.body);
+      t.is(r.status, 200, JSON.stringify(r.body));
+      const rows = await rowsAfter(last);
+      t.deepEqual(rows.map((x) => `${x.operation} ${x.entity_type}`), pc.trace);
+      const reference = r.body?.reference ?? (call.body as { reference?: string } | undefined)?.reference;
+      for (const x of rows) {
+        t.is(x.user_id, 'public');
+        t.regex(String(x.source), /127\.0\.0\.1/);
+        t.is(x.process_instance_id, await instanceOf(reference), 'the row names the request\'s instance');
+        t.false(JSON.stringify(x).includes(reference), 'never the reference');
+      }
+      if (pc.route.startsWith('GET ')) {
+        const head = await fetch(`${s.server.publicUrl}${call.path}`, { method: 'HEAD' });
+        t.is(head.status, 200, 'HEAD answers as GET does, without a body');
+        t.is((await rowsAfter(last)).length, rows.length, 'and leaves no row');
+      }
+      if (!pc.refused) return;
+      const [{ last: before }] = await s.server.db('trace').max({ last: 'id' });
+      t.is((await send(pc.refused.path, pc.refused.body)).status, pc.refused.status);
+      t.deepEqual(await rowsAfter(before), [], 'a refused call leaves no row');
+    });
   }
 
   test.serial(t('without PUBLIC_PORT nothing listens for the public'), async (t) => {

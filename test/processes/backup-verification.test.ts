@@ -98,7 +98,7 @@ scenarioSuite((s, t) => {
     t.deepEqual(await incidentsFromBackups(admin), [], 'a good backup raises no incident');
   });
 
-  test.serial(t('a failed automated check raises a security incident; the app group repairs; the backup is checked again and signed off'), async (t) => {
+  test.serial(t('a failed automated check raises a security incident; the data group repairs the tape library (D5); the backup is checked again and signed off'), async (t) => {
     const { admin, worker, data, office, network, app, leader } = s.staff;
     const id = await startProcess(data, KEY, { triggerReason: '存储阵列告警后临时加验' }, 'BV-MANUAL-1');
     await workerReports(worker, id, { backupId: 'BK-20261207-1000', backupOk: false, checkedAt: '2026-12-07T10:05:00.000+0800', details: '磁带库 TL-02 写入错误，备份作业中断' });
@@ -121,15 +121,18 @@ scenarioSuite((s, t) => {
     await s.runDue();
     t.is((await incidentsFromBackups(admin)).length, 1, 'delivered exactly once');
 
-    await step(app, 'app-1', id, 'repairBackup', {
+    // Offered to both groups that keep backups (D5 equipment, A4 system backups): each sees it; the others do not.
+    const [repair] = (await openTasks(app, id)).filter((x) => x.taskDefinitionKey === 'repairBackup');
+    t.truthy(repair, 'the application group sees the repair too');
+    await step(data, 'data-1', id, 'repairBackup', {
       failureCause: '磁带库 TL-02 驱动器故障', repairAction: '更换驱动器后重新执行全量备份', repairedBackupId: 'BK-20261207-1400',
-    }, [data, office, network, leader, worker]);
+    }, [office, network, leader, worker]);
     // The repaired backup goes through the automated check and the restore test again.
     await workerReports(worker, id, { ...checkOk('BK-20261207-1400'), checkedAt: '2026-12-07T14:30:00.000+0800' });
     await step(data, 'data-1', id, 'restoreTest', restoreOk('BK-20261207-1400'), [office, app]);
     await step(office, 'office-1', id, 'signOff', { signOffComment: '修复后验证通过，事件另行处置' }, [data, app, worker]);
     t.is(await stateOf(admin, id), 'COMPLETED');
-    t.deepEqual(await taskHistory(admin, id), ['restoreTest:data-1', 'repairBackup:app-1', 'restoreTest:data-1', 'signOff:office-1']);
+    t.deepEqual(await taskHistory(admin, id), ['restoreTest:data-1', 'repairBackup:data-1', 'restoreTest:data-1', 'signOff:office-1']);
     t.deepEqual(await passed(admin, id), [
       'manualStart', 'checkBackup', 'restoreTest', 'backupUsableGateway', 'raiseIncident', 'repairBackup',
       'checkBackup', 'restoreTest', 'backupUsableGateway', 'signOff', 'endVerified',
@@ -139,7 +142,7 @@ scenarioSuite((s, t) => {
   });
 
   test.serial(t('a failed restore test alone raises an incident too; the restore form is validated'), async (t) => {
-    const { admin, worker, data, office, app } = s.staff;
+    const { admin, worker, data, office, app, network, leader } = s.staff;
     t.is((await data.post(`/engine-rest/process-definition/key/${KEY}/start`, { variables: {} })).status, 400, 'an off-cycle check says why');
     const id = await startProcess(data, KEY, { triggerReason: '系统升级后加验' });
     await workerReports(worker, id, checkOk('BK-20261208-0200'));
@@ -162,7 +165,7 @@ scenarioSuite((s, t) => {
       '备份 BK-20261208-0200 验证未通过：自动检查通过（全量备份 1.2TB，校验和一致）；恢复测试失败（样本：自然人信用记录 500 条；恢复后 3 条记录校验和不符）');
     t.deepEqual(await openKeys(admin, id), ['repairBackup']);
     t.regex(await refusedForm(app, 'app-1', id, 'repairBackup', { failureCause: '备份软件缺陷', repairAction: '修复', repairedBackupId: 'BK-1' }), /repairAction/);
-    await step(app, 'app-1', id, 'repairBackup', { failureCause: '备份软件缺陷', repairAction: '升级备份软件并重新备份', repairedBackupId: 'BK-20261208-1100' }, [data, office]);
+    await step(app, 'app-1', id, 'repairBackup', { failureCause: '备份软件缺陷', repairAction: '升级备份软件并重新备份', repairedBackupId: 'BK-20261208-1100' }, [office, network, leader, worker]);
     await workerReports(worker, id, checkOk('BK-20261208-1100'));
     await step(data, 'data-1', id, 'restoreTest', restoreOk('BK-20261208-1100'), [office]);
     await step(office, 'office-1', id, 'signOff', { signOffComment: '同意' }, [data]);

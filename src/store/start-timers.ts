@@ -69,7 +69,10 @@ export async function restoreStartTimer(db: Db, id: string, next: NextFiring | n
  * so the start that fired it is rolled back.
  */
 export async function advanceStartTimer(db: Db, claimed: StartTimerRow, next: NextFiring | null): Promise<boolean> {
-  const q = db('start_timers').where({ id: claimed.id, due_at: claimed.due_at, superseded: false });
+  // Compared to the millisecond: the claimed row came back as a JS Date, and a due time
+  // written by SQL (now()) has microseconds that would never compare equal.
+  const q = db('start_timers').where({ id: claimed.id, superseded: false })
+    .whereRaw(`date_trunc('milliseconds', due_at) = ?`, [claimed.due_at]);
   // `returning` rather than the affected count: knex-pglite reports no count for a delete.
   const rows = next
     ? await q.update({

@@ -178,6 +178,19 @@ for (const backend of backends) {
     t.is(new Date(after.due_at).getTime(), new Date(row.due_at).getTime() + HOUR);
   });
 
+  test.serial(t('a start timer whose due time was written in SQL (with microseconds) fires and moves on'), async (t) => {
+    const { deployment } = await deployTimer('sql-due', cycleXml('R/PT1H'), 'v1');
+    t.teardown(() => s.services.deployments.remove(deployment.id, true, adminPrincipal));
+    // As an operator (or the three-server test) makes it due: now() has microseconds; a JS Date has milliseconds.
+    await s.db('start_timers').where({ definition_key: 'sql-due' }).update({ due_at: s.db.raw(`now() - interval '1.234567 seconds'`) });
+    clock.set(new Date());
+    await s.scheduler.runDue();
+    t.is((await startedBy('sql-due')).length, 1);
+    const [after] = await startTimers('sql-due');
+    t.true(new Date(after.due_at) > (await clock.now()), 'moved on to its next occurrence');
+    t.like(after, { attempts: 0, last_error: null });
+  });
+
   test.serial(t('a monthly start cycle from 31 January fires on the last day of each shorter month and returns to the 31st'), async (t) => {
     const saved = await clock.now();
     const { deployment } = await s.services.deployments.deploy(oneResource('month-end.bpmn',

@@ -43,13 +43,19 @@ export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNot
   let stopping: AbortController | undefined;
   let loop: Promise<void> | undefined;
 
-  /** Claims and fires until nothing is due. Returns how many fired. Tests drive this directly. */
+  /**
+   * Claims and fires until nothing is due. Returns how many fired. Tests drive this directly.
+   * The sources take turns a batch at a time, so a start timer or a message due now does
+   * not wait behind a backlog of thousands of instance timers.
+   */
   async function runDue(): Promise<number> {
     let fired = 0;
-    for (const source of sources) {
-      for (;;) {
+    for (let claimedAny = true; claimedAny;) {
+      claimedAny = false;
+      for (const source of sources) {
         const claimed = await source.claimDue(owner, batch, lockMs);
-        if (!claimed.length) break;
+        if (!claimed.length) continue;
+        claimedAny = true;
         const queue = [...claimed];
         const lane = async () => {
           for (let timer = queue.shift(); timer; timer = queue.shift()) {

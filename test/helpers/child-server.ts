@@ -109,14 +109,16 @@ export async function boot(dbEnv: Record<string, string>, tail: Tail, label: str
 }
 
 /**
- * Boots `count` server processes on `databaseUrl`, runs `body` with them and
- * stops them (SIGTERM, waiting for each to exit). If anything fails, their
- * last lines go to the test's log.
+ * Boots `count` server processes on `databaseUrl` (with `env` added, e.g. a
+ * PROCESSES_DIR), runs `body` with them and stops them (SIGTERM, waiting for
+ * each to exit). If anything fails, their last lines go to the test's log.
  */
-export async function withServerProcesses<T>(t: ExecutionContext, databaseUrl: string, count: number, body: (servers: Running[]) => Promise<T>): Promise<T> {
+export async function withServerProcesses<T>(
+  t: ExecutionContext, databaseUrl: string, count: number, body: (servers: Running[]) => Promise<T>, env: Record<string, string> = {},
+): Promise<T> {
   const tail = new Tail();
   try {
-    const servers = await Promise.all(Array.from({ length: count }, (_, i) => boot({ DATABASE_URL: databaseUrl }, tail, `server-${i + 1}`)));
+    const servers = await Promise.all(Array.from({ length: count }, (_, i) => boot({ ...env, DATABASE_URL: databaseUrl }, tail, `server-${i + 1}`)));
     const result = await body(servers);
     for (const s of servers) s.child.kill('SIGTERM');
     await Promise.all(servers.map((s) => s.exited));

@@ -78,8 +78,9 @@ export async function oneInstance(call: Call): Promise<void> {
 /**
  * The server of src/server.ts in this process, on PostgreSQL (`databaseUrl`) or else on
  * PGlite: in memory, or in `dataDir` (a folder on disk, as the server runs by default).
+ * `runScheduler: false` keeps its timer scheduler loop off (bench/timers.ts measures others).
  */
-export async function inProcessServer(databaseUrl?: string, options: { dataDir?: string } = {}): Promise<Server & { stop(): Promise<void> }> {
+export async function inProcessServer(databaseUrl?: string, options: { dataDir?: string; runScheduler?: boolean } = {}): Promise<Server & { stop(): Promise<void> }> {
   const procDir = processesDir();
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
@@ -88,7 +89,7 @@ export async function inProcessServer(databaseUrl?: string, options: { dataDir?:
   });
   // PGlite in memory is passed in (no data-dir lock); PostgreSQL is opened by the server itself.
   const db: Knex | undefined = databaseUrl ? undefined : makeDb({ dataDir: options.dataDir });
-  const server = await startServer(config, { db, log: pino({ level: 'silent' }) });
+  const server = await startServer(config, { db, log: pino({ level: 'silent' }), runScheduler: options.runScheduler });
   return {
     ...server,
     async stop() {

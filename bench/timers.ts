@@ -1,27 +1,36 @@
 /**
- * How long 10 000 due timers take to fire: on PGlite (one process, the
- * embedded database serves one) and on PostgreSQL with 1 and 3 server
- * processes sharing the work.
+ * How long N due timers (10 000 by default) take to fire: on PGlite (one
+ * process: the embedded database serves one) and on PostgreSQL with 1 and
+ * 3 server processes sharing the work.
  *
- *   node --import tsx bench/timers.ts        (BENCH_TIMERS=2000 for a quicker run)
+ *   npm run bench:timers                      (BENCH_TIMERS=2000 npm run bench:timers for a quicker run)
  *
  * One instance waiting on a 90-day intermediate timer is started for real,
- * then cloned in SQL (instance, history, timer) to N instances, and every
- * timer is made due now. Each figure is from "all due" to "none left".
+ * then cloned in SQL (instance, history, timer) to N instances. The servers
+ * that are measured start while the timers are still 90 days off; only then
+ * do all timers fall due at once (`due_at = now()`, announced as an armed
+ * timer is). Each figure runs from that moment to the last firing, both by
+ * the database's clock, so server start-up is not in it. The set-up server
+ * that arms the timers runs no scheduler of its own: the PostgreSQL figures
+ * count the schedulers of the 1 or 3 spawned server processes only; the
+ * PGlite figure is one scheduler (the set-up server's, driven directly).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { ADMIN, BENCH_SM4_KEY, findPostgres, freshDatabase, inProcessServer, repoRoot } from './lib.ts';
+import { TIMERS_TOPIC } from '../src/services/execution.ts';
 
 const N = Number(process.env.BENCH_TIMERS ?? 10_000);
-const processesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-bench-timers-'));
-fs.copyFileSync(path.join(import.meta.dirname, 'fixtures', 'deadlines.bpmn'), path.join(processesDir, 'deadlines.bpmn'));
+const fixtureFile = path.join(import.meta.dirname, 'fixtures', 'deadlines.bpmn');
+/** The spawned servers deploy nothing at start-up: they only fire. */
+const emptyProcessesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-bench-timers-'));
+const TIMEOUT_MS = 30 * 60_000;
 
-/** N waiting instances with a timer each, all due now. */
-async function armTimers(db: Knex, source: string): Promise<void> {
+/** N instances waiting on their 90-day timer (the one started for real, and N - 1 clones). */
+async function cloneWaitingInstances(db: Knex, source: string): Promise<void> {
   await db.transaction(async (trx) => {
     await trx.raw(`create temporary table clone_ids on commit drop as select g, gen_random_uuid()::text as instance_id from generate_series(1, ?) g`, [N - 1]);
     await trx.raw(`insert into process_instances (id, definition_id, definition_key, business_key, state, engine_state, rev, start_user_id, start_time)
@@ -33,7 +42,6 @@ async function armTimers(db: Knex, source: string): Promise<void> {
     await trx.raw(`insert into timers (id, process_instance_id, definition_id, activity_id, execution_id, timer_type, expression, due_at)
       select gen_random_uuid()::text, c.instance_id, t.definition_id, t.activity_id, t.execution_id, t.timer_type, t.expression, t.due_at
       from clone_ids c cross join timers t where t.process_instance_id = ?`, [source]);
-    await trx.raw('update timers set due_at = now()');
   });
 }
 
@@ -41,13 +49,16 @@ async function left(db: Knex): Promise<number> {
   return Number((await db('timers').count({ n: '*' }))[0].n);
 }
 
-/** Spawns a server process on the database; resolves once it answers /health. */
-async function child(databaseUrl: string, port: number) {
+/** Spawns a server process on the database; resolves once it answers /health (its scheduler is running by then). */
+async function child(databaseUrl: string, port: number): Promise<ChildProcess> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: repoRoot, stdio: 'ignore',
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: processesDir, LOG_LEVEL: 'warn', SM4_KEY: BENCH_SM4_KEY },
+    env: {
+      ...process.env, DATABASE_URL: databaseUrl, PORT: String(port), HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
+      PROCESSES_DIR: emptyProcessesDir, LOG_LEVEL: 'warn', SM4_KEY: BENCH_SM4_KEY,
+    },
   });
-  for (let i = 0; i < 400; i++) {
+  for (let i = 0; i < 1200; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${port}/health`)).ok) return proc;
     } catch { /* booting */ }
@@ -57,45 +68,69 @@ async function child(databaseUrl: string, port: number) {
   throw new Error('child server did not start');
 }
 
-async function measure(label: string, databaseUrl: string | undefined, processes: number): Promise<void> {
+interface Row { setup: string; processes: number; timers: number; seconds: number; left: number }
+
+/**
+ * One figure: N timers armed by a set-up server without a scheduler, fired
+ * by `processes` spawned servers (PostgreSQL) or by the set-up server's own
+ * scheduler driven directly (PGlite, `processes` = 0 spawned).
+ */
+async function measure(setupLabel: string, databaseUrl: string | undefined, processes: number): Promise<Row> {
   const database = databaseUrl ? await freshDatabase(databaseUrl) : undefined;
-  // The in-process server creates the schema and the first instance; its own scheduler fires only when it is the one process.
-  const setup = await inProcessServer(database?.url);
+  const setup = await inProcessServer(database?.url, { runScheduler: false });
+  const children: ChildProcess[] = [];
   try {
-    await setup.services.deployments.deploy({ name: 'deadlines', source: 'bench', tenantId: null, duplicateFiltering: false, changedOnly: false, resources: [{ name: 'deadlines.bpmn', bytes: fs.readFileSync(path.join(processesDir, 'deadlines.bpmn')) }] });
+    await setup.services.deployments.deploy({
+      name: 'deadlines', source: 'bench', tenantId: null, duplicateFiltering: false, changedOnly: false,
+      resources: [{ name: 'deadlines.bpmn', bytes: fs.readFileSync(fixtureFile) }],
+    });
     const first = await setup.services.instances.startByKey('long-wait', { variables: {} }, { userId: 'bench', groups: ['camunda-admin'], isAdmin: true });
-    await armTimers(setup.db, first.instance.id);
-    const began = performance.now();
-    if (processes === 1) {
-      // This process's scheduler loop and this call share the work, as two rounds of one server would.
-      await setup.scheduler.runDue();
-      while ((await left(setup.db)) > 0) await new Promise((r) => setTimeout(r, 50));
-    } else {
-      const children = await Promise.all(Array.from({ length: processes }, (_, i) => child(database!.url, 19100 + i)));
-      while ((await left(setup.db)) > 0) await new Promise((r) => setTimeout(r, 50));
-      children.forEach((c) => c.kill('SIGTERM'));
-    }
-    const seconds = (performance.now() - began) / 1000;
+    await cloneWaitingInstances(setup.db, first.instance.id);
+    // Start-up is not measured: the servers are up and idle before anything is due.
+    for (let i = 0; i < processes; i++) children.push(await child(database!.url, 19100 + i));
+    const due: Date = await setup.db.transaction(async (trx) => {
+      await trx('timers').update({ due_at: trx.fn.now() });
+      await setup.services.notifier.announce(trx, [TIMERS_TOPIC]);
+      return new Date((await trx.raw('select now() as now')).rows[0].now);
+    });
+    const deadline = Date.now() + TIMEOUT_MS;
+    if (!processes) await setup.scheduler.runDue();
+    while ((await left(setup.db)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const remaining = await left(setup.db);
     if (remaining) {
       const errors = await setup.db('timers').select('last_error').count({ n: '*' }).groupBy('last_error');
-      console.log('timers left, by last error:', JSON.stringify(errors));
+      console.error(`${setupLabel}: timers left, by last error:`, JSON.stringify(errors));
     }
-    console.log(`${label.padEnd(42)} ${String(N).padStart(6)} timers  ${seconds.toFixed(1).padStart(6)} s  ${(N / seconds).toFixed(0).padStart(5)} /s${remaining ? `  (${remaining} left!)` : ''}`);
+    // The last firing by the database's clock: when the transaction that fired it ran.
+    const [{ last }] = (await setup.db.raw(`select max(end_time) as last from activity_instances where activity_id = 'ninetyDays' and end_time is not null`)).rows;
+    return { setup: setupLabel, processes: Math.max(1, processes), timers: N, seconds: (new Date(last).getTime() - due.getTime()) / 1000, left: remaining };
   } finally {
+    children.forEach((c) => c.kill('SIGTERM'));
+    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
     await setup.stop();
     await database?.drop();
   }
 }
 
-console.log(`node ${process.version}, ${os.cpus().length} CPUs`);
-await measure('PGlite, 1 process', undefined, 1);
+function table(rows: Row[]): void {
+  const head = ['database', 'server processes', 'timers', 'due → last fired', 'timers/s', 'left'];
+  const body = rows.map((r) => [r.setup, String(r.processes), String(r.timers), `${r.seconds.toFixed(1)} s`, (r.timers / r.seconds).toFixed(0), r.left ? `${r.left} (!)` : '0']);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(head));
+  console.log(`|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`);
+  for (const b of body) console.log(line(b));
+}
+
+console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${N} timers due at once`);
+const rows: Row[] = [await measure('PGlite', undefined, 0)];
 const pgUrl = await findPostgres();
 if (pgUrl) {
-  await measure('PostgreSQL, 1 process', pgUrl, 1);
-  await measure('PostgreSQL, 3 processes (incl. start-up)', pgUrl, 3);
+  rows.push(await measure('PostgreSQL', pgUrl, 1));
+  rows.push(await measure('PostgreSQL', pgUrl, 3));
 } else {
   console.log('PostgreSQL not reachable: skipped');
 }
-console.log('PGlite, 3 processes: not possible (the embedded database serves one process)');
-fs.rmSync(processesDir, { recursive: true, force: true });
+table(rows);
+console.log('PGlite with 3 processes: not possible (the embedded database serves one process).');
+fs.rmSync(emptyProcessesDir, { recursive: true, force: true });

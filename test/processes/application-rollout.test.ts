@@ -72,7 +72,7 @@ scenarioSuite((s, t) => {
   test.serial(t('a failed network acceptance sends the build back; after the fix all three accept again and it goes live'), async (t) => {
     const { app, office, leader, network, data, admin } = s.staff;
     const id = await startProcess(app, KEY, { appName: '信用信息内部交换平台' }, 'APP-FIX');
-    await step(app, 'app-1', id, 'proposeApplication', { ...proposal, appName: '信用信息内部交换平台', zone: 'govPrivate', dataUsed: '各部门归集的信用信息' }, [office]);
+    await step(app, 'app-1', id, 'proposeApplication', { ...proposal, appName: '信用信息内部交换平台', zone: 'government-network', dataUsed: '各部门归集的信用信息' }, [office]);
     await step(office, 'office-1', id, 'officeReview', { reviewResult: 'submit' }, [app]);
     await step(leader, 'leader-1', id, 'leadingGroupApproval', { decision: 'approve' }, [office]);
     await step(app, 'app-1', id, 'designRequirements', design, [network]);
@@ -80,7 +80,7 @@ scenarioSuite((s, t) => {
 
     // Network first this time: the application listens on the internet side, which is wrong for the private zone.
     await step(network, 'network-1', id, 'networkAcceptance',
-      { ...networkPass, zonePlacement: 'govPrivate', networkResult: 'fail', networkComment: '管理端口暴露于互联网区，须改为仅专网可达' }, [app, data]);
+      { ...networkPass, zonePlacement: 'government-network', networkResult: 'fail', networkComment: '管理端口暴露于互联网区，须改为仅专网可达' }, [app, data]);
     await step(app, 'app-1', id, 'appSecurityAcceptance', appPass, [network, data]);
     await step(data, 'data-1', id, 'dataAcceptance', dataPass, [app, network]);
     t.deepEqual(await openKeys(admin, id), ['selectAndBuild'], 'a failed acceptance returns to the build');
@@ -88,7 +88,7 @@ scenarioSuite((s, t) => {
     await step(app, 'app-1', id, 'selectAndBuild', build('1.0.1', '关闭互联网侧管理端口'), [network, data, office]);
     t.deepEqual(await openKeys(admin, id), ACCEPTANCES, 'all three accept again after the fix');
     await step(app, 'app-1', id, 'appSecurityAcceptance', appPass, [network, data]);
-    await step(network, 'network-1', id, 'networkAcceptance', { ...networkPass, zonePlacement: 'govPrivate' }, [app, data]);
+    await step(network, 'network-1', id, 'networkAcceptance', { ...networkPass, zonePlacement: 'government-network' }, [app, data]);
     await step(data, 'data-1', id, 'dataAcceptance', dataPass, [app, network]);
     await step(app, 'app-1', id, 'goLive', live, [network]);
     await step(app, 'app-1', id, 'userTraining', training, [leader, network, data]);
@@ -104,7 +104,7 @@ scenarioSuite((s, t) => {
     t.is(path.filter((e) => e === 'acceptanceSplit').length, 2);
     t.is(path.filter((e) => e === 'acceptanceGateway').length, 2);
     t.true(path.includes('endLive'));
-    t.like(await variablesOf(admin, id), { buildVersion: '1.0.1', networkResult: 'pass', zonePlacement: 'govPrivate' });
+    t.like(await variablesOf(admin, id), { buildVersion: '1.0.1', networkResult: 'pass', zonePlacement: 'government-network' });
   });
 
   test.serial(t('returned by the office and by the leading group, revised each time, then rejected: it ends without a build'), async (t) => {

@@ -23,6 +23,7 @@ scenarioSuite((s, t) => {
     s.clock.advance(1000);
     await s.runDue();
     t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'remindDecision']);
+    t.regex(await refusedForm(office, 'office-1', id, 'remindDecision', {}), /reminderNote/, 'a reminder records how the office followed up');
     await step(office, 'office-1', id, 'remindDecision', { reminderNote: '已电话催办' }, [leader, network]);
     await step(leader, 'leader-1', id, 'leadingGroupDecision', { decision: 'approve' }, [office, network]);
     await step(office, 'office-1', id, 'assignImplementation', { implementingGroups: 'network-security', implementationDeadline: '2027-01-31T00:00:00.000+0800' }, [leader]);

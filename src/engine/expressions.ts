@@ -157,8 +157,11 @@ function contextScope(context: unknown): Scope {
   // `${environment.variables.x}` / `${content.output.y}` keep working.
   // Unlike Camunda we do NOT throw for unknown variables: they evaluate to undefined (null), so a
   // gateway condition over a variable that was never set simply does not match.
+  const execution = (ctx['environment'] as { settings?: { execution?: unknown } } | undefined)?.settings?.execution;
   return (name) => {
     if (variables && Object.hasOwn(variables, name)) return variables[name];
+    // Camunda's `execution` (processInstanceId, businessKey, processDefinitionId) when the host passed it.
+    if (name === 'execution' && execution !== undefined) return execution;
     return Object.hasOwn(ctx, name) ? ctx[name] : undefined;
   };
 }

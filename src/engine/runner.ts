@@ -58,8 +58,10 @@ const expressions = makeExpressions();
  * `messageId`, the message that a message start event is waiting for is
  * delivered right away (the compiled form then has only that start event).
  */
-export async function startProcess(def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string): Promise<EngineRun> {
-  const engine = makeEngine(def, variables, new Set(), now, zone);
+export async function startProcess(
+  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo,
+): Promise<EngineRun> {
+  const engine = makeEngine(def, variables, new Set(), now, zone, execution);
   const recorder = new Recorder(new Set());
   await guard(engine, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
@@ -115,6 +117,8 @@ export interface SignalInput {
   now?: Date | undefined;
   /** The server's time zone (TIMEZONE), in which a timer date without an offset is read. */
   zone?: string | undefined;
+  /** The instance, as expressions see it (`${execution.processInstanceId}`). */
+  execution?: ExecutionInfo | undefined;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
   action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
 }
@@ -123,7 +127,7 @@ export interface SignalInput {
 export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
   // A timer fires as the engine re-registers it on resume (see HostTimers).
   const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
-  const engine = makeEngine(def, {}, fire, input.now, input.zone);
+  const engine = makeEngine(def, {}, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions);
   await guard(engine, async () => {
@@ -161,9 +165,21 @@ function findPostponed(apis: any[], executionId: string): any {
   return undefined;
 }
 
-function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string): Engine {
+/**
+ * Camunda's `execution` in expressions, the part a diagram needs to name its
+ * own instance (a raised incident pointing back at the procedure that raised it).
+ */
+export interface ExecutionInfo {
+  processInstanceId: string;
+  businessKey: string | null;
+  processDefinitionId: string;
+}
+
+function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo): Engine {
   return new Engine({
     name: def.id,
+    // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.
+    settings: execution ? { execution } : {},
     // Parsed per run: the serialized form is small, and a fresh context
     // guarantees no engine instance shares mutable element state with another.
     sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),

@@ -156,6 +156,7 @@ export function makeExecution(
       const run = await signalActivity(def.compiledFor(instance.start_event_id), {
         state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
         activityId: target.activityId, executionId: target.executionId, action: opts.action, now: clock.peek?.(), zone,
+        execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
       }).catch((err) => {
         throw toEngineError(err);
       });

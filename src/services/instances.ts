@@ -59,7 +59,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
     // A timer start's form starts like a none start; messages and signals are delivered.
     const deliver = viaMessage && viaMessage.kind !== 'timer' ? viaMessage.messageId : undefined;
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone).catch((err) => {
+    const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
+    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info).catch((err) => {
       throw toEngineError(err);
     });
     const instance = await db.transaction(async (trx) => {

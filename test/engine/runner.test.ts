@@ -47,3 +47,30 @@ test('signalling an execution that is not waiting is refused, not silently saved
     { instanceOf: EngineRunError },
   );
 });
+
+const namesItself = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="t">
+  <bpmn:process id="names-itself" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first" />
+    <bpmn:userTask id="first" camunda:assignee="\${execution.businessKey}" />
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second" />
+    <bpmn:userTask id="second" camunda:assignee="\${execution.processInstanceId}" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+test("Camunda's execution object names the instance in expressions, on start and after a resume; a variable of that name still wins", async (t) => {
+  const [p] = await compileResource('names-itself.bpmn', namesItself);
+  const def = { id: 'names-itself:1', compiled: p.compiled };
+  const info = { processInstanceId: 'pi-42', businessKey: 'INC-2026-7', processDefinitionId: def.id };
+  const started = await startProcess(def, {}, undefined, undefined, undefined, info);
+  t.is(started.openedTasks[0].assignee, 'INC-2026-7');
+  const [first] = started.openedTasks;
+  const open = new Set(started.activities.filter((a) => a.kind === 'start').map((a) => a.executionId));
+  const next = await signalActivity(def, { state: structuredClone(started.state), variables: {}, openExecutions: open, activityId: first.activityId, executionId: first.executionId, execution: info });
+  t.is(next.openedTasks[0].assignee, 'pi-42');
+  const shadowed = await startProcess(def, { execution: { businessKey: 'from-a-variable' } }, undefined, undefined, undefined, info);
+  t.is(shadowed.openedTasks[0].assignee, 'from-a-variable');
+  const without = await startProcess(def, {});
+  t.is(without.openedTasks[0].assignee ?? null, null, 'no execution given: nothing to name');
+});

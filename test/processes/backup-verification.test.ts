@@ -113,7 +113,7 @@ scenarioSuite((s, t) => {
     const incidents = await incidentsFromBackups(admin);
     t.is(incidents.length, 1);
     t.like(await variablesOf(admin, incidents[0]), {
-      reportSource: 'backup-verification',
+      reportSource: 'backup-verification', reportRef: id,
       reportSummary: '备份 BK-20261207-1000 验证未通过：自动检查未通过（磁带库 TL-02 写入错误，备份作业中断）；恢复测试失败（样本：企业信用主体表 1000 条；备份集不完整，无法恢复）',
     });
     t.is(await stateOf(admin, incidents[0]), 'ACTIVE');

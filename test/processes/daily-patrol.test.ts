@@ -115,8 +115,8 @@ scenarioSuite((s, t) => {
     t.is(incidents.length, incidentsBefore + 1, 'one security incident');
     const incident = incidents.find((i) => !before.has(i.id))!;
     t.is(incident.state, 'ACTIVE');
-    t.like(await variablesOf(admin, incident.id), { reportSource: 'daily-patrol', reportSummary: description });
-    t.deepEqual(Object.keys(await variablesOf(admin, incident.id)).sort(), ['reportSource', 'reportSummary'], 'exactly the two contract variables');
+    t.like(await variablesOf(admin, incident.id), { reportSource: 'daily-patrol', reportSummary: description, reportRef: id });
+    t.deepEqual(Object.keys(await variablesOf(admin, incident.id)).sort(), ['reportRef', 'reportSource', 'reportSummary'], 'exactly the three contract variables');
     t.deepEqual(await openKeys(admin, incident.id), ['triageIncident']);
     t.deepEqual((await passed(admin, incident.id))[0], 'startFromMonitoring');
     t.deepEqual((await openTasks(office, incident.id)).map((x) => x.taskDefinitionKey), ['triageIncident'], 'the office triages it');

@@ -65,6 +65,13 @@ for (const backend of backends) {
     const acts = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${id}`)).body;
     t.true(acts.some((a: { activityId: string }) => a.activityId === 'endApproved'));
     t.false(acts.some((a: { activityId: string }) => a.activityId === 'endRejected'));
+    // Camunda's narrowing filters.
+    const base = `/engine-rest/history/activity-instance?processInstanceId=${id}`;
+    t.deepEqual((await c.admin.get(`${base}&activityId=leadingGroupDecision`)).body.map((a: { activityId: string }) => a.activityId), ['leadingGroupDecision']);
+    const userTasks = (await c.admin.get(`${base}&activityType=userTask`)).body.map((a: { activityId: string }) => a.activityId);
+    t.deepEqual(userTasks, ['draftPlan', 'reviewDraft', 'leadingGroupDecision', 'assignImplementation']);
+    t.deepEqual((await c.admin.get(`${base}&unfinished=true`)).body, [], 'all ended');
+    t.is((await c.admin.get(`${base}&finished=true`)).body.length, acts.length);
   });
 
   test.serial(t('a start form missing its required title is refused and starts nothing'), async (t) => {

@@ -119,6 +119,8 @@ export function makeTopicNotifier(db: Knex) {
      */
     waitFor(topics: string[], timeoutMs: number, abort?: AbortSignal): Promise<void> {
       return new Promise((resolve) => {
+        // Already fired (a scheduler stopped during its round): its event will not come again.
+        if (abort?.aborted) return resolve();
         const wanted = new Set(topics);
         const finish = () => {
           clearTimeout(timer);

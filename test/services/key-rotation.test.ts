@@ -57,7 +57,7 @@ for (const backend of backends) {
   const t = (title: string) => `${backend.name}: ${title}`;
   const boot = (testDb: TestDb, key: string) => startServer(configOf({ SM4_KEY: key }), { db: testDb.db, log: pino({ level: 'silent' }) });
 
-  test(t('after rotation data written under k1 stays readable, new data goes under k2, and reencrypt moves the rest to k2'), async (t) => {
+  test.serial(t('after rotation data written under k1 stays readable, new data goes under k2, and reencrypt moves the rest to k2'), async (t) => {
     const testDb = await backend.create();
     try {
       const first = await boot(testDb, K1);
@@ -94,7 +94,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('a key configuration taking effect and a re-encryption leave their rows by system, once, with no key in them'), async (t) => {
+  test.serial(t('a key configuration taking effect and a re-encryption leave their rows by system, once, with no key in them'), async (t) => {
     const testDb = await backend.create();
     const keyRows = async () => (await testDb.db('trace').where({ operation: 'ConfigurationChange', entity_type: 'EncryptionKey' }).orderBy('id'))
       .map((r: { user_id: string; entity_id: string; details: Record<string, unknown> }) => {
@@ -140,7 +140,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('reencrypt never overwrites a value a server changed after it was read'), async (t) => {
+  test.serial(t('reencrypt never overwrites a value a server changed after it was read'), async (t) => {
     const testDb = await backend.create();
     try {
       const first = await boot(testDb, K1);
@@ -175,7 +175,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('a message waiting in the outbox under k1 is re-encrypted too, and still opens after k1 is retired'), async (t) => {
+  test.serial(t('a message waiting in the outbox under k1 is re-encrypted too, and still opens after k1 is retired'), async (t) => {
     const testDb = await backend.create();
     try {
       // A thrower forwarding a sensitive variable, and nobody to receive it: the message waits.
@@ -203,7 +203,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('reencrypt seals sensitive values stored plain and reports values failing their check without stopping'), async (t) => {
+  test.serial(t('reencrypt seals sensitive values stored plain and reports values failing their check without stopping'), async (t) => {
     const testDb = await backend.create();
     try {
       const server = await boot(testDb, K1);
@@ -239,7 +239,7 @@ function runCommand(env: Record<string, string>): Promise<{ code: number | null;
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
 }
 
-test('npm run reencrypt moves an embedded DATA_DIR to the new key, and refuses while a server holds it', async (t) => {
+test.serial('npm run reencrypt moves an embedded DATA_DIR to the new key, and refuses while a server holds it', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sm4-reencrypt-'));
   try {
     const server = await startServer(configOf({ DATA_DIR: dataDir, SM4_KEY: K1 }), { log: pino({ level: 'silent' }) });

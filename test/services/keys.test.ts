@@ -36,7 +36,7 @@ async function startWithSecret(server: Server): Promise<string> {
 
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'sm4-keys-'));
 
-test('embedded first start generates a keyring file (mode 0600) in DATA_DIR, and later starts use it', async (t) => {
+test.serial('embedded first start generates a keyring file (mode 0600) in DATA_DIR, and later starts use it', async (t) => {
   const dataDir = tempDir();
   try {
     const { lines, log } = capturingLog();
@@ -89,7 +89,7 @@ for (const backend of backends) {
   const t = (title: string) => `${backend.name}: ${title}`;
   const boot = (testDb: TestDb, env: Record<string, string>, log = pino({ level: 'silent' })) => startServer(configOf(env), { db: testDb.db, log });
 
-  test(t('a wrong key for a key id already used, or a key the data still needs, stops the start'), async (t) => {
+  test.serial(t('a wrong key for a key id already used, or a key the data still needs, stops the start'), async (t) => {
     const testDb = await backend.create();
     try {
       const server = await boot(testDb, { SM4_KEY: K1 });
@@ -106,7 +106,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('SM4_KEY_FILE takes a JSON keyring; a file other users can read is warned about'), async (t) => {
+  test.serial(t('SM4_KEY_FILE takes a JSON keyring; a file other users can read is warned about'), async (t) => {
     const testDb = await backend.create();
     const dir = tempDir();
     try {
@@ -127,7 +127,7 @@ for (const backend of backends) {
     }
   });
 
-  test(t('the key never appears in logs, even at trace level, nor in error answers'), async (t) => {
+  test.serial(t('the key never appears in logs, even at trace level, nor in error answers'), async (t) => {
     const testDb = await backend.create();
     const { lines, log } = capturingLog();
     const server = await boot(testDb, { SM4_KEY: K1 }, log);

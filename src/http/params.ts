@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import { ValidationError } from '../errors.ts';
+import { parseDate } from '../services/variables.ts';
 
 /** Query-string readers that answer a bad value with a 400 naming the parameter. */
 export function queryOf(ctx: Context) {
@@ -21,16 +22,14 @@ export function queryOf(ctx: Context) {
     int: (name: string, min = 0): number | undefined => {
       const v = raw(name);
       if (v === undefined || v === '') return undefined;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) throw new ValidationError(`参数 ${name} 必须是不小于 ${min} 的整数 / parameter ${name} must be an integer ≥ ${min}, got "${v}"`);
-      return n;
+      return checkInt(name, Number(v), min, v);
     },
-    /** A Camunda date (`2026-11-25T11:57:14.149+0800`) or ISO 8601. */
+    /** A Camunda date (`2026-11-25T11:57:14.149+0800`) or ISO 8601, in years 1–9999. */
     date: (name: string): Date | undefined => {
       const v = raw(name);
       if (v === undefined || v === '') return undefined;
-      const d = new Date(v.replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
-      if (Number.isNaN(d.getTime())) throw new ValidationError(`参数 ${name} 不是有效日期 / parameter ${name} is not a date, got "${v}"`);
+      const d = parseDate(v);
+      if (!d) throw new ValidationError(`参数 ${name} 不是有效日期 / parameter ${name} is not a date, got "${v}"`);
       return d;
     },
     list: (name: string): string[] | undefined => {
@@ -46,6 +45,18 @@ export function queryOf(ctx: Context) {
       return v as T;
     },
   };
+}
+
+/** The largest integer the database's integer columns hold; larger is a client's mistake, not a 500. */
+const INT_MAX = 2 ** 31 - 1;
+
+/** `n` as an integer in [max(min, -2^31), 2^31-1], or a 400 naming the parameter. */
+export function checkInt(name: string, n: unknown, min = 0, shown: unknown = n): number {
+  const low = Math.max(min, -INT_MAX - 1);
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < low || n > INT_MAX) {
+    throw new ValidationError(`参数 ${name} 必须是 ${low} 到 ${INT_MAX} 之间的整数 / parameter ${name} must be an integer from ${low} to ${INT_MAX}, got ${JSON.stringify(shown)}`);
+  }
+  return n;
 }
 
 /** The JSON body as an object, or a 400 saying it must be one. */

@@ -103,12 +103,22 @@ function parseFileInfo(name: string, raw: unknown): FileValueInfo {
   return { filename, ...(mimeType ? { mimeType } : {}), ...(encoding ? { encoding } : {}) };
 }
 
-/** Camunda's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (offset without colon) and ISO 8601. */
+/** Years a date may have: what every database column and client can hold, and far beyond any deadline. */
+const FIRST_YEAR = 1;
+const LAST_YEAR = 9999;
+
+/**
+ * Camunda's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ` (offset without colon) and ISO 8601.
+ * Null for anything else, including dates outside years 1–9999, which JavaScript
+ * accepts but PostgreSQL refuses (a client's mistake must not become a 500).
+ */
 export function parseDate(value: string | number): Date | null {
   const text = typeof value === 'string' ? value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2') : value;
   if (text === '') return null;
   const d = new Date(text);
-  return Number.isNaN(d.getTime()) ? null : d;
+  if (Number.isNaN(d.getTime())) return null;
+  const year = d.getUTCFullYear();
+  return year >= FIRST_YEAR && year <= LAST_YEAR ? d : null;
 }
 
 /** The Camunda type of a plain JSON value (for untyped input and engine-set variables). */

@@ -5,7 +5,7 @@ import type { TaskService } from '../../services/tasks.ts';
 import { parseDate, parseModifications, parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables, sendVariableData } from '../format.ts';
-import { bodyObject } from '../params.ts';
+import { bodyObject, checkInt } from '../params.ts';
 
 const optionalDate = (value: unknown, name: string): Date | null => {
   if (value == null) return null;
@@ -36,9 +36,7 @@ export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments
   });
   router.put('/task/:id', async (ctx) => {
     const body = bodyObject(ctx);
-    if (body.priority != null && (typeof body.priority !== 'number' || !Number.isInteger(body.priority))) {
-      throw new ValidationError('priority 必须是整数 / priority must be an integer');
-    }
+    if (body.priority != null) checkInt('priority', body.priority, -Infinity);
     for (const k of ['name', 'description'] as const) {
       if (body[k] != null && typeof body[k] !== 'string') throw new ValidationError(`${k} 必须是文本 / ${k} must be text`);
     }

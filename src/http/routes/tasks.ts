@@ -6,7 +6,7 @@ import { parseDate, parseVariables } from '../../services/variables.ts';
 import { taskSortColumns, type TaskRow } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
-import { bodyObject, queryOf, sortingOf } from '../params.ts';
+import { bodyObject, checkInt, queryOf, sortingOf } from '../params.ts';
 import { formVariablesDto } from '../form-variables.ts';
 
 export function taskDto(t: TaskRow) {
@@ -43,8 +43,8 @@ export function taskFilterOf(ctx: Context): TaskFilter {
     dueBefore: q.date('dueBefore'),
     dueAfter: q.date('dueAfter'),
     withoutDueDate: q.bool('withoutDueDate'),
-    minPriority: q.int('minPriority', Number.MIN_SAFE_INTEGER),
-    maxPriority: q.int('maxPriority', Number.MIN_SAFE_INTEGER),
+    minPriority: q.int('minPriority', -Infinity),
+    maxPriority: q.int('maxPriority', -Infinity),
     sorting: sortingOf(ctx, taskSortColumns) as TaskFilter['sorting'],
     firstResult: q.int('firstResult'),
     maxResults: q.int('maxResults'),
@@ -78,12 +78,7 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     if (!d) throw new ValidationError(`${k} 不是有效日期 / ${k} is not a date, got "${v}"`);
     return d;
   };
-  const int = (k: string) => {
-    const v = body[k];
-    if (v == null) return undefined;
-    if (!Number.isInteger(v)) throw new ValidationError(`${k} 必须是整数 / ${k} must be an integer`);
-    return v as number;
-  };
+  const int = (k: string) => (body[k] == null ? undefined : checkInt(k, body[k], -Infinity));
   const candidateGroup = str('candidateGroup');
   const groups = list('candidateGroups');
   const sortingRaw = body.sorting ?? [];

@@ -13,7 +13,10 @@ export async function up(db: Knex): Promise<void> {
 }
 
 export async function down(db: Knex): Promise<void> {
+  // Before this, only the newest version's start timers existed: the set-aside
+  // ones would all fire again under the older code.
   await execScript(db, `
+    delete from start_timers where superseded;
     alter table start_timers drop column superseded;
   `);
 }

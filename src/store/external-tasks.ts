@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type { Db } from './db.ts';
+import { endIncidentsOf } from './incidents.ts';
 import { countOf, paged, type Page } from './paging.ts';
 
 export interface ExternalTaskRow {
@@ -28,14 +30,21 @@ export async function insertExternalTasks(db: Db, rows: NewExternalTaskRow[]): P
   await db('external_tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
 }
 
+/** Ends external tasks; those that had raised an incident (no retries left) take it with them. */
+async function endExternalTasks(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder, values: Record<string, unknown>): Promise<void> {
+  const ended: { id: string; retries: number | null }[] = await where(db('external_tasks')).whereNull('end_time')
+    .update({ end_time: db.fn.now(), ...values }).returning(['id', 'retries']);
+  await endIncidentsOf(db, ended.filter((x) => x.retries === 0).map((x) => x.id));
+}
+
 export async function endExternalTasksByExecution(db: Db, instanceId: string, executionIds: string[], reason: 'completed' | 'deleted'): Promise<void> {
   if (!executionIds.length) return;
-  await db('external_tasks').where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds).whereNull('end_time')
-    .update({ end_time: db.fn.now(), end_reason: reason, worker_id: null, lock_expiration_time: null });
+  await endExternalTasks(db, (q) => q.where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds),
+    { end_reason: reason, worker_id: null, lock_expiration_time: null });
 }
 
 export async function endOpenExternalTasksOfInstance(db: Db, instanceId: string): Promise<void> {
-  await db('external_tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), end_reason: 'deleted' });
+  await endExternalTasks(db, (q) => q.where({ process_instance_id: instanceId }), { end_reason: 'deleted' });
 }
 
 export interface LockRequest {

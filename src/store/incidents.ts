@@ -19,9 +19,25 @@ export async function insertIncident(db: Db, row: Omit<IncidentRow, 'created_at'
   await db('incidents').insert(row);
 }
 
-/** Resolves the open incidents of a configuration (an external task given retries again, or ended). */
+/**
+ * Ends the open incidents raised on these timers or external tasks, which
+ * went away by another route (their task completed, their instance deleted):
+ * an incident must not outlive what it is about.
+ */
+export async function endIncidentsOf(db: Db, configurations: string[]): Promise<void> {
+  if (!configurations.length) return;
+  await db('incidents').whereIn('configuration', configurations).whereNull('end_time').update({ end_time: db.fn.now(), state: 'deleted' });
+}
+
+/**
+ * Resolves the open incidents of a configuration (an external task given
+ * retries again, a failed timer fired by hand). One that this transaction
+ * already ended as deleted, because the firing took its timer row along, is
+ * resolved instead: `now()` is the transaction's start, so it marks the row.
+ */
 export async function resolveIncidents(db: Db, configuration: string, state: 'resolved' | 'deleted' = 'resolved'): Promise<void> {
-  await db('incidents').where({ configuration }).whereNull('end_time').update({ end_time: db.fn.now(), state });
+  await db('incidents').where({ configuration }).andWhere((w) => w.whereNull('end_time').orWhere('end_time', db.fn.now()))
+    .update({ end_time: db.fn.now(), state });
 }
 
 export interface IncidentQuery extends Page {

@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import type { Db } from './db.ts';
+import { endIncidentsOf } from './incidents.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
 
@@ -27,22 +29,30 @@ export async function insertTimers(db: Db, rows: NewTimerRow[]): Promise<void> {
   await db('timers').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
 }
 
+/**
+ * Deletes timers; those that had raised an incident (no retries left) take
+ * it with them. The extra statement runs only then, never on a plain firing.
+ */
+async function deleteTimers(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<void> {
+  const gone: { id: string; retries: number }[] = await where(db('timers')).delete().returning(['id', 'retries']);
+  await endIncidentsOf(db, gone.filter((t) => t.retries === 0).map((t) => t.id));
+}
+
 /** Removes the timers of elements that ended or were cancelled (their execution ids end in `_<n>`). */
 export async function deleteTimersOfActivities(db: Db, instanceId: string, activityExecutionIds: string[]): Promise<void> {
   if (!activityExecutionIds.length) return;
-  await db('timers').where({ process_instance_id: instanceId })
+  await deleteTimers(db, (q) => q.where({ process_instance_id: instanceId })
     .andWhere((w) => {
       for (const id of activityExecutionIds) w.orWhereLike('execution_id', `${id.replace(/[\\%_]/g, '\\$&')}\\_%`);
-    })
-    .delete();
+    }));
 }
 
 export async function deleteTimersOfInstance(db: Db, instanceId: string): Promise<void> {
-  await db('timers').where({ process_instance_id: instanceId }).delete();
+  await deleteTimers(db, (q) => q.where({ process_instance_id: instanceId }));
 }
 
 export async function deleteTimer(db: Db, id: string): Promise<void> {
-  await db('timers').where({ id }).delete();
+  await deleteTimers(db, (q) => q.where({ id }));
 }
 
 /** Records a failed firing: one retry used up, tried again after `retryAt` if any are left. Returns the retries left. */

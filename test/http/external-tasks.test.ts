@@ -119,3 +119,24 @@ for (const backend of backends) {
     t.is((await c.data.post('/engine-rest/external-task/fetchAndLock', fetchBody)).status, 403, 'staff accounts are not workers');
   });
 }
+
+for (const backend of backends) {
+  test(`${backend.name}: an external task's incident ends with the task: deleting its instance ends the incident as deleted`, async (t) => {
+    const server = await startTestServer(backend);
+    try {
+      await server.services.deployments.deploy(oneResource('external-check-inc.bpmn', Buffer.from(fixture('external-check.bpmn').toString('utf8')
+        .replace(/id="external-check"/, 'id="external-check-inc"').replace(/camunda:topic="backup-check"/, 'camunda:topic="incident-check"'))));
+      const admin = client(server.url, ADMIN.user, ADMIN.password);
+      const worker = await makeUser(server, 'inc-robot', ['workers']);
+      const id = (await admin.post('/engine-rest/process-definition/key/external-check-inc/start', { variables: vars({ urgency: 5 }) })).body.id;
+      const [task] = (await worker.post('/engine-rest/external-task/fetchAndLock', { workerId: 'inc-robot', maxTasks: 1, topics: [{ topicName: 'incident-check', lockDuration: 60_000 }] })).body;
+      t.is((await worker.post(`/engine-rest/external-task/${task.id}/failure`, { workerId: 'inc-robot', errorMessage: '磁带库无响应', retries: 0, retryTimeout: 0 })).status, 204);
+      t.is((await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body.length, 1);
+      t.is((await admin.delete(`/engine-rest/process-instance/${id}`)).status, 204);
+      t.deepEqual((await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body, []);
+      t.like((await admin.get(`/engine-rest/history/incident?processInstanceId=${id}`)).body[0], { deleted: true, configuration: task.id });
+    } finally {
+      await server.stop();
+    }
+  });
+}

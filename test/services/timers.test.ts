@@ -256,6 +256,20 @@ for (const backend of backends) {
     t.like(history, { resolved: true, configuration: timer.id });
   });
 
+  test.serial(t('an incident does not outlive its timer: deleting the instance ends it as deleted'), async (t) => {
+    const admin = client(s.url, ADMIN.user, ADMIN.password);
+    const id = await start('long-wait');
+    const [timer] = await armed(id);
+    await s.db('timers').where({ id: timer.id }).update({ execution_id: `${timer.execution_id}-stale`, retries: 1 });
+    clock.advance(90 * DAY);
+    t.is(await s.scheduler.runDue(), 0);
+    t.is((await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body.length, 1, 'the last retry failed');
+    t.is((await admin.delete(`/engine-rest/process-instance/${id}`)).status, 204);
+    t.deepEqual((await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body, []);
+    const [history] = (await admin.get(`/engine-rest/history/incident?processInstanceId=${id}`)).body;
+    t.like(history, { deleted: true, configuration: timer.id });
+  });
+
   test.serial(t('a failing timer whose instance is no longer running is removed, not retried'), async (t) => {
     const id = await start('long-wait');
     const [timer] = await armed(id);

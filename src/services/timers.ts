@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
-import { NotFoundError } from '../errors.ts';
+import { AppError, ConflictError, NotFoundError } from '../errors.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
 import { findInstance } from '../store/instances.ts';
@@ -68,7 +68,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
 
     /**
      * Records a failed firing, as Camunda does a failed job: a retry is used
-     * up and the timer is tried again after a backoff; with none left it
+     * up (unless the failure was the database's or a lost race, which only
+     * back off) and the timer is tried again after a backoff; with none left it
      * raises an incident (`failedJob`) and is not claimed again until an
      * administrator executes it. A timer whose instance is no longer running
      * has nothing to fire and is removed.
@@ -80,9 +81,12 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
         return;
       }
       const message = error instanceof Error ? error.message : String(error);
+      // As in Camunda, a lost optimistic-lock race does not use up a retry; nor does a database
+      // hiccup (no connection, a timeout): only the model failing does. The others back off.
+      const useRetry = error instanceof AppError && !(error instanceof ConflictError);
       const now = await clock.now();
       await db.transaction(async (trx) => {
-        const left = await recordTimerFailure(trx, timer.id, message, new Date(now.getTime() + backoffMs(timer.attempts)));
+        const left = await recordTimerFailure(trx, timer.id, message, new Date(now.getTime() + backoffMs(timer.attempts)), useRetry);
         if (left !== 0) return;
         await insertIncident(trx, {
           id: randomUUID(), incident_type: 'failedJob', process_instance_id: timer.process_instance_id,

@@ -55,10 +55,14 @@ export async function deleteTimer(db: Db, id: string): Promise<void> {
   await deleteTimers(db, (q) => q.where({ id }));
 }
 
-/** Records a failed firing: one retry used up, tried again after `retryAt` if any are left. Returns the retries left. */
-export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date): Promise<number | undefined> {
+/**
+ * Records a failed firing, tried again after `retryAt`; with `useRetry` one
+ * retry is used up. Returns the retries left.
+ */
+export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date, useRetry = true): Promise<number | undefined> {
   const [row] = await db('timers').where({ id }).update({
-    locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1'), retries: db.raw('greatest(retries - 1, 0)'),
+    locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1'),
+    ...(useRetry ? { retries: db.raw('greatest(retries - 1, 0)') } : {}),
   }).returning('retries');
   return row?.retries;
 }

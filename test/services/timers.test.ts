@@ -1,6 +1,8 @@
 import test from 'ava';
 import pino from 'pino';
 import { ManualClock } from '../../src/clock.ts';
+import { ConflictError } from '../../src/errors.ts';
+import { ProcessEngineError } from '../../src/services/engine-errors.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
@@ -254,6 +256,20 @@ for (const backend of backends) {
     t.deepEqual(await incidents(), []);
     const [history] = (await admin.get(`/engine-rest/history/incident?processInstanceId=${id}`)).body;
     t.like(history, { resolved: true, configuration: timer.id });
+  });
+
+  test.serial(t('a database hiccup or a lost race backs a timer off without using up a retry; the model failing does'), async (t) => {
+    const id = await start('long-wait');
+    const [timer] = await armed(id);
+    await s.services.timers.fail(timer, new Error('Connection terminated unexpectedly'));
+    await s.services.timers.fail(timer, new ConflictError('流程实例并发修改过多 / keeps changing'));
+    const [row] = await armed(id);
+    t.like(row, { attempts: 2, retries: 3 });
+    t.truthy(row.locked_until, 'backing off');
+    await s.services.timers.fail(row, new ProcessEngineError('流程无法继续 / the process cannot continue'));
+    t.like((await armed(id))[0], { attempts: 3, retries: 2 });
+    // Leave nothing due for the tests after this one.
+    t.is((await client(s.url, ADMIN.user, ADMIN.password).delete(`/engine-rest/process-instance/${id}`)).status, 204);
   });
 
   test.serial(t('an incident does not outlive its timer: deleting the instance ends it as deleted'), async (t) => {

@@ -6,6 +6,7 @@ import type { Config } from './config.ts';
 import type Koa from 'koa';
 import type { Keyring } from './crypto/keyring.ts';
 import { makeApp } from './http/app.ts';
+import { setDateZone } from './http/format.ts';
 import { makePublicApp } from './http/public-app.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
@@ -143,6 +144,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     for (const r of await services.deployments.deployDirectory(config.processesDir)) {
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
     }
+    setDateZone(config.timezone);
     const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustedProxies: config.trustedProxies });
     const { server, url } = await listen(app, config.port, config.host);
     log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');

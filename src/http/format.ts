@@ -3,10 +3,15 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import type { TypedValue, Variables } from '../types.ts';
 
 /**
- * The server's zone, the one setting (TIMEZONE) that timers use too. Read here at import, before the
- * configuration is checked: an unknown zone falls back to the default and loadConfig then refuses it.
+ * The zone dates are shown in: the server's TIMEZONE, the setting timers use
+ * too, set from the checked configuration when the app is made (setDateZone).
  */
-const offsetFormatter = formatterFor(process.env.TIMEZONE || 'Asia/Shanghai');
+let offsetFormatter = formatterFor('Asia/Shanghai');
+
+/** Shows API dates in `zone` (the configuration's TIMEZONE, already validated). */
+export function setDateZone(zone: string): void {
+  offsetFormatter = formatterFor(zone);
+}
 
 function formatterFor(zone: string): Intl.DateTimeFormat {
   try {
@@ -16,7 +21,7 @@ function formatterFor(zone: string): Intl.DateTimeFormat {
   }
 }
 
-/** Camunda 7's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, in the server's zone (Asia/Shanghai). */
+/** Camunda 7's date format `yyyy-MM-dd'T'HH:mm:ss.SSSZ`, in the server's zone (TIMEZONE, default Asia/Shanghai). */
 export function formatDate(value: Date | string | null | undefined): string | null {
   if (value == null) return null;
   const d = value instanceof Date ? value : new Date(value);

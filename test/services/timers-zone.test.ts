@@ -2,7 +2,7 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
 /*
  * A timer date without an offset is local time in the server's TIMEZONE,
@@ -36,6 +36,9 @@ for (const backend of backends) {
     t.deepEqual(await open(id), [], 'still waiting: 09:00 in Los Angeles is five hours ahead');
     const [timer] = await armed(id);
     t.is(new Date(timer.due_at).toISOString(), '2026-12-04T17:00:00.000Z');
+    // The API shows it in the same zone, as the configuration says (not the host's environment).
+    const [job] = (await client(s.url, ADMIN.user, ADMIN.password).get(`/engine-rest/job?processInstanceId=${id}`)).body;
+    t.is(job.dueDate, '2026-12-04T09:00:00.000-0800');
     clock.set(new Date('2026-12-04T16:59:59Z'));
     t.is(await s.scheduler.runDue(), 0);
     clock.set(new Date('2026-12-04T17:00:00Z'));

@@ -42,6 +42,8 @@ export async function uncountAttempt(db: Db, key: string, counted: FailureState,
       ? db.raw('case when locked_until = ? then ?::timestamptz else locked_until end', [counted.locked_until, before.locked_until])
       : db.raw('locked_until'),
   });
+  // A key back to no failures and no lock is forgotten: otherwise every address that ever signed in keeps a row.
+  await db('login_failures').where({ key, failures: 0 }).whereNull('locked_until').delete();
 }
 
 export async function clearFailures(db: Db, key: string): Promise<void> {

@@ -3,7 +3,8 @@
  * process: the embedded database serves one) and on PostgreSQL with 1 and
  * 3 server processes sharing the work.
  *
- *   npm run bench:timers                      (BENCH_TIMERS=2000 npm run bench:timers for a quicker run)
+ *   npm run bench:timers                      (BENCH_TIMERS=2000 npm run bench:timers for a quicker run;
+ *                                              BENCH_SETUPS=pg3 for one figure: pglite, pg1, pg3)
  *
  * One instance waiting on a 90-day intermediate timer is started for real,
  * then cloned in SQL (instance, history, timer) to N instances. The servers
@@ -123,11 +124,14 @@ function table(rows: Row[]): void {
 }
 
 console.log(`node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${N} timers due at once`);
-const rows: Row[] = [await measure('PGlite', undefined, 0)];
+/** BENCH_SETUPS=pglite,pg1,pg3 (the default: all three) picks the figures to take. */
+const setups = new Set((process.env.BENCH_SETUPS ?? 'pglite,pg1,pg3').split(',').map((s) => s.trim()));
+const rows: Row[] = [];
+if (setups.has('pglite')) rows.push(await measure('PGlite', undefined, 0));
 const pgUrl = await findPostgres();
 if (pgUrl) {
-  rows.push(await measure('PostgreSQL', pgUrl, 1));
-  rows.push(await measure('PostgreSQL', pgUrl, 3));
+  if (setups.has('pg1')) rows.push(await measure('PostgreSQL', pgUrl, 1));
+  if (setups.has('pg3')) rows.push(await measure('PostgreSQL', pgUrl, 3));
 } else {
   console.log('PostgreSQL not reachable: skipped');
 }

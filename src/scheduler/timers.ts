@@ -6,6 +6,8 @@ import { TIMERS_TOPIC } from '../services/execution.ts';
 export interface DueSource<Row extends { id: string }> {
   claimDue(owner: string, limit: number, lockMs: number): Promise<Row[]>;
   fire(row: Row): Promise<void>;
+  /** Fires several in one go where a source can; returns those fired, the rest go to `fire` one by one. */
+  fireMany?(rows: Row[]): Promise<Row[]>;
   fail(row: Row, error: unknown): Promise<void>;
   msUntilNext(): Promise<number | undefined>;
 }
@@ -19,9 +21,11 @@ export interface TimerSchedulerOptions {
   /** Longest sleep between rounds, so a missed notification costs at most this. */
   maxIdleMs?: number;
   /**
-   * Timers of one batch fired side by side. Each belongs to its own instance
-   * (or start event), so they do not contend; the optimistic lock settles the
-   * rare two timers of one instance. Keep it below the connection pool size.
+   * Lanes that fire the claimed rows side by side, each its share of the
+   * batch (in one transaction, where the source can), then what is left one
+   * by one. Each timer belongs to its own instance (or start event), so they
+   * seldom contend; the optimistic lock settles the rare two timers of one
+   * instance. Keep it below the connection pool size.
    */
   concurrency?: number;
 }
@@ -36,7 +40,7 @@ export interface TimerSchedulerOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNotifier, log: Logger, options: TimerSchedulerOptions = {}) {
   const owner = `scheduler-${randomUUID()}`;
-  const batch = options.batch ?? 20;
+  const batch = options.batch ?? 40;
   const lockMs = options.lockMs ?? 5 * 60_000;
   const maxIdleMs = options.maxIdleMs ?? 30_000;
   const concurrency = Math.max(1, options.concurrency ?? 4);
@@ -56,9 +60,17 @@ export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNot
         const claimed = await source.claimDue(owner, batch, lockMs);
         if (!claimed.length) continue;
         claimedAny = true;
-        const queue = [...claimed];
-        const lane = async () => {
-          for (let timer = queue.shift(); timer; timer = queue.shift()) {
+        const lane = async (share: typeof claimed) => {
+          let left = share;
+          if (source.fireMany && share.length > 1) {
+            const done = new Set(await source.fireMany(share).catch((err) => {
+              log.warn({ err, timers: share.length }, 'firing a batch of timers failed; firing them one by one');
+              return [];
+            }));
+            fired += done.size;
+            left = share.filter((row) => !done.has(row));
+          }
+          for (const timer of left) {
             try {
               await source.fire(timer);
               fired++;
@@ -68,7 +80,9 @@ export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNot
             }
           }
         };
-        await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, lane));
+        const lanes = Math.min(concurrency, claimed.length);
+        const size = Math.ceil(claimed.length / lanes);
+        await Promise.all(Array.from({ length: lanes }, (_, i) => lane(claimed.slice(i * size, (i + 1) * size))));
       }
     }
     return fired;

@@ -4,9 +4,9 @@ import { instanceTimerDue } from '../engine/schedule.ts';
 import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { listOpenExecutions, recordActivities } from '../store/activities.ts';
+import { listOpenExecutions, listOpenExecutionsOf, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
-import { findInstance, saveInstanceState } from '../store/instances.ts';
+import { findInstance, findInstances, saveInstanceState, type InstanceRow } from '../store/instances.ts';
 import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
 import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
@@ -66,6 +66,17 @@ export interface WaitTarget {
   executionId: string;
 }
 
+/** A timer that a batch fires (see advanceMany): which, who fires it, and the trace fact. */
+export interface BatchWait {
+  target: WaitTarget;
+  /** Only timers: a batch completes no task, so it has no completing user to record. */
+  action: { kind: 'timer' };
+  actor: Actor;
+  fact: TraceFact;
+  /** Runs in the batch's transaction after the instance is saved. */
+  afterSave?: ((trx: Db) => Promise<void>) | undefined;
+}
+
 /**
  * The write side of execution: persisting what an engine run did, and
  * advancing a saved instance past one of its waits under optimistic locking.
@@ -74,61 +85,68 @@ export function makeExecution(
   db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault, trace: TraceService,
 ) {
   /**
-   * Writes everything one engine run produced: variables, user and external
-   * tasks opened and closed, element history. Call inside the transaction
-   * that saves the instance state, so all of it commits or none of it does.
+   * Writes everything one or more engine runs produced: variables, user and
+   * external tasks opened and closed, waits, timers, thrown messages, element
+   * history. Call inside the transaction that saves the instances' state, so
+   * all of it commits or none of it does. The runs of a batch share each
+   * statement, so a batch costs about what one run does.
    */
-  async function persistRun(trx: Db, ctx: RunContext, run: EngineRun): Promise<void> {
-    await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
-    const taskIds = new Map<string, string>();
-    const common = { process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey };
-    await insertTasks(trx, run.openedTasks.map((t) => {
+  async function persistRuns(trx: Db, runs: { ctx: RunContext; run: EngineRun }[]): Promise<void> {
+    for (const { ctx, run } of runs) {
+      await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
+    }
+    const taskIds = new Map<RunContext, Map<string, string>>();
+    const common = (ctx: RunContext) => ({ process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey });
+    await insertTasks(trx, runs.flatMap(({ ctx, run }) => {
+      const ids = new Map<string, string>();
+      taskIds.set(ctx, ids);
+      return run.openedTasks.map((t) => {
+        const id = randomUUID();
+        ids.set(t.executionId, id);
+        return {
+          id, ...common(ctx), task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,
+          assignee: t.assignee, candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
+          due: t.due, follow_up: t.followUp, form_key: t.formKey, form_ref: t.formRef,
+        };
+      });
+    }));
+    await insertExternalTasks(trx, runs.flatMap(({ ctx, run }) => run.openedExternalTasks.map((t) => ({
+      id: randomUUID(), ...common(ctx), activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,
+      business_key: ctx.businessKey, priority: t.priority,
+    }))));
+    await notifier.announce(trx, runs.flatMap(({ run }) => run.openedExternalTasks.map((t) => t.topic)));
+    await insertSubscriptions(trx, runs.flatMap(({ ctx, run }) => run.openedMessageWaits.map((w) => ({ ...w, instanceId: ctx.instanceId }))));
+    const now = runs.some(({ run }) => run.armedTimers.length || run.thrownMessages.length) ? await clock.now(trx as Knex.Transaction) : undefined;
+    const timers = runs.flatMap(({ ctx, run }) => run.armedTimers.map((t) => ({
+      id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
+      execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now!, zone),
+    })));
+    await insertTimers(trx, timers);
+    // Thrown messages are delivered by the scheduler once this commits (services/outbox.ts), announced like a timer falling due.
+    const messages = runs.flatMap(({ ctx, run }) => run.thrownMessages.map((m) => {
       const id = randomUUID();
-      taskIds.set(t.executionId, id);
       return {
-        id, ...common, task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,
-        assignee: t.assignee, candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
-        due: t.due, follow_up: t.followUp, form_key: t.formKey, form_ref: t.formRef,
+        id, due_at: now!, message_name: m.messageName, business_key: null, ...vault.sealPayload(id, engineChanges({}, m.variables), ctx.sensitive),
+        source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
       };
     }));
-    await insertExternalTasks(trx, run.openedExternalTasks.map((t) => ({
-      id: randomUUID(), ...common, activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,
-      business_key: ctx.businessKey, priority: t.priority,
-    })));
-    await notifier.announce(trx, run.openedExternalTasks.map((t) => t.topic));
-    await insertSubscriptions(trx, ctx.instanceId, run.openedMessageWaits);
-    if (run.armedTimers.length) {
-      const now = await clock.now(trx as Knex.Transaction);
-      await insertTimers(trx, run.armedTimers.map((t) => ({
-        id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
-        execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now, zone),
-      })));
-      await notifier.announce(trx, [TIMERS_TOPIC]);
-    }
-    if (run.thrownMessages.length) {
-      // Delivered by the scheduler once this commits (services/outbox.ts); announced like a timer falling due.
-      const now = await clock.now(trx as Knex.Transaction);
-      await insertOutbox(trx, run.thrownMessages.map((m) => {
-        const id = randomUUID();
-        return {
-          id, due_at: now, message_name: m.messageName, business_key: null, ...vault.sealPayload(id, engineChanges({}, m.variables), ctx.sensitive),
-          source_process_instance_id: ctx.instanceId, source_activity_id: m.activityId, source_execution_id: m.executionId,
-        };
-      }));
-      await notifier.announce(trx, [TIMERS_TOPIC]);
-    }
-    const completedId = ctx.completed?.executionId;
-    if (completedId) {
-      await endTasksByExecution(trx, ctx.instanceId, [completedId], { reason: 'completed', completedBy: ctx.completed!.by });
-      await endExternalTasksByExecution(trx, ctx.instanceId, [completedId], 'completed');
+    await insertOutbox(trx, messages);
+    if (timers.length || messages.length) await notifier.announce(trx, [TIMERS_TOPIC]);
+    for (const { ctx } of runs) {
+      if (!ctx.completed) continue;
+      const done = [{ instanceId: ctx.instanceId, executionId: ctx.completed.executionId }];
+      await endTasksByExecution(trx, done, { reason: 'completed', completedBy: ctx.completed.by });
+      await endExternalTasksByExecution(trx, done, 'completed');
     }
     // Waits the engine closed on its own (an interrupting boundary event, a terminate end) are deleted, not completed.
-    const cancelled = run.closedWaitExecutions.filter((e) => e !== completedId);
-    await endTasksByExecution(trx, ctx.instanceId, cancelled, { reason: 'deleted' });
-    await endExternalTasksByExecution(trx, ctx.instanceId, cancelled, 'deleted');
-    await deleteSubscriptions(trx, ctx.instanceId, run.closedWaitExecutions);
-    await deleteTimersOfActivities(trx, ctx.instanceId, run.closedWaitExecutions);
-    await recordActivities(trx, ctx.instanceId, run.activities, taskIds);
+    const closed = runs.flatMap(({ ctx, run }) => run.closedWaitExecutions.map((executionId) => ({ ctx, executionId })));
+    const cancelled = closed.filter((c) => c.executionId !== c.ctx.completed?.executionId).map((c) => ({ instanceId: c.ctx.instanceId, executionId: c.executionId }));
+    await endTasksByExecution(trx, cancelled, { reason: 'deleted' });
+    await endExternalTasksByExecution(trx, cancelled, 'deleted');
+    const closedRefs = closed.map((c) => ({ instanceId: c.ctx.instanceId, executionId: c.executionId }));
+    await deleteSubscriptions(trx, closedRefs);
+    await deleteTimersOfActivities(trx, closedRefs);
+    await recordActivities(trx, runs.map(({ ctx, run }) => ({ instanceId: ctx.instanceId, events: run.activities, taskIds: taskIds.get(ctx)! })));
   }
 
   /**
@@ -162,11 +180,14 @@ export function makeExecution(
       });
       const saved = await db.transaction(async (trx) => {
         if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) return false;
-        await persistRun(trx, {
-          instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
-          variables: before, setByCaller: opts.variables,
-          completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
-        }, run);
+        await persistRuns(trx, [{
+          ctx: {
+            instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
+            variables: before, setByCaller: opts.variables,
+            completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
+          },
+          run,
+        }]);
         await opts.afterSave?.(trx);
         await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });
         return true;
@@ -178,8 +199,74 @@ export function makeExecution(
     }
   }
 
+  /**
+   * Advances a batch of waits that need nothing from a caller (the
+   * scheduler's due timers): one read for all their instances, an engine run
+   * each, one transaction for all, so a batch costs a few statements per
+   * wait instead of a dozen. Best effort: returns the items it advanced. Those
+   * it left are for the caller to advance one by one with `advance`, which
+   * re-reads on a lost race and reports failures: a wait whose instance is
+   * no longer running or whose run failed, the second wait of one instance,
+   * and, if any instance of the batch changed meanwhile, all of them (the
+   * transaction rolls back whole).
+   */
+  async function advanceMany<Item extends BatchWait>(items: Item[]): Promise<Item[]> {
+    const batch = [...new Map(items.map((i) => [i.target.instanceId, i] as const)).values()];
+    if (!batch.length) return [];
+    const defs = new Map(await Promise.all([...new Set(batch.map((i) => i.target.definitionId))].map(async (id) => [id, await definitions.load(id)] as const)));
+    const ids = batch.map((i) => i.target.instanceId);
+    const [instances, stored, open] = await Promise.all([
+      findInstances(db, ids),
+      vault.loadMany(db, batch.map((i) => ({ instanceId: i.target.instanceId, marked: defs.get(i.target.definitionId)!.sensitive }))),
+      listOpenExecutionsOf(db, ids),
+    ]);
+    const byId = new Map(instances.map((i) => [i.id, i]));
+    const prepared: { item: Item; instance: InstanceRow; ctx: RunContext; run: EngineRun }[] = [];
+    for (const item of batch) {
+      const { target } = item;
+      const instance = byId.get(target.instanceId);
+      if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) continue;
+      const def = defs.get(target.definitionId)!;
+      const before = stored.get(instance.id)!;
+      try {
+        const run = await signalActivity(def.compiledFor(instance.start_event_id), {
+          state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(open.get(instance.id) ?? []),
+          activityId: target.activityId, executionId: target.executionId, action: item.action, now: clock.peek?.(), zone,
+          execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+        });
+        prepared.push({
+          item, instance, run,
+          ctx: {
+            instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
+            variables: before, setByCaller: {},
+          },
+        });
+      } catch {
+        // Left for `advance`, which reports the failure as its own.
+      }
+    }
+    if (!prepared.length) return [];
+    const lostRace = new Error('lost race');
+    try {
+      await db.transaction(async (trx) => {
+        for (const { instance, run } of prepared) {
+          if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) throw lostRace;
+        }
+        await persistRuns(trx, prepared);
+        for (const { item } of prepared) await item.afterSave?.(trx);
+        await trace.recordMany(trx, prepared.map(({ item, instance }) => ({ actor: item.actor, facts: [{ processInstanceId: instance.id, ...item.fact }] })));
+      });
+    } catch (err) {
+      if (err === lostRace) return [];
+      throw err;
+    }
+    return prepared.map((p) => p.item);
+  }
+
   return {
-    persistRun,
+    advanceMany,
+    /** Writes one engine run (see persistRuns). */
+    persistRun: (trx: Db, ctx: RunContext, run: EngineRun) => persistRuns(trx, [{ ctx, run }]),
     advance,
     /** "now" for the engine when the clock is injected (see Clock.peek). */
     engineNow: () => clock.peek?.(),

@@ -12,22 +12,38 @@ import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
 import { backoffMs, makeLeasedSource } from './leases.ts';
 import { assertAdmin, visibility } from './instances.ts';
-import type { Execution } from './execution.ts';
-import type { Actor, TraceService } from './trace.ts';
+import type { Execution, WaitTarget } from './execution.ts';
+import type { Actor, TraceFact, TraceService } from './trace.ts';
+import type { Db } from '../store/db.ts';
 
-/** Armed timers: claiming the due ones, firing one, recording a failure; Camunda's job view of them. */
+const targetOf = (timer: TimerRow): WaitTarget => ({
+  instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id,
+});
+const factOf = (timer: TimerRow): TraceFact => ({
+  operation: 'Execute', entityType: 'Job', entityId: timer.id, details: { activityId: timer.activity_id, dueDate: timer.due_at },
+});
+/** A timer that had failed (until it raised an incident, perhaps) fired now: its incident is over. */
+const afterFiring = (timer: TimerRow) => (timer.last_error ? (trx: Db) => resolveIncidents(trx, timer.id) : undefined);
+
+/** Armed timers: claiming the due ones, firing them, recording a failure; Camunda's job view of them. */
 export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService) {
   /** Fires a timer on behalf of `actor`: the scheduler (`system`) or an administrator. */
   async function fire(timer: TimerRow, actor: Actor = SYSTEM): Promise<void> {
-    await execution.advance(
-      { instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, executionId: timer.execution_id },
-      {
-        variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id),
-        // A timer that had failed (until it raised an incident, perhaps) fired now: its incident is over.
-        afterSave: timer.last_error ? (trx) => resolveIncidents(trx, timer.id) : undefined,
-        actor, fact: { operation: 'Execute', entityType: 'Job', entityId: timer.id, details: { activityId: timer.activity_id, dueDate: timer.due_at } },
-      },
-    );
+    await execution.advance(targetOf(timer), {
+      variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id),
+      afterSave: afterFiring(timer), actor, fact: factOf(timer),
+    });
+  }
+
+  /**
+   * Fires a batch of due timers in one transaction (see Execution.advanceMany);
+   * returns those fired. The others are for `fire`, one by one.
+   */
+  async function fireMany(timers: TimerRow[]): Promise<TimerRow[]> {
+    const done = await execution.advanceMany(timers.map((timer) => ({
+      timer, target: targetOf(timer), action: { kind: 'timer' as const }, actor: SYSTEM, fact: factOf(timer), afterSave: afterFiring(timer),
+    })));
+    return done.map((d) => d.timer);
   }
 
   async function get(id: string): Promise<TimerRow> {
@@ -101,6 +117,7 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
      * if it was cancelled meanwhile (the task was done first), nothing happens.
      */
     fire,
+    fireMany,
   };
 }
 

@@ -59,8 +59,8 @@ export function chainOf(key: string): number {
   return h % CHAINS;
 }
 
-const toRows = (actor: Actor, facts: TraceFact[]) => facts.map((f) => ({
-  user_id: actor.userId, source: actor.source ?? null, operation: f.operation, entity_type: f.entityType,
+const toRows = (actor: Actor, facts: TraceFact[], chain: number) => facts.map((f) => ({
+  chain, user_id: actor.userId, source: actor.source ?? null, operation: f.operation, entity_type: f.entityType,
   entity_id: f.entityId ?? null, process_instance_id: f.processInstanceId ?? null, details: f.details ?? {},
 }));
 
@@ -70,9 +70,18 @@ const toRows = (actor: Actor, facts: TraceFact[]) => facts.map((f) => ({
  * them (the command-line tools); otherwise use the service's `record`.
  */
 export async function recordTrace(trx: Db, actor: Actor, facts: TraceFact | TraceFact[]): Promise<void> {
-  const list = Array.isArray(facts) ? facts : [facts];
-  if (!list.length) return;
-  await appendTrace(trx, chainOf(list[0].processInstanceId ?? actor.userId), toRows(actor, list), sealTrace);
+  await recordTraces(trx, [{ actor, facts: Array.isArray(facts) ? facts : [facts] }]);
+}
+
+/**
+ * Records the facts of several actions sharing one transaction (the
+ * scheduler fires a batch of timers in one), each action's facts in order on
+ * the chain of its first fact's instance (or its actor), as `recordTrace` would.
+ */
+export async function recordTraces(trx: Db, actions: { actor: Actor; facts: TraceFact[] }[]): Promise<void> {
+  const rows = actions.filter((a) => a.facts.length)
+    .flatMap(({ actor, facts }) => toRows(actor, facts, chainOf(facts[0].processInstanceId ?? actor.userId)));
+  await appendTrace(trx, rows, sealTrace);
 }
 
 /** The trace (留痕): recording, querying and verifying the SM3 chain. */
@@ -81,6 +90,7 @@ export function makeTraceService(db: Knex) {
 
   return {
     record,
+    recordMany: recordTraces,
 
     /**
      * Records facts in a transaction of their own, for what has none to

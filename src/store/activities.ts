@@ -1,5 +1,5 @@
 import type { ActivityEvent } from '../engine/runner.ts';
-import type { Db } from './db.ts';
+import { refPairs, type Db, type ExecutionRef } from './db.ts';
 
 export interface ActivityRow {
   seq: number;
@@ -15,37 +15,56 @@ export interface ActivityRow {
   canceled: boolean;
 }
 
+/** One run's element lifecycle, in the order it happened; `taskIds` names the user task rows opened by execution id. */
+export interface ActivityLog {
+  instanceId: string;
+  events: ActivityEvent[];
+  taskIds: Map<string, string>;
+}
+
 /**
- * Writes one run's element lifecycle: starts become rows, ends and
- * cancellations close them. Keyed by execution id, so replays are harmless.
+ * Writes the element lifecycle of one or more runs: starts become rows, ends
+ * and cancellations close them. Keyed by execution id, so replays are harmless.
  */
-export async function recordActivities(db: Db, instanceId: string, events: ActivityEvent[], taskIds: Map<string, string>): Promise<void> {
-  const starts = events.filter((e) => e.kind === 'start').map((e) => ({
+export async function recordActivities(db: Db, logs: ActivityLog[]): Promise<void> {
+  const starts = logs.flatMap(({ instanceId, events, taskIds }) => events.filter((e) => e.kind === 'start').map((e) => ({
     process_instance_id: instanceId,
     execution_id: e.executionId,
     activity_id: e.activityId,
     activity_name: e.name,
     activity_type: e.type.replace(/^bpmn:/, '').replace(/^./, (c) => c.toLowerCase()),
     task_id: taskIds.get(e.executionId) ?? null,
-  }));
+  })));
   if (starts.length) await db('activity_instances').insert(starts).onConflict(['process_instance_id', 'execution_id']).ignore();
-  const ended = events.filter((e) => e.kind === 'end').map((e) => e.executionId);
-  const canceled = events.filter((e) => e.kind === 'cancel').map((e) => e.executionId);
-  if (ended.length) await closeActivities(db, instanceId, ended, false);
-  if (canceled.length) await closeActivities(db, instanceId, canceled, true);
+  const of = (kind: ActivityEvent['kind']) => logs.flatMap(({ instanceId, events }) => events.filter((e) => e.kind === kind).map((e) => ({ instanceId, executionId: e.executionId })));
+  await closeActivities(db, of('end'), false);
+  await closeActivities(db, of('cancel'), true);
 }
 
-async function closeActivities(db: Db, instanceId: string, executionIds: string[], canceled: boolean): Promise<void> {
+async function closeActivities(db: Db, executions: ExecutionRef[], canceled: boolean): Promise<void> {
+  if (!executions.length) return;
   await db('activity_instances')
-    .where({ process_instance_id: instanceId })
-    .whereIn('execution_id', executionIds)
+    .whereIn(['process_instance_id', 'execution_id'], refPairs(executions))
     .whereNull('end_time')
     .update({ end_time: db.fn.now(), canceled });
 }
 
 /** Execution ids of elements still running in an instance (waiting tasks, events, boundaries). */
 export async function listOpenExecutions(db: Db, instanceId: string): Promise<string[]> {
-  return db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').pluck('execution_id');
+  return (await listOpenExecutionsOf(db, [instanceId])).get(instanceId) ?? [];
+}
+
+/** Execution ids of elements still running, for several instances at once (the scheduler's batches). */
+export async function listOpenExecutionsOf(db: Db, instanceIds: string[]): Promise<Map<string, string[]>> {
+  const rows: { process_instance_id: string; execution_id: string }[] = await db('activity_instances')
+    .whereIn('process_instance_id', instanceIds).whereNull('end_time').select('process_instance_id', 'execution_id');
+  const open = new Map<string, string[]>();
+  for (const r of rows) {
+    const list = open.get(r.process_instance_id);
+    if (list) list.push(r.execution_id);
+    else open.set(r.process_instance_id, [r.execution_id]);
+  }
+  return open;
 }
 
 export async function listActivities(db: Db, instanceId: string): Promise<ActivityRow[]> {

@@ -8,6 +8,15 @@ import pg from 'pg';
 /** A Knex handle or a transaction: every store function takes one first. */
 export type Db = Knex | Knex.Transaction;
 
+/** One engine execution of one instance: how tasks, timers, waits and element rows are keyed. */
+export interface ExecutionRef {
+  instanceId: string;
+  executionId: string;
+}
+
+/** `refs` as the pairs a two-column `where (process_instance_id, execution_id) in (...)` takes. */
+export const refPairs = (refs: ExecutionRef[]): [string, string][] => refs.map((r) => [r.instanceId, r.executionId]);
+
 export interface DbOptions {
   /** PostgreSQL connection string; without it the embedded PGlite is used. */
   databaseUrl?: string | undefined;

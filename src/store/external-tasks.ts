@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { endIncidentsOf } from './incidents.ts';
 import { countOf, paged, type Page } from './paging.ts';
 
@@ -37,9 +37,9 @@ async function endExternalTasks(db: Db, where: (q: Knex.QueryBuilder) => Knex.Qu
   await endIncidentsOf(db, ended.filter((x) => x.retries === 0).map((x) => x.id));
 }
 
-export async function endExternalTasksByExecution(db: Db, instanceId: string, executionIds: string[], reason: 'completed' | 'deleted'): Promise<void> {
-  if (!executionIds.length) return;
-  await endExternalTasks(db, (q) => q.where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds),
+export async function endExternalTasksByExecution(db: Db, executions: ExecutionRef[], reason: 'completed' | 'deleted'): Promise<void> {
+  if (!executions.length) return;
+  await endExternalTasks(db, (q) => q.whereIn(['process_instance_id', 'execution_id'], refPairs(executions)),
     { end_reason: reason, worker_id: null, lock_expiration_time: null });
 }
 

@@ -35,6 +35,10 @@ export async function findInstance(db: Db, id: string): Promise<InstanceRow | un
   return db('process_instances').where({ id }).first();
 }
 
+export async function findInstances(db: Db, ids: string[]): Promise<InstanceRow[]> {
+  return db('process_instances').whereIn('id', ids);
+}
+
 /**
  * Saves a new engine state if, and only if, nobody saved since `rev` was read.
  * Returns false on a lost race: the caller re-reads and retries, or reports a conflict.

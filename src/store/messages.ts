@@ -1,6 +1,6 @@
 import type { MessageWait } from '../engine/runner.ts';
 import type { Variables } from '../types.ts';
-import type { Db } from './db.ts';
+import { refPairs, type Db, type ExecutionRef } from './db.ts';
 
 export interface SubscriptionRow {
   process_instance_id: string;
@@ -12,16 +12,16 @@ export interface SubscriptionRow {
   business_key: string | null;
 }
 
-export async function insertSubscriptions(db: Db, instanceId: string, waits: MessageWait[]): Promise<void> {
+export async function insertSubscriptions(db: Db, waits: (MessageWait & { instanceId: string })[]): Promise<void> {
   if (!waits.length) return;
   await db('message_subscriptions').insert(waits.map((w) => ({
-    process_instance_id: instanceId, execution_id: w.executionId, activity_id: w.activityId, message_id: w.messageId, message_name: w.messageName, kind: w.kind,
+    process_instance_id: w.instanceId, execution_id: w.executionId, activity_id: w.activityId, message_id: w.messageId, message_name: w.messageName, kind: w.kind,
   }))).onConflict(['process_instance_id', 'execution_id']).ignore();
 }
 
-export async function deleteSubscriptions(db: Db, instanceId: string, executionIds: string[]): Promise<void> {
-  if (!executionIds.length) return;
-  await db('message_subscriptions').where({ process_instance_id: instanceId }).whereIn('execution_id', executionIds).delete();
+export async function deleteSubscriptions(db: Db, executions: ExecutionRef[]): Promise<void> {
+  if (!executions.length) return;
+  await db('message_subscriptions').whereIn(['process_instance_id', 'execution_id'], refPairs(executions)).delete();
 }
 
 export async function deleteSubscriptionsOfInstance(db: Db, instanceId: string): Promise<void> {

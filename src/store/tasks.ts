@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
 
@@ -44,14 +44,12 @@ export async function findTask(db: Db, id: string): Promise<TaskRow | undefined>
 /** Ends the open tasks of these engine executions (completed, or cancelled by the engine). */
 export async function endTasksByExecution(
   db: Db,
-  instanceId: string,
-  executionIds: string[],
+  executions: ExecutionRef[],
   end: { reason: 'completed' | 'deleted'; completedBy?: string | null },
 ): Promise<void> {
-  if (!executionIds.length) return;
+  if (!executions.length) return;
   await db('tasks')
-    .where({ process_instance_id: instanceId })
-    .whereIn('execution_id', executionIds)
+    .whereIn(['process_instance_id', 'execution_id'], refPairs(executions))
     .whereNull('end_time')
     .update({ end_time: db.fn.now(), delete_reason: end.reason, completed_by: end.completedBy ?? null });
 }

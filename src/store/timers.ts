@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { Db } from './db.ts';
+import type { Db, ExecutionRef } from './db.ts';
 import { endIncidentsOf } from './incidents.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
@@ -39,12 +39,13 @@ async function deleteTimers(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryB
 }
 
 /** Removes the timers of elements that ended or were cancelled (their execution ids end in `_<n>`). */
-export async function deleteTimersOfActivities(db: Db, instanceId: string, activityExecutionIds: string[]): Promise<void> {
-  if (!activityExecutionIds.length) return;
-  await deleteTimers(db, (q) => q.where({ process_instance_id: instanceId })
-    .andWhere((w) => {
-      for (const id of activityExecutionIds) w.orWhereLike('execution_id', `${id.replace(/[\\%_]/g, '\\$&')}\\_%`);
-    }));
+export async function deleteTimersOfActivities(db: Db, activities: ExecutionRef[]): Promise<void> {
+  if (!activities.length) return;
+  await deleteTimers(db, (q) => q.where((w) => {
+    for (const a of activities) {
+      w.orWhere((one) => one.where('process_instance_id', a.instanceId).andWhereLike('execution_id', `${a.executionId.replace(/[\\%_]/g, '\\$&')}\\_%`));
+    }
+  }));
 }
 
 export async function deleteTimersOfInstance(db: Db, instanceId: string): Promise<void> {

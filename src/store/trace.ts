@@ -1,5 +1,4 @@
 import type { Db } from './db.ts';
-import { lockForTransaction } from './errors.ts';
 import { paged, countOf } from './paging.ts';
 
 /** What a trace row says, before the chain seals it. */
@@ -32,28 +31,33 @@ export const GENESIS = '0'.repeat(64);
 export const CHAINS = 16;
 
 /**
- * Appends rows to chain `chain` inside `trx`, the transaction of the action
- * they record. The chain's lock serialises its appenders across server
+ * Appends rows to their chains inside `trx`, the transaction of the action
+ * they record. Each chain's lock serialises its appenders across server
  * processes until commit, so each row's predecessor is the chain's last
- * committed row and ids follow chain order. `seal` computes a row's hash
- * from the previous one.
+ * committed row and ids follow chain order. The locks are taken in chain
+ * order, so two transactions appending to several chains cannot deadlock.
+ * `seal` computes a row's hash from the previous one. Three statements,
+ * however many chains and rows.
  */
 export async function appendTrace(
-  trx: Db, chain: number, rows: Omit<TraceContent, 'time'>[], seal: (prevHash: string, row: TraceContent) => string,
+  trx: Db, rows: (Omit<TraceContent, 'time'> & { chain: number })[], seal: (prevHash: string, row: TraceContent) => string,
 ): Promise<void> {
   if (!rows.length) return;
-  await lockForTransaction(trx, `trace-chain-${chain}`);
+  const chains = [...new Set(rows.map((r) => r.chain))].sort((a, b) => a - b);
+  // unnest keeps the array's order: the locks are taken one after another, lowest chain first.
+  await trx.raw(`select pg_advisory_xact_lock(hashtext('trace-chain-' || c)) from unnest(?::int[]) as c`, [chains]);
+  // A statement of its own, after the locks: its snapshot sees every append committed before they were granted.
   // Milliseconds, so the time hashed is exactly the time read back.
-  const result = await trx.raw(`select date_trunc('milliseconds', now()) as now,
-    (select hash from trace where chain = ? order by id desc limit 1) as prev`, [chain]);
-  const head = (result.rows ?? result)[0];
-  let prev: string = head.prev ?? GENESIS;
-  const time = new Date(head.now);
-  const sealed = rows.map((r) => {
+  const result = await trx.raw(`select date_trunc('milliseconds', now()) as now, c as chain,
+    (select hash from trace where chain = c order by id desc limit 1) as prev from unnest(?::int[]) as c`, [chains]);
+  const heads: { now: string; chain: number; prev: string | null }[] = result.rows ?? result;
+  const prev = new Map(heads.map((h) => [Number(h.chain), h.prev ?? GENESIS]));
+  const time = new Date(heads[0].now);
+  const sealed = rows.map(({ chain, ...r }) => {
     const content = { ...r, time };
-    const hash = seal(prev, content);
-    const row = { ...content, chain, details: JSON.stringify(content.details), prev_hash: prev, hash };
-    prev = hash;
+    const hash = seal(prev.get(chain)!, content);
+    const row = { ...content, chain, details: JSON.stringify(content.details), prev_hash: prev.get(chain)!, hash };
+    prev.set(chain, hash);
     return row;
   });
   await trx('trace').insert(sealed);

@@ -19,6 +19,19 @@ export async function loadVariables(db: Db, instanceId: string): Promise<StoredV
   return db('variables').where({ process_instance_id: instanceId }).select('name', 'type', 'value', 'key_id');
 }
 
+/** All variables of several instances, as stored, by instance. */
+export async function loadVariablesOf(db: Db, instanceIds: string[]): Promise<Map<string, StoredVariable[]>> {
+  const rows: (StoredVariable & { process_instance_id: string })[] = await db('variables').whereIn('process_instance_id', instanceIds)
+    .select('process_instance_id', 'name', 'type', 'value', 'key_id');
+  const byInstance = new Map<string, StoredVariable[]>();
+  for (const { process_instance_id: id, ...v } of rows) {
+    const list = byInstance.get(id);
+    if (list) list.push(v);
+    else byInstance.set(id, [v]);
+  }
+  return byInstance;
+}
+
 /** Inserts or replaces the given variables of one instance. */
 export async function upsertVariables(db: Db, instanceId: string, variables: StoredVariable[]): Promise<void> {
   const rows = variables.map((v) => ({

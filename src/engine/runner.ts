@@ -1,11 +1,19 @@
 import { EventEmitter } from 'node:events';
+import { isatty } from 'node:tty';
 import { Engine } from 'bpmn-engine';
+import createDebug from 'debug';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
 import { HostTimers } from './host-timers.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { isExternalTask, typeResolver } from './serialize.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
+
+// The engine makes a `debug` logger for every element of every run, and each
+// asks whether stderr is a terminal (a system call): a sixteenth of a timer
+// firing. The answer cannot change while we run, so it is asked once here.
+// DEBUG_COLORS, when set, still decides.
+if (!('colors' in createDebug.inspectOpts)) createDebug.inspectOpts.colors = isatty(process.stderr.fd);
 
 /** What one engine run did, for the service to persist in one transaction. */
 export interface EngineRun {

@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { listOpenExecutions, listOpenExecutionsOf, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
-import { findInstance, findInstances, saveInstanceState, type InstanceRow } from '../store/instances.ts';
+import { findInstance, findInstances, saveInstanceState, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
 import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
@@ -249,9 +249,10 @@ export function makeExecution(
     const lostRace = new Error('lost race');
     try {
       await db.transaction(async (trx) => {
-        for (const { instance, run } of prepared) {
-          if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) throw lostRace;
-        }
+        const saved = await saveInstanceStates(trx, prepared.map(({ instance, run }) => ({
+          id: instance.id, rev: instance.rev, engineState: run.completed ? null : run.state, ended: run.completed,
+        })));
+        if (saved !== prepared.length) throw lostRace;
         await persistRuns(trx, prepared);
         for (const { item } of prepared) await item.afterSave?.(trx);
         await trace.recordMany(trx, prepared.map(({ item, instance }) => ({ actor: item.actor, facts: [{ processInstanceId: instance.id, ...item.fact }] })));

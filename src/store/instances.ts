@@ -59,6 +59,28 @@ export async function saveInstanceState(
   return count === 1;
 }
 
+/**
+ * Saves several instances' new state in one statement, each only if it is
+ * still at the revision it was read at (as saveInstanceState); returns how
+ * many were saved, so the caller can tell whether any lost a race.
+ */
+export async function saveInstanceStates(
+  db: Db,
+  changes: { id: string; rev: number; engineState: EngineState | null; ended: boolean }[],
+): Promise<number> {
+  if (!changes.length) return 0;
+  const result = await db.raw(`update process_instances p set engine_state = c.engine_state, rev = p.rev + 1,
+      state = case when c.ended then 'COMPLETED' else p.state end,
+      end_time = case when c.ended then now() else p.end_time end
+    from unnest(?::text[], ?::int[], ?::jsonb[], ?::boolean[]) as c(id, rev, engine_state, ended)
+    where p.id = c.id and p.rev = c.rev`, [
+    changes.map((c) => c.id), changes.map((c) => c.rev),
+    // A null element is SQL null (an ended instance keeps no state); Knex's types do not allow for it.
+    changes.map((c) => (c.engineState == null ? null : JSON.stringify(c.engineState))) as string[], changes.map((c) => c.ended),
+  ]);
+  return Number(result.rowCount ?? result.affectedRows ?? 0);
+}
+
 /** Camunda's sortBy names for instances (runtime and history), and their columns. */
 export const instanceSortColumns = {
   instanceId: 'id', definitionId: 'definition_id', definitionKey: 'definition_key', businessKey: 'business_key',

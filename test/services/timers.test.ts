@@ -23,6 +23,7 @@ for (const backend of backends) {
     await s.services.deployments.deploy(oneResource('expression-deadline.bpmn', fixture('expression-deadline.bpmn')));
     await s.services.deployments.deploy(oneResource('repeat-reminder.bpmn', fixture('repeat-reminder.bpmn')));
     await s.services.deployments.deploy(oneResource('wait-date.bpmn', fixture('wait-date.bpmn')));
+    await s.services.deployments.deploy(oneResource('timer-end.bpmn', fixture('timer-end.bpmn')));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
@@ -58,6 +59,39 @@ for (const backend of backends) {
     clock.advance(3 * HOUR);
     t.is(await s.scheduler.runDue(), 0);
     t.deepEqual(await open(id), ['followUp']);
+  });
+
+  test.serial(t('due timers of many instances fire as one batch, each once, even when two servers fire the same batch at once'), async (t) => {
+    const escalating: string[] = [];
+    for (let i = 0; i < 5; i++) escalating.push(await start('deadlines'));
+    // Saved states travel to the database as one array: a key with quotes, backslashes, braces and commas is in one of them.
+    const awkwardKey = '报告 "A{1,2}" \\ 第\\n二, NULL';
+    escalating.push((await s.services.instances.startByKey('deadlines', { variables: {}, businessKey: awkwardKey }, adminPrincipal)).instance.id);
+    const ending = [await start('timer-end'), await start('timer-end')];
+    // Its deadline goes with the task, before the batch is read: only its 30-minute cooldown stays armed.
+    const decided = await start('deadlines');
+    const [decide] = await s.services.tasks.list({ processInstanceId: decided }, adminPrincipal);
+    await s.services.tasks.complete(decide.id, {}, adminPrincipal);
+    clock.advance(2 * HOUR);
+    const rows = await s.db('timers').whereIn('process_instance_id', [...escalating, ...ending]);
+    t.is(rows.length, 8);
+    // Both claimed the same rows (as two servers would if a lease ran out): one batch fires them all, the other none.
+    const [a, b] = await Promise.all([s.services.timers.fireMany(rows), s.services.timers.fireMany(rows)]);
+    t.deepEqual([a.length, b.length].sort(), [0, 8]);
+    for (const id of escalating) t.deepEqual(await open(id), ['escalate'], 'the deadline escalated');
+    const awkward = await s.db('process_instances').where({ id: escalating[5] }).first();
+    t.true(JSON.stringify(awkward.engine_state).includes(JSON.stringify(awkwardKey)), 'the saved state keeps the key exactly');
+    const [escalate] = await s.services.tasks.list({ processInstanceId: escalating[5] }, adminPrincipal);
+    await s.services.tasks.complete(escalate.id, {}, adminPrincipal);
+    t.is((await s.db('process_instances').where({ id: escalating[5] }).first()).state, 'COMPLETED', 'and runs on from it');
+    for (const id of ending) t.is((await s.db('process_instances').where({ id }).first()).state, 'COMPLETED', 'the timer ended its instance');
+    t.is(Number((await s.db('timers').whereIn('id', rows.map((r) => r.id)).count({ n: '*' }))[0].n), 0, 'the fired timers are gone');
+    const executed = await s.db('trace').where({ operation: 'Execute', entity_type: 'Job', user_id: 'system' }).whereIn('entity_id', rows.map((r) => r.id));
+    t.deepEqual(executed.map((r) => r.entity_id).sort(), rows.map((r) => r.id).sort(), 'one trace row per firing');
+    t.true((await s.services.trace.verify()).ok, 'the trace chains still verify');
+    // The scheduler's own round: the decided instance's cooldown (and other tests' leftovers) fire one by one or in batches alike.
+    await s.scheduler.runDue();
+    t.deepEqual(await open(decided), ['followUp']);
   });
 
   test.serial(t('a deadline taken from a variable; a non-interrupting boundary timer leaves the task open'), async (t) => {

@@ -184,7 +184,7 @@ function cpuTimes(): { busy: number; total: number } {
  * CPU ms used so far by this process, by its descendants (servers of (d)), by
  * `postgres` processes, and by everything else (other users of the machine: noise).
  */
-function processCpu(): CpuSplit {
+export function processCpu(): CpuSplit {
   const out = { self: 0, children: 0, postgres: 0, other: 0 };
   let pids: string[];
   try {

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { ADMIN, BENCH_SM4_KEY, findPostgres, freshDatabase, inProcessServer, repoRoot } from './lib.ts';
+import { ADMIN, BENCH_SM4_KEY, findPostgres, freshDatabase, inProcessServer, processCpu, repoRoot } from './lib.ts';
 import { TIMERS_TOPIC } from '../src/services/execution.ts';
 
 const N = Number(process.env.BENCH_TIMERS ?? 10_000);
@@ -69,7 +69,11 @@ async function child(databaseUrl: string, port: number): Promise<ChildProcess> {
   throw new Error('child server did not start');
 }
 
-interface Row { setup: string; processes: number; timers: number; seconds: number; left: number }
+interface Row {
+  setup: string; processes: number; timers: number; seconds: number; left: number;
+  /** CPU milliseconds per firing: the firing servers (this process for PGlite, the spawned ones for PostgreSQL), and PostgreSQL's own. */
+  cpuServers: number; cpuPostgres: number;
+}
 
 /**
  * One figure: N timers armed by a set-up server without a scheduler, fired
@@ -94,17 +98,23 @@ async function measure(setupLabel: string, databaseUrl: string | undefined, proc
       await setup.services.notifier.announce(trx, [TIMERS_TOPIC]);
       return new Date((await trx.raw('select now() as now')).rows[0].now);
     });
+    const cpuBefore = processCpu();
     const deadline = Date.now() + TIMEOUT_MS;
     if (!processes) await setup.scheduler.runDue();
     while ((await left(setup.db)) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const remaining = await left(setup.db);
+    const cpuAfter = processCpu();
     if (remaining) {
       const errors = await setup.db('timers').select('last_error').count({ n: '*' }).groupBy('last_error');
       console.error(`${setupLabel}: timers left, by last error:`, JSON.stringify(errors));
     }
     // The last firing by the database's clock: when the transaction that fired it ran.
     const [{ last }] = (await setup.db.raw(`select max(end_time) as last from activity_instances where activity_id = 'ninetyDays' and end_time is not null`)).rows;
-    return { setup: setupLabel, processes: Math.max(1, processes), timers: N, seconds: (new Date(last).getTime() - due.getTime()) / 1000, left: remaining };
+    const servers = processes ? cpuAfter.children - cpuBefore.children : cpuAfter.self - cpuBefore.self;
+    return {
+      setup: setupLabel, processes: Math.max(1, processes), timers: N, seconds: (new Date(last).getTime() - due.getTime()) / 1000, left: remaining,
+      cpuServers: servers / N, cpuPostgres: (cpuAfter.postgres - cpuBefore.postgres) / N,
+    };
   } finally {
     children.forEach((c) => c.kill('SIGTERM'));
     await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
@@ -114,8 +124,12 @@ async function measure(setupLabel: string, databaseUrl: string | undefined, proc
 }
 
 function table(rows: Row[]): void {
-  const head = ['database', 'server processes', 'timers', 'due → last fired', 'timers/s', 'left'];
-  const body = rows.map((r) => [r.setup, String(r.processes), String(r.timers), `${r.seconds.toFixed(1)} s`, (r.timers / r.seconds).toFixed(0), r.left ? `${r.left} (!)` : '0']);
+  const head = ['database', 'server processes', 'timers', 'due → last fired', 'timers/s', 'CPU ms/firing: servers', 'postgres', 'left'];
+  const body = rows.map((r) => [
+    r.setup, String(r.processes), String(r.timers), `${r.seconds.toFixed(1)} s`, (r.timers / r.seconds).toFixed(0),
+    Number.isNaN(r.cpuServers) ? '–' : r.cpuServers.toFixed(1), r.setup === 'PGlite' || Number.isNaN(r.cpuPostgres) ? '–' : r.cpuPostgres.toFixed(1),
+    r.left ? `${r.left} (!)` : '0',
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(head));

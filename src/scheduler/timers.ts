@@ -40,10 +40,10 @@ export interface TimerSchedulerOptions {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNotifier, log: Logger, options: TimerSchedulerOptions = {}) {
   const owner = `scheduler-${randomUUID()}`;
-  const batch = options.batch ?? 40;
+  const batch = options.batch ?? 80;
   const lockMs = options.lockMs ?? 5 * 60_000;
   const maxIdleMs = options.maxIdleMs ?? 30_000;
-  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const concurrency = Math.max(1, options.concurrency ?? 2);
   let stopping: AbortController | undefined;
   let loop: Promise<void> | undefined;
 

@@ -8,6 +8,8 @@ export interface DueSource<Row extends { id: string }> {
   fire(row: Row): Promise<void>;
   /** Fires several in one go where a source can; returns those fired, the rest go to `fire` one by one. */
   fireMany?(rows: Row[]): Promise<Row[]>;
+  /** Rows with one key go to one lane, so two lanes never race for one process instance. */
+  laneKey?(row: Row): string;
   fail(row: Row, error: unknown): Promise<void>;
   msUntilNext(): Promise<number | undefined>;
 }
@@ -37,6 +39,22 @@ export interface TimerSchedulerOptions {
  * armed timer is announced. It logs and goes on after any error: a timer
  * that fails is retried with backoff, and the loop never stops the server.
  */
+/**
+ * Deals `rows` to at most `lanes` lanes, key by key in order of first
+ * appearance, so the lanes come out even and rows sharing a key share a lane.
+ */
+export function shares<Row extends { id: string }>(rows: Row[], lanes: number, keyOf: (row: Row) => string = (row) => row.id): Row[][] {
+  const out: Row[][] = Array.from({ length: Math.max(1, Math.min(lanes, rows.length)) }, () => []);
+  const laneOf = new Map<string, number>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    let lane = laneOf.get(key);
+    if (lane === undefined) laneOf.set(key, (lane = laneOf.size % out.length));
+    out[lane].push(row);
+  }
+  return out.filter((share) => share.length);
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNotifier, log: Logger, options: TimerSchedulerOptions = {}) {
   const owner = `scheduler-${randomUUID()}`;
@@ -80,9 +98,7 @@ export function makeTimerScheduler(sources: DueSource<any>[], notifier: TopicNot
             }
           }
         };
-        const lanes = Math.min(concurrency, claimed.length);
-        const size = Math.ceil(claimed.length / lanes);
-        await Promise.all(Array.from({ length: lanes }, (_, i) => lane(claimed.slice(i * size, (i + 1) * size))));
+        await Promise.all(shares(claimed, concurrency, source.laneKey?.bind(source)).map(lane));
       }
     }
     return fired;

@@ -206,9 +206,8 @@ export function makeExecution(
    * wait instead of a dozen. Best effort: returns the items it advanced. Those
    * it left are for the caller to advance one by one with `advance`, which
    * re-reads on a lost race and reports failures: a wait whose instance is
-   * no longer running or whose run failed, the second wait of one instance,
-   * and, if any instance of the batch changed meanwhile, all of them (the
-   * transaction rolls back whole).
+   * no longer running or whose run failed, all but one wait of one instance,
+   * and an instance that changed meanwhile.
    */
   async function advanceMany<Item extends BatchWait>(items: Item[]): Promise<Item[]> {
     const batch = [...new Map(items.map((i) => [i.target.instanceId, i] as const)).values()];
@@ -245,23 +244,31 @@ export function makeExecution(
         // Left for `advance`, which reports the failure as its own.
       }
     }
-    if (!prepared.length) return [];
+    // An instance that changed since it was read (a person completed a task in it) fails its
+    // revision check: the transaction rolls back and runs again at once without it, reusing
+    // the other runs, whose revisions still guard them. The ones dropped go to `advance`.
     const lostRace = new Error('lost race');
-    try {
-      await db.transaction(async (trx) => {
-        const saved = await saveInstanceStates(trx, prepared.map(({ instance, run }) => ({
-          id: instance.id, rev: instance.rev, engineState: run.completed ? null : run.state, ended: run.completed,
-        })));
-        if (saved !== prepared.length) throw lostRace;
-        await persistRuns(trx, prepared);
-        for (const { item } of prepared) await item.afterSave?.(trx);
-        await trace.recordMany(trx, prepared.map(({ item, instance }) => ({ actor: item.actor, facts: [{ processInstanceId: instance.id, ...item.fact }] })));
-      });
-    } catch (err) {
-      if (err === lostRace) return [];
-      throw err;
+    let saving = prepared;
+    for (let attempt = 1; saving.length && attempt <= MAX_ATTEMPTS; attempt++) {
+      try {
+        await db.transaction(async (trx) => {
+          const saved = new Set(await saveInstanceStates(trx, saving.map(({ instance, run }) => ({
+            id: instance.id, rev: instance.rev, engineState: run.completed ? null : run.state, ended: run.completed,
+          }))));
+          if (saved.size !== saving.length) {
+            saving = saving.filter((p) => saved.has(p.instance.id));
+            throw lostRace;
+          }
+          await persistRuns(trx, saving);
+          for (const { item } of saving) await item.afterSave?.(trx);
+          await trace.recordMany(trx, saving.map(({ item, instance }) => ({ actor: item.actor, facts: [{ processInstanceId: instance.id, ...item.fact }] })));
+        });
+        return saving.map((p) => p.item);
+      } catch (err) {
+        if (err !== lostRace) throw err;
+      }
     }
-    return prepared.map((p) => p.item);
+    return [];
   }
 
   return {

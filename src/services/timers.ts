@@ -118,6 +118,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
      */
     fire,
     fireMany,
+    /** A process instance's timers share a lane, so the lanes do not race each other for it. */
+    laneKey: (timer: TimerRow) => timer.process_instance_id,
   };
 }
 

@@ -61,24 +61,27 @@ export async function saveInstanceState(
 
 /**
  * Saves several instances' new state in one statement, each only if it is
- * still at the revision it was read at (as saveInstanceState); returns how
- * many were saved, so the caller can tell whether any lost a race.
+ * still at the revision it was read at (as saveInstanceState); returns the
+ * ids saved, so the caller can tell which lost a race.
  */
 export async function saveInstanceStates(
   db: Db,
   changes: { id: string; rev: number; engineState: EngineState | null; ended: boolean }[],
-): Promise<number> {
-  if (!changes.length) return 0;
+): Promise<string[]> {
+  if (!changes.length) return [];
+  // In id order: two batches sharing instances then tend to lock them in one order, not deadlock.
+  const sorted = [...changes].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   const result = await db.raw(`update process_instances p set engine_state = c.engine_state, rev = p.rev + 1,
       state = case when c.ended then 'COMPLETED' else p.state end,
       end_time = case when c.ended then now() else p.end_time end
     from unnest(?::text[], ?::int[], ?::jsonb[], ?::boolean[]) as c(id, rev, engine_state, ended)
-    where p.id = c.id and p.rev = c.rev`, [
-    changes.map((c) => c.id), changes.map((c) => c.rev),
+    where p.id = c.id and p.rev = c.rev
+    returning p.id`, [
+    sorted.map((c) => c.id), sorted.map((c) => c.rev),
     // A null element is SQL null (an ended instance keeps no state); Knex's types do not allow for it.
-    changes.map((c) => (c.engineState == null ? null : JSON.stringify(c.engineState))) as string[], changes.map((c) => c.ended),
+    sorted.map((c) => (c.engineState == null ? null : JSON.stringify(c.engineState))) as string[], sorted.map((c) => c.ended),
   ]);
-  return Number(result.rowCount ?? result.affectedRows ?? 0);
+  return ((result.rows ?? result) as { id: string }[]).map((r) => r.id);
 }
 
 /** Camunda's sortBy names for instances (runtime and history), and their columns. */

@@ -44,8 +44,8 @@ export async function appendTrace(
 ): Promise<void> {
   if (!rows.length) return;
   const chains = [...new Set(rows.map((r) => r.chain))].sort((a, b) => a - b);
-  // unnest keeps the array's order: the locks are taken one after another, lowest chain first.
-  await trx.raw(`select pg_advisory_xact_lock(hashtext('trace-chain-' || c)) from unnest(?::int[]) as c`, [chains]);
+  // Lowest chain first: PostgreSQL evaluates a volatile function in the select list after ORDER BY.
+  await trx.raw(`select pg_advisory_xact_lock(hashtext('trace-chain-' || c)) from unnest(?::int[]) as c order by c`, [chains]);
   // A statement of its own, after the locks: its snapshot sees every append committed before they were granted.
   // Milliseconds, so the time hashed is exactly the time read back.
   const result = await trx.raw(`select date_trunc('milliseconds', now()) as now, c as chain,

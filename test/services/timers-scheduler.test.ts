@@ -1,6 +1,6 @@
 import test from 'ava';
 import pino from 'pino';
-import { makeTimerScheduler, type DueSource } from '../../src/scheduler/timers.ts';
+import { makeTimerScheduler, shares, type DueSource } from '../../src/scheduler/timers.ts';
 import { TIMERS_TOPIC } from '../../src/services/execution.ts';
 import type { TopicNotifier } from '../../src/store/notify.ts';
 
@@ -121,4 +121,13 @@ test('a sleeping loop wakes when a timer is announced, not at the end of its idl
   n.announceNow(TIMERS_TOPIC);
   while (n.waits < 2) await new Promise((r) => setImmediate(r));
   t.deepEqual(fired, ['armed-now'], 'fired on the announcement; the 60 s idle sleep would have failed the test by its timeout');
+});
+
+test('claimed rows are dealt to lanes evenly, and the rows of one instance always share a lane', (t) => {
+  const rows = ['a', 'b', 'a', 'c', 'd', 'b', 'e'].map((instance, i) => ({ id: `t${i}`, instance }));
+  const lanes = shares(rows, 2, (r) => r.instance);
+  t.deepEqual(lanes.map((l) => l.map((r) => r.id)), [['t0', 't2', 't3', 't6'], ['t1', 't4', 't5']]);
+  for (const instance of ['a', 'b']) t.is(lanes.filter((l) => l.some((r) => r.instance === instance)).length, 1, `${instance} in one lane`);
+  t.deepEqual(shares(rows.slice(0, 1), 4).map((l) => l.length), [1], 'never an empty lane');
+  t.deepEqual(shares(rows, 3).map((l) => l.length), [3, 2, 2], 'without a key, row by row');
 });

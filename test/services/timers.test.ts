@@ -94,6 +94,41 @@ for (const backend of backends) {
     t.deepEqual(await open(decided), ['followUp']);
   });
 
+  if (backend.name === 'postgres') {
+    test.serial(t('an instance that changes while its batch runs is left out, and the rest of the batch still fires'), async (t) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push(await start('deadlines'));
+      clock.advance(2 * HOUR);
+      const rows = await s.db('timers').whereIn('process_instance_id', ids);
+      // Someone else holds one instance (as a person completing a task in it would) and changes it while the batch runs.
+      const other = await s.db.transaction();
+      try {
+        await other('process_instances').where({ id: ids[2] }).forUpdate().first();
+        const batch = s.services.timers.fireMany(rows);
+        // The batch has read the old revision and now waits for that row.
+        let blocked = false;
+        for (let i = 0; i < 20_000 && !blocked; i++) {
+          const waiting = await s.db.raw(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update process_instances p%'`);
+          blocked = waiting.rows.length > 0;
+          if (!blocked) await new Promise((resolve) => setImmediate(resolve));
+        }
+        t.true(blocked, 'the batch reached its save and waits for the held row');
+        await other('process_instances').where({ id: ids[2] }).increment('rev', 1);
+        await other.commit();
+        const fired = await batch;
+        t.deepEqual(fired.map((r) => r.process_instance_id).sort(), ids.filter((id) => id !== ids[2]).sort(), 'three fired in the batch, the changed one left');
+      } finally {
+        if (!other.isCompleted()) await other.rollback();
+      }
+      for (const id of ids.filter((x) => x !== ids[2])) t.deepEqual(await open(id), ['escalate']);
+      t.deepEqual(await open(ids[2]), ['decide'], 'the changed instance was not advanced on its old state');
+      // Left for the one-by-one path, which re-reads it.
+      await s.services.timers.fire(rows.find((r) => r.process_instance_id === ids[2])!);
+      t.deepEqual(await open(ids[2]), ['escalate']);
+      t.true((await s.services.trace.verify()).ok);
+    });
+  }
+
   test.serial(t('a deadline taken from a variable; a non-interrupting boundary timer leaves the task open'), async (t) => {
     const id = (await s.services.instances.startByKey('expression-deadline', { variables: { reportWindow: { type: 'String', value: 'PT3H' } } }, adminPrincipal)).instance.id;
     const [timer] = await armed(id);

@@ -164,9 +164,10 @@ export function makeExecution(
   ): Promise<void> {
     const def = await definitions.load(target.definitionId);
     for (let attempt = 1; ; attempt++) {
-      const [instance, stored, openList] = await Promise.all([
-        findInstance(db, target.instanceId), vault.load(db, target.instanceId, def.sensitive), listOpenExecutions(db, target.instanceId),
-      ]);
+      // The instance first: a variable change committed after this read moves its revision
+      // (touchInstance), so a run on the values read below cannot save over it.
+      const instance = await findInstance(db, target.instanceId);
+      const [stored, openList] = await Promise.all([vault.load(db, target.instanceId, def.sensitive), listOpenExecutions(db, target.instanceId)]);
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
@@ -214,8 +215,9 @@ export function makeExecution(
     if (!batch.length) return [];
     const defs = new Map(await Promise.all([...new Set(batch.map((i) => i.target.definitionId))].map(async (id) => [id, await definitions.load(id)] as const)));
     const ids = batch.map((i) => i.target.instanceId);
-    const [instances, stored, open] = await Promise.all([
-      findInstances(db, ids),
+    // The instances first, as in `advance`.
+    const instances = await findInstances(db, ids);
+    const [stored, open] = await Promise.all([
       vault.loadMany(db, batch.map((i) => ({ instanceId: i.target.instanceId, marked: defs.get(i.target.definitionId)!.sensitive }))),
       listOpenExecutionsOf(db, ids),
     ]);

@@ -4,7 +4,7 @@ import { startProcess } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { cancelOpenActivities, listActivities } from '../store/activities.ts';
 import {
-  countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
+  countInstances, findInstance, insertInstance, listInstances, terminateInstance, touchInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
 import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
@@ -149,6 +149,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         await execution.vault.save(trx, id, sensitive, change.modifications);
         const deleted = change.deletions.filter((n) => !(n in change.modifications));
         await deleteVariables(trx, id, deleted);
+        await touchInstance(trx, id);
         await trace.record(trx, principal, {
           operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
           details: { set: Object.keys(change.modifications), deleted },

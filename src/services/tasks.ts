@@ -5,6 +5,7 @@ import {
 } from '../store/tasks.ts';
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
+import { touchInstance } from '../store/instances.ts';
 import { deleteVariables } from '../store/variables.ts';
 import type { FormField, Principal, Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
@@ -158,6 +159,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }
         await execution.vault.save(trx, task.process_instance_id, sensitive, variables);
+        await touchInstance(trx, task.process_instance_id);
         await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));
       });
     },
@@ -179,6 +181,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
         await execution.vault.save(trx, task.process_instance_id, sensitive, modifications);
         const deleted = deletions.filter((n) => !(n in modifications));
         await deleteVariables(trx, task.process_instance_id, deleted);
+        await touchInstance(trx, task.process_instance_id);
         await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }));
       });
     },

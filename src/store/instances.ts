@@ -60,6 +60,15 @@ export async function saveInstanceState(
 }
 
 /**
+ * Moves an instance to its next revision without touching its engine state:
+ * its variables changed outside an engine run, so a run that read the old
+ * values must not save (its revision check fails and it runs again).
+ */
+export async function touchInstance(db: Db, id: string): Promise<void> {
+  await db('process_instances').where({ id }).increment('rev', 1);
+}
+
+/**
  * Saves several instances' new state in one statement, each only if it is
  * still at the revision it was read at (as saveInstanceState); returns the
  * ids saved, so the caller can tell which lost a race.

@@ -1,6 +1,8 @@
 import test from 'ava';
 import { backends } from '../helpers/db.ts';
-import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { touchInstance } from '../../src/store/instances.ts';
+import { upsertVariables } from '../../src/store/variables.ts';
+import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 for (const backend of backends) {
@@ -8,6 +10,7 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('parallel-review.bpmn', fixture('parallel-review.bpmn')));
+    await server.services.deployments.deploy(oneResource('variable-route.bpmn', fixture('variable-route.bpmn')));
     c = {
       server,
       admin: client(server.url, ADMIN.user, ADMIN.password),
@@ -22,6 +25,48 @@ for (const backend of backends) {
     const r = await c.admin.post('/engine-rest/process-definition/key/parallel-review/start', {});
     const tasks = (await c.admin.get(`/engine-rest/task?processInstanceId=${r.body.id}&sortBy=name&sortOrder=asc`)).body;
     return { id: r.body.id as string, byKey: Object.fromEntries(tasks.map((x: { taskDefinitionKey: string; id: string }) => [x.taskDefinitionKey, x.id])) };
+  }
+
+  test.serial(t('changing variables moves the instance to its next revision'), async (t) => {
+    const { services, db } = c.server;
+    const { instance } = await services.instances.startByKey('variable-route', { variables: { level: { type: 'Integer', value: 1 } } }, adminPrincipal);
+    const rev = async () => (await db('process_instances').where({ id: instance.id }).first()).rev;
+    const before = await rev();
+    await services.instances.modifyVariables(instance.id, { modifications: { level: { type: 'Integer', value: 3 } }, deletions: [] }, adminPrincipal);
+    t.is(await rev(), before + 1);
+    const [task] = await services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
+    await services.tasks.modifyVariables(task.id, { note: { type: 'String', value: 'x' } }, [], adminPrincipal);
+    t.is(await rev(), before + 2);
+  });
+
+  if (backend.name === 'postgres') {
+    test.serial(t('a completion that read the variables before someone changed them runs again on the new values'), async (t) => {
+      const { services, db } = c.server;
+      const { instance } = await services.instances.startByKey('variable-route', { variables: { level: { type: 'Integer', value: 1 } } }, adminPrincipal);
+      const [task] = await services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
+      const other = await db.transaction();
+      try {
+        await other('process_instances').where({ id: instance.id }).forUpdate().first();
+        // Reads level 1, would route to the end, and waits for the held row to save.
+        const completing = services.tasks.complete(task.id, {}, adminPrincipal);
+        let blocked = false;
+        for (let i = 0; i < 20_000 && !blocked; i++) {
+          const waiting = await db.raw(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update "process_instances"%'`);
+          blocked = waiting.rows.length > 0;
+          if (!blocked) await new Promise((resolve) => setImmediate(resolve));
+        }
+        t.true(blocked, 'the completion reached its save');
+        // Meanwhile the level is raised, as modifyVariables does it.
+        await upsertVariables(other, instance.id, [{ name: 'level', type: 'Integer', value: 5, key_id: null }]);
+        await touchInstance(other, instance.id);
+        await other.commit();
+        await completing;
+      } finally {
+        if (!other.isCompleted()) await other.rollback();
+      }
+      const open = (await services.tasks.list({ processInstanceId: instance.id }, adminPrincipal)).map((x) => x.task_definition_key);
+      t.deepEqual(open, ['escalate'], 'the gateway saw level 5, not the 1 it first read');
+    });
   }
 
   test.serial(t('two people completing parallel branches at once both take effect'), async (t) => {

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { instanceTimerDue } from '../engine/schedule.ts';
+import type { EngineState } from '../engine/state.ts';
 import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { listOpenExecutions, listOpenExecutionsOf, recordActivities } from '../store/activities.ts';
 import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
-import { findInstance, findInstances, saveInstanceState, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
+import { findInstance, findInstances, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
 import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
@@ -14,7 +15,7 @@ import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import type { Variables } from '../types.ts';
-import type { DefinitionService } from './definitions.ts';
+import type { DefinitionService, LoadedDefinition } from './definitions.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
@@ -150,6 +151,33 @@ export function makeExecution(
   }
 
   /**
+   * Runs one wait of a read, running instance through the engine: `before`
+   * are its variables (with the caller's), `open` the executions still
+   * running. Returns the run and the context its save needs (see persistRuns).
+   */
+  async function runWait(w: {
+    def: LoadedDefinition; instance: InstanceRow; state: EngineState; before: Variables; open: string[]; target: WaitTarget;
+    action: SignalInput['action']; setByCaller: Variables; completed?: RunContext['completed'];
+  }): Promise<{ ctx: RunContext; run: EngineRun }> {
+    const { def, instance, before, target } = w;
+    const run = await signalActivity(def.compiledFor(instance.start_event_id), {
+      state: w.state, variables: engineValues(before), openExecutions: new Set(w.open),
+      activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
+      execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+    });
+    return {
+      run,
+      ctx: {
+        instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
+        variables: before, setByCaller: w.setByCaller, completed: w.completed,
+      },
+    };
+  }
+
+  /** An instance's new revision as saveInstanceStates takes it. */
+  const stateOf = (instance: InstanceRow, run: EngineRun) => ({ id: instance.id, rev: instance.rev, engineState: run.completed ? null : run.state, ended: run.completed });
+
+  /**
    * Completes (or throws a BPMN error from) one wait of a saved instance and
    * saves the result. On a lost race it re-reads and re-runs on the new
    * state, as long as `stillOpen` says the wait is still there.
@@ -171,24 +199,16 @@ export function makeExecution(
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
-      const before = { ...stored, ...opts.variables };
-      const run = await signalActivity(def.compiledFor(instance.start_event_id), {
-        state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(openList),
-        activityId: target.activityId, executionId: target.executionId, action: opts.action, now: clock.peek?.(), zone,
-        execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+      const completed = !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined;
+      const { ctx, run } = await runWait({
+        def, instance, state: instance.engine_state, before: { ...stored, ...opts.variables }, open: openList, target,
+        action: opts.action, setByCaller: opts.variables, completed,
       }).catch((err) => {
         throw toEngineError(err);
       });
       const saved = await db.transaction(async (trx) => {
-        if (!(await saveInstanceState(trx, instance.id, instance.rev, { engineState: run.completed ? null : run.state, ended: run.completed }))) return false;
-        await persistRuns(trx, [{
-          ctx: {
-            instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
-            variables: before, setByCaller: opts.variables,
-            completed: !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined,
-          },
-          run,
-        }]);
+        if ((await saveInstanceStates(trx, [stateOf(instance, run)])).length !== 1) return false;
+        await persistRuns(trx, [{ ctx, run }]);
         await opts.afterSave?.(trx);
         await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });
         return true;
@@ -227,21 +247,12 @@ export function makeExecution(
       const { target } = item;
       const instance = byId.get(target.instanceId);
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) continue;
-      const def = defs.get(target.definitionId)!;
-      const before = stored.get(instance.id)!;
       try {
-        const run = await signalActivity(def.compiledFor(instance.start_event_id), {
-          state: instance.engine_state, variables: engineValues(before), openExecutions: new Set(open.get(instance.id) ?? []),
-          activityId: target.activityId, executionId: target.executionId, action: item.action, now: clock.peek?.(), zone,
-          execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+        const { ctx, run } = await runWait({
+          def: defs.get(target.definitionId)!, instance, state: instance.engine_state, before: stored.get(instance.id)!,
+          open: open.get(instance.id) ?? [], target, action: item.action, setByCaller: {},
         });
-        prepared.push({
-          item, instance, run,
-          ctx: {
-            instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
-            variables: before, setByCaller: {},
-          },
-        });
+        prepared.push({ item, instance, ctx, run });
       } catch {
         // Left for `advance`, which reports the failure as its own.
       }
@@ -254,9 +265,7 @@ export function makeExecution(
     for (let attempt = 1; saving.length && attempt <= MAX_ATTEMPTS; attempt++) {
       try {
         await db.transaction(async (trx) => {
-          const saved = new Set(await saveInstanceStates(trx, saving.map(({ instance, run }) => ({
-            id: instance.id, rev: instance.rev, engineState: run.completed ? null : run.state, ended: run.completed,
-          }))));
+          const saved = new Set(await saveInstanceStates(trx, saving.map(({ instance, run }) => stateOf(instance, run))));
           if (saved.size !== saving.length) {
             saving = saving.filter((p) => saved.has(p.instance.id));
             throw lostRace;

@@ -40,26 +40,6 @@ export async function findInstances(db: Db, ids: string[]): Promise<InstanceRow[
 }
 
 /**
- * Saves a new engine state if, and only if, nobody saved since `rev` was read.
- * Returns false on a lost race: the caller re-reads and retries, or reports a conflict.
- */
-export async function saveInstanceState(
-  db: Db,
-  id: string,
-  rev: number,
-  change: { engineState: EngineState | null; ended: boolean },
-): Promise<boolean> {
-  const count = await db('process_instances')
-    .where({ id, rev })
-    .update({
-      engine_state: change.engineState == null ? null : JSON.stringify(change.engineState),
-      rev: rev + 1,
-      ...(change.ended ? { state: 'COMPLETED', end_time: db.fn.now() } : {}),
-    });
-  return count === 1;
-}
-
-/**
  * Moves an instance to its next revision without touching its engine state:
  * its variables changed outside an engine run, so a run that read the old
  * values must not save (its revision check fails and it runs again).
@@ -69,9 +49,10 @@ export async function touchInstance(db: Db, id: string): Promise<void> {
 }
 
 /**
- * Saves several instances' new state in one statement, each only if it is
- * still at the revision it was read at (as saveInstanceState); returns the
- * ids saved, so the caller can tell which lost a race.
+ * Saves new engine states, each if, and only if, nobody saved its instance
+ * since `rev` was read; one statement for one instance or a batch. Returns
+ * the ids saved: one missing lost a race, and its caller re-reads and
+ * retries, or reports a conflict.
  */
 export async function saveInstanceStates(
   db: Db,

@@ -57,3 +57,18 @@ export const backends: Backend[] = [
     }]
     : []),
 ];
+
+/**
+ * Whether a session of this PostgreSQL database comes to wait for a row lock
+ * while saving instance states (saveInstanceStates), checked until it does
+ * or 20 000 checks have passed. Tests hold an instance's row and wait here
+ * until a command or a batch has read it and reached its save.
+ */
+export async function saveWaitsForLock(db: Knex): Promise<boolean> {
+  for (let i = 0; i < 20_000; i++) {
+    const waiting = await db.raw(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update process_instances p%'`);
+    if (waiting.rows.length) return true;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return false;
+}

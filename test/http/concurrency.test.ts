@@ -1,5 +1,5 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
+import { backends, saveWaitsForLock } from '../helpers/db.ts';
 import { touchInstance } from '../../src/store/instances.ts';
 import { upsertVariables } from '../../src/store/variables.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
@@ -49,13 +49,7 @@ for (const backend of backends) {
         await other('process_instances').where({ id: instance.id }).forUpdate().first();
         // Reads level 1, would route to the end, and waits for the held row to save.
         const completing = services.tasks.complete(task.id, {}, adminPrincipal);
-        let blocked = false;
-        for (let i = 0; i < 20_000 && !blocked; i++) {
-          const waiting = await db.raw(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update "process_instances"%'`);
-          blocked = waiting.rows.length > 0;
-          if (!blocked) await new Promise((resolve) => setImmediate(resolve));
-        }
-        t.true(blocked, 'the completion reached its save');
+        t.true(await saveWaitsForLock(db), 'the completion reached its save');
         // Meanwhile the level is raised, as modifyVariables does it.
         await upsertVariables(other, instance.id, [{ name: 'level', type: 'Integer', value: 5, key_id: null }]);
         await touchInstance(other, instance.id);

@@ -5,7 +5,7 @@ import { ConflictError } from '../../src/errors.ts';
 import { ProcessEngineError } from '../../src/services/engine-errors.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
-import { backends } from '../helpers/db.ts';
+import { backends, saveWaitsForLock } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, TEST_KEY_ENV, type TestServer } from '../helpers/server.ts';
 
@@ -106,13 +106,7 @@ for (const backend of backends) {
         await other('process_instances').where({ id: ids[2] }).forUpdate().first();
         const batch = s.services.timers.fireMany(rows);
         // The batch has read the old revision and now waits for that row.
-        let blocked = false;
-        for (let i = 0; i < 20_000 && !blocked; i++) {
-          const waiting = await s.db.raw(`select 1 from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like 'update process_instances p%'`);
-          blocked = waiting.rows.length > 0;
-          if (!blocked) await new Promise((resolve) => setImmediate(resolve));
-        }
-        t.true(blocked, 'the batch reached its save and waits for the held row');
+        t.true(await saveWaitsForLock(s.db), 'the batch reached its save and waits for the held row');
         await other('process_instances').where({ id: ids[2] }).increment('rev', 1);
         await other.commit();
         const fired = await batch;

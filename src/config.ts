@@ -72,6 +72,9 @@ export class ConfigError extends Error {
 }
 
 /** Parses `env` into a {@link Config}; throws ConfigError naming every bad variable. */
+/** A comma-separated setting as its non-empty items. */
+const commaList = (value: string): string[] => value.split(',').map((s) => s.trim()).filter(Boolean);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const { SM4_KEY: sm4Key, ...cleaned } = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== ''));
   const parsed = schema.safeParse(cleaned);
@@ -95,8 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: c.HOST,
     publicPort: c.PUBLIC_PORT,
     publicHost: c.PUBLIC_HOST,
-    trustedProxies: c.TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
-    publicTrustedProxies: c.PUBLIC_TRUSTED_PROXIES.split(',').map((s) => s.trim()).filter(Boolean),
+    trustedProxies: commaList(c.TRUSTED_PROXIES),
+    publicTrustedProxies: commaList(c.PUBLIC_TRUSTED_PROXIES),
     dataDir: path.resolve(c.DATA_DIR),
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,
@@ -107,7 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: c.BODY_LIMIT,
     workers: c.WORKERS,
     timezone: c.TIMEZONE,
-    corsOrigins: c.CORS_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: commaList(c.CORS_ORIGINS),
     sm4Keyring,
     sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
   };

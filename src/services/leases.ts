@@ -2,9 +2,10 @@ import type { Clock } from '../clock.ts';
 import type { Db } from '../store/db.ts';
 import { claimDue, nextClaimableAt, releaseFailed, type LeasedTable } from '../store/leases.ts';
 
-/** How long a row waits after its n-th failed attempt (n from 0): 1 s, 2 s, 4 s… capped at an hour. */
-export function backoffMs(attempts: number): number {
-  return Math.min(3600_000, 1000 * 2 ** Math.min(attempts, 12));
+/** When a row is tried again after its n-th failed attempt (n from 0): 1 s, 2 s, 4 s… later, capped at an hour. */
+export async function retryAt(clock: Clock, attempts: number): Promise<Date> {
+  const now = await clock.now();
+  return new Date(now.getTime() + Math.min(3600_000, 1000 * 2 ** Math.min(attempts, 12)));
 }
 
 /**
@@ -19,8 +20,7 @@ export function makeLeasedSource<Row extends { id: string; attempts: number }>(d
       return claimDue<Row>(db, table, now, owner, new Date(now.getTime() + lockMs), limit);
     },
     async fail(row: Row, error: unknown): Promise<void> {
-      const now = await clock.now();
-      await releaseFailed(db, table, row.id, error instanceof Error ? error.message : String(error), new Date(now.getTime() + backoffMs(row.attempts)));
+      await releaseFailed(db, table, row.id, error instanceof Error ? error.message : String(error), await retryAt(clock, row.attempts));
     },
     async msUntilNext(): Promise<number | undefined> {
       const [next, now] = await Promise.all([nextClaimableAt(db, table), clock.now()]);

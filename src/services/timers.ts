@@ -10,7 +10,7 @@ import {
 } from '../store/timers.ts';
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
-import { backoffMs, makeLeasedSource } from './leases.ts';
+import { makeLeasedSource, retryAt } from './leases.ts';
 import { assertAdmin, visibility } from './instances.ts';
 import type { Execution, WaitTarget } from './execution.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
@@ -100,9 +100,9 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       // As in Camunda, a lost optimistic-lock race does not use up a retry; nor does a database
       // hiccup (no connection, a timeout): only the model failing does. The others back off.
       const useRetry = error instanceof AppError && !(error instanceof ConflictError);
-      const now = await clock.now();
+      const retry = await retryAt(clock, timer.attempts);
       await db.transaction(async (trx) => {
-        const left = await recordTimerFailure(trx, timer.id, message, new Date(now.getTime() + backoffMs(timer.attempts)), useRetry);
+        const left = await recordTimerFailure(trx, timer.id, message, retry, useRetry);
         if (left !== 0) return;
         await insertIncident(trx, {
           id: randomUUID(), incident_type: 'failedJob', process_instance_id: timer.process_instance_id,

@@ -32,9 +32,18 @@ export async function claimDue<Row>(db: Db, table: LeasedTable, now: Date, owner
   return db(table).whereIn('id', due).update({ locked_by: owner, locked_until: lockedUntil }).returning('*');
 }
 
-/** Records a failed firing; the row is tried again after `retryAt`. */
-export async function releaseFailed(db: Db, table: LeasedTable, id: string, error: string, retryAt: Date): Promise<void> {
-  await db(table).where({ id }).update({ locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1') });
+/**
+ * Records a failed firing; the row is tried again after `retryAt`. `also`
+ * sets columns of its table's own (an instance timer's retries). Returns the
+ * row as updated, or undefined when it is gone.
+ */
+export async function releaseFailed<Row>(
+  db: Db, table: LeasedTable, id: string, error: string, retryAt: Date, also: Record<string, unknown> = {},
+): Promise<Row | undefined> {
+  const [row] = await db(table).where({ id })
+    .update({ locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1'), ...also })
+    .returning('*');
+  return row;
 }
 
 /** The earliest moment something in `table` may be claimable, or undefined when it is empty. */

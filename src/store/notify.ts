@@ -34,6 +34,8 @@ export function makeTopicNotifier(db: Knex) {
   let stopped = false;
   let log: Logger | undefined;
   let retry: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  /** Whether announcements from other processes are heard now (always, on the embedded database). */
+  const listening = () => !connection || listener !== undefined;
 
   async function listen(): Promise<void> {
     const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
@@ -94,9 +96,8 @@ export function makeTopicNotifier(db: Knex) {
       if (connection) await listen();
     },
 
-    /** Whether announcements from other processes are heard now (always, on the embedded database). */
     get listening(): boolean {
-      return !connection || listener !== undefined;
+      return listening();
     },
 
     /** Announces `topics` when `trx` commits. */
@@ -132,8 +133,7 @@ export function makeTopicNotifier(db: Knex) {
         const onTopic = (topic: string) => {
           if (wanted.has(topic)) finish();
         };
-        const heard = !connection || listener !== undefined;
-        const timer = setTimeout(finish, Math.max(0, heard ? timeoutMs : Math.min(timeoutMs, FALLBACK_POLL_MS)));
+        const timer = setTimeout(finish, Math.max(0, listening() ? timeoutMs : Math.min(timeoutMs, FALLBACK_POLL_MS)));
         events.on('topic', onTopic);
         events.on('wake', finish);
         abort?.addEventListener('abort', finish, { once: true });

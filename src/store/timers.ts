@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db, ExecutionRef } from './db.ts';
 import { endIncidentsOf } from './incidents.ts';
+import { releaseFailed } from './leases.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
 
@@ -61,10 +62,7 @@ export async function deleteTimer(db: Db, id: string): Promise<void> {
  * retry is used up. Returns the retries left.
  */
 export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date, useRetry = true): Promise<number | undefined> {
-  const [row] = await db('timers').where({ id }).update({
-    locked_by: null, locked_until: retryAt, last_error: error.slice(0, 2000), attempts: db.raw('attempts + 1'),
-    ...(useRetry ? { retries: db.raw('greatest(retries - 1, 0)') } : {}),
-  }).returning('retries');
+  const row = await releaseFailed<TimerRow>(db, 'timers', id, error, retryAt, useRetry ? { retries: db.raw('greatest(retries - 1, 0)') } : {});
   return row?.retries;
 }
 

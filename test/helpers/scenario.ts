@@ -181,14 +181,14 @@ export async function variablesOf(who: Client, instanceId: string): Promise<Reco
 }
 
 /** Fetches and locks the external tasks of `topic` as the worker; returns them (empty when none). */
-export async function fetchExternal(worker: Client, topic: string, workerId = STAFF_IDS.worker): Promise<{ id: string; processInstanceId: string; variables: Record<string, { value: unknown }> }[]> {
+export async function fetchExternal(worker: Client, topic: string, workerId: string = STAFF_IDS.worker): Promise<{ id: string; processInstanceId: string; variables: Record<string, { value: unknown }> }[]> {
   const r = await worker.post('/engine-rest/external-task/fetchAndLock', { workerId, maxTasks: 10, topics: [{ topicName: topic, lockDuration: 60_000 }] });
   if (r.status !== 200) throw new Error(`fetchAndLock: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
 /** Completes a locked external task with variables. */
-export async function completeExternal(worker: Client, taskId: string, values: Record<string, unknown>, workerId = STAFF_IDS.worker): Promise<void> {
+export async function completeExternal(worker: Client, taskId: string, values: Record<string, unknown>, workerId: string = STAFF_IDS.worker): Promise<void> {
   const r = await worker.post(`/engine-rest/external-task/${taskId}/complete`, { workerId, variables: vars(values) });
   if (r.status !== 204) throw new Error(`external complete: ${r.status} ${JSON.stringify(r.body)}`);
 }

@@ -3,6 +3,7 @@ import { BasicAuthInterceptor, Client, Variables } from 'camunda-external-task-c
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client as ApiClient, type TestServer } from '../helpers/server.ts';
+import { fetchExternal, startProcess } from '../helpers/scenario.ts';
 
 /** Waits for a condition that another party (the worker library) brings about, checking every 25 ms, at most `tries` times. */
 async function until<T>(check: () => Promise<T | undefined | false>, what: string, tries = 400): Promise<T> {
@@ -128,8 +129,8 @@ for (const backend of backends) {
         .replace(/id="external-check"/, 'id="external-check-inc"').replace(/camunda:topic="backup-check"/, 'camunda:topic="incident-check"'))));
       const admin = client(server.url, ADMIN.user, ADMIN.password);
       const worker = await makeUser(server, 'inc-robot', ['workers']);
-      const id = (await admin.post('/engine-rest/process-definition/key/external-check-inc/start', { variables: vars({ urgency: 5 }) })).body.id;
-      const [task] = (await worker.post('/engine-rest/external-task/fetchAndLock', { workerId: 'inc-robot', maxTasks: 1, topics: [{ topicName: 'incident-check', lockDuration: 60_000 }] })).body;
+      const id = await startProcess(admin, 'external-check-inc', { urgency: 5 });
+      const [task] = await fetchExternal(worker, 'incident-check', 'inc-robot');
       t.is((await worker.post(`/engine-rest/external-task/${task.id}/failure`, { workerId: 'inc-robot', errorMessage: '磁带库无响应', retries: 0, retryTimeout: 0 })).status, 204);
       t.is((await admin.get(`/engine-rest/incident?processInstanceId=${id}`)).body.length, 1);
       t.is((await admin.delete(`/engine-rest/process-instance/${id}`)).status, 204);

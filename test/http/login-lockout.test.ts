@@ -88,13 +88,14 @@ for (const backend of backends) {
 
   test.serial(t('right passwords at once all succeed and leave no count behind on the address'), async (t) => {
     clock.advance(3 * 3600_000);
+    // The spray before left this address locked; start it clean, so what is left below is this test's.
+    await s.db('login_failures').where({ key: 'addr:127.0.0.1' }).delete();
     await makeUser(s, 'busy', ['office']);
     const replies = await Promise.all(Array.from({ length: 12 }, () => client(s.url, 'busy', 'busy-password').get('/engine-rest/task')));
     t.deepEqual(replies.map((r) => r.status), Array(12).fill(200));
     t.falsy(await s.db('login_failures').where({ key: 'user:busy' }).first());
-    const addr = await s.db('login_failures').where({ key: 'addr:127.0.0.1' }).first();
-    t.is(Number(addr?.failures ?? 0), 0, 'a right password takes its attempt back from the address');
-    // An address whose failures are all taken back, and unlocked, is forgotten rather than kept for ever.
-    if (addr) t.truthy(addr.locked_until, `a row is kept only while it locks: ${JSON.stringify(addr)}`);
+    // Each right password takes its attempt back from the address; an address whose failures are all
+    // taken back, and that is not locked, is forgotten rather than kept for ever.
+    t.falsy(await s.db('login_failures').where({ key: 'addr:127.0.0.1' }).first());
   });
 }

@@ -72,6 +72,12 @@ for (const backend of backends) {
     t.deepEqual(userTasks, ['draftPlan', 'reviewDraft', 'leadingGroupDecision', 'assignImplementation']);
     t.deepEqual((await c.admin.get(`${base}&unfinished=true`)).body, [], 'all ended');
     t.is((await c.admin.get(`${base}&finished=true`)).body.length, acts.length);
+    // On an instance still waiting, the two filters split its elements.
+    const waiting = await start('PLAN-WAITING');
+    const of = async (filter: string) => (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${waiting}&${filter}`)).body
+      .map((a: { activityId: string }) => a.activityId);
+    t.deepEqual(await of('unfinished=true'), ['draftPlan']);
+    t.deepEqual(await of('finished=true'), ['start']);
   });
 
   test.serial(t('a start form missing its required title is refused and starts nothing'), async (t) => {

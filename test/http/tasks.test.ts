@@ -120,18 +120,18 @@ for (const backend of backends) {
     t.is((await office.get('/engine-rest/task?maxResults=-1')).status, 400);
     t.is((await office.post('/engine-rest/process-definition/key/no-such-process/start', {})).status, 404);
     // Numbers and dates the database cannot hold are the client's mistake: 400 naming the parameter.
-    for (const [method, url, body] of [
-      ['GET', '/engine-rest/task?minPriority=3000000000', undefined],
-      ['GET', '/engine-rest/task?maxResults=99999999999', undefined],
-      ['POST', '/engine-rest/task', { minPriority: 3000000000 }],
-      ['GET', '/engine-rest/task?dueBefore=-200000-01-01T00:00:00Z', undefined],
-      ['POST', '/engine-rest/task', { dueAfter: '+275000-01-01T00:00:00Z' }],
-      ['PUT', `/engine-rest/task/${task.id}`, { priority: 1e12 }],
-      ['PUT', `/engine-rest/task/${task.id}`, { due: '-200000-01-01T00:00:00Z' }],
+    for (const [method, url, body, param] of [
+      ['GET', '/engine-rest/task?minPriority=3000000000', undefined, 'minPriority'],
+      ['GET', '/engine-rest/task?maxResults=99999999999', undefined, 'maxResults'],
+      ['POST', '/engine-rest/task', { minPriority: 3000000000 }, 'minPriority'],
+      ['GET', '/engine-rest/task?dueBefore=-200000-01-01T00:00:00Z', undefined, 'dueBefore'],
+      ['POST', '/engine-rest/task', { dueAfter: '+275000-01-01T00:00:00Z' }, 'dueAfter'],
+      ['PUT', `/engine-rest/task/${task.id}`, { priority: 1e12 }, 'priority'],
+      ['PUT', `/engine-rest/task/${task.id}`, { due: '-200000-01-01T00:00:00Z' }, 'due'],
     ] as const) {
       const r = await office.raw(method, url, body);
       t.is(r.status, 400, `${method} ${url} ${JSON.stringify(body)} → ${r.status} ${JSON.stringify(r.body)}`);
-      t.regex(r.body.message, /Priority|priority|maxResults|due|Due/);
+      t.regex(r.body.message, new RegExp(`\\b${param}\\b`), `the message names ${param}`);
     }
     const lowerCase = await office.post(`/engine-rest/task/${task.id}/complete`, {
       variables: { title: { value: '规划', type: 'string' }, summary: { value: '本年度网络安全规划草案全文', type: 'String' }, pages: { value: 12, type: 'integer' } },

@@ -9,7 +9,8 @@ import { startServer } from '../../src/server.ts';
 import { makeDb } from '../../src/store/db.ts';
 import { backends } from '../helpers/db.ts';
 import { oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, TEST_KEY_ENV, vars } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, TEST_KEY_ENV } from '../helpers/server.ts';
+import { startProcess, step } from '../helpers/scenario.ts';
 
 /*
  * sql/trace-grants.sql as the operator applies it: migrations by the owner,
@@ -44,13 +45,9 @@ if (!postgres) {
         const plan = fs.readFileSync(path.join(repoRoot, 'processes', 'security-plan-approval.bpmn'));
         await server.services.deployments.deploy(oneResource('security-plan-approval.bpmn', plan));
         const office = await makeUser(server, 'office-grants', ['office']);
-        const started = await office.post('/engine-rest/process-definition/key/security-plan-approval/start', { variables: vars({ title: '年度规划', planType: 'plan' }) });
-        t.is(started.status, 200, JSON.stringify(started.body));
-        const [task] = (await office.get(`/engine-rest/task?processInstanceId=${started.body.id}`)).body;
-        t.is((await office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'office-grants' })).status, 204);
-        const done = await office.post(`/engine-rest/task/${task.id}/complete`, { variables: vars({ title: '年度规划', summary: '全年网络与数据安全建设规划草案' }) });
-        t.is(done.status, 204, JSON.stringify(done.body));
-        const rows = await server.db('trace').where({ process_instance_id: started.body.id }).whereNot('operation', 'Read').orderBy('id');
+        const id = await startProcess(office, 'security-plan-approval', { title: '年度规划', planType: 'plan' });
+        await step(office, 'office-grants', id, 'draftPlan', { title: '年度规划', summary: '全年网络与数据安全建设规划草案' });
+        const rows = await server.db('trace').where({ process_instance_id: id }).whereNot('operation', 'Read').orderBy('id');
         t.deepEqual(rows.map((r: { operation: string }) => r.operation), ['Create', 'Claim', 'Complete'], 'the role adds rows');
 
         // What the role must not do to the trace, nor to the schema.

@@ -3,6 +3,7 @@ import { chainOf } from '../../src/services/trace.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { openTasks, startProcess } from '../helpers/scenario.ts';
 
 const SECRET_VALUE = 'SECRET-VALUE-7f3a9c';
 
@@ -101,8 +102,8 @@ for (const backend of backends) {
   });
 
   test.serial(t('a download of a Bytes or File variable names the variable, never its content'), async (t) => {
-    const pi = (await office.post('/engine-rest/process-definition/key/security-plan-approval/start', { variables: vars({ title: '丙', planType: 'plan' }) })).body.id as string;
-    const [task] = (await office.get(`/engine-rest/task?processInstanceId=${pi}`)).body;
+    const pi = await startProcess(office, 'security-plan-approval', { title: '丙', planType: 'plan' });
+    const [task] = await openTasks(office, pi);
     const content = Buffer.from(`扫描件 ${SECRET_VALUE}`).toString('base64');
     t.is((await admin.put(`/engine-rest/process-instance/${pi}/variables/scan`, { type: 'File', value: content, valueInfo: { filename: 'scan.pdf', mimeType: 'application/pdf' } })).status, 204);
     const before = Number((await s.db('trace').max({ id: 'id' }))[0].id);

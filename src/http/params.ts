@@ -28,9 +28,7 @@ export function queryOf(ctx: Context) {
     date: (name: string): Date | undefined => {
       const v = raw(name);
       if (v === undefined || v === '') return undefined;
-      const d = parseDate(v);
-      if (!d) throw new ValidationError(`参数 ${name} 不是有效日期 / parameter ${name} is not a date, got "${v}"`);
-      return d;
+      return checkDate(name, v);
     },
     list: (name: string): string[] | undefined => {
       const v = raw(name);
@@ -57,6 +55,15 @@ export function checkInt(name: string, n: unknown, min = 0, shown: unknown = n):
     throw new ValidationError(`参数 ${name} 必须是 ${low} 到 ${INT_MAX} 之间的整数 / parameter ${name} must be an integer from ${low} to ${INT_MAX}, got ${JSON.stringify(shown)}`);
   }
   return n;
+}
+
+/** `value` as a date (Camunda's `2026-11-25T11:57:14.149+0800` or ISO 8601, years 1–9999), or a 400 naming the parameter. */
+export function checkDate(name: string, value: unknown): Date {
+  const d = typeof value === 'string' ? parseDate(value) : null;
+  if (!d) {
+    throw new ValidationError(`参数 ${name} 不是有效日期 / parameter ${name} must be a date such as 2026-12-01T09:00:00.000+0800, got ${JSON.stringify(value)}`);
+  }
+  return d;
 }
 
 /** The JSON body as an object, or a 400 saying it must be one. */

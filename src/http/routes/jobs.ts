@@ -8,7 +8,7 @@ import { parseDate } from '../../services/variables.ts';
 import type { TimerQuery, TimerRow } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
-import { bodyObject, queryOf } from '../params.ts';
+import { bodyObject, checkDate, queryOf } from '../params.ts';
 
 const jobDto = (t: TimerRow & { definition_key: string }) => ({
   id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
@@ -85,10 +85,7 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
     ctx.status = 204;
   });
   router.put('/job/:id/duedate', async (ctx) => {
-    const raw = bodyObject(ctx).duedate;
-    const due = typeof raw === 'string' ? parseDate(raw) : null;
-    if (!due) throw new ValidationError('duedate 必须是日期 / duedate must be a date such as 2026-12-01T09:00:00.000+0800');
-    await deps.timers.setDueDate(ctx.params.id, due, principalOf(ctx));
+    await deps.timers.setDueDate(ctx.params.id, checkDate('duedate', bodyObject(ctx).duedate), principalOf(ctx));
     ctx.status = 204;
   });
   return router;

@@ -2,17 +2,12 @@ import Router from '@koa/router';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { CommentService } from '../../services/comments.ts';
 import type { TaskService } from '../../services/tasks.ts';
-import { parseDate, parseModifications, parseVariables } from '../../services/variables.ts';
+import { parseModifications, parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables, sendVariableData } from '../format.ts';
-import { bodyObject, checkInt } from '../params.ts';
+import { bodyObject, checkDate, checkInt } from '../params.ts';
 
-const optionalDate = (value: unknown, name: string): Date | null => {
-  if (value == null) return null;
-  const d = typeof value === 'string' ? parseDate(value) : null;
-  if (!d) throw new ValidationError(`${name} 不是有效日期 / ${name} is not a valid date`);
-  return d;
-};
+const optionalDate = (value: unknown, name: string): Date | null => (value == null ? null : checkDate(name, value));
 
 /** Camunda's task routes for working together: assignee, delegation, updates, variables, comments. */
 export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments: CommentService }): Router {

@@ -2,11 +2,11 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import type { TaskFilter, TaskService } from '../../services/tasks.ts';
-import { parseDate, parseVariables } from '../../services/variables.ts';
+import { parseVariables } from '../../services/variables.ts';
 import { taskSortColumns, type TaskRow } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
-import { bodyObject, checkInt, queryOf, sortingOf } from '../params.ts';
+import { bodyObject, checkDate, checkInt, queryOf, sortingOf } from '../params.ts';
 import { formVariablesDto } from '../form-variables.ts';
 
 export function taskDto(t: TaskRow) {
@@ -71,13 +71,7 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(`${k} 必须是文本数组 / ${k} must be an array of strings`);
     return v as string[];
   };
-  const date = (k: string) => {
-    const v = str(k);
-    if (v === undefined) return undefined;
-    const d = parseDate(v);
-    if (!d) throw new ValidationError(`${k} 不是有效日期 / ${k} is not a date, got "${v}"`);
-    return d;
-  };
+  const date = (k: string) => (body[k] == null ? undefined : checkDate(k, body[k]));
   const int = (k: string) => (body[k] == null ? undefined : checkInt(k, body[k], -Infinity));
   const candidateGroup = str('candidateGroup');
   const groups = list('candidateGroups');

@@ -5,6 +5,8 @@ import createDebug from 'debug';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
 import { HostTimers } from './host-timers.ts';
+import { sandboxReady } from './sandbox.ts';
+import { RunBudget, SandboxScripts } from './scripts.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { isExternalTask, typeResolver } from './serialize.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
@@ -69,9 +71,11 @@ const expressions = makeExpressions();
 export async function startProcess(
   def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo,
 ): Promise<EngineRun> {
-  const engine = makeEngine(def, variables, new Set(), now, zone, execution);
-  const recorder = new Recorder(new Set());
-  await guard(engine, async () => {
+  await sandboxReady();
+  const budget = new RunBudget();
+  const engine = makeEngine(def, variables, budget, new Set(), now, zone, execution);
+  const recorder = new Recorder(new Set(), budget, () => engine.stop());
+  await guard(engine, budget, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
@@ -135,10 +139,12 @@ export interface SignalInput {
 export async function signalActivity(def: CompiledRef, input: SignalInput): Promise<EngineRun> {
   // A timer fires as the engine re-registers it on resume (see HostTimers).
   const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
-  const engine = makeEngine(def, {}, fire, input.now, input.zone, input.execution);
+  await sandboxReady();
+  const budget = new RunBudget();
+  const engine = makeEngine(def, {}, budget, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
-  const recorder = new Recorder(input.openExecutions);
-  await guard(engine, async () => {
+  const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
+  await guard(engine, budget, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     const action = input.action ?? { kind: 'signal' };
     if (action.kind === 'signal') {
@@ -183,7 +189,9 @@ export interface ExecutionInfo {
   processDefinitionId: string;
 }
 
-function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo): Engine {
+function makeEngine(
+  def: CompiledRef, variables: Record<string, unknown>, budget: RunBudget, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
+): Engine {
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.
@@ -193,13 +201,19 @@ function makeEngine(def: CompiledRef, variables: Record<string, unknown>, fire: 
     sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),
     variables,
     expressions,
+    // Every script of the diagram runs in the QuickJS sandbox; without this option the engine would use node:vm.
+    scripts: new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey }),
     // Host-owned timers: the engine's due times become rows; nothing is armed here.
     timers: new HostTimers(fire, now, zone) as never,
   });
 }
 
-/** Runs `fn`, turning an engine 'error' event or throw into an EngineRunError. */
-async function guard(engine: Engine, fn: () => unknown): Promise<void> {
+/**
+ * Runs `fn`, turning an engine 'error' event or throw into an EngineRunError.
+ * A run that overran its budget or whose script failed is stopped and fails
+ * with that, naming the element, whatever the engine made of it.
+ */
+async function guard(engine: Engine, budget: RunBudget, fn: () => unknown): Promise<void> {
   let failure: unknown;
   const onError = (err: unknown) => (failure ??= err);
   engine.on('error', onError);
@@ -212,10 +226,14 @@ async function guard(engine: Engine, fn: () => unknown): Promise<void> {
   } finally {
     engine.off('error', onError);
   }
+  if (budget.failure) {
+    engine.stop();
+    throw new EngineRunError(budget.failure.message, budget.failure.activityId);
+  }
   if (failure) {
     if (failure instanceof EngineRunError) throw failure;
     const err = failure as Error & { source?: { content?: { id?: string } } };
-    throw new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? null);
+    throw new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
   }
 }
 
@@ -256,8 +274,14 @@ class Recorder {
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
 
-  constructor(private readonly open: Set<string>) {
+  constructor(private readonly open: Set<string>, budget: RunBudget, stop: () => void) {
     this.listener.on('activity.start', (api) => {
+      // Stopping the engine does not end a cycle that never waits (it runs on in this call
+      // stack), so the run is also unwound by throwing; guard reports the budget's failure.
+      if (!budget.step(api.id)) {
+        stop();
+        throw new EngineRunError(budget.failure!.message, budget.failure!.activityId);
+      }
       this.started.add(api.executionId);
       this.activities.push(event('start', api));
     });

@@ -1,0 +1,112 @@
+// The thread that runs diagram scripts: QuickJS compiled to WebAssembly, loaded
+// once per thread. Nothing of Node is reachable from inside QuickJS: the
+// interpreter gets strings in and gives one string back. This thread exists
+// so that the main thread can end a script that its own limits failed to stop
+// (a builtin call QuickJS cannot interrupt) by terminating the thread.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
+import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
+
+/** @type {{ setup: import('./sandbox.ts').SandboxSetup, port: import('node:worker_threads').MessagePort, signal: Int32Array }} */
+const { setup, port, signal } = workerData;
+const PAGE = 64 * 1024;
+/** What QuickJS needs before any script allocates (its own heap, atoms, the emscripten stack). */
+const BASE_MB = 16;
+
+/**
+ * The whole WebAssembly heap is capped, not just QuickJS's own count of it:
+ * QuickJS's malloc limit misses most of a large string's bytes in this build,
+ * so a script could otherwise grow the heap to 2 GB before it failed.
+ */
+const memory = new WebAssembly.Memory({ initial: BASE_MB * (1024 * 1024 / PAGE), maximum: (BASE_MB + setup.memoryMb * 2) * (1024 * 1024 / PAGE) });
+const quickjs = await newQuickJSWASMModuleFromVariant(newVariant(releaseSync, { wasmMemory: memory }));
+
+/**
+ * Camunda 7's script API, written in the script's own language over a JSON
+ * copy of the variables. The script changes only that copy; what it set and
+ * removed goes back as JSON, and the host applies it.
+ */
+const PRELUDE = `(function (inputText) {
+  const input = JSON.parse(inputText);
+  const stringify = JSON.stringify, parse = JSON.parse, keys = Object.keys;
+  const vars = input.variables, set = {}, removed = {};
+  const copy = (v) => { const text = stringify(v); return text === undefined ? null : parse(text); };
+  const has = (name) => Object.prototype.hasOwnProperty.call(vars, name);
+  globalThis.execution = Object.freeze({
+    getVariable: (name) => has(String(name)) ? copy(vars[String(name)]) : null,
+    getVariables: () => copy(vars),
+    hasVariable: (name) => has(String(name)),
+    setVariable: (name, value) => { name = String(name); vars[name] = copy(value); set[name] = vars[name]; delete removed[name]; },
+    removeVariable: (name) => { name = String(name); delete vars[name]; delete set[name]; removed[name] = true; },
+    getProcessInstanceId: () => input.processInstanceId,
+    getProcessBusinessKey: () => input.businessKey,
+    getActivityId: () => input.activityId,
+    getCurrentActivityName: () => input.activityName,
+  });
+  // Returned, not left on the global object, where the script could replace it.
+  return (result) => stringify({ result: copy(result), truthy: !!result, set, removed: keys(removed) });
+})`;
+
+parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob} */ job) => {
+  let reply;
+  try {
+    reply = run(job);
+  } catch (err) {
+    // The interpreter itself failed (an abort inside WebAssembly): this thread is not trusted again.
+    reply = { ok: false, kind: 'error', message: err?.message ?? String(err), broken: true };
+  }
+  port.postMessage(reply);
+  Atomics.store(signal, 0, 1);
+  Atomics.notify(signal, 0);
+});
+parentPort.postMessage('ready');
+
+/** @returns {import('./sandbox.ts').SandboxReply} */
+function run(job) {
+  const runtime = quickjs.newRuntime();
+  try {
+    runtime.setMemoryLimit(setup.memoryMb * 1024 * 1024);
+    runtime.setMaxStackSize(512 * 1024);
+    const deadline = Date.now() + job.timeoutMs;
+    runtime.setInterruptHandler(() => Date.now() > deadline);
+    const context = runtime.newContext();
+    try {
+      const prelude = context.evalCode(PRELUDE, 'prelude.js');
+      if (prelude.error) return failure(context, prelude.error, false);
+      const input = context.newString(JSON.stringify(job.input));
+      const made = context.callFunction(prelude.value, context.undefined, input);
+      input.dispose();
+      prelude.value.dispose();
+      if (made.error) return failure(context, made.error, Date.now() > deadline);
+      const output = made.value;
+      try {
+        const r = context.evalCode(job.code, job.filename);
+        if (r.error) return failure(context, r.error, Date.now() > deadline);
+        const out = context.callFunction(output, context.undefined, r.value);
+        r.value.dispose();
+        if (out.error) return failure(context, out.error, Date.now() > deadline);
+        const text = context.getString(out.value);
+        out.value.dispose();
+        return { ok: true, output: text };
+      } finally {
+        output.dispose();
+      }
+    } finally {
+      context.dispose();
+    }
+  } finally {
+    runtime.dispose();
+  }
+}
+
+/** @returns {import('./sandbox.ts').SandboxReply} */
+function failure(context, handle, late) {
+  const error = context.dump(handle);
+  handle.dispose();
+  const e = error ?? {};
+  const message = typeof e === 'object' && e.message !== undefined ? `${String(e.name ?? 'Error')}: ${String(e.message)}` : String(error);
+  if (late || (e.name === 'InternalError' && e.message === 'interrupted')) return { ok: false, kind: 'timeout', message };
+  if (/out of memory|stack overflow|string too long/i.test(String(e.message))) return { ok: false, kind: 'memory', message };
+  return { ok: false, kind: 'error', message };
+}

@@ -1,0 +1,152 @@
+import { runScript, ScriptFailure } from './sandbox.ts';
+import { engineLimits } from './limits.ts';
+
+/** The failure that ends an engine run: the runner throws it as an EngineRunError. */
+export interface RunFailure {
+  message: string;
+  activityId: string;
+}
+
+/**
+ * What one engine run may still spend: elements started (a cycle that never
+ * waits) and wall-clock time. The first failure, of a budget or of a script,
+ * is kept; the runner stops the engine and fails the run with it.
+ */
+export class RunBudget {
+  failure: RunFailure | undefined;
+  /** The element started last: named when the engine fails without saying where (a stack overflow). */
+  lastActivityId: string | null = null;
+  private steps = 0;
+  private readonly deadline = performance.now() + engineLimits.runWallMs;
+
+  /** Counts one element start; false when the run must stop. */
+  step(activityId: string): boolean {
+    if (this.failure) return false;
+    this.steps += 1;
+    this.lastActivityId = activityId;
+    if (this.steps > engineLimits.runSteps) {
+      this.fail(`流程一次运行超过 ${engineLimits.runSteps} 步，可能是不等待的循环 / one engine run started more than ${engineLimits.runSteps} elements (a cycle that never waits?), stopped at ${activityId}`, activityId);
+    } else if (performance.now() > this.deadline) {
+      this.fail(`流程一次运行超过 ${engineLimits.runWallMs} ms / one engine run took longer than ${engineLimits.runWallMs} ms, stopped at ${activityId}`, activityId);
+    }
+    return !this.failure;
+  }
+
+  /** Time a script in this run may take: its own limit, or what is left of the run's. */
+  scriptTimeoutMs(): number {
+    return Math.max(1, Math.min(engineLimits.scriptTimeoutMs, Math.ceil(this.deadline - performance.now())));
+  }
+
+  fail(message: string, activityId: string): void {
+    this.failure ??= { message, activityId };
+  }
+}
+
+/** The instance as a script sees it through `execution`. */
+export interface ScriptInstance {
+  processInstanceId: string;
+  businessKey: string | null;
+}
+
+/** bpmn-elements' Script: what register and getScript hand the engine. */
+export interface EngineScript {
+  execute(executionContext: any, callback: CallableFunction): void;
+}
+
+interface Registered {
+  id: string;
+  type: string;
+  code: string;
+  resultVariable: string | null;
+  /** A condition answers with its result's truthiness; a script task with the value. */
+  isCondition: boolean;
+}
+
+/** Script languages run in the sandbox; check-scripts refuses the others at deployment. */
+export const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
+
+/** Engine-internal keys of the environment's variables, not process variables. */
+const INTERNAL = new Set(['fields', 'content', 'properties']);
+
+/**
+ * The engine's `scripts` option: every script of a diagram (script tasks,
+ * script conditions on flows and conditional events) runs in the QuickJS
+ * sandbox, never in `node:vm`. One per engine run.
+ */
+export class SandboxScripts {
+  private readonly scripts = new Map<string, Registered>();
+
+  constructor(private readonly budget: RunBudget, private readonly instance: ScriptInstance | undefined) {}
+
+  register({ id, type, behaviour }: { id: string; type: string; behaviour: any }): EngineScript | undefined {
+    const isFlow = type === 'bpmn:SequenceFlow';
+    const language: unknown = isFlow ? behaviour?.conditionExpression?.language : behaviour?.scriptFormat;
+    const code: unknown = isFlow ? behaviour?.conditionExpression?.body : behaviour?.script;
+    // A flow without a language has a JUEL expression, which the expressions option evaluates.
+    if (isFlow && !language) return undefined;
+    // Anything else is unsupported: the engine then fails the element (deployment refuses it first).
+    if (typeof language !== 'string' || !JAVASCRIPT.test(language) || typeof code !== 'string') return undefined;
+    const registered: Registered = {
+      id, type, code,
+      resultVariable: typeof behaviour?.resultVariable === 'string' && behaviour.resultVariable ? behaviour.resultVariable : null,
+      isCondition: type !== 'bpmn:ScriptTask',
+    };
+    this.scripts.set(id, registered);
+    return this.handle(registered);
+  }
+
+  getScript(_language: string, { id }: { id: string }): EngineScript {
+    const registered = this.scripts.get(id);
+    // The engine's own type says a script is always found; at run time it checks for undefined.
+    return (registered && this.handle(registered)) as EngineScript;
+  }
+
+  private handle(registered: Registered): EngineScript {
+    return { execute: (context: any, callback: CallableFunction) => this.execute(registered, context, callback as (err: Error | null, result?: unknown) => void) };
+  }
+
+  /**
+   * Runs the script with a JSON copy of the process variables and applies
+   * what it set and removed. A failed script fails the whole run: the
+   * callback is never called, so no boundary event can swallow a script that
+   * ran out of time (Camunda, too, rolls the transaction back).
+   */
+  private execute(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): void {
+    if (this.budget.failure) return;
+    const variables: Record<string, unknown> = context.environment?.variables ?? {};
+    try {
+      const outcome = runScript({
+        code: registered.code,
+        filename: `${registered.type}/${registered.id}`,
+        input: {
+          variables: jsonCopy(variables),
+          processInstanceId: this.instance?.processInstanceId ?? null,
+          businessKey: this.instance?.businessKey ?? null,
+          // In a condition, Camunda's current activity is the element the flow leaves.
+          activityId: String(context.content?.id ?? context.id),
+          activityName: context.content?.name ?? null,
+        },
+      }, this.budget.scriptTimeoutMs());
+      for (const [name, value] of Object.entries(outcome.set)) {
+        if (!INTERNAL.has(name)) variables[name] = value;
+      }
+      for (const name of outcome.removed) {
+        if (!INTERNAL.has(name)) delete variables[name];
+      }
+      if (registered.resultVariable) variables[registered.resultVariable] = outcome.result;
+      callback(null, registered.isCondition ? outcome.truthy : outcome.result);
+    } catch (err) {
+      const message = err instanceof ScriptFailure ? err.message : `脚本无法运行 / the script could not run: ${(err as Error).message}`;
+      this.budget.fail(`${registered.id}: ${message}`, registered.id);
+    }
+  }
+}
+
+/** The process variables as JSON data: what crosses into the sandbox. */
+function jsonCopy(variables: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(variables)) {
+    if (!INTERNAL.has(name)) out[name] = value;
+  }
+  return JSON.parse(JSON.stringify(out)) as Record<string, unknown>;
+}

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { KeyringFormatError, parseKeySpec, type Keyring } from './crypto/keyring.ts';
+import type { EngineLimits } from './engine/limits.ts';
 
 /**
  * Server configuration, read once from the environment at start-up.
@@ -35,6 +36,14 @@ const schema = z.object({
   TIMEZONE: z.string().refine((z) => { try { new Intl.DateTimeFormat('en', { timeZone: z }); return true; } catch { return false; } }, 'unknown time zone').default('Asia/Shanghai'),
   /** Largest JSON request body accepted, in bytes. */
   BODY_LIMIT: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** CPU time of one diagram script run (QuickJS sandbox), in milliseconds. */
+  SCRIPT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+  /** Memory of one diagram script run, in megabytes. */
+  SCRIPT_MEMORY_MB: z.coerce.number().int().min(4).max(1024).default(32),
+  /** Elements one engine run may start before it is stopped (a cycle that never waits). */
+  ENGINE_RUN_STEPS: z.coerce.number().int().min(10).default(5000),
+  /** Wall-clock time of one engine run, in milliseconds. */
+  ENGINE_RUN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** A keyring file for encryption at rest (SM4_KEY itself is read apart, so no message can quote it). */
   SM4_KEY_FILE: z.string().optional(),
 });
@@ -58,6 +67,8 @@ export interface Config {
   workers: number;
   corsOrigins: string[];
   timezone: string;
+  /** What a diagram's scripts and one engine run may spend (see src/engine/limits.ts). */
+  engineLimits: EngineLimits;
   /**
    * The keyring given in SM4_KEY, if any. Its key material is unreachable
    * from outside (see Keyring), so logging a Config cannot print a key.
@@ -111,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: c.WORKERS,
     timezone: c.TIMEZONE,
     corsOrigins: commaList(c.CORS_ORIGINS),
+    engineLimits: { scriptTimeoutMs: c.SCRIPT_TIMEOUT_MS, scriptMemoryMb: c.SCRIPT_MEMORY_MB, runSteps: c.ENGINE_RUN_STEPS, runWallMs: c.ENGINE_RUN_TIMEOUT_MS },
     sm4Keyring,
     sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
   };

@@ -34,6 +34,7 @@ import { makeTimerService } from './services/timers.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
 import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
 import { makeVariableVault } from './services/sealed-variables.ts';
+import { setEngineLimits } from './engine/limits.ts';
 
 export interface Server {
   url: string;
@@ -118,6 +119,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Belt and braces: nothing logs the environment, and a Keyring prints as its ids only.
   const log = options.log ?? pino({ level: config.logLevel, base: undefined, redact: { paths: ['SM4_KEY', '*.SM4_KEY', 'env.SM4_KEY'], censor: '[redacted]' } });
   const embedded = options.db ? isEmbedded(options.db) : !config.databaseUrl;
+  setEngineLimits(config.engineLimits);
   const keys: KeySource = { keyring: config.sm4Keyring, keyFile: config.sm4KeyFile, generateIn: embedded ? config.dataDir : undefined };
   // Before connecting: PostgreSQL without a key is refused outright.
   assertKeyConfigured(keys);

@@ -5,6 +5,7 @@ import { makeModdle } from './moddle.ts';
 import { firstOccurrence, ScheduleError, type TimerSpec } from './schedule.ts';
 import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
+import { checkScripts } from './check-scripts.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -72,6 +73,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   const processes = (parsed.rootElement.rootElements ?? []).filter((e: ModdleElement) => e.$type === 'bpmn:Process');
   const executable = processes.filter((p: ModdleElement) => p.isExecutable === true);
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));

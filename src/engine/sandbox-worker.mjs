@@ -60,6 +60,8 @@ parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob} */ job) 
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
 });
+Atomics.store(signal, 1, 1);
+Atomics.notify(signal, 1);
 parentPort.postMessage('ready');
 
 /** @returns {import('./sandbox.ts').SandboxReply} */

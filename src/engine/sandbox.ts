@@ -46,13 +46,14 @@ export class ScriptFailure extends Error {
 
 /** How long past its own limit a script may keep the main thread before its thread is terminated. */
 const BACKSTOP_MS = 500;
+/** How long a run waits, synchronously, for a replacement thread to load QuickJS. */
+const STARTUP_MS = 10_000;
 
 interface ScriptThread {
   worker: Worker;
   port: MessagePort;
   signal: Int32Array;
   ready: Promise<void>;
-  isReady: boolean;
 }
 
 let thread: ScriptThread | undefined;
@@ -69,7 +70,8 @@ export function sandboxReady(): Promise<void> {
 
 function spawn(): ScriptThread {
   const { port1, port2 } = new MessageChannel();
-  const signal = new Int32Array(new SharedArrayBuffer(4));
+  // [0]: a job's reply is ready; [1]: the thread has loaded QuickJS.
+  const signal = new Int32Array(new SharedArrayBuffer(8));
   const setup: SandboxSetup = { memoryMb: engineLimits.scriptMemoryMb };
   const worker = new Worker(new URL('./sandbox-worker.mjs', import.meta.url), {
     workerData: { setup, port: port2, signal },
@@ -77,9 +79,9 @@ function spawn(): ScriptThread {
   });
   worker.unref();
   port1.unref();
-  const self: ScriptThread = { worker, port: port1, signal, isReady: false, ready: Promise.resolve() };
+  const self: ScriptThread = { worker, port: port1, signal, ready: Promise.resolve() };
   self.ready = new Promise<void>((resolve, reject) => {
-    worker.once('message', () => { self.isReady = true; resolve(); });
+    worker.once('message', () => resolve());
     worker.once('error', reject);
   });
   worker.on('exit', () => { if (thread === self) thread = undefined; });
@@ -93,8 +95,12 @@ function spawn(): ScriptThread {
  * a backstop; a script still running then has its thread terminated.
  */
 export function runScript(job: Omit<SandboxJob, 'timeoutMs'>, timeoutMs = engineLimits.scriptTimeoutMs): ScriptOutcome {
-  const current = thread;
-  if (!current?.isReady) throw new ScriptFailure('error', '脚本沙箱未就绪 / the script sandbox is not ready');
+  // Another run's script may have had the thread terminated since this run awaited sandboxReady.
+  const current = (thread ??= spawn());
+  if (Atomics.wait(current.signal, 1, 0, STARTUP_MS) === 'timed-out') {
+    discard(current);
+    throw new ScriptFailure('error', '脚本沙箱未能启动 / the script sandbox did not start');
+  }
   Atomics.store(current.signal, 0, 0);
   current.worker.postMessage({ ...job, timeoutMs } satisfies SandboxJob);
   const waited = Atomics.wait(current.signal, 0, 0, timeoutMs + BACKSTOP_MS);

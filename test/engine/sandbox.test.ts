@@ -169,3 +169,34 @@ test.serial('a cycle that never waits is cut by the step budget, naming an eleme
     setEngineLimits({ runSteps: 5_000 });
   }
 });
+
+/** The deployment's error message, or 'deployed'. */
+async function refused(xml: string): Promise<string> {
+  try {
+    await compileResource('scripted.bpmn', xml);
+  } catch (err) {
+    return (err as Error).message;
+  }
+  return 'deployed';
+}
+
+test('groovy is refused at deployment, naming the element', async (t) => {
+  const message = await refused(scriptProcess('println "hi"').replace('scriptFormat="javascript"', 'scriptFormat="groovy"'));
+  t.regex(message, /^ENGINE-09005/);
+  t.regex(message, /element run/);
+  t.regex(message, /groovy/);
+});
+
+test('a script in an external resource, a python condition and a juel listener script are refused at deployment', async (t) => {
+  const external = scriptProcess('').replace('<bpmn:script><![CDATA[]]></bpmn:script>', '').replace('scriptFormat="javascript"', 'scriptFormat="javascript" camunda:resource="deployment://x.js"');
+  t.regex(await refused(external), /element run/);
+  t.regex(await refused(external), /deployment:\/\/x\.js/);
+  const python = conditions.replace('language="javascript"', 'language="python"');
+  t.regex(await refused(python), /element toHigh/);
+  const listener = scriptProcess('1').replace('<bpmn:userTask id="wait" />', `<bpmn:userTask id="wait"><bpmn:extensionElements>
+    <camunda:executionListener event="start"><camunda:script scriptFormat="juel">\${x}</camunda:script></camunda:executionListener>
+  </bpmn:extensionElements></bpmn:userTask>`);
+  const message = await refused(listener);
+  t.regex(message, /element wait/);
+  t.regex(message, /juel/);
+});

@@ -1,0 +1,55 @@
+import type { ModdleElement } from 'bpmn-moddle';
+import { JAVASCRIPT } from './scripts.ts';
+
+/**
+ * Only inline JavaScript runs, and only in the QuickJS sandbox. Any other
+ * script format (groovy, python, juel scripts...) or a script kept in an
+ * external resource is refused at deployment, naming the element, instead of
+ * failing (or being skipped) when an instance reaches it.
+ */
+export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
+  const problems: { elementId: string; message: string }[] = [];
+  const refuse = (element: ModdleElement, what: { zh: string; en: string }, format: unknown, resource: unknown, body: unknown) => {
+    const id = String(element.id);
+    if (resource) {
+      problems.push({ elementId: id, message: `${id} 的${what.zh}引用外部资源 ${String(resource)}，不受支持 / the ${what.en} of ${id} names an external resource (${String(resource)}); only inline scripts are run` });
+    } else if (typeof format !== 'string' || !JAVASCRIPT.test(format)) {
+      problems.push({ elementId: id, message: `${id} 的${what.zh}语言 ${String(format ?? '(无 / none)')} 不受支持，只能用 javascript / the ${what.en} of ${id} is in ${String(format ?? 'no language')}; only javascript is run` });
+    } else if (typeof body !== 'string' || !body.trim()) {
+      problems.push({ elementId: id, message: `${id} 的${what.zh}为空 / the ${what.en} of ${id} is empty` });
+    }
+  };
+  const visit = (element: ModdleElement) => {
+    if (element.$type === 'bpmn:ScriptTask') {
+      refuse(element, { zh: '脚本', en: 'script' }, element.scriptFormat, element.resource, element.script);
+    }
+    const condition = element.conditionExpression ?? element.condition;
+    // A condition with a language is a script; without one it is a JUEL expression.
+    if (condition?.language) refuse(element, { zh: '条件脚本', en: 'condition script' }, condition.language, condition.resource, condition.body);
+    for (const d of (element.eventDefinitions ?? []) as ModdleElement[]) {
+      if (d.condition?.language) refuse(element, { zh: '条件脚本', en: 'condition script' }, d.condition.language, d.condition.resource, d.condition.body);
+    }
+    for (const script of camundaScripts(element.extensionElements)) {
+      refuse(element, { zh: '监听器或参数脚本', en: 'listener or parameter script' }, script.scriptFormat, script.resource, script.value);
+    }
+    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
+  };
+  processes.forEach(visit);
+  return problems;
+}
+
+/** Every camunda:script in an element's extensions (listeners, input/output parameters), however deep. */
+function camundaScripts(node: unknown, found: ModdleElement[] = [], depth = 0): ModdleElement[] {
+  if (!node || typeof node !== 'object' || depth > 20) return found;
+  if (Array.isArray(node)) {
+    for (const item of node) camundaScripts(item, found, depth + 1);
+    return found;
+  }
+  const element = node as ModdleElement;
+  if (element.$type === 'camunda:Script') found.push(element);
+  // `$`-keys are moddle's own (the parent link would walk back up the tree).
+  for (const [key, value] of Object.entries(element)) {
+    if (!key.startsWith('$')) camundaScripts(value, found, depth + 1);
+  }
+  return found;
+}

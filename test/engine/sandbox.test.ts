@@ -200,3 +200,17 @@ test('a script in an external resource, a python condition and a juel listener s
   t.regex(message, /element wait/);
   t.regex(message, /juel/);
 });
+
+test.serial('a run that keeps going past its wall-clock budget is stopped, naming an element', async (t) => {
+  // Each pass through the cycle burns 50 ms in a script: well under the script limit, not under the run's.
+  const slowCycle = cycle.replace('<bpmn:task id="again" />',
+    '<bpmn:scriptTask id="again" scriptFormat="javascript"><bpmn:script>var t0 = Date.now(); while (Date.now() - t0 &lt; 50) {}</bpmn:script></bpmn:scriptTask>');
+  setEngineLimits({ runWallMs: 400 });
+  try {
+    const err = await t.throwsAsync(start(slowCycle, { never: false }), { instanceOf: EngineRunError });
+    t.regex(err.message, /400 ms/);
+    t.true(['again', 'gw'].includes(err.activityId!), String(err.activityId));
+  } finally {
+    setEngineLimits({ runWallMs: 10_000 });
+  }
+});

@@ -1,6 +1,7 @@
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import { ParseError, type ParseProblem } from '../errors.ts';
 import type { FormField, Forms } from '../types.ts';
+import { checkSize } from './check-size.ts';
 import { checkTimers, timerValueProblem } from './check-timers.ts';
 import { makeModdle } from './moddle.ts';
 import { ScheduleError, type TimerSpec } from './schedule.ts';
@@ -55,6 +56,9 @@ export interface CompiledProcess {
  */
 export async function compileResource(resourceName: string, source: string | Buffer): Promise<CompiledProcess[]> {
   const xml = typeof source === 'string' ? source : decodeXml(source);
+  // Before parsing: a huge or deeply nested diagram costs its parse and every walk after it.
+  const tooBig = checkSize(xml, typeof source === 'string' ? Buffer.byteLength(source) : source.length);
+  if (tooBig) throw parseError(resourceName, [problem(xml, tooBig.message, tooBig.elementId ? [tooBig.elementId] : [])]);
   let parsed: ParseResult;
   try {
     parsed = await makeModdle().fromXML(xml);

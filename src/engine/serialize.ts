@@ -63,12 +63,13 @@ function hostParse(this: any, timerType: string, value: unknown): { expireAt: Da
     const expireAt = parseTimeDate(text, zone)!;
     return { expireAt, delay: expireAt.getTime() - now.getTime() };
   }
-  const first = firstOccurrence({ timerType: timerType as 'timeDuration' | 'timeCycle', expression: text }, now, zone);
-  if (!first) throw new TimerValueError(`定时事件 ${this.activity?.id} 不会触发 / timer ${this.activity?.id}: cycle ${JSON.stringify(text)} never fires`);
+  // A cycle with nothing left before its end date (R0, or re-parsed on resume after the end) is due at
+  // once, as the engine's parser had it: the timer row being fired decides, not this.
+  const due = firstOccurrence({ timerType: timerType as 'timeDuration' | 'timeCycle', expression: text }, now, zone)?.due ?? now;
   const repeats = /^R(\d*)\//.exec(text)?.[1];
   return {
-    expireAt: first.due,
-    delay: first.due.getTime() - now.getTime(),
+    expireAt: due,
+    delay: due.getTime() - now.getTime(),
     ...(repeats === undefined ? {} : { repeat: repeats === '' ? -1 : Number(repeats) }),
   };
 }

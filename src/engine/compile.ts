@@ -1,8 +1,10 @@
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import { ParseError, type ParseProblem } from '../errors.ts';
 import type { FormField, Forms } from '../types.ts';
+import { checkSize } from './check-size.ts';
+import { checkTimers, timerValueProblem } from './check-timers.ts';
 import { makeModdle } from './moddle.ts';
-import { firstOccurrence, ScheduleError, type TimerSpec } from './schedule.ts';
+import { ScheduleError, type TimerSpec } from './schedule.ts';
 import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 import { checkScripts } from './check-scripts.ts';
@@ -55,6 +57,9 @@ export interface CompiledProcess {
  */
 export async function compileResource(resourceName: string, source: string | Buffer): Promise<CompiledProcess[]> {
   const xml = typeof source === 'string' ? source : decodeXml(source);
+  // Before parsing: a huge or deeply nested diagram costs its parse and every walk after it.
+  const tooBig = checkSize(xml, typeof source === 'string' ? Buffer.byteLength(source) : source.length);
+  if (tooBig) throw parseError(resourceName, [problem(xml, tooBig.message, tooBig.elementId ? [tooBig.elementId] : [])]);
   let parsed: ParseResult;
   try {
     parsed = await makeModdle().fromXML(xml);
@@ -74,6 +79,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   const executable = processes.filter((p: ModdleElement) => p.isExecutable === true);
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));
@@ -136,13 +142,17 @@ function compileStarts(parsed: ParseResult, proc: ModdleElement): { compiled: st
   };
 }
 
+/** Timers are checked in the default zone: the server's TIMEZONE moves a date by hours, not out of the years 1..9999. */
+const TIMER_ZONE = 'Asia/Shanghai';
+
 /** A timer start event's definition, checked now so a bad schedule is refused at deployment. */
 function timerSpecOf(event: ModdleElement, definition: ModdleElement): TimerSpec {
   const timerType = (['timeCycle', 'timeDate', 'timeDuration'] as const).find((k) => definition[k]);
   const expression = timerType ? String(definition[timerType].body ?? '').trim() : '';
   if (!timerType || !expression) throw new ScheduleError(`定时启动事件 ${event.id} 缺少时间定义 / timer start event ${event.id} has no timeDate, timeDuration or timeCycle`);
   if (expression.includes('${')) throw new ScheduleError(`定时启动事件 ${event.id} 不能使用表达式 / timer start event ${event.id} cannot use an expression: no instance exists yet to resolve it`);
-  firstOccurrence({ timerType, expression }, new Date(), 'Asia/Shanghai');
+  const wrong = timerValueProblem(timerType, expression, new Date(), TIMER_ZONE, timerType === 'timeCycle');
+  if (wrong) throw new ScheduleError(`定时启动事件 ${event.id} / timer start event ${event.id}: ${wrong}`);
   return { timerType, expression };
 }
 

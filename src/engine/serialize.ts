@@ -1,7 +1,8 @@
 import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
-import { parseTimeDate } from './schedule.ts';
+import { TimerValueError, timerValueProblem } from './check-timers.ts';
+import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
  * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
@@ -28,6 +29,7 @@ export function isExternalTask(behaviour: { type?: unknown } | undefined): boole
  */
 function HostTimerEventDefinition(activity: any, eventDefinition: any) {
   const definition = new (elements.TimerEventDefinition as any)(activity, eventDefinition);
+  definition.parse = hostParse;
   const own = definition._getTimers;
   definition._getTimers = function getTimers(this: any, message: unknown) {
     const result = own.call(this, message);
@@ -39,6 +41,37 @@ function HostTimerEventDefinition(activity: any, eventDefinition: any) {
     return result;
   };
   return definition;
+}
+
+/**
+ * Replaces the engine's timer parser (@0dep/piso), which loops without end
+ * on `R/PT0S` and steps period by period through long gaps: the value,
+ * literal or resolved from `${...}` just now, is checked first (a bad one
+ * fails the run, naming the element: an incident, or a 400 to the person
+ * waiting), then timed by schedule.ts, which computes rather than steps.
+ * Counted from the process clock, as the engine's own parser did: the
+ * service re-times the row by the server's clock (execution.ts, dueAt).
+ */
+function hostParse(this: any, timerType: string, value: unknown): { expireAt: Date; repeat?: number; delay: number } {
+  const zone: string = this.environment?.timers?.zone ?? 'Asia/Shanghai';
+  const now = new Date();
+  const problem = timerValueProblem(timerType, value, now, zone);
+  if (problem) throw new TimerValueError(`定时事件 ${this.activity?.id} / timer ${this.activity?.id}: ${problem}`);
+  if (value instanceof Date) return { expireAt: value, delay: value.getTime() - now.getTime() };
+  const text = String(value).trim();
+  if (timerType === 'timeDate') {
+    const expireAt = parseTimeDate(text, zone)!;
+    return { expireAt, delay: expireAt.getTime() - now.getTime() };
+  }
+  // A cycle with nothing left before its end date (R0, or re-parsed on resume after the end) is due at
+  // once, as the engine's parser had it: the timer row being fired decides, not this.
+  const due = firstOccurrence({ timerType: timerType as 'timeDuration' | 'timeCycle', expression: text }, now, zone)?.due ?? now;
+  const repeats = /^R(\d*)\//.exec(text)?.[1];
+  return {
+    expireAt: due,
+    delay: due.getTime() - now.getTime(),
+    ...(repeats === undefined ? {} : { repeat: repeats === '' ? -1 : Number(repeats) }),
+  };
 }
 
 /** Maps element types to engine behaviours; serializing and running must use the same one. */

@@ -19,13 +19,6 @@ export function checkExpressions(processes: ModdleElement[]): { elementId: strin
     for (const e of (container.flowElements ?? []) as ModdleElement[]) {
       if (e.conditionExpression) check(e, e.conditionExpression.body);
       for (const attr of expressionAttributes) check(e, e[attr]);
-      for (const d of (e.eventDefinitions ?? []) as ModdleElement[]) {
-        const cycle = d.$type === 'bpmn:TimerEventDefinition' ? String(d.timeCycle?.body ?? '').trim() : '';
-        // The engine times boundary and intermediate timers itself and knows only ISO 8601 cycles.
-        if (cycle && e.$type !== 'bpmn:StartEvent' && !cycle.startsWith('R') && !cycle.includes('${')) {
-          problems.push({ elementId: String(e.id), message: `cron 周期只能用于定时启动事件 / a cron cycle ("${cycle}") works on timer start events only; use an ISO 8601 cycle such as R/PT1H here` });
-        }
-      }
       if (e.flowElements) visit(e);
     }
   };

@@ -61,7 +61,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notifier,
     trace,
     health: makeHealthService(db),
-    identity: makeIdentityService(db, makeLoginGuard(db, clock, log), trace),
+    identity: makeIdentityService(db, makeLoginGuard(db, clock, { log, trace }), trace),
     deployments: makeDeploymentService(db, clock, zone, notifier, trace),
     definitions,
     instances,

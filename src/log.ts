@@ -51,7 +51,7 @@ export function safeError(err: unknown, depth = 0): unknown {
     const frames = e.stack.split('\n').filter((l) => /^\s+at /.test(l));
     out.stack = [`${e.name}: ${out.message}`, ...frames].join('\n');
   }
-  // An AppError's details name what is wrong (a field, a variable's name); tests keep them value-free.
+  // An AppError's details name what is wrong (fields, a variable's name), as its answer to the client does.
   if (e.details !== undefined && !isDatabaseError(e)) out.details = e.details;
   if (depth < 5 && e.cause !== undefined) out.cause = safeError(e.cause, depth + 1);
   if (depth < 5 && Array.isArray(e.errors)) out.errors = e.errors.slice(0, 10).map((x) => safeError(x, depth + 1));
@@ -84,11 +84,13 @@ function blank(text: string, names: Set<string>): string {
  * server's log, objects never do.
  */
 export function knexLog(log: Logger | undefined) {
-  const text = (level: 'warn' | 'error' | 'info') => (message: unknown) => {
-    if (typeof message === 'string') log?.[level]({ from: 'knex' }, message);
-    else log?.[level]({ from: 'knex' }, 'knex logged an object (not shown: it may hold bindings)');
+  const text = (level: 'warn' | 'error') => (message: unknown) => {
+    const line = typeof message === 'string' ? message : 'knex logged an object (not shown: it may hold bindings)';
+    // Without the server's logger (tests, command-line tools), as Knex would: to standard error.
+    if (log) log[level]({ from: 'knex' }, line);
+    else process.stderr.write(`knex ${level}: ${line}\n`);
   };
   return { warn: text('warn'), error: text('error'),
-    deprecate: (method: string, alternative: string) => log?.warn({ from: 'knex' }, `${method} is deprecated; use ${alternative}`),
+    deprecate: (method: string, alternative: string) => text('warn')(`${method} is deprecated; use ${alternative}`),
     debug: (_message: unknown) => undefined, enableColors: false };
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import type Koa from 'koa';
 import type { Keyring } from './crypto/keyring.ts';
@@ -20,6 +20,7 @@ import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
+import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
@@ -48,7 +49,7 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai') {
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger) {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
   const trace = makeTraceService(db);
@@ -61,7 +62,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notifier,
     trace,
     health: makeHealthService(db),
-    identity: makeIdentityService(db, makeLoginGuard(db, clock), trace),
+    identity: makeIdentityService(db, makeLoginGuard(db, clock, { log, trace }), trace),
     deployments: makeDeploymentService(db, clock, zone, notifier, trace),
     definitions,
     instances,
@@ -116,8 +117,8 @@ export interface StartOptions {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<Server> {
-  // Belt and braces: nothing logs the environment, and a Keyring prints as its ids only.
-  const log = options.log ?? pino({ level: config.logLevel, base: undefined, redact: { paths: ['SM4_KEY', '*.SM4_KEY', 'env.SM4_KEY'], censor: '[redacted]' } });
+  // Errors are logged without the values a statement was given, secrets are censored (log.ts).
+  const log = options.log ?? makeLogger(config.logLevel);
   const embedded = options.db ? isEmbedded(options.db) : !config.databaseUrl;
   setEngineLimits(config.engineLimits);
   const keys: KeySource = { keyring: config.sm4Keyring, keyFile: config.sm4KeyFile, generateIn: embedded ? config.dataDir : undefined };
@@ -125,12 +126,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   assertKeyConfigured(keys);
   let lock: DataDirLock | undefined;
   if (!options.db && !config.databaseUrl) lock = acquireDataDirLock(config.dataDir);
-  const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax });
+  const db = options.db ?? makeDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, poolMax: config.databasePoolMax, log });
   try {
     await migrateLatest(db);
     const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
-    const services = makeServices(db, keyring, options.clock, config.timezone);
+    const services = makeServices(db, keyring, options.clock, config.timezone, log);
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more

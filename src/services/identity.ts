@@ -22,7 +22,19 @@ const MIN_PASSWORD_LENGTH = 8;
  */
 const RESERVED_USER_IDS: ReadonlySet<string> = new Set([SYSTEM_USER, PUBLIC_USER]);
 
+/**
+ * What an unknown user name's password is checked against: the same KDF,
+ * at today's cost, so an unknown name answers no sooner than a known one
+ * (the time must not tell which names exist). No password derives to it.
+ */
+const UNKNOWN_USER_HASH = ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, Buffer.alloc(16, 0x5a).toString('base64'), Buffer.alloc(KEY_LENGTH).toString('base64')].join('$');
+
+let kdfRuns = 0;
+/** How many KDF runs this process has made: tests count them to show an unknown user costs one too. */
+export const kdfRunCount = (): number => kdfRuns;
+
 function derive(password: string, salt: Buffer, params = SCRYPT): Promise<Buffer> {
+  kdfRuns++;
   return new Promise((resolve, reject) =>
     scrypt(password, salt, KEY_LENGTH, params, (err, key) => (err ? reject(err) : resolve(key))));
 }
@@ -72,7 +84,8 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   /** Counts the attempt (refused while locked), then checks the password: never more checks than the lockout allows. */
   async function attempt(userId: string, password: string, hash: string | undefined, source: string | undefined): Promise<boolean> {
     const counted = await guard?.reserve(userId, source);
-    const ok = hash !== undefined && (await verifyPassword(password, hash));
+    // An unknown name runs the KDF too (and always fails): see UNKNOWN_USER_HASH.
+    const ok = (await verifyPassword(password, hash ?? UNKNOWN_USER_HASH)) && hash !== undefined;
     if (counted && ok) await guard!.succeeded(counted);
     else if (counted) guard!.failed(counted);
     return ok;
@@ -86,23 +99,19 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
     // Only a real password check is guarded: a cached success was proven within the last minute.
     const shared = inFlight.get(cacheKey);
+    // A refused attempt (TooManyAttemptsError) is traced by the guard: once per lock, with the count.
     let ok: boolean;
-    try {
-      if (!shared) {
-        const check = attempt(userId, password, user?.password_hash, source).finally(() => inFlight.delete(cacheKey));
-        inFlight.set(cacheKey, check);
-        ok = await check;
-      } else {
-        ok = await shared.catch((err) => {
-          if (err instanceof TooManyAttemptsError) return false;
-          throw err;
-        });
-        // The same wrong guess, already checked: it still counts as an attempt of its own, with no second KDF run.
-        if (!ok && guard) guard.failed(await guard.reserve(userId, source));
-      }
-    } catch (err) {
-      if (err instanceof TooManyAttemptsError) await traceLogin(userId, source, 'LoginLocked');
-      throw err;
+    if (!shared) {
+      const check = attempt(userId, password, user?.password_hash, source).finally(() => inFlight.delete(cacheKey));
+      inFlight.set(cacheKey, check);
+      ok = await check;
+    } else {
+      ok = await shared.catch((err) => {
+        if (err instanceof TooManyAttemptsError) return false;
+        throw err;
+      });
+      // The same wrong guess, already checked: it still counts as an attempt of its own, with no second KDF run.
+      if (!ok && guard) guard.failed(await guard.reserve(userId, source));
     }
     if (!user || !ok) {
       await traceLogin(userId, source, 'LoginFailure');

@@ -2,13 +2,16 @@ import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { TooManyAttemptsError } from '../errors.ts';
-import { clearFailures, lockFailureRows, uncountAttempt, writeFailureState, type FailureState } from '../store/login-failures.ts';
+import {
+  clearFailures, countRefusal, lockFailureRows, resetRefusals, uncountAttempt, writeFailureState, type FailureState, type LoginFailureRow,
+} from '../store/login-failures.ts';
+import type { TraceService } from './trace.ts';
 
 /** Failures allowed before a lock: per user name, and per source address (many staff may share one NAT). */
 const FREE_FAILURES = { user: 5, addr: 20 } as const;
 const FIRST_LOCK_MS = 30_000;
 const MAX_LOCK_MS = 3600_000;
-/** A streak of failures is forgotten after this long without another. */
+/** A streak of failures is forgotten after this long without another, counted from the end of its lock. */
 const FORGET_MS = 15 * 60_000;
 
 /** One password attempt, counted before the password was checked; settled by `succeeded` or `failed`. */
@@ -24,6 +27,22 @@ function lockMsOf(key: string, failures: number): number | null {
 }
 
 /**
+ * Whether a failure at `now` continues the streak of `before`. The streak
+ * is remembered for FORGET_MS after its last failure *or after its lock
+ * ends*, whichever is later: were it forgotten while a lock ran (a lock
+ * grows past FORGET_MS from the tenth failure on), waiting out the lock
+ * would start a fresh streak with five free guesses, and locks would cycle
+ * 30 s ... 16 min instead of reaching the hour.
+ */
+function continuesStreak(before: FailureState, now: Date): boolean {
+  const end = Math.max(before.last_failure.getTime(), before.locked_until?.getTime() ?? 0);
+  return before.failures > 0 && now.getTime() - end <= FORGET_MS;
+}
+
+/** Which kind of key: a user name or a source address. */
+const kindOf = (key: string) => (key.startsWith('user:') ? 'user' : 'address');
+
+/**
  * Slows password guessing: after a few failures for one user name or from
  * one address, further attempts are refused (429, Retry-After) for a time
  * that doubles with each failure, capped at an hour. While locked, no
@@ -35,32 +54,73 @@ function lockMsOf(key: string, failures: number): number | null {
  * attempt that reaches the limit sets the lock itself. So a burst of
  * parallel guesses gets no more password checks than the limit allows; a
  * right password then takes its attempt back.
+ *
+ * Refused attempts are traced once per lock, not once each (anyone may
+ * send them, and the trace cannot shrink): the first refusal of a lock
+ * writes a `LoginLocked` row in the transaction that counts it; later ones
+ * only count (`login_failures.refused`). The trace is append-only, so the
+ * count is written when it is final: the first attempt after the lock has
+ * ended writes one more `LoginLocked` row, `details.refusedWhileLocked`,
+ * when more than one attempt was refused.
  */
-export function makeLoginGuard(db: Knex, clock: Clock, log?: Logger) {
+export function makeLoginGuard(db: Knex, clock: Clock, options: { log?: Logger | undefined; trace?: Pick<TraceService, 'record'> | undefined } = {}) {
+  const { log, trace } = options;
   const keysOf = (userId: string, source?: string) => [`user:${userId}`, ...(source ? [`addr:${source}`] : [])];
+
+  /** Counts a refused attempt; the first of a lock is traced. Returns the seconds until the lock ends. */
+  async function refuse(trx: Knex.Transaction, locking: LoginFailureRow[], now: Date, actor: { userId: string; source?: string | undefined }): Promise<number> {
+    const until = Math.max(...locking.map((r) => r.locked_until!.getTime()));
+    const seconds = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
+    await countRefusal(trx, locking.map((r) => r.key));
+    if (locking.some((r) => r.refused === 0)) {
+      await trace?.record(trx, actor, {
+        operation: 'LoginLocked', entityType: 'User', entityId: actor.userId,
+        details: { locked: locking.map((r) => kindOf(r.key)), lockedUntil: new Date(until).toISOString() },
+      });
+    }
+    return seconds;
+  }
+
+  /** Traces the count of attempts refused during locks that have ended, and starts those counts again. */
+  async function settle(trx: Knex.Transaction, rows: LoginFailureRow[], actor: { userId: string; source?: string | undefined }): Promise<void> {
+    const ended = rows.filter((r) => r.refused > 0);
+    if (!ended.length) return;
+    const counted = ended.filter((r) => r.refused > 1);
+    if (counted.length) {
+      await trace?.record(trx, actor, counted.map((r) => ({
+        operation: 'LoginLocked', entityType: 'User', entityId: actor.userId,
+        details: { locked: kindOf(r.key), key: r.key, lockedUntil: r.locked_until?.toISOString() ?? null, refusedWhileLocked: r.refused },
+      })));
+    }
+    await resetRefusals(trx, ended.map((r) => r.key));
+  }
 
   return {
     /** Counts an attempt on the user name and the address, or throws TooManyAttemptsError if either is locked. */
     async reserve(userId: string, source?: string): Promise<LoginAttempt> {
-      const counted = await db.transaction(async (trx) => {
+      const actor = { userId, source };
+      const outcome = await db.transaction(async (trx) => {
         const now = await clock.now(trx);
         const rows = await lockFailureRows(trx, keysOf(userId, source), now);
-        const until = Math.max(...rows.map((r) => r.locked_until?.getTime() ?? 0));
-        if (until > now.getTime()) {
-          const s = Math.max(1, Math.ceil((until - now.getTime()) / 1000));
-          throw new TooManyAttemptsError(`登录失败次数过多，请 ${s} 秒后再试 / too many failed logins; try again in ${s} s`, s);
-        }
+        const locking = rows.filter((r) => r.locked_until && r.locked_until.getTime() > now.getTime());
+        // Returned, not thrown: the refusal's count and trace row must commit.
+        if (locking.length) return { lockedFor: await refuse(trx, locking, now, actor), counts: [] };
+        await settle(trx, rows, actor);
         const counts: LoginAttempt['counted'] = [];
-        for (const { key, ...before } of rows) {
-          const failures = before.failures > 0 && before.last_failure.getTime() >= now.getTime() - FORGET_MS ? before.failures + 1 : 1;
+        for (const { key, refused: _, ...before } of rows) {
+          const failures = continuesStreak(before, now) ? before.failures + 1 : 1;
           const lockMs = lockMsOf(key, failures);
           const after = { failures, last_failure: now, locked_until: lockMs == null ? before.locked_until : new Date(now.getTime() + lockMs) };
           await writeFailureState(trx, key, after);
           counts.push({ key, before, after });
         }
-        return counts;
+        return { lockedFor: null, counts };
       });
-      return { userId, counted };
+      if (outcome.lockedFor !== null) {
+        const s = outcome.lockedFor;
+        throw new TooManyAttemptsError(`登录失败次数过多，请 ${s} 秒后再试 / too many failed logins; try again in ${s} s`, s);
+      }
+      return { userId, counted: outcome.counts };
     },
 
     /** The password was wrong: the attempt stays counted. */

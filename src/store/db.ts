@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 import knex, { type Knex } from 'knex';
 import ClientPGLite from 'knex-pglite';
 import pg from 'pg';
+import type { Logger } from 'pino';
+import { FAILED_SQL, knexLog } from '../log.ts';
 
 /** A Knex handle or a transaction: every store function takes one first. */
 export type Db = Knex | Knex.Transaction;
@@ -23,6 +25,8 @@ export interface DbOptions {
   /** PGlite data directory; `undefined` with no URL means in memory (tests). */
   dataDir?: string | undefined;
   poolMax?: number;
+  /** Where Knex's own warnings go (text only, see knexLog). */
+  log?: Logger | undefined;
 }
 
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -34,8 +38,31 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 
 /** Opens Knex on PostgreSQL (`databaseUrl`) or on embedded PGlite. */
 export function makeDb(options: DbOptions): Knex {
+  return withSafeErrors(open(options));
+}
+
+/**
+ * A failed statement's error names its SQL with placeholders, never with
+ * the values bound to them (Knex would otherwise write them into the
+ * message), and carries the SQL, so the logger can tell it from the reason
+ * (log.ts safeError). Knex's log hooks print text only.
+ */
+const SAFE_LOGGING = { compileSqlOnError: false } as const;
+
+function withSafeErrors(db: Knex): Knex {
+  db.on('query-error', (err: unknown, query: { sql?: unknown }) => {
+    if (err && typeof err === 'object' && typeof query?.sql === 'string') {
+      Object.defineProperty(err, FAILED_SQL, { value: query.sql, enumerable: false, configurable: true });
+    }
+  });
+  return db;
+}
+
+function open(options: DbOptions): Knex {
   if (options.databaseUrl) {
     return knex({
+      ...SAFE_LOGGING,
+      log: knexLog(options.log),
       client: 'pg',
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
@@ -49,6 +76,8 @@ export function makeDb(options: DbOptions): Knex {
     connection = { filename: path.join(options.dataDir, 'pgdata') };
   }
   return knex({
+    ...SAFE_LOGGING,
+    log: knexLog(options.log),
     client: ClientPGLite,
     dialect: 'postgres',
     connection,

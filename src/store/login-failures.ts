@@ -5,10 +5,12 @@ export interface LoginFailureRow {
   failures: number;
   last_failure: Date;
   locked_until: Date | null;
+  /** Attempts refused while locked, not yet traced as a count (see services/login-guard.ts). */
+  refused: number;
 }
 
 /** What a login attempt counts on one key: the streak and its lock. */
-export type FailureState = Omit<LoginFailureRow, 'key'>;
+export type FailureState = Omit<LoginFailureRow, 'key' | 'refused'>;
 
 /**
  * The rows of `keys`, created empty where missing, each locked (FOR UPDATE)
@@ -22,11 +24,22 @@ export async function lockFailureRows(trx: Db, keys: string[], now: Date): Promi
   const rows: LoginFailureRow[] = await trx('login_failures').whereIn('key', sorted).orderBy('key').forUpdate();
   return rows.map((r) => ({
     key: r.key, failures: Number(r.failures), last_failure: new Date(r.last_failure), locked_until: r.locked_until ? new Date(r.locked_until) : null,
+    refused: Number(r.refused),
   }));
 }
 
 export async function writeFailureState(db: Db, key: string, state: FailureState): Promise<void> {
   await db('login_failures').where({ key }).update(state);
+}
+
+/** Counts one attempt refused while `keys` are locked. */
+export async function countRefusal(db: Db, keys: string[]): Promise<void> {
+  await db('login_failures').whereIn('key', keys).increment('refused', 1);
+}
+
+/** The refusals of `keys` have been traced: their count starts again. */
+export async function resetRefusals(db: Db, keys: string[]): Promise<void> {
+  await db('login_failures').whereIn('key', keys).update({ refused: 0 });
 }
 
 /**

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
+import { kdfRunCount } from '../../src/services/identity.ts';
 import { backends } from '../helpers/db.ts';
 import { client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -66,7 +67,9 @@ for (const backend of backends) {
     t.is(r.wrong + r.locked, 40);
     t.is((await client(s.url, 'raced', 'raced-password').get('/engine-rest/task')).status, 429, 'locked after the burst');
     t.is(await traced('raced', 'LoginFailure'), r.wrong);
-    t.is(await traced('raced', 'LoginLocked'), r.locked + 1);
+    // Refused attempts are counted, not traced one row each: one row for the lock, the count in login_failures.
+    t.is(await traced('raced', 'LoginLocked'), 1);
+    t.is((await s.db('login_failures').where({ key: 'user:raced' }).first()).refused, r.locked + 1);
   });
 
   test.serial(t('the same wrong password forty times at once is one password check, yet forty attempts: at most five answered 401'), async (t) => {
@@ -84,6 +87,68 @@ for (const backend of backends) {
     t.deepEqual(r.other, []);
     t.true(r.wrong >= 1 && r.wrong <= 20, `${r.wrong} answered 401, the limit per address is 20`);
     t.is(r.wrong + r.locked, 40);
+  });
+
+  test.serial(t('the lock doubles from 30 s up to the hour, and stays at the hour for failures after each lock is waited out'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'patient', ['office']);
+    const wrong = client(s.url, 'patient', 'not-the-password');
+    const right = client(s.url, 'patient', 'patient-password');
+    for (let i = 0; i < 5; i++) t.is((await wrong.get('/engine-rest/task')).status, 401);
+    // Each wait is the whole lock; then one more wrong password. A streak used to be forgotten 15 minutes after
+    // its last failure, so from the 960 s lock on, waiting it out started a fresh streak with five free guesses.
+    for (const seconds of [30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600]) {
+      const locked = await right.get('/engine-rest/task');
+      t.is(locked.status, 429, `locked for ${seconds} s`);
+      t.is(locked.headers.get('retry-after'), String(seconds));
+      clock.advance(seconds * 1000 - 1000);
+      t.is((await right.get('/engine-rest/task')).status, 429, 'still locked a second before the end');
+      clock.advance(1000);
+      t.is((await wrong.get('/engine-rest/task')).status, 401, `the lock of ${seconds} s has ended`);
+    }
+    // The streak is remembered for 15 minutes after its lock ends.
+    clock.advance(3600_000 + 14 * 60_000);
+    t.is((await wrong.get('/engine-rest/task')).status, 401);
+    t.is((await right.get('/engine-rest/task')).headers.get('retry-after'), '3600', 'still the hour, 14 minutes after the lock');
+    // ... and forgotten 15 minutes after it.
+    clock.advance(3600_000 + 16 * 60_000);
+    t.is((await wrong.get('/engine-rest/task')).status, 401);
+    t.is((await right.get('/engine-rest/task')).status, 200, 'a fresh streak: one failure does not lock');
+  });
+
+  test.serial(t('a hundred attempts against a locked name leave one LoginLocked row; their count is traced once the lock ends'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'hammered', ['office']);
+    for (let i = 0; i < 5; i++) t.is((await client(s.url, 'hammered', `wrong-${i}`).get('/engine-rest/task')).status, 401);
+    const r = await burst(100, (i) => ['hammered', i % 10 ? `guess-${i}` : 'hammered-password']);
+    t.deepEqual(r, { wrong: 0, locked: 100, other: [] });
+    const locked = async () => s.db('trace').where({ user_id: 'hammered', operation: 'LoginLocked' }).orderBy('id');
+    t.is((await locked()).length, 1, 'one row for the lock, not one per refused attempt');
+    t.like((await locked())[0], { entity_type: 'User', entity_id: 'hammered', source: '127.0.0.1' });
+    t.is((await s.db('login_failures').where({ key: 'user:hammered' }).first()).refused, 100);
+    clock.advance(30_000);
+    t.is((await client(s.url, 'hammered', 'hammered-password').get('/engine-rest/task')).status, 200);
+    const rows = await locked();
+    t.is(rows.length, 2, 'the count, in one row after the lock');
+    t.like(rows[1].details, { locked: 'user', key: 'user:hammered', refusedWhileLocked: 100 });
+    t.is(await traced('hammered', 'LoginFailure'), 5);
+    const report = await s.services.trace.verify();
+    t.true(report.ok, JSON.stringify(report.broken));
+  });
+
+  test.serial(t('a password for an unknown user name runs the KDF as for a known one, and is never remembered'), async (t) => {
+    clock.advance(3 * 3600_000);
+    await makeUser(s, 'known', ['office']);
+    const runs = async (call: () => Promise<{ status: number }>, status: number) => {
+      const before = kdfRunCount();
+      t.is((await call()).status, status);
+      return kdfRunCount() - before;
+    };
+    t.is(await runs(() => client(s.url, 'known', 'wrong-password-1').get('/engine-rest/task'), 401), 1, 'a known name, a wrong password');
+    t.is(await runs(() => client(s.url, 'no-such-user', 'wrong-password-1').get('/engine-rest/task'), 401), 1, 'an unknown name costs the same');
+    t.is(await runs(() => client(s.url, 'no-such-user', 'wrong-password-1').get('/engine-rest/task'), 401), 1, 'and again: an unknown name is never cached');
+    t.is(await runs(() => client(s.url, 'known', 'known-password').get('/engine-rest/task'), 200), 1);
+    t.is(await runs(() => client(s.url, 'known', 'known-password').get('/engine-rest/task'), 200), 0, 'a right password is remembered for a minute');
   });
 
   test.serial(t('right passwords at once all succeed and leave no count behind on the address'), async (t) => {

@@ -32,15 +32,16 @@ export interface TestServer extends Server {
 /**
  * The real server (HTTP on an ephemeral port) on a fresh database of
  * `backend`. With `PUBLIC_PORT: '0'` in `env` it also opens the internet
- * zone's listener, at `publicUrl`.
+ * zone's listener, at `publicUrl`. Its log is silent unless `options.log`
+ * is given (a test that reads what the server logged).
  */
-export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler'> = {}): Promise<TestServer> {
+export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler' | 'log'> = {}): Promise<TestServer> {
   const testDb = await backend.create({ migrate: false });
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', PUBLIC_HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...(env.SM4_KEY_FILE ? {} : TEST_KEY_ENV), ...env,
   });
-  const server = await startServer(config, { db: testDb.db, log: pino({ level: 'silent' }), ...options });
+  const server = await startServer(config, { db: testDb.db, ...options, log: options.log ?? pino({ level: 'silent' }) });
   return {
     ...server, testDb,
     async stop() {

@@ -22,7 +22,8 @@ import { ADMIN, client, makeUser, startTestServer, vars, type TestServer } from 
  *
  * The default run is bounded and seeded, so CI sees the same requests each
  * time: FUZZ_RUNS requests per route (default 4) and ten times as many
- * diagrams. `npm run fuzz` runs many more; FUZZ_SEED picks another seed (a
+ * diagrams. `npm run fuzz` runs 100 per route and 1 000 diagrams (some minutes);
+ * FUZZ_SEED picks another seed (a
  * failure prints the seed and path to replay it).
  *
  * PGlite only by default: it is real PostgreSQL (the same parser, types and

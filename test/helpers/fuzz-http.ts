@@ -61,7 +61,7 @@ export function urlValue(known: readonly string[]): fc.Arbitrary<string> {
   return fc.oneof(
     { weight: 5, arbitrary: fuzzString.map(encodeLoose) },
     { weight: 1, arbitrary: fc.tuple(rawEncoded, fc.stringMatching(/^[a-z0-9]{0,4}$/)).map(([a, b]) => a + b) },
-    { weight: known.length ? 3 : 0, arbitrary: known.length ? fc.constantFrom(...known).map(encodeURIComponent) : fc.constant('') },
+    { weight: known.length ? 5 : 0, arbitrary: known.length ? fc.constantFrom(...known).map(encodeURIComponent) : fc.constant('') },
   );
 }
 

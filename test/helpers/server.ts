@@ -32,7 +32,8 @@ export interface TestServer extends Server {
 /**
  * The real server (HTTP on an ephemeral port) on a fresh database of
  * `backend`. With `PUBLIC_PORT: '0'` in `env` it also opens the internet
- * zone's listener, at `publicUrl`.
+ * zone's listener, at `publicUrl`. Its log is silent unless `options.log`
+ * is given (a test that reads what the server logged).
  */
 export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler' | 'log'> = {}): Promise<TestServer> {
   const testDb = await backend.create({ migrate: false });

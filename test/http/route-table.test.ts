@@ -1,10 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type Router from '@koa/router';
 import test from 'ava';
-import pino from 'pino';
-import { makeApp } from '../../src/http/app.ts';
 import { backends } from '../helpers/db.ts';
+import { privateAppRoutes } from '../helpers/routes.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -244,13 +242,8 @@ const cases: Case[] = [
 /** Routes outside the table, and why. */
 const OPEN = new Set(['GET /health']); // load balancers probe it without credentials; it shows no data
 
-/** `METHOD /path` of every route the application's routers have, HEAD included. */
-function routedRoutes(): string[] {
-  const app = makeApp({ log: pino({ level: 'silent' }), bodyLimit: 1024, corsOrigins: [] } as never);
-  const layers = app.middleware.flatMap((m) => (m as { router?: Router }).router?.stack ?? []);
-  return layers.filter((l) => l.methods.length > 0 && !String(l.path).includes('('))
-    .flatMap((l) => l.methods.map((m) => `${m} ${String(l.path)}`));
-}
+/** `METHOD /path` of every route of the application's routers, HEAD included. */
+const routedRoutes = privateAppRoutes;
 const isHead = (route: string) => route.startsWith('HEAD ');
 
 test('every route of the API is in the table, once; every HEAD route is a GET route the HEAD test covers', (t) => {

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import knex, { type Knex } from 'knex';
 import ClientPGLite from 'knex-pglite';
 import pg from 'pg';
+import { markAcquireFailure } from './errors.ts';
 
 /** A Knex handle or a transaction: every store function takes one first. */
 export type Db = Knex | Knex.Transaction;
@@ -35,12 +36,12 @@ pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));
 /** Opens Knex on PostgreSQL (`databaseUrl`) or on embedded PGlite. */
 export function makeDb(options: DbOptions): Knex {
   if (options.databaseUrl) {
-    return knex({
+    return markingAcquireFailures(knex({
       client: 'pg',
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
       migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
-    });
+    }));
   }
   let connection: object = {};
   if (options.dataDir) {
@@ -54,6 +55,26 @@ export function makeDb(options: DbOptions): Knex {
     connection,
     migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
   } as Knex.Config);
+}
+
+/**
+ * Any failure to take a connection from the pool means the database cannot be
+ * reached now, whatever PostgreSQL said (refused, "not currently accepting
+ * connections", too many clients, pool timeout): the error is marked, unchanged,
+ * so that the API answers 503 with Retry-After (isDatabaseUnavailable) instead of 500.
+ */
+function markingAcquireFailures(db: Knex): Knex {
+  const client = db.client as { acquireConnection(): Promise<unknown> };
+  const acquire = client.acquireConnection.bind(client);
+  client.acquireConnection = async () => {
+    try {
+      return await acquire();
+    } catch (err) {
+      markAcquireFailure(err);
+      throw err;
+    }
+  };
+  return db;
 }
 
 /** Whether this handle runs on the embedded single-connection PGlite. */

@@ -3,7 +3,7 @@ import { AuthenticationError, ValidationError } from '../errors.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { Principal } from '../types.ts';
-import { checkText } from './well-formed.ts';
+import { checkText } from '../well-formed.ts';
 
 /**
  * HTTP Basic (user and password) or Bearer (an issued token) on every API

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import type { Context, Next } from 'koa';
 import { UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
-import { checkJson } from './well-formed.ts';
+import { checkJson } from '../well-formed.ts';
 
 export interface BodyRules {
   /** Largest body, counted after decompression (a small gzip body must not grow into a large one). */

@@ -1,7 +1,7 @@
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { ValidationError } from '../errors.ts';
-import { checkText } from './well-formed.ts';
+import { checkText } from '../well-formed.ts';
 
 export interface MultipartFile {
   field: string;

@@ -145,7 +145,7 @@ scenarioSuite((s, t) => {
     const complete = (raw: string) => s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, raw);
     refused(t, await complete('{"variables":{"networkOk":{"value":true},"note":{"value":"a\\u0000b"}}}'), 400, /request body member variables\.note\.value contains a NUL/);
     refused(t, await complete('{"variables":{"networkOk":{"value":true},"note":{"value":"\\ud800"}}}'), 400, /variables\.note\.value contains a lone surrogate/);
-    refused(t, await complete('{"variables":{"networkOk":{"value":true},"n\\udc00":{"value":1}}}'), 400, /member name in variables contains a lone surrogate/);
+    refused(t, await complete('{"variables":{"networkOk":{"value":true},"n\\udc00":{"value":1}}}'), 400, /a member name in request body variables contains a lone surrogate/);
     const badBytes = await fetch(`${s.server.url}/engine-rest/task/${id}/complete`, {
       method: 'POST', headers: { Authorization: basic(STAFF_IDS.network, `${STAFF_IDS.network}-password`), 'Content-Type': 'application/json' },
       body: new Uint8Array(Buffer.concat([Buffer.from('{"variables":{"note":{"value":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}}}')])),
@@ -181,6 +181,11 @@ scenarioSuite((s, t) => {
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);
     const r = await s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, `{"variables":{"networkOk":{"value":true},"deep":{"value":${deep},"type":"Json"}}}`);
     refused(t, r, 400, /request body member variables\.deep\.value(\[0\])* is nested deeper than 64 levels/);
+    // A Json variable sent as text is parsed by the server: the same limit holds for what the text holds.
+    const asText = JSON.stringify({ variables: { networkOk: { value: true }, deep: { type: 'Json', value: deep } } });
+    refused(t, await s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, asText), 400, /the value of variable deep( member (\[0\])+)? is nested deeper than 64 levels/);
+    const nulText = JSON.stringify({ variables: { networkOk: { value: true }, doc: { type: 'Json', value: '{"a":"\\u0000"}' } } });
+    refused(t, await s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, nulText), 400, /the value of variable doc member a contains a NUL/);
     t.is((await admin().get(`/engine-rest/task/${id}`)).status, 200, 'the task is still open');
     // Depth 60 is an ordinary (if odd) value: the limit is not in the way of real JSON.
     const ok = await s.staff.network.raw('POST', '/engine-rest/task', `{"nameLike":"%","x":${'['.repeat(60)}${']'.repeat(60)}}`);

@@ -88,7 +88,8 @@ export function makeBodyReader(rules: BodyRules) {
   return async function readBody(ctx: Context, next: Next): Promise<void> {
     if (!BODY_METHODS.has(ctx.method) || !hasBody(ctx)) return next();
     const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
-    const type = ctx.request.type;
+    // Media types are case-insensitive, and may have spaces before their parameters.
+    const type = ctx.get('Content-Type').split(';')[0].trim().toLowerCase();
     if (multipart.has(ctx.path.replace(/\/$/, ''))) {
       if (type !== 'multipart/form-data') throw new UnsupportedMediaTypeError(`请求体必须是 multipart/form-data / the request body must be multipart/form-data, not ${type || 'untyped'}`);
       if (coding !== 'identity') throw new UnsupportedMediaTypeError(`multipart 请求体不支持 Content-Encoding ${coding} / a multipart body must not be content-encoded (${coding})`);

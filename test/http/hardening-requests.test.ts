@@ -98,7 +98,7 @@ scenarioSuite((s, t) => {
     t.is((await admin().get(`/engine-rest/task/${id}`)).status, 200, 'the task is still open');
     // The deployment route takes multipart only: JSON there is 415 too, not a quiet 400 after reading.
     refused(t, await admin().post('/engine-rest/deployment/create', { a: 1 }), 415, /multipart\/form-data/);
-    const done = await s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, body, { 'Content-Type': 'application/json; charset=UTF-8' });
+    const done = await s.staff.network.raw('POST', `/engine-rest/task/${id}/complete`, body, { 'Content-Type': 'Application/JSON ; charset="UTF-8"' });
     t.is(done.status, 204, 'application/json with charset UTF-8 is read');
     t.is((await admin().get(`/engine-rest/task/${id}`)).status, 404);
     // A call without a body needs no type.

@@ -33,6 +33,9 @@ function charsetOf(ctx: Context): string {
   return m ? m[1].toLowerCase() : '';
 }
 
+/** 413, in the shape the error middleware knows from Koa's body parsers. */
+const tooLarge = (limit: number) => Object.assign(new Error(`request body exceeds ${limit} bytes`), { status: 413, expose: true, type: 'entity.too.large' });
+
 /** Reads the (decoded) body as bytes, refusing more than `limit` bytes after decoding. */
 function readBytes(ctx: Context, coding: string, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -58,7 +61,7 @@ function readBytes(ctx: Context, coding: string, limit: number): Promise<Buffer>
     source.on('data', (chunk: Buffer) => {
       if (settled) return;
       size += chunk.length;
-      if (size > limit) settle(Object.assign(new Error(`request body exceeds ${limit} bytes`), { status: 413, expose: true, type: 'entity.too.large' }));
+      if (size > limit) settle(tooLarge(limit));
       else chunks.push(chunk);
     });
     source.on('end', () => settle(null));
@@ -105,6 +108,8 @@ export function makeBodyReader(rules: BodyRules) {
     if (coding !== 'identity' && !DECODERS[coding]) {
       throw new UnsupportedMediaTypeError(`不支持的 Content-Encoding ${coding} / unsupported Content-Encoding ${coding} (identity, gzip, deflate, br)`);
     }
+    // A declared length beyond the limit is refused before a byte is read.
+    if (coding === 'identity' && Number(ctx.get('Content-Length')) > rules.limit) throw tooLarge(rules.limit);
     const bytes = await readBytes(ctx, coding, rules.limit);
     let text: string;
     try {

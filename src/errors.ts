@@ -79,10 +79,17 @@ export interface ParseProblem {
 /** Problems keyed by resource name, as Camunda 7 reports them. */
 export type ParseDetails = Record<string, { errors: ParseProblem[]; warnings: ParseProblem[] }>;
 
-/** The database could not be reached (503). */
+/** The database could not be reached (503, with Retry-After: a client should try again later). */
 export class UnavailableError extends AppError {
-  constructor(message: string) {
+  constructor(message: string, readonly retryAfterSeconds = 5) {
     super('ServiceUnavailable', message);
+  }
+}
+
+/** The body comes in a media type or content coding the route does not read (415). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message: string) {
+    super('UnsupportedMediaTypeException', message);
   }
 }
 

@@ -1,4 +1,3 @@
-import bodyParser from '@koa/bodyparser';
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -21,6 +20,7 @@ import type { TraceService } from '../services/trace.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
+import { makeBodyReader } from './body.ts';
 import { makeReadTrace } from './read-trace.ts';
 import { makeClientAddress } from './client-address.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
@@ -38,6 +38,7 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeWebApp } from './web.ts';
+import { wellFormedRequestLine } from './well-formed.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -66,7 +67,13 @@ export interface AppDeps {
 }
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
-const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|token(\/.*)?)$/;
+const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|token(\/.*)?)$/i;
+
+/** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
+const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
+
+/** What /health and a database-less API call tell a client to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 /** Deny by default for machines: a worker that is not also an administrator reaches nothing else. */
 async function workersOnlyWork(ctx: Koa.Context, next: Koa.Next): Promise<void> {
@@ -84,6 +91,9 @@ export const ENGINE_REST_VERSION = '7.22.0';
 export function makeApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
+  // A client hanging up mid-request ends its response with an error that Koa would print to stderr, past the
+  // logger. Only the code and message: a parse error carries the raw request bytes, Authorization included.
+  app.on('error', (err: Error & { code?: string }) => deps.log.debug({ code: err.code, message: err.message }, 'request stream error'));
   app.use(makeClientAddress(deps.trustedProxies ?? []));
   app.use(exactJsonType);
   app.use(makeErrorMiddleware(deps.log));
@@ -97,19 +107,22 @@ export function makeApp(deps: AppDeps): Koa {
     exposeHeaders: ['Content-Disposition'],
     maxAge: 600,
   }));
-  app.use(bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit, encoding: 'utf-8' }));
+  app.use(wellFormedRequestLine);
 
   const open = new Router();
   open.get('/health', async (ctx) => {
     const result = await deps.health.check();
     ctx.status = result.ok ? 200 : 503;
+    if (!result.ok) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: result.error };
   });
   app.use(open.routes());
   // The staff web app at `/`, before authentication: it signs in through the API itself.
   app.use(makeWebApp(deps.webRoot));
 
-  const isApi = (path: string) => path === '/engine-rest' || path.startsWith('/engine-rest/');
+  // One test for "this is the API", used by authentication and routing alike: the router matches
+  // paths without regard to case, so this test must too, or /ENGINE-REST/... would be routed unauthenticated.
+  const isApi = (path: string) => /^\/engine-rest(\/|$)/i.test(path);
   // HEAD would run a GET route's handler (which reads, and decrypts) and send its headers (a
   // file's name and size) with no trace row: the API has no use for it, so nothing runs.
   app.use((ctx, next) => {
@@ -124,6 +137,9 @@ export function makeApp(deps: AppDeps): Koa {
   app.use((ctx, next) => (isApi(ctx.path) ? authenticate(ctx, next) : next()));
 
   app.use(workersOnlyWork);
+  // After authentication: a stranger's body is never read, whatever its size or type.
+  const readBody = makeBodyReader({ limit: deps.bodyLimit, multipartPaths: MULTIPART_PATHS });
+  app.use((ctx, next) => (isApi(ctx.path) ? readBody(ctx, next) : next()));
   // After authentication and around routing: it reads the matched route once the handler is done.
   app.use(makeReadTrace(deps.trace, (taskId, principal) => deps.tasks.visibleTask(taskId, principal).then((t) => t.process_instance_id, () => null)));
 
@@ -148,7 +164,11 @@ export function makeApp(deps: AppDeps): Koa {
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }
-  app.use(api.routes());
-  app.use(api.allowedMethods());
+  // Only what authentication took for the API is routed as the API.
+  const routes = api.routes() as Koa.Middleware;
+  const methods = api.allowedMethods() as Koa.Middleware;
+  const apiRoutes: Koa.Middleware = (ctx, next) => (isApi(ctx.path) ? routes(ctx, () => methods(ctx, next)) : next());
+  // `router`, as @koa/router's own middleware carries it: the route-table tests list the routes through it.
+  app.use(Object.assign(apiRoutes, { router: api }));
   return app;
 }

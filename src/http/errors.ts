@@ -2,8 +2,9 @@ import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
   AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, TooManyAttemptsError,
-  UnavailableError, ValidationError,
+  UnavailableError, UnsupportedMediaTypeError, ValidationError,
 } from '../errors.ts';
+import { isDatabaseUnavailable } from '../store/errors.ts';
 
 /** The one place where error classes become HTTP statuses. */
 function statusOf(err: AppError): number {
@@ -13,6 +14,7 @@ function statusOf(err: AppError): number {
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
+  if (err instanceof UnsupportedMediaTypeError) return 415;
   if (err instanceof UnavailableError) return 503;
   if (err instanceof IntegrityError) return 500;
   if (err.type === 'ProcessEngineException') return 400;
@@ -35,7 +37,11 @@ export function makeErrorMiddleware(log: Logger) {
       } else if (ctx.status === 405 && ctx.body == null) {
         ctx.body = { type: 'MethodNotAllowed', message: `方法不允许 / method ${ctx.method} not allowed on ${ctx.path}`, code: 0 };
       }
-    } catch (err) {
+    } catch (caught) {
+      // Not the server's bug nor the client's: the database is down or restarting, so "try again later".
+      const err = !(caught instanceof AppError) && isDatabaseUnavailable(caught)
+        ? new UnavailableError('数据库暂时无法访问，请稍后重试 / the database cannot be reached now, try again later')
+        : caught;
       if (err instanceof AppError) {
         // Tampering, or a key missing from the keyring: the operators must hear of it. The error names
         // the variable and instance only (see IntegrityError), so it is safe to log and to answer.
@@ -43,7 +49,7 @@ export function makeErrorMiddleware(log: Logger) {
         ctx.status = statusOf(err);
         ctx.body = { type: err.type, message: err.message, code: 0, ...(err.details !== undefined ? { details: err.details } : {}) };
         if (err instanceof AuthenticationError) ctx.set('WWW-Authenticate', 'Basic realm="engine-rest", charset="UTF-8"');
-        if (err instanceof TooManyAttemptsError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        if (err instanceof TooManyAttemptsError || err instanceof UnavailableError) ctx.set('Retry-After', String(err.retryAfterSeconds));
         return;
       }
       const e = err as { status?: number; expose?: boolean; message?: string; type?: string };

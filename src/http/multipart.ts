@@ -1,6 +1,7 @@
 import busboy from 'busboy';
 import type { Context } from 'koa';
 import { ValidationError } from '../errors.ts';
+import { checkText } from '../well-formed.ts';
 
 export interface MultipartFile {
   field: string;
@@ -32,6 +33,22 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
     const fields: Record<string, string> = {};
     const files: MultipartFile[] = [];
     let failure: Error | undefined;
+    let settled = false;
+    // Busboy, each file stream and the request can all report the same broken body (a truncated
+    // upload makes the open file stream and the parser fail together): the first word decides.
+    const settle = (err: Error | undefined) => {
+      if (settled) return;
+      settled = true;
+      if (!err) {
+        resolve({ fields, files });
+        return;
+      }
+      ctx.req.unpipe(parser);
+      // What is left of the body is read and dropped, so the 400 reaches a client still sending.
+      ctx.req.resume();
+      reject(err);
+    };
+    const broken = (err: Error) => settle(new ValidationError(`无法解析 multipart 请求 / cannot read the multipart body: ${err.message}`));
     let parser: busboy.Busboy;
     try {
       parser = busboy({ headers: ctx.req.headers, limits: { fileSize: limits.fileSize, files: limits.files, fields: 50 }, defParamCharset: 'utf8' });
@@ -40,21 +57,37 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
       return;
     }
     parser.on('field', (name, value) => {
-      fields[name] = value;
+      try {
+        fields[checkText('表单字段名', 'a form field name', name)] = checkText(`表单字段 ${name} `, `form field ${name}`, value);
+      } catch (err) {
+        failure ??= err as Error;
+      }
     });
     parser.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
+      const name = info.filename || field;
+      try {
+        checkText('资源名', 'a resource name', name);
+      } catch (err) {
+        failure ??= err as Error;
+      }
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('limit', () => {
-        failure ??= new ValidationError(`资源 ${info.filename ?? field} 过大 / resource ${info.filename ?? field} exceeds ${limits.fileSize} bytes`);
+        failure ??= new ValidationError(`资源 ${name} 过大 / resource ${name} exceeds ${limits.fileSize} bytes`);
       });
-      stream.on('close', () => files.push({ field, name: info.filename || field, bytes: Buffer.concat(chunks) }));
+      // Without a listener, a file stream's error (a body cut off inside this file) would end the process.
+      stream.on('error', broken);
+      stream.on('close', () => files.push({ field, name, bytes: Buffer.concat(chunks) }));
     });
     parser.on('filesLimit', () => {
       failure ??= new ValidationError(`资源过多 / more than ${limits.files} resources`);
     });
-    parser.on('error', (err: Error) => reject(new ValidationError(`无法解析 multipart 请求 / cannot read the multipart body: ${err.message}`)));
-    parser.on('close', () => (failure ? reject(failure) : resolve({ fields, files })));
+    parser.on('error', broken);
+    parser.on('close', () => settle(failure));
+    ctx.req.on('error', broken);
+    ctx.req.on('close', () => {
+      if (!ctx.req.complete) settle(new ValidationError('请求体不完整 / the request body was cut off'));
+    });
     ctx.req.pipe(parser);
   });
 }

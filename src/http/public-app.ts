@@ -4,6 +4,7 @@ import type { PublicRequestService } from '../services/public-requests.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
 import { makePublicRequestRoutes } from './routes/public-requests.ts';
 import { makeClientAddress } from './client-address.ts';
+import { wellFormedRequestLine } from './well-formed.ts';
 
 /** A public start form is a few short fields; nothing larger has a reason to reach the server from the internet. */
 export const PUBLIC_BODY_LIMIT = 16 * 1024;
@@ -30,9 +31,13 @@ export function makePublicApp(deps: PublicAppDeps): Koa {
   // Koa's own X-Forwarded-* handling stays off (ctx.ip, ctx.protocol, ctx.host): the caller's
   // address comes from makeClientAddress alone, which reads X-Forwarded-For only from a listed proxy.
   app.proxy = false;
+  // A client hanging up mid-request ends its response with an error that Koa would print to stderr, past the
+  // logger. Only the code and message: a parse error carries the raw request bytes, Authorization included.
+  app.on('error', (err: Error & { code?: string }) => deps.log.debug({ code: err.code, message: err.message }, 'request stream error'));
   app.use(makeClientAddress(deps.trustedProxies ?? []));
   app.use(exactJsonType);
   app.use(makeErrorMiddleware(deps.log));
+  app.use(wellFormedRequestLine);
   app.use(async (ctx, next) => {
     // A status is one person's business: no cache on the way may keep it.
     ctx.set('Cache-Control', 'no-store');

@@ -13,9 +13,10 @@ const TYPES: Record<string, string> = {
 
 /**
  * Paths the API owns, never answered with the web app: /engine-rest, /health,
- * and /public, the internet zone's prefix, which must stay 404 here.
+ * and /public, the internet zone's prefix, which must stay 404 here. In any
+ * case, as the router and authentication match them.
  */
-const API = /^\/(engine-rest|health|public)(\/|$)/;
+const API = /^\/(engine-rest|health|public)(\/|$)/i;
 
 /**
  * Serves the built web app: its files, and index.html for any other GET a

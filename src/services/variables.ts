@@ -1,5 +1,6 @@
 import { strictBase64 } from '../crypto/envelope.ts';
 import { ValidationError } from '../errors.ts';
+import { checkJson } from '../well-formed.ts';
 import { variableTypes, type FileValueInfo, type TypedValue, type Variables, type VariableType } from '../types.ts';
 
 const typeByLowerName = new Map(variableTypes.map((t) => [t.toLowerCase(), t]));
@@ -69,11 +70,15 @@ function parseValue(name: string, value: unknown, rawType: unknown, valueInfo: u
     }
     case 'Json': {
       if (typeof value !== 'string') return { type, value };
+      let parsed: unknown;
       try {
-        return { type, value: JSON.parse(value) };
+        parsed = JSON.parse(value);
       } catch {
         throw bad('a JSON text');
       }
+      // Parsed here, not in the body: the same depth and text rules as a body's JSON.
+      checkJson(parsed, { zh: `变量 ${name} 的值`, en: `the value of variable ${name}` });
+      return { type, value: parsed };
     }
     case 'Bytes':
     case 'File': {

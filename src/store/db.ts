@@ -6,6 +6,7 @@ import ClientPGLite from 'knex-pglite';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { FAILED_SQL, knexLog } from '../log.ts';
+import { markAcquireFailure } from './errors.ts';
 
 /** A Knex handle or a transaction: every store function takes one first. */
 export type Db = Knex | Knex.Transaction;
@@ -60,14 +61,14 @@ function withSafeErrors(db: Knex): Knex {
 
 function open(options: DbOptions): Knex {
   if (options.databaseUrl) {
-    return knex({
+    return markingAcquireFailures(knex({
       ...SAFE_LOGGING,
       log: knexLog(options.log),
       client: 'pg',
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
       migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
-    });
+    }));
   }
   let connection: object = {};
   if (options.dataDir) {
@@ -83,6 +84,26 @@ function open(options: DbOptions): Knex {
     connection,
     migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
   } as Knex.Config);
+}
+
+/**
+ * Any failure to take a connection from the pool means the database cannot be
+ * reached now, whatever PostgreSQL said (refused, "not currently accepting
+ * connections", too many clients, pool timeout): the error is marked, unchanged,
+ * so that the API answers 503 with Retry-After (isDatabaseUnavailable) instead of 500.
+ */
+function markingAcquireFailures(db: Knex): Knex {
+  const client = db.client as { acquireConnection(): Promise<unknown> };
+  const acquire = client.acquireConnection.bind(client);
+  client.acquireConnection = async () => {
+    try {
+      return await acquire();
+    } catch (err) {
+      markAcquireFailure(err);
+      throw err;
+    }
+  };
+  return db;
 }
 
 /** Whether this handle runs on the embedded single-connection PGlite. */

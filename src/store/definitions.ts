@@ -1,7 +1,7 @@
 import type { MessageStart } from '../engine/compile.ts';
 import type { Forms } from '../types.ts';
 import type { Db } from './db.ts';
-import { countOf, paged } from './paging.ts';
+import { countOf, likePattern, paged } from './paging.ts';
 
 export interface DefinitionRow {
   id: string;
@@ -94,9 +94,9 @@ function filteredDefinitions(db: Db, query: DefinitionQuery) {
   if (query.ids) q.whereIn('d.id', query.ids);
   if (query.key) q.where('d.key', query.key);
   if (query.keys) q.whereIn('d.key', query.keys);
-  if (query.keyLike) q.whereLike('d.key', query.keyLike);
+  if (query.keyLike) q.whereLike('d.key', likePattern(query.keyLike));
   if (query.name) q.where('d.name', query.name);
-  if (query.nameLike) q.whereLike('d.name', query.nameLike);
+  if (query.nameLike) q.whereLike('d.name', likePattern(query.nameLike));
   if (query.version != null) q.where('d.version', query.version);
   if (query.versionTag) q.where('d.version_tag', query.versionTag);
   if (query.deploymentId) q.where('d.deployment_id', query.deploymentId);

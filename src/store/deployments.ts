@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { countOf, paged } from './paging.ts';
+import { countOf, likePattern, paged } from './paging.ts';
 
 export interface DeploymentRow {
   id: string;
@@ -65,7 +65,7 @@ function filteredDeployments(db: Db, query: DeploymentQuery) {
   const q = db('deployments');
   if (query.id) q.where('id', query.id);
   if (query.name) q.where('name', query.name);
-  if (query.nameLike) q.whereLike('name', query.nameLike);
+  if (query.nameLike) q.whereLike('name', likePattern(query.nameLike));
   if (query.source) q.where('source', query.source);
   return q;
 }

@@ -10,3 +10,32 @@ export function rethrowUnique(err: unknown, message: string): never {
 export async function lockForTransaction(trx: import('./db.ts').Db, name: string): Promise<void> {
   await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [name]);
 }
+
+/** Errors thrown while taking a connection from the pool (see makeDb): the database could not be reached. */
+const acquireFailures = new WeakSet<object>();
+
+/** Marks `err` as a failure to obtain a connection, whatever the driver said (refused, not accepting connections, pool timeout). */
+export function markAcquireFailure(err: unknown): void {
+  if (typeof err === 'object' && err !== null) acquireFailures.add(err);
+}
+
+/** Socket errors of a connection that is gone or cannot be opened. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+/** SQLSTATEs of a server that is shutting down, starting up, or full: 57P01-57P03 and 53300. */
+const SERVER_GONE = new Set(['57P01', '57P02', '57P03', '53300']);
+/** What node-postgres and PGlite say, without a code, when the connection or the embedded database has closed. */
+const CLOSED = /Connection terminated|is not queryable|PGlite is closed/;
+
+/**
+ * Whether `err` says the database is unreachable rather than that a statement
+ * was wrong: then the request may succeed later (503 with Retry-After), and
+ * it is not the server's bug (500). Class 08 is SQL's "connection exception".
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  if (acquireFailures.has(err)) return true;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown };
+  const code = typeof e.code === 'string' ? e.code : '';
+  return NETWORK_CODES.has(code) || SERVER_GONE.has(code) || /^08[0-9A-Z]{3}$/.test(code)
+    || e.name === 'KnexTimeoutError' || (typeof e.message === 'string' && CLOSED.test(e.message));
+}

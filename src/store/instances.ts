@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { EngineState } from '../engine/state.ts';
 import type { Db } from './db.ts';
-import { countOf, paged } from './paging.ts';
+import { countOf, likePattern, paged } from './paging.ts';
 
 export interface InstanceRow {
   id: string;
@@ -112,7 +112,7 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.ids) q.whereIn('i.id', query.ids);
   if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
   if (query.businessKey) q.where('i.business_key', query.businessKey);
-  if (query.businessKeyLike) q.whereLike('i.business_key', query.businessKeyLike);
+  if (query.businessKeyLike) q.whereLike('i.business_key', likePattern(query.businessKeyLike));
   if (query.state) q.where('i.state', query.state);
   if (query.finished === true) q.whereNot('i.state', 'ACTIVE');
   if (query.finished === false) q.where('i.state', 'ACTIVE');

@@ -24,3 +24,14 @@ export async function countOf(q: Knex.QueryBuilder): Promise<number> {
   const [row] = await q.count({ n: '*' });
   return Number(row.n);
 }
+
+/**
+ * A client's LIKE pattern (`%`, `_`, and `\` escaping the next character, as in
+ * Camunda's `nameLike`) as PostgreSQL takes it: a pattern ending in a lone `\`
+ * escapes nothing and PostgreSQL refuses it (SQLSTATE 22025), so that `\`
+ * is taken literally.
+ */
+export function likePattern(pattern: string): string {
+  const trailing = /\\+$/.exec(pattern)?.[0].length ?? 0;
+  return trailing % 2 === 1 ? `${pattern}\\` : pattern;
+}

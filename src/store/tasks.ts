@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { visibleInstanceIds } from './instances.ts';
-import { countOf, paged } from './paging.ts';
+import { countOf, likePattern, paged } from './paging.ts';
 
 export interface TaskRow {
   id: string;
@@ -152,7 +152,7 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   if (query.processDefinitionId) q.where('definition_id', query.processDefinitionId);
   if (query.taskDefinitionKey) q.where('task_definition_key', query.taskDefinitionKey);
   if (query.name) q.where('name', query.name);
-  if (query.nameLike) q.whereLike('name', query.nameLike);
+  if (query.nameLike) q.whereLike('name', likePattern(query.nameLike));
   if (query.unassigned) q.whereNull('assignee');
   if (query.assigned) q.whereNotNull('assignee');
   if (query.dueBefore) q.where('due', '<', query.dueBefore);
@@ -181,7 +181,7 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
       if (or.candidateGroups) w.orWhereRaw('candidate_groups && ?::text[]', [or.candidateGroups]);
       if (or.unassigned) w.orWhereNull('assignee');
       if (or.processDefinitionKey) w.orWhere('definition_key', or.processDefinitionKey);
-      if (or.nameLike) w.orWhereLike('name', or.nameLike);
+      if (or.nameLike) w.orWhereLike('name', likePattern(or.nameLike));
     });
   }
   if (query.visibleTo) {

@@ -1,6 +1,6 @@
 import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
-import { paged } from './paging.ts';
+import { likePattern, paged } from './paging.ts';
 
 /**
  * A variable as stored. `value` is the JSON value itself, or for a sealed
@@ -71,7 +71,7 @@ export async function queryVariableHistory(db: Db, q: {
   if (q.processInstanceId) b.where('v.process_instance_id', q.processInstanceId);
   if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
   if (q.variableName) b.where('v.name', q.variableName);
-  if (q.variableNameLike) b.whereLike('v.name', q.variableNameLike);
+  if (q.variableNameLike) b.whereLike('v.name', likePattern(q.variableNameLike));
   if (q.processDefinitionKey) b.where('i.definition_key', q.processDefinitionKey);
   return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }, { column: 'v.name', order: 'asc' }], 'v.name');
 }

@@ -69,7 +69,7 @@ for (const backend of backends) {
     const office = `Basic ${Buffer.from('office-d:office-d-password').toString('base64')}`;
     t.is((await deploy(modelerForm('parallel-review.bpmn', fixture('parallel-review.bpmn')), office)).status, 403);
     const notMultipart = await c.admin.post('/engine-rest/deployment/create', { hello: 'world' });
-    t.is(notMultipart.status, 400);
+    t.is(notMultipart.status, 415);
     t.regex(notMultipart.body.message, /multipart/);
     const empty = new FormData();
     empty.append('deployment-name', 'nothing');

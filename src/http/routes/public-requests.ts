@@ -1,10 +1,10 @@
-import bodyParser from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import { ValidationError } from '../../errors.ts';
 import type { PublicProcess, PublicRequestService, PublicRequestStatus } from '../../services/public-requests.ts';
 import { PUBLIC_USER, type FormField } from '../../types.ts';
 import { formatDate } from '../format.ts';
+import { makeBodyReader } from '../body.ts';
 import { bodyObject } from '../params.ts';
 
 /** A start form field as a public web form needs it: label, type, limits, options. */
@@ -46,7 +46,8 @@ function onlyMembers(body: Record<string, unknown>, allowed: string[]): void {
  */
 export function makePublicRequestRoutes(deps: { publicRequests: PublicRequestService; log: Logger; bodyLimit: number }): Router {
   const router = new Router({ prefix: '/public' });
-  const json = bodyParser({ enableTypes: ['json'], jsonLimit: deps.bodyLimit, encoding: 'utf-8' });
+  // The same body rules as the private API's: JSON only, UTF-8, bounded in size and depth.
+  const json = makeBodyReader({ limit: deps.bodyLimit });
 
   router.get('/process', async (ctx) => {
     ctx.body = (await deps.publicRequests.processes()).map(processDto);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import {
-  countExternalTasks, findExternalTask, findLockedBy, lockExternalTasks, queryExternalTasks, updateExternalTask, type ExternalTaskQuery,
+  countExternalTasks, findExternalTask, findLockedBy, lockExternalTasks, queryExternalTasks, updateExternalTask, updateLockedTask, type ExternalTaskQuery,
   type ExternalTaskRow,
 } from '../store/external-tasks.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
@@ -48,7 +48,7 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
         const limit = req.maxTasks - picked.length;
         if (limit <= 0) break;
         const locked = await lockExternalTasks(trx, {
-          workerId: req.workerId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
+          workerId: req.workerId, userId: principal.userId, topic: topic.topicName, lockDurationMs: topic.lockDuration, limit, usePriority: req.usePriority,
           businessKey: topic.businessKey, processDefinitionKey: topic.processDefinitionKey,
         });
         picked.push(...locked.map((row) => ({ row, names: topic.variables ?? null })));
@@ -65,14 +65,24 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
     return result;
   }
 
-  /** A task the worker holds a live lock on; otherwise a 400 naming why, as Camunda answers. */
-  async function lockedBy(id: string, workerId: unknown): Promise<ExternalTaskRow> {
+  /**
+   * A task `workerId` holds a live lock on, taken by the same account as the
+   * caller's (administrators may act for any account); otherwise a 400 in
+   * Camunda's words, e.g. "External Task … cannot be completed by worker …".
+   */
+  async function lockedBy(id: string, workerId: unknown, principal: Principal, action: LockAction): Promise<ExternalTaskRow> {
     if (typeof workerId !== 'string' || !workerId) throw new ValidationError('需要 workerId / workerId is required');
     const row = await findLockedBy(db, id, workerId);
-    if (row) return row;
-    const task = await findExternalTask(db, id);
+    if (row && (row.lock_user_id === principal.userId || principal.isAdmin)) return row;
+    const task = row ?? (await findExternalTask(db, id));
     if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
-    throw new ValidationError(`外部任务 ${id} 未被 ${workerId} 锁定 / external task ${id} is not locked by worker ${workerId}${task.worker_id ? ` (locked by ${task.worker_id})` : ''}`);
+    throw refusal(task, action, `执行程序 ${workerId}（用户 ${principal.userId}）`, `worker '${workerId}' of user '${principal.userId}'`, row ? null : workerId);
+  }
+
+  /** Refuses the caller when an account other than theirs holds a live lock on the task. */
+  async function assertMayUnlock(trx: Knex.Transaction, task: ExternalTaskRow, principal: Principal): Promise<void> {
+    if (principal.isAdmin || task.lock_user_id === principal.userId || !(task.worker_id && (await findLockedBy(trx, task.id, task.worker_id)))) return;
+    throw refusal(task, 'unlock', `用户 ${principal.userId}`, `user '${principal.userId}'`, null);
   }
 
   return {
@@ -104,7 +114,7 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
 
     async complete(id: string, body: { workerId: unknown; variables: Variables }, principal: Principal): Promise<void> {
       assertWorker(principal);
-      const task = await lockedBy(id, body.workerId);
+      const task = await lockedBy(id, body.workerId, principal, 'complete');
       await execution.advance(
         { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, executionId: task.execution_id },
         {
@@ -117,7 +127,7 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
     /** The worker throws a BPMN error; a boundary error event with the same code takes over. */
     async bpmnError(id: string, body: { workerId: unknown; errorCode: string; errorMessage: string | null; variables: Variables }, principal: Principal): Promise<void> {
       assertWorker(principal);
-      const task = await lockedBy(id, body.workerId);
+      const task = await lockedBy(id, body.workerId, principal, 'bpmnError');
       await execution.advance(
         { instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, executionId: task.execution_id },
         {
@@ -134,9 +144,9 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
      */
     async failure(id: string, body: { workerId: unknown; errorMessage: string | null; errorDetails: string | null; retries: number; retryTimeout: number }, principal: Principal): Promise<void> {
       assertWorker(principal);
-      const task = await lockedBy(id, body.workerId);
+      const task = await lockedBy(id, body.workerId, principal, 'failure');
       await db.transaction(async (trx) => {
-        await updateExternalTask(trx, id, {
+        await held(trx, task, {
           retries: body.retries, error_message: body.errorMessage, error_details: body.errorDetails,
           lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.retryTimeout / 1000]),
         });
@@ -152,9 +162,9 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
 
     async extendLock(id: string, body: { workerId: unknown; newDuration: number }, principal: Principal): Promise<void> {
       assertWorker(principal);
-      const task = await lockedBy(id, body.workerId);
+      const task = await lockedBy(id, body.workerId, principal, 'extendLock');
       await db.transaction(async (trx) => {
-        await updateExternalTask(trx, id, { lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.newDuration / 1000]) });
+        await held(trx, task, { lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.newDuration / 1000]) });
         await trace.record(trx, principal, externalFact(task, 'ExtendLock', { workerId: body.workerId, newDuration: body.newDuration }));
       });
     },
@@ -178,7 +188,8 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
       assertWorker(principal);
       await db.transaction(async (trx) => {
         const task = await findExternalTask(trx, id);
-        if (!task || !(await updateExternalTask(trx, id, { worker_id: null, lock_expiration_time: null }))) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
+        if (task && !task.end_time) await assertMayUnlock(trx, task, principal);
+        if (!task || !(await updateExternalTask(trx, id, { worker_id: null, lock_user_id: null, lock_expiration_time: null }))) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
         await trace.record(trx, principal, externalFact(task, 'Unlock'));
       });
     },
@@ -189,7 +200,7 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
       await db.transaction(async (trx) => {
         const task = await findExternalTask(trx, id);
         if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
-        await updateExternalTask(trx, id, { retries, ...(retries > 0 ? { lock_expiration_time: null, worker_id: null } : {}) });
+        await updateExternalTask(trx, id, { retries, ...(retries > 0 ? { lock_expiration_time: null, worker_id: null, lock_user_id: null } : {}) });
         if (retries > 0) {
           await resolveIncidents(trx, id);
           await notifier.announce(trx, [task.topic]);
@@ -198,6 +209,30 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
       });
     },
   };
+}
+
+type LockAction = 'complete' | 'failure' | 'bpmnError' | 'extendLock' | 'unlock';
+
+/** Camunda's sentence for a refused lock action, Chinese first; `otherWorker` when the caller named a worker that holds no lock. */
+function refusal(task: ExternalTaskRow, action: LockAction, whoZh: string, whoEn: string, otherWorker: string | null): ValidationError {
+  const [zh, en] = {
+    complete: ['完成', `External Task ${task.id} cannot be completed by ${whoEn}`],
+    failure: ['报告失败', `Failure of External Task ${task.id} cannot be reported by ${whoEn}`],
+    bpmnError: ['报告 BPMN 错误', `Bpmn error of External Task ${task.id} cannot be reported by ${whoEn}`],
+    extendLock: ['延长锁定', `The lock of the External Task ${task.id} cannot be extended by ${whoEn}`],
+    unlock: ['解锁', `External Task ${task.id} cannot be unlocked by ${whoEn}`],
+  }[action];
+  const holder = !task.worker_id || otherWorker === task.worker_id
+    ? ['未被锁定或锁定已过期', 'It is not locked, or its lock has expired.']
+    : otherWorker != null
+      ? [`它被执行程序 ${task.worker_id} 锁定`, `It is locked by worker '${task.worker_id}'.`]
+      : [`它被另一账号的执行程序 ${task.worker_id} 锁定`, `It is locked by worker '${task.worker_id}' of another user.`];
+  return new ValidationError(`外部任务 ${task.id} 不能由${whoZh}${zh}：${holder[0]} / ${en}. ${holder[1]}`);
+}
+
+/** Changes the task only while the lock checked by `lockedBy` still holds; a conflict otherwise. */
+async function held(trx: Knex.Transaction, task: ExternalTaskRow, change: Record<string, unknown>): Promise<void> {
+  if (!(await updateLockedTask(trx, task, change))) throw new ConflictError(`外部任务 ${task.id} 的锁定已变化 / the lock of external task ${task.id} changed concurrently`);
 }
 
 function externalFact(task: ExternalTaskRow, operation: string, details?: Record<string, unknown>): TraceFact {

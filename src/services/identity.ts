@@ -1,10 +1,11 @@
 import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AuthenticationError, NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.ts';
+import { AuthenticationError, ForbiddenError, NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.ts';
 import {
   addMembership, countUsers, ensureGroup, findGroup, findUser, findUserWithGroups, insertGroup, insertUser, listGroups,
-  listUsers, removeMembership, type GroupRow, type UserRow,
+  listUsers, removeMembership, updatePasswordHash, type GroupRow, type UserRow,
 } from '../store/identity.ts';
+import { revokeTokensOf } from '../store/tokens.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import type { LoginGuard } from './login-guard.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
@@ -76,7 +77,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   // digest(user:password) → { stored hash, expiry }: a cache of successful KDF runs.
   // Keyed by a digest so plaintext passwords are never kept; checked against the
   // current stored hash, so a password change takes effect at once.
-  const verified = new Map<string, { hash: string; until: number }>();
+  const verified = new Map<string, { user: string; hash: string; until: number }>();
   // Concurrent first requests with the same credentials share one attempt (one
   // count, one KDF run) instead of each burning ~50-100 ms of CPU and a count.
   const inFlight = new Map<string, Promise<boolean>>();
@@ -118,7 +119,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
       throw new AuthenticationError('用户名或密码错误 / wrong user name or password');
     }
     if (verified.size > 10_000) verified.clear();
-    verified.set(cacheKey, { hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
+    verified.set(cacheKey, { user: user.id, hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
     return principalOf(user.id, user.groups);
   }
 
@@ -138,9 +139,45 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     }));
   }
 
+  /**
+   * Camunda's PUT /user/{id}/credentials: users set their own password,
+   * administrators anyone's; either way the caller proves who they are with
+   * `authenticatedUserPassword`, their own current password (a stolen token
+   * alone cannot change it), checked under the login lockout. The new hash,
+   * the revocation of every token of that user and the trace row commit
+   * together; the 60 s login cache compares the stored hash, so the old
+   * password stops working at once in every server process.
+   */
+  async function updateCredentials(userId: string, input: { password: unknown; authenticatedUserPassword: unknown }, principal: Principal): Promise<void> {
+    if (!principal.isAdmin && userId !== principal.userId) {
+      throw new ForbiddenError(`只能修改自己的密码 / you may only change your own password, not that of user ${userId}`);
+    }
+    if (!(await findUser(db, userId))) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+    if (typeof input.authenticatedUserPassword !== 'string' || !input.authenticatedUserPassword) {
+      throw new ValidationError('需要 authenticatedUserPassword（当前登录用户的密码）/ authenticatedUserPassword, the password of the authenticated user, is required');
+    }
+    try {
+      await authenticate(principal.userId, input.authenticatedUserPassword, principal.source);
+    } catch (err) {
+      if (!(err instanceof AuthenticationError)) throw err;
+      throw new ValidationError('当前登录用户的密码错误 / The given authenticated user password is not valid.');
+    }
+    const weakness = passwordWeakness(input.password);
+    if (weakness) throw new ValidationError(weakness);
+    const passwordHash = await hashPassword(input.password as string);
+    await db.transaction(async (trx) => {
+      if (!(await updatePasswordHash(trx, userId, passwordHash))) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+      const revoked = await revokeTokensOf(trx, userId);
+      // That the password changed and which tokens went with it, never the password.
+      await trace?.record(trx, principal, { operation: 'UpdateCredentials', entityType: 'User', entityId: userId, details: { revokedTokens: revoked } });
+    });
+    for (const [key, entry] of verified) if (entry.user === userId) verified.delete(key);
+  }
+
   return {
     authenticate,
     createUser,
+    updateCredentials,
     async listUsers(query: Parameters<typeof listUsers>[1]): Promise<Omit<UserRow, 'password_hash'>[]> {
       return listUsers(db, query);
     },

@@ -7,7 +7,7 @@ import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
 import { touchInstance } from '../store/instances.ts';
 import { deleteVariables } from '../store/variables.ts';
-import type { FormField, Principal, Variables } from '../types.ts';
+import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER, type FormField, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
@@ -40,6 +40,24 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       throw new ForbiddenError(`任务已由 ${task.assignee} 认领 / task ${id} is assigned to another user`);
     }
     return task;
+  }
+
+  /**
+   * Refuses to hand `task` to `userId` unless that is an existing user who
+   * may see it: a candidate user, a member of a candidate group, an
+   * administrator, or its assignee already. Otherwise the new assignee would
+   * read the instance's variables, sensitive ones included, by assignment alone.
+   */
+  async function assertAssignable(task: TaskRow, userId: string): Promise<void> {
+    const refuse = (zh: string, en: string): never => {
+      throw new ValidationError(`不能将任务 ${task.id} 交给 ${userId}：${zh} / cannot assign task ${task.id} to user ${userId}: ${en}`);
+    };
+    if ([SYSTEM_USER, PUBLIC_USER].includes(userId.toLowerCase())) refuse('该名称为系统保留', 'the name is reserved for the server');
+    if (userId === task.assignee) return;
+    const user = (await findUserWithGroups(db, userId)) ?? refuse('用户不存在', 'no such user');
+    const offered = user.groups.includes(ADMIN_GROUP) || task.candidate_users.includes(userId)
+      || task.candidate_groups.some((g) => user.groups.includes(g));
+    if (!offered) refuse('任务未提供给该用户或其所在组', 'the task is not offered to this user or any of their groups');
   }
 
   /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
@@ -113,6 +131,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       const task = await openTask(id, principal);
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
+      await assertAssignable(task, userId);
       await db.transaction(async (trx) => {
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
@@ -137,13 +156,16 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 
     /** Sets (or clears) the assignee outright, as Camunda's /assignee. */
     async setAssignee(id: string, userId: string | null, principal: Principal): Promise<void> {
-      await change(await actionableTask(id, principal), { assignee: userId }, principal, 'SetAssignee');
+      const task = await actionableTask(id, principal);
+      if (userId != null) await assertAssignable(task, userId);
+      await change(task, { assignee: userId }, principal, 'SetAssignee');
     },
 
     /** Hands the task to `userId`; the current assignee becomes the owner it returns to on resolve. */
     async delegate(id: string, userId: string, principal: Principal): Promise<void> {
       if (!userId) throw new ValidationError('缺少 userId / userId is required');
       const task = await actionableTask(id, principal);
+      await assertAssignable(task, userId);
       await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate');
     },
 

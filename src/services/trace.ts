@@ -114,7 +114,7 @@ export function makeTraceService(db: Knex) {
           for (const row of batch) {
             rows++;
             if (row.prev_hash !== prev) fault = { id: row.id, chain, reason: '与前一行的链接不符（前一行被删除、插入或调换）/ link to the previous row does not match (a row was deleted, inserted or moved)' };
-            else if (sealTrace(prev, row) !== row.hash) fault = { id: row.id, chain, reason: '内容与哈希不符（此行被修改）/ content does not match its hash (the row was edited)' };
+            else if (row.subMillisecond || sealTrace(prev, row) !== row.hash) fault = { id: row.id, chain, reason: '内容与哈希不符（此行被修改）/ content does not match its hash (the row was edited)' };
             if (fault) break walk;
             prev = row.hash;
             last = { id: row.id, hash: row.hash };

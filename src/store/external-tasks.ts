@@ -14,6 +14,8 @@ export interface ExternalTaskRow {
   business_key: string | null;
   priority: number;
   worker_id: string | null;
+  /** The authenticated account that took the lock (worker_id is only what that account called itself). */
+  lock_user_id: string | null;
   lock_expiration_time: Date | null;
   retries: number | null;
   error_message: string | null;
@@ -40,7 +42,7 @@ async function endExternalTasks(db: Db, where: (q: Knex.QueryBuilder) => Knex.Qu
 export async function endExternalTasksByExecution(db: Db, executions: ExecutionRef[], reason: 'completed' | 'deleted'): Promise<void> {
   if (!executions.length) return;
   await endExternalTasks(db, (q) => q.whereIn(['process_instance_id', 'execution_id'], refPairs(executions)),
-    { end_reason: reason, worker_id: null, lock_expiration_time: null });
+    { end_reason: reason, worker_id: null, lock_user_id: null, lock_expiration_time: null });
 }
 
 export async function endOpenExternalTasksOfInstance(db: Db, instanceId: string): Promise<void> {
@@ -49,6 +51,8 @@ export async function endOpenExternalTasksOfInstance(db: Db, instanceId: string)
 
 export interface LockRequest {
   workerId: string;
+  /** The authenticated account fetching: only it may complete, fail or extend the lock. */
+  userId: string;
   topic: string;
   lockDurationMs: number;
   limit: number;
@@ -74,6 +78,7 @@ export async function lockExternalTasks(db: Db, r: LockRequest): Promise<Externa
   if (r.processDefinitionKey) candidates.where({ definition_key: r.processDefinitionKey });
   return db('external_tasks').whereIn('id', candidates).update({
     worker_id: r.workerId,
+    lock_user_id: r.userId,
     lock_expiration_time: db.raw('now() + make_interval(secs => ?)', [r.lockDurationMs / 1000]),
   }).returning('*');
 }
@@ -85,6 +90,15 @@ export async function findExternalTask(db: Db, id: string): Promise<ExternalTask
 /** Whether `workerId` holds a live lock on the open task (database clock). */
 export async function findLockedBy(db: Db, id: string, workerId: string): Promise<ExternalTaskRow | undefined> {
   return db('external_tasks').where({ id, worker_id: workerId }).whereNull('end_time').where('lock_expiration_time', '>', db.fn.now()).first();
+}
+
+/**
+ * Changes an open task only while the lock that was checked is still the
+ * same (same worker, same account): a lock that expired and was taken by
+ * another worker in between is not overwritten.
+ */
+export async function updateLockedTask(db: Db, held: Pick<ExternalTaskRow, 'id' | 'worker_id' | 'lock_user_id'>, change: Record<string, unknown>): Promise<number> {
+  return db('external_tasks').where({ id: held.id, worker_id: held.worker_id, lock_user_id: held.lock_user_id }).whereNull('end_time').update(change);
 }
 
 export async function updateExternalTask(db: Db, id: string, change: Record<string, unknown>): Promise<number> {

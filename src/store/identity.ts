@@ -28,6 +28,11 @@ export async function findUser(db: Db, id: string): Promise<UserRow | undefined>
   return db('users').where({ id }).first();
 }
 
+/** Replaces a user's password hash; false when there is no such user. */
+export async function updatePasswordHash(db: Db, id: string, passwordHash: string): Promise<boolean> {
+  return (await db('users').where({ id }).update({ password_hash: passwordHash })) > 0;
+}
+
 export async function countUsers(db: Db): Promise<number> {
   return countOf(db('users'));
 }

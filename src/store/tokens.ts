@@ -36,3 +36,10 @@ export async function findToken(db: Db, id: string): Promise<TokenRow | undefine
 export async function revokeToken(db: Db, id: string): Promise<void> {
   await db('api_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: db.fn.now() });
 }
+
+/** Revokes every live token of a user (their password changed); returns the ids revoked. */
+export async function revokeTokensOf(db: Db, userId: string): Promise<string[]> {
+  const rows: { id: string }[] = await db('api_tokens').where({ user_id: userId }).whereNull('revoked_at')
+    .update({ revoked_at: db.fn.now() }).returning('id');
+  return rows.map((r) => r.id);
+}

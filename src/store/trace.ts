@@ -47,7 +47,8 @@ export async function appendTrace(
   // Lowest chain first: PostgreSQL evaluates a volatile function in the select list after ORDER BY.
   await trx.raw(`select pg_advisory_xact_lock(hashtext('trace-chain-' || c)) from unnest(?::int[]) as c order by c`, [chains]);
   // A statement of its own, after the locks: its snapshot sees every append committed before they were granted.
-  // Milliseconds, so the time hashed is exactly the time read back.
+  // Whole milliseconds, the precision of a JS Date: the time hashed is exactly the time stored
+  // (timestamptz keeps microseconds; verification refuses a stored time finer than this).
   const result = await trx.raw(`select date_trunc('milliseconds', now()) as now, c as chain,
     (select hash from trace where chain = c order by id desc limit 1) as prev from unnest(?::int[]) as c`, [chains]);
   const heads: { now: string; chain: number; prev: string | null }[] = result.rows ?? result;
@@ -63,9 +64,15 @@ export async function appendTrace(
   await trx('trace').insert(sealed);
 }
 
-/** Rows of one chain in chain order after `afterId`, for verification. */
-export async function traceBatch(db: Db, chain: number, afterId: string | null, limit: number): Promise<TraceRow[]> {
-  const q = db('trace').select('*').where({ chain }).orderBy('id').limit(limit);
+/**
+ * Rows of one chain in chain order after `afterId`, for verification.
+ * `subMillisecond` says whether the stored time has a part finer than the
+ * millisecond: a JS Date (what the hash covers) drops it when read, so an
+ * edit of the microseconds would otherwise go unseen. Rows are written with
+ * whole milliseconds (appendTrace), so any such part is an edit.
+ */
+export async function traceBatch(db: Db, chain: number, afterId: string | null, limit: number): Promise<(TraceRow & { subMillisecond: boolean })[]> {
+  const q = db('trace').select('*', db.raw(`time <> date_trunc('milliseconds', time) as "subMillisecond"`)).where({ chain }).orderBy('id').limit(limit);
   if (afterId != null) q.where('id', '>', afterId);
   return normalise(await q);
 }
@@ -117,6 +124,6 @@ export async function countTrace(db: Db, q: TraceQuery): Promise<number> {
 }
 
 /** bigint ids come back as strings from pg and as numbers or bigints from PGlite. */
-function normalise(rows: TraceRow[]): TraceRow[] {
+function normalise<R extends TraceRow>(rows: R[]): R[] {
   return rows.map((r) => ({ ...r, id: String(r.id), chain: Number(r.chain), time: new Date(r.time) }));
 }

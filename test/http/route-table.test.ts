@@ -221,6 +221,15 @@ const cases: Case[] = [
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
   // Identity: administrators.
   { route: 'POST /engine-rest/user/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/create', body: { profile: { id: `rt-${Math.random().toString(36).slice(2, 8)}` }, credentials: { password: 'long-enough-1' } } }), trace: ['Create User'] },
+  {
+    // An administrator resets a fresh user's password (giving their own); another user may not.
+    route: 'PUT /engine-rest/user/:id/credentials', as: 'admin', wrong: 'office', trace: ['UpdateCredentials User'],
+    make: async (f) => {
+      const id = `rt-${Math.random().toString(36).slice(2, 8)}`;
+      await f.c.admin.post('/engine-rest/user/create', { profile: { id }, credentials: { password: 'long-enough-1' } });
+      return { url: `/user/${id}/credentials`, body: { password: 'long-enough-2', authenticatedUserPassword: ADMIN.password } };
+    },
+  },
   { route: 'GET /engine-rest/user', as: 'admin', wrong: 'office', make: async () => ({ url: '/user' }), trace: ['Read User'] },
   { route: 'POST /engine-rest/group/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/create', body: { id: `rt-${Math.random().toString(36).slice(2, 8)}`, name: '临时组' } }), trace: ['Create Group'] },
   { route: 'GET /engine-rest/group', as: 'admin', wrong: 'office', make: async () => ({ url: '/group' }), trace: ['Read Group'] },
@@ -290,7 +299,8 @@ for (const backend of backends) {
       async external(lockedBy) {
         const { instance } = await s.services.instances.startByKey('external-check', { variables: { mode: { type: 'String', value: 'ok' } } }, adminPrincipal);
         const [row] = await s.db('external_tasks').where({ process_instance_id: instance.id });
-        if (lockedBy) await s.db('external_tasks').where({ id: row.id }).update({ worker_id: lockedBy, lock_expiration_time: new Date(Date.now() + 600_000) });
+        // Locked as fetchAndLock would: the worker id the client chose and the account that fetched (worker-rt).
+        if (lockedBy) await s.db('external_tasks').where({ id: row.id }).update({ worker_id: lockedBy, lock_user_id: ids.worker, lock_expiration_time: new Date(Date.now() + 600_000) });
         return { pi: instance.id, id: row.id };
       },
       async job() {

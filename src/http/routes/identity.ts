@@ -22,6 +22,11 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     }, principalOf(ctx));
     ctx.status = 204;
   });
+  router.put('/user/:id/credentials', async (ctx) => {
+    const body = bodyObject(ctx);
+    await deps.identity.updateCredentials(ctx.params.id, { password: body.password, authenticatedUserPassword: body.authenticatedUserPassword }, principalOf(ctx));
+    ctx.status = 204;
+  });
   router.get('/user', async (ctx) => {
     const q = queryOf(ctx);
     // Who exists is for administrators; anyone may look themselves up.

@@ -5,7 +5,9 @@ import { JAVASCRIPT } from './scripts.ts';
  * Only inline JavaScript runs, and only in the QuickJS sandbox. Any other
  * script format (groovy, python, juel scripts...) or a script kept in an
  * external resource is refused at deployment, naming the element, instead of
- * failing (or being skipped) when an instance reaches it.
+ * failing (or being skipped) when an instance reaches it. Scripts in listeners
+ * and input/output parameters are refused in any language until the adapter
+ * runs listeners and parameters.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
   const problems: { elementId: string; message: string }[] = [];
@@ -29,8 +31,11 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
     for (const d of (element.eventDefinitions ?? []) as ModdleElement[]) {
       if (d.condition?.language) refuse(element, { zh: '条件脚本', en: 'condition script' }, d.condition.language, d.condition.resource, d.condition.body);
     }
+    // The engine adapter does not run listeners or input/output parameters yet, so a script in
+    // one would be accepted and then silently skipped: refused until they run (in the sandbox).
     for (const script of camundaScripts(element.extensionElements)) {
-      refuse(element, { zh: '监听器或参数脚本', en: 'listener or parameter script' }, script.scriptFormat, script.resource, script.value);
+      const id = String(element.id);
+      problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行 / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet, so it is refused rather than skipped` });
     }
     for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };

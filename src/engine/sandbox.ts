@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { engineLimits } from './limits.ts';
 
@@ -75,6 +76,13 @@ interface ScriptThread {
  * never waits for a script: it hands the job over and is told by a message.
  */
 const threads = new Set<ScriptThread>();
+
+/**
+ * Emits 'dispatch' (with the script's filename) when a thread takes a script,
+ * and 'settled' when its outcome is known: lets a test act, and check, while
+ * a script is known to be running.
+ */
+export const sandboxEvents = new EventEmitter();
 const queue: Pending[] = [];
 let jobIds = 0;
 
@@ -136,6 +144,7 @@ function lost(self: ScriptThread): void {
   if (self.state === 'gone') return;
   const job = self.job;
   discard(self);
+  if (job) sandboxEvents.emit('settled', job.pending.job.filename);
   job?.pending.reject(new ScriptFailure('error', '脚本线程意外结束 / the script thread ended unexpectedly'));
   pump();
 }
@@ -160,6 +169,7 @@ function dispatch(self: ScriptThread, pending: Pending): void {
   // The backstop: a script its own limits failed to stop (a builtin call QuickJS cannot
   // interrupt) has its thread terminated. This timer also keeps the process alive meanwhile.
   const backstop = setTimeout(() => {
+    sandboxEvents.emit('settled', pending.job.filename);
     discard(self);
     pending.reject(timedOut(timeoutMs));
     pump();
@@ -167,6 +177,7 @@ function dispatch(self: ScriptThread, pending: Pending): void {
   self.state = 'busy';
   self.job = { pending, id, timeoutMs, backstop };
   self.worker.postMessage({ ...pending.job, timeoutMs, id });
+  sandboxEvents.emit('dispatch', pending.job.filename);
 }
 
 function replied(self: ScriptThread, reply: SandboxReply & { id: number }): void {
@@ -175,6 +186,7 @@ function replied(self: ScriptThread, reply: SandboxReply & { id: number }): void
   clearTimeout(job.backstop);
   self.job = undefined;
   self.state = 'idle';
+  sandboxEvents.emit('settled', job.pending.job.filename);
   try {
     job.pending.resolve(outcomeOf(reply, job.timeoutMs, self));
   } catch (err) {

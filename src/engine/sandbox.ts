@@ -124,8 +124,8 @@ function spawn(): ScriptThread {
   worker.unref();
   port1.on('message', (reply: SandboxReply & { id: number }) => replied(self, reply));
   port1.unref();
-  worker.on('exit', () => lost(self));
-  worker.on('error', () => lost(self));
+  worker.on('exit', () => lost(self, new Error('exited')));
+  worker.on('error', (err) => lost(self, err));
   return self;
 }
 
@@ -140,8 +140,10 @@ function startFailed(self: ScriptThread, err: Error): void {
 }
 
 /** A thread that ended on its own (it crashed): its job fails, the queue moves to the others. */
-function lost(self: ScriptThread): void {
+function lost(self: ScriptThread, err: Error): void {
   if (self.state === 'gone') return;
+  // Not by pump: a thread that cannot start would be replaced for ever.
+  if (self.state === 'starting') return startFailed(self, err);
   const job = self.job;
   discard(self);
   if (job) sandboxEvents.emit('settled', job.pending.job.filename);

@@ -76,6 +76,8 @@ interface ScriptThread {
  * never waits for a script: it hands the job over and is told by a message.
  */
 const threads = new Set<ScriptThread>();
+const queue: Pending[] = [];
+let jobIds = 0;
 
 /**
  * Emits 'dispatch' (with the script's filename) when a thread takes a script,
@@ -83,8 +85,6 @@ const threads = new Set<ScriptThread>();
  * a script is known to be running.
  */
 export const sandboxEvents = new EventEmitter();
-const queue: Pending[] = [];
-let jobIds = 0;
 
 /**
  * Starts a script thread if none is up, and resolves when one has loaded

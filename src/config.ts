@@ -40,6 +40,8 @@ const schema = z.object({
   SCRIPT_TIMEOUT_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
   /** Memory of one diagram script run, in megabytes. */
   SCRIPT_MEMORY_MB: z.coerce.number().int().min(4).max(1024).default(32),
+  /** Threads that run diagram scripts, each one at a time (see engine/limits.ts). */
+  SCRIPT_THREADS: z.coerce.number().int().min(1).max(16).default(2),
   /** Elements one engine run may start before it is stopped (a cycle that never waits). */
   ENGINE_RUN_STEPS: z.coerce.number().int().min(10).default(5000),
   /** Wall-clock time of one engine run, in milliseconds. */
@@ -122,7 +124,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     workers: c.WORKERS,
     timezone: c.TIMEZONE,
     corsOrigins: commaList(c.CORS_ORIGINS),
-    engineLimits: { scriptTimeoutMs: c.SCRIPT_TIMEOUT_MS, scriptMemoryMb: c.SCRIPT_MEMORY_MB, runSteps: c.ENGINE_RUN_STEPS, runWallMs: c.ENGINE_RUN_TIMEOUT_MS },
+    engineLimits: { scriptTimeoutMs: c.SCRIPT_TIMEOUT_MS, scriptMemoryMb: c.SCRIPT_MEMORY_MB, scriptThreads: c.SCRIPT_THREADS, runSteps: c.ENGINE_RUN_STEPS, runWallMs: c.ENGINE_RUN_TIMEOUT_MS },
     sm4Keyring,
     sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
   };

@@ -7,6 +7,12 @@ export interface EngineLimits {
   scriptTimeoutMs: number;
   /** Memory of one script run, in megabytes. */
   scriptMemoryMb: number;
+  /**
+   * Threads that run scripts, each one script at a time. More than one, so a
+   * script spending its whole limit does not hold up every other run's scripts;
+   * each costs its own QuickJS heap (up to twice scriptMemoryMb, plus 16 MB).
+   */
+  scriptThreads: number;
   /** Elements one engine run may start before it is stopped (a cycle that never waits). */
   runSteps: number;
   /** Wall-clock time of one engine run, in milliseconds. */
@@ -16,6 +22,7 @@ export interface EngineLimits {
 export const engineLimits: EngineLimits = {
   scriptTimeoutMs: 1000,
   scriptMemoryMb: 32,
+  scriptThreads: 2,
   runSteps: 5_000,
   runWallMs: 10_000,
 };

@@ -73,9 +73,10 @@ export async function startProcess(
 ): Promise<EngineRun> {
   await sandboxReady();
   const budget = new RunBudget();
-  const engine = makeEngine(def, variables, budget, new Set(), now, zone, execution);
+  const scripts = new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey });
+  const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
-  await guard(engine, budget, async () => {
+  await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
@@ -141,11 +142,15 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const fire = input.action?.kind === 'timer' ? new Set([input.executionId]) : new Set<string>();
   await sandboxReady();
   const budget = new RunBudget();
-  const engine = makeEngine(def, {}, budget, fire, input.now, input.zone, input.execution);
+  const scripts = new SandboxScripts(budget, input.execution && { processInstanceId: input.execution.processInstanceId, businessKey: input.execution.businessKey });
+  const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
-  await guard(engine, budget, async () => {
+  await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
+    // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
+    if (scripts.busy) await scripts.quiescent();
+    if (budget.failure) return;
     const action = input.action ?? { kind: 'signal' };
     if (action.kind === 'signal') {
       execution.signal({ id: input.activityId, executionId: input.executionId });
@@ -160,7 +165,8 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     }
   });
   // A signal to something not waiting is silently ignored by the engine; say so instead
-  // of saving a run in which the task was never completed.
+  // of saving a run in which the task was never completed. Asked after guard, which
+  // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
   if (!target || !recorder.closed.has(target)) {
     engine.stop();
@@ -190,7 +196,7 @@ export interface ExecutionInfo {
 }
 
 function makeEngine(
-  def: CompiledRef, variables: Record<string, unknown>, budget: RunBudget, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
 ): Engine {
   return new Engine({
     name: def.id,
@@ -202,7 +208,7 @@ function makeEngine(
     variables,
     expressions,
     // Every script of the diagram runs in the QuickJS sandbox; without this option the engine would use node:vm.
-    scripts: new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey }),
+    scripts,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.
     timers: new HostTimers(fire, now, zone) as never,
   });
@@ -212,15 +218,22 @@ function makeEngine(
  * Runs `fn`, turning an engine 'error' event or throw into an EngineRunError.
  * A run that overran its budget or whose script failed is stopped and fails
  * with that, naming the element, whatever the engine made of it.
+ *
+ * Returns once the run is quiescent: its scripts run on a script thread, and
+ * the engine goes on only when one answers, so the run spans event-loop turns
+ * in which the server serves other requests. The services run the engine
+ * before they open the transaction that saves it (see services/execution.ts
+ * and services/instances.ts), so no transaction or connection is held while
+ * a script runs; a run that fails here saves nothing.
  */
-async function guard(engine: Engine, budget: RunBudget, fn: () => unknown): Promise<void> {
+async function guard(engine: Engine, budget: RunBudget, scripts: SandboxScripts, fn: () => unknown): Promise<void> {
   let failure: unknown;
   const onError = (err: unknown) => (failure ??= err);
   engine.on('error', onError);
   try {
     await fn();
-    // Settle: let any continuation queued by the engine run before we read state.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Settle: let the scripts, and any continuation the engine queued, run before we read state.
+    await scripts.quiescent();
   } catch (err) {
     failure ??= err;
   } finally {
@@ -231,10 +244,16 @@ async function guard(engine: Engine, budget: RunBudget, fn: () => unknown): Prom
     throw new EngineRunError(budget.failure.message, budget.failure.activityId);
   }
   if (failure) {
-    if (failure instanceof EngineRunError) throw failure;
-    const err = failure as Error & { source?: { content?: { id?: string } } };
-    throw new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
+    const err = failure instanceof EngineRunError ? failure : toRunError(failure, budget);
+    // A script still running for this failed run (the engine threw mid-way) must not wake it.
+    budget.fail(err.message, err.activityId ?? '');
+    throw err;
   }
+}
+
+function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
+  const err = failure as Error & { source?: { content?: { id?: string } } };
+  return new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
 }
 
 async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {

@@ -1,15 +1,16 @@
 // The thread that runs diagram scripts: QuickJS compiled to WebAssembly, loaded
 // once per thread. Nothing of Node is reachable from inside QuickJS: the
 // interpreter gets strings in and gives one string back. This thread exists
-// so that the main thread can end a script that its own limits failed to stop
-// (a builtin call QuickJS cannot interrupt) by terminating the thread.
+// so that the main thread keeps serving while a script runs, and can end a
+// script that its own limits failed to stop (a builtin call QuickJS cannot
+// interrupt) by terminating the thread.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { newQuickJSWASMModuleFromVariant, newVariant } from 'quickjs-emscripten-core';
 import releaseSync from '@jitl/quickjs-wasmfile-release-sync';
 
-/** @type {{ setup: import('./sandbox.ts').SandboxSetup, port: import('node:worker_threads').MessagePort, signal: Int32Array }} */
-const { setup, port, signal } = workerData;
+/** @type {{ setup: import('./sandbox.ts').SandboxSetup, port: import('node:worker_threads').MessagePort }} */
+const { setup, port } = workerData;
 const PAGE = 64 * 1024;
 /** What QuickJS needs before any script allocates (its own heap, atoms, the emscripten stack). */
 const BASE_MB = 16;
@@ -48,7 +49,7 @@ const PRELUDE = `(function (inputText) {
   return (result) => stringify({ result: copy(result), truthy: !!result, set, removed: keys(removed) });
 })`;
 
-parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob} */ job) => {
+parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob & { id: number }} */ job) => {
   let reply;
   try {
     reply = run(job);
@@ -56,12 +57,9 @@ parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob} */ job) 
     // The interpreter itself failed (an abort inside WebAssembly): this thread is not trusted again.
     reply = { ok: false, kind: 'error', message: err?.message ?? String(err), broken: true };
   }
-  port.postMessage(reply);
-  Atomics.store(signal, 0, 1);
-  Atomics.notify(signal, 0);
+  // The id ties the reply to its job: the main thread ignores any other.
+  port.postMessage({ ...reply, id: job.id });
 });
-Atomics.store(signal, 1, 1);
-Atomics.notify(signal, 1);
 parentPort.postMessage('ready');
 
 /** @returns {import('./sandbox.ts').SandboxReply} */

@@ -1,4 +1,5 @@
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { EventEmitter } from 'node:events';
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { engineLimits } from './limits.ts';
 
 /** Given to the script thread once, when it starts. */
@@ -44,83 +45,188 @@ export class ScriptFailure extends Error {
   }
 }
 
-/** How long past its own limit a script may keep the main thread before its thread is terminated. */
+/** How long past its own limit a script may run before its thread is terminated. */
 const BACKSTOP_MS = 500;
-/** How long a run waits, synchronously, for a replacement thread to load QuickJS. */
+/** How long a new thread may take to load QuickJS before it is given up. */
 const STARTUP_MS = 10_000;
+
+/** A script waiting for a thread, or running on one. */
+interface Pending {
+  job: Omit<SandboxJob, 'timeoutMs'>;
+  /** Asked when a thread takes the job: time spent queued is not the script's. */
+  limit: () => number;
+  resolve: (outcome: ScriptOutcome) => void;
+  reject: (err: ScriptFailure) => void;
+}
 
 interface ScriptThread {
   worker: Worker;
   port: MessagePort;
-  signal: Int32Array;
+  state: 'starting' | 'idle' | 'busy' | 'gone';
+  /** Resolves when QuickJS is loaded; rejects when the thread failed to start. */
   ready: Promise<void>;
+  job?: { pending: Pending; id: number; timeoutMs: number; backstop: NodeJS.Timeout };
 }
 
-let thread: ScriptThread | undefined;
+/**
+ * The script threads: at most `engineLimits.scriptThreads`, each started on
+ * first need and kept for the process (WebAssembly instantiation is costly),
+ * replaced only after one was terminated. A thread runs one script at a time;
+ * scripts beyond the free threads wait in `queue`, in order. The main thread
+ * never waits for a script: it hands the job over and is told by a message.
+ */
+const threads = new Set<ScriptThread>();
+const queue: Pending[] = [];
+let jobIds = 0;
 
 /**
- * The script thread, started once per process (WebAssembly instantiation is
- * costly) and again only after one was terminated. Engine runs await this
- * before they start, because a script runs synchronously inside a run.
+ * Emits 'dispatch' (with the script's filename) when a thread takes a script,
+ * and 'settled' when its outcome is known: lets a test act, and check, while
+ * a script is known to be running.
+ */
+export const sandboxEvents = new EventEmitter();
+
+/**
+ * Starts a script thread if none is up, and resolves when one has loaded
+ * QuickJS: a warm-up, so that the first script of the process does not spend
+ * its run's wall-clock budget waiting for it.
  */
 export function sandboxReady(): Promise<void> {
-  thread ??= spawn();
-  return thread.ready;
+  const up = [...threads];
+  if (up.some((t) => t.state === 'idle' || t.state === 'busy')) return Promise.resolve();
+  return (up.find((t) => t.state === 'starting') ?? spawn()).ready;
 }
 
 function spawn(): ScriptThread {
   const { port1, port2 } = new MessageChannel();
-  // [0]: a job's reply is ready; [1]: the thread has loaded QuickJS.
-  const signal = new Int32Array(new SharedArrayBuffer(8));
   const setup: SandboxSetup = { memoryMb: engineLimits.scriptMemoryMb };
   const worker = new Worker(new URL('./sandbox-worker.mjs', import.meta.url), {
-    workerData: { setup, port: port2, signal },
+    workerData: { setup, port: port2 },
     transferList: [port2],
   });
-  worker.unref();
-  port1.unref();
-  const self: ScriptThread = { worker, port: port1, signal, ready: Promise.resolve() };
+  const self: ScriptThread = { worker, port: port1, state: 'starting', ready: Promise.resolve() };
+  threads.add(self);
+  // Kept alive while it loads (a run may be waiting for it); after that, only a running job's backstop keeps the process up.
+  const startup = setTimeout(() => startFailed(self, new Error('timed out')), STARTUP_MS);
   self.ready = new Promise<void>((resolve, reject) => {
-    worker.once('message', () => resolve());
-    worker.once('error', reject);
+    worker.once('message', () => {
+      clearTimeout(startup);
+      if (self.state !== 'starting') return;
+      self.state = 'idle';
+      resolve();
+      pump();
+    });
+    worker.once('error', (err) => { clearTimeout(startup); reject(err); });
+    worker.once('exit', () => { clearTimeout(startup); reject(new Error('exited')); });
   });
-  worker.on('exit', () => { if (thread === self) thread = undefined; });
-  worker.on('error', () => { if (thread === self) thread = undefined; });
+  // Nobody need be waiting for this promise (pump spawns too); its failure is handled below.
+  self.ready.catch((err: Error) => startFailed(self, err));
+  worker.unref();
+  port1.on('message', (reply: SandboxReply & { id: number }) => replied(self, reply));
+  port1.unref();
+  worker.on('exit', () => lost(self, new Error('exited')));
+  worker.on('error', (err) => lost(self, err));
   return self;
 }
 
-/**
- * Runs one script and waits for it synchronously (the engine calls scripts
- * synchronously). The main thread waits at most the script's time limit and
- * a backstop; a script still running then has its thread terminated.
- */
-export function runScript(job: Omit<SandboxJob, 'timeoutMs'>, timeoutMs = engineLimits.scriptTimeoutMs): ScriptOutcome {
-  // Another run's script may have had the thread terminated since this run awaited sandboxReady.
-  const current = (thread ??= spawn());
-  if (Atomics.wait(current.signal, 1, 0, STARTUP_MS) === 'timed-out') {
-    discard(current);
-    throw new ScriptFailure('error', '脚本沙箱未能启动 / the script sandbox did not start');
+/** A thread that never loaded QuickJS: with no other thread to run them, the waiting scripts fail. */
+function startFailed(self: ScriptThread, err: Error): void {
+  if (self.state !== 'starting') return;
+  discard(self);
+  if ([...threads].some((t) => t.state !== 'gone')) return pump();
+  for (const pending of queue.splice(0)) {
+    pending.reject(new ScriptFailure('error', `脚本沙箱未能启动 / the script sandbox did not start (${err.message})`));
   }
-  Atomics.store(current.signal, 0, 0);
-  current.worker.postMessage({ ...job, timeoutMs } satisfies SandboxJob);
-  const waited = Atomics.wait(current.signal, 0, 0, timeoutMs + BACKSTOP_MS);
-  const reply = receiveMessageOnPort(current.port)?.message as SandboxReply | undefined;
-  if (waited === 'timed-out' || !reply) {
-    discard(current);
-    throw new ScriptFailure('timeout', `脚本超过 ${timeoutMs} ms 时限 / the script ran past its ${timeoutMs} ms limit`);
-  }
-  if (!reply.ok) {
-    if (reply.broken) discard(current);
-    if (reply.kind === 'timeout') throw new ScriptFailure('timeout', `脚本超过 ${timeoutMs} ms 时限 / the script ran past its ${timeoutMs} ms limit`);
-    if (reply.kind === 'memory') throw new ScriptFailure('memory', `脚本超过 ${engineLimits.scriptMemoryMb} MB 内存上限 / the script outgrew its ${engineLimits.scriptMemoryMb} MB memory limit (${reply.message})`);
-    throw new ScriptFailure('error', `脚本出错 / the script failed: ${reply.message}`);
-  }
-  return parseOutcome(reply.output);
 }
 
-function discard(current: ScriptThread): void {
-  if (thread === current) thread = undefined;
-  void current.worker.terminate();
+/** A thread that ended on its own (it crashed): its job fails, the queue moves to the others. */
+function lost(self: ScriptThread, err: Error): void {
+  if (self.state === 'gone') return;
+  // Not by pump: a thread that cannot start would be replaced for ever.
+  if (self.state === 'starting') return startFailed(self, err);
+  const job = self.job;
+  discard(self);
+  if (job) sandboxEvents.emit('settled', job.pending.job.filename);
+  job?.pending.reject(new ScriptFailure('error', '脚本线程意外结束 / the script thread ended unexpectedly'));
+  pump();
+}
+
+/** Hands waiting scripts to idle threads, starting threads up to the limit. */
+function pump(): void {
+  while (queue.length) {
+    const idle = [...threads].find((t) => t.state === 'idle');
+    if (idle) {
+      dispatch(idle, queue.shift()!);
+      continue;
+    }
+    const starting = [...threads].filter((t) => t.state === 'starting').length;
+    if (threads.size >= Math.max(1, engineLimits.scriptThreads) || starting >= queue.length) return;
+    spawn();
+  }
+}
+
+function dispatch(self: ScriptThread, pending: Pending): void {
+  const timeoutMs = pending.limit();
+  const id = ++jobIds;
+  // The backstop: a script its own limits failed to stop (a builtin call QuickJS cannot
+  // interrupt) has its thread terminated. This timer also keeps the process alive meanwhile.
+  const backstop = setTimeout(() => {
+    sandboxEvents.emit('settled', pending.job.filename);
+    discard(self);
+    pending.reject(timedOut(timeoutMs));
+    pump();
+  }, timeoutMs + BACKSTOP_MS);
+  self.state = 'busy';
+  self.job = { pending, id, timeoutMs, backstop };
+  self.worker.postMessage({ ...pending.job, timeoutMs, id });
+  sandboxEvents.emit('dispatch', pending.job.filename);
+}
+
+function replied(self: ScriptThread, reply: SandboxReply & { id: number }): void {
+  const job = self.job;
+  if (!job || job.id !== reply.id || self.state !== 'busy') return;
+  clearTimeout(job.backstop);
+  self.job = undefined;
+  self.state = 'idle';
+  sandboxEvents.emit('settled', job.pending.job.filename);
+  try {
+    job.pending.resolve(outcomeOf(reply, job.timeoutMs, self));
+  } catch (err) {
+    job.pending.reject(err as ScriptFailure);
+  }
+  pump();
+}
+
+/**
+ * Runs one script on a script thread. The promise settles with what the
+ * script did, or rejects with a ScriptFailure: it threw, ran past
+ * `timeoutMs` (asked when a thread takes it), or outgrew its memory.
+ */
+export function runScript(job: Omit<SandboxJob, 'timeoutMs'>, timeoutMs: number | (() => number) = engineLimits.scriptTimeoutMs): Promise<ScriptOutcome> {
+  return new Promise<ScriptOutcome>((resolve, reject) => {
+    queue.push({ job, limit: typeof timeoutMs === 'function' ? timeoutMs : () => timeoutMs, resolve, reject });
+    pump();
+  });
+}
+
+function outcomeOf(reply: SandboxReply, timeoutMs: number, self: ScriptThread): ScriptOutcome {
+  if (reply.ok) return parseOutcome(reply.output);
+  if (reply.broken) discard(self);
+  if (reply.kind === 'timeout') throw timedOut(timeoutMs);
+  if (reply.kind === 'memory') throw new ScriptFailure('memory', `脚本超过 ${engineLimits.scriptMemoryMb} MB 内存上限 / the script outgrew its ${engineLimits.scriptMemoryMb} MB memory limit (${reply.message})`);
+  throw new ScriptFailure('error', `脚本出错 / the script failed: ${reply.message}`);
+}
+
+const timedOut = (timeoutMs: number) => new ScriptFailure('timeout', `脚本超过 ${timeoutMs} ms 时限 / the script ran past its ${timeoutMs} ms limit`);
+
+/** Ends a thread for good; a replacement is started when a script next needs one. */
+function discard(self: ScriptThread): void {
+  if (self.state === 'gone') return;
+  self.state = 'gone';
+  if (self.job) clearTimeout(self.job.backstop);
+  self.job = undefined;
+  threads.delete(self);
+  void self.worker.terminate();
 }
 
 /** The thread's answer, checked: it was written by code the script could have tampered with. */

@@ -1,4 +1,4 @@
-import { runScript, ScriptFailure } from './sandbox.ts';
+import { runScript, ScriptFailure, type ScriptOutcome } from './sandbox.ts';
 import { engineLimits } from './limits.ts';
 
 /** The failure that ends an engine run: the runner throws it as an EngineRunError. */
@@ -26,10 +26,18 @@ export class RunBudget {
     this.lastActivityId = activityId;
     if (this.steps > engineLimits.runSteps) {
       this.fail(`流程一次运行超过 ${engineLimits.runSteps} 步，可能是不等待的循环 / one engine run started more than ${engineLimits.runSteps} elements (a cycle that never waits?), stopped at ${activityId}`, activityId);
-    } else if (performance.now() > this.deadline) {
-      this.fail(`流程一次运行超过 ${engineLimits.runWallMs} ms / one engine run took longer than ${engineLimits.runWallMs} ms, stopped at ${activityId}`, activityId);
+    } else {
+      this.checkDeadline(activityId);
     }
     return !this.failure;
+  }
+
+  /** Fails the run if its wall-clock time is spent; true if it was. */
+  checkDeadline(activityId: string): boolean {
+    if (!this.failure && performance.now() > this.deadline) {
+      this.fail(`流程一次运行超过 ${engineLimits.runWallMs} ms / one engine run took longer than ${engineLimits.runWallMs} ms, stopped at ${activityId}`, activityId);
+    }
+    return this.failure !== undefined;
   }
 
   /** Time a script in this run may take: its own limit, or what is left of the run's. */
@@ -72,9 +80,19 @@ const INTERNAL = new Set(['fields', 'content', 'properties']);
  * The engine's `scripts` option: every script of a diagram (script tasks,
  * script conditions on flows and conditional events) runs in the QuickJS
  * sandbox, never in `node:vm`. One per engine run.
+ *
+ * A script runs on a script thread while the event loop serves other
+ * requests; the engine goes on when its callback is called, later. Scripts
+ * of one run run one after another, in the order the engine asked for them,
+ * each on the variables as the ones before left them: a run behaves as if
+ * its scripts ran synchronously, as in Camunda.
  */
 export class SandboxScripts {
   private readonly scripts = new Map<string, Registered>();
+  /** The last script of this run asked for; never rejects. */
+  private tail: Promise<void> = Promise.resolve();
+  /** Scripts asked for and not yet finished (their callbacks included). */
+  private pending = 0;
 
   constructor(private readonly budget: RunBudget, private readonly instance: ScriptInstance | undefined) {}
 
@@ -101,21 +119,49 @@ export class SandboxScripts {
     return (registered && this.handle(registered)) as EngineScript;
   }
 
+  /**
+   * Resolves when the run is quiescent: no script running or waiting, and
+   * nothing the engine queued after the last one (a script's continuation may
+   * start the next script, so this repeats until a turn passes with none).
+   */
+  async quiescent(): Promise<void> {
+    for (;;) {
+      while (this.pending > 0) await this.tail;
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.pending === 0) return;
+    }
+  }
+
+  /** Whether a script of this run is running or waiting for its turn. */
+  get busy(): boolean {
+    return this.pending > 0;
+  }
+
   private handle(registered: Registered): EngineScript {
     return { execute: (context: any, callback: CallableFunction) => this.execute(registered, context, callback as (err: Error | null, result?: unknown) => void) };
+  }
+
+  private execute(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): void {
+    if (this.budget.failure) return;
+    this.pending += 1;
+    this.tail = this.tail
+      .then(() => this.run(registered, context, callback))
+      .finally(() => { this.pending -= 1; });
   }
 
   /**
    * Runs the script with a JSON copy of the process variables and applies
    * what it set and removed. A failed script fails the whole run: the
    * callback is never called, so no boundary event can swallow a script that
-   * ran out of time (Camunda, too, rolls the transaction back).
+   * ran out of time (Camunda, too, rolls the transaction back). Never rejects.
    */
-  private execute(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): void {
+  private async run(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): Promise<void> {
+    // The run was stopped while this script waited for its turn.
     if (this.budget.failure) return;
     const variables: Record<string, unknown> = context.environment?.variables ?? {};
+    let outcome: ScriptOutcome;
     try {
-      const outcome = runScript({
+      outcome = await runScript({
         code: registered.code,
         filename: `${registered.type}/${registered.id}`,
         input: {
@@ -126,7 +172,16 @@ export class SandboxScripts {
           activityId: String(context.content?.id ?? context.id),
           activityName: context.content?.name ?? null,
         },
-      }, this.budget.scriptTimeoutMs());
+      }, () => this.budget.scriptTimeoutMs());
+    } catch (err) {
+      // A script cut short because the run's own time ran out is the run's failure.
+      this.budget.checkDeadline(registered.id);
+      const message = err instanceof ScriptFailure ? err.message : `脚本无法运行 / the script could not run: ${(err as Error).message}`;
+      this.budget.fail(`${registered.id}: ${message}`, registered.id);
+      return;
+    }
+    if (this.budget.failure) return;
+    try {
       for (const [name, value] of Object.entries(outcome.set)) {
         if (!INTERNAL.has(name)) variables[name] = value;
       }
@@ -134,10 +189,13 @@ export class SandboxScripts {
         if (!INTERNAL.has(name)) delete variables[name];
       }
       if (registered.resultVariable) variables[registered.resultVariable] = outcome.result;
+      // The engine goes on in this call: what it throws (the step budget unwinding a cycle,
+      // an element failing) would otherwise be lost here, so the run fails with it.
       callback(null, registered.isCondition ? outcome.truthy : outcome.result);
     } catch (err) {
-      const message = err instanceof ScriptFailure ? err.message : `脚本无法运行 / the script could not run: ${(err as Error).message}`;
-      this.budget.fail(`${registered.id}: ${message}`, registered.id);
+      const e = err as Error & { activityId?: string | null; source?: { content?: { id?: string } } };
+      const where = e.activityId ?? e.source?.content?.id ?? this.budget.lastActivityId ?? registered.id;
+      this.budget.fail(e.message ?? String(err), where);
     }
   }
 }

@@ -214,3 +214,39 @@ test.serial('a run that keeps going past its wall-clock budget is stopped, namin
     setEngineLimits({ runWallMs: 10_000 });
   }
 });
+
+const parallel = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="scripted" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork" />
+    <bpmn:parallelGateway id="fork" />
+    <bpmn:sequenceFlow id="fa" sourceRef="fork" targetRef="a" />
+    <bpmn:sequenceFlow id="fb" sourceRef="fork" targetRef="b" />
+    <bpmn:scriptTask id="a" scriptFormat="javascript"><bpmn:script>execution.setVariable('order', (execution.getVariable('order') || []).concat(['a']))</bpmn:script></bpmn:scriptTask>
+    <bpmn:scriptTask id="b" scriptFormat="javascript"><bpmn:script>execution.setVariable('order', (execution.getVariable('order') || []).concat(['b']))</bpmn:script></bpmn:scriptTask>
+    <bpmn:sequenceFlow id="ja" sourceRef="a" targetRef="join" />
+    <bpmn:sequenceFlow id="jb" sourceRef="b" targetRef="join" />
+    <bpmn:parallelGateway id="join" />
+    <bpmn:sequenceFlow id="f2" sourceRef="join" targetRef="gw" />
+    <bpmn:exclusiveGateway id="gw" />
+    <bpmn:sequenceFlow id="toBoth" sourceRef="gw" targetRef="both">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">execution.getVariable('order').length === 2</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="toOne" sourceRef="gw" targetRef="one">
+      <bpmn:conditionExpression xsi:type="bpmn:tFormalExpression" language="javascript">execution.getVariable('order').length !== 2</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:userTask id="both" />
+    <bpmn:userTask id="one" />
+  </bpmn:process>
+</bpmn:definitions>`;
+
+test('scripts of parallel branches run one after another, each seeing what the one before set, and the run waits for all', async (t) => {
+  // Runs on script threads are asynchronous; within one run they keep the engine's order, as if synchronous.
+  const runs = await Promise.all([start(parallel), start(parallel), start(parallel)]);
+  for (const run of runs) {
+    t.deepEqual(run.variables.order, ['a', 'b']);
+    t.deepEqual(run.openedTasks.map((x) => x.activityId), ['both']);
+    t.deepEqual(run.activities.filter((e) => e.kind === 'end' && (e.activityId === 'a' || e.activityId === 'b')).map((e) => e.activityId), ['a', 'b']);
+  }
+});

@@ -1,8 +1,10 @@
+import { once } from 'node:events';
 import { existsSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
+import { sandboxEvents } from '../../src/engine/sandbox.ts';
 import { backends } from '../helpers/db.ts';
 import { ADMIN, client, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -45,6 +47,17 @@ const cycle = diagram('cycle', `
     </bpmn:sequenceFlow>
     <bpmn:endEvent id="end" />`);
 
+const PENDING = Symbol('pending');
+/** Whether `p` has not settled yet: a settled promise wins a race against an already resolved sentinel. */
+const stillPending = async (p: Promise<unknown>) => (await Promise.race([p.then(() => null, () => null), Promise.resolve(PENDING)])) === PENDING;
+
+/** From now until the next script's outcome is known: true while it has not been. Told synchronously, so no turn is missed. */
+function whileRunning(): () => boolean {
+  let settled = false;
+  sandboxEvents.once('settled', () => { settled = true; });
+  return () => !settled;
+}
+
 for (const backend of backends) {
   let server!: TestServer;
   let admin!: Client;
@@ -80,13 +93,23 @@ for (const backend of backends) {
   });
   test.after.always(async () => server?.stop());
 
-  test.serial(t('an infinite loop on a person\'s start answers 400 naming the element; /health asked meanwhile is answered, and so is the next request'), async (t) => {
-    const [started, health] = await Promise.all([start('loop'), fetch(`${server.url}/health`)]);
-    t.is(started.status, 400);
-    t.is(started.body.type, 'ProcessEngineException');
-    t.regex(started.body.message, /spin/);
-    t.regex(started.body.message, /500 ms/);
+  test.serial(t('an infinite loop on a person\'s start answers 400 naming the element; requests sent while it runs are answered before it'), async (t) => {
+    const running = once(sandboxEvents, 'dispatch');
+    const spinning = whileRunning();
+    const started = start('loop');
+    t.is((await running)[0], 'bpmn:ScriptTask/spin');
+    // The script is now spinning on its thread; the server answers others meanwhile.
+    const [version, tasks, health] = await Promise.all([admin.get('/engine-rest/version'), admin.get('/engine-rest/task'), fetch(`${server.url}/health`)]);
+    t.is(version.status, 200);
+    t.is(tasks.status, 200);
     t.is(health.status, 200);
+    t.true(spinning(), 'the others were answered while the script was still running');
+    t.true(await stillPending(started), 'the start had not answered when the others had');
+    const r = await started;
+    t.is(r.status, 400);
+    t.is(r.body.type, 'ProcessEngineException');
+    t.regex(r.body.message, /spin/);
+    t.regex(r.body.message, /500 ms/);
     t.is((await admin.get('/engine-rest/process-instance?processDefinitionKey=loop')).body.length, 0, 'nothing was saved');
     t.is((await admin.get('/engine-rest/process-definition?key=loop')).status, 200);
   });
@@ -126,14 +149,25 @@ for (const backend of backends) {
     t.is((await fetch(`${server.url}/health`)).status, 200);
   });
 
-  test.serial(t('an infinite loop behind a timer becomes an incident naming the element; the scheduler and the server go on'), async (t) => {
+  test.serial(t('an infinite loop behind a timer becomes an incident naming the element; requests sent while it runs are answered before it'), async (t) => {
     const started = await start('timer-loop');
     t.is(started.status, 200);
     let incidents: any[] = [];
     // Each failed firing uses up a retry and backs off; move the clock past each backoff.
     for (let attempt = 0; attempt < 6 && incidents.length === 0; attempt++) {
       clock.advance(3_600_000);
-      await server.scheduler.runDue();
+      const running = once(sandboxEvents, 'dispatch');
+      const spinning = whileRunning();
+      const firing = server.scheduler.runDue();
+      // Every firing reaches the script (the clock passed each backoff): none may finish first.
+      await Promise.race([running, firing]);
+      t.true(await stillPending(firing), 'the firing started its script');
+      const [tasks, health] = await Promise.all([admin.get('/engine-rest/task'), fetch(`${server.url}/health`)]);
+      t.is(tasks.status, 200);
+      t.is(health.status, 200);
+      t.true(spinning(), 'the others were answered while the script was still running');
+      t.true(await stillPending(firing), 'the firing had not finished when the others were answered');
+      await firing;
       incidents = (await admin.get(`/engine-rest/incident?processInstanceId=${started.body.id}`)).body;
     }
     t.is(incidents.length, 1);

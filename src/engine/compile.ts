@@ -1,6 +1,7 @@
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import { ParseError, type ParseProblem } from '../errors.ts';
 import type { FormField, Forms } from '../types.ts';
+import { checkInclusiveJoins } from './check-joins.ts';
 import { checkSize } from './check-size.ts';
 import { checkTimers, timerValueProblem } from './check-timers.ts';
 import { makeModdle } from './moddle.ts';
@@ -80,6 +81,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));

@@ -9,6 +9,7 @@ import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { isExternalTask, typeResolver } from './serialize.ts';
+import { setCaughtErrorVariables } from './error-events.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
 
 // The engine makes a `debug` logger for every element of every run, and each
@@ -167,6 +168,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
+  reconcile(engine, recorder);
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
   if (!target || !recorder.closed.has(target)) {
     engine.stop();
@@ -177,12 +179,21 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
 
 /** A waiting element by execution id, looking inside sub-processes too. */
 function findPostponed(apis: any[], executionId: string): any {
+  return walkPostponed(apis).find((api) => api.executionId === executionId);
+}
+
+/**
+ * Every element still running, inside sub-processes too. An element lists
+ * itself among its own postponed (a sub-process then adds its children), so
+ * each execution is visited once.
+ */
+function walkPostponed(apis: any[], seen = new Map<string, any>()): any[] {
   for (const api of apis) {
-    if (api.executionId === executionId) return api;
-    const inner = typeof api.getPostponed === 'function' ? findPostponed(api.getPostponed(), executionId) : undefined;
-    if (inner) return inner;
+    if (!api?.executionId || seen.has(api.executionId)) continue;
+    seen.set(api.executionId, api);
+    if (typeof api.getPostponed === 'function') walkPostponed(api.getPostponed(), seen);
   }
-  return undefined;
+  return [...seen.values()];
 }
 
 /**
@@ -259,6 +270,7 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
 async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
+  reconcile(engine, recorder);
   // A waiting engine is left to the garbage collector, not stopped: it holds
   // nothing outside this process's heap (its timers are rows, see HostTimers),
   // and stopping walks every element and queue again, an eighth of a timer firing.
@@ -275,6 +287,17 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
   };
+}
+
+/**
+ * What left its scope without an event of its own (the children of a
+ * sub-process interrupted by a boundary event, or ended by a terminate end
+ * event) is no longer running: the recorder closes it.
+ */
+function reconcile(engine: Engine, recorder: Recorder): void {
+  // An ended instance is closed whole by the service (execution.ts, closeEverythingOf).
+  if (engine.state === 'idle') return;
+  recorder.reconcile(new Set(walkPostponed(engine.execution?.getPostponed() ?? []).map((api) => api.executionId)));
 }
 
 /** Listens to one run and keeps what the store needs. */
@@ -305,15 +328,26 @@ class Recorder {
       this.activities.push(event('start', api));
     });
     this.listener.on('activity.end', (api) => {
+      setCaughtErrorVariables(api);
       this.ended.add(api.executionId);
       this.activities.push(event('end', api));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });
-    this.listener.on('activity.leave', (api) => {
+    const cancel = (api: any) => {
       if (this.ended.has(api.executionId)) return;
       if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
+      this.ended.add(api.executionId);
       this.activities.push(event('cancel', api));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
+    };
+    this.listener.on('activity.leave', cancel);
+    // A terminate end event stops (not discards) every other element of its scope, which
+    // then never leaves; the run is persisted only when the engine itself stopped them
+    // (a stopped run, budget or failure, throws before it is saved).
+    // Its message names no execution; the element itself still knows which one it was running.
+    this.listener.on('activity.stop', (api) => {
+      const executionId = api.executionId ?? api.owner?.executionId;
+      if (executionId) cancel({ id: api.id, executionId, name: api.name, owner: api.owner, type: api.type });
     });
     this.listener.on('activity.timer', (api) => {
       const content = api.content ?? {};
@@ -352,6 +386,22 @@ class Recorder {
   private isWait(executionId: string): boolean {
     return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId)
       || this.open.has(executionId) || this.timerActivities.has(executionId);
+  }
+
+  /**
+   * Cancels every element that started in this run or was open before it, did
+   * not end, and is not among `running` (every execution the engine still runs).
+   */
+  reconcile(running: ReadonlySet<string>): void {
+    const names = new Map(this.activities.filter((a) => a.kind === 'start').map((a) => [a.executionId, a] as const));
+    for (const executionId of [...this.open, ...this.started]) {
+      if (this.ended.has(executionId) || running.has(executionId)) continue;
+      this.ended.add(executionId);
+      const started = names.get(executionId);
+      // An element open before this run is closed by execution id; its name is already on its row.
+      this.activities.push({ kind: 'cancel', executionId, activityId: started?.activityId ?? '', name: started?.name ?? null, type: started?.type ?? '' });
+      if (this.isWait(executionId)) this.closed.add(executionId);
+    }
   }
 
   /** The element a timer belongs to, once the engine has registered it in this run. */

@@ -2,6 +2,7 @@ import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
+import { CamundaBpmnError } from './error-events.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -83,7 +84,23 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:SendTask'] = externalAware(elements.SendTask);
   mapper['bpmn:BusinessRuleTask'] = externalAware(elements.BusinessRuleTask);
   mapper['bpmn:TimerEventDefinition'] = HostTimerEventDefinition;
+  mapper['bpmn:Error'] = CamundaBpmnError;
+  mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
 });
+
+/**
+ * An inclusive gateway with several incoming flows joins as Camunda 7's does:
+ * it waits until every incoming flow brought a token or was found dead (the
+ * engine discards the flows an inclusive or exclusive split did not take, and
+ * the discard runs on to the join), as the engine's parallel join does. The
+ * tokens already arrived live in the join's inbound queue, part of the saved
+ * state, so the wait survives every save and recovery between completions.
+ * A join on a cycle could wait for a token that never comes again, so such a
+ * diagram is refused at deployment (check-joins.ts).
+ */
+function InclusiveJoinGateway(activityDef: any, context: any) {
+  return elements.InclusiveGateway({ ...activityDef, isParallelGateway: true }, context);
+}
 
 /**
  * Serializes the engine's form of one process of a parsed definitions file.

@@ -5,15 +5,15 @@ import type { EngineState } from '../engine/state.ts';
 import { signalActivity, type ArmedTimer, type EngineRun, type SignalInput } from '../engine/runner.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { listOpenExecutions, listOpenExecutionsOf, recordActivities } from '../store/activities.ts';
-import { endExternalTasksByExecution, insertExternalTasks } from '../store/external-tasks.ts';
+import { cancelOpenActivities, listOpenExecutions, listOpenExecutionsOf, recordActivities } from '../store/activities.ts';
+import { endExternalTasksByExecution, endOpenExternalTasksOfInstance, insertExternalTasks } from '../store/external-tasks.ts';
 import { findInstance, findInstances, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
-import { deleteSubscriptions, insertSubscriptions } from '../store/messages.ts';
+import { deleteSubscriptions, deleteSubscriptionsOfInstance, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
-import { deleteTimersOfActivities, insertTimers } from '../store/timers.ts';
+import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers } from '../store/timers.ts';
 import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
-import { endTasksByExecution, insertTasks } from '../store/tasks.ts';
+import { endOpenTasksOfInstance, endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService, LoadedDefinition } from './definitions.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
@@ -40,6 +40,15 @@ export function dueAt(timer: ArmedTimer, now: Date, zone: string): Date {
   // millisecond or two long; durations are written in whole seconds.
   const span = timer.expireAt.getTime() - timer.armedAt.getTime();
   return new Date(now.getTime() + (span >= 1000 ? Math.round(span / 1000) * 1000 : span));
+}
+
+/** Deletes every task, external task, timer, subscription and running element still open in an ended instance. */
+async function closeEverythingOf(trx: Db, instanceId: string): Promise<void> {
+  await endOpenTasksOfInstance(trx, instanceId);
+  await endOpenExternalTasksOfInstance(trx, instanceId);
+  await deleteTimersOfInstance(trx, instanceId);
+  await deleteSubscriptionsOfInstance(trx, instanceId);
+  await cancelOpenActivities(trx, instanceId);
 }
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
@@ -148,6 +157,9 @@ export function makeExecution(
     await deleteSubscriptions(trx, closedRefs);
     await deleteTimersOfActivities(trx, closedRefs);
     await recordActivities(trx, runs.map(({ ctx, run }) => ({ instanceId: ctx.instanceId, events: run.activities, taskIds: taskIds.get(ctx)! })));
+    // An ended instance keeps nothing open, whatever the engine reported on the way (a
+    // terminate end event stops its scope's elements without their leaving): a safety net.
+    for (const { ctx } of runs.filter(({ run }) => run.completed)) await closeEverythingOf(trx, ctx.instanceId);
   }
 
   /**

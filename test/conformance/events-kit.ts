@@ -1,0 +1,107 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import type { Backend } from '../helpers/db.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+
+/*
+ * What the conformance tests of events and gateways share: a server with no
+ * shipped procedures, the small diagrams of ./fixtures deployed over REST as
+ * Camunda Modeler does, and the check that an ended instance left nothing open.
+ */
+
+const fixtures = path.resolve(import.meta.dirname, 'fixtures');
+
+export interface Conformance {
+  server: TestServer;
+  admin: Client;
+  /** A person of the office, candidate of every user task in the fixtures. */
+  office: Client;
+  /** A machine in the workers group, for external tasks. */
+  worker: Client;
+}
+
+export async function startConformance(backend: Backend, diagrams: string[], prefix: string): Promise<Conformance> {
+  const server = await startTestServer(backend, NO_PROCESSES, { runScheduler: false });
+  const admin = client(server.url, ADMIN.user, ADMIN.password);
+  for (const name of diagrams) {
+    const form = new FormData();
+    form.append('deployment-name', name);
+    form.append(name, new Blob([fs.readFileSync(path.join(fixtures, name))]), name);
+    const basic = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
+    const res = await fetch(`${server.url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: basic } });
+    if (res.status !== 200) throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
+  }
+  return {
+    server, admin,
+    office: await makeUser(server, `${prefix}-office`, ['office']),
+    worker: await makeUser(server, `${prefix}-worker`, ['workers']),
+  };
+}
+
+/** The keys of an instance's open tasks (administrator's view), sorted. */
+export async function openKeys(c: Conformance, instanceId: string): Promise<string[]> {
+  const r = await c.admin.get(`/engine-rest/task?processInstanceId=${instanceId}`);
+  if (r.status !== 200) throw new Error(`task list: ${r.status}`);
+  return r.body.map((x: { taskDefinitionKey: string }) => x.taskDefinitionKey).sort();
+}
+
+/** Claims and completes the open task `key` of an instance as the office user. */
+export async function complete(c: Conformance, instanceId: string, key: string, variables: Record<string, unknown> = {}): Promise<void> {
+  const r = await c.office.get(`/engine-rest/task?processInstanceId=${instanceId}&taskDefinitionKey=${key}`);
+  const [task] = r.body;
+  if (!task) throw new Error(`no open task ${key}; open: ${JSON.stringify(await openKeys(c, instanceId))}`);
+  const done = await c.office.post(`/engine-rest/task/${task.id}/complete`, { variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, { value: v }])) });
+  if (done.status !== 204) throw new Error(`complete ${key}: ${done.status} ${JSON.stringify(done.body)}`);
+}
+
+export async function start(c: Conformance, key: string, variables: Record<string, unknown> = {}): Promise<string> {
+  const r = await c.office.post(`/engine-rest/process-definition/key/${key}/start`, { variables: Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, { value: v }])) });
+  if (r.status !== 200) throw new Error(`start ${key}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+export async function stateOf(c: Conformance, instanceId: string): Promise<string> {
+  const [h] = (await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${instanceId}`)).body;
+  return h?.state;
+}
+
+/** Task history of an instance as `key:deleteReason`, sorted. */
+export async function taskEnds(c: Conformance, instanceId: string): Promise<string[]> {
+  const r = await c.admin.get(`/engine-rest/history/task?processInstanceId=${instanceId}`);
+  return r.body.map((x: { taskDefinitionKey: string; deleteReason: string | null }) => `${x.taskDefinitionKey}:${x.deleteReason}`).sort();
+}
+
+/** Activities of an instance that ended normally, sorted. */
+export async function passed(c: Conformance, instanceId: string): Promise<string[]> {
+  const r = await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${instanceId}`);
+  return r.body.filter((a: { endTime: string | null; canceled: boolean }) => a.endTime && !a.canceled).map((a: { activityId: string }) => a.activityId).sort();
+}
+
+/** Activities of an instance that were cancelled, sorted. */
+export async function cancelled(c: Conformance, instanceId: string): Promise<string[]> {
+  const r = await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${instanceId}`);
+  return r.body.filter((a: { canceled: boolean }) => a.canceled).map((a: { activityId: string }) => a.activityId).sort();
+}
+
+/** The instance's variables as plain values. */
+export async function variablesOf(c: Conformance, instanceId: string): Promise<Record<string, unknown>> {
+  const r = await c.admin.get(`/engine-rest/history/variable-instance?processInstanceId=${instanceId}`);
+  return Object.fromEntries(r.body.map((v: { name: string; value: unknown }) => [v.name, v.value]));
+}
+
+/**
+ * After an instance ended: nothing of it is open anywhere. Tasks, external
+ * tasks and timers (jobs) are asked over REST; message and signal
+ * subscriptions and running elements, which Camunda's REST of this server
+ * does not list, from the database.
+ */
+export async function assertNothingOpen(t: ExecutionContext, c: Conformance, instanceId: string): Promise<void> {
+  t.is(await stateOf(c, instanceId), 'COMPLETED');
+  t.deepEqual((await c.admin.get(`/engine-rest/task?processInstanceId=${instanceId}`)).body, [], 'no open task');
+  t.deepEqual((await c.admin.get(`/engine-rest/external-task?processInstanceId=${instanceId}`)).body, [], 'no open external task');
+  t.deepEqual((await c.admin.get(`/engine-rest/job?processInstanceId=${instanceId}`)).body, [], 'no timer');
+  t.deepEqual(await c.server.db('message_subscriptions').where({ process_instance_id: instanceId }).pluck('activity_id'), [], 'no subscription');
+  t.deepEqual(await c.server.db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').pluck('activity_id'), [], 'no running element');
+  t.is((await c.admin.get(`/engine-rest/process-instance/${instanceId}`)).status, 404, 'not a running instance');
+}

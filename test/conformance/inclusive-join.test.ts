@@ -1,0 +1,75 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { backends } from '../helpers/db.ts';
+import { ADMIN } from '../helpers/server.ts';
+import { assertNothingOpen, complete, openKeys, passed, start, stateOf, taskEnds, type Conformance, startConformance } from './events-kit.ts';
+
+/*
+ * The inclusive join waits for every token that can still reach it (Camunda
+ * 7): with two of three conditional flows taken, completing one branch does
+ * not pass the join while the other's task is open. Each completion is a run
+ * of its own on the saved state, so the join's wait survives save and recovery.
+ * A join on a cycle, where that cannot hold, is refused at deployment.
+ */
+
+for (const backend of backends) {
+  let c!: Conformance;
+  test.before(async () => {
+    c = await startConformance(backend, ['inclusive-join.bpmn'], 'incl');
+  });
+  test.after.always(async () => c?.server.stop());
+  const t = (title: string) => `${backend.name}: ${title}`;
+
+  test.serial(t('two of three flows taken: the join waits for the second branch, then passes once'), async (t) => {
+    const id = await start(c, 'inclusive-join', { a: true, b: false, c: true });
+    t.deepEqual(await openKeys(c, id), ['taskA', 'taskC']);
+    await complete(c, id, 'taskC');
+    t.deepEqual(await openKeys(c, id), ['taskA'], 'the join waits: taskA can still reach it');
+    t.false((await passed(c, id)).includes('join'));
+    await complete(c, id, 'taskA');
+    t.deepEqual(await openKeys(c, id), ['after'], 'one token past the join, not two');
+    await complete(c, id, 'after');
+    await assertNothingOpen(t, c, id);
+    t.deepEqual(await taskEnds(c, id), ['after:completed', 'taskA:completed', 'taskC:completed']);
+    t.false((await passed(c, id)).includes('taskB'));
+  });
+
+  test.serial(t('one flow taken: the join passes as soon as that branch completes'), async (t) => {
+    const id = await start(c, 'inclusive-join', { a: false, b: true, c: false });
+    t.deepEqual(await openKeys(c, id), ['taskB']);
+    await complete(c, id, 'taskB');
+    t.deepEqual(await openKeys(c, id), ['after']);
+    await complete(c, id, 'after');
+    await assertNothingOpen(t, c, id);
+  });
+
+  test.serial(t('all three flows taken, completed in any order: the join waits for the last'), async (t) => {
+    const id = await start(c, 'inclusive-join', { a: true, b: true, c: true });
+    await complete(c, id, 'taskB');
+    await complete(c, id, 'taskA');
+    t.deepEqual(await openKeys(c, id), ['taskC']);
+    t.is(await stateOf(c, id), 'ACTIVE');
+    await complete(c, id, 'taskC');
+    t.deepEqual(await openKeys(c, id), ['after']);
+    await complete(c, id, 'after');
+    await assertNothingOpen(t, c, id);
+  });
+
+  test.serial(t('an inclusive join on a cycle is refused at deployment, naming the gateway, and nothing is stored'), async (t) => {
+    const name = 'inclusive-join-loop.bpmn';
+    const form = new FormData();
+    form.append('deployment-name', name);
+    form.append(name, new Blob([fs.readFileSync(path.join(import.meta.dirname, 'fixtures', name))]), name);
+    const basic = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
+    const res = await fetch(`${c.server.url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: basic } });
+    t.is(res.status, 400);
+    const body: any = await res.json();
+    t.is(body.type, 'ParseException');
+    t.regex(body.message, /包容网关 join.*inclusive gateway join joins on a cycle/s);
+    const [problem] = body.details[name].errors;
+    t.is(problem.mainElementId, 'join');
+    t.deepEqual(problem.elementIds, ['join']);
+    t.deepEqual((await c.admin.get('/engine-rest/process-definition?key=inclusive-join-loop')).body, []);
+  });
+}

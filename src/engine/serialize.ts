@@ -2,6 +2,7 @@ import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
+import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -83,6 +84,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:SendTask'] = externalAware(elements.SendTask);
   mapper['bpmn:BusinessRuleTask'] = externalAware(elements.BusinessRuleTask);
   mapper['bpmn:TimerEventDefinition'] = HostTimerEventDefinition;
+  mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
 });
 
 /**

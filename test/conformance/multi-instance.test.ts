@@ -124,4 +124,16 @@ for (const backend of backends) {
     await finishAfter(id);
     await assertNothingLeft(t, c.server, c.admin, id);
   });
+
+  test.serial(t('multi-instance that would not run as Camunda runs it is refused at deployment, naming the element, and nothing is stored'), async (t) => {
+    const before = (await c.admin.get('/engine-rest/deployment/count')).body.count;
+    const r = await deployFixture(c.server, 'mi-refused');
+    t.is(r.status, 400);
+    t.is(r.body.type, 'ParseException');
+    t.regex(r.body.message, /ENGINE-09005/);
+    t.regex(r.body.message, /multi-instance on notify \(ServiceTask\)[^|]*\| resource mi-refused\.bpmn \| element notify/);
+    t.regex(r.body.message, /multi-instance review needs a camunda:collection or a loopCardinality[^|]*\| resource mi-refused\.bpmn \| element review/);
+    t.is((await c.admin.get('/engine-rest/deployment/count')).body.count, before);
+    t.is((await c.admin.get('/engine-rest/process-definition?key=mi-refused')).body.length, 0);
+  });
 }

@@ -9,6 +9,7 @@ import { ScheduleError, type TimerSpec } from './schedule.ts';
 import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 import { checkScripts } from './check-scripts.ts';
+import { checkMultiInstance } from './check-multi-instance.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -80,6 +81,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   const executable = processes.filter((p: ModdleElement) => p.isExecutable === true);
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkMultiInstance(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);

@@ -158,7 +158,12 @@ function contextScope(context: unknown): Scope {
   // Unlike Camunda we do NOT throw for unknown variables: they evaluate to undefined (null), so a
   // gateway condition over a variable that was never set simply does not match.
   const execution = (ctx['environment'] as { settings?: { execution?: unknown } } | undefined)?.settings?.execution;
+  // A multi-instance iteration's own variables (element variable, loopCounter, nrOf*), read before
+  // the process variables as Camunda reads an execution's local variables first (multi-instance.ts).
+  const content = ctx['content'] as { loopVariables?: Record<string, unknown> } | undefined;
+  const local = content && typeof content === 'object' ? content.loopVariables : undefined;
   return (name) => {
+    if (local && Object.hasOwn(local, name)) return local[name];
     if (variables && Object.hasOwn(variables, name)) return variables[name];
     // Camunda's `execution` (processInstanceId, businessKey, processDefinitionId) when the host passed it.
     if (name === 'execution' && execution !== undefined) return execution;

@@ -81,6 +81,7 @@ export async function startProcess(
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
+  recorder.settleIterations(engine);
   return finish(engine, recorder);
 }
 
@@ -165,6 +166,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       api?.sendApiMessage('error', { message: action.message, code: action.code });
     }
   });
+  recorder.settleIterations(engine, input.action?.kind ?? 'signal', input.executionId);
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
@@ -175,6 +177,18 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
   return finish(engine, recorder);
+}
+
+/** The execution ids of everything still waiting: elements, sub-process children, multi-instance iterations. */
+function postponedIds(apis: any[], into = new Set<string>()): Set<string> {
+  for (const api of apis) {
+    if (into.has(api.executionId)) continue;
+    into.add(api.executionId);
+    if (typeof api.getPostponed === 'function') postponedIds(api.getPostponed(), into);
+    const inner = api.owner?.execution;
+    if (inner && typeof inner.getPostponed === 'function') postponedIds(inner.getPostponed(), into);
+  }
+  return into;
 }
 
 /** A waiting element by execution id, looking inside sub-processes too. */
@@ -315,6 +329,8 @@ class Recorder {
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
+  /** Multi-instance iterations waiting in this run, with their element for history. */
+  private readonly iterations = new Map<string, ActivityEvent>();
 
   constructor(private readonly open: Set<string>, budget: RunBudget, stop: () => void) {
     this.listener.on('activity.start', (api) => {
@@ -325,19 +341,19 @@ class Recorder {
         throw new EngineRunError(budget.failure!.message, budget.failure!.activityId);
       }
       this.started.add(api.executionId);
-      this.activities.push(event('start', api));
+      this.activities.push(event('start', api, isMultiInstanceBody(api)));
     });
     this.listener.on('activity.end', (api) => {
       setCaughtErrorVariables(api);
       this.ended.add(api.executionId);
-      this.activities.push(event('end', api));
+      this.activities.push(event('end', api, isMultiInstanceBody(api)));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });
     const cancel = (api: any) => {
       if (this.ended.has(api.executionId)) return;
       if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
       this.ended.add(api.executionId);
-      this.activities.push(event('cancel', api));
+      this.activities.push(event('cancel', api, isMultiInstanceBody(api)));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     };
     this.listener.on('activity.leave', cancel);
@@ -371,6 +387,13 @@ class Recorder {
     });
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
+      if (isIteration(api)) {
+        // The engine announces no start or end for an iteration: its history row begins when it waits.
+        // Resuming announces the waits again, so iterations open before this run are known here too.
+        const started = event('start', api);
+        this.iterations.set(api.executionId, started);
+        if (!this.open.has(api.executionId)) this.activities.push(started);
+      }
       if (this.open.has(api.executionId)) return;
       const message = api.content?.message ?? api.content?.signal;
       const kind = api.content?.message ? 'message' as const : 'signal' as const;
@@ -380,6 +403,23 @@ class Recorder {
         this.waitingMessages.set(api.executionId, { kind, activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });
       }
     });
+  }
+
+  /**
+   * Closes the multi-instance iterations that are no longer waiting: the
+   * engine ends them without an event of their own, when their task is
+   * completed (`target` with a signal), when a completion condition ends the
+   * rest, or when the whole activity is interrupted.
+   */
+  settleIterations(engine: Engine, action = 'signal', target?: string): void {
+    const waiting = postponedIds((engine as any).execution?.getPostponed?.() ?? []);
+    for (const [id, started] of this.iterations) {
+      if (waiting.has(id) || this.closed.has(id) || this.ended.has(id)) continue;
+      this.closed.add(id);
+      this.ended.add(id);
+      const kind = id === target && action === 'signal' ? 'end' : 'cancel';
+      this.activities.push({ ...started, kind });
+    }
   }
 
   /** A wait of this run, or one already open before it (its task row must be closed). */
@@ -425,6 +465,19 @@ function inputParameters(api: any): Record<string, unknown> {
   return out;
 }
 
-function event(kind: ActivityEvent['kind'], api: any): ActivityEvent {
-  return { kind, executionId: api.executionId, activityId: api.id, name: api.name ?? api.owner?.name ?? null, type: api.type };
+function event(kind: ActivityEvent['kind'], api: any, body = false): ActivityEvent {
+  const name = api.name ?? api.owner?.name ?? null;
+  // Camunda's history shows a multi-instance activity as its body (`review#multiInstanceBody`) around one row per instance.
+  if (body) return { kind, executionId: api.executionId, activityId: `${api.id}#multiInstanceBody`, name, type: 'multiInstanceBody' };
+  return { kind, executionId: api.executionId, activityId: api.id, name, type: api.type };
+}
+
+/** One instance of a multi-instance activity (multi-instance.ts gives each its own variables). */
+function isIteration(api: any): boolean {
+  return Boolean(api.content?.isMultiInstance && api.content.loopVariables);
+}
+
+/** The element's own lifecycle (not one iteration's) when it carries multi-instance loop characteristics. */
+function isMultiInstanceBody(api: any): boolean {
+  return !isIteration(api) && api.owner?.behaviour?.loopCharacteristics?.type === 'bpmn:MultiInstanceLoopCharacteristics';
 }

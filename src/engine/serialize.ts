@@ -3,6 +3,7 @@ import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
 import { CamundaBpmnError } from './error-events.ts';
+import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -86,6 +87,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:TimerEventDefinition'] = HostTimerEventDefinition;
   mapper['bpmn:Error'] = CamundaBpmnError;
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
+  mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
 });
 
 /**

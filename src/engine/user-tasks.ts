@@ -26,7 +26,8 @@ export function describeWaitingTask(api: any): WaitingTask {
   return {
     activityId: api.id,
     executionId: api.executionId,
-    name: api.name ?? b.name ?? null,
+    // Camunda resolves expressions in a task's name too (`第 ${loopCounter + 1} 位`).
+    name: text(resolve(api.name ?? b.name)),
     description: documentationOf(b.documentation),
     assignee: text(resolve(b.assignee)),
     candidateUsers: list(resolve(b.candidateUsers)),

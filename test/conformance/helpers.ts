@@ -1,0 +1,59 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Assertions } from 'ava';
+import { ADMIN, type Client, type TestServer } from '../helpers/server.ts';
+
+/*
+ * The conformance suite (issue 14): one small diagram per behaviour of
+ * Camunda 7, deployed and driven over REST on every database, checking open
+ * tasks, variables, history and the end state.
+ */
+
+const dir = path.resolve(import.meta.dirname, 'fixtures');
+
+/** Deploys fixtures/<name>.bpmn over REST (multipart, as Camunda Modeler does) as the administrator; returns the answer. */
+export async function deployFixture(server: TestServer, name: string): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  form.append('deployment-name', name);
+  form.append('deployment-source', 'conformance');
+  form.append(`${name}.bpmn`, new Blob([fs.readFileSync(path.join(dir, `${name}.bpmn`))]), `${name}.bpmn`);
+  const res = await fetch(`${server.url}/engine-rest/deployment/create`, {
+    method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
+  });
+  return { status: res.status, body: await res.json() };
+}
+
+/** A Camunda Json variable, as a REST client sends one. */
+export const json = (value: unknown) => ({ value: JSON.stringify(value), type: 'Json' });
+
+/** Starts the latest `key` as `who` with Camunda-typed variables; returns the instance id. */
+export async function start(who: Client, key: string, variables: Record<string, unknown>): Promise<string> {
+  const r = await who.post(`/engine-rest/process-definition/key/${key}/start`, { variables });
+  if (r.status !== 200) throw new Error(`start ${key}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id;
+}
+
+/** Open tasks of an instance as the administrator sees them, oldest first. */
+export async function tasksOf(admin: Client, instanceId: string): Promise<any[]> {
+  const r = await admin.get(`/engine-rest/task?processInstanceId=${instanceId}&sortBy=created&sortOrder=asc`);
+  if (r.status !== 200) throw new Error(`task list: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/**
+ * After an instance ended: it is gone from the runtime, history says
+ * COMPLETED, and nothing of it is left open (task, external task, timer,
+ * message or signal subscription).
+ */
+export async function assertNothingLeft(t: Assertions, server: TestServer, admin: Client, instanceId: string): Promise<void> {
+  t.is((await admin.get(`/engine-rest/process-instance/${instanceId}`)).status, 404, 'the instance is no longer running');
+  const hist = await admin.get(`/engine-rest/history/process-instance?processInstanceId=${instanceId}`);
+  t.is(hist.body[0]?.state, 'COMPLETED');
+  t.deepEqual(await tasksOf(admin, instanceId), [], 'no open task');
+  t.deepEqual((await admin.get(`/engine-rest/external-task?processInstanceId=${instanceId}`)).body, [], 'no open external task');
+  t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${instanceId}`)).body, [], 'no timer');
+  // Subscriptions have no Camunda REST resource here: read the table.
+  t.deepEqual(await server.testDb.db('message_subscriptions').where({ process_instance_id: instanceId }), [], 'no subscription');
+  const open = await admin.get(`/engine-rest/history/activity-instance?processInstanceId=${instanceId}&unfinished=true`);
+  t.deepEqual(open.body, [], 'no element left unfinished in history');
+}

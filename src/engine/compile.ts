@@ -10,6 +10,8 @@ import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 import { checkScripts } from './check-scripts.ts';
 import { checkMultiInstance } from './check-multi-instance.ts';
+import { isTolerable } from './check-references.ts';
+import { checkExtensions } from './check-extensions.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -55,9 +57,10 @@ export interface CompiledProcess {
  * Parses and checks one BPMN resource. Returns one entry per executable
  * process (Camunda 7 ignores `isExecutable="false"` ones). Throws ParseError
  * in Camunda's ENGINE-09005 shape naming elements, line and column, so that
- * nothing is stored for a resource the engine could not run.
+ * nothing is stored for a resource the engine could not run. Problems that
+ * do not affect execution are pushed to `warnings` instead (check-references.ts).
  */
-export async function compileResource(resourceName: string, source: string | Buffer): Promise<CompiledProcess[]> {
+export async function compileResource(resourceName: string, source: string | Buffer, warnings: ParseProblem[] = []): Promise<CompiledProcess[]> {
   const xml = typeof source === 'string' ? source : decodeXml(source);
   // Before parsing: a huge or deeply nested diagram costs its parse and every walk after it.
   const tooBig = checkSize(xml, typeof source === 'string' ? Buffer.byteLength(source) : source.length);
@@ -68,10 +71,10 @@ export async function compileResource(resourceName: string, source: string | Buf
   } catch (err) {
     throw parseError(resourceName, [problem(xml, (err as Error).message, [])]);
   }
-  const problems = parsed.warnings.map((w) => {
-    const id = w.element?.id;
-    return problem(xml, w.message, id ? [id] : []);
-  });
+  // What Camunda 7 ignores when running (DI, participants' processRef...) is passed back to `warnings`; the rest refuses.
+  const toProblem = (w: ParseResult['warnings'][number]) => problem(xml, w.message, w.element?.id ? [w.element.id] : []);
+  warnings.push(...parsed.warnings.filter(isTolerable).map(toProblem));
+  const problems = parsed.warnings.filter((w) => !isTolerable(w)).map(toProblem);
   if (parsed.rootElement?.$type !== 'bpmn:Definitions') {
     problems.push(problem(xml, 'root element is not bpmn:definitions', []));
   }
@@ -82,6 +85,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkMultiInstance(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);

@@ -87,12 +87,37 @@ function isCron(expression: string): boolean {
   return !/^[RP]/.test(expression.trim()) && expression.trim().split(/\s+/).length >= 5;
 }
 
+/**
+ * Camunda 7 reads a cron cycle as Quartz does: six or seven fields (seconds
+ * to an optional year), `?` for "no specific value", day-of-week numbered
+ * 1 = SUN … 7 = SAT, increments from a number (`0/5`, `1/1`), `L`, `W`,
+ * `LW`, `#` and month and day names. croner runs all of that in its Quartz
+ * options; what it cannot honour exactly (such as `L-3`) is refused. Five
+ * fields are not Quartz: they are read as classic cron (minute first,
+ * 0 = SUN), as this server always has.
+ */
+function cronOf(expression: string, zone: string): Cron {
+  const text = expression.trim();
+  const fields = text.split(/\s+/);
+  if (fields.length > 7) throw new ScheduleError(`无效的 cron 表达式 / invalid cron expression "${expression}": at most 7 fields (seconds to year)`);
+  if (fields.length < 6) return new Cron(text, { timezone: zone, paused: true });
+  const specific = (f: string) => f !== '?' && f !== '*';
+  // Quartz: "Support for specifying both a day-of-week AND a day-of-month parameter is not implemented".
+  if (specific(fields[3]) && specific(fields[5])) {
+    throw new ScheduleError(`无效的 cron 表达式 / invalid cron expression "${expression}": day-of-month and day-of-week cannot both be given; put ? in one of them`);
+  }
+  return new Cron(text, { timezone: zone, paused: true, mode: '6-or-7-parts', alternativeWeekdays: true, sloppyRanges: true });
+}
+
 function cronNext(expression: string, after: Date, zone: string): Date | null {
+  let cron: Cron;
   try {
-    return new Cron(expression.trim(), { timezone: zone, paused: true }).nextRun(after);
+    cron = cronOf(expression, zone);
   } catch (err) {
+    if (err instanceof ScheduleError) throw err;
     throw new ScheduleError(`无效的 cron 表达式 / invalid cron expression "${expression}": ${(err as Error).message}`);
   }
+  return cron.nextRun(after);
 }
 
 /**

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { compileResource, type CompiledProcess } from '../engine/compile.ts';
-import { ConflictError, NotFoundError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, ValidationError, type ParseProblem } from '../errors.ts';
 import { findLatestDefinition, insertDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
   countDeployments, countInstancesOfDeployment, deleteDeployment, findDeployment, findLatestDeploymentByName, findResource,
@@ -43,6 +43,12 @@ export interface DeployResult {
   unchanged: DefinitionSummary[];
   /** True when an identical deployment existed and was returned instead. */
   duplicate: boolean;
+  /**
+   * Problems Camunda 7 would deploy anyway (references from diagram
+   * interchange or collaboration drawings to missing elements), by resource;
+   * only resources that have some are listed.
+   */
+  warnings: Record<string, ParseProblem[]>;
 }
 
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
@@ -59,8 +65,12 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
     // Compile everything before opening a transaction: a bad file stops the
     // whole deployment and nothing is written.
     const compiled = new Map<string, CompiledProcess[]>();
+    const warnings: Record<string, ParseProblem[]> = {};
     for (const r of input.resources) {
-      if (/\.bpmn(20\.xml)?$/i.test(r.name)) compiled.set(r.name, await compileResource(r.name, r.bytes));
+      if (!/\.bpmn(20\.xml)?$/i.test(r.name)) continue;
+      const found: ParseProblem[] = [];
+      compiled.set(r.name, await compileResource(r.name, r.bytes, found));
+      if (found.length) warnings[r.name] = found;
     }
     return db.transaction(async (trx) => {
       // One deployer at a time across server processes, so versions never collide.
@@ -69,7 +79,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       const previousSums = previous ? await listResourceChecksums(trx, previous.id) : [];
       if (input.duplicateFiltering && previous && sameResources(previousSums, input.resources)) {
         await trace.record(trx, input.actor ?? SYSTEM, deployFact(previous.id, input, { duplicate: true }));
-        return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true };
+        return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true, warnings };
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
       const definitions: DefinitionRow[] = [];
@@ -120,7 +130,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       await trace.record(trx, input.actor ?? SYSTEM, deployFact(deployment.id, input, {
         definitions: definitions.map((d) => `${d.key}:${d.version}`), unchanged: unchanged.map((d) => `${d.key}:${d.version}`),
       }));
-      return { deployment, definitions, unchanged, duplicate: false };
+      return { deployment, definitions, unchanged, duplicate: false, warnings };
     });
   }
 

@@ -57,7 +57,12 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
       resources,
       actor: principalOf(ctx),
     });
-    ctx.body = deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged]);
+    ctx.body = {
+      ...deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged]),
+      // Not in Camunda 7's answer (it only logs them): an added field that Camunda clients ignore, in the
+      // shape of a ParseException's problems, so a client reads warnings as it reads refusals.
+      ...(Object.keys(result.warnings).length ? { deploymentWarnings: result.warnings } : {}),
+    };
   });
 
   const filter = (ctx: Context) => {

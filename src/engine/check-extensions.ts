@@ -1,0 +1,88 @@
+import type { ModdleElement } from 'bpmn-moddle';
+
+type Problem = { elementId: string; message: string };
+
+/** Task types Camunda 7 runs through a delegate (class, delegateExpression, expression, connector) or an external worker. */
+const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
+
+/** A form key pointing into the deployment that the engine itself would have to serve; only Camunda Forms (`camunda-forms:deployment:`) are served here. */
+const UNSERVED_FORM_KEY = /^(embedded:)?deployment:/;
+
+/**
+ * Camunda extensions and BPMN constructs that this server cannot run as
+ * Camunda 7 does are refused at deployment, naming the element, instead of
+ * being accepted and then misbehaving when an instance reaches them (a Java
+ * delegate that never runs, a listener skipped, a call activity whose child
+ * never starts). Scripts in listeners are reported by check-scripts.ts.
+ */
+export function checkExtensions(processes: ModdleElement[]): Problem[] {
+  const problems: Problem[] = [];
+  const refuse = (element: ModdleElement, zh: string, en: string) => {
+    const id = String(element.id ?? element.$type);
+    problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
+  };
+  const visit = (element: ModdleElement) => {
+    checkDelegates(element, refuse);
+    checkListeners(element, refuse);
+    checkConstructs(element, refuse);
+    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
+  };
+  processes.forEach(visit);
+  return problems;
+}
+
+type Refuse = (element: ModdleElement, zh: string, en: string) => void;
+
+/** Java delegates, unexecuted expressions and connectors: nothing here would run them. */
+function checkDelegates(element: ModdleElement, refuse: Refuse): void {
+  const carriers = [element, ...((element.eventDefinitions ?? []) as ModdleElement[])];
+  for (const c of carriers) {
+    if (c.class) refuse(element, `Java 类 camunda:class="${c.class}" 无法在此运行`, `camunda:class="${c.class}" names a Java class; this server runs no Java`);
+    if (c.delegateExpression) refuse(element, `camunda:delegateExpression="${c.delegateExpression}" 需要 Java 委托，无法在此运行`, `camunda:delegateExpression="${c.delegateExpression}" resolves to a Java delegate; this server runs no Java`);
+    if (c.expression) refuse(element, `camunda:expression 不会被执行`, `camunda:expression="${c.expression}" would not be evaluated here; use camunda:type="external" and a worker`);
+    if (c.decisionRef) refuse(element, `DMN 决策 camunda:decisionRef="${c.decisionRef}" 不受支持`, `camunda:decisionRef="${c.decisionRef}" needs a DMN engine, which this server does not have`);
+    if (c.type && c.type !== 'external') refuse(element, `camunda:type="${c.type}" 不受支持，只支持 external`, `camunda:type="${c.type}" is not supported; only external is`);
+    if (c !== element && c.$type === 'bpmn:MessageEventDefinition' && c.type === 'external') {
+      refuse(element, '消息抛出事件不能由外部任务实现', 'a message throw event implemented by an external worker (camunda:type="external") is not run here');
+    }
+  }
+  const values = (element.extensionElements?.values ?? []) as ModdleElement[];
+  if (values.some((v) => v.$type === 'camunda:Connector')) {
+    refuse(element, 'camunda:connector（HTTP/SOAP 连接器）不受支持', 'camunda:connector (HTTP/SOAP connectors) is not run here; use camunda:type="external" and a worker');
+  }
+  // Camunda 7 refuses a service-like task with no implementation ("One of the attributes 'class', ... is mandatory").
+  if (SERVICE_LIKE.has(element.$type) && !element.class && !element.delegateExpression && !element.expression && !element.type && !element.decisionRef
+    && !values.some((v) => v.$type === 'camunda:Connector')) {
+    refuse(element, '服务类任务缺少实现，请使用 camunda:type="external"', `${element.$type.slice(5)} has no implementation; give it camunda:type="external" and a camunda:topic for a worker`);
+  }
+  const formKey = element.formKey;
+  if (typeof formKey === 'string' && UNSERVED_FORM_KEY.test(formKey)) {
+    refuse(element, `表单 ${formKey} 不由本服务器提供，请使用 camunda-forms:deployment: 或 camunda:formData`, `form key ${formKey} names an HTML form in the deployment, which this server does not serve; use camunda-forms:deployment:, camunda:formRef or camunda:formData`);
+  }
+}
+
+/** The adapter runs no execution or task listeners yet: any listener would be skipped, so it is refused. */
+function checkListeners(element: ModdleElement, refuse: Refuse): void {
+  const values = (element.extensionElements?.values ?? []) as ModdleElement[];
+  for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {
+    if (l.script) continue; // check-scripts.ts names it
+    const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
+    const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
+    refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped`);
+  }
+}
+
+/** BPMN constructs the engine accepts but does not run with Camunda 7's semantics. */
+function checkConstructs(element: ModdleElement, refuse: Refuse): void {
+  const definitions = (element.eventDefinitions ?? []) as ModdleElement[];
+  const has = (type: string) => definitions.some((d) => d.$type === type);
+  if (element.$type === 'bpmn:CallActivity') {
+    refuse(element, '调用活动尚不支持（子流程实例不会启动）', 'call activities are not run yet: the child instance would never start and the parent would wait for ever');
+  }
+  if (has('bpmn:CompensateEventDefinition') || element.isForCompensation) {
+    refuse(element, '补偿尚不支持（抛出事件不会等待补偿处理器）', 'compensation is not run with Camunda 7 semantics yet: the throw event would not wait for its handlers');
+  }
+  if (has('bpmn:ConditionalEventDefinition')) {
+    refuse(element, '条件事件尚不支持（变量改变时不会重新求值）', 'conditional events are not run yet: the condition would not be re-evaluated when a variable changes');
+  }
+}

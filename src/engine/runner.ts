@@ -180,15 +180,8 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
 }
 
 /** The execution ids of everything still waiting: elements, sub-process children, multi-instance iterations. */
-function postponedIds(apis: any[], into = new Set<string>()): Set<string> {
-  for (const api of apis) {
-    if (into.has(api.executionId)) continue;
-    into.add(api.executionId);
-    if (typeof api.getPostponed === 'function') postponedIds(api.getPostponed(), into);
-    const inner = api.owner?.execution;
-    if (inner && typeof inner.getPostponed === 'function') postponedIds(inner.getPostponed(), into);
-  }
-  return into;
+function postponedIds(apis: any[]): Set<string> {
+  return new Set(walkPostponed(apis).map((api) => api.executionId));
 }
 
 /** A waiting element by execution id, looking inside sub-processes too. */
@@ -206,6 +199,9 @@ function walkPostponed(apis: any[], seen = new Map<string, any>()): any[] {
     if (!api?.executionId || seen.has(api.executionId)) continue;
     seen.set(api.executionId, api);
     if (typeof api.getPostponed === 'function') walkPostponed(api.getPostponed(), seen);
+    // A multi-instance body's iterations are postponed in its own execution, not in the api's list.
+    const inner = api.owner?.execution;
+    if (inner && typeof inner.getPostponed === 'function') walkPostponed(inner.getPostponed(), seen);
   }
   return [...seen.values()];
 }

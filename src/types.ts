@@ -58,6 +58,12 @@ export interface Principal {
   isAdmin: boolean;
   /** Where the request came from (the client's address), for the trace. */
   source?: string | undefined;
+  /**
+   * For a password login: a digest of the stored password hash the password was
+   * checked against (credentialTag), so that a token is never issued on a password
+   * changed while the request was under way.
+   */
+  credential?: string | undefined;
 }
 
 export const ADMIN_GROUP = 'camunda-admin';

@@ -97,7 +97,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     const user = await findUserWithGroups(db, userId);
     const cacheKey = createHash('sha256').update(`${userId}\0${password}`).digest('base64');
     const hit = verified.get(cacheKey);
-    if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return principalOf(user.id, user.groups);
+    if (user && hit && hit.hash === user.password_hash && hit.until > Date.now()) return { ...principalOf(user.id, user.groups), credential: credentialTag(user.password_hash) };
     // Only a real password check is guarded: a cached success was proven within the last minute.
     const shared = inFlight.get(cacheKey);
     // A refused attempt (TooManyAttemptsError) is traced by the guard: once per lock, with the count.
@@ -120,7 +120,7 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
     }
     if (verified.size > 10_000) verified.clear();
     verified.set(cacheKey, { user: user.id, hash: user.password_hash, until: Date.now() + VERIFIED_TTL_MS });
-    return principalOf(user.id, user.groups);
+    return { ...principalOf(user.id, user.groups), credential: credentialTag(user.password_hash) };
   }
 
   async function createUser(input: NewUser, actor: Actor = SYSTEM): Promise<void> {
@@ -245,6 +245,11 @@ function generatePassword(): string {
     const candidate = randomBytes(12).toString('base64url');
     if (!passwordWeakness(candidate)) return candidate;
   }
+}
+
+/** SM3 of a stored password hash: names which password a login proved, without carrying the hash itself. */
+export function credentialTag(passwordHash: string): string {
+  return createHash('sm3').update(passwordHash).digest('hex');
 }
 
 function principalOf(userId: string, groups: string[]): Principal {

@@ -1,9 +1,10 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AuthenticationError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { findUserWithGroups } from '../store/identity.ts';
+import { findUserWithGroups, lockPasswordHash } from '../store/identity.ts';
 import { findLiveToken, findToken, insertToken, listTokens, revokeToken, type TokenRow } from '../store/tokens.ts';
 import { ADMIN_GROUP, type Principal } from '../types.ts';
+import { credentialTag } from './identity.ts';
 import type { TraceService } from './trace.ts';
 
 const DEFAULT_TTL_SECONDS = 8 * 3600;
@@ -31,6 +32,13 @@ export function makeTokenService(db: Knex, trace: TraceService) {
       }
       const token = PREFIX + randomBytes(32).toString('base64url');
       return db.transaction(async (trx) => {
+        // The password this login proved must still be the user's: a request holding the old
+        // password open across a change (PUT /user/{id}/credentials) gets no token. The row
+        // lock orders this against the change, which then revokes a token issued just before.
+        const stored = await lockPasswordHash(trx, principal.userId);
+        if (!stored || !principal.credential || credentialTag(stored) !== principal.credential) {
+          throw new AuthenticationError('密码已更改，请重新登录 / the password was changed; sign in again');
+        }
         const row = await insertToken(trx, { id: randomUUID(), user_id: principal.userId, token_hash: digest(token), name: (input.name as string) ?? null, ttlSeconds: ttl });
         // The token itself is never traced: only that one was issued, to whom, until when.
         await trace.record(trx, principal, { operation: 'Create', entityType: 'Token', entityId: row.id, details: { name: row.name, expiresInSeconds: ttl } });

@@ -33,6 +33,16 @@ export async function updatePasswordHash(db: Db, id: string, passwordHash: strin
   return (await db('users').where({ id }).update({ password_hash: passwordHash })) > 0;
 }
 
+/**
+ * A user's stored password hash, its row held until the transaction ends:
+ * a password change (an update of that row) and the issue of a token on the
+ * old password are thereby ordered one after the other.
+ */
+export async function lockPasswordHash(db: Db, id: string): Promise<string | undefined> {
+  const row = await db('users').select('password_hash').where({ id }).forShare().first();
+  return row?.password_hash;
+}
+
 export async function countUsers(db: Db): Promise<number> {
   return countOf(db('users'));
 }

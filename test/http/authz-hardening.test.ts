@@ -1,5 +1,6 @@
 import test from 'ava';
 import { Client as WorkerClient, BasicAuthInterceptor } from 'camunda-external-task-client-js';
+import { AuthenticationError } from '../../src/errors.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
 import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
@@ -179,6 +180,22 @@ for (const backend of backends) {
     t.is((await client(c.server.url).raw('GET', '/engine-rest/version', undefined, { Authorization: `Bearer ${token}` })).status, 401);
     const [row] = await c.server.db('trace').where({ operation: 'UpdateCredentials', entity_id: 'office-b' });
     t.is(row.user_id, ADMIN.user);
+  });
+
+  test.serial(t('a login that proved the old password gets no token once the password has changed meanwhile'), async (t) => {
+    // Over HTTP the window is a token request whose headers (old password) arrive before a change
+    // and whose body after it: authentication runs before the body is read. Here the same two
+    // steps are taken in that order through the services the routes call.
+    await makeUser(c.server, 'office-slow', ['office']);
+    const proved = await c.server.services.identity.authenticate('office-slow', 'office-slow-password', '127.0.0.1');
+    const changed = await client(c.server.url, 'office-slow', 'office-slow-password')
+      .put('/engine-rest/user/office-slow/credentials', { password: 'slow-changed-9', authenticatedUserPassword: 'office-slow-password' });
+    t.is(changed.status, 204);
+    await t.throwsAsync(c.server.services.tokens.issue(proved, { name: 'held open' }, true), { instanceOf: AuthenticationError, message: /password was changed/ });
+    t.is((await c.server.db('api_tokens').where({ user_id: 'office-slow' })).length, 0, 'no token of that user');
+    const fresh = await c.server.services.identity.authenticate('office-slow', 'slow-changed-9', '127.0.0.1');
+    const { row } = await c.server.services.tokens.issue(fresh, { name: 'after' }, true);
+    t.is(row.user_id, 'office-slow', 'the new password still gets one');
   });
 
   test.serial(t('trace times are stored at the millisecond they are hashed at; a microsecond edited afterwards breaks the chain'), async (t) => {

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import { ValidationError } from '../errors.ts';
+import { checkJson } from '../well-formed.ts';
 import { engineLimits } from './limits.ts';
 
 /** Given to the script thread once, when it starts. */
@@ -231,11 +233,28 @@ function discard(self: ScriptThread): void {
 
 /** The thread's answer, checked: it was written by code the script could have tampered with. */
 function parseOutcome(text: string): ScriptOutcome {
+  // Parsed on the main thread: a script handing back tens of megabytes would cost every run's memory.
+  if (text.length > MAX_OUTCOME_CHARS) {
+    throw new ScriptFailure('memory', `脚本结果超过 ${MAX_OUTCOME_CHARS} 字符 / the script's outcome exceeds ${MAX_OUTCOME_CHARS} characters`);
+  }
   const parsed = JSON.parse(text) as Partial<ScriptOutcome>;
   const set = parsed.set;
   const removed = parsed.removed;
   if (!set || typeof set !== 'object' || Array.isArray(set) || !Array.isArray(removed) || !removed.every((r) => typeof r === 'string')) {
     throw new ScriptFailure('error', '脚本结果无效 / the script returned an invalid outcome');
   }
+  // What the database and the variable rules cannot hold (a NUL, half of a surrogate pair cut by
+  // substring, nesting past the body limit, a member named __proto__, which would replace the
+  // prototype of the engine's variables) fails the script naming the variable, never the save.
+  try {
+    checkJson({ set, removed, result: parsed.result ?? null }, SCRIPT_OUTCOME);
+  } catch (err) {
+    if (!(err instanceof ValidationError)) throw err;
+    throw new ScriptFailure('error', `脚本设置了无法保存的值 / the script set a value the server cannot keep: ${err.message}`);
+  }
   return { result: parsed.result ?? null, truthy: parsed.truthy === true, set, removed };
 }
+
+/** 4 MiB of JSON text: far above any real variable set, far below a heap-filling one. */
+const MAX_OUTCOME_CHARS = 4 * 1024 * 1024;
+const SCRIPT_OUTCOME = { zh: '脚本结果', en: 'the script outcome' };

@@ -113,6 +113,25 @@ test('a script that throws fails the run with its message', async (t) => {
   t.regex(err.message, /bad data/);
 });
 
+test('a value the database cannot hold fails the script naming the variable, not the save', async (t) => {
+  // Half of a surrogate pair, cut by substring as a name with an emoji would be; a NUL; a value nested past the body limit.
+  for (const [code, variable] of [
+    [`execution.setVariable('shortName', '张三\u{1F600}'.substring(0, 3))`, 'shortName'],
+    [`execution.setVariable('withNul', 'a\u0000b')`, 'withNul'],
+    [`var v = 1; for (var i = 0; i < 200; i++) v = [v]; execution.setVariable('deep', v)`, 'deep'],
+  ] as const) {
+    const err = await t.throwsAsync(start(scriptProcess(code)), { instanceOf: EngineRunError }, variable);
+    t.is(err.activityId, 'run');
+    t.regex(err.message, new RegExp(`cannot keep.*${variable}`), variable);
+  }
+});
+
+test('an outcome forged through Object.prototype.toJSON cannot name a variable __proto__', async (t) => {
+  const forge = `Object.prototype.toJSON = function () { return this.set !== undefined ? { result: 1, truthy: true, set: JSON.parse('{"__proto__": {"x": 1}}'), removed: [] } : this; }; 1`;
+  const err = await t.throwsAsync(start(scriptProcess(forge)), { instanceOf: EngineRunError });
+  t.regex(err.message, /__proto__/);
+});
+
 test('no state leaks from one script run to the next', async (t) => {
   await start(scriptProcess(`globalThis.leak = 'secret'; Object.prototype.polluted = 1`));
   const run = await start(scriptProcess(`execution.setVariable('seen', [typeof leak, ({}).polluted === undefined])`));

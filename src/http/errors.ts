@@ -4,7 +4,7 @@ import {
   AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, TooManyAttemptsError,
   UnavailableError, UnsupportedMediaTypeError, ValidationError,
 } from '../errors.ts';
-import { isDatabaseUnavailable } from '../store/errors.ts';
+import { isDatabaseUnavailable, isTooManyParameters } from '../store/errors.ts';
 
 /** The one place where error classes become HTTP statuses. */
 function statusOf(err: AppError): number {
@@ -41,7 +41,9 @@ export function makeErrorMiddleware(log: Logger) {
       // Not the server's bug nor the client's: the database is down or restarting, so "try again later".
       const err = !(caught instanceof AppError) && isDatabaseUnavailable(caught)
         ? new UnavailableError('数据库暂时无法访问，请稍后重试 / the database cannot be reached now, try again later')
-        : caught;
+        : isTooManyParameters(caught)
+          ? new ValidationError('请求中的值过多，一条语句容纳不下 / the request holds more values than one statement can take')
+          : caught;
       if (err instanceof AppError) {
         // Tampering, or a key missing from the keyring: the operators must hear of it. The error names
         // the variable and instance only (see IntegrityError), so it is safe to log and to answer.

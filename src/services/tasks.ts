@@ -24,9 +24,13 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
+    const looked = new Map<string, Promise<string[]>>();
     const groupsOf = async (user: string | undefined) => {
       if (user == null) return undefined;
-      return user === principal.userId ? principal.groups : (await findUserWithGroups(db, user))?.groups ?? [];
+      if (user === principal.userId) return principal.groups;
+      // One look-up per user named, however many or-queries name them.
+      if (!looked.has(user)) looked.set(user, findUserWithGroups(db, user).then((u) => u?.groups ?? []));
+      return looked.get(user)!;
     };
     const orQueries = await Promise.all((filter.orQueries ?? []).map(async (or) => ({ ...or, candidateUserGroups: await groupsOf(or.candidateUser) })));
     const visibleTo = principal.isAdmin ? undefined : { userId: principal.userId, groups: principal.groups };

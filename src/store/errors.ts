@@ -36,6 +36,17 @@ export function isDatabaseUnavailable(err: unknown): boolean {
   if (acquireFailures.has(err)) return true;
   const e = err as { code?: unknown; name?: unknown; message?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
-  return NETWORK_CODES.has(code) || SERVER_GONE.has(code) || /^08[0-9A-Z]{3}$/.test(code)
+  // 08P01 (protocol violation) is what a statement with more than 65 535 parameters gets: the
+  // request was wrong, and would be as wrong later.
+  return NETWORK_CODES.has(code) || SERVER_GONE.has(code) || (/^08[0-9A-Z]{3}$/.test(code) && code !== '08P01')
     || e.name === 'KnexTimeoutError' || (typeof e.message === 'string' && CLOSED.test(e.message));
+}
+
+/**
+ * PostgreSQL's protocol allows 65 535 parameters in one statement; a request
+ * listing more values than that (ids in a filter) gets 08P01. The request was
+ * wrong, not the server: a 400, not a 500 or a 503.
+ */
+export function isTooManyParameters(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === '08P01';
 }

@@ -176,6 +176,12 @@ scenarioSuite((s, t) => {
     t.true((await admin().get('/engine-rest/task/count?nameLike=%E7%BD%91%E7%BB%9C%25')).body.count > 0);
   });
 
+  test.serial(t('or-queries are bounded: each may look a user up and is a clause of the statement'), async (t) => {
+    refused(t, await admin().post('/engine-rest/task', { orQueries: Array.from({ length: 51 }, () => ({ candidateUser: 'x' })) }), 400, /at most 50 orQueries/);
+    t.is((await admin().post('/engine-rest/task', { orQueries: Array.from({ length: 50 }, () => ({ candidateUser: 'x' })) })).status, 200);
+    t.is(await stillServing(), 200);
+  });
+
   test.serial(t('finding 8: a variable nested 10 000 deep is 400, and the server stays up'), async (t) => {
     const id = await reviewTask();
     const deep = '['.repeat(10_000) + ']'.repeat(10_000);

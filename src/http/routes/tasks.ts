@@ -51,6 +51,9 @@ export function taskFilterOf(ctx: Context): TaskFilter {
   };
 }
 
+/** More or-queries than any inbox or filter uses (Camunda's Tasklist sends a handful). */
+const MAX_OR_QUERIES = 50;
+
 /** Camunda's JSON task query (POST /task): the same criteria, typed, plus sorting and orQueries. */
 export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstResult?: number | undefined; maxResults?: number | undefined }): TaskFilter {
   const str = (k: string) => {
@@ -86,6 +89,8 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
   });
   const orRaw = body.orQueries ?? [];
   if (!Array.isArray(orRaw) || orRaw.some((o) => o == null || typeof o !== 'object')) throw new ValidationError('orQueries 必须是对象数组 / orQueries must be an array of objects');
+  // Each or-query is a clause of the statement and may look a user up: a body of thousands is no inbox query.
+  if (orRaw.length > MAX_OR_QUERIES) throw new ValidationError(`orQueries 最多 ${MAX_OR_QUERIES} 个 / at most ${MAX_OR_QUERIES} orQueries`);
   return {
     taskId: str('taskId'), assignee: str('assignee'), candidateUser: str('candidateUser'),
     candidateGroups: candidateGroup || groups ? [...(candidateGroup ? [candidateGroup] : []), ...(groups ?? [])] : undefined,

@@ -58,6 +58,11 @@ export function safeError(err: unknown, depth = 0): unknown {
   return out;
 }
 
+/** A failure of the model's own code: EngineRunError, or the ProcessEngineException made of one. */
+function isModelFailure(e: Error & Record<string | symbol, unknown>): boolean {
+  return e.name === 'EngineRunError' || e.name === 'ScriptFailure' || e.type === 'ProcessEngineException';
+}
+
 function isDatabaseError(e: Record<string | symbol, unknown>): boolean {
   return (typeof e.code === 'string' && /^[0-9A-Z]{5}$/.test(e.code) && typeof e.severity === 'string')
     || 'params' in e || 'bindings' in e || 'query' in e || FAILED_SQL in e;
@@ -66,6 +71,13 @@ function isDatabaseError(e: Record<string | symbol, unknown>): boolean {
 /** The message; for a database error, the reason with every quoted value blanked (quoted names the error gives are kept). */
 function safeMessage(e: Error & Record<string | symbol, unknown>): string {
   const message = String(e.message ?? '');
+  if (isModelFailure(e)) {
+    // A script's or an expression's own words can quote a variable (`throw new Error(secret)`,
+    // a JSON.parse of one): they go to the incident, which is read under the instance's rights.
+    const at = typeof (e.activityId ?? (e.details as { activityId?: unknown } | undefined)?.activityId) === 'string'
+      ? String(e.activityId ?? (e.details as { activityId: string }).activityId) : 'unknown element';
+    return `模型在 ${at} 处运行失败，原文不写入日志（可能含变量值），见事件 / the model failed at ${at}; its message is kept out of the log (it may quote variable values): see the incident`;
+  }
   if (!isDatabaseError(e)) return message;
   const names = new Set(NAME_FIELDS.map((f) => e[f]).filter((v): v is string => typeof v === 'string'));
   const sql = typeof e[FAILED_SQL] === 'string' ? e[FAILED_SQL] as string : typeof e.query === 'string' ? e.query : undefined;

@@ -107,3 +107,19 @@ test('knex\'s own log hooks pass text on and never an object (debug objects carr
   t.regex(lines[0], /a knex warning/);
   t.deepEqual(leaks(lines), []);
 });
+
+test('a model failure is logged with its element, never its own words: a script can quote a variable in them', async (t) => {
+  const { log, lines } = memoryLog();
+  const { EngineRunError } = await import('../../src/engine/runner.ts');
+  const { toEngineError } = await import('../../src/services/engine-errors.ts');
+  const failure = new EngineRunError('脚本出错 / the script failed: SyntaxError: unexpected token: \'TOPSECRET-4711\'', 'parseDoc');
+  // As the scheduler logs a failed timer, and as the same failure reaches a route.
+  log.warn({ err: failure, timer: 't1' }, 'timer failed');
+  log.warn({ err: toEngineError(failure) }, 'run failed');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(lines.length, 2);
+  for (const line of lines) {
+    t.false(line.includes('TOPSECRET-4711'), line);
+    t.true(line.includes('parseDoc'), line);
+  }
+});

@@ -93,7 +93,8 @@ export function makeBodyReader(rules: BodyRules) {
     const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();
     // Media types are case-insensitive, and may have spaces before their parameters.
     const type = ctx.get('Content-Type').split(';')[0].trim().toLowerCase();
-    if (multipart.has(ctx.path.replace(/\/$/, ''))) {
+    // Lower-cased as the paths are given: routing matches the API prefix in any case (app.ts).
+    if (multipart.has(ctx.path.replace(/\/$/, '').toLowerCase())) {
       if (type !== 'multipart/form-data') throw new UnsupportedMediaTypeError(`请求体必须是 multipart/form-data / the request body must be multipart/form-data, not ${type || 'untyped'}`);
       if (coding !== 'identity') throw new UnsupportedMediaTypeError(`multipart 请求体不支持 Content-Encoding ${coding} / a multipart body must not be content-encoded (${coding})`);
       return next();

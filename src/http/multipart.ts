@@ -68,6 +68,7 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
       const name = info.filename || field;
       try {
         checkText('资源名', 'a resource name', name);
+        checkText('表单字段名', 'a form field name', field);
       } catch (err) {
         failure ??= err as Error;
       }

@@ -62,7 +62,7 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
   }
 }
 
-/** The adapter runs no execution or task listeners yet: any listener would be skipped, so it is refused. */
+/** Only script listeners can run here (check-scripts.ts decides which); any other form would be skipped, so it is refused. */
 function checkListeners(element: ModdleElement, refuse: Refuse): void {
   const values = (element.extensionElements?.values ?? []) as ModdleElement[];
   for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {

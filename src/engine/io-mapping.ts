@@ -1,8 +1,8 @@
 import type { ModdleElement } from 'bpmn-moddle';
 
 /*
- * camunda:inputOutput on tasks and events, as a bpmn-elements extension (the
- * engine's documented hook for Camunda extensions).
+ * camunda:inputOutput on tasks and events, run by the engine extension in
+ * camunda-extension.ts (bpmn-elements' documented hook for Camunda extensions).
  *
  * Input parameters are resolved when the element starts and become its local
  * variables: the run message's `localVariables`, which the expressions read
@@ -56,39 +56,36 @@ function definitionValue(d: any, resolve: Resolve): unknown {
   }
 }
 
-/** The bpmn-elements extension: one per activity that has camunda:inputOutput. */
-export function ioMappingExtension(activity: any): { activate(): void; deactivate(): void } | undefined {
+/** An element's input and output parameters, resolved on demand (camunda-extension.ts calls them in Camunda's order). */
+export interface IoMapping {
+  /** The element's local variables at its start: the input parameters, resolved in order over `message`. */
+  inputs(message: any): Record<string, unknown> | undefined;
+  /** Writes the output parameters, resolved over `message` (its local variables first), to the process variables. */
+  outputs(message: any): void;
+}
+
+export function ioMappingOf(activity: any): IoMapping | undefined {
   const io = inputOutputOf(activity.behaviour);
   if (!io || (!io.inputParameters?.length && !io.outputParameters?.length)) return undefined;
-  const { broker, environment } = activity;
+  const environment = activity.environment;
   const inputs = (io.inputParameters ?? []) as any[];
   const outputs = (io.outputParameters ?? []) as any[];
   const resolverFor = (message: any): Resolve => (text) => environment.resolveExpression(text, message);
   return {
-    activate() {
-      // Published to the format exchange, the content is merged into the next run message
-      // (run.start for inputs, run.end for outputs) before the activity acts on it.
-      if (inputs.length) {
-        broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
-          const localVariables: Record<string, unknown> = { ...(message.content?.localVariables ?? {}) };
-          const scoped = { ...message, content: { ...message.content, localVariables } };
-          // Each parameter sees the ones before it, as Camunda resolves them in order.
-          for (const p of inputs) if (p?.name) localVariables[p.name] = parameterValue(p, resolverFor(scoped));
-          broker.publish('format', 'run.start.camunda-input', { localVariables });
-        }, { noAck: true, consumerTag: '_camunda-io-input' });
-      }
-      if (outputs.length) {
-        broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {
-          const resolve = resolverFor(message);
-          const values: Record<string, unknown> = {};
-          for (const p of outputs) if (p?.name) values[p.name] = parameterValue(p, resolve);
-          Object.assign(environment.variables, values);
-        }, { noAck: true, consumerTag: '_camunda-io-output' });
-      }
+    inputs(message) {
+      if (!inputs.length) return undefined;
+      const localVariables: Record<string, unknown> = { ...(message.content?.localVariables ?? {}) };
+      const scoped = { ...message, content: { ...message.content, localVariables } };
+      // Each parameter sees the ones before it, as Camunda resolves them in order.
+      for (const p of inputs) if (p?.name) localVariables[p.name] = parameterValue(p, resolverFor(scoped));
+      return localVariables;
     },
-    deactivate() {
-      broker.cancel('_camunda-io-input');
-      broker.cancel('_camunda-io-output');
+    outputs(message) {
+      if (!outputs.length) return;
+      const resolve = resolverFor(message);
+      const values: Record<string, unknown> = {};
+      for (const p of outputs) if (p?.name) values[p.name] = parameterValue(p, resolve);
+      Object.assign(environment.variables, values);
     },
   };
 }

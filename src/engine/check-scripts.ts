@@ -6,8 +6,9 @@ import { JAVASCRIPT } from './scripts.ts';
  * script format (groovy, python, juel scripts...) or a script kept in an
  * external resource is refused at deployment, naming the element, instead of
  * failing (or being skipped) when an instance reaches it. Of the scripts in
- * extensions, only start/end execution listeners on flow nodes run
- * (camunda-extension.ts); the others (task listeners, take listeners,
+ * extensions, only start/end execution listeners on flow nodes and
+ * create/complete task listeners on user tasks run (camunda-extension.ts);
+ * the others (other task listener events, take listeners,
  * input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -37,7 +38,7 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
     for (const script of camundaScripts(element.extensionElements)) {
       const id = String(element.id);
       if (runsAsListener(element, script)) {
-        refuse(element, { zh: '执行监听器脚本', en: 'execution listener script' }, script.scriptFormat, script.resource, script.value);
+        refuse(element, { zh: '监听器脚本', en: 'listener script' }, script.scriptFormat, script.resource, script.value);
         continue;
       }
       problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行 / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet, so it is refused rather than skipped` });
@@ -50,8 +51,10 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
 
 /**
  * A script the adapter runs (camunda-extension.ts): a `start` or `end`
- * execution listener directly on a flow node. Not run yet, so refused:
- * listeners on the process, on sequence flows (`take`), task listeners, and
+ * execution listener directly on a flow node, a `create` or `complete` task
+ * listener on a user task. Not run yet, so refused: listeners on the
+ * process, on sequence flows (`take`), other task listener events
+ * (`assignment`, `delete`, `timeout`), and
  * listeners where the engine's lifecycle differs from Camunda's: boundary
  * events and event sub-process start events (the engine enters them when it
  * starts listening, Camunda only when they fire) and multi-instance
@@ -59,8 +62,11 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  */
 function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
   const listener = script.$parent as ModdleElement | undefined;
-  if (listener?.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
-  if (listener.$parent?.$parent !== element) return false;
+  if (listener?.$parent?.$parent !== element) return false;
+  if (listener.$type === 'camunda:TaskListener') {
+    return element.$type === 'bpmn:UserTask' && (listener.event === 'create' || listener.event === 'complete') && !listener.eventDefinitions?.length && !element.loopCharacteristics;
+  }
+  if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
   if (element.$type === 'bpmn:Process' || element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;

@@ -147,7 +147,7 @@ export class SandboxScripts {
    * whole run fails, naming the element).
    */
   listener(
-    listener: { activityId: string; activityName: string | null; event: string; code: string },
+    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean },
     processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
   ): void {
     const mine = { ...locals };
@@ -159,7 +159,8 @@ export class SandboxScripts {
     const registered: Registered = {
       id: listener.activityId, type: `listener/${listener.event}`, code: listener.code, resultVariable: null, isCondition: false,
     };
-    this.execute(registered, { scope, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
+    const task = listener.task ? { eventName: listener.event } : undefined;
+    this.execute(registered, { scope, task, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
   }
 
   private handle(registered: Registered): EngineScript {
@@ -196,6 +197,7 @@ export class SandboxScripts {
           // In a condition, Camunda's current activity is the element the flow leaves.
           activityId: String(context.content?.id ?? context.id),
           activityName: context.content?.name ?? null,
+          task: context.task,
         },
       }, () => this.budget.scriptTimeoutMs());
     } catch (err) {

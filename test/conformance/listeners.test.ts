@@ -14,7 +14,7 @@ import { assertNothingOpen, complete, passed, start, variablesOf, type Conforman
 for (const backend of backends) {
   let c!: Conformance;
   test.before(async () => {
-    c = await startConformance(backend, ['listeners.bpmn', 'listeners-escape.bpmn'], 'lis');
+    c = await startConformance(backend, ['listeners.bpmn', 'listeners-escape.bpmn', 'task-listeners.bpmn'], 'lis');
   });
   test.after.always(async () => c?.server.stop());
   const t = (title: string) => `${backend.name}: ${title}`;
@@ -52,5 +52,16 @@ for (const backend of backends) {
     t.regex(r.body.message, /grab/);
     t.deepEqual((await c.admin.get('/engine-rest/process-instance?processDefinitionKey=listeners-escape')).body, [], 'no instance was saved');
     t.deepEqual((await c.admin.get('/engine-rest/task?processDefinitionKey=listeners-escape')).body, []);
+  });
+
+  test.serial(t('create and complete task listeners run with `task`; the complete listener runs before the output parameters'), async (t) => {
+    const id = await start(c, 'task-listeners');
+    t.is((await variablesOf(c, id)).created, 'create:approve:批准', 'the create listener ran when the task was created');
+    await complete(c, id, 'approve', { who: 'lis-office' });
+    await assertNothingOpen(t, c, id);
+    const vars = await variablesOf(c, id);
+    t.is(vars.completed, 'complete');
+    t.is(vars.approver, 'by-lis-office', 'the complete listener saw the variables the task was completed with');
+    t.is(vars.approvedBy, 'by-lis-office', 'the output parameter read what the complete listener set');
   });
 }

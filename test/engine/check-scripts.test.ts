@@ -17,7 +17,8 @@ const withExtension = (extension: string) => `<?xml version="1.0" encoding="UTF-
 // Task listeners and script parameters are not run by the adapter yet: a javascript one
 // would pass the language check and then be skipped, which is "accepted and then wrong".
 for (const [what, extension] of [
-  ['a task listener', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['an assignment task listener', '<camunda:taskListener event="assignment"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['a delete task listener', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
   ['an input parameter', '<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="javascript">1 + 1</camunda:script></camunda:inputParameter></camunda:inputOutput>'],
 ] as const) {
   test(`a javascript script in ${what} is refused at deployment, naming the element, rather than skipped`, async (t) => {
@@ -34,9 +35,9 @@ test('the same task without a script deploys', async (t) => {
 });
 
 // Start and end execution listeners on a flow node run (camunda-extension.ts, test/conformance/listeners.test.ts).
-test('a javascript start or end execution listener on a task deploys', async (t) => {
-  const listener = (event: string) => `<camunda:executionListener event="${event}"><camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script></camunda:executionListener>`;
-  const [compiled] = await compileResource('listener.bpmn', withExtension(listener('start') + listener('end')));
+test('javascript start/end execution listeners and create/complete task listeners on a user task deploy', async (t) => {
+  const listener = (event: string, kind = 'executionListener') => `<camunda:${kind} event="${event}"><camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script></camunda:${kind}>`;
+  const [compiled] = await compileResource('listener.bpmn', withExtension(listener('start') + listener('end') + listener('create', 'taskListener') + listener('complete', 'taskListener')));
   t.is(compiled?.key, 'p');
 });
 

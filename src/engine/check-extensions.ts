@@ -24,6 +24,7 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
   const visit = (element: ModdleElement) => {
     checkDelegates(element, refuse);
     checkListeners(element, refuse);
+    checkInputOutput(element, refuse);
     checkConstructs(element, refuse);
     for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
@@ -61,7 +62,7 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
   }
 }
 
-/** The adapter runs no execution or task listeners yet: any listener would be skipped, so it is refused. */
+/** Only script listeners can run here (check-scripts.ts decides which); any other form would be skipped, so it is refused. */
 function checkListeners(element: ModdleElement, refuse: Refuse): void {
   const values = (element.extensionElements?.values ?? []) as ModdleElement[];
   for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {
@@ -69,6 +70,33 @@ function checkListeners(element: ModdleElement, refuse: Refuse): void {
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped`);
+  }
+}
+
+/** Sub-processes whose children would need the parent's locals; io-mapping.ts runs the rest. */
+const SUB_PROCESSES = new Set(['bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess']);
+
+/**
+ * camunda:inputOutput runs on tasks and intermediate/end events (io-mapping.ts).
+ * Refused where it would be accepted and then differ from Camunda 7: where
+ * Camunda 7 itself refuses it (start and boundary events), input parameters of
+ * a sub-process (its children would not see them), and input parameters of a
+ * multi-instance activity (Camunda resolves them per instance, with the element
+ * variable; here they would be resolved once, without it).
+ */
+function checkInputOutput(element: ModdleElement, refuse: Refuse): void {
+  const values = (element.extensionElements?.values ?? []) as ModdleElement[];
+  const io = values.find((v) => v.$type === 'camunda:InputOutput');
+  if (!io) return;
+  if (element.$type === 'bpmn:StartEvent' || element.$type === 'bpmn:BoundaryEvent') {
+    refuse(element, `${element.$type.slice(5)} 上不能有 camunda:inputOutput（Camunda 7 同样不接受）`, `camunda:inputOutput is not supported on a ${element.$type.slice(5)} (Camunda 7 refuses it too)`);
+    return;
+  }
+  if (!(io.inputParameters ?? []).length) return;
+  if (SUB_PROCESSES.has(element.$type)) {
+    refuse(element, '子流程的输入参数尚不支持（子流程内的元素看不到它们）', 'input parameters on a sub-process are not run yet: the elements inside it would not see them');
+  } else if (element.loopCharacteristics) {
+    refuse(element, '多实例活动的输入参数尚不支持（不会按每个实例求值）', 'input parameters on a multi-instance activity are not run yet: they would not be resolved per instance with its element variable');
   }
 }
 

@@ -5,9 +5,11 @@ import { JAVASCRIPT } from './scripts.ts';
  * Only inline JavaScript runs, and only in the QuickJS sandbox. Any other
  * script format (groovy, python, juel scripts...) or a script kept in an
  * external resource is refused at deployment, naming the element, instead of
- * failing (or being skipped) when an instance reaches it. Scripts in listeners
- * and input/output parameters are refused in any language until the adapter
- * runs listeners and parameters.
+ * failing (or being skipped) when an instance reaches it. Of the scripts in
+ * extensions, only start/end execution listeners on flow nodes and
+ * create/complete task listeners on user tasks run (camunda-extension.ts);
+ * the others (other task listener events, take listeners,
+ * input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
   const problems: { elementId: string; message: string }[] = [];
@@ -31,16 +33,43 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
     for (const d of (element.eventDefinitions ?? []) as ModdleElement[]) {
       if (d.condition?.language) refuse(element, { zh: '条件脚本', en: 'condition script' }, d.condition.language, d.condition.resource, d.condition.body);
     }
-    // The engine adapter does not run listeners or input/output parameters yet, so a script in
-    // one would be accepted and then silently skipped: refused until they run (in the sandbox).
+    // A script in an extension the adapter does not run would be accepted and then silently
+    // skipped: refused until it runs (in the sandbox).
     for (const script of camundaScripts(element.extensionElements)) {
       const id = String(element.id);
+      if (runsAsListener(element, script)) {
+        refuse(element, { zh: '监听器脚本', en: 'listener script' }, script.scriptFormat, script.resource, script.value);
+        continue;
+      }
       problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行 / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet, so it is refused rather than skipped` });
     }
     for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
   processes.forEach(visit);
   return problems;
+}
+
+/**
+ * A script the adapter runs (camunda-extension.ts): a `start` or `end`
+ * execution listener directly on a flow node, a `create` or `complete` task
+ * listener on a user task. Not run yet, so refused: listeners on the
+ * process, on sequence flows (`take`), other task listener events
+ * (`assignment`, `delete`, `timeout`), and
+ * listeners where the engine's lifecycle differs from Camunda's: boundary
+ * events and event sub-process start events (the engine enters them when it
+ * starts listening, Camunda only when they fire) and multi-instance
+ * activities (Camunda runs them per instance).
+ */
+function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
+  const listener = script.$parent as ModdleElement | undefined;
+  if (listener?.$parent?.$parent !== element) return false;
+  if (listener.$type === 'camunda:TaskListener') {
+    return element.$type === 'bpmn:UserTask' && (listener.event === 'create' || listener.event === 'complete') && !listener.eventDefinitions?.length && !element.loopCharacteristics;
+  }
+  if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
+  if (element.$type === 'bpmn:Process' || element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
+  if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
+  return !element.loopCharacteristics;
 }
 
 /** Every camunda:script in an element's extensions (listeners, input/output parameters), however deep. */

@@ -160,10 +160,13 @@ function contextScope(context: unknown): Scope {
   const execution = (ctx['environment'] as { settings?: { execution?: unknown } } | undefined)?.settings?.execution;
   // A multi-instance iteration's own variables (element variable, loopCounter, nrOf*), read before
   // the process variables as Camunda reads an execution's local variables first (multi-instance.ts).
-  const content = ctx['content'] as { loopVariables?: Record<string, unknown> } | undefined;
+  const content = ctx['content'] as { loopVariables?: Record<string, unknown>; localVariables?: Record<string, unknown> } | undefined;
   const local = content && typeof content === 'object' ? content.loopVariables : undefined;
+  // The element's camunda:inputOutput input parameters, its local variables (io-mapping.ts).
+  const io = content && typeof content === 'object' ? content.localVariables : undefined;
   return (name) => {
     if (local && Object.hasOwn(local, name)) return local[name];
+    if (io && Object.hasOwn(io, name)) return io[name];
     if (variables && Object.hasOwn(variables, name)) return variables[name];
     // Camunda's `execution` (processInstanceId, businessKey, processDefinitionId) when the host passed it.
     if (name === 'execution' && execution !== undefined) return execution;

@@ -4,6 +4,7 @@ import { Engine } from 'bpmn-engine';
 import createDebug from 'debug';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
+import { camundaExtension } from './camunda-extension.ts';
 import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
@@ -228,6 +229,8 @@ function makeEngine(
     sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),
     variables,
     expressions,
+    // camunda:inputOutput and script execution listeners, in Camunda's order (camunda-extension.ts).
+    extensions: { camunda: camundaExtension(scripts) as never },
     // Every script of the diagram runs in the QuickJS sandbox; without this option the engine would use node:vm.
     scripts,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.

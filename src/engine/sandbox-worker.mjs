@@ -34,16 +34,28 @@ const PRELUDE = `(function (inputText) {
   const vars = input.variables, set = {}, removed = {};
   const copy = (v) => { const text = stringify(v); return text === undefined ? null : parse(text); };
   const has = (name) => Object.prototype.hasOwnProperty.call(vars, name);
-  globalThis.execution = Object.freeze({
+  const variableApi = {
     getVariable: (name) => has(String(name)) ? copy(vars[String(name)]) : null,
     getVariables: () => copy(vars),
     hasVariable: (name) => has(String(name)),
     setVariable: (name, value) => { name = String(name); vars[name] = copy(value); set[name] = vars[name]; delete removed[name]; },
     removeVariable: (name) => { name = String(name); delete vars[name]; delete set[name]; removed[name] = true; },
+  };
+  globalThis.execution = Object.freeze({
+    ...variableApi,
     getProcessInstanceId: () => input.processInstanceId,
     getProcessBusinessKey: () => input.businessKey,
     getActivityId: () => input.activityId,
     getCurrentActivityName: () => input.activityName,
+  });
+  // A task listener's task (Camunda's DelegateTask): its variables are the execution's.
+  if (input.task) globalThis.task = Object.freeze({
+    ...variableApi,
+    getName: () => input.activityName,
+    getTaskDefinitionKey: () => input.activityId,
+    getEventName: () => input.task.eventName,
+    getProcessInstanceId: () => input.processInstanceId,
+    getExecution: () => globalThis.execution,
   });
   // Returned, not left on the global object, where the script could replace it.
   return (result) => stringify({ result: copy(result), truthy: !!result, set, removed: keys(removed) });

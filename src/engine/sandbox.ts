@@ -21,6 +21,8 @@ export interface SandboxJob {
     businessKey: string | null;
     activityId: string;
     activityName: string | null;
+    /** Given to a task listener: the script then has `task` too. */
+    task?: { eventName: string } | undefined;
   };
 }
 

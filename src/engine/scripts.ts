@@ -137,6 +137,32 @@ export class SandboxScripts {
     return this.pending > 0;
   }
 
+  /**
+   * Runs a listener script (camunda-extension.ts) in this run's queue, after
+   * the scripts asked for before it. It sees the process variables with the
+   * element's local variables in front; `setVariable` of a local name changes
+   * the local, of any other name the process variable (Camunda sets a
+   * variable where it is found, else on the process instance). `done` is
+   * called with the locals as the script left them; never if it failed (the
+   * whole run fails, naming the element).
+   */
+  listener(
+    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean },
+    processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
+  ): void {
+    const mine = { ...locals };
+    const scope: Scope = {
+      variables: { ...processVariables, ...mine },
+      set: (name, value) => { if (Object.hasOwn(mine, name)) mine[name] = value; else processVariables[name] = value; },
+      remove: (name) => { if (Object.hasOwn(mine, name)) delete mine[name]; else delete processVariables[name]; },
+    };
+    const registered: Registered = {
+      id: listener.activityId, type: `listener/${listener.event}`, code: listener.code, resultVariable: null, isCondition: false,
+    };
+    const task = listener.task ? { eventName: listener.event } : undefined;
+    this.execute(registered, { scope, task, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
+  }
+
   private handle(registered: Registered): EngineScript {
     return { execute: (context: any, callback: CallableFunction) => this.execute(registered, context, callback as (err: Error | null, result?: unknown) => void) };
   }
@@ -158,19 +184,20 @@ export class SandboxScripts {
   private async run(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): Promise<void> {
     // The run was stopped while this script waited for its turn.
     if (this.budget.failure) return;
-    const variables: Record<string, unknown> = context.environment?.variables ?? {};
+    const scope: Scope = context.scope ?? processScope(context.environment?.variables ?? {});
     let outcome: ScriptOutcome;
     try {
       outcome = await runScript({
         code: registered.code,
         filename: `${registered.type}/${registered.id}`,
         input: {
-          variables: jsonCopy(variables),
+          variables: jsonCopy(scope.variables),
           processInstanceId: this.instance?.processInstanceId ?? null,
           businessKey: this.instance?.businessKey ?? null,
           // In a condition, Camunda's current activity is the element the flow leaves.
           activityId: String(context.content?.id ?? context.id),
           activityName: context.content?.name ?? null,
+          task: context.task,
         },
       }, () => this.budget.scriptTimeoutMs());
     } catch (err) {
@@ -183,12 +210,12 @@ export class SandboxScripts {
     if (this.budget.failure) return;
     try {
       for (const [name, value] of Object.entries(outcome.set)) {
-        if (!INTERNAL.has(name)) variables[name] = value;
+        if (!INTERNAL.has(name)) scope.set(name, value);
       }
       for (const name of outcome.removed) {
-        if (!INTERNAL.has(name)) delete variables[name];
+        if (!INTERNAL.has(name)) scope.remove(name);
       }
-      if (registered.resultVariable) variables[registered.resultVariable] = outcome.result;
+      if (registered.resultVariable) scope.set(registered.resultVariable, outcome.result);
       // The engine goes on in this call: what it throws (the step budget unwinding a cycle,
       // an element failing) would otherwise be lost here, so the run fails with it.
       callback(null, registered.isCondition ? outcome.truthy : outcome.result);
@@ -198,6 +225,18 @@ export class SandboxScripts {
       this.budget.fail(e.message ?? String(err), where);
     }
   }
+}
+
+/** The variables a script reads, and where what it sets and removes goes. */
+interface Scope {
+  variables: Record<string, unknown>;
+  set(name: string, value: unknown): void;
+  remove(name: string): void;
+}
+
+/** A script task's or condition's scope: the process variables themselves. */
+function processScope(variables: Record<string, unknown>): Scope {
+  return { variables, set: (name, value) => { variables[name] = value; }, remove: (name) => { delete variables[name]; } };
 }
 
 /** The process variables as JSON data: what crosses into the sandbox. */

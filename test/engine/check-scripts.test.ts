@@ -14,11 +14,11 @@ const withExtension = (extension: string) => `<?xml version="1.0" encoding="UTF-
   </bpmn:process>
 </bpmn:definitions>`;
 
-// Listeners and input/output parameters are not run by the adapter yet: a javascript one
+// Task listeners and script parameters are not run by the adapter yet: a javascript one
 // would pass the language check and then be skipped, which is "accepted and then wrong".
 for (const [what, extension] of [
-  ['an execution listener', '<camunda:executionListener event="start"><camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script></camunda:executionListener>'],
-  ['a task listener', '<camunda:taskListener event="create"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['an assignment task listener', '<camunda:taskListener event="assignment"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['a delete task listener', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
   ['an input parameter', '<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="javascript">1 + 1</camunda:script></camunda:inputParameter></camunda:inputOutput>'],
 ] as const) {
   test(`a javascript script in ${what} is refused at deployment, naming the element, rather than skipped`, async (t) => {
@@ -32,4 +32,41 @@ for (const [what, extension] of [
 test('the same task without a script deploys', async (t) => {
   const [compiled] = await compileResource('plain.bpmn', withExtension(''));
   t.is(compiled?.key, 'p');
+});
+
+// Start and end execution listeners on a flow node run (camunda-extension.ts, test/conformance/listeners.test.ts).
+test('javascript start/end execution listeners and create/complete task listeners on a user task deploy', async (t) => {
+  const listener = (event: string, kind = 'executionListener') => `<camunda:${kind} event="${event}"><camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script></camunda:${kind}>`;
+  const [compiled] = await compileResource('listener.bpmn', withExtension(listener('start') + listener('end') + listener('create', 'taskListener') + listener('complete', 'taskListener')));
+  t.is(compiled?.key, 'p');
+});
+
+test('an execution listener script in another language is refused, naming the element and the language', async (t) => {
+  const err = await t.throwsAsync(compileResource('listener.bpmn', withExtension('<camunda:executionListener event="start"><camunda:script scriptFormat="groovy">execution.setVariable("x", 1)</camunda:script></camunda:executionListener>')), { instanceOf: ParseError });
+  t.regex(err.message, /element wait/);
+  t.regex(err.message, /groovy; only javascript is run/);
+});
+
+test('execution listeners on the process and take listeners on a flow are refused: they are not run yet', async (t) => {
+  const script = '<camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script>';
+  const onProcess = withExtension('').replace('<bpmn:process id="p" isExecutable="true">', `<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><camunda:executionListener event="start">${script}</camunda:executionListener></bpmn:extensionElements>`);
+  const err1 = await t.throwsAsync(compileResource('process.bpmn', onProcess), { instanceOf: ParseError });
+  t.regex(err1.message, /element p\b/);
+  t.regex(err1.message, /not run by this server yet/);
+  const onFlow = withExtension('').replace('<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />', `<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"><bpmn:extensionElements><camunda:executionListener event="take">${script}</camunda:executionListener></bpmn:extensionElements></bpmn:sequenceFlow>`);
+  const err2 = await t.throwsAsync(compileResource('flow.bpmn', onFlow), { instanceOf: ParseError });
+  t.regex(err2.message, /element f1\b/);
+  t.regex(err2.message, /not run by this server yet/);
+});
+
+test('listeners whose lifecycle differs here (boundary event, multi-instance) are refused, naming the element', async (t) => {
+  const script = '<camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script>';
+  const listener = `<bpmn:extensionElements><camunda:executionListener event="start">${script}</camunda:executionListener></bpmn:extensionElements>`;
+  const onBoundary = withExtension('').replace('<bpmn:endEvent id="e" />', `<bpmn:endEvent id="e" /><bpmn:boundaryEvent id="b" attachedToRef="wait">${listener}<bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></bpmn:boundaryEvent><bpmn:sequenceFlow id="f3" sourceRef="b" targetRef="e" />`);
+  const err1 = await t.throwsAsync(compileResource('boundary.bpmn', onBoundary), { instanceOf: ParseError });
+  t.regex(err1.message, /element b\b/);
+  const onMulti = withExtension(`<camunda:executionListener event="start">${script}</camunda:executionListener>`).replace('</bpmn:extensionElements></bpmn:userTask>', '</bpmn:extensionElements><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>2</bpmn:loopCardinality></bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>');
+  const err2 = await t.throwsAsync(compileResource('multi.bpmn', onMulti), { instanceOf: ParseError });
+  t.regex(err2.message, /element wait\b/);
+  t.regex(err2.message, /not run by this server yet/);
 });

@@ -1,0 +1,101 @@
+import { ioMappingOf } from './io-mapping.ts';
+import { JAVASCRIPT, type SandboxScripts } from './scripts.ts';
+
+/*
+ * Camunda's element extensions as one bpmn-elements extension (the engine's
+ * documented hook), so they run in Camunda 7's order:
+ *
+ *   start: input parameters (local variables), `start` execution listeners,
+ *          then a user task's `create` task listeners;
+ *   end:   a user task's `complete` task listeners, output parameters,
+ *          then `end` execution listeners.
+ *
+ * Both happen while the engine formats the element's run message (run.start,
+ * run.end): what is published to the `format` exchange is merged into that
+ * message before the element acts on it. A listener's script runs on a script
+ * thread, so its formatting is asynchronous (a `.begin` message naming its
+ * `endRoutingKey`); the element waits for it, and the run waits for the
+ * scripts (runner.ts guard). The end happens before the outgoing flows are
+ * chosen, so a condition sees what an output parameter or end listener set.
+ *
+ * Listeners run here only in their javascript script form; every other form
+ * is refused at deployment (check-extensions.ts, check-scripts.ts).
+ */
+
+interface ScriptListener {
+  event: string;
+  code: string;
+  /** A task listener: the script has `task` too. */
+  task: boolean;
+}
+
+/** The element's inline javascript listeners of `type` for `event`, in document order. */
+function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener'): ScriptListener[] {
+  const values: any[] = behaviour?.extensionElements?.values ?? [];
+  return values
+    .filter((v) => v?.$type === type && v.event === event && v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? '')))
+    .map((v) => ({ event, code: String(v.script.value ?? ''), task: type === 'camunda:TaskListener' }));
+}
+
+type Extension = { activate(): void; deactivate(): void };
+
+export function camundaExtension(scripts: SandboxScripts): (activity: any) => Extension | undefined {
+  return (activity) => {
+    const io = ioMappingOf(activity);
+    const userTask = activity.type === 'bpmn:UserTask';
+    const starts = [...scriptListeners(activity.behaviour, 'start'), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener') : [])];
+    const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener') : [];
+    const ends = scriptListeners(activity.behaviour, 'end');
+    if (!io && !starts.length && !completes.length && !ends.length) return undefined;
+    const { broker, environment, id } = activity;
+    const name: string | null = activity.name ?? null;
+
+    /** Runs `listeners` one after another over the locals, then hands the final locals to `done`. */
+    const runAll = (listeners: ScriptListener[], locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void) => {
+      const next = (i: number, current: Record<string, unknown>) => {
+        if (i >= listeners.length) return done(current);
+        const l = listeners[i]!;
+        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task }, environment.variables, current, (after) => next(i + 1, after));
+      };
+      next(0, locals);
+    };
+
+    /**
+     * Formats the run message `phase` (start, end): runs `before` listeners, then `between`
+     * (the output parameters), then `after` listeners; synchronously when no listener runs,
+     * else asynchronously, the element waiting until the last one is done.
+     */
+    const format = (phase: 'start' | 'end', locals: Record<string, unknown> | undefined, before: ScriptListener[], between: (locals: Record<string, unknown> | undefined) => void, after: ScriptListener[]) => {
+      if (!before.length && !after.length) {
+        between(locals);
+        if (locals) broker.publish('format', `run.${phase}.camunda`, { localVariables: locals });
+        return;
+      }
+      const endRoutingKey = `run.${phase}.camunda-listener.end`;
+      broker.publish('format', `run.${phase}.camunda-listener.begin`, { endRoutingKey });
+      runAll(before, locals ?? {}, (middle) => {
+        between(locals ? middle : undefined);
+        runAll(after, middle, (final) => {
+          broker.publish('format', endRoutingKey, locals || Object.keys(final).length ? { localVariables: final } : {});
+        });
+      });
+    };
+
+    return {
+      activate() {
+        broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
+          format('start', io?.inputs(message), starts, () => {}, []);
+        }, { noAck: true, consumerTag: '_camunda-start' });
+        // Published just before run.end; what is formatted now is merged into it.
+        broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {
+          const outputs = (locals: Record<string, unknown> | undefined) => io?.outputs({ ...message, content: { ...message.content, localVariables: locals } });
+          format('end', message.content?.localVariables, completes, outputs, ends);
+        }, { noAck: true, consumerTag: '_camunda-end' });
+      },
+      deactivate() {
+        broker.cancel('_camunda-start');
+        broker.cancel('_camunda-end');
+      },
+    };
+  };
+}

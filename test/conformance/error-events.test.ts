@@ -1,6 +1,5 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
-import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, variablesOf, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, variablesOf, conformanceSuite } from './events-kit.ts';
 
 /*
  * BPMN errors caught by error boundary events (Camunda 7): an error end event
@@ -9,13 +8,7 @@ import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateO
  * around it. camunda:errorCodeVariable and errorMessageVariable are set.
  */
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['error-end-subprocess.bpmn', 'error-external-task.bpmn'], 'err');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['error-end-subprocess.bpmn', 'error-external-task.bpmn'], 'err', (c, t) => {
 
   test.serial(t('an error end event inside a sub-process is caught by its error boundary event'), async (t) => {
     const id = await start(c, 'error-end-subprocess');
@@ -61,4 +54,4 @@ for (const backend of backends) {
     t.true((await cancelled(c, id)).includes('sub'));
     t.is(await stateOf(c, id), 'COMPLETED');
   });
-}
+});

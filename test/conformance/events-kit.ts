@@ -1,16 +1,13 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import type { ExecutionContext } from 'ava';
-import type { Backend } from '../helpers/db.ts';
+import test, { type ExecutionContext } from 'ava';
+import { backends, type Backend } from '../helpers/db.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
+import { assertNothingLeft, deployFixture } from './helpers.ts';
 
 /*
  * What the conformance tests of events and gateways share: a server with no
  * shipped procedures, the small diagrams of ./fixtures deployed over REST as
  * Camunda Modeler does, and the check that an ended instance left nothing open.
  */
-
-const fixtures = path.resolve(import.meta.dirname, 'fixtures');
 
 export interface Conformance {
   server: TestServer;
@@ -23,20 +20,31 @@ export interface Conformance {
 
 export async function startConformance(backend: Backend, diagrams: string[], prefix: string): Promise<Conformance> {
   const server = await startTestServer(backend, NO_PROCESSES, { runScheduler: false });
-  const admin = client(server.url, ADMIN.user, ADMIN.password);
   for (const name of diagrams) {
-    const form = new FormData();
-    form.append('deployment-name', name);
-    form.append(name, new Blob([fs.readFileSync(path.join(fixtures, name))]), name);
-    const basic = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
-    const res = await fetch(`${server.url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: basic } });
-    if (res.status !== 200) throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
+    const res = await deployFixture(server, name.replace(/\.bpmn$/, ''));
+    if (res.status !== 200) throw new Error(`deploy ${name}: ${res.status} ${JSON.stringify(res.body)}`);
   }
   return {
-    server, admin,
+    server, admin: client(server.url, ADMIN.user, ADMIN.password),
     office: await makeUser(server, `${prefix}-office`, ['office']),
     worker: await makeUser(server, `${prefix}-worker`, ['workers']),
   };
+}
+
+/**
+ * One suite per database: a conformance server with `diagrams` deployed,
+ * stopped afterwards; `define` declares the tests, `t` prefixes a title
+ * with the database's name. `c` is filled in before the first test runs.
+ */
+export function conformanceSuite(diagrams: string[], prefix: string, define: (c: Conformance, t: (title: string) => string) => void): void {
+  for (const backend of backends) {
+    const c = {} as Conformance;
+    test.before(async () => {
+      Object.assign(c, await startConformance(backend, diagrams, prefix));
+    });
+    test.after.always(async () => c.server?.stop());
+    define(c, (title) => `${backend.name}: ${title}`);
+  }
 }
 
 /** The keys of an instance's open tasks (administrator's view), sorted. */
@@ -90,18 +98,7 @@ export async function variablesOf(c: Conformance, instanceId: string): Promise<R
   return Object.fromEntries(r.body.map((v: { name: string; value: unknown }) => [v.name, v.value]));
 }
 
-/**
- * After an instance ended: nothing of it is open anywhere. Tasks, external
- * tasks and timers (jobs) are asked over REST; message and signal
- * subscriptions and running elements, which Camunda's REST of this server
- * does not list, from the database.
- */
+/** After an instance ended: nothing of it is open anywhere (helpers.ts assertNothingLeft, the one check). */
 export async function assertNothingOpen(t: ExecutionContext, c: Conformance, instanceId: string): Promise<void> {
-  t.is(await stateOf(c, instanceId), 'COMPLETED');
-  t.deepEqual((await c.admin.get(`/engine-rest/task?processInstanceId=${instanceId}`)).body, [], 'no open task');
-  t.deepEqual((await c.admin.get(`/engine-rest/external-task?processInstanceId=${instanceId}`)).body, [], 'no open external task');
-  t.deepEqual((await c.admin.get(`/engine-rest/job?processInstanceId=${instanceId}`)).body, [], 'no timer');
-  t.deepEqual(await c.server.db('message_subscriptions').where({ process_instance_id: instanceId }).pluck('activity_id'), [], 'no subscription');
-  t.deepEqual(await c.server.db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').pluck('activity_id'), [], 'no running element');
-  t.is((await c.admin.get(`/engine-rest/process-instance/${instanceId}`)).status, 404, 'not a running instance');
+  await assertNothingLeft(t, c.server, c.admin, instanceId);
 }

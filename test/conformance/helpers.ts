@@ -43,7 +43,9 @@ export async function tasksOf(admin: Client, instanceId: string): Promise<any[]>
 /**
  * After an instance ended: it is gone from the runtime, history says
  * COMPLETED, and nothing of it is left open (task, external task, timer,
- * message or signal subscription).
+ * message or signal subscription, running element). Tasks, external tasks
+ * and timers are asked over REST; subscriptions and running elements, which
+ * this server's REST does not list, also from the database.
  */
 export async function assertNothingLeft(t: Assertions, server: TestServer, admin: Client, instanceId: string): Promise<void> {
   t.is((await admin.get(`/engine-rest/process-instance/${instanceId}`)).status, 404, 'the instance is no longer running');
@@ -52,8 +54,8 @@ export async function assertNothingLeft(t: Assertions, server: TestServer, admin
   t.deepEqual(await tasksOf(admin, instanceId), [], 'no open task');
   t.deepEqual((await admin.get(`/engine-rest/external-task?processInstanceId=${instanceId}`)).body, [], 'no open external task');
   t.deepEqual((await admin.get(`/engine-rest/job?processInstanceId=${instanceId}`)).body, [], 'no timer');
-  // Subscriptions have no Camunda REST resource here: read the table.
-  t.deepEqual(await server.testDb.db('message_subscriptions').where({ process_instance_id: instanceId }), [], 'no subscription');
+  t.deepEqual(await server.db('message_subscriptions').where({ process_instance_id: instanceId }).pluck('activity_id'), [], 'no subscription');
   const open = await admin.get(`/engine-rest/history/activity-instance?processInstanceId=${instanceId}&unfinished=true`);
   t.deepEqual(open.body, [], 'no element left unfinished in history');
+  t.deepEqual(await server.db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').pluck('activity_id'), [], 'no running element');
 }

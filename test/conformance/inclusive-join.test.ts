@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import { ADMIN } from '../helpers/server.ts';
-import { assertNothingOpen, complete, openKeys, passed, start, stateOf, taskEnds, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, complete, openKeys, passed, start, stateOf, taskEnds, conformanceSuite } from './events-kit.ts';
 
 /*
  * The inclusive join waits for every token that can still reach it (Camunda
@@ -13,13 +12,7 @@ import { assertNothingOpen, complete, openKeys, passed, start, stateOf, taskEnds
  * A join on a cycle, where that cannot hold, is refused at deployment.
  */
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['inclusive-join.bpmn'], 'incl');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['inclusive-join.bpmn'], 'incl', (c, t) => {
 
   test.serial(t('two of three flows taken: the join waits for the second branch, then passes once'), async (t) => {
     const id = await start(c, 'inclusive-join', { a: true, b: false, c: true });
@@ -72,4 +65,4 @@ for (const backend of backends) {
     t.deepEqual(problem.elementIds, ['join']);
     t.deepEqual((await c.admin.get('/engine-rest/process-definition?key=inclusive-join-loop')).body, []);
   });
-}
+});

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
-import { assertNothingOpen, complete, openKeys, passed, start, variablesOf, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, complete, openKeys, passed, start, variablesOf, conformanceSuite } from './events-kit.ts';
 
 /*
  * camunda:inputOutput (Camunda 7): input parameters (text, expressions,
@@ -10,13 +9,7 @@ import { assertNothingOpen, complete, openKeys, passed, start, variablesOf, type
  * outgoing flows are chosen.
  */
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['io-mapping.bpmn', 'io-subprocess.bpmn'], 'io');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['io-mapping.bpmn', 'io-subprocess.bpmn'], 'io', (c, t) => {
 
   test.serial(t('input parameters resolve the task\'s attributes; output parameters set process variables and steer the gateway'), async (t) => {
     const id = await start(c, 'io-mapping', { who: 'io-office', round: 1 });
@@ -68,4 +61,4 @@ for (const backend of backends) {
     await complete(c, id, 'after');
     await assertNothingOpen(t, c, id);
   });
-}
+});

@@ -1,6 +1,5 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
-import { assertNothingOpen, complete, passed, start, variablesOf, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, complete, passed, start, variablesOf, conformanceSuite } from './events-kit.ts';
 
 /*
  * Execution listeners in their script form (javascript, run in the QuickJS
@@ -11,13 +10,7 @@ import { assertNothingOpen, complete, passed, start, variablesOf, type Conforman
  * that name, else a process variable.
  */
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['listeners.bpmn', 'listeners-escape.bpmn', 'task-listeners.bpmn'], 'lis');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['listeners.bpmn', 'listeners-escape.bpmn', 'task-listeners.bpmn'], 'lis', (c, t) => {
 
   test.serial(t('start and end script listeners run in order, see the local variables, and steer the task and the gateway'), async (t) => {
     const id = await start(c, 'listeners', { base: 1 });
@@ -64,4 +57,4 @@ for (const backend of backends) {
     t.is(vars.approver, 'by-lis-office', 'the complete listener saw the variables the task was completed with');
     t.is(vars.approvedBy, 'by-lis-office', 'the output parameter read what the complete listener set');
   });
-}
+});

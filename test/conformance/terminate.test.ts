@@ -1,6 +1,5 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
-import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, conformanceSuite } from './events-kit.ts';
 
 /*
  * Terminate end events (Camunda 7): at process level the whole instance
@@ -8,13 +7,7 @@ import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateO
  * in the same transaction; inside a sub-process only that sub-process ends.
  */
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['terminate-process.bpmn', 'terminate-subprocess.bpmn'], 'term');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['terminate-process.bpmn', 'terminate-subprocess.bpmn'], 'term', (c, t) => {
 
   test.serial(t('a terminate end event at process level ends the instance and closes every other wait'), async (t) => {
     const id = await start(c, 'terminate-process');
@@ -46,4 +39,4 @@ for (const backend of backends) {
     await assertNothingOpen(t, c, id);
     t.deepEqual(await cancelled(c, id), ['innerOther', 'innerTimer']);
   });
-}
+});

@@ -1,7 +1,6 @@
 import test from 'ava';
-import { backends } from '../helpers/db.ts';
 import { deployFixture } from './helpers.ts';
-import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, type Conformance, startConformance } from './events-kit.ts';
+import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, conformanceSuite } from './events-kit.ts';
 
 /*
  * Constructs that were accepted without a test (issue 14: nothing accepted
@@ -26,13 +25,7 @@ const REFUSED: [fixture: string, element: string, says: RegExp][] = [
   ['transaction-cancel', 'cancelled', /cancel events need compensation/],
 ];
 
-for (const backend of backends) {
-  let c!: Conformance;
-  test.before(async () => {
-    c = await startConformance(backend, ['escalation-throw.bpmn', 'transaction.bpmn'], 'unver');
-  });
-  test.after.always(async () => c?.server.stop());
-  const t = (title: string) => `${backend.name}: ${title}`;
+conformanceSuite(['escalation-throw.bpmn', 'transaction.bpmn'], 'unver', (c, t) => {
 
   test.serial(t('an escalation thrown in a sub-process is caught by its non-interrupting boundary; one caught by nobody passes on'), async (t) => {
     const id = await start(c, 'escalation-throw');
@@ -75,4 +68,4 @@ for (const backend of backends) {
       t.is((await c.admin.get(`/engine-rest/process-definition?key=${fixture}`)).body.length, 0);
     });
   }
-}
+});

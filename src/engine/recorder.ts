@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import type { Engine } from 'bpmn-engine';
 import { setCaughtErrorVariables } from './error-events.ts';
 import { EngineRunError } from './run-error.ts';
 import type { RunBudget } from './scripts.ts';
@@ -179,12 +178,12 @@ export class Recorder {
    * Closes the multi-instance iterations that are no longer waiting: the
    * engine ends them without an event of their own, when their task is
    * completed (`target` with a signal), when a completion condition ends the
-   * rest, or when the whole activity is interrupted.
+   * rest, or when the whole activity is interrupted. `running`: every
+   * execution the engine still runs.
    */
-  settleIterations(engine: Engine, action = 'signal', target?: string): void {
-    const waiting = postponedIds((engine as any).execution?.getPostponed?.() ?? []);
+  settleIterations(running: ReadonlySet<string>, action = 'signal', target?: string): void {
     for (const [id, started] of this.iterations) {
-      if (waiting.has(id) || this.closed.has(id) || this.ended.has(id)) continue;
+      if (running.has(id) || this.closed.has(id) || this.ended.has(id)) continue;
       this.closed.add(id);
       this.ended.add(id);
       const kind = id === target && action === 'signal' ? 'end' : 'cancel';

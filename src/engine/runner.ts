@@ -69,7 +69,7 @@ export async function startProcess(
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
-  recorder.settleIterations(engine);
+  settle(engine, recorder);
   return finish(engine, recorder);
 }
 
@@ -118,11 +118,10 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       api?.sendApiMessage('error', { message: action.message, code: action.code });
     }
   });
-  recorder.settleIterations(engine, input.action?.kind ?? 'signal', input.executionId);
+  settle(engine, recorder, input.action?.kind ?? 'signal', input.executionId);
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
-  reconcile(engine, recorder);
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
   if (!target || !recorder.closed.has(target)) {
     engine.stop();
@@ -208,7 +207,6 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
 async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
-  reconcile(engine, recorder);
   // A waiting engine is left to the garbage collector, not stopped: it holds
   // nothing outside this process's heap (its timers are rows, see HostTimers),
   // and stopping walks every element and queue again, an eighth of a timer firing.
@@ -228,12 +226,14 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
 }
 
 /**
- * What left its scope without an event of its own (the children of a
- * sub-process interrupted by a boundary event, or ended by a terminate end
- * event) is no longer running: the recorder closes it.
+ * Once the run is quiet, what left without an event of its own is closed, from
+ * one walk of what still runs: multi-instance iterations ended or cancelled by
+ * the engine, and the children of a sub-process interrupted by a boundary
+ * event or ended by a terminate end event.
  */
-function reconcile(engine: Engine, recorder: Recorder): void {
+function settle(engine: Engine, recorder: Recorder, action = 'signal', target?: string): void {
+  const running = postponedIds(engine.execution?.getPostponed() ?? []);
+  recorder.settleIterations(running, action, target);
   // An ended instance is closed whole by the service (execution.ts, closeEverythingOf).
-  if (engine.state === 'idle') return;
-  recorder.reconcile(postponedIds(engine.execution?.getPostponed() ?? []));
+  if (engine.state !== 'idle') recorder.reconcile(running);
 }

@@ -24,6 +24,7 @@ import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
 import { makePublicRequestService } from './services/public-requests.ts';
 import { acquireDataDirLock, type DataDirLock } from './store/data-dir-lock.ts';
@@ -71,6 +72,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     timers: makeTimerService(db, execution, clock, notifier, trace),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
+    localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace),
     comments: makeCommentService(db, tasks, trace),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),

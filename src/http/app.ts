@@ -15,6 +15,7 @@ import type { MessageService } from '../services/messages.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
+import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
 import { ForbiddenError } from '../errors.ts';
@@ -35,6 +36,7 @@ import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
+import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeWebApp } from './web.ts';
@@ -53,6 +55,7 @@ export interface AppDeps {
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
+  localVariables: LocalVariableService;
   comments: CommentService;
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
@@ -153,6 +156,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),

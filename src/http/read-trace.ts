@@ -11,7 +11,7 @@ const MAX_IDS = 100;
 
 /** The entity a read route returns, by its route pattern (longest prefix wins). */
 const ENTITIES: [RegExp, string][] = [
-  [/\/variables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/history\/variable-instance/, 'Variable'],
+  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/history\/variable-instance/, 'Variable'],
   [/\/comment$/, 'Comment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/deployed-form$/, 'Form'],
@@ -93,7 +93,8 @@ function readFact(ctx: Context, route: string): TraceFact {
   }
   // One variable, or the bytes of a Bytes/File one (a Buffer, so named here whatever the answer's shape).
   if (params.name) details.variables = [params.name];
-  const instances = instancesOf(ctx, route, entityType, body);
+  // A route that found the instance itself (an execution's) names it in ctx.state.
+  const instances = typeof ctx.state.processInstanceId === 'string' ? [ctx.state.processInstanceId] : instancesOf(ctx, route, entityType, body);
   if (instances.length > 1) {
     details.processInstanceIds = instances.slice(0, MAX_IDS);
     if (instances.length > MAX_IDS) details.processInstanceCount = instances.length;

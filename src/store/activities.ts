@@ -75,3 +75,9 @@ export async function listActivities(db: Db, instanceId: string): Promise<Activi
 export async function cancelOpenActivities(db: Db, instanceId: string): Promise<void> {
   await db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), canceled: true });
 }
+
+/** The instances in which an element with this execution id is still running (Camunda's `/execution/{id}`). */
+export async function instancesRunningExecution(db: Db, executionId: string): Promise<string[]> {
+  const rows: { process_instance_id: string }[] = await db('activity_instances').where({ execution_id: executionId }).whereNull('end_time').select('process_instance_id');
+  return rows.map((r) => r.process_instance_id);
+}

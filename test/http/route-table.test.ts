@@ -44,6 +44,13 @@ interface Fixtures {
 }
 
 type Call = { url: string; body?: unknown };
+/** A call on the execution of a fresh plan-approval instance's open task; `withNote` gives it a local variable `note` first. */
+const onExecution = (call: (x: { pi: string; task: string; execution: string }) => Call, withNote = false) => async (f: Fixtures) => {
+  const p = await f.plan();
+  const execution = (await f.s.services.tasks.get(p.task, adminPrincipal)).execution_id;
+  if (withNote) await f.s.services.localVariables.modifyExecutionLocals(execution, { modifications: { note: { type: 'String', value: '备注' } }, deletions: [] }, adminPrincipal);
+  return { ...call({ ...p, execution }), pi: p.pi };
+};
 /** A call on a fresh plan-approval instance (its open task offered to office). */
 const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
   const p = await f.plan();
@@ -176,6 +183,12 @@ const cases: Case[] = [
   },
   { route: 'PUT /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Task'] },
   { route: 'DELETE /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/title` })), trace: ['ModifyVariables Task'] },
+  { route: 'GET /engine-rest/task/:id/localVariables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/localVariables` })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/execution/:id/localVariables', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables` })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note` }), true), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/execution/:id/localVariables', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables`, body: { modifications: vars({ note: '备注' }) } })), trace: ['ModifyVariables Execution'] },
+  { route: 'PUT /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Execution'] },
+  { route: 'DELETE /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note` }), true), trace: ['ModifyVariables Execution'] },
   { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment` })), trace: ['Read Comment'] },
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
   // History: what one may see, filtered; machines have none.

@@ -1,0 +1,102 @@
+import type { Knex } from 'knex';
+import { loopVariableNames, readLocals, writeLocals } from '../engine/local-variables.ts';
+import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { instancesRunningExecution } from '../store/activities.ts';
+import { findInstance, saveInstanceStates } from '../store/instances.ts';
+import { hasOpenTaskFor } from '../store/tasks.ts';
+import type { Principal, Variables, VariableType } from '../types.ts';
+import type { DefinitionService } from './definitions.ts';
+import type { InstanceService } from './instances.ts';
+import { isSensitive } from './sealed-variables.ts';
+import type { TaskService } from './tasks.ts';
+import type { TraceService } from './trace.ts';
+import { engineValues, inferType } from './variables.ts';
+
+/*
+ * Local variables over Camunda's REST (`/execution/{id}/localVariables`,
+ * `/task/{id}/localVariables`).
+ *
+ * An execution's locals are its input parameters and a multi-instance
+ * iteration's element variable and loopCounter; they live in the engine state
+ * with the waiting element (engine/local-variables.ts), so a change is a new
+ * revision of the instance's state, saved only if nobody saved it meanwhile.
+ * They are kept in the state as plain values, not encrypted: Bytes, File and
+ * Date values and names the definition marks sensitive are refused, so
+ * nothing that must be sealed ever lands there.
+ *
+ * A task has no task-local variables here (Camunda's `task.setVariableLocal`):
+ * reading them answers an empty map; setting them is not offered (nothing
+ * would show them to the task's listeners).
+ */
+
+/** Types a local keeps exactly as plain JSON in the engine state. */
+const PLAIN: ReadonlySet<VariableType> = new Set(['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Json', 'Null']);
+
+export function makeLocalVariableService(db: Knex, definitions: DefinitionService, instances: InstanceService, tasks: TaskService, trace: TraceService) {
+  /** The running instance of an execution the caller may see; NotFoundError otherwise. */
+  async function executionInstance(executionId: string, principal: Principal): Promise<string> {
+    for (const instanceId of await instancesRunningExecution(db, executionId)) {
+      const visible = await instances.get(instanceId, principal).then(() => true, () => false);
+      if (visible) return instanceId;
+    }
+    throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
+  }
+
+  async function localsOf(instanceId: string, executionId: string): Promise<Variables> {
+    const row = await findInstance(db, instanceId);
+    const locals = row?.engine_state ? readLocals(row.engine_state, executionId) : undefined;
+    return Object.fromEntries(Object.entries(locals ?? {}).map(([k, v]) => [k, inferType(v)]));
+  }
+
+  /** Refuses what cannot be kept as a plain local: sealed names and types, and the engine's loop variables. */
+  async function checkWritable(instanceId: string, modifications: Variables, loopNames: Set<string>): Promise<void> {
+    const row = await findInstance(db, instanceId);
+    const { sensitive } = await definitions.load(row!.definition_id);
+    for (const [name, v] of Object.entries(modifications)) {
+      if (!PLAIN.has(v.type) || isSensitive(name, v.type, sensitive)) {
+        throw new ValidationError(`局部变量 ${name} 不能是 ${v.type} 类型或敏感变量（局部变量不加密保存）/ local variable ${name}: ${v.type} values and sensitive variables cannot be local here (locals are kept unencrypted in the engine state); set it on the process instance`);
+      }
+    }
+    for (const name of [...Object.keys(modifications)].filter((n) => loopNames.has(n))) {
+      throw new ValidationError(`${name} 是多实例循环变量，不能修改 / ${name} is a multi-instance loop variable of this execution and cannot be changed`);
+    }
+  }
+
+  return {
+    async executionLocals(executionId: string, principal: Principal): Promise<{ instanceId: string; variables: Variables }> {
+      const instanceId = await executionInstance(executionId, principal);
+      return { instanceId, variables: await localsOf(instanceId, executionId) };
+    },
+
+    /** Sets and deletes an execution's locals, in one new revision of its instance's state. */
+    async modifyExecutionLocals(executionId: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+      const instanceId = await executionInstance(executionId, principal);
+      if (!principal.isAdmin && !(await hasOpenTaskFor(db, instanceId, principal))) {
+        throw new ForbiddenError('只有管理员或有待办任务的人可以修改变量 / only administrators or people with an open task may change variables');
+      }
+      const row = await findInstance(db, instanceId);
+      if (!row?.engine_state || row.state !== 'ACTIVE') throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
+      await checkWritable(instanceId, change.modifications, loopVariableNames(row.engine_state, executionId));
+      const deleted = change.deletions.filter((n) => !(n in change.modifications));
+      if (!writeLocals(row.engine_state, executionId, engineValues(change.modifications), deleted)) {
+        throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
+      }
+      await db.transaction(async (trx) => {
+        const saved = await saveInstanceStates(trx, [{ id: instanceId, rev: row.rev, engineState: row.engine_state, ended: false }]);
+        if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instanceId} changed concurrently; retry`);
+        await trace.record(trx, principal, {
+          operation: 'ModifyVariables', entityType: 'Execution', entityId: executionId, processInstanceId: instanceId,
+          details: { local: true, set: Object.keys(change.modifications), deleted },
+        });
+      });
+    },
+
+    /** A task's own (task-local) variables: none are kept here. */
+    async taskLocals(taskId: string, principal: Principal): Promise<Variables> {
+      await tasks.visibleTask(taskId, principal);
+      return {};
+    },
+  };
+}
+
+export type LocalVariableService = ReturnType<typeof makeLocalVariableService>;

@@ -22,7 +22,7 @@ import { JAVASCRIPT, type SandboxScripts } from './scripts.ts';
  * is refused at deployment (check-extensions.ts, check-scripts.ts).
  */
 
-interface ScriptListener {
+export interface ScriptListener {
   event: string;
   code: string;
   /** A task listener: the script has `task` too. */
@@ -30,7 +30,7 @@ interface ScriptListener {
 }
 
 /** The element's inline javascript listeners of `type` for `event`, in document order. */
-function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener'): ScriptListener[] {
+export function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener'): ScriptListener[] {
   const values: any[] = behaviour?.extensionElements?.values ?? [];
   return values
     .filter((v) => v?.$type === type && v.event === event && v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? '')))

@@ -51,9 +51,9 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
 
 /**
  * A script the adapter runs (camunda-extension.ts): a `start` or `end`
- * execution listener directly on a flow node, a `create` or `complete` task
- * listener on a user task. Not run yet, so refused: listeners on the
- * process, on sequence flows (`take`), other task listener events
+ * execution listener directly on a flow node or on the process
+ * (process-listeners.ts), a `create` or `complete` task listener on a user
+ * task. Not run yet, so refused: listeners on sequence flows (`take`), other task listener events
  * (`assignment`, `delete`, `timeout`), and
  * listeners where the engine's lifecycle differs from Camunda's: boundary
  * events and event sub-process start events (the engine enters them when it
@@ -67,7 +67,9 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
     return element.$type === 'bpmn:UserTask' && (listener.event === 'create' || listener.event === 'complete') && !listener.eventDefinitions?.length && !element.loopCharacteristics;
   }
   if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
-  if (element.$type === 'bpmn:Process' || element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
+  // The process's own run around the engine's (process-listeners.ts).
+  if (element.$type === 'bpmn:Process') return true;
+  if (element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;
 }

@@ -7,6 +7,7 @@ import { camundaExtension } from './camunda-extension.ts';
 import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
+import { processListeners, type ProcessListeners } from './process-listeners.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { typeResolver } from './serialize.ts';
 import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
@@ -63,14 +64,19 @@ export async function startProcess(
   await sandboxReady();
   const budget = new RunBudget();
   const scripts = new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey });
-  const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution);
+  const sourceContext = sourceOf(def);
+  const listeners = processListeners(sourceContext, scripts, budget);
+  // The process's start listeners run before its start event, over the start variables (process-listeners.ts).
+  const startVariables = { ...variables };
+  await listeners?.run('start', startVariables);
+  const engine = makeEngine(def, sourceContext, startVariables, scripts, new Set(), now, zone, execution);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
   settle(engine, recorder);
-  return finish(engine, recorder);
+  return finish(engine, recorder, listeners);
 }
 
 export interface SignalInput {
@@ -97,7 +103,9 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   await sandboxReady();
   const budget = new RunBudget();
   const scripts = new SandboxScripts(budget, input.execution && { processInstanceId: input.execution.processInstanceId, businessKey: input.execution.businessKey });
-  const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
+  const sourceContext = sourceOf(def);
+  const listeners = processListeners(sourceContext, scripts, budget);
+  const engine = makeEngine(def, sourceContext, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
   await guard(engine, budget, scripts, async () => {
@@ -127,7 +135,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return finish(engine, recorder);
+  return finish(engine, recorder, listeners);
 }
 
 
@@ -141,16 +149,23 @@ export interface ExecutionInfo {
   processDefinitionId: string;
 }
 
+/**
+ * The engine's source context of a definition, parsed per run: the serialized
+ * form is small, and a fresh context guarantees no engine instance shares
+ * mutable element state with another.
+ */
+function sourceOf(def: CompiledRef): any {
+  return deserialize(JSON.parse(def.compiled), typeResolver);
+}
+
 function makeEngine(
-  def: CompiledRef, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
 ): Engine {
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.
     settings: execution ? { execution } : {},
-    // Parsed per run: the serialized form is small, and a fresh context
-    // guarantees no engine instance shares mutable element state with another.
-    sourceContext: deserialize(JSON.parse(def.compiled), typeResolver),
+    sourceContext,
     variables,
     expressions,
     // camunda:inputOutput and script execution listeners, in Camunda's order (camunda-extension.ts).
@@ -204,13 +219,15 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
   return new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
 }
 
-async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
+async function finish(engine: Engine, recorder: Recorder, listeners?: ProcessListeners): Promise<EngineRun> {
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
   // A waiting engine is left to the garbage collector, not stopped: it holds
   // nothing outside this process's heap (its timers are rows, see HostTimers),
   // and stopping walks every element and queue again, an eighth of a timer firing.
   const variables = processVariables(state);
+  // The process's end listeners, once it has ended, over its final variables (process-listeners.ts).
+  if (completed) await listeners?.run('end', variables);
   return {
     state: slimState(state, Object.keys(variables)),
     completed,

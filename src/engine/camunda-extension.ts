@@ -6,7 +6,8 @@ import { JAVASCRIPT, type SandboxScripts } from './scripts.ts';
  * documented hook), so they run in Camunda 7's order:
  *
  *   start: input parameters (local variables), `start` execution listeners,
- *          then a user task's `create` task listeners;
+ *          then a user task's `create` task listeners, then its `assignment`
+ *          listeners when it is created with an assignee;
  *   end:   a user task's `complete` task listeners, output parameters,
  *          then `end` execution listeners.
  *
@@ -27,6 +28,8 @@ export interface ScriptListener {
   code: string;
   /** A task listener: the script has `task` too. */
   task: boolean;
+  /** An assignment listener's assignee (`task.getAssignee()`). */
+  assignee?: string | null;
 }
 
 /** The element's inline javascript listeners of `type` for `event`, in document order. */
@@ -46,8 +49,27 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
     const starts = [...scriptListeners(activity.behaviour, 'start'), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener') : [])];
     const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener') : [];
     const ends = scriptListeners(activity.behaviour, 'end');
-    if (!io && !starts.length && !completes.length && !ends.length) return undefined;
+    const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener') : [];
+    if (!io && !starts.length && !completes.length && !ends.length && !assignments.length) return undefined;
     const { broker, environment, id } = activity;
+    /**
+     * A task created with an assignee has its `assignment` listeners run after
+     * its `create` listeners (Camunda 7.12+), with the assignee resolved over
+     * what those left; a task created without one has none run.
+     */
+    const assignedAtCreation = (message: any) => (locals: Record<string, unknown>): ScriptListener[] => {
+      if (!assignments.length) return [];
+      const expression = activity.behaviour?.assignee;
+      const scoped = { ...message, content: { ...message.content, localVariables: locals } };
+      let assignee: unknown = null;
+      try {
+        assignee = typeof expression === 'string' ? environment.resolveExpression(expression, scoped) : null;
+      } catch {
+        assignee = null; // as user-tasks.ts: an unresolvable assignee leaves the task unassigned
+      }
+      if (assignee == null || assignee === '') return [];
+      return assignments.map((l) => ({ ...l, assignee: String(assignee) }));
+    };
     const name: string | null = activity.name ?? null;
 
     /** Runs `listeners` one after another over the locals, then hands the final locals to `done`. */
@@ -55,7 +77,7 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
       const next = (i: number, current: Record<string, unknown>) => {
         if (i >= listeners.length) return done(current);
         const l = listeners[i]!;
-        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task }, environment.variables, current, (after) => next(i + 1, after));
+        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee }, environment.variables, current, (after) => next(i + 1, after));
       };
       next(0, locals);
     };
@@ -65,8 +87,11 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
      * (the output parameters), then `after` listeners; synchronously when no listener runs,
      * else asynchronously, the element waiting until the last one is done.
      */
-    const format = (phase: 'start' | 'end', locals: Record<string, unknown> | undefined, before: ScriptListener[], between: (locals: Record<string, unknown> | undefined) => void, after: ScriptListener[]) => {
-      if (!before.length && !after.length) {
+    const format = (
+      phase: 'start' | 'end', locals: Record<string, unknown> | undefined, before: ScriptListener[],
+      between: (locals: Record<string, unknown> | undefined) => void, after: ScriptListener[] | ((locals: Record<string, unknown>) => ScriptListener[]),
+    ) => {
+      if (!before.length && Array.isArray(after) && !after.length) {
         between(locals);
         if (locals) broker.publish('format', `run.${phase}.camunda`, { localVariables: locals });
         return;
@@ -75,7 +100,7 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
       broker.publish('format', `run.${phase}.camunda-listener.begin`, { endRoutingKey });
       runAll(before, locals ?? {}, (middle) => {
         between(locals ? middle : undefined);
-        runAll(after, middle, (final) => {
+        runAll(typeof after === 'function' ? after(middle) : after, middle, (final) => {
           broker.publish('format', endRoutingKey, locals || Object.keys(final).length ? { localVariables: final } : {});
         });
       });
@@ -84,7 +109,7 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
     return {
       activate() {
         broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
-          format('start', io?.inputs(message), starts, () => {}, []);
+          format('start', io?.inputs(message), starts, () => {}, assignedAtCreation(message));
         }, { noAck: true, consumerTag: '_camunda-start' });
         // Published just before run.end; what is formatted now is merged into it.
         broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {

@@ -64,7 +64,7 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$parent?.$parent !== element) return false;
   if (listener.$type === 'camunda:TaskListener') {
-    return element.$type === 'bpmn:UserTask' && (listener.event === 'create' || listener.event === 'complete') && !listener.eventDefinitions?.length && !element.loopCharacteristics;
+    return element.$type === 'bpmn:UserTask' && RUN_TASK_EVENTS.has(listener.event) && !listener.eventDefinitions?.length && !element.loopCharacteristics;
   }
   if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
   // The process's own run around the engine's (process-listeners.ts).
@@ -73,6 +73,9 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;
 }
+
+/** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */
+const RUN_TASK_EVENTS = new Set(['create', 'assignment', 'complete']);
 
 /** Every camunda:script in an element's extensions (listeners, input/output parameters), however deep. */
 function camundaScripts(node: unknown, found: ModdleElement[] = [], depth = 0): ModdleElement[] {

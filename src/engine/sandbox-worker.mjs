@@ -54,6 +54,8 @@ const PRELUDE = `(function (inputText) {
     getName: () => input.activityName,
     getTaskDefinitionKey: () => input.activityId,
     getEventName: () => input.task.eventName,
+    // Only an assignment listener is told the assignee (the others run before it is known here).
+    ...('assignee' in input.task ? { getAssignee: () => input.task.assignee } : {}),
     getProcessInstanceId: () => input.processInstanceId,
     getExecution: () => globalThis.execution,
   });

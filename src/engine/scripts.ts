@@ -147,7 +147,7 @@ export class SandboxScripts {
    * whole run fails, naming the element).
    */
   listener(
-    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean },
+    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean; assignee?: string | null | undefined },
     processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
   ): void {
     const mine = { ...locals };
@@ -159,7 +159,7 @@ export class SandboxScripts {
     const registered: Registered = {
       id: listener.activityId, type: `listener/${listener.event}`, code: listener.code, resultVariable: null, isCondition: false,
     };
-    const task = listener.task ? { eventName: listener.event } : undefined;
+    const task = !listener.task ? undefined : listener.event === 'assignment' ? { eventName: listener.event, assignee: listener.assignee ?? null } : { eventName: listener.event };
     this.execute(registered, { scope, task, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
   }
 

@@ -12,6 +12,7 @@ import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
 import type { TraceFact, TraceService } from './trace.ts';
+import { makeTaskListeners, type ListenerEffects } from './task-listeners.ts';
 
 /** A trace fact about one task. */
 export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
@@ -22,6 +23,9 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
+  // `assignment` listeners fire with every change of the assignee, in the change's transaction.
+  const listeners = makeTaskListeners(db, definitions, execution);
+  const assigning = (task: TaskRow, assignee: string | null) => (assignee === task.assignee ? Promise.resolve(null) : listeners.fire(task, 'assignment', assignee));
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
     const looked = new Map<string, Promise<string[]>>();
@@ -65,9 +69,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   }
 
   /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
-  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string): Promise<void> {
+  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, effects?: ListenerEffects | null): Promise<void> {
     await db.transaction(async (trx) => {
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
+      await effects?.(trx);
       await trace.record(trx, principal, taskFact(task, operation, { changed: Object.keys(values) }));
     });
   }
@@ -136,10 +141,12 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
       await assertAssignable(task, userId);
+      const effects = await assigning(task, userId);
       await db.transaction(async (trx) => {
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
         }
+        await effects?.(trx);
         await trace.record(trx, principal, taskFact(task, 'Claim', { assignee: userId }));
       });
     },
@@ -150,8 +157,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!principal.isAdmin && task.assignee !== principal.userId) {
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
+      const effects = await assigning(task, null);
       await db.transaction(async (trx) => {
         if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
+        await effects?.(trx);
         await trace.record(trx, principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }));
       });
     },
@@ -162,7 +171,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async setAssignee(id: string, userId: string | null, principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
       if (userId != null) await assertAssignable(task, userId);
-      await change(task, { assignee: userId }, principal, 'SetAssignee');
+      await change(task, { assignee: userId }, principal, 'SetAssignee', await assigning(task, userId));
     },
 
     /** Hands the task to `userId`; the current assignee becomes the owner it returns to on resolve. */
@@ -170,7 +179,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!userId) throw new ValidationError('缺少 userId / userId is required');
       const task = await actionableTask(id, principal);
       await assertAssignable(task, userId);
-      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate');
+      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate', await assigning(task, userId));
     },
 
     /** The delegate hands a delegated task back to its owner, with variables. */
@@ -180,10 +189,13 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
       const sensitive = await sensitiveOf(task);
+      const effects = await assigning(task, task.owner);
       await db.transaction(async (trx) => {
         if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }
+        // What the delegate hands back is saved after what the listener set.
+        await effects?.(trx);
         await execution.vault.save(trx, task.process_instance_id, sensitive, variables);
         await touchInstance(trx, task.process_instance_id);
         await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));

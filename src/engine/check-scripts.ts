@@ -75,7 +75,7 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
 }
 
 /** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */
-const RUN_TASK_EVENTS = new Set(['create', 'assignment', 'complete']);
+const RUN_TASK_EVENTS = new Set(['create', 'assignment', 'complete', 'delete']);
 
 /** Every camunda:script in an element's extensions (listeners, input/output parameters), however deep. */
 function camundaScripts(node: unknown, found: ModdleElement[] = [], depth = 0): ModdleElement[] {

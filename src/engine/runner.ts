@@ -8,6 +8,7 @@ import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
 import { processListeners, type ProcessListeners } from './process-listeners.ts';
+import { taskDeletes, type TaskDeletes } from './task-deletes.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { typeResolver } from './serialize.ts';
 import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
@@ -70,13 +71,14 @@ export async function startProcess(
   const startVariables = { ...variables };
   await listeners?.run('start', startVariables);
   const engine = makeEngine(def, sourceContext, startVariables, scripts, new Set(), now, zone, execution);
+  const deletes = taskDeletes(sourceContext, scripts, budget);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
   });
   settle(engine, recorder);
-  return finish(engine, recorder, listeners);
+  return finish(engine, recorder, afterRun(listeners, deletes, recorder));
 }
 
 export interface SignalInput {
@@ -105,6 +107,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const scripts = new SandboxScripts(budget, input.execution && { processInstanceId: input.execution.processInstanceId, businessKey: input.execution.businessKey });
   const sourceContext = sourceOf(def);
   const listeners = processListeners(sourceContext, scripts, budget);
+  const deletes = taskDeletes(sourceContext, scripts, budget, { state: input.state, open: input.openExecutions });
   const engine = makeEngine(def, sourceContext, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
@@ -135,7 +138,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return finish(engine, recorder, listeners);
+  return finish(engine, recorder, afterRun(listeners, deletes, recorder));
 }
 
 
@@ -219,15 +222,29 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
   return new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
 }
 
-async function finish(engine: Engine, recorder: Recorder, listeners?: ProcessListeners): Promise<EngineRun> {
+/**
+ * What runs once the engine is quiet, over the final process variables: the
+ * `delete` listeners of the tasks the run cancelled (task-deletes.ts), then,
+ * if the instance ended, the process's `end` listeners (process-listeners.ts).
+ */
+type AfterRun = (variables: Record<string, unknown>, completed: boolean) => Promise<void>;
+
+function afterRun(listeners: ProcessListeners | undefined, deletes: TaskDeletes | undefined, recorder: Recorder): AfterRun | undefined {
+  if (!listeners && !deletes) return undefined;
+  return async (variables, completed) => {
+    await deletes?.run(recorder.activities, variables);
+    if (completed) await listeners?.run('end', variables);
+  };
+}
+
+async function finish(engine: Engine, recorder: Recorder, after?: AfterRun): Promise<EngineRun> {
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
   // A waiting engine is left to the garbage collector, not stopped: it holds
   // nothing outside this process's heap (its timers are rows, see HostTimers),
   // and stopping walks every element and queue again, an eighth of a timer firing.
   const variables = processVariables(state);
-  // The process's end listeners, once it has ended, over its final variables (process-listeners.ts).
-  if (completed) await listeners?.run('end', variables);
+  await after?.(variables, completed);
   return {
     state: slimState(state, Object.keys(variables)),
     completed,

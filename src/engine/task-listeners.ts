@@ -65,3 +65,42 @@ export async function runTaskListeners(
   }
   return { variables: processVariables, locals: current };
 }
+
+/** An open task of an instance being deleted, with its execution's locals. */
+export interface DeletedTask {
+  activityId: string;
+  name: string | null;
+  assignee: string | null;
+  locals: Record<string, unknown>;
+}
+
+/**
+ * The listeners of an instance's deletion, as Camunda 7 runs them (unless
+ * the caller skips custom listeners): each open task's `delete` listeners,
+ * then the process's `end` listeners, over the process variables. Returns the
+ * variables as they left them, or null when there is no listener to run.
+ */
+export async function runDeletionListeners(
+  def: CompiledRef, tasks: DeletedTask[], variables: Record<string, unknown>, instance: ScriptInstance,
+): Promise<Record<string, unknown> | null> {
+  const work = tasks.map((task) => ({ task, listeners: taskListenersOf(def, task.activityId, 'delete') })).filter((w) => w.listeners.length);
+  const context = deserialize(JSON.parse(def.compiled), typeResolver);
+  const process = context.getExecutableProcesses()[0];
+  const ends = process ? scriptListeners(process.behaviour, 'end') : [];
+  if (!work.length && !ends.length) return null;
+  let current = { ...variables };
+  for (const { task, listeners } of work) {
+    current = (await runTaskListeners({ activityId: task.activityId, name: task.name, assignee: task.assignee, instance }, listeners, current, task.locals)).variables;
+  }
+  if (ends.length) {
+    await sandboxReady();
+    const budget = new RunBudget();
+    const scripts = new SandboxScripts(budget, instance);
+    for (const l of ends) {
+      scripts.listener({ activityId: String(process.id), activityName: process.name ?? null, event: 'end', code: l.code }, current, {}, () => {});
+      await scripts.quiescent();
+      if (budget.failure) throw new EngineRunError(budget.failure.message, budget.failure.activityId);
+    }
+  }
+  return current;
+}

@@ -20,6 +20,7 @@ import type { Execution } from './execution.ts';
 import type { TraceService } from './trace.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
+import { makeTaskListeners } from './task-listeners.ts';
 import { engineValues } from './variables.ts';
 
 export interface StartInput {
@@ -36,6 +37,7 @@ export interface StartedInstance {
 
 /** Process instances: start, look up, query. */
 export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
+  const listeners = makeTaskListeners(db, definitions, execution);
   /**
    * Runs a new instance of `row` until it waits, then saves it and all it did
    * in one transaction. Starts at the none start event, or at `viaMessage`.
@@ -158,13 +160,16 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     },
 
     /** Deletes (cancels) a running instance: its open tasks end as deleted, history stays. Administrators only. */
-    async remove(id: string, reason: string | null, principal: Principal): Promise<void> {
+    async remove(id: string, reason: string | null, principal: Principal, skipCustomListeners = false): Promise<void> {
       assertAdmin(principal);
       for (let attempt = 1; ; attempt++) {
         const row = await findInstance(db, id);
         if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
+        // Camunda runs the tasks' delete and the process's end listeners unless told to skip them.
+        const effects = skipCustomListeners ? null : await listeners.deletion(row);
         const done = await db.transaction(async (trx) => {
           if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
+          await effects?.(trx);
           await endOpenTasksOfInstance(trx, id);
           await endOpenExternalTasksOfInstance(trx, id);
           await deleteSubscriptionsOfInstance(trx, id);

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import { readLocals, writeLocals } from '../engine/local-variables.ts';
-import { runTaskListeners, taskListenersOf } from '../engine/task-listeners.ts';
+import { runDeletionListeners, runTaskListeners, taskListenersOf } from '../engine/task-listeners.ts';
 import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { findInstance, saveInstanceStates } from '../store/instances.ts';
-import type { TaskRow } from '../store/tasks.ts';
+import { findInstance, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
+import { listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import { deleteVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
@@ -17,7 +17,8 @@ export type ListenerEffects = (trx: Db) => Promise<void>;
 
 /**
  * Task listeners fired by a REST change of a task (engine/task-listeners.ts):
- * `assignment` when its assignee changes. The scripts run before the
+ * `assignment` when its assignee changes; and, when an instance is deleted,
+ * its tasks' `delete` and the process's `end` listeners. The scripts run before the
  * change's transaction opens (no transaction is held while a script runs),
  * over the variables as they are now; the effects then save what they
  * changed under the instance's revision, so a change of the instance
@@ -49,6 +50,29 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
         if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed while the task's ${event} listener ran; retry`);
         await execution.vault.save(trx, instance.id, def.sensitive, engineChanges(before, after.variables));
         await deleteVariables(trx, instance.id, Object.keys(before).filter((k) => !(k in after.variables)));
+      };
+    },
+
+    /**
+     * Runs what deleting `instance` fires (its open tasks' `delete` listeners,
+     * the process's `end` listeners); the effects save the variables they
+     * changed, in the deletion's transaction (whose revision check guards them).
+     */
+    async deletion(instance: InstanceRow): Promise<ListenerEffects | null> {
+      if (!instance.engine_state) return null;
+      const def = await definitions.load(instance.definition_id);
+      const tasks = (await listOpenTasksOfInstance(db, instance.id)).map((t) => ({
+        activityId: t.task_definition_key, name: t.name, assignee: t.assignee, locals: readLocals(instance.engine_state!, t.execution_id) ?? {},
+      }));
+      const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
+      const after = await runDeletionListeners(def.compiledFor(instance.start_event_id), tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key })
+        .catch((err) => {
+          throw toEngineError(err);
+        });
+      if (!after) return null;
+      return async (trx) => {
+        await execution.vault.save(trx, instance.id, def.sensitive, engineChanges(before, after));
+        await deleteVariables(trx, instance.id, Object.keys(before).filter((k) => !(k in after)));
       };
     },
   };

@@ -46,7 +46,8 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     ctx.body = instanceDto(row, ctx);
   });
   router.delete('/process-instance/:id', async (ctx) => {
-    await deps.instances.remove(ctx.params.id, queryOf(ctx).string('deleteReason') ?? null, principalOf(ctx));
+    const q = queryOf(ctx);
+    await deps.instances.remove(ctx.params.id, q.string('deleteReason') ?? null, principalOf(ctx), q.bool('skipCustomListeners') === true);
     ctx.status = 204;
   });
   router.get('/process-instance/:id/variables', async (ctx) => {

@@ -6,9 +6,10 @@ import { JAVASCRIPT } from './scripts.ts';
  * script format (groovy, python, juel scripts...) or a script kept in an
  * external resource is refused at deployment, naming the element, instead of
  * failing (or being skipped) when an instance reaches it. Of the scripts in
- * extensions, only start/end execution listeners on flow nodes and
- * create/complete task listeners on user tasks run (camunda-extension.ts);
- * the others (other task listener events, take listeners,
+ * extensions, only start/end execution listeners on flow nodes and the
+ * process and create/assignment/complete/delete task listeners on user tasks
+ * run (camunda-extension.ts, process-listeners.ts, task-listeners.ts);
+ * the others (update and timeout task listeners, take listeners,
  * input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -41,7 +42,8 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
         refuse(element, { zh: '监听器脚本', en: 'listener script' }, script.scriptFormat, script.resource, script.value);
         continue;
       }
-      problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行 / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet, so it is refused rather than skipped` });
+      const why = whyNotRun(element, script);
+      problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行${why ? `：${why.zh}` : ''} / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet${why ? ` (${why.en})` : ''}, so it is refused rather than skipped` });
     }
     for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
@@ -54,7 +56,7 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * execution listener directly on a flow node or on the process
  * (process-listeners.ts), a `create` or `complete` task listener on a user
  * task. Not run yet, so refused: listeners on sequence flows (`take`), other task listener events
- * (`assignment`, `delete`, `timeout`), and
+ * (`update`, `timeout`), and
  * listeners where the engine's lifecycle differs from Camunda's: boundary
  * events and event sub-process start events (the engine enters them when it
  * starts listening, Camunda only when they fire) and multi-instance
@@ -72,6 +74,22 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
   if (element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;
+}
+
+/** Why a listener script is not run, for the refusal: the construct that would need what is missing. */
+function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string; en: string } | undefined {
+  const listener = script.$parent as ModdleElement | undefined;
+  if (listener?.$type === 'camunda:TaskListener') {
+    if (listener.event === 'update') return { zh: 'update 事件随任务的每次改动（评论、附件、任务局部变量）触发，尚未接入', en: 'the update event fires on every change of the task (comments, attachments, task-local variables), which is not wired yet' };
+    if (listener.event === 'timeout') return { zh: 'timeout 需要任务上的持久定时器，尚未实现', en: 'a timeout listener needs a durable timer on the task, which is not implemented yet' };
+    if (element.loopCharacteristics) return { zh: '多实例任务的监听器须按每个实例运行', en: 'on a multi-instance task Camunda runs it per instance' };
+  }
+  if (listener?.$type === 'camunda:ExecutionListener') {
+    if (element.$type === 'bpmn:SequenceFlow') return { zh: '引擎走过连线时没有可等待脚本的挂钩', en: 'the engine takes a sequence flow without a hook that could wait for a script' };
+    if (element.$type === 'bpmn:BoundaryEvent') return { zh: '引擎在开始监听时就进入边界事件，Camunda 只在其触发时', en: 'the engine enters a boundary event when it starts listening, Camunda only when it fires' };
+    if (element.loopCharacteristics) return { zh: 'Camunda 按每个实例运行多实例活动的监听器', en: 'Camunda runs the listeners of a multi-instance activity per instance' };
+  }
+  return undefined;
 }
 
 /** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */

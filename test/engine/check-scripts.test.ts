@@ -17,8 +17,8 @@ const withExtension = (extension: string) => `<?xml version="1.0" encoding="UTF-
 // Task listeners and script parameters are not run by the adapter yet: a javascript one
 // would pass the language check and then be skipped, which is "accepted and then wrong".
 for (const [what, extension] of [
-  ['an assignment task listener', '<camunda:taskListener event="assignment"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
-  ['a delete task listener', '<camunda:taskListener event="delete"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['an update task listener', '<camunda:taskListener event="update"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script></camunda:taskListener>'],
+  ['a timeout task listener', '<camunda:taskListener event="timeout" id="t1"><camunda:script scriptFormat="javascript">task.setVariable("x", 1)</camunda:script><bpmn:timerEventDefinition><bpmn:timeDuration>PT1H</bpmn:timeDuration></bpmn:timerEventDefinition></camunda:taskListener>'],
   ['an input parameter', '<camunda:inputOutput><camunda:inputParameter name="x"><camunda:script scriptFormat="javascript">1 + 1</camunda:script></camunda:inputParameter></camunda:inputOutput>'],
 ] as const) {
   test(`a javascript script in ${what} is refused at deployment, naming the element, rather than skipped`, async (t) => {
@@ -35,10 +35,24 @@ test('the same task without a script deploys', async (t) => {
 });
 
 // Start and end execution listeners on a flow node run (camunda-extension.ts, test/conformance/listeners.test.ts).
-test('javascript start/end execution listeners and create/complete task listeners on a user task deploy', async (t) => {
+test('javascript start/end execution listeners and create/assignment/complete/delete task listeners on a user task deploy', async (t) => {
   const listener = (event: string, kind = 'executionListener') => `<camunda:${kind} event="${event}"><camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script></camunda:${kind}>`;
-  const [compiled] = await compileResource('listener.bpmn', withExtension(listener('start') + listener('end') + listener('create', 'taskListener') + listener('complete', 'taskListener')));
+  const tasks = ['create', 'assignment', 'complete', 'delete'].map((e) => listener(e, 'taskListener')).join('');
+  const [compiled] = await compileResource('listener.bpmn', withExtension(listener('start') + listener('end') + tasks));
   t.is(compiled?.key, 'p');
+});
+
+test('update and timeout task listeners say why they are refused', async (t) => {
+  const update = await t.throwsAsync(compileResource('u.bpmn', withExtension('<camunda:taskListener event="update"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:taskListener>')), { instanceOf: ParseError });
+  t.regex(update.message, /comments, attachments, task-local variables/);
+  const timeout = await t.throwsAsync(compileResource('t.bpmn', withExtension('<camunda:taskListener event="timeout"><camunda:script scriptFormat="javascript">1</camunda:script></camunda:taskListener>')), { instanceOf: ParseError });
+  t.regex(timeout.message, /durable timer/);
+});
+
+test('a listener in expression form is refused, saying the JUEL here has no method calls', async (t) => {
+  const err = await t.throwsAsync(compileResource('e.bpmn', withExtension('<camunda:taskListener event="create" expression="${task.setVariable(\'x\', 1)}" />')), { instanceOf: ParseError });
+  t.regex(err.message, /element wait/);
+  t.regex(err.message, /no method calls/);
 });
 
 test('an execution listener script in another language is refused, naming the element and the language', async (t) => {
@@ -47,16 +61,16 @@ test('an execution listener script in another language is refused, naming the el
   t.regex(err.message, /groovy; only javascript is run/);
 });
 
-test('execution listeners on the process and take listeners on a flow are refused: they are not run yet', async (t) => {
+test('execution listeners on the process deploy; take listeners on a flow are refused: they are not run yet', async (t) => {
   const script = '<camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script>';
-  const onProcess = withExtension('').replace('<bpmn:process id="p" isExecutable="true">', `<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><camunda:executionListener event="start">${script}</camunda:executionListener></bpmn:extensionElements>`);
-  const err1 = await t.throwsAsync(compileResource('process.bpmn', onProcess), { instanceOf: ParseError });
-  t.regex(err1.message, /element p\b/);
-  t.regex(err1.message, /not run by this server yet/);
+  const onProcess = withExtension('').replace('<bpmn:process id="p" isExecutable="true">', `<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><camunda:executionListener event="start">${script}</camunda:executionListener><camunda:executionListener event="end">${script}</camunda:executionListener></bpmn:extensionElements>`);
+  const [compiled] = await compileResource('process.bpmn', onProcess);
+  t.is(compiled?.key, 'p');
   const onFlow = withExtension('').replace('<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />', `<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"><bpmn:extensionElements><camunda:executionListener event="take">${script}</camunda:executionListener></bpmn:extensionElements></bpmn:sequenceFlow>`);
   const err2 = await t.throwsAsync(compileResource('flow.bpmn', onFlow), { instanceOf: ParseError });
   t.regex(err2.message, /element f1\b/);
   t.regex(err2.message, /not run by this server yet/);
+  t.regex(err2.message, /takes a sequence flow without a hook/);
 });
 
 test('listeners whose lifecycle differs here (boundary event, multi-instance) are refused, naming the element', async (t) => {

@@ -40,8 +40,12 @@ function visitScope(scope: ModdleElement, onCycle: boolean[], refuse: Refuse, wa
   const cyclic = onCycle.some(Boolean);
   for (const e of elements) {
     if (e.$type === 'bpmn:BoundaryEvent' && isCompensate(e)) checkBoundary(e, scope, next, cyclic, refuse);
+    if (e.$type === 'bpmn:BoundaryEvent' && e.attachedToRef?.isForCompensation) {
+      refuse(e, '补偿处理活动上不能附加边界事件', 'a boundary event on a compensation handler is not run here (the compensation throw would go on as if the handler had completed)');
+    }
     if (e.isForCompensation) checkHandler(e, scope, refuse);
     if ((e.$type === 'bpmn:IntermediateThrowEvent' || e.$type === 'bpmn:EndEvent') && isCompensate(e)) checkThrow(e, elements, refuse, warnings);
+    if (isCancel(e)) checkCancel(e, scope, refuse);
     if (e.$type === 'bpmn:StartEvent' && isCompensate(e)) {
       refuse(e, '补偿事件子流程尚不支持', 'compensation event sub-processes (a compensation start event) are not run yet');
     }
@@ -97,6 +101,68 @@ function checkThrow(e: ModdleElement, elements: ModdleElement[], refuse: Refuse,
   if (definition.waitForCompletion === false) {
     warnings.push({ elementId: String(e.id), message: `${e.id}：不支持 waitForCompletion="false"，补偿事件会等待补偿完成（与 Camunda 7 相同） / ${e.id}: waitForCompletion="false" is not supported; the event waits for compensation to complete, as in Camunda 7` });
   }
+}
+
+const isCancel = (e: ModdleElement) => ((e.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:CancelEventDefinition');
+
+/** Gateways that let paths of a transaction run side by side. */
+const CONCURRENT = new Set(['bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:ComplexGateway']);
+const ONE_PATH = new Set(['bpmn:ExclusiveGateway', 'bpmn:EventBasedGateway']);
+
+/**
+ * A cancel end event directly in a transaction with one cancel boundary event
+ * (as Camunda 7 requires), and a cancel boundary event on a transaction. The
+ * transaction may not run paths side by side: Camunda's documentation and its
+ * engine differ on whether they are interrupted before or after compensation.
+ */
+function checkCancel(e: ModdleElement, scope: ModdleElement, refuse: Refuse): void {
+  if (e.$type === 'bpmn:BoundaryEvent') {
+    const tx = e.attachedToRef as ModdleElement | undefined;
+    if (tx && tx.$type !== 'bpmn:Transaction') refuse(e, '取消边界事件只能附在事务子流程上（Camunda 7 同样不接受）', 'a cancel boundary event can only be attached to a transaction sub-process (Camunda 7 refuses it too)');
+    else if (tx && cancelBoundaries(scope, tx).length > 1) refuse(e, '一个事务子流程只能有一个取消边界事件（Camunda 7 同样不接受）', 'a transaction sub-process can have only one cancel boundary event (Camunda 7 refuses it too)');
+    return;
+  }
+  if (e.$type !== 'bpmn:EndEvent') {
+    refuse(e, '取消事件只能是结束事件或边界事件', 'a cancel event can only be an end event or a boundary event');
+    return;
+  }
+  if (scope.$type !== 'bpmn:Transaction') {
+    refuse(e, '取消结束事件只能直接位于事务子流程中（Camunda 7 同样不接受）', 'a cancel end event can only be used directly inside a transaction sub-process (Camunda 7 refuses it too)');
+    return;
+  }
+  if (!cancelBoundaries(scope.$parent!, scope).length) {
+    refuse(e, `事务子流程 ${scope.id} 没有取消边界事件`, `transaction ${scope.id} has no cancel boundary event to leave by`);
+  }
+  const concurrent = concurrency(scope);
+  if (concurrent) {
+    refuse(e, `事务子流程 ${scope.id} 中有并行的路径（${concurrent}），取消时的行为尚不支持`, `transaction ${scope.id} runs paths side by side (${concurrent}); cancelling it while they run is not run here`);
+  }
+  for (const s of ((scope.flowElements ?? []) as ModdleElement[]).filter((x) => x.flowElements && hasCompensationInside(x))) {
+    refuse(e, `补偿会传递到已完成的子流程 ${s.id} 内部，尚不支持`, `compensation would propagate into the completed sub-process ${s.id} and its handlers; that is not run yet`);
+  }
+}
+
+function cancelBoundaries(parent: ModdleElement, tx: ModdleElement): ModdleElement[] {
+  return ((parent?.flowElements ?? []) as ModdleElement[]).filter((b) => b.$type === 'bpmn:BoundaryEvent' && b.attachedToRef === tx && isCancel(b));
+}
+
+/** The first element of a transaction that starts a path beside another, or null. */
+function concurrency(tx: ModdleElement): string | null {
+  const elements = (tx.flowElements ?? []) as ModdleElement[];
+  const flows = flowsOf(tx);
+  let starts = 0;
+  for (const e of elements) {
+    if (e.$type === 'bpmn:SequenceFlow' || e.isForCompensation || (e.$type === 'bpmn:SubProcess' && e.triggeredByEvent)) continue;
+    if (CONCURRENT.has(e.$type)) return String(e.id);
+    if (e.$type === 'bpmn:BoundaryEvent') {
+      if (e.cancelActivity === false) return String(e.id);
+      continue;
+    }
+    const out = flows.filter((f) => f.sourceRef?.id === e.id).length;
+    if (out > 1 && !ONE_PATH.has(e.$type)) return String(e.id);
+    if (!flows.some((f) => f.targetRef?.id === e.id) && ++starts > 1) return String(e.id);
+  }
+  return null;
 }
 
 function hasCompensationInside(scope: ModdleElement): boolean {

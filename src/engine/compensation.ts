@@ -26,6 +26,8 @@ import * as elements from 'bpmn-elements';
  */
 
 const kCompensateQ = Symbol.for('compensateQ');
+const kCompleted = Symbol.for('completed');
+const kExecuteMessage = Symbol.for('executeMessage');
 
 /** Resolved by the type mapper (serialize.ts) for every compensate event definition. */
 export function CamundaCompensateEventDefinition(this: unknown, activity: any, eventDefinition: any, context: any): any {
@@ -36,6 +38,15 @@ export function CamundaCompensateEventDefinition(this: unknown, activity: any, e
     if (routingKey !== 'execute.completed' || !message.content.isRootScope) return;
     const seq = nextCompletionSeq(context, activity.parent?.id);
     catcher[kCompensateQ].queueMessage(message.fields, { ...structuredClone(message.content), compensationSeq: seq }, message.properties);
+  };
+  // Discarded (its scope ended without compensating it), the engine would also discard its
+  // association, a message no handler consumes, so the scope never completes. In Camunda the
+  // subscription simply goes.
+  catcher._onDiscardApiMessage = () => {
+    catcher[kCompleted] = true;
+    catcher._stop();
+    catcher[kCompensateQ].purge();
+    return catcher.broker.publish('execution', 'execute.discard', structuredClone(catcher[kExecuteMessage].content));
   };
   return catcher;
 }
@@ -76,11 +87,11 @@ class CompensateThrow {
   readonly type: string;
   readonly isThrowing = true;
   readonly reference = { referenceType: 'compensate' };
-  private readonly activityRef: string | undefined;
-  private executeMessage: any;
+  protected readonly activityRef: string | undefined;
+  protected executeMessage: any;
   private readonly waits = new Map<string, any>();
 
-  constructor(readonly activity: any, eventDefinition: any, private readonly context: any) {
+  constructor(readonly activity: any, eventDefinition: any, protected readonly context: any) {
     this.id = activity.id;
     this.type = eventDefinition.type;
     this.activityRef = eventDefinition.behaviour?.activityRef?.id;
@@ -112,7 +123,7 @@ class CompensateThrow {
   }
 
   /** The boundary events to compensate (of `activityRef` only, when given), newest completion first. */
-  private targets(): { boundary: any; handler: any; seq: number }[] {
+  protected targets(): { boundary: any; handler: any; seq: number }[] {
     return compensationBoundaries(this.context, this.activity.parent?.id)
       .filter((b) => !this.activityRef || b.attachedTo?.id === this.activityRef)
       .map((boundary) => ({ boundary, handler: handlerOf(this.context, boundary), seq: Math.max(0, ...collected(boundary).map((m: any) => Number(m.content?.compensationSeq ?? 0))) }))
@@ -125,7 +136,7 @@ class CompensateThrow {
     const left = new Set(pending);
     const done = () => {
       this.stopWaiting();
-      this.broker.publish('execution', 'execute.completed', structuredClone(this.executeMessage.content));
+      this.complete();
     };
     if (!left.size) return done();
     for (const id of left) {
@@ -142,10 +153,45 @@ class CompensateThrow {
     }
   }
 
+  /** Every handler has ended: the event completes and its path goes on. */
+  protected complete(): void {
+    this.broker.publish('execution', 'execute.completed', structuredClone(this.executeMessage.content));
+  }
+
   private stopWaiting(): void {
     for (const handler of this.waits.values()) handler.broker.cancel(`_compensate-wait-${this.executionId}`);
     this.waits.clear();
     this.broker.cancel(`_compensate-api-${this.executionId}`);
+  }
+}
+
+/**
+ * Resolved for every cancel event definition. A cancel end event (in a
+ * transaction sub-process) runs as Camunda 7's CancelEndEventActivityBehavior:
+ * it first compensates the transaction's completed activities, newest first,
+ * and waits for their handlers; only then is the transaction cancelled and
+ * left by its cancel boundary event. The engine's own cancel would interrupt
+ * and compensate at once, in the order the activities started, and go on
+ * without waiting. What runs concurrently with the cancel end event is refused
+ * (check-compensation.ts), so nothing else of the transaction is running while
+ * it compensates. The catch side (the cancel boundary event) is the engine's.
+ */
+export function CamundaCancelEventDefinition(this: unknown, activity: any, eventDefinition: any, context: any): any {
+  const engine = new (elements.CancelEventDefinition as any)(activity, eventDefinition, context);
+  return activity.isThrowing ? new CancelThrow(activity, eventDefinition, context, engine) : engine;
+}
+
+class CancelThrow extends CompensateThrow {
+  constructor(activity: any, eventDefinition: any, context: any, private readonly engine: any) {
+    super(activity, { ...eventDefinition, behaviour: {} }, context);
+  }
+
+  /** Compensation is done: the boundary events with nothing to compensate leave unseen, then the engine cancels the transaction. */
+  protected override complete(): void {
+    for (const boundary of compensationBoundaries(this.context, this.activity.parent?.id)) {
+      if (boundary.status && !collected(boundary).length) boundary.getApi().discard();
+    }
+    this.engine.executeThrow(this.executeMessage);
   }
 }
 

@@ -4,7 +4,7 @@ import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
-import { CamundaCompensateEventDefinition } from './compensation.ts';
+import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -90,6 +90,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
   mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
   mapper['bpmn:CompensateEventDefinition'] = CamundaCompensateEventDefinition;
+  mapper['bpmn:CancelEventDefinition'] = CamundaCancelEventDefinition;
 });
 
 /**

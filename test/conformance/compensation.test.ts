@@ -35,6 +35,8 @@ conformanceSuite(['compensation-throw.bpmn', 'compensation-end-ref.bpmn', 'compe
     t.deepEqual(await openNamed(c, id), ['bookCar:预订车辆 Book car', 'cancelFlight:取消机票 Cancel flight', 'cancelHotel:取消酒店 Cancel hotel'],
       'both completed bookings are compensated; the car, still being booked, is not');
     t.deepEqual(await historyOf(c, id, 'undo'), [{ ended: false, canceled: false }], 'the throw event is still running');
+    const order = await c.server.db('activity_instances').where({ process_instance_id: id }).whereIn('activity_id', ['cancelFlight', 'cancelHotel']).orderBy('seq').pluck('activity_id');
+    t.deepEqual(order, ['cancelFlight', 'cancelHotel'], 'the newest completion is compensated first');
     t.deepEqual(await historyOf(c, id, 'hotelComp'), [{ ended: true, canceled: false }], 'the boundary event shows once compensation triggered it');
     t.deepEqual(await historyOf(c, id, 'carComp'), [], 'the car\'s boundary event never ran');
     await complete(c, id, 'cancelHotel');
@@ -95,6 +97,7 @@ conformanceSuite(['compensation-throw.bpmn', 'compensation-end-ref.bpmn', 'compe
     ['subComp', /compensation boundary event is only run on a task here; on a SubProcess/],
     ['propagate', /compensation would propagate into the completed sub-process sub/],
     ['badHandler', /compensation handler cannot have incoming or outgoing sequence flows/],
+    ['handlerTimer', /a boundary event on a compensation handler is not run here/],
   ];
   test.serial(t('what compensation does not run as Camunda 7 is refused at deployment, naming each element, and nothing is stored'), async (t) => {
     const before = (await c.admin.get('/engine-rest/deployment/count')).body.count;

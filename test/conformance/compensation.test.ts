@@ -25,7 +25,18 @@ async function historyOf(c: Conformance, id: string, activityId: string): Promis
   return r.body.map((a: { endTime: string | null; canceled: boolean }) => ({ ended: a.endTime !== null, canceled: a.canceled }));
 }
 
-conformanceSuite(['compensation-throw.bpmn', 'compensation-end-ref.bpmn', 'compensation-subprocess.bpmn'], 'comp', (c, t) => {
+conformanceSuite(['compensation-throw.bpmn', 'compensation-end-ref.bpmn', 'compensation-subprocess.bpmn', 'compensation-unused.bpmn'], 'comp', (c, t) => {
+
+  // Regression: the engine discarded each unused boundary's association too, a message nobody took, and the instance never ended.
+  test.serial(t('compensation never thrown: the instance ends as usual, no handler runs and the boundary events leave no history'), async (t) => {
+    const id = await start(c, 'compensation-unused');
+    await complete(c, id, 'first');
+    await complete(c, id, 'second');
+    await assertNothingOpen(t, c, id);
+    t.deepEqual(await taskEnds(c, id), ['first:completed', 'second:completed']);
+    t.deepEqual(await historyOf(c, id, 'firstComp'), []);
+    t.deepEqual(await historyOf(c, id, 'secondComp'), []);
+  });
 
   test.serial(t('a compensation throw runs the handlers of the completed activities only, and waits for them'), async (t) => {
     const id = await start(c, 'compensation-throw');

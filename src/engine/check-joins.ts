@@ -44,7 +44,7 @@ function visit(container: ModdleElement, problems: JoinProblem[]): void {
 }
 
 /** Whether a path of sequence flows leads from `start` back to it. */
-function reaches(next: Map<string, string[]>, start: string): boolean {
+export function reaches(next: Map<string, string[]>, start: string): boolean {
   const seen = new Set<string>();
   const stack = [...(next.get(start) ?? [])];
   while (stack.length) {

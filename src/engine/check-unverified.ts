@@ -10,9 +10,9 @@ import type { ModdleElement } from 'bpmn-moddle';
  * - an escalation end event, or any escalation caught by an interrupting
  *   boundary event: the boundary is cancelled and the normal path is taken;
  * - a standard loop: Camunda 7 does not run `standardLoopCharacteristics`;
- * - cancel end and boundary events: they need compensation, which is refused.
  * What runs as Camunda's (an escalation throw caught by a non-interrupting
- * boundary, or by nothing; a transaction sub-process without cancel events)
+ * boundary, or by nothing; a transaction sub-process without cancel events;
+ * cancel events, which check-compensation.ts decides on)
  * stays accepted and has its conformance test.
  */
 export function checkUnverified(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -35,9 +35,6 @@ export function checkUnverified(processes: ModdleElement[]): { elementId: string
         if (e.$type === 'bpmn:BoundaryEvent' && e.cancelActivity !== false) {
           refuse(e, '中断型升级边界事件尚不支持，请用非中断型', 'interrupting escalation boundary events are not run as Camunda 7 runs them yet; a non-interrupting one (cancelActivity="false") is');
         }
-      }
-      if (definitions.includes('bpmn:CancelEventDefinition')) {
-        refuse(e, '取消事件需要补偿，尚不支持', 'cancel events need compensation, which is not run here');
       }
       if (e.flowElements) visit(e);
     }

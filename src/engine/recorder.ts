@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { setCaughtErrorVariables } from './error-events.ts';
+import { isCompensationBoundary } from './compensation.ts';
 import { EngineRunError } from './run-error.ts';
 import type { RunBudget } from './scripts.ts';
 import { isExternalTask } from './serialize.ts';
@@ -109,12 +110,14 @@ export class Recorder {
         stop();
         throw new EngineRunError(budget.failure!.message, budget.failure!.activityId);
       }
+      if (isCompensationBoundary(api)) return;
       this.started.add(api.executionId);
       this.activities.push(event('start', api, isMultiInstanceBody(api)));
     });
     this.listener.on('activity.end', (api) => {
       setCaughtErrorVariables(api);
       this.ended.add(api.executionId);
+      if (isCompensationBoundary(api)) this.activities.push({ ...event('start', api), type: api.owner.type });
       this.activities.push(event('end', api, isMultiInstanceBody(api)));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     });

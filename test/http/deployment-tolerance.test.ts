@@ -57,7 +57,7 @@ const refused: { what: string; element: string; xml: string; reason: RegExp }[] 
   { what: 'an HTML form in the deployment', element: 'work', xml: diagram('r-form', '<bpmn:userTask id="work" camunda:formKey="embedded:deployment:form.html" />'), reason: /form key/ },
   { what: 'a call activity', element: 'work', xml: diagram('r-call', '<bpmn:callActivity id="work" calledElement="child" />'), reason: /call activit/ },
   { what: 'a conditional intermediate event', element: 'work', xml: diagram('r-cond', '<bpmn:intermediateCatchEvent id="work"><bpmn:conditionalEventDefinition><bpmn:condition>${ok}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>'), reason: /conditional/ },
-  { what: 'a compensation throw event', element: 'work', xml: diagram('r-comp', '<bpmn:intermediateThrowEvent id="work"><bpmn:compensateEventDefinition /></bpmn:intermediateThrowEvent>'), reason: /compensation/ },
+  { what: 'a compensation throw naming an activity without a handler', element: 'work', xml: diagram('r-comp', '<bpmn:intermediateThrowEvent id="work"><bpmn:compensateEventDefinition activityRef="start" /></bpmn:intermediateThrowEvent>'), reason: /without a compensation boundary event/ },
   { what: 'a message throw event implemented by camunda:class', element: 'work', xml: diagram('r-msg-class', '<bpmn:intermediateThrowEvent id="work"><bpmn:messageEventDefinition camunda:class="org.example.Send" /></bpmn:intermediateThrowEvent>'), reason: /camunda:class/ },
   { what: 'a sequence flow to a missing element', element: 'f1', xml: diagram('r-dangling', '<bpmn:userTask id="work" />').replace('targetRef="work"', 'targetRef="nowhere"'), reason: /unresolved reference/ },
 ];

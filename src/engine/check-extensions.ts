@@ -110,7 +110,4 @@ function checkConstructs(element: ModdleElement, refuse: Refuse): void {
   if (has('bpmn:CompensateEventDefinition') || element.isForCompensation) {
     refuse(element, '补偿尚不支持（抛出事件不会等待补偿处理器）', 'compensation is not run with Camunda 7 semantics yet: the throw event would not wait for its handlers');
   }
-  if (has('bpmn:ConditionalEventDefinition')) {
-    refuse(element, '条件事件尚不支持（变量改变时不会重新求值）', 'conditional events are not run yet: the condition would not be re-evaluated when a variable changes');
-  }
 }

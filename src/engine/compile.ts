@@ -13,6 +13,7 @@ import { checkMultiInstance } from './check-multi-instance.ts';
 import { isTolerable } from './check-references.ts';
 import { checkExtensions } from './check-extensions.ts';
 import { checkUnverified } from './check-unverified.ts';
+import { checkConditionalEvents } from './check-conditional.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -89,6 +90,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkUnverified(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkConditionalEvents(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 

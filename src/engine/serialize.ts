@@ -2,6 +2,7 @@ import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
+import { CamundaConditionalEventDefinition } from './conditional.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
@@ -88,6 +89,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:Error'] = CamundaBpmnError;
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
   mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
+  mapper['bpmn:ConditionalEventDefinition'] = CamundaConditionalEventDefinition;
 });
 
 /**

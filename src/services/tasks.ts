@@ -5,8 +5,7 @@ import {
 } from '../store/tasks.ts';
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
-import { touchInstance } from '../store/instances.ts';
-import { deleteVariables } from '../store/variables.ts';
+import { makeVariableChanges } from './conditions.ts';
 import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER, type FormField, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
@@ -22,6 +21,7 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
+  const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
     const looked = new Map<string, Promise<string[]>>();
@@ -179,14 +179,14 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
-      const sensitive = await sensitiveOf(task);
-      await db.transaction(async (trx) => {
-        if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
-          throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
-        }
-        await execution.vault.save(trx, task.process_instance_id, sensitive, variables);
-        await touchInstance(trx, task.process_instance_id);
-        await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));
+      await variableChanges.changeVariables({
+        instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
+        modifications: variables, deletions: [], actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
+        afterSave: async (trx) => {
+          if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
+            throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
+          }
+        },
       });
     },
 
@@ -202,13 +202,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 
     async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
-      const sensitive = await sensitiveOf(task);
-      await db.transaction(async (trx) => {
-        await execution.vault.save(trx, task.process_instance_id, sensitive, modifications);
-        const deleted = deletions.filter((n) => !(n in modifications));
-        await deleteVariables(trx, task.process_instance_id, deleted);
-        await touchInstance(trx, task.process_instance_id);
-        await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }));
+      const deleted = deletions.filter((n) => !(n in modifications));
+      await variableChanges.changeVariables({
+        instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
+        modifications, deletions: deleted, actor: principal, fact: taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }),
       });
     },
     visibleTask,

@@ -10,9 +10,8 @@ const VARIABLE_EVENTS = new Set(['create', 'update', 'delete']);
 /**
  * Conditional events run here as Camunda 7 runs them (conditional.ts) where
  * that was tried: intermediate catch events and boundary events on a task, at
- * process level. Refused at deployment, naming the element: a conditional
- * start event (Camunda starts those through POST /condition, not served
- * here), conditional events inside a sub-process, after an event-based
+ * process level, and process-level start events (POST /condition). Refused at
+ * deployment, naming the element: conditional events inside a sub-process, after an event-based
  * gateway or on a multi-instance or sub-process activity (not verified), a
  * missing or unreadable condition (Camunda refuses it too) and
  * `camunda:variableEvents` other than create, update, delete.
@@ -37,7 +36,7 @@ type Refuse = (e: ModdleElement, zh: string, en: string) => void;
 
 function checkOne(e: ModdleElement, definition: ModdleElement, nested: boolean, refuse: Refuse): void {
   if (e.$type === 'bpmn:StartEvent') {
-    refuse(e, '条件启动事件尚不支持（本服务器没有 POST /condition）', 'conditional start events are not run: Camunda starts them through POST /condition, which this server does not serve yet');
+    checkStart(e, definition, nested, refuse);
     return;
   }
   if (nested) {
@@ -68,5 +67,32 @@ function checkOne(e: ModdleElement, definition: ModdleElement, nested: boolean, 
   const wrong = events.filter((v: string) => !VARIABLE_EVENTS.has(v));
   if (wrong.length) {
     refuse(e, `camunda:variableEvents 只能是 create、update、delete：${wrong.join(', ')}`, `camunda:variableEvents may name only create, update and delete, not ${wrong.join(', ')}`);
+  }
+}
+
+/**
+ * A process-level conditional start event is started by POST /condition
+ * (services/condition-starts.ts), which evaluates a `${…}` condition over the
+ * variables given. Refused: a script condition, and variableName or
+ * variableEvents, which Camunda reads on variable changes, not there.
+ */
+function checkStart(e: ModdleElement, definition: ModdleElement, nested: boolean, refuse: Refuse): void {
+  if (nested) {
+    refuse(e, '只有流程级的条件启动事件可以运行', 'only a conditional start event of the process itself is run (POST /condition)');
+    return;
+  }
+  const condition = definition.condition as ModdleElement | undefined;
+  const body = typeof condition?.body === 'string' ? condition.body.trim() : '';
+  if (condition?.language || condition?.resource) {
+    refuse(e, '条件启动事件的条件只能是 ${…} 表达式', 'the condition of a conditional start event must be a ${…} expression; scripts are not evaluated by POST /condition here');
+  } else if (!body) {
+    refuse(e, '条件事件缺少条件', 'a conditional event needs a condition (Camunda refuses it too)');
+  } else {
+    const error = findSyntaxError(body);
+    if (error) refuse(e, `条件表达式错误：${error.message}`, `invalid condition expression: ${error.message}`);
+    else if (!body.startsWith('${') || !body.endsWith('}')) refuse(e, '条件必须是 ${…} 表达式', 'the condition must be one ${…} expression');
+  }
+  if (definition.variableName || definition.variableEvents) {
+    refuse(e, '条件启动事件不支持 camunda:variableName / variableEvents', 'camunda:variableName and camunda:variableEvents are not supported on a conditional start event');
   }
 }

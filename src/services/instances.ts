@@ -58,8 +58,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variables = startForm ? validateSubmission(startForm, input.variables) : input.variables;
     const id = randomUUID();
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
-    // A timer start's form starts like a none start; messages and signals are delivered.
-    const deliver = viaMessage && viaMessage.kind !== 'timer' ? viaMessage.messageId : undefined;
+    // A timer or conditional start's form starts like a none start; messages and signals are delivered.
+    const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
     const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info).catch((err) => {
       throw toEngineError(err);

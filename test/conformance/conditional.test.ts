@@ -11,7 +11,7 @@ import test from 'ava';
  * its task, or (non-interrupting) opens its path at each matching change.
  */
 
-const diagrams = ['conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script'];
+const diagrams = ['conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script', 'conditional-start', 'conditional-start-huge'];
 
 /** A plain value as a Camunda variable. */
 const v = (value: unknown) => ({ value });
@@ -166,8 +166,44 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     await assertNothingOpen(tt, c, id);
   });
 
+  test.serial(t('POST /condition starts an instance at each conditional start event whose condition holds, with the variables given'), async (tt) => {
+    const r = await c.office.post('/engine-rest/condition', { variables: { amount: v(1200) }, businessKey: 'C-1' });
+    tt.is(r.status, 200, JSON.stringify(r.body));
+    tt.is(r.body.length, 1, 'only the start whose condition holds');
+    const [started] = r.body;
+    tt.regex(started.definitionId, /^conditional-start:/);
+    tt.is(started.businessKey, 'C-1');
+    tt.false(started.ended);
+    tt.deepEqual(await openKeys(c, started.id), ['approve']);
+    const began = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${started.id}`)).body.map((a: { activityId: string }) => a.activityId);
+    tt.true(began.includes('bigAmount') && !began.includes('byHand'), 'started at the conditional start event, not at the none start');
+    tt.is((await c.admin.get(`/engine-rest/process-instance/${started.id}/variables/amount`)).body.value, 1200);
+    await complete(c, started.id, 'approve');
+    await assertNothingOpen(tt, c, started.id);
+
+    const both = await c.office.post('/engine-rest/condition', { variables: { amount: v(9000) } });
+    tt.deepEqual(both.body.map((i: { definitionId: string }) => i.definitionId.split(':')[0]).sort(), ['conditional-start', 'conditional-start-huge']);
+    for (const i of both.body) {
+      for (const key of await openKeys(c, i.id)) await complete(c, i.id, key);
+      await assertNothingOpen(tt, c, i.id);
+    }
+  });
+
+  test.serial(t('POST /condition starts nothing when no condition holds, and refuses a definition without conditional start events'), async (tt) => {
+    const none = await c.office.post('/engine-rest/condition', { variables: { amount: v(10) } });
+    tt.is(none.status, 200);
+    tt.deepEqual(none.body, []);
+    const missing = await c.office.post('/engine-rest/condition', { variables: {}, processDefinitionId: 'nothing:1:none' });
+    tt.is(missing.status, 400);
+    tt.regex(missing.body.message, /No subscriptions were found/);
+    const bad = await c.office.post('/engine-rest/condition', { variables: { amount: { value: 'x', type: 'Integer' } } });
+    tt.is(bad.status, 400);
+    tt.is((await c.worker.post('/engine-rest/condition', { variables: { amount: v(1200) } })).status, 403, 'machine accounts do not start processes by condition');
+  });
+
   const refused: { what: string; element: string; body: string }[] = [
-    { what: 'a conditional start event', element: 'cs', body: '<bpmn:startEvent id="cs"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${a}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>' },
+    { what: 'a conditional start event with a script condition', element: 'cs', body: '<bpmn:startEvent id="cs"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression" language="javascript">true</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>' },
+    { what: 'a conditional start event with camunda:variableName', element: 'cs', body: '<bpmn:startEvent id="cs"><bpmn:conditionalEventDefinition camunda:variableName="a"><bpmn:condition xsi:type="bpmn:tFormalExpression">${a}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>' },
     { what: 'a conditional event without a condition', element: 'ce', body: '<bpmn:intermediateCatchEvent id="ce"><bpmn:conditionalEventDefinition /></bpmn:intermediateCatchEvent>' },
     { what: 'an unknown variable event', element: 'ce', body: '<bpmn:intermediateCatchEvent id="ce"><bpmn:conditionalEventDefinition camunda:variableEvents="change"><bpmn:condition xsi:type="bpmn:tFormalExpression">${a}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent>' },
     { what: 'a conditional event inside a sub-process', element: 'ce', body: '<bpmn:subProcess id="sp"><bpmn:intermediateCatchEvent id="ce"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">${a}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:intermediateCatchEvent></bpmn:subProcess>' },

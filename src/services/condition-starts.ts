@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
-import { makeExpressions } from '../engine/expressions.ts';
+import type { MessageStart } from '../engine/compile.ts';
+import { ExpressionError, makeExpressions } from '../engine/expressions.ts';
 import { ValidationError } from '../errors.ts';
-import { findConditionalStartDefinitions } from '../store/definitions.ts';
+import { findConditionalStartDefinitions, type DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import { assertMayStart, type InstanceService, type StartedInstance } from './instances.ts';
 import { engineValues } from './variables.ts';
@@ -36,8 +37,17 @@ export function makeConditionStartService(db: Knex, instances: InstanceService) 
         throw new ValidationError(`没有可求值的条件启动事件 / No subscriptions were found during evaluation of the conditional start events${input.processDefinitionId ? ` of process definition ${input.processDefinitionId}` : ''}`);
       }
       const scope = { environment: { variables: engineValues(input.variables) } };
+      const holds = (row: DefinitionRow, start: MessageStart): boolean => {
+        try {
+          return isTrue(expressions.resolveExpression(start.condition!, scope));
+        } catch (err) {
+          // The variables given do not fit the condition (text where it computes): the caller's to fix.
+          if (!(err instanceof ExpressionError)) throw err;
+          throw new ValidationError(`条件启动事件 ${start.eventId}（${row.key}）的条件无法求值 / the condition of conditional start event ${start.eventId} of ${row.key} cannot be evaluated over these variables: ${err.message}`);
+        }
+      };
       const holding = rows.flatMap((row) => (row.message_starts ?? [])
-        .filter((s) => s.kind === 'conditional' && s.condition && isTrue(expressions.resolveExpression(s.condition, scope)))
+        .filter((s) => s.kind === 'conditional' && s.condition && holds(row, s))
         .map((start) => ({ row, start })));
       // Every right first: nothing starts when one of them may not be started by this caller.
       for (const { row } of holding) assertMayStart(row, principal);

@@ -30,7 +30,7 @@ export function callerChanges(stored: Variables, set: Variables, deleted: string
 
 const hasConditions = new WeakMap<object, boolean>();
 
-/** Whether a definition has conditional events at all: without, a variable change needs no engine run. */
+/** Whether a definition has conditional events at all: without, a variable change needs no engine run. Remembered per loaded definition. */
 export function hasConditionalEvents(def: CompiledRef): boolean {
   let known = hasConditions.get(def);
   if (known === undefined) {
@@ -64,7 +64,7 @@ export function makeVariableChanges(db: Knex, definitions: DefinitionService, ex
     async changeVariables(input: VariableChangeInput): Promise<void> {
       const { instanceId, modifications, deletions, actor, fact } = input;
       const def = await definitions.load(input.definitionId);
-      if (hasConditionalEvents(def.compiledFor(null))) {
+      if (hasConditionalEvents(def)) {
         await execution.advance({ instanceId, definitionId: input.definitionId, activityId: '', executionId: '' }, {
           variables: modifications, deletions, by: actor.userId, action: { kind: 'conditions' }, afterSave: input.afterSave, actor, fact,
           stillOpen: async () => (await findInstance(db, instanceId))?.state === 'ACTIVE',

@@ -198,6 +198,9 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     tt.regex(missing.body.message, /No subscriptions were found/);
     const bad = await c.office.post('/engine-rest/condition', { variables: { amount: { value: 'x', type: 'Integer' } } });
     tt.is(bad.status, 400);
+    const unfit = await c.office.post('/engine-rest/condition', { variables: { amount: v('abc') } });
+    tt.is(unfit.status, 400, 'a condition the variables given cannot be compared in is the caller\'s mistake');
+    tt.regex(unfit.body.message, /bigAmount/);
     tt.is((await c.worker.post('/engine-rest/condition', { variables: { amount: v(1200) } })).status, 403, 'machine accounts do not start processes by condition');
   });
 

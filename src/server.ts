@@ -1,3 +1,4 @@
+import { makeConditionStartService } from './services/condition-starts.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
@@ -68,6 +69,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     definitions,
     instances,
     messages,
+    conditionStarts: makeConditionStartService(db, instances),
     outbox: makeOutboxService(db, messages, clock, vault),
     timers: makeTimerService(db, execution, clock, notifier, trace),
     startTimers: makeStartTimerService(db, instances, clock, zone),

@@ -110,7 +110,4 @@ function checkConstructs(element: ModdleElement, refuse: Refuse): void {
   if (element.$type === 'bpmn:CallActivity') {
     refuse(element, '调用活动尚不支持（子流程实例不会启动）', 'call activities are not run yet: the child instance would never start and the parent would wait for ever');
   }
-  if (has('bpmn:ConditionalEventDefinition')) {
-    refuse(element, '条件事件尚不支持（变量改变时不会重新求值）', 'conditional events are not run yet: the condition would not be re-evaluated when a variable changes');
-  }
 }

@@ -14,12 +14,15 @@ import { isTolerable } from './check-references.ts';
 import { checkExtensions } from './check-extensions.ts';
 import { checkUnverified } from './check-unverified.ts';
 import { checkCompensation } from './check-compensation.ts';
+import { checkConditionalEvents } from './check-conditional.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
-  kind?: 'message' | 'signal' | 'timer';
+  kind?: 'message' | 'signal' | 'timer' | 'conditional';
   /** For a timer start: the timer definition the scheduler follows. */
   timer?: TimerSpec;
+  /** For a conditional start: its `${…}` condition, evaluated by POST /condition (services/conditions.ts). */
+  condition?: string;
   eventId: string;
   messageId: string;
   messageName: string;
@@ -90,6 +93,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkUnverified(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkConditionalEvents(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
   const compensation = checkCompensation(executable);
   problems.push(...compensation.problems.map((p) => problem(xml, p.message, [p.elementId])));
@@ -130,29 +134,33 @@ export async function compileResource(resourceName: string, source: string | Buf
 /** The main compiled form and one per message start, when start events must be kept apart. */
 function compileStarts(parsed: ParseResult, proc: ModdleElement): { compiled: string; messageStarts: MessageStart[] } {
   const starts = ((proc.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:StartEvent');
-  const messageStarts = starts.flatMap((e): { event: ModdleElement; message: ModdleElement; kind: 'message' | 'signal' | 'timer'; timer?: TimerSpec }[] => {
+  const messageStarts = starts.flatMap((e): { event: ModdleElement; message: ModdleElement; kind: NonNullable<MessageStart['kind']>; timer?: TimerSpec; condition?: string }[] => {
     const definitions = (e.eventDefinitions ?? []) as ModdleElement[];
     const message = definitions.find((d) => d.$type === 'bpmn:MessageEventDefinition')?.messageRef;
     const signal = definitions.find((d) => d.$type === 'bpmn:SignalEventDefinition')?.signalRef;
     const timer = definitions.find((d) => d.$type === 'bpmn:TimerEventDefinition');
+    const conditional = definitions.find((d) => d.$type === 'bpmn:ConditionalEventDefinition');
     if (message) return [{ event: e, message, kind: 'message' as const }];
     if (signal) return [{ event: e, message: signal, kind: 'signal' as const }];
+    if (conditional) return [{ event: e, message: { $type: 'conditional', id: e.id, name: `condition:${e.id}` }, kind: 'conditional' as const, condition: String(conditional.condition?.body ?? '').trim() }];
     return timer ? [{ event: e, message: { $type: 'timer', id: e.id, name: `timer:${e.id}` }, kind: 'timer' as const, timer: timerSpecOf(e, timer) }] : [];
   });
   const entry = (m: (typeof messageStarts)[number], compiled: string | null): MessageStart => ({
     kind: m.kind, eventId: m.event.id!, messageId: String(m.message.id), messageName: String(m.message.name ?? m.message.id), compiled,
-    ...(m.timer ? { timer: m.timer } : {}),
+    ...(m.timer ? { timer: m.timer } : {}), ...(m.condition ? { condition: m.condition } : {}),
   });
-  // A lone message or signal start is started by delivering its message; a timer start always gets
-  // a form of its own in which it is a none start (the scheduler, not the engine, times it).
-  if (starts.length < 2 && !messageStarts.some((m) => m.kind === 'timer')) {
+  // Started by the server, not by delivering a message: the form of its own starts there as at a none start.
+  const startedAsNone = (m: (typeof messageStarts)[number]) => m.kind === 'timer' || m.kind === 'conditional';
+  // A lone message or signal start is started by delivering its message; a timer or conditional start
+  // always gets a form of its own in which it is a none start (the scheduler or POST /condition decides).
+  if (starts.length < 2 && !messageStarts.some(startedAsNone)) {
     return { compiled: serializeForEngine(parsed, proc), messageStarts: messageStarts.map((m) => entry(m, null)) };
   }
   const eventStartIds = new Set(messageStarts.map((m) => m.event.id));
   return {
     // The main form starts at the none start events only.
     compiled: serializeForEngine(parsed, proc, starts.filter((s) => !eventStartIds.has(s.id)).map((s) => s.id!)),
-    messageStarts: messageStarts.map((m) => entry(m, serializeForEngine(parsed, proc, [m.event.id!], m.kind === 'timer' ? m.event.id : undefined))),
+    messageStarts: messageStarts.map((m) => entry(m, serializeForEngine(parsed, proc, [m.event.id!], startedAsNone(m) ? m.event.id : undefined))),
   };
 }
 

@@ -72,7 +72,7 @@ export function findPostponed(apis: any[], executionId: string): any {
  * itself among its own postponed (a sub-process then adds its children), so
  * each execution is visited once.
  */
-function walkPostponed(apis: any[], seen = new Map<string, any>()): any[] {
+export function walkPostponed(apis: any[], seen = new Map<string, any>()): any[] {
   for (const api of apis) {
     if (!api?.executionId || seen.has(api.executionId)) continue;
     seen.set(api.executionId, api);

@@ -11,7 +11,8 @@ import { processListeners, type ProcessListeners } from './process-listeners.ts'
 import { taskDeletes, type TaskDeletes } from './task-deletes.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { typeResolver } from './serialize.ts';
-import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
+import { ConditionTracker, type VariableChange } from './conditional.ts';
+import { findPostponed, postponedIds, walkPostponed, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
@@ -44,6 +45,8 @@ export interface EngineRun {
   closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
   activities: ActivityEvent[];
+  /** The wait this run was to complete had already ended when its turn came (a conditional boundary event the caller's variables fired interrupted it). */
+  preempted?: boolean;
 }
 
 export interface CompiledRef {
@@ -73,9 +76,11 @@ export async function startProcess(
   const engine = makeEngine(def, sourceContext, startVariables, scripts, new Set(), now, zone, execution);
   const deletes = taskDeletes(sourceContext, scripts, budget);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
+  const conditions = trackConditions(recorder);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
+    await settleConditions(engine, budget, scripts, conditions);
   });
   settle(engine, recorder);
   return finish(engine, recorder, afterRun(listeners, deletes, recorder));
@@ -94,8 +99,13 @@ export interface SignalInput {
   zone?: string | undefined;
   /** The instance, as expressions see it (`${execution.processInstanceId}`). */
   execution?: ExecutionInfo | undefined;
-  /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
-  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
+  /**
+   * Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch;
+   * `conditions`: only evaluate the conditional events the caller's `changes` concern.
+   */
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | { kind: 'conditions' } | undefined;
+  /** The variables the caller set or deleted in this command, for the conditional events waiting (see conditional.ts). */
+  changes?: VariableChange[] | undefined;
 }
 
 /** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
@@ -111,13 +121,21 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const engine = makeEngine(def, sourceContext, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
+  const conditions = trackConditions(recorder);
+  let preempted = false;
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
     if (scripts.busy) await scripts.quiescent();
     if (budget.failure) return;
+    // The caller's variables are set first: the conditional events they concern are evaluated before the wait moves (Camunda's variable events).
+    if (conditions.signalChanges(walkPostponed(execution.getPostponed()), input.changes ?? [])) await scripts.quiescent();
+    if (budget.failure) return;
+    preempted = recorder.closed.has(input.executionId);
     const action = input.action ?? { kind: 'signal' };
-    if (action.kind === 'signal') {
+    if (action.kind === 'conditions' || preempted) {
+      // Nothing more to deliver.
+    } else if (action.kind === 'signal') {
       execution.signal({ id: input.activityId, executionId: input.executionId });
     } else if (action.kind === 'message') {
       execution.signal({ id: action.messageId });
@@ -128,17 +146,45 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
       api?.sendApiMessage('error', { message: action.message, code: action.code });
     }
+    await scripts.quiescent();
+    await settleConditions(engine, budget, scripts, conditions);
   });
   settle(engine, recorder, input.action?.kind ?? 'signal', input.executionId);
   // A signal to something not waiting is silently ignored by the engine; say so instead
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
-  if (!target || !recorder.closed.has(target)) {
+  if (input.action?.kind !== 'conditions' && (!target || !recorder.closed.has(target))) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return finish(engine, recorder, afterRun(listeners, deletes, recorder));
+  return { ...(await finish(engine, recorder, afterRun(listeners, deletes, recorder))), ...(preempted ? { preempted } : {}) };
+}
+
+/** Follows the conditional events of one run: which wait, on which variables it was last evaluated. */
+function trackConditions(recorder: Recorder): ConditionTracker {
+  const conditions = new ConditionTracker();
+  recorder.listener.on('wait', (api) => conditions.onWait(api));
+  return conditions;
+}
+
+/** Rounds of conditional events firing one another (a path they open changing variables again) before the run is failed. */
+const MAX_CONDITION_ROUNDS = 50;
+
+/**
+ * Once the run is quiet: every waiting conditional event whose variables
+ * changed since it was last evaluated is evaluated again, until none is
+ * (what one opens may change variables another listens to).
+ */
+async function settleConditions(engine: Engine, budget: RunBudget, scripts: SandboxScripts, conditions: ConditionTracker): Promise<void> {
+  for (let round = 0; ; round++) {
+    await scripts.quiescent();
+    if (budget.failure || !engine.execution) return;
+    if (!conditions.signalChanged(walkPostponed(engine.execution.getPostponed()))) return;
+    if (round >= MAX_CONDITION_ROUNDS) {
+      throw new EngineRunError(`条件事件反复触发 / conditional events kept firing one another after ${MAX_CONDITION_ROUNDS} rounds`, budget.lastActivityId ?? '');
+    }
+  }
 }
 
 

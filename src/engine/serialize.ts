@@ -2,6 +2,7 @@ import * as elements from 'bpmn-elements';
 import type { ModdleElement, ParseResult } from 'bpmn-moddle';
 import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
+import { CamundaConditionalEventDefinition } from './conditional.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
@@ -91,6 +92,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
   mapper['bpmn:CompensateEventDefinition'] = CamundaCompensateEventDefinition;
   mapper['bpmn:CancelEventDefinition'] = CamundaCancelEventDefinition;
+  mapper['bpmn:ConditionalEventDefinition'] = CamundaConditionalEventDefinition;
 });
 
 /**

@@ -12,6 +12,7 @@ import type { CommentService } from '../services/comments.ts';
 import type { ExternalTaskService } from '../services/external-tasks.ts';
 import type { IncidentService } from '../services/incidents.ts';
 import type { MessageService } from '../services/messages.ts';
+import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
 import type { TaskService } from '../services/tasks.ts';
@@ -31,6 +32,7 @@ import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
 import { makeJobRoutes } from './routes/jobs.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
+import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -60,6 +62,7 @@ export interface AppDeps {
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
   messages: MessageService;
+  conditionStarts: ConditionStartService;
   timers: TimerService;
   startTimers: StartTimerService;
   tokens: TokenService;
@@ -161,6 +164,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),
     makeMessageRoutes(deps),
+    makeConditionRoutes(deps),
     makeJobRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),

@@ -11,6 +11,8 @@ import { findInstance, findInstances, saveInstanceStates, type InstanceRow } fro
 import { deleteSubscriptions, deleteSubscriptionsOfInstance, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
 import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers } from '../store/timers.ts';
+import { deleteVariables } from '../store/variables.ts';
+import { callerChanges } from './conditions.ts';
 import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { endOpenTasksOfInstance, endTasksByExecution, insertTasks } from '../store/tasks.ts';
@@ -169,11 +171,11 @@ export function makeExecution(
    */
   async function runWait(w: {
     def: LoadedDefinition; instance: InstanceRow; state: EngineState; before: Variables; open: string[]; target: WaitTarget;
-    action: SignalInput['action']; setByCaller: Variables; completed?: RunContext['completed'];
+    action: SignalInput['action']; setByCaller: Variables; completed?: RunContext['completed']; changes?: SignalInput['changes'];
   }): Promise<{ ctx: RunContext; run: EngineRun }> {
     const { def, instance, before, target } = w;
     const run = await signalActivity(def.compiledFor(instance.start_event_id), {
-      state: w.state, variables: engineValues(before), openExecutions: new Set(w.open),
+      state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
     });
@@ -181,7 +183,8 @@ export function makeExecution(
       run,
       ctx: {
         instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
-        variables: before, setByCaller: w.setByCaller, completed: w.completed,
+        // A wait a conditional boundary event interrupted before its turn was cancelled, not completed.
+        variables: before, setByCaller: w.setByCaller, completed: run.preempted ? undefined : w.completed,
       },
     };
   }
@@ -198,6 +201,8 @@ export function makeExecution(
     target: WaitTarget,
     opts: {
       variables: Variables; by: string; action?: SignalInput['action']; stillOpen: () => Promise<boolean>; afterSave?: (trx: Db) => Promise<void>;
+      /** Variables the caller deletes in the same command (only with the `conditions` action). */
+      deletions?: string[];
       /** Who did it and what, for the trace row written in the same transaction. */
       actor: Actor; fact: TraceFact;
     },
@@ -212,14 +217,19 @@ export function makeExecution(
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
       const completed = !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined;
+      const deleted = (opts.deletions ?? []).filter((n) => n in stored && !(n in opts.variables));
+      const before = { ...stored, ...opts.variables };
+      for (const name of deleted) delete before[name];
       const { ctx, run } = await runWait({
-        def, instance, state: instance.engine_state, before: { ...stored, ...opts.variables }, open: openList, target,
-        action: opts.action, setByCaller: opts.variables, completed,
+        def, instance, state: instance.engine_state, before, open: openList, target,
+        action: opts.action, setByCaller: opts.variables, completed, changes: callerChanges(stored, opts.variables, deleted),
       }).catch((err) => {
         throw toEngineError(err);
       });
       const saved = await db.transaction(async (trx) => {
         if ((await saveInstanceStates(trx, [stateOf(instance, run)])).length !== 1) return false;
+        // Deleted first: a script the change set going may have set one of them again.
+        await deleteVariables(trx, instance.id, deleted.filter((n) => !(n in run.variables)));
         await persistRuns(trx, [{ ctx, run }]);
         await opts.afterSave?.(trx);
         await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });

@@ -4,13 +4,13 @@ import { startProcess } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { cancelOpenActivities, listActivities } from '../store/activities.ts';
 import {
-  countInstances, findInstance, insertInstance, listInstances, terminateInstance, touchInstance, type InstanceQuery, type InstanceRow,
+  countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
 import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
 import { deleteTimersOfInstance } from '../store/timers.ts';
 import { endOpenTasksOfInstance, hasOpenTaskFor } from '../store/tasks.ts';
-import { deleteVariables } from '../store/variables.ts';
+import { makeVariableChanges } from './conditions.ts';
 import type { MessageStart } from '../engine/compile.ts';
 import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
@@ -38,6 +38,7 @@ export interface StartedInstance {
 /** Process instances: start, look up, query. */
 export function makeInstanceService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
   const listeners = makeTaskListeners(db, definitions, execution);
+  const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /**
    * Runs a new instance of `row` until it waits, then saves it and all it did
    * in one transaction. Starts at the none start event, or at `viaMessage`.
@@ -59,8 +60,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variables = startForm ? validateSubmission(startForm, input.variables) : input.variables;
     const id = randomUUID();
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
-    // A timer start's form starts like a none start; messages and signals are delivered.
-    const deliver = viaMessage && viaMessage.kind !== 'timer' ? viaMessage.messageId : undefined;
+    // A timer or conditional start's form starts like a none start; messages and signals are delivered.
+    const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
     const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info).catch((err) => {
       throw toEngineError(err);
@@ -147,15 +148,10 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         throw new ForbiddenError('只有管理员或有待办任务的人可以修改变量 / only administrators or people with an open task may change variables');
       }
       const { sensitive } = await definitions.load(row.definition_id);
-      await db.transaction(async (trx) => {
-        await execution.vault.save(trx, id, sensitive, change.modifications);
-        const deleted = change.deletions.filter((n) => !(n in change.modifications));
-        await deleteVariables(trx, id, deleted);
-        await touchInstance(trx, id);
-        await trace.record(trx, principal, {
-          operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
-          details: { set: Object.keys(change.modifications), deleted },
-        });
+      const deleted = change.deletions.filter((n) => !(n in change.modifications));
+      await variableChanges.changeVariables({
+        instanceId: id, definitionId: row.definition_id, sensitive, modifications: change.modifications, deletions: deleted, actor: principal,
+        fact: { operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, details: { set: Object.keys(change.modifications), deleted } },
       });
     },
 

@@ -5,8 +5,7 @@ import {
 } from '../store/tasks.ts';
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
-import { touchInstance } from '../store/instances.ts';
-import { deleteVariables } from '../store/variables.ts';
+import { makeVariableChanges } from './conditions.ts';
 import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER, type FormField, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
@@ -26,6 +25,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   // `assignment` listeners fire with every change of the assignee, in the change's transaction.
   const listeners = makeTaskListeners(db, definitions, execution);
   const assigning = (task: TaskRow, assignee: string | null) => (assignee === task.assignee ? Promise.resolve(null) : listeners.fire(task, 'assignment', assignee));
+  const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
     const looked = new Map<string, Promise<string[]>>();
@@ -188,17 +188,17 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
-      const sensitive = await sensitiveOf(task);
       const effects = await assigning(task, task.owner);
-      await db.transaction(async (trx) => {
-        if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
-          throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
-        }
-        // What the delegate hands back is saved after what the listener set.
-        await effects?.(trx);
-        await execution.vault.save(trx, task.process_instance_id, sensitive, variables);
-        await touchInstance(trx, task.process_instance_id);
-        await trace.record(trx, principal, taskFact(task, 'Resolve', { variables: Object.keys(variables) }));
+      await variableChanges.changeVariables({
+        instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
+        modifications: variables, deletions: [], actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
+        afterSave: async (trx) => {
+          if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
+            throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
+          }
+          // What the delegate hands back is saved after what the assignment listener set.
+          await effects?.(trx);
+        },
       });
     },
 
@@ -214,13 +214,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 
     async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
-      const sensitive = await sensitiveOf(task);
-      await db.transaction(async (trx) => {
-        await execution.vault.save(trx, task.process_instance_id, sensitive, modifications);
-        const deleted = deletions.filter((n) => !(n in modifications));
-        await deleteVariables(trx, task.process_instance_id, deleted);
-        await touchInstance(trx, task.process_instance_id);
-        await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }));
+      const deleted = deletions.filter((n) => !(n in modifications));
+      await variableChanges.changeVariables({
+        instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
+        modifications, deletions: deleted, actor: principal, fact: taskFact(task, 'ModifyVariables', { set: Object.keys(modifications), deleted }),
       });
     },
     visibleTask,

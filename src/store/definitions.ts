@@ -137,3 +137,11 @@ export async function findMessageStartDefinitions(db: Db, messageName: string): 
     .whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ messageName }])])
     .whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))");
 }
+
+/** The latest version of every definition with a conditional start event (POST /condition), or the version `id` if it has one. */
+export async function findConditionalStartDefinitions(db: Db, id?: string): Promise<DefinitionRow[]> {
+  const q = db('process_definitions as d').select('d.*').whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ kind: 'conditional' }])]);
+  if (id) return q.where('d.id', id);
+  return q.whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))")
+    .orderBy('d.key');
+}

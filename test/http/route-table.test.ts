@@ -43,6 +43,21 @@ interface Fixtures {
   deployment(): Promise<{ id: string; resource: string; definition: string }>;
 }
 
+let conditionalStarts = 0;
+/** Deploys a new version of a process with a conditional start event (`${amount > 1000}`); returns its definition id. */
+async function conditionalStart(f: Fixtures): Promise<string> {
+  const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="d" targetNamespace="t">
+  <bpmn:process id="route-table-condition" isExecutable="true">
+    <bpmn:startEvent id="big"><bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">\${amount > 1000}</bpmn:condition></bpmn:conditionalEventDefinition></bpmn:startEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="big" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions><!-- ${++conditionalStarts} -->`;
+  const r = await f.s.services.deployments.deploy(oneResource(`route-table-condition-${conditionalStarts}.bpmn`, Buffer.from(xml)));
+  return r.definitions[0].id;
+}
+
 type Call = { url: string; body?: unknown };
 /** A call on the execution of a fresh plan-approval instance's open task; `withNote` gives it a local variable `note` first. */
 const onExecution = (call: (x: { pi: string; task: string; execution: string }) => Call, withNote = false) => async (f: Fixtures) => {
@@ -224,6 +239,11 @@ const cases: Case[] = [
     make: async () => ({ url: '/message', body: { messageName: 'security-incident-reported', processVariables: vars({ reportSource: 'monitoring', reportSummary: '防火墙告警' }) } }),
   },
   { route: 'POST /engine-rest/signal', as: 'worker', wrong: 'office', make: async () => ({ url: '/signal', body: { name: 'drill-started' } }), trace: ['Throw Signal'] },
+  // Conditional starts: a start by the caller, with the right to start the process (here an administrator's).
+  {
+    route: 'POST /engine-rest/condition', as: 'admin', wrong: 'worker', trace: ['Create ProcessInstance'],
+    make: async (f) => ({ url: '/condition', body: { processDefinitionId: await conditionalStart(f), variables: vars({ amount: 1200 }) } }),
+  },
   // Jobs (timers): administrators.
   { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
   // Reading timers: anyone of the organisation, for the instances they may see (the monitor); firing and moving them: administrators.

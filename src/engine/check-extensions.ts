@@ -12,8 +12,8 @@ const UNSERVED_FORM_KEY = /^(embedded:)?deployment:/;
  * Camunda extensions and BPMN constructs that this server cannot run as
  * Camunda 7 does are refused at deployment, naming the element, instead of
  * being accepted and then misbehaving when an instance reaches them (a Java
- * delegate that never runs, a listener skipped, a call activity whose child
- * never starts). Scripts in listeners are reported by check-scripts.ts.
+ * delegate that never runs, a listener skipped). Call activities are checked
+ * by check-call-activity.ts. Scripts in listeners are reported by check-scripts.ts.
  */
 export function checkExtensions(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
@@ -104,9 +104,6 @@ function checkInputOutput(element: ModdleElement, refuse: Refuse): void {
 function checkConstructs(element: ModdleElement, refuse: Refuse): void {
   const definitions = (element.eventDefinitions ?? []) as ModdleElement[];
   const has = (type: string) => definitions.some((d) => d.$type === type);
-  if (element.$type === 'bpmn:CallActivity') {
-    refuse(element, '调用活动尚不支持（子流程实例不会启动）', 'call activities are not run yet: the child instance would never start and the parent would wait for ever');
-  }
   if (has('bpmn:CompensateEventDefinition') || element.isForCompensation) {
     refuse(element, '补偿尚不支持（抛出事件不会等待补偿处理器）', 'compensation is not run with Camunda 7 semantics yet: the throw event would not wait for its handlers');
   }

@@ -11,6 +11,7 @@ import { hydrateState, processVariables, slimState, type EngineState } from './s
 import { typeResolver } from './serialize.ts';
 import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
+import { applyOut, type CalledProcess, type PassedValue, type ThrownError } from './call-activity.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
 export { EngineRunError };
@@ -42,6 +43,14 @@ export interface EngineRun {
   closedWaitExecutions: string[];
   /** Element lifecycle in the order it happened. */
   activities: ActivityEvent[];
+  /** Call activities that began during this run: each starts a child instance (services/call-activities.ts). */
+  calledProcesses: CalledProcess[];
+  /** Call activity executions that ended or were cancelled during this run (their children end with them unless they ended first). */
+  closedCalls: string[];
+  /** When the instance ended with a BPMN error nothing in it caught: for its caller's call activity. */
+  uncaughtError: ThrownError | null;
+  /** With the `call` action: what the call activity's `camunda:out` passed back. */
+  passedOut: Record<string, PassedValue>;
 }
 
 export interface CompiledRef {
@@ -87,7 +96,8 @@ export interface SignalInput {
   /** The instance, as expressions see it (`${execution.processInstanceId}`). */
   execution?: ExecutionInfo | undefined;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
-  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' }
+    | { kind: 'call'; variables: Record<string, unknown> } | undefined;
 }
 
 /** Recovers a saved instance, signals one waiting activity, and runs on until it waits again. */
@@ -100,6 +110,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
+  let passedOut: Record<string, PassedValue> = {};
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
@@ -112,6 +123,11 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {
       // Nothing to send: resuming re-registered the timer, and it fired.
+    } else if (action.kind === 'call') {
+      // The child ended: its variables come back through camunda:out, then the call activity completes.
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) passedOut = applyOut(api, action.variables);
+      execution.signal({ id: input.activityId, executionId: input.executionId });
     } else {
       const api = findPostponed(execution.getPostponed(), input.executionId);
       // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
@@ -127,7 +143,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return finish(engine, recorder);
+  return { ...(await finish(engine, recorder)), passedOut };
 }
 
 
@@ -222,6 +238,10 @@ async function finish(engine: Engine, recorder: Recorder): Promise<EngineRun> {
     thrownMessages: recorder.thrown,
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
+    calledProcesses: [...recorder.calls.values()].filter((c) => !recorder.closed.has(c.executionId)),
+    closedCalls: [...recorder.callExecutions].filter((id) => recorder.closed.has(id)),
+    uncaughtError: completed ? recorder.uncaughtErrors.at(-1) ?? null : null,
+    passedOut: {},
   };
 }
 

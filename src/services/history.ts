@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { listDefinitions } from '../store/definitions.ts';
-import { countInstances, listInstances, type InstanceQuery } from '../store/instances.ts';
+import { countInstances, listInstances, rootInstances, type InstanceQuery } from '../store/instances.ts';
 import { queryVariableHistory, type VariableHistoryRow } from '../store/variables.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { Principal, TypedValue } from '../types.ts';
@@ -29,7 +29,8 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
       // One query for the page's definitions, without their compiled form.
       const ids = [...new Set(rows.map((r) => r.definition_id))];
       const defs = new Map((ids.length ? await listDefinitions(db, { ids }) : []).map((d) => [d.id, d]));
-      return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
+      const roots = await rootInstances(db, rows.filter((r) => r.super_process_instance_id).map((r) => r.id));
+      return rows.map((r) => ({ ...r, root_process_instance_id: roots.get(r.id) ?? r.id, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
     },
 
     countProcessInstances(query: Omit<InstanceQuery, 'visibleTo' | 'firstResult' | 'maxResults'>, principal: Principal): Promise<number> {

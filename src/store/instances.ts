@@ -192,3 +192,22 @@ export async function endCalledInstances(
 export async function markInternallyTerminated(db: Db, id: string): Promise<void> {
   await db('process_instances').where({ id }).update({ state: 'INTERNALLY_TERMINATED' });
 }
+
+/** The top instance of each called instance's chain of callers (Camunda's rootProcessInstanceId), by walking the links up. */
+export async function rootInstances(db: Db, ids: string[]): Promise<Map<string, string>> {
+  const roots = new Map<string, string>();
+  let level = ids.map((id) => ({ asked: id, at: id }));
+  for (let depth = 0; level.length && depth < 100; depth++) {
+    const rows: { id: string; super_process_instance_id: string | null }[] = await db('process_instances')
+      .whereIn('id', [...new Set(level.map((l) => l.at))]).select('id', 'super_process_instance_id');
+    const up = new Map(rows.map((r) => [r.id, r.super_process_instance_id]));
+    const next: typeof level = [];
+    for (const l of level) {
+      const caller = up.get(l.at);
+      if (caller) next.push({ asked: l.asked, at: caller });
+      else roots.set(l.asked, l.at);
+    }
+    level = next;
+  }
+  return roots;
+}

@@ -34,7 +34,7 @@ async function assertEndedAs(t: any, c: Conformance, id: string, state: string):
   t.deepEqual(await c.server.db('activity_instances').where({ process_instance_id: id }).whereNull('end_time').pluck('activity_id'), []);
 }
 
-conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn'], 'ca', (c, t) => {
+conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn'], 'ca', (c, t) => {
 
   test.serial(t('the child starts with the caller, is linked both ways, gets camunda:in, and its end resumes the caller with camunda:out'), async (t) => {
     const parent = await startWith(c, 'ca-parent', { amount: 21, secret: 'not passed' }, 'BK-1');
@@ -44,6 +44,7 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
     t.deepEqual(sub.body.map((i: { id: string }) => i.id), [parent], 'subProcessInstance finds the caller');
     const [hist] = (await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${child}`)).body;
     t.is(hist.superProcessInstanceId, parent);
+    t.is(hist.rootProcessInstanceId, parent);
     t.is(hist.processDefinitionKey, 'ca-child');
     t.is(hist.businessKey, 'BK-1', 'camunda:in businessKey passes the caller\'s business key');
     t.deepEqual((await c.admin.get(`/engine-rest/history/process-instance?superProcessInstanceId=${parent}`)).body.map((i: { id: string }) => i.id), [child]);
@@ -79,6 +80,17 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
     await assertEndedAs(t, c, child, 'INTERNALLY_TERMINATED');
     t.deepEqual(await cancelled(c, parent), ['call', 'stopped']);
     await complete(c, parent, 'handleReject');
+    await assertNothingOpen(t, c, parent);
+  });
+
+  test.serial(t('an error end event caught neither in the child nor by the caller is a none end: the caller goes on (versionTag binding)'), async (t) => {
+    const parent = await startWith(c, 'ca-nocatch', {});
+    const child = await childOf(c, parent);
+    await complete(c, child, 'work', { decision: 'reject' });
+    t.deepEqual(await openKeys(c, parent), ['afterNoCatch']);
+    t.is((await variablesOf(c, parent)).childDecision, 'reject', 'camunda:out applied as on any end');
+    await assertNothingOpen(t, c, child);
+    await complete(c, parent, 'afterNoCatch');
     await assertNothingOpen(t, c, parent);
   });
 

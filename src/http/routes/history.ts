@@ -36,7 +36,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
       startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
       durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
-      deleteReason: r.end_reason, rootProcessInstanceId: r.id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
+      deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
       caseInstanceId: null, tenantId: r.tenant_id, state: r.state,
     }));
   });

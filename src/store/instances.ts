@@ -211,3 +211,9 @@ export async function rootInstances(db: Db, ids: string[]): Promise<Map<string, 
   }
   return roots;
 }
+
+/** The instances an instance's call activities called, by the call activity's execution id. */
+export async function calledInstances(db: Db, instanceId: string): Promise<Map<string, string>> {
+  const rows: { id: string; super_execution_id: string }[] = await db('process_instances').where({ super_process_instance_id: instanceId }).select('id', 'super_execution_id');
+  return new Map(rows.map((r) => [r.super_execution_id, r.id]));
+}

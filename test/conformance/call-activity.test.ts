@@ -56,6 +56,8 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
     const typed = (await c.admin.get(`/engine-rest/process-instance/${child}/variables`)).body;
     t.is(typed.childAmount.type, 'Integer', 'a copied variable keeps its type');
     t.false((await passed(c, parent)).includes('call'), 'the call activity waits');
+    const acts = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${parent}&activityId=call`)).body;
+    t.is(acts[0]?.calledProcessInstanceId, child, 'the call activity\'s history names the child');
 
     await complete(c, child, 'work', { result: 'ok' });
     t.is(await stateOf(c, child), 'COMPLETED');

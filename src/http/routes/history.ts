@@ -94,7 +94,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       id: `${a.activity_id}:${a.execution_id}`, activityId: a.activity_id, activityName: a.activity_name, activityType: a.activity_type,
       processInstanceId: a.process_instance_id, executionId: a.execution_id, taskId: a.task_id, assignee: a.assignee,
       startTime: formatDate(a.start_time), endTime: formatDate(a.end_time), durationInMillis: duration(a.start_time, a.end_time),
-      canceled: a.canceled, completeScope: false,
+      canceled: a.canceled, completeScope: false, calledProcessInstanceId: a.called_process_instance_id,
     }));
   });
   return router;

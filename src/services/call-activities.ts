@@ -128,15 +128,8 @@ export function makeCallActivities(deps: {
     return [...open];
   }
 
-  /**
-   * A child ended: its caller's call activity completes with `camunda:out`,
-   * or, when the child ended with a BPMN error, the error is thrown from the
-   * call activity for a boundary event there to catch (Camunda propagates it
-   * to the calling instance). Caught by nothing there either, the error end
-   * was a none end, as in Camunda 7.
-   */
-  async function resumeCaller(child: Step, steps: Step[]): Promise<Step | null> {
-    const link = child.stored ?? child.created!;
+  /** The instance that called `link`, as it stands in this command (after its own runs here) or in the store. */
+  async function callerOf(link: NewInstance, steps: Step[]) {
     if (!link.super_process_instance_id || !link.super_execution_id) return null;
     const prior = steps.findLast((x) => x.ctx.instanceId === link.super_process_instance_id);
     if (prior?.run.completed) return null;
@@ -145,28 +138,56 @@ export function makeCallActivities(deps: {
     const def = await definitions.load(instance.definition_id);
     const before = prior ? after(prior) : await vault.load(db, instance.id, def.sensitive);
     const open = prior ? openAfter(prior) : await listOpenExecutions(db, instance.id);
-    const state = prior ? prior.run.state : instance.engine_state!;
     const target: WaitTarget = { instanceId: instance.id, definitionId: def.id, activityId: activityOf(steps, link), executionId: link.super_execution_id };
-    const base = { def, instance, state, open, target };
-    const keep = { stored: prior ? prior.stored : instance, created: prior?.created, open };
-    const childVariables = after(child);
+    return {
+      instance, before, call: link.super_execution_id,
+      base: { def, instance, state: prior ? prior.run.state : instance.engine_state!, open, target },
+      keep: { stored: prior ? prior.stored : instance, created: prior?.created, open },
+    };
+  }
+
+  /**
+   * A BPMN error an instance ended with, thrown from the call activity that
+   * called it; caught by nothing in that caller, Camunda looks in the
+   * caller's caller, and so on up. Returns the run of the instance that
+   * caught it (its call activity interrupted, which ends the instances below
+   * it), or null when nothing caught it.
+   */
+  async function throwUp(link: NewInstance, code: string, message: string, steps: Step[]): Promise<Step | null> {
+    const caller = await callerOf(link, steps);
+    if (!caller) return null;
+    try {
+      const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'error', code, message }, setByCaller: {} });
+      return { ...caller.keep, ctx, run };
+    } catch (err) {
+      if (!(err instanceof EngineRunError)) throw err;
+      return throwUp(caller.instance, code, message, steps);
+    }
+  }
+
+  /**
+   * A child ended: its caller's call activity completes with `camunda:out`,
+   * or, when the child ended with a BPMN error, the error is thrown from the
+   * call activity for a boundary event there (or further up) to catch, as
+   * Camunda propagates it. Caught by nothing, the error end was a none end,
+   * as in Camunda 7.
+   */
+  async function resumeCaller(child: Step, steps: Step[]): Promise<Step | null> {
+    const link = child.stored ?? child.created!;
     if (child.run.uncaughtError) {
-      const { code, message } = child.run.uncaughtError;
-      try {
-        const { ctx, run } = await deps.runWait({ ...base, before, action: { kind: 'error', code, message }, setByCaller: {} });
+      const caught = await throwUp(link, child.run.uncaughtError.code, child.run.uncaughtError.message, steps);
+      if (caught) {
         child.errorCaught = true;
-        return { ...keep, ctx, run, resumedCall: link.super_execution_id };
-      } catch (err) {
-        if (!(err instanceof EngineRunError)) throw err;
-        if (instance.super_process_instance_id) {
-          throw new ProcessEngineError(`BPMN 错误 ${code} 跨越多层调用活动传播尚不支持 / the BPMN error ${code} is not caught by the calling instance ${instance.id}; passing it further up is not run yet`);
-        }
+        return caught;
       }
     }
+    const caller = await callerOf(link, steps);
+    if (!caller) return null;
+    const childVariables = after(child);
     // The out mapping runs in the engine (call-activity.ts applyOut); its values keep the child's types here.
-    const { ctx, run } = await deps.runWait({ ...base, before, action: { kind: 'call', variables: engineValues(childVariables) }, setByCaller: {} });
+    const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'call', variables: engineValues(childVariables) }, setByCaller: {} });
     const passed = typed(run.passedOut, childVariables);
-    return { ...keep, ctx: { ...ctx, variables: { ...before, ...passed }, setByCaller: passed }, run, resumedCall: link.super_execution_id };
+    return { ...caller.keep, ctx: { ...ctx, variables: { ...caller.before, ...passed }, setByCaller: passed }, run, resumedCall: caller.call };
   }
 
   /**

@@ -34,7 +34,7 @@ async function assertEndedAs(t: any, c: Conformance, id: string, state: string):
   t.deepEqual(await c.server.db('activity_instances').where({ process_instance_id: id }).whereNull('end_time').pluck('activity_id'), []);
 }
 
-conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn'], 'ca', (c, t) => {
+conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn', 'ca-grand.bpmn'], 'ca', (c, t) => {
 
   test.serial(t('the child starts with the caller, is linked both ways, gets camunda:in, and its end resumes the caller with camunda:out'), async (t) => {
     const parent = await startWith(c, 'ca-parent', { amount: 21, secret: 'not passed' }, 'BK-1');
@@ -94,6 +94,20 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
     await assertNothingOpen(t, c, child);
     await complete(c, parent, 'afterNoCatch');
     await assertNothingOpen(t, c, parent);
+  });
+
+  test.serial(t('an error caught by nothing in the caller travels up to the caller\'s caller; the instances between end'), async (t) => {
+    const grand = await startWith(c, 'ca-grand', {});
+    const middle = await childOf(c, grand);
+    const child = await childOf(c, middle);
+    const [hist] = (await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${child}`)).body;
+    t.is(hist.rootProcessInstanceId, grand, 'the root is the top caller');
+    await complete(c, child, 'work', { decision: 'reject' });
+    t.deepEqual(await openKeys(c, grand), ['grandHandles']);
+    await assertEndedAs(t, c, middle, 'INTERNALLY_TERMINATED');
+    await assertEndedAs(t, c, child, 'INTERNALLY_TERMINATED');
+    await complete(c, grand, 'grandHandles');
+    await assertNothingOpen(t, c, grand);
   });
 
   test.serial(t('an interrupting boundary event on the call activity ends the child'), async (t) => {

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
-import { makeDb } from '../src/store/db.ts';
-import { backends, type Backend } from './helpers/db.ts';
-import { boot, tempDirs, Tail, type Running } from './helpers/child-server.ts';
+import { backends } from './helpers/db.ts';
+import { boot, database, Tail, type Running } from './helpers/child-server.ts';
 import { ADMIN } from './helpers/server.ts';
 
 /*
@@ -338,32 +337,6 @@ async function createOfficeUser(url: string): Promise<void> {
 async function warmUp(url: string): Promise<void> {
   const r = await call(url, basic(OFFICE.user, OFFICE.password), 'GET', '/engine-rest/task?maxResults=1');
   if (r.lost || r.status !== 200) throw new Error(`warm-up: ${JSON.stringify(r)}`);
-}
-
-/** A fresh database for the child server, and a Knex handle on it once the server has stopped. */
-async function database(backend: Backend): Promise<{ dbEnv: Record<string, string>; sql(): Promise<Knex>; cleanup(): Promise<void> }> {
-  if (backend.name === 'pglite') {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-crash-'));
-    tempDirs.push(dataDir);
-    let db: Knex | undefined;
-    return {
-      dbEnv: { DATA_DIR: dataDir },
-      async sql() {
-        db = makeDb({ dataDir });
-        return db;
-      },
-      async cleanup() {
-        await db?.destroy();
-        fs.rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
-  }
-  const testDb = await backend.create({ migrate: false });
-  return {
-    dbEnv: { DATABASE_URL: testDb.url! },
-    sql: async () => testDb.db,
-    cleanup: () => testDb.drop(),
-  };
 }
 
 interface InstanceSql { id: string; state: string; business_key: string | null; definition_key: string; rev: number; engine_state: string | null }

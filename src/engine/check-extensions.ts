@@ -12,8 +12,8 @@ const UNSERVED_FORM_KEY = /^(embedded:)?deployment:/;
  * Camunda extensions and BPMN constructs that this server cannot run as
  * Camunda 7 does are refused at deployment, naming the element, instead of
  * being accepted and then misbehaving when an instance reaches them (a Java
- * delegate that never runs, a listener skipped, a call activity whose child
- * never starts). Scripts in listeners are reported by check-scripts.ts.
+ * delegate that never runs, a listener skipped). Call activities are checked
+ * by check-call-activity.ts. Scripts in listeners are reported by check-scripts.ts.
  */
 export function checkExtensions(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
@@ -25,7 +25,6 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
     checkDelegates(element, refuse);
     checkListeners(element, refuse);
     checkInputOutput(element, refuse);
-    checkConstructs(element, refuse);
     for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
   processes.forEach(visit);
@@ -100,14 +99,5 @@ function checkInputOutput(element: ModdleElement, refuse: Refuse): void {
     refuse(element, '子流程的输入参数尚不支持（子流程内的元素看不到它们）', 'input parameters on a sub-process are not run yet: the elements inside it would not see them');
   } else if (element.loopCharacteristics) {
     refuse(element, '多实例活动的输入参数尚不支持（不会按每个实例求值）', 'input parameters on a multi-instance activity are not run yet: they would not be resolved per instance with its element variable');
-  }
-}
-
-/** BPMN constructs the engine accepts but does not run with Camunda 7's semantics. */
-function checkConstructs(element: ModdleElement, refuse: Refuse): void {
-  const definitions = (element.eventDefinitions ?? []) as ModdleElement[];
-  const has = (type: string) => definitions.some((d) => d.$type === type);
-  if (element.$type === 'bpmn:CallActivity') {
-    refuse(element, '调用活动尚不支持（子流程实例不会启动）', 'call activities are not run yet: the child instance would never start and the parent would wait for ever');
   }
 }

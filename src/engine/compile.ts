@@ -15,6 +15,7 @@ import { checkExtensions } from './check-extensions.ts';
 import { checkUnverified } from './check-unverified.ts';
 import { checkCompensation } from './check-compensation.ts';
 import { checkConditionalEvents } from './check-conditional.ts';
+import { checkCallActivities } from './check-call-activity.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -91,6 +92,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkMultiInstance(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkCallActivities(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkUnverified(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkConditionalEvents(executable).map((p) => problem(xml, p.message, [p.elementId])));

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { describeCall, type CalledProcess, type ThrownError } from './call-activity.ts';
 import { setCaughtErrorVariables } from './error-events.ts';
 import { isCompensationBoundary } from './compensation.ts';
 import { EngineRunError } from './run-error.ts';
@@ -99,6 +100,12 @@ export class Recorder {
   readonly closed = new Set<string>();
   private readonly started = new Set<string>();
   private readonly ended = new Set<string>();
+  /** Call activities that began in this run, waiting for their child. */
+  readonly calls = new Map<string, CalledProcess>();
+  /** Every call activity execution of this run (those open before it are announced again on resume). */
+  readonly callExecutions = new Set<string>();
+  /** BPMN errors thrown and not (yet) caught: one left when the instance ends is what it ended with. */
+  readonly uncaughtErrors: ThrownError[] = [];
   /** Multi-instance iterations waiting in this run, with their element for history. */
   private readonly iterations = new Map<string, ActivityEvent>();
 
@@ -157,6 +164,15 @@ export class Recorder {
       if (api.content?.state !== 'throw' || !message) return;
       this.thrown.push({ activityId: api.id, executionId: api.executionId, messageName: String(message.name ?? message.id), variables: inputParameters(api) });
     });
+    this.listener.on('activity.call', (api) => {
+      this.callExecutions.add(api.executionId);
+      if (!this.open.has(api.executionId)) this.calls.set(api.executionId, describeCall(api));
+    });
+    this.listener.on('activity.throw', (api) => {
+      const m = api.content?.message;
+      if (m?.type === 'bpmn:Error') this.uncaughtErrors.push({ code: String(m.code ?? m.id ?? ''), message: String(m.message ?? m.name ?? '') });
+    });
+    this.listener.on('activity.catch', () => this.uncaughtErrors.pop());
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
       if (isIteration(api)) {
@@ -196,7 +212,7 @@ export class Recorder {
 
   /** A wait of this run, or one already open before it (its task row must be closed). */
   private isWait(executionId: string): boolean {
-    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId)
+    return this.waiting.has(executionId) || this.waitingExternal.has(executionId) || this.waitingMessages.has(executionId) || this.calls.has(executionId)
       || this.open.has(executionId) || this.timerActivities.has(executionId);
   }
 

@@ -14,6 +14,7 @@ import { typeResolver } from './serialize.ts';
 import { ConditionTracker, type VariableChange } from './conditional.ts';
 import { findPostponed, postponedIds, walkPostponed, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
+import { applyOut, type CalledProcess, type PassedValue, type ThrownError } from './call-activity.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
 export { EngineRunError };
@@ -47,6 +48,14 @@ export interface EngineRun {
   activities: ActivityEvent[];
   /** The wait this run was to complete had already ended when its turn came (a conditional boundary event the caller's variables fired interrupted it). */
   preempted?: boolean;
+  /** Call activities that began during this run: each starts a child instance (services/call-activities.ts). */
+  calledProcesses: CalledProcess[];
+  /** Call activity executions that ended or were cancelled during this run (their children end with them unless they ended first). */
+  closedCalls: string[];
+  /** When the instance ended with a BPMN error nothing in it caught: for its caller's call activity. */
+  uncaughtError: ThrownError | null;
+  /** With the `call` action: what the call activity's `camunda:out` passed back. */
+  passedOut: Record<string, PassedValue>;
 }
 
 export interface CompiledRef {
@@ -101,9 +110,11 @@ export interface SignalInput {
   execution?: ExecutionInfo | undefined;
   /**
    * Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch;
-   * `conditions`: only evaluate the conditional events the caller's `changes` concern.
+   * `conditions`: only evaluate the conditional events the caller's `changes` concern;
+   * `call`: the child of a call activity ended with these variables.
    */
-  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | { kind: 'conditions' } | undefined;
+  action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | { kind: 'conditions' }
+    | { kind: 'call'; variables: Record<string, unknown> } | undefined;
   /** The variables the caller set or deleted in this command, for the conditional events waiting (see conditional.ts). */
   changes?: VariableChange[] | undefined;
 }
@@ -123,6 +134,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
   const conditions = trackConditions(recorder);
   let preempted = false;
+  let passedOut: Record<string, PassedValue> = {};
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
@@ -141,6 +153,11 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {
       // Nothing to send: resuming re-registered the timer, and it fired.
+    } else if (action.kind === 'call') {
+      // The child ended: its variables come back through camunda:out, then the call activity completes.
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) passedOut = applyOut(api, action.variables);
+      execution.signal({ id: input.activityId, executionId: input.executionId });
     } else {
       const api = findPostponed(execution.getPostponed(), input.executionId);
       // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
@@ -158,7 +175,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return { ...(await finish(engine, recorder, afterRun(listeners, deletes, recorder))), ...(preempted ? { preempted } : {}) };
+  return { ...(await finish(engine, recorder, afterRun(listeners, deletes, recorder))), passedOut, ...(preempted ? { preempted } : {}) };
 }
 
 /** Follows the conditional events of one run: which wait, on which variables it was last evaluated. */
@@ -302,6 +319,10 @@ async function finish(engine: Engine, recorder: Recorder, after?: AfterRun): Pro
     thrownMessages: recorder.thrown,
     closedWaitExecutions: [...recorder.closed],
     activities: recorder.activities,
+    calledProcesses: [...recorder.calls.values()].filter((c) => !recorder.closed.has(c.executionId)),
+    closedCalls: [...recorder.callExecutions].filter((id) => recorder.closed.has(id)),
+    uncaughtError: completed ? recorder.uncaughtErrors.at(-1) ?? null : null,
+    passedOut: {},
   };
 }
 

@@ -22,6 +22,7 @@ import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
+import { makeCallActivities } from './call-activities.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
 export const TIMERS_TOPIC = '__timers__';
@@ -45,7 +46,7 @@ export function dueAt(timer: ArmedTimer, now: Date, zone: string): Date {
 }
 
 /** Deletes every task, external task, timer, subscription and running element still open in an ended instance. */
-async function closeEverythingOf(trx: Db, instanceId: string): Promise<void> {
+export async function closeEverythingOf(trx: Db, instanceId: string): Promise<void> {
   await endOpenTasksOfInstance(trx, instanceId);
   await endOpenExternalTasksOfInstance(trx, instanceId);
   await deleteTimersOfInstance(trx, instanceId);
@@ -226,11 +227,14 @@ export function makeExecution(
       }).catch((err) => {
         throw toEngineError(err);
       });
+      // Children its call activities start, callers its end resumes (call-activities.ts).
+      const steps = await calls.plan({ ctx, run, open: openList, stored: instance }, opts.actor).catch((err) => {
+        throw toEngineError(err);
+      });
       const saved = await db.transaction(async (trx) => {
-        if ((await saveInstanceStates(trx, [stateOf(instance, run)])).length !== 1) return false;
-        // Deleted first: a script the change set going may have set one of them again.
+        if (!(await calls.save(trx, steps, opts.actor))) return false;
+        // Deleted after: a script the change set going may have set one of them again, and then it stays.
         await deleteVariables(trx, instance.id, deleted.filter((n) => !(n in run.variables)));
-        await persistRuns(trx, [{ ctx, run }]);
         await opts.afterSave?.(trx);
         await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });
         return true;
@@ -274,6 +278,8 @@ export function makeExecution(
           def: defs.get(target.definitionId)!, instance, state: instance.engine_state, before: stored.get(instance.id)!,
           open: open.get(instance.id) ?? [], target, action: item.action, setByCaller: {},
         });
+        // A run reaching another instance (a call activity's child, its caller) is left for `advance`.
+        if (calls.reaches(instance, run)) continue;
         prepared.push({ item, instance, ctx, run });
       } catch {
         // Left for `advance`, which reports the failure as its own.
@@ -304,8 +310,14 @@ export function makeExecution(
     return [];
   }
 
+  const calls = makeCallActivities({
+    db, definitions, vault, trace, runWait: runWait as never, persistRuns, closeEverythingOf, engineNow: () => clock.peek?.(), zone,
+  });
+
   return {
     advanceMany,
+    /** Call activities: a command's children and resumed callers, planned and saved together. */
+    calls,
     /** Writes one engine run (see persistRuns). */
     persistRun: (trx: Db, ctx: RunContext, run: EngineRun) => persistRuns(trx, [{ ctx, run }]),
     advance,

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { listDefinitions } from '../store/definitions.ts';
-import { countInstances, listInstances, type InstanceQuery } from '../store/instances.ts';
+import { calledInstances, countInstances, listInstances, rootInstances, type InstanceQuery } from '../store/instances.ts';
 import { queryVariableHistory, type VariableHistoryRow } from '../store/variables.ts';
 import { ForbiddenError } from '../errors.ts';
 import type { Principal, TypedValue } from '../types.ts';
@@ -29,7 +29,8 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
       // One query for the page's definitions, without their compiled form.
       const ids = [...new Set(rows.map((r) => r.definition_id))];
       const defs = new Map((ids.length ? await listDefinitions(db, { ids }) : []).map((d) => [d.id, d]));
-      return rows.map((r) => ({ ...r, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
+      const roots = await rootInstances(db, rows.filter((r) => r.super_process_instance_id).map((r) => r.id));
+      return rows.map((r) => ({ ...r, root_process_instance_id: roots.get(r.id) ?? r.id, definition_name: defs.get(r.definition_id)?.name ?? null, definition_version: defs.get(r.definition_id)?.version ?? null }));
     },
 
     countProcessInstances(query: Omit<InstanceQuery, 'visibleTo' | 'firstResult' | 'maxResults'>, principal: Principal): Promise<number> {
@@ -50,9 +51,12 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
     },
 
     /** The element history of one instance the caller may see. */
-    async activities(instanceId: string, principal: Principal): Promise<ActivityRow[]> {
+    async activities(instanceId: string, principal: Principal): Promise<(ActivityRow & { called_process_instance_id: string | null })[]> {
       const [visible] = await listInstances(db, { ids: [instanceId], visibleTo: visibility(principal) });
-      return visible ? listActivities(db, instanceId) : [];
+      if (!visible) return [];
+      // A call activity's row names the instance it called (Camunda's calledProcessInstanceId).
+      const [rows, called] = await Promise.all([listActivities(db, instanceId), calledInstances(db, instanceId)]);
+      return rows.map((a) => ({ ...a, called_process_instance_id: called.get(a.execution_id) ?? null }));
     },
   };
 }

@@ -4,7 +4,7 @@ import { startProcess } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { cancelOpenActivities, listActivities } from '../store/activities.ts';
 import {
-  countInstances, findInstance, insertInstance, listInstances, terminateInstance, type InstanceQuery, type InstanceRow,
+  countInstances, endCalledInstances, findInstance, insertInstance, listInstances, terminateInstance, touchInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
 import { endOpenExternalTasksOfInstance } from '../store/external-tasks.ts';
 import { deleteSubscriptionsOfInstance } from '../store/messages.ts';
@@ -16,7 +16,7 @@ import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import { PUBLIC_USER, roleGroups, type FormField, type Principal, type Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
-import type { Execution } from './execution.ts';
+import { closeEverythingOf, type Execution } from './execution.ts';
 import type { TraceService } from './trace.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
@@ -66,24 +66,20 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info).catch((err) => {
       throw toEngineError(err);
     });
+    const ctx = {
+      instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, sensitive: def.sensitive,
+      variables, setByCaller: variables,
+    };
+    const created = {
+      id, definition_id: def.id, definition_key: def.key, business_key: input.businessKey ?? null, tenant_id: row.tenant_id,
+      start_user_id: principal.userId, end_reason: null, start_event_id: variant,
+    };
+    // The children its call activities start run now, and are saved with it (call-activities.ts).
+    const steps = await execution.calls.plan({ ctx, run, open: [], created }, principal).catch((err) => {
+      throw toEngineError(err);
+    });
     const instance = await db.transaction(async (trx) => {
-      const inserted = await insertInstance(trx, {
-        id,
-        definition_id: def.id,
-        definition_key: def.key,
-        business_key: input.businessKey ?? null,
-        tenant_id: row.tenant_id,
-        state: run.completed ? 'COMPLETED' : 'ACTIVE',
-        engine_state: run.completed ? null : run.state,
-        start_user_id: principal.userId,
-        end_reason: null,
-        start_event_id: variant,
-        ended: run.completed,
-      });
-      await execution.persistRun(trx, {
-        instanceId: id, definitionId: def.id, definitionKey: def.key, businessKey: input.businessKey ?? null, sensitive: def.sensitive,
-        variables, setByCaller: variables,
-      }, run);
+      const inserted = (await execution.calls.save(trx, steps, principal))!.get(id)!;
       await afterSave?.(trx, id);
       await trace.record(trx, principal, {
         operation: 'Create', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
@@ -95,6 +91,18 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       return inserted;
     });
     return { instance, variables: input.returnVariables ? await execution.vault.load(db, id, def.sensitive) : {} };
+  }
+
+  /**
+   * Deleting a called instance alone is refused: Camunda 7 would then cancel
+   * the call activity in the caller and end the caller when nothing else of
+   * it runs, which this server does not do; delete the calling instance.
+   */
+  async function refuseCalledInstance(row: InstanceRow): Promise<void> {
+    if (!row.super_process_instance_id) return;
+    const caller = await findInstance(db, row.super_process_instance_id);
+    if (caller?.state !== 'ACTIVE') return;
+    throw new ValidationError(`流程实例 ${row.id} 由流程实例 ${caller.id} 的调用活动启动，不能单独删除；请删除调用它的实例 / process instance ${row.id} was called by a call activity of process instance ${caller.id} and cannot be deleted alone; delete the calling instance`);
   }
 
   async function visibleInstance(id: string, principal: Principal): Promise<Omit<InstanceRow, 'engine_state'>> {
@@ -161,6 +169,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       for (let attempt = 1; ; attempt++) {
         const row = await findInstance(db, id);
         if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
+        await refuseCalledInstance(row);
         // Camunda runs the tasks' delete and the process's end listeners unless told to skip them.
         const effects = skipCustomListeners ? null : await listeners.deletion(row);
         const done = await db.transaction(async (trx) => {
@@ -171,6 +180,10 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
           await deleteSubscriptionsOfInstance(trx, id);
           await deleteTimersOfInstance(trx, id);
           await cancelOpenActivities(trx, id);
+          // The instances its call activities called are deleted with it, theirs too (as Camunda's cascade).
+          for (const child of await endCalledInstances(trx, [{ instanceId: id, executionIds: null }], 'EXTERNALLY_TERMINATED', reason)) {
+            await closeEverythingOf(trx, child);
+          }
           await trace.record(trx, principal, { operation: 'Delete', entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { reason } });
           return true;
         });

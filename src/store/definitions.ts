@@ -46,6 +46,23 @@ export async function findLatestDefinition(db: Db, key: string, tenantId: string
   return tenantId == null ? q.whereNull('tenant_id') : q.where({ tenant_id: tenantId });
 }
 
+/**
+ * The definition a call activity names: Camunda's calledElementBinding picks
+ * the latest version of `key` (in the caller's tenant), the one deployed with
+ * the caller, a version number, or the latest version with a version tag.
+ */
+export async function findCalledDefinition(db: Db, c: {
+  key: string; tenantId: string | null; binding: 'latest' | 'deployment' | 'version' | 'versionTag'; deploymentId: string; version: number | null; versionTag: string | null;
+}): Promise<DefinitionRow | undefined> {
+  const q = db('process_definitions').where({ key: c.key }).orderBy('version', 'desc').first();
+  if (c.tenantId == null) q.whereNull('tenant_id');
+  else q.where({ tenant_id: c.tenantId });
+  if (c.binding === 'deployment') q.where({ deployment_id: c.deploymentId });
+  if (c.binding === 'version') q.where({ version: c.version });
+  if (c.binding === 'versionTag') q.where({ version_tag: c.versionTag });
+  return q;
+}
+
 export async function findDefinition(db: Db, id: string): Promise<DefinitionRow | undefined> {
   return db('process_definitions').where({ id }).first();
 }

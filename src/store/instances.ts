@@ -18,6 +18,9 @@ export interface InstanceRow {
   end_reason: string | null;
   /** The message start event it began at, when that start has its own compiled form. */
   start_event_id: string | null;
+  /** For a call activity's child: the calling instance and the call activity's execution (see services/call-activities.ts). */
+  super_process_instance_id?: string | null;
+  super_execution_id?: string | null;
 }
 
 export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<Omit<InstanceRow, 'engine_state'>> {
@@ -27,7 +30,7 @@ export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time'
     engine_state: JSON.stringify(values.engine_state),
     rev: 1,
     end_time: ended ? db.fn.now() : null,
-  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason', 'start_event_id']);
+  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason', 'start_event_id', 'super_process_instance_id', 'super_execution_id']);
   return inserted;
 }
 
@@ -89,6 +92,10 @@ export interface InstanceQuery {
   businessKeyLike?: string | undefined;
   state?: InstanceRow['state'] | undefined;
   finished?: boolean | undefined;
+  /** Camunda's superProcessInstance: the children this instance called. */
+  superProcessInstance?: string | undefined;
+  /** Camunda's subProcessInstance: the instance that called this one. */
+  subProcessInstance?: string | undefined;
   /** Restricts to instances this user started or had a task in (non-administrators). */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
@@ -98,7 +105,7 @@ export interface InstanceQuery {
 export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
   const q = filteredInstances(db, query)
     .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
-      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason', 'i.start_event_id');
+      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason', 'i.start_event_id', 'i.super_process_instance_id', 'i.super_execution_id');
   return paged(q, query, [{ column: 'start_time', order: 'desc' }], 'i.id', 'i.');
 }
 
@@ -116,6 +123,8 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.state) q.where('i.state', query.state);
   if (query.finished === true) q.whereNot('i.state', 'ACTIVE');
   if (query.finished === false) q.where('i.state', 'ACTIVE');
+  if (query.superProcessInstance) q.where('i.super_process_instance_id', query.superProcessInstance);
+  if (query.subProcessInstance) q.whereIn('i.id', db('process_instances').select('super_process_instance_id').where('id', query.subProcessInstance));
   if (query.visibleTo) whereVisible(db, q, query.visibleTo);
   return q;
 }
@@ -152,4 +161,59 @@ export async function terminateInstance(db: Db, id: string, rev: number, reason:
     .where({ id, rev, state: 'ACTIVE' })
     .update({ engine_state: null, rev: rev + 1, state: 'EXTERNALLY_TERMINATED', end_time: db.fn.now(), end_reason: reason });
   return count === 1;
+}
+
+/**
+ * Ends the running children called by the given call activity executions
+ * (all of an instance's when `executionIds` is null), and theirs, as Camunda
+ * deletes a called instance with its call activity. Returns the ids ended.
+ */
+export async function endCalledInstances(
+  db: Db, calls: { instanceId: string; executionIds: string[] | null }[], state: 'EXTERNALLY_TERMINATED' | 'INTERNALLY_TERMINATED', reason: string | null,
+): Promise<string[]> {
+  const ended: string[] = [];
+  let level = calls;
+  while (level.length) {
+    const rows: { id: string }[] = await db('process_instances').where({ state: 'ACTIVE' }).andWhere((w) => {
+      for (const c of level) {
+        w.orWhere((o) => {
+          o.where('super_process_instance_id', c.instanceId);
+          if (c.executionIds) o.whereIn('super_execution_id', c.executionIds);
+        });
+      }
+    }).update({ engine_state: null, rev: db.raw('rev + 1'), state, end_time: db.fn.now(), end_reason: reason }).returning('id');
+    ended.push(...rows.map((r) => r.id));
+    level = rows.map((r) => ({ instanceId: r.id, executionIds: null }));
+  }
+  return ended;
+}
+
+/** Marks a called instance that ended by throwing a BPMN error its caller caught: Camunda deletes it with the interrupted call activity. */
+export async function markInternallyTerminated(db: Db, id: string): Promise<void> {
+  await db('process_instances').where({ id }).update({ state: 'INTERNALLY_TERMINATED' });
+}
+
+/** The top instance of each called instance's chain of callers (Camunda's rootProcessInstanceId), by walking the links up. */
+export async function rootInstances(db: Db, ids: string[]): Promise<Map<string, string>> {
+  const roots = new Map<string, string>();
+  let level = ids.map((id) => ({ asked: id, at: id }));
+  for (let depth = 0; level.length && depth < 100; depth++) {
+    const rows: { id: string; super_process_instance_id: string | null }[] = await db('process_instances')
+      .whereIn('id', [...new Set(level.map((l) => l.at))]).select('id', 'super_process_instance_id');
+    const up = new Map(rows.map((r) => [r.id, r.super_process_instance_id]));
+    const next: typeof level = [];
+    for (const l of level) {
+      const caller = up.get(l.at);
+      if (caller) next.push({ asked: l.asked, at: caller });
+      else roots.set(l.asked, l.at);
+    }
+    level = next;
+  }
+  return roots;
+}
+
+/** The instances an instance's call activities called, by the call activity's execution id. */
+export async function calledInstances(db: Db, instanceId: string): Promise<Map<string, string>> {
+  const rows: { id: string; super_execution_id: string }[] = await db('process_instances').where({ super_process_instance_id: instanceId }).select('id', 'super_execution_id');
+  return new Map(rows.map((r) => [r.super_execution_id, r.id]));
 }

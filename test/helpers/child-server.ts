@@ -1,9 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';
+import type { Knex } from 'knex';
+import { makeDb } from '../../src/store/db.ts';
+import type { Backend } from './db.ts';
 import { ADMIN, repoRoot, TEST_KEY_ENV } from './server.ts';
 
 /*
@@ -91,8 +95,9 @@ export async function boot(dbEnv: Record<string, string>, tail: Tail, label: str
     });
   });
   const url = `http://127.0.0.1:${port}`;
-  // Waiting for a process to boot (tsx, migrations, PGlite recovery): bounded polling.
-  for (let attempt = 0; attempt < 600; attempt++) {
+  // Waiting for a process to boot (tsx, migrations, PGlite recovery): bounded polling, by time,
+  // since a PGlite boot on a loaded machine takes most of a minute.
+  while (Date.now() - began < 150_000) {
     if (exit) throw new Error(`server exited during start-up (code ${exit.code}, signal ${exit.signal})\n${tail.text()}`);
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
@@ -128,3 +133,30 @@ export async function withServerProcesses<T>(
     throw err;
   }
 }
+
+/** A fresh database for the child server, and a Knex handle on it once the server has stopped. */
+export async function database(backend: Backend): Promise<{ dbEnv: Record<string, string>; sql(): Promise<Knex>; cleanup(): Promise<void> }> {
+  if (backend.name === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-crash-'));
+    tempDirs.push(dataDir);
+    let db: Knex | undefined;
+    return {
+      dbEnv: { DATA_DIR: dataDir },
+      async sql() {
+        db = makeDb({ dataDir });
+        return db;
+      },
+      async cleanup() {
+        await db?.destroy();
+        fs.rmSync(dataDir, { recursive: true, force: true });
+      },
+    };
+  }
+  const testDb = await backend.create({ migrate: false });
+  return {
+    dbEnv: { DATABASE_URL: testDb.url! },
+    sql: async () => testDb.db,
+    cleanup: () => testDb.drop(),
+  };
+}
+

@@ -20,6 +20,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
       businessKeyLike: q.string('processInstanceBusinessKeyLike'),
       finished: q.bool('finished') ? true : q.bool('unfinished') ? false : undefined,
+      superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
     };
   };
   router.get('/history/process-instance/count', async (ctx) => {
@@ -35,7 +36,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
       startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
       durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
-      deleteReason: r.end_reason, rootProcessInstanceId: r.id, superProcessInstanceId: null, superCaseInstanceId: null,
+      deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
       caseInstanceId: null, tenantId: r.tenant_id, state: r.state,
     }));
   });
@@ -93,7 +94,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       id: `${a.activity_id}:${a.execution_id}`, activityId: a.activity_id, activityName: a.activity_name, activityType: a.activity_type,
       processInstanceId: a.process_instance_id, executionId: a.execution_id, taskId: a.task_id, assignee: a.assignee,
       startTime: formatDate(a.start_time), endTime: formatDate(a.end_time), durationInMillis: duration(a.start_time, a.end_time),
-      canceled: a.canceled, completeScope: false,
+      canceled: a.canceled, completeScope: false, calledProcessInstanceId: a.called_process_instance_id,
     }));
   });
   return router;

@@ -28,6 +28,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     const q = queryOf(ctx);
     return {
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
+      superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
       state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
       sorting: sortingOf(ctx, runtimeSort),
     };

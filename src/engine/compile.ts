@@ -13,6 +13,7 @@ import { checkMultiInstance } from './check-multi-instance.ts';
 import { isTolerable } from './check-references.ts';
 import { checkExtensions } from './check-extensions.ts';
 import { checkUnverified } from './check-unverified.ts';
+import { checkGroupMembers } from './group-members.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -90,6 +91,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkUnverified(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkInclusiveJoins(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkGroupMembers(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));

@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
 import { camundaExtension } from './camunda-extension.ts';
+import { groupMembersExtension, type GroupMembers } from './group-members.ts';
 import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
@@ -58,12 +59,12 @@ const expressions = makeExpressions();
  * delivered right away (the compiled form then has only that start event).
  */
 export async function startProcess(
-  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo, members?: GroupMembers,
 ): Promise<EngineRun> {
   await sandboxReady();
   const budget = new RunBudget();
   const scripts = new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey });
-  const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution);
+  const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution, members);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
@@ -86,6 +87,8 @@ export interface SignalInput {
   zone?: string | undefined;
   /** The instance, as expressions see it (`${execution.processInstanceId}`). */
   execution?: ExecutionInfo | undefined;
+  /** Members of the groups the definition asks for (group-members.ts), read before the run. */
+  members?: GroupMembers | undefined;
   /** Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch. */
   action?: { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | undefined;
 }
@@ -97,7 +100,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   await sandboxReady();
   const budget = new RunBudget();
   const scripts = new SandboxScripts(budget, input.execution && { processInstanceId: input.execution.processInstanceId, businessKey: input.execution.businessKey });
-  const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
+  const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution, input.members);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
   await guard(engine, budget, scripts, async () => {
@@ -142,7 +145,8 @@ export interface ExecutionInfo {
 }
 
 function makeEngine(
-  def: CompiledRef, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string,
+  execution?: ExecutionInfo, members?: GroupMembers,
 ): Engine {
   return new Engine({
     name: def.id,
@@ -154,7 +158,8 @@ function makeEngine(
     variables,
     expressions,
     // camunda:inputOutput and script execution listeners, in Camunda's order (camunda-extension.ts).
-    extensions: { camunda: camundaExtension(scripts) as never },
+    // A group's members as a variable where the diagram asks for them (group-members.ts).
+    extensions: members ? { camunda: camundaExtension(scripts) as never, groupMembers: groupMembersExtension(members) as never } : { camunda: camundaExtension(scripts) as never },
     // Every script of the diagram runs in the QuickJS sandbox; without this option the engine would use node:vm.
     scripts,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.

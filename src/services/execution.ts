@@ -20,6 +20,7 @@ import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
+import { groupMembersFor } from './group-members.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
 export const TIMERS_TOPIC = '__timers__';
@@ -176,6 +177,7 @@ export function makeExecution(
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open),
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+      members: await groupMembersFor(db, def),
     });
     return {
       run,

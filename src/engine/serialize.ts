@@ -5,6 +5,7 @@ import { TimerValueError, timerValueProblem } from './check-timers.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
+import { sharedScope } from './sub-process-scope.ts';
 
 /**
  * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
@@ -88,6 +89,9 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:Error'] = CamundaBpmnError;
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
   mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
+  // What a sub-process's elements set is the process instance's (sub-process-scope.ts).
+  mapper['bpmn:SubProcess'] = sharedScope(elements.SubProcess);
+  mapper['bpmn:Transaction'] = sharedScope(elements.Transaction);
 });
 
 /**

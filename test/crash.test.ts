@@ -332,6 +332,11 @@ async function createOfficeUser(url: string): Promise<void> {
   if (created.lost || created.status !== 204) throw new Error(`office user: ${JSON.stringify(created)}`);
   const member = await call(url, admin, 'PUT', `/engine-rest/group/office/members/${OFFICE.user}`, {});
   if (member.lost || member.status !== 204) throw new Error(`office membership: ${JSON.stringify(member)}`);
+  // The leading group votes as a body and refuses a submission while it has no members (docs/leading-group-vote.md).
+  const leader = await call(url, admin, 'POST', '/engine-rest/user/create', { profile: { id: 'crash-leader', firstName: '领导' }, credentials: { password: 'crash-leader-password' } });
+  if (leader.lost || leader.status !== 204) throw new Error(`leader: ${JSON.stringify(leader)}`);
+  const seat = await call(url, admin, 'PUT', '/engine-rest/group/leading-group/members/crash-leader', {});
+  if (seat.lost || seat.status !== 204) throw new Error(`leading-group membership: ${JSON.stringify(seat)}`);
 }
 
 async function warmUp(url: string): Promise<void> {

@@ -60,8 +60,19 @@ for (const file of files) {
     const process = rootElement.rootElements.find((e: ModdleElement) => e.$type === 'bpmn:Process');
     t.regex(docOf(process), DUTY, 'the process documentation cites the duties it carries');
     const roles = new Set<string>(roleGroups.map((g) => g.id));
+    // A vote of a role's members (docs/leading-group-vote.md): a step reads the role's members into a
+    // variable, and a multi-instance over it assigns one task to each of them.
+    const membersOf = new Map<string, string>();
+    for (const e of walk(process)) {
+      const props = ((e.extensionElements?.values ?? []) as ModdleElement[]).filter((v) => v.$type === 'camunda:Properties').flatMap((p) => (p.values ?? []) as ModdleElement[]);
+      const group = props.find((p) => p.name === 'membersOfGroup')?.value;
+      const variable = props.find((p) => p.name === 'membersVariable')?.value;
+      if (group && variable) membersOf.set(`\${${variable}}`, group);
+    }
     for (const task of [...walk(process)].filter((e) => e.$type === 'bpmn:UserTask')) {
-      const groups = String(task.candidateGroups ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+      const voters = membersOf.get(String(task.loopCharacteristics?.collection ?? ''));
+      const elementVariable = task.loopCharacteristics?.elementVariable;
+      const groups = voters && task.assignee === `\${${elementVariable}}` ? [voters] : String(task.candidateGroups ?? '').split(',').map((s) => s.trim()).filter(Boolean);
       t.true(groups.length > 0 && groups.every((g) => roles.has(g)), `${task.id} offered to ${groups}`);
       const fields = ((task.extensionElements?.values ?? []) as ModdleElement[]).find((v) => v.$type === 'camunda:FormData')?.fields ?? [];
       t.true(fields.length > 0, `${task.id} has a form`);

@@ -113,7 +113,10 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
         }, { noAck: true, consumerTag: '_camunda-start' });
         // Published just before run.end; what is formatted now is merged into it.
         broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {
-          const outputs = (locals: Record<string, unknown> | undefined) => io?.outputs({ ...message, content: { ...message.content, localVariables: locals } });
+          // A multi-instance activity's output parameters are its instances' (multi-instance.ts), not the body's.
+          const outputs = (locals: Record<string, unknown> | undefined) => {
+            if (!activity.isMultiInstance) io?.outputs({ ...message, content: { ...message.content, localVariables: locals } });
+          };
           format('end', message.content?.localVariables, completes, outputs, ends);
         }, { noAck: true, consumerTag: '_camunda-end' });
       },

@@ -16,6 +16,7 @@ import { checkUnverified } from './check-unverified.ts';
 import { checkCompensation } from './check-compensation.ts';
 import { checkConditionalEvents } from './check-conditional.ts';
 import { checkCallActivities } from './check-call-activity.ts';
+import { checkGroupMembers } from './group-members.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -100,6 +101,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   const compensation = checkCompensation(executable);
   problems.push(...compensation.problems.map((p) => problem(xml, p.message, [p.elementId])));
   warnings.push(...compensation.warnings.map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkGroupMembers(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));

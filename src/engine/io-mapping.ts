@@ -13,8 +13,10 @@ import type { ModdleElement } from 'bpmn-moddle';
  *
  * Output parameters are resolved when the element's execution completes,
  * over its local variables and the process variables (with what completing a
- * task set), and written to the process variables before the outgoing flows
- * are evaluated, as Camunda does.
+ * task set), and written to the process variables one after another (a
+ * later one reads what an earlier one wrote) before the outgoing flows are
+ * evaluated, as Camunda does. On a multi-instance activity they are each
+ * instance's (multi-instance.ts).
  *
  * Values: text, `${expression}`, camunda:list and camunda:map (nested).
  * Script values are refused at deployment (check-scripts.ts); input
@@ -83,9 +85,8 @@ export function ioMappingOf(activity: any): IoMapping | undefined {
     outputs(message) {
       if (!outputs.length) return;
       const resolve = resolverFor(message);
-      const values: Record<string, unknown> = {};
-      for (const p of outputs) if (p?.name) values[p.name] = parameterValue(p, resolve);
-      Object.assign(environment.variables, values);
+      // One after another, as Camunda sets each: a later parameter reads what an earlier one wrote.
+      for (const p of outputs) if (p?.name) environment.variables[p.name] = parameterValue(p, resolve);
     },
   };
 }

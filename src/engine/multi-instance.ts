@@ -1,4 +1,5 @@
 import * as elements from 'bpmn-elements';
+import { ioMappingOf, type IoMapping } from './io-mapping.ts';
 
 // The engine's own error for a failed run (not in its type declarations): the run fails naming the element.
 const RunError: new (message: string, source: unknown) => Error = (elements as any).RunError;
@@ -19,7 +20,13 @@ const RunError: new (message: string, source: unknown) => Error = (elements as a
  *   counters already moved (Camunda: completed + 1, active - 1 in parallel);
  * - `camunda:collection` may be an expression or a plain variable name, and
  *   must yield a list: anything else fails the run naming the element,
- *   rather than looping over the characters of a string.
+ *   rather than looping over the characters of a string;
+ * - the element's output parameters (camunda:inputOutput) belong to the
+ *   inner activity, as in Camunda: they are resolved in the scope of each
+ *   instance that completes (not of one cancelled), before the completion
+ *   condition, so `${approveCount + 1}` counts one vote per instance and the
+ *   condition reads the new count (camunda-extension.ts leaves the body's end
+ *   alone).
  *
  * The counters live in the messages the engine saves (`index`, `running`,
  * `discarded` on the parallel batch; the iteration index in sequence), so
@@ -97,6 +104,7 @@ class Sequential {
     const { content } = message;
     const chr = this.chr;
     if (content.output !== undefined) chr.output[content.index] = content.output;
+    chr.outputs(message, { active: 1, completed: content.index });
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), preventComplete: true, output: chr.output.slice(), state: 'iteration.completed',
     });
@@ -153,6 +161,7 @@ class Parallel {
     const { content } = message;
     if (content.output !== undefined) chr.output[content.index] = content.output;
     if (routingKey === 'execute.discard') this.discarded++;
+    else if (routingKey === 'execute.completed') chr.outputs(message, { active: this.running, completed: this.index - this.running });
     this.running--;
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded,
@@ -180,6 +189,7 @@ class Characteristics {
   readonly elementVariable: string | undefined;
   readonly cardinality: number;
   readonly batchSize: number;
+  private readonly io: IoMapping | undefined;
 
   constructor(private readonly activity: any, loopCharacteristics: any, private readonly message: Message) {
     const behaviour = loopCharacteristics.behaviour ?? {};
@@ -195,6 +205,7 @@ class Characteristics {
     if (this.collection) this.elementVariable = behaviour.elementVariable || 'item';
     this.cardinality = this.readCardinality(behaviour.loopCardinality);
     this.batchSize = activity.environment.settings.batchSize || 50;
+    this.io = ioMappingOf(activity);
   }
 
   private fail(text: string): never {
@@ -247,6 +258,13 @@ class Characteristics {
     };
     if (this.collection) content[this.elementVariable!] = this.collection[index];
     return content;
+  }
+
+  /** The output parameters of an instance that completed, in its scope with the counters before it counts. */
+  outputs(message: Message, counts: { active: number; completed: number }): void {
+    if (!this.io) return;
+    const index = Number(message.content.index);
+    this.io.outputs({ ...message, content: cloneContent(message.content, { loopVariables: this.loopVariables(index, counts) }) });
   }
 
   isCompletionConditionMet(message: Message, counts: { active: number; completed: number }): boolean {

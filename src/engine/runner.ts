@@ -4,6 +4,7 @@ import createDebug from 'debug';
 import { deserialize } from 'moddle-context-serializer';
 import { makeExpressions } from './expressions.ts';
 import { camundaExtension } from './camunda-extension.ts';
+import { groupMembersExtension, type GroupMembers } from './group-members.ts';
 import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
@@ -72,7 +73,7 @@ const expressions = makeExpressions();
  * delivered right away (the compiled form then has only that start event).
  */
 export async function startProcess(
-  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo, members?: GroupMembers,
 ): Promise<EngineRun> {
   await sandboxReady();
   const budget = new RunBudget();
@@ -82,7 +83,7 @@ export async function startProcess(
   // The process's start listeners run before its start event, over the start variables (process-listeners.ts).
   const startVariables = { ...variables };
   await listeners?.run('start', startVariables);
-  const engine = makeEngine(def, sourceContext, startVariables, scripts, new Set(), now, zone, execution);
+  const engine = makeEngine(def, sourceContext, startVariables, scripts, new Set(), now, zone, execution, members);
   const deletes = taskDeletes(sourceContext, scripts, budget);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   const conditions = trackConditions(recorder);
@@ -108,6 +109,8 @@ export interface SignalInput {
   zone?: string | undefined;
   /** The instance, as expressions see it (`${execution.processInstanceId}`). */
   execution?: ExecutionInfo | undefined;
+  /** Members of the groups the definition asks for (group-members.ts), read before the run. */
+  members?: GroupMembers | undefined;
   /**
    * Complete the waiting activity (default), or throw a BPMN error from it for a boundary event to catch;
    * `conditions`: only evaluate the conditional events the caller's `changes` concern;
@@ -129,7 +132,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const sourceContext = sourceOf(def);
   const listeners = processListeners(sourceContext, scripts, budget);
   const deletes = taskDeletes(sourceContext, scripts, budget, { state: input.state, open: input.openExecutions });
-  const engine = makeEngine(def, sourceContext, {}, scripts, fire, input.now, input.zone, input.execution);
+  const engine = makeEngine(def, sourceContext, {}, scripts, fire, input.now, input.zone, input.execution, input.members);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
   const conditions = trackConditions(recorder);
@@ -225,7 +228,8 @@ function sourceOf(def: CompiledRef): any {
 }
 
 function makeEngine(
-  def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string, execution?: ExecutionInfo,
+  def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, fire: ReadonlySet<string> = new Set(), now?: Date, zone?: string,
+  execution?: ExecutionInfo, members?: GroupMembers,
 ): Engine {
   return new Engine({
     name: def.id,
@@ -235,7 +239,8 @@ function makeEngine(
     variables,
     expressions,
     // camunda:inputOutput and script execution listeners, in Camunda's order (camunda-extension.ts).
-    extensions: { camunda: camundaExtension(scripts) as never },
+    // A group's members as a variable where the diagram asks for them (group-members.ts).
+    extensions: members ? { camunda: camundaExtension(scripts) as never, groupMembers: groupMembersExtension(members) as never } : { camunda: camundaExtension(scripts) as never },
     // Every script of the diagram runs in the QuickJS sandbox; without this option the engine would use node:vm.
     scripts,
     // Host-owned timers: the engine's due times become rows; nothing is armed here.

@@ -7,6 +7,7 @@ import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
+import { sharedScope } from './sub-process-scope.ts';
 
 /**
  * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
@@ -93,6 +94,9 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:CompensateEventDefinition'] = CamundaCompensateEventDefinition;
   mapper['bpmn:CancelEventDefinition'] = CamundaCancelEventDefinition;
   mapper['bpmn:ConditionalEventDefinition'] = CamundaConditionalEventDefinition;
+  // What a sub-process's elements set is the process instance's (sub-process-scope.ts).
+  mapper['bpmn:SubProcess'] = sharedScope(elements.SubProcess);
+  mapper['bpmn:Transaction'] = sharedScope(elements.Transaction);
 });
 
 /**

@@ -5,6 +5,7 @@ import { EngineRunError, startProcess, type EngineRun } from '../engine/runner.t
 import type { EngineState } from '../engine/state.ts';
 import { listOpenExecutions } from '../store/activities.ts';
 import type { Db } from '../store/db.ts';
+import { groupMembersFor } from './group-members.ts';
 import { findCalledDefinition } from '../store/definitions.ts';
 import { endCalledInstances, findInstance, insertInstance, markInternallyTerminated, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import type { Variables } from '../types.ts';
@@ -105,7 +106,7 @@ export function makeCallActivities(deps: {
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
     const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
       processInstanceId: id, businessKey, processDefinitionId: def.id,
-    }).catch((err) => {
+    }, await groupMembersFor(db, def)).catch((err) => {
       throw toEngineError(err);
     });
     return {

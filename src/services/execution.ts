@@ -23,6 +23,7 @@ import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
+import { groupMembersFor } from './group-members.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
 export const TIMERS_TOPIC = '__timers__';
@@ -179,6 +180,7 @@ export function makeExecution(
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+      members: await groupMembersFor(db, def),
     });
     return {
       run,

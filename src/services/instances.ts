@@ -22,6 +22,7 @@ import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
 import { makeTaskListeners } from './task-listeners.ts';
 import { engineValues } from './variables.ts';
+import { groupMembersFor } from './group-members.ts';
 
 export interface StartInput {
   businessKey?: string | null | undefined;
@@ -63,7 +64,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     // A timer or conditional start's form starts like a none start; messages and signals are delivered.
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info).catch((err) => {
+    const members = await groupMembersFor(db, def);
+    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info, members).catch((err) => {
       throw toEngineError(err);
     });
     const ctx = {

@@ -3,6 +3,7 @@ import { vars } from '../helpers/server.ts';
 import {
   instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
+import { ballots, leaders, vote } from '../helpers/votes.ts';
 
 const KEY = 'security-incident';
 const HOUR = 3600_000;
@@ -213,5 +214,100 @@ scenarioSuite((s, t) => {
     const before = (await instancesOf(admin, KEY)).length;
     t.regex(await refusedStart(worker, KEY, { reportSummary: '防火墙告警：端口扫描', reportSource: 'monitoring' }), /workers may only work external tasks and send messages/);
     t.is((await instancesOf(admin, KEY)).length, before, 'nothing started');
+  });
+
+  // The leading group decides as a body (docs/leading-group-vote.md): from here on it has three members.
+
+  /** A major incident investigated by the network group, put to the leading group under `rule`; returns the instance id. */
+  async function majorIncident(businessKey: string, rule: Record<string, unknown>): Promise<string> {
+    const { office, network } = s.staff;
+    const id = await startProcess(network, KEY, { reportSummary: '政务专网区数据库服务器遭入侵', reportSource: 'staff' }, businessKey);
+    await step(office, 'office-1', id, 'triageIncident', { category: 'network-attack', severity: 'major', affectedZone: 'government-network', responsibleGroup: 'network-security' });
+    await step(network, 'network-1', id, 'investigateNetwork', investigation);
+    await step(office, 'office-1', id, 'proposeRemedy', { ...remedy, ...rule });
+    return id;
+  }
+
+  /** Reports to superiors, and closes once the leading group's side is done. */
+  async function reportAndClose(id: string): Promise<void> {
+    const { office } = s.staff;
+    await step(office, 'office-1', id, 'reportToSuperiors', {
+      superiorUnit: '市发展改革委', reportedAt: '2026-12-01T12:00:00.000+0800', superiorReport: '发生重大网络安全事件，已按领导小组决定处置。',
+    });
+    await step(office, 'office-1', id, 'closeIncident', closing);
+  }
+
+  async function decisionHistory(id: string): Promise<string[][]> {
+    const r = await s.staff.admin.get(`/engine-rest/history/task?processInstanceId=${id}&taskDefinitionKey=leadingGroupDecision&sortBy=startTime&sortOrder=asc`);
+    return r.body.map((h: { assignee: string; deleteReason: string }) => [h.assignee, h.deleteReason]);
+  }
+
+  test.serial(t('票签 (more than half of three): a vote to strengthen and a vote for the emergency plan end it early in a tie, which runs the emergency plan; the third member\'s task is deleted'), async (t) => {
+    const { office, network, admin } = s.staff;
+    const l = await leaders(s, ['leader-2', 'leader-3']);
+    const refusedShare = await refusedForm(office, 'office-1', await (async () => {
+      const id = await startProcess(network, KEY, { reportSummary: '门户网站遭受拒绝服务攻击', reportSource: 'staff' }, 'INC-SHARE-BAD');
+      await step(office, 'office-1', id, 'triageIncident', { category: 'network-attack', severity: 'major', affectedZone: 'internet', responsibleGroup: 'network-security' });
+      await step(network, 'network-1', id, 'investigateNetwork', investigation);
+      return id;
+    })(), 'proposeRemedy', { ...remedy, decisionRule: 'share', voteThreshold: -1 });
+    t.regex(refusedShare, /voteThreshold/, 'the share is a percentage from 0 to 99');
+
+    const id = await majorIncident('INC-SHARE', { decisionRule: 'share', voteThreshold: 50 });
+    t.deepEqual(await openKeys(admin, id), ['leadingGroupDecision', 'leadingGroupDecision', 'leadingGroupDecision', 'reportToSuperiors']);
+    t.like(await variablesOf(admin, id), { decisionRule: 'share', approvalsNeeded: 2 });
+    await vote(l['leader-1']!, 'leader-1', id, { handlingDecision: 'strengthen', decisionComment: '扩大排查范围' }, [l['leader-2']!, l['leader-3']!, office, network]);
+    t.is((await ballots(admin, id)).size, 2, 'two may still approve');
+    await vote(l['leader-2']!, 'leader-2', id, { handlingDecision: 'emergency-plan', decisionComment: '立即启动应急预案' }, [l['leader-3']!, office]);
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors', 'runEmergencyPlan'], 'at most one approval is left: ended; the tie errs on the side of caution');
+    t.deepEqual((await decisionHistory(id)).sort(), [['leader-1', 'completed'], ['leader-2', 'completed'], ['leader-3', 'deleted']]);
+    t.like(await variablesOf(admin, id), { approveCount: 0, strengthenCount: 1, emergencyCount: 1 });
+    const [run] = (await openTasks(office, id)).filter((x) => x.taskDefinitionKey === 'runEmergencyPlan');
+    const form = (await office.get(`/engine-rest/task/${run!.id}/form-variables`)).body;
+    t.is(form.voteLog.value, 'leader-1:strengthen(扩大排查范围);leader-2:emergency-plan(立即启动应急预案);', 'the office sees how each member voted');
+    await step(office, 'office-1', id, 'runEmergencyPlan', {
+      emergencyPlan: 'HQ-YJ-01 网络安全事件应急预案', emergencyActions: '隔离数据库服务器，恢复备份并加固', emergencyEndedAt: '2026-12-01T20:00:00.000+0800',
+    });
+    await reportAndClose(id);
+    t.is(await stateOf(admin, id), 'COMPLETED');
+    t.true((await passed(admin, id)).includes('endEmergencyHandled'));
+  });
+
+  test.serial(t('会签: one member asking for stronger measures ends the vote at once; the resubmission asks every member again, and all approve'), async (t) => {
+    const { office, admin } = s.staff;
+    const l = await leaders(s, ['leader-2', 'leader-3']);
+    const id = await majorIncident('INC-ALL', { decisionRule: 'all' });
+    await vote(l['leader-3']!, 'leader-3', id, { handlingDecision: 'approve', decisionComment: '同意' }, [l['leader-1']!]);
+    await vote(l['leader-2']!, 'leader-2', id, { handlingDecision: 'strengthen', decisionComment: '补充主机排查' }, [l['leader-1']!, office]);
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors', 'strengthenRemedy'], 'all must agree: one asking for more ends it');
+    await step(office, 'office-1', id, 'strengthenRemedy', { ...remedy, remedyMeasures: '封堵攻击源地址，排查同网段全部主机', strengtheningNote: '按领导小组意见补充主机排查' });
+    const second = await ballots(admin, id);
+    t.deepEqual([...second.keys()].sort(), ['leader-1', 'leader-2', 'leader-3'], 'every member is asked again');
+    t.like(await variablesOf(admin, id), { approveCount: 0, strengthenCount: 0, emergencyCount: 0, voteLog: '' });
+    await vote(l['leader-1']!, 'leader-1', id, { handlingDecision: 'approve', decisionComment: '同意' });
+    await vote(l['leader-2']!, 'leader-2', id, { handlingDecision: 'approve', decisionComment: '同意加强后的方案' });
+    t.is((await ballots(admin, id)).size, 1);
+    await vote(l['leader-3']!, 'leader-3', id, { handlingDecision: 'approve', decisionComment: '同意' });
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors']);
+    const rounds = await decisionHistory(id);
+    t.deepEqual(rounds.slice(0, 3).sort(), [['leader-1', 'deleted'], ['leader-2', 'completed'], ['leader-3', 'completed']], 'first round: leader-1 was not asked to finish');
+    t.deepEqual(rounds.slice(3).sort(), [['leader-1', 'completed'], ['leader-2', 'completed'], ['leader-3', 'completed']], 'second round: all three');
+    await reportAndClose(id);
+    const path = await passed(admin, id);
+    t.true(path.includes('endHandlingApproved'));
+    t.is(path.filter((e) => e === 'prepareVote').length, 2);
+  });
+
+  test.serial(t('或签: the first approval decides even after a vote for the emergency plan'), async (t) => {
+    const { admin } = s.staff;
+    const l = await leaders(s, ['leader-2', 'leader-3']);
+    const id = await majorIncident('INC-ANY', { decisionRule: 'any' });
+    await vote(l['leader-3']!, 'leader-3', id, { handlingDecision: 'emergency-plan', decisionComment: '建议启动预案' });
+    t.is((await ballots(admin, id)).size, 2, 'an approval may still come');
+    await vote(l['leader-1']!, 'leader-1', id, { handlingDecision: 'approve', decisionComment: '同意办公室方案' }, [l['leader-2']!]);
+    t.deepEqual(await openKeys(admin, id), ['reportToSuperiors'], 'approved by one; leader-2 is not asked');
+    t.deepEqual((await decisionHistory(id)).sort(), [['leader-1', 'completed'], ['leader-2', 'deleted'], ['leader-3', 'completed']]);
+    await reportAndClose(id);
+    t.true((await passed(admin, id)).includes('endHandlingApproved'));
   });
 });

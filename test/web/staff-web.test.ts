@@ -10,7 +10,7 @@ import { ADMIN, client, makeUser, repoRoot, startTestServer, vars, type Client, 
  * The staff web app end to end, in Debian's headless Chromium against the
  * real server. A plan approval travels through it as the organisation would
  * run it: an office user starts and drafts it (a validation error first), a
- * leading-group user on a phone claims and decides it, the office assigns
+ * leading-group member on a phone decides their own vote, the office assigns
  * the implementation, and the monitor shows the finished instance with every
  * step and who did it. A network-security user never sees any of it.
  * Screenshots go to test-artifacts/.
@@ -172,18 +172,16 @@ test.serial('an office user starts a plan approval and drafts it: validation fir
   await done(t, page);
 });
 
-test.serial('a leading-group user on a phone finds the decision in the role inbox, claims it and approves', async (t) => {
+test.serial('a leading-group member on a phone finds their own vote among their tasks and approves', async (t) => {
   const page = await signIn(390, 844, 'li');
   t.is(await page.locator('#nav-monitor').count(), 0);
-  t.is(await page.locator('#count-mine').innerText(), '0');
-  await page.click('#tab-roles');
+  // The leading group decides as a body: each member has a vote of their own, assigned to them, not offered to the role.
   const decision = page.locator('li.task[data-task-key="leadingGroupDecision"]');
   await decision.waitFor();
-  t.is(await page.locator('#count-roles').innerText(), '1');
+  t.is(await page.locator('#count-mine').innerText(), '1');
+  t.is(await page.locator('#count-roles').innerText(), '0');
   t.is(await page.locator('li.task').count(), 1, 'only the leading group’s task, none of the office’s');
   await shot(page, 'tasklist-390.png');
-  await decision.locator('[data-action=claim]').click();
-  await decision.locator('[data-action=unclaim]').waitFor();
   await decision.locator('.task-name').click();
   await page.locator('#field-decision').waitFor();
   t.is(await text(page, '#variables tr[data-name="title"] td:nth-child(2)'), '2026年度网络安全规划', 'the decision is taken on what the office wrote');

@@ -11,6 +11,7 @@ import { hydrateState, processVariables, slimState, type EngineState } from './s
 import { typeResolver } from './serialize.ts';
 import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
+import { EventSubProcessRun, eventStartsOf } from './event-subprocesses.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
 export { EngineRunError };
@@ -65,8 +66,10 @@ export async function startProcess(
   const scripts = new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey });
   const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
+  const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, now, zone);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
+    eventSubProcesses.openProcess(engine);
     if (messageId) execution.signal({ id: messageId });
   });
   settle(engine, recorder);
@@ -100,14 +103,23 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
+  const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, input.now, input.zone);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
     if (scripts.busy) await scripts.quiescent();
     if (budget.failure) return;
     const action = input.action ?? { kind: 'signal' };
-    if (action.kind === 'signal') {
-      execution.signal({ id: input.activityId, executionId: input.executionId });
+    if (EventSubProcessRun.isHostWait(input.executionId)) {
+      // A message, signal or timer start of an event sub-process (event-subprocesses.ts).
+      eventSubProcesses.trigger(engine, input.executionId, (id) => findPostponed(execution.getPostponed(), id));
+    } else if (action.kind === 'signal') {
+      // Signalled on its own broker, not delegated down from the definition: a delegated signal is still
+      // being handled by every enclosing scope's api consumer, which then cannot receive what the run
+      // throws up to it (an escalation the boundary or event sub-process of a scope must catch).
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) api.signal();
+      else execution.signal({ id: input.activityId, executionId: input.executionId });
     } else if (action.kind === 'message') {
       execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {
@@ -123,7 +135,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
-  if (!target || !recorder.closed.has(target)) {
+  if (!eventSubProcesses.triggered && (!target || !recorder.closed.has(target))) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }

@@ -21,7 +21,7 @@ const REFUSED: [fixture: string, element: string, says: RegExp][] = [
 const subscriptions = (c: Conformance, id: string) => c.server.db('message_subscriptions').where({ process_instance_id: id }).orderBy('activity_id').pluck('activity_id');
 const message = (c: Conformance, messageName: string, processInstanceId?: string) => c.worker.post('/engine-rest/message', { messageName, ...(processInstanceId ? { processInstanceId } : {}) });
 
-conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn'], 'esp', (c, t) => {
+conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn', 'esp-nested.bpmn'], 'esp', (c, t) => {
 
   test.serial(t('an error end event is caught by the process\'s error event sub-process, which cancels the other branch'), async (t) => {
     const id = await start(c, 'esp-error');
@@ -176,6 +176,20 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     await assertNothingOpen(t, c, b);
     t.is(await stateOf(c, b), 'COMPLETED');
   });
+
+  for (const [outcome, task, esp] of [['error', 'repair', 'errorSub'], ['escalate', 'decide', 'upSub']] as const) {
+    test.serial(t(`an ${outcome === 'error' ? 'error' : 'escalation'} end event inside a sub-process is caught by the process's interrupting event sub-process: the sub-process and the other branch are cancelled`), async (t) => {
+      const id = await start(c, 'esp-nested', { outcome });
+      t.deepEqual(await openKeys(c, id), ['other', 'work']);
+      await complete(c, id, 'work');
+      t.deepEqual(await openKeys(c, id), [task]);
+      await complete(c, id, task);
+      await assertNothingOpen(t, c, id);
+      t.deepEqual(await cancelled(c, id), ['other', 'sub']);
+      t.true((await passed(c, id)).includes(esp));
+      t.deepEqual(await taskEnds(c, id), [`${task}:completed`, 'other:deleted', 'work:completed'].sort());
+    });
+  }
 
   for (const [fixture, element, says] of REFUSED) {
     test.serial(t(`${fixture} is refused at deployment naming ${element}, and nothing is stored`), async (t) => {

@@ -17,7 +17,12 @@ import type { ModdleElement } from 'bpmn-moddle';
  * - an event sub-process inside an event sub-process;
  * - two escalations sharing a code: Camunda catches by code, the engine by reference;
  * - an error start whose scope holds an external task: a worker's BPMN
- *   error does not reach an event sub-process here (only error end events do).
+ *   error does not reach an event sub-process here (only error end events do);
+ * - an escalation or error whose innermost catcher is a boundary event
+ *   while another catcher waits further out (for an error: an event
+ *   sub-process): Camunda 7 lets the innermost catch it, the engine hands it
+ *   on to both or to the outer one. (An event sub-process innermost stops
+ *   it there in the engine too.)
  */
 
 type Problem = { elementId: string; message: string };
@@ -44,6 +49,7 @@ export function checkEventSubProcesses(processes: ModdleElement[]): Problem[] {
     }
   };
   for (const proc of processes) visit(proc, false);
+  for (const proc of processes) problems.push(...checkCatchPaths(proc));
   const codes = new Map<string, string>();
   for (const e of (root?.rootElements ?? []) as ModdleElement[]) {
     if (e.$type !== 'bpmn:Escalation' || e.escalationCode == null) continue;
@@ -109,4 +115,50 @@ function waits(container: ModdleElement): boolean {
 function holdsExternalTask(scope: ModdleElement, except: ModdleElement): boolean {
   return ((scope.flowElements ?? []) as ModdleElement[]).some((e) => e !== except
     && (e.type === 'external' || (e.flowElements && !e.triggeredByEvent && holdsExternalTask(e, except))));
+}
+
+type Level = { scope: ModdleElement; attached: ModdleElement[] };
+
+/**
+ * Each error or escalation a throw or end event raises, with the catchers
+ * on its way out to the process (see above): at each enclosing scope, its
+ * event sub-processes' starts and the boundary events attached to it.
+ */
+function checkCatchPaths(proc: ModdleElement): Problem[] {
+  const problems: Problem[] = [];
+  const walk = (levels: Level[]) => {
+    const children = (levels[0]!.scope.flowElements ?? []) as ModdleElement[];
+    for (const e of children) {
+      for (const d of (e.$type === 'bpmn:EndEvent' || e.$type === 'bpmn:IntermediateThrowEvent' ? e.eventDefinitions ?? [] : []) as ModdleElement[]) {
+        const kind = d.$type === 'bpmn:ErrorEventDefinition' ? 'error' : d.$type === 'bpmn:EscalationEventDefinition' ? 'escalation' : null;
+        const ref = kind === 'error' ? d.errorRef : d.escalationRef;
+        if (!kind || !ref) continue;
+        const byLevel = levels.map((level) => catchersAt(level, d.$type, ref)).filter((l) => l.length);
+        const catchers = byLevel.flat();
+        // An event sub-process innermost stops it there, as in Camunda; a boundary event does not stop the engine's handing on.
+        const innermostIsEsp = byLevel[0]?.some((c) => c.$type === 'bpmn:StartEvent');
+        const outward = byLevel.slice(1).flat();
+        if (!innermostIsEsp && outward.length && (kind === 'escalation' || outward.some((c) => c.$type === 'bpmn:StartEvent'))) {
+          const names = catchers.map((c) => c.id).join(', ');
+          problems.push({
+            elementId: String(e.id),
+            message: `${e.id}：此${kind === 'error' ? '错误' : '升级'}可被多层捕获（${names}），尚不支持 / ${e.id}: this ${kind} could be caught at more than one level (${names}); Camunda 7 lets the innermost catch it, which is not run here yet`,
+          });
+        }
+      }
+      if (!e.flowElements) continue;
+      const attached = children.filter((b) => b.$type === 'bpmn:BoundaryEvent' && b.attachedToRef?.id === e.id);
+      walk([{ scope: e, attached }, ...levels]);
+    }
+  };
+  walk([{ scope: proc, attached: [] }]);
+  return problems;
+}
+
+/** The starts of a scope's event sub-processes and its boundary events that catch `ref`. */
+function catchersAt(level: Level, type: string, ref: ModdleElement): ModdleElement[] {
+  const esps = ((level.scope.flowElements ?? []) as ModdleElement[]).filter((e) => e.$type === 'bpmn:SubProcess' && e.triggeredByEvent);
+  const starts = esps.flatMap((esp) => ((esp.flowElements ?? []) as ModdleElement[]).filter((c) => c.$type === 'bpmn:StartEvent'));
+  return [...starts, ...level.attached].filter((c) => ((c.eventDefinitions ?? []) as ModdleElement[])
+    .some((d) => d.$type === type && (d.errorRef ?? d.escalationRef)?.id === ref.id));
 }

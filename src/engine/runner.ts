@@ -121,7 +121,10 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
       if (api) api.signal();
       else execution.signal({ id: input.activityId, executionId: input.executionId });
     } else if (action.kind === 'message') {
-      execution.signal({ id: action.messageId });
+      // To the waiting element itself when it is found, for the reason given for signals above.
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) api.signal({ id: action.messageId });
+      else execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {
       // Nothing to send: resuming re-registered the timer, and it fired.
     } else {

@@ -16,12 +16,14 @@ const REFUSED: [fixture: string, element: string, says: RegExp][] = [
   ['esp-refused-catchall', 'anyError', /error start without errorRef \(catch-all\) is not run here yet/],
   ['esp-refused-catchall', 'anyEscalation', /escalation boundary event without escalationRef \(catch-all\) is not run here yet/],
   ['esp-refused-external', 'errStart', /a BPMN error a worker throws from an external task of this scope would not reach this event sub-process/],
+  ['esp-refused-nested', 'escEnd', /this escalation could be caught at more than one level \(innerCatch, outerCatch\)/],
+  ['esp-refused-boundary', 'fail', /this error could be caught at more than one level \(caught, errorStart\)/],
 ];
 
 const subscriptions = (c: Conformance, id: string) => c.server.db('message_subscriptions').where({ process_instance_id: id }).orderBy('activity_id').pluck('activity_id');
 const message = (c: Conformance, messageName: string, processInstanceId?: string) => c.worker.post('/engine-rest/message', { messageName, ...(processInstanceId ? { processInstanceId } : {}) });
 
-conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn', 'esp-nested.bpmn'], 'esp', (c, t) => {
+conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn', 'esp-nested.bpmn', 'escalation-after-message.bpmn'], 'esp', (c, t) => {
 
   test.serial(t('an error end event is caught by the process\'s error event sub-process, which cancels the other branch'), async (t) => {
     const id = await start(c, 'esp-error');
@@ -99,6 +101,16 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     await complete(c, id, 'informed');
     await assertNothingOpen(t, c, id);
     t.true((await cancelled(c, id)).includes('taken'));
+  });
+
+  test.serial(t('an escalation end reached right after a message catch, in the same command as the POST /message, is caught by the interrupting boundary'), async (t) => {
+    const id = await start(c, 'escalation-after-message');
+    t.is((await message(c, 'escalation-after-message-go', id)).status, 204);
+    t.deepEqual(await openKeys(c, id), ['manager']);
+    await complete(c, id, 'manager');
+    await assertNothingOpen(t, c, id);
+    t.deepEqual(await cancelled(c, id), ['sub']);
+    t.true((await passed(c, id)).includes('escEnd'));
   });
 
   test.serial(t('a message start of an interrupting event sub-process subscribes while the process runs; POST /message runs it and deletes the other task'), async (t) => {

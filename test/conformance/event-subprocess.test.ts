@@ -23,7 +23,7 @@ const REFUSED: [fixture: string, element: string, says: RegExp][] = [
 const subscriptions = (c: Conformance, id: string) => c.server.db('message_subscriptions').where({ process_instance_id: id }).orderBy('activity_id').pluck('activity_id');
 const message = (c: Conformance, messageName: string, processInstanceId?: string) => c.worker.post('/engine-rest/message', { messageName, ...(processInstanceId ? { processInstanceId } : {}) });
 
-conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn', 'esp-nested.bpmn', 'escalation-after-message.bpmn'], 'esp', (c, t) => {
+conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn', 'escalation-end.bpmn', 'esp-message-interrupting.bpmn', 'esp-signal-interrupting.bpmn', 'esp-message-sub.bpmn', 'esp-nested.bpmn', 'escalation-after-message.bpmn', 'esp-interrupt-closes.bpmn'], 'esp', (c, t) => {
 
   test.serial(t('an error end event is caught by the process\'s error event sub-process, which cancels the other branch'), async (t) => {
     const id = await start(c, 'esp-error');
@@ -173,6 +173,24 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await cancelled(c, id), ['work']);
     t.true((await passed(c, id)).includes('sub'));
     t.deepEqual(await taskEnds(c, id), ['after:completed', 'handleStop:completed', 'work:deleted']);
+  });
+
+  test.serial(t('an interrupting start closes, in the same command, the scope\'s external task, its boundary timer and its message wait'), async (t) => {
+    const id = await start(c, 'esp-interrupt-closes');
+    t.deepEqual(await openKeys(c, id), ['work']);
+    t.is((await c.admin.get(`/engine-rest/external-task?processInstanceId=${id}`)).body.length, 1);
+    t.is((await c.admin.get(`/engine-rest/job?processInstanceId=${id}`)).body.length, 1, 'the boundary timer of the external task');
+    t.deepEqual(await subscriptions(c, id), ['stopStart', 'waitReply']);
+    t.is((await message(c, 'esp-closes-stop', id)).status, 204);
+    t.deepEqual(await openKeys(c, id), ['handle']);
+    t.deepEqual((await c.admin.get(`/engine-rest/external-task?processInstanceId=${id}`)).body, []);
+    t.deepEqual((await c.admin.get(`/engine-rest/job?processInstanceId=${id}`)).body, []);
+    t.deepEqual(await subscriptions(c, id), []);
+    t.is((await message(c, 'esp-closes-reply', id)).status, 400, 'the message catch is gone');
+    await complete(c, id, 'handle');
+    await assertNothingOpen(t, c, id);
+    t.deepEqual(await cancelled(c, id), ['scan', 'scanLate', 'waitReply', 'work']);
+    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:deleted']);
   });
 
   test.serial(t('two instances: a message for one instance reaches only its event sub-process'), async (t) => {

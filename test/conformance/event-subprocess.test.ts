@@ -84,6 +84,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['informed', 'inner']);
     await complete(c, id, 'inner', { escalate: true });
     t.deepEqual(await openKeys(c, id), ['informed', 'manager'], 'the sub-process was left by the boundary, not its normal flow');
+    t.is((await variablesOf(c, id)).escCode, 'UP', 'camunda:escalationCodeVariable of the boundary event');
     await complete(c, id, 'manager');
     await complete(c, id, 'informed');
     await assertNothingOpen(t, c, id);
@@ -97,6 +98,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     const id = await start(c, 'escalation-end');
     await complete(c, id, 'inner', { escalate: false });
     t.deepEqual(await openKeys(c, id), ['informed', 'normal']);
+    t.false('escCode' in (await variablesOf(c, id)));
     await complete(c, id, 'normal');
     await complete(c, id, 'informed');
     await assertNothingOpen(t, c, id);

@@ -1,4 +1,5 @@
 import * as elements from 'bpmn-elements';
+import { processEnvironmentOf } from './event-subprocesses.ts';
 
 /*
  * Camunda 7's BPMN error details that the engine leaves out: the message of
@@ -30,7 +31,8 @@ export function setCaughtErrorVariables(api: any): void {
   if (!error || typeof error !== 'object' || error.code === undefined) return;
   const definitions: any[] = api.owner?.behaviour?.eventDefinitions ?? [];
   const caught = definitions.find((d) => d?.type === 'bpmn:ErrorEventDefinition')?.behaviour;
-  const variables = api.environment?.variables;
+  // Inside a sub-process (an error start of an event sub-process there) the event's own environment is a copy.
+  const variables = processEnvironmentOf(api)?.variables;
   if (!caught || !variables) return;
   if (typeof caught.errorCodeVariable === 'string' && caught.errorCodeVariable) variables[caught.errorCodeVariable] = error.code ?? null;
   if (typeof caught.errorMessageVariable === 'string' && caught.errorMessageVariable) variables[caught.errorMessageVariable] = error.message ?? null;

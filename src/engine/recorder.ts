@@ -132,7 +132,8 @@ export class Recorder {
       if (this.ended.has(api.executionId)) return;
       if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
       this.ended.add(api.executionId);
-      this.activities.push(event('cancel', api, isMultiInstanceBody(api)));
+      // An end event is over once it started: one that threw an escalation is cut short by its catch, and still ended, as in Camunda.
+      this.activities.push(event(api.type === 'bpmn:EndEvent' ? 'end' : 'cancel', api, isMultiInstanceBody(api)));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     };
     this.listener.on('activity.leave', cancel);
@@ -227,7 +228,8 @@ export class Recorder {
       this.ended.add(executionId);
       const started = names.get(executionId);
       // An element open before this run is closed by execution id; its name is already on its row.
-      this.activities.push({ kind: 'cancel', executionId, activityId: started?.activityId ?? '', name: started?.name ?? null, type: started?.type ?? '' });
+      const kind = started?.type === 'bpmn:EndEvent' ? 'end' : 'cancel'; // as in the cancel handler above
+      this.activities.push({ kind, executionId, activityId: started?.activityId ?? '', name: started?.name ?? null, type: started?.type ?? '' });
       if (this.isWait(executionId)) this.closed.add(executionId);
     }
   }

@@ -16,6 +16,7 @@ import { ConditionTracker, type VariableChange } from './conditional.ts';
 import { findPostponed, postponedIds, walkPostponed, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import { applyOut, type CalledProcess, type PassedValue, type ThrownError } from './call-activity.ts';
+import { EventSubProcessRun, eventStartsOf } from './event-subprocesses.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
 export { EngineRunError };
@@ -87,8 +88,10 @@ export async function startProcess(
   const deletes = taskDeletes(sourceContext, scripts, budget);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   const conditions = trackConditions(recorder);
+  const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, now, zone);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
+    eventSubProcesses.openProcess(engine);
     if (messageId) execution.signal({ id: messageId });
     await settleConditions(engine, budget, scripts, conditions);
   });
@@ -138,6 +141,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const conditions = trackConditions(recorder);
   let preempted = false;
   let passedOut: Record<string, PassedValue> = {};
+  const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, input.now, input.zone);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
@@ -150,10 +154,21 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     const action = input.action ?? { kind: 'signal' };
     if (action.kind === 'conditions' || preempted) {
       // Nothing more to deliver.
+    } else if (EventSubProcessRun.isHostWait(input.executionId)) {
+      // A message, signal or timer start of an event sub-process (event-subprocesses.ts).
+      eventSubProcesses.trigger(engine, input.executionId, (id) => findPostponed(execution.getPostponed(), id));
     } else if (action.kind === 'signal') {
-      execution.signal({ id: input.activityId, executionId: input.executionId });
+      // Signalled on its own broker, not delegated down from the definition: a delegated signal is still
+      // being handled by every enclosing scope's api consumer, which then cannot receive what the run
+      // throws up to it (an escalation the boundary or event sub-process of a scope must catch).
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) api.signal();
+      else execution.signal({ id: input.activityId, executionId: input.executionId });
     } else if (action.kind === 'message') {
-      execution.signal({ id: action.messageId });
+      // To the waiting element itself when it is found, for the reason given for signals above.
+      const api = findPostponed(execution.getPostponed(), input.executionId);
+      if (api) api.signal({ id: action.messageId });
+      else execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {
       // Nothing to send: resuming re-registered the timer, and it fired.
     } else if (action.kind === 'call') {
@@ -174,7 +189,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
-  if (input.action?.kind !== 'conditions' && (!target || !recorder.closed.has(target))) {
+  if (input.action?.kind !== 'conditions' && !eventSubProcesses.triggered && (!target || !recorder.closed.has(target))) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }

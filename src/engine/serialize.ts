@@ -6,6 +6,7 @@ import { CamundaConditionalEventDefinition } from './conditional.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
+import { HostStartEvent } from './event-subprocesses.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 import { sharedScope } from './sub-process-scope.ts';
 
@@ -97,6 +98,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   // What a sub-process's elements set is the process instance's (sub-process-scope.ts).
   mapper['bpmn:SubProcess'] = sharedScope(elements.SubProcess);
   mapper['bpmn:Transaction'] = sharedScope(elements.Transaction);
+  mapper['bpmn:StartEvent'] = HostStartEvent;
 });
 
 /**

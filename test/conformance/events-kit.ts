@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { backends, type Backend } from '../helpers/db.ts';
+import type { Clock } from '../../src/clock.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
 import { assertNothingLeft, deployFixture } from './helpers.ts';
 
@@ -18,8 +19,8 @@ export interface Conformance {
   worker: Client;
 }
 
-export async function startConformance(backend: Backend, diagrams: string[], prefix: string): Promise<Conformance> {
-  const server = await startTestServer(backend, NO_PROCESSES, { runScheduler: false });
+export async function startConformance(backend: Backend, diagrams: string[], prefix: string, clock?: Clock): Promise<Conformance> {
+  const server = await startTestServer(backend, NO_PROCESSES, { runScheduler: false, ...(clock ? { clock } : {}) });
   for (const name of diagrams) {
     const res = await deployFixture(server, name.replace(/\.bpmn$/, ''));
     if (res.status !== 200) throw new Error(`deploy ${name}: ${res.status} ${JSON.stringify(res.body)}`);
@@ -35,15 +36,17 @@ export async function startConformance(backend: Backend, diagrams: string[], pre
  * One suite per database: a conformance server with `diagrams` deployed,
  * stopped afterwards; `define` declares the tests, `t` prefixes a title
  * with the database's name. `c` is filled in before the first test runs.
+ * With `clock`, each database's server runs on the clock it makes (timer tests).
  */
-export function conformanceSuite(diagrams: string[], prefix: string, define: (c: Conformance, t: (title: string) => string) => void): void {
+export function conformanceSuite(diagrams: string[], prefix: string, define: (c: Conformance, t: (title: string) => string, clock?: Clock) => void, makeClock?: () => Clock): void {
   for (const backend of backends) {
     const c = {} as Conformance;
+    const clock = makeClock?.();
     test.before(async () => {
-      Object.assign(c, await startConformance(backend, diagrams, prefix));
+      Object.assign(c, await startConformance(backend, diagrams, prefix, clock));
     });
     test.after.always(async () => c.server?.stop());
-    define(c, (title) => `${backend.name}: ${title}`);
+    define(c, (title) => `${backend.name}: ${title}`, clock);
   }
 }
 

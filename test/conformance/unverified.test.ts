@@ -11,15 +11,8 @@ import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateO
 
 /** Each refused fixture, with the element the refusal must name and what it must say. */
 const REFUSED: [fixture: string, element: string, says: RegExp][] = [
-  ['esp-timer-interrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-timer-noninterrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-message-interrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-message-noninterrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-signal-interrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-signal-noninterrupting', 'eventSub', /event sub-processes are not run/],
-  ['esp-error', 'eventSub', /event sub-processes are not run/],
-  ['escalation-end', 'escEnd', /escalation end events are not run/],
-  ['escalation-end', 'taken', /interrupting escalation boundary events are not run/],
+  ['esp-message-noninterrupting', 'eventStart', /non-interrupting message, signal, escalation or cycle start whose sub-process waits is not run here/],
+  ['esp-signal-noninterrupting', 'eventStart', /non-interrupting message, signal, escalation or cycle start whose sub-process waits is not run here/],
   ['standard-loop', 'again', /standard loops \(standardLoopCharacteristics\) are not run/],
   ['transaction-cancel', 'cancelEnd', /transaction tx runs paths side by side \(other\)/],
 ];

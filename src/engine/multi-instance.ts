@@ -76,7 +76,7 @@ class Sequential {
   execute(executeMessage: Message) {
     const { routingKey, redelivered } = executeMessage.fields ?? {};
     const startIndex = redelivered && routingKey === 'execute.iteration.next' ? executeMessage.content.index : 0;
-    this.chr.subscribe((_routingKey, message) => this.onComplete(message));
+    this.chr.subscribe((routingKey, message) => this.onComplete(routingKey, message));
     return this.startNext(startIndex, redelivered);
   }
 
@@ -90,13 +90,15 @@ class Sequential {
       ...content, ...chr.getContent(), index, preventComplete: true, output: chr.output.slice(), state: 'iteration.next',
     });
     broker.publish('execution', 'execute.start', { ...content, ignoreIfExecuting });
+    chr.announce('start', content);
     return content;
   }
 
-  private onComplete(message: Message) {
+  private onComplete(routingKey: string, message: Message) {
     const { content } = message;
     const chr = this.chr;
     if (content.output !== undefined) chr.output[content.index] = content.output;
+    chr.announce(routingKey === 'execute.completed' ? 'end' : 'cancel', content);
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), preventComplete: true, output: chr.output.slice(), state: 'iteration.completed',
     });
@@ -145,7 +147,10 @@ class Parallel {
     broker.publish('execution', 'execute.iteration.batch', {
       ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded, output: chr.output, preventComplete: true,
     });
-    for (const content of batch) broker.publish('execution', 'execute.start', content);
+    for (const content of batch) {
+      broker.publish('execution', 'execute.start', content);
+      chr.announce('start', content);
+    }
   }
 
   private onComplete(routingKey: string, message: Message) {
@@ -154,6 +159,7 @@ class Parallel {
     if (content.output !== undefined) chr.output[content.index] = content.output;
     if (routingKey === 'execute.discard') this.discarded++;
     this.running--;
+    chr.announce(routingKey === 'execute.completed' ? 'end' : 'cancel', content);
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded,
       output: chr.output, state: 'iteration.completed', preventComplete: true,
@@ -255,6 +261,16 @@ class Characteristics {
     const context = { ...message, content: cloneContent(message.content, { loopOutput: this.output, loopVariables: this.loopVariables(index, counts) }) };
     const result = this.activity.environment.resolveExpression(this.completionCondition, context);
     return result === true || (typeof result === 'string' && result.toLowerCase() === 'true');
+  }
+
+  /**
+   * Tells the run's recorder that one instance began or ended, for its
+   * history row: the engine announces neither, and an instance that does not
+   * wait (a script task's, a sub-process's) would otherwise leave no row.
+   */
+  announce(kind: 'start' | 'end' | 'cancel', content: any): void {
+    const listener = this.activity.environment.options?.listener;
+    listener?.emit(`iteration.${kind}`, { id: this.id, name: this.activity.name, type: this.activity.type, executionId: content.executionId, content });
   }
 
   complete(content: any, allDiscarded = false) {

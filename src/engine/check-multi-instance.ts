@@ -2,7 +2,7 @@ import type { ModdleElement } from 'bpmn-moddle';
 import { findSyntaxError } from './expressions.ts';
 
 /** Elements whose multi-instance runs as Camunda 7's (multi-instance.ts, the runner's iteration records). */
-const RUNS_MULTI_INSTANCE = new Set(['bpmn:UserTask', 'bpmn:ScriptTask']);
+const RUNS_MULTI_INSTANCE = new Set(['bpmn:UserTask', 'bpmn:ScriptTask', 'bpmn:SubProcess']);
 /** Worker tasks: multi-instance when done by a worker (`camunda:type="external"`), one external task per instance. */
 const EXTERNAL_CAPABLE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 

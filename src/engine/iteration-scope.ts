@@ -7,14 +7,33 @@ export interface SavedIteration {
   /** The execution of its multi-instance body, `<body>_<loopCounter>` being its own. */
   bodyExecutionId: string;
   isSequential: boolean;
+  /** Whether the execution asked for is the instance itself, not an element inside it (a multi-instance sub-process). */
+  direct: boolean;
 }
 
 /**
- * Finds the instance `executionId` in a saved engine state: the messages of
- * a running instance carry its loop variables (multi-instance.ts). Undefined
- * when that execution is not an instance of a multi-instance activity.
+ * Finds the multi-instance instance `executionId` is, or runs inside (an
+ * element of one instance of a multi-instance sub-process), in a saved
+ * engine state: the messages of a running instance carry its loop variables
+ * (multi-instance.ts), those of an element its parent executions. Undefined
+ * when it is neither.
  */
 export function savedIteration(state: EngineState | null | undefined, executionId: string): SavedIteration | undefined {
+  const messages = messagesOf(state, executionId);
+  const own = messages.find((m) => m.isMultiInstance && m.loopVariables && typeof m.loopVariables === 'object');
+  if (own) return { variables: { ...own.loopVariables }, bodyExecutionId: String(own.parent?.executionId ?? ''), isSequential: Boolean(own.isSequential), direct: true };
+  const parent = messages.find((m) => m.parent?.executionId)?.parent;
+  const enclosing: string[] = parent ? [parent.executionId, ...(parent.path ?? []).map((p: any) => p?.executionId)].filter(Boolean) : [];
+  for (const id of enclosing) {
+    const found = savedIteration(state, id);
+    if (found?.direct) return { ...found, direct: false };
+  }
+  return undefined;
+}
+
+/** Every saved message content of `executionId`, outside the environments (which hold variables, not messages). */
+function messagesOf(state: unknown, executionId: string): any[] {
+  const found: any[] = [];
   const stack: unknown[] = [state];
   while (stack.length) {
     const node = stack.pop();
@@ -24,12 +43,10 @@ export function savedIteration(state: EngineState | null | undefined, executionI
       continue;
     }
     const o = node as Record<string, any>;
-    if (o.executionId === executionId && o.isMultiInstance && o.loopVariables && typeof o.loopVariables === 'object') {
-      return { variables: { ...o.loopVariables }, bodyExecutionId: String(o.parent?.executionId ?? ''), isSequential: Boolean(o.isSequential) };
-    }
+    if (o.executionId === executionId) found.push(o);
     for (const [key, value] of Object.entries(o)) {
       if (key !== 'environment' && value && typeof value === 'object') stack.push(value);
     }
   }
-  return undefined;
+  return found;
 }

@@ -28,6 +28,18 @@ const RunError: new (message: string, source: unknown) => Error = (elements as a
 
 interface Message { fields?: any; content: any; properties?: any }
 
+/**
+ * The engine service through which instances are announced to the run's
+ * recorder: services are shared by every environment of a run, also those
+ * recovered before the engine's listener is set on resume.
+ */
+const ITERATION_EVENTS = 'camunda:multiInstanceIterations';
+
+/** Lets `listener` hear each instance begin and end (`iteration.start`, `iteration.end`, `iteration.cancel`). */
+export function announceIterationsTo(engine: { environment: { services: Record<string, unknown> } }, listener: { emit(event: string, api: unknown): unknown }): void {
+  engine.environment.services[ITERATION_EVENTS] = listener;
+}
+
 function cloneContent(content: any, extend?: any): any {
   const clone = { ...content, ...extend };
   if (content.parent) clone.parent = cloneParent(content.parent);
@@ -269,7 +281,7 @@ class Characteristics {
    * wait (a script task's, a sub-process's) would otherwise leave no row.
    */
   announce(kind: 'start' | 'end' | 'cancel', content: any): void {
-    const listener = this.activity.environment.options?.listener;
+    const listener = this.activity.environment.services?.[ITERATION_EVENTS];
     listener?.emit(`iteration.${kind}`, { id: this.id, name: this.activity.name, type: this.activity.type, executionId: content.executionId, content });
   }
 

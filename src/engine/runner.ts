@@ -7,9 +7,10 @@ import { camundaExtension } from './camunda-extension.ts';
 import { HostTimers } from './host-timers.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
+import { announceIterationsTo } from './multi-instance.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { typeResolver } from './serialize.ts';
-import { findPostponed, postponedIds, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
+import { findPostponed, postponedIds, postponedOf, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import type { WaitingTask } from './user-tasks.ts';
 
@@ -65,6 +66,7 @@ export async function startProcess(
   const scripts = new SandboxScripts(budget, execution && { processInstanceId: execution.processInstanceId, businessKey: execution.businessKey });
   const engine = makeEngine(def, variables, scripts, new Set(), now, zone, execution);
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
+  announceIterationsTo(engine as never, recorder.listener);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     if (messageId) execution.signal({ id: messageId });
@@ -100,6 +102,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   const engine = makeEngine(def, {}, scripts, fire, input.now, input.zone, input.execution);
   engine.recover(hydrateState(input.state, input.variables));
   const recorder = new Recorder(input.openExecutions, budget, () => engine.stop());
+  announceIterationsTo(engine as never, recorder.listener);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.
@@ -107,7 +110,13 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     if (budget.failure) return;
     const action = input.action ?? { kind: 'signal' };
     if (action.kind === 'signal') {
-      execution.signal({ id: input.activityId, executionId: input.executionId });
+      // A signal by id reaches every element of that id: when the same task waits in several
+      // instances of a multi-instance sub-process, it goes straight to the one meant.
+      const payload = { id: input.activityId, executionId: input.executionId };
+      const same = postponedOf(execution.getPostponed(), input.activityId);
+      const api = same.length > 1 ? same.find((a) => a.executionId === input.executionId) : undefined;
+      if (api) api.signal(payload);
+      else execution.signal(payload);
     } else if (action.kind === 'message') {
       execution.signal({ id: action.messageId });
     } else if (action.kind === 'timer') {

@@ -1,5 +1,6 @@
 import { runScript, ScriptFailure, type ScriptOutcome } from './sandbox.ts';
 import { engineLimits } from './limits.ts';
+import { INSTANCE_LOCALS } from './sub-process-instances.ts';
 
 /** The failure that ends an engine run: the runner throws it as an EngineRunError. */
 export interface RunFailure {
@@ -74,7 +75,7 @@ interface Registered {
 export const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 
 /** Engine-internal keys of the environment's variables, not process variables. */
-const INTERNAL = new Set(['fields', 'content', 'properties']);
+const INTERNAL = new Set(['fields', 'content', 'properties', INSTANCE_LOCALS]);
 
 /**
  * The engine's `scripts` option: every script of a diagram (script tasks,

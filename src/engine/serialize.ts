@@ -4,6 +4,7 @@ import serializer, { TypeResolver } from 'moddle-context-serializer';
 import { TimerValueError, timerValueProblem } from './check-timers.ts';
 import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
+import { ScopedSubProcess } from './sub-process-instances.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -88,6 +89,7 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:Error'] = CamundaBpmnError;
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;
   mapper['bpmn:MultiInstanceLoopCharacteristics'] = CamundaLoopCharacteristics;
+  mapper['bpmn:SubProcess'] = ScopedSubProcess;
 });
 
 /**

@@ -59,8 +59,10 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
     });
     const result: LockedTask[] = [];
     for (const { row, names } of rows) {
+      const definition = await definitions.load(row.definition_id);
       // An instance of a multi-instance activity also has its own variables, read before the process's.
-      const all = { ...await execution.vault.load(db, row.process_instance_id, (await definitions.load(row.definition_id)).sensitive), ...await iterationVariables(db, row) };
+      const locals = definition.compiled.includes('MultiInstanceLoopCharacteristics') ? await iterationVariables(db, row) : {};
+      const all = { ...await execution.vault.load(db, row.process_instance_id, definition.sensitive), ...locals };
       const wanted = names == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => names.includes(k)));
       result.push({ ...row, variables: wanted });
     }

@@ -22,7 +22,7 @@ export function checkTimerCycles(processes: ModdleElement[]): { elementId: strin
     const children = (container.flowElements ?? []) as ModdleElement[];
     for (const e of children) {
       if (e.$type === 'bpmn:BoundaryEvent' && e.cancelActivity === false && repeats(e)) {
-        const holding = firstHolding(e);
+        const holding = firstHolding(e, children);
         if (holding) {
           const id = String(e.id);
           problems.push({
@@ -50,16 +50,22 @@ function repeats(event: ModdleElement): boolean {
   return count[1] === '' || Number(count[1]) > 1;
 }
 
-/** The first element the boundary's path reaches that does not pass a token straight through, if any. */
-function firstHolding(boundary: ModdleElement): ModdleElement | undefined {
+/**
+ * The first element the boundary's path reaches that does not pass a token
+ * straight through, if any. Flows are read from the container, as a diagram
+ * need not list its `outgoing` references.
+ */
+function firstHolding(boundary: ModdleElement, siblings: ModdleElement[]): ModdleElement | undefined {
+  const flows = siblings.filter((f) => f.$type === 'bpmn:SequenceFlow');
+  const next = (e: ModdleElement) => flows.filter((f) => f.sourceRef === e).map((f) => f.targetRef as ModdleElement);
   const seen = new Set<ModdleElement>();
-  const queue = [...((boundary.outgoing ?? []) as ModdleElement[])].map((f) => f.targetRef as ModdleElement);
+  const queue = next(boundary);
   while (queue.length) {
     const e = queue.shift()!;
     if (!e || seen.has(e)) continue;
     seen.add(e);
     if (!PASSES_THROUGH.has(e.$type) || isLinkThrow(e)) return e;
-    for (const flow of (e.outgoing ?? []) as ModdleElement[]) queue.push(flow.targetRef as ModdleElement);
+    queue.push(...next(e));
   }
   return undefined;
 }

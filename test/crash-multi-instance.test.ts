@@ -51,6 +51,21 @@ async function deploy(url: string): Promise<void> {
   if (res.status !== 200) throw new Error(`deploy: ${res.status} ${await res.text()}`);
 }
 
+/**
+ * Boots the server, trying again when it is not healthy in boot's bound: an
+ * embedded database's first start (migrations, recovery) can outlast it on a
+ * loaded machine. A start cut short is one more crash the data must survive.
+ */
+async function bootPatiently(env: Record<string, string>, tail: Tail, label: string): Promise<Running> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boot(env, tail, `${label}.${attempt}`);
+    } catch (err) {
+      if (attempt >= 4 || !String((err as Error).message).includes('did not become healthy')) throw err;
+    }
+  }
+}
+
 function dbEnvFor(backend: Backend): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
   if (backend.name === 'pglite') {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-mi-crash-'));
@@ -67,7 +82,7 @@ for (const backend of backends) {
     const { env, cleanup } = await dbEnvFor(backend);
     let running: Running | undefined;
     try {
-      running = await boot(env, tail, `${backend.name}#0`);
+      running = await bootPatiently(env, tail, `${backend.name}#0`);
       await deploy(running.url);
       const ids: string[] = [];
       for (let i = 0; i < INSTANCES; i++) {
@@ -101,7 +116,7 @@ for (const backend of backends) {
         t.is((await running.exited).signal, 'SIGKILL');
         await Promise.all(sent);
         t.log(`round ${round}: ${batch.length} completions sent, ${acked.size} acknowledged in all, ${unknown.size} of unknown outcome`);
-        running = await boot(env, tail, `${backend.name}#${round}`);
+        running = await bootPatiently(env, tail, `${backend.name}#${round}`);
         // What the kill cut off is sent again: done already (404) or done now (204), never twice.
         for (const taskId of [...unknown]) {
           const r = await call(running.url, 'POST', `/engine-rest/task/${taskId}/complete`, {});

@@ -13,7 +13,7 @@ import { assertNothingLeft, json, start, tasksOf } from './helpers.ts';
 const str = (value: string) => ({ value, type: 'String' });
 const REGIONS = ['east', 'west', 'north'];
 
-conformanceSuite(['mi-subprocess', 'mi-subprocess-condition', 'mi-subprocess-sequential'], 'mi-sub', (c, t) => {
+conformanceSuite(['mi-subprocess', 'mi-subprocess-condition', 'mi-subprocess-sequential', 'subprocess-variables'], 'mi-sub', (c, t) => {
   const activities = async (id: string, activityId: string) =>
     (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${id}&activityId=${encodeURIComponent(activityId)}`)).body;
   const completeTask = async (task: any) => {
@@ -70,6 +70,20 @@ conformanceSuite(['mi-subprocess', 'mi-subprocess-condition', 'mi-subprocess-seq
     t.deepEqual((await activities(id, 'regions')).map((a: any) => a.canceled).sort(), [false, false, true]);
     t.deepEqual((await activities(id, 'confirm')).map((a: any) => a.canceled).sort(), [false, false, true]);
     await finishAfter(id);
+    await assertNothingLeft(t, c.server, c.admin, id);
+  });
+
+  test.serial(t('a plain sub-process: what its script sets, existing or new, is the process variable'), async (t) => {
+    const id = await start(c.admin, 'subprocess-variables', { region: str('east'), checked: str('') });
+    const [inspect] = await tasksOf(c.admin, id);
+    t.is(inspect.name, '检查 east');
+    await completeTask(inspect);
+    const vars = (await c.admin.get(`/engine-rest/process-instance/${id}/variables`)).body;
+    t.is(vars.checked.value, 'east;');
+    t.is(vars.fresh.value, 'set inside');
+    const [after] = await tasksOf(c.admin, id);
+    t.is(after.name, '归档 set inside', 'seen by what follows the sub-process');
+    await completeTask(after);
     await assertNothingLeft(t, c.server, c.admin, id);
   });
 

@@ -2,13 +2,20 @@ import type { ModdleElement } from 'bpmn-moddle';
 import { findSyntaxError } from './expressions.ts';
 
 /** Elements whose multi-instance runs as Camunda 7's (multi-instance.ts, the runner's iteration records). */
-const RUNS_MULTI_INSTANCE = new Set(['bpmn:UserTask']);
+const RUNS_MULTI_INSTANCE = new Set(['bpmn:UserTask', 'bpmn:ScriptTask', 'bpmn:SubProcess']);
+/** Worker tasks: multi-instance when done by a worker (`camunda:type="external"`), one external task per instance. */
+const EXTERNAL_CAPABLE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
+
+function runsMultiInstance(element: ModdleElement): boolean {
+  return RUNS_MULTI_INSTANCE.has(element.$type) || (EXTERNAL_CAPABLE.has(element.$type) && element.type === 'external');
+}
 
 /**
  * Multi-instance is refused at deployment, naming the element, where it would
- * be accepted and then misbehave: on anything but a user task for now (an
- * external task's, sub-process's or call activity's instances are not kept
- * apart yet), without a collection or a loopCardinality (nothing to count),
+ * be accepted and then misbehave: on anything but a user task, an external
+ * task or a script task for now (a sub-process's or call activity's instances
+ * are not kept apart yet), on a parallel script task with a completion
+ * condition, without a collection or a loopCardinality (nothing to count),
  * and with an expression that does not parse.
  */
 export function checkMultiInstance(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -18,8 +25,12 @@ export function checkMultiInstance(processes: ModdleElement[]): { elementId: str
     if (loop?.$type === 'bpmn:MultiInstanceLoopCharacteristics') {
       const id = String(element.id);
       const type = String(element.$type).replace(/^bpmn:/, '');
-      if (!RUNS_MULTI_INSTANCE.has(element.$type)) {
-        problems.push({ elementId: id, message: `${id}（${type}）的多实例尚不支持，目前只支持用户任务 / multi-instance on ${id} (${type}) is not run by this server yet; only user tasks can be multi-instance` });
+      if (!runsMultiInstance(element)) {
+        problems.push({ elementId: id, message: `${id}（${type}）的多实例尚不支持，目前只支持用户任务、外部任务和脚本任务 / multi-instance on ${id} (${type}) is not run by this server yet; only user tasks, external tasks (camunda:type="external") and script tasks can be multi-instance` });
+      }
+      if (element.$type === 'bpmn:ScriptTask' && !loop.isSequential && loop.completionCondition?.body) {
+        // Every instance's script runs in the same command; one the condition ended would still have run.
+        problems.push({ elementId: id, message: `${id} 是并行多实例脚本任务，不能有 completionCondition（请改为顺序执行）/ the parallel multi-instance script task ${id} cannot have a completionCondition: its instances run in one command, so those the condition ends would already have run; make it sequential` });
       }
       const collection = loop.collection == null ? '' : String(loop.collection).trim();
       const cardinality = loop.loopCardinality?.body == null ? '' : String(loop.loopCardinality.body).trim();

@@ -10,6 +10,7 @@ import { decodeXml, serializeForEngine } from './serialize.ts';
 import { checkExpressions } from './validate.ts';
 import { checkScripts } from './check-scripts.ts';
 import { checkMultiInstance } from './check-multi-instance.ts';
+import { checkTimerCycles } from './check-timer-cycles.ts';
 import { isTolerable } from './check-references.ts';
 import { checkExtensions } from './check-extensions.ts';
 import { checkUnverified } from './check-unverified.ts';
@@ -92,6 +93,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkExpressions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkScripts(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkMultiInstance(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkTimerCycles(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkCallActivities(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));

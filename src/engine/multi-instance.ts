@@ -35,6 +35,18 @@ const RunError: new (message: string, source: unknown) => Error = (elements as a
 
 interface Message { fields?: any; content: any; properties?: any }
 
+/**
+ * The engine service through which instances are announced to the run's
+ * recorder: services are shared by every environment of a run, also those
+ * recovered before the engine's listener is set on resume.
+ */
+const ITERATION_EVENTS = 'camunda:multiInstanceIterations';
+
+/** Lets `listener` hear each instance begin and end (`iteration.start`, `iteration.end`, `iteration.cancel`). */
+export function announceIterationsTo(engine: { environment: { services: Record<string, unknown> } }, listener: { emit(event: string, api: unknown): unknown }): void {
+  engine.environment.services[ITERATION_EVENTS] = listener;
+}
+
 function cloneContent(content: any, extend?: any): any {
   const clone = { ...content, ...extend };
   if (content.parent) clone.parent = cloneParent(content.parent);
@@ -83,7 +95,7 @@ class Sequential {
   execute(executeMessage: Message) {
     const { routingKey, redelivered } = executeMessage.fields ?? {};
     const startIndex = redelivered && routingKey === 'execute.iteration.next' ? executeMessage.content.index : 0;
-    this.chr.subscribe((_routingKey, message) => this.onComplete(message));
+    this.chr.subscribe((routingKey, message) => this.onComplete(routingKey, message));
     return this.startNext(startIndex, redelivered);
   }
 
@@ -97,14 +109,16 @@ class Sequential {
       ...content, ...chr.getContent(), index, preventComplete: true, output: chr.output.slice(), state: 'iteration.next',
     });
     broker.publish('execution', 'execute.start', { ...content, ignoreIfExecuting });
+    chr.announce('start', content);
     return content;
   }
 
-  private onComplete(message: Message) {
+  private onComplete(routingKey: string, message: Message) {
     const { content } = message;
     const chr = this.chr;
     if (content.output !== undefined) chr.output[content.index] = content.output;
     chr.outputs(message, { active: 1, completed: content.index });
+    chr.announce(routingKey === 'execute.completed' ? 'end' : 'cancel', content);
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), preventComplete: true, output: chr.output.slice(), state: 'iteration.completed',
     });
@@ -153,7 +167,10 @@ class Parallel {
     broker.publish('execution', 'execute.iteration.batch', {
       ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded, output: chr.output, preventComplete: true,
     });
-    for (const content of batch) broker.publish('execution', 'execute.start', content);
+    for (const content of batch) {
+      broker.publish('execution', 'execute.start', content);
+      chr.announce('start', content);
+    }
   }
 
   private onComplete(routingKey: string, message: Message) {
@@ -163,6 +180,7 @@ class Parallel {
     if (routingKey === 'execute.discard') this.discarded++;
     else if (routingKey === 'execute.completed') chr.outputs(message, { active: this.running, completed: this.index - this.running });
     this.running--;
+    chr.announce(routingKey === 'execute.completed' ? 'end' : 'cancel', content);
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded,
       output: chr.output, state: 'iteration.completed', preventComplete: true,
@@ -273,6 +291,16 @@ class Characteristics {
     const context = { ...message, content: cloneContent(message.content, { loopOutput: this.output, loopVariables: this.loopVariables(index, counts) }) };
     const result = this.activity.environment.resolveExpression(this.completionCondition, context);
     return result === true || (typeof result === 'string' && result.toLowerCase() === 'true');
+  }
+
+  /**
+   * Tells the run's recorder that one instance began or ended, for its
+   * history row: the engine announces neither, and an instance that does not
+   * wait (a script task's, a sub-process's) would otherwise leave no row.
+   */
+  announce(kind: 'start' | 'end' | 'cancel', content: any): void {
+    const listener = this.activity.environment.services?.[ITERATION_EVENTS];
+    listener?.emit(`iteration.${kind}`, { id: this.id, name: this.activity.name, type: this.activity.type, executionId: content.executionId, content });
   }
 
   complete(content: any, allDiscarded = false) {

@@ -63,6 +63,11 @@ export function postponedIds(apis: any[]): Set<string> {
   return new Set(walkPostponed(apis).map((api) => api.executionId));
 }
 
+/** The waiting executions of one element, inside sub-processes too (one per instance of a multi-instance sub-process). */
+export function postponedOf(apis: any[], activityId: string): any[] {
+  return walkPostponed(apis).filter((api) => api.id === activityId);
+}
+
 /** A waiting element by execution id, looking inside sub-processes too. */
 export function findPostponed(apis: any[], executionId: string): any {
   return walkPostponed(apis).find((api) => api.executionId === executionId);
@@ -160,6 +165,10 @@ export class Recorder {
         armedAt: new Date(new Date(content.expireAt).getTime() - Number(content.timeout ?? 0)),
       });
     });
+    // multi-instance.ts announces each instance, as the engine does not (see Characteristics.announce).
+    this.listener.on('iteration.start', (api) => this.iterationStarted(api));
+    this.listener.on('iteration.end', (api) => this.iterationEnded(api, 'end'));
+    this.listener.on('iteration.cancel', (api) => this.iterationEnded(api, 'cancel'));
     this.listener.on('activity.message', (api) => {
       const message = api.content?.message;
       if (api.content?.state !== 'throw' || !message) return;
@@ -176,13 +185,8 @@ export class Recorder {
     this.listener.on('activity.catch', () => this.uncaughtErrors.pop());
     this.listener.on('wait', (api) => {
       if (api.type === 'bpmn:ManualTask') return api.signal(); // Camunda passes through manual tasks.
-      if (isIteration(api)) {
-        // The engine announces no start or end for an iteration: its history row begins when it waits.
-        // Resuming announces the waits again, so iterations open before this run are known here too.
-        const started = event('start', api);
-        this.iterations.set(api.executionId, started);
-        if (!this.open.has(api.executionId)) this.activities.push(started);
-      }
+      // Resuming announces the waits again, so iterations open before this run are known here too.
+      if (isIteration(api)) this.iterationStarted(api);
       if (this.open.has(api.executionId)) return;
       const message = api.content?.message ?? api.content?.signal;
       const kind = api.content?.message ? 'message' as const : 'signal' as const;
@@ -192,6 +196,21 @@ export class Recorder {
         this.waitingMessages.set(api.executionId, { kind, activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });
       }
     });
+  }
+
+  /** One instance of a multi-instance activity began; its history row opens unless it was open before this run. */
+  private iterationStarted(api: any): void {
+    if (this.iterations.has(api.executionId)) return;
+    const started = event('start', api);
+    this.iterations.set(api.executionId, started);
+    if (!this.open.has(api.executionId)) this.activities.push(started);
+  }
+
+  private iterationEnded(api: any, kind: 'end' | 'cancel'): void {
+    if (this.ended.has(api.executionId)) return;
+    this.ended.add(api.executionId);
+    this.closed.add(api.executionId);
+    this.activities.push({ ...(this.iterations.get(api.executionId) ?? event('start', api)), kind });
   }
 
   /**

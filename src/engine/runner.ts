@@ -13,6 +13,7 @@ import { taskDeletes, type TaskDeletes } from './task-deletes.ts';
 import { hydrateState, processVariables, slimState, type EngineState } from './state.ts';
 import { typeResolver } from './serialize.ts';
 import { ConditionTracker, type VariableChange } from './conditional.ts';
+import { announceIterationsTo } from './multi-instance.ts';
 import { findPostponed, postponedIds, walkPostponed, Recorder, type ActivityEvent, type ArmedTimer, type MessageWait, type ThrownMessage, type WaitingExternalTask } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import { applyOut, type CalledProcess, type PassedValue, type ThrownError } from './call-activity.ts';
@@ -89,6 +90,7 @@ export async function startProcess(
   const recorder = new Recorder(new Set(), budget, () => engine.stop());
   const conditions = trackConditions(recorder);
   const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, now, zone);
+  announceIterationsTo(engine as never, recorder.listener);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
     eventSubProcesses.openProcess(engine);
@@ -142,6 +144,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   let preempted = false;
   let passedOut: Record<string, PassedValue> = {};
   const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, input.now, input.zone);
+  announceIterationsTo(engine as never, recorder.listener);
   await guard(engine, budget, scripts, async () => {
     const execution = await engine.resume({ listener: recorder.listener });
     // Whatever resuming set going (a timer firing into a script) finishes before the signal, as it did when scripts were synchronous.

@@ -1,5 +1,6 @@
 import { runScript, ScriptFailure, type ScriptOutcome } from './sandbox.ts';
 import { engineLimits } from './limits.ts';
+import { INSTANCE_LOCALS } from './sub-process-instances.ts';
 
 /** The failure that ends an engine run: the runner throws it as an EngineRunError. */
 export interface RunFailure {
@@ -74,7 +75,7 @@ interface Registered {
 export const JAVASCRIPT = /^(javascript|js|ecmascript)$/i;
 
 /** Engine-internal keys of the environment's variables, not process variables. */
-const INTERNAL = new Set(['fields', 'content', 'properties']);
+const INTERNAL = new Set(['fields', 'content', 'properties', INSTANCE_LOCALS]);
 
 /**
  * The engine's `scripts` option: every script of a diagram (script tasks,
@@ -151,11 +152,7 @@ export class SandboxScripts {
     processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
   ): void {
     const mine = { ...locals };
-    const scope: Scope = {
-      variables: { ...processVariables, ...mine },
-      set: (name, value) => { if (Object.hasOwn(mine, name)) mine[name] = value; else processVariables[name] = value; },
-      remove: (name) => { if (Object.hasOwn(mine, name)) delete mine[name]; else delete processVariables[name]; },
-    };
+    const scope = localScope(processVariables, mine);
     const registered: Registered = {
       id: listener.activityId, type: `listener/${listener.event}`, code: listener.code, resultVariable: null, isCondition: false,
     };
@@ -184,7 +181,7 @@ export class SandboxScripts {
   private async run(registered: Registered, context: any, callback: (err: Error | null, result?: unknown) => void): Promise<void> {
     // The run was stopped while this script waited for its turn.
     if (this.budget.failure) return;
-    const scope: Scope = context.scope ?? processScope(context.environment?.variables ?? {});
+    const scope: Scope = context.scope ?? taskScope(context);
     let outcome: ScriptOutcome;
     try {
       outcome = await runScript({
@@ -234,9 +231,26 @@ interface Scope {
   remove(name: string): void;
 }
 
-/** A script task's or condition's scope: the process variables themselves. */
-function processScope(variables: Record<string, unknown>): Scope {
+/**
+ * A script task's or condition's scope: the process variables themselves;
+ * for one instance of a multi-instance script task, its loop variables
+ * (element variable, loopCounter, nrOf*) in front, as Camunda's local
+ * variables of the instance's execution (multi-instance.ts).
+ */
+function taskScope(context: any): Scope {
+  const variables: Record<string, unknown> = context.environment?.variables ?? {};
+  const loop = context.content?.isMultiInstance ? context.content.loopVariables : undefined;
+  if (loop && typeof loop === 'object') return localScope(variables, loop);
   return { variables, set: (name, value) => { variables[name] = value; }, remove: (name) => { delete variables[name]; } };
+}
+
+/** Locals in front of the process variables: `set` of a local name changes the local, of any other the process variable (Camunda sets a variable where it is found). */
+function localScope(processVariables: Record<string, unknown>, locals: Record<string, unknown>): Scope {
+  return {
+    variables: { ...processVariables, ...locals },
+    set: (name, value) => { if (Object.hasOwn(locals, name)) locals[name] = value; else processVariables[name] = value; },
+    remove: (name) => { if (Object.hasOwn(locals, name)) delete locals[name]; else delete processVariables[name]; },
+  };
 }
 
 /** The process variables as JSON data: what crosses into the sandbox. */

@@ -7,8 +7,8 @@ import { CamundaBpmnError } from './error-events.ts';
 import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
 import { HostStartEvent } from './event-subprocesses.ts';
+import { scopedSubProcess } from './sub-process-instances.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
-import { sharedScope } from './sub-process-scope.ts';
 
 /**
  * Camunda's `camunda:type="external"` tasks are done by a worker: the engine
@@ -95,9 +95,9 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:CompensateEventDefinition'] = CamundaCompensateEventDefinition;
   mapper['bpmn:CancelEventDefinition'] = CamundaCancelEventDefinition;
   mapper['bpmn:ConditionalEventDefinition'] = CamundaConditionalEventDefinition;
-  // What a sub-process's elements set is the process instance's (sub-process-scope.ts).
-  mapper['bpmn:SubProcess'] = sharedScope(elements.SubProcess);
-  mapper['bpmn:Transaction'] = sharedScope(elements.Transaction);
+  // A sub-process's own variables are its instance's loop variables; what its elements set is the process's (sub-process-instances.ts).
+  mapper['bpmn:SubProcess'] = scopedSubProcess(elements.SubProcess);
+  mapper['bpmn:Transaction'] = scopedSubProcess(elements.Transaction);
   mapper['bpmn:StartEvent'] = HostStartEvent;
 });
 

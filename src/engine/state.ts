@@ -1,3 +1,5 @@
+import { INSTANCE_LOCALS } from './sub-process-instances.ts';
+
 /**
  * The engine's saved state, made fit for storage: without the compiled
  * definition (stored once per version) and without process variables (stored
@@ -28,9 +30,24 @@ export function processVariables(state: EngineState): Record<string, unknown> {
   return variables;
 }
 
+/**
+ * Calls `fn` with each environment's variables; in the environment of one
+ * instance of a multi-instance sub-process, without that instance's own
+ * variables, which process variables of the same name must not replace.
+ */
 function forEachEnvironment(node: unknown, fn: (variables: Record<string, unknown>) => void): void {
+  forEachVariables(node, (variables) => {
+    const locals = variables[INSTANCE_LOCALS];
+    if (!Array.isArray(locals)) return fn(variables);
+    const own = Object.fromEntries(locals.map((name) => [name, variables[name]]));
+    fn(variables);
+    Object.assign(variables, own);
+  });
+}
+
+function forEachVariables(node: unknown, fn: (variables: Record<string, unknown>) => void): void {
   if (Array.isArray(node)) {
-    for (const item of node) forEachEnvironment(item, fn);
+    for (const item of node) forEachVariables(item, fn);
     return;
   }
   if (!node || typeof node !== 'object') return;
@@ -38,6 +55,6 @@ function forEachEnvironment(node: unknown, fn: (variables: Record<string, unknow
     if (key === 'environment' && value && typeof value === 'object' && (value as any).variables) {
       fn((value as any).variables);
     }
-    if (key !== 'broker' && value && typeof value === 'object') forEachEnvironment(value, fn);
+    if (key !== 'broker' && value && typeof value === 'object') forEachVariables(value, fn);
   }
 }

@@ -10,6 +10,7 @@ import type { TopicNotifier } from '../store/notify.ts';
 import { ADMIN_GROUP, WORKERS_GROUP, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
+import { iterationVariables } from './iteration-variables.ts';
 import type { TraceFact, TraceService } from './trace.ts';
 
 /** The longest a fetch may be held open, as a bound on asyncResponseTimeout. */
@@ -58,7 +59,10 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
     });
     const result: LockedTask[] = [];
     for (const { row, names } of rows) {
-      const all = await execution.vault.load(db, row.process_instance_id, (await definitions.load(row.definition_id)).sensitive);
+      const definition = await definitions.load(row.definition_id);
+      // An instance of a multi-instance activity also has its own variables, read before the process's.
+      const locals = definition.compiled.includes('MultiInstanceLoopCharacteristics') ? await iterationVariables(db, row) : {};
+      const all = { ...await execution.vault.load(db, row.process_instance_id, definition.sensitive), ...locals };
       const wanted = names == null ? all : Object.fromEntries(Object.entries(all).filter(([k]) => names.includes(k)));
       result.push({ ...row, variables: wanted });
     }

@@ -137,3 +137,16 @@ function filtered(db: Db, q: ExternalTaskQuery) {
   if (q.noRetriesLeft) b.where('retries', 0);
   return b;
 }
+
+/**
+ * Open and completed external tasks of one multi-instance body: its
+ * instances run as executions `<body>_<loopCounter>` of the same activity.
+ */
+export async function countInstanceTasks(db: Db, instanceId: string, activityId: string, bodyExecutionId: string): Promise<{ open: number; completed: number }> {
+  const row = await db('external_tasks')
+    .where({ process_instance_id: instanceId, activity_id: activityId })
+    .whereRaw('left(execution_id, ?) = ?', [bodyExecutionId.length + 1, `${bodyExecutionId}_`])
+    .select(db.raw('count(*) filter (where end_time is null)::int as open'), db.raw("count(*) filter (where end_reason = 'completed')::int as completed"))
+    .first();
+  return { open: Number(row?.open ?? 0), completed: Number(row?.completed ?? 0) };
+}

@@ -131,7 +131,7 @@ for (const backend of backends) {
     t.is(r.status, 400);
     t.is(r.body.type, 'ParseException');
     t.regex(r.body.message, /ENGINE-09005/);
-    t.regex(r.body.message, /multi-instance on notify \(ServiceTask\)[^|]*\| resource mi-refused\.bpmn \| element notify/);
+    t.regex(r.body.message, /multi-instance on notify \(ManualTask\)[^|]*\| resource mi-refused\.bpmn \| element notify/);
     t.regex(r.body.message, /multi-instance review needs a camunda:collection or a loopCardinality[^|]*\| resource mi-refused\.bpmn \| element review/);
     t.is((await c.admin.get('/engine-rest/deployment/count')).body.count, before);
     t.is((await c.admin.get('/engine-rest/process-definition?key=mi-refused')).body.length, 0);

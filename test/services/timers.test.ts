@@ -212,7 +212,8 @@ for (const backend of backends) {
 
   test.serial(t('a repeating non-interrupting reminder (R3/PT1H) fires three times, then never; downtime does not replay it'), async (t) => {
     const id = await start('repeat-reminder');
-    const reminders = async () => (await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal)).length;
+    // Each firing runs the reminder (a script: a repeating cycle whose path would wait is refused, check-timer-cycles.ts).
+    const reminders = async () => (await s.db('activity_instances').where({ process_instance_id: id, activity_id: 'remind' }).whereNotNull('end_time')).length;
     const due = async () => new Date((await armed(id))[0].due_at).getTime();
     clock.advance(HOUR);
     t.is(await s.scheduler.runDue(), 1);
@@ -228,14 +229,7 @@ for (const backend of backends) {
     t.deepEqual(await armed(id), [], 'three repetitions, then the timer is gone');
     clock.advance(10 * HOUR);
     t.is(await s.scheduler.runDue(), 0);
-    // The engine runs one execution of an element at a time: the second and third
-    // reminders wait behind the first, and each appears as the one before is done.
-    let done = 0;
-    for (let r = await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal); r.length; r = await s.services.tasks.list({ processInstanceId: id, taskDefinitionKey: 'remind' }, adminPrincipal)) {
-      await s.services.tasks.complete(r[0].id, {}, adminPrincipal);
-      done++;
-    }
-    t.is(done, 3, 'every firing became a reminder');
+    t.is(await reminders(), 3, 'every firing ran the reminder');
     t.deepEqual(await open(id), ['report'], 'the report itself is still open');
   });
 

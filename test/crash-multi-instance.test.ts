@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import test from 'ava';
+import { backends, type Backend } from './helpers/db.ts';
+import { boot, tempDirs, Tail, type Running } from './helpers/child-server.ts';
+import { ADMIN } from './helpers/server.ts';
+
+/*
+ * kill -9 in the middle of multi-instance user tasks: instances of a
+ * parallel multi-instance task (会签) have some of their tasks completed,
+ * the rest are completed all at once, and the server is SIGKILLed while
+ * those completions are in flight; then again in a second round. After the
+ * restart every completion whose answer was lost is sent again. Nothing may
+ * be lost and nothing done twice: every task completed exactly once, one
+ * history row per instance of the task, the loop left exactly once.
+ */
+
+const COPIES = 6;
+const INSTANCES = 3;
+const AUTH = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
+const FIXTURE = path.resolve(import.meta.dirname, 'conformance/fixtures/mi-cardinality.bpmn');
+
+type Outcome = { lost: false; status: number; body: any } | { lost: true };
+
+async function call(url: string, method: string, route: string, body?: unknown): Promise<Outcome> {
+  try {
+    const res = await fetch(`${url}${route}`, {
+      method, headers: { Authorization: AUTH, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
+    });
+    const text = await res.text();
+    return { lost: false, status: res.status, body: text ? JSON.parse(text) : null };
+  } catch {
+    return { lost: true };
+  }
+}
+
+async function must(url: string, method: string, route: string, body?: unknown): Promise<any> {
+  const r = await call(url, method, route, body);
+  if (r.lost || r.status >= 300) throw new Error(`${method} ${route}: ${JSON.stringify(r)}`);
+  return r.body;
+}
+
+async function deploy(url: string): Promise<void> {
+  const form = new FormData();
+  form.append('deployment-name', 'mi-crash');
+  form.append('mi-cardinality.bpmn', new Blob([fs.readFileSync(FIXTURE)]), 'mi-cardinality.bpmn');
+  const res = await fetch(`${url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: AUTH } });
+  if (res.status !== 200) throw new Error(`deploy: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Boots the server, trying again when it is not healthy in boot's bound: an
+ * embedded database's first start (migrations, recovery) can outlast it on a
+ * loaded machine. A start cut short is one more crash the data must survive.
+ */
+async function bootPatiently(env: Record<string, string>, tail: Tail, label: string): Promise<Running> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boot(env, tail, `${label}.${attempt}`);
+    } catch (err) {
+      if (attempt >= 4 || !String((err as Error).message).includes('did not become healthy')) throw err;
+    }
+  }
+}
+
+function dbEnvFor(backend: Backend): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
+  if (backend.name === 'pglite') {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpmn-mi-crash-'));
+    tempDirs.push(dataDir);
+    return Promise.resolve({ env: { DATA_DIR: dataDir }, cleanup: async () => fs.rmSync(dataDir, { recursive: true, force: true }) });
+  }
+  return backend.create({ migrate: false }).then((db) => ({ env: { DATABASE_URL: db.url! }, cleanup: () => db.drop() }));
+}
+
+for (const backend of backends) {
+  test.serial(`${backend.name}: kill -9 among concurrent completions of a multi-instance task: nothing lost, nothing twice`, async (t) => {
+    t.timeout(300_000);
+    const tail = new Tail();
+    const { env, cleanup } = await dbEnvFor(backend);
+    let running: Running | undefined;
+    try {
+      running = await bootPatiently(env, tail, `${backend.name}#0`);
+      await deploy(running.url);
+      const ids: string[] = [];
+      for (let i = 0; i < INSTANCES; i++) {
+        ids.push((await must(running.url, 'POST', '/engine-rest/process-definition/key/mi-cardinality/start', { variables: { copies: { value: COPIES, type: 'Integer' } } })).id);
+      }
+      const acked = new Set<string>();
+      const unknown = new Set<string>();
+      // Some instances of the task completed before anything goes wrong.
+      for (const id of ids) {
+        const tasks = await must(running.url, 'GET', `/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=review`);
+        t.is(tasks.length, COPIES);
+        for (const task of tasks.slice(0, 2)) {
+          await must(running.url, 'POST', `/engine-rest/task/${task.id}/complete`, {});
+          acked.add(task.id);
+        }
+      }
+      for (const round of [1, 2]) {
+        const url = running.url;
+        const open: string[] = [];
+        for (const id of ids) open.push(...(await must(url, 'GET', `/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=review`)).map((x: any) => x.id));
+        // Round 1 completes half of what is open, round 2 the rest: all at once, and the kill lands among them.
+        const batch = round === 1 ? open.filter((_, i) => i % 2 === 0) : open;
+        const sent = batch.map(async (taskId) => {
+          const r = await call(url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
+          if (r.lost) unknown.add(taskId);
+          else if (r.status === 204) acked.add(taskId);
+          else throw new Error(`complete ${taskId}: ${r.status} ${JSON.stringify(r.body)}`);
+        });
+        await sleep(20 + Math.floor(Math.random() * 200));
+        running.child.kill('SIGKILL');
+        t.is((await running.exited).signal, 'SIGKILL');
+        await Promise.all(sent);
+        t.log(`round ${round}: ${batch.length} completions sent, ${acked.size} acknowledged in all, ${unknown.size} of unknown outcome`);
+        running = await bootPatiently(env, tail, `${backend.name}#${round}`);
+        // What the kill cut off is sent again: done already (404) or done now (204), never twice.
+        for (const taskId of [...unknown]) {
+          const r = await call(running.url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
+          t.false(r.lost);
+          if (!r.lost) t.true([204, 404].includes(r.status), JSON.stringify(r.body));
+          unknown.delete(taskId);
+          acked.add(taskId);
+        }
+      }
+      for (const id of ids) {
+        const url = running.url;
+        const open = await must(url, 'GET', `/engine-rest/task?processInstanceId=${id}`);
+        t.deepEqual(open.map((x: any) => x.taskDefinitionKey), ['after'], 'the loop was left exactly once');
+        const history = await must(url, 'GET', `/engine-rest/history/task?processInstanceId=${id}&taskDefinitionKey=review`);
+        t.is(history.length, COPIES, 'no task lost or created twice');
+        t.true(history.every((h: any) => h.deleteReason === 'completed' && acked.has(h.id)), 'every one completed, by a completion that was sent');
+        const rows = await must(url, 'GET', `/engine-rest/history/activity-instance?processInstanceId=${id}&activityId=review`);
+        t.is(rows.length, COPIES, 'one activity instance per instance of the task');
+        t.true(rows.every((a: any) => a.endTime && !a.canceled));
+        t.is((await must(url, 'GET', `/engine-rest/history/activity-instance?processInstanceId=${id}&activityId=after`)).length, 1);
+        await must(url, 'POST', `/engine-rest/task/${open[0].id}/complete`, {});
+        t.is((await must(url, 'GET', `/engine-rest/history/process-instance?processInstanceId=${id}`))[0]?.state, 'COMPLETED');
+      }
+      running.child.kill('SIGTERM');
+      await running.exited;
+      running = undefined;
+    } catch (err) {
+      t.log(tail.text());
+      throw err;
+    } finally {
+      running?.child.kill('SIGKILL');
+      await running?.exited;
+      await cleanup();
+    }
+  });
+}

@@ -63,11 +63,6 @@ export function postponedIds(apis: any[]): Set<string> {
   return new Set(walkPostponed(apis).map((api) => api.executionId));
 }
 
-/** The waiting executions of one element, inside sub-processes too (one per instance of a multi-instance sub-process). */
-export function postponedOf(apis: any[], activityId: string): any[] {
-  return walkPostponed(apis).filter((api) => api.id === activityId);
-}
-
 /** A waiting element by execution id, looking inside sub-processes too. */
 export function findPostponed(apis: any[], executionId: string): any {
   return walkPostponed(apis).find((api) => api.executionId === executionId);

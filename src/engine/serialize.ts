@@ -156,14 +156,29 @@ export function serializeForEngine(parsed: ParseResult, process: ModdleElement, 
 }
 
 /**
- * Leaves out the process's other start events and their outgoing flows, so
+ * Leaves out the process's other start events and what only they lead to, so
  * the engine starts at exactly the start event the instance was started by.
  * (It would otherwise run every start event: a none start would race a
- * message start.) Returns the undo.
+ * message start. And it starts every element without an incoming flow, so an
+ * element reached only from a dropped start goes too, with its flows and its
+ * boundary events, and so on down the path.) Returns the undo.
  */
 function keepStartEvents(process: ModdleElement, keep: Set<string>): () => void {
   const elements = process.flowElements as ModdleElement[];
+  const flows = elements.filter((e) => e.$type === 'bpmn:SequenceFlow');
   const dropped = new Set(elements.filter((e) => e.$type === 'bpmn:StartEvent' && !keep.has(e.id!)).map((e) => e.id));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const e of elements) {
+      if (dropped.has(e.id) || e.$type === 'bpmn:SequenceFlow') continue;
+      const incoming = flows.filter((f) => f.targetRef?.id === e.id);
+      const orphaned = incoming.length > 0 && incoming.every((f) => dropped.has(f.sourceRef?.id));
+      if (orphaned || (e.$type === 'bpmn:BoundaryEvent' && dropped.has(e.attachedToRef?.id))) {
+        dropped.add(e.id);
+        grew = true;
+      }
+    }
+  }
   process.flowElements = elements.filter((e) => !dropped.has(e.id) && !(e.$type === 'bpmn:SequenceFlow' && dropped.has(e.sourceRef?.id)));
   return () => (process.flowElements = elements);
 }

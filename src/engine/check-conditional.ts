@@ -15,7 +15,7 @@ const VARIABLE_EVENTS = new Set(['create', 'update', 'delete']);
  * gateway or on a multi-instance or sub-process activity (not verified), a
  * missing or unreadable condition (Camunda refuses it too) and
  * `camunda:variableEvents` other than create, update, delete.
- * Event sub-processes are refused as a whole (check-unverified.ts).
+ * An event sub-process's conditional start is check-event-subprocesses.ts's.
  */
 export function checkConditionalEvents(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
@@ -24,7 +24,9 @@ export function checkConditionalEvents(processes: ModdleElement[]): Problem[] {
     const elements = (container.flowElements ?? []) as ModdleElement[];
     for (const e of elements) {
       const definition = ((e.eventDefinitions ?? []) as ModdleElement[]).find((d) => d.$type === 'bpmn:ConditionalEventDefinition');
-      if (definition && !(container.$type === 'bpmn:SubProcess' && container.triggeredByEvent)) checkOne(e, definition, nested, refuse);
+      // An event sub-process's conditional start is refused by check-event-subprocesses.ts; what is inside it is nested.
+      const espStart = e.$type === 'bpmn:StartEvent' && container.triggeredByEvent;
+      if (definition && !espStart) checkOne(e, definition, nested, refuse);
       if (e.flowElements) visit(e, true);
     }
   };

@@ -75,10 +75,19 @@ function checkStart(esp: ModdleElement, scope: ModdleElement, refuse: (e: Moddle
   if (type === 'bpmn:ErrorEventDefinition') {
     if (!interrupting) refuse(start, '错误启动事件必须是中断型', 'an error start event must be interrupting (Camunda 7 refuses it too)');
     if (!d.errorRef) refuse(start, '不指定错误的错误启动事件（捕获全部）尚不支持', 'an error start without errorRef (catch-all) is not run here yet; name the error');
-    if (holdsExternalTask(scope, esp)) refuse(start, '其范围内的外部任务抛出的 BPMN 错误不会触发此事件子流程', 'a BPMN error a worker throws from an external task of this scope would not reach this event sub-process here; only error end events do');
+    if (holds(scope, esp, (e) => e.type === 'external' || e.$type === 'bpmn:CallActivity')) {
+      refuse(start, '其范围内的外部任务或调用活动抛出的 BPMN 错误不会触发此事件子流程',
+        'a BPMN error a worker throws from an external task, or a called process throws up to its call activity, in this scope would not reach this event sub-process here; only error end events do');
+    }
   }
   if (type === 'bpmn:EscalationEventDefinition' && !d.escalationRef) {
     refuse(start, '不指定升级的升级启动事件（捕获全部）尚不支持', 'an escalation start without escalationRef (catch-all) is not run here yet; name the escalation');
+  }
+  if (type === 'bpmn:EscalationEventDefinition' && holds(scope, esp, (e) => e.$type === 'bpmn:CallActivity')) {
+    refuse(start, '被调用流程抛出的升级不会传到调用方，此事件子流程的范围内不能有调用活动', 'an escalation a called process throws is not carried up to its call activity here, so an escalation event sub-process cannot have a call activity in its scope');
+  }
+  if (scope.loopCharacteristics) {
+    refuse(esp, '多实例子流程内的事件子流程尚不支持（不会按每个实例触发）', 'an event sub-process inside a multi-instance sub-process is not run yet: its start would be armed once for all instances, not once per instance');
   }
   if (type === 'bpmn:MessageEventDefinition' && (!d.messageRef?.name || String(d.messageRef.name).includes('${'))) {
     refuse(start, '消息启动事件须引用有名称的消息（名称不能是表达式）', 'a message start needs a message with a name, not an expression');
@@ -101,6 +110,9 @@ function checkStart(esp: ModdleElement, scope: ModdleElement, refuse: (e: Moddle
 function checkEscalationCatch(e: ModdleElement, refuse: (e: ModdleElement, zh: string, en: string) => void): void {
   const d = ((e.eventDefinitions ?? []) as ModdleElement[]).find((x) => x.$type === 'bpmn:EscalationEventDefinition');
   if (d && !d.escalationRef) refuse(e, '不指定升级的升级边界事件（捕获全部）尚不支持', 'an escalation boundary event without escalationRef (catch-all) is not run here yet; name the escalation');
+  if (d && (e.attachedToRef as ModdleElement | undefined)?.$type === 'bpmn:CallActivity') {
+    refuse(e, '被调用流程抛出的升级不会传到调用活动，调用活动上不能有升级边界事件', 'an escalation a called process throws is not carried up to its call activity here, so a call activity cannot have an escalation boundary event');
+  }
 }
 
 /** Whether anything in the sub-process may wait (see STRAIGHT_THROUGH). */
@@ -111,10 +123,10 @@ function waits(container: ModdleElement): boolean {
   });
 }
 
-/** Whether the scope (but not the event sub-process itself) holds an external task, in embedded sub-processes too. */
-function holdsExternalTask(scope: ModdleElement, except: ModdleElement): boolean {
+/** Whether the scope (but not the event sub-process itself) holds an element that `is`, in embedded sub-processes too. */
+function holds(scope: ModdleElement, except: ModdleElement, is: (e: ModdleElement) => boolean): boolean {
   return ((scope.flowElements ?? []) as ModdleElement[]).some((e) => e !== except
-    && (e.type === 'external' || (e.flowElements && !e.triggeredByEvent && holdsExternalTask(e, except))));
+    && (is(e) || (Boolean(e.flowElements) && !e.triggeredByEvent && holds(e, except, is))));
 }
 
 type Level = { scope: ModdleElement; attached: ModdleElement[] };

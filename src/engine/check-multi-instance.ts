@@ -26,7 +26,7 @@ export function checkMultiInstance(processes: ModdleElement[]): { elementId: str
       const id = String(element.id);
       const type = String(element.$type).replace(/^bpmn:/, '');
       if (!runsMultiInstance(element)) {
-        problems.push({ elementId: id, message: `${id}（${type}）的多实例尚不支持，目前只支持用户任务、外部任务和脚本任务 / multi-instance on ${id} (${type}) is not run by this server yet; only user tasks, external tasks (camunda:type="external") and script tasks can be multi-instance` });
+        problems.push({ elementId: id, message: `${id}（${type}）的多实例尚不支持，目前只支持用户任务、外部任务、脚本任务和嵌入式子流程 / multi-instance on ${id} (${type}) is not run by this server yet; only user tasks, external tasks (camunda:type="external"), script tasks and embedded sub-processes can be multi-instance` });
       }
       if (element.$type === 'bpmn:ScriptTask' && !loop.isSequential && loop.completionCondition?.body) {
         // Every instance's script runs in the same command; one the condition ended would still have run.

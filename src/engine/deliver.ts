@@ -56,7 +56,8 @@ export function deliver(run: RunParts, execution: any, target: Target): Delivere
     // The child ended: its variables come back through camunda:out, then the call activity completes.
     const api = waiting();
     const passedOut = api ? applyOut(api, action.variables) : {};
-    execution.signal({ id: activityId, executionId });
+    if (api) api.signal();
+    else execution.signal({ id: activityId, executionId });
     return { passedOut };
   } else {
     // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.

@@ -34,7 +34,17 @@ async function assertEndedAs(t: any, c: Conformance, id: string, state: string):
   t.deepEqual(await c.server.db('activity_instances').where({ process_instance_id: id }).whereNull('end_time').pluck('activity_id'), []);
 }
 
-conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn', 'ca-grand.bpmn'], 'ca', (c, t) => {
+conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn', 'ca-grand.bpmn', 'ca-escalation.bpmn'], 'ca', (c, t) => {
+
+  test.serial(t('the caller resumed by its child goes on as a signalled task does: an escalation end right after the call activity is caught by its sub-process\'s boundary'), async (t) => {
+    const parent = await startWith(c, 'ca-escalation', {});
+    const child = await childOf(c, parent);
+    await complete(c, child, 'work');
+    t.is(await stateOf(c, child), 'COMPLETED');
+    t.deepEqual(await openKeys(c, parent), ['manager'], 'the boundary caught it; the normal path was not taken');
+    await complete(c, parent, 'manager');
+    await assertNothingOpen(t, c, parent);
+  });
 
   test.serial(t('the child starts with the caller, is linked both ways, gets camunda:in, and its end resumes the caller with camunda:out'), async (t) => {
     const parent = await startWith(c, 'ca-parent', { amount: 21, secret: 'not passed' }, 'BK-1');
@@ -173,7 +183,8 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
     const r = await deployFixture(c.server, 'ca-refused');
     t.is(r.status, 400);
     const text = JSON.stringify(r.body);
-    for (const id of ['byExpression', 'localIn', 'otherKey', 'many']) t.true(text.includes(id), `${id} named`);
+    for (const id of ['byExpression', 'localIn', 'otherKey', 'many', 'escalationCatch']) t.true(text.includes(id), `${id} named`);
+    t.regex(text, /escalation a called process throws is not carried up/);
     t.is(await c.server.db('process_definitions').where({ key: 'ca-refused' }).count('* as n').first().then((x: any) => Number(x.n)), 0);
   });
 });

@@ -5,6 +5,7 @@ import { instancesRunningExecution } from '../store/activities.ts';
 import { findInstance, saveInstanceStates } from '../store/instances.ts';
 import { hasOpenTaskFor } from '../store/tasks.ts';
 import type { Principal, Variables, VariableType } from '../types.ts';
+import { hasConditionalEvents } from './conditions.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
 import { isSensitive } from './sealed-variables.ts';
@@ -77,6 +78,10 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
       const row = await findInstance(db, instanceId);
       if (!row?.engine_state || row.state !== 'ACTIVE') throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
       await checkWritable(instanceId, change.modifications, loopVariableNames(row.engine_state, executionId));
+      if (hasConditionalEvents(await definitions.load(row.definition_id))) {
+        // A local write saves the state without an engine run, so a waiting conditional event would not see it (conditions.ts).
+        throw new ValidationError(`流程 ${row.definition_key} 有条件事件，此处不能修改局部变量（条件不会重新求值）/ process ${row.definition_key} has conditional events, which a local variable set here would not re-evaluate; set it on the process instance`);
+      }
       const deleted = change.deletions.filter((n) => !(n in change.modifications));
       if (!writeLocals(row.engine_state, executionId, engineValues(change.modifications), deleted)) {
         throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);

@@ -92,6 +92,19 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     });
   }
 
+  test.serial(t('a local variable set over REST would not re-evaluate the conditions: refused with 400 naming the process, nothing saved'), async (tt) => {
+    const id = await start(c, 'conditional-intermediate', { ready: false });
+    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=work`)).body;
+    const rev = (await c.server.db('process_instances').where({ id }).first()).rev;
+    const r = await c.admin.post(`/engine-rest/execution/${task.executionId}/localVariables`, { modifications: { ready: v(true) } });
+    tt.is(r.status, 400);
+    tt.regex(r.body.message, /conditional-intermediate has conditional events/);
+    tt.is((await c.server.db('process_instances').where({ id }).first()).rev, rev, 'the state was not saved');
+    tt.deepEqual(await openKeys(c, id), ['work']);
+    tt.is((await c.admin.put(`/engine-rest/process-instance/${id}/variables/ready`, { value: true })).status, 204);
+    await finishIntermediate(tt, c, id);
+  });
+
   test.serial(t('camunda:variableName and camunda:variableEvents narrow the changes a condition listens to'), async (tt) => {
     const id = await start(c, 'conditional-filters', { go: false, flag: 1 });
     tt.deepEqual(await openKeys(c, id), []);

@@ -106,6 +106,20 @@ conformanceSuite(['ca-child.bpmn', 'ca-mi-parallel.bpmn', 'ca-mi-sequential.bpmn
     await assertNothingLeft(t, c.server, c.admin, parent);
   });
 
+  test.serial(t('an interrupting boundary event on the multi-instance call activity ends every child'), async (t) => {
+    const parent = await start(c.office, 'ca-mi-error', { items: json(['a', 'b', 'c']) });
+    const kids = await children(parent);
+    t.is(kids.length, 3);
+    await completeWork(kids[0]!.id);
+    const r = await c.admin.post('/engine-rest/message', { messageName: 'ca-mi-stop', processInstanceId: parent });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.deepEqual(await running(parent), []);
+    await assertNothingLeft(t, c.server, c.admin, parent);
+    await assertNothingLeft(t, c.server, c.admin, kids[0]!.id);
+    await assertTerminated(t, kids[1]!.id);
+    await assertTerminated(t, kids[2]!.id);
+  });
+
   test.serial(t('camunda:out on a multi-instance call activity is refused at deployment, naming it; nothing written'), async (t) => {
     const r = await deployFixture(c.server, 'ca-mi-out');
     t.is(r.status, 400);

@@ -75,6 +75,11 @@ function ownVariables(variables: Record<string, unknown> | undefined): Record<st
   return own;
 }
 
+/** The loop variables of a multi-instance instance (element variable, loopCounter, nrOf*), none otherwise. */
+function loopScope(content: any): Record<string, unknown> {
+  return content?.isMultiInstance && content.loopVariables && typeof content.loopVariables === 'object' ? content.loopVariables : {};
+}
+
 /** What an `activity.call` event asks for, with the caller's variables as they are now. */
 export function describeCall(api: any): CalledProcess {
   const behaviour = api.owner?.behaviour ?? {};
@@ -86,7 +91,8 @@ export function describeCall(api: any): CalledProcess {
     binding: behaviour.calledElementBinding ?? 'latest',
     version: version == null ? null : Number(version),
     versionTag: behaviour.calledElementVersionTag ?? null,
-    variables: passVariables(behaviour, 'camunda:In', ownVariables(api.environment?.variables)),
+    // An instance of a multi-instance call activity reads its loop variables first (its scope, multi-instance.ts).
+    variables: passVariables(behaviour, 'camunda:In', { ...ownVariables(api.environment?.variables), ...loopScope(api.content) }),
     passBusinessKey: mappings(behaviour, 'camunda:In').some((m) => typeof m.businessKey === 'string'),
   };
 }

@@ -129,7 +129,7 @@ conformanceSuite(['mi-external', 'mi-external-sequential', 'mi-external-conditio
     t.is(r.status, 400);
     t.is(r.body.type, 'ParseException');
     t.regex(r.body.message, /parallel multi-instance script task score cannot have a completionCondition[^|]*\| resource mi-refused-more\.bpmn \| element score/);
-    t.regex(r.body.message, /multi-instance on call \(CallActivity\)[^|]*\| resource mi-refused-more\.bpmn \| element call/);
+    t.regex(r.body.message, /camunda:out on the multi-instance call activity call[^|]*\| resource mi-refused-more\.bpmn \| element call/);
     t.regex(r.body.message, /multi-instance on plain \(ServiceTask\)/);
     t.is((await c.admin.get('/engine-rest/deployment/count')).body.count, before);
   });

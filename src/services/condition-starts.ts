@@ -51,11 +51,8 @@ export function makeConditionStartService(db: Knex, instances: InstanceService) 
         .map((start) => ({ row, start })));
       // Every right first: nothing starts when one of them may not be started by this caller.
       for (const { row } of holding) assertMayStart(row, principal);
-      const started: StartedInstance['instance'][] = [];
-      for (const { row, start } of holding) {
-        started.push((await instances.startDefinition(row, { businessKey: input.businessKey, variables: input.variables }, principal, start)).instance);
-      }
-      return started;
+      // One command: every instance runs first, then all are saved in one transaction, or none is.
+      return instances.startAll(holding.map(({ row, start }) => ({ row, input: { businessKey: input.businessKey, variables: input.variables }, via: start })), principal);
     },
   };
 }

@@ -41,13 +41,11 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
   const listeners = makeTaskListeners(db, definitions, execution);
   const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /**
-   * Runs a new instance of `row` until it waits, then saves it and all it did
-   * in one transaction. Starts at the none start event, or at `viaMessage`.
+   * Runs a new instance of `row` until it waits (and the children its call
+   * activities start), for saveStart to save. Starts at the none start event,
+   * or at `viaMessage`.
    */
-  async function startDefinition(
-    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart,
-    afterSave?: (trx: Db, instanceId: string) => Promise<void>,
-  ): Promise<StartedInstance> {
+  async function prepareStart(row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart) {
     const def = toLoaded(row);
     // Messages, signals and timers are delivered by workers or the server; a person starting by hand needs the right.
     if (!viaMessage) assertMayStart(row, principal);
@@ -80,19 +78,46 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const steps = await execution.calls.plan({ ctx, run, open: [], created }, principal).catch((err) => {
       throw toEngineError(err);
     });
+    return { id, def, variables, input, viaMessage, steps };
+  }
+  type PreparedStart = Awaited<ReturnType<typeof prepareStart>>;
+
+  /** Saves a prepared start and all it did, with its trace row, in `trx`. */
+  async function saveStart(trx: Db, p: PreparedStart, principal: Principal): Promise<StartedInstance['instance']> {
+    const inserted = (await execution.calls.save(trx, p.steps, principal))!.get(p.id)!;
+    await trace.record(trx, principal, {
+      operation: 'Create', entityType: 'ProcessInstance', entityId: p.id, processInstanceId: p.id,
+      details: {
+        processDefinitionId: p.def.id, processDefinitionKey: p.def.key, businessKey: p.input.businessKey ?? null,
+        variables: Object.keys(p.variables), ...(p.viaMessage ? { startedBy: `${p.viaMessage.kind ?? 'message'}:${p.viaMessage.messageName}` } : {}),
+      },
+    });
+    return inserted;
+  }
+
+  /** Runs a new instance of `row` until it waits, then saves it and all it did in one transaction. */
+  async function startDefinition(
+    row: DefinitionRow, input: StartInput, principal: Principal, viaMessage?: MessageStart,
+    afterSave?: (trx: Db, instanceId: string) => Promise<void>,
+  ): Promise<StartedInstance> {
+    const prepared = await prepareStart(row, input, principal, viaMessage);
     const instance = await db.transaction(async (trx) => {
-      const inserted = (await execution.calls.save(trx, steps, principal))!.get(id)!;
-      await afterSave?.(trx, id);
-      await trace.record(trx, principal, {
-        operation: 'Create', entityType: 'ProcessInstance', entityId: id, processInstanceId: id,
-        details: {
-          processDefinitionId: def.id, processDefinitionKey: def.key, businessKey: input.businessKey ?? null,
-          variables: Object.keys(variables), ...(viaMessage ? { startedBy: `${viaMessage.kind ?? 'message'}:${viaMessage.messageName}` } : {}),
-        },
-      });
+      const inserted = await saveStart(trx, prepared, principal);
+      await afterSave?.(trx, prepared.id);
       return inserted;
     });
-    return { instance, variables: input.returnVariables ? await execution.vault.load(db, id, def.sensitive) : {} };
+    return { instance, variables: input.returnVariables ? await execution.vault.load(db, prepared.id, prepared.def.sensitive) : {} };
+  }
+
+  /** Starts several instances in one command: all are run first, then saved in one transaction, or none is. */
+  async function startAll(starts: { row: DefinitionRow; input: StartInput; via?: MessageStart }[], principal: Principal): Promise<StartedInstance['instance'][]> {
+    const prepared: PreparedStart[] = [];
+    for (const s of starts) prepared.push(await prepareStart(s.row, s.input, principal, s.via));
+    return db.transaction(async (trx) => {
+      const saved: StartedInstance['instance'][] = [];
+      for (const p of prepared) saved.push(await saveStart(trx, p, principal));
+      return saved;
+    });
   }
 
   /**
@@ -115,6 +140,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
 
   return {
     startDefinition,
+    startAll,
     async start(definitionId: string, input: StartInput, principal: Principal): Promise<StartedInstance> {
       return startDefinition(await definitions.get(definitionId), input, principal);
     },

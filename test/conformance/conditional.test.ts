@@ -11,7 +11,7 @@ import test from 'ava';
  * its task, or (non-interrupting) opens its path at each matching change.
  */
 
-const diagrams = ['conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script', 'conditional-start', 'conditional-start-huge'];
+const diagrams = ['conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script', 'conditional-start', 'conditional-start-huge', 'conditional-start-failing'];
 
 /** A plain value as a Camunda variable. */
 const v = (value: unknown) => ({ value });
@@ -200,6 +200,15 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
       for (const key of await openKeys(c, i.id)) await complete(c, i.id, key);
       await assertNothingOpen(tt, c, i.id);
     }
+  });
+
+  test.serial(t('POST /condition is one command: when one of the instances it starts fails, none is started'), async (tt) => {
+    const count = async () => Number((await c.server.db('process_instances').count('* as n').first())!.n);
+    const before = await count();
+    const r = await c.office.post('/engine-rest/condition', { variables: { amount: v(200000) } });
+    tt.is(r.status, 400, JSON.stringify(r.body));
+    tt.regex(r.body.message, /explode/);
+    tt.is(await count(), before, 'conditional-start and conditional-start-huge held too, and were not saved either');
   });
 
   test.serial(t('POST /condition starts nothing when no condition holds, and refuses a definition without conditional start events'), async (tt) => {

@@ -58,6 +58,16 @@ export interface MessageWait {
   messageName: string;
 }
 
+/**
+ * An escalation end event is over once it started: the catch that cuts it
+ * short does not cancel it, as in Camunda (history shows it passed). Other
+ * end events left unfinished (a cancel end event whose transaction the cancel
+ * boundary ends) are cancelled.
+ */
+function escalationEnd(api: any): boolean {
+  return api.type === 'bpmn:EndEvent' && Boolean(api.owner?.behaviour?.eventDefinitions?.some((d: any) => d.type === 'bpmn:EscalationEventDefinition'));
+}
+
 /** The execution ids of everything still waiting: elements, sub-process children, multi-instance iterations. */
 export function postponedIds(apis: any[]): Set<string> {
   return new Set(walkPostponed(apis).map((api) => api.executionId));
@@ -132,8 +142,7 @@ export class Recorder {
       if (this.ended.has(api.executionId)) return;
       if (!this.started.has(api.executionId) && !this.open.has(api.executionId)) return;
       this.ended.add(api.executionId);
-      // An end event is over once it started: one that threw an escalation is cut short by its catch, and still ended, as in Camunda.
-      this.activities.push(event(api.type === 'bpmn:EndEvent' ? 'end' : 'cancel', api, isMultiInstanceBody(api)));
+      this.activities.push(event(escalationEnd(api) ? 'end' : 'cancel', api, isMultiInstanceBody(api)));
       if (this.isWait(api.executionId)) this.closed.add(api.executionId);
     };
     this.listener.on('activity.leave', cancel);

@@ -10,7 +10,16 @@ export function formVariablesDto(fields: FormField[], current: ReturnType<typeof
   for (const f of fields) {
     if (only && !only.includes(f.id)) continue;
     const type = { long: 'Long', boolean: 'Boolean', date: 'Date', enum: 'String', string: 'String' }[f.type] ?? 'String';
-    out[f.id] = current[f.id] ?? { value: f.defaultValue, type, valueInfo: {} };
+    out[f.id] = current[f.id] ?? { value: typedDefault(f), type, valueInfo: {} };
   }
   return out;
+}
+
+/** A default is text in the diagram; Camunda answers it as a value of the field's type (`"50"` of a long field is 50). */
+function typedDefault(f: FormField): unknown {
+  const text = f.defaultValue;
+  if (text == null) return null;
+  if (f.type === 'long' && /^-?\d+$/.test(String(text).trim())) return Number(String(text).trim());
+  if (f.type === 'boolean' && /^(true|false)$/i.test(String(text).trim())) return String(text).trim().toLowerCase() === 'true';
+  return text;
 }

@@ -67,6 +67,9 @@ for (const backend of backends) {
     t.deepEqual(byKey.body, {
       title: { value: null, type: 'String', valueInfo: {} },
       planType: { value: null, type: 'String', valueInfo: {} },
+      // The leading group's vote: its rule and share, with their defaults typed as Camunda types them.
+      decisionRule: { value: 'all', type: 'String', valueInfo: {} },
+      voteThreshold: { value: 50, type: 'Long', valueInfo: {} },
     });
     const [def] = (await office.get('/engine-rest/process-definition?key=security-plan-approval&latestVersion=true')).body;
     t.deepEqual((await office.get(`/engine-rest/process-definition/${def.id}/form-variables?variableNames=planType`)).body, { planType: { value: null, type: 'String', valueInfo: {} } });

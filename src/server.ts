@@ -34,6 +34,7 @@ import { makeTopicNotifier } from './store/notify.ts';
 import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
+import { makeTaskTimeouts } from './services/task-timeouts.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
 import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
 import { makeVariableVault } from './services/sealed-variables.ts';
@@ -71,7 +72,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     messages,
     conditionStarts: makeConditionStartService(db, instances),
     outbox: makeOutboxService(db, messages, clock, vault),
-    timers: makeTimerService(db, execution, clock, notifier, trace),
+    timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace),

@@ -1,5 +1,7 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { JAVASCRIPT } from './scripts.ts';
+import type { TimerSpec } from './schedule.ts';
+import { timerSpecOf } from './task-timeouts.ts';
 
 /**
  * Only inline JavaScript runs, and only in the QuickJS sandbox. Any other
@@ -7,9 +9,9 @@ import { JAVASCRIPT } from './scripts.ts';
  * external resource is refused at deployment, naming the element, instead of
  * failing (or being skipped) when an instance reaches it. Of the scripts in
  * extensions, only start/end execution listeners on flow nodes and the
- * process and create/assignment/complete/delete task listeners on user tasks
- * run (camunda-extension.ts, process-listeners.ts, task-listeners.ts);
- * the others (update and timeout task listeners, take listeners,
+ * process and create/assignment/complete/delete/timeout task listeners on user tasks
+ * run (camunda-extension.ts, process-listeners.ts, task-listeners.ts, task-timeouts.ts);
+ * the others (update task listeners, take listeners,
  * input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -55,8 +57,8 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * A script the adapter runs (camunda-extension.ts): a `start` or `end`
  * execution listener directly on a flow node or on the process
  * (process-listeners.ts), a `create` or `complete` task listener on a user
- * task. Not run yet, so refused: listeners on sequence flows (`take`), other task listener events
- * (`update`, `timeout`), and
+ * task (`timeout` with one literal timer). Not run yet, so refused: listeners on sequence flows (`take`),
+ * `update` task listeners, and
  * listeners where the engine's lifecycle differs from Camunda's: boundary
  * events and event sub-process start events (the engine enters them when it
  * starts listening, Camunda only when they fire) and multi-instance
@@ -66,7 +68,9 @@ function runsAsListener(element: ModdleElement, script: ModdleElement): boolean 
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$parent?.$parent !== element) return false;
   if (listener.$type === 'camunda:TaskListener') {
-    return element.$type === 'bpmn:UserTask' && RUN_TASK_EVENTS.has(listener.event) && !listener.eventDefinitions?.length && !element.loopCharacteristics;
+    if (element.$type !== 'bpmn:UserTask' || element.loopCharacteristics) return false;
+    if (listener.event === 'timeout') return timeoutTimerOf(listener) != null;
+    return RUN_TASK_EVENTS.has(listener.event) && !listener.eventDefinitions?.length;
   }
   if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
   // The process's own run around the engine's (process-listeners.ts).
@@ -81,8 +85,8 @@ function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string;
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$type === 'camunda:TaskListener') {
     if (listener.event === 'update') return { zh: 'update 事件随任务的每次改动（评论、附件、任务局部变量）触发，尚未接入', en: 'the update event fires on every change of the task (comments, attachments, task-local variables), which is not wired yet' };
-    if (listener.event === 'timeout') return { zh: 'timeout 需要任务上的持久定时器，尚未实现', en: 'a timeout listener needs a durable timer on the task, which is not implemented yet' };
     if (element.loopCharacteristics) return { zh: '多实例任务的监听器须按每个实例运行', en: 'on a multi-instance task Camunda runs it per instance' };
+    if (listener.event === 'timeout') return { zh: 'timeout 监听器须有一个定时定义（timeDate、timeDuration 或 timeCycle），其值为字面量而非表达式', en: 'a timeout listener needs one timer definition (timeDate, timeDuration or timeCycle) with a literal value, not an expression' };
   }
   if (listener?.$type === 'camunda:ExecutionListener') {
     if (element.$type === 'bpmn:SequenceFlow') return { zh: '引擎走过连线时没有可等待脚本的挂钩', en: 'the engine takes a sequence flow without a hook that could wait for a script' };
@@ -90,6 +94,14 @@ function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string;
     if (element.loopCharacteristics) return { zh: 'Camunda 按每个实例运行多实例活动的监听器', en: 'Camunda runs the listeners of a multi-instance activity per instance' };
   }
   return undefined;
+}
+
+/** A timeout listener's one timer with a literal value (task-timeouts.ts arms it; check-timers.ts checks the value), or null. */
+export function timeoutTimerOf(listener: ModdleElement): TimerSpec | null {
+  const definitions = (listener.eventDefinitions ?? []) as ModdleElement[];
+  if (definitions.length !== 1 || definitions[0]!.$type !== 'bpmn:TimerEventDefinition') return null;
+  const spec = timerSpecOf(definitions[0]);
+  return spec && !/[$#]\{/.test(spec.expression) ? spec : null;
 }
 
 /** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */

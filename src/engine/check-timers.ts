@@ -1,5 +1,6 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { Duration } from 'luxon';
+import { timeoutTimerOf } from './check-scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import { firstOccurrence, parseTimeDate, ScheduleError } from './schedule.ts';
 
@@ -108,11 +109,23 @@ export function checkTimers(processes: ModdleElement[], now: Date, zone: string)
         const message = definitionProblem(d, now, zone, processStart);
         if (message) problems.push({ elementId: String(e.id), message: `定时事件 ${e.id} / timer ${e.id}: ${message}` });
       }
+      problems.push(...timeoutListenerProblems(e, now, zone));
       if (e.flowElements) visit(e, false);
     }
   };
   for (const p of processes) visit(p, true);
   return problems;
+}
+
+/** The literal values of a user task's timeout listener timers (check-scripts.ts refuses any other form). */
+function timeoutListenerProblems(e: ModdleElement, now: Date, zone: string): TimerProblem[] {
+  if (e.$type !== 'bpmn:UserTask') return [];
+  const values = (e.extensionElements?.values ?? []) as ModdleElement[];
+  return values.filter((v) => v.$type === 'camunda:TaskListener' && v.event === 'timeout').flatMap((v) => {
+    const spec = timeoutTimerOf(v);
+    const problem = spec && timerValueProblem(spec.timerType, spec.expression, now, zone);
+    return problem ? [{ elementId: String(e.id), message: `任务 ${e.id} 的 timeout 监听器定时 / the timeout listener timer of task ${e.id}: ${problem}` }] : [];
+  });
 }
 
 function definitionProblem(definition: ModdleElement, now: Date, zone: string, processStart: boolean): string | null {

@@ -1,3 +1,4 @@
+import { timeoutListenersOf, type TimeoutListener } from './task-timeouts.ts';
 /** A user task the engine is waiting on, with its Camunda attributes resolved. */
 export interface WaitingTask {
   activityId: string;
@@ -13,6 +14,8 @@ export interface WaitingTask {
   formKey: string | null;
   /** A Camunda Form's id (camunda:formRef), deployed as a `.form` resource. */
   formRef: string | null;
+  /** Its `timeout` listeners, whose timers are armed with it (task-timeouts.ts). */
+  timeouts: TimeoutListener[];
 }
 
 /**
@@ -37,6 +40,7 @@ export function describeWaitingTask(api: any): WaitingTask {
     priority: priority(resolve(b.priority)),
     formKey: text(resolve(b.formKey)),
     formRef: text(resolve(b.formRef)),
+    timeouts: timeoutListenersOf(b),
   };
 }
 

@@ -10,7 +10,7 @@ import { endExternalTasksByExecution, endOpenExternalTasksOfInstance, insertExte
 import { findInstance, findInstances, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import { deleteSubscriptions, deleteSubscriptionsOfInstance, insertSubscriptions } from '../store/messages.ts';
 import { insertOutbox } from '../store/outbox.ts';
-import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers } from '../store/timers.ts';
+import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers, type NewTimerRow } from '../store/timers.ts';
 import { deleteVariables } from '../store/variables.ts';
 import { callerChanges } from './conditions.ts';
 import type { Clock } from '../clock.ts';
@@ -23,6 +23,7 @@ import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
+import { taskTimeoutTimers } from './task-timeouts.ts';
 import { groupMembersFor } from './group-members.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
@@ -130,11 +131,12 @@ export function makeExecution(
     }))));
     await notifier.announce(trx, runs.flatMap(({ run }) => run.openedExternalTasks.map((t) => t.topic)));
     await insertSubscriptions(trx, runs.flatMap(({ ctx, run }) => run.openedMessageWaits.map((w) => ({ ...w, instanceId: ctx.instanceId }))));
-    const now = runs.some(({ run }) => run.armedTimers.length || run.thrownMessages.length) ? await clock.now(trx as Knex.Transaction) : undefined;
-    const timers = runs.flatMap(({ ctx, run }) => run.armedTimers.map((t) => ({
+    const now = runs.some(({ run }) => run.armedTimers.length || run.thrownMessages.length || run.openedTasks.some((t) => t.timeouts.length))
+      ? await clock.now(trx as Knex.Transaction) : undefined;
+    const timers = runs.flatMap(({ ctx, run }) => run.armedTimers.map<NewTimerRow>((t) => ({
       id: randomUUID(), process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, activity_id: t.activityId,
       execution_id: t.executionId, timer_type: t.timerType, expression: t.expression, due_at: dueAt(t, now!, zone),
-    })));
+    })).concat(run.openedTasks.flatMap((t) => taskTimeoutTimers(ctx, t, now!, zone))));
     await insertTimers(trx, timers);
     // Thrown messages are delivered by the scheduler once this commits (services/outbox.ts), announced like a timer falling due.
     const messages = runs.flatMap(({ ctx, run }) => run.thrownMessages.map((m) => {

@@ -7,7 +7,8 @@ import { findInstance, saveInstanceStates, type InstanceRow } from '../store/ins
 import { listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import { deleteVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
-import type { DefinitionService } from './definitions.ts';
+import type { DefinitionService, LoadedDefinition } from './definitions.ts';
+import type { ScriptListener } from '../engine/camunda-extension.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { Execution } from './execution.ts';
 import { engineChanges, engineValues } from './variables.ts';
@@ -26,6 +27,28 @@ export type ListenerEffects = (trx: Db) => Promise<void>;
  * listener fails the command with 400 and nothing is saved.
  */
 export function makeTaskListeners(db: Knex, definitions: DefinitionService, execution: Execution) {
+  /** Runs `listeners` over the variables as they are now; the effects save what they changed under the instance's revision. */
+  async function run(task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[], assignee: string | null): Promise<ListenerEffects> {
+    const event = listeners[0]!.event;
+    const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
+    const localsBefore = readLocals(instance.engine_state!, task.execution_id) ?? {};
+    const after = await runTaskListeners(
+      { activityId: task.task_definition_key, name: task.name, assignee, instance: { processInstanceId: instance.id, businessKey: instance.business_key } },
+      listeners, engineValues(before), localsBefore,
+    ).catch((err) => {
+      throw toEngineError(err);
+    });
+    const localSet = Object.fromEntries(Object.entries(after.locals).filter(([k, v]) => JSON.stringify(localsBefore[k]) !== JSON.stringify(v)));
+    const localRemoved = Object.keys(localsBefore).filter((k) => !(k in after.locals));
+    if (Object.keys(localSet).length || localRemoved.length) writeLocals(instance.engine_state!, task.execution_id, localSet, localRemoved);
+    return async (trx) => {
+      const saved = await saveInstanceStates(trx, [{ id: instance.id, rev: instance.rev, engineState: instance.engine_state, ended: false }]);
+      if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed while the task's ${event} listener ran; retry`);
+      await execution.vault.save(trx, instance.id, def.sensitive, engineChanges(before, after.variables));
+      await deleteVariables(trx, instance.id, Object.keys(before).filter((k) => !(k in after.variables)));
+    };
+  }
+
   return {
     /** Runs the task's `event` listeners; null when it has none (nothing to save). */
     async fire(task: TaskRow, event: 'assignment', assignee: string | null): Promise<ListenerEffects | null> {
@@ -34,24 +57,11 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
       if (!instance?.engine_state || instance.state !== 'ACTIVE') return null;
       const listeners = taskListenersOf(def.compiledFor(instance.start_event_id), task.task_definition_key, event);
       if (!listeners.length) return null;
-      const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
-      const localsBefore = readLocals(instance.engine_state, task.execution_id) ?? {};
-      const after = await runTaskListeners(
-        { activityId: task.task_definition_key, name: task.name, assignee, instance: { processInstanceId: instance.id, businessKey: instance.business_key } },
-        listeners, engineValues(before), localsBefore,
-      ).catch((err) => {
-        throw toEngineError(err);
-      });
-      const localSet = Object.fromEntries(Object.entries(after.locals).filter(([k, v]) => JSON.stringify(localsBefore[k]) !== JSON.stringify(v)));
-      const localRemoved = Object.keys(localsBefore).filter((k) => !(k in after.locals));
-      if (Object.keys(localSet).length || localRemoved.length) writeLocals(instance.engine_state, task.execution_id, localSet, localRemoved);
-      return async (trx) => {
-        const saved = await saveInstanceStates(trx, [{ id: instance.id, rev: instance.rev, engineState: instance.engine_state, ended: false }]);
-        if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed while the task's ${event} listener ran; retry`);
-        await execution.vault.save(trx, instance.id, def.sensitive, engineChanges(before, after.variables));
-        await deleteVariables(trx, instance.id, Object.keys(before).filter((k) => !(k in after.variables)));
-      };
+      return run(task, instance, def, listeners, assignee);
     },
+
+    /** Runs `listeners` (a timeout listener: services/task-timeouts.ts) for an open task of a running `instance`. */
+    run: (task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[]) => run(task, instance, def, listeners, task.assignee),
 
     /**
      * Runs what deleting `instance` fires (its open tasks' `delete` listeners,

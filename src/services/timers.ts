@@ -11,6 +11,7 @@ import {
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './execution.ts';
 import { makeLeasedSource, retryAt } from './leases.ts';
+import { isTaskTimeout, type TaskTimeouts } from './task-timeouts.ts';
 import { assertAdmin, visibility } from './instances.ts';
 import type { Execution, WaitTarget } from './execution.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
@@ -26,9 +27,10 @@ const factOf = (timer: TimerRow): TraceFact => ({
 const afterFiring = (timer: TimerRow) => (timer.last_error ? (trx: Db) => resolveIncidents(trx, timer.id) : undefined);
 
 /** Armed timers: claiming the due ones, firing them, recording a failure; Camunda's job view of them. */
-export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService) {
+export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService, timeouts: TaskTimeouts) {
   /** Fires a timer on behalf of `actor`: the scheduler (`system`) or an administrator. */
   async function fire(timer: TimerRow, actor: Actor = SYSTEM): Promise<void> {
+    if (isTaskTimeout(timer)) return timeouts.fire(timer, actor, factOf(timer));
     await execution.advance(targetOf(timer), {
       variables: {}, by: SYSTEM_USER, action: { kind: 'timer' }, stillOpen: () => timerExists(db, timer.id),
       afterSave: afterFiring(timer), actor, fact: factOf(timer),
@@ -40,7 +42,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
    * returns those fired. The others are for `fire`, one by one.
    */
   async function fireMany(timers: TimerRow[]): Promise<TimerRow[]> {
-    const done = await execution.advanceMany(timers.map((timer) => ({
+    // A timeout listener's timer signals no engine: those are fired one by one.
+    const done = await execution.advanceMany(timers.filter((timer) => !isTaskTimeout(timer)).map((timer) => ({
       timer, target: targetOf(timer), action: { kind: 'timer' as const }, actor: SYSTEM, fact: factOf(timer), afterSave: afterFiring(timer),
     })));
     return done.map((d) => d.timer);

@@ -1,10 +1,8 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { backends } from './helpers/db.ts';
 import { boot, database, Tail, type Running } from './helpers/child-server.ts';
-import { ADMIN } from './helpers/server.ts';
+import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 /*
  * kill -9 in the middle of call activities: callers start (each starting its
@@ -14,38 +12,6 @@ import { ADMIN } from './helpers/server.ts';
  * is completed exactly when its caller has gone on past the call activity,
  * once, with what camunda:out passed back.
  */
-
-const fixtures = path.resolve(import.meta.dirname, 'conformance/fixtures');
-const AUTH = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
-
-type Outcome = { lost: false; status: number; body: any } | { lost: true };
-
-async function send(url: string, method: string, route: string, body?: unknown): Promise<Outcome> {
-  try {
-    const res = await fetch(`${url}${route}`, {
-      method, headers: { Authorization: AUTH, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(20_000),
-    });
-    const text = await res.text();
-    return { lost: false, status: res.status, body: text ? JSON.parse(text) : null };
-  } catch {
-    return { lost: true };
-  }
-}
-
-async function ok(url: string, method: string, route: string, body?: unknown): Promise<any> {
-  const r = await send(url, method, route, body);
-  if (r.lost || r.status >= 300) throw new Error(`${method} ${route}: ${JSON.stringify(r)}`);
-  return r.body;
-}
-
-async function deploy(url: string): Promise<void> {
-  const form = new FormData();
-  form.append('deployment-name', 'call-activity-crash');
-  for (const name of ['ca-parent', 'ca-child']) form.append(`${name}.bpmn`, new Blob([fs.readFileSync(path.join(fixtures, `${name}.bpmn`))]), `${name}.bpmn`);
-  const res = await fetch(`${url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: AUTH } });
-  if (res.status !== 200) throw new Error(`deploy: ${res.status} ${await res.text()}`);
-}
 
 const startBody = (key: string) => ({ businessKey: key, variables: { amount: { value: 5, type: 'Integer' } } });
 
@@ -61,13 +27,13 @@ for (const backend of backends) {
     const lostCompletions: string[] = [];
     try {
       running = await boot(dbEnv, tail, `${backend.name}#0`);
-      await deploy(running.url);
+      await deployFixtures(running.url, 'call-activity-crash', ['ca-parent', 'ca-child']);
       for (let i = 0; i < 6; i++) {
-        await ok(running.url, 'POST', '/engine-rest/process-definition/key/ca-parent/start', startBody(`pre-${i}`));
+        await must(running.url, 'POST', '/engine-rest/process-definition/key/ca-parent/start', startBody(`pre-${i}`));
         ackedStarts.add(`pre-${i}`);
       }
       const url = running.url;
-      const tasks: { id: string }[] = await ok(url, 'GET', '/engine-rest/task?processDefinitionKey=ca-child');
+      const tasks: { id: string }[] = await must(url, 'GET', '/engine-rest/task?processDefinitionKey=ca-child');
       t.is(tasks.length, 6, 'each caller started its child');
       // The kill lands among completions (each resuming a caller) and starts (each starting a child),
       // once the first has been acknowledged, so that some commit and others are cut off.
@@ -104,16 +70,16 @@ for (const backend of backends) {
         const r = await send(running.url, 'POST', `/engine-rest/task/${id}/complete`, { variables: { result: { value: `done-${id}` } } });
         t.true(!r.lost && (r.status === 204 || r.status === 404), `retry of ${id}: ${JSON.stringify(r)}`);
       }
-      const parents: any[] = await ok(running.url, 'GET', '/engine-rest/history/process-instance?processDefinitionKey=ca-parent');
+      const parents: any[] = await must(running.url, 'GET', '/engine-rest/history/process-instance?processDefinitionKey=ca-parent');
       for (const key of ackedStarts) t.is(parents.filter((p) => p.businessKey === key).length, 1, `acknowledged start ${key} happened once`);
       for (const key of unknownStarts) t.true(parents.filter((p) => p.businessKey === key).length <= 1, `start ${key} of unknown outcome happened at most once`);
       for (const p of parents) {
-        const children: any[] = await ok(running.url, 'GET', `/engine-rest/history/process-instance?superProcessInstanceId=${p.id}`);
+        const children: any[] = await must(running.url, 'GET', `/engine-rest/history/process-instance?superProcessInstanceId=${p.id}`);
         t.is(children.length, 1, `caller ${p.businessKey} has exactly one child`);
         const child = children[0];
-        const parentTasks: any[] = await ok(running.url, 'GET', `/engine-rest/task?processInstanceId=${p.id}`);
-        const childTasks: any[] = await ok(running.url, 'GET', `/engine-rest/task?processInstanceId=${child.id}`);
-        const vars = await ok(running.url, 'GET', `/engine-rest/process-instance/${p.id}/variables`);
+        const parentTasks: any[] = await must(running.url, 'GET', `/engine-rest/task?processInstanceId=${p.id}`);
+        const childTasks: any[] = await must(running.url, 'GET', `/engine-rest/task?processInstanceId=${child.id}`);
+        const vars = await must(running.url, 'GET', `/engine-rest/process-instance/${p.id}/variables`);
         if (child.state === 'COMPLETED') {
           t.deepEqual(parentTasks.map((x) => x.taskDefinitionKey), ['after'], `caller ${p.businessKey} went on once`);
           t.deepEqual(childTasks, []);
@@ -123,8 +89,8 @@ for (const backend of backends) {
           t.deepEqual(parentTasks, [], `caller ${p.businessKey} still waits`);
           t.deepEqual(childTasks.map((x) => x.taskDefinitionKey), ['work']);
           t.false('childResult' in vars);
-          await ok(running.url, 'POST', `/engine-rest/task/${childTasks[0].id}/complete`, { variables: { result: { value: 'late' } } });
-          const next: any[] = await ok(running.url, 'GET', `/engine-rest/task?processInstanceId=${p.id}`);
+          await must(running.url, 'POST', `/engine-rest/task/${childTasks[0].id}/complete`, { variables: { result: { value: 'late' } } });
+          const next: any[] = await must(running.url, 'GET', `/engine-rest/task?processInstanceId=${p.id}`);
           t.deepEqual(next.map((x) => x.taskDefinitionKey), ['after'], 'a child left waiting by the crash still resumes its caller');
         }
       }

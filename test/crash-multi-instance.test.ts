@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { backends, type Backend } from './helpers/db.ts';
 import { boot, tempDirs, Tail, type Running } from './helpers/child-server.ts';
-import { ADMIN } from './helpers/server.ts';
+import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 /*
  * kill -9 in the middle of multi-instance user tasks: instances of a
@@ -19,38 +19,6 @@ import { ADMIN } from './helpers/server.ts';
 
 const COPIES = 6;
 const INSTANCES = 3;
-const AUTH = `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}`;
-const FIXTURE = path.resolve(import.meta.dirname, 'conformance/fixtures/mi-cardinality.bpmn');
-
-type Outcome = { lost: false; status: number; body: any } | { lost: true };
-
-async function call(url: string, method: string, route: string, body?: unknown): Promise<Outcome> {
-  try {
-    const res = await fetch(`${url}${route}`, {
-      method, headers: { Authorization: AUTH, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(30_000),
-    });
-    const text = await res.text();
-    return { lost: false, status: res.status, body: text ? JSON.parse(text) : null };
-  } catch {
-    return { lost: true };
-  }
-}
-
-async function must(url: string, method: string, route: string, body?: unknown): Promise<any> {
-  const r = await call(url, method, route, body);
-  if (r.lost || r.status >= 300) throw new Error(`${method} ${route}: ${JSON.stringify(r)}`);
-  return r.body;
-}
-
-async function deploy(url: string): Promise<void> {
-  const form = new FormData();
-  form.append('deployment-name', 'mi-crash');
-  form.append('mi-cardinality.bpmn', new Blob([fs.readFileSync(FIXTURE)]), 'mi-cardinality.bpmn');
-  const res = await fetch(`${url}/engine-rest/deployment/create`, { method: 'POST', body: form, headers: { Authorization: AUTH } });
-  if (res.status !== 200) throw new Error(`deploy: ${res.status} ${await res.text()}`);
-}
-
 /**
  * Boots the server, trying again when it is not healthy in boot's bound: an
  * embedded database's first start (migrations, recovery) can outlast it on a
@@ -83,7 +51,7 @@ for (const backend of backends) {
     let running: Running | undefined;
     try {
       running = await bootPatiently(env, tail, `${backend.name}#0`);
-      await deploy(running.url);
+      await deployFixtures(running.url, 'mi-crash', ['mi-cardinality']);
       const ids: string[] = [];
       for (let i = 0; i < INSTANCES; i++) {
         ids.push((await must(running.url, 'POST', '/engine-rest/process-definition/key/mi-cardinality/start', { variables: { copies: { value: COPIES, type: 'Integer' } } })).id);
@@ -106,7 +74,7 @@ for (const backend of backends) {
         // Round 1 completes half of what is open, round 2 the rest: all at once, and the kill lands among them.
         const batch = round === 1 ? open.filter((_, i) => i % 2 === 0) : open;
         const sent = batch.map(async (taskId) => {
-          const r = await call(url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
+          const r = await send(url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
           if (r.lost) unknown.add(taskId);
           else if (r.status === 204) acked.add(taskId);
           else throw new Error(`complete ${taskId}: ${r.status} ${JSON.stringify(r.body)}`);
@@ -119,7 +87,7 @@ for (const backend of backends) {
         running = await bootPatiently(env, tail, `${backend.name}#${round}`);
         // What the kill cut off is sent again: done already (404) or done now (204), never twice.
         for (const taskId of [...unknown]) {
-          const r = await call(running.url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
+          const r = await send(running.url, 'POST', `/engine-rest/task/${taskId}/complete`, {});
           t.false(r.lost);
           if (!r.lost) t.true([204, 404].includes(r.status), JSON.stringify(r.body));
           unknown.delete(taskId);

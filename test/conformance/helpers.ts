@@ -23,6 +23,24 @@ export async function deployFixture(server: TestServer, name: string): Promise<{
   return { status: res.status, body: await res.json() };
 }
 
+/**
+ * Deploys a fixture that must be refused: 400 ParseException ENGINE-09005,
+ * each `[element, says]` named in a problem of its own, and no deployment stored.
+ */
+export async function assertRefusedFixture(
+  t: Assertions, server: TestServer, admin: Client, name: string, problems: [element: string, says: RegExp][],
+): Promise<void> {
+  const before = (await admin.get('/engine-rest/deployment/count')).body.count;
+  const r = await deployFixture(server, name);
+  t.is(r.status, 400);
+  t.is(r.body.type, 'ParseException');
+  t.regex(r.body.message, /ENGINE-09005/);
+  for (const [element, says] of problems) {
+    t.regex(r.body.message, new RegExp(`${says.source}[^|]*\\| resource ${name}\\.bpmn \\| element ${element}\\b`));
+  }
+  t.is((await admin.get('/engine-rest/deployment/count')).body.count, before);
+}
+
 /** A Camunda Json variable, as a REST client sends one. */
 export const json = (value: unknown) => ({ value: JSON.stringify(value), type: 'Json' });
 

@@ -55,7 +55,8 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
       const def = await definitions.load(task.definition_id);
       const instance = await findInstance(db, task.process_instance_id);
       if (!instance?.engine_state || instance.state !== 'ACTIVE') return null;
-      const listeners = taskListenersOf(def.compiledFor(instance.start_event_id), task.task_definition_key, event);
+      // The loaded definition (cached, with every element of the process) keys the listeners' cache.
+      const listeners = taskListenersOf(def, task.task_definition_key, event);
       if (!listeners.length) return null;
       return run(task, instance, def, listeners, assignee);
     },
@@ -75,7 +76,7 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
         activityId: t.task_definition_key, name: t.name, assignee: t.assignee, locals: readLocals(instance.engine_state!, t.execution_id) ?? {},
       }));
       const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
-      const after = await runDeletionListeners(def.compiledFor(instance.start_event_id), tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key })
+      const after = await runDeletionListeners(def, tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key })
         .catch((err) => {
           throw toEngineError(err);
         });

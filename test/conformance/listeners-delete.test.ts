@@ -9,7 +9,7 @@ import { assertNothingOpen, complete, openKeys, start, stateOf, variablesOf, con
  * one fails the command that deleted the task, and nothing is saved.
  */
 
-conformanceSuite(['task-delete.bpmn'], 'ld', (c, t) => {
+conformanceSuite(['task-delete.bpmn', 'task-delete-error.bpmn'], 'ld', (c, t) => {
   const log = async (id: string) => JSON.parse(((await variablesOf(c, id)).log as string | undefined) ?? '[]');
 
   test.serial(t('an interrupting boundary event deletes the task: its delete listener runs with its local variables'), async (t) => {
@@ -21,6 +21,14 @@ conformanceSuite(['task-delete.bpmn'], 'ld', (c, t) => {
     await complete(c, id, 'stopper');
     await assertNothingOpen(t, c, id);
     t.deepEqual(await log(id), ['delete:review:本地', 'process:end']);
+  });
+
+  test.serial(t('an error leaving a sub-process deletes the task still open in it: its delete listener runs'), async (t) => {
+    const id = await start(c, 'task-delete-error');
+    t.deepEqual(await openKeys(c, id), ['fail', 'inner']);
+    await complete(c, id, 'fail');
+    t.deepEqual(await openKeys(c, id), ['handled']);
+    t.is((await variablesOf(c, id)).deleted, 'inner:delete');
   });
 
   test.serial(t('a terminate end event deletes the open task: delete, then the process end listener'), async (t) => {

@@ -49,3 +49,10 @@ test('an unset variable is null: comparisons do not match, the null test does', 
   </decisionTable>`);
   t.deepEqual(evaluateIn(await compileDmn('u.dmn', xml), 'd', {}).resultList, [{ rule: 'null' }, { rule: 'any' }]);
 });
+
+test('a Date input is compared in the server zone\'s wall-clock time, as FEEL Scala sees a java.util.Date', async (t) => {
+  const at3 = new Date(2026, 0, 1, 3, 0, 0);
+  t.false(await matches('&lt; date and time("2026-01-01T02:00:00")', at3, 'date'));
+  t.true(await matches('[date and time("2026-01-01T03:00:00")..date and time("2026-01-01T03:00:00")]', at3, 'date'));
+  t.true(await matches('&gt; deadline', at3, 'date', { deadline: new Date(2026, 0, 1, 2, 59, 59) }));
+});

@@ -5,7 +5,7 @@
  * missing variable or a type mismatch: like Camunda's FEEL Scala engine since
  * 1.17 it yields null, so a rule over an unset variable simply does not match.
  */
-import { evaluate as feelEvaluate, FeelDate, FeelDateTime, FeelDuration, FeelTime, parseExpression, parseUnaryTests, unaryTest as feelUnaryTest } from 'feelin';
+import { evaluate as feelEvaluate, FeelDate, FeelDateTime, FeelDuration, FeelTime, parseDateTime, parseExpression, parseUnaryTests, unaryTest as feelUnaryTest } from 'feelin';
 
 /**
  * FEEL's regular expression functions run the pattern on JavaScript's
@@ -65,13 +65,39 @@ function isBuiltIn(name: string): boolean {
 
 /** Evaluates a FEEL expression over the variables, FEEL values left as they are (see fromFeel); a failure to compute is null. */
 export function evaluateFeel(text: string, variables: Record<string, unknown>): unknown {
-  return feelEvaluate(text, variables).value;
+  return feelEvaluate(text, toFeelContext(variables)).value;
 }
 
 /** Whether `input` satisfies the unary tests; the input is visible as `?` and as `inputVariable`. */
 export function feelUnaryTests(text: string, input: unknown, inputVariable: string, variables: Record<string, unknown>): boolean {
-  const context = { ...variables, [inputVariable]: input, '?': input };
+  const value = toFeel(input);
+  const context = { ...toFeelContext(variables), [inputVariable]: value, '?': value };
   return feelUnaryTest(text, context).value === true;
+}
+
+/**
+ * A Date (a Date variable, a `date` typeRef) enters FEEL as a local date and
+ * time in the server's zone, as Camunda's FEEL Scala value mapper turns a
+ * java.util.Date into a LocalDateTime; feelin alone would make it a UTC one,
+ * and `< date and time("2026-01-01T02:00:00")` would compare other hours.
+ */
+function toFeel(value: unknown): unknown {
+  if (value instanceof Date && !Number.isNaN(value.getTime())) {
+    const pad = (n: number, w = 2) => String(n).padStart(w, '0');
+    const local = `${pad(value.getFullYear(), 4)}-${pad(value.getMonth() + 1)}-${pad(value.getDate())}T${pad(value.getHours())}:${pad(value.getMinutes())}:${pad(value.getSeconds())}.${pad(value.getMilliseconds(), 3)}`;
+    return parseDateTime(local) ?? value;
+  }
+  if (Array.isArray(value)) return value.map(toFeel);
+  return value;
+}
+
+function toFeelContext(variables: Record<string, unknown>): Record<string, unknown> {
+  let copy: Record<string, unknown> | null = null;
+  for (const [name, value] of Object.entries(variables)) {
+    const converted = toFeel(value);
+    if (converted !== value) (copy ??= { ...variables })[name] = converted;
+  }
+  return copy ?? variables;
 }
 
 /** Evaluates a literal of an outputValues list (`"high"`, `3`, `true`). */

@@ -1,5 +1,6 @@
 import test from 'ava';
 import { compileDmn } from '../../src/engine/dmn/compile.ts';
+import { DecisionEvaluationError } from '../../src/engine/dmn/errors.ts';
 import { compileFixture, evaluateIn, rule, tableDmn } from './dmn-helpers.ts';
 
 // expressionLanguage="juel" on input expressions, input entries and output entries, with and without ${…}, as Camunda 7 allows.
@@ -35,4 +36,11 @@ test('JUEL: an input entry that is not exactly true does not match (Camunda comp
   </decisionTable>`);
   const dmn = await compileDmn('juel-true.dmn', xml);
   t.deepEqual(evaluateIn(dmn, 'd', { x: 'yes' }).resultList, []);
+});
+
+test('JUEL: an unknown variable fails the evaluation naming the expression, as Camunda\'s DMN-01002', async (t) => {
+  const dmn = await compileFixture('juel.dmn');
+  const err = t.throws(() => evaluateIn(dmn, 'approval', { order: { amount: 20 } }), { instanceOf: DecisionEvaluationError });
+  t.regex(err.message, /DMN-01002/);
+  t.regex(err.message, /Cannot resolve identifier 'role'/);
 });

@@ -5,7 +5,7 @@
  * Synchronous and pure: the caller loads the compiled decisions and records
  * the history rows of the returned evaluation.
  */
-import { ExpressionError, makeExpressions } from '../expressions.ts';
+import { evaluate as evaluateJuel, ExpressionError, makeExpressions } from '../expressions.ts';
 import { juelTemplate } from './compile-table.ts';
 import { DecisionEvaluationError } from './errors.ts';
 import { evaluateFeel, feelUnaryTests } from './feel.ts';
@@ -128,12 +128,20 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
 
 const juel = makeExpressions();
 
+class UnknownVariable extends Error {}
+
 function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
   if (expr.language === 'feel') return evaluateFeel(expr.text, scope);
+  const template = juelTemplate(expr.text);
   try {
-    return juel.resolveExpression(juelTemplate(expr.text), { environment: { variables: scope } });
+    if (!juel.isExpression(template)) return juel.resolveExpression(template, { environment: { variables: scope } });
+    // Camunda's DMN resolves JUEL identifiers from the variables only, and an unknown one is an error (DMN-01002).
+    return evaluateJuel(template.slice(2, -1), (name) => {
+      if (!Object.hasOwn(scope, name)) throw new UnknownVariable(`Cannot resolve identifier '${name}'`);
+      return scope[name];
+    });
   } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
+    if (!(err instanceof ExpressionError || err instanceof UnknownVariable)) throw err;
     throw new DecisionEvaluationError(
       `决策 ${table.key} 的表达式 "${expr.text}"（${where}）无法求值：${err.message} / DMN-01002 Unable to evaluate expression "${expr.text}" (${where}) of decision ${table.key}: ${err.message}`,
       table.key);

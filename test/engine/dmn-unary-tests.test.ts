@@ -56,3 +56,7 @@ test('a Date input is compared in the server zone\'s wall-clock time, as FEEL Sc
   t.true(await matches('[date and time("2026-01-01T03:00:00")..date and time("2026-01-01T03:00:00")]', at3, 'date'));
   t.true(await matches('&gt; deadline', at3, 'date', { deadline: new Date(2026, 0, 1, 2, 59, 59) }));
 });
+
+test('a variable whose name is no plain FEEL name cannot change how a checked expression reads', async (t) => {
+  t.true(await matches('&lt; a + 1', 1, 'integer', { a: 1, 'a +': 5, 'a b': 7 }));
+});

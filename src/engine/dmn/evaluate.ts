@@ -91,7 +91,7 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
     candidates = candidates.filter((rule) => {
       const entry = rule.inputEntries[index];
       if (!entry) return true;
-      if (entry.language === 'feel') return feelUnaryTests(entry.text, value, input.inputVariable, scope);
+      if (entry.language === 'feel') return feel(table, entry, `rule ${rule.id}`, () => feelUnaryTests(entry.text, value, input.inputVariable, scope));
       return evaluateExpression(table, entry, { ...scope, [input.inputVariable]: value }, `rule ${rule.id}`) === true;
     });
   });
@@ -131,7 +131,7 @@ const juel = makeExpressions();
 class UnknownVariable extends Error {}
 
 function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
-  if (expr.language === 'feel') return evaluateFeel(expr.text, scope);
+  if (expr.language === 'feel') return feel(table, expr, where, () => evaluateFeel(expr.text, scope));
   const template = juelTemplate(expr.text);
   try {
     if (!juel.isExpression(template)) return juel.resolveExpression(template, { environment: { variables: scope } });
@@ -144,6 +144,21 @@ function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, 
     if (!(err instanceof ExpressionError || err instanceof UnknownVariable)) throw err;
     throw new DecisionEvaluationError(
       `决策 ${table.key} 的表达式 "${expr.text}"（${where}）无法求值：${err.message} / DMN-01002 Unable to evaluate expression "${expr.text}" (${where}) of decision ${table.key}: ${err.message}`,
+      table.key);
+  }
+}
+
+/**
+ * feelin answers null rather than throwing; what it still throws (a variable
+ * name with spaces can make a checked expression parse differently) is the
+ * table's failure, not the server's.
+ */
+function feel<T>(table: TableDecision, expr: Expr, where: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw new DecisionEvaluationError(
+      `决策 ${table.key} 的 FEEL 表达式 "${expr.text}"（${where}）无法求值：${(err as Error).message} / DMN-01002 Unable to evaluate FEEL "${expr.text}" (${where}) of decision ${table.key}: ${(err as Error).message}`,
       table.key);
   }
 }

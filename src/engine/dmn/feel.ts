@@ -91,13 +91,20 @@ function toFeel(value: unknown): unknown {
   return value;
 }
 
+/**
+ * A plain FEEL name. feelin parses with the variables' names in view, so a
+ * variable called `a +` or `order id` would change what `a + 1` means after
+ * deployment checked it; FEEL Scala reaches such names only with backticks,
+ * which feelin lacks. So only plain names are passed.
+ */
+const PLAIN_NAME = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
+
 function toFeelContext(variables: Record<string, unknown>): Record<string, unknown> {
-  let copy: Record<string, unknown> | null = null;
+  const context: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(variables)) {
-    const converted = toFeel(value);
-    if (converted !== value) (copy ??= { ...variables })[name] = converted;
+    if (PLAIN_NAME.test(name)) context[name] = toFeel(value);
   }
-  return copy ?? variables;
+  return context;
 }
 
 /** Evaluates a literal of an outputValues list (`"high"`, `3`, `true`). */

@@ -106,3 +106,12 @@ test('a compound output: each result entry has one key per output, empty cells l
     ['o1', 'Severity', 'severity', 'r1', 3], ['o2', 'Body', 'body', 'r1', 'office'], ['o1', 'Severity', 'severity', 'r2', 1],
   ]);
 });
+
+test('output values other than literals are ignored where no hit policy orders by them, as in Camunda', async (t) => {
+  const xml = tableDmn(`<decisionTable id="t">
+    <input id="in"><inputExpression id="ie" typeRef="integer"><text>x</text></inputExpression></input>
+    <output id="out" name="o" typeRef="integer"><outputValues id="ov"><text>[1..5]</text></outputValues></output>
+    ${rule('r1', ['-'], ['3'])}
+  </decisionTable>`);
+  t.deepEqual((await run(xml, { x: 1 })).resultList, [{ o: 3 }]);
+});

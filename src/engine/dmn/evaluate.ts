@@ -10,7 +10,7 @@ import { juelTemplate } from './compile-table.ts';
 import { DecisionEvaluationError } from './errors.ts';
 import { evaluateFeel, feelUnaryTests } from './feel.ts';
 import { applyHitPolicy, type Matched } from './hit-policy.ts';
-import { outputKey, type Decision, type Expr, type TableDecision } from './model.ts';
+import { outputKey, setOwn, type Decision, type Expr, type TableDecision } from './model.ts';
 import { convert, TypeConversionError } from './types.ts';
 
 export interface DecisionEvaluation {
@@ -74,11 +74,11 @@ function addToVariables(decision: Decision, resultList: Record<string, unknown>[
   if (resultList.length === 0) return;
   const multi = (decision.hitPolicy === 'COLLECT' && !decision.aggregation) || decision.hitPolicy === 'RULE ORDER' || decision.hitPolicy === 'OUTPUT ORDER';
   if (resultList.length === 1 && !multi) {
-    Object.assign(scope, resultList[0]);
+    for (const [name, value] of Object.entries(resultList[0]!)) setOwn(scope, name, value);
     return;
   }
   const names = new Set(resultList.flatMap((r) => Object.keys(r)));
-  for (const name of names) scope[name] = resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]);
+  for (const name of names) setOwn(scope, name, resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]));
 }
 
 function evaluateTable(table: TableDecision, scope: Variables): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {

@@ -6,6 +6,7 @@
  * 1.17 it yields null, so a rule over an unset variable simply does not match.
  */
 import { evaluate as feelEvaluate, FeelDate, FeelDateTime, FeelDuration, FeelTime, parseDateTime, parseExpression, parseUnaryTests, unaryTest as feelUnaryTest } from 'feelin';
+import { setOwn } from './model.ts';
 
 /**
  * FEEL's regular expression functions run the pattern on JavaScript's
@@ -102,7 +103,7 @@ const PLAIN_NAME = /^[\p{L}_$][\p{L}\p{N}_$]*$/u;
 function toFeelContext(variables: Record<string, unknown>): Record<string, unknown> {
   const context: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(variables)) {
-    if (PLAIN_NAME.test(name)) context[name] = toFeel(value);
+    if (PLAIN_NAME.test(name)) setOwn(context, name, toFeel(value));
   }
   return context;
 }

@@ -37,6 +37,13 @@ export interface ExecutionInfo {
   processInstanceId: string;
   businessKey: string | null;
   processDefinitionId: string;
+  /**
+   * The user whose command runs the engine, for `currentUser()`,
+   * `currentUserGroups()` and `authenticatedUserId`; null or absent when the
+   * server runs it (a timer), as Camunda's are null without an authenticated user.
+   * Not part of the engine's settings: the saved state must not remember who ran it last.
+   */
+  user?: { id: string; groups: string[] } | null | undefined;
 }
 
 /**
@@ -69,8 +76,6 @@ export interface RunOptions {
   members?: GroupMembers | undefined;
 }
 
-const expressions = makeExpressions();
-
 /** Sets up one run; for a new instance, the process's `start` listeners run first, over the start variables. */
 export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunParts> {
   const budget = new RunBudget();
@@ -93,10 +98,14 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
 
 function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: RunOptions): Engine {
   const camunda = camundaExtension(scripts) as never;
+  const { user, ...instance } = o.execution ?? { user: null };
+  // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
+  const now = o.now;
+  const expressions = makeExpressions({ now: () => now ?? new Date(), zone: o.zone ?? 'Asia/Shanghai', user: user ?? null });
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.
-    settings: o.execution ? { execution: o.execution } : {},
+    settings: o.execution ? { execution: instance } : {},
     sourceContext,
     variables,
     expressions,

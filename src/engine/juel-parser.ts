@@ -42,10 +42,15 @@ export const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype
 const LEXEME =
   /(\s+)|((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(&&|\|\||[=!<>]=|[!<>+\-*/%()[\].?:,])/y;
 
-function unescapeString(body: string): string {
-  return body.replace(/\\(u[0-9a-fA-F]{4}|[^])/g, (_, e: string) =>
-    e.length > 1 ? String.fromCharCode(parseInt(e.slice(1), 16)) : (ESCAPES.get(e) ?? e),
-  );
+// JUEL itself knows only \\ and \' \" in a string; \n \t \uXXXX are this server's older additions. Any other
+// escape is an error as in JUEL: `'\d'` would otherwise quietly become `d` and a regex lose its class.
+function unescapeString(body: string, src: string, pos: number): string {
+  return body.replace(/\\(u[0-9a-fA-F]{4}|[^])/g, (_, e: string) => {
+    if (e.length > 1) return String.fromCharCode(parseInt(e.slice(1), 16));
+    const known = ESCAPES.get(e) ?? (e === '\\' || e === "'" || e === '"' ? e : undefined);
+    if (known === undefined) throw new ExpressionError(`Invalid escape sequence \\${e} in a string (write \\\\${e})`, src, pos);
+    return known;
+  });
 }
 
 function tokenize(src: string): Token[] {
@@ -59,7 +64,7 @@ function tokenize(src: string): Token[] {
     }
     if (m[2]) tokens.push({ t: 'num', v: m[2], pos: i });
     else if (m[3]) tokens.push({ t: 'word', v: m[3], pos: i });
-    else if (m[4]) tokens.push({ t: 'str', v: unescapeString(m[4].slice(1, -1)), pos: i });
+    else if (m[4]) tokens.push({ t: 'str', v: unescapeString(m[4].slice(1, -1), src, i), pos: i });
     else if (m[5]) tokens.push({ t: 'op', v: m[5], pos: i });
     i += m[0].length;
   }

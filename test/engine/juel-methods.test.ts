@@ -134,6 +134,7 @@ test('refused when parsed: calls off the list, wrong argument counts, unsafe or 
     ["${s.matches('[a-z&&[^e]]')}", /intersections/],
     ["${s.matches('(?i)abc')}", /only \(…\) and \(\?:…\) groups/],
     ["${dateTime().toString('yyyy QQ')}", /letter 'Q'/],
+    ["${s.matches('\\d+')}", /Invalid escape sequence \\d/],
   ];
   for (const [text, why] of refused) {
     const err = findSyntaxError(text);

@@ -68,8 +68,8 @@ function checkListeners(element: ModdleElement, refuse: Refuse): void {
     if (l.script) continue; // check-scripts.ts names it
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
-    // The expression form calls methods (`${execution.setVariable(…)}`), which the JUEL here cannot (issue 15).
-    const why = l.expression ? { zh: '：此处的 JUEL 不支持方法调用，请改用 javascript 脚本', en: ': the JUEL here has no method calls; write it as a javascript camunda:script' }
+    // Expressions can call methods now (docs/expressions.md), but nothing runs a listener in that form yet.
+    const why = l.expression ? { zh: '：表达式形式的监听器尚不运行，请改用 javascript 脚本', en: ': listeners in expression form are not run yet; write it as a javascript camunda:script' }
       : l.class || l.delegateExpression ? { zh: '：此处不运行 Java', en: ': no Java runs here; write it as a javascript camunda:script' } : { zh: '', en: '' };
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行${why.zh}`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped${why.en}`);
   }

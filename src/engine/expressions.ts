@@ -24,6 +24,8 @@ export interface JuelExpressions {
   resolveExpression(templatedString: string, context?: unknown, expressionFnContext?: unknown): unknown;
   isExpression(text: unknown): boolean;
   hasExpression(text: unknown): boolean;
+  /** The run's clock, zone and user, for code evaluating an expression outside resolveExpression (call-activity.ts). */
+  env?: JuelEnv;
 }
 
 function isEmpty(v: unknown): boolean {
@@ -212,7 +214,7 @@ function contextScope(context: unknown): Scope {
 }
 
 /** What an expression's value may be where it is kept (a variable, an attribute): not one of the evaluator's own objects. */
-function kept(value: unknown, src: string): unknown {
+export function kept(value: unknown, src: string): unknown {
   if (value instanceof JodaDateTime) throw new ExpressionError('A Joda DateTime cannot be kept as a value here; end the chain with toDate() or toString()', src, 0);
   if (value instanceof JuelExecution) throw new ExpressionError('The execution itself cannot be kept as a value', src, 0);
   return value;
@@ -221,6 +223,7 @@ function kept(value: unknown, src: string): unknown {
 /** The expressions of one run; `env` gives `now()`, `dateTime()` and `currentUser()` the run's clock, zone and user. */
 export function makeExpressions(env: JuelEnv = defaultEnv): JuelExpressions {
   return {
+    env,
     resolveExpression(templatedString: string, context?: unknown): unknown {
       // bpmn-elements may pass non-strings (e.g. numeric loop cardinality); they are returned untouched.
       if (typeof templatedString !== 'string') return templatedString;

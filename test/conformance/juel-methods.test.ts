@@ -88,6 +88,24 @@ function diagram(): string {
     <bpmn:sequenceFlow id="g2" sourceRef="wrongType" targetRef="e2" />
     <bpmn:endEvent id="e2" />
   </bpmn:process>
+  <bpmn:process id="juel-caller" isExecutable="true">
+    <bpmn:startEvent id="s3" />
+    <bpmn:sequenceFlow id="h1" sourceRef="s3" targetRef="call" />
+    <bpmn:callActivity id="call" calledElement="juel-child">
+      <bpmn:extensionElements>
+        <camunda:in sourceExpression="\${currentUser().concat('@').concat(dateTime().toString('yyyy'))}" target="who" />
+      </bpmn:extensionElements>
+    </bpmn:callActivity>
+    <bpmn:sequenceFlow id="h2" sourceRef="call" targetRef="e3" />
+    <bpmn:endEvent id="e3" />
+  </bpmn:process>
+  <bpmn:process id="juel-child" isExecutable="true">
+    <bpmn:startEvent id="s4" />
+    <bpmn:sequenceFlow id="k1" sourceRef="s4" targetRef="childTask" />
+    <bpmn:userTask id="childTask" camunda:candidateGroups="office" />
+    <bpmn:sequenceFlow id="k2" sourceRef="childTask" targetRef="e4" />
+    <bpmn:endEvent id="e4" />
+  </bpmn:process>
 </bpmn:definitions>`;
 }
 
@@ -140,6 +158,14 @@ conformanceSuite([], 'juel', (c, t) => {
     t.regex(r.body.message, /String has no method size\(\)/);
     t.regex(r.body.message, /status\.size\(\)/);
     t.deepEqual(await openKeys(c, id), ['wrongType'], 'the task is still open');
+  });
+
+  test.serial(t('a call activity\'s camunda:in sourceExpression sees the run\'s user and clock'), async (t) => {
+    const started = await c.office.post('/engine-rest/process-definition/key/juel-caller/start', { variables: {} });
+    t.is(started.status, 200, JSON.stringify(started.body));
+    const [child] = (await c.admin.get(`/engine-rest/process-instance?superProcessInstance=${started.body.id}`)).body;
+    const vars = (await c.admin.get(`/engine-rest/process-instance/${child.id}/variables`)).body;
+    t.is(vars.who?.value, 'juel-office@2026');
   });
 
   test.serial(t('every call off the allow-list is refused at deployment, expression and element named'), async (t) => {

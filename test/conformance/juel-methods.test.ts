@@ -99,6 +99,13 @@ function diagram(): string {
     <bpmn:sequenceFlow id="h2" sourceRef="call" targetRef="e3" />
     <bpmn:endEvent id="e3" />
   </bpmn:process>
+  <bpmn:process id="juel-condition" isExecutable="true">
+    <bpmn:startEvent id="mine">
+      <bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">\${currentUserGroups().contains('office') &amp;&amp; kind.equalsIgnoreCase('LEAVE')}</bpmn:condition></bpmn:conditionalEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="m1" sourceRef="mine" targetRef="leave" />
+    <bpmn:userTask id="leave" camunda:candidateGroups="office" />
+  </bpmn:process>
   <bpmn:process id="juel-child" isExecutable="true">
     <bpmn:startEvent id="s4" />
     <bpmn:sequenceFlow id="k1" sourceRef="s4" targetRef="childTask" />
@@ -166,6 +173,15 @@ conformanceSuite([], 'juel', (c, t) => {
     const [child] = (await c.admin.get(`/engine-rest/process-instance?superProcessInstance=${started.body.id}`)).body;
     const vars = (await c.admin.get(`/engine-rest/process-instance/${child.id}/variables`)).body;
     t.is(vars.who?.value, 'juel-office@2026');
+  });
+
+  test.serial(t('POST /condition evaluates a condition with the caller as currentUser()'), async (t) => {
+    const mine = await c.office.post('/engine-rest/condition', { variables: { kind: { value: 'leave' } } });
+    t.is(mine.status, 200, JSON.stringify(mine.body));
+    t.deepEqual(mine.body.map((i: { definitionId: string }) => i.definitionId.split(':')[0]), ['juel-condition']);
+    const admin = await c.admin.post('/engine-rest/condition', { variables: { kind: { value: 'leave' } } });
+    t.is(admin.status, 200, JSON.stringify(admin.body));
+    t.deepEqual(admin.body, [], 'the administrator is not in the office group');
   });
 
   test.serial(t('every call off the allow-list is refused at deployment, expression and element named'), async (t) => {

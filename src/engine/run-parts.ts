@@ -76,6 +76,8 @@ export interface RunOptions {
   members?: GroupMembers | undefined;
 }
 
+type EngineOptions = RunOptions & { budget: RunBudget };
+
 /** Sets up one run; for a new instance, the process's `start` listeners run first, over the start variables. */
 export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunParts> {
   const budget = new RunBudget();
@@ -86,7 +88,7 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   const listeners = processListeners(sourceContext, scripts, budget);
   const variables = { ...(o.variables ?? {}) };
   if (!o.saved) await listeners?.run('start', variables);
-  const engine = makeEngine(def, sourceContext, variables, scripts, o);
+  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget });
   const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open });
   const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop());
   const conditions = new ConditionTracker();
@@ -96,8 +98,8 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder) };
 }
 
-function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: RunOptions): Engine {
-  const camunda = camundaExtension(scripts) as never;
+function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions): Engine {
+  const camunda = camundaExtension(scripts, o.budget) as never;
   const { user, ...instance } = o.execution ?? { user: null };
   // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
   const now = o.now;

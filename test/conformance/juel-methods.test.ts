@@ -106,6 +106,22 @@ function diagram(): string {
     <bpmn:sequenceFlow id="m1" sourceRef="mine" targetRef="leave" />
     <bpmn:userTask id="leave" camunda:candidateGroups="office" />
   </bpmn:process>
+  <bpmn:process id="juel-listeners" isExecutable="true">
+    <bpmn:startEvent id="s5" />
+    <bpmn:sequenceFlow id="n1" sourceRef="s5" targetRef="listened" />
+    <bpmn:userTask id="listened" camunda:candidateGroups="office" camunda:assignee="\${startedBy}">
+      <bpmn:extensionElements>
+        <camunda:executionListener event="start" expression="\${execution.setVariable('startedBy', currentUser())}" />
+        <camunda:executionListener event="end" expression="\${execution.setVariable('note', execution.getVariable('note').concat('/').concat(execution.getActivityId()))}" />
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:sequenceFlow id="n2" sourceRef="listened" targetRef="after" />
+    <bpmn:exclusiveGateway id="after" />
+    <bpmn:sequenceFlow id="n3" sourceRef="after" targetRef="noted"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${note.endsWith('/listened')}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="n4" sourceRef="after" targetRef="plain"><bpmn:conditionExpression xsi:type="bpmn:tFormalExpression">\${!note.endsWith('/listened')}</bpmn:conditionExpression></bpmn:sequenceFlow>
+    <bpmn:userTask id="noted" camunda:candidateGroups="office" />
+    <bpmn:userTask id="plain" camunda:candidateGroups="office" />
+  </bpmn:process>
   <bpmn:process id="juel-child" isExecutable="true">
     <bpmn:startEvent id="s4" />
     <bpmn:sequenceFlow id="k1" sourceRef="s4" targetRef="childTask" />
@@ -184,6 +200,28 @@ conformanceSuite([], 'juel', (c, t) => {
     t.deepEqual(admin.body, [], 'the administrator is not in the office group');
   });
 
+  test.serial(t('start and end execution listeners in expression form run execution.setVariable, saved with the command'), async (t) => {
+    const started = await c.office.post('/engine-rest/process-definition/key/juel-listeners/start', { variables: { note: { value: 'n' } } });
+    t.is(started.status, 200, JSON.stringify(started.body));
+    const id = started.body.id;
+    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}`)).body;
+    t.is(task.assignee, 'juel-office', 'the start listener set startedBy before the assignee was resolved');
+    t.is((await c.admin.get(`/engine-rest/process-instance/${id}/variables/startedBy`)).body.value, 'juel-office');
+    await complete(c, id, 'listened');
+    t.is((await c.admin.get(`/engine-rest/process-instance/${id}/variables/note`)).body.value, 'n/listened');
+    t.deepEqual(await openKeys(c, id), ['noted'], 'the end listener ran before the gateway chose');
+  });
+
+  test.serial(t('a failing listener expression fails the command with 400, nothing saved'), async (t) => {
+    const r = await c.office.post('/engine-rest/process-definition/key/juel-listeners/start', { variables: {} });
+    t.is(r.status, 200, 'no note yet: the start listener does not read it');
+    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${r.body.id}`)).body;
+    const done = await c.office.post(`/engine-rest/task/${task.id}/complete`, { variables: {} });
+    t.is(done.status, 400, JSON.stringify(done.body));
+    t.regex(done.body.message, /listened: Cannot call concat\(\) on null/);
+    t.deepEqual(await openKeys(c, r.body.id), ['listened']);
+  });
+
   test.serial(t('every call off the allow-list is refused at deployment, expression and element named'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'juel-refused', [
       ['fClass', /getClass\(\) is not on the allow-list[^|]*x\.getClass\(\)/],
@@ -197,6 +235,9 @@ conformanceSuite([], 'juel', (c, t) => {
       ['regex', /exponential/],
       ['javaRegex', /\\p is not supported/],
       ['dates', /plusDays\(\) takes 1 arguments, not 2/],
+      ['f10', /in expression form only start\/end execution listeners on flow nodes are run/],
+      ['juel-refused', /in expression form only start\/end execution listeners on flow nodes are run/],
+      ['listenerCall', /invalid expression in the start execution listener: Method getClass\(\)/],
     ]);
   });
 }, () => new ManualClock(CLOCK));

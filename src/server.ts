@@ -72,7 +72,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     decisions: makeDecisionService(db, clock, trace),
     instances,
     messages,
-    conditionStarts: makeConditionStartService(db, instances),
+    conditionStarts: makeConditionStartService(db, instances, { now: () => execution.engineNow() ?? new Date(), zone }),
     outbox: makeOutboxService(db, messages, clock, vault),
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),

@@ -1,4 +1,4 @@
-import { evaluate } from './expressions.ts';
+import { evaluate, kept, type JuelEnv } from './expressions.ts';
 
 /*
  * Call activities, the engine's side. bpmn-elements announces a call
@@ -55,7 +55,7 @@ function bare(expression: string): string {
  * order as Camunda does: `variables="all"` copies every variable, `source`
  * one, `sourceExpression` computes one. A missing source passes null.
  */
-export function passVariables(behaviour: any, type: 'camunda:In' | 'camunda:Out', variables: Record<string, unknown>): Record<string, PassedValue> {
+export function passVariables(behaviour: any, type: 'camunda:In' | 'camunda:Out', variables: Record<string, unknown>, env?: JuelEnv): Record<string, PassedValue> {
   const out: Record<string, PassedValue> = {};
   for (const m of mappings(behaviour, type)) {
     if (m.variables === 'all') {
@@ -63,7 +63,9 @@ export function passVariables(behaviour: any, type: 'camunda:In' | 'camunda:Out'
     } else if (typeof m.source === 'string' && m.target) {
       out[m.target] = { source: m.source, value: variables[m.source] ?? null };
     } else if (typeof m.sourceExpression === 'string' && m.target) {
-      out[m.target] = { value: evaluate(bare(m.sourceExpression), (name) => variables[name]) ?? null };
+      // The run's clock and user, so now() and currentUser() read what the rest of the run does.
+      const expression = bare(m.sourceExpression);
+      out[m.target] = { value: kept(evaluate(expression, (name) => variables[name], env), expression) ?? null };
     }
   }
   return out;
@@ -92,7 +94,7 @@ export function describeCall(api: any): CalledProcess {
     version: version == null ? null : Number(version),
     versionTag: behaviour.calledElementVersionTag ?? null,
     // An instance of a multi-instance call activity reads its loop variables first (its scope, multi-instance.ts).
-    variables: passVariables(behaviour, 'camunda:In', { ...ownVariables(api.environment?.variables), ...loopScope(api.content) }),
+    variables: passVariables(behaviour, 'camunda:In', { ...ownVariables(api.environment?.variables), ...loopScope(api.content) }, api.environment?.expressions?.env),
     passBusinessKey: mappings(behaviour, 'camunda:In').some((m) => typeof m.businessKey === 'string'),
   };
 }
@@ -104,7 +106,7 @@ export function describeCall(api: any): CalledProcess {
  * Returns what was passed, for the server to keep the child's types.
  */
 export function applyOut(api: any, childVariables: Record<string, unknown>): Record<string, PassedValue> {
-  const passed = passVariables(api.owner?.behaviour, 'camunda:Out', childVariables);
+  const passed = passVariables(api.owner?.behaviour, 'camunda:Out', childVariables, api.environment?.expressions?.env);
   const target = api.environment?.variables;
   if (target) for (const [name, p] of Object.entries(passed)) target[name] = p.value;
   return passed;

@@ -1,5 +1,5 @@
 import { ioMappingOf } from './io-mapping.ts';
-import { JAVASCRIPT, type SandboxScripts } from './scripts.ts';
+import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
 
 /*
  * Camunda's element extensions as one bpmn-elements extension (the engine's
@@ -19,8 +19,11 @@ import { JAVASCRIPT, type SandboxScripts } from './scripts.ts';
  * scripts (runner.ts guard). The end happens before the outgoing flows are
  * chosen, so a condition sees what an output parameter or end listener set.
  *
- * Listeners run here only in their javascript script form; every other form
- * is refused at deployment (check-extensions.ts, check-scripts.ts).
+ * Listeners run here in their javascript script form, and `start`/`end`
+ * execution listeners also in expression form (`camunda:expression`,
+ * `${execution.setVariable(…)}`), evaluated in place, in document order with
+ * the scripts; every other form is refused at deployment (check-extensions.ts,
+ * check-scripts.ts).
  */
 
 export interface ScriptListener {
@@ -30,25 +33,33 @@ export interface ScriptListener {
   task: boolean;
   /** An assignment listener's assignee (`task.getAssignee()`). */
   assignee?: string | null;
+  /** An execution listener in expression form: evaluated instead of `code`. */
+  expression?: string;
 }
 
-/** The element's inline javascript listeners of `type` for `event`, in document order. */
-export function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener'): ScriptListener[] {
+/**
+ * The element's inline javascript listeners of `type` for `event`, in document order; with
+ * `expressions`, its execution listeners in expression form too (only this extension runs those).
+ */
+export function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener', expressions = false): ScriptListener[] {
   const values: any[] = behaviour?.extensionElements?.values ?? [];
   return values
-    .filter((v) => v?.$type === type && v.event === event && v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? '')))
-    .map((v) => ({ event, code: String(v.script.value ?? ''), task: type === 'camunda:TaskListener' }));
+    .filter((v) => v?.$type === type && v.event === event
+      && ((v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? ''))) || (expressions && !v.script && typeof v.expression === 'string')))
+    .map((v) => (v.script
+      ? { event, code: String(v.script.value ?? ''), task: type === 'camunda:TaskListener' }
+      : { event, code: '', task: false, expression: String(v.expression) }));
 }
 
 type Extension = { activate(): void; deactivate(): void };
 
-export function camundaExtension(scripts: SandboxScripts): (activity: any) => Extension | undefined {
+export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (activity: any) => Extension | undefined {
   return (activity) => {
     const io = ioMappingOf(activity);
     const userTask = activity.type === 'bpmn:UserTask';
-    const starts = [...scriptListeners(activity.behaviour, 'start'), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener') : [])];
+    const starts = [...scriptListeners(activity.behaviour, 'start', undefined, true), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener') : [])];
     const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener') : [];
-    const ends = scriptListeners(activity.behaviour, 'end');
+    const ends = scriptListeners(activity.behaviour, 'end', undefined, true);
     const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener') : [];
     if (!io && !starts.length && !completes.length && !ends.length && !assignments.length) return undefined;
     const { broker, environment, id } = activity;
@@ -77,6 +88,17 @@ export function camundaExtension(scripts: SandboxScripts): (activity: any) => Ex
       const next = (i: number, current: Record<string, unknown>) => {
         if (i >= listeners.length) return done(current);
         const l = listeners[i]!;
+        if (l.expression !== undefined) {
+          // Evaluated over the element's locals and the process variables; what execution.setVariable
+          // writes goes to the process variables, saved with the run. A failure fails the run as a script's does.
+          try {
+            environment.resolveExpression(l.expression, { content: { id, localVariables: current } });
+          } catch (err) {
+            budget.fail(`${id}: ${(err as Error).message}`, id);
+            return;
+          }
+          return next(i + 1, current);
+        }
         scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee }, environment.variables, current, (after) => next(i + 1, after));
       };
       next(0, locals);

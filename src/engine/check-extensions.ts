@@ -1,4 +1,6 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { runsAsListener } from './check-scripts.ts';
+import { findSyntaxError } from './expressions.ts';
 
 type Problem = { elementId: string; message: string };
 
@@ -61,15 +63,25 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
   }
 }
 
-/** Only script listeners can run here (check-scripts.ts decides which); any other form would be skipped, so it is refused. */
+/**
+ * Script listeners run here (check-scripts.ts decides which), and `start`/`end` execution listeners
+ * on flow nodes in expression form (camunda-extension.ts), where a script listener would run; any
+ * other form would be skipped, so it is refused.
+ */
 function checkListeners(element: ModdleElement, refuse: Refuse): void {
   const values = (element.extensionElements?.values ?? []) as ModdleElement[];
   for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {
     if (l.script) continue; // check-scripts.ts names it
+    if (typeof l.expression === 'string' && l.$type === 'camunda:ExecutionListener' && element.$type !== 'bpmn:Process'
+      && runsAsListener(element, { $parent: l } as unknown as ModdleElement)) {
+      const error = findSyntaxError(l.expression);
+      if (error) refuse(element, `执行监听器（${l.event}）的表达式错误：${error.message}`, `invalid expression in the ${l.event} execution listener: ${error.message}`);
+      continue;
+    }
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
-    // The expression form calls methods (`${execution.setVariable(…)}`), which the JUEL here cannot (issue 15).
-    const why = l.expression ? { zh: '：此处的 JUEL 不支持方法调用，请改用 javascript 脚本', en: ': the JUEL here has no method calls; write it as a javascript camunda:script' }
+    // Expressions can call methods now (docs/expressions.md), but nothing runs a listener in that form yet.
+    const why = l.expression ? { zh: '：表达式形式只运行流程节点上的 start/end 执行监听器，其他请改用 javascript 脚本', en: ': in expression form only start/end execution listeners on flow nodes are run; write this one as a javascript camunda:script' }
       : l.class || l.delegateExpression ? { zh: '：此处不运行 Java', en: ': no Java runs here; write it as a javascript camunda:script' } : { zh: '', en: '' };
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行${why.zh}`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped${why.en}`);
   }

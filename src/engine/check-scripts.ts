@@ -64,7 +64,7 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * starts listening, Camunda only when they fire) and multi-instance
  * activities (Camunda runs them per instance).
  */
-function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
+export function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$parent?.$parent !== element) return false;
   if (listener.$type === 'camunda:TaskListener') {

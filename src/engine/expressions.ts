@@ -1,12 +1,21 @@
-// Safe evaluator for the JUEL subset that Camunda Modeler users write in
-// conditions and attributes (`${decision == 'approve'}`, `${empty comment}`).
-// bpmn-elements only resolves property paths, and we must never hand
-// user-authored text to eval/Function/vm, so this is a small hand-written
-// tokenizer + Pratt parser + tree-walking evaluator.
+// Safe evaluator for JUEL as Camunda 7 users write it in conditions and
+// attributes (`${decision == 'approve'}`, `${empty comment}`,
+// `${status.equals('ok')}`). bpmn-elements only resolves property paths, and
+// we must never hand user-authored text to eval/Function/vm, so this is a
+// small hand-written tokenizer + Pratt parser + tree-walking evaluator; what
+// it may call is the fixed allow-list of juel-methods.ts (docs/expressions.md).
 
+import { JuelExecution, executionProperty, type InstanceInfo } from './juel-context.ts';
+import { JodaDateTime } from './juel-dates.ts';
+import { callFunction, callMethod, type JuelEnv } from './juel-methods.ts';
 import { ExpressionError, FORBIDDEN_MEMBERS, parseCached, type Node } from './juel-parser.ts';
 
 export { ExpressionError };
+export type { JuelEnv };
+
+/** The server's own default zone (config.ts TIMEZONE's default) for evaluations given no zone. */
+const DEFAULT_ZONE = 'Asia/Shanghai';
+const defaultEnv: JuelEnv = { now: () => new Date(), zone: DEFAULT_ZONE, user: null };
 
 export type Scope = (name: string) => unknown;
 
@@ -15,6 +24,8 @@ export interface JuelExpressions {
   resolveExpression(templatedString: string, context?: unknown, expressionFnContext?: unknown): unknown;
   isExpression(text: unknown): boolean;
   hasExpression(text: unknown): boolean;
+  /** The run's clock, zone and user, for code evaluating an expression outside resolveExpression (call-activity.ts). */
+  env?: JuelEnv;
 }
 
 function isEmpty(v: unknown): boolean {
@@ -35,8 +46,8 @@ function isNumeric(v: unknown): v is string {
   return typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v));
 }
 
-function evaluateNode(node: Node, scope: Scope, src: string): unknown {
-  const ev = (n: Node) => evaluateNode(n, scope, src);
+function evaluateNode(node: Node, scope: Scope, src: string, env: JuelEnv): unknown {
+  const ev = (n: Node) => evaluateNode(n, scope, src, env);
   // JUEL coerces null to 0 in arithmetic; anything non-numeric is an error there too.
   const toNum = (v: unknown, pos: number): number => {
     if (typeof v === 'number') return v;
@@ -47,7 +58,19 @@ function evaluateNode(node: Node, scope: Scope, src: string): unknown {
   };
   switch (node.k) {
     case 'lit': return node.v;
-    case 'id': return scope(node.name);
+    case 'id': {
+      const v = scope(node.name);
+      // Camunda's internal context variable, unless a variable of that name hides it.
+      return v === undefined && node.name === 'authenticatedUserId' ? env.user?.id ?? null : v;
+    }
+    case 'fn': return callFunction(node.name, env);
+    case 'call': {
+      const receiver = ev(node.obj);
+      const args = node.args.map(ev);
+      return callMethod(receiver, node.name, args, (why) => {
+        throw new ExpressionError(why, src, node.pos);
+      });
+    }
     case 'cond': return toBool(ev(node.test)) ? ev(node.then) : ev(node.else);
     case 'mem': {
       const base = ev(node.obj);
@@ -55,6 +78,9 @@ function evaluateNode(node: Node, scope: Scope, src: string): unknown {
       const key = ev(node.prop);
       const name = typeof key === 'number' ? key : String(key);
       if (typeof name === 'string' && FORBIDDEN_MEMBERS.has(name)) return undefined;
+      // Objects of the allow-list expose bean properties through their getters only, never JS members.
+      if (base instanceof JuelExecution) return typeof name === 'string' ? executionProperty(base, name) : undefined;
+      if (base instanceof JodaDateTime) return undefined;
       if (typeof base !== 'object' && typeof base !== 'string' && typeof base !== 'function') return undefined;
       return (base as Record<string | number, unknown>)[name];
     }
@@ -105,9 +131,13 @@ function looseEquals(a: unknown, b: unknown): boolean {
   return false;
 }
 
-/** Evaluate a bare JUEL expression (no `${}` wrapper). Throws ExpressionError on syntax errors. */
-export function evaluate(expr: string, scope: Scope): unknown {
-  return evaluateNode(parseCached(expr), scope, expr);
+/**
+ * Evaluate a bare JUEL expression (no `${}` wrapper). Throws ExpressionError on
+ * syntax errors, calls off the allow-list and failing calls. `env` gives the
+ * built-in functions their clock, zone and user (default: the wall clock, no user).
+ */
+export function evaluate(expr: string, scope: Scope, env: JuelEnv = defaultEnv): unknown {
+  return evaluateNode(parseCached(expr), scope, expr, env);
 }
 
 type Part = string | { expr: string };
@@ -164,30 +194,48 @@ function contextScope(context: unknown): Scope {
   const local = content && typeof content === 'object' ? content.loopVariables : undefined;
   // The element's camunda:inputOutput input parameters, its local variables (io-mapping.ts).
   const io = content && typeof content === 'object' ? content.localVariables : undefined;
+  let api: JuelExecution | undefined;
   return (name) => {
     if (local && Object.hasOwn(local, name)) return local[name];
     if (io && Object.hasOwn(io, name)) return io[name];
     if (variables && Object.hasOwn(variables, name)) return variables[name];
-    // Camunda's `execution` (processInstanceId, businessKey, processDefinitionId) when the host passed it.
-    if (name === 'execution' && execution !== undefined) return execution;
+    // Camunda's `execution` (juel-context.ts) when the host passed the instance.
+    if (name === 'execution' && execution !== undefined && variables) {
+      api ??= new JuelExecution(execution as InstanceInfo, {
+        variables,
+        locals: local || io ? { ...(io ?? {}), ...(local ?? {}) } : undefined,
+        activityId: typeof content?.['id' as never] === 'string' ? (content as any).id : null,
+        executionId: typeof content?.['executionId' as never] === 'string' ? (content as any).executionId : null,
+      });
+      return api;
+    }
     return Object.hasOwn(ctx, name) ? ctx[name] : undefined;
   };
 }
 
-export function makeExpressions(): JuelExpressions {
+/** What an expression's value may be where it is kept (a variable, an attribute): not one of the evaluator's own objects. */
+export function kept(value: unknown, src: string): unknown {
+  if (value instanceof JodaDateTime) throw new ExpressionError('A Joda DateTime cannot be kept as a value here; end the chain with toDate() or toString()', src, 0);
+  if (value instanceof JuelExecution) throw new ExpressionError('The execution itself cannot be kept as a value', src, 0);
+  return value;
+}
+
+/** The expressions of one run; `env` gives `now()`, `dateTime()` and `currentUser()` the run's clock, zone and user. */
+export function makeExpressions(env: JuelEnv = defaultEnv): JuelExpressions {
   return {
+    env,
     resolveExpression(templatedString: string, context?: unknown): unknown {
       // bpmn-elements may pass non-strings (e.g. numeric loop cardinality); they are returned untouched.
       if (typeof templatedString !== 'string') return templatedString;
       const parts = splitTemplate(templatedString);
       const scope = contextScope(context);
       const only = singleExpression(parts);
-      if (only !== undefined) return evaluate(only, scope);
+      if (only !== undefined) return kept(evaluate(only, scope, env), only);
       // Single pass: substituted values are never re-scanned, so a variable containing `${...}` cannot inject an expression.
       return parts
         .map((p) => {
           if (typeof p === 'string') return p;
-          const value = evaluate(p.expr, scope);
+          const value = evaluate(p.expr, scope, env);
           return value === undefined || value === null ? '' : String(value);
         })
         .join('');

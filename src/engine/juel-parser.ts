@@ -1,5 +1,7 @@
-// Tokenizer and Pratt parser for the JUEL subset (see expressions.ts), kept
+// Tokenizer and Pratt parser for JUEL (see expressions.ts), kept
 // apart from evaluation so each half can be read in one sitting.
+
+import { checkCalls } from './juel-methods.ts';
 
 export class ExpressionError extends Error {
   readonly expression: string;
@@ -19,7 +21,11 @@ export type Node =
   | { k: 'mem'; obj: Node; prop: Node }
   | { k: 'un'; op: string; arg: Node; pos: number }
   | { k: 'bin'; op: string; l: Node; r: Node; pos: number }
-  | { k: 'cond'; test: Node; then: Node; else: Node };
+  | { k: 'cond'; test: Node; then: Node; else: Node }
+  /** `obj.name(args)`: a method call, checked against the allow-list (juel-methods.ts). */
+  | { k: 'call'; obj: Node; name: string; args: Node[]; pos: number }
+  /** `name(args)`: one of Camunda's built-in functions (now, dateTime, currentUser, currentUserGroups). */
+  | { k: 'fn'; name: string; args: Node[]; pos: number };
 
 // JUEL word operators are normalised to their symbolic twins at parse time so the evaluator has one spelling.
 // Maps rather than object literals: identifiers like `toString` must not hit Object.prototype.
@@ -34,12 +40,17 @@ const ESCAPES = new Map(Object.entries({ n: '\n', t: '\t', r: '\r', b: '\b', f: 
 export const FORBIDDEN_MEMBERS = new Set(['__proto__', 'constructor', 'prototype']);
 // Groups: whitespace | number | identifier | quoted string | operator (two-char operators first).
 const LEXEME =
-  /(\s+)|((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(&&|\|\||[=!<>]=|[!<>+\-*/%()[\].?:])/y;
+  /(\s+)|((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)|([A-Za-z_$][\w$]*)|('(?:[^'\\]|\\[^])*'|"(?:[^"\\]|\\[^])*")|(&&|\|\||[=!<>]=|[!<>+\-*/%()[\].?:,])/y;
 
-function unescapeString(body: string): string {
-  return body.replace(/\\(u[0-9a-fA-F]{4}|[^])/g, (_, e: string) =>
-    e.length > 1 ? String.fromCharCode(parseInt(e.slice(1), 16)) : (ESCAPES.get(e) ?? e),
-  );
+// JUEL itself knows only \\ and \' \" in a string; \n \t \uXXXX are this server's older additions. Any other
+// escape is an error as in JUEL: `'\d'` would otherwise quietly become `d` and a regex lose its class.
+function unescapeString(body: string, src: string, pos: number): string {
+  return body.replace(/\\(u[0-9a-fA-F]{4}|[^])/g, (_, e: string) => {
+    if (e.length > 1) return String.fromCharCode(parseInt(e.slice(1), 16));
+    const known = ESCAPES.get(e) ?? (e === '\\' || e === "'" || e === '"' ? e : undefined);
+    if (known === undefined) throw new ExpressionError(`Invalid escape sequence \\${e} in a string (write \\\\${e})`, src, pos);
+    return known;
+  });
 }
 
 function tokenize(src: string): Token[] {
@@ -53,7 +64,7 @@ function tokenize(src: string): Token[] {
     }
     if (m[2]) tokens.push({ t: 'num', v: m[2], pos: i });
     else if (m[3]) tokens.push({ t: 'word', v: m[3], pos: i });
-    else if (m[4]) tokens.push({ t: 'str', v: unescapeString(m[4].slice(1, -1)), pos: i });
+    else if (m[4]) tokens.push({ t: 'str', v: unescapeString(m[4].slice(1, -1), src, i), pos: i });
     else if (m[5]) tokens.push({ t: 'op', v: m[5], pos: i });
     i += m[0].length;
   }
@@ -139,7 +150,20 @@ function parse(src: string): Node {
         expect(']');
         node = { k: 'mem', obj: node, prop };
       } else if (tok.v === '(') {
-        fail(tok, 'Function and method calls are not supported');
+        next();
+        const args: Node[] = [];
+        if (!(peek().t === 'op' && peek().v === ')')) {
+          for (;;) {
+            args.push(expression(0));
+            if (peek().t === 'op' && peek().v === ',') { next(); continue; }
+            break;
+          }
+        }
+        expect(')');
+        // Only `obj.name(…)` and `name(…)`: a computed callee (`a['b']()`, `f()()`) names no method the allow-list could judge.
+        if (node.k === 'mem' && node.prop.k === 'lit' && typeof node.prop.v === 'string') node = { k: 'call', obj: node.obj, name: node.prop.v, args, pos: tok.pos };
+        else if (node.k === 'id') node = { k: 'fn', name: node.name, args, pos: tok.pos };
+        else fail(tok, 'Only a method of a value (a.b(…)) or a built-in function (now(), …) can be called');
       } else return node;
     }
   }
@@ -159,6 +183,8 @@ export function parseCached(src: string): Node {
     astCache.delete(src);
   } else {
     ast = parse(src);
+    // Every call is judged once, with the parse: at deployment (findSyntaxError) and before any evaluation.
+    checkCalls(ast, src);
     if (astCache.size >= CACHE_LIMIT) astCache.delete(astCache.keys().next().value!);
   }
   astCache.set(src, ast);

@@ -37,6 +37,13 @@ export interface ExecutionInfo {
   processInstanceId: string;
   businessKey: string | null;
   processDefinitionId: string;
+  /**
+   * The user whose command runs the engine, for `currentUser()`,
+   * `currentUserGroups()` and `authenticatedUserId`; null or absent when the
+   * server runs it (a timer), as Camunda's are null without an authenticated user.
+   * Not part of the engine's settings: the saved state must not remember who ran it last.
+   */
+  user?: { id: string; groups: string[] } | null | undefined;
 }
 
 /**
@@ -69,7 +76,7 @@ export interface RunOptions {
   members?: GroupMembers | undefined;
 }
 
-const expressions = makeExpressions();
+type EngineOptions = RunOptions & { budget: RunBudget };
 
 /** Sets up one run; for a new instance, the process's `start` listeners run first, over the start variables. */
 export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunParts> {
@@ -81,7 +88,7 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   const listeners = processListeners(sourceContext, scripts, budget);
   const variables = { ...(o.variables ?? {}) };
   if (!o.saved) await listeners?.run('start', variables);
-  const engine = makeEngine(def, sourceContext, variables, scripts, o);
+  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget });
   const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open });
   const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop());
   const conditions = new ConditionTracker();
@@ -91,12 +98,16 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder) };
 }
 
-function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: RunOptions): Engine {
-  const camunda = camundaExtension(scripts) as never;
+function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions): Engine {
+  const camunda = camundaExtension(scripts, o.budget) as never;
+  const { user, ...instance } = o.execution ?? { user: null };
+  // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
+  const now = o.now;
+  const expressions = makeExpressions({ now: () => now ?? new Date(), zone: o.zone ?? 'Asia/Shanghai', user: user ?? null });
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.
-    settings: o.execution ? { execution: o.execution } : {},
+    settings: o.execution ? { execution: instance } : {},
     sourceContext,
     variables,
     expressions,

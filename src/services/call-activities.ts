@@ -12,7 +12,7 @@ import type { Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import { ProcessEngineError, toEngineError } from './engine-errors.ts';
 import type { RunContext, WaitTarget } from './execution.ts';
-import type { Actor, TraceService } from './trace.ts';
+import { runUserOf, type Actor, type TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
 
@@ -49,7 +49,7 @@ const MAX_STEPS = 200;
 
 type RunWait = (w: {
   def: Awaited<ReturnType<DefinitionService['load']>>; instance: InstanceRow; state: EngineState; before: Variables; open: string[]; target: WaitTarget;
-  action: { kind: 'call'; variables: Record<string, unknown> } | { kind: 'error'; code: string; message: string }; setByCaller: Variables;
+  action: { kind: 'call'; variables: Record<string, unknown> } | { kind: 'error'; code: string; message: string }; setByCaller: Variables; user: ReturnType<typeof runUserOf>;
 }) => Promise<{ ctx: RunContext; run: EngineRun }>;
 
 export function makeCallActivities(deps: {
@@ -68,7 +68,7 @@ export function makeCallActivities(deps: {
       const s = steps[i]!;
       for (const call of s.run.calledProcesses) steps.push(await startChild(s, call, actor));
       if (s.run.completed) {
-        const resumed = await resumeCaller(s, steps);
+        const resumed = await resumeCaller(s, steps, actor);
         if (resumed) steps.push(resumed);
       }
     }
@@ -105,7 +105,7 @@ export function makeCallActivities(deps: {
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
     const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
-      processInstanceId: id, businessKey, processDefinitionId: def.id,
+      processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor),
     }, await groupMembersFor(db, def)).catch((err) => {
       throw toEngineError(err);
     });
@@ -154,15 +154,15 @@ export function makeCallActivities(deps: {
    * caught it (its call activity interrupted, which ends the instances below
    * it), or null when nothing caught it.
    */
-  async function throwUp(link: NewInstance, code: string, message: string, steps: Step[]): Promise<Step | null> {
+  async function throwUp(link: NewInstance, code: string, message: string, steps: Step[], actor: Actor): Promise<Step | null> {
     const caller = await callerOf(link, steps);
     if (!caller) return null;
     try {
-      const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'error', code, message }, setByCaller: {} });
+      const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'error', code, message }, setByCaller: {}, user: runUserOf(actor) });
       return { ...caller.keep, ctx, run };
     } catch (err) {
       if (!(err instanceof EngineRunError)) throw err;
-      return throwUp(caller.instance, code, message, steps);
+      return throwUp(caller.instance, code, message, steps, actor);
     }
   }
 
@@ -173,10 +173,10 @@ export function makeCallActivities(deps: {
    * Camunda propagates it. Caught by nothing, the error end was a none end,
    * as in Camunda 7.
    */
-  async function resumeCaller(child: Step, steps: Step[]): Promise<Step | null> {
+  async function resumeCaller(child: Step, steps: Step[], actor: Actor): Promise<Step | null> {
     const link = child.stored ?? child.created!;
     if (child.run.uncaughtError) {
-      const caught = await throwUp(link, child.run.uncaughtError.code, child.run.uncaughtError.message, steps);
+      const caught = await throwUp(link, child.run.uncaughtError.code, child.run.uncaughtError.message, steps, actor);
       if (caught) {
         child.errorCaught = true;
         return caught;
@@ -186,7 +186,7 @@ export function makeCallActivities(deps: {
     if (!caller) return null;
     const childVariables = after(child);
     // The out mapping runs in the engine (call-activity.ts applyOut); its values keep the child's types here.
-    const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'call', variables: engineValues(childVariables) }, setByCaller: {} });
+    const { ctx, run } = await deps.runWait({ ...caller.base, before: caller.before, action: { kind: 'call', variables: engineValues(childVariables) }, setByCaller: {}, user: runUserOf(actor) });
     const passed = typed(run.passedOut, childVariables);
     return { ...caller.keep, ctx: { ...ctx, variables: { ...caller.before, ...passed }, setByCaller: passed }, run, resumedCall: caller.call };
   }

@@ -1,10 +1,11 @@
 import type { Knex } from 'knex';
 import type { MessageStart } from '../engine/compile.ts';
-import { ExpressionError, makeExpressions } from '../engine/expressions.ts';
+import { ExpressionError, makeExpressions, type JuelEnv } from '../engine/expressions.ts';
 import { ValidationError } from '../errors.ts';
 import { findConditionalStartDefinitions, type DefinitionRow } from '../store/definitions.ts';
 import type { Principal, Variables } from '../types.ts';
 import { assertMayStart, type InstanceService, type StartedInstance } from './instances.ts';
+import { runUserOf } from './trace.ts';
 import { engineValues } from './variables.ts';
 
 export interface ConditionInput {
@@ -15,8 +16,6 @@ export interface ConditionInput {
   processDefinitionId?: string | undefined;
 }
 
-const expressions = makeExpressions();
-
 /**
  * Camunda 7's `POST /condition`: the conditions of the conditional start
  * events of the latest definitions (or of one definition) are evaluated over
@@ -25,7 +24,7 @@ const expressions = makeExpressions();
  * conditional start event at all is (Camunda: "No subscriptions were found").
  * The caller needs the right to start each process that starts, as by hand.
  */
-export function makeConditionStartService(db: Knex, instances: InstanceService) {
+export function makeConditionStartService(db: Knex, instances: InstanceService, clock: Pick<JuelEnv, 'now' | 'zone'> = { now: () => new Date(), zone: 'Asia/Shanghai' }) {
   return {
     async evaluate(input: ConditionInput, principal: Principal): Promise<StartedInstance['instance'][]> {
       if (input.tenantId != null && input.withoutTenantId) {
@@ -37,6 +36,8 @@ export function makeConditionStartService(db: Knex, instances: InstanceService) 
         throw new ValidationError(`没有可求值的条件启动事件 / No subscriptions were found during evaluation of the conditional start events${input.processDefinitionId ? ` of process definition ${input.processDefinitionId}` : ''}`);
       }
       const scope = { environment: { variables: engineValues(input.variables) } };
+      // The caller is the user a condition's currentUser() names, the server's clock and zone its now() and dateTime().
+      const expressions = makeExpressions({ ...clock, user: runUserOf(principal) });
       const holds = (row: DefinitionRow, start: MessageStart): boolean => {
         try {
           return isTrue(expressions.resolveExpression(start.condition!, scope));

@@ -18,7 +18,7 @@ import type { TopicNotifier } from '../store/notify.ts';
 import { endOpenTasksOfInstance, endTasksByExecution, insertTasks } from '../store/tasks.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService, LoadedDefinition } from './definitions.ts';
-import type { Actor, TraceFact, TraceService } from './trace.ts';
+import { runUserOf, type Actor, type TraceFact, type TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
@@ -176,12 +176,14 @@ export function makeExecution(
   async function runWait(w: {
     def: LoadedDefinition; instance: InstanceRow; state: EngineState; before: Variables; open: string[]; target: WaitTarget;
     action: SignalInput['action']; setByCaller: Variables; completed?: RunContext['completed']; changes?: SignalInput['changes'];
+    /** Whose command this is (`currentUser()`); none for the server's own (timers). */
+    user?: ReturnType<typeof runUserOf> | undefined;
   }): Promise<{ ctx: RunContext; run: EngineRun }> {
     const { def, instance, before, target } = w;
     const run = await signalActivity(def.compiledFor(instance.start_event_id), {
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
-      execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
+      execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id, user: w.user ?? null },
       members: await groupMembersFor(db, def),
     });
     return {
@@ -227,7 +229,7 @@ export function makeExecution(
       for (const name of deleted) delete before[name];
       const { ctx, run } = await runWait({
         def, instance, state: instance.engine_state, before, open: openList, target,
-        action: opts.action, setByCaller: opts.variables, completed, changes: callerChanges(stored, opts.variables, deleted),
+        action: opts.action, setByCaller: opts.variables, completed, changes: callerChanges(stored, opts.variables, deleted), user: runUserOf(opts.actor),
       }).catch((err) => {
         throw toEngineError(err);
       });

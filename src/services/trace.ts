@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from '../store/db.ts';
 import { appendTrace, CHAINS, countTrace, GENESIS, queryTrace, traceBatch, type TraceContent, type TraceQuery } from '../store/trace.ts';
-import type { Principal } from '../types.ts';
+import { PUBLIC_USER, SYSTEM_USER, type Principal } from '../types.ts';
 import { assertAdmin } from './instances.ts';
 
 /**
@@ -20,7 +20,17 @@ export interface TraceFact {
 }
 
 /** Who is acting: a person, a worker, or the scheduler (`system`). */
-export type Actor = Pick<Principal, 'userId'> & { source?: string | undefined };
+export type Actor = Pick<Principal, 'userId'> & { source?: string | undefined; groups?: string[] | undefined };
+
+/**
+ * The user an engine run is for (`currentUser()` in expressions): the actor,
+ * unless it is the server itself or the anonymous public, which Camunda would
+ * run without an authenticated user.
+ */
+export function runUserOf(actor: Actor): { id: string; groups: string[] } | null {
+  if (actor.userId === SYSTEM_USER || actor.userId === PUBLIC_USER) return null;
+  return { id: actor.userId, groups: [...(actor.groups ?? [])] };
+}
 
 /** Stable JSON: object keys sorted at every level (jsonb does not keep key order). */
 export function canonical(value: unknown): string {

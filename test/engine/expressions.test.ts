@@ -143,14 +143,15 @@ test('member access', (t) => {
 });
 
 test('syntax errors throw ExpressionError with position', (t) => {
-  for (const bad of ['', 'a +', '(a', 'a b', "'unterminated", 'a = 1', 'a & b', 'a.b()', 'fn(1)', 'a.', 'a[1', 'and', '1 ? 2', '重大']) {
+  for (const bad of ['', 'a +', '(a', 'a b', "'unterminated", 'a = 1', 'a & b', 'a.b()', 'fn(1)', 'a[0]()', 'a.', 'a[1', 'and', '1 ? 2', '重大']) {
     t.throws(() => ev(bad), { instanceOf: ExpressionError }, bad);
   }
   const err = t.throws(() => ev('a + )'), { instanceOf: ExpressionError });
   t.is(err.expression, 'a + )');
   t.is(err.position, 4);
   t.regex(err.message, /position 4.*"a \+ \)"/);
-  t.regex(t.throws(() => ev('a.b()'))!.message, /calls are not supported/);
+  t.regex(t.throws(() => ev('a.b()'))!.message, /b\(\) is not on the allow-list/);
+  t.regex(t.throws(() => ev('fn(1)'))!.message, /not one of the built-in functions/);
 });
 
 test('resolveExpression: whole expression returns raw value', (t) => {

@@ -34,6 +34,10 @@ export const zh = {
   deployed: '已部署：{name} 版本 {version}', unchanged: '流程未改动，仍为版本 {version}', startIt: '发起此流程',
   deployErrors: '部署被拒绝，请修正以下问题：', line: '第 {line} 行', modelerHint: '选中元素后在右侧属性面板中设置办理角色、表单、定时器和外部任务主题。',
   invalidXml: '无法打开此流程图：',
+  // Decision tables (DMN)
+  dmn: '决策表', openTable: '打开已部署的决策表', newTable: '新建决策表', drdView: '决策需求图 DRD',
+  dmnHint: '点击单元格编辑规则；表头设置输入表达式、输出名称和命中策略。部署后新版本立即生效。',
+  tableDeployed: '已部署：{what}', deployedDecision: '{name} 版本 {version}', tableUnchanged: '决策表未改动，未产生新版本',
   // Trace
   trace: '操作留痕', verify: '校验留痕链', chainOk: '留痕链完整：共 {rows} 条，{chains} 条链全部校验通过',
   chainBroken: '留痕链在第 {id} 条处断开（链 {chain}）：{reason}', operation: '操作', entity: '对象', source: '来源地址',
@@ -73,6 +77,9 @@ export const en: Messages = {
   deployed: 'Deployed: {name} version {version}', unchanged: 'Unchanged: still version {version}', startIt: 'Start this process',
   deployErrors: 'The deployment was refused; please fix:', line: 'line {line}', modelerHint: 'Select an element to set its roles, form, timers and external topic in the properties panel.',
   invalidXml: 'Cannot open this diagram: ',
+  dmn: 'Decision tables', openTable: 'Open a deployed decision table', newTable: 'New decision table', drdView: 'Requirements diagram (DRD)',
+  dmnHint: 'Click a cell to edit a rule; the header holds input expressions, output names and the hit policy. A deployed table takes effect at once.',
+  tableDeployed: 'Deployed: {what}', deployedDecision: '{name} version {version}', tableUnchanged: 'Unchanged: no new version',
   trace: 'Trace', verify: 'Verify the chain', chainOk: 'The chain is whole: {rows} rows, all {chains} chains verify',
   chainBroken: 'The chain breaks at row {id} (chain {chain}): {reason}', operation: 'Operation', entity: 'Entity', source: 'Source',
   details: 'Details', includeReads: 'Include reads', user: 'User', after: 'From', before: 'Until', noTrace: 'No matching entries',

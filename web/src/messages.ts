@@ -38,6 +38,8 @@ export const zh = {
   dmn: '决策表', openTable: '打开已部署的决策表', newTable: '新建决策表', drdView: '决策需求图 DRD',
   dmnHint: '点击单元格编辑规则；表头设置输入表达式、输出名称和命中策略。部署后新版本立即生效。',
   tableDeployed: '已部署：{what}', deployedDecision: '{name} 版本 {version}', tableUnchanged: '决策表未改动，未产生新版本',
+  evaluate: '试算', evaluateTitle: '试算 / Evaluate', evaluateHint: '用已部署的最新版本求值（未部署的修改不参与）。留空的输入不传。',
+  noRuleMatched: '没有命中的规则', notDeployedYet: '此决策尚未部署',
   // Trace
   trace: '操作留痕', verify: '校验留痕链', chainOk: '留痕链完整：共 {rows} 条，{chains} 条链全部校验通过',
   chainBroken: '留痕链在第 {id} 条处断开（链 {chain}）：{reason}', operation: '操作', entity: '对象', source: '来源地址',
@@ -80,6 +82,8 @@ export const en: Messages = {
   dmn: 'Decision tables', openTable: 'Open a deployed decision table', newTable: 'New decision table', drdView: 'Requirements diagram (DRD)',
   dmnHint: 'Click a cell to edit a rule; the header holds input expressions, output names and the hit policy. A deployed table takes effect at once.',
   tableDeployed: 'Deployed: {what}', deployedDecision: '{name} version {version}', tableUnchanged: 'Unchanged: no new version',
+  evaluate: 'Evaluate', evaluateTitle: 'Evaluate', evaluateHint: 'Evaluates the latest deployed version (edits not yet deployed take no part). Empty inputs are not sent.',
+  noRuleMatched: 'No rule matched', notDeployedYet: 'This decision is not deployed yet',
   trace: 'Trace', verify: 'Verify the chain', chainOk: 'The chain is whole: {rows} rows, all {chains} chains verify',
   chainBroken: 'The chain breaks at row {id} (chain {chain}): {reason}', operation: 'Operation', entity: 'Entity', source: 'Source',
   details: 'Details', includeReads: 'Include reads', user: 'User', after: 'From', before: 'Until', noTrace: 'No matching entries',

@@ -9,6 +9,7 @@ import 'dmn-js/dist/assets/dmn-js-boxed-expression.css';
 import 'dmn-js/dist/assets/dmn-js-boxed-expression-controls.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
 import { api, ApiError, apiText, qs } from '../api.ts';
+import { evaluatePanel, type DecisionElement } from '../dmn-evaluate.ts';
 import { dmnZhModule } from '../dmn-zh.ts';
 import { h } from '../dom.ts';
 import { pick, t } from '../i18n.ts';
@@ -88,6 +89,7 @@ export async function dmnPage(): Promise<void> {
   const tabs = h('div', { class: 'dmn-views', id: 'dmn-views', role: 'tablist' });
   const status = h('div', { id: 'dmn-status', role: 'status' });
   const problems = h('div', { id: 'dmn-problems' });
+  const evaluation = evaluatePanel();
   const key = (r: Pick<Resource, 'deploymentId' | 'id'>) => `${r.deploymentId}/${r.id}`;
   const open = h('select', { id: 'dmn-open', onchange: () => {
     const r = tables.find((x) => key(x) === open.value);
@@ -102,7 +104,7 @@ export async function dmnPage(): Promise<void> {
       link('/dmn', { class: 'button secondary', id: 'dmn-new' }, t('newTable')),
       h('button', { type: 'button', class: 'primary', id: 'dmn-deploy', onclick: () => void deploy() }, t('deploy')),
       h('button', { type: 'button', class: 'secondary', id: 'dmn-download', onclick: () => void download() }, t('download'))),
-    status, problems, tabs, editorBox);
+    status, problems, tabs, editorBox, evaluation.box);
 
   const modeler = new DmnModeler({
     container: editorBox,
@@ -117,6 +119,7 @@ export async function dmnPage(): Promise<void> {
       type: 'button', role: 'tab', class: `tab${activeView && v.id === activeView.id && v.type === activeView.type ? ' active' : ''}`,
       'data-view-type': v.type, 'data-view-id': v.id, onclick: () => void modeler.open(v),
     }, v.type === 'drd' ? t('drdView') : pick(v.name) || v.id)));
+    evaluation.show(activeView?.type === 'decisionTable' ? activeView.element as DecisionElement : null);
   });
 
   try {
@@ -173,6 +176,9 @@ export async function dmnPage(): Promise<void> {
         current = { ...mine, deploymentId: result.id };
         history.replaceState(null, '', tablePath(current));
       }
+      // Inputs may have changed with the table: the form follows the version just deployed.
+      const active = modeler.getActiveView();
+      evaluation.show(active?.type === 'decisionTable' ? active.element as DecisionElement : null);
     } catch (err) {
       const list = problemsOf(err);
       if (list) return showProblems(list);

@@ -167,7 +167,7 @@ export async function dmnPage(): Promise<void> {
       showProblems([]);
       const unchanged = result.id === current?.deploymentId;
       const decisions = Object.values(result.deployedDecisionDefinitions ?? {});
-      const what = decisions.length ? decisions.map((d) => t('deployedDecision', { name: d.name ?? d.key, version: d.version })).join('；') : name;
+      const what = decisions.length ? decisions.map((d) => t('deployedDecision', { name: pick(d.name) || d.key, version: d.version })).join('；') : name;
       status.className = 'flash flash-ok';
       status.textContent = unchanged ? t('tableUnchanged') : t('tableDeployed', { what });
       const resources = await api<Resource[]>('GET', `/deployment/${encodeURIComponent(result.id)}/resources`);

@@ -78,7 +78,7 @@ export function compileTable(decision: El, table: El, defaultLanguage: string | 
   for (const input of (table.input ?? []) as El[]) {
     if (!input.id) problems.push({ message: `决策表输入缺少 id / an input of decision ${decisionId} has no id`, elementIds: where() });
     const expression = expr(input.inputExpression, 'expression', where(input.inputExpression?.id, input.id));
-    if (!expression) {
+    if (text(input.inputExpression) === '') {
       problems.push({ message: `输入 ${input.id ?? ''} 没有输入表达式 / input ${input.id ?? ''} of decision ${decisionId} has no input expression`, elementIds: where(input.id) });
     }
     inputs.push({

@@ -25,7 +25,7 @@ export function feelSyntaxError(text: string, kind: 'expression' | 'unaryTests')
   });
   if (at === null) return null;
   const pos = at as number;
-  return `FEEL 语法错误（第 ${pos + 1} 个字符处）/ FEEL syntax error at character ${pos + 1} of "${text}"`;
+  return `FEEL 语法错误（第 ${pos + 1} 个字符处） / FEEL syntax error at character ${pos + 1} of "${text}"`;
 }
 
 /** Evaluates a FEEL expression over the variables, FEEL values left as they are (see fromFeel); a failure to compute is null. */

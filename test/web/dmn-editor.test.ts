@@ -9,9 +9,10 @@ import { ADMIN, client, makeUser, repoRoot, startTestServer, type Client, type T
 
 /*
  * The web DMN editor (dmn-js) in headless Chromium against the real server:
- * a deployed decision table is opened from its deployment, the output of a
- * rule is changed in the table, deployed as a new deployment, and the
- * server's evaluation gives the new outcome; a new table starts from a
+ * a deployed decision table is opened from its deployment and evaluated in
+ * the page's panel, the output of a rule is changed in the table and deployed
+ * as a new version, and the server's evaluation (panel and REST) gives the
+ * new outcome; a new table starts from a
  * Chinese template and downloads as .dmn. Staff never see the editor.
  */
 
@@ -101,10 +102,15 @@ test.serial('a rule edited in the web DMN editor deploys as a new version with t
   await page.locator('#dmn-views .tab.active[data-view-type="decisionTable"]').filter({ hasText: '上报级别' }).waitFor();
   t.regex(page.url(), new RegExp(`deployment=${first}`));
 
+  // The evaluate panel asks the server for the deployed version's outcome.
+  await page.fill('#dmn-evaluate-category', '数据泄露');
+  await page.click('#dmn-evaluate-run');
+  await page.locator('#dmn-evaluate-table').filter({ hasText: '一级' }).waitFor();
+
   await typeInCell(page, 'leak', 'level-output', '"特级"');
   await shot(page, 'dmn-editor-1280.png');
   await page.click('#dmn-deploy');
-  await page.locator('#dmn-status.flash-ok').filter({ hasText: '已部署' }).waitFor();
+  await page.locator('#dmn-status.flash-ok').filter({ hasText: '已部署：上报级别 版本 2' }).waitFor();
 
   const versions = await tableVersions(TABLE);
   t.is(versions.length, 2, 'a new deployment of the same resource');
@@ -114,6 +120,19 @@ test.serial('a rule edited in the web DMN editor deploys as a new version with t
   t.true(versions[1].text.includes('<text>"三级"</text>'), 'the other rule is untouched');
   t.regex(page.url(), new RegExp(`deployment=${versions[1].deploymentId}`));
 
+  // The new outcome: in the panel, and over REST as Camunda answers it, from version 2.
+  await page.fill('#dmn-evaluate-category', '数据泄露');
+  await page.click('#dmn-evaluate-run');
+  await page.locator('#dmn-evaluate-table').filter({ hasText: '特级' }).waitFor();
+  const evaluate = (category: string) => admin.post('/engine-rest/decision-definition/key/report-level/evaluate', { variables: { category: { value: category, type: 'String' } } });
+  t.deepEqual((await evaluate('数据泄露')).body, [{ level: { type: 'String', value: '特级', valueInfo: {} } }]);
+  t.deepEqual((await evaluate('病毒')).body, [{ level: { type: 'String', value: '三级', valueInfo: {} } }]);
+  const latest = (await admin.get('/engine-rest/decision-definition/key/report-level')).body;
+  t.like(latest, { key: 'report-level', version: 2, deploymentId: versions[1].deploymentId, resource: TABLE });
+  await page.fill('#dmn-evaluate-category', '其他');
+  await page.click('#dmn-evaluate-run');
+  await page.locator('#dmn-evaluate-none').waitFor();
+
   // Deploying again without a change makes no new version.
   await page.click('#dmn-deploy');
   await page.locator('#dmn-status.flash-ok').filter({ hasText: '未改动' }).waitFor();
@@ -122,6 +141,28 @@ test.serial('a rule edited in the web DMN editor deploys as a new version with t
   // The DRD view works too.
   await page.click('#dmn-views .tab[data-view-type="drd"]');
   await page.locator('#dmn-editor .djs-shape[data-element-id="report-level"]').waitFor();
+  await page.context().close();
+  t.deepEqual(errors, []);
+});
+
+test.serial('a table the server cannot evaluate is refused: the problem names the cell, nothing is deployed', async (t) => {
+  const before = (await tableVersions(TABLE)).length;
+  const { page, errors } = await signIn(ADMIN.user, ADMIN.password);
+  await page.click('#nav-dmn');
+  const option = page.locator('#dmn-open option').filter({ hasText: TABLE });
+  await option.waitFor({ state: 'attached' });
+  await page.selectOption('#dmn-open', (await option.getAttribute('value'))!);
+  await typeInCell(page, 'virus', 'level-output', '"三级" +');
+  await page.click('#dmn-deploy');
+  const problem = page.locator('#dmn-problems li[data-element-id="virus-level"]');
+  await problem.waitFor();
+  t.regex(await problem.innerText(), /第 \d+ 行/);
+  t.is((await tableVersions(TABLE)).length, before, 'nothing deployed');
+  // The problem's link opens the decision with the cell marked.
+  await page.click('#dmn-views .tab[data-view-type="drd"]');
+  await problem.locator('button').click();
+  await page.locator('#dmn-editor td.dmn-error-cell[data-element-id="virus-level"]').waitFor();
+  await shot(page, 'dmn-refused-1280.png');
   await page.context().close();
   t.deepEqual(errors, []);
 });

@@ -67,6 +67,15 @@ async function deployedTables(): Promise<Resource[]> {
   return lists.flat().filter((r) => /\.dmn$/i.test(r.name) && !seen.has(r.name) && !!seen.add(r.name));
 }
 
+/** Whether a dmn-moddle element is, or holds (rules, entries, clauses), the element with this id. */
+function holds(element: unknown, id: string, depth = 0): boolean {
+  if (!element || typeof element !== 'object' || depth > 6) return false;
+  if ((element as { id?: unknown }).id === id) return true;
+  // `$`-properties are moddle's own (parent, attributes): walking them would go in circles.
+  return Object.entries(element).some(([k, v]) => !k.startsWith('$')
+    && (Array.isArray(v) ? v.some((x) => holds(x, id, depth + 1)) : holds(v, id, depth + 1)));
+}
+
 const tablePath = (r: Pick<Resource, 'deploymentId' | 'id'>) => `/dmn${qs({ deployment: r.deploymentId, resource: r.id })}`;
 
 /**
@@ -139,15 +148,24 @@ export async function dmnPage(): Promise<void> {
     return `${first?.id ?? 'decision'}.dmn`;
   }
 
+  /** Opens the decision holding a refused element and marks its cell (until the table re-renders it). */
+  async function reveal(view: View, id: string): Promise<void> {
+    await modeler.open(view);
+    const cell = editorBox.querySelector(`[data-element-id="${CSS.escape(id)}"]`);
+    cell?.classList.add('dmn-error-cell');
+    cell?.scrollIntoView({ block: 'center' });
+  }
+
   function showProblems(list: Problem[]): void {
     problems.replaceChildren();
     if (!list.length) return;
-    const views = modeler.getViews();
+    const views = modeler.getViews().filter((v) => v.type !== 'drd');
     problems.append(h('div', { class: 'flash flash-error' }, h('strong', {}, t('deployErrors')),
       h('ul', { class: 'problems' }, list.map((p) => {
-        const view = views.find((v) => v.type !== 'drd' && p.elementIds.includes(v.id));
-        return h('li', { 'data-element-id': p.elementIds[0] ?? '' },
-          view ? h('button', { type: 'button', class: 'link', onclick: () => void modeler.open(view) }, pick(view.name) || view.id) : null,
+        const id = p.elementIds[0];
+        const view = id ? views.find((v) => holds(v.element, id)) : undefined;
+        return h('li', { 'data-element-id': id ?? '' },
+          view ? h('button', { type: 'button', class: 'link', onclick: () => void reveal(view, id!) }, `${pick(view.name) || view.id} · ${id}`) : id ?? null,
           ` ${p.message}`, p.line != null ? h('span', { class: 'muted' }, ` (${t('line', { line: p.line })})`) : null);
       }))));
   }

@@ -68,3 +68,17 @@ test('an element DMN does not know is refused with its line', async (t) => {
   t.regex(err.message, /bogus/);
   t.true(typeof problemsOf(err, 'u.dmn')[0]!.line === 'number');
 });
+
+test('FEEL regular expression functions are refused: JavaScript would run the pattern without a time bound', async (t) => {
+  const xml = simple('', `${oneInput}<output id="o" name="o" />${rule('r1', ['matches(?, "^(a+)+$")'], ['replace("a", "a", "b")'])}`);
+  const err = await t.throwsAsync(compileDmn('re.dmn', xml), { instanceOf: ParseError });
+  t.deepEqual(problemsOf(err, 're.dmn').map((p) => p.mainElementId), ['r1_inputEntry0', 'r1_outputEntry0']);
+  t.regex(err.message, /matches\(\) is not supported/);
+});
+
+test('a FEEL function feelin does not have is refused, rather than evaluated to null where FEEL Scala gives a value', async (t) => {
+  const xml = simple('', `${oneInput}<output id="o" name="o" />${rule('r1', ['is defined(limit)'], ['string join(["a"], ",")'])}`);
+  const err = await t.throwsAsync(compileDmn('fn.dmn', xml), { instanceOf: ParseError });
+  t.deepEqual(problemsOf(err, 'fn.dmn').map((p) => p.mainElementId), ['r1_inputEntry0']);
+  t.regex(err.message, /unknown FEEL function is defined\(\)/);
+});

@@ -46,8 +46,8 @@ async function errorOf(res: Response): Promise<ApiError> {
   return new ApiError(res.status, message, details);
 }
 
-/** A JSON request, or a multipart one when `body` is FormData (a deployment). */
-export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+/** A request with the session's token; a refusal is thrown as an ApiError. */
+async function send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
   const s = session();
   if (!s) {
     onExpired();
@@ -56,7 +56,7 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   const multipart = body instanceof FormData;
   const res = await fetch(`/engine-rest${path}`, {
     method,
-    headers: { Authorization: `Bearer ${s.token}`, Accept: 'application/json', ...(body !== undefined && !multipart ? { 'Content-Type': 'application/json' } : {}) },
+    headers: { Authorization: `Bearer ${s.token}`, Accept: accept, ...(body !== undefined && !multipart ? { 'Content-Type': 'application/json' } : {}) },
     body: body === undefined ? undefined : multipart ? body : JSON.stringify(body),
   });
   if (res.status === 401) {
@@ -65,8 +65,19 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     throw new ApiError(401, 'session expired');
   }
   if (!res.ok) throw await errorOf(res);
+  return res;
+}
+
+/** A JSON request, or a multipart one when `body` is FormData (a deployment). */
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await send(method, path, body, 'application/json');
   if (res.status === 204) return undefined as T;
   return (await res.json()) as T;
+}
+
+/** A GET of something that is not JSON (a deployment's resource), as text. */
+export async function apiText(path: string): Promise<string> {
+  return (await send('GET', path, undefined, '*/*')).text();
 }
 
 /** Exchanges the password once for a token; the password is not kept. */

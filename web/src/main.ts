@@ -40,8 +40,9 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/monitor$/, section: 'monitor', allowed: monitorAllowed, show: monitorPage },
   { re: /^\/monitor\/timers$/, section: 'monitor', allowed: monitorAllowed, show: timersPage },
   { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: instancePage },
-  // The modeler is large: loaded only when opened.
+  // The modelers (bpmn-js, dmn-js) are large: loaded only when opened.
   { re: /^\/modeler$/, section: 'modeler', allowed: isAdmin, show: async () => (await import('./pages/modeler.ts')).modelerPage() },
+  { re: /^\/dmn$/, section: 'dmn', allowed: isAdmin, show: async () => (await import('./pages/dmn.ts')).dmnPage() },
   { re: /^\/trace$/, section: 'trace', allowed: isAdmin, show: tracePage },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];

@@ -59,11 +59,16 @@ const zh: Record<string, string> = {
   'ID must be a valid QName.': 'ID 必须是合法的 QName。', '<none>': '<无>', '<empty>': '<空>', string: '文本', long: '整数', boolean: '是/否', date: '日期', enum: '枚举',
 };
 
-/** diagram-js's translate signature: a template with {placeholders}. */
-function translate(template: string, replacements: Record<string, string> = {}): string {
-  const text = lang() === 'zh' ? zh[template] ?? template : template;
-  return text.replace(/{([^}]+)}/g, (_, key: string) => replacements[key] ?? `{${key}}`);
+/**
+ * A diagram-js module overriding `translate` (signature: a template with
+ * {placeholders}) with a table of Chinese texts; dmn-js's views share it.
+ */
+export function translateModule(table: Record<string, string>): Record<string, unknown> {
+  const translate = (template: string, replacements: Record<string, string> = {}): string => {
+    const text = lang() === 'zh' ? table[template] ?? template : template;
+    return text.replace(/{([^}]+)}/g, (_, key: string) => replacements[key] ?? `{${key}}`);
+  };
+  return { translate: ['value', translate] };
 }
 
-/** A diagram-js module overriding `translate`. */
-export const zhTranslateModule = { translate: ['value', translate] };
+export const zhTranslateModule = translateModule(zh);

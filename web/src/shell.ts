@@ -3,7 +3,7 @@ import { h, mount } from './dom.ts';
 import { lang, pick, setLang, t, type Key } from './i18n.ts';
 
 /** The sections of the header; who sees which is decided here, the server enforces it anyway. */
-export type Section = 'tasks' | 'start' | 'monitor' | 'modeler' | 'trace';
+export type Section = 'tasks' | 'start' | 'monitor' | 'modeler' | 'dmn' | 'trace';
 
 export const root = document.getElementById('app')!;
 
@@ -68,6 +68,7 @@ function sections(): [Section, string, Key][] {
     ['start', '/start', 'start', true],
     ['monitor', '/monitor', 'monitor', isAdmin() || inGroup('office')],
     ['modeler', '/modeler', 'modeler', isAdmin()],
+    ['dmn', '/dmn', 'dmn', isAdmin()],
     ['trace', '/trace', 'trace', isAdmin()],
   ];
   return all.filter((s) => s[3]).map(([a, b, c]) => [a, b, c]);

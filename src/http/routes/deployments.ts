@@ -41,6 +41,16 @@ const flag = (value: string | undefined, name: string) => {
   throw new ValidationError(`${name} 必须是 true 或 false / ${name} must be true or false`);
 };
 
+/**
+ * As Camunda sends it: a plain `filename` for clients that read only that (non-ASCII
+ * and quoting characters replaced), and the exact name as RFC 6266's `filename*`.
+ */
+function attachment(name: string): string {
+  const plain = name.replace(/[^\x20-\x7e]|["\\]/g, '_');
+  const exact = encodeURIComponent(name).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${plain}"; filename*=UTF-8''${exact}`;
+}
+
 /** `/deployment`: Camunda Modeler's deploy button and the repository view. */
 export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): Router {
   const router = new Router();
@@ -99,7 +109,7 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
   });
   router.get('/deployment/:id/resources/:resourceId/data', async (ctx) => {
     const r = await deps.deployments.resource(ctx.params.id, ctx.params.resourceId);
-    ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(r.name)}`);
+    ctx.set('Content-Disposition', attachment(r.name));
     ctx.type = /\.(bpmn|xml|dmn|cmmn)$/i.test(r.name) ? 'application/xml' : 'application/octet-stream';
     ctx.body = Buffer.from(r.bytes);
   });

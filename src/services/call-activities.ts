@@ -104,9 +104,10 @@ export function makeCallActivities(deps: {
     const variables = typed(call.variables, after(s));
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
-    const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
-      processInstanceId: id, businessKey, processDefinitionId: def.id,
-    }, await groupMembersFor(db, def)).catch((err) => {
+    const run = await startProcess(def.compiledFor(null), {
+      variables: engineValues(variables), now: deps.engineNow(), zone: deps.zone,
+      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id }, members: await groupMembersFor(db, def),
+    }).catch((err) => {
       throw toEngineError(err);
     });
     return {

@@ -63,7 +63,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
     const members = await groupMembersFor(db, def);
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info, members).catch((err) => {
+    const run = await startProcess(def.compiledFor(variant), {
+      variables: engineValues(variables), messageId: deliver, now: execution.engineNow(), zone: execution.zone, execution: info, members,
+    }).catch((err) => {
       throw toEngineError(err);
     });
     const ctx = {

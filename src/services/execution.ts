@@ -58,6 +58,8 @@ export async function closeEverythingOf(trx: Db, instanceId: string): Promise<vo
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
 const MAX_ATTEMPTS = 5;
+/** Thrown inside a transaction to roll back a save that lost an optimistic-lock race. */
+const LOST_RACE = new Error('lost race');
 
 export interface RunContext {
   instanceId: string;
@@ -235,13 +237,17 @@ export function makeExecution(
       const steps = await calls.plan({ ctx, run, open: openList, stored: instance }, opts.actor).catch((err) => {
         throw toEngineError(err);
       });
+      // A lost race rolls back: a command saving several instances (a child and the caller it
+      // resumes) may have saved some before finding another moved, and none of it may stay.
       const saved = await db.transaction(async (trx) => {
-        if (!(await calls.save(trx, steps, opts.actor))) return false;
+        if (!(await calls.save(trx, steps, opts.actor))) throw LOST_RACE;
         // Deleted after: a script the change set going may have set one of them again, and then it stays.
         await deleteVariables(trx, instance.id, deleted.filter((n) => !(n in run.variables)));
         await opts.afterSave?.(trx);
         await trace.record(trx, opts.actor, { processInstanceId: instance.id, ...opts.fact });
-        return true;
+      }).then(() => true, (err) => {
+        if (err === LOST_RACE) return false;
+        throw err;
       });
       if (saved) return;
       // Someone advanced the instance meanwhile (e.g. a parallel branch): re-read and re-run on the new state.

@@ -11,7 +11,8 @@ import { endCalledInstances, findInstance, insertInstance, markInternallyTermina
 import type { Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import { ProcessEngineError, toEngineError } from './engine-errors.ts';
-import type { RunContext, WaitTarget } from './execution.ts';
+import type { WaitTarget } from './execution.ts';
+import type { RunContext } from './persist-runs.ts';
 import type { Actor, TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { backends } from './helpers/db.ts';
-import { boot, database, Tail, type Running } from './helpers/child-server.ts';
+import { bootPatiently, database, Tail, type Running } from './helpers/child-server.ts';
 import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 /*
@@ -41,7 +41,7 @@ for (const backend of backends) {
     const { dbEnv, sql, cleanup } = await database(backend);
     let running: Running | undefined;
     try {
-      running = await boot(dbEnv, tail, `${backend.name}#0`);
+      running = await bootPatiently(dbEnv, tail, `${backend.name}#0`);
       await deployFixtures(running.url, 'ca-mi-crash', ['ca-child', 'ca-mi-parallel']);
       const callers: string[] = [];
       const kids = new Map<string, Child[]>();
@@ -84,7 +84,7 @@ for (const backend of backends) {
       await Promise.all(sent);
       t.log(`${lost.length} of ${CALLERS * 2} completions of unknown outcome`);
 
-      running = await boot(dbEnv, tail, `${backend.name}#1`);
+      running = await bootPatiently(dbEnv, tail, `${backend.name}#1`);
       // What the kill cut off is sent again: done already (404) or done now (204), never twice.
       for (const child of lost) {
         const r = await complete(running.url, child);

@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { ADMIN, BENCH_SM4_KEY, findPostgres, freshDatabase, inProcessServer, processCpu, repoRoot } from './lib.ts';
-import { TIMERS_TOPIC } from '../src/services/execution.ts';
+import { TIMERS_TOPIC } from '../src/services/persist-runs.ts';
 
 const N = Number(process.env.BENCH_TIMERS ?? 10_000);
 const fixtureFile = path.join(import.meta.dirname, 'fixtures', 'deadlines.bpmn');

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { backends, type Backend } from './helpers/db.ts';
-import { boot, tempDirs, Tail, type Running } from './helpers/child-server.ts';
+import { bootPatiently, tempDirs, Tail, type Running } from './helpers/child-server.ts';
 import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 /*
@@ -19,20 +19,6 @@ import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 const COPIES = 6;
 const INSTANCES = 3;
-/**
- * Boots the server, trying again when it is not healthy in boot's bound: an
- * embedded database's first start (migrations, recovery) can outlast it on a
- * loaded machine. A start cut short is one more crash the data must survive.
- */
-async function bootPatiently(env: Record<string, string>, tail: Tail, label: string): Promise<Running> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await boot(env, tail, `${label}.${attempt}`);
-    } catch (err) {
-      if (attempt >= 4 || !String((err as Error).message).includes('did not become healthy')) throw err;
-    }
-  }
-}
 
 function dbEnvFor(backend: Backend): Promise<{ env: Record<string, string>; cleanup(): Promise<void> }> {
   if (backend.name === 'pglite') {

@@ -6,7 +6,7 @@ import { ConditionTracker } from './conditional.ts';
 import { EventSubProcessRun, eventStartsOf } from './event-subprocesses.ts';
 import { groupMembersExtension, type GroupMembers } from './group-members.ts';
 import { HostTimers } from './host-timers.ts';
-import { announceIterationsTo } from './multi-instance.ts';
+import { announceIterationsTo } from './multi-instance-loop.ts';
 import { processListeners, type ProcessListeners } from './process-listeners.ts';
 import { Recorder, walkPostponed } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';

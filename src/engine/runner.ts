@@ -55,15 +55,26 @@ export interface EngineRun {
   passedOut: Record<string, PassedValue>;
 }
 
-/**
- * Starts a new instance and runs it until every path waits or ends. With
- * `messageId`, the message that a message start event is waiting for is
- * delivered right away (the compiled form then has only that start event).
- */
-export async function startProcess(
-  def: CompiledRef, variables: Record<string, unknown>, messageId?: string, now?: Date, zone?: string, execution?: ExecutionInfo, members?: GroupMembers,
-): Promise<EngineRun> {
+/** What a new instance starts with, and what its run needs from the server. */
+export interface StartInput {
+  /** The variables the instance starts with, engine-facing values. */
+  variables: Record<string, unknown>;
+  /** The message a message start event waits for, delivered right away (the compiled form then has only that start event). */
+  messageId?: string | undefined;
+  /** The server's "now" when it is not the process clock (an injected clock). */
+  now?: Date | undefined;
+  /** The server's time zone (TIMEZONE), in which a timer date without an offset is read. */
+  zone?: string | undefined;
+  /** The instance, as expressions see it (`${execution.processInstanceId}`). */
+  execution?: ExecutionInfo | undefined;
+  /** Members of the groups the definition asks for (group-members.ts), read before the run. */
+  members?: GroupMembers | undefined;
+}
+
+/** Starts a new instance and runs it until every path waits or ends. */
+export async function startProcess(def: CompiledRef, input: StartInput): Promise<EngineRun> {
   await sandboxReady();
+  const { variables, messageId, now, zone, execution, members } = input;
   const run = await setUpRun(def, { variables, now, zone, execution, members });
   const { engine, recorder } = run;
   await guard(run, async () => {

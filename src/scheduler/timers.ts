@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { TIMERS_TOPIC } from '../services/execution.ts';
+import { TIMERS_TOPIC } from '../services/persist-runs.ts';
 
 /** Something with due work: instance timers, start timers. */
 export interface DueSource<Row extends { id: string }> {

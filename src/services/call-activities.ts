@@ -11,7 +11,8 @@ import { endCalledInstances, findInstance, insertInstance, markInternallyTermina
 import type { Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
 import { ProcessEngineError, toEngineError } from './engine-errors.ts';
-import type { RunContext, WaitTarget } from './execution.ts';
+import type { WaitTarget } from './execution.ts';
+import type { RunContext } from './persist-runs.ts';
 import { runUserOf, type Actor, type TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { engineChanges, engineValues } from './variables.ts';
@@ -104,9 +105,10 @@ export function makeCallActivities(deps: {
     const variables = typed(call.variables, after(s));
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
-    const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
-      processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor),
-    }, await groupMembersFor(db, def)).catch((err) => {
+    const run = await startProcess(def.compiledFor(null), {
+      variables: engineValues(variables), now: deps.engineNow(), zone: deps.zone,
+      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor) }, members: await groupMembersFor(db, def),
+    }).catch((err) => {
       throw toEngineError(err);
     });
     return {

@@ -14,7 +14,7 @@ import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts
 import { lockForTransaction } from '../store/errors.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers, restoreStartTimers } from './start-timers.ts';
-import { TIMERS_TOPIC } from './execution.ts';
+import { TIMERS_TOPIC } from './persist-runs.ts';
 import type { Actor, TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { SYSTEM } from '../types.ts';

@@ -16,7 +16,8 @@ import type { Db } from '../store/db.ts';
 import type { DefinitionRow } from '../store/definitions.ts';
 import { PUBLIC_USER, roleGroups, type FormField, type Principal, type Variables } from '../types.ts';
 import { toLoaded, type DefinitionService } from './definitions.ts';
-import { closeEverythingOf, type Execution } from './execution.ts';
+import type { Execution } from './execution.ts';
+import { closeEverythingOf } from './persist-runs.ts';
 import { runUserOf, type TraceService } from './trace.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
@@ -63,7 +64,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id, user: runUserOf(principal) };
     const members = await groupMembersFor(db, def);
-    const run = await startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info, members).catch((err) => {
+    const run = await startProcess(def.compiledFor(variant), {
+      variables: engineValues(variables), messageId: deliver, now: execution.engineNow(), zone: execution.zone, execution: info, members,
+    }).catch((err) => {
       throw toEngineError(err);
     });
     const ctx = {

@@ -10,7 +10,8 @@ import type { TopicNotifier } from '../store/notify.ts';
 import { listOpenTasksOfInstance } from '../store/tasks.ts';
 import { deleteTimer, insertTimers, timerExists, type NewTimerRow, type TimerRow } from '../store/timers.ts';
 import type { DefinitionService } from './definitions.ts';
-import { TIMERS_TOPIC, type Execution, type RunContext } from './execution.ts';
+import type { Execution } from './execution.ts';
+import { TIMERS_TOPIC, type RunContext } from './persist-runs.ts';
 import { makeTaskListeners } from './task-listeners.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 

@@ -9,7 +9,7 @@ import {
   countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, setTimerDue, timerExists, type TimerQuery, type TimerRow,
 } from '../store/timers.ts';
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
-import { TIMERS_TOPIC } from './execution.ts';
+import { TIMERS_TOPIC } from './persist-runs.ts';
 import { makeLeasedSource, retryAt } from './leases.ts';
 import { isTaskTimeout, type TaskTimeouts } from './task-timeouts.ts';
 import { assertAdmin, visibility } from './instances.ts';

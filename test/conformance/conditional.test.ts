@@ -1,5 +1,5 @@
 import { ADMIN } from '../helpers/server.ts';
-import { assertNothingOpen, cancelled, complete, conformanceSuite, openKeys, passed, start, stateOf, taskEnds, type Conformance } from './events-kit.ts';
+import { assertNothingOpen, cancelled, complete, finishWith, conformanceSuite, openKeys, passed, start, stateOf, taskEnds, type Conformance } from './events-kit.ts';
 import test from 'ava';
 
 /*
@@ -125,8 +125,7 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     const id = await start(c, 'conditional-boundary', { cancel: true, remind: false });
     tt.deepEqual(await openKeys(c, id), ['cancelled', 'watch']);
     await complete(c, id, 'cancelled');
-    await complete(c, id, 'watch');
-    await assertNothingOpen(tt, c, id);
+    await finishWith(tt, c, id, 'watch');
   });
 
   test.serial(t('an interrupting conditional boundary event cancels its task when a variable makes it true'), async (tt) => {
@@ -149,8 +148,7 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     tt.deepEqual(await openKeys(c, id), ['cancelled', 'watch']);
     tt.deepEqual((await taskEnds(c, id)).filter((e) => e.startsWith('review')), ['review:deleted']);
     await complete(c, id, 'cancelled');
-    await complete(c, id, 'watch');
-    await assertNothingOpen(tt, c, id);
+    await finishWith(tt, c, id, 'watch');
   });
 
   test.serial(t('a non-interrupting conditional boundary event fires at each matching change and stays armed'), async (tt) => {
@@ -175,8 +173,7 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     tt.deepEqual(await openKeys(c, id), ['work']);
     await complete(c, id, 'work');
     tt.deepEqual(await openKeys(c, id), ['after']);
-    await complete(c, id, 'after');
-    await assertNothingOpen(tt, c, id);
+    await finishWith(tt, c, id, 'after');
   });
 
   test.serial(t('POST /condition starts an instance at each conditional start event whose condition holds, with the variables given'), async (tt) => {
@@ -191,8 +188,7 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     const began = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${started.id}`)).body.map((a: { activityId: string }) => a.activityId);
     tt.true(began.includes('bigAmount') && !began.includes('byHand'), 'started at the conditional start event, not at the none start');
     tt.is((await c.admin.get(`/engine-rest/process-instance/${started.id}/variables/amount`)).body.value, 1200);
-    await complete(c, started.id, 'approve');
-    await assertNothingOpen(tt, c, started.id);
+    await finishWith(tt, c, started.id, 'approve');
 
     const both = await c.office.post('/engine-rest/condition', { variables: { amount: v(9000) } });
     tt.deepEqual(both.body.map((i: { definitionId: string }) => i.definitionId.split(':')[0]).sort(), ['conditional-start', 'conditional-start-huge']);

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
-import { assertNothingOpen, cancelled, complete, openKeys, passed, start, taskEnds, conformanceSuite, type Conformance } from './events-kit.ts';
+import { complete, finishWith, openKeys, passed, start, conformanceSuite, type Conformance } from './events-kit.ts';
 
 /*
  * Timer starts of event sub-processes, over REST on both databases: a timer
@@ -32,16 +32,12 @@ conformanceSuite(['esp-timer-interrupting.bpmn', 'esp-timer-noninterrupting.bpmn
     t.is(await fire(), 1);
     t.deepEqual(await openKeys(c, id), ['handle']);
     t.deepEqual(await jobs(c, clock, id), []);
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:deleted']);
-    t.deepEqual(await cancelled(c, id), ['work']);
+    await finishWith(t, c, id, 'handle', { taskEnds: ['handle:completed', 'work:deleted'], cancelled: ['work'] });
   });
 
   test.serial(t('the timer start goes with the process when it ends first'), async (t) => {
     const id = await start(c, 'esp-timer-interrupting');
-    await complete(c, id, 'work');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'work');
     clock.advance(2 * HOUR);
     t.is(await fire(), 0);
     t.false((await passed(c, id)).includes('eventSub'));
@@ -57,10 +53,7 @@ conformanceSuite(['esp-timer-interrupting.bpmn', 'esp-timer-noninterrupting.bpmn
     t.is(await fire(), 0);
     await complete(c, id, 'work');
     t.deepEqual(await openKeys(c, id), ['handle'], 'the process waits for its event sub-process');
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), []);
-    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:completed']);
+    await finishWith(t, c, id, 'handle', { cancelled: [], taskEnds: ['handle:completed', 'work:completed'] });
   });
 
   test.serial(t('a non-interrupting cycle start inside a sub-process fires its count (R2), each time re-armed, then stops'), async (t) => {
@@ -75,8 +68,7 @@ conformanceSuite(['esp-timer-interrupting.bpmn', 'esp-timer-noninterrupting.bpmn
     t.is((await passed(c, id)).filter((a) => a === 'remindSub').length, 2);
     t.deepEqual(await openKeys(c, id), ['work']);
     await complete(c, id, 'work');
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'after');
   });
 
   test.serial(t('the cycle\'s timer goes with its sub-process when the sub-process ends'), async (t) => {
@@ -86,8 +78,7 @@ conformanceSuite(['esp-timer-interrupting.bpmn', 'esp-timer-noninterrupting.bpmn
     t.deepEqual(await jobs(c, clock, id), [], 'the sub-process ended, its timer start with it');
     clock.advance(3 * HOUR);
     t.is(await fire(), 0);
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'after');
     t.false((await passed(c, id)).includes('remindSub'));
   });
 
@@ -103,8 +94,7 @@ conformanceSuite(['esp-timer-interrupting.bpmn', 'esp-timer-noninterrupting.bpmn
     t.is(await fire(), 1);
     t.deepEqual(await openKeys(c, b), ['handle']);
     for (const id of [a, b]) {
-      await complete(c, id, 'handle');
-      await assertNothingOpen(t, c, id);
+      await finishWith(t, c, id, 'handle');
     }
   });
 }, () => new ManualClock(new Date('2026-12-01T01:00:00Z')));

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { deployFixture } from './helpers.ts';
-import { assertNothingOpen, cancelled, complete, openKeys, passed, start, stateOf, taskEnds, variablesOf, conformanceSuite, type Conformance } from './events-kit.ts';
+import { assertRefusedFixture } from './helpers.ts';
+import { assertNothingOpen, cancelled, complete, finishWith, openKeys, passed, start, stateOf, taskEnds, variablesOf, conformanceSuite, type Conformance } from './events-kit.ts';
 
 /*
  * Event sub-processes (triggeredByEvent) and escalations as Camunda 7 runs
@@ -34,9 +34,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['other', 'work']);
     await complete(c, id, 'work', { approved: false });
     t.deepEqual(await openKeys(c, id), ['handle'], 'the parallel branch was interrupted');
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['other']);
+    await finishWith(t, c, id, 'handle', { cancelled: ['other'] });
     const through = await passed(c, id);
     for (const e of ['fail', 'eventSub', 'eventStart', 'handle', 'eventEnd']) t.true(through.includes(e), `${e} passed`);
     t.false(through.includes('end2'));
@@ -46,8 +44,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
   test.serial(t('without the error the error event sub-process never runs'), async (t) => {
     const id = await start(c, 'esp-error');
     await complete(c, id, 'work', { approved: true });
-    await complete(c, id, 'other');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'other');
     t.false((await passed(c, id)).includes('eventSub'));
   });
 
@@ -59,9 +56,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.is((await variablesOf(c, id)).code, 'REJECTED', 'camunda:errorCodeVariable');
     await complete(c, id, 'handle');
     t.deepEqual(await openKeys(c, id), ['after'], 'the sub-process completed and left by its normal flow');
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['b', 'outerCatch']);
+    await finishWith(t, c, id, 'after', { cancelled: ['b', 'outerCatch'] });
     t.true((await passed(c, id)).includes('sub'));
     t.deepEqual(await taskEnds(c, id), ['a:completed', 'after:completed', 'b:deleted', 'handle:completed']);
   });
@@ -76,9 +71,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.is((await variablesOf(c, id)).upCode, 'UP');
     await complete(c, id, 'handleUp');
     t.deepEqual(await openKeys(c, id), ['after']);
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['side']);
+    await finishWith(t, c, id, 'after', { cancelled: ['side'] });
     for (const e of ['escEnd', 'upSub', 'upStart', 'sub', 'raise']) t.true((await passed(c, id)).includes(e), `${e} passed`);
     t.deepEqual(await taskEnds(c, id), ['after:completed', 'handleUp:completed', 'side:deleted', 'work:completed']);
   });
@@ -90,9 +83,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['informed', 'manager'], 'the sub-process was left by the boundary, not its normal flow');
     t.is((await variablesOf(c, id)).escCode, 'UP', 'camunda:escalationCodeVariable of the boundary event');
     await complete(c, id, 'manager');
-    await complete(c, id, 'informed');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['sub']);
+    await finishWith(t, c, id, 'informed', { cancelled: ['sub'] });
     const through = await passed(c, id);
     for (const e of ['escEnd', 'taken', 'notify']) t.true(through.includes(e), `${e} passed`);
     t.false(through.includes('normal'));
@@ -104,8 +95,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['informed', 'normal']);
     t.false('escCode' in (await variablesOf(c, id)));
     await complete(c, id, 'normal');
-    await complete(c, id, 'informed');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'informed');
     t.true((await cancelled(c, id)).includes('taken'));
   });
 
@@ -113,9 +103,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     const id = await start(c, 'escalation-after-message');
     t.is((await message(c, 'escalation-after-message-go', id)).status, 204);
     t.deepEqual(await openKeys(c, id), ['manager']);
-    await complete(c, id, 'manager');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['sub']);
+    await finishWith(t, c, id, 'manager', { cancelled: ['sub'] });
     t.true((await passed(c, id)).includes('escEnd'));
   });
 
@@ -127,16 +115,12 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['handle']);
     t.deepEqual(await subscriptions(c, id), [], 'an interrupting start fires once');
     t.is((await message(c, 'esp-message-interrupting-message')).status, 400, 'nothing waits for it any more');
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:deleted']);
-    t.deepEqual(await cancelled(c, id), ['work']);
+    await finishWith(t, c, id, 'handle', { taskEnds: ['handle:completed', 'work:deleted'], cancelled: ['work'] });
   });
 
   test.serial(t('the message start\'s subscription ends with the process'), async (t) => {
     const id = await start(c, 'esp-message-interrupting');
-    await complete(c, id, 'work');
-    await assertNothingOpen(t, c, id);
+    await finishWith(t, c, id, 'work');
     t.is((await message(c, 'esp-message-interrupting-message')).status, 400);
   });
 
@@ -144,9 +128,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     const id = await start(c, 'esp-signal-interrupting');
     t.is((await c.worker.post('/engine-rest/signal', { name: 'esp-signal-interrupting-signal' })).status, 204);
     t.deepEqual(await openKeys(c, id), ['handle']);
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:deleted']);
+    await finishWith(t, c, id, 'handle', { taskEnds: ['handle:completed', 'work:deleted'] });
   });
 
   test.serial(t('inside a sub-process: a non-interrupting message start fires each time, the sub-process runs on; its subscription ends with the sub-process'), async (t) => {
@@ -161,9 +143,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual(await openKeys(c, id), ['after']);
     t.deepEqual(await subscriptions(c, id), [], 'the sub-process ended, and its event starts with it');
     t.is((await message(c, 'esp-sub-ping', id)).status, 400);
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), []);
+    await finishWith(t, c, id, 'after', { cancelled: [] });
   });
 
   test.serial(t('inside a sub-process: an interrupting signal start cancels the sub-process\'s task and its other event starts; the sub-process then ends normally'), async (t) => {
@@ -174,9 +154,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.is((await message(c, 'esp-sub-ping', id)).status, 400);
     await complete(c, id, 'handleStop');
     t.deepEqual(await openKeys(c, id), ['after']);
-    await complete(c, id, 'after');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['work']);
+    await finishWith(t, c, id, 'after', { cancelled: ['work'] });
     t.true((await passed(c, id)).includes('sub'));
     t.deepEqual(await taskEnds(c, id), ['after:completed', 'handleStop:completed', 'work:deleted']);
   });
@@ -193,10 +171,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
     t.deepEqual((await c.admin.get(`/engine-rest/job?processInstanceId=${id}`)).body, []);
     t.deepEqual(await subscriptions(c, id), []);
     t.is((await message(c, 'esp-closes-reply', id)).status, 400, 'the message catch is gone');
-    await complete(c, id, 'handle');
-    await assertNothingOpen(t, c, id);
-    t.deepEqual(await cancelled(c, id), ['scan', 'scanLate', 'waitReply', 'work']);
-    t.deepEqual(await taskEnds(c, id), ['handle:completed', 'work:deleted']);
+    await finishWith(t, c, id, 'handle', { cancelled: ['scan', 'scanLate', 'waitReply', 'work'], taskEnds: ['handle:completed', 'work:deleted'] });
   });
 
   test.serial(t('two instances: a message for one instance reaches only its event sub-process'), async (t) => {
@@ -219,9 +194,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
       t.deepEqual(await openKeys(c, id), ['other', 'work']);
       await complete(c, id, 'work');
       t.deepEqual(await openKeys(c, id), [task]);
-      await complete(c, id, task);
-      await assertNothingOpen(t, c, id);
-      t.deepEqual(await cancelled(c, id), ['other', 'sub']);
+      await finishWith(t, c, id, task, { cancelled: ['other', 'sub'] });
       t.true((await passed(c, id)).includes(esp));
       t.deepEqual(await taskEnds(c, id), [`${task}:completed`, 'other:deleted', 'work:completed'].sort());
     });
@@ -229,11 +202,7 @@ conformanceSuite(['esp-error.bpmn', 'esp-error-sub.bpmn', 'esp-escalation.bpmn',
 
   for (const [fixture, element, says] of REFUSED) {
     test.serial(t(`${fixture} is refused at deployment naming ${element}, and nothing is stored`), async (t) => {
-      const r = await deployFixture(c.server, fixture);
-      t.is(r.status, 400);
-      t.is(r.body.type, 'ParseException');
-      t.regex(r.body.message, new RegExp(`${says.source}[^|]*\\| resource ${fixture}\\.bpmn \\| element ${element} \\| line \\d+`));
-      t.is((await c.admin.get(`/engine-rest/process-definition?key=${fixture}`)).body.length, 0);
+      await assertRefusedFixture(t, c.server, c.admin, fixture, [[element, says]]);
     });
   }
 });

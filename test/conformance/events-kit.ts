@@ -105,3 +105,18 @@ export async function variablesOf(c: Conformance, instanceId: string): Promise<R
 export async function assertNothingOpen(t: ExecutionContext, c: Conformance, instanceId: string): Promise<void> {
   await assertNothingLeft(t, c.server, c.admin, instanceId);
 }
+
+/**
+ * The last steps of many tests: completing the open task `last` ends the
+ * instance with nothing open; where given, the task history (`key:deleteReason`,
+ * sorted) and the cancelled elements (sorted) are as `expected`.
+ */
+export async function finishWith(
+  t: ExecutionContext, c: Conformance, instanceId: string, last: string,
+  expected: { taskEnds?: string[]; cancelled?: string[] } = {},
+): Promise<void> {
+  await complete(c, instanceId, last);
+  await assertNothingOpen(t, c, instanceId);
+  if (expected.taskEnds) t.deepEqual(await taskEnds(c, instanceId), expected.taskEnds);
+  if (expected.cancelled) t.deepEqual(await cancelled(c, instanceId), expected.cancelled);
+}

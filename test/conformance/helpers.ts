@@ -25,20 +25,25 @@ export async function deployFixture(server: TestServer, name: string): Promise<{
 
 /**
  * Deploys a fixture that must be refused: 400 ParseException ENGINE-09005,
- * each `[element, says]` named in a problem of its own, and no deployment stored.
+ * each `[element, says]` named in a problem of its own with its line, and
+ * nothing stored: no deployment, and no definition under the fixture's name
+ * (every refused fixture's process id is its file name). Returns the answer's
+ * body for checks of the caller's own.
  */
 export async function assertRefusedFixture(
   t: Assertions, server: TestServer, admin: Client, name: string, problems: [element: string, says: RegExp][],
-): Promise<void> {
+): Promise<any> {
   const before = (await admin.get('/engine-rest/deployment/count')).body.count;
   const r = await deployFixture(server, name);
   t.is(r.status, 400);
   t.is(r.body.type, 'ParseException');
   t.regex(r.body.message, /ENGINE-09005/);
   for (const [element, says] of problems) {
-    t.regex(r.body.message, new RegExp(`${says.source}[^|]*\\| resource ${name}\\.bpmn \\| element ${element}\\b`));
+    t.regex(r.body.message, new RegExp(`${says.source}[^|]*\\| resource ${name}\\.bpmn \\| element ${element} \\| line \\d+`));
   }
   t.is((await admin.get('/engine-rest/deployment/count')).body.count, before);
+  t.is((await admin.get(`/engine-rest/process-definition?key=${name}`)).body.length, 0);
+  return r.body;
 }
 
 /** A Camunda Json variable, as a REST client sends one. */

@@ -60,16 +60,16 @@ test('an instance reaching a timer whose expression resolves to R/PT0S (or to no
   const [cycle] = await compileResource('timed.bpmn', timerDiagram('intermediate', 'timeCycle', '${cycle}'));
   const def = { id: 'timed:1', compiled: cycle.compiled };
   for (const value of ['R/PT0S', 'R/PT0.001S', 'banana', 'R/P999999999Y']) {
-    const err = await t.throwsAsync(startProcess(def, { cycle: value }), { instanceOf: EngineRunError }, value);
+    const err = await t.throwsAsync(startProcess(def, { variables: { cycle: value } }), { instanceOf: EngineRunError }, value);
     t.is(err.activityId, 'wait', value);
     t.true(err.message.includes('wait'), err.message);
   }
   const [date] = await compileResource('timed.bpmn', timerDiagram('boundary', 'timeDate', '${when}'));
-  const far = await t.throwsAsync(startProcess({ id: 'timed:2', compiled: date.compiled }, { when: '+099999-01-01T00:00:00Z' }), { instanceOf: EngineRunError });
+  const far = await t.throwsAsync(startProcess({ id: 'timed:2', compiled: date.compiled }, { variables: { when: '+099999-01-01T00:00:00Z' } }), { instanceOf: EngineRunError });
   t.is(far.activityId, 'late');
   t.regex(far.message, /9999/);
   // A good value arms the timer as before.
-  const run = await startProcess(def, { cycle: 'R3/PT1H' });
+  const run = await startProcess(def, { variables: { cycle: 'R3/PT1H' } });
   t.is(run.armedTimers.length, 1);
   t.like(run.armedTimers[0], { activityId: 'wait', timerType: 'timeCycle', expression: 'R3/PT1H' });
   const span = run.armedTimers[0].expireAt.getTime() - run.armedTimers[0].armedAt.getTime();

@@ -10,7 +10,7 @@ async function compiled() {
 
 test('a waiting task resolves its expressions; the saved state holds neither the source nor the variables', async (t) => {
   const def = await compiled();
-  const run = await startProcess(def, { owner: 'wang', deadline: '2026-12-01T10:00:00+08:00', secret: 'S3CRET-VALUE' });
+  const run = await startProcess(def, { variables: { owner: 'wang', deadline: '2026-12-01T10:00:00+08:00', secret: 'S3CRET-VALUE' } });
   t.false(run.completed);
   t.is(run.openedTasks.length, 1);
   const [task] = run.openedTasks;
@@ -25,7 +25,7 @@ test('a waiting task resolves its expressions; the saved state holds neither the
 
 test('manual tasks pass through; a gateway with no matching flow fails the run and nothing moves', async (t) => {
   const def = await compiled();
-  const started = await startProcess(def, {});
+  const started = await startProcess(def, { variables: {} });
   const task = started.openedTasks[0];
   const open = new Set(started.activities.filter((a) => a.kind === 'start').map((a) => a.executionId));
   const err = await t.throwsAsync(
@@ -41,7 +41,7 @@ test('manual tasks pass through; a gateway with no matching flow fails the run a
 
 test('signalling an execution that is not waiting is refused, not silently saved', async (t) => {
   const def = await compiled();
-  const started = await startProcess(def, {});
+  const started = await startProcess(def, { variables: {} });
   await t.throwsAsync(
     signalActivity(def, { state: started.state, variables: {}, openExecutions: new Set(), activityId: 'decide', executionId: 'decide_doesnotexist' }),
     { instanceOf: EngineRunError },
@@ -63,14 +63,14 @@ test("Camunda's execution object names the instance in expressions, on start and
   const [p] = await compileResource('names-itself.bpmn', namesItself);
   const def = { id: 'names-itself:1', compiled: p.compiled };
   const info = { processInstanceId: 'pi-42', businessKey: 'INC-2026-7', processDefinitionId: def.id };
-  const started = await startProcess(def, {}, undefined, undefined, undefined, info);
+  const started = await startProcess(def, { variables: {}, execution: info });
   t.is(started.openedTasks[0].assignee, 'INC-2026-7');
   const [first] = started.openedTasks;
   const open = new Set(started.activities.filter((a) => a.kind === 'start').map((a) => a.executionId));
   const next = await signalActivity(def, { state: structuredClone(started.state), variables: {}, openExecutions: open, activityId: first.activityId, executionId: first.executionId, execution: info });
   t.is(next.openedTasks[0].assignee, 'pi-42');
-  const shadowed = await startProcess(def, { execution: { businessKey: 'from-a-variable' } }, undefined, undefined, undefined, info);
+  const shadowed = await startProcess(def, { variables: { execution: { businessKey: 'from-a-variable' } }, execution: info });
   t.is(shadowed.openedTasks[0].assignee, 'from-a-variable');
-  const without = await startProcess(def, {});
+  const without = await startProcess(def, { variables: {} });
   t.is(without.openedTasks[0].assignee ?? null, null, 'no execution given: nothing to name');
 });

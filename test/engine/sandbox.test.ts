@@ -25,7 +25,7 @@ function scriptProcess(script: string, attributes = ''): string {
 
 async function start(xml: string, variables: Record<string, unknown> = {}) {
   const [p] = await compileResource('scripted.bpmn', xml);
-  return startProcess({ id: 'scripted:1', compiled: p!.compiled }, variables, undefined, undefined, undefined, instance);
+  return startProcess({ id: 'scripted:1', compiled: p!.compiled }, { variables, execution: instance });
 }
 
 test('a script computes and sets variables through Camunda\'s execution API', async (t) => {

@@ -114,6 +114,21 @@ export async function boot(dbEnv: Record<string, string>, tail: Tail, label: str
 }
 
 /**
+ * Boots the server, trying again when it is not healthy in boot's bound: an
+ * embedded database's first start (migrations, recovery) can outlast it on a
+ * loaded machine. A start cut short is one more crash the data must survive.
+ */
+export async function bootPatiently(env: Record<string, string>, tail: Tail, label: string): Promise<Running> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await boot(env, tail, `${label}.${attempt}`);
+    } catch (err) {
+      if (attempt >= 4 || !String((err as Error).message).includes('did not become healthy')) throw err;
+    }
+  }
+}
+
+/**
  * Boots `count` server processes on `databaseUrl` (with `env` added, e.g. a
  * PROCESSES_DIR), runs `body` with them and stops them (SIGTERM, waiting for
  * each to exit). If anything fails, their last lines go to the test's log.

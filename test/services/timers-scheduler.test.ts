@@ -1,7 +1,7 @@
 import test from 'ava';
 import pino from 'pino';
 import { makeTimerScheduler, shares, type DueSource } from '../../src/scheduler/timers.ts';
-import { TIMERS_TOPIC } from '../../src/services/execution.ts';
+import { TIMERS_TOPIC } from '../../src/services/persist-runs.ts';
 import type { TopicNotifier } from '../../src/store/notify.ts';
 
 /*

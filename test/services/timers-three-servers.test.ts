@@ -4,7 +4,7 @@ import { withServerProcesses } from '../helpers/child-server.ts';
 import { backends } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { NO_PROCESSES, startTestServer } from '../helpers/server.ts';
-import { TIMERS_TOPIC } from '../../src/services/execution.ts';
+import { TIMERS_TOPIC } from '../../src/services/persist-runs.ts';
 
 const postgres = backends.find((b) => b.name === 'postgres');
 const TIMERS = 2000;

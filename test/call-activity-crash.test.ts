@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import test from 'ava';
 import { backends } from './helpers/db.ts';
-import { boot, database, Tail, type Running } from './helpers/child-server.ts';
+import { bootPatiently, database, Tail, type Running } from './helpers/child-server.ts';
 import { deployFixtures, must, send } from './helpers/crash-client.ts';
 
 /*
@@ -26,7 +26,7 @@ for (const backend of backends) {
     /** Child tasks whose completion was sent; the answer decides whether it is retried. */
     const lostCompletions: string[] = [];
     try {
-      running = await boot(dbEnv, tail, `${backend.name}#0`);
+      running = await bootPatiently(dbEnv, tail, `${backend.name}#0`);
       await deployFixtures(running.url, 'call-activity-crash', ['ca-parent', 'ca-child']);
       for (let i = 0; i < 6; i++) {
         await must(running.url, 'POST', '/engine-rest/process-definition/key/ca-parent/start', startBody(`pre-${i}`));
@@ -65,7 +65,7 @@ for (const backend of backends) {
       await Promise.all(work);
       t.log(`${lostCompletions.length} completions and ${unknownStarts.size} starts of unknown outcome`);
 
-      running = await boot(dbEnv, tail, `${backend.name}#1`);
+      running = await bootPatiently(dbEnv, tail, `${backend.name}#1`);
       for (const id of lostCompletions) {
         const r = await send(running.url, 'POST', `/engine-rest/task/${id}/complete`, { variables: { result: { value: `done-${id}` } } });
         t.true(!r.lost && (r.status === 204 || r.status === 404), `retry of ${id}: ${JSON.stringify(r)}`);

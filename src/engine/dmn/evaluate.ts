@@ -1,0 +1,150 @@
+/**
+ * Evaluates a deployed decision and the decisions it requires, as Camunda 7's
+ * DMN engine does: required decisions first (each once), their results put
+ * into the variables of the decisions after them, the root's result last.
+ * Synchronous and pure: the caller loads the compiled decisions and records
+ * the history rows of the returned evaluation.
+ */
+import { ExpressionError, makeExpressions } from '../expressions.ts';
+import { juelTemplate } from './compile-table.ts';
+import { DecisionEvaluationError } from './errors.ts';
+import { evaluateFeel, feelUnaryTests } from './feel.ts';
+import { applyHitPolicy, type Matched } from './hit-policy.ts';
+import { outputKey, type Decision, type Expr, type TableDecision } from './model.ts';
+import { convert, TypeConversionError } from './types.ts';
+
+export interface DecisionEvaluation {
+  /** Camunda's DmnDecisionResult of the root decision: one entry per matched rule (or one per aggregation), keyed by output name. */
+  resultList: Record<string, unknown>[];
+  /** One per decision evaluated, required decisions first, the root decision last. */
+  records: EvaluatedDecision[];
+}
+
+export interface EvaluatedDecision {
+  key: string; name: string | null; hitPolicy: string; aggregation: string | null;
+  collectResultValue: number | null;
+  inputs: { clauseId: string; clauseName: string | null; value: unknown }[];
+  outputs: { clauseId: string; clauseName: string | null; ruleId: string; ruleOrder: number; variableName: string; value: unknown }[];
+}
+
+type Variables = Record<string, unknown>;
+
+export function evaluateDecision(key: string, lookup: (key: string) => string | undefined, variables: Record<string, unknown>): DecisionEvaluation {
+  const order: Decision[] = [];
+  const visit = (k: string, from: string | null) => {
+    if (order.some((d) => d.key === k)) return;
+    const decision = load(k, lookup, from);
+    for (const r of decision.required) visit(r, k);
+    order.push(decision);
+  };
+  visit(key, null);
+
+  const scope: Variables = { ...variables };
+  const records: EvaluatedDecision[] = [];
+  let resultList: Record<string, unknown>[] = [];
+  for (const decision of order) {
+    const evaluated = evaluateTable(decision, scope);
+    records.push(evaluated.record);
+    resultList = evaluated.resultList;
+    if (decision.key !== key) addToVariables(decision, resultList, scope);
+  }
+  return { resultList, records };
+}
+
+const cache = new Map<string, Decision>();
+const CACHE_SIZE = 500;
+
+function load(key: string, lookup: (key: string) => string | undefined, from: string | null): Decision {
+  const json = lookup(key);
+  if (json === undefined) {
+    const by = from ? ` (required by ${from})` : '';
+    throw new DecisionEvaluationError(`找不到决策 ${key} / decision ${key} is not deployed${by}`, key);
+  }
+  let decision = cache.get(json);
+  if (!decision) {
+    decision = JSON.parse(json) as Decision;
+    if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(json, decision);
+  }
+  return decision;
+}
+
+/** Camunda's addResultToVariableContext: a single result's entries as variables, otherwise a list per output. */
+function addToVariables(decision: Decision, resultList: Record<string, unknown>[], scope: Variables): void {
+  if (resultList.length === 0) return;
+  const multi = (decision.hitPolicy === 'COLLECT' && !decision.aggregation) || decision.hitPolicy === 'RULE ORDER' || decision.hitPolicy === 'OUTPUT ORDER';
+  if (resultList.length === 1 && !multi) {
+    Object.assign(scope, resultList[0]);
+    return;
+  }
+  const names = new Set(resultList.flatMap((r) => Object.keys(r)));
+  for (const name of names) scope[name] = resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]);
+}
+
+function evaluateTable(table: TableDecision, scope: Variables): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {
+  const inputs: EvaluatedDecision['inputs'] = [];
+  let candidates = table.rules;
+  table.inputs.forEach((input, index) => {
+    const raw = evaluateExpression(table, input.expression, scope, `input ${input.id}`);
+    const value = typed(table, raw, input.typeRef, `input ${input.id}`);
+    inputs.push({ clauseId: input.id, clauseName: input.label, value });
+    candidates = candidates.filter((rule) => {
+      const entry = rule.inputEntries[index];
+      if (!entry) return true;
+      if (entry.language === 'feel') return feelUnaryTests(entry.text, value, input.inputVariable, scope);
+      return evaluateExpression(table, entry, { ...scope, [input.inputVariable]: value }, `rule ${rule.id}`) === true;
+    });
+  });
+
+  const matched: Matched[] = candidates.map((rule) => ({
+    rule,
+    entries: table.outputs.flatMap((output, index) => {
+      const entry = rule.outputEntries[index];
+      if (!entry) return [];
+      const raw = evaluateExpression(table, entry, scope, `rule ${rule.id}`);
+      return [{ output, value: typed(table, raw, output.typeRef, `rule ${rule.id}, output ${output.id}`) }];
+    }),
+  }));
+
+  const hit = applyHitPolicy(table, matched);
+  const outputs: EvaluatedDecision['outputs'] = hit.selected.flatMap((m, index) => m.entries.map(({ output, value }) => ({
+    clauseId: output.id, clauseName: output.label, ruleId: m.rule.id, ruleOrder: index + 1, variableName: outputKey(output), value,
+  })));
+  let resultList: Record<string, unknown>[];
+  if (hit.collect) {
+    const { output, value } = hit.collect;
+    resultList = output || value !== null ? [{ [output ? outputKey(output) : outputKey(table.outputs[0]!)]: value }] : [];
+  } else {
+    resultList = hit.selected.map((m) => Object.fromEntries(m.entries.map(({ output, value }) => [outputKey(output), value])));
+  }
+  return {
+    record: {
+      key: table.key, name: table.name, hitPolicy: table.hitPolicy, aggregation: table.aggregation,
+      collectResultValue: hit.collect?.value ?? null, inputs, outputs,
+    },
+    resultList,
+  };
+}
+
+const juel = makeExpressions();
+
+function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
+  if (expr.language === 'feel') return evaluateFeel(expr.text, scope);
+  try {
+    return juel.resolveExpression(juelTemplate(expr.text), { environment: { variables: scope } });
+  } catch (err) {
+    if (!(err instanceof ExpressionError)) throw err;
+    throw new DecisionEvaluationError(
+      `决策 ${table.key} 的表达式 "${expr.text}"（${where}）无法求值：${err.message} / DMN-01002 Unable to evaluate expression "${expr.text}" (${where}) of decision ${table.key}: ${err.message}`,
+      table.key);
+  }
+}
+
+function typed(table: TableDecision, value: unknown, typeRef: string | null, where: string): unknown {
+  try {
+    return convert(value, typeRef);
+  } catch (err) {
+    if (!(err instanceof TypeConversionError)) throw err;
+    throw new DecisionEvaluationError(`决策 ${table.key}（${where}）：${err.message}`, table.key);
+  }
+}

@@ -9,6 +9,7 @@ import type { Keyring } from './crypto/keyring.ts';
 import { makeApp } from './http/app.ts';
 import { setDateZone } from './http/format.ts';
 import { makePublicApp } from './http/public-app.ts';
+import { makeDecisionService } from './services/decisions.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeIncidentService } from './services/incidents.ts';
@@ -68,6 +69,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     identity: makeIdentityService(db, makeLoginGuard(db, clock, { log, trace }), trace),
     deployments: makeDeploymentService(db, clock, zone, notifier, trace),
     definitions,
+    decisions: makeDecisionService(db, clock, trace),
     instances,
     messages,
     conditionStarts: makeConditionStartService(db, instances),

@@ -2,6 +2,7 @@ import cors from '@koa/cors';
 import Router from '@koa/router';
 import Koa from 'koa';
 import type { Logger } from 'pino';
+import type { DecisionService } from '../services/decisions.ts';
 import type { DefinitionService } from '../services/definitions.ts';
 import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
@@ -26,6 +27,8 @@ import { makeBodyReader } from './body.ts';
 import { makeReadTrace } from './read-trace.ts';
 import { makeClientAddress } from './client-address.ts';
 import { exactJsonType, makeErrorMiddleware } from './errors.ts';
+import { makeDecisionHistoryRoutes } from './routes/decision-history.ts';
+import { makeDecisionRoutes } from './routes/decisions.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
@@ -54,6 +57,7 @@ export interface AppDeps {
   health: HealthService;
   identity: IdentityService;
   definitions: DefinitionService;
+  decisions: DecisionService;
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
@@ -156,11 +160,13 @@ export function makeApp(deps: AppDeps): Koa {
   for (const router of [
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
+    makeDecisionRoutes(deps),
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
+    makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),
     makeMessageRoutes(deps),

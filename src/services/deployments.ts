@@ -18,6 +18,9 @@ import { TIMERS_TOPIC } from './execution.ts';
 import type { Actor, TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { SYSTEM } from '../types.ts';
+import {
+  compileDecisionResources, currentDecisions, deployDecisionResource, noDecisions, type DeployedDecisions,
+} from './decision-deployments.ts';
 
 export interface DeployInput {
   name: string | null;
@@ -49,11 +52,13 @@ export interface DeployResult {
    * only resources that have some are listed.
    */
   warnings: Record<string, ParseProblem[]>;
+  /** Decisions and decision requirements definitions from `.dmn` resources (created, or left unchanged). */
+  decisions: DeployedDecisions;
 }
 
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
-/** Deployments: parse, check and version BPMN resources, all or nothing. */
+/** Deployments: parse, check and version BPMN and DMN resources, all or nothing. */
 export function makeDeploymentService(db: Knex, clock: Clock, zone: string, notifier: TopicNotifier, trace: TraceService) {
   const deployFact = (deploymentId: string, input: DeployInput, details: Record<string, unknown>) => ({
     operation: 'Create', entityType: 'Deployment', entityId: deploymentId,
@@ -72,6 +77,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       compiled.set(r.name, await compileResource(r.name, r.bytes, found));
       if (found.length) warnings[r.name] = found;
     }
+    const dmn = await compileDecisionResources(input.resources);
     return db.transaction(async (trx) => {
       // One deployer at a time across server processes, so versions never collide.
       await lockForTransaction(trx, 'deployments');
@@ -79,15 +85,26 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       const previousSums = previous ? await listResourceChecksums(trx, previous.id) : [];
       if (input.duplicateFiltering && previous && sameResources(previousSums, input.resources)) {
         await trace.record(trx, input.actor ?? SYSTEM, deployFact(previous.id, input, { duplicate: true }));
-        return { deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true, warnings };
+        return {
+          deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true, warnings,
+          decisions: await currentDecisions(trx, dmn, input.tenantId),
+        };
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
       const definitions: DefinitionRow[] = [];
       const unchanged: DefinitionSummary[] = [];
+      const decisions = noDecisions();
       for (const r of input.resources) {
         const resourceId = randomUUID();
         const sum = checksum(r.bytes);
         await insertResource(trx, { id: resourceId, deployment_id: deployment.id, name: r.name, bytes: r.bytes, checksum: sum });
+        const tables = dmn.get(r.name);
+        if (tables) {
+          await deployDecisionResource(trx, {
+            dmn: tables, deploymentId: deployment.id, tenantId: input.tenantId, resourceId, resourceName: r.name, checksum: sum,
+            changedOnly: input.duplicateFiltering && input.changedOnly,
+          }, decisions);
+        }
         for (const proc of compiled.get(r.name) ?? []) {
           const latest = await findLatestDefinition(trx, proc.key, input.tenantId);
           // Unchanged XML keeps its version when filtering; otherwise version n+1 (Camunda 7).
@@ -129,8 +146,11 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       if (definitions.length) await notifier.announce(trx, [TIMERS_TOPIC]);
       await trace.record(trx, input.actor ?? SYSTEM, deployFact(deployment.id, input, {
         definitions: definitions.map((d) => `${d.key}:${d.version}`), unchanged: unchanged.map((d) => `${d.key}:${d.version}`),
+        ...(dmn.size ? {
+          decisions: decisions.decisions.map((d) => `${d.key}:${d.version}`), unchangedDecisions: decisions.unchangedDecisions.map((d) => `${d.key}:${d.version}`),
+        } : {}),
       }));
-      return { deployment, definitions, unchanged, duplicate: false, warnings };
+      return { deployment, definitions, unchanged, duplicate: false, warnings, decisions };
     });
   }
 

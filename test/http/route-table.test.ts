@@ -58,6 +58,20 @@ async function conditionalStart(f: Fixtures): Promise<string> {
   return r.definitions[0].id;
 }
 
+const decisionOf = new WeakMap<TestServer, Promise<{ id: string; drd: string }>>();
+/** The dish decision and the dinner requirements definition (fixtures/dmn-rest), deployed once per server. */
+function decisions(f: Fixtures): Promise<{ id: string; drd: string }> {
+  if (!decisionOf.has(f.s)) {
+    decisionOf.set(f.s, (async () => {
+      const dish = await f.s.services.deployments.deploy(oneResource('rt-dish.dmn', fixture('dmn-rest/dish.dmn')));
+      const dinner = await f.s.services.deployments.deploy(oneResource('rt-dinner.dmn', fixture('dmn-rest/dinner.dmn')));
+      return { id: dish.decisions.decisions[0].id, drd: dinner.decisions.requirements[0].id };
+    })());
+  }
+  return decisionOf.get(f.s)!;
+}
+const dishInput = { variables: { season: { value: 'Summer', type: 'String' }, guestCount: { value: 4, type: 'Integer' } } };
+
 type Call = { url: string; body?: unknown };
 /** A call on the execution of a fresh plan-approval instance's open task; `withNote` gives it a local variable `note` first. */
 const onExecution = (call: (x: { pi: string; task: string; execution: string }) => Call, withNote = false) => async (f: Fixtures) => {
@@ -124,6 +138,58 @@ const cases: Case[] = [
       return { url: `/process-definition/${def.id}/start`, body: { variables: vars({ title: '规划', planType: 'plan' }) } };
     },
   },
+  // Decisions (issue 15): read as process definitions are; evaluated by members of a role; every evaluation in history.
+  { route: 'GET /engine-rest/decision-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/decision-definition' }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/decision-definition/count' }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}` }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}/xml` }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/key/:key', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-definition/key/dish' }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/key/:key/xml', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-definition/key/dish/xml' }), trace: ['Read DecisionDefinition'] },
+  {
+    route: 'GET /engine-rest/decision-definition/key/:key/tenant-id/:tenantId', as: 'office', wrong: 'worker', trace: ['Read DecisionDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dish.dmn', fixture('dmn-rest/dish.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-definition/key/dish/tenant-id/tenant-one' };
+    },
+  },
+  {
+    route: 'GET /engine-rest/decision-definition/key/:key/tenant-id/:tenantId/xml', as: 'office', wrong: 'worker', trace: ['Read DecisionDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dish.dmn', fixture('dmn-rest/dish.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-definition/key/dish/tenant-id/tenant-one/xml' };
+    },
+  },
+  { route: 'POST /engine-rest/decision-definition/:id/evaluate', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}/evaluate`, body: dishInput }), trace: ['Evaluate DecisionDefinition'] },
+  { route: 'POST /engine-rest/decision-definition/key/:key/evaluate', as: 'network', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-definition/key/dish/evaluate', body: dishInput }), trace: ['Evaluate DecisionDefinition'] },
+  {
+    route: 'POST /engine-rest/decision-definition/key/:key/tenant-id/:tenantId/evaluate', as: 'office', wrong: 'worker', trace: ['Evaluate DecisionDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dish.dmn', fixture('dmn-rest/dish.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-definition/key/dish/tenant-id/tenant-one/evaluate', body: dishInput };
+    },
+  },
+  { route: 'GET /engine-rest/decision-requirements-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/decision-requirements-definition' }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/decision-requirements-definition/count' }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-requirements-definition/${(await decisions(f)).drd}` }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-requirements-definition/${(await decisions(f)).drd}/xml` }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/key/:key', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-requirements-definition/key/dinner' }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/key/:key/xml', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-requirements-definition/key/dinner/xml' }), trace: ['Read DecisionRequirementsDefinition'] },
+  {
+    route: 'GET /engine-rest/decision-requirements-definition/key/:key/tenant-id/:tenantId', as: 'office', wrong: 'worker', trace: ['Read DecisionRequirementsDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dinner.dmn', fixture('dmn-rest/dinner.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-requirements-definition/key/dinner/tenant-id/tenant-one' };
+    },
+  },
+  {
+    route: 'GET /engine-rest/decision-requirements-definition/key/:key/tenant-id/:tenantId/xml', as: 'office', wrong: 'worker', trace: ['Read DecisionRequirementsDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dinner.dmn', fixture('dmn-rest/dinner.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-requirements-definition/key/dinner/tenant-id/tenant-one/xml' };
+    },
+  },
+  { route: 'GET /engine-rest/history/decision-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance?includeInputs=true&includeOutputs=true' }), trace: ['Read DecisionInstance'] },
+  { route: 'GET /engine-rest/history/decision-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance/count' }), trace: ['Read DecisionInstance'] },
   // Running instances and their variables: those who work on them.
   { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count' }), trace: ['Read ProcessInstance'] },

@@ -1,6 +1,7 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
+import type { DeployedDecisions } from '../../services/decision-deployments.ts';
 import type { DeploymentService } from '../../services/deployments.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import type { DefinitionSummary } from '../../store/definitions.ts';
@@ -9,20 +10,26 @@ import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
 import { readMultipart } from '../multipart.ts';
 import { queryOf, sortingOf } from '../params.ts';
+import { decisionDto, requirementsDto } from './decisions.ts';
 import { definitionDto } from './definitions.ts';
 
 /** Form parts of `POST /deployment/create` that are settings, not resources. */
 const settingParts = new Set(['deployment-name', 'deployment-source', 'enable-duplicate-filtering', 'deploy-changed-only', 'tenant-id', 'deployment-activation-time']);
 const MAX_RESOURCE_BYTES = 10 * 1024 * 1024;
 
-function deploymentDto(d: DeploymentRow, ctx: Context, definitions?: DefinitionSummary[]) {
+/** Camunda's map of id → definition, or null when there are none. */
+const byId = <T extends { id: string }, D>(rows: T[], dto: (row: T) => D) => (rows.length ? Object.fromEntries(rows.map((x) => [x.id, dto(x)])) : null);
+
+function deploymentDto(d: DeploymentRow, ctx: Context, definitions?: DefinitionSummary[], decisions?: DeployedDecisions) {
   return {
     links: [{ method: 'GET', href: `${ctx.protocol}://${ctx.host}/engine-rest/deployment/${d.id}`, rel: 'self' }],
     id: d.id, name: d.name, source: d.source, deploymentTime: formatDate(d.deploy_time), tenantId: d.tenant_id,
     ...(definitions
       ? {
-        deployedProcessDefinitions: definitions.length ? Object.fromEntries(definitions.map((x) => [x.id, definitionDto(x)])) : null,
-        deployedCaseDefinitions: null, deployedDecisionDefinitions: null, deployedDecisionRequirementsDefinitions: null,
+        deployedProcessDefinitions: byId(definitions, definitionDto),
+        deployedCaseDefinitions: null,
+        deployedDecisionDefinitions: byId([...decisions?.decisions ?? [], ...decisions?.unchangedDecisions ?? []], decisionDto),
+        deployedDecisionRequirementsDefinitions: byId([...decisions?.requirements ?? [], ...decisions?.unchangedRequirements ?? []], requirementsDto),
       }
       : {}),
   };
@@ -58,7 +65,7 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
       actor: principalOf(ctx),
     });
     ctx.body = {
-      ...deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged]),
+      ...deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged], result.decisions),
       // Not in Camunda 7's answer (it only logs them): an added field that Camunda clients ignore, in the
       // shape of a ParseException's problems, so a client reads warnings as it reads refusals.
       ...(Object.keys(result.warnings).length ? { deploymentWarnings: result.warnings } : {}),

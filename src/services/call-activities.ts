@@ -6,6 +6,7 @@ import type { EngineState } from '../engine/state.ts';
 import { listOpenExecutions } from '../store/activities.ts';
 import type { Db } from '../store/db.ts';
 import { groupMembersFor } from './group-members.ts';
+import { withDecisions } from './business-rule-tasks.ts';
 import { findCalledDefinition } from '../store/definitions.ts';
 import { endCalledInstances, findInstance, insertInstance, markInternallyTerminated, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import type { Variables } from '../types.ts';
@@ -104,9 +105,10 @@ export function makeCallActivities(deps: {
     const variables = typed(call.variables, after(s));
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
-    const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
+    const members = await groupMembersFor(db, def);
+    const run = await withDecisions(db, def, (decisions) => startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
       processInstanceId: id, businessKey, processDefinitionId: def.id,
-    }, await groupMembersFor(db, def)).catch((err) => {
+    }, members, decisions)).catch((err) => {
       throw toEngineError(err);
     });
     return {

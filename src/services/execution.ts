@@ -25,6 +25,7 @@ import { engineChanges, engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
 import { taskTimeoutTimers } from './task-timeouts.ts';
 import { groupMembersFor } from './group-members.ts';
+import { recordDecisionEvaluations, withDecisions } from './business-rule-tasks.ts';
 
 /** The notification topic that tells schedulers a timer was armed. */
 export const TIMERS_TOPIC = '__timers__';
@@ -107,8 +108,11 @@ export function makeExecution(
    * statement, so a batch costs about what one run does.
    */
   async function persistRuns(trx: Db, runs: { ctx: RunContext; run: EngineRun }[]): Promise<void> {
+    const evaluatedAt = runs.some(({ run }) => run.evaluatedDecisions.length) ? await clock.now(trx as Knex.Transaction) : undefined;
     for (const { ctx, run } of runs) {
       await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
+      // The history of the decisions its business rule tasks evaluated (business-rule-tasks.ts).
+      if (evaluatedAt) await recordDecisionEvaluations(trx, ctx, run, evaluatedAt);
     }
     const taskIds = new Map<RunContext, Map<string, string>>();
     const common = (ctx: RunContext) => ({ process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey });
@@ -178,12 +182,13 @@ export function makeExecution(
     action: SignalInput['action']; setByCaller: Variables; completed?: RunContext['completed']; changes?: SignalInput['changes'];
   }): Promise<{ ctx: RunContext; run: EngineRun }> {
     const { def, instance, before, target } = w;
-    const run = await signalActivity(def.compiledFor(instance.start_event_id), {
+    const members = await groupMembersFor(db, def);
+    const run = await withDecisions(db, def, (decisions) => signalActivity(def.compiledFor(instance.start_event_id), {
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },
-      members: await groupMembersFor(db, def),
-    });
+      members, decisions,
+    }));
     return {
       run,
       ctx: {

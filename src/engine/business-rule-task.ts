@@ -36,6 +36,8 @@ export interface LoadedDecision {
 /** The decisions read before a run: null when none is deployed for a ref, undefined when it was not read. */
 export interface Decisions {
   get(ref: DecisionRef): LoadedDecision | null | undefined;
+  /** Variables stored as Date, which the engine sees as ISO text: a decision gets them as dates, as Camunda passes them. */
+  dates?: ReadonlySet<string> | undefined;
 }
 
 /** One evaluation a run made, for the service to write its history. */
@@ -131,8 +133,12 @@ export function mapDecisionResult(mapper: Mapper, resultList: Record<string, unk
  * process variables, a multi-instance iteration's loop variables and the
  * task's own input parameters in front.
  */
-function inputsOf(environment: any, message: any): Record<string, unknown> {
+function inputsOf(environment: any, message: any, dates: ReadonlySet<string> | undefined): Record<string, unknown> {
   const { fields: _f, content: _c, properties: _p, ...own } = environment?.variables ?? {};
+  for (const name of dates ?? []) {
+    const v = own[name];
+    if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) own[name] = new Date(v);
+  }
   const content = message?.content ?? {};
   const loop = content.isMultiInstance && content.loopVariables && typeof content.loopVariables === 'object' ? content.loopVariables : {};
   return { ...own, ...loop, ...(content.localVariables ?? {}) };
@@ -163,7 +169,7 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     }
     let evaluation: DecisionEvaluation;
     try {
-      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage));
+      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions.dates));
     } catch (err) {
       throw new Error(`业务规则任务 ${id} / business rule task ${id}: ${(err as Error).message}`);
     }

@@ -1,6 +1,7 @@
 import { decisionRefsOf, refKey, type DecisionRef, type Decisions, type LoadedDecision } from '../engine/business-rule-task.ts';
 import { DecisionsNotRead, type EngineRun } from '../engine/runner.ts';
 import type { Db } from '../store/db.ts';
+import type { Variables } from '../types.ts';
 import { findDecisionFor, type DecisionDefinitionRow } from '../store/decisions.ts';
 import { lookupFor, recordEvaluation } from './decisions.ts';
 
@@ -47,7 +48,7 @@ function refsOf(caller: DecisionCaller): DecisionRef[] {
 }
 
 /** Reads the decisions of the definition's static references and of `more`; undefined when it names none. */
-async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[]): Promise<Decisions | undefined> {
+async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[], variables: Variables): Promise<Decisions | undefined> {
   const refs = [...refsOf(caller), ...more];
   if (!refs.length) return undefined;
   const read = new Map<string, ReadDecision | null>();
@@ -59,18 +60,22 @@ async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[])
     }) : undefined;
     read.set(k, row ? { id: row.id, key: row.key, version: row.version, compiled: row.compiled, lookup: await lookupFor(db, row), row } : null);
   }
-  return { get: (ref) => read.get(refKey(ref)) };
+  const dates = new Set(Object.entries(variables).filter(([, v]) => v.type === 'Date').map(([name]) => name));
+  return { get: (ref) => read.get(refKey(ref)), dates };
 }
 
 /**
  * Runs `run` with the decisions its definition's business rule tasks may
  * evaluate; once more with those a run asked for that were not read.
+ * `variables` are the instance's typed variables before the run.
  */
-export async function withDecisions<T>(db: Db, caller: DecisionCaller, run: (decisions: Decisions | undefined) => Promise<T>): Promise<T> {
+export async function withDecisions<T>(
+  db: Db, caller: DecisionCaller, variables: Variables, run: (decisions: Decisions | undefined) => Promise<T>,
+): Promise<T> {
   const more: DecisionRef[] = [];
   for (let round = 1; ; round++) {
     try {
-      return await run(await decisionsFor(db, caller, more));
+      return await run(await decisionsFor(db, caller, more, variables));
     } catch (err) {
       if (!(err instanceof DecisionsNotRead) || round >= MAX_ROUNDS) throw err;
       more.push(...err.refs);

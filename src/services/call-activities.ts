@@ -106,7 +106,7 @@ export function makeCallActivities(deps: {
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
     const members = await groupMembersFor(db, def);
-    const run = await withDecisions(db, def, (decisions) => startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
+    const run = await withDecisions(db, def, variables, (decisions) => startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
       processInstanceId: id, businessKey, processDefinitionId: def.id,
     }, members, decisions)).catch((err) => {
       throw toEngineError(err);

@@ -183,7 +183,7 @@ export function makeExecution(
   }): Promise<{ ctx: RunContext; run: EngineRun }> {
     const { def, instance, before, target } = w;
     const members = await groupMembersFor(db, def);
-    const run = await withDecisions(db, def, (decisions) => signalActivity(def.compiledFor(instance.start_event_id), {
+    const run = await withDecisions(db, def, before, (decisions) => signalActivity(def.compiledFor(instance.start_event_id), {
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id },

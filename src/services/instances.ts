@@ -64,7 +64,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id };
     const members = await groupMembersFor(db, def);
-    const run = await withDecisions(db, def, (decisions) =>
+    const run = await withDecisions(db, def, variables, (decisions) =>
       startProcess(def.compiledFor(variant), engineValues(variables), deliver, execution.engineNow(), execution.zone, info, members, decisions)).catch((err) => {
       throw toEngineError(err);
     });

@@ -166,6 +166,21 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.is((await values(c, id)).dish, 'hotpot', 'the latest version when it ran');
   });
 
+  test.serial(t('a Date variable reaches the decision as a date, as Camunda passes it'), async (t) => {
+    await deploy(c, 'when', ['brt-when.dmn', 'brt-when.bpmn']);
+    const startOn = async (due: string) => {
+      const r = await c.office.post('/engine-rest/process-definition/key/brt-when/start', { variables: { due: { value: due, type: 'Date' } } });
+      if (r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body.id as string;
+    };
+    const early = await startOn('2026-01-15T10:00:00.000+0800');
+    const late = await startOn('2026-12-15T10:00:00.000+0800');
+    t.is((await values(c, early)).part, 'early');
+    t.is((await values(c, late)).part, 'late');
+    const [h] = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${early}&includeInputs=true`)).body;
+    t.is(h.inputs[0].type, 'Date');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

@@ -170,6 +170,18 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService)
     });
   }
 
+  /** History of evaluations the caller may see (see DecisionInstanceQuery.visibleTo), inputs and outputs on request. */
+  async function history(query: Omit<DecisionInstanceQuery, 'visibleTo'>, include: { inputs: boolean; outputs: boolean }, principal: Principal): Promise<EvaluatedInstance[]> {
+    const rows: EvaluatedInstance[] = await listDecisionInstances(db, { ...query, visibleTo: visibility(principal) });
+    const ids = rows.map((r) => r.id);
+    for (const which of ['inputs', 'outputs'] as const) {
+      if (!include[which]) continue;
+      const values = await listDecisionValues(db, which, ids);
+      for (const r of rows) r[which] = values.filter((v) => v.decision_instance_id === r.id);
+    }
+    return rows;
+  }
+
   return {
     list: (query: DecisionQuery) => listDecisions(db, query),
     count: (query: DecisionQuery) => countDecisions(db, query),
@@ -184,16 +196,12 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService)
     evaluateById: async (id: string, variables: Variables, principal: Principal) => evaluate(await get(id), variables, principal),
     evaluateByKey: async (key: string, tenantId: string | null, variables: Variables, principal: Principal) => evaluate(await getLatest(key, tenantId), variables, principal),
 
-    /** History of evaluations the caller may see (see DecisionInstanceQuery.visibleTo), inputs and outputs on request. */
-    async history(query: Omit<DecisionInstanceQuery, 'visibleTo'>, include: { inputs: boolean; outputs: boolean }, principal: Principal): Promise<EvaluatedInstance[]> {
-      const rows: EvaluatedInstance[] = await listDecisionInstances(db, { ...query, visibleTo: visibility(principal) });
-      const ids = rows.map((r) => r.id);
-      for (const which of ['inputs', 'outputs'] as const) {
-        if (!include[which]) continue;
-        const values = await listDecisionValues(db, which, ids);
-        for (const r of rows) r[which] = values.filter((v) => v.decision_instance_id === r.id);
-      }
-      return rows;
+    history,
+    /** One evaluated decision the caller may see; NotFoundError otherwise, as if it did not exist. */
+    async historyOne(id: string, include: { inputs: boolean; outputs: boolean }, principal: Principal): Promise<EvaluatedInstance> {
+      const [row] = await history({ ids: [id] }, include, principal);
+      if (!row) throw new NotFoundError(`历史决策实例不存在 / no historic decision instance with id ${id}`);
+      return row;
     },
     countHistory: (query: Omit<DecisionInstanceQuery, 'visibleTo'>, principal: Principal) =>
       countDecisionInstances(db, { ...query, visibleTo: visibility(principal) }),

@@ -104,6 +104,7 @@ for (const backend of backends) {
     });
     t.deepEqual(h.inputs.map((i: any) => [i.clauseId, i.clauseName, i.type, i.value]), [['seasonInput', '季节', 'String', 'Winter'], ['guestsInput', '客人数', 'Integer', 3]]);
     t.deepEqual(h.outputs.map((o: any) => [o.clauseId, o.ruleId, o.ruleOrder, o.variableName, o.type, o.value]), [['dishOutput', 'winterSmall', 1, 'dish', 'String', 'Roastbeef']]);
+    t.deepEqual((await c.office.get(`/engine-rest/history/decision-instance/${h.id}?includeInputs=true&includeOutputs=true`)).body, h);
     // Without includeInputs / includeOutputs: null, as in Camunda.
     const bare = (await c.office.get(`/engine-rest/history/decision-instance?decisionInstanceId=${h.id}`)).body;
     t.is(bare[0].inputs, null);
@@ -133,6 +134,10 @@ for (const backend of backends) {
     t.true(mine.every((h: any) => h.userId === 'network-ev'));
     const office = (await c.office.get('/engine-rest/history/decision-instance')).body;
     t.false(office.some((h: any) => h.userId === 'network-ev'));
+    const hidden = await c.office.get(`/engine-rest/history/decision-instance/${mine[0].id}`);
+    t.is(hidden.status, 404, 'another user\'s evaluation is not shown, nor said to exist');
+    t.is(hidden.body.type, 'InvalidRequestException');
+    t.is((await c.admin.get(`/engine-rest/history/decision-instance/${mine[0].id}`)).status, 200);
     const all = (await c.admin.get('/engine-rest/history/decision-instance/count')).body.count;
     t.is(all, (await c.admin.get('/engine-rest/history/decision-instance')).body.length);
     t.true(all > mine.length);
@@ -142,5 +147,17 @@ for (const backend of backends) {
     t.truthy(evaluated.details.decisionInstanceId);
     const [read] = await c.server.db('trace').where({ user_id: 'network-ev', operation: 'Read', entity_type: 'DecisionInstance' }).orderBy('id', 'desc').limit(1);
     t.truthy(read);
+  });
+
+  test.serial(t('deleting a deployment removes its decisions and their history; the version before becomes the latest'), async (t) => {
+    const v2 = await deployDmn(c.server, 'dish-to-delete', [['dish.dmn', Buffer.from((await c.admin.get('/engine-rest/decision-definition/key/dish/xml')).body.dmnXml.replace('"Roastbeef"', '"Fish"'))]]);
+    const [def] = Object.values<any>(v2.body.deployedDecisionDefinitions);
+    t.deepEqual((await evaluate(c.office, 'dish', { season: string('Winter'), guestCount: integer(2) })).body, [{ dish: out('Fish', 'String') }]);
+    t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 1);
+    t.is((await c.admin.delete(`/engine-rest/deployment/${v2.body.id}`)).status, 204);
+    t.is((await c.admin.get(`/engine-rest/decision-definition/${def.id}`)).status, 404);
+    t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 0);
+    t.is((await c.admin.get('/engine-rest/decision-definition/key/dish')).body.version, def.version - 1);
+    t.deepEqual((await evaluate(c.office, 'dish', { season: string('Winter'), guestCount: integer(2) })).body, [{ dish: out('Roastbeef', 'String') }]);
   });
 }

@@ -147,6 +147,14 @@ for (const backend of backends) {
     t.is((await c.admin.get('/engine-rest/decision-definition/count')).body.count, before.decisions);
   });
 
+  test.serial(t('one decision key in two resources of a deployment is refused, naming the key and both resources; nothing stored'), async (t) => {
+    const before = (await c.admin.get('/engine-rest/deployment/count')).body.count;
+    const r = await deployDmn(c.server, 'twice', ['dish.dmn', ['dish-copy.dmn', read('dish-v2.dmn')]]);
+    t.is(r.status, 400);
+    t.regex(r.body.message, /'dish'.*dish\.dmn.*dish-copy\.dmn/);
+    t.is((await c.admin.get('/engine-rest/deployment/count')).body.count, before);
+  });
+
   test.serial(t('only administrators deploy decisions; reads are traced'), async (t) => {
     const form = new FormData();
     form.append('dish.dmn', new Blob([read('dish.dmn')]), 'dish.dmn');

@@ -189,6 +189,14 @@ const cases: Case[] = [
     },
   },
   { route: 'GET /engine-rest/history/decision-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance?includeInputs=true&includeOutputs=true' }), trace: ['Read DecisionInstance'] },
+  {
+    route: 'GET /engine-rest/history/decision-instance/:id', as: 'office', wrong: 'network', trace: ['Read DecisionInstance'],
+    make: async (f) => {
+      await f.c.office.post(`/engine-rest/decision-definition/${(await decisions(f)).id}/evaluate`, dishInput);
+      const [row] = await f.s.db('history_decision_instances').where({ user_id: 'office-rt' }).orderBy('evaluation_time', 'desc').limit(1);
+      return { url: `/history/decision-instance/${row.id}?includeInputs=true` };
+    },
+  },
   { route: 'GET /engine-rest/history/decision-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance/count' }), trace: ['Read DecisionInstance'] },
   // Running instances and their variables: those who work on them.
   { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },

@@ -78,7 +78,7 @@ export function compileTable(decision: El, table: El, defaultLanguage: string | 
   for (const input of (table.input ?? []) as El[]) {
     if (!input.id) problems.push({ message: `决策表输入缺少 id / an input of decision ${decisionId} has no id`, elementIds: where() });
     const expression = expr(input.inputExpression, 'expression', where(input.inputExpression?.id, input.id));
-    if (!expression) {
+    if (text(input.inputExpression) === '') {
       problems.push({ message: `输入 ${input.id ?? ''} 没有输入表达式 / input ${input.id ?? ''} of decision ${decisionId} has no input expression`, elementIds: where(input.id) });
     }
     inputs.push({
@@ -102,7 +102,9 @@ export function compileTable(decision: El, table: El, defaultLanguage: string | 
     }
     if (name && names.has(name)) problems.push({ message: `输出名称 ${name} 重复 / output name '${name}' is used twice in decision ${decisionId}`, elementIds: where(output.id) });
     if (name) names.add(name);
-    outputs.push({ id: String(output.id ?? ''), label: output.label ?? null, name, typeRef: output.typeRef ?? null, priorities: priorities(output, problems, where(output.outputValues?.id, output.id)) });
+    // Output values only order PRIORITY and OUTPUT ORDER tables; elsewhere Camunda ignores them, and so do we.
+    const ordered = hitPolicy === 'PRIORITY' || hitPolicy === 'OUTPUT ORDER';
+    outputs.push({ id: String(output.id ?? ''), label: output.label ?? null, name, typeRef: output.typeRef ?? null, priorities: ordered ? priorities(output, problems, where(output.outputValues?.id, output.id)) : null });
   }
   if ((hitPolicy === 'PRIORITY' || hitPolicy === 'OUTPUT ORDER') && !outputs.some((o) => o.priorities)) {
     problems.push({ message: `命中策略 ${hitPolicy} 需要输出值列表 / hit policy ${hitPolicy} needs output values (the priority order) on an output of decision ${decisionId}`, elementIds: where() });

@@ -75,8 +75,11 @@ export async function compileDmn(resourceName: string, source: string | Buffer):
     if (logic?.$type === 'dmn:DecisionTable') {
       compiled.push({ element, decision: compileTable(element, logic, definitions.expressionLanguage, required, problems) });
     } else {
-      const what = logic ? logic.$type.replace(/^dmn:/, '') : '空 / nothing';
-      problems.push({ message: `决策 ${id} 的逻辑不受支持（${what}）/ decision ${id} is a ${what}: only decision tables are supported`, elementIds: ids(logic?.id, id) });
+      const what = logic ? String(logic.$type).replace(/^dmn:/, '') : null;
+      const message = what
+        ? `决策 ${id} 的逻辑不受支持（${what}） / decision ${id} is a ${what}: only decision tables are supported`
+        : `决策 ${id} 没有决策逻辑 / decision ${id} has no decision logic: only decision tables are supported`;
+      problems.push({ message, elementIds: ids(logic?.id, id) });
     }
   }
   problems.push(...cycles(compiled.map((c) => c.decision)));

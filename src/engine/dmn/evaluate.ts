@@ -5,12 +5,12 @@
  * Synchronous and pure: the caller loads the compiled decisions and records
  * the history rows of the returned evaluation.
  */
-import { ExpressionError, makeExpressions } from '../expressions.ts';
+import { evaluate as evaluateJuel, ExpressionError, makeExpressions } from '../expressions.ts';
 import { juelTemplate } from './compile-table.ts';
 import { DecisionEvaluationError } from './errors.ts';
 import { evaluateFeel, feelUnaryTests } from './feel.ts';
 import { applyHitPolicy, type Matched } from './hit-policy.ts';
-import { outputKey, type Decision, type Expr, type TableDecision } from './model.ts';
+import { outputKey, setOwn, type Decision, type Expr, type TableDecision } from './model.ts';
 import { convert, TypeConversionError } from './types.ts';
 
 export interface DecisionEvaluation {
@@ -74,11 +74,11 @@ function addToVariables(decision: Decision, resultList: Record<string, unknown>[
   if (resultList.length === 0) return;
   const multi = (decision.hitPolicy === 'COLLECT' && !decision.aggregation) || decision.hitPolicy === 'RULE ORDER' || decision.hitPolicy === 'OUTPUT ORDER';
   if (resultList.length === 1 && !multi) {
-    Object.assign(scope, resultList[0]);
+    for (const [name, value] of Object.entries(resultList[0]!)) setOwn(scope, name, value);
     return;
   }
   const names = new Set(resultList.flatMap((r) => Object.keys(r)));
-  for (const name of names) scope[name] = resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]);
+  for (const name of names) setOwn(scope, name, resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]));
 }
 
 function evaluateTable(table: TableDecision, scope: Variables): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {
@@ -91,7 +91,7 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
     candidates = candidates.filter((rule) => {
       const entry = rule.inputEntries[index];
       if (!entry) return true;
-      if (entry.language === 'feel') return feelUnaryTests(entry.text, value, input.inputVariable, scope);
+      if (entry.language === 'feel') return feel(table, entry, `rule ${rule.id}`, () => feelUnaryTests(entry.text, value, input.inputVariable, scope));
       return evaluateExpression(table, entry, { ...scope, [input.inputVariable]: value }, `rule ${rule.id}`) === true;
     });
   });
@@ -128,14 +128,37 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
 
 const juel = makeExpressions();
 
+class UnknownVariable extends Error {}
+
 function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
-  if (expr.language === 'feel') return evaluateFeel(expr.text, scope);
+  if (expr.language === 'feel') return feel(table, expr, where, () => evaluateFeel(expr.text, scope));
+  const template = juelTemplate(expr.text);
   try {
-    return juel.resolveExpression(juelTemplate(expr.text), { environment: { variables: scope } });
+    if (!juel.isExpression(template)) return juel.resolveExpression(template, { environment: { variables: scope } });
+    // Camunda's DMN resolves JUEL identifiers from the variables only, and an unknown one is an error (DMN-01002).
+    return evaluateJuel(template.slice(2, -1), (name) => {
+      if (!Object.hasOwn(scope, name)) throw new UnknownVariable(`Cannot resolve identifier '${name}'`);
+      return scope[name];
+    });
   } catch (err) {
-    if (!(err instanceof ExpressionError)) throw err;
+    if (!(err instanceof ExpressionError || err instanceof UnknownVariable)) throw err;
     throw new DecisionEvaluationError(
       `决策 ${table.key} 的表达式 "${expr.text}"（${where}）无法求值：${err.message} / DMN-01002 Unable to evaluate expression "${expr.text}" (${where}) of decision ${table.key}: ${err.message}`,
+      table.key);
+  }
+}
+
+/**
+ * feelin answers null rather than throwing; what it still throws (a variable
+ * name with spaces can make a checked expression parse differently) is the
+ * table's failure, not the server's.
+ */
+function feel<T>(table: TableDecision, expr: Expr, where: string, run: () => T): T {
+  try {
+    return run();
+  } catch (err) {
+    throw new DecisionEvaluationError(
+      `决策 ${table.key} 的 FEEL 表达式 "${expr.text}"（${where}）无法求值：${(err as Error).message} / DMN-01002 Unable to evaluate FEEL "${expr.text}" (${where}) of decision ${table.key}: ${(err as Error).message}`,
       table.key);
   }
 }

@@ -55,7 +55,7 @@ function aggregate(table: TableDecision, matched: Matched[]): HitResult['collect
   for (const m of matched) {
     if (m.entries.length > 1) {
       throw new DecisionEvaluationError(
-        `决策 ${table.key} 的聚合 ${aggregation} 不能用于多个输出（规则 ${m.rule.id}）/ DMN-03003 Unable to execute aggregation '${aggregation}' on compound decision output of rule ${m.rule.id} in decision ${table.key}`,
+        `决策 ${table.key} 的聚合 ${aggregation} 不能用于多个输出（规则 ${m.rule.id}） / DMN-03003 Unable to execute aggregation '${aggregation}' on compound decision output of rule ${m.rule.id} in decision ${table.key}`,
         table.key, [m.rule.id]);
     }
     if (m.entries.length === 1) values.push(m.entries[0]!);

@@ -50,3 +50,8 @@ export type Decision = TableDecision;
 export function outputKey(output: OutputClause): string {
   return output.name ?? output.id;
 }
+
+/** Sets an own property even for a key like `__proto__`, which plain assignment would turn into a prototype change. */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+}

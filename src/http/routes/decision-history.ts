@@ -52,14 +52,20 @@ export function makeDecisionHistoryRoutes(deps: { decisions: DecisionService }):
       firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     };
   };
-  router.get('/history/decision-instance', async (ctx) => {
+  const includeOf = (ctx: Context) => {
     const q = queryOf(ctx);
-    const include = { inputs: q.bool('includeInputs') ?? false, outputs: q.bool('includeOutputs') ?? false };
+    return { inputs: q.bool('includeInputs') ?? false, outputs: q.bool('includeOutputs') ?? false };
+  };
+  router.get('/history/decision-instance', async (ctx) => {
+    const include = includeOf(ctx);
     ctx.body = (await deps.decisions.history(filter(ctx), include, principalOf(ctx))).map(instanceDto);
   });
   router.get('/history/decision-instance/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, sorting: _s, ...rest } = filter(ctx);
     ctx.body = { count: await deps.decisions.countHistory(rest, principalOf(ctx)) };
+  });
+  router.get('/history/decision-instance/:id', async (ctx) => {
+    ctx.body = instanceDto(await deps.decisions.historyOne(ctx.params.id, includeOf(ctx), principalOf(ctx)));
   });
   return router;
 }

@@ -42,7 +42,6 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
     if (c.class) refuse(element, `Java 类 camunda:class="${c.class}" 无法在此运行`, `camunda:class="${c.class}" names a Java class; this server runs no Java`);
     if (c.delegateExpression) refuse(element, `camunda:delegateExpression="${c.delegateExpression}" 需要 Java 委托，无法在此运行`, `camunda:delegateExpression="${c.delegateExpression}" resolves to a Java delegate; this server runs no Java`);
     if (c.expression) refuse(element, `camunda:expression 不会被执行`, `camunda:expression="${c.expression}" would not be evaluated here; use camunda:type="external" and a worker`);
-    if (c.decisionRef) refuse(element, `DMN 决策 camunda:decisionRef="${c.decisionRef}" 不受支持`, `camunda:decisionRef="${c.decisionRef}" needs a DMN engine, which this server does not have`);
     if (c.type && c.type !== 'external') refuse(element, `camunda:type="${c.type}" 不受支持，只支持 external`, `camunda:type="${c.type}" is not supported; only external is`);
     if (c !== element && c.$type === 'bpmn:MessageEventDefinition' && c.type === 'external') {
       refuse(element, '消息抛出事件不能由外部任务实现', 'a message throw event implemented by an external worker (camunda:type="external") is not run here');

@@ -17,6 +17,7 @@ import { checkUnverified } from './check-unverified.ts';
 import { checkCompensation } from './check-compensation.ts';
 import { checkConditionalEvents } from './check-conditional.ts';
 import { checkCallActivities } from './check-call-activity.ts';
+import { checkBusinessRuleTasks } from './check-business-rule.ts';
 import { checkGroupMembers } from './group-members.ts';
 
 export interface MessageStart {
@@ -96,6 +97,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...checkTimerCycles(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkExtensions(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkCallActivities(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkBusinessRuleTasks(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkTimers(executable, new Date(), TIMER_ZONE).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkUnverified(executable).map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkConditionalEvents(executable).map((p) => problem(xml, p.message, [p.elementId])));

@@ -1,5 +1,6 @@
 import { Engine } from 'bpmn-engine';
 import { deserialize } from 'moddle-context-serializer';
+import { DECISION_HOST, type DecisionHost, type Decisions } from './business-rule-task.ts';
 import { makeExpressions } from './expressions.ts';
 import { camundaExtension } from './camunda-extension.ts';
 import { ConditionTracker } from './conditional.ts';
@@ -61,6 +62,8 @@ export interface RunParts {
   conditions: ConditionTracker;
   eventSubProcesses: EventSubProcessRun;
   after: AfterRun | undefined;
+  /** The decisions read for this run and what its business rule tasks evaluated (business-rule-task.ts). */
+  decisionHost: DecisionHost;
 }
 
 export interface RunOptions {
@@ -74,6 +77,8 @@ export interface RunOptions {
   zone?: string | undefined;
   execution?: ExecutionInfo | undefined;
   members?: GroupMembers | undefined;
+  /** The decisions its business rule tasks may evaluate, read before the run (services/business-rule-tasks.ts). */
+  decisions?: Decisions | undefined;
 }
 
 type EngineOptions = RunOptions & { budget: RunBudget };
@@ -88,17 +93,18 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   const listeners = processListeners(sourceContext, scripts, budget);
   const variables = { ...(o.variables ?? {}) };
   if (!o.saved) await listeners?.run('start', variables);
-  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget });
+  const decisionHost: DecisionHost = { decisions: o.decisions ?? { get: () => undefined }, evaluated: [], missing: [] };
+  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget }, decisionHost);
   const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open });
   const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop());
   const conditions = new ConditionTracker();
   recorder.listener.on('wait', (api) => conditions.onWait(api));
   const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, o.now, o.zone);
   announceIterationsTo(engine as never, recorder.listener);
-  return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder) };
+  return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder), decisionHost };
 }
 
-function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions): Engine {
+function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions, decisionHost: DecisionHost): Engine {
   const camunda = camundaExtension(scripts, o.budget) as never;
   const { user, ...instance } = o.execution ?? { user: null };
   // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
@@ -111,6 +117,8 @@ function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<stri
     sourceContext,
     variables,
     expressions,
+    // Services are not part of the saved state: the decisions are read again for every run.
+    services: { [DECISION_HOST]: decisionHost as never },
     // camunda:inputOutput and script execution listeners, in Camunda's order (camunda-extension.ts);
     // a group's members as a variable where the diagram asks for them (group-members.ts).
     extensions: o.members ? { camunda, groupMembers: groupMembersExtension(o.members) as never } : { camunda },

@@ -1,6 +1,7 @@
 import { isatty } from 'node:tty';
 import type { Engine } from 'bpmn-engine';
 import createDebug from 'debug';
+import type { DecisionRef, Decisions, EvaluatedDecisionTask } from './business-rule-task.ts';
 import type { CalledProcess, PassedValue, ThrownError } from './call-activity.ts';
 import type { VariableChange } from './conditional.ts';
 import { deliver, type Delivered, type SignalAction } from './deliver.ts';
@@ -53,6 +54,19 @@ export interface EngineRun {
   uncaughtError: ThrownError | null;
   /** With the `call` action: what the call activity's `camunda:out` passed back. */
   passedOut: Record<string, PassedValue>;
+  /** Decisions its business rule tasks evaluated, for their history rows. */
+  evaluatedDecisions: EvaluatedDecisionTask[];
+}
+
+/**
+ * A run that reached a business rule task whose decision was not read before
+ * it (a key given by an expression): the service reads `refs` and runs again.
+ */
+export class DecisionsNotRead extends EngineRunError {
+  override name = 'DecisionsNotRead';
+  constructor(readonly refs: DecisionRef[], cause: EngineRunError) {
+    super(cause.message, cause.activityId);
+  }
 }
 
 /** What a new instance starts with, and what its run needs from the server. */
@@ -69,13 +83,15 @@ export interface StartInput {
   execution?: ExecutionInfo | undefined;
   /** Members of the groups the definition asks for (group-members.ts), read before the run. */
   members?: GroupMembers | undefined;
+  /** The decisions its business rule tasks may evaluate, read before the run. */
+  decisions?: Decisions | undefined;
 }
 
 /** Starts a new instance and runs it until every path waits or ends. */
 export async function startProcess(def: CompiledRef, input: StartInput): Promise<EngineRun> {
   await sandboxReady();
-  const { variables, messageId, now, zone, execution, members } = input;
-  const run = await setUpRun(def, { variables, now, zone, execution, members });
+  const { variables, messageId, now, zone, execution, members, decisions } = input;
+  const run = await setUpRun(def, { variables, now, zone, execution, members, decisions });
   const { engine, recorder } = run;
   await guard(run, async () => {
     const execution = await engine.execute({ listener: recorder.listener });
@@ -102,6 +118,8 @@ export interface SignalInput {
   execution?: ExecutionInfo | undefined;
   /** Members of the groups the definition asks for (group-members.ts), read before the run. */
   members?: GroupMembers | undefined;
+  /** The decisions its business rule tasks may evaluate, read before the run. */
+  decisions?: Decisions | undefined;
   /** What to deliver to the waiting activity (deliver.ts); a signal completing it by default. */
   action?: SignalAction | undefined;
   /** The variables the caller set or deleted in this command, for the conditional events waiting (see conditional.ts). */
@@ -115,7 +133,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
     saved: { state: input.state, open: input.openExecutions },
     // A timer fires as the engine re-registers it on resume (see HostTimers).
     fire: input.action?.kind === 'timer' ? new Set([input.executionId]) : undefined,
-    now: input.now, zone: input.zone, execution: input.execution, members: input.members,
+    now: input.now, zone: input.zone, execution: input.execution, members: input.members, decisions: input.decisions,
   });
   const { engine, recorder, budget, scripts } = run;
   engine.recover(hydrateState(input.state, input.variables));
@@ -156,7 +174,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
  * and services/instances.ts), so no transaction or connection is held while
  * a script runs; a run that fails here saves nothing.
  */
-async function guard({ engine, budget, scripts }: RunParts, fn: () => unknown): Promise<void> {
+async function guard({ engine, budget, scripts, decisionHost }: RunParts, fn: () => unknown): Promise<void> {
   let failure: unknown;
   const onError = (err: unknown) => (failure ??= err);
   engine.on('error', onError);
@@ -177,7 +195,7 @@ async function guard({ engine, budget, scripts }: RunParts, fn: () => unknown): 
     const err = failure instanceof EngineRunError ? failure : toRunError(failure, budget);
     // A script still running for this failed run (the engine threw mid-way) must not wake it.
     budget.fail(err.message, err.activityId ?? '');
-    throw err;
+    throw decisionHost.missing.length ? new DecisionsNotRead(decisionHost.missing, err) : err;
   }
 }
 
@@ -186,7 +204,7 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
   return new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
 }
 
-async function finish({ engine, recorder, after }: RunParts): Promise<EngineRun> {
+async function finish({ engine, recorder, after, decisionHost }: RunParts): Promise<EngineRun> {
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
   // A waiting engine is left to the garbage collector, not stopped: it holds
@@ -209,6 +227,7 @@ async function finish({ engine, recorder, after }: RunParts): Promise<EngineRun>
     closedCalls: [...recorder.callExecutions].filter((id) => recorder.closed.has(id)),
     uncaughtError: completed ? recorder.uncaughtErrors.at(-1) ?? null : null,
     passedOut: {},
+    evaluatedDecisions: decisionHost.evaluated,
   };
 }
 

@@ -8,6 +8,7 @@ import { CamundaLoopCharacteristics } from './multi-instance.ts';
 import { CamundaCancelEventDefinition, CamundaCompensateEventDefinition } from './compensation.ts';
 import { HostStartEvent } from './event-subprocesses.ts';
 import { scopedSubProcess } from './sub-process-instances.ts';
+import { decisionAware } from './business-rule-task.ts';
 import { firstOccurrence, parseTimeDate } from './schedule.ts';
 
 /**
@@ -87,7 +88,8 @@ export const typeResolver = TypeResolver(elements, (mapper) => {
   mapper['bpmn:ItemDefinition'] = elements.Dummy;
   mapper['bpmn:ServiceTask'] = externalAware(elements.ServiceTask);
   mapper['bpmn:SendTask'] = externalAware(elements.SendTask);
-  mapper['bpmn:BusinessRuleTask'] = externalAware(elements.BusinessRuleTask);
+  // With camunda:decisionRef, a DMN decision evaluated in the run (business-rule-task.ts).
+  mapper['bpmn:BusinessRuleTask'] = decisionAware(externalAware(elements.BusinessRuleTask));
   mapper['bpmn:TimerEventDefinition'] = HostTimerEventDefinition;
   mapper['bpmn:Error'] = CamundaBpmnError;
   mapper['bpmn:InclusiveGateway'] = InclusiveJoinGateway;

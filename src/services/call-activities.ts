@@ -6,6 +6,7 @@ import type { EngineState } from '../engine/state.ts';
 import { listOpenExecutions } from '../store/activities.ts';
 import type { Db } from '../store/db.ts';
 import { groupMembersFor } from './group-members.ts';
+import { withDecisions } from './business-rule-tasks.ts';
 import { findCalledDefinition } from '../store/definitions.ts';
 import { endCalledInstances, findInstance, insertInstance, markInternallyTerminated, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import type { Variables } from '../types.ts';
@@ -105,10 +106,11 @@ export function makeCallActivities(deps: {
     const variables = typed(call.variables, after(s));
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
-    const run = await startProcess(def.compiledFor(null), {
+    const members = await groupMembersFor(db, def);
+    const run = await withDecisions(db, def, variables, (decisions) => startProcess(def.compiledFor(null), {
       variables: engineValues(variables), now: deps.engineNow(), zone: deps.zone,
-      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor) }, members: await groupMembersFor(db, def),
-    }).catch((err) => {
+      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor) }, members, decisions,
+    })).catch((err) => {
       throw toEngineError(err);
     });
     return {

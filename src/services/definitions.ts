@@ -16,6 +16,9 @@ export interface LoadedDefinition extends CompiledRef {
   sensitive: ReadonlySet<string>;
   /** The compiled form an instance runs on: its message start's own, or the main one. */
   compiledFor(startEventId: string | null): CompiledRef;
+  /** Where its business rule tasks look their decisions up (binding deployment, its tenant). */
+  deploymentId: string;
+  tenantId: string | null;
 }
 
 const CACHE_LIMIT = 200;
@@ -80,6 +83,7 @@ export function toLoaded(row: DefinitionRow): LoadedDefinition {
   const variants = new Map((row.message_starts ?? []).filter((m) => m.compiled).map((m) => [m.eventId, m.compiled!]));
   return {
     id: row.id, key: row.key, compiled: row.compiled, forms: row.forms ?? {}, sensitive: markedSensitive(row.forms ?? {}),
+    deploymentId: row.deployment_id, tenantId: row.tenant_id,
     compiledFor: (startEventId) => ({ id: row.id, compiled: (startEventId && variants.get(startEventId)) || row.compiled }),
   };
 }

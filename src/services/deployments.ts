@@ -155,12 +155,14 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
   }
 
   /**
-   * Deploys every `*.bpmn` in a folder, one deployment per file named after
+   * Deploys every `*.dmn` and `*.bpmn` in a folder, one deployment per file named after
    * it, with duplicate filtering: restarting the server changes nothing
    * unless a file changed.
    */
   async function deployDirectory(dir: string): Promise<DeployResult[]> {
-    const files = (await fs.readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith('.bpmn')).sort();
+    // Decision tables first, each its own deployment like a diagram: a process naming one by latest binding finds it.
+    const names = await fs.readdir(dir).catch(() => [] as string[]);
+    const files = [...names.filter((f) => f.endsWith('.dmn')).sort(), ...names.filter((f) => f.endsWith('.bpmn')).sort()];
     const results: DeployResult[] = [];
     for (const file of files) {
       const bytes = await fs.readFile(path.join(dir, file));

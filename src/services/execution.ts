@@ -18,6 +18,7 @@ import { engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
 import { groupMembersFor } from './group-members.ts';
 import { closeEverythingOf, makePersistRuns, type RunContext } from './persist-runs.ts';
+import { withDecisions } from './business-rule-tasks.ts';
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
 const MAX_ATTEMPTS = 5;
@@ -63,12 +64,13 @@ export function makeExecution(
     user?: ReturnType<typeof runUserOf> | undefined;
   }): Promise<{ ctx: RunContext; run: EngineRun }> {
     const { def, instance, before, target } = w;
-    const run = await signalActivity(def.compiledFor(instance.start_event_id), {
+    const members = await groupMembersFor(db, def);
+    const run = await withDecisions(db, def, before, (decisions) => signalActivity(def.compiledFor(instance.start_event_id), {
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
       execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id, user: w.user ?? null },
-      members: await groupMembersFor(db, def),
-    });
+      members, decisions,
+    }));
     return {
       run,
       ctx: {

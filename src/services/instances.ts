@@ -24,6 +24,7 @@ import { toEngineError } from './engine-errors.ts';
 import { makeTaskListeners } from './task-listeners.ts';
 import { engineValues } from './variables.ts';
 import { groupMembersFor } from './group-members.ts';
+import { withDecisions } from './business-rule-tasks.ts';
 
 export interface StartInput {
   businessKey?: string | null | undefined;
@@ -64,9 +65,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
     const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id, user: runUserOf(principal) };
     const members = await groupMembersFor(db, def);
-    const run = await startProcess(def.compiledFor(variant), {
-      variables: engineValues(variables), messageId: deliver, now: execution.engineNow(), zone: execution.zone, execution: info, members,
-    }).catch((err) => {
+    const run = await withDecisions(db, def, variables, (decisions) => startProcess(def.compiledFor(variant), {
+      variables: engineValues(variables), messageId: deliver, now: execution.engineNow(), zone: execution.zone, execution: info, members, decisions,
+    })).catch((err) => {
       throw toEngineError(err);
     });
     const ctx = {

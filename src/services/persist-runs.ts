@@ -14,6 +14,7 @@ import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers, type Ne
 import type { Variables } from '../types.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import { taskTimeoutTimers } from './task-timeouts.ts';
+import { recordDecisionEvaluations } from './business-rule-tasks.ts';
 import { engineChanges } from './variables.ts';
 
 /*
@@ -76,8 +77,11 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
    * statement, so a batch costs about what one run does.
    */
   return async function persistRuns(trx: Db, runs: { ctx: RunContext; run: EngineRun }[]): Promise<void> {
+    const evaluatedAt = runs.some(({ run }) => run.evaluatedDecisions.length) ? await clock.now(trx as Knex.Transaction) : undefined;
     for (const { ctx, run } of runs) {
       await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
+      // The history of the decisions its business rule tasks evaluated (business-rule-tasks.ts).
+      if (evaluatedAt) await recordDecisionEvaluations(trx, ctx, run, evaluatedAt);
     }
     const taskIds = new Map<RunContext, Map<string, string>>();
     const common = (ctx: RunContext) => ({ process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey });

@@ -1,5 +1,6 @@
+import fs from 'node:fs';
 import test from 'ava';
-import { vars } from '../helpers/server.ts';
+import { ADMIN, repoRoot, vars, type Client } from '../helpers/server.ts';
 import {
   instancesOf, openKeys, openTasks, passed, refusedForm, startProcess, scenarioSuite, stateOf, step, taskHistory, variablesOf, refusedStart,
 } from '../helpers/scenario.ts';
@@ -12,6 +13,16 @@ const remedy = {
 };
 const closing = { finalReport: '事件原因已查明，影响范围已控制，补救措施已落实。', measuresImplemented: true, lessonsLearned: '加强边界监测' };
 const investigation = { cause: '弱口令被暴力破解', scope: '互联网区门户服务器一台', containment: '已隔离服务器并重置口令' };
+
+/** What the routing table (processes/incident-routing.dmn, task routeIncident) decided for an instance. */
+async function routingOf(admin: Client, id: string): Promise<Record<string, unknown>> {
+  const r = (await variablesOf(admin, id)).routing;
+  return typeof r === 'string' ? JSON.parse(r) : (r as Record<string, unknown>);
+}
+
+// An empty output entry leaves its output out of the result, as in Camunda: the office has no report deadline.
+const OFFICE = { severityThreshold: 'major', decidingBody: 'office' };
+const LEADERS = { severityThreshold: 'major', decidingBody: 'leading-group', reportDeadline: 'PT24H' };
 
 scenarioSuite((s, t) => {
 
@@ -33,6 +44,7 @@ scenarioSuite((s, t) => {
       category: 'network-attack', severity: 'general', affectedZone: 'internet', responsibleGroup: 'network-security', triageNote: '交网络安全小组调查',
     }, [leader, network, data, app]);
     t.deepEqual(await openKeys(admin, id), ['investigateNetwork'], 'only the chosen group has an investigation');
+    t.deepEqual(await routingOf(admin, id), OFFICE, 'general: the routing table gives it to the office');
     t.deepEqual((await openTasks(data, id)).map((x) => x.taskDefinitionKey), [], 'the data group sees nothing');
     t.deepEqual((await openTasks(app, id)).map((x) => x.taskDefinitionKey), [], 'the application group sees nothing');
     const shortCause = await refusedForm(network, 'network-1', id, 'investigateNetwork', { ...investigation, cause: '未知' });
@@ -48,6 +60,7 @@ scenarioSuite((s, t) => {
     ]);
     const path = await passed(admin, id);
     t.is(path[0], 'startReported');
+    t.true(path.includes('routeIncident'), 'routed by the decision table');
     t.true(path.includes('closingMerge'));
     t.false(path.includes('leadingGroupDecision') || path.includes('reportToSuperiors'), 'the leading group is skipped');
     t.is(path.at(-1), 'endClosed');
@@ -62,6 +75,7 @@ scenarioSuite((s, t) => {
       category: 'malware', severity: 'serious', affectedZone: 'government-network', responsibleGroup: 'app-security',
     }, [leader, network, data, app]);
     t.deepEqual(await openKeys(admin, id), ['investigateApp']);
+    t.deepEqual(await routingOf(admin, id), OFFICE, 'serious malware: the office');
     await step(app, 'app-1', id, 'investigateApp', {
       cause: '第三方组件存在漏洞被植入木马', scope: '信用查询应用服务器两台', affectedApplications: '信用查询系统', containment: '下线组件并清除木马',
     }, [office, leader, network, data]);
@@ -94,6 +108,7 @@ scenarioSuite((s, t) => {
       category: 'data-leak', severity: 'major', affectedZone: 'government-network', responsibleGroup: 'data-security',
     }, [leader, network, data, app, worker]);
     t.deepEqual(await openKeys(admin, id), ['investigateData']);
+    t.deepEqual(await routingOf(admin, id), LEADERS, 'a major data leak in the private zone: the leading group, superiors within 24 hours');
     const negative = await refusedForm(data, 'data-1', id, 'investigateData', { ...investigation, affectedRecords: -1 });
     t.regex(negative, /affectedRecords/);
     await step(data, 'data-1', id, 'investigateData', {
@@ -129,6 +144,7 @@ scenarioSuite((s, t) => {
     await step(office, 'office-1', id, 'triageIncident', {
       category: 'malware', severity: 'critical', affectedZone: 'both', responsibleGroup: 'network-security',
     }, [leader, network]);
+    t.deepEqual(await routingOf(admin, id), LEADERS, 'critical: the leading group, superiors within 24 hours');
     await step(network, 'network-1', id, 'investigateNetwork', {
       cause: '钓鱼邮件附件携带勒索病毒', scope: '政务专网区和互联网区共 9 台服务器', containment: '断开两区互联，隔离感染主机',
     }, [office, data, app]);
@@ -309,5 +325,75 @@ scenarioSuite((s, t) => {
     t.deepEqual((await decisionHistory(id)).sort(), [['leader-1', 'completed'], ['leader-2', 'deleted'], ['leader-3', 'completed']]);
     await reportAndClose(id);
     t.true((await passed(admin, id)).includes('endHandlingApproved'));
+  });
+  // The routing table decides, not the diagram: each severity above went through it (routeIncident).
+
+  test.serial(t('a serious data leak facing the public goes to the leading group by the routing table, and superiors must be told within 12 hours'), async (t) => {
+    const { office, leader, data, admin } = s.staff;
+    const id = await startProcess(data, KEY, { reportSummary: '互联网区信用公示页面泄露个人信息', reportSource: 'staff' }, 'INC-PUBLIC-LEAK');
+    await step(office, 'office-1', id, 'triageIncident', { category: 'data-leak', severity: 'serious', affectedZone: 'internet', responsibleGroup: 'data-security' });
+    t.deepEqual(await routingOf(admin, id), { severityThreshold: 'serious', decidingBody: 'leading-group', reportDeadline: 'PT12H' });
+    await step(data, 'data-1', id, 'investigateData', { cause: '公示页面未脱敏', scope: '互联网区信用公示系统', affectedRecords: '300', containment: '下线公示页面' });
+    await step(office, 'office-1', id, 'proposeRemedy', remedy);
+    const open = await openKeys(admin, id);
+    t.true(open.includes('leadingGroupDecision') && open.includes('reportToSuperiors'), 'serious, yet the leading group decides');
+    s.clock.advance(12 * HOUR - 1000);
+    await s.runDue();
+    t.false((await openKeys(admin, id)).includes('superviseReport'), 'not a second early');
+    s.clock.advance(1000);
+    await s.runDue();
+    t.true((await openKeys(admin, id)).includes('superviseReport'), 'after 12 hours the leading group supervises the report');
+    await step(leader, 'leader-1', id, 'superviseReport', { supervisionNote: '立即上报' });
+    const decisions = (await admin.get(`/engine-rest/history/decision-instance?processInstanceId=${id}&includeOutputs=true`)).body;
+    t.deepEqual(decisions.map((d: { decisionDefinitionKey: string; activityId: string }) => [d.decisionDefinitionKey, d.activityId]), [['incident-routing', 'routeIncident']]);
+    t.deepEqual(decisions[0].outputs.map((o: { ruleId: string }) => o.ruleId)[0], 'public-data-grave', 'the history names the rule that matched');
+    await admin.delete(`/engine-rest/process-instance/${id}`);
+  });
+
+  test.serial(t('the office deploys a new version of the routing table over REST: incidents routed after it follow it, one already past the routing keeps its route, and the process is untouched'), async (t) => {
+    const { office, network, app, admin } = s.staff;
+    const triage = { category: 'malware', severity: 'serious', affectedZone: 'government-network', responsibleGroup: 'app-security' };
+    const definitionBefore = (await admin.get(`/engine-rest/process-definition/key/${KEY}`)).body.id;
+    const past = await startProcess(network, KEY, { reportSummary: '终端发现木马', reportSource: 'staff' }, 'INC-ROUTE-OLD');
+    await step(office, 'office-1', past, 'triageIncident', triage);
+    t.deepEqual(await routingOf(admin, past), OFFICE);
+    const waiting = await startProcess(network, KEY, { reportSummary: '服务器发现挖矿程序', reportSource: 'staff' }, 'INC-ROUTE-WAITING');
+
+    // Version 2: from now on serious incidents of the other categories go to the leading group too.
+    const v1 = fs.readFileSync(`${repoRoot}/processes/incident-routing.dmn`, 'utf8');
+    const v2 = v1
+      .replace(/(<rule id="other-grave">[\s\S]*?other-grave-severity"><text>)"major","critical"/, '$1"serious","major","critical"')
+      .replace(/(<rule id="other-minor">[\s\S]*?other-minor-severity"><text>)"general","serious"/, '$1"general"')
+      .replace(/(other-(grave|minor)-threshold"><text>)"major"/g, '$1"serious"')
+      .replace('camunda:versionTag="1"', 'camunda:versionTag="2"');
+    t.not(v2, v1);
+    const form = new FormData();
+    form.append('deployment-name', 'incident-routing v2');
+    form.append('incident-routing.dmn', new Blob([v2]), 'incident-routing.dmn');
+    const res = await fetch(`${s.server.url}/engine-rest/deployment/create`, {
+      method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
+    });
+    t.is(res.status, 200);
+    const deployed = (await res.json()) as { deployedDecisionDefinitions?: Record<string, { key: string; version: number }> };
+    const [decision] = Object.values(deployed.deployedDecisionDefinitions ?? {});
+    t.like(decision, { key: 'incident-routing', version: 2 });
+    t.is((await admin.get(`/engine-rest/process-definition/key/${KEY}`)).body.id, definitionBefore, 'the process was not redeployed');
+
+    const after = await startProcess(network, KEY, { reportSummary: '业务系统遭植入后门', reportSource: 'staff' }, 'INC-ROUTE-NEW');
+    for (const id of [after, waiting]) {
+      await step(office, 'office-1', id, 'triageIncident', triage);
+      t.deepEqual(await routingOf(admin, id), { severityThreshold: 'serious', decidingBody: 'leading-group', reportDeadline: 'PT24H' }, 'routed by version 2');
+    }
+    t.deepEqual(await routingOf(admin, past), OFFICE, 'already past the routing: unchanged');
+
+    const investigate = { cause: '第三方组件存在漏洞', scope: '业务系统一台', affectedApplications: '信用查询系统', containment: '下线组件' };
+    for (const id of [past, after]) {
+      await step(app, 'app-1', id, 'investigateApp', investigate);
+      await step(office, 'office-1', id, 'proposeRemedy', remedy);
+    }
+    t.deepEqual(await openKeys(admin, past), ['closeIncident'], 'the office closes the one routed before');
+    const afterKeys = await openKeys(admin, after);
+    t.true(afterKeys.includes('leadingGroupDecision') && afterKeys.includes('reportToSuperiors'), 'the leading group decides the one routed after');
+    for (const id of [past, after, waiting]) await admin.delete(`/engine-rest/process-instance/${id}`);
   });
 });

@@ -1,0 +1,192 @@
+import * as elements from 'bpmn-elements';
+import { evaluateDecision, type DecisionEvaluation } from './dmn/evaluate.ts';
+
+/*
+ * Business rule tasks with `camunda:decisionRef`, the engine's side. As in
+ * Camunda 7 the decision is evaluated synchronously when the task runs, and
+ * the task completes at once (like a service task whose service answers
+ * straight away). The decisions an instance may evaluate are read by the
+ * service before the run (services/business-rule-tasks.ts), so evaluating
+ * needs no database; what was evaluated comes back with the run, and its
+ * history rows are written in the transaction that saves the run.
+ */
+
+export type DecisionBinding = 'latest' | 'deployment' | 'version' | 'versionTag';
+
+/** What a task asks for, its expressions resolved: the decision key and which version. */
+export interface DecisionRef {
+  key: string;
+  binding: DecisionBinding;
+  version: number | null;
+  versionTag: string | null;
+  /** `camunda:decisionRefTenantId`; null: the process definition's tenant. */
+  tenantId: string | null;
+}
+
+/** A decision definition read before the run, with what its required decisions need. */
+export interface LoadedDecision {
+  id: string;
+  key: string;
+  version: number;
+  compiled: string;
+  /** The `compiled` of a decision of the same deployment, for required decisions. */
+  lookup: (key: string) => string | undefined;
+}
+
+/** The decisions read before a run: null when none is deployed for a ref, undefined when it was not read. */
+export interface Decisions {
+  get(ref: DecisionRef): LoadedDecision | null | undefined;
+  /** Variables stored as Date, which the engine sees as ISO text: a decision gets them as dates, as Camunda passes them. */
+  dates?: ReadonlySet<string> | undefined;
+}
+
+/** One evaluation a run made, for the service to write its history. */
+export interface EvaluatedDecisionTask {
+  activityId: string;
+  executionId: string;
+  decision: LoadedDecision;
+  evaluation: DecisionEvaluation;
+}
+
+/** The run's decisions and what it evaluated, handed to the engine as a service (not part of the saved state). */
+export interface DecisionHost {
+  decisions: Decisions;
+  evaluated: EvaluatedDecisionTask[];
+  /** References met in the run that were not read before it (an expression's key): the service reads them and runs again. */
+  missing: DecisionRef[];
+}
+
+/** The name under which the engine's environment carries the DecisionHost. */
+export const DECISION_HOST = '__decisionHost';
+
+/** The one identity of a reference, for maps of what was read. */
+export const refKey = (r: DecisionRef): string => JSON.stringify([r.key, r.binding, r.version, r.versionTag, r.tenantId]);
+
+export const MAPPERS = ['singleEntry', 'singleResult', 'collectEntries', 'resultList'] as const;
+export type Mapper = (typeof MAPPERS)[number];
+
+const EXPRESSION = /[$#]\{/;
+
+/** The static references of a definition's business rule tasks (its serialized form), read before every run. */
+export function decisionRefsOf(compiled: string): DecisionRef[] {
+  const refs: DecisionRef[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (!node || typeof node !== 'object') return;
+    const o = node as Record<string, any>;
+    if (o.type === 'bpmn:BusinessRuleTask' && typeof o.behaviour?.decisionRef === 'string') {
+      const b = o.behaviour;
+      const parts = [b.decisionRef, b.decisionRefVersion, b.decisionRefVersionTag, b.decisionRefTenantId].map((x) => (x == null ? '' : String(x)));
+      if (!parts.some((p) => EXPRESSION.test(p))) refs.push(refOf(b, (x) => x));
+    }
+    for (const v of Object.values(o)) if (v && typeof v === 'object') visit(v);
+  };
+  visit(JSON.parse(compiled));
+  return refs;
+}
+
+/** A task's reference, each attribute resolved by `resolve` (expressions, Camunda allows them for key, version, tag, tenant). */
+function refOf(b: any, resolve: (text: string) => unknown): DecisionRef {
+  const text = (x: unknown) => (x == null || x === '' ? null : String(resolve(String(x)) ?? ''));
+  const binding = (b.decisionRefBinding ?? 'latest') as DecisionBinding;
+  const version = binding === 'version' ? text(b.decisionRefVersion) : null;
+  return {
+    key: text(b.decisionRef) ?? '',
+    binding,
+    version: version == null ? null : Number(version),
+    versionTag: binding === 'versionTag' ? text(b.decisionRefVersionTag) : null,
+    tenantId: text(b.decisionRefTenantId),
+  };
+}
+
+/** Camunda's decision result mappers (DecisionEvaluationUtil): the value the result variable gets. */
+export function mapDecisionResult(mapper: Mapper, resultList: Record<string, unknown>[], taskId: string): unknown {
+  const single = () => {
+    if (resultList.length > 1) {
+      throw new Error(`业务规则任务 ${taskId}：决策结果有 ${resultList.length} 条，${mapper} 只接受一条 / business rule task ${taskId}: the decision result has ${resultList.length} results; ${mapper} expects at most one`);
+    }
+    return resultList[0] ?? null;
+  };
+  const onlyEntry = (entries: Record<string, unknown>) => {
+    const names = Object.keys(entries);
+    if (names.length > 1) {
+      throw new Error(`业务规则任务 ${taskId}：决策结果有多个输出（${names.join(', ')}），${mapper} 只接受一个 / business rule task ${taskId}: a decision result has several outputs (${names.join(', ')}); ${mapper} expects one`);
+    }
+    return names.length ? entries[names[0]!] : null;
+  };
+  switch (mapper) {
+    case 'singleEntry': {
+      const result = single();
+      return result ? onlyEntry(result) : null;
+    }
+    case 'singleResult':
+      return single();
+    case 'collectEntries':
+      return resultList.map(onlyEntry);
+    case 'resultList':
+      return resultList;
+  }
+}
+
+/**
+ * The variables a decision's inputs see, as Camunda's execution has them: the
+ * process variables, a multi-instance iteration's loop variables and the
+ * task's own input parameters in front.
+ */
+function inputsOf(environment: any, message: any, dates: ReadonlySet<string> | undefined): Record<string, unknown> {
+  const { fields: _f, content: _c, properties: _p, ...own } = environment?.variables ?? {};
+  for (const name of dates ?? []) {
+    const v = own[name];
+    if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) own[name] = new Date(v);
+  }
+  const content = message?.content ?? {};
+  const loop = content.isMultiInstance && content.loopVariables && typeof content.loopVariables === 'object' ? content.loopVariables : {};
+  return { ...own, ...loop, ...(content.localVariables ?? {}) };
+}
+
+/** The service a decision task runs: evaluate, map, set the result variable, complete. */
+function DecisionService(this: any, activity: any) {
+  this.activity = activity;
+}
+
+DecisionService.prototype.execute = function execute(this: any, executeMessage: any, callback: (err: Error | null, output?: unknown) => void) {
+  const { activity } = this;
+  const { environment } = activity;
+  const b = activity.behaviour;
+  const id = String(activity.id);
+  try {
+    const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
+    if (!host) throw new Error(`business rule task ${id}: no decisions were read for this run`);
+    const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text));
+    const decision = host.decisions.get(ref);
+    if (decision === undefined) {
+      host.missing.push(ref);
+      throw new Error(`business rule task ${id}: decision ${ref.key} was not read before the run`);
+    }
+    if (decision === null) {
+      const which = ref.binding === 'latest' ? '' : ` (${ref.binding}${ref.binding === 'version' ? ` ${ref.version}` : ref.binding === 'versionTag' ? ` ${ref.versionTag}` : ''})`;
+      throw new Error(`业务规则任务 ${id}：决策 ${ref.key}${which} 未部署 / business rule task ${id}: no decision definition deployed with key '${ref.key}'${which}`);
+    }
+    let evaluation: DecisionEvaluation;
+    try {
+      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions.dates));
+    } catch (err) {
+      throw new Error(`业务规则任务 ${id} / business rule task ${id}: ${(err as Error).message}`);
+    }
+    const mapped = mapDecisionResult((b.mapDecisionResult ?? 'resultList') as Mapper, evaluation.resultList, id);
+    host.evaluated.push({ activityId: id, executionId: executeMessage.content.executionId, decision, evaluation });
+    // Camunda's execution.setVariable: the process's variable (no local of that name exists on the task).
+    if (typeof b.resultVariable === 'string' && b.resultVariable) environment.variables[b.resultVariable] = mapped;
+    callback(null);
+  } catch (err) {
+    callback(err instanceof Error ? err : new Error(String(err)));
+  }
+};
+
+/** The engine behaviour of a business rule task: a decision task with `camunda:decisionRef`, else `own` (an external task). */
+export function decisionAware(own: (def: any, context: any) => unknown) {
+  return function BusinessRuleTask(activityDef: any, context: any) {
+    if (typeof activityDef.behaviour?.decisionRef !== 'string') return own(activityDef, context);
+    return elements.ServiceTask({ ...activityDef, behaviour: { ...activityDef.behaviour, Service: DecisionService } }, context);
+  };
+}

@@ -7,7 +7,10 @@ import { execScript } from '../src/store/exec-script.ts';
 // `compiled` is the evaluator's form of one decision, written once per
 // version. Every evaluation leaves a history row per decision evaluated (the
 // required ones point at their root), with the inputs it saw and the
-// outputs of the rules that matched, as typed values.
+// outputs of the rules that matched, as typed values. Those values are
+// always sealed (SM4 + HMAC-SM3, services/sealed-decision-values.ts), `key_id`
+// naming the key: an input expression may read any variable, a sensitive one
+// too, so history may not hold any of them readable.
 export async function up(db: Knex): Promise<void> {
   await execScript(db, `
     create table decision_requirements_definitions (
@@ -75,9 +78,11 @@ export async function up(db: Knex): Promise<void> {
       clause_id text not null,
       clause_name text,
       type text not null,
-      value jsonb
+      value jsonb not null,
+      key_id text not null
     );
     create index history_decision_inputs_instance_idx on history_decision_inputs(decision_instance_id, position);
+    create index history_decision_inputs_key_idx on history_decision_inputs(key_id);
     create table history_decision_outputs (
       id text primary key,
       decision_instance_id text not null references history_decision_instances(id) on delete cascade,
@@ -88,9 +93,11 @@ export async function up(db: Knex): Promise<void> {
       rule_order integer,
       variable_name text,
       type text not null,
-      value jsonb
+      value jsonb not null,
+      key_id text not null
     );
     create index history_decision_outputs_instance_idx on history_decision_outputs(decision_instance_id, position);
+    create index history_decision_outputs_key_idx on history_decision_outputs(key_id);
   `);
 }
 

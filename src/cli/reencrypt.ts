@@ -8,7 +8,8 @@ import { makeDb, migrateLatest } from '../store/db.ts';
 
 /**
  * `npm run reencrypt`: after a new key became current (see
- * docs/encryption.md), rewrites every sealed variable under it and seals
+ * docs/encryption.md), rewrites every sealed variable, waiting message and
+ * decision history value under it and seals
  * sensitive variables still stored plain. Same configuration as the server.
  * On PostgreSQL it may run while servers run; the embedded database is
  * locked by a running server, so stop it first. Exits 1 if any value failed

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
+import type { Keyring } from '../crypto/keyring.ts';
 import { evaluateDecision, type DecisionEvaluation } from '../engine/dmn/evaluate.ts';
 import { DecisionEvaluationError } from '../engine/dmn/errors.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
@@ -18,6 +19,7 @@ import { PUBLIC_USER, roleGroups, type Principal, type TypedValue, type Variable
 import { visibility } from './instances.ts';
 import type { TraceService } from './trace.ts';
 import { clauseTypes, typedDecisionValue } from './decision-values.ts';
+import { openDecisionValue, sealDecisionValue } from './sealed-decision-values.ts';
 
 /** Where an evaluation happened: all null for one asked over REST. */
 export interface DecisionContext {
@@ -32,6 +34,8 @@ export interface DecisionContext {
   tenantId?: string | null | undefined;
   /** When it was evaluated; the database's now when absent (pass the injected clock's in tests). */
   evaluationTime?: Date | undefined;
+  /** Seals the inputs and outputs history keeps (an input may be a sensitive variable's value). */
+  keyring: Keyring;
 }
 
 /**
@@ -78,7 +82,8 @@ export async function recordEvaluation(trx: Db, evaluation: DecisionEvaluation, 
       id: randomUUID(), decision_instance_id: id, position, clause_id: x.clauseId, clause_name: x.clauseName, rule_id: x.ruleId,
       rule_order: x.ruleOrder, variable_name: x.variableName, ...typedDecisionValue(x.value, types.outputs.get(x.clauseId)),
     }));
-    await insertDecisionInstance(trx, row, inputs, outputs);
+    await insertDecisionInstance(trx, row, inputs.map((v) => sealDecisionValue(context.keyring, 'input', v)),
+      outputs.map((v) => sealDecisionValue(context.keyring, 'output', v)));
   }
   return rootId;
 }
@@ -107,7 +112,7 @@ export function assertMayEvaluate(principal: Principal, key: string): void {
 export type EvaluatedInstance = DecisionInstanceRow & { inputs?: DecisionValueRow[]; outputs?: DecisionValueRow[] };
 
 /** Decision definitions, decision requirements definitions, evaluation over REST and its history. */
-export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService) {
+export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService, keyring: Keyring) {
   const noDecision = (what: string) => new NotFoundError(`决策定义不存在 / no decision definition with ${what}`);
   const noRequirements = (what: string) => new NotFoundError(`决策需求定义不存在 / no decision requirements definition with ${what}`);
 
@@ -160,7 +165,7 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService)
         throw err;
       }
       const now = await clock.now(trx);
-      const instanceId = await recordEvaluation(trx, evaluation, def, { userId: principal.userId, tenantId: def.tenant_id, evaluationTime: now });
+      const instanceId = await recordEvaluation(trx, evaluation, def, { userId: principal.userId, tenantId: def.tenant_id, evaluationTime: now, keyring });
       await trace.record(trx, principal, {
         operation: 'Evaluate', entityType: 'DecisionDefinition', entityId: def.id,
         details: { key: def.key, version: def.version, decisionInstanceId: instanceId, variables: Object.keys(variables), results: evaluation.resultList.length },
@@ -177,7 +182,9 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService)
     for (const which of ['inputs', 'outputs'] as const) {
       if (!include[which]) continue;
       const values = await listDecisionValues(db, which, ids);
-      for (const r of rows) r[which] = values.filter((v) => v.decision_instance_id === r.id);
+      const kind = which === 'inputs' ? 'input' : 'output';
+      // IntegrityError when one was altered: history shows no value it cannot vouch for.
+      for (const r of rows) r[which] = values.filter((v) => v.decision_instance_id === r.id).map((v) => openDecisionValue(keyring, kind, v, r.process_instance_id));
     }
     return rows;
   }

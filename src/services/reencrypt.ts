@@ -2,9 +2,12 @@ import os from 'node:os';
 import type { Knex } from 'knex';
 import { IntegrityError } from '../errors.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import { listDecisionValuesToReseal, replaceDecisionValue } from '../store/decision-instances.ts';
 import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts';
 import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
 import type { DefinitionService } from './definitions.ts';
+import { resealDecisionValue } from './sealed-decision-values.ts';
 import { isSensitive, type VariableVault } from './sealed-variables.ts';
 import { recordTrace, type TraceFact } from './trace.ts';
 import { SYSTEM } from '../types.ts';
@@ -13,7 +16,7 @@ import { SYSTEM } from '../types.ts';
 const MAX_IDS = 100;
 
 /** A batch's trace row: how many values of which instances it rewrote, never the values. */
-function batchFact(entityType: 'Variable' | 'Message', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
+function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
   const ids = [...new Set(instanceIds)];
   return {
     operation: 'Reencrypt', entityType, processInstanceId: ids.length === 1 ? ids[0] : null,
@@ -22,7 +25,7 @@ function batchFact(entityType: 'Variable' | 'Message', keyId: string, counts: Re
 }
 
 export interface ReencryptResult {
-  /** Sealed under an older key, now under the current one (variables and waiting messages). */
+  /** Sealed under an older key, now under the current one (variables, waiting messages, decision history). */
   rotated: number;
   /** Sensitive but stored plain (written before encryption existed), now sealed. */
   sealed: number;
@@ -76,6 +79,7 @@ export async function reencryptVariables(
     }
   }
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
+  await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
   await db.transaction((trx) => recordTrace(trx, SYSTEM, {
     operation: 'Reencrypt', entityType: 'EncryptionKey', entityId: vault.keyring.current,
@@ -112,6 +116,38 @@ async function reencryptOutbox(db: Knex, vault: VariableVault, batchSize: number
       result.rotated += done.length;
       if (done.length) await recordTrace(trx, SYSTEM, batchFact('Message', vault.keyring.current, { rotated: done.length }, done));
     });
+  }
+}
+
+/** Decision history's inputs and outputs (always sealed) under an older key: sealed again under the current one. */
+async function reencryptDecisionHistory(db: Knex, keyring: Keyring, batchSize: number, result: ReencryptResult): Promise<void> {
+  for (const which of ['inputs', 'outputs'] as const) {
+    const kind = which === 'inputs' ? 'input' : 'output';
+    let after: string | null = null;
+    for (;;) {
+      const rows = await listDecisionValuesToReseal(db, which, { currentKeyId: keyring.current, after, limit: batchSize });
+      if (!rows.length) break;
+      after = rows[rows.length - 1]!.id;
+      const rewrites = rows.flatMap((row) => {
+        try {
+          return [{ row, next: resealDecisionValue(keyring, kind, row, row.process_instance_id) }];
+        } catch (err) {
+          if (!(err instanceof IntegrityError)) throw err;
+          result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
+          return [];
+        }
+      });
+      await db.transaction(async (trx) => {
+        const done: string[] = [];
+        for (const { row, next } of rewrites) {
+          const { process_instance_id: processInstanceId, ...stored } = row;
+          if (await replaceDecisionValue(trx, which, stored, next)) done.push(processInstanceId ?? '');
+          else result.changedMeanwhile++;
+        }
+        result.rotated += done.length;
+        if (done.length) await recordTrace(trx, SYSTEM, batchFact('DecisionInstance', keyring.current, { rotated: done.length }, done.filter(Boolean)));
+      });
+    }
   }
 }
 

@@ -25,7 +25,7 @@ export interface DecisionInstanceRow {
   collect_result_value: number | null;
 }
 
-/** An input the table saw, or an output of a matched rule, as a typed value. */
+/** An input the table saw, or an output of a matched rule, as a typed value (opened). */
 export interface DecisionValueRow {
   id: string;
   decision_instance_id: string;
@@ -39,11 +39,14 @@ export interface DecisionValueRow {
   value: unknown;
 }
 
-/** Writes one evaluated decision with its inputs and outputs. */
-export async function insertDecisionInstance(db: Db, row: DecisionInstanceRow, inputs: DecisionValueRow[], outputs: DecisionValueRow[]): Promise<void> {
+/** As stored: `value` is the envelope sealed under `key_id` (services/sealed-decision-values.ts). */
+export type StoredDecisionValue = DecisionValueRow & { key_id: string | null };
+
+/** Writes one evaluated decision with its (sealed) inputs and outputs. */
+export async function insertDecisionInstance(db: Db, row: DecisionInstanceRow, inputs: StoredDecisionValue[], outputs: StoredDecisionValue[]): Promise<void> {
   await db('history_decision_instances').insert(row);
-  // jsonb: a string value must go in as JSON text, not as the bare string.
-  const stored = (v: DecisionValueRow) => ({ ...v, value: JSON.stringify(v.value ?? null) });
+  // jsonb: the envelope goes in as JSON text.
+  const stored = (v: StoredDecisionValue) => ({ ...v, value: JSON.stringify(v.value ?? null) });
   if (inputs.length) await db('history_decision_inputs').insert(inputs.map(stored));
   if (outputs.length) await db('history_decision_outputs').insert(outputs.map(stored));
 }
@@ -120,8 +123,33 @@ export async function countDecisionInstances(db: Db, query: DecisionInstanceQuer
   return countOf(filtered(db, query));
 }
 
-/** The inputs (or outputs) of these decision instances, in the order the table has them. */
-export async function listDecisionValues(db: Db, which: 'inputs' | 'outputs', instanceIds: string[]): Promise<DecisionValueRow[]> {
+/** The inputs (or outputs) of these decision instances, in the order the table has them, still sealed. */
+export async function listDecisionValues(db: Db, which: 'inputs' | 'outputs', instanceIds: string[]): Promise<StoredDecisionValue[]> {
   if (!instanceIds.length) return [];
   return db(`history_decision_${which}`).whereIn('decision_instance_id', instanceIds).orderBy('decision_instance_id').orderBy('position');
+}
+
+/** A stored value with the process instance its decision ran in (for the re-encryption command). */
+export type SealedDecisionValueRef = StoredDecisionValue & { process_instance_id: string | null };
+
+/** Values sealed under a key other than `currentKeyId` (or not sealed), by row id after `after`. */
+export async function listDecisionValuesToReseal(
+  db: Db, which: 'inputs' | 'outputs', q: { currentKeyId: string; after: string | null; limit: number },
+): Promise<SealedDecisionValueRef[]> {
+  const b = db(`history_decision_${which} as v`).join('history_decision_instances as h', 'h.id', 'v.decision_instance_id')
+    .select('v.*', 'h.process_instance_id')
+    .where((w) => w.whereNull('v.key_id').orWhereNot('v.key_id', q.currentKeyId))
+    .orderBy('v.id').limit(q.limit);
+  if (q.after) b.where('v.id', '>', q.after);
+  return b;
+}
+
+/** Replaces one value's envelope only if it is still exactly what was read (another run may have rewritten it). */
+export async function replaceDecisionValue(
+  db: Db, which: 'inputs' | 'outputs', expected: StoredDecisionValue, next: Pick<StoredDecisionValue, 'value' | 'key_id'>,
+): Promise<boolean> {
+  const b = db(`history_decision_${which}`).where({ id: expected.id }).whereRaw('value = ?::jsonb', [JSON.stringify(expected.value ?? null)]);
+  if (expected.key_id == null) b.whereNull('key_id');
+  else b.where('key_id', expected.key_id);
+  return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id })) > 0;
 }

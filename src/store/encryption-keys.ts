@@ -17,9 +17,9 @@ export async function insertKeyChecks(db: Db, rows: KeyCheckRow[]): Promise<void
 }
 
 /** The tables that hold sealed values, each with a `key_id` column naming the key. */
-const SEALED_TABLES = ['variables', 'message_outbox'] as const;
+const SEALED_TABLES = ['variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs'] as const;
 
-/** Whether any variable, or any waiting message's payload, is still sealed under `keyId`. */
+/** Whether any variable, waiting message's payload or decision history value is still sealed under `keyId`. */
 export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
   for (const table of SEALED_TABLES) {
     if ((await db(table).where({ key_id: keyId }).first(db.raw('1 as one'))) != null) return true;
@@ -27,7 +27,7 @@ export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
   return false;
 }
 
-/** How many variables and waiting messages are sealed under a key other than `keyId`. */
+/** How many variables, waiting messages and decision history values are sealed under a key other than `keyId`. */
 export async function countSealedUnderOtherKeys(db: Db, keyId: string): Promise<number> {
   let n = 0;
   for (const table of SEALED_TABLES) {

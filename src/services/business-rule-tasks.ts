@@ -1,5 +1,6 @@
 import { decisionRefsOf, refKey, type DecisionRef, type Decisions, type LoadedDecision } from '../engine/business-rule-task.ts';
 import { DecisionsNotRead, type EngineRun } from '../engine/runner.ts';
+import type { Keyring } from '../crypto/keyring.ts';
 import type { Db } from '../store/db.ts';
 import type { Variables } from '../types.ts';
 import { findDecisionFor, type DecisionDefinitionRow } from '../store/decisions.ts';
@@ -91,13 +92,13 @@ export interface EvaluationOwner {
 }
 
 /** Writes the history of the decisions one run evaluated, in the transaction that saves the run, at the server's `now`. */
-export async function recordDecisionEvaluations(trx: Db, owner: EvaluationOwner, run: EngineRun, now: Date): Promise<void> {
+export async function recordDecisionEvaluations(trx: Db, owner: EvaluationOwner, run: EngineRun, now: Date, keyring: Keyring): Promise<void> {
   for (const e of run.evaluatedDecisions) {
     const { row } = e.decision as ReadDecision;
     await recordEvaluation(trx, e.evaluation, row, {
       processDefinitionId: owner.definitionId, processDefinitionKey: owner.definitionKey, processInstanceId: owner.instanceId,
       executionId: e.executionId, activityId: e.activityId,
-      activityInstanceId: `${e.activityId}:${e.executionId}`, tenantId: row.tenant_id, evaluationTime: now,
+      activityInstanceId: `${e.activityId}:${e.executionId}`, tenantId: row.tenant_id, evaluationTime: now, keyring,
     });
   }
 }

@@ -81,7 +81,7 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     for (const { ctx, run } of runs) {
       await vault.save(trx, ctx.instanceId, ctx.sensitive, { ...ctx.setByCaller, ...engineChanges(ctx.variables, run.variables) });
       // The history of the decisions its business rule tasks evaluated (business-rule-tasks.ts).
-      if (evaluatedAt) await recordDecisionEvaluations(trx, ctx, run, evaluatedAt);
+      if (evaluatedAt) await recordDecisionEvaluations(trx, ctx, run, evaluatedAt, vault.keyring);
     }
     const taskIds = new Map<RunContext, Map<string, string>>();
     const common = (ctx: RunContext) => ({ process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey });

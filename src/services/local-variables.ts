@@ -3,13 +3,15 @@ import { loopVariableNames, readLocals, writeLocals } from '../engine/local-vari
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { instancesRunningExecution } from '../store/activities.ts';
 import { findInstance, saveInstanceStates } from '../store/instances.ts';
-import { hasOpenTaskFor } from '../store/tasks.ts';
+import { deleteTaskVariables, upsertTaskVariables } from '../store/task-variables.ts';
+import { hasOpenTaskFor, lockOpenTask } from '../store/tasks.ts';
 import type { Principal, Variables, VariableType } from '../types.ts';
 import { hasConditionalEvents } from './conditions.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
-import { isSensitive } from './sealed-variables.ts';
-import type { TaskService } from './tasks.ts';
+import { isSensitive, type VariableVault } from './sealed-variables.ts';
+import { loadTaskLocals, taskVariableScope } from './task-locals.ts';
+import { taskFact, type TaskService } from './tasks.ts';
 import type { TraceService } from './trace.ts';
 import { engineValues, inferType } from './variables.ts';
 
@@ -25,15 +27,20 @@ import { engineValues, inferType } from './variables.ts';
  * Date values and names the definition marks sensitive are refused, so
  * nothing that must be sealed ever lands there.
  *
- * A task has no task-local variables here (Camunda's `task.setVariableLocal`):
- * reading them answers an empty map; setting them is not offered (nothing
- * would show them to the task's listeners).
+ * A task's locals (Camunda's `task.setVariableLocal`) are rows of their own
+ * (store/task-variables.ts), sealed as process variables are; they are the
+ * task's, not its execution's: completing the task with variables sets
+ * process variables, and they are no longer offered once the task has
+ * ended (their rows stay, as Camunda's history keeps them). Camunda's
+ * conditional events do not hear a task's own variables (TaskEntity
+ * dispatches only non-task variable events), so changing them runs no
+ * engine and moves nothing.
  */
 
 /** Types a local keeps exactly as plain JSON in the engine state. */
 const PLAIN: ReadonlySet<VariableType> = new Set(['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Json', 'Null']);
 
-export function makeLocalVariableService(db: Knex, definitions: DefinitionService, instances: InstanceService, tasks: TaskService, trace: TraceService) {
+export function makeLocalVariableService(db: Knex, definitions: DefinitionService, instances: InstanceService, tasks: TaskService, trace: TraceService, vault: VariableVault) {
   /** The running instance of an execution the caller may see; NotFoundError otherwise. */
   async function executionInstance(executionId: string, principal: Principal): Promise<string> {
     for (const instanceId of await instancesRunningExecution(db, executionId)) {
@@ -96,10 +103,32 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
       });
     },
 
-    /** A task's own (task-local) variables: none are kept here. */
-    async taskLocals(taskId: string, principal: Principal): Promise<Variables> {
-      await tasks.visibleTask(taskId, principal);
-      return {};
+    /** A task's own (task-local) variables, while it is open and the caller may see it. */
+    async taskLocals(taskId: string, principal: Principal): Promise<{ instanceId: string; variables: Variables }> {
+      const task = await tasks.openTask(taskId, principal);
+      const { sensitive } = await definitions.load(task.definition_id);
+      return { instanceId: task.process_instance_id, variables: await loadTaskLocals(db, vault, task, sensitive) };
+    },
+
+    /**
+     * Sets and deletes a task's own variables in one transaction, by who may
+     * act on the task (as for its process variables); sensitive ones sealed.
+     */
+    async modifyTaskLocals(taskId: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+      const task = await tasks.actionableTask(taskId, principal);
+      const { sensitive } = await definitions.load(task.definition_id);
+      const scope = taskVariableScope(task.process_instance_id, task.id);
+      const stored = Object.entries(change.modifications).map(([name, v]) => vault.toStored(scope, name, v, sensitive));
+      const deletions = change.deletions.filter((n) => !(n in change.modifications));
+      await db.transaction(async (trx) => {
+        // The task may have ended since it was read: its locals end with it.
+        if (!(await lockOpenTask(trx, task.id))) {
+          throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
+        }
+        await upsertTaskVariables(trx, task.id, task.process_instance_id, stored);
+        const deleted = await deleteTaskVariables(trx, task.id, deletions);
+        await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { local: true, set: Object.keys(change.modifications), deleted }));
+      });
     },
   };
 }

@@ -6,6 +6,10 @@ import {
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
 import { makeVariableChanges } from './conditions.ts';
+import { readLocals } from '../engine/local-variables.ts';
+import { findInstance } from '../store/instances.ts';
+import { loadTaskLocals } from './task-locals.ts';
+import { inferType } from './variables.ts';
 import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER, type FormField, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
@@ -207,9 +211,18 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       await change(await actionableTask(id, principal), values, principal, 'Update');
     },
 
-    /** The instance's variables as the task sees them (this server keeps no task-local variables). */
+    /**
+     * The variables the task sees, as Camunda's task variables: while it is
+     * open its own locals over its execution's locals over the instance's;
+     * once ended the instance's.
+     */
     async variables(id: string, principal: Principal): Promise<Variables> {
-      return instanceVariables(await visibleTask(id, principal));
+      const task = await visibleTask(id, principal);
+      const process = await instanceVariables(task);
+      if (task.end_time) return process;
+      const [row, own] = await Promise.all([findInstance(db, task.process_instance_id), loadTaskLocals(db, execution.vault, task, await sensitiveOf(task))]);
+      const locals = row?.engine_state ? readLocals(row.engine_state, task.execution_id) ?? {} : {};
+      return { ...process, ...Object.fromEntries(Object.entries(locals).map(([k, v]) => [k, inferType(v)])), ...own };
     },
 
     async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
@@ -221,6 +234,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       });
     },
     visibleTask,
+    openTask,
+    actionableTask,
 
     /**
      * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`

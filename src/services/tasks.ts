@@ -15,7 +15,8 @@ import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
 import type { TraceFact, TraceService } from './trace.ts';
-import { makeTaskListeners, type ListenerEffects } from './task-listeners.ts';
+import { makeTaskListeners, type ListenerChange } from './task-listeners.ts';
+import type { Db } from '../store/db.ts';
 
 /** A trace fact about one task. */
 export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
@@ -72,12 +73,26 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     if (!offered) refuse('任务未提供给该用户或其所在组', 'the task is not offered to this user or any of their groups');
   }
 
-  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
-  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, effects?: ListenerEffects | null): Promise<void> {
+  /**
+   * Commits a change of a task (`work`) with what its listeners changed, in
+   * one transaction, traced as `fact`: through changeVariables when they
+   * changed something, so conditional events hear it.
+   */
+  async function commit(principal: Principal, fact: TraceFact, listened: ListenerChange | null, work: (trx: Db) => Promise<void>): Promise<void> {
+    if (listened) {
+      await variableChanges.changeVariables({ ...listened, actor: principal, fact, afterSave: work });
+      return;
+    }
     await db.transaction(async (trx) => {
+      await work(trx);
+      await trace.record(trx, principal, fact);
+    });
+  }
+
+  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
+  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, listened?: ListenerChange | null): Promise<void> {
+    await commit(principal, taskFact(task, operation, { changed: Object.keys(values) }), listened ?? null, async (trx) => {
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
-      await effects?.(trx);
-      await trace.record(trx, principal, taskFact(task, operation, { changed: Object.keys(values) }));
     });
   }
 
@@ -145,13 +160,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
       await assertAssignable(task, userId);
-      const effects = await assigning(task, userId);
-      await db.transaction(async (trx) => {
+      await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId), async (trx) => {
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
         }
-        await effects?.(trx);
-        await trace.record(trx, principal, taskFact(task, 'Claim', { assignee: userId }));
       });
     },
 
@@ -161,11 +173,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!principal.isAdmin && task.assignee !== principal.userId) {
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
-      const effects = await assigning(task, null);
-      await db.transaction(async (trx) => {
+      await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null), async (trx) => {
         if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
-        await effects?.(trx);
-        await trace.record(trx, principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }));
       });
     },
 
@@ -192,16 +201,16 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
-      const effects = await assigning(task, task.owner);
+      const listened = await assigning(task, task.owner);
       await variableChanges.changeVariables({
         instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
-        modifications: variables, deletions: [], actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
+        // What the delegate hands back wins over what the assignment listener set.
+        ...listened, modifications: { ...listened?.modifications, ...variables }, deletions: (listened?.deletions ?? []).filter((n) => !(n in variables)),
+        actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
         afterSave: async (trx) => {
           if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
             throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
           }
-          // What the delegate hands back is saved after what the assignment listener set.
-          await effects?.(trx);
         },
       });
     },

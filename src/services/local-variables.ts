@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { loopVariableNames, readLocals } from '../engine/local-variables.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { instancesRunningExecution } from '../store/activities.ts';
+import type { Db } from '../store/db.ts';
 import { findInstance } from '../store/instances.ts';
 import { deleteTaskVariables, upsertTaskVariables } from '../store/task-variables.ts';
 import { hasOpenTaskFor, lockOpenTask } from '../store/tasks.ts';
@@ -115,14 +116,22 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
       const scope = taskVariableScope(task.process_instance_id, task.id);
       const stored = Object.entries(change.modifications).map(([name, v]) => vault.toStored(scope, name, v, sensitive));
       const deletions = change.deletions.filter((n) => !(n in change.modifications));
-      await db.transaction(async (trx) => {
+      const fact = taskFact(task, 'ModifyVariables', { local: true, set: Object.keys(change.modifications), deleted: deletions });
+      const work = async (trx: Db) => {
         // The task may have ended since it was read: its locals end with it.
-        if (!(await lockOpenTask(trx, task.id))) {
-          throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
-        }
+        if (!(await lockOpenTask(trx, task.id))) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
         await upsertTaskVariables(trx, task.id, task.process_instance_id, stored);
-        const deleted = await deleteTaskVariables(trx, task.id, deletions);
-        await trace.record(trx, principal, taskFact(task, 'ModifyVariables', { local: true, set: Object.keys(change.modifications), deleted }));
+        await deleteTaskVariables(trx, task.id, deletions);
+      };
+      // A change of the task's own variables is a change of the task: its `update` listeners run, and what they set is saved with it.
+      const listened = await tasks.updating(task);
+      if (listened) {
+        await variableChanges.changeVariables({ ...listened, actor: principal, fact, afterSave: work });
+        return;
+      }
+      await db.transaction(async (trx) => {
+        await work(trx);
+        await trace.record(trx, principal, fact);
       });
     },
   };

@@ -26,7 +26,8 @@ export type ListenerChange = Pick<VariableChangeInput, 'instanceId' | 'definitio
 
 /**
  * Task listeners fired by a REST change of a task (engine/task-listeners.ts):
- * `assignment` when its assignee changes; and, when an instance is deleted,
+ * `update` on every change of it (assignee, owner, delegation, name,
+ * priority, dates, its own variables), then `assignment` when its assignee changes; and, when an instance is deleted,
  * its tasks' `delete` and the process's `end` listeners. The scripts run before the
  * change's transaction opens (no transaction is held while a script runs),
  * over the variables as they are now; what they changed is then saved under
@@ -55,15 +56,24 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
   }
 
   return {
-    /** Runs the task's `event` listeners; null when it has none (nothing to save). */
-    async fire(task: TaskRow, event: 'assignment', assignee: string | null): Promise<ListenerChange | null> {
+    /**
+     * Runs the listeners a REST change of an open task fires: its `update`
+     * listeners, then, when the change gives it another assignee, its
+     * `assignment` listeners (Camunda 7's order); null when it has none
+     * (nothing to save).
+     */
+    async fire(task: TaskRow, change: { assignee?: string | null }): Promise<ListenerChange | null> {
       const def = await definitions.load(task.definition_id);
       const instance = await findInstance(db, task.process_instance_id);
       if (!instance?.engine_state || instance.state !== 'ACTIVE') return null;
+      const assigned = change.assignee !== undefined && change.assignee !== task.assignee;
       // The loaded definition (cached, with every element of the process) keys the listeners' cache.
-      const listeners = taskListenersOf(def, task.task_definition_key, event);
+      const listeners = [
+        ...taskListenersOf(def, task.task_definition_key, 'update'),
+        ...(assigned ? taskListenersOf(def, task.task_definition_key, 'assignment') : []),
+      ];
       if (!listeners.length) return null;
-      return run(task, instance, def, listeners, assignee);
+      return run(task, instance, def, listeners, assigned ? change.assignee! : task.assignee);
     },
 
     /** Runs `listeners` (a timeout listener: services/task-timeouts.ts) for an open task of a running `instance`. */

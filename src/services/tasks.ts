@@ -27,9 +27,9 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
-  // `assignment` listeners fire with every change of the assignee, in the change's transaction.
+  // `update` listeners fire with every change of the task, `assignment` ones with every change of its assignee, in the change's transaction.
   const listeners = makeTaskListeners(db, definitions, execution);
-  const assigning = (task: TaskRow, assignee: string | null) => (assignee === task.assignee ? Promise.resolve(null) : listeners.fire(task, 'assignment', assignee));
+  const assigning = (task: TaskRow, assignee: string | null) => listeners.fire(task, { assignee });
   const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
@@ -217,7 +217,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 
     /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
     async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
-      await change(await actionableTask(id, principal), values, principal, 'Update');
+      const task = await actionableTask(id, principal);
+      await change(task, values, principal, 'Update', await listeners.fire(task, {}));
     },
 
     /**
@@ -245,6 +246,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     visibleTask,
     openTask,
     actionableTask,
+    /** The listeners a change of a task's own variables fires (its `update` listeners). */
+    updating: (task: TaskRow) => listeners.fire(task, {}),
 
     /**
      * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`

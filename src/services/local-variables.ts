@@ -124,15 +124,7 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
         await deleteTaskVariables(trx, task.id, deletions);
       };
       // A change of the task's own variables is a change of the task: its `update` listeners run, and what they set is saved with it.
-      const listened = await tasks.updating(task);
-      if (listened) {
-        await variableChanges.changeVariables({ ...listened, actor: principal, fact, afterSave: work });
-        return;
-      }
-      await db.transaction(async (trx) => {
-        await work(trx);
-        await trace.record(trx, principal, fact);
-      });
+      await tasks.commitUpdate(task, principal, fact, work);
     },
   };
 }

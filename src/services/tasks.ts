@@ -246,8 +246,13 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     visibleTask,
     openTask,
     actionableTask,
-    /** The listeners a change of a task's own variables fires (its `update` listeners). */
-    updating: (task: TaskRow) => listeners.fire(task, {}),
+    /**
+     * Commits `work`, a change of a dependent of an open task (its own
+     * variables, a comment), with what its `update` listeners set, traced as `fact`.
+     */
+    async commitUpdate(task: TaskRow, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
+      await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}), work);
+    },
 
     /**
      * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`

@@ -4,7 +4,7 @@ import { assertNothingOpen, complete, start, variablesOf, conformanceSuite } fro
 /*
  * `update` task listeners: every REST change of an open task (PUT /task,
  * claim, unclaim, assignee, delegate, resolve, its own variables) runs them
- * in the transaction of the change, before the `assignment` listeners when
+ * and a comment on it, in the transaction of the change, before the `assignment` listeners when
  * the assignee changes (Camunda 7's order); creating the task does not. A
  * failing one fails the change with 400 and nothing is saved.
  */
@@ -25,10 +25,14 @@ conformanceSuite(['task-update.bpmn'], 'pu', (c, t) => {
     t.deepEqual((await log(id)).slice(4), ['update'], 'a change of its own variables is a change of the task');
     t.is((await c.office.post(`/engine-rest/task/${task.id}/unclaim`, {})).status, 204);
     t.deepEqual((await log(id)).slice(5), ['update', 'assignment:null']);
+    t.is((await c.office.post(`/engine-rest/task/${task.id}/comment/create`, { message: '请尽快' })).status, 200);
+    t.deepEqual((await log(id)).slice(7), ['update'], 'so is a comment');
     const [row] = await c.server.db('trace').where({ operation: 'Update', entity_id: task.id });
     t.is(row.process_instance_id, id);
     await complete(c, id, 'approve');
-    t.deepEqual((await log(id)).slice(7), [], 'completing is no update');
+    t.deepEqual((await log(id)).slice(8), [], 'completing is no update');
+    t.is((await c.office.post(`/engine-rest/task/${task.id}/comment/create`, { message: '已办' })).status, 200);
+    t.deepEqual((await log(id)).slice(8), [], 'nor a comment on the ended task');
     await assertNothingOpen(t, c, id);
   });
 
@@ -41,6 +45,8 @@ conformanceSuite(['task-update.bpmn'], 'pu', (c, t) => {
     const claim = await c.office.post(`/engine-rest/task/${task.id}/claim`, { userId: 'pu-office' });
     t.is(claim.status, 400);
     t.is((await c.office.put(`/engine-rest/task/${task.id}/localVariables/note`, { value: 'x' })).status, 400);
+    t.is((await c.office.post(`/engine-rest/task/${task.id}/comment/create`, { message: 'x' })).status, 400);
+    t.deepEqual((await c.office.get(`/engine-rest/task/${task.id}/comment`)).body, []);
     const after = await taskOf(id);
     t.is(after.priority, task.priority);
     t.is(after.assignee, null);

@@ -77,7 +77,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
-    localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace),
+    localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),

@@ -11,7 +11,7 @@ import { timerSpecOf } from './task-timeouts.ts';
  * extensions, only start/end execution listeners on flow nodes and the
  * process and create/assignment/complete/delete/timeout task listeners on user tasks
  * run (camunda-extension.ts, process-listeners.ts, task-listeners.ts, task-timeouts.ts);
- * the others (update task listeners, take listeners,
+ * the others (take listeners,
  * input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
@@ -57,8 +57,8 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * A script the adapter runs (camunda-extension.ts): a `start` or `end`
  * execution listener directly on a flow node or on the process
  * (process-listeners.ts), a `create` or `complete` task listener on a user
- * task (`timeout` with one literal timer). Not run yet, so refused: listeners on sequence flows (`take`),
- * `update` task listeners, and
+ * task (`timeout` with one literal timer; `update`, fired by the REST changes
+ * of the task: services/task-listeners.ts). Not run yet, so refused: listeners on sequence flows (`take`), and
  * listeners where the engine's lifecycle differs from Camunda's: boundary
  * events and event sub-process start events (the engine enters them when it
  * starts listening, Camunda only when they fire) and multi-instance
@@ -84,7 +84,6 @@ export function runsAsListener(element: ModdleElement, script: ModdleElement): b
 function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string; en: string } | undefined {
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$type === 'camunda:TaskListener') {
-    if (listener.event === 'update') return { zh: 'update 事件随任务的每次改动（评论、附件、任务局部变量）触发，尚未接入', en: 'the update event fires on every change of the task (comments, attachments, task-local variables), which is not wired yet' };
     if (element.loopCharacteristics) return { zh: '多实例任务的监听器须按每个实例运行', en: 'on a multi-instance task Camunda runs it per instance' };
     if (listener.event === 'timeout') return { zh: 'timeout 监听器须有一个定时定义（timeDate、timeDuration 或 timeCycle），其值为字面量而非表达式', en: 'a timeout listener needs one timer definition (timeDate, timeDuration or timeCycle) with a literal value, not an expression' };
   }
@@ -105,7 +104,7 @@ export function timeoutTimerOf(listener: ModdleElement): TimerSpec | null {
 }
 
 /** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */
-const RUN_TASK_EVENTS = new Set(['create', 'assignment', 'complete', 'delete']);
+const RUN_TASK_EVENTS = new Set(['create', 'assignment', 'complete', 'delete', 'update']);
 
 /** Every camunda:script in an element's extensions (listeners, input/output parameters), however deep. */
 function camundaScripts(node: unknown, found: ModdleElement[] = [], depth = 0): ModdleElement[] {

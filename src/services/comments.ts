@@ -20,11 +20,13 @@ export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceSer
         throw new ValidationError(`意见内容必须是 1 到 ${MAX_LENGTH} 字符的文本 / message must be text of 1 to ${MAX_LENGTH} characters`);
       }
       const task = await tasks.visibleTask(taskId, principal);
-      return db.transaction(async (trx) => {
-        const row = await insertComment(trx, { id: randomUUID(), task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message });
-        await trace.record(trx, principal, taskFact(task, 'AddComment', { commentId: row.id }));
-        return row;
+      const id = randomUUID();
+      let row: CommentRow | undefined;
+      // A comment on an open task is a change of it: its `update` listeners run in the comment's transaction.
+      await tasks.commitUpdate(task, principal, taskFact(task, 'AddComment', { commentId: id }), async (trx) => {
+        row = await insertComment(trx, { id, task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message });
       });
+      return row!;
     },
   };
 }

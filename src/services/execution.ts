@@ -6,7 +6,7 @@ import type { Db } from '../store/db.ts';
 import { listOpenExecutions, listOpenExecutionsOf } from '../store/activities.ts';
 import { findInstance, findInstances, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
 import { deleteVariables } from '../store/variables.ts';
-import { callerChanges } from './conditions.ts';
+import { applyLocals, callerChanges, type LocalChange } from './conditions.ts';
 import type { Clock } from '../clock.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import type { Variables } from '../types.ts';
@@ -95,6 +95,10 @@ export function makeExecution(
       variables: Variables; by: string; action?: SignalInput['action']; stillOpen: () => Promise<boolean>; afterSave?: (trx: Db) => Promise<void>;
       /** Variables the caller deletes in the same command (only with the `conditions` action). */
       deletions?: string[];
+      /** An execution's local variables the caller sets and deletes, written into the state before the run (conditions.ts). */
+      locals?: LocalChange | undefined;
+      /** Only on this revision of the instance (what a listener ran on): another answers 409, never a re-run. */
+      rev?: number | undefined;
       /** Who did it and what, for the trace row written in the same transaction. */
       actor: Actor; fact: TraceFact;
     },
@@ -108,13 +112,15 @@ export function makeExecution(
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
+      if (opts.rev != null && instance.rev !== opts.rev) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed meanwhile; retry`);
+      const localChanges = opts.locals ? applyLocals(instance.engine_state, opts.locals) : [];
       const completed = !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined;
       const deleted = (opts.deletions ?? []).filter((n) => n in stored && !(n in opts.variables));
       const before = { ...stored, ...opts.variables };
       for (const name of deleted) delete before[name];
       const { ctx, run } = await runWait({
         def, instance, state: instance.engine_state, before, open: openList, target,
-        action: opts.action, setByCaller: opts.variables, completed, changes: callerChanges(stored, opts.variables, deleted), user: runUserOf(opts.actor),
+        action: opts.action, setByCaller: opts.variables, completed, changes: [...callerChanges(stored, opts.variables, deleted), ...localChanges], user: runUserOf(opts.actor),
       }).catch((err) => {
         throw toEngineError(err);
       });

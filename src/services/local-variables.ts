@@ -1,15 +1,19 @@
 import type { Knex } from 'knex';
-import { loopVariableNames, readLocals, writeLocals } from '../engine/local-variables.ts';
-import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
+import { loopVariableNames, readLocals } from '../engine/local-variables.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { instancesRunningExecution } from '../store/activities.ts';
-import { findInstance, saveInstanceStates } from '../store/instances.ts';
-import { hasOpenTaskFor } from '../store/tasks.ts';
+import type { Db } from '../store/db.ts';
+import { findInstance } from '../store/instances.ts';
+import { deleteTaskVariables, upsertTaskVariables } from '../store/task-variables.ts';
+import { hasOpenTaskFor, lockOpenTask } from '../store/tasks.ts';
 import type { Principal, Variables, VariableType } from '../types.ts';
-import { hasConditionalEvents } from './conditions.ts';
+import { makeVariableChanges } from './conditions.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
+import type { Execution } from './execution.ts';
 import { isSensitive } from './sealed-variables.ts';
-import type { TaskService } from './tasks.ts';
+import { loadTaskLocals, taskVariableScope } from './task-locals.ts';
+import { taskFact, type TaskService } from './tasks.ts';
 import type { TraceService } from './trace.ts';
 import { engineValues, inferType } from './variables.ts';
 
@@ -20,20 +24,28 @@ import { engineValues, inferType } from './variables.ts';
  * An execution's locals are its input parameters and a multi-instance
  * iteration's element variable and loopCounter; they live in the engine state
  * with the waiting element (engine/local-variables.ts), so a change is a new
- * revision of the instance's state, saved only if nobody saved it meanwhile.
+ * revision of the instance's state, saved only if nobody saved it meanwhile,
+ * and heard by the instance's conditional events as any variable change is.
  * They are kept in the state as plain values, not encrypted: Bytes, File and
  * Date values and names the definition marks sensitive are refused, so
  * nothing that must be sealed ever lands there.
  *
- * A task has no task-local variables here (Camunda's `task.setVariableLocal`):
- * reading them answers an empty map; setting them is not offered (nothing
- * would show them to the task's listeners).
+ * A task's locals (Camunda's `task.setVariableLocal`) are rows of their own
+ * (store/task-variables.ts), sealed as process variables are; they are the
+ * task's, not its execution's: completing the task with variables sets
+ * process variables, and they are no longer offered once the task has
+ * ended (their rows stay, as Camunda's history keeps them). Camunda's
+ * conditional events do not hear a task's own variables (TaskEntity
+ * dispatches only non-task variable events), so changing them runs no
+ * engine and moves nothing.
  */
 
 /** Types a local keeps exactly as plain JSON in the engine state. */
 const PLAIN: ReadonlySet<VariableType> = new Set(['String', 'Boolean', 'Integer', 'Short', 'Long', 'Double', 'Json', 'Null']);
 
-export function makeLocalVariableService(db: Knex, definitions: DefinitionService, instances: InstanceService, tasks: TaskService, trace: TraceService) {
+export function makeLocalVariableService(db: Knex, definitions: DefinitionService, instances: InstanceService, tasks: TaskService, trace: TraceService, execution: Execution) {
+  const { vault } = execution;
+  const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** The running instance of an execution the caller may see; NotFoundError otherwise. */
   async function executionInstance(executionId: string, principal: Principal): Promise<string> {
     for (const instanceId of await instancesRunningExecution(db, executionId)) {
@@ -78,28 +90,41 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
       const row = await findInstance(db, instanceId);
       if (!row?.engine_state || row.state !== 'ACTIVE') throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
       await checkWritable(instanceId, change.modifications, loopVariableNames(row.engine_state, executionId));
-      if (hasConditionalEvents(await definitions.load(row.definition_id))) {
-        // A local write saves the state without an engine run, so a waiting conditional event would not see it (conditions.ts).
-        throw new ValidationError(`流程 ${row.definition_key} 有条件事件，此处不能修改局部变量（条件不会重新求值）/ process ${row.definition_key} has conditional events, which a local variable set here would not re-evaluate; set it on the process instance`);
-      }
       const deleted = change.deletions.filter((n) => !(n in change.modifications));
-      if (!writeLocals(row.engine_state, executionId, engineValues(change.modifications), deleted)) {
-        throw new NotFoundError(`执行不存在 / no running execution with id ${executionId}`);
-      }
-      await db.transaction(async (trx) => {
-        const saved = await saveInstanceStates(trx, [{ id: instanceId, rev: row.rev, engineState: row.engine_state, ended: false }]);
-        if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instanceId} changed concurrently; retry`);
-        await trace.record(trx, principal, {
-          operation: 'ModifyVariables', entityType: 'Execution', entityId: executionId, processInstanceId: instanceId,
-          details: { local: true, set: Object.keys(change.modifications), deleted },
-        });
+      // Through the one write path, so the conditional events waiting in the instance hear the change (conditions.ts).
+      await variableChanges.changeVariables({
+        instanceId, definitionId: row.definition_id, sensitive: new Set(), modifications: {}, deletions: [],
+        locals: { executionId, set: engineValues(change.modifications), deleted }, actor: principal,
+        fact: { operation: 'ModifyVariables', entityType: 'Execution', entityId: executionId, details: { local: true, set: Object.keys(change.modifications), deleted } },
       });
     },
 
-    /** A task's own (task-local) variables: none are kept here. */
-    async taskLocals(taskId: string, principal: Principal): Promise<Variables> {
-      await tasks.visibleTask(taskId, principal);
-      return {};
+    /** A task's own (task-local) variables, while it is open and the caller may see it. */
+    async taskLocals(taskId: string, principal: Principal): Promise<{ instanceId: string; variables: Variables }> {
+      const task = await tasks.openTask(taskId, principal);
+      const { sensitive } = await definitions.load(task.definition_id);
+      return { instanceId: task.process_instance_id, variables: await loadTaskLocals(db, vault, task, sensitive) };
+    },
+
+    /**
+     * Sets and deletes a task's own variables in one transaction, by who may
+     * act on the task (as for its process variables); sensitive ones sealed.
+     */
+    async modifyTaskLocals(taskId: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+      const task = await tasks.actionableTask(taskId, principal);
+      const { sensitive } = await definitions.load(task.definition_id);
+      const scope = taskVariableScope(task.process_instance_id, task.id);
+      const stored = Object.entries(change.modifications).map(([name, v]) => vault.toStored(scope, name, v, sensitive));
+      const deletions = change.deletions.filter((n) => !(n in change.modifications));
+      const fact = taskFact(task, 'ModifyVariables', { local: true, set: Object.keys(change.modifications), deleted: deletions });
+      const work = async (trx: Db) => {
+        // The task may have ended since it was read: its locals end with it.
+        if (!(await lockOpenTask(trx, task.id))) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
+        await upsertTaskVariables(trx, task.id, task.process_instance_id, stored);
+        await deleteTaskVariables(trx, task.id, deletions);
+      };
+      // A change of the task's own variables is a change of the task: its `update` listeners run, and what they set is saved with it.
+      await tasks.commitUpdate(task, principal, fact, work);
     },
   };
 }

@@ -5,10 +5,12 @@ import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { listDecisionValuesToReseal, replaceDecisionValue } from '../store/decision-instances.ts';
 import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts';
-import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
+import { listTaskVariablesAfter, replaceTaskStoredValue } from '../store/task-variables.ts';
+import { listVariablesAfter, replaceStoredValue, type StoredVariable } from '../store/variables.ts';
 import type { DefinitionService } from './definitions.ts';
 import { resealDecisionValue } from './sealed-decision-values.ts';
 import { isSensitive, type VariableVault } from './sealed-variables.ts';
+import { taskVariableScope } from './task-locals.ts';
 import { recordTrace, type TraceFact } from './trace.ts';
 import { SYSTEM } from '../types.ts';
 
@@ -65,7 +67,7 @@ export async function reencryptVariables(
       // Definitions are read before the transaction: on PGlite there is one connection.
       const marked = new Map<string, ReadonlySet<string>>();
       for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
-      const rewrites = rows.flatMap((row) => rewrite(vault, row, marked.get(row.definition_id)!, result));
+      const rewrites = rows.flatMap((row) => rewrite(vault, row.process_instance_id, row, marked.get(row.definition_id)!, result));
       await db.transaction(async (trx) => {
         const done: string[] = [];
         for (const { row, next } of rewrites) {
@@ -78,6 +80,7 @@ export async function reencryptVariables(
       options.onBatch?.(result);
     }
   }
+  await reencryptTaskVariables(db, vault, definitions, options.batchSize ?? 500, result);
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
@@ -151,13 +154,37 @@ async function reencryptDecisionHistory(db: Knex, keyring: Keyring, batchSize: n
   }
 }
 
-/** The new stored form of one row, or nothing when it needs none or fails its check. */
-function rewrite(vault: VariableVault, row: VariableRowRef, marked: ReadonlySet<string>, result: ReencryptResult): { row: VariableRowRef; next: StoredVariable }[] {
+/** Tasks' own variables, as the instances' are: rotated, then the sensitive plain ones sealed. */
+async function reencryptTaskVariables(db: Knex, vault: VariableVault, definitions: DefinitionService, batchSize: number, result: ReencryptResult): Promise<void> {
+  for (const plain of [false, true]) {
+    let after: { taskId: string; name: string } | null = null;
+    for (;;) {
+      const rows = await listTaskVariablesAfter(db, { currentKeyId: vault.keyring.current, plain, after, limit: batchSize });
+      if (!rows.length) break;
+      after = { taskId: rows[rows.length - 1]!.task_id, name: rows[rows.length - 1]!.name };
+      const marked = new Map<string, ReadonlySet<string>>();
+      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
+      const rewrites = rows.flatMap((row) => rewrite(vault, taskVariableScope(row.process_instance_id, row.task_id), row, marked.get(row.definition_id)!, result));
+      await db.transaction(async (trx) => {
+        const done: string[] = [];
+        for (const { row, next } of rewrites) {
+          if (await replaceTaskStoredValue(trx, row.task_id, row, next)) done.push(row.process_instance_id);
+          else result.changedMeanwhile++;
+        }
+        result[plain ? 'sealed' : 'rotated'] += done.length;
+        if (done.length) await recordTrace(trx, SYSTEM, batchFact('Variable', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
+      });
+    }
+  }
+}
+
+/** The new stored form of one row (sealed bound to `scope`), or nothing when it needs none or fails its check. */
+function rewrite<R extends StoredVariable>(vault: VariableVault, scope: string, row: R, marked: ReadonlySet<string>, result: ReencryptResult): { row: R; next: StoredVariable }[] {
   if (row.key_id == null && !isSensitive(row.name, row.type, marked)) return [];
   try {
     const next = row.key_id == null
-      ? vault.toStored(row.process_instance_id, row.name, { type: row.type, value: row.value }, marked)
-      : vault.reseal(row.process_instance_id, row, marked);
+      ? vault.toStored(scope, row.name, { type: row.type, value: row.value }, marked)
+      : vault.reseal(scope, row, marked);
     return [{ row, next }];
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;

@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
-import { readLocals, writeLocals } from '../engine/local-variables.ts';
+import { readLocals } from '../engine/local-variables.ts';
 import { runDeletionListeners, runTaskListeners, taskListenersOf } from '../engine/task-listeners.ts';
-import { ConflictError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { findInstance, saveInstanceStates, type InstanceRow } from '../store/instances.ts';
+import { findInstance, type InstanceRow } from '../store/instances.ts';
 import { listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import { deleteVariables } from '../store/variables.ts';
 import type { Variables } from '../types.ts';
 import type { DefinitionService, LoadedDefinition } from './definitions.ts';
 import type { ScriptListener } from '../engine/camunda-extension.ts';
+import type { VariableChangeInput } from './conditions.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { Execution } from './execution.ts';
 import { engineChanges, engineValues } from './variables.ts';
@@ -17,19 +17,27 @@ import { engineChanges, engineValues } from './variables.ts';
 export type ListenerEffects = (trx: Db) => Promise<void>;
 
 /**
+ * What task listeners fired outside an engine run changed: saved through
+ * changeVariables (conditions.ts), as every variable change is, only on
+ * the instance's revision they ran on, in the transaction of the change
+ * that fired them.
+ */
+export type ListenerChange = Pick<VariableChangeInput, 'instanceId' | 'definitionId' | 'sensitive' | 'modifications' | 'deletions' | 'locals'> & { rev: number };
+
+/**
  * Task listeners fired by a REST change of a task (engine/task-listeners.ts):
- * `assignment` when its assignee changes; and, when an instance is deleted,
+ * `update` on every change of it (assignee, owner, delegation, name,
+ * priority, dates, its own variables), then `assignment` when its assignee changes; and, when an instance is deleted,
  * its tasks' `delete` and the process's `end` listeners. The scripts run before the
  * change's transaction opens (no transaction is held while a script runs),
- * over the variables as they are now; the effects then save what they
- * changed under the instance's revision, so a change of the instance
+ * over the variables as they are now; what they changed is then saved under
+ * the instance's revision (a ListenerChange), so a change of the instance
  * meanwhile fails the command with 409 instead of saving over it. A failing
  * listener fails the command with 400 and nothing is saved.
  */
 export function makeTaskListeners(db: Knex, definitions: DefinitionService, execution: Execution) {
-  /** Runs `listeners` over the variables as they are now; the effects save what they changed under the instance's revision. */
-  async function run(task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[], assignee: string | null): Promise<ListenerEffects> {
-    const event = listeners[0]!.event;
+  /** Runs `listeners` over the variables as they are now; what they changed, to be saved on the instance's revision they ran on. */
+  async function run(task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[], assignee: string | null): Promise<ListenerChange> {
     const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
     const localsBefore = readLocals(instance.engine_state!, task.execution_id) ?? {};
     const after = await runTaskListeners(
@@ -40,25 +48,32 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
     });
     const localSet = Object.fromEntries(Object.entries(after.locals).filter(([k, v]) => JSON.stringify(localsBefore[k]) !== JSON.stringify(v)));
     const localRemoved = Object.keys(localsBefore).filter((k) => !(k in after.locals));
-    if (Object.keys(localSet).length || localRemoved.length) writeLocals(instance.engine_state!, task.execution_id, localSet, localRemoved);
-    return async (trx) => {
-      const saved = await saveInstanceStates(trx, [{ id: instance.id, rev: instance.rev, engineState: instance.engine_state, ended: false }]);
-      if (saved.length !== 1) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed while the task's ${event} listener ran; retry`);
-      await execution.vault.save(trx, instance.id, def.sensitive, engineChanges(before, after.variables));
-      await deleteVariables(trx, instance.id, Object.keys(before).filter((k) => !(k in after.variables)));
+    return {
+      instanceId: instance.id, definitionId: def.id, sensitive: def.sensitive, rev: instance.rev,
+      modifications: engineChanges(before, after.variables), deletions: Object.keys(before).filter((k) => !(k in after.variables)),
+      locals: Object.keys(localSet).length || localRemoved.length ? { executionId: task.execution_id, set: localSet, deleted: localRemoved } : undefined,
     };
   }
 
   return {
-    /** Runs the task's `event` listeners; null when it has none (nothing to save). */
-    async fire(task: TaskRow, event: 'assignment', assignee: string | null): Promise<ListenerEffects | null> {
+    /**
+     * Runs the listeners a REST change of an open task fires: its `update`
+     * listeners, then, when the change gives it another assignee, its
+     * `assignment` listeners (Camunda 7's order); null when it has none
+     * (nothing to save).
+     */
+    async fire(task: TaskRow, change: { assignee?: string | null }): Promise<ListenerChange | null> {
       const def = await definitions.load(task.definition_id);
       const instance = await findInstance(db, task.process_instance_id);
       if (!instance?.engine_state || instance.state !== 'ACTIVE') return null;
+      const assigned = change.assignee !== undefined && change.assignee !== task.assignee;
       // The loaded definition (cached, with every element of the process) keys the listeners' cache.
-      const listeners = taskListenersOf(def, task.task_definition_key, event);
+      const listeners = [
+        ...taskListenersOf(def, task.task_definition_key, 'update'),
+        ...(assigned ? taskListenersOf(def, task.task_definition_key, 'assignment') : []),
+      ];
       if (!listeners.length) return null;
-      return run(task, instance, def, listeners, assignee);
+      return run(task, instance, def, listeners, assigned ? change.assignee! : task.assignee);
     },
 
     /** Runs `listeners` (a timeout listener: services/task-timeouts.ts) for an open task of a running `instance`. */

@@ -13,6 +13,7 @@ import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { TIMERS_TOPIC, type RunContext } from './persist-runs.ts';
 import { makeTaskListeners } from './task-listeners.ts';
+import { makeVariableChanges } from './conditions.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 
 /*
@@ -41,6 +42,7 @@ export const isTaskTimeout = (timer: TimerRow) => timeoutRefOf(timer.execution_i
 
 export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService) {
   const listeners = makeTaskListeners(db, definitions, execution);
+  const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   return {
     /** Fires a timeout listener's timer; one whose task or instance is gone has nothing to fire and is removed. */
     async fire(timer: TimerRow, actor: Actor, fact: TraceFact): Promise<void> {
@@ -54,14 +56,18 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
         await deleteTimer(db, timer.id);
         return;
       }
-      const effects = await listeners.run(task, instance, def, [{ event: 'timeout', code: listener.code, task: true }]);
-      await db.transaction(async (trx) => {
-        if (!(await timerExists(trx, timer.id))) return; // fired or removed meanwhile: nothing is saved
-        await effects(trx);
-        if (timer.last_error) await resolveIncidents(trx, timer.id);
-        await deleteTimer(trx, timer.id);
-        await armNext(trx, timer, listener.spec, ref);
-        await trace.record(trx, actor, { processInstanceId: instance.id, ...fact });
+      const listened = await listeners.run(task, instance, def, [{ event: 'timeout', code: listener.code, task: true }]);
+      // Saved as every variable change is (conditions.ts), with the timer's own rows, in one transaction.
+      await variableChanges.changeVariables({
+        ...listened, actor, fact,
+        afterSave: async (trx) => {
+          if (!(await timerExists(trx, timer.id))) throw new TimerGone(); // fired or removed meanwhile: nothing is saved
+          if (timer.last_error) await resolveIncidents(trx, timer.id);
+          await deleteTimer(trx, timer.id);
+          await armNext(trx, timer, listener.spec, ref);
+        },
+      }).catch((err) => {
+        if (!(err instanceof TimerGone)) throw err;
       });
     },
   };
@@ -77,5 +83,8 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
     await notifier.announce(trx, [TIMERS_TOPIC]);
   }
 }
+
+/** The timer was fired or removed by another server meanwhile: the firing saves nothing. */
+class TimerGone extends Error {}
 
 export type TaskTimeouts = ReturnType<typeof makeTaskTimeouts>;

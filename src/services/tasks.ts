@@ -6,12 +6,17 @@ import {
 import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
 import { makeVariableChanges } from './conditions.ts';
+import { readLocals } from '../engine/local-variables.ts';
+import { findInstance } from '../store/instances.ts';
+import { loadTaskLocals } from './task-locals.ts';
+import { inferType } from './variables.ts';
 import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER, type FormField, type Principal, type Variables } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { validateSubmission } from './forms.ts';
 import type { TraceFact, TraceService } from './trace.ts';
-import { makeTaskListeners, type ListenerEffects } from './task-listeners.ts';
+import { makeTaskListeners, type ListenerChange } from './task-listeners.ts';
+import type { Db } from '../store/db.ts';
 
 /** A trace fact about one task. */
 export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
@@ -22,9 +27,9 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
-  // `assignment` listeners fire with every change of the assignee, in the change's transaction.
+  // `update` listeners fire with every change of the task, `assignment` ones with every change of its assignee, in the change's transaction.
   const listeners = makeTaskListeners(db, definitions, execution);
-  const assigning = (task: TaskRow, assignee: string | null) => (assignee === task.assignee ? Promise.resolve(null) : listeners.fire(task, 'assignment', assignee));
+  const assigning = (task: TaskRow, assignee: string | null) => listeners.fire(task, { assignee });
   const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
@@ -68,12 +73,26 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     if (!offered) refuse('任务未提供给该用户或其所在组', 'the task is not offered to this user or any of their groups');
   }
 
-  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
-  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, effects?: ListenerEffects | null): Promise<void> {
+  /**
+   * Commits a change of a task (`work`) with what its listeners changed, in
+   * one transaction, traced as `fact`: through changeVariables when they
+   * changed something, so conditional events hear it.
+   */
+  async function commit(principal: Principal, fact: TraceFact, listened: ListenerChange | null, work: (trx: Db) => Promise<void>): Promise<void> {
+    if (listened) {
+      await variableChanges.changeVariables({ ...listened, actor: principal, fact, afterSave: work });
+      return;
+    }
     await db.transaction(async (trx) => {
+      await work(trx);
+      await trace.record(trx, principal, fact);
+    });
+  }
+
+  /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
+  async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, listened?: ListenerChange | null): Promise<void> {
+    await commit(principal, taskFact(task, operation, { changed: Object.keys(values) }), listened ?? null, async (trx) => {
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
-      await effects?.(trx);
-      await trace.record(trx, principal, taskFact(task, operation, { changed: Object.keys(values) }));
     });
   }
 
@@ -141,13 +160,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
       await assertAssignable(task, userId);
-      const effects = await assigning(task, userId);
-      await db.transaction(async (trx) => {
+      await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId), async (trx) => {
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
         }
-        await effects?.(trx);
-        await trace.record(trx, principal, taskFact(task, 'Claim', { assignee: userId }));
       });
     },
 
@@ -157,11 +173,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!principal.isAdmin && task.assignee !== principal.userId) {
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
-      const effects = await assigning(task, null);
-      await db.transaction(async (trx) => {
+      await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null), async (trx) => {
         if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
-        await effects?.(trx);
-        await trace.record(trx, principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }));
       });
     },
 
@@ -188,28 +201,38 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
-      const effects = await assigning(task, task.owner);
+      const listened = await assigning(task, task.owner);
       await variableChanges.changeVariables({
         instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
-        modifications: variables, deletions: [], actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
+        // What the delegate hands back wins over what the assignment listener set.
+        ...listened, modifications: { ...listened?.modifications, ...variables }, deletions: (listened?.deletions ?? []).filter((n) => !(n in variables)),
+        actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
         afterSave: async (trx) => {
           if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
             throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
           }
-          // What the delegate hands back is saved after what the assignment listener set.
-          await effects?.(trx);
         },
       });
     },
 
     /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
     async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
-      await change(await actionableTask(id, principal), values, principal, 'Update');
+      const task = await actionableTask(id, principal);
+      await change(task, values, principal, 'Update', await listeners.fire(task, {}));
     },
 
-    /** The instance's variables as the task sees them (this server keeps no task-local variables). */
+    /**
+     * The variables the task sees, as Camunda's task variables: while it is
+     * open its own locals over its execution's locals over the instance's;
+     * once ended the instance's.
+     */
     async variables(id: string, principal: Principal): Promise<Variables> {
-      return instanceVariables(await visibleTask(id, principal));
+      const task = await visibleTask(id, principal);
+      const process = await instanceVariables(task);
+      if (task.end_time) return process;
+      const [row, own] = await Promise.all([findInstance(db, task.process_instance_id), loadTaskLocals(db, execution.vault, task, await sensitiveOf(task))]);
+      const locals = row?.engine_state ? readLocals(row.engine_state, task.execution_id) ?? {} : {};
+      return { ...process, ...Object.fromEntries(Object.entries(locals).map(([k, v]) => [k, inferType(v)])), ...own };
     },
 
     async modifyVariables(id: string, modifications: Variables, deletions: string[], principal: Principal): Promise<void> {
@@ -221,6 +244,15 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       });
     },
     visibleTask,
+    openTask,
+    actionableTask,
+    /**
+     * Commits `work`, a change of a dependent of an open task (its own
+     * variables, a comment), with what its `update` listeners set, traced as `fact`.
+     */
+    async commitUpdate(task: TaskRow, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
+      await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}), work);
+    },
 
     /**
      * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`

@@ -41,6 +41,11 @@ export async function findTask(db: Db, id: string): Promise<TaskRow | undefined>
   return db('tasks').where({ id }).first();
 }
 
+/** Locks a task's row until the transaction ends, if it is still open; whether it is. */
+export async function lockOpenTask(db: Db, id: string): Promise<boolean> {
+  return (await db('tasks').where({ id }).whereNull('end_time').forUpdate().first('id')) != null;
+}
+
 /** Ends the open tasks of these engine executions (completed, or cancelled by the engine). */
 export async function endTasksByExecution(
   db: Db,

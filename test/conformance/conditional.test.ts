@@ -11,7 +11,7 @@ import test from 'ava';
  * its task, or (non-interrupting) opens its path at each matching change.
  */
 
-const diagrams = ['conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script', 'conditional-start', 'conditional-start-huge', 'conditional-start-failing'];
+const diagrams = ['conditional-listeners', 'conditional-intermediate', 'conditional-filters', 'conditional-boundary', 'conditional-script', 'conditional-start', 'conditional-start-huge', 'conditional-start-failing'];
 
 /** A plain value as a Camunda variable. */
 const v = (value: unknown) => ({ value });
@@ -92,17 +92,43 @@ conformanceSuite(diagrams, 'cond', (c, t) => {
     });
   }
 
-  test.serial(t('a local variable set over REST would not re-evaluate the conditions: refused with 400 naming the process, nothing saved'), async (tt) => {
-    const id = await start(c, 'conditional-intermediate', { ready: false });
-    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=work`)).body;
-    const rev = (await c.server.db('process_instances').where({ id }).first()).rev;
-    const r = await c.admin.post(`/engine-rest/execution/${task.executionId}/localVariables`, { modifications: { ready: v(true) } });
-    tt.is(r.status, 400);
-    tt.regex(r.body.message, /conditional-intermediate has conditional events/);
-    tt.is((await c.server.db('process_instances').where({ id }).first()).rev, rev, 'the state was not saved');
+  test.serial(t('a local variable set over REST is a variable change too: the waiting conditions are evaluated again in its transaction'), async (tt) => {
+    const id = await start(c, 'conditional-boundary', { cancel: false, remind: false });
+    const [review] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=review`)).body;
+    const [watch] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=watch`)).body;
+    // onRemind listens to changes of `remind` only: a local of that name set on another execution wakes it, over the process variable now true.
+    await c.server.db('variables').where({ process_instance_id: id, name: 'remind' }).update({ value: 'true' });
+    tt.deepEqual(await openKeys(c, id), ['review', 'watch'], 'a row changed behind the server\'s back wakes nothing');
+    const r = await c.admin.post(`/engine-rest/execution/${review.executionId}/localVariables`, { modifications: { remind: v('本地') } });
+    tt.is(r.status, 204, JSON.stringify(r.body));
+    tt.deepEqual(await openKeys(c, id), ['reminder', 'review', 'watch'], 'the change of remind was heard');
+    tt.is((await c.admin.get(`/engine-rest/execution/${review.executionId}/localVariables/remind`)).body.value, '本地', 'and the local kept');
+    const [row] = await c.server.db('trace').where({ operation: 'ModifyVariables', entity_type: 'Execution', entity_id: review.executionId });
+    tt.is(row.process_instance_id, id);
+    // Deleting it is a change too (onRemind fires at each matching change); deleting one that is not there is none.
+    await complete(c, id, 'reminder');
+    tt.is((await c.admin.delete(`/engine-rest/execution/${watch.executionId}/localVariables/none`)).status, 204);
+    tt.deepEqual(await openKeys(c, id), ['review', 'watch']);
+    tt.is((await c.admin.delete(`/engine-rest/execution/${review.executionId}/localVariables/remind`)).status, 204);
+    tt.deepEqual(await openKeys(c, id), ['reminder', 'review', 'watch']);
+    tt.is((await c.admin.put(`/engine-rest/process-instance/${id}/variables/cancel`, { value: true })).status, 204);
+    for (const key of await openKeys(c, id)) await complete(c, id, key);
+    await assertNothingOpen(tt, c, id);
+  });
+
+  test.serial(t('what an assignment listener sets moves the waiting conditional event, in the transaction of the claim'), async (tt) => {
+    const id = await start(c, 'conditional-listeners', { ready: false });
     tt.deepEqual(await openKeys(c, id), ['work']);
-    tt.is((await c.admin.put(`/engine-rest/process-instance/${id}/variables/ready`, { value: true })).status, 204);
-    await finishIntermediate(tt, c, id);
+    const work = await taskId(c, id, 'work');
+    tt.is((await c.office.post(`/engine-rest/task/${work}/claim`, { userId: 'cond-office' })).status, 204);
+    tt.deepEqual(await openKeys(c, id), ['after', 'work'], 'the listener set ready and the waiting event passed');
+    tt.true((await passed(c, id)).includes('waitReady'));
+    const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=work`)).body;
+    tt.is(task.assignee, 'cond-office');
+    const [row] = await c.server.db('trace').where({ operation: 'Claim', entity_id: work });
+    tt.is(row.process_instance_id, id);
+    for (const key of await openKeys(c, id)) await complete(c, id, key);
+    await assertNothingOpen(tt, c, id);
   });
 
   test.serial(t('camunda:variableName and camunda:variableEvents narrow the changes a condition listens to'), async (tt) => {

@@ -80,6 +80,12 @@ const onExecution = (call: (x: { pi: string; task: string; execution: string }) 
   if (withNote) await f.s.services.localVariables.modifyExecutionLocals(execution, { modifications: { note: { type: 'String', value: '备注' } }, deletions: [] }, adminPrincipal);
   return { ...call({ ...p, execution }), pi: p.pi };
 };
+/** A call on a fresh plan-approval instance's open task, given a task-local variable `note` first. */
+const onTaskNote = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
+  const p = await f.plan();
+  await f.s.services.localVariables.modifyTaskLocals(p.task, { modifications: { note: { type: 'String', value: '备注' } }, deletions: [] }, adminPrincipal);
+  return { ...call(p), pi: p.pi };
+};
 /** A call on a fresh plan-approval instance (its open task offered to office). */
 const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
   const p = await f.plan();
@@ -273,6 +279,18 @@ const cases: Case[] = [
   { route: 'PUT /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Task'] },
   { route: 'DELETE /engine-rest/task/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/title` })), trace: ['ModifyVariables Task'] },
   { route: 'GET /engine-rest/task/:id/localVariables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/localVariables` })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/task/:id/localVariables/:name', as: 'office', wrong: 'network', make: onTaskNote((p) => ({ url: `/task/${p.task}/localVariables/note` })), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/task/:id/localVariables/:name/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi, task } = await f.plan();
+      await f.c.admin.put(`/engine-rest/task/${task}/localVariables/scan`, { type: 'Bytes', value: b64 });
+      return { url: `/task/${task}/localVariables/scan/data`, pi };
+    },
+  },
+  { route: 'POST /engine-rest/task/:id/localVariables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/localVariables`, body: { modifications: vars({ note: '备注' }) } })), trace: ['ModifyVariables Task'] },
+  { route: 'PUT /engine-rest/task/:id/localVariables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/localVariables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Task'] },
+  { route: 'DELETE /engine-rest/task/:id/localVariables/:name', as: 'office', wrong: 'network', make: onTaskNote((p) => ({ url: `/task/${p.task}/localVariables/note` })), trace: ['ModifyVariables Task'] },
   { route: 'GET /engine-rest/execution/:id/localVariables', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables` })), trace: ['Read Variable'] },
   { route: 'GET /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note` }), true), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/execution/:id/localVariables', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables`, body: { modifications: vars({ note: '备注' }) } })), trace: ['ModifyVariables Execution'] },

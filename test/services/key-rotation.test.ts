@@ -203,6 +203,29 @@ for (const backend of backends) {
     }
   });
 
+  test.serial(t('a task\'s own sealed variables under k1 are re-encrypted too, and still open after k1 is retired'), async (t) => {
+    const testDb = await backend.create();
+    try {
+      const first = await boot(testDb, K1);
+      await first.services.deployments.deploy(oneResource('sensitive-data.bpmn', fixture('sensitive-data.bpmn')));
+      const id = await startWithSecrets(first, 1);
+      const task = await testDb.db('tasks').where({ process_instance_id: id }).first();
+      await first.services.localVariables.modifyTaskLocals(task.id, { modifications: { secret_note: { type: 'String', value: '只给本任务' } }, deletions: [] }, adminPrincipal);
+      await first.close();
+      t.is((await testDb.db('task_variables').where({ task_id: task.id }).first()).key_id, 'k1');
+
+      const result = await reencrypt(testDb, ROTATED);
+      t.like(result, { rotated: 4, remaining: 0 }, "the instance's three sealed variables, and the task's own");
+      t.is((await testDb.db('task_variables').where({ task_id: task.id }).first()).key_id, 'k2');
+      const retired = await boot(testDb, `k2:${K2}`);
+      const { variables } = await retired.services.localVariables.taskLocals(task.id, adminPrincipal);
+      t.is(variables.secret_note?.value, '只给本任务');
+      await retired.close();
+    } finally {
+      await testDb.drop();
+    }
+  });
+
   test.serial(t('reencrypt seals sensitive values stored plain and reports values failing their check without stopping'), async (t) => {
     const testDb = await backend.create();
     try {

@@ -5,7 +5,7 @@
 // small hand-written tokenizer + Pratt parser + tree-walking evaluator; what
 // it may call is the fixed allow-list of juel-methods.ts (docs/expressions.md).
 
-import { JuelExecution, executionProperty, type InstanceInfo } from './juel-context.ts';
+import { JuelExecution, asDate, executionProperty, type InstanceInfo } from './juel-context.ts';
 import { JodaDateTime } from './juel-dates.ts';
 import { callFunction, callMethod, type JuelEnv } from './juel-methods.ts';
 import { ExpressionError, FORBIDDEN_MEMBERS, parseCached, type Node } from './juel-parser.ts';
@@ -178,7 +178,7 @@ function singleExpression(parts: Part[]): string | undefined {
   return exprs[0]!.expr;
 }
 
-function contextScope(context: unknown): Scope {
+function contextScope(context: unknown, dates: ReadonlySet<string> | undefined): Scope {
   const ctx = (context ?? {}) as Record<string, unknown>;
   const variables = (ctx['environment'] as { variables?: Record<string, unknown> } | undefined)?.variables;
   // Process variables win, as in Camunda: the context is an element API object whose keys
@@ -198,11 +198,12 @@ function contextScope(context: unknown): Scope {
   return (name) => {
     if (local && Object.hasOwn(local, name)) return local[name];
     if (io && Object.hasOwn(io, name)) return io[name];
-    if (variables && Object.hasOwn(variables, name)) return variables[name];
+    if (variables && Object.hasOwn(variables, name)) return dates?.has(name) ? asDate(variables[name]) : variables[name];
     // Camunda's `execution` (juel-context.ts) when the host passed the instance.
     if (name === 'execution' && execution !== undefined && variables) {
       api ??= new JuelExecution(execution as InstanceInfo, {
         variables,
+        dates,
         locals: local || io ? { ...(io ?? {}), ...(local ?? {}) } : undefined,
         activityId: typeof content?.['id' as never] === 'string' ? (content as any).id : null,
         executionId: typeof content?.['executionId' as never] === 'string' ? (content as any).executionId : null,
@@ -228,7 +229,7 @@ export function makeExpressions(env: JuelEnv = defaultEnv): JuelExpressions {
       // bpmn-elements may pass non-strings (e.g. numeric loop cardinality); they are returned untouched.
       if (typeof templatedString !== 'string') return templatedString;
       const parts = splitTemplate(templatedString);
-      const scope = contextScope(context);
+      const scope = contextScope(context, env.dates);
       const only = singleExpression(parts);
       if (only !== undefined) return kept(evaluate(only, scope, env), only);
       // Single pass: substituted values are never re-scanned, so a variable containing `${...}` cannot inject an expression.

@@ -17,6 +17,8 @@ export interface InstanceInfo {
 export interface ExecutionScope {
   /** The process variables (the engine's environment.variables): read, and written by setVariable. */
   variables: Record<string, unknown>;
+  /** Which of them are of type Date, read as Dates (JuelEnv.dates). */
+  dates?: ReadonlySet<string> | undefined;
   /**
    * The element's own variables when it has a scope of its own here: its
    * input parameters (io-mapping.ts) and a multi-instance iteration's
@@ -27,6 +29,13 @@ export interface ExecutionScope {
   executionId: string | null;
 }
 
+/** A Date variable's value as expressions see it: its ISO text, as the engine keeps it, read back as a Date. */
+export function asDate(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d;
+}
+
 /** Thrown for a call Camunda would run but this server cannot run the same way. */
 export class UnsupportedCall extends Error {}
 
@@ -35,7 +44,12 @@ export class JuelExecution {
   read(name: string): unknown {
     const { locals, variables } = this.scope;
     if (locals && Object.hasOwn(locals, name)) return locals[name];
-    return Object.hasOwn(variables, name) ? variables[name] : null;
+    return Object.hasOwn(variables, name) ? this.variable(name) : null;
+  }
+  /** A process variable, a Date one as a Date. */
+  variable(name: string): unknown {
+    const value = this.scope.variables[name];
+    return this.scope.dates?.has(name) ? asDate(value) : value;
   }
   has(name: string): boolean {
     return Boolean(this.scope.locals && Object.hasOwn(this.scope.locals, name)) || Object.hasOwn(this.scope.variables, name);
@@ -56,12 +70,12 @@ export const EXECUTION_METHODS = new Map<string, Method>([
     arity: [1],
     run: self((e, [n], fail) => {
       const key = name(n, fail);
-      const own = e.scope.locals ?? e.scope.variables;
-      return Object.hasOwn(own, key) ? own[key] : null;
+      if (e.scope.locals) return Object.hasOwn(e.scope.locals, key) ? e.scope.locals[key] : null;
+      return Object.hasOwn(e.scope.variables, key) ? e.variable(key) : null;
     }),
   }],
   ['hasVariable', { arity: [1], run: self((e, [n], fail) => e.has(name(n, fail))) }],
-  ['getVariables', { arity: [0], run: self((e) => ({ ...e.scope.variables, ...(e.scope.locals ?? {}) })) }],
+  ['getVariables', { arity: [0], run: self((e) => ({ ...Object.fromEntries(Object.keys(e.scope.variables).map((k) => [k, e.variable(k)])), ...(e.scope.locals ?? {}) })) }],
   ['setVariable', {
     arity: [2],
     run: self((e, [n, value], fail) => {

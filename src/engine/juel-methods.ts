@@ -18,6 +18,11 @@ import { javaMatches, regexProblem } from './juel-regex.ts';
 /** What the built-in functions read: the run's clock and zone, and the user whose command runs the engine (null for the server's own). */
 export interface JuelEnv extends Clockwork {
   user: { id: string; groups: string[] } | null;
+  /**
+   * Process variables of type Date: the engine holds them as ISO text (as its
+   * saved state does), expressions read them as Dates, as Camunda passes a java.util.Date.
+   */
+  dates?: ReadonlySet<string> | undefined;
 }
 
 type Fail = (why: string) => never;

@@ -14,7 +14,7 @@ import { ProcessEngineError, toEngineError } from './engine-errors.ts';
 import type { RunContext, WaitTarget } from './execution.ts';
 import { runUserOf, type Actor, type TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
-import { engineChanges, engineValues } from './variables.ts';
+import { dateNames, engineChanges, engineValues } from './variables.ts';
 
 /*
  * Call activities, the server's side (Camunda 7 semantics). A command's run
@@ -105,7 +105,7 @@ export function makeCallActivities(deps: {
     const id = randomUUID();
     const businessKey = call.passBusinessKey ? s.ctx.businessKey : null;
     const run = await startProcess(def.compiledFor(null), engineValues(variables), undefined, deps.engineNow(), deps.zone, {
-      processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor),
+      processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor), dates: dateNames(variables),
     }, await groupMembersFor(db, def)).catch((err) => {
       throw toEngineError(err);
     });

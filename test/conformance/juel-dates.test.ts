@@ -39,6 +39,13 @@ const XML = `<?xml version="1.0" encoding="UTF-8"?>
     <bpmn:userTask id="other" camunda:candidateGroups="office" />
     <bpmn:userTask id="overdue" camunda:candidateGroups="office" />
   </bpmn:process>
+  <bpmn:process id="juel-dates-condition" isExecutable="true">
+    <bpmn:startEvent id="late">
+      <bpmn:conditionalEventDefinition><bpmn:condition xsi:type="bpmn:tFormalExpression">\${due.before(now())}</bpmn:condition></bpmn:conditionalEventDefinition>
+    </bpmn:startEvent>
+    <bpmn:sequenceFlow id="c1" sourceRef="late" targetRef="chase" />
+    <bpmn:userTask id="chase" camunda:candidateGroups="office" />
+  </bpmn:process>
 </bpmn:definitions>`;
 
 const date = (iso: string) => ({ value: iso, type: 'Date' });
@@ -74,5 +81,14 @@ conformanceSuite([], 'jueldates', (c, t) => {
     t.is(started.status, 200, JSON.stringify(started.body));
     t.deepEqual(await openKeys(c, started.body.id), ['overdue']);
     await complete(c, started.body.id, 'overdue');
+  });
+
+  test.serial(t('POST /condition reads a Date variable as a Date'), async (t) => {
+    const early = await c.office.post('/engine-rest/condition', { variables: { due: date('2026-04-01T10:15:00.000+0800') } });
+    t.is(early.status, 200, JSON.stringify(early.body));
+    t.deepEqual(early.body, []);
+    const late = await c.office.post('/engine-rest/condition', { variables: { due: date('2026-03-30T08:00:00.000+0800') } });
+    t.is(late.status, 200, JSON.stringify(late.body));
+    t.deepEqual(late.body.map((i: { definitionId: string }) => i.definitionId.split(':')[0]), ['juel-dates-condition']);
   });
 }, () => new ManualClock(CLOCK));

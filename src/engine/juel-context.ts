@@ -59,6 +59,23 @@ export class JuelExecution {
   }
 }
 
+export interface TaskInfo {
+  /** The user task's element id (the task definition key). */
+  activityId: string;
+  /** Its name, resolved when the listener asks (it may hold an expression). */
+  name: () => string | null;
+  /** The listener's event: create or complete. */
+  event: string;
+}
+
+/** Camunda's `task` in a task listener in expression form (juel-task.ts has its methods). */
+export class JuelTask {
+  constructor(readonly execution: JuelExecution, readonly info: TaskInfo) {}
+  toString(): string {
+    return `Task[${this.info.activityId}]`;
+  }
+}
+
 const name = (v: unknown, fail: (why: string) => never): string => (typeof v === 'string' && v ? v : fail('a variable name must be a non-empty string'));
 const self = (f: (e: JuelExecution, args: unknown[], fail: (why: string) => never) => unknown) => f as Method['run'];
 
@@ -82,7 +99,7 @@ export const EXECUTION_METHODS = new Map<string, Method>([
       const key = name(n, fail);
       // Camunda would change the element's own variable; this server writes locals from expressions nowhere, so it says so.
       if (e.scope.locals && Object.hasOwn(e.scope.locals, key)) throw new UnsupportedCall(`setVariable('${key}') names a local variable of the element (input parameter or multi-instance variable), which an expression cannot change here`);
-      if (value instanceof JuelExecution) fail('an execution cannot be stored as a variable');
+      if (value instanceof JuelExecution || value instanceof JuelTask) fail('an execution or a task cannot be stored as a variable');
       e.scope.variables[key] = value === undefined ? null : value;
       return null;
     }),

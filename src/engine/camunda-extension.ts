@@ -77,7 +77,7 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
       try {
         assignee = typeof expression === 'string' ? environment.resolveExpression(expression, scoped) : null;
       } catch {
-        assignee = null; // as user-tasks.ts: an unresolvable assignee leaves the task unassigned
+        assignee = null; // no listener then: user-tasks.ts fails the run on the same expression, naming the task
       }
       if (assignee == null || assignee === '') return [];
       return assignments.map((l) => ({ ...l, assignee: String(assignee) }));

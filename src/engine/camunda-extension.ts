@@ -20,9 +20,10 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  * chosen, so a condition sees what an output parameter or end listener set.
  *
  * Listeners run here in their javascript script form, and `start`/`end`
- * execution listeners also in expression form (`camunda:expression`,
- * `${execution.setVariable(…)}`), evaluated in place, in document order with
- * the scripts; every other form is refused at deployment (check-extensions.ts,
+ * execution listeners and `create`/`complete` task listeners also in
+ * expression form (`camunda:expression`, `${execution.setVariable(…)}`,
+ * `${task.setVariable(…)}`), evaluated in place, in document order with the
+ * scripts; every other form is refused at deployment (check-extensions.ts,
  * check-scripts.ts).
  */
 
@@ -33,13 +34,13 @@ export interface ScriptListener {
   task: boolean;
   /** An assignment listener's assignee (`task.getAssignee()`). */
   assignee?: string | null;
-  /** An execution listener in expression form: evaluated instead of `code`. */
+  /** A listener in expression form (execution `start`/`end`, task `create`/`complete`): evaluated instead of `code`. */
   expression?: string;
 }
 
 /**
  * The element's inline javascript listeners of `type` for `event`, in document order; with
- * `expressions`, its execution listeners in expression form too (only this extension runs those).
+ * `expressions`, its listeners in expression form too (only this extension runs those).
  */
 export function scriptListeners(behaviour: any, event: string, type = 'camunda:ExecutionListener', expressions = false): ScriptListener[] {
   const values: any[] = behaviour?.extensionElements?.values ?? [];
@@ -48,7 +49,7 @@ export function scriptListeners(behaviour: any, event: string, type = 'camunda:E
       && ((v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? ''))) || (expressions && !v.script && typeof v.expression === 'string')))
     .map((v) => (v.script
       ? { event, code: String(v.script.value ?? ''), task: type === 'camunda:TaskListener' }
-      : { event, code: '', task: false, expression: String(v.expression) }));
+      : { event, code: '', task: type === 'camunda:TaskListener', expression: String(v.expression) }));
 }
 
 type Extension = { activate(): void; deactivate(): void };
@@ -57,8 +58,8 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
   return (activity) => {
     const io = ioMappingOf(activity);
     const userTask = activity.type === 'bpmn:UserTask';
-    const starts = [...scriptListeners(activity.behaviour, 'start', undefined, true), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener') : [])];
-    const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener') : [];
+    const starts = [...scriptListeners(activity.behaviour, 'start', undefined, true), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener', true) : [])];
+    const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener', true) : [];
     const ends = scriptListeners(activity.behaviour, 'end', undefined, true);
     const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener') : [];
     if (!io && !starts.length && !completes.length && !ends.length && !assignments.length) return undefined;
@@ -76,12 +77,16 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
       try {
         assignee = typeof expression === 'string' ? environment.resolveExpression(expression, scoped) : null;
       } catch {
-        assignee = null; // as user-tasks.ts: an unresolvable assignee leaves the task unassigned
+        assignee = null; // no listener then: user-tasks.ts fails the run on the same expression, naming the task
       }
       if (assignee == null || assignee === '') return [];
       return assignments.map((l) => ({ ...l, assignee: String(assignee) }));
     };
     const name: string | null = activity.name ?? null;
+    const taskName = (context: unknown): string | null => {
+      const resolved = name == null ? null : environment.resolveExpression(name, context);
+      return resolved == null || resolved === '' ? null : String(resolved);
+    };
 
     /** Runs `listeners` one after another over the locals, then hands the final locals to `done`. */
     const runAll = (listeners: ScriptListener[], locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void) => {
@@ -92,7 +97,10 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
           // Evaluated over the element's locals and the process variables; what execution.setVariable
           // writes goes to the process variables, saved with the run. A failure fails the run as a script's does.
           try {
-            environment.resolveExpression(l.expression, { content: { id, localVariables: current } });
+            const content = { id, localVariables: current };
+            // A task listener's `task` (juel-task.ts); its name may hold an expression, resolved as user-tasks.ts resolves it.
+            const taskListener = l.task ? { activityId: id, event: l.event, name: () => taskName({ content }) } : undefined;
+            environment.resolveExpression(l.expression, { content, taskListener });
           } catch (err) {
             budget.fail(`${id}: ${(err as Error).message}`, id);
             return;

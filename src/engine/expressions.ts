@@ -5,8 +5,9 @@
 // small hand-written tokenizer + Pratt parser + tree-walking evaluator; what
 // it may call is the fixed allow-list of juel-methods.ts (docs/expressions.md).
 
-import { JuelExecution, executionProperty, type InstanceInfo } from './juel-context.ts';
+import { JuelExecution, asDate, executionProperty, type InstanceInfo, type TaskInfo } from './juel-context.ts';
 import { JodaDateTime } from './juel-dates.ts';
+import { JuelTask, taskProperty } from './juel-task.ts';
 import { callFunction, callMethod, type JuelEnv } from './juel-methods.ts';
 import { ExpressionError, FORBIDDEN_MEMBERS, parseCached, type Node } from './juel-parser.ts';
 
@@ -80,6 +81,7 @@ function evaluateNode(node: Node, scope: Scope, src: string, env: JuelEnv): unkn
       if (typeof name === 'string' && FORBIDDEN_MEMBERS.has(name)) return undefined;
       // Objects of the allow-list expose bean properties through their getters only, never JS members.
       if (base instanceof JuelExecution) return typeof name === 'string' ? executionProperty(base, name) : undefined;
+      if (base instanceof JuelTask) return typeof name === 'string' ? taskProperty(base, name) : undefined;
       if (base instanceof JodaDateTime) return undefined;
       if (typeof base !== 'object' && typeof base !== 'string' && typeof base !== 'function') return undefined;
       return (base as Record<string | number, unknown>)[name];
@@ -178,7 +180,7 @@ function singleExpression(parts: Part[]): string | undefined {
   return exprs[0]!.expr;
 }
 
-function contextScope(context: unknown): Scope {
+function contextScope(context: unknown, dates: ReadonlySet<string> | undefined): Scope {
   const ctx = (context ?? {}) as Record<string, unknown>;
   const variables = (ctx['environment'] as { variables?: Record<string, unknown> } | undefined)?.variables;
   // Process variables win, as in Camunda: the context is an element API object whose keys
@@ -195,21 +197,24 @@ function contextScope(context: unknown): Scope {
   // The element's camunda:inputOutput input parameters, its local variables (io-mapping.ts).
   const io = content && typeof content === 'object' ? content.localVariables : undefined;
   let api: JuelExecution | undefined;
+  const executionApi = (): JuelExecution => (api ??= new JuelExecution(execution as InstanceInfo, {
+    variables: variables!,
+    dates,
+    locals: local || io ? { ...(io ?? {}), ...(local ?? {}) } : undefined,
+    activityId: typeof content?.['id' as never] === 'string' ? (content as any).id : null,
+    executionId: typeof content?.['executionId' as never] === 'string' ? (content as any).executionId : null,
+  }));
+  // A task listener in expression form (camunda-extension.ts) names its task.
+  const taskInfo = ctx['taskListener'] as TaskInfo | undefined;
+  let task: JuelTask | undefined;
   return (name) => {
     if (local && Object.hasOwn(local, name)) return local[name];
     if (io && Object.hasOwn(io, name)) return io[name];
-    if (variables && Object.hasOwn(variables, name)) return variables[name];
+    if (variables && Object.hasOwn(variables, name)) return dates?.has(name) ? asDate(variables[name]) : variables[name];
     // Camunda's `execution` (juel-context.ts) when the host passed the instance.
-    if (name === 'execution' && execution !== undefined && variables) {
-      api ??= new JuelExecution(execution as InstanceInfo, {
-        variables,
-        locals: local || io ? { ...(io ?? {}), ...(local ?? {}) } : undefined,
-        activityId: typeof content?.['id' as never] === 'string' ? (content as any).id : null,
-        executionId: typeof content?.['executionId' as never] === 'string' ? (content as any).executionId : null,
-      });
-      return api;
-    }
-    return Object.hasOwn(ctx, name) ? ctx[name] : undefined;
+    if (name === 'execution' && execution !== undefined && variables) return executionApi();
+    if (name === 'task' && taskInfo && execution !== undefined && variables) return (task ??= new JuelTask(executionApi(), taskInfo));
+    return name !== 'taskListener' && Object.hasOwn(ctx, name) ? ctx[name] : undefined;
   };
 }
 
@@ -217,6 +222,7 @@ function contextScope(context: unknown): Scope {
 export function kept(value: unknown, src: string): unknown {
   if (value instanceof JodaDateTime) throw new ExpressionError('A Joda DateTime cannot be kept as a value here; end the chain with toDate() or toString()', src, 0);
   if (value instanceof JuelExecution) throw new ExpressionError('The execution itself cannot be kept as a value', src, 0);
+  if (value instanceof JuelTask) throw new ExpressionError('The task itself cannot be kept as a value', src, 0);
   return value;
 }
 
@@ -228,7 +234,7 @@ export function makeExpressions(env: JuelEnv = defaultEnv): JuelExpressions {
       // bpmn-elements may pass non-strings (e.g. numeric loop cardinality); they are returned untouched.
       if (typeof templatedString !== 'string') return templatedString;
       const parts = splitTemplate(templatedString);
-      const scope = contextScope(context);
+      const scope = contextScope(context, env.dates);
       const only = singleExpression(parts);
       if (only !== undefined) return kept(evaluate(only, scope, env), only);
       // Single pass: substituted values are never re-scanned, so a variable containing `${...}` cannot inject an expression.
@@ -250,12 +256,13 @@ export function makeExpressions(env: JuelEnv = defaultEnv): JuelExpressions {
   };
 }
 
-/** Parses every expression in a template without evaluating it; returns the first syntax error. */
-export function findSyntaxError(text: string): ExpressionError | null {
+/** Parses every expression in a template without evaluating it; returns the first syntax error, or the first `check` throws. */
+export function findSyntaxError(text: string, check?: (node: Node, src: string) => void): ExpressionError | null {
   for (const part of splitTemplate(text)) {
     if (typeof part === 'string') continue;
     try {
-      parseCached(part.expr);
+      const node = parseCached(part.expr);
+      check?.(node, part.expr);
     } catch (err) {
       if (err instanceof ExpressionError) return err;
       throw err;

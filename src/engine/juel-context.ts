@@ -17,6 +17,8 @@ export interface InstanceInfo {
 export interface ExecutionScope {
   /** The process variables (the engine's environment.variables): read, and written by setVariable. */
   variables: Record<string, unknown>;
+  /** Which of them are of type Date, read as Dates (JuelEnv.dates). */
+  dates?: ReadonlySet<string> | undefined;
   /**
    * The element's own variables when it has a scope of its own here: its
    * input parameters (io-mapping.ts) and a multi-instance iteration's
@@ -27,6 +29,13 @@ export interface ExecutionScope {
   executionId: string | null;
 }
 
+/** A Date variable's value as expressions see it: its ISO text, as the engine keeps it, read back as a Date. */
+export function asDate(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? value : d;
+}
+
 /** Thrown for a call Camunda would run but this server cannot run the same way. */
 export class UnsupportedCall extends Error {}
 
@@ -35,13 +44,35 @@ export class JuelExecution {
   read(name: string): unknown {
     const { locals, variables } = this.scope;
     if (locals && Object.hasOwn(locals, name)) return locals[name];
-    return Object.hasOwn(variables, name) ? variables[name] : null;
+    return Object.hasOwn(variables, name) ? this.variable(name) : null;
+  }
+  /** A process variable, a Date one as a Date. */
+  variable(name: string): unknown {
+    const value = this.scope.variables[name];
+    return this.scope.dates?.has(name) ? asDate(value) : value;
   }
   has(name: string): boolean {
     return Boolean(this.scope.locals && Object.hasOwn(this.scope.locals, name)) || Object.hasOwn(this.scope.variables, name);
   }
   toString(): string {
     return `Execution[${this.scope.executionId ?? this.info.processInstanceId}]`;
+  }
+}
+
+export interface TaskInfo {
+  /** The user task's element id (the task definition key). */
+  activityId: string;
+  /** Its name, resolved when the listener asks (it may hold an expression). */
+  name: () => string | null;
+  /** The listener's event: create or complete. */
+  event: string;
+}
+
+/** Camunda's `task` in a task listener in expression form (juel-task.ts has its methods). */
+export class JuelTask {
+  constructor(readonly execution: JuelExecution, readonly info: TaskInfo) {}
+  toString(): string {
+    return `Task[${this.info.activityId}]`;
   }
 }
 
@@ -56,19 +87,19 @@ export const EXECUTION_METHODS = new Map<string, Method>([
     arity: [1],
     run: self((e, [n], fail) => {
       const key = name(n, fail);
-      const own = e.scope.locals ?? e.scope.variables;
-      return Object.hasOwn(own, key) ? own[key] : null;
+      if (e.scope.locals) return Object.hasOwn(e.scope.locals, key) ? e.scope.locals[key] : null;
+      return Object.hasOwn(e.scope.variables, key) ? e.variable(key) : null;
     }),
   }],
   ['hasVariable', { arity: [1], run: self((e, [n], fail) => e.has(name(n, fail))) }],
-  ['getVariables', { arity: [0], run: self((e) => ({ ...e.scope.variables, ...(e.scope.locals ?? {}) })) }],
+  ['getVariables', { arity: [0], run: self((e) => ({ ...Object.fromEntries(Object.keys(e.scope.variables).map((k) => [k, e.variable(k)])), ...(e.scope.locals ?? {}) })) }],
   ['setVariable', {
     arity: [2],
     run: self((e, [n, value], fail) => {
       const key = name(n, fail);
       // Camunda would change the element's own variable; this server writes locals from expressions nowhere, so it says so.
       if (e.scope.locals && Object.hasOwn(e.scope.locals, key)) throw new UnsupportedCall(`setVariable('${key}') names a local variable of the element (input parameter or multi-instance variable), which an expression cannot change here`);
-      if (value instanceof JuelExecution) fail('an execution cannot be stored as a variable');
+      if (value instanceof JuelExecution || value instanceof JuelTask) fail('an execution or a task cannot be stored as a variable');
       e.scope.variables[key] = value === undefined ? null : value;
       return null;
     }),

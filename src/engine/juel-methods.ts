@@ -1,5 +1,6 @@
 import { DATE_METHODS, DATE_TIME_METHODS, JodaDateTime, dateTimeOf, jodaPattern, type Clockwork, type Method } from './juel-dates.ts';
 import { EXECUTION_METHODS, JuelExecution, UnsupportedCall } from './juel-context.ts';
+import { JuelTask, TASK_METHODS } from './juel-task.ts';
 import { ExpressionError, type Node } from './juel-parser.ts';
 import { javaMatches, regexProblem } from './juel-regex.ts';
 
@@ -18,6 +19,11 @@ import { javaMatches, regexProblem } from './juel-regex.ts';
 /** What the built-in functions read: the run's clock and zone, and the user whose command runs the engine (null for the server's own). */
 export interface JuelEnv extends Clockwork {
   user: { id: string; groups: string[] } | null;
+  /**
+   * Process variables of type Date: the engine holds them as ISO text (as its
+   * saved state does), expressions read them as Dates, as Camunda passes a java.util.Date.
+   */
+  dates?: ReadonlySet<string> | undefined;
 }
 
 type Fail = (why: string) => never;
@@ -137,6 +143,7 @@ const TYPES: [name: string, is: (v: unknown) => boolean, methods: Map<string, Me
   ['Date', (v) => v instanceof Date, DATE_METHODS],
   ['DateTime', (v) => v instanceof JodaDateTime, DATE_TIME_METHODS],
   ['Execution', (v) => v instanceof JuelExecution, EXECUTION_METHODS],
+  ['Task', (v) => v instanceof JuelTask, TASK_METHODS],
   ['List', Array.isArray, LIST_METHODS],
   ['Map', isMap, MAP_METHODS],
 ];

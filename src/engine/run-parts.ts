@@ -45,6 +45,8 @@ export interface ExecutionInfo {
    * Not part of the engine's settings: the saved state must not remember who ran it last.
    */
   user?: { id: string; groups: string[] } | null | undefined;
+  /** The names of the process variables of type Date (JuelEnv.dates); not part of the settings either. */
+  dates?: readonly string[] | undefined;
 }
 
 /**
@@ -106,10 +108,10 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
 
 function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions, decisionHost: DecisionHost): Engine {
   const camunda = camundaExtension(scripts, o.budget) as never;
-  const { user, ...instance } = o.execution ?? { user: null };
+  const { user, dates, ...instance } = o.execution ?? { user: null };
   // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
   const now = o.now;
-  const expressions = makeExpressions({ now: () => now ?? new Date(), zone: o.zone ?? 'Asia/Shanghai', user: user ?? null });
+  const expressions = makeExpressions({ now: () => now ?? new Date(), zone: o.zone ?? 'Asia/Shanghai', user: user ?? null, dates: dates && new Set(dates) });
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.

@@ -1,3 +1,4 @@
+import { EngineRunError } from './run-error.ts';
 import { timeoutListenersOf, type TimeoutListener } from './task-timeouts.ts';
 /** A user task the engine is waiting on, with its Camunda attributes resolved. */
 export interface WaitingTask {
@@ -79,14 +80,18 @@ export function describeExternalTask(api: any): { activityId: string; executionI
   return { activityId: api.id, executionId: api.executionId, topic: String(resolve(b.topic) ?? ''), priority: Number.isFinite(priority) ? Math.trunc(priority) : 0 };
 }
 
-/** Resolves an attribute's `${...}` against the process variables at this moment. */
+/**
+ * Resolves an attribute's `${...}` against the process variables at this
+ * moment. A failing expression fails the command, as in Camunda; a missing
+ * variable is null (expressions.ts), so `${initiator}` unset leaves it unset.
+ */
 function resolverFor(api: any): (value: unknown) => unknown {
   return (value) => {
     if (typeof value !== 'string') return value ?? null;
     try {
       return api.environment.resolveExpression(value, api);
-    } catch {
-      return null; // a missing or odd variable leaves the attribute unset rather than failing the run
+    } catch (err) {
+      throw new EngineRunError(`${api.id}: ${(err as Error).message}`, api.id);
     }
   };
 }

@@ -16,7 +16,7 @@ import type { WaitTarget } from './execution.ts';
 import type { RunContext } from './persist-runs.ts';
 import { runUserOf, type Actor, type TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
-import { engineChanges, engineValues } from './variables.ts';
+import { dateNames, engineChanges, engineValues } from './variables.ts';
 
 /*
  * Call activities, the server's side (Camunda 7 semantics). A command's run
@@ -109,7 +109,7 @@ export function makeCallActivities(deps: {
     const members = await groupMembersFor(db, def);
     const run = await withDecisions(db, def, variables, (decisions) => startProcess(def.compiledFor(null), {
       variables: engineValues(variables), now: deps.engineNow(), zone: deps.zone,
-      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor) }, members, decisions,
+      execution: { processInstanceId: id, businessKey, processDefinitionId: def.id, user: runUserOf(actor), dates: dateNames(variables) }, members, decisions,
     })).catch((err) => {
       throw toEngineError(err);
     });

@@ -6,7 +6,7 @@ import { findConditionalStartDefinitions, type DefinitionRow } from '../store/de
 import type { Principal, Variables } from '../types.ts';
 import { assertMayStart, type InstanceService, type StartedInstance } from './instances.ts';
 import { runUserOf } from './trace.ts';
-import { engineValues } from './variables.ts';
+import { dateNames, engineValues } from './variables.ts';
 
 export interface ConditionInput {
   variables: Variables;
@@ -37,7 +37,7 @@ export function makeConditionStartService(db: Knex, instances: InstanceService, 
       }
       const scope = { environment: { variables: engineValues(input.variables) } };
       // The caller is the user a condition's currentUser() names, the server's clock and zone its now() and dateTime().
-      const expressions = makeExpressions({ ...clock, user: runUserOf(principal) });
+      const expressions = makeExpressions({ ...clock, user: runUserOf(principal), dates: new Set(dateNames(input.variables)) });
       const holds = (row: DefinitionRow, start: MessageStart): boolean => {
         try {
           return isTrue(expressions.resolveExpression(start.condition!, scope));

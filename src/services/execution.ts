@@ -14,7 +14,7 @@ import type { DefinitionService, LoadedDefinition } from './definitions.ts';
 import { runUserOf, type Actor, type TraceFact, type TraceService } from './trace.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { VariableVault } from './sealed-variables.ts';
-import { engineValues } from './variables.ts';
+import { dateNames, engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
 import { groupMembersFor } from './group-members.ts';
 import { closeEverythingOf, makePersistRuns, type RunContext } from './persist-runs.ts';
@@ -68,7 +68,7 @@ export function makeExecution(
     const run = await withDecisions(db, def, before, (decisions) => signalActivity(def.compiledFor(instance.start_event_id), {
       state: w.state, variables: engineValues(before), openExecutions: new Set(w.open), changes: w.changes,
       activityId: target.activityId, executionId: target.executionId, action: w.action, now: clock.peek?.(), zone,
-      execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id, user: w.user ?? null },
+      execution: { processInstanceId: instance.id, businessKey: instance.business_key, processDefinitionId: def.id, user: w.user ?? null, dates: dateNames(before) },
       members, decisions,
     }));
     return {

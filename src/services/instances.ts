@@ -22,7 +22,7 @@ import { runUserOf, type TraceService } from './trace.ts';
 import { validateSubmission } from './forms.ts';
 import { toEngineError } from './engine-errors.ts';
 import { makeTaskListeners } from './task-listeners.ts';
-import { engineValues } from './variables.ts';
+import { dateNames, engineValues } from './variables.ts';
 import { groupMembersFor } from './group-members.ts';
 import { withDecisions } from './business-rule-tasks.ts';
 
@@ -63,7 +63,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const variant = viaMessage?.compiled ? viaMessage.eventId : null;
     // A timer or conditional start's form starts like a none start; messages and signals are delivered.
     const deliver = viaMessage && viaMessage.kind !== 'timer' && viaMessage.kind !== 'conditional' ? viaMessage.messageId : undefined;
-    const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id, user: runUserOf(principal) };
+    const info = { processInstanceId: id, businessKey: input.businessKey ?? null, processDefinitionId: def.id, user: runUserOf(principal), dates: dateNames(variables) };
     const members = await groupMembersFor(db, def);
     const run = await withDecisions(db, def, variables, (decisions) => startProcess(def.compiledFor(variant), {
       variables: engineValues(variables), messageId: deliver, now: execution.engineNow(), zone: execution.zone, execution: info, members, decisions,

@@ -144,6 +144,11 @@ export function engineValues(variables: Variables): Record<string, unknown> {
   return Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, v.value]));
 }
 
+/** The names of the Date variables, which the engine holds as ISO text and its expressions read as Dates (ExecutionInfo.dates). */
+export function dateNames(variables: Variables): string[] {
+  return Object.entries(variables).filter(([, v]) => v.type === 'Date').map(([k]) => k);
+}
+
 /**
  * Variables the engine itself changed during a run (scripts, outputs):
  * anything new or different from what it was given, typed by inference.

@@ -13,10 +13,15 @@ const dir = path.resolve(import.meta.dirname, 'fixtures');
 
 /** Deploys fixtures/<name>.bpmn over REST (multipart, as Camunda Modeler does) as the administrator; returns the answer. */
 export async function deployFixture(server: TestServer, name: string): Promise<{ status: number; body: any }> {
+  return deployXml(server, name, fs.readFileSync(path.join(dir, `${name}.bpmn`), 'utf8'));
+}
+
+/** Deploys a diagram written in the test itself, as deployFixture does. */
+export async function deployXml(server: TestServer, name: string, xml: string): Promise<{ status: number; body: any }> {
   const form = new FormData();
   form.append('deployment-name', name);
   form.append('deployment-source', 'conformance');
-  form.append(`${name}.bpmn`, new Blob([fs.readFileSync(path.join(dir, `${name}.bpmn`))]), `${name}.bpmn`);
+  form.append(`${name}.bpmn`, new Blob([xml]), `${name}.bpmn`);
   const res = await fetch(`${server.url}/engine-rest/deployment/create`, {
     method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
   });

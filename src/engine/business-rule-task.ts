@@ -54,6 +54,12 @@ export interface DecisionHost {
   evaluated: EvaluatedDecisionTask[];
   /** References met in the run that were not read before it (an expression's key): the service reads them and runs again. */
   missing: DecisionRef[];
+  /**
+   * Fails the whole run, as a failing script does (RunBudget.fail): a task's
+   * own failure is an engine exception in Camunda, which no error boundary
+   * event catches (only a BpmnError is caught), so it never reaches the engine.
+   */
+  fail(message: string, activityId: string): void;
 }
 
 /** The name under which the engine's environment carries the DecisionHost. */
@@ -156,12 +162,12 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
   const id = String(activity.id);
   try {
     const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
-    if (!host) throw new Error(`business rule task ${id}: no decisions were read for this run`);
+    if (!host) throw new Error(`业务规则任务 ${id}：本次运行未读取决策 / business rule task ${id}: no decisions were read for this run`);
     const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text));
     const decision = host.decisions.get(ref);
     if (decision === undefined) {
       host.missing.push(ref);
-      throw new Error(`business rule task ${id}: decision ${ref.key} was not read before the run`);
+      throw new Error(`业务规则任务 ${id}：决策 ${ref.key} 未在运行前读取 / business rule task ${id}: decision ${ref.key} was not read before the run`);
     }
     if (decision === null) {
       const which = ref.binding === 'latest' ? '' : ` (${ref.binding}${ref.binding === 'version' ? ` ${ref.version}` : ref.binding === 'versionTag' ? ` ${ref.versionTag}` : ''})`;
@@ -179,7 +185,11 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     if (typeof b.resultVariable === 'string' && b.resultVariable) environment.variables[b.resultVariable] = mapped;
     callback(null);
   } catch (err) {
-    callback(err instanceof Error ? err : new Error(String(err)));
+    // Never to the callback: an error boundary event (a catch-all one too) would take it.
+    const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    if (host) host.fail(message, id);
+    else callback(err instanceof Error ? err : new Error(message));
   }
 };
 

@@ -181,6 +181,22 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.is(h.inputs[0].type, 'Date');
   });
 
+  test.serial(t('a catch-all error boundary event does not catch the task\'s own failures (Camunda catches only a BpmnError): an expression key still evaluates, an undeployed key or a UNIQUE violation fails the command'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'caught', ['brt-caught.bpmn']);
+    const id = await start(c, 'brt-caught', { decision: 'brt-one', season: 'winter' });
+    t.deepEqual(await openKeys(c, id), ['check'], 'the decision named by the expression was read and evaluated, not caught');
+    t.is((await values(c, id)).out, 'roast');
+    const before = await count(c, 'history/process-instance');
+    const nowhere = await refusedStart(c, 'brt-caught', { decision: 'brt-nowhere' });
+    t.is(nowhere.status, 400);
+    t.regex(nowhere.body.message, /evaluate[\s\S]*no decision definition deployed with key 'brt-nowhere'/);
+    const unique = await refusedStart(c, 'brt-caught', { decision: 'brt-dish', season: 'autumn' });
+    t.is(unique.status, 400);
+    t.regex(unique.body.message, /dish-autumn-pie[\s\S]*dish-autumn-soup|dish-autumn-soup[\s\S]*dish-autumn-pie/);
+    t.is(await count(c, 'history/process-instance'), before, 'nothing went down the error path');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

@@ -38,6 +38,12 @@ export interface Decisions {
   get(ref: DecisionRef): LoadedDecision | null | undefined;
   /** Variables stored as Date, which the engine sees as ISO text: a decision gets them as dates, as Camunda passes them. */
   dates?: ReadonlySet<string> | undefined;
+  /**
+   * Process variables named `content`, `fields` or `properties`: the engine
+   * keeps its own message parts under those names in its variables, so a
+   * decision gets the process's values from here (Camunda has no such names).
+   */
+  shadowed?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** One evaluation a run made, for the service to write its history. */
@@ -139,9 +145,10 @@ export function mapDecisionResult(mapper: Mapper, resultList: Record<string, unk
  * process variables, a multi-instance iteration's loop variables and the
  * task's own input parameters in front.
  */
-function inputsOf(environment: any, message: any, dates: ReadonlySet<string> | undefined): Record<string, unknown> {
-  const { fields: _f, content: _c, properties: _p, ...own } = environment?.variables ?? {};
-  for (const name of dates ?? []) {
+function inputsOf(environment: any, message: any, decisions: Decisions): Record<string, unknown> {
+  const { fields: _f, content: _c, properties: _p, ...rest } = environment?.variables ?? {};
+  const own: Record<string, unknown> = { ...rest, ...(decisions.shadowed ?? {}) };
+  for (const name of decisions.dates ?? []) {
     const v = own[name];
     if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) own[name] = new Date(v);
   }
@@ -175,7 +182,7 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     }
     let evaluation: DecisionEvaluation;
     try {
-      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions.dates));
+      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions));
     } catch (err) {
       throw new Error(`业务规则任务 ${id} / business rule task ${id}: ${(err as Error).message}`);
     }

@@ -35,6 +35,9 @@ export interface DecisionCaller {
 /** Rounds of expression keys met one after another in a run before it fails. */
 const MAX_ROUNDS = 5;
 
+/** Variable names under which the engine keeps its own message parts (see Decisions.shadowed). */
+const SHADOWED = ['content', 'fields', 'properties'];
+
 /** The static references of a definition, found once per definition (a definition never changes). */
 const staticRefs = new Map<string, DecisionRef[]>();
 
@@ -62,7 +65,8 @@ async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[],
     read.set(k, row ? { id: row.id, key: row.key, version: row.version, compiled: row.compiled, lookup: await lookupFor(db, row), row } : null);
   }
   const dates = new Set(Object.entries(variables).filter(([, v]) => v.type === 'Date').map(([name]) => name));
-  return { get: (ref) => read.get(refKey(ref)), dates };
+  const shadowed = Object.fromEntries(SHADOWED.filter((name) => name in variables).map((name) => [name, variables[name]!.value]));
+  return { get: (ref) => read.get(refKey(ref)), dates, shadowed };
 }
 
 /**

@@ -197,6 +197,14 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.is(await count(c, 'history/process-instance'), before, 'nothing went down the error path');
   });
 
+  test.serial(t('process variables named content, fields and properties reach the decision as they are'), async (t) => {
+    await deploy(c, 'shadow', ['brt-shadow.dmn', 'brt-shadow.bpmn']);
+    const id = await start(c, 'brt-shadow', { content: 'hello', fields: 'f', properties: 'p' });
+    t.is((await values(c, id)).seen, 'all three');
+    const [h] = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${id}&includeInputs=true`)).body;
+    t.deepEqual(h.inputs.map((i: any) => i.value), ['hello', 'f', 'p']);
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

@@ -97,11 +97,22 @@ export function decisionRefsOf(compiled: string): DecisionRef[] {
   return refs;
 }
 
-/** A task's reference, each attribute resolved by `resolve` (expressions, Camunda allows them for key, version, tag, tenant). */
-function refOf(b: any, resolve: (text: string) => unknown): DecisionRef {
+/** The largest version a decision can have (an INTEGER column, Camunda's Integer). */
+const MAX_VERSION = 2_147_483_647;
+
+/**
+ * A task's reference, each attribute resolved by `resolve` (expressions,
+ * Camunda allows them for key, version, tag, tenant). A version that is not
+ * an integer 1..2^31-1 fails naming the task `id` (deployment refuses such a
+ * constant; an expression can still give one).
+ */
+function refOf(b: any, resolve: (text: string) => unknown, id = ''): DecisionRef {
   const text = (x: unknown) => (x == null || x === '' ? null : String(resolve(String(x)) ?? ''));
   const binding = (b.decisionRefBinding ?? 'latest') as DecisionBinding;
   const version = binding === 'version' ? text(b.decisionRefVersion) : null;
+  if (version != null && !(/^\s*[1-9]\d{0,9}\s*$/.test(version) && Number(version) <= MAX_VERSION)) {
+    throw new Error(`业务规则任务 ${id}：camunda:decisionRefVersion 的值 "${version}" 不是 1 到 ${MAX_VERSION} 的整数 / business rule task ${id}: camunda:decisionRefVersion "${version}" is not an integer from 1 to ${MAX_VERSION}`);
+  }
   return {
     key: text(b.decisionRef) ?? '',
     binding,
@@ -170,7 +181,7 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
   try {
     const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
     if (!host) throw new Error(`业务规则任务 ${id}：本次运行未读取决策 / business rule task ${id}: no decisions were read for this run`);
-    const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text));
+    const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text), id);
     const decision = host.decisions.get(ref);
     if (decision === undefined) {
       host.missing.push(ref);

@@ -205,6 +205,21 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.deepEqual(h.inputs.map((i: any) => i.value), ['hello', 'f', 'p']);
   });
 
+  test.serial(t('a decisionRefVersion expression that is not an integer 1..2147483647 fails the command: 400 naming the task, nothing stored'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'ver', ['brt-ver.bpmn']);
+    const before = await count(c, 'history/process-instance');
+    for (const ver of ['abc', '1.5', 99999999999, 0, -1]) {
+      const r = await refusedStart(c, 'brt-ver', { ver, season: 'winter' });
+      t.is(r.status, 400, `ver ${ver}`);
+      t.is(r.body.type, 'ProcessEngineException');
+      t.regex(r.body.message, /byVersion[\s\S]*\/[\s\S]*byVersion[\s\S]*decisionRefVersion/, `ver ${ver}: ${r.body.message}`);
+    }
+    t.is(await count(c, 'history/process-instance'), before);
+    const id = await start(c, 'brt-ver', { ver: 1, season: 'winter' });
+    t.is((await values(c, id)).out, 'roast');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

@@ -1,5 +1,5 @@
 import { decisionRefsOf, refKey, type DecisionRef, type Decisions, type LoadedDecision } from '../engine/business-rule-task.ts';
-import { DecisionsNotRead, type EngineRun } from '../engine/runner.ts';
+import { DecisionsNotRead, EngineRunError, type EngineRun } from '../engine/runner.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Db } from '../store/db.ts';
 import type { Variables } from '../types.ts';
@@ -32,8 +32,14 @@ export interface DecisionCaller {
   tenantId: string | null;
 }
 
-/** Rounds of expression keys met one after another in a run before it fails. */
-const MAX_ROUNDS = 5;
+/**
+ * Runs of one command that may each meet a decision named by an expression
+ * not read before: a run stops at the first, so a process with n such tasks
+ * in a row needs n+1 runs. Each run must bring a reference not asked for
+ * before, so this only bounds the work of a loop or a multi-instance task
+ * naming ever new keys.
+ */
+const MAX_ROUNDS = 64;
 
 /** Variable names under which the engine keeps its own message parts (see Decisions.shadowed). */
 const SHADOWED = ['content', 'fields', 'properties'];
@@ -77,13 +83,19 @@ async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[],
 export async function withDecisions<T>(
   db: Db, caller: DecisionCaller, variables: Variables, run: (decisions: Decisions | undefined) => Promise<T>,
 ): Promise<T> {
-  const more: DecisionRef[] = [];
+  const more = new Map<string, DecisionRef>();
   for (let round = 1; ; round++) {
     try {
-      return await run(await decisionsFor(db, caller, more, variables));
+      return await run(await decisionsFor(db, caller, [...more.values()], variables));
     } catch (err) {
-      if (!(err instanceof DecisionsNotRead) || round >= MAX_ROUNDS) throw err;
-      more.push(...err.refs);
+      if (!(err instanceof DecisionsNotRead)) throw err;
+      const fresh = err.refs.filter((r) => !more.has(refKey(r)));
+      // Nothing new: what it asks for was read and still not found, so another run would fail alike.
+      if (!fresh.length) throw err;
+      if (round >= MAX_ROUNDS) {
+        throw new EngineRunError(`一次运行按表达式引用的决策超过 ${MAX_ROUNDS} 轮读取 / one run met decisions named by expressions in more than ${MAX_ROUNDS} rounds of reading; last: ${fresh[0]!.key}`, err.activityId);
+      }
+      for (const r of fresh) more.set(refKey(r), r);
     }
   }
 }

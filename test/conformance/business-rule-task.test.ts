@@ -220,6 +220,14 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.is((await values(c, id)).out, 'roast');
   });
 
+  test.serial(t('six business rule tasks each naming its decision by an expression all evaluate in one command'), async (t) => {
+    await deploy(c, 'many', ['brt-many.dmn', 'brt-many.bpmn']);
+    const keys = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`d${i}`, `brt-m${i}`]));
+    const id = await start(c, 'brt-many', { ...keys, season: 'any' });
+    const v = await values(c, id);
+    t.deepEqual([1, 2, 3, 4, 5, 6].map((i) => v[`out${i}`]), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

@@ -4,6 +4,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import type { Db } from '../store/db.ts';
 import type { Variables } from '../types.ts';
 import { findDecisionFor, type DecisionDefinitionRow } from '../store/decisions.ts';
+import { rootInstances } from '../store/instances.ts';
 import { lookupFor, recordEvaluation } from './decisions.ts';
 
 /*
@@ -109,10 +110,13 @@ export interface EvaluationOwner {
 
 /** Writes the history of the decisions one run evaluated, in the transaction that saves the run, at the server's `now`. */
 export async function recordDecisionEvaluations(trx: Db, owner: EvaluationOwner, run: EngineRun, now: Date, keyring: Keyring): Promise<void> {
+  if (!run.evaluatedDecisions.length) return;
+  // A called instance's top caller; its row and its callers' are written before its runs (call-activities.ts).
+  const root = (await rootInstances(trx, [owner.instanceId])).get(owner.instanceId) ?? owner.instanceId;
   for (const e of run.evaluatedDecisions) {
     const { row } = e.decision as ReadDecision;
     await recordEvaluation(trx, e.evaluation, row, {
-      processDefinitionId: owner.definitionId, processDefinitionKey: owner.definitionKey, processInstanceId: owner.instanceId,
+      processDefinitionId: owner.definitionId, processDefinitionKey: owner.definitionKey, processInstanceId: owner.instanceId, rootProcessInstanceId: root,
       executionId: e.executionId, activityId: e.activityId,
       activityInstanceId: `${e.activityId}:${e.executionId}`, tenantId: row.tenant_id, evaluationTime: now, keyring,
     });

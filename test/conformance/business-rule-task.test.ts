@@ -228,6 +228,17 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.deepEqual([1, 2, 3, 4, 5, 6].map((i) => v[`out${i}`]), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
   });
 
+  test.serial(t('history: a decision evaluated in a called instance names the top caller as rootProcessInstanceId'), async (t) => {
+    await deploy(c, 'caller', ['brt-when.dmn', 'brt-when.bpmn', 'brt-caller.bpmn']);
+    const r = await c.office.post('/engine-rest/process-definition/key/brt-caller/start', { variables: { due: { value: '2026-01-15T10:00:00.000+0800', type: 'Date' } } });
+    t.is(r.status, 200, JSON.stringify(r.body));
+    const root = r.body.id as string;
+    const [child] = (await c.admin.get(`/engine-rest/process-instance?superProcessInstance=${root}`)).body;
+    t.truthy(child, 'the called instance runs');
+    const [h] = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${child.id}`)).body;
+    t.like(h, { processInstanceId: child.id, rootProcessInstanceId: root, activityId: 'evaluate' });
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

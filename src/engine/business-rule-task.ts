@@ -199,7 +199,9 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     }
     const mapped = mapDecisionResult((b.mapDecisionResult ?? 'resultList') as Mapper, evaluation.resultList, id);
     host.evaluated.push({ activityId: id, executionId: executeMessage.content.executionId, decision, evaluation });
-    // Camunda's execution.setVariable: the process's variable (no local of that name exists on the task).
+    // Camunda's execution.setVariable: the nearest scope holding the name. A multi-instance sub-process
+    // instance's locals are honoured by its variables (sub-process-instances.ts); a task input parameter of
+    // that name is refused at deployment (check-business-rule.ts); else the process variable.
     if (typeof b.resultVariable === 'string' && b.resultVariable) environment.variables[b.resultVariable] = mapped;
     callback(null);
   } catch (err) {

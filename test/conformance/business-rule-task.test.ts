@@ -239,6 +239,16 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.like(h, { processInstanceId: child.id, rootProcessInstanceId: root, activityId: 'evaluate' });
   });
 
+  test.serial(t('the result variable goes where Camunda\'s setVariable puts it: a multi-instance sub-process instance\'s own variable of that name, else the process variable'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'scope', ['brt-scope.bpmn']);
+    const r = await c.office.post('/engine-rest/process-definition/key/brt-scope/start', { variables: { seasons: { value: JSON.stringify(['winter']), type: 'Json' } } });
+    t.is(r.status, 200, JSON.stringify(r.body));
+    const v = await values(c, r.body.id);
+    t.is(v.dish, 'roast', 'no local dish: the process variable');
+    t.false('season' in v, 'season was the instance\'s element variable: set there, gone with it');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],
@@ -247,6 +257,7 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
       ['badMapper', /camunda:mapDecisionResult="firstResult" is not a decision result mapper/],
       ['reserved', /camunda:resultVariable cannot be "decisionResult"/],
       ['emptyRef', /camunda:decisionRef is empty/],
+      ['localResult', /camunda:resultVariable "dish" is also one of the task's input parameters/],
     ]);
   });
 }, () => new ManualClock(new Date('2026-12-01T01:00:00Z')));

@@ -249,6 +249,14 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.false('season' in v, 'season was the instance\'s element variable: set there, gone with it');
   });
 
+  test.serial(t('a date one business rule task sets reaches a later decision of the same run as a date'), async (t) => {
+    await deploy(c, 'chain', ['brt-chain.dmn', 'brt-when.dmn', 'brt-chain.bpmn']);
+    const id = await start(c, 'brt-chain', { season: 'winter' });
+    t.is((await values(c, id)).part, 'early');
+    const h = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${id}&activityIdIn=second&includeInputs=true`)).body;
+    t.is(h[0].inputs[0].type, 'Date');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],

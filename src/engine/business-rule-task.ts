@@ -38,6 +38,12 @@ export interface Decisions {
   get(ref: DecisionRef): LoadedDecision | null | undefined;
   /** Variables stored as Date, which the engine sees as ISO text: a decision gets them as dates, as Camunda passes them. */
   dates?: ReadonlySet<string> | undefined;
+  /**
+   * Process variables named `content`, `fields` or `properties`: the engine
+   * keeps its own message parts under those names in its variables, so a
+   * decision gets the process's values from here (Camunda has no such names).
+   */
+  shadowed?: Readonly<Record<string, unknown>> | undefined;
 }
 
 /** One evaluation a run made, for the service to write its history. */
@@ -54,6 +60,12 @@ export interface DecisionHost {
   evaluated: EvaluatedDecisionTask[];
   /** References met in the run that were not read before it (an expression's key): the service reads them and runs again. */
   missing: DecisionRef[];
+  /**
+   * Fails the whole run, as a failing script does (RunBudget.fail): a task's
+   * own failure is an engine exception in Camunda, which no error boundary
+   * event catches (only a BpmnError is caught), so it never reaches the engine.
+   */
+  fail(message: string, activityId: string): void;
 }
 
 /** The name under which the engine's environment carries the DecisionHost. */
@@ -85,11 +97,22 @@ export function decisionRefsOf(compiled: string): DecisionRef[] {
   return refs;
 }
 
-/** A task's reference, each attribute resolved by `resolve` (expressions, Camunda allows them for key, version, tag, tenant). */
-function refOf(b: any, resolve: (text: string) => unknown): DecisionRef {
+/** The largest version a decision can have (an INTEGER column, Camunda's Integer). */
+const MAX_VERSION = 2_147_483_647;
+
+/**
+ * A task's reference, each attribute resolved by `resolve` (expressions,
+ * Camunda allows them for key, version, tag, tenant). A version that is not
+ * an integer 1..2^31-1 fails naming the task `id` (deployment refuses such a
+ * constant; an expression can still give one).
+ */
+function refOf(b: any, resolve: (text: string) => unknown, id = ''): DecisionRef {
   const text = (x: unknown) => (x == null || x === '' ? null : String(resolve(String(x)) ?? ''));
   const binding = (b.decisionRefBinding ?? 'latest') as DecisionBinding;
   const version = binding === 'version' ? text(b.decisionRefVersion) : null;
+  if (version != null && !(/^\s*[1-9]\d{0,9}\s*$/.test(version) && Number(version) <= MAX_VERSION)) {
+    throw new Error(`业务规则任务 ${id}：camunda:decisionRefVersion 的值 "${version}" 不是 1 到 ${MAX_VERSION} 的整数 / business rule task ${id}: camunda:decisionRefVersion "${version}" is not an integer from 1 to ${MAX_VERSION}`);
+  }
   return {
     key: text(b.decisionRef) ?? '',
     binding,
@@ -133,9 +156,10 @@ export function mapDecisionResult(mapper: Mapper, resultList: Record<string, unk
  * process variables, a multi-instance iteration's loop variables and the
  * task's own input parameters in front.
  */
-function inputsOf(environment: any, message: any, dates: ReadonlySet<string> | undefined): Record<string, unknown> {
-  const { fields: _f, content: _c, properties: _p, ...own } = environment?.variables ?? {};
-  for (const name of dates ?? []) {
+function inputsOf(environment: any, message: any, decisions: Decisions): Record<string, unknown> {
+  const { fields: _f, content: _c, properties: _p, ...rest } = environment?.variables ?? {};
+  const own: Record<string, unknown> = { ...rest, ...(decisions.shadowed ?? {}) };
+  for (const name of decisions.dates ?? []) {
     const v = own[name];
     if (typeof v === 'string' && !Number.isNaN(Date.parse(v))) own[name] = new Date(v);
   }
@@ -156,12 +180,12 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
   const id = String(activity.id);
   try {
     const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
-    if (!host) throw new Error(`business rule task ${id}: no decisions were read for this run`);
-    const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text));
+    if (!host) throw new Error(`业务规则任务 ${id}：本次运行未读取决策 / business rule task ${id}: no decisions were read for this run`);
+    const ref = refOf(b, (text) => (EXPRESSION.test(text) ? environment.resolveExpression(text, executeMessage) : text), id);
     const decision = host.decisions.get(ref);
     if (decision === undefined) {
       host.missing.push(ref);
-      throw new Error(`business rule task ${id}: decision ${ref.key} was not read before the run`);
+      throw new Error(`业务规则任务 ${id}：决策 ${ref.key} 未在运行前读取 / business rule task ${id}: decision ${ref.key} was not read before the run`);
     }
     if (decision === null) {
       const which = ref.binding === 'latest' ? '' : ` (${ref.binding}${ref.binding === 'version' ? ` ${ref.version}` : ref.binding === 'versionTag' ? ` ${ref.versionTag}` : ''})`;
@@ -169,17 +193,23 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     }
     let evaluation: DecisionEvaluation;
     try {
-      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions.dates));
+      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions));
     } catch (err) {
       throw new Error(`业务规则任务 ${id} / business rule task ${id}: ${(err as Error).message}`);
     }
     const mapped = mapDecisionResult((b.mapDecisionResult ?? 'resultList') as Mapper, evaluation.resultList, id);
     host.evaluated.push({ activityId: id, executionId: executeMessage.content.executionId, decision, evaluation });
-    // Camunda's execution.setVariable: the process's variable (no local of that name exists on the task).
+    // Camunda's execution.setVariable: the nearest scope holding the name. A multi-instance sub-process
+    // instance's locals are honoured by its variables (sub-process-instances.ts); a task input parameter of
+    // that name is refused at deployment (check-business-rule.ts); else the process variable.
     if (typeof b.resultVariable === 'string' && b.resultVariable) environment.variables[b.resultVariable] = mapped;
     callback(null);
   } catch (err) {
-    callback(err instanceof Error ? err : new Error(String(err)));
+    // Never to the callback: an error boundary event (a catch-all one too) would take it.
+    const host = environment.services?.[DECISION_HOST] as DecisionHost | undefined;
+    const message = err instanceof Error ? err.message : String(err);
+    if (host) host.fail(message, id);
+    else callback(err instanceof Error ? err : new Error(message));
   }
 };
 

@@ -68,6 +68,10 @@ function checkOne(e: ModdleElement, problems: Problem[]): void {
     refuse('camunda:decisionRef 不能与其他实现同用', 'camunda:decisionRef cannot be combined with camunda:class, delegateExpression, expression or type');
   }
   const io = ((e.extensionElements?.values ?? []) as ModdleElement[]).find((v) => v.$type === 'camunda:InputOutput');
+  // Camunda's setVariable would change the task's own local of that name (then gone unless an output parameter reads it); here it sets the process variable.
+  if (resultVariable && ((io?.inputParameters ?? []) as ModdleElement[]).some((p) => p.name === resultVariable)) {
+    refuse(`结果变量 ${resultVariable} 与本任务的输入参数同名，尚不支持`, `camunda:resultVariable "${resultVariable}" is also one of the task's input parameters (a local variable Camunda would set instead of the process variable); this is not run here, rename one of them`);
+  }
   if (((io?.outputParameters ?? []) as ModdleElement[]).some((p) => /\bdecisionResult\b/.test(textOf(p)))) {
     refuse('输出参数中的 decisionResult 尚不支持，请使用 camunda:resultVariable', 'output parameters reading the transient variable decisionResult are not run here; use camunda:resultVariable and camunda:mapDecisionResult');
   }

@@ -95,7 +95,7 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   const listeners = processListeners(sourceContext, scripts, budget);
   const variables = { ...(o.variables ?? {}) };
   if (!o.saved) await listeners?.run('start', variables);
-  const decisionHost: DecisionHost = { decisions: o.decisions ?? { get: () => undefined }, evaluated: [], missing: [] };
+  const decisionHost: DecisionHost = { decisions: o.decisions ?? { get: () => undefined }, evaluated: [], missing: [], fail: (message, activityId) => budget.fail(message, activityId) };
   const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget }, decisionHost);
   const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open });
   const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop());

@@ -189,7 +189,8 @@ async function guard({ engine, budget, scripts, decisionHost }: RunParts, fn: ()
   }
   if (budget.failure) {
     engine.stop();
-    throw new EngineRunError(budget.failure.message, budget.failure.activityId);
+    const err = new EngineRunError(budget.failure.message, budget.failure.activityId);
+    throw decisionHost.missing.length ? new DecisionsNotRead(decisionHost.missing, err) : err;
   }
   if (failure) {
     const err = failure instanceof EngineRunError ? failure : toRunError(failure, budget);
@@ -205,6 +206,12 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
 }
 
 async function finish({ engine, recorder, after, decisionHost }: RunParts): Promise<EngineRun> {
+  // A task that met a decision not read before the run did not evaluate it: never a run to save, whatever the engine made of it.
+  if (decisionHost.missing.length) {
+    engine.stop();
+    const [first] = decisionHost.missing;
+    throw new DecisionsNotRead(decisionHost.missing, new EngineRunError(`决策 ${first!.key} 未在运行前读取 / decision ${first!.key} was not read before the run`, ''));
+  }
   const state = (await engine.getState()) as EngineState;
   const completed = engine.state === 'idle';
   // A waiting engine is left to the garbage collector, not stopped: it holds

@@ -1,9 +1,10 @@
 import { decisionRefsOf, refKey, type DecisionRef, type Decisions, type LoadedDecision } from '../engine/business-rule-task.ts';
-import { DecisionsNotRead, type EngineRun } from '../engine/runner.ts';
+import { DecisionsNotRead, EngineRunError, type EngineRun } from '../engine/runner.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { Db } from '../store/db.ts';
 import type { Variables } from '../types.ts';
 import { findDecisionFor, type DecisionDefinitionRow } from '../store/decisions.ts';
+import { rootInstances } from '../store/instances.ts';
 import { lookupFor, recordEvaluation } from './decisions.ts';
 
 /*
@@ -32,8 +33,17 @@ export interface DecisionCaller {
   tenantId: string | null;
 }
 
-/** Rounds of expression keys met one after another in a run before it fails. */
-const MAX_ROUNDS = 5;
+/**
+ * Runs of one command that may each meet a decision named by an expression
+ * not read before: a run stops at the first, so a process with n such tasks
+ * in a row needs n+1 runs. Each run must bring a reference not asked for
+ * before, so this only bounds the work of a loop or a multi-instance task
+ * naming ever new keys.
+ */
+const MAX_ROUNDS = 64;
+
+/** Variable names under which the engine keeps its own message parts (see Decisions.shadowed). */
+const SHADOWED = ['content', 'fields', 'properties'];
 
 /** The static references of a definition, found once per definition (a definition never changes). */
 const staticRefs = new Map<string, DecisionRef[]>();
@@ -62,7 +72,8 @@ async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[],
     read.set(k, row ? { id: row.id, key: row.key, version: row.version, compiled: row.compiled, lookup: await lookupFor(db, row), row } : null);
   }
   const dates = new Set(Object.entries(variables).filter(([, v]) => v.type === 'Date').map(([name]) => name));
-  return { get: (ref) => read.get(refKey(ref)), dates };
+  const shadowed = Object.fromEntries(SHADOWED.filter((name) => name in variables).map((name) => [name, variables[name]!.value]));
+  return { get: (ref) => read.get(refKey(ref)), dates, shadowed };
 }
 
 /**
@@ -73,13 +84,19 @@ async function decisionsFor(db: Db, caller: DecisionCaller, more: DecisionRef[],
 export async function withDecisions<T>(
   db: Db, caller: DecisionCaller, variables: Variables, run: (decisions: Decisions | undefined) => Promise<T>,
 ): Promise<T> {
-  const more: DecisionRef[] = [];
+  const more = new Map<string, DecisionRef>();
   for (let round = 1; ; round++) {
     try {
-      return await run(await decisionsFor(db, caller, more, variables));
+      return await run(await decisionsFor(db, caller, [...more.values()], variables));
     } catch (err) {
-      if (!(err instanceof DecisionsNotRead) || round >= MAX_ROUNDS) throw err;
-      more.push(...err.refs);
+      if (!(err instanceof DecisionsNotRead)) throw err;
+      const fresh = err.refs.filter((r) => !more.has(refKey(r)));
+      // Nothing new: what it asks for was read and still not found, so another run would fail alike.
+      if (!fresh.length) throw err;
+      if (round >= MAX_ROUNDS) {
+        throw new EngineRunError(`一次运行按表达式引用的决策超过 ${MAX_ROUNDS} 轮读取 / one run met decisions named by expressions in more than ${MAX_ROUNDS} rounds of reading; last: ${fresh[0]!.key}`, err.activityId);
+      }
+      for (const r of fresh) more.set(refKey(r), r);
     }
   }
 }
@@ -93,10 +110,13 @@ export interface EvaluationOwner {
 
 /** Writes the history of the decisions one run evaluated, in the transaction that saves the run, at the server's `now`. */
 export async function recordDecisionEvaluations(trx: Db, owner: EvaluationOwner, run: EngineRun, now: Date, keyring: Keyring): Promise<void> {
+  if (!run.evaluatedDecisions.length) return;
+  // A called instance's top caller; its row and its callers' are written before its runs (call-activities.ts).
+  const root = (await rootInstances(trx, [owner.instanceId])).get(owner.instanceId) ?? owner.instanceId;
   for (const e of run.evaluatedDecisions) {
     const { row } = e.decision as ReadDecision;
     await recordEvaluation(trx, e.evaluation, row, {
-      processDefinitionId: owner.definitionId, processDefinitionKey: owner.definitionKey, processInstanceId: owner.instanceId,
+      processDefinitionId: owner.definitionId, processDefinitionKey: owner.definitionKey, processInstanceId: owner.instanceId, rootProcessInstanceId: root,
       executionId: e.executionId, activityId: e.activityId,
       activityInstanceId: `${e.activityId}:${e.executionId}`, tenantId: row.tenant_id, evaluationTime: now, keyring,
     });

@@ -181,6 +181,82 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
     t.is(h.inputs[0].type, 'Date');
   });
 
+  test.serial(t('a catch-all error boundary event does not catch the task\'s own failures (Camunda catches only a BpmnError): an expression key still evaluates, an undeployed key or a UNIQUE violation fails the command'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'caught', ['brt-caught.bpmn']);
+    const id = await start(c, 'brt-caught', { decision: 'brt-one', season: 'winter' });
+    t.deepEqual(await openKeys(c, id), ['check'], 'the decision named by the expression was read and evaluated, not caught');
+    t.is((await values(c, id)).out, 'roast');
+    const before = await count(c, 'history/process-instance');
+    const nowhere = await refusedStart(c, 'brt-caught', { decision: 'brt-nowhere' });
+    t.is(nowhere.status, 400);
+    t.regex(nowhere.body.message, /evaluate[\s\S]*no decision definition deployed with key 'brt-nowhere'/);
+    const unique = await refusedStart(c, 'brt-caught', { decision: 'brt-dish', season: 'autumn' });
+    t.is(unique.status, 400);
+    t.regex(unique.body.message, /dish-autumn-pie[\s\S]*dish-autumn-soup|dish-autumn-soup[\s\S]*dish-autumn-pie/);
+    t.is(await count(c, 'history/process-instance'), before, 'nothing went down the error path');
+  });
+
+  test.serial(t('process variables named content, fields and properties reach the decision as they are'), async (t) => {
+    await deploy(c, 'shadow', ['brt-shadow.dmn', 'brt-shadow.bpmn']);
+    const id = await start(c, 'brt-shadow', { content: 'hello', fields: 'f', properties: 'p' });
+    t.is((await values(c, id)).seen, 'all three');
+    const [h] = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${id}&includeInputs=true`)).body;
+    t.deepEqual(h.inputs.map((i: any) => i.value), ['hello', 'f', 'p']);
+  });
+
+  test.serial(t('a decisionRefVersion expression that is not an integer 1..2147483647 fails the command: 400 naming the task, nothing stored'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'ver', ['brt-ver.bpmn']);
+    const before = await count(c, 'history/process-instance');
+    for (const ver of ['abc', '1.5', 99999999999, 0, -1]) {
+      const r = await refusedStart(c, 'brt-ver', { ver, season: 'winter' });
+      t.is(r.status, 400, `ver ${ver}`);
+      t.is(r.body.type, 'ProcessEngineException');
+      t.regex(r.body.message, /byVersion[\s\S]*\/[\s\S]*byVersion[\s\S]*decisionRefVersion/, `ver ${ver}: ${r.body.message}`);
+    }
+    t.is(await count(c, 'history/process-instance'), before);
+    const id = await start(c, 'brt-ver', { ver: 1, season: 'winter' });
+    t.is((await values(c, id)).out, 'roast');
+  });
+
+  test.serial(t('six business rule tasks each naming its decision by an expression all evaluate in one command'), async (t) => {
+    await deploy(c, 'many', ['brt-many.dmn', 'brt-many.bpmn']);
+    const keys = Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`d${i}`, `brt-m${i}`]));
+    const id = await start(c, 'brt-many', { ...keys, season: 'any' });
+    const v = await values(c, id);
+    t.deepEqual([1, 2, 3, 4, 5, 6].map((i) => v[`out${i}`]), ['m1', 'm2', 'm3', 'm4', 'm5', 'm6']);
+  });
+
+  test.serial(t('history: a decision evaluated in a called instance names the top caller as rootProcessInstanceId'), async (t) => {
+    await deploy(c, 'caller', ['brt-when.dmn', 'brt-when.bpmn', 'brt-caller.bpmn']);
+    const r = await c.office.post('/engine-rest/process-definition/key/brt-caller/start', { variables: { due: { value: '2026-01-15T10:00:00.000+0800', type: 'Date' } } });
+    t.is(r.status, 200, JSON.stringify(r.body));
+    const root = r.body.id as string;
+    const [child] = (await c.admin.get(`/engine-rest/process-instance?superProcessInstance=${root}`)).body;
+    t.truthy(child, 'the called instance runs');
+    const [h] = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${child.id}`)).body;
+    t.like(h, { processInstanceId: child.id, rootProcessInstanceId: root, activityId: 'evaluate' });
+  });
+
+  test.serial(t('the result variable goes where Camunda\'s setVariable puts it: a multi-instance sub-process instance\'s own variable of that name, else the process variable'), async (t) => {
+    await ensureMeals();
+    await deploy(c, 'scope', ['brt-scope.bpmn']);
+    const r = await c.office.post('/engine-rest/process-definition/key/brt-scope/start', { variables: { seasons: { value: JSON.stringify(['winter']), type: 'Json' } } });
+    t.is(r.status, 200, JSON.stringify(r.body));
+    const v = await values(c, r.body.id);
+    t.is(v.dish, 'roast', 'no local dish: the process variable');
+    t.false('season' in v, 'season was the instance\'s element variable: set there, gone with it');
+  });
+
+  test.serial(t('a date one business rule task sets reaches a later decision of the same run as a date'), async (t) => {
+    await deploy(c, 'chain', ['brt-chain.dmn', 'brt-when.dmn', 'brt-chain.bpmn']);
+    const id = await start(c, 'brt-chain', { season: 'winter' });
+    t.is((await values(c, id)).part, 'early');
+    const h = (await c.admin.get(`/engine-rest/history/decision-instance?processInstanceId=${id}&activityIdIn=second&includeInputs=true`)).body;
+    t.is(h[0].inputs[0].type, 'Date');
+  });
+
   test.serial(t('refused at deployment, naming each element: version binding without a version, versionTag binding without a tag, an unknown binding or mapper, the result variable decisionResult, an empty key'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'brt-refused', [
       ['noVersion', /binding "version" needs camunda:decisionRefVersion/],
@@ -189,6 +265,7 @@ conformanceSuite([], 'brt', (c, t, clockOf) => {
       ['badMapper', /camunda:mapDecisionResult="firstResult" is not a decision result mapper/],
       ['reserved', /camunda:resultVariable cannot be "decisionResult"/],
       ['emptyRef', /camunda:decisionRef is empty/],
+      ['localResult', /camunda:resultVariable "dish" is also one of the task's input parameters/],
     ]);
   });
 }, () => new ManualClock(new Date('2026-12-01T01:00:00Z')));

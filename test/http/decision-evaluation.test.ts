@@ -149,12 +149,13 @@ for (const backend of backends) {
     t.truthy(read);
   });
 
-  test.serial(t('deleting a deployment removes its decisions and their history; the version before becomes the latest'), async (t) => {
+  test.serial(t('deleting a deployment with cascade removes its decisions and their history; the version before becomes the latest'), async (t) => {
     const v2 = await deployDmn(c.server, 'dish-to-delete', [['dish.dmn', Buffer.from((await c.admin.get('/engine-rest/decision-definition/key/dish/xml')).body.dmnXml.replace('"Roastbeef"', '"Fish"'))]]);
     const [def] = Object.values<any>(v2.body.deployedDecisionDefinitions);
     t.deepEqual((await evaluate(c.office, 'dish', { season: string('Winter'), guestCount: integer(2) })).body, [{ dish: out('Fish', 'String') }]);
     t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 1);
-    t.is((await c.admin.delete(`/engine-rest/deployment/${v2.body.id}`)).status, 204);
+    // Without cascade the history would stay (decision-history-deletion.test.ts).
+    t.is((await c.admin.delete(`/engine-rest/deployment/${v2.body.id}?cascade=true`)).status, 204);
     t.is((await c.admin.get(`/engine-rest/decision-definition/${def.id}`)).status, 404);
     t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 0);
     t.is((await c.admin.get('/engine-rest/decision-definition/key/dish')).body.version, def.version - 1);

@@ -147,6 +147,17 @@ for (const backend of backends) {
     t.truthy(evaluated.details.decisionInstanceId);
     const [read] = await c.server.db('trace').where({ user_id: 'network-ev', operation: 'Read', entity_type: 'DecisionInstance' }).orderBy('id', 'desc').limit(1);
     t.truthy(read);
+    t.false('inputs' in read.details, 'a read without inputs names none');
+    // As variable reads name the variables that came back: the inputs (clause ids) and outputs (variable names) read.
+    const dish = mine.find((h: any) => h.decisionDefinitionKey === 'dish');
+    const lastRead = async () => (await c.server.db('trace').where({ user_id: 'network-ev', operation: 'Read', entity_type: 'DecisionInstance' }).orderBy('id', 'desc').limit(1))[0];
+    t.is((await c.network.get(`/engine-rest/history/decision-instance?decisionInstanceId=${dish.id}&includeInputs=true&includeOutputs=true`)).status, 200);
+    t.like((await lastRead()).details, { ids: [dish.id], inputs: ['seasonInput', 'guestsInput'], outputs: ['dish'] });
+    t.is((await c.network.get(`/engine-rest/history/decision-instance/${dish.id}?includeOutputs=true`)).status, 200);
+    const one = await lastRead();
+    t.is(one.entity_id, dish.id);
+    t.deepEqual(one.details.outputs, ['dish']);
+    t.false('inputs' in one.details);
   });
 
   test.serial(t('deleting a deployment with cascade removes its decisions and their history; the version before becomes the latest'), async (t) => {

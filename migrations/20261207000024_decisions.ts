@@ -10,7 +10,9 @@ import { execScript } from '../src/store/exec-script.ts';
 // outputs of the rules that matched, as typed values. Those values are
 // always sealed (SM4 + HMAC-SM3, services/sealed-decision-values.ts), `key_id`
 // naming the key: an input expression may read any variable, a sensitive one
-// too, so history may not hold any of them readable.
+// too, so history may not hold any of them readable. History names its
+// decision by id and key as plain values, no foreign key: as in Camunda, it
+// outlives a deployment deleted without cascade (services/deployments.ts).
 export async function up(db: Knex): Promise<void> {
   await execScript(db, `
     create table decision_requirements_definitions (
@@ -50,7 +52,7 @@ export async function up(db: Knex): Promise<void> {
     create index decision_definitions_deployment_idx on decision_definitions(deployment_id);
     create table history_decision_instances (
       id text primary key,
-      decision_definition_id text not null references decision_definitions(id) on delete cascade,
+      decision_definition_id text not null,
       decision_definition_key text not null,
       decision_definition_name text,
       decision_requirements_definition_id text,

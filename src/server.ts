@@ -69,7 +69,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     identity: makeIdentityService(db, makeLoginGuard(db, clock, { log, trace }), trace),
     deployments: makeDeploymentService(db, clock, zone, notifier, trace),
     definitions,
-    decisions: makeDecisionService(db, clock, trace, keyring),
+    decisions: makeDecisionService(db, clock, trace, keyring, zone),
     instances,
     messages,
     conditionStarts: makeConditionStartService(db, instances, { now: () => execution.engineNow() ?? new Date(), zone }),

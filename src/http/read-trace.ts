@@ -96,6 +96,7 @@ function readFact(ctx: Context, route: string): TraceFact {
   }
   // One variable, or the bytes of a Bytes/File one (a Buffer, so named here whatever the answer's shape).
   if (params.name) details.variables = [params.name];
+  if (entityType === 'DecisionInstance') Object.assign(details, decisionValuesOf(body));
   // A route that found the instance itself (an execution's) names it in ctx.state.
   const instances = typeof ctx.state.processInstanceId === 'string' ? [ctx.state.processInstanceId] : instancesOf(ctx, route, entityType, body);
   if (instances.length > 1) {
@@ -103,4 +104,24 @@ function readFact(ctx: Context, route: string): TraceFact {
     if (instances.length > MAX_IDS) details.processInstanceCount = instances.length;
   }
   return { operation: 'Read', entityType, entityId, processInstanceId: instances.length === 1 ? instances[0] : null, details };
+}
+
+/**
+ * The inputs (clause ids) and outputs (variable names) that came back with
+ * decision history, as variable reads name their variables: an input may be
+ * any variable's value. Absent when the read did not include them.
+ */
+function decisionValuesOf(body: unknown): Record<string, string[]> {
+  const items = (Array.isArray(body) ? body : body && typeof body === 'object' && !Buffer.isBuffer(body) ? [body] : []) as Record<string, unknown>[];
+  const names = (list: 'inputs' | 'outputs', field: string) => {
+    const present = items.map((x) => x?.[list]).filter(Array.isArray) as Record<string, unknown>[][];
+    if (!present.length) return undefined;
+    return [...new Set(present.flat().map((v) => str(v?.[field]) ?? str(v?.clauseId)).filter((x): x is string => x != null))].slice(0, MAX_IDS);
+  };
+  const found: Record<string, string[]> = {};
+  const inputs = names('inputs', 'clauseId');
+  const outputs = names('outputs', 'variableName');
+  if (inputs) found.inputs = inputs;
+  if (outputs) found.outputs = outputs;
+  return found;
 }

@@ -17,7 +17,7 @@ import {
 } from '../store/decisions.ts';
 import { PUBLIC_USER, roleGroups, type Principal, type TypedValue, type Variables } from '../types.ts';
 import { visibility } from './instances.ts';
-import type { TraceService } from './trace.ts';
+import { runUserOf, type TraceService } from './trace.ts';
 import { clauseTypes, typedDecisionValue } from './decision-values.ts';
 import { openDecisionValue, sealDecisionValue } from './sealed-decision-values.ts';
 
@@ -112,7 +112,7 @@ export function assertMayEvaluate(principal: Principal, key: string): void {
 export type EvaluatedInstance = DecisionInstanceRow & { inputs?: DecisionValueRow[]; outputs?: DecisionValueRow[] };
 
 /** Decision definitions, decision requirements definitions, evaluation over REST and its history. */
-export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService, keyring: Keyring) {
+export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService, keyring: Keyring, zone = 'Asia/Shanghai') {
   const noDecision = (what: string) => new NotFoundError(`决策定义不存在 / no decision definition with ${what}`);
   const noRequirements = (what: string) => new NotFoundError(`决策需求定义不存在 / no decision requirements definition with ${what}`);
 
@@ -151,9 +151,11 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
     assertMayEvaluate(principal, def.key);
     return db.transaction(async (trx) => {
       const lookup = await lookupFor(trx, def);
+      const now = await clock.now(trx);
       let evaluation: DecisionEvaluation;
       try {
-        evaluation = evaluateDecision(def.key, lookup, decisionValues(variables));
+        // JUEL's currentUser() is the caller, now() and dateTime() the server's clock in its zone, as in a run.
+        evaluation = evaluateDecision(def.key, lookup, decisionValues(variables), { now: () => now, zone, user: runUserOf(principal) });
       } catch (err) {
         // Camunda 7 answers 500 here ("the decision could not be evaluated, e.g. an input is missing").
         // We answer 400: the table failed on the caller's input (a UNIQUE table with two matching rules,
@@ -164,7 +166,6 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
         }
         throw err;
       }
-      const now = await clock.now(trx);
       const instanceId = await recordEvaluation(trx, evaluation, def, { userId: principal.userId, tenantId: def.tenant_id, evaluationTime: now, keyring });
       await trace.record(trx, principal, {
         operation: 'Evaluate', entityType: 'DecisionDefinition', entityId: def.id,

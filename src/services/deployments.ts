@@ -11,6 +11,7 @@ import {
   type ResourceRow,
 } from '../store/deployments.ts';
 import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts';
+import { listDecisionsOfDeployment } from '../store/decisions.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers, restoreStartTimers } from './start-timers.ts';
@@ -198,7 +199,10 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
     async definitions(id: string): Promise<DefinitionSummary[]> {
       return listDefinitions(db, { deploymentId: id });
     },
-    /** Deletes a deployment; with running instances only when `cascade` (they are deleted too), as in Camunda. */
+    /**
+     * Deletes a deployment; with running instances only when `cascade` (they are deleted too), as in Camunda.
+     * Its decisions' history stays unless `cascade` (store/deployments.ts deleteDeployment).
+     */
     async remove(id: string, cascade: boolean, actor: Actor): Promise<void> {
       await db.transaction(async (trx) => {
         await lockForTransaction(trx, 'deployments');
@@ -214,7 +218,8 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
           const latest = await findLatestDefinition(trx, d.key, d.tenant_id);
           if (latest?.deployment_id === id && !newest.some((n) => n.key === d.key && n.tenant_id === d.tenant_id)) newest.push(d);
         }
-        await deleteDeployment(trx, id);
+        const decisions = [...new Set((await listDecisionsOfDeployment(trx, id)).map((d) => d.key))];
+        await deleteDeployment(trx, id, cascade);
         // The version before takes back the start timers it had, as they stood (see restoreStartTimers).
         const now = await clock.now(trx);
         for (const d of newest) {
@@ -222,7 +227,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
           if (previous) await restoreStartTimers(trx, previous, now, zone);
         }
         if (newest.length) await notifier.announce(trx, [TIMERS_TOPIC]);
-        await trace.record(trx, actor, { operation: 'Delete', entityType: 'Deployment', entityId: id, details: { cascade, definitions: keys } });
+        await trace.record(trx, actor, { operation: 'Delete', entityType: 'Deployment', entityId: id, details: { cascade, definitions: keys, decisions } });
       });
     },
   };

@@ -82,8 +82,18 @@ export async function countInstancesOfDeployment(db: Db, deploymentId: string, r
   return countOf(q);
 }
 
-/** Deletes a deployment with its resources, definitions and (cascade) their instances and history. */
-export async function deleteDeployment(db: Db, id: string): Promise<void> {
+/**
+ * Deletes a deployment with its resources, definitions and (cascade) their
+ * instances and history. Decision history is Camunda's: it goes with the
+ * process instances deleted here, and with the deployment's decisions only
+ * when `cascade`; otherwise it outlives them.
+ */
+export async function deleteDeployment(db: Db, id: string, cascade: boolean): Promise<void> {
+  const instances = db('process_instances').select('id').whereIn('definition_id', db('process_definitions').select('id').where({ deployment_id: id }));
+  await db('history_decision_instances').whereIn('process_instance_id', instances).delete();
+  if (cascade) {
+    await db('history_decision_instances').whereIn('decision_definition_id', db('decision_definitions').select('id').where({ deployment_id: id })).delete();
+  }
   await db('process_instances').whereIn('definition_id', db('process_definitions').select('id').where({ deployment_id: id })).delete();
   await db('deployments').where({ id }).delete();
 }

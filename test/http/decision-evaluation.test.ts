@@ -147,14 +147,26 @@ for (const backend of backends) {
     t.truthy(evaluated.details.decisionInstanceId);
     const [read] = await c.server.db('trace').where({ user_id: 'network-ev', operation: 'Read', entity_type: 'DecisionInstance' }).orderBy('id', 'desc').limit(1);
     t.truthy(read);
+    t.false('inputs' in read.details, 'a read without inputs names none');
+    // As variable reads name the variables that came back: the inputs (clause ids) and outputs (variable names) read.
+    const dish = mine.find((h: any) => h.decisionDefinitionKey === 'dish');
+    const lastRead = async () => (await c.server.db('trace').where({ user_id: 'network-ev', operation: 'Read', entity_type: 'DecisionInstance' }).orderBy('id', 'desc').limit(1))[0];
+    t.is((await c.network.get(`/engine-rest/history/decision-instance?decisionInstanceId=${dish.id}&includeInputs=true&includeOutputs=true`)).status, 200);
+    t.like((await lastRead()).details, { ids: [dish.id], inputs: ['seasonInput', 'guestsInput'], outputs: ['dish'] });
+    t.is((await c.network.get(`/engine-rest/history/decision-instance/${dish.id}?includeOutputs=true`)).status, 200);
+    const one = await lastRead();
+    t.is(one.entity_id, dish.id);
+    t.deepEqual(one.details.outputs, ['dish']);
+    t.false('inputs' in one.details);
   });
 
-  test.serial(t('deleting a deployment removes its decisions and their history; the version before becomes the latest'), async (t) => {
+  test.serial(t('deleting a deployment with cascade removes its decisions and their history; the version before becomes the latest'), async (t) => {
     const v2 = await deployDmn(c.server, 'dish-to-delete', [['dish.dmn', Buffer.from((await c.admin.get('/engine-rest/decision-definition/key/dish/xml')).body.dmnXml.replace('"Roastbeef"', '"Fish"'))]]);
     const [def] = Object.values<any>(v2.body.deployedDecisionDefinitions);
     t.deepEqual((await evaluate(c.office, 'dish', { season: string('Winter'), guestCount: integer(2) })).body, [{ dish: out('Fish', 'String') }]);
     t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 1);
-    t.is((await c.admin.delete(`/engine-rest/deployment/${v2.body.id}`)).status, 204);
+    // Without cascade the history would stay (decision-history-deletion.test.ts).
+    t.is((await c.admin.delete(`/engine-rest/deployment/${v2.body.id}?cascade=true`)).status, 204);
     t.is((await c.admin.get(`/engine-rest/decision-definition/${def.id}`)).status, 404);
     t.is((await c.admin.get(`/engine-rest/history/decision-instance/count?decisionDefinitionId=${def.id}`)).body.count, 0);
     t.is((await c.admin.get('/engine-rest/decision-definition/key/dish')).body.version, def.version - 1);

@@ -5,7 +5,7 @@
  * Synchronous and pure: the caller loads the compiled decisions and records
  * the history rows of the returned evaluation.
  */
-import { evaluate as evaluateJuel, ExpressionError, makeExpressions } from '../expressions.ts';
+import { evaluate as evaluateJuel, ExpressionError, makeExpressions, type JuelEnv, type JuelExpressions } from '../expressions.ts';
 import { juelTemplate } from './compile-table.ts';
 import { DecisionEvaluationError } from './errors.ts';
 import { evaluateFeel, feelUnaryTests } from './feel.ts';
@@ -29,7 +29,12 @@ export interface EvaluatedDecision {
 
 type Variables = Record<string, unknown>;
 
-export function evaluateDecision(key: string, lookup: (key: string) => string | undefined, variables: Record<string, unknown>): DecisionEvaluation {
+/**
+ * `env` is what JUEL's now(), dateTime() and currentUser() see: the caller's
+ * clock, zone and user (over REST the one evaluating, in a process the run's);
+ * without it the wall clock, the default zone and no user.
+ */
+export function evaluateDecision(key: string, lookup: (key: string) => string | undefined, variables: Record<string, unknown>, env?: JuelEnv): DecisionEvaluation {
   const order: Decision[] = [];
   const visit = (k: string, from: string | null) => {
     if (order.some((d) => d.key === k)) return;
@@ -41,9 +46,10 @@ export function evaluateDecision(key: string, lookup: (key: string) => string | 
 
   const scope: Variables = { ...variables };
   const records: EvaluatedDecision[] = [];
+  const juel = makeExpressions(env);
   let resultList: Record<string, unknown>[] = [];
   for (const decision of order) {
-    const evaluated = evaluateTable(decision, scope);
+    const evaluated = evaluateTable(decision, scope, juel);
     records.push(evaluated.record);
     resultList = evaluated.resultList;
     if (decision.key !== key) addToVariables(decision, resultList, scope);
@@ -81,18 +87,18 @@ function addToVariables(decision: Decision, resultList: Record<string, unknown>[
   for (const name of names) setOwn(scope, name, resultList.filter((r) => Object.hasOwn(r, name)).map((r) => r[name]));
 }
 
-function evaluateTable(table: TableDecision, scope: Variables): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {
+function evaluateTable(table: TableDecision, scope: Variables, juel: JuelExpressions): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {
   const inputs: EvaluatedDecision['inputs'] = [];
   let candidates = table.rules;
   table.inputs.forEach((input, index) => {
-    const raw = evaluateExpression(table, input.expression, scope, `input ${input.id}`);
+    const raw = evaluateExpression(juel, table, input.expression, scope, `input ${input.id}`);
     const value = typed(table, raw, input.typeRef, `input ${input.id}`);
     inputs.push({ clauseId: input.id, clauseName: input.label, value });
     candidates = candidates.filter((rule) => {
       const entry = rule.inputEntries[index];
       if (!entry) return true;
       if (entry.language === 'feel') return feel(table, entry, `rule ${rule.id}`, () => feelUnaryTests(entry.text, value, input.inputVariable, scope));
-      return evaluateExpression(table, entry, { ...scope, [input.inputVariable]: value }, `rule ${rule.id}`) === true;
+      return evaluateExpression(juel, table, entry, { ...scope, [input.inputVariable]: value }, `rule ${rule.id}`) === true;
     });
   });
 
@@ -101,7 +107,7 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
     entries: table.outputs.flatMap((output, index) => {
       const entry = rule.outputEntries[index];
       if (!entry) return [];
-      const raw = evaluateExpression(table, entry, scope, `rule ${rule.id}`);
+      const raw = evaluateExpression(juel, table, entry, scope, `rule ${rule.id}`);
       return [{ output, value: typed(table, raw, output.typeRef, `rule ${rule.id}, output ${output.id}`) }];
     }),
   }));
@@ -126,11 +132,9 @@ function evaluateTable(table: TableDecision, scope: Variables): { record: Evalua
   };
 }
 
-const juel = makeExpressions();
-
 class UnknownVariable extends Error {}
 
-function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
+function evaluateExpression(juel: JuelExpressions, table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
   if (expr.language === 'feel') return feel(table, expr, where, () => evaluateFeel(expr.text, scope));
   const template = juelTemplate(expr.text);
   try {
@@ -139,7 +143,7 @@ function evaluateExpression(table: TableDecision, expr: Expr, scope: Variables, 
     return evaluateJuel(template.slice(2, -1), (name) => {
       if (!Object.hasOwn(scope, name)) throw new UnknownVariable(`Cannot resolve identifier '${name}'`);
       return scope[name];
-    });
+    }, juel.env);
   } catch (err) {
     if (!(err instanceof ExpressionError || err instanceof UnknownVariable)) throw err;
     throw new DecisionEvaluationError(

@@ -1,5 +1,6 @@
 import * as elements from 'bpmn-elements';
 import { evaluateDecision, type DecisionEvaluation } from './dmn/evaluate.ts';
+import type { JuelEnv } from './expressions.ts';
 
 /*
  * Business rule tasks with `camunda:decisionRef`, the engine's side. As in
@@ -193,7 +194,9 @@ DecisionService.prototype.execute = function execute(this: any, executeMessage: 
     }
     let evaluation: DecisionEvaluation;
     try {
-      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions));
+      // JUEL in the table sees the run's clock, zone and user, as the diagram's own expressions do.
+      const env = (environment.expressions as { env?: JuelEnv } | undefined)?.env;
+      evaluation = evaluateDecision(decision.key, decision.lookup, inputsOf(environment, executeMessage, host.decisions), env);
     } catch (err) {
       throw new Error(`业务规则任务 ${id} / business rule task ${id}: ${(err as Error).message}`);
     }

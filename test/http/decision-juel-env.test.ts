@@ -35,6 +35,21 @@ const stamped = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
 </definitions>
 `);
 
+// A business rule task over the same table: the run's user, clock and zone reach the table's JUEL.
+const stamping = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="stamping-defs" targetNamespace="http://example.com/stamping">
+  <bpmn:process id="stamping" isExecutable="true">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="stampIt" />
+    <bpmn:businessRuleTask id="stampIt" camunda:decisionRef="stamp" camunda:resultVariable="stamped" camunda:mapDecisionResult="singleResult" />
+    <bpmn:sequenceFlow id="f2" sourceRef="stampIt" targetRef="look" />
+    <bpmn:userTask id="look" camunda:candidateGroups="office" />
+    <bpmn:sequenceFlow id="f3" sourceRef="look" targetRef="end" />
+    <bpmn:endEvent id="end" />
+  </bpmn:process>
+</bpmn:definitions>
+`);
+
 // 03:30 UTC on New Year's Day is still the evening before in New York.
 const AT = new Date('2030-01-01T03:30:00Z');
 
@@ -43,7 +58,7 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend, { ...NO_PROCESSES, TIMEZONE: 'America/New_York' }, { clock: new ManualClock(AT) });
     c = { server, office: await makeUser(server, 'alice', ['office']) };
-    const r = await deployDmn(server, 'stamp', [['stamp.dmn', stamped]]);
+    const r = await deployDmn(server, 'stamp', [['stamp.dmn', stamped], ['stamping.bpmn', stamping]]);
     if (r.status !== 200) throw new Error(`deploy: ${r.status} ${JSON.stringify(r.body)}`);
   });
   test.after.always(async () => c?.server.stop());
@@ -60,5 +75,18 @@ for (const backend of backends) {
     const admin = client(c.server.url, ADMIN.user, ADMIN.password);
     const again = await admin.post('/engine-rest/decision-definition/key/stamp/evaluate', { variables: { note: { value: 'ok', type: 'String' } } });
     t.is(again.body[0].by.value, ADMIN.user);
+  });
+
+  test.serial(`${backend.name}: JUEL in a decision a business rule task evaluates sees the starting user as currentUser(), the server's clock and zone`, async (t) => {
+    const started = await c.office.post('/engine-rest/process-definition/key/stamping/start', { variables: { note: { value: 'filed', type: 'String' } } });
+    t.is(started.status, 200, JSON.stringify(started.body));
+    const v = await c.office.get(`/engine-rest/process-instance/${started.body.id}/variables/stamped`);
+    t.is(v.status, 200, JSON.stringify(v.body));
+    const stampedValue = typeof v.body.value === 'string' ? JSON.parse(v.body.value) : v.body.value;
+    t.is(stampedValue.by, 'alice');
+    t.is(stampedValue.signed, 'filed by alice');
+    t.is(stampedValue.year, 2029);
+    t.is(stampedValue.hour, 22);
+    t.is(stampedValue.millis, AT.getTime());
   });
 }

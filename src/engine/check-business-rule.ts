@@ -1,10 +1,10 @@
+import { BINDINGS } from './check-call-activity.ts';
 import type { ModdleElement } from 'bpmn-moddle';
 import { MAPPERS } from './business-rule-task.ts';
 import { findSyntaxError } from './expressions.ts';
 
 type Problem = { elementId: string; message: string };
 
-const BINDINGS = new Set(['latest', 'deployment', 'version', 'versionTag']);
 const EXPRESSION = /[$#]\{/;
 const WRAPPED = /^\s*[$#]\{[\s\S]*\}\s*$/;
 

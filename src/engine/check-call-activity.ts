@@ -4,8 +4,10 @@ import { findSyntaxError } from './expressions.ts';
 
 type Problem = { elementId: string; message: string };
 
-const BINDINGS = new Set(['latest', 'deployment', 'version', 'versionTag']);
 const EXPRESSION = /[$#]\{/;
+
+/** Camunda's bindings of a reference to a deployed definition (calledElementBinding, decisionRefBinding). */
+export const BINDINGS: ReadonlySet<string> = new Set(['latest', 'deployment', 'version', 'versionTag']);
 
 /**
  * Call activities run as Camunda 7 runs them (call-activity.ts and

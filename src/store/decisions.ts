@@ -1,3 +1,4 @@
+import { boundQuery, type BoundReference } from './bindings.ts';
 import type { Db } from './db.ts';
 import { countOf, likePattern, paged } from './paging.ts';
 
@@ -83,14 +84,8 @@ export async function listDecisionsOfDeployment(db: Db, deploymentId: string): P
  * the caller, a version number, or the latest version with a version tag.
  * Mirrors findCalledDefinition (store/definitions.ts).
  */
-export async function findDecisionFor(db: Db, c: {
-  key: string; tenantId: string | null; binding: 'latest' | 'deployment' | 'version' | 'versionTag'; deploymentId: string; version: number | null; versionTag: string | null;
-}): Promise<DecisionDefinitionRow | undefined> {
-  const q = byTenant(db('decision_definitions').where({ key: c.key }).orderBy('version', 'desc').first(), 'tenant_id', c.tenantId);
-  if (c.binding === 'deployment') q.where({ deployment_id: c.deploymentId });
-  if (c.binding === 'version') q.where({ version: c.version });
-  if (c.binding === 'versionTag') q.where({ version_tag: c.versionTag });
-  return q;
+export async function findDecisionFor(db: Db, c: BoundReference): Promise<DecisionDefinitionRow | undefined> {
+  return boundQuery(db, 'decision_definitions', c);
 }
 
 /** Filters shared by decision definitions and decision requirements definitions (Camunda's parameter names, in services). */

@@ -1,5 +1,6 @@
 import type { MessageStart } from '../engine/compile.ts';
 import type { Forms } from '../types.ts';
+import { boundQuery, type BoundReference } from './bindings.ts';
 import type { Db } from './db.ts';
 import { countOf, likePattern, paged } from './paging.ts';
 
@@ -51,16 +52,8 @@ export async function findLatestDefinition(db: Db, key: string, tenantId: string
  * the latest version of `key` (in the caller's tenant), the one deployed with
  * the caller, a version number, or the latest version with a version tag.
  */
-export async function findCalledDefinition(db: Db, c: {
-  key: string; tenantId: string | null; binding: 'latest' | 'deployment' | 'version' | 'versionTag'; deploymentId: string; version: number | null; versionTag: string | null;
-}): Promise<DefinitionRow | undefined> {
-  const q = db('process_definitions').where({ key: c.key }).orderBy('version', 'desc').first();
-  if (c.tenantId == null) q.whereNull('tenant_id');
-  else q.where({ tenant_id: c.tenantId });
-  if (c.binding === 'deployment') q.where({ deployment_id: c.deploymentId });
-  if (c.binding === 'version') q.where({ version: c.version });
-  if (c.binding === 'versionTag') q.where({ version_tag: c.versionTag });
-  return q;
+export async function findCalledDefinition(db: Db, c: BoundReference): Promise<DefinitionRow | undefined> {
+  return boundQuery(db, 'process_definitions', c);
 }
 
 export async function findDefinition(db: Db, id: string): Promise<DefinitionRow | undefined> {

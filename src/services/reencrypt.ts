@@ -101,15 +101,7 @@ async function reencryptOutbox(db: Knex, vault: VariableVault, batchSize: number
     const rows = await listSealedOutboxAfter(db, vault.keyring.current, after, batchSize);
     if (!rows.length) return;
     after = rows[rows.length - 1]!.id;
-    const rewrites = rows.flatMap((row) => {
-      try {
-        return [{ row, next: vault.resealPayload(row) }];
-      } catch (err) {
-        if (!(err instanceof IntegrityError)) throw err;
-        result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
-        return [];
-      }
-    });
+    const rewrites = rows.flatMap((row) => resealed(row, () => vault.resealPayload(row), result));
     await db.transaction(async (trx) => {
       const done: string[] = [];
       for (const { row, next } of rewrites) {
@@ -131,15 +123,7 @@ async function reencryptDecisionHistory(db: Knex, keyring: Keyring, batchSize: n
       const rows = await listDecisionValuesToReseal(db, which, { currentKeyId: keyring.current, after, limit: batchSize });
       if (!rows.length) break;
       after = rows[rows.length - 1]!.id;
-      const rewrites = rows.flatMap((row) => {
-        try {
-          return [{ row, next: resealDecisionValue(keyring, kind, row, row.process_instance_id) }];
-        } catch (err) {
-          if (!(err instanceof IntegrityError)) throw err;
-          result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });
-          return [];
-        }
-      });
+      const rewrites = rows.flatMap((row) => resealed(row, () => resealDecisionValue(keyring, kind, row, row.process_instance_id), result));
       await db.transaction(async (trx) => {
         const done: string[] = [];
         for (const { row, next } of rewrites) {
@@ -181,11 +165,15 @@ async function reencryptTaskVariables(db: Knex, vault: VariableVault, definition
 /** The new stored form of one row (sealed bound to `scope`), or nothing when it needs none or fails its check. */
 function rewrite<R extends StoredVariable>(vault: VariableVault, scope: string, row: R, marked: ReadonlySet<string>, result: ReencryptResult): { row: R; next: StoredVariable }[] {
   if (row.key_id == null && !isSensitive(row.name, row.type, marked)) return [];
+  return resealed(row, () => (row.key_id == null
+    ? vault.toStored(scope, row.name, { type: row.type, value: row.value }, marked)
+    : vault.reseal(scope, row, marked)), result);
+}
+
+/** One row sealed again; a row that fails its check is reported in `failed` and left as it is. */
+function resealed<R, N>(row: R, reseal: () => N, result: ReencryptResult): { row: R; next: N }[] {
   try {
-    const next = row.key_id == null
-      ? vault.toStored(scope, row.name, { type: row.type, value: row.value }, marked)
-      : vault.reseal(scope, row, marked);
-    return [{ row, next }];
+    return [{ row, next: reseal() }];
   } catch (err) {
     if (!(err instanceof IntegrityError)) throw err;
     result.failed.push({ processInstanceId: err.processInstanceId, variableName: err.variableName, reason: err.reason });

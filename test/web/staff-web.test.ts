@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, requireWebBuild, signIn as signInAs } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
 import { ADMIN, client, makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -28,7 +28,7 @@ let wangApi!: Client;
 const KEY = 'PLAN-2026-001';
 
 test.before(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm ci runs npm run build:web');
+  requireWebBuild(repoRoot);
   fs.mkdirSync(artifacts, { recursive: true });
   server = await startTestServer(pglite);
   wangApi = await makeUser(server, 'wang', ['office']);
@@ -43,18 +43,8 @@ test.after.always(async () => {
 });
 
 async function signIn(width: number, height: number, user: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
+  const { page, errors } = await signInAs(browser, server.url, user, `${user}-password`, { width, height });
   pageErrors.set(page, errors);
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.waitForURL('**/login');
-  await page.fill('#username', user);
-  await page.fill('#password', `${user}-password`);
-  await page.click('button[type=submit]');
-  await page.locator('#current-user').filter({ hasText: user }).waitFor();
   return page;
 }
 

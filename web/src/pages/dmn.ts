@@ -8,15 +8,15 @@ import 'dmn-js/dist/assets/dmn-js-literal-expression.css';
 import 'dmn-js/dist/assets/dmn-js-boxed-expression.css';
 import 'dmn-js/dist/assets/dmn-js-boxed-expression-controls.css';
 import 'dmn-js/dist/assets/dmn-font/css/dmn-embedded.css';
-import { api, ApiError, apiText, qs } from '../api.ts';
+import { api, apiText, qs } from '../api.ts';
 import { evaluatePanel, type DecisionElement } from '../dmn-evaluate.ts';
 import { dmnZhModule } from '../dmn-zh.ts';
+import { downloadText, problemList, showDeployFailure, type Problem } from '../deploy-widgets.ts';
 import { h } from '../dom.ts';
 import { pick, t } from '../i18n.ts';
 import { errorText, go, link, loading, page, param } from '../shell.ts';
 
 /** A problem the server found in the table (Camunda's parse error details). */
-interface Problem { message: string; line: number | null; elementIds: string[] }
 
 interface Deployment { id: string; name: string | null; deploymentTime: string }
 interface Resource { id: string; name: string; deploymentId: string }
@@ -50,13 +50,6 @@ function blankTable(): string {
     </dmndi:DMNDiagram>
   </dmndi:DMNDI>
 </definitions>`;
-}
-
-/** The problems of every resource in a refused deployment, or null when the refusal was something else. */
-function problemsOf(err: unknown): Problem[] | null {
-  if (!(err instanceof ApiError) || err.status !== 400 || !err.details || typeof err.details !== 'object') return null;
-  const all = Object.values(err.details as Record<string, { errors?: Problem[] }>).flatMap((r) => r?.errors ?? []);
-  return all.length ? all : null;
 }
 
 /** The .dmn resources of recent deployments, newest first, one per resource name. */
@@ -160,14 +153,11 @@ export async function dmnPage(): Promise<void> {
     problems.replaceChildren();
     if (!list.length) return;
     const views = modeler.getViews().filter((v) => v.type !== 'drd');
-    problems.append(h('div', { class: 'flash flash-error' }, h('strong', {}, t('deployErrors')),
-      h('ul', { class: 'problems' }, list.map((p) => {
-        const id = p.elementIds[0];
-        const view = id ? views.find((v) => holds(v.element, id)) : undefined;
-        return h('li', { 'data-element-id': id ?? '' },
-          view ? h('button', { type: 'button', class: 'link', onclick: () => void reveal(view, id!) }, `${pick(view.name) || view.id} · ${id}`) : id ?? null,
-          ` ${p.message}`, p.line != null ? h('span', { class: 'muted' }, ` (${t('line', { line: p.line })})`) : null);
-      }))));
+    problems.append(problemList(list, (p) => {
+      const id = p.elementIds[0];
+      const view = id ? views.find((v) => holds(v.element, id)) : undefined;
+      return view ? h('button', { type: 'button', class: 'link', onclick: () => void reveal(view, id!) }, `${pick(view.name) || view.id} · ${id}`) : id ?? null;
+    }));
   }
 
   async function deploy(): Promise<void> {
@@ -198,19 +188,12 @@ export async function dmnPage(): Promise<void> {
       const active = modeler.getActiveView();
       evaluation.show(active?.type === 'decisionTable' ? active.element as DecisionElement : null);
     } catch (err) {
-      const list = problemsOf(err);
-      if (list) return showProblems(list);
-      status.className = 'flash flash-error';
-      status.textContent = t('serverError') + errorText(err);
+      showDeployFailure(err, status, showProblems);
     }
   }
 
   async function download(): Promise<void> {
     const { xml: text } = await modeler.saveXML({ format: true });
-    const a = h('a', { href: URL.createObjectURL(new Blob([text ?? ''], { type: 'application/xml' })), download: resourceName() });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    URL.revokeObjectURL(a.href);
+    downloadText(text ?? '', resourceName());
   }
 }

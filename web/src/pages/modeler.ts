@@ -8,20 +8,15 @@ import 'bpmn-js/dist/assets/diagram-js.css';
 import 'bpmn-js/dist/assets/bpmn-js.css';
 import 'bpmn-js/dist/assets/bpmn-font/css/bpmn-embedded.css';
 import '@bpmn-io/properties-panel/dist/assets/properties-panel.css';
-import { api, ApiError, type Definition } from '../api.ts';
+import { api, type Definition } from '../api.ts';
 import { forgetDefinitions, latestDefinitions } from '../definitions.ts';
 import { zhTranslateModule } from '../modeler-zh.ts';
+import { downloadText, problemList, showDeployFailure, type Problem } from '../deploy-widgets.ts';
 import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { errorText, go, link, loading, page, param } from '../shell.ts';
 
 /** A problem the server found in the diagram (Camunda's parse error details). */
-interface Problem {
-  message: string;
-  line: number | null;
-  elementIds: string[];
-}
-
 interface Registry { get(id: string): unknown }
 interface Canvas {
   addMarker(id: string, m: string): void;
@@ -44,13 +39,6 @@ function blankDiagram(): string {
     </bpmndi:BPMNPlane>
   </bpmndi:BPMNDiagram>
 </bpmn:definitions>`;
-}
-
-/** The problems of every resource in a refused deployment, or null when the refusal was something else. */
-function problemsOf(err: unknown): Problem[] | null {
-  if (!(err instanceof ApiError) || err.status !== 400 || !err.details || typeof err.details !== 'object') return null;
-  const all = Object.values(err.details as Record<string, { errors?: Problem[] }>).flatMap((r) => r?.errors ?? []);
-  return all.length ? all : null;
 }
 
 /**
@@ -117,12 +105,11 @@ export async function modelerPage(): Promise<void> {
     problems.replaceChildren();
     if (!list.length) return;
     for (const p of list) for (const id of p.elementIds) if (registry.get(id)) { canvas.addMarker(id, 'error-element'); marked.push(id); }
-    problems.append(h('div', { class: 'flash flash-error' }, h('strong', {}, t('deployErrors')),
-      h('ul', { class: 'problems' }, list.map((p) => h('li', { 'data-element-id': p.elementIds[0] ?? '' },
-        p.elementIds[0] && registry.get(p.elementIds[0])
-          ? h('button', { type: 'button', class: 'link', onclick: () => { const el = registry.get(p.elementIds[0]); selection.select(el); canvas.scrollToElement(el); } }, p.elementIds[0])
-          : null,
-        ` ${p.message}`, p.line != null ? h('span', { class: 'muted' }, ` (${t('line', { line: p.line })})`) : null)))));
+    problems.append(problemList(list, (p) => {
+      const id = p.elementIds[0];
+      const el = id ? registry.get(id) : undefined;
+      return el ? h('button', { type: 'button', class: 'link', onclick: () => { selection.select(el); canvas.scrollToElement(el); } }, id!) : null;
+    }));
   }
 
   async function deploy(): Promise<void> {
@@ -148,19 +135,12 @@ export async function modelerPage(): Promise<void> {
         status.append(' ', link(`/start/${def.id}`, { class: 'button primary', id: 'modeler-start' }, t('startIt')));
       }
     } catch (err) {
-      const list = problemsOf(err);
-      if (list) return showProblems(list);
-      status.className = 'flash flash-error';
-      status.textContent = t('serverError') + errorText(err);
+      showDeployFailure(err, status, showProblems);
     }
   }
 
   async function download(): Promise<void> {
     const { xml: text } = await modeler.saveXML({ format: true });
-    const a = h('a', { href: URL.createObjectURL(new Blob([text ?? ''], { type: 'application/xml' })), download: `${processId()}.bpmn` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    URL.revokeObjectURL(a.href);
+    downloadText(text ?? '', `${processId()}.bpmn`);
   }
 }

@@ -19,7 +19,7 @@ const REFUSED: [fixture: string, element: string, says: RegExp][] = [
   ['esp-refused-call', 'errStart', /or a called process throws up to its call activity, in this scope would not reach this event sub-process/],
   ['esp-refused-call', 'escStart', /an escalation event sub-process cannot have a call activity in its scope/],
   ['esp-refused-mi', 'esp', /inside a multi-instance sub-process is not run yet: its start would be armed once for all instances/],
-  ['esp-refused-inner-conditional', 'wait', /conditional events inside a sub-process are not run yet/],
+  ['esp-refused-inner-conditional', 'wait', /conditional events inside an event sub-process are not run yet/],
   ['esp-refused-nested', 'escEnd', /this escalation could be caught at more than one level \(innerCatch, outerCatch\)/],
   ['esp-refused-boundary', 'fail', /this error could be caught at more than one level \(caught, errorStart\)/],
 ];

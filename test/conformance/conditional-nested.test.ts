@@ -18,7 +18,7 @@ async function set(t: any, c: Conformance, id: string, name: string, value: unkn
   t.is(r.status, 204, JSON.stringify(r.body));
 }
 
-conformanceSuite(['conditional-subprocess', 'conditional-gateway'], 'condn', (c, t) => {
+conformanceSuite(['conditional-subprocess', 'conditional-gateway', 'conditional-delete'], 'condn', (c, t) => {
   test.serial(t('an intermediate conditional event inside a sub-process waits and moves at the variable change that makes it true'), async (tt) => {
     const id = await start(c, 'conditional-subprocess', { inner: false, stop: false, ping: false, note: false, abort: false });
     tt.deepEqual(await openKeys(c, id), ['work']);
@@ -139,6 +139,36 @@ conformanceSuite(['conditional-subprocess', 'conditional-gateway'], 'condn', (c,
     const id = await start(c, 'conditional-gateway', { go: true });
     tt.deepEqual(await openKeys(c, id), ['went']);
     await complete(c, id, 'went');
+    await assertNothingOpen(tt, c, id);
+  });
+
+  test.serial(t('what a delete task listener sets when a boundary event cancelled its task moves a waiting conditional event, in the same command'), async (tt) => {
+    const id = await start(c, 'conditional-delete', { reviewDeleted: false, stop: false });
+    tt.deepEqual(await openKeys(c, id), ['review']);
+    const r = await c.worker.post('/engine-rest/message', { messageName: 'conditional-delete-stop', processInstanceId: id });
+    tt.true(r.status === 200 || r.status === 204, JSON.stringify(r.body));
+    tt.deepEqual(await openKeys(c, id), ['afterDelete'], 'the listener set reviewDeleted and the waiting event passed');
+    tt.deepEqual(await taskEnds(c, id), ['afterDelete:null', 'review:deleted']);
+    await complete(c, id, 'afterDelete');
+    await assertNothingOpen(tt, c, id);
+  });
+
+  test.serial(t('a variable change that fires an interrupting conditional boundary event: the delete listener of its task sets what moves another wait'), async (tt) => {
+    const id = await start(c, 'conditional-delete', { reviewDeleted: false, stop: false });
+    await set(tt, c, id, 'stop', true);
+    tt.deepEqual(await openKeys(c, id), ['afterDelete']);
+    tt.true((await passed(c, id)).includes('waitDeleted'));
+    await complete(c, id, 'afterDelete');
+    await assertNothingOpen(tt, c, id);
+  });
+
+  test.serial(t('a task completed runs no delete listener: the wait stays'), async (tt) => {
+    const id = await start(c, 'conditional-delete', { reviewDeleted: false, stop: false });
+    await complete(c, id, 'review');
+    tt.deepEqual(await openKeys(c, id), []);
+    await set(tt, c, id, 'reviewDeleted', true);
+    tt.deepEqual(await openKeys(c, id), ['afterDelete']);
+    await complete(c, id, 'afterDelete');
     await assertNothingOpen(tt, c, id);
   });
 });

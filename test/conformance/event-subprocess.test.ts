@@ -13,6 +13,7 @@ import { assertNothingOpen, cancelled, complete, finishWith, openKeys, passed, s
 /** What stays refused, with the element named and what the refusal says. */
 const REFUSED: [fixture: string, element: string, says: RegExp][] = [
   ['esp-refused-conditional', 'condStart', /conditional starts are not run yet/],
+  ['esc-refused-call-boundary', 'escalated', /an escalation a called process throws is not carried up to its call activity here, so a call activity cannot have an escalation boundary event/],
   ['esp-refused-catchall', 'anyError', /error start without errorRef \(catch-all\) is not run here yet/],
   ['esp-refused-catchall', 'anyEscalation', /escalation boundary event without escalationRef \(catch-all\) is not run here yet/],
   ['esp-refused-external', 'errStart', /a BPMN error a worker throws from an external task, or a called process throws up to its call activity, in this scope would not reach this event sub-process/],

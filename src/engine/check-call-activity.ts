@@ -79,7 +79,8 @@ function checkMapping(m: ModdleElement, refuse: (zh: string, en: string) => void
     const text = String(m.sourceExpression);
     const wrapped = /^\s*[$#]\{([\s\S]*)\}\s*$/.exec(text);
     const wrong = wrapped ? findSyntaxError(text) : null;
-    if (!wrapped) refuse(`${kind} sourceExpression 必须是一个 \${…} 表达式`, `${kind} sourceExpression "${text}" must be one \${…} expression`);
+    // `${a}-${b}` is wrapped too, but composite: the engine evaluates one expression (call-activity.ts, bare).
+    if (!wrapped || /\}[\s\S]*[$#]\{/.test(wrapped[1]!)) refuse(`${kind} sourceExpression 必须是一个 \${…} 表达式`, `${kind} sourceExpression "${text}" must be one \${…} expression`);
     else if (wrong) refuse(`${kind} sourceExpression 表达式有误`, `${kind} sourceExpression "${text}" does not parse: ${wrong.message}`);
   }
 }

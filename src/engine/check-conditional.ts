@@ -4,15 +4,17 @@ import { findSyntaxError } from './expressions.ts';
 type Problem = { elementId: string; message: string };
 
 /** Activities a conditional boundary event runs on as Camunda's (test/conformance/conditional.test.ts). */
-const BOUNDARY_HOSTS = new Set(['bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
+const BOUNDARY_HOSTS = new Set(['bpmn:SubProcess', 'bpmn:UserTask', 'bpmn:ReceiveTask', 'bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 const VARIABLE_EVENTS = new Set(['create', 'update', 'delete']);
 
 /**
  * Conditional events run here as Camunda 7 runs them (conditional.ts) where
- * that was tried: intermediate catch events and boundary events on a task, at
- * process level, and process-level start events (POST /condition). Refused at
- * deployment, naming the element: conditional events inside a sub-process, after an event-based
- * gateway or on a multi-instance or sub-process activity (not verified), a
+ * that was tried: intermediate catch events (also after an event-based
+ * gateway) and boundary events on a task or an embedded sub-process, at
+ * process level and inside embedded sub-processes, and process-level start
+ * events (POST /condition). Refused at deployment, naming the element:
+ * conditional events inside a multi-instance, event, ad-hoc sub-process or a
+ * transaction, boundary events on a multi-instance or other activity (not verified), a
  * missing or unreadable condition (Camunda refuses it too) and
  * `camunda:variableEvents` other than create, update, delete.
  * An event sub-process's conditional start is check-event-subprocesses.ts's.
@@ -20,18 +22,35 @@ const VARIABLE_EVENTS = new Set(['create', 'update', 'delete']);
 export function checkConditionalEvents(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
   const refuse = (e: ModdleElement, zh: string, en: string) => problems.push({ elementId: String(e.id), message: `${e.id}：${zh} / ${e.id}: ${en}` });
-  const visit = (container: ModdleElement, nested: boolean) => {
+  const visit = (container: ModdleElement, nested: boolean, unverified: Scope | null) => {
     const elements = (container.flowElements ?? []) as ModdleElement[];
     for (const e of elements) {
       const definition = ((e.eventDefinitions ?? []) as ModdleElement[]).find((d) => d.$type === 'bpmn:ConditionalEventDefinition');
       // An event sub-process's conditional start is refused by check-event-subprocesses.ts; what is inside it is nested.
       const espStart = e.$type === 'bpmn:StartEvent' && container.triggeredByEvent;
-      if (definition && !espStart) checkOne(e, definition, nested, refuse);
-      if (e.flowElements) visit(e, true);
+      if (definition && !espStart) {
+        if (unverified) refuse(e, `${unverified.zh}内的条件事件尚不支持`, `conditional events inside ${unverified.en} are not run yet`);
+        checkOne(e, definition, nested, refuse);
+      }
+      if (e.flowElements) visit(e, true, unverified ?? scopeNotVerified(e));
     }
   };
-  for (const proc of processes) visit(proc, false);
+  for (const proc of processes) visit(proc, false, null);
   return problems;
+}
+
+/**
+ * Sub-processes whose conditional events are not verified: a multi-instance
+ * one (Camunda evaluates them in each instance's scope, over its own
+ * variables) and an event sub-process, a transaction or an ad-hoc one.
+ */
+type Scope = { zh: string; en: string };
+
+function scopeNotVerified(e: ModdleElement): Scope | null {
+  if (e.loopCharacteristics) return { zh: '多实例子流程', en: 'a multi-instance sub-process' };
+  if (e.triggeredByEvent) return { zh: '事件子流程', en: 'an event sub-process' };
+  if (e.$type !== 'bpmn:SubProcess') return { zh: String(e.$type), en: `a ${e.$type}` };
+  return null;
 }
 
 type Refuse = (e: ModdleElement, zh: string, en: string) => void;
@@ -41,18 +60,11 @@ function checkOne(e: ModdleElement, definition: ModdleElement, nested: boolean, 
     checkStart(e, definition, nested, refuse);
     return;
   }
-  if (nested) {
-    refuse(e, '子流程内的条件事件尚不支持', 'conditional events inside a sub-process are not run yet; only at process level');
-  }
   if (e.$type === 'bpmn:BoundaryEvent') {
     const host = e.attachedToRef as ModdleElement | undefined;
     if (!host || !BOUNDARY_HOSTS.has(host.$type) || host.loopCharacteristics) {
-      refuse(e, '条件边界事件只能附在（非多实例的）任务上', 'conditional boundary events are run on (non multi-instance) user, receive and external tasks only');
+      refuse(e, '条件边界事件只能附在（非多实例的）任务或子流程上', 'conditional boundary events are run on (non multi-instance) user, receive and external tasks and embedded sub-processes only');
     }
-  }
-  const incoming = (e.incoming ?? []) as ModdleElement[];
-  if (incoming.some((f) => (f.sourceRef as ModdleElement | undefined)?.$type === 'bpmn:EventBasedGateway')) {
-    refuse(e, '事件网关之后的条件事件尚不支持', 'a conditional event after an event-based gateway is not run yet');
   }
   const condition = definition.condition as ModdleElement | undefined;
   const body = typeof condition?.body === 'string' ? condition.body.trim() : '';

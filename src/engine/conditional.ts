@@ -11,7 +11,13 @@ import * as elements from 'bpmn-elements';
  * - resuming a saved run is not a change: the engine would evaluate every
  *   waiting condition again on resume, so a resumed one just waits;
  * - a non-interrupting boundary event stays armed after it fires and fires
- *   again at the next matching change while its activity runs.
+ *   again at the next matching change while its activity runs;
+ * - after an event-based gateway the event first waits, and is evaluated
+ *   once the run is quiet (settleConditions), when the gateway has armed all
+ *   its events: a condition that holds on arrival wins the race at once, as
+ *   in Camunda, and the gateway discards the events armed beside it (the
+ *   engine, evaluating on arrival, would pass before the others were armed
+ *   and leave them waiting).
  */
 
 export type VariableEvent = 'create' | 'update' | 'delete';
@@ -24,10 +30,12 @@ export interface VariableChange {
 export function CamundaConditionalEventDefinition(activity: any, eventDefinition: any, context: any, index: number) {
   const definition = new (elements.ConditionalEventDefinition as any)(activity, eventDefinition, context, index);
   const ownExecute = definition.execute;
+  const raced = afterEventGateway(activity, context);
   definition.execute = function execute(this: any, executeMessage: any) {
     // A recovered wait, or a non-interrupting boundary re-armed after it fired: nothing changed yet.
     // (The boundary event restarts with its attached activity's content marked `repeat`.)
-    if (executeMessage.fields?.redelivered || executeMessage.content?.inbound?.[0]?.repeat === true) {
+    // After an event-based gateway: evaluated by the tracker once its siblings wait too (ConditionTracker.onWait).
+    if (raced || executeMessage.fields?.redelivered || executeMessage.content?.inbound?.[0]?.repeat === true) {
       this[Symbol.for('executeMessage')] = executeMessage;
       return this._setup(executeMessage);
     }
@@ -45,6 +53,18 @@ export function CamundaConditionalEventDefinition(activity: any, eventDefinition
     };
   }
   return definition;
+}
+
+/** Whether an element's only way in is from an event-based gateway (a race of events). */
+function afterEventGateway(activity: any, context: any): boolean {
+  const sources = [...(activity.inbound ?? [])].map((flow: any) => context.getActivityById?.(flow.sourceId)?.type);
+  return sources.length > 0 && sources.every((type) => type === 'bpmn:EventBasedGateway');
+}
+
+/** Whether a waiting element is a conditional event raced by an event-based gateway, to be evaluated once armed. */
+function isRaced(api: any): boolean {
+  const owner = api.owner;
+  return owner?.type === 'bpmn:IntermediateCatchEvent' && afterEventGateway(owner, owner.context);
 }
 
 /** What a waiting conditional event listens to: `camunda:variableName` and `camunda:variableEvents`. */
@@ -136,10 +156,15 @@ function snapshot(api: any): Record<string, unknown> {
  */
 export class ConditionTracker {
   private readonly seen = new Map<string, Record<string, unknown>>();
+  /** Conditional events after an event-based gateway that began to wait in this run, not evaluated yet. */
+  private readonly arrived = new Set<string>();
 
   /** Listens to the run's 'wait' events (the recorder's listener). */
   onWait(api: any): void {
-    if (conditionFilterOf(api) && isWaiting(api)) this.seen.set(api.executionId, snapshot(api));
+    if (!conditionFilterOf(api) || !isWaiting(api)) return;
+    this.seen.set(api.executionId, snapshot(api));
+    // A resumed run re-announces its waits: only a fresh arrival is evaluated as one.
+    if (isRaced(api) && !api.fields?.redelivered) this.arrived.add(api.executionId);
   }
 
   /** Signals the waits that listen to `changes` (made by a caller, before anything else in the run). */
@@ -155,6 +180,12 @@ export class ConditionTracker {
     for (const api of apis) {
       const filter = conditionFilterOf(api);
       if (!filter || !isWaiting(api)) continue;
+      if (this.arrived.delete(api.executionId)) {
+        // Arrived after an event-based gateway: evaluated now, whatever changed (Camunda's gateway does on entry).
+        api.signal();
+        signalled += 1;
+        continue;
+      }
       const now = snapshot(api);
       const changes = diffVariables(this.seen.get(api.executionId) ?? now, now);
       this.seen.set(api.executionId, now);

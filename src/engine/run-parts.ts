@@ -64,6 +64,8 @@ export interface RunParts {
   conditions: ConditionTracker;
   eventSubProcesses: EventSubProcessRun;
   after: AfterRun | undefined;
+  /** The `delete` task listeners of the definition, run as tasks are cancelled (task-deletes.ts). */
+  deletes: TaskDeletes | undefined;
   /** The decisions read for this run and what its business rule tasks evaluated (business-rule-task.ts). */
   decisionHost: DecisionHost;
 }
@@ -103,7 +105,7 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   recorder.listener.on('wait', (api) => conditions.onWait(api));
   const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, o.now, o.zone);
   announceIterationsTo(engine as never, recorder.listener);
-  return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder), decisionHost };
+  return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder), deletes, decisionHost };
 }
 
 function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions, decisionHost: DecisionHost): Engine {
@@ -145,15 +147,31 @@ const MAX_CONDITION_ROUNDS = 50;
 /**
  * Once the run is quiet: every waiting conditional event whose variables
  * changed since it was last evaluated is evaluated again, until none is
- * (what one opens may change variables another listens to).
+ * (what one opens may change variables another listens to). The `delete`
+ * listeners of the tasks cancelled so far run in between, over the process
+ * variables, so what they set is a change as any other (Camunda fires them
+ * as the task is deleted); those of tasks found cancelled only once the
+ * run is settled, or of an instance that ended, run after (finish).
  */
-export async function settleConditions({ engine, budget, scripts, conditions }: RunParts): Promise<void> {
+export async function settleConditions({ engine, budget, scripts, conditions, deletes, recorder }: RunParts): Promise<void> {
   for (let round = 0; ; round++) {
     await scripts.quiescent();
     if (budget.failure || !engine.execution) return;
-    if (!conditions.signalChanged(walkPostponed(engine.execution.getPostponed()))) return;
+    if (!conditions.signalChanged(walkPostponed(engine.execution.getPostponed()))) {
+      const variables = deletes && processEnvironmentVariables(engine);
+      if (!variables || !(await deletes!.run(recorder.activities, variables))) return;
+      continue;
+    }
     if (round >= MAX_CONDITION_ROUNDS) {
       throw new EngineRunError(`条件事件反复触发 / conditional events kept firing one another after ${MAX_CONDITION_ROUNDS} rounds`, budget.lastActivityId ?? '');
     }
   }
+}
+
+/** The variables of the running process (what its elements read and write), or undefined once it ended. */
+function processEnvironmentVariables(engine: Engine): Record<string, unknown> | undefined {
+  for (const definition of (engine.execution as any)?.definitions ?? []) {
+    for (const proc of definition.getRunningProcesses?.() ?? []) return proc.environment?.variables;
+  }
+  return undefined;
 }

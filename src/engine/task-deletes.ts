@@ -14,12 +14,18 @@ import type { EngineState } from './state.ts';
  * the tasks were cancelled, over the process variables as the run left them
  * (before the process's own end listeners), each with its task's local
  * variables as they were when the run began. What they set is saved with
- * the run; a failing one fails the whole run, as any listener does.
+ * the run, and, while the instance still runs, the conditional events
+ * waiting in it are evaluated again over it (run-parts.ts, settleConditions),
+ * as Camunda's variable events would; a failing one fails the whole run, as any listener does.
  */
 
 export interface TaskDeletes {
-  /** Runs the delete listeners of the user tasks cancelled in `activities` over `variables` (changed in place). */
-  run(activities: ActivityEvent[], variables: Record<string, unknown>): Promise<void>;
+  /**
+   * Runs the delete listeners of the user tasks cancelled in `activities`
+   * over `variables` (changed in place), each task's once per run however
+   * often it is asked; how many tasks' listeners ran now.
+   */
+  run(activities: ActivityEvent[], variables: Record<string, unknown>): Promise<number>;
 }
 
 /** The delete listeners of a definition, and the locals of the tasks open before this run; undefined when it has none. */
@@ -38,18 +44,23 @@ export function taskDeletes(sourceContext: any, scripts: SandboxScripts, budget:
     const activityId = activityOf(before!.state, executionId);
     if (found && activityId) locals.set(executionId, { activityId, locals: JSON.parse(JSON.stringify(found)) });
   }
+  const ran = new Set<ActivityEvent>();
   return {
     async run(activities, variables) {
-      for (const a of activities.filter((e) => e.kind === 'cancel')) {
+      let count = 0;
+      for (const a of activities.filter((e) => e.kind === 'cancel' && !ran.has(e))) {
+        ran.add(a);
         const activityId = a.activityId || locals.get(a.executionId)?.activityId || '';
         const task = byActivity.get(activityId);
         if (!task) continue;
+        count += 1;
         for (const l of task.listeners) {
           scripts.listener({ activityId, activityName: a.name ?? task.name, event: 'delete', code: l.code, task: true }, variables, locals.get(a.executionId)?.locals ?? {}, () => {});
           await scripts.quiescent();
           if (budget.failure) throw new EngineRunError(budget.failure.message, budget.failure.activityId);
         }
       }
+      return count;
     },
   };
 }

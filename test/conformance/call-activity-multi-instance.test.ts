@@ -8,7 +8,8 @@ import { assertNothingLeft, assertRefusedFixture, json, start, tasksOf } from '.
  * variable, loopCounter) before the process variables; the caller goes on
  * once every child ended, or the completion condition held, which ends the
  * children still running (INTERNALLY_TERMINATED, their tasks closed) in the
- * same command. camunda:out there is refused at deployment.
+ * same command. camunda:out (call-activity-multi-instance-out.test.ts) but
+ * variables="all" or to a loop variable is refused at deployment.
  */
 
 const int = (value: number) => ({ value, type: 'Integer' });
@@ -120,8 +121,11 @@ conformanceSuite(['ca-child.bpmn', 'ca-mi-parallel.bpmn', 'ca-mi-sequential.bpmn
     await assertTerminated(t, kids[2]!.id);
   });
 
-  test.serial(t('camunda:out on a multi-instance call activity is refused at deployment, naming it; nothing written'), async (t) => {
-    await assertRefusedFixture(t, c.server, c.admin, 'ca-mi-out', [['many', /camunda:out on the multi-instance call activity many is not run/]]);
+  test.serial(t('camunda:out variables="all" or to a loop variable on a multi-instance call activity is refused at deployment, naming it; nothing written'), async (t) => {
+    await assertRefusedFixture(t, c.server, c.admin, 'ca-mi-out', [
+      ['many', /camunda:out variables="all" on the multi-instance call activity many is not run/],
+      ['many', /camunda:out on the multi-instance call activity many may not target the loop variable item/],
+    ]);
     t.is(await c.server.db('process_definitions').where({ key: 'ca-mi-out' }).count('* as n').first().then((x: any) => Number(x.n)), 0);
   });
 });

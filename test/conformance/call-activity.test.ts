@@ -186,6 +186,7 @@ conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminat
       ['otherKey', /camunda:in businessKey="\$\{order\.id\}" is not run/],
       ['many', /camunda:in variables="all" on the multi-instance call activity many is not run/],
       ['escalationCatch', /an escalation a called process throws is not carried up to its call activity/],
+      ['composite', /camunda:out sourceExpression "\$\{a\}-\$\{b\}" must be one \$\{…\} expression/],
     ]);
     t.is(await c.server.db('process_definitions').where({ key: 'ca-refused' }).count('* as n').first().then((x: any) => Number(x.n)), 0);
   });

@@ -13,13 +13,14 @@ import { assertNothingOpen, cancelled, complete, finishWith, openKeys, passed, s
 /** What stays refused, with the element named and what the refusal says. */
 const REFUSED: [fixture: string, element: string, says: RegExp][] = [
   ['esp-refused-conditional', 'condStart', /conditional starts are not run yet/],
+  ['esc-refused-call-boundary', 'escalated', /an escalation a called process throws is not carried up to its call activity here, so a call activity cannot have an escalation boundary event/],
   ['esp-refused-catchall', 'anyError', /error start without errorRef \(catch-all\) is not run here yet/],
   ['esp-refused-catchall', 'anyEscalation', /escalation boundary event without escalationRef \(catch-all\) is not run here yet/],
   ['esp-refused-external', 'errStart', /a BPMN error a worker throws from an external task, or a called process throws up to its call activity, in this scope would not reach this event sub-process/],
   ['esp-refused-call', 'errStart', /or a called process throws up to its call activity, in this scope would not reach this event sub-process/],
   ['esp-refused-call', 'escStart', /an escalation event sub-process cannot have a call activity in its scope/],
   ['esp-refused-mi', 'esp', /inside a multi-instance sub-process is not run yet: its start would be armed once for all instances/],
-  ['esp-refused-inner-conditional', 'wait', /conditional events inside a sub-process are not run yet/],
+  ['esp-refused-inner-conditional', 'wait', /conditional events inside an event sub-process are not run yet/],
   ['esp-refused-nested', 'escEnd', /this escalation could be caught at more than one level \(innerCatch, outerCatch\)/],
   ['esp-refused-boundary', 'fail', /this error could be caught at more than one level \(caught, errorStart\)/],
 ];

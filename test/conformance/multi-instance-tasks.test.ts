@@ -126,7 +126,7 @@ conformanceSuite(['mi-external', 'mi-external-sequential', 'mi-external-conditio
   test.serial(t('what still differs is refused at deployment, naming each element, and nothing is stored'), async (t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'mi-refused-more', [
       ['score', /parallel multi-instance script task score cannot have a completionCondition/],
-      ['call', /camunda:out on the multi-instance call activity call/],
+      ['call', /camunda:out variables="all" on the multi-instance call activity call/],
       ['plain', /multi-instance on plain \(ServiceTask\)/],
     ]);
   });

@@ -43,6 +43,8 @@ import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
+import { makeNotificationRoutes } from './routes/notifications.ts';
+import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
@@ -72,6 +74,7 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  notifications: NotificationService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -174,6 +177,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeJobRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
+    makeNotificationRoutes(deps),
     makeTraceRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());

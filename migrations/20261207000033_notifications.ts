@@ -8,7 +8,8 @@ import { execScript } from '../src/store/exec-script.ts';
 // transaction and sent after commit by the scheduler (lease columns as the
 // timers'); a sent row keeps `sent_at`, one that ran out of attempts
 // `failed_at` with its last error. Both carry an idempotency key, unique, so
-// an event noticed twice notifies once.
+// an event noticed twice notifies once. `task_urges` records each 催办 (urge)
+// of a task, by whom and when: the rate limit reads it.
 export async function up(db: Knex): Promise<void> {
   await execScript(db, `
     create table notifications (
@@ -41,12 +42,22 @@ export async function up(db: Knex): Promise<void> {
       sent_at timestamptz,
       failed_at timestamptz
     );
+    create table task_urges (
+      id text primary key,
+      task_id text not null,
+      process_instance_id text not null,
+      user_id text not null,
+      message text not null,
+      urged_at timestamptz not null
+    );
+    create index task_urges_task_idx on task_urges(task_id, urged_at);
     create index notification_outbox_due_idx on notification_outbox(due_at) where sent_at is null and failed_at is null;
   `);
 }
 
 export async function down(db: Knex): Promise<void> {
   await execScript(db, `
+    drop table task_urges;
     drop table notification_outbox;
     drop table notifications;
   `);

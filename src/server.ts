@@ -42,6 +42,7 @@ import { makeVariableVault } from './services/sealed-variables.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
+import { makeUrgeService } from './services/urges.ts';
 import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { loadTemplates } from './services/notification-templates.ts';
 
@@ -89,6 +90,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),
+    urges: makeUrgeService(db, clock, trace, execution.events),
     /** Sends queued notification mail; absent without SMTP_URL. */
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
   };

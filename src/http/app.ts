@@ -44,6 +44,8 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
+import { makeUrgeRoutes } from './routes/urges.ts';
+import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeWebApp } from './web.ts';
@@ -75,6 +77,7 @@ export interface AppDeps {
   history: HistoryService;
   trace: TraceService;
   notifications: NotificationService;
+  urges: UrgeService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -178,6 +181,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
+    makeUrgeRoutes(deps),
     makeTraceRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());

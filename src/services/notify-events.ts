@@ -110,6 +110,19 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
         { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
     },
 
+    /**
+     * 催办: the task's assignee, or else its candidates, get the urger's
+     * message. An explicit act, so the notify properties do not silence it.
+     */
+    async urged(trx: Db, task: NotifiedTask, urge: { id: string; by: string; message: string }): Promise<number> {
+      const def = await factsOf(trx, task.definitionId);
+      const { userIds } = await recipientsOf(trx, task);
+      const to = userIds.filter((u) => u !== urge.by);
+      await write(trx, 'task-urged', `task-urged:${urge.id}`, to, { taskName: task.name ?? task.taskDefinitionKey, processName: def?.name ?? '', urger: urge.by, message: urge.message },
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+      return new Set(to).size;
+    },
+
     /** An instance ended: its initiator is told, unless the process says not to. */
     async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }): Promise<void> {
       if (!instance.initiator) return;

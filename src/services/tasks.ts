@@ -287,7 +287,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
 }
 
 /** A task as the notifications see it. */
-function notifiedTask(task: TaskRow): NotifiedTask {
+export function notifiedTask(task: TaskRow): NotifiedTask {
   return {
     id: task.id, name: task.name, definitionId: task.definition_id, taskDefinitionKey: task.task_definition_key, processInstanceId: task.process_instance_id,
     assignee: task.assignee, candidateUsers: task.candidate_users, candidateGroups: task.candidate_groups,

@@ -109,3 +109,13 @@ export async function findEmails(db: Db, userIds: readonly string[]): Promise<Ma
   const rows: { id: string; email: string | null }[] = await db('users').select('id', 'email').whereIn('id', [...userIds]);
   return new Map(rows.filter((r) => r.email && r.email.trim()).map((r) => [r.id, r.email!.trim()]));
 }
+
+/** When the task was last urged, if ever. */
+export async function lastUrgedAt(db: Db, taskId: string): Promise<Date | undefined> {
+  const row = await db('task_urges').where({ task_id: taskId }).max<{ at: Date | null }>('urged_at as at').first();
+  return row?.at ? new Date(row.at) : undefined;
+}
+
+export async function insertUrge(db: Db, row: { id: string; task_id: string; process_instance_id: string; user_id: string; message: string; urged_at: Date }): Promise<void> {
+  await db('task_urges').insert(row);
+}

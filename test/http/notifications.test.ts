@@ -165,6 +165,35 @@ for (const backend of backends) {
     t.is(smtp.received.length, sent + 3, 'each once');
   });
 
+  test.serial(t('催办: the initiator urges the candidates with a message, once an hour; beyond is 429; a comment and a trace show it'), async (t) => {
+    const instanceId = await start('urge-1');
+    const task = (await users['lead-a'].get(`/engine-rest/task?processInstanceId=${instanceId}`)).body[0];
+    t.is((await users['lead-a'].post(`/engine-rest/task/${task.id}/urge`, { message: '快' })).status, 403, 'a candidate is neither initiator nor office');
+    t.is((await users['office-x'].post(`/engine-rest/task/${task.id}/urge`, {})).status, 400);
+    t.is((await users['office-x'].post('/engine-rest/task/no-such-task/urge', { message: '快' })).status, 404);
+    const before = await unread('lead-b');
+    const first = await users['office-x'].post(`/engine-rest/task/${task.id}/urge`, { message: '请今天内审阅' });
+    t.is(first.status, 200);
+    t.deepEqual(first.body, { notified: 4 });
+    t.is(await unread('lead-b'), before + 1);
+    const [urged] = (await users['lead-b'].get('/engine-rest/notification?type=task-urged')).body;
+    t.like(urged, { taskId: task.id, link: `/task/${task.id}` });
+    t.true(urged.body.includes('请今天内审阅') && urged.body.includes('office-x'));
+    const again = await users['office-x'].post(`/engine-rest/task/${task.id}/urge`, { message: '再催' });
+    t.is(again.status, 429);
+    t.is(again.body.type, 'RateLimitedException');
+    t.regex(again.body.message, /一小时内只能催办一次/);
+    t.truthy(again.headers.get('retry-after'));
+    clock.advance(3600_000);
+    t.is((await users['office-x'].post(`/engine-rest/task/${task.id}/urge`, { message: '再催' })).status, 200, 'an hour later by the clock');
+    const comments = (await users['lead-a'].get(`/engine-rest/task/${task.id}/comment`)).body.map((c: { message: string; userId: string }) => [c.userId, c.message]);
+    t.deepEqual(comments, [['office-x', '催办 / Urge: 请今天内审阅'], ['office-x', '催办 / Urge: 再催']]);
+    const admin = client(server.url, ADMIN.user, ADMIN.password);
+    const traced = (await admin.get(`/engine-rest/history/user-operation?operationType=Urge&processInstanceId=${instanceId}`)).body;
+    t.is(traced.length, 2);
+    t.true(traced.every((e: { userId: string }) => e.userId === 'office-x'));
+  });
+
   test.serial(t('notify properties: values other than true/false and the carbon-copy names not yet sent are refused at deployment'), async (t) => {
     const bad = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="notify" value="maybe"');
     const r = await deploy(server.url, 'bad-notify', bad);

@@ -48,6 +48,12 @@ const schema = z.object({
   ENGINE_RUN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** A keyring file for encryption at rest (SM4_KEY itself is read apart, so no message can quote it). */
   SM4_KEY_FILE: z.string().optional(),
+  /** Where notifications are mailed through (smtp://user:pass@host:587, smtps://…); unset: no email. Its password is never logged. */
+  SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be smtp://… or smtps://…').optional(),
+  /** The sender of notification mail (`通知 <bpm@example.org>`); required with SMTP_URL. */
+  SMTP_FROM: z.string().min(3).optional(),
+  /** The web app's address as users reach it, for links in mail (https://bpm.example.org). */
+  PUBLIC_BASE_URL: z.string().url().optional(),
 });
 
 export interface Config {
@@ -78,6 +84,15 @@ export interface Config {
   sm4Keyring: Keyring | undefined;
   /** SM4_KEY_FILE, resolved; read at start-up. */
   sm4KeyFile: string | undefined;
+  /** Email notifications (SMTP_URL, SMTP_FROM, PUBLIC_BASE_URL); undefined: none are mailed. */
+  mail: MailConfig | undefined;
+  publicBaseUrl: string | undefined;
+}
+
+/** SMTP settings; `url` holds the password, so a Config is never logged whole (log.ts censors it too). */
+export interface MailConfig {
+  url: string;
+  from: string;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +115,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     lines.push(`SM4_KEY: ${err.message}`);
   }
   if (sm4Key !== undefined && cleaned.SM4_KEY_FILE !== undefined) lines.push('SM4_KEY, SM4_KEY_FILE: 只能设置其一 / set one of them, not both');
+  if (parsed.success && parsed.data.SMTP_URL && (!parsed.data.SMTP_FROM || !parsed.data.PUBLIC_BASE_URL)) {
+    lines.push('SMTP_URL: 需同时设置 SMTP_FROM 和 PUBLIC_BASE_URL / needs SMTP_FROM and PUBLIC_BASE_URL too (the sender, and where mail links point)');
+  }
   if (!parsed.success || lines.length) throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
   const c = parsed.data;
   // One port cannot be both zones; the second listen would fail with a less helpful message.
@@ -127,5 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     engineLimits: { scriptTimeoutMs: c.SCRIPT_TIMEOUT_MS, scriptMemoryMb: c.SCRIPT_MEMORY_MB, scriptThreads: c.SCRIPT_THREADS, runSteps: c.ENGINE_RUN_STEPS, runWallMs: c.ENGINE_RUN_TIMEOUT_MS },
     sm4Keyring,
     sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
+    mail: c.SMTP_URL ? { url: c.SMTP_URL, from: c.SMTP_FROM! } : undefined,
+    publicBaseUrl: c.PUBLIC_BASE_URL,
   };
 }

@@ -43,6 +43,13 @@ export class TooManyAttemptsError extends AppError {
   }
 }
 
+/** Done too often: allowed again after `retryAfterSeconds` (429), e.g. a second 催办 of a task within the hour. */
+export class RateLimitedError extends AppError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super('RateLimitedException', message);
+  }
+}
+
 /** Authenticated but not allowed (403). */
 export class ForbiddenError extends AppError {
   constructor(message: string, details?: unknown) {

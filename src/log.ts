@@ -26,7 +26,7 @@ export function makeLogger(level: string, destination?: DestinationStream): Logg
 
 const SECRET_FIELDS = [
   'SM4_KEY', 'password', 'passwordHash', 'password_hash', 'authorization', 'Authorization', 'token', 'secret',
-  'params', 'bindings', 'parameters', 'variables', 'value',
+  'params', 'bindings', 'parameters', 'variables', 'value', 'SMTP_URL', 'smtpUrl', 'mail',
 ];
 const REDACTED_PATHS = [
   ...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`),

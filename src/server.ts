@@ -40,6 +40,11 @@ import { makeStartTimerService } from './services/start-timers.ts';
 import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
 import { makeVariableVault } from './services/sealed-variables.ts';
 import { setEngineLimits } from './engine/limits.ts';
+import type { MailConfig } from './config.ts';
+import { makeNotificationService } from './services/notifications.ts';
+import { makeUrgeService } from './services/urges.ts';
+import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
+import { loadTemplates } from './services/notification-templates.ts';
 
 export interface Server {
   url: string;
@@ -53,12 +58,12 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger) {
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, mail?: { config: MailConfig; publicBaseUrl: string | undefined }) {
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
   const trace = makeTraceService(db);
   const vault = makeVariableVault(keyring);
-  const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace);
+  const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace, { email: !!mail, publicBaseUrl: mail?.publicBaseUrl });
   const tasks = makeTaskService(db, definitions, execution, trace);
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances, trace);
@@ -84,6 +89,10 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     history: makeHistoryService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
+    notifications: makeNotificationService(db, clock, trace),
+    urges: makeUrgeService(db, clock, trace, execution.events),
+    /** Sends queued notification mail; absent without SMTP_URL. */
+    notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
   };
 }
 
@@ -138,13 +147,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     await migrateLatest(db);
     const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
-    const services = makeServices(db, keyring, options.clock, config.timezone, log);
+    loadTemplates();
+    const services = makeServices(db, keyring, options.clock, config.timezone, log, config.mail && { config: config.mail, publicBaseUrl: config.publicBaseUrl });
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const scheduler = makeTimerScheduler([services.timers, services.startTimers, services.outbox], services.notifier, log, { concurrency });
+    const sources = [services.timers, services.startTimers, services.outbox, ...(services.notificationSender ? [services.notificationSender] : [])];
+    const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {

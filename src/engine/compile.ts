@@ -19,6 +19,7 @@ import { checkConditionalEvents } from './check-conditional.ts';
 import { checkCallActivities } from './check-call-activity.ts';
 import { checkBusinessRuleTasks } from './check-business-rule.ts';
 import { checkGroupMembers } from './group-members.ts';
+import { checkNotifyProperties } from './notify-properties.ts';
 
 export interface MessageStart {
   /** Older definitions stored no kind: they are message starts. */
@@ -106,6 +107,7 @@ export async function compileResource(resourceName: string, source: string | Buf
   problems.push(...compensation.problems.map((p) => problem(xml, p.message, [p.elementId])));
   warnings.push(...compensation.warnings.map((p) => problem(xml, p.message, [p.elementId])));
   problems.push(...checkGroupMembers(executable).map((p) => problem(xml, p.message, [p.elementId])));
+  problems.push(...checkNotifyProperties(executable).map((p) => problem(xml, p.message, [p.elementId])));
   if (problems.length) throw parseError(resourceName, problems);
 
   for (const proc of executable) problems.push(...checkPublic(proc).map((message) => problem(xml, message, [String(proc.id)])));

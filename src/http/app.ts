@@ -43,6 +43,10 @@ import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
+import { makeNotificationRoutes } from './routes/notifications.ts';
+import { makeUrgeRoutes } from './routes/urges.ts';
+import type { UrgeService } from '../services/urges.ts';
+import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
@@ -72,6 +76,8 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  notifications: NotificationService;
+  urges: UrgeService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -174,6 +180,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeJobRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
+    makeNotificationRoutes(deps),
+    makeUrgeRoutes(deps),
     makeTraceRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());

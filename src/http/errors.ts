@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
-  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, TooManyAttemptsError,
+  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, RateLimitedError, TooManyAttemptsError,
   UnavailableError, UnsupportedMediaTypeError, ValidationError,
 } from '../errors.ts';
 import { isDatabaseUnavailable, isTooManyParameters } from '../store/errors.ts';
@@ -10,7 +10,7 @@ import { isDatabaseUnavailable, isTooManyParameters } from '../store/errors.ts';
 function statusOf(err: AppError): number {
   if (err instanceof ValidationError || err instanceof ParseError) return 400;
   if (err instanceof AuthenticationError) return 401;
-  if (err instanceof TooManyAttemptsError) return 429;
+  if (err instanceof TooManyAttemptsError || err instanceof RateLimitedError) return 429;
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
   if (err instanceof ConflictError) return 409;
@@ -51,7 +51,7 @@ export function makeErrorMiddleware(log: Logger) {
         ctx.status = statusOf(err);
         ctx.body = { type: err.type, message: err.message, code: 0, ...(err.details !== undefined ? { details: err.details } : {}) };
         if (err instanceof AuthenticationError) ctx.set('WWW-Authenticate', 'Basic realm="engine-rest", charset="UTF-8"');
-        if (err instanceof TooManyAttemptsError || err instanceof UnavailableError) ctx.set('Retry-After', String(err.retryAfterSeconds));
+        if (err instanceof TooManyAttemptsError || err instanceof RateLimitedError || err instanceof UnavailableError) ctx.set('Retry-After', String(err.retryAfterSeconds));
         return;
       }
       const e = err as { status?: number; expose?: boolean; message?: string; type?: string };

@@ -30,6 +30,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/user/, 'User'],
   [/^\/engine-rest\/group/, 'Group'],
   [/^\/engine-rest\/token/, 'Token'],
+  [/^\/engine-rest\/notification/, 'Notification'],
   [/^\/engine-rest\/trace/, 'Trace'],
 ];
 

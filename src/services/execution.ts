@@ -18,6 +18,7 @@ import { dateNames, engineValues } from './variables.ts';
 import { makeCallActivities } from './call-activities.ts';
 import { groupMembersFor } from './group-members.ts';
 import { closeEverythingOf, makePersistRuns, type RunContext } from './persist-runs.ts';
+import { makeNotifyEvents, type NotifyOptions } from './notify-events.ts';
 import { withDecisions } from './business-rule-tasks.ts';
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
@@ -49,8 +50,10 @@ export interface BatchWait {
  */
 export function makeExecution(
   db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault, trace: TraceService,
+  notifyOptions: NotifyOptions = { email: false, publicBaseUrl: undefined },
 ) {
-  const persistRuns = makePersistRuns(notifier, clock, zone, vault);
+  const events = makeNotifyEvents(clock, notifyOptions, notifier);
+  const persistRuns = makePersistRuns(notifier, clock, zone, vault, events);
 
   /**
    * Runs one wait of a read, running instance through the engine: `before`
@@ -228,6 +231,8 @@ export function makeExecution(
     zone,
     /** Variables in and out of the store, sealed where sensitive. */
     vault,
+    /** Notifications written in a command's transaction (notify-events.ts). */
+    events,
   };
 }
 

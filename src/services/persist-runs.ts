@@ -13,6 +13,8 @@ import { endOpenTasksOfInstance, endTasksByExecution, insertTasks } from '../sto
 import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers, type NewTimerRow } from '../store/timers.ts';
 import type { Variables } from '../types.ts';
 import type { VariableVault } from './sealed-variables.ts';
+import type { NotifyEvents } from './notify-events.ts';
+import { findInstance } from '../store/instances.ts';
 import { taskTimeoutTimers } from './task-timeouts.ts';
 import { recordDecisionEvaluations } from './business-rule-tasks.ts';
 import { engineChanges } from './variables.ts';
@@ -68,7 +70,7 @@ export interface RunContext {
 }
 
 /** Makes persistRuns, which writes the runs of one command or one batch. */
-export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault) {
+export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault, events: NotifyEvents) {
   /**
    * Writes everything one or more engine runs produced: variables, user and
    * external tasks opened and closed, waits, timers, thrown messages, element
@@ -98,6 +100,11 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
         };
       });
     }));
+    // Who is told of the tasks just opened, in this transaction (notify-events.ts).
+    await events.tasksOpened(trx, runs.flatMap(({ ctx, run }) => run.openedTasks.map((t) => ({
+      id: taskIds.get(ctx)!.get(t.executionId)!, name: t.name, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId,
+      processInstanceId: ctx.instanceId, assignee: t.assignee, candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups,
+    }))));
     await insertExternalTasks(trx, runs.flatMap(({ ctx, run }) => run.openedExternalTasks.map((t) => ({
       id: randomUUID(), ...common(ctx), activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,
       business_key: ctx.businessKey, priority: t.priority,
@@ -138,6 +145,10 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     await recordActivities(trx, runs.map(({ ctx, run }) => ({ instanceId: ctx.instanceId, events: run.activities, taskIds: taskIds.get(ctx)! })));
     // An ended instance keeps nothing open, whatever the engine reported on the way (a
     // terminate end event stops its scope's elements without their leaving): a safety net.
-    for (const { ctx } of runs.filter(({ run }) => run.completed)) await closeEverythingOf(trx, ctx.instanceId);
+    for (const { ctx } of runs.filter(({ run }) => run.completed)) {
+      await closeEverythingOf(trx, ctx.instanceId);
+      const instance = await findInstance(trx, ctx.instanceId);
+      await events.instanceEnded(trx, { id: ctx.instanceId, definitionId: ctx.definitionId, businessKey: ctx.businessKey, initiator: instance?.start_user_id ?? null });
+    }
   };
 }

@@ -17,6 +17,7 @@ import { validateSubmission } from './forms.ts';
 import type { TraceFact, TraceService } from './trace.ts';
 import { makeTaskListeners, type ListenerChange } from './task-listeners.ts';
 import type { Db } from '../store/db.ts';
+import type { NotifiedTask } from './notify-events.ts';
 
 /** A trace fact about one task. */
 export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
@@ -93,6 +94,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, listened?: ListenerChange | null): Promise<void> {
     await commit(principal, taskFact(task, operation, { changed: Object.keys(values) }), listened ?? null, async (trx) => {
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
+      // The new assignee hears of it in the change's transaction; a claim is the claimer's own doing and is not notified.
+      if (values.assignee) await execution.events.assigned(trx, notifiedTask(task), values.assignee, principal.userId);
     });
   }
 
@@ -280,6 +283,14 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       const [fields, variables] = await Promise.all([formFields(task), instanceVariables(task)]);
       return { fields, variables };
     },
+  };
+}
+
+/** A task as the notifications see it. */
+export function notifiedTask(task: TaskRow): NotifiedTask {
+  return {
+    id: task.id, name: task.name, definitionId: task.definition_id, taskDefinitionKey: task.task_definition_key, processInstanceId: task.process_instance_id,
+    assignee: task.assignee, candidateUsers: task.candidate_users, candidateGroups: task.candidate_groups,
   };
 }
 

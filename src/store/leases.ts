@@ -3,10 +3,11 @@ import type { Db } from './db.ts';
 
 /**
  * Due work kept as rows with a lease: instance timers (`timers`), start
- * timers (`start_timers`) and thrown messages (`message_outbox`) share the columns `due_at`, `locked_by`,
+ * timers (`start_timers`), thrown messages (`message_outbox`) and
+ * notifications to send (`notification_outbox`) share the columns `due_at`, `locked_by`,
  * `locked_until`, `attempts` and `last_error`, and so these queries.
  */
-export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox';
+export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notification_outbox';
 
 /**
  * Rows a scheduler may take at all: an instance timer with retries left (at
@@ -17,6 +18,8 @@ const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder>
   timers: (q) => q.where('retries', '>', 0),
   start_timers: (q) => q.where('superseded', false),
   message_outbox: (q) => q,
+  // A notification sent, or given up on, stays as a record; it is never taken again.
+  notification_outbox: (q) => q.whereNull('sent_at').whereNull('failed_at'),
 };
 
 /**

@@ -367,6 +367,18 @@ const cases: Case[] = [
     route: 'DELETE /engine-rest/token/:id', as: 'office', wrong: 'network', trace: ['Revoke Token'],
     make: async (f) => ({ url: `/token/${(await f.c.office.post('/engine-rest/token', { name: 'to-revoke' })).body.id}` }),
   },
+  // Notifications (站内信): one's own; another's is 404. 催办 by the office.
+  { route: 'GET /engine-rest/notification', as: 'office', wrong: null, make: async () => ({ url: '/notification?unread=true' }), trace: ['Read Notification'] },
+  { route: 'GET /engine-rest/notification/count', as: 'office', wrong: null, make: async () => ({ url: '/notification/count' }), trace: ['Read Notification'] },
+  { route: 'POST /engine-rest/notification/read-all', as: 'office', wrong: null, make: async () => ({ url: '/notification/read-all' }), trace: ['ReadAllNotifications Notification'] },
+  {
+    route: 'POST /engine-rest/notification/:id/read', as: 'office', wrong: 'network', trace: ['ReadNotification Notification'],
+    make: async (f) => {
+      await f.plan();
+      return { url: `/notification/${(await f.c.office.get('/engine-rest/notification?maxResults=1')).body[0].id}/read` };
+    },
+  },
+  { route: 'POST /engine-rest/task/:id/urge', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/urge`, body: { message: '请尽快办理' } })), trace: ['Urge Task'] },
   // The trace itself: administrators.
   { route: 'GET /engine-rest/history/user-operation', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation?maxResults=5' }), trace: ['Read Trace'] },
   { route: 'GET /engine-rest/history/user-operation/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation/count' }), trace: ['Read Trace'] },

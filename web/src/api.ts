@@ -241,3 +241,17 @@ export interface ChainReport {
 export function jobActivityId(job: Pick<Job, 'jobDefinitionId'>): string {
   return job.jobDefinitionId.slice(job.jobDefinitionId.lastIndexOf(':') + 1);
 }
+
+/** One of the caller's in-app notifications (站内信). */
+export interface AppNotification {
+  id: string;
+  type: string;
+  title: string;
+  body: string;
+  taskId: string | null;
+  processInstanceId: string | null;
+  /** The web app's path to its task or instance. */
+  link: string | null;
+  created: string;
+  read: boolean;
+}

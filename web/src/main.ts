@@ -9,6 +9,7 @@ import { startListPage, startPage } from './pages/start.ts';
 import { taskPage } from './pages/task.ts';
 import { taskListPage } from './pages/tasklist.ts';
 import { tracePage } from './pages/trace.ts';
+import { notificationsPage } from './pages/notifications.ts';
 import { errorText, flashNext, go, page, setRouter, takePending, type Section } from './shell.ts';
 
 let expiryTimer: number | undefined;
@@ -44,6 +45,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/modeler$/, section: 'modeler', allowed: isAdmin, show: async () => (await import('./pages/modeler.ts')).modelerPage() },
   { re: /^\/dmn$/, section: 'dmn', allowed: isAdmin, show: async () => (await import('./pages/dmn.ts')).dmnPage() },
   { re: /^\/trace$/, section: 'trace', allowed: isAdmin, show: tracePage },
+  { re: /^\/notifications$/, section: 'notifications', show: notificationsPage },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];
 

@@ -1,9 +1,9 @@
-import { ApiError, inGroup, isAdmin, logout, session } from './api.ts';
+import { api, ApiError, inGroup, isAdmin, logout, session } from './api.ts';
 import { h, mount } from './dom.ts';
 import { lang, pick, setLang, t, type Key } from './i18n.ts';
 
 /** The sections of the header; who sees which is decided here, the server enforces it anyway. */
-export type Section = 'tasks' | 'start' | 'monitor' | 'modeler' | 'dmn' | 'trace';
+export type Section = 'tasks' | 'start' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications';
 
 export const root = document.getElementById('app')!;
 
@@ -80,9 +80,25 @@ function header(active: Section): HTMLElement {
     h('div', { class: 'brand' }, t('appTitle')),
     h('nav', {}, sections().map(([id, path, label]) => link(path, { class: active === id ? 'active' : '', id: `nav-${id}` }, t(label)))),
     h('div', { class: 'who' },
+      bell(active),
       h('span', { class: 'user', id: 'current-user', title: `${t('myRoles')}: ${s.groups.map((g) => pick(g.name)).join('、')}` }, s.userId),
       h('button', { type: 'button', class: 'link', id: 'lang-switch', onclick: () => { setLang(lang() === 'zh' ? 'en' : 'zh'); void router(); } }, lang() === 'zh' ? 'EN' : '中文'),
       h('button', { type: 'button', class: 'link', id: 'logout', onclick: async () => { await logout(); go('/login'); } }, t('logout'))));
+}
+
+/**
+ * The bell: a link to the notification list with the unread count, asked
+ * for each time a page renders (a page changes with every action).
+ */
+function bell(active: Section): HTMLElement {
+  const count = h('span', { class: 'bell-count', id: 'bell-count', hidden: true }, '');
+  const el = link('/notifications', { class: `bell${active === 'notifications' ? ' active' : ''}`, id: 'nav-bell', title: t('notifications') }, '🔔', count);
+  void api<{ count: number }>('GET', '/notification/count?unread=true').then(({ count: n }) => {
+    count.textContent = String(n);
+    count.hidden = n === 0;
+    el.setAttribute('aria-label', t('unreadNotifications', { count: n }));
+  }).catch(() => undefined);
+  return el;
 }
 
 export function flashBox(): HTMLElement | null {

@@ -1,0 +1,41 @@
+import Router from '@koa/router';
+import type { Context } from 'koa';
+import type { NotificationService } from '../../services/notifications.ts';
+import type { NotificationRow } from '../../store/notifications.ts';
+import { principalOf } from '../auth.ts';
+import { formatDate } from '../format.ts';
+import { queryOf } from '../params.ts';
+
+/** A notification with the path of what it is about: its task, or else its instance. */
+const notificationDto = (n: NotificationRow) => ({
+  id: n.id, type: n.type, title: n.title, body: n.body, taskId: n.task_id, processInstanceId: n.process_instance_id,
+  link: n.task_id ? `/task/${n.task_id}` : n.process_instance_id ? `/monitor/instance/${n.process_instance_id}` : null,
+  created: formatDate(n.created_at), read: n.read_at !== null, readTime: formatDate(n.read_at),
+});
+
+/**
+ * `/notification`: the caller's own in-app notifications (站内信). Camunda 7
+ * has no such endpoint; ours follows its style (firstResult/maxResults,
+ * `/count`). See docs/notifications.md.
+ */
+export function makeNotificationRoutes(deps: { notifications: NotificationService }): Router {
+  const router = new Router();
+  const filter = (ctx: Context) => {
+    const q = queryOf(ctx);
+    return { unread: q.bool('unread'), type: q.oneOf('type', deps.notifications.types), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') };
+  };
+  router.get('/notification', async (ctx) => {
+    ctx.body = (await deps.notifications.list(filter(ctx), principalOf(ctx))).map(notificationDto);
+  });
+  router.get('/notification/count', async (ctx) => {
+    ctx.body = { count: await deps.notifications.count(filter(ctx), principalOf(ctx)) };
+  });
+  router.post('/notification/read-all', async (ctx) => {
+    ctx.body = { count: await deps.notifications.markAllRead(principalOf(ctx)) };
+  });
+  router.post('/notification/:id/read', async (ctx) => {
+    await deps.notifications.markRead(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  return router;
+}

@@ -1,0 +1,55 @@
+import nodemailer from 'nodemailer';
+import type { Knex } from 'knex';
+import type { Clock } from '../clock.ts';
+import type { MailConfig } from '../config.ts';
+import { releaseFailed } from '../store/leases.ts';
+import { markOutboxFailed, markOutboxSent, type NotificationOutboxRow } from '../store/notifications.ts';
+import { makeLeasedSource, retryAt } from './leases.ts';
+
+/** Attempts before a message is given up for good (backoff 1 s, 2 s, 4 s… so about 8.5 minutes in all). */
+export const MAX_MAIL_ATTEMPTS = 10;
+
+/** Sends one message; the transport (SMTP) or a test's. */
+export type SendMail = (row: NotificationOutboxRow) => Promise<void>;
+
+/**
+ * Mail through SMTP (nodemailer). The Message-ID is made from the row's
+ * idempotency key: a message sent again after a crash between the send and
+ * its record carries the same Message-ID, which mail stores and clients
+ * deduplicate by (at-least-once to the SMTP server, see docs/notifications.md).
+ */
+export function makeSmtpSend(mail: MailConfig): SendMail {
+  const transport = nodemailer.createTransport(mail.url);
+  return async (row) => {
+    await transport.sendMail({
+      from: mail.from, to: row.address, subject: row.subject, text: row.body,
+      messageId: `<${row.idempotency_key.replace(/[^A-Za-z0-9.-]/g, '.')}@notifications.bpm>`,
+    });
+  };
+}
+
+/**
+ * The scheduler's source for the notification outbox: claims due messages
+ * (`for update skip locked`, so several servers never take one row at once),
+ * sends each and records it sent; a failure is put back with a growing
+ * backoff and, after MAX_MAIL_ATTEMPTS, recorded as failed for good with its
+ * last error. Nothing here runs inside a user's request.
+ */
+export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
+  const leased = makeLeasedSource<NotificationOutboxRow>(db, 'notification_outbox', clock);
+  return {
+    claimDue: leased.claimDue,
+    msUntilNext: leased.msUntilNext,
+    async fire(row: NotificationOutboxRow): Promise<void> {
+      await send(row);
+      await markOutboxSent(db, row.id, await clock.now());
+    },
+    async fail(row: NotificationOutboxRow, error: unknown): Promise<void> {
+      const message = error instanceof Error ? error.message : String(error);
+      if (row.attempts + 1 >= MAX_MAIL_ATTEMPTS) await markOutboxFailed(db, row.id, message, await clock.now());
+      else await releaseFailed(db, 'notification_outbox', row.id, message, await retryAt(clock, row.attempts));
+    },
+  };
+}
+
+export type NotificationSender = ReturnType<typeof makeNotificationSender>;

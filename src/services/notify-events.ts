@@ -1,0 +1,137 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../clock.ts';
+import { notifySettingsOf, type NotifySettings } from '../engine/notify-properties.ts';
+import type { Db } from '../store/db.ts';
+import { findDefinition } from '../store/definitions.ts';
+import { listMemberIds } from '../store/group-members.ts';
+import { findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
+import type { TopicNotifier } from '../store/notify.ts';
+import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
+import { TIMERS_TOPIC } from './persist-runs.ts';
+import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
+
+/*
+ * Writing notifications in the transaction of the event that causes them:
+ * one in-app row per recipient, and with email configured one outbox row per
+ * recipient with an address, each with an idempotency key so an event seen
+ * twice notifies once. The outbox is sent after commit (notification-sender.ts).
+ */
+
+export interface NotifyOptions {
+  /** SMTP is configured: queue an email beside each in-app notification. */
+  email: boolean;
+  /** Where links in emails point (PUBLIC_BASE_URL); in-app links are paths. */
+  publicBaseUrl: string | undefined;
+}
+
+/** A user task as it was opened or handed over. */
+export interface NotifiedTask {
+  id: string;
+  name: string | null;
+  definitionId: string;
+  taskDefinitionKey: string;
+  processInstanceId: string;
+  assignee: string | null;
+  candidateUsers: string[];
+  candidateGroups: string[];
+}
+
+interface DefinitionFacts {
+  name: string;
+  settings: NotifySettings;
+}
+
+const NOBODY = new Set([SYSTEM_USER, PUBLIC_USER]);
+
+/** Makes the writer of notifications the services call inside their transactions. */
+export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier) {
+  const facts = new Map<string, DefinitionFacts>();
+
+  /** The definition's name and notify settings (read in the caller's transaction: PGlite has one connection). */
+  async function factsOf(trx: Db, definitionId: string): Promise<DefinitionFacts | undefined> {
+    const hit = facts.get(definitionId);
+    if (hit) return hit;
+    const row = await findDefinition(trx, definitionId);
+    if (!row) return undefined;
+    const found = { name: row.name ?? row.key, settings: notifySettingsOf(row.compiled) };
+    facts.set(definitionId, found);
+    if (facts.size > 500) facts.delete(facts.keys().next().value!);
+    return found;
+  }
+
+  /** Writes `event` to each of `userIds`, in-app and (with email on) by email. */
+  async function write(trx: Db, event: NotificationEvent, key: string, userIds: string[], values: Record<string, string>, refs: { taskId?: string; instanceId: string }, path: string): Promise<void> {
+    const recipients = [...new Set(userIds)].filter((u) => !NOBODY.has(u.toLowerCase()));
+    if (!recipients.length) return;
+    const now = await clock.now(trx as never);
+    const inApp = renderTemplate(event, { ...values, link: path });
+    await insertNotifications(trx, recipients.map<NewNotification>((userId) => ({
+      id: randomUUID(), user_id: userId, type: event, idempotency_key: `${key}:${userId}`, title: inApp.title, body: inApp.body,
+      task_id: refs.taskId ?? null, process_instance_id: refs.instanceId, created_at: now,
+    })));
+    if (!options.email) return;
+    const mail = renderTemplate(event, { ...values, link: `${(options.publicBaseUrl ?? '').replace(/\/$/, '')}${path}` });
+    const emails = await findEmails(trx, recipients);
+    const mails = recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
+      id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `email:${key}:${userId}`,
+      subject: mail.title, body: mail.body, created_at: now, due_at: now,
+    }));
+    await insertOutboxMails(trx, mails);
+    // The sender is a scheduler source: wake it as an armed timer does.
+    if (mails.length) await notifier.announce(trx, [TIMERS_TOPIC]);
+  }
+
+  /** The people a task is for: its assignee, or else its candidate users and the members its candidate groups have now. */
+  async function recipientsOf(trx: Db, task: NotifiedTask): Promise<{ event: NotificationEvent; userIds: string[] }> {
+    if (task.assignee) return { event: 'task-assigned', userIds: [task.assignee] };
+    const members = await listMemberIds(trx, task.candidateGroups);
+    return { event: 'task-offered', userIds: [...task.candidateUsers, ...task.candidateGroups.flatMap((g) => members.get(g) ?? [])] };
+  }
+
+  return {
+    /** Tasks a run opened: offered to their candidates or assigned, unless their process or step is silenced. */
+    async tasksOpened(trx: Db, tasks: NotifiedTask[]): Promise<void> {
+      for (const task of tasks) {
+        const def = await factsOf(trx, task.definitionId);
+        if (!def?.settings.process || def.settings.silentTasks.has(task.taskDefinitionKey)) continue;
+        const { event, userIds } = await recipientsOf(trx, task);
+        await write(trx, event, `${event}:${task.id}`, userIds, { taskName: task.name ?? task.taskDefinitionKey, processName: def.name },
+          { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+      }
+    },
+
+    /** A task handed to `assignee` by `actor` (set-assignee, delegate); nobody is told of what they did themselves. */
+    async assigned(trx: Db, task: NotifiedTask, assignee: string, actor: string): Promise<void> {
+      if (assignee === actor) return;
+      const def = await factsOf(trx, task.definitionId);
+      if (!def?.settings.process || def.settings.silentTasks.has(task.taskDefinitionKey)) return;
+      const at = (await clock.now(trx as never)).toISOString();
+      await write(trx, 'task-assigned', `task-assigned:${task.id}:${at}`, [assignee], { taskName: task.name ?? task.taskDefinitionKey, processName: def.name },
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+    },
+
+    /**
+     * 催办: the task's assignee, or else its candidates, get the urger's
+     * message. An explicit act, so the notify properties do not silence it.
+     */
+    async urged(trx: Db, task: NotifiedTask, urge: { id: string; by: string; message: string }): Promise<number> {
+      const def = await factsOf(trx, task.definitionId);
+      const { userIds } = await recipientsOf(trx, task);
+      const to = userIds.filter((u) => u !== urge.by);
+      await write(trx, 'task-urged', `task-urged:${urge.id}`, to, { taskName: task.name ?? task.taskDefinitionKey, processName: def?.name ?? '', urger: urge.by, message: urge.message },
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+      return new Set(to).size;
+    },
+
+    /** An instance ended: its initiator is told, unless the process says not to. */
+    async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }): Promise<void> {
+      if (!instance.initiator) return;
+      const def = await factsOf(trx, instance.definitionId);
+      if (!def?.settings.process || !def.settings.instanceEnd) return;
+      await write(trx, 'instance-ended', `instance-ended:${instance.id}`, [instance.initiator],
+        { processName: def.name, businessKey: instance.businessKey ? `（${instance.businessKey}）` : '' }, { instanceId: instance.id }, `/monitor/instance/${instance.id}`);
+    },
+  };
+}
+
+export type NotifyEvents = ReturnType<typeof makeNotifyEvents>;

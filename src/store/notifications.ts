@@ -1,0 +1,121 @@
+import type { Db } from './db.ts';
+
+/** One in-app notification (站内信) of one user. */
+export interface NotificationRow {
+  id: string;
+  user_id: string;
+  type: string;
+  idempotency_key: string;
+  title: string;
+  body: string;
+  task_id: string | null;
+  process_instance_id: string | null;
+  created_at: Date;
+  read_at: Date | null;
+}
+
+/** One message an outside channel (email) still has to deliver, or has delivered. */
+export interface NotificationOutboxRow {
+  id: string;
+  channel: string;
+  user_id: string;
+  address: string;
+  idempotency_key: string;
+  subject: string;
+  body: string;
+  created_at: Date;
+  due_at: Date;
+  locked_by: string | null;
+  locked_until: Date | null;
+  attempts: number;
+  last_error: string | null;
+  sent_at: Date | null;
+  failed_at: Date | null;
+}
+
+export type NewNotification = Pick<NotificationRow, 'id' | 'user_id' | 'type' | 'idempotency_key' | 'title' | 'body' | 'task_id' | 'process_instance_id' | 'created_at'>;
+export type NewOutboxMail = Pick<NotificationOutboxRow, 'id' | 'channel' | 'user_id' | 'address' | 'idempotency_key' | 'subject' | 'body' | 'created_at' | 'due_at'>;
+
+/** Writes in-app notifications; one whose idempotency key is already there is left as it was. */
+export async function insertNotifications(db: Db, rows: NewNotification[]): Promise<void> {
+  if (!rows.length) return;
+  await db('notifications').insert(rows).onConflict('idempotency_key').ignore();
+}
+
+/** Queues messages for outside channels; one whose idempotency key is already queued is left as it was. */
+export async function insertOutboxMails(db: Db, rows: NewOutboxMail[]): Promise<void> {
+  if (!rows.length) return;
+  await db('notification_outbox').insert(rows).onConflict('idempotency_key').ignore();
+}
+
+export interface NotificationQuery {
+  userId: string;
+  unread?: boolean;
+  type?: string;
+  firstResult: number;
+  maxResults: number;
+}
+
+function whereOwn(db: Db, q: Omit<NotificationQuery, 'firstResult' | 'maxResults'>) {
+  const query = db('notifications').where({ user_id: q.userId });
+  if (q.unread) query.whereNull('read_at');
+  if (q.type) query.where({ type: q.type });
+  return query;
+}
+
+/** A user's own notifications, newest first. */
+export async function listNotifications(db: Db, q: NotificationQuery): Promise<NotificationRow[]> {
+  return whereOwn(db, q).select('*').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .offset(q.firstResult).limit(q.maxResults);
+}
+
+export async function countNotifications(db: Db, q: Omit<NotificationQuery, 'firstResult' | 'maxResults'>): Promise<number> {
+  const row = await whereOwn(db, q).count<{ count: string | number }[]>('* as count').first();
+  return Number(row?.count ?? 0);
+}
+
+/** Marks one of `userId`'s notifications read; false when it is not theirs (or does not exist). */
+export async function markNotificationRead(db: Db, userId: string, id: string, at: Date): Promise<boolean> {
+  const found = await db('notifications').where({ id, user_id: userId }).select('id', 'read_at').first();
+  if (!found) return false;
+  if (!found.read_at) await db('notifications').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: at });
+  return true;
+}
+
+/** Marks all of `userId`'s unread notifications read; returns how many. */
+export async function markAllNotificationsRead(db: Db, userId: string, at: Date): Promise<number> {
+  return db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: at });
+}
+
+/** Records a delivery; false if someone else recorded it first. */
+export async function markOutboxSent(db: Db, id: string, at: Date): Promise<boolean> {
+  return (await db('notification_outbox').where({ id }).whereNull('sent_at').update({ sent_at: at, locked_by: null, locked_until: null, attempts: db.raw('attempts + 1') })) > 0;
+}
+
+/** Gives a message up for good, keeping its last error. */
+export async function markOutboxFailed(db: Db, id: string, error: string, at: Date): Promise<void> {
+  await db('notification_outbox').where({ id }).whereNull('sent_at')
+    .update({ failed_at: at, last_error: error.slice(0, 2000), locked_by: null, locked_until: null, attempts: db.raw('attempts + 1') });
+}
+
+/** Outbox rows, oldest first (for the office's view and tests). */
+export async function listOutboxMails(db: Db): Promise<NotificationOutboxRow[]> {
+  return db('notification_outbox').select('*').orderBy('created_at').orderBy('id');
+}
+
+/** Email addresses from users' profiles, by user id (users without one are absent). */
+export async function findEmails(db: Db, userIds: readonly string[]): Promise<Map<string, string>> {
+  if (!userIds.length) return new Map();
+  const rows: { id: string; email: string | null }[] = await db('users').select('id', 'email').whereIn('id', [...userIds]);
+  return new Map(rows.filter((r) => r.email && r.email.trim()).map((r) => [r.id, r.email!.trim()]));
+}
+
+/** When the task was last urged, if ever. */
+export async function lastUrgedAt(db: Db, taskId: string): Promise<Date | undefined> {
+  const row = await db('task_urges').where({ task_id: taskId }).max<{ at: Date | null }>('urged_at as at').first();
+  return row?.at ? new Date(row.at) : undefined;
+}
+
+export async function insertUrge(db: Db, row: { id: string; task_id: string; process_instance_id: string; user_id: string; message: string; urged_at: Date }): Promise<void> {
+  await db('task_urges').insert(row);
+}

@@ -16,6 +16,7 @@ import type { MessageService } from '../services/messages.ts';
 import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
+import type { SuspensionService } from '../services/suspension.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
@@ -44,6 +45,7 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
+import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -72,6 +74,7 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  suspension: SuspensionService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -161,6 +164,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
     makeDecisionRoutes(deps),
+    makeSuspensionRoutes(deps),
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),

@@ -35,6 +35,7 @@ import { makeTopicNotifier } from './store/notify.ts';
 import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
+import { makeSuspensionService } from './services/suspension.ts';
 import { makeTaskTimeouts } from './services/task-timeouts.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
 import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
@@ -93,6 +94,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     urges: makeUrgeService(db, clock, trace, execution.events),
     /** Sends queued notification mail; absent without SMTP_URL. */
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
+    suspension: makeSuspensionService(db, trace),
   };
 }
 

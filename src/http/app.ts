@@ -16,6 +16,7 @@ import type { MessageService } from '../services/messages.ts';
 import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
+import type { SuspensionService } from '../services/suspension.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
@@ -48,6 +49,7 @@ import { makeUrgeRoutes } from './routes/urges.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
+import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -78,6 +80,7 @@ export interface AppDeps {
   trace: TraceService;
   notifications: NotificationService;
   urges: UrgeService;
+  suspension: SuspensionService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -167,6 +170,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
     makeDecisionRoutes(deps),
+    makeSuspensionRoutes(deps),
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),

@@ -16,6 +16,7 @@ import type { WaitTarget } from './execution.ts';
 import type { RunContext } from './persist-runs.ts';
 import { runUserOf, type Actor, type TraceService } from './trace.ts';
 import type { VariableVault } from './sealed-variables.ts';
+import { assertDefinitionActive, suspendedError } from './suspension.ts';
 import { dateNames, engineChanges, engineValues } from './variables.ts';
 
 /*
@@ -99,6 +100,8 @@ export function makeCallActivities(deps: {
     if (!row) {
       throw new ProcessEngineError(`调用活动 ${call.activityId} 调用的流程 ${call.calledElement} 未部署 / call activity ${call.activityId}: no process deployed with key '${call.calledElement}'${which}`, { activityId: call.activityId });
     }
+    // Camunda's createProcessInstance refuses a suspended definition, and with it the call.
+    assertDefinitionActive(row);
     if (!row.startable) {
       throw new ProcessEngineError(`被调用的流程 ${row.key} 没有空启动事件 / call activity ${call.activityId}: process ${row.key} has no none start event to start at`, { activityId: call.activityId });
     }
@@ -140,6 +143,8 @@ export function makeCallActivities(deps: {
     if (prior?.run.completed) return null;
     const instance = prior ? (prior.stored ?? ({ ...prior.created!, rev: 0 } as InstanceRow)) : await findInstance(db, link.super_process_instance_id);
     if (!instance || (!prior && instance.state !== 'ACTIVE')) return null;
+    // A suspended caller does not move, so the child cannot end into it (Camunda: ensureNotSuspended on the caller's execution).
+    if (instance.suspended) throw suspendedError('Execution', link.super_execution_id);
     const def = await definitions.load(instance.definition_id);
     const before = prior ? after(prior) : await vault.load(db, instance.id, def.sensitive);
     const open = prior ? openAfter(prior) : await listOpenExecutions(db, instance.id);

@@ -20,6 +20,7 @@ import { groupMembersFor } from './group-members.ts';
 import { closeEverythingOf, makePersistRuns, type RunContext } from './persist-runs.ts';
 import { makeNotifyEvents, type NotifyOptions } from './notify-events.ts';
 import { withDecisions } from './business-rule-tasks.ts';
+import { suspendedError } from './suspension.ts';
 
 /** How often a command re-reads and re-runs after losing an optimistic-lock race. */
 const MAX_ATTEMPTS = 5;
@@ -115,6 +116,9 @@ export function makeExecution(
       if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
         throw new NotFoundError(`流程实例已结束 / process instance ${target.instanceId} is not active`);
       }
+      // Nothing of a suspended instance moves (Camunda's ExecutionEntity.ensureNotSuspended); read with the
+      // revision, so a suspension landing after this read fails the save below and the re-read refuses.
+      if (instance.suspended) throw suspendedError('Execution', target.executionId);
       if (opts.rev != null && instance.rev !== opts.rev) throw new ConflictError(`流程实例已变化，请重试 / process instance ${instance.id} changed meanwhile; retry`);
       const localChanges = opts.locals ? applyLocals(instance.engine_state, opts.locals) : [];
       const completed = !opts.action || opts.action.kind === 'signal' ? { executionId: target.executionId, by: opts.by } : undefined;
@@ -176,7 +180,8 @@ export function makeExecution(
     for (const item of batch) {
       const { target } = item;
       const instance = byId.get(target.instanceId);
-      if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) continue;
+      // A suspended one is left to `advance`, which refuses it; the scheduler does not claim its timers anyway.
+      if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state || instance.suspended) continue;
       try {
         const { ctx, run } = await runWait({
           def: defs.get(target.definitionId)!, instance, state: instance.engine_state, before: stored.get(instance.id)!,

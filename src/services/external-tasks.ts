@@ -12,6 +12,7 @@ import type { DefinitionService } from './definitions.ts';
 import type { Execution } from './execution.ts';
 import { iterationVariables } from './iteration-variables.ts';
 import type { TraceFact, TraceService } from './trace.ts';
+import { assertActive } from './suspension.ts';
 
 /** The longest a fetch may be held open, as a bound on asyncResponseTimeout. */
 const MAX_LONG_POLL_MS = 30 * 60_000;
@@ -77,7 +78,11 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
   async function lockedBy(id: string, workerId: unknown, principal: Principal, action: LockAction): Promise<ExternalTaskRow> {
     if (typeof workerId !== 'string' || !workerId) throw new ValidationError('需要 workerId / workerId is required');
     const row = await findLockedBy(db, id, workerId);
-    if (row && (row.lock_user_id === principal.userId || principal.isAdmin)) return row;
+    if (row && (row.lock_user_id === principal.userId || principal.isAdmin)) {
+      // Camunda's ExternalTaskEntity.ensureActive: complete, failure, bpmnError and extendLock.
+      await assertActive(db, row.process_instance_id, 'ExternalTask', id);
+      return row;
+    }
     const task = row ?? (await findExternalTask(db, id));
     if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
     throw refusal(task, action, `执行程序 ${workerId}（用户 ${principal.userId}）`, `worker '${workerId}' of user '${principal.userId}'`, row ? null : workerId);

@@ -25,6 +25,7 @@ import { makeTaskListeners } from './task-listeners.ts';
 import { dateNames, engineValues } from './variables.ts';
 import { groupMembersFor } from './group-members.ts';
 import { withDecisions } from './business-rule-tasks.ts';
+import { assertDefinitionActive } from './suspension.ts';
 
 export interface StartInput {
   businessKey?: string | null | undefined;
@@ -51,6 +52,8 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     const def = toLoaded(row);
     // Messages, signals and timers are delivered by workers or the server; a person starting by hand needs the right.
     if (!viaMessage) assertMayStart(row, principal);
+    // Message, signal and conditional starts never find a suspended definition (store/definitions.ts); a timer start waits.
+    assertDefinitionActive(row);
     if (!row.startable && !viaMessage) {
       throw new ValidationError(`流程 ${row.key} 没有空启动事件，不能直接启动 / process ${row.key} has no none start event and cannot be started directly`);
     }

@@ -18,6 +18,7 @@ import type { TraceFact, TraceService } from './trace.ts';
 import { makeTaskListeners, type ListenerChange } from './task-listeners.ts';
 import type { Db } from '../store/db.ts';
 import type { NotifiedTask } from './notify-events.ts';
+import { assertActive } from './suspension.ts';
 
 /** A trace fact about one task. */
 export function taskFact(task: TaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
@@ -93,6 +94,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   /** Applies a change to an open task, failing cleanly if it changed hands meanwhile; traced as `operation`. */
   async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, listened?: ListenerChange | null): Promise<void> {
     await commit(principal, taskFact(task, operation, { changed: Object.keys(values) }), listened ?? null, async (trx) => {
+      if ('assignee' in values || 'owner' in values) await assertActive(trx, task.process_instance_id, 'task', task.id);
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
       // The new assignee hears of it in the change's transaction; a claim is the claimer's own doing and is not notified.
       if (values.assignee) await execution.events.assigned(trx, notifiedTask(task), values.assignee, principal.userId);
@@ -129,6 +131,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   /** Completes a task with variables; returns the instance's variables afterwards when `returnVariables`. */
   async function complete(id: string, submitted: Variables, principal: Principal, returnVariables = false): Promise<Variables | null> {
     const task = await actionableTask(id, principal);
+    await assertActive(db, task.process_instance_id, 'task', id);
     if (task.delegation_state === 'PENDING') {
       throw new ValidationError(`委派中的任务只能办结后交回，不能完成 / task ${id} is delegated: resolve it instead of completing it`);
     }
@@ -163,7 +166,9 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.assignee === userId) return;
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
       await assertAssignable(task, userId);
+      await assertActive(db, task.process_instance_id, 'task', id);
       await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId), async (trx) => {
+        await assertActive(trx, task.process_instance_id, 'task', id);
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
         }
@@ -176,7 +181,9 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!principal.isAdmin && task.assignee !== principal.userId) {
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
+      await assertActive(db, task.process_instance_id, 'task', id);
       await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null), async (trx) => {
+        await assertActive(trx, task.process_instance_id, 'task', id);
         if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
       });
     },
@@ -202,6 +209,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async resolve(id: string, submitted: Variables, principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
       if (task.delegation_state !== 'PENDING') throw new ValidationError(`任务 ${id} 未被委派 / task ${id} is not delegated`);
+      await assertActive(db, task.process_instance_id, 'task', id);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
       const listened = await assigning(task, task.owner);
@@ -211,6 +219,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
         ...listened, modifications: { ...listened?.modifications, ...variables }, deletions: (listened?.deletions ?? []).filter((n) => !(n in variables)),
         actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
         afterSave: async (trx) => {
+          await assertActive(trx, task.process_instance_id, 'task', id);
           if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
             throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
           }

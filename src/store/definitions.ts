@@ -27,11 +27,13 @@ export interface DefinitionRow {
   /** camunda:candidateStarterGroups / Users; null when the diagram does not restrict starting. */
   starter_groups: string[] | null;
   starter_users: string[] | null;
+  /** Suspended (services/suspension.ts): starts no new instances. */
+  suspended?: boolean;
 }
 
 /** Columns without the compiled engine form, for listings. */
 const summaryColumns = ['id', 'key', 'version', 'name', 'version_tag', 'description', 'tenant_id', 'deployment_id',
-  'resource_id', 'resource_name', 'checksum', 'history_ttl', 'startable', 'start_event_id', 'is_public'] as const;
+  'resource_id', 'resource_name', 'checksum', 'history_ttl', 'startable', 'start_event_id', 'is_public', 'suspended'] as const;
 export type DefinitionSummary = Omit<DefinitionRow, 'compiled' | 'forms' | 'message_starts'>;
 
 export async function insertDefinition(db: Db, row: DefinitionRow): Promise<void> {
@@ -73,6 +75,8 @@ export interface DefinitionQuery {
   latestVersion?: boolean | undefined;
   deploymentId?: string | undefined;
   startableInTasklist?: boolean | undefined;
+  /** Camunda's suspended / active: only suspended (true) or only active (false) definitions. */
+  suspended?: boolean | undefined;
   /**
    * Only what this person may start by hand: a diagram naming one of their
    * groups (or them) as candidate starters, or, with `anyRole`, one naming none.
@@ -111,6 +115,7 @@ function filteredDefinitions(db: Db, query: DefinitionQuery) {
   if (query.versionTag) q.where('d.version_tag', query.versionTag);
   if (query.deploymentId) q.where('d.deployment_id', query.deploymentId);
   if (query.startableInTasklist != null) q.where('d.startable', query.startableInTasklist);
+  if (query.suspended !== undefined) q.where('d.suspended', query.suspended);
   if (query.startableBy) {
     const { userId, groups, anyRole } = query.startableBy;
     q.where((w) => {
@@ -141,16 +146,19 @@ export async function listLatestPublicDefinitions(db: Db): Promise<DefinitionRow
     .orderBy('d.key');
 }
 
-/** The latest versions (per key) that start on a message of this name. */
+/** The latest versions (per key) that start on a message of this name; a suspended one does not (as Camunda skips it). */
 export async function findMessageStartDefinitions(db: Db, messageName: string): Promise<DefinitionRow[]> {
-  return db('process_definitions as d').select('d.*')
+  return db('process_definitions as d').select('d.*').where('d.suspended', false)
     .whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ messageName }])])
     .whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))");
 }
 
-/** The latest version of every definition with a conditional start event (POST /condition), or the version `id` if it has one. */
+/**
+ * The latest version of every definition with a conditional start event (POST /condition), or the version `id` if it has one;
+ * a suspended one is skipped, as Camunda's DefaultConditionHandler does.
+ */
 export async function findConditionalStartDefinitions(db: Db, id?: string): Promise<DefinitionRow[]> {
-  const q = db('process_definitions as d').select('d.*').whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ kind: 'conditional' }])]);
+  const q = db('process_definitions as d').select('d.*').where('d.suspended', false).whereRaw('d.message_starts @> ?::jsonb', [JSON.stringify([{ kind: 'conditional' }])]);
   if (id) return q.where('d.id', id);
   return q.whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))")
     .orderBy('d.key');

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { endIncidentsOf } from './incidents.ts';
 import { countOf, paged, type Page } from './paging.ts';
+import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
 
 export interface ExternalTaskRow {
   id: string;
@@ -23,6 +24,8 @@ export interface ExternalTaskRow {
   created_at: Date;
   end_time: Date | null;
   end_reason: string | null;
+  /** Its instance is suspended (read by queryExternalTasks). */
+  suspended?: boolean;
 }
 
 export type NewExternalTaskRow = Pick<ExternalTaskRow, 'id' | 'process_instance_id' | 'definition_id' | 'definition_key' | 'activity_id' | 'execution_id' | 'topic' | 'business_key' | 'priority'>;
@@ -70,6 +73,8 @@ export async function lockExternalTasks(db: Db, r: LockRequest): Promise<Externa
   const candidates = db('external_tasks').select('id').where({ topic: r.topic }).whereNull('end_time')
     .andWhere((w) => w.whereNull('lock_expiration_time').orWhere('lock_expiration_time', '<', db.fn.now()))
     .andWhere((w) => w.whereNull('retries').orWhere('retries', '>', 0))
+    // A suspended instance's tasks wait, as Camunda's fetchAndLock hands out only active ones.
+    .whereNotIn('process_instance_id', db('process_instances').select('id').where('suspended', true))
     .orderBy(r.usePriority ? [{ column: 'priority', order: 'desc' }, { column: 'created_at' }] : [{ column: 'created_at' }])
     .limit(r.limit)
     .forUpdate()
@@ -114,10 +119,12 @@ export interface ExternalTaskQuery extends Page {
   locked?: boolean | undefined;
   withRetriesLeft?: boolean | undefined;
   noRetriesLeft?: boolean | undefined;
+  /** Camunda's suspended / active. */
+  suspended?: boolean | undefined;
 }
 
 export async function queryExternalTasks(db: Db, query: ExternalTaskQuery): Promise<ExternalTaskRow[]> {
-  return paged(filtered(db, query).select('*'), query, [{ column: 'created_at', order: 'asc' }], 'id');
+  return paged(filtered(db, query).select('external_tasks.*', suspendedColumn(db, 'external_tasks.process_instance_id')), query, [{ column: 'created_at', order: 'asc' }], 'id');
 }
 
 export async function countExternalTasks(db: Db, query: ExternalTaskQuery): Promise<number> {
@@ -135,6 +142,7 @@ function filtered(db: Db, q: ExternalTaskQuery) {
   if (q.locked === false) b.andWhere((w) => w.whereNull('lock_expiration_time').orWhere('lock_expiration_time', '<=', db.fn.now()));
   if (q.withRetriesLeft) b.andWhere((w) => w.whereNull('retries').orWhere('retries', '>', 0));
   if (q.noRetriesLeft) b.where('retries', 0);
+  whereInstanceSuspended(db, b, 'process_instance_id', q.suspended);
   return b;
 }
 

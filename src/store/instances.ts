@@ -21,6 +21,8 @@ export interface InstanceRow {
   /** For a call activity's child: the calling instance and the call activity's execution (see services/call-activities.ts). */
   super_process_instance_id?: string | null;
   super_execution_id?: string | null;
+  /** Suspended (services/suspension.ts): nothing of it moves until it is activated. */
+  suspended?: boolean;
 }
 
 export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time' | 'end_time' | 'rev'> & { ended: boolean }): Promise<Omit<InstanceRow, 'engine_state'>> {
@@ -30,7 +32,7 @@ export async function insertInstance(db: Db, row: Omit<InstanceRow, 'start_time'
     engine_state: JSON.stringify(values.engine_state),
     rev: 1,
     end_time: ended ? db.fn.now() : null,
-  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason', 'start_event_id', 'super_process_instance_id', 'super_execution_id']);
+  }).returning(['id', 'definition_id', 'definition_key', 'business_key', 'tenant_id', 'state', 'rev', 'start_user_id', 'start_time', 'end_time', 'end_reason', 'start_event_id', 'super_process_instance_id', 'super_execution_id', 'suspended']);
   return inserted;
 }
 
@@ -96,6 +98,8 @@ export interface InstanceQuery {
   superProcessInstance?: string | undefined;
   /** Camunda's subProcessInstance: the instance that called this one. */
   subProcessInstance?: string | undefined;
+  /** Camunda's suspended / active: only suspended (true) or only active (false) instances. */
+  suspended?: boolean | undefined;
   /** Restricts to instances this user started or had a task in (non-administrators). */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
@@ -105,7 +109,7 @@ export interface InstanceQuery {
 export async function listInstances(db: Db, query: InstanceQuery): Promise<Omit<InstanceRow, 'engine_state'>[]> {
   const q = filteredInstances(db, query)
     .select('i.id', 'i.definition_id', 'i.definition_key', 'i.business_key', 'i.tenant_id', 'i.state', 'i.rev',
-      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason', 'i.start_event_id', 'i.super_process_instance_id', 'i.super_execution_id');
+      'i.start_user_id', 'i.start_time', 'i.end_time', 'i.end_reason', 'i.start_event_id', 'i.super_process_instance_id', 'i.super_execution_id', 'i.suspended');
   return paged(q, query, [{ column: 'start_time', order: 'desc' }], 'i.id', 'i.');
 }
 
@@ -125,6 +129,7 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.finished === false) q.where('i.state', 'ACTIVE');
   if (query.superProcessInstance) q.where('i.super_process_instance_id', query.superProcessInstance);
   if (query.subProcessInstance) q.whereIn('i.id', db('process_instances').select('super_process_instance_id').where('id', query.subProcessInstance));
+  if (query.suspended !== undefined) q.where('i.suspended', query.suspended);
   if (query.visibleTo) whereVisible(db, q, query.visibleTo);
   return q;
 }

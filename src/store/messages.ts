@@ -43,7 +43,8 @@ export async function findSubscriptions(db: Db, q: {
 }): Promise<SubscriptionRow[]> {
   const b = db('message_subscriptions as s').join('process_instances as i', 'i.id', 's.process_instance_id')
     .select('s.*', 'i.definition_id', 'i.business_key')
-    .where('s.message_name', q.messageName).where('s.kind', q.kind ?? 'message').where('i.state', 'ACTIVE')
+    // A suspended instance is not correlated (Camunda's query.active(); signals: SUSPENSION_STATE_ = 1).
+    .where('s.message_name', q.messageName).where('s.kind', q.kind ?? 'message').where('i.state', 'ACTIVE').where('i.suspended', false)
     .orderBy('s.created_at').orderBy('s.execution_id');
   if (q.businessKey) b.where('i.business_key', q.businessKey);
   if (q.processInstanceId) b.where('i.id', q.processInstanceId);

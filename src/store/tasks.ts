@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, likePattern, paged } from './paging.ts';
+import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
 
 export interface TaskRow {
   id: string;
@@ -27,9 +28,11 @@ export interface TaskRow {
   completed_by: string | null;
   delegation_state: 'PENDING' | 'RESOLVED' | null;
   last_updated: Date | null;
+  /** Its instance is suspended (read with the row by findTask and queryTasks). */
+  suspended?: boolean;
 }
 
-export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reason' | 'completed_by' | 'owner' | 'delegation_state' | 'last_updated'>;
+export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reason' | 'completed_by' | 'owner' | 'delegation_state' | 'last_updated' | 'suspended'>;
 
 export async function insertTasks(db: Db, rows: NewTaskRow[]): Promise<void> {
   if (!rows.length) return;
@@ -38,7 +41,7 @@ export async function insertTasks(db: Db, rows: NewTaskRow[]): Promise<void> {
 }
 
 export async function findTask(db: Db, id: string): Promise<TaskRow | undefined> {
-  return db('tasks').where({ id }).first();
+  return db('tasks').where({ id }).first('tasks.*', suspendedColumn(db, 'tasks.process_instance_id'));
 }
 
 /** Locks a task's row until the transaction ends, if it is still open; whether it is. */
@@ -108,6 +111,8 @@ export interface TaskQuery {
   /** Inclusive priority bounds. */
   minPriority?: number | undefined;
   maxPriority?: number | undefined;
+  /** Camunda's suspended / active: tasks of suspended (true) or active (false) instances. */
+  suspended?: boolean | undefined;
   /** Non-administrators see only tasks assigned or offered to them. */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   /**
@@ -138,7 +143,7 @@ export const taskSortColumns = { created: 'created_at', priority: 'priority', du
 export type TaskSortColumn = (typeof taskSortColumns)[keyof typeof taskSortColumns];
 
 export async function queryTasks(db: Db, query: TaskQuery): Promise<TaskRow[]> {
-  return paged(filtered(db, query).select('*'), query, [{ column: 'created_at', order: 'asc' }], 'id');
+  return paged(filtered(db, query).select('tasks.*', suspendedColumn(db, 'tasks.process_instance_id')), query, [{ column: 'created_at', order: 'asc' }], 'id');
 }
 
 export async function countTasks(db: Db, query: TaskQuery): Promise<number> {
@@ -165,6 +170,7 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   if (query.withoutDueDate) q.whereNull('due');
   if (query.minPriority != null) q.where('priority', '>=', query.minPriority);
   if (query.maxPriority != null) q.where('priority', '<=', query.maxPriority);
+  whereInstanceSuspended(db, q, 'process_instance_id', query.suspended);
   const candidate = query.candidateUser != null || query.candidateGroups != null;
   if (candidate) {
     q.where((w) => {

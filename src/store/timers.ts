@@ -4,6 +4,7 @@ import { endIncidentsOf } from './incidents.ts';
 import { releaseFailed } from './leases.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
+import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
 
 export interface TimerRow {
   id: string;
@@ -21,6 +22,8 @@ export interface TimerRow {
   /** Firings that may still fail before the timer raises an incident and waits for a person (Camunda's job retries). */
   retries: number;
   last_error: string | null;
+  /** Its instance is suspended (read by queryTimers). */
+  suspended?: boolean;
 }
 
 export type NewTimerRow = Pick<TimerRow, 'id' | 'process_instance_id' | 'definition_id' | 'activity_id' | 'execution_id' | 'timer_type' | 'expression' | 'due_at'>;
@@ -83,6 +86,8 @@ export interface TimerQuery {
   noRetriesLeft?: boolean | undefined;
   dueBefore?: Date | undefined;
   dueAfter?: Date | undefined;
+  /** Camunda's suspended / active: timers of suspended (true) or active (false) instances. */
+  suspended?: boolean | undefined;
   /** Only timers of instances this user may see (non-administrators). */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
@@ -90,7 +95,7 @@ export interface TimerQuery {
 }
 
 export async function queryTimers(db: Db, q: TimerQuery): Promise<(TimerRow & { definition_key: string })[]> {
-  return paged(filteredTimers(db, q).select('t.*', 'd.key as definition_key'), q, [{ column: 'due_at', order: 'asc' }], 't.id', 't.');
+  return paged(filteredTimers(db, q).select('t.*', 'd.key as definition_key', suspendedColumn(db, 't.process_instance_id')), q, [{ column: 'due_at', order: 'asc' }], 't.id', 't.');
 }
 
 export async function countTimers(db: Db, q: TimerQuery): Promise<number> {
@@ -110,6 +115,7 @@ function filteredTimers(db: Db, q: TimerQuery) {
   if (q.noRetriesLeft === false) b.where('t.retries', '>', 0);
   if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
   if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
+  whereInstanceSuspended(db, b, 't.process_instance_id', q.suspended);
   if (q.visibleTo) b.whereIn('t.process_instance_id', visibleInstanceIds(db, q.visibleTo));
   return b;
 }

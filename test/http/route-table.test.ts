@@ -43,6 +43,14 @@ interface Fixtures {
   deployment(): Promise<{ id: string; resource: string; definition: string }>;
 }
 
+let ownKeys = 0;
+/** Deploys a process of a key of its own (one version), for the by-key suspension routes; returns the key. */
+async function ownKey(f: Fixtures): Promise<string> {
+  const key = `route-table-own-${++ownKeys}`;
+  await f.s.services.deployments.deploy(oneResource(`${key}.bpmn`, Buffer.from(fixture('no-match.bpmn').toString('utf8').replace('process id="no-match"', `process id="${key}"`))));
+  return key;
+}
+
 let conditionalStarts = 0;
 /** Deploys a new version of a process with a conditional start event (`${amount > 1000}`); returns its definition id. */
 async function conditionalStart(f: Fixtures): Promise<string> {
@@ -228,6 +236,12 @@ const cases: Case[] = [
     make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/note`, body: { value: '备注', type: 'String' } })),
   },
   { route: 'DELETE /engine-rest/process-instance/:id/variables/:name', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/title` })), trace: ['ModifyVariables ProcessInstance'] },
+  // Suspension (issue 16.3): the office and administrators for instances, administrators only for definitions.
+  { route: 'PUT /engine-rest/process-instance/:id/suspended', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/suspended`, body: { suspended: true } })), trace: ['Suspend ProcessInstance'] },
+  { route: 'PUT /engine-rest/process-instance/suspended', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: '/process-instance/suspended', body: { processInstanceIds: [p.pi], suspended: true } })), trace: ['Suspend ProcessInstance'] },
+  { route: 'PUT /engine-rest/process-definition/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/suspended`, body: { suspended: true } }), trace: ['SuspendProcessDefinition ProcessDefinition'] },
+  { route: 'PUT /engine-rest/process-definition/key/:key/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/key/${await ownKey(f)}/suspended`, body: { suspended: true } }), trace: ['SuspendProcessDefinition ProcessDefinition'] },
+  { route: 'PUT /engine-rest/process-definition/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: '/process-definition/suspended', body: { processDefinitionKey: await ownKey(f), suspended: true } }), trace: ['SuspendProcessDefinition ProcessDefinition'] },
   { route: 'GET /engine-rest/process-instance/:id/activity-instances', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/activity-instances` })), trace: ['Read ActivityInstance'] },
   // Tasks: the role they are offered to.
   { route: 'GET /engine-rest/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/task' }), trace: ['Read Task'] },

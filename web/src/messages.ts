@@ -45,6 +45,8 @@ export const zh = {
   trace: '操作留痕', verify: '校验留痕链', chainOk: '留痕链完整：共 {rows} 条，{chains} 条链全部校验通过',
   chainBroken: '留痕链在第 {id} 条处断开（链 {chain}）：{reason}', operation: '操作', entity: '对象', source: '来源地址',
   details: '内容', includeReads: '包含读取记录', user: '用户', after: '起始时间', before: '截止时间', noTrace: '没有符合条件的记录',
+  SUSPENDED: '已挂起', suspend: '挂起', activate: '激活', suspendedDone: '流程实例已挂起', activatedDone: '流程实例已激活',
+  suspendedHint: '已挂起：任务不能办理，定时器与外部任务等待，激活后继续',
 };
 
 export type Messages = typeof zh;
@@ -89,4 +91,6 @@ export const en: Messages = {
   trace: 'Trace', verify: 'Verify the chain', chainOk: 'The chain is whole: {rows} rows, all {chains} chains verify',
   chainBroken: 'The chain breaks at row {id} (chain {chain}): {reason}', operation: 'Operation', entity: 'Entity', source: 'Source',
   details: 'Details', includeReads: 'Include reads', user: 'User', after: 'From', before: 'Until', noTrace: 'No matching entries',
+  SUSPENDED: 'Suspended', suspend: 'Suspend', activate: 'Activate', suspendedDone: 'The instance is suspended', activatedDone: 'The instance is active again',
+  suspendedHint: 'Suspended: its tasks cannot be worked, its timers and external tasks wait until it is activated',
 };

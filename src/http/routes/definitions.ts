@@ -8,11 +8,12 @@ import { principalOf } from '../auth.ts';
 import { formVariablesDto } from '../form-variables.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { instanceDto } from './instances.ts';
+import { suspensionFilterOf } from '../suspension-filter.ts';
 
 export function definitionDto(d: DefinitionSummary) {
   return {
     id: d.id, key: d.key, category: 'http://bpmn.io/schema/bpmn', description: d.description, name: d.name, version: d.version,
-    resource: d.resource_name, deploymentId: d.deployment_id, diagram: null, suspended: false, tenantId: d.tenant_id,
+    resource: d.resource_name, deploymentId: d.deployment_id, diagram: null, suspended: d.suspended === true, tenantId: d.tenant_id,
     versionTag: d.version_tag, historyTimeToLive: d.history_ttl, startableInTasklist: d.startable,
   };
 }
@@ -25,6 +26,7 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
     return {
       id: q.string('processDefinitionId'), key: q.string('key'), keys: q.list('keysIn'), keyLike: q.string('keyLike'),
       name: q.string('name'), nameLike: q.string('nameLike'), version: q.int('version', 1), versionTag: q.string('versionTag'),
+      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
       latestVersion: q.bool('latestVersion'), deploymentId: q.string('deploymentId'), startableInTasklist: q.bool('startableInTasklist'),
       // Camunda's startablePermissionCheck: only what the caller may start.
       startableBy: q.bool('startablePermissionCheck') ? startableBy(principalOf(ctx)) : undefined,

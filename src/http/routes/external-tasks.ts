@@ -7,13 +7,14 @@ import type { ExternalTaskRow } from '../../store/external-tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { bodyObject, queryOf } from '../params.ts';
+import { suspensionFilterOf } from '../suspension-filter.ts';
 
 function externalTaskDto(t: ExternalTaskRow) {
   return {
     activityId: t.activity_id, activityInstanceId: `${t.activity_id}:${t.execution_id}`, errorMessage: t.error_message,
     executionId: t.execution_id, id: t.id, lockExpirationTime: formatDate(t.lock_expiration_time), processDefinitionId: t.definition_id,
     processDefinitionKey: t.definition_key, processDefinitionVersionTag: null, processInstanceId: t.process_instance_id, tenantId: null,
-    retries: t.retries, suspended: false, workerId: t.worker_id, topicName: t.topic, priority: t.priority, businessKey: t.business_key,
+    retries: t.retries, suspended: t.suspended === true, workerId: t.worker_id, topicName: t.topic, priority: t.priority, businessKey: t.business_key,
   };
 }
 
@@ -67,6 +68,7 @@ export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskServic
     return {
       id: q.string('externalTaskId'), topic: q.string('topicName'), workerId: q.string('workerId'), processInstanceId: q.string('processInstanceId'),
       activityId: q.string('activityId'), locked: q.bool('locked'), withRetriesLeft: q.bool('withRetriesLeft'), noRetriesLeft: q.bool('noRetriesLeft'),
+      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
       firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     };
   };

@@ -11,12 +11,13 @@ import { principalOf } from '../auth.ts';
 import { formatVariables, sendVariableData } from '../format.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
+import { suspensionFilterOf } from '../suspension-filter.ts';
 
 export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, variables?: Variables) {
   return {
     links: [{ method: 'GET', href: `${ctx.protocol}://${ctx.host}/engine-rest/process-instance/${i.id}`, rel: 'self' }],
     id: i.id, definitionId: i.definition_id, businessKey: i.business_key, caseInstanceId: null,
-    ended: i.state !== 'ACTIVE', suspended: false, tenantId: i.tenant_id,
+    ended: i.state !== 'ACTIVE', suspended: i.suspended === true, tenantId: i.tenant_id,
     ...(variables ? { variables: formatVariables(variables) } : {}),
   };
 }
@@ -29,6 +30,7 @@ export function makeInstanceRoutes(deps: { instances: InstanceService }): Router
     return {
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
       superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
+      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
       state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
       sorting: sortingOf(ctx, runtimeSort),
     };

@@ -9,12 +9,13 @@ import type { TimerQuery, TimerRow } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
 import { bodyObject, checkDate, queryOf } from '../params.ts';
+import { suspensionFilterOf } from '../suspension-filter.ts';
 
 const jobDto = (t: TimerRow & { definition_key: string }) => ({
   id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
   processDefinitionId: t.definition_id, processDefinitionKey: t.definition_key, executionId: t.execution_id,
   exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: t.retries, dueDate: formatDate(t.due_at),
-  suspended: false, priority: 0, tenantId: null, createTime: formatDate(t.created_at), batchId: null,
+  suspended: t.suspended === true, priority: 0, tenantId: null, createTime: formatDate(t.created_at), batchId: null,
 });
 
 /** Camunda's `dueDates` filter: `gt_<date>` and `lt_<date>`, comma-separated. */
@@ -66,6 +67,7 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
       processDefinitionId: definitionId ?? q.string('processDefinitionId'), processDefinitionKey: q.string('processDefinitionKey'),
       activityId: activityId ?? q.string('activityId'), withException: q.bool('withException') || undefined,
       noRetriesLeft: q.bool('noRetriesLeft') ? true : q.bool('withRetriesLeft') ? false : undefined,
+      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
       ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
     };
   };

@@ -8,6 +8,7 @@ import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { bodyObject, checkDate, checkInt, queryOf, sortingOf } from '../params.ts';
 import { formVariablesDto } from '../form-variables.ts';
+import { suspensionFilterOf } from '../suspension-filter.ts';
 
 export function taskDto(t: TaskRow) {
   return {
@@ -15,7 +16,7 @@ export function taskDto(t: TaskRow) {
     followUp: formatDate(t.follow_up), lastUpdated: formatDate(t.last_updated), delegationState: t.delegation_state, description: t.description,
     executionId: t.execution_id, parentTaskId: null, priority: t.priority, processDefinitionId: t.definition_id,
     processInstanceId: t.process_instance_id, taskDefinitionKey: t.task_definition_key, caseExecutionId: null,
-    caseInstanceId: null, caseDefinitionId: null, suspended: false, formKey: t.form_key, camundaFormRef: t.form_ref ? { key: t.form_ref, binding: 'latest', version: null } : null, tenantId: null,
+    caseInstanceId: null, caseDefinitionId: null, suspended: t.suspended === true, formKey: t.form_key, camundaFormRef: t.form_ref ? { key: t.form_ref, binding: 'latest', version: null } : null, tenantId: null,
     // Not in Camunda's shape, but what an inbox needs to show who a task is offered to.
     candidateGroups: t.candidate_groups, candidateUsers: t.candidate_users,
   };
@@ -45,6 +46,7 @@ export function taskFilterOf(ctx: Context): TaskFilter {
     withoutDueDate: q.bool('withoutDueDate'),
     minPriority: q.int('minPriority', -Infinity),
     maxPriority: q.int('maxPriority', -Infinity),
+    suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
     sorting: sortingOf(ctx, taskSortColumns) as TaskFilter['sorting'],
     firstResult: q.int('firstResult'),
     maxResults: q.int('maxResults'),
@@ -99,6 +101,7 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     taskDefinitionKey: str('taskDefinitionKey'), name: str('name'), nameLike: str('nameLike'),
     dueBefore: date('dueBefore'), dueAfter: date('dueAfter'), withoutDueDate: bool('withoutDueDate'),
     minPriority: int('minPriority'), maxPriority: int('maxPriority'),
+    suspended: suspensionFilterOf(bool('active'), bool('suspended')),
     orQueries: orRaw.map((o: Record<string, unknown>) => {
       const f = taskFilterOfBody({ ...o, orQueries: undefined, sorting: undefined }, {});
       return { assignee: f.assignee, candidateUser: f.candidateUser, candidateGroups: f.candidateGroups, unassigned: f.unassigned, processDefinitionKey: f.processDefinitionKey, nameLike: f.nameLike };

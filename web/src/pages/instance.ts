@@ -6,6 +6,7 @@ import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
+import { isSuspended, suspensionControls } from '../suspension.ts';
 
 /** A finished instance's variables come from history, in the runtime shape. */
 async function variablesOf(instance: HistoricInstance): Promise<Variables> {
@@ -66,11 +67,13 @@ export async function instancePage(id: string): Promise<void> {
     instance.state === 'ACTIVE' ? api<Incident[]>('GET', `/incident${qs({ processInstanceId: id })}`) : Promise.resolve([] as Incident[]),
     instance.state === 'ACTIVE' ? api<Job[]>('GET', `/job${qs({ processInstanceId: id })}`) : Promise.resolve([] as Job[]),
   ]);
+  const suspended = instance.state === 'ACTIVE' && (await isSuspended(id));
   const canvas = h('div', { class: 'diagram diagram-wide', id: 'diagram' });
   page('monitor',
     h('div', { class: 'title-row' }, link('/monitor', { class: 'back' }, `← ${t('back')}`),
       h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
       h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
+      instance.state === 'ACTIVE' ? suspensionControls(id, suspended) : null,
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
     h('section', { class: 'card' }, h('h2', {}, t('diagram')),
       h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, t('legendTimer'))),

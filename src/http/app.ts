@@ -20,6 +20,8 @@ import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
+import type { MigrationService } from '../services/migration.ts';
+import type { BatchService } from '../services/batches.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -44,6 +46,8 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
+import { makeMigrationRoutes } from './routes/migration.ts';
+import { makeBatchRoutes } from './routes/batches.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -72,6 +76,8 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  migration: MigrationService;
+  batches: BatchService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -175,6 +181,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeTraceRoutes(deps),
+    makeMigrationRoutes(deps),
+    makeBatchRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

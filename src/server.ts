@@ -67,7 +67,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const migration = makeMigrationService(db, definitions, vault, trace);
   return {
     migration,
-    batches: makeBatchService(db, migration, trace),
+    batches: makeBatchService(db, migration, trace, notifier),
     notifier,
     trace,
     health: makeHealthService(db),

@@ -10,6 +10,8 @@ import type { Principal } from '../types.ts';
 import { assertAdmin } from './instances.ts';
 import { checkExecuteFlags, type MigrationService } from './migration.ts';
 import type { TraceService } from './trace.ts';
+import type { TopicNotifier } from '../store/notify.ts';
+import { TIMERS_TOPIC } from './persist-runs.ts';
 
 /** Camunda's batch type of an asynchronous migration. */
 export const MIGRATION_BATCH = 'instance-migration';
@@ -30,7 +32,7 @@ interface MigrationConfiguration {
  * one with a job per instance; the scheduler runs the jobs (this service is
  * one of its due sources); `/batch` reads, suspends and deletes them.
  */
-export function makeBatchService(db: Knex, migration: MigrationService, trace: TraceService) {
+export function makeBatchService(db: Knex, migration: MigrationService, trace: TraceService, notifier: TopicNotifier) {
   /** POST /migration/executeAsync: the plan and instances checked, the batch and its jobs written in one transaction. */
   async function migrateAsync(body: Record<string, unknown>, principal: Principal) {
     assertAdmin(principal);
@@ -46,6 +48,8 @@ export function makeBatchService(db: Knex, migration: MigrationService, trace: T
         operation: 'Migrate', entityType: 'Batch', entityId: id,
         details: { async: true, nrOfInstances: ids.length, sourceProcessDefinitionId: plan.source.id, targetProcessDefinitionId: plan.target.id, instructions: plan.instructions },
       });
+      // The scheduler sleeps until due work is announced: its jobs are due now.
+      await notifier.announce(trx, [TIMERS_TOPIC]);
       return batch;
     });
   }
@@ -114,6 +118,7 @@ export function makeBatchService(db: Knex, migration: MigrationService, trace: T
       if (typeof suspended !== 'boolean') throw new ValidationError('suspended 必须是布尔值 / suspended must be a boolean');
       await db.transaction(async (trx) => {
         if (!(await setBatchSuspended(trx, id, suspended))) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
+        if (!suspended) await notifier.announce(trx, [TIMERS_TOPIC]);
         await trace.record(trx, principal, { operation: suspended ? 'SuspendBatch' : 'ActivateBatch', entityType: 'Batch', entityId: id });
       });
     },

@@ -123,6 +123,8 @@ export async function finishJob(db: Db, job: Pick<BatchJobRow, 'id' | 'batch_id'
 export async function msUntilNextJob(db: Db): Promise<number | undefined> {
   const row = await db('batch_jobs as j').join('batches as b', 'b.id', 'j.batch_id')
     .where('j.state', 'pending').andWhere('b.suspended', false).whereNull('b.end_time')
-    .first(db.raw(`greatest(0, extract(epoch from (min(coalesce(j.locked_until, now())) - now())) * 1000)::float as ms`));
-  return row?.ms == null ? undefined : Math.ceil(Number(row.ms));
+    .first(db.raw('min(coalesce(j.locked_until, now())) as next'), db.raw('now() as now'));
+  // No pending job: min() is null, and nothing is due (greatest(0, null) would say "now", a busy loop).
+  if (!row?.next) return undefined;
+  return Math.max(0, new Date(row.next).getTime() - new Date(row.now).getTime());
 }

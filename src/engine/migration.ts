@@ -242,3 +242,23 @@ export function migrateState<T>(state: T, source: DefinitionShape, target: Defin
   walk(state);
   return state;
 }
+
+/**
+ * The elements running in a saved state (a join holding a token, a waiting
+ * event...), found in the state itself: history rows alone could miss one
+ * that records no open row, and the engine would drop its state silently.
+ */
+export function runningElements(state: unknown): OpenActivity[] {
+  const found: OpenActivity[] = [];
+  const walk = (node: unknown, key: string): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
+    if (!node || typeof node !== 'object' || key === 'broker' || key === 'environment') return;
+    const o = node as Record<string, unknown>;
+    if (key === 'children' && typeof o.id === 'string' && typeof o.type === 'string' && o.status) {
+      found.push({ activityId: o.id, executionId: String(o.executionId ?? o.id) });
+    }
+    for (const [k, v] of Object.entries(o)) walk(v, k);
+  };
+  walk(state, '');
+  return found;
+}

@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import {
-  generatePlan, hasFailures, migrateState, shapeOf, validateInstance, validatePlan,
+  generatePlan, hasFailures, migrateState, runningElements, shapeOf, validateInstance, validatePlan,
   type DefinitionShape, type InstanceReport, type InstructionReport, type MigrationInstruction,
 } from '../engine/migration.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
-import { lockInstance, moveInstance, readInstance, openActivitiesOf, queryRunningInstances, type InstanceFilter } from '../store/instance-migration.ts';
+import { lockInstance, moveInstance, readInstance, openActivitiesOf, queryRunningInstances, type InstanceFilter, type MigratingInstance } from '../store/instance-migration.ts';
 import type { Principal, Variables } from '../types.ts';
 import type { DefinitionService, LoadedDefinition } from './definitions.ts';
 import { assertAdmin } from './instances.ts';
@@ -83,7 +83,7 @@ export function makeMigrationService(db: Knex, definitions: DefinitionService, v
   }
 
   /** One instance's report, read outside or inside its migration's transaction. */
-  async function instanceReport(trx: Db, p: CheckedPlan, instance: { id: string; definition_id: string; state: string; start_event_id: string | null }): Promise<InstanceReport> {
+  async function instanceReport(trx: Db, p: CheckedPlan, instance: MigratingInstance): Promise<InstanceReport> {
     const general: string[] = [];
     if (instance.state !== 'ACTIVE') general.push(`流程实例已结束 / process instance ${instance.id} is not active`);
     if (instance.definition_id !== p.source.id) {
@@ -93,7 +93,9 @@ export function makeMigrationService(db: Knex, definitions: DefinitionService, v
     if (sid && p.source.compiledFor(sid).compiled !== p.source.compiled && p.target.compiledFor(sid).compiled === p.target.compiled) {
       general.push(`目标版本没有该实例的消息开始事件 '${sid}' / the target has no message start event '${sid}' this instance began at`);
     }
-    const open = (await openActivitiesOf(trx, [instance.id])).get(instance.id) ?? [];
+    const rows = (await openActivitiesOf(trx, [instance.id])).get(instance.id) ?? [];
+    const seen = new Set(rows.map((r) => r.activityId.replace(/#multiInstanceBody$/, '')));
+    const open = [...rows, ...runningElements(instance.engine_state).filter((e) => !seen.has(e.activityId))];
     return validateInstance(instance.id, open, p.shapes.source, p.shapes.target, p.instructions, general);
   }
 

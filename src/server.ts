@@ -40,6 +40,8 @@ import { makeTaskTimeouts } from './services/task-timeouts.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
 import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/keys.ts';
 import { makeVariableVault } from './services/sealed-variables.ts';
+import { makeMigrationService } from './services/migration.ts';
+import { makeBatchService } from './services/batches.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
@@ -68,7 +70,10 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const tasks = makeTaskService(db, definitions, execution, trace);
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances, trace);
+  const migration = makeMigrationService(db, definitions, vault, trace);
   return {
+    migration,
+    batches: makeBatchService(db, migration, trace, notifier),
     notifier,
     trace,
     health: makeHealthService(db),
@@ -156,7 +161,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, ...(services.notificationSender ? [services.notificationSender] : [])];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, ...(services.notificationSender ? [services.notificationSender] : [])];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });

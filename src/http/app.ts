@@ -21,6 +21,8 @@ import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
+import type { MigrationService } from '../services/migration.ts';
+import type { BatchService } from '../services/batches.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -50,6 +52,8 @@ import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
+import { makeMigrationRoutes } from './routes/migration.ts';
+import { makeBatchRoutes } from './routes/batches.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -81,6 +85,8 @@ export interface AppDeps {
   notifications: NotificationService;
   urges: UrgeService;
   suspension: SuspensionService;
+  migration: MigrationService;
+  batches: BatchService;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -187,6 +193,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeNotificationRoutes(deps),
     makeUrgeRoutes(deps),
     makeTraceRoutes(deps),
+    makeMigrationRoutes(deps),
+    makeBatchRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

@@ -3,7 +3,7 @@ import type { TraceFact, TraceService } from '../services/trace.ts';
 import type { Principal } from '../types.ts';
 
 /** POST routes that only read (Camunda's query-by-body endpoints). */
-const POST_QUERIES = new Set(['/engine-rest/task', '/engine-rest/task/count']);
+const POST_QUERIES = new Set(['/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate']);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version']);
 /** How many ids of a list a trace row names; the count is always there. */
@@ -32,6 +32,8 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/token/, 'Token'],
   [/^\/engine-rest\/notification/, 'Notification'],
   [/^\/engine-rest\/trace/, 'Trace'],
+  [/^\/engine-rest\/(history\/)?batch/, 'Batch'],
+  [/^\/engine-rest\/migration/, 'MigrationPlan'],
 ];
 
 /** The process instance of a task the caller may see, for reads under `/task/:id` whose answer does not name it. */

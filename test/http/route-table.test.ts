@@ -78,6 +78,32 @@ function decisions(f: Fixtures): Promise<{ id: string; drd: string }> {
   }
   return decisionOf.get(f.s)!;
 }
+const migrationOf = new WeakMap<TestServer, Promise<{ sourceProcessDefinitionId: string; targetProcessDefinitionId: string }>>();
+/** Two versions of the migration fixture, deployed once per server. */
+function migrationPair(f: Fixtures): Promise<{ sourceProcessDefinitionId: string; targetProcessDefinitionId: string }> {
+  if (!migrationOf.has(f.s)) {
+    migrationOf.set(f.s, (async () => {
+      const v1 = await f.s.services.deployments.deploy(oneResource('rt-mig-v1.bpmn', fixture('migration/mig-v1.bpmn')));
+      const v2 = await f.s.services.deployments.deploy(oneResource('rt-mig-v2.bpmn', fixture('migration/mig-v2.bpmn')));
+      return { sourceProcessDefinitionId: v1.definitions[0].id, targetProcessDefinitionId: v2.definitions[0].id };
+    })());
+  }
+  return migrationOf.get(f.s)!;
+}
+async function migrationPlan(f: Fixtures) {
+  return (await f.s.services.migration.generate(await migrationPair(f), adminPrincipal)) as Record<string, unknown>;
+}
+/** A running instance of the migration fixture's first version. */
+async function migrationInstance(f: Fixtures): Promise<string> {
+  const { sourceProcessDefinitionId } = await migrationPair(f);
+  const r = await f.c.admin.post(`/engine-rest/process-definition/${sourceProcessDefinitionId}/start`, { variables: { starter: { value: 'admin' }, signers: { value: '["a"]', type: 'Json' } } });
+  return r.body.id;
+}
+/** A migration batch that stays running whatever the scheduler does: its one job fails (no such instance). */
+async function migrationBatch(f: Fixtures): Promise<string> {
+  const body = { migrationPlan: await migrationPlan(f), processInstanceIds: ['no-such-instance'] };
+  return (await f.s.services.batches.migrateAsync(body, adminPrincipal)).id;
+}
 const dishInput = { variables: { season: { value: 'Summer', type: 'String' }, guestCount: { value: 4, type: 'Integer' } } };
 
 type Call = { url: string; body?: unknown };
@@ -397,6 +423,30 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/history/user-operation', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation?maxResults=5' }), trace: ['Read Trace'] },
   { route: 'GET /engine-rest/history/user-operation/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation/count' }), trace: ['Read Trace'] },
   { route: 'GET /engine-rest/trace/verify', as: 'admin', wrong: 'office', make: async () => ({ url: '/trace/verify' }), trace: ['Read Trace'] },
+  // Migration and batches (administrators only).
+  { route: 'POST /engine-rest/migration/generate', as: 'admin', wrong: 'office', make: async (f) => ({ url: '/migration/generate', body: await migrationPair(f) }), trace: ['Read MigrationPlan'] },
+  {
+    route: 'POST /engine-rest/migration/validate', as: 'admin', wrong: 'office', trace: ['Read MigrationPlan'],
+    make: async (f) => ({ url: '/migration/validate', body: { migrationPlan: await migrationPlan(f) } }),
+  },
+  {
+    route: 'POST /engine-rest/migration/execute', as: 'admin', wrong: 'office', trace: ['Migrate ProcessInstance'],
+    make: async (f) => { const pi = await migrationInstance(f); return { url: '/migration/execute', body: { migrationPlan: await migrationPlan(f), processInstanceIds: [pi] }, pi }; },
+  },
+  {
+    route: 'POST /engine-rest/migration/executeAsync', as: 'admin', wrong: 'office', trace: ['Migrate Batch'],
+    // An instance that does not exist: its job fails, so the scheduler adds no row of its own meanwhile.
+    make: async (f) => ({ url: '/migration/executeAsync', body: { migrationPlan: await migrationPlan(f), processInstanceIds: ['no-such-instance'] } }),
+  },
+  { route: 'GET /engine-rest/batch', as: 'admin', wrong: 'office', make: async () => ({ url: '/batch' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/batch/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/batch/count' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/batch/statistics', as: 'admin', wrong: 'office', make: async () => ({ url: '/batch/statistics' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/batch/statistics/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/batch/statistics/count' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}` }), trace: ['Read Batch'] },
+  { route: 'PUT /engine-rest/batch/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}/suspended`, body: { suspended: true } }), trace: ['SuspendBatch Batch'] },
+  { route: 'DELETE /engine-rest/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}` }), trace: ['Delete Batch'] },
+  { route: 'GET /engine-rest/history/batch', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/batch/${await migrationBatch(f)}` }), trace: ['Read Batch'] },
 ];
 
 /** Routes outside the table, and why. */

@@ -4,6 +4,7 @@ import { h } from './dom.ts';
 import { lang, t } from './i18n.ts';
 import { instancePage } from './pages/instance.ts';
 import { loginPage } from './pages/login.ts';
+import { migratePage } from './pages/migrate.ts';
 import { monitorPage, timersPage } from './pages/monitor.ts';
 import { startListPage, startPage } from './pages/start.ts';
 import { taskPage } from './pages/task.ts';
@@ -40,6 +41,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/start\/([^/]+)$/, section: 'start', show: startPage },
   { re: /^\/monitor$/, section: 'monitor', allowed: monitorAllowed, show: monitorPage },
   { re: /^\/monitor\/timers$/, section: 'monitor', allowed: monitorAllowed, show: timersPage },
+  { re: /^\/monitor\/migrate$/, section: 'monitor', allowed: isAdmin, show: migratePage },
   { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: instancePage },
   // The modelers (bpmn-js, dmn-js) are large: loaded only when opened.
   { re: /^\/modeler$/, section: 'modeler', allowed: isAdmin, show: async () => (await import('./pages/modeler.ts')).modelerPage() },

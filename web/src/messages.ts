@@ -47,6 +47,10 @@ export const zh = {
   details: '内容', includeReads: '包含读取记录', user: '用户', after: '起始时间', before: '截止时间', noTrace: '没有符合条件的记录',
   SUSPENDED: '已挂起', suspend: '挂起', activate: '激活', suspendedDone: '流程实例已挂起', activatedDone: '流程实例已激活',
   suspendedHint: '已挂起：任务不能办理，定时器与外部任务等待，激活后继续',
+  migrate: '迁移实例', migrateTitle: '迁移流程实例到其他版本', sourceVersion: '源版本', targetVersion: '目标版本', chooseProcess: '选择流程',
+  mappingCol: '源活动 → 目标活动', noMapping: '两个版本没有可映射的活动', runningOnSource: '源版本上运行中的实例：{n} 个', migratable: '可迁移：{n} 个',
+  planValid: '映射有效', refusedInstances: '无法迁移的实例', migrateRun: '迁移 {n} 个实例（后台批处理）', batch: '批处理', batchTotal: '共 {n} 个作业',
+  batchDone: '已完成', batchFailed: '失败', batchRemaining: '待处理', batchEnded: '批处理已结束', refresh: '刷新', sameVersion: '请选择两个不同的版本',
 };
 
 export type Messages = typeof zh;
@@ -93,4 +97,8 @@ export const en: Messages = {
   details: 'Details', includeReads: 'Include reads', user: 'User', after: 'From', before: 'Until', noTrace: 'No matching entries',
   SUSPENDED: 'Suspended', suspend: 'Suspend', activate: 'Activate', suspendedDone: 'The instance is suspended', activatedDone: 'The instance is active again',
   suspendedHint: 'Suspended: its tasks cannot be worked, its timers and external tasks wait until it is activated',
+  migrate: 'Migrate instances', migrateTitle: 'Migrate process instances to another version', sourceVersion: 'Source version', targetVersion: 'Target version', chooseProcess: 'Choose a process',
+  mappingCol: 'Source activity → target activity', noMapping: 'No activity can be mapped between the versions', runningOnSource: 'Running on the source version: {n}', migratable: 'Can be migrated: {n}',
+  planValid: 'The mapping is valid', refusedInstances: 'Instances that cannot be migrated', migrateRun: 'Migrate {n} instances (batch)', batch: 'Batch', batchTotal: '{n} jobs',
+  batchDone: 'Done', batchFailed: 'Failed', batchRemaining: 'Remaining', batchEnded: 'The batch has ended', refresh: 'Refresh', sameVersion: 'Choose two different versions',
 };

@@ -10,7 +10,8 @@ const PAGE = 25;
 function subnav(active: 'instances' | 'timers'): HTMLElement {
   return h('div', { class: 'tabs' },
     link('/monitor', { class: active === 'instances' ? 'active' : '', id: 'tab-instances' }, t('instances')),
-    link('/monitor/timers', { class: active === 'timers' ? 'active' : '', id: 'tab-timers' }, t('timerList')));
+    link('/monitor/timers', { class: active === 'timers' ? 'active' : '', id: 'tab-timers' }, t('timerList')),
+    isAdmin() ? link('/monitor/migrate', { id: 'tab-migrate' }, t('migrate')) : null);
 }
 
 /** Running and finished instances per procedure, searchable by business key (office and administrators). */

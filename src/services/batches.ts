@@ -1,0 +1,135 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { DueSource } from '../scheduler/timers.ts';
+import {
+  countBatches, deleteBatch, findBatch, finishJob, insertBatch, leaseJobs, listBatches, lockPendingJob, msUntilNextJob, setBatchSuspended,
+  type BatchJobRow, type BatchQuery,
+} from '../store/batches.ts';
+import type { Principal } from '../types.ts';
+import { assertAdmin } from './instances.ts';
+import { checkExecuteFlags, type MigrationService } from './migration.ts';
+import type { TraceService } from './trace.ts';
+import type { TopicNotifier } from '../store/notify.ts';
+import { TIMERS_TOPIC } from './persist-runs.ts';
+
+/** Camunda's batch type of an asynchronous migration. */
+export const MIGRATION_BATCH = 'instance-migration';
+/**
+ * How long a server holds the jobs it leased before another may take them.
+ * Short: a job is done under its row lock in one transaction, so the lease
+ * only spreads work; after a kill -9 the jobs of the dead server wait this long.
+ */
+const LEASE_MS = 10_000;
+
+/** What a batch stores to run its jobs: the migration plan as the client sent it. */
+interface MigrationConfiguration {
+  migrationPlan: Record<string, unknown>;
+}
+
+/**
+ * Camunda's batches, of one kind so far: `/migration/executeAsync` creates
+ * one with a job per instance; the scheduler runs the jobs (this service is
+ * one of its due sources); `/batch` reads, suspends and deletes them.
+ */
+export function makeBatchService(db: Knex, migration: MigrationService, trace: TraceService, notifier: TopicNotifier) {
+  /** POST /migration/executeAsync: the plan and instances checked, the batch and its jobs written in one transaction. */
+  async function migrateAsync(body: Record<string, unknown>, principal: Principal) {
+    assertAdmin(principal);
+    checkExecuteFlags(body);
+    const plan = await migration.checkPlan(body.migrationPlan);
+    migration.assertValidPlan(plan);
+    const ids = await migration.instancesOf(body);
+    const id = randomUUID();
+    const configuration: MigrationConfiguration = { migrationPlan: plan.raw };
+    return db.transaction(async (trx) => {
+      const batch = await insertBatch(trx, { id, type: MIGRATION_BATCH, configuration, create_user_id: principal.userId, tenant_id: null }, ids);
+      await trace.record(trx, principal, {
+        operation: 'Migrate', entityType: 'Batch', entityId: id,
+        details: { async: true, nrOfInstances: ids.length, sourceProcessDefinitionId: plan.source.id, targetProcessDefinitionId: plan.target.id, instructions: plan.instructions },
+      });
+      // The scheduler sleeps until due work is announced: its jobs are due now.
+      await notifier.announce(trx, [TIMERS_TOPIC]);
+      return batch;
+    });
+  }
+
+  /** Migrates one job's instance and marks the job in the same transaction; a job done or held elsewhere is left alone. */
+  async function runJob(job: BatchJobRow): Promise<void> {
+    const batch = await findBatch(db, job.batch_id);
+    if (!batch || batch.end_time) return;
+    const plan = await migration.checkPlan((batch.configuration as MigrationConfiguration).migrationPlan);
+    const actor = { userId: batch.create_user_id ?? 'system', source: 'batch' };
+    await db.transaction(async (trx) => {
+      const held = await lockPendingJob(trx, job.id);
+      if (!held) return;
+      const failed = await migration.migrateOne(trx, plan, held.process_instance_id, actor, batch.id);
+      await finishJob(trx, held, failed ? migration.instanceRefused(failed).message : null);
+    });
+  }
+
+  const source: DueSource<BatchJobRow & { attempts: number }> = {
+    async claimDue(owner, limit) {
+      return (await leaseJobs(db, owner, LEASE_MS, limit)).map((j) => ({ ...j, attempts: 0 }));
+    },
+    fire: runJob,
+    // Jobs of one batch share a lane: they may touch the same definitions' cache, never the same instance.
+    laneKey: (row) => row.process_instance_id,
+    /** A job that failed for another reason than the instance's validation (the plan's definitions deleted...): failed, with its message, as Camunda leaves a job without retries. */
+    async fail(row, error) {
+      await db.transaction(async (trx) => {
+        const held = await lockPendingJob(trx, row.id);
+        if (held) await finishJob(trx, held, error instanceof Error ? error.message : String(error));
+      });
+    },
+    msUntilNext: () => msUntilNextJob(db),
+  };
+
+  async function visible(id: string, principal: Principal) {
+    assertAdmin(principal);
+    const [batch] = await listBatches(db, { id });
+    if (!batch) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
+    return batch;
+  }
+
+  return {
+    migrateAsync,
+    /** The scheduler's due source: pending jobs of running batches. */
+    source,
+    async list(q: BatchQuery, principal: Principal) {
+      assertAdmin(principal);
+      return listBatches(db, q);
+    },
+    async count(q: BatchQuery, principal: Principal) {
+      assertAdmin(principal);
+      return countBatches(db, q);
+    },
+    async get(id: string, principal: Principal) {
+      const batch = await visible(id, principal);
+      if (batch.end_time) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
+      return batch;
+    },
+    /** Ended ones too: GET /history/batch/{id}. */
+    async history(id: string, principal: Principal) {
+      return visible(id, principal);
+    },
+    async suspend(id: string, suspended: unknown, principal: Principal) {
+      assertAdmin(principal);
+      if (typeof suspended !== 'boolean') throw new ValidationError('suspended 必须是布尔值 / suspended must be a boolean');
+      await db.transaction(async (trx) => {
+        if (!(await setBatchSuspended(trx, id, suspended))) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
+        if (!suspended) await notifier.announce(trx, [TIMERS_TOPIC]);
+        await trace.record(trx, principal, { operation: suspended ? 'SuspendBatch' : 'ActivateBatch', entityType: 'Batch', entityId: id });
+      });
+    },
+    async remove(id: string, cascade: boolean, principal: Principal) {
+      assertAdmin(principal);
+      await db.transaction(async (trx) => {
+        if (!(await deleteBatch(trx, id, cascade))) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
+        await trace.record(trx, principal, { operation: 'Delete', entityType: 'Batch', entityId: id, details: { cascade } });
+      });
+    },
+  };
+}
+
+export type BatchService = ReturnType<typeof makeBatchService>;

@@ -25,6 +25,7 @@ import { makeLoginGuard } from './services/login-guard.ts';
 import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
+import { makeModificationService } from './services/modification.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
@@ -84,6 +85,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     history: makeHistoryService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
+    modification: makeModificationService(db, definitions, execution, trace, instances),
   };
 }
 

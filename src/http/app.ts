@@ -20,6 +20,7 @@ import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
+import type { ModificationService } from '../services/modification.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -44,6 +45,7 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
+import { makeModificationRoutes } from './routes/modification.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -72,6 +74,8 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   trace: TraceService;
+  /** Process instance modification, send back and withdraw (optional: tests building the app without it). */
+  modification?: ModificationService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -175,6 +179,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeTraceRoutes(deps),
+    makeModificationRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

@@ -26,6 +26,7 @@ import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeModificationService } from './services/modification.ts';
+import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
@@ -63,6 +64,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const tasks = makeTaskService(db, definitions, execution, trace);
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances, trace);
+  const modification = makeModificationService(db, definitions, execution, trace, instances);
   return {
     notifier,
     trace,
@@ -85,7 +87,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     history: makeHistoryService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
-    modification: makeModificationService(db, definitions, execution, trace, instances),
+    modification,
+    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification }),
   };
 }
 

@@ -21,6 +21,7 @@ import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
 import type { ModificationService } from '../services/modification.ts';
+import type { SendBackService } from '../services/send-back.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -46,6 +47,7 @@ import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
+import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -76,6 +78,7 @@ export interface AppDeps {
   trace: TraceService;
   /** Process instance modification, send back and withdraw (optional: tests building the app without it). */
   modification?: ModificationService | undefined;
+  sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -180,6 +183,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTokenRoutes(deps),
     makeTraceRoutes(deps),
     makeModificationRoutes(deps),
+    makeSendBackRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

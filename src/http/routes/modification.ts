@@ -33,10 +33,10 @@ function readQuery(raw: unknown) {
 /** Camunda 7's process instance modification: one instance, or many by ids or query. */
 export function makeModificationRoutes(deps: { modification?: ModificationService | undefined }): Router {
   const router = new Router();
-  const { modification } = deps;
-  if (!modification) return router;
+  // Read per request: building the app (the route table) needs no services.
+  const modification = (): ModificationService => deps.modification!;
   router.post('/process-instance/:id/modification', async (ctx) => {
-    await modification.modify(ctx.params.id, parseModification(bodyObject(ctx)), principalOf(ctx));
+    await modification().modify(ctx.params.id, parseModification(bodyObject(ctx)), principalOf(ctx));
     ctx.status = 204;
   });
   router.post('/modification/execute', async (ctx) => {
@@ -44,7 +44,7 @@ export function makeModificationRoutes(deps: { modification?: ModificationServic
     if (body.historicProcessInstanceQuery != null) throw new ValidationError('不支持 historicProcessInstanceQuery / historicProcessInstanceQuery is not supported; use processInstanceQuery or processInstanceIds');
     if (typeof body.processDefinitionId !== 'string' || !body.processDefinitionId) throw new ValidationError('processDefinitionId 是必填项 / processDefinitionId is required');
     const query = readQuery(body.processInstanceQuery);
-    await modification.execute({
+    await modification().execute({
       processDefinitionId: body.processDefinitionId, ids: stringList(body.processInstanceIds, 'processInstanceIds'),
       query, modification: parseModification(body),
     }, principalOf(ctx));

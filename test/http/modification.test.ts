@@ -8,6 +8,7 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('modify-chain.bpmn', fixture('modify-chain.bpmn')));
+    await server.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
     const admin = client(server.url, ADMIN.user, ADMIN.password);
     const [def] = (await admin.get('/engine-rest/process-definition?key=modify-chain')).body;
     c = { server, admin, office: await makeUser(server, 'office-m', ['office']), definitionId: def.id };
@@ -118,5 +119,22 @@ for (const backend of backends) {
     t.deepEqual(await openTasks(b), ['review']);
     t.is((await c.admin.post('/engine-rest/modification/execute', { processDefinitionId: c.definitionId, processInstanceIds: [a], instructions: [{ type: 'cancel', activityInstanceId: 'review:x' }] })).status, 400);
     t.is((await c.office.post('/engine-rest/modification/execute', { processDefinitionId: c.definitionId, processInstanceIds: [a], instructions })).status, 403);
+  });
+
+  test.serial(t('timers open and close with the elements a modification cancels and starts: a boundary timer, an intermediate timer'), async (t) => {
+    const id = (await c.admin.post('/engine-rest/process-definition/key/deadlines/start', {})).body.id as string;
+    const jobs = async () => (await c.admin.get(`/engine-rest/job?processInstanceId=${id}`)).body.map((j: { id: string }) => j.id) as string[];
+    const [boundary] = await jobs();
+    t.truthy(boundary);
+    t.is((await modify(id, { instructions: [{ type: 'cancel', activityId: 'decide' }, { type: 'startBeforeActivity', activityId: 'decide' }] })).status, 204);
+    const [again] = await jobs();
+    t.truthy(again);
+    t.not(again, boundary, 'the cancelled task\'s timer went with it; the new one has its own');
+    t.is((await modify(id, { instructions: [{ type: 'startBeforeActivity', activityId: 'cooldown' }, { type: 'cancel', activityId: 'decide' }] })).status, 204);
+    t.deepEqual(await openTasks(id), []);
+    t.is((await jobs()).length, 1, 'only the intermediate timer waits');
+    t.deepEqual(await active(id), ['cooldown']);
+    t.is((await modify(id, { instructions: [{ type: 'cancel', activityId: 'cooldown' }] })).status, 204);
+    t.deepEqual(await jobs(), []);
   });
 }

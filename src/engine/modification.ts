@@ -152,21 +152,26 @@ function onlyOutbound(scope: any, index: number, activityId: string): any {
   return flows[0];
 }
 
-/** What a cancel instruction names among the elements running now, refusing what lies below the process scope. */
+/**
+ * What a cancel instruction names among the elements running now in the
+ * process scope (a multi-instance activity as its whole body), refusing
+ * what lies below it: an element of a sub-process, one iteration.
+ */
 function cancelTargets(scope: any, index: number, instruction: Extract<EngineInstruction, { type: 'cancel' }>, before: ReadonlySet<string>): any[] {
-  const all = walkPostponed(scope.getPostponed());
-  const top = (api: any) => Boolean(scope.getActivityById(api.id)) && api.owner === scope.getActivityById(api.id);
+  const top = scope.getPostponed().filter((api: any) => !api.content?.isSequenceFlow && scope.getActivityById(api.id));
   if (instruction.executionId) {
-    const api = findPostponed(scope.getPostponed(), instruction.executionId);
-    if (!api) throw new ModificationRefused(index, `活动实例 ${instruction.executionId} 不在运行 / activity instance ${instruction.executionId} is not active`);
-    if (!top(api)) throw new ModificationRefused(index, `活动实例 ${instruction.executionId} 在子流程或多实例内，不能单独取消 / activity instance ${instruction.executionId} lies inside a sub-process or multi-instance body and cannot be cancelled alone here`, api.id);
-    return [api];
+    const api = top.find((a: any) => a.executionId === instruction.executionId);
+    if (api) return [api];
+    const nested = findPostponed(scope.getPostponed(), instruction.executionId);
+    if (!nested) throw new ModificationRefused(index, `活动实例 ${instruction.executionId} 不在运行 / activity instance ${instruction.executionId} is not active`);
+    throw new ModificationRefused(index, `活动实例 ${instruction.executionId} 在子流程或多实例内，不能单独取消 / activity instance ${instruction.executionId} lies inside a sub-process or multi-instance body and cannot be cancelled alone here`, nested.id);
   }
-  const named = all.filter((api) => api.id === instruction.activityId && !api.content?.isSequenceFlow);
-  const nested = named.filter((api) => !top(api));
-  if (nested.length) throw new ModificationRefused(index, `活动 ${instruction.activityId} 在子流程或多实例内，不能单独取消 / activity ${instruction.activityId} lies inside a sub-process or multi-instance body and cannot be cancelled alone here`, instruction.activityId);
-  const targets = named.filter((api) => !instruction.onlyBefore || before.has(api.executionId));
-  if (!targets.length) throw new ModificationRefused(index, `活动 ${instruction.activityId} 没有运行中的实例 / activity ${instruction.activityId} has no active instance to cancel`, instruction.activityId);
+  const activityId = instruction.activityId!;
+  if (!scope.getActivityById(activityId) && walkPostponed(scope.getPostponed()).some((api) => api.id === activityId)) {
+    throw new ModificationRefused(index, `活动 ${activityId} 在子流程内，不能单独取消 / activity ${activityId} lies inside a sub-process and cannot be cancelled alone here`, activityId);
+  }
+  const targets = top.filter((api: any) => api.id === activityId && (!instruction.onlyBefore || before.has(api.executionId)));
+  if (!targets.length) throw new ModificationRefused(index, `活动 ${activityId} 没有运行中的实例 / activity ${activityId} has no active instance to cancel`, activityId);
   return targets;
 }
 

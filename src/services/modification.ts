@@ -36,8 +36,6 @@ export interface ModifyAs {
   actor: Actor;
   fact: (instance: InstanceRow) => TraceFact;
   afterSave?: ((trx: Db, instance: InstanceRow) => Promise<void>) | undefined;
-  /** Checked on the instance as read, before the run (a send back's task still open, a withdraw's rule). */
-  check?: ((instance: InstanceRow) => Promise<void>) | undefined;
 }
 
 /** Process instance modification (Camunda 7): one engine run and one transaction per instance. */
@@ -51,7 +49,6 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
     if (definitionId && instance.definition_id !== definitionId) {
       throw new ValidationError(`流程实例 ${instanceId} 不属于流程定义 ${definitionId} / process instance ${instanceId} does not belong to process definition ${definitionId}`);
     }
-    await as.check?.(instance);
     const def = await definitions.load(instance.definition_id);
     refuseSkips(def, m);
     const [stored, open] = await Promise.all([execution.vault.load(db, instance.id, def.sensitive), listOpenExecutions(db, instance.id)]);

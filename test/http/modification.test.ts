@@ -9,6 +9,7 @@ for (const backend of backends) {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('modify-chain.bpmn', fixture('modify-chain.bpmn')));
     await server.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+    await server.services.deployments.deploy(oneResource('modify-multi.bpmn', fixture('modify-multi.bpmn')));
     const admin = client(server.url, ADMIN.user, ADMIN.password);
     const [def] = (await admin.get('/engine-rest/process-definition?key=modify-chain')).body;
     c = { server, admin, office: await makeUser(server, 'office-m', ['office']), definitionId: def.id };
@@ -136,5 +137,18 @@ for (const backend of backends) {
     t.deepEqual(await active(id), ['cooldown']);
     t.is((await modify(id, { instructions: [{ type: 'cancel', activityId: 'cooldown' }] })).status, 204);
     t.deepEqual(await jobs(), []);
+  });
+
+  test.serial(t('a multi-instance task is cancelled as a whole body; one of its instances alone is refused'), async (t) => {
+    const id = (await c.admin.post('/engine-rest/process-definition/key/modify-multi/start', { variables: { signers: { value: JSON.stringify(['a', 'b']), type: 'Json' } } })).body.id as string;
+    const tasks = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}`)).body as { executionId: string; taskDefinitionKey: string }[];
+    t.is(tasks.length, 2);
+    const one = await modify(id, { instructions: [{ type: 'cancel', activityInstanceId: `sign:${tasks[0]!.executionId}` }] });
+    t.is(one.status, 400);
+    t.regex(one.body.message, /multi-instance/);
+    t.is((await modify(id, { instructions: [{ type: 'cancel', activityId: 'sign' }, { type: 'startBeforeActivity', activityId: 'after' }] })).status, 204);
+    t.deepEqual(await openTasks(id), ['after']);
+    const rows = await history(id);
+    t.true(rows.filter((a) => a.activityId === 'sign').every((a) => a.canceled && a.endTime));
   });
 }

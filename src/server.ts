@@ -25,6 +25,8 @@ import { makeLoginGuard } from './services/login-guard.ts';
 import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
+import { makeModificationService } from './services/modification.ts';
+import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
@@ -71,6 +73,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances, trace);
   const migration = makeMigrationService(db, definitions, vault, trace);
+  const modification = makeModificationService(db, definitions, execution, trace, instances);
   return {
     migration,
     batches: makeBatchService(db, migration, trace, notifier),
@@ -100,6 +103,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     /** Sends queued notification mail; absent without SMTP_URL. */
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
     suspension: makeSuspensionService(db, trace),
+    modification,
+    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification }),
   };
 }
 

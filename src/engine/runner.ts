@@ -174,7 +174,7 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
  * and services/instances.ts), so no transaction or connection is held while
  * a script runs; a run that fails here saves nothing.
  */
-async function guard({ engine, budget, scripts, decisionHost }: RunParts, fn: () => unknown): Promise<void> {
+export async function guard({ engine, budget, scripts, decisionHost }: RunParts, fn: () => unknown): Promise<void> {
   let failure: unknown;
   const onError = (err: unknown) => (failure ??= err);
   engine.on('error', onError);
@@ -205,7 +205,8 @@ function toRunError(failure: unknown, budget: RunBudget): EngineRunError {
   return new EngineRunError(err.message ?? String(err), err.source?.content?.id ?? budget.lastActivityId);
 }
 
-async function finish({ engine, recorder, after, decisionHost }: RunParts): Promise<EngineRun> {
+/** `cancelled`: a modification cancelled everything; the instance ends (as deleted) with this run. */
+export async function finish({ engine, recorder, after, decisionHost }: RunParts, cancelled = false): Promise<EngineRun> {
   // A task that met a decision not read before the run did not evaluate it: never a run to save, whatever the engine made of it.
   if (decisionHost.missing.length) {
     engine.stop();
@@ -213,7 +214,7 @@ async function finish({ engine, recorder, after, decisionHost }: RunParts): Prom
     throw new DecisionsNotRead(decisionHost.missing, new EngineRunError(`决策 ${first!.key} 未在运行前读取 / decision ${first!.key} was not read before the run`, ''));
   }
   const state = (await engine.getState()) as EngineState;
-  const completed = engine.state === 'idle';
+  const completed = cancelled || engine.state === 'idle';
   // A waiting engine is left to the garbage collector, not stopped: it holds
   // nothing outside this process's heap (its timers are rows, see HostTimers),
   // and stopping walks every element and queue again, an eighth of a timer firing.
@@ -244,7 +245,7 @@ async function finish({ engine, recorder, after, decisionHost }: RunParts): Prom
  * the engine, and the children of a sub-process interrupted by a boundary
  * event or ended by a terminate end event.
  */
-function settle(engine: Engine, recorder: Recorder, action = 'signal', target?: string): void {
+export function settle(engine: Engine, recorder: Recorder, action = 'signal', target?: string): void {
   const running = postponedIds(engine.execution?.getPostponed() ?? []);
   recorder.settleIterations(running, action, target);
   // An ended instance is closed whole by the service (execution.ts, closeEverythingOf).

@@ -23,6 +23,8 @@ import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
 import type { MigrationService } from '../services/migration.ts';
 import type { BatchService } from '../services/batches.ts';
+import type { ModificationService } from '../services/modification.ts';
+import type { SendBackService } from '../services/send-back.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -54,6 +56,8 @@ import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
 import { makeBatchRoutes } from './routes/batches.ts';
+import { makeModificationRoutes } from './routes/modification.ts';
+import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
@@ -87,6 +91,9 @@ export interface AppDeps {
   suspension: SuspensionService;
   migration: MigrationService;
   batches: BatchService;
+  /** Process instance modification, send back and withdraw (optional: tests building the app without it). */
+  modification?: ModificationService | undefined;
+  sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
 }
@@ -195,6 +202,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeTraceRoutes(deps),
     makeMigrationRoutes(deps),
     makeBatchRoutes(deps),
+    makeModificationRoutes(deps),
+    makeSendBackRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());
   }

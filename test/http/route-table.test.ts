@@ -131,6 +131,15 @@ const onExternal = (lockedBy: string | undefined, call: (e: { pi: string; id: st
   return { ...call(e), pi: e.pi };
 };
 
+/** A plan-approval instance whose draft the office completed: it waits at reviewDraft. */
+async function drafted(f: Fixtures): Promise<{ pi: string; task: string }> {
+  const p = await f.plan();
+  const done = await f.c.office.post(`/engine-rest/task/${p.task}/complete`, { variables: draft });
+  if (done.status !== 204) throw new Error(JSON.stringify(done.body));
+  const [task] = await f.s.services.tasks.list({ processInstanceId: p.pi }, adminPrincipal);
+  return { pi: p.pi, task: task!.id };
+}
+
 const cases: Case[] = [
   { route: 'GET /engine-rest/version', as: 'office', wrong: null, make: async () => ({ url: '/version' }), trace: [] },
   // Deployments: administrators change, staff read.
@@ -419,6 +428,34 @@ const cases: Case[] = [
     },
   },
   { route: 'POST /engine-rest/task/:id/urge', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/urge`, body: { message: '请尽快办理' } })), trace: ['Urge Task'] },
+  // Modification (administrators), send back (who may act on the task), withdraw (the initiator).
+  {
+    route: 'POST /engine-rest/process-instance/:id/modification', as: 'admin', wrong: 'office', trace: ['ModifyProcessInstance ProcessInstance'],
+    make: onPlan((p) => ({ url: `/process-instance/${p.pi}/modification`, body: { instructions: [{ type: 'cancel', activityId: 'draftPlan' }, { type: 'startBeforeActivity', activityId: 'draftPlan' }] } })),
+  },
+  {
+    route: 'POST /engine-rest/modification/execute', as: 'admin', wrong: 'office', trace: ['ModifyProcessInstance ProcessInstance'],
+    make: async (f) => {
+      const p = await f.plan();
+      const definition = (await f.c.admin.get(`/engine-rest/process-instance/${p.pi}`)).body.definitionId;
+      return { url: '/modification/execute', pi: p.pi, body: { processDefinitionId: definition, processInstanceIds: [p.pi], instructions: [{ type: 'cancel', activityId: 'draftPlan' }, { type: 'startBeforeActivity', activityId: 'draftPlan' }] } };
+    },
+  },
+  { route: 'GET /engine-rest/task/:id/return-targets', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/return-targets` })), trace: ['Read Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/return', as: 'office', wrong: 'network', trace: ['Return Task'],
+    make: async (f) => {
+      const p = await drafted(f);
+      return { url: `/task/${p.task}/return`, pi: p.pi, body: { activityId: 'draftPlan', comment: '请补充' } };
+    },
+  },
+  {
+    route: 'POST /engine-rest/process-instance/:id/withdraw', as: 'office', wrong: 'network', trace: ['Withdraw ProcessInstance'],
+    make: async (f) => {
+      const p = await drafted(f);
+      return { url: `/process-instance/${p.pi}/withdraw`, pi: p.pi, body: { comment: '撤回修改' } };
+    },
+  },
   // The trace itself: administrators.
   { route: 'GET /engine-rest/history/user-operation', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation?maxResults=5' }), trace: ['Read Trace'] },
   { route: 'GET /engine-rest/history/user-operation/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/user-operation/count' }), trace: ['Read Trace'] },

@@ -15,7 +15,8 @@ function entryDto(r: TraceRow) {
     processInstanceId: r.process_instance_id, rootProcessInstanceId: r.process_instance_id, processDefinitionId: null,
     processDefinitionKey: (r.details.processDefinitionKey as string | undefined) ?? null, deploymentId: idOf('Deployment'),
     taskId: idOf('Task'), jobId: idOf('Job'), externalTaskId: idOf('ExternalTask'), executionId: null, jobDefinitionId: null,
-    batchId: null, operationId: r.id, property: null, orgValue: null, newValue: null, removalTime: null, annotation: null,
+    batchId: null, operationId: r.id, property: null, orgValue: null, newValue: null, removalTime: null,
+    annotation: typeof r.details.annotation === 'string' ? r.details.annotation : null,
     category: r.operation === 'Read' ? 'Read' : r.user_id === 'system' ? 'System' : 'Operator',
     // Ours:
     entityId: r.entity_id, source: r.source, details: r.details, hash: r.hash, prevHash: r.prev_hash,

@@ -7,6 +7,7 @@ import { t } from '../i18n.ts';
 import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
 import { isSuspended, suspensionControls } from '../suspension.ts';
+import { withdrawBox } from './send-back.ts';
 
 /** A finished instance's variables come from history, in the runtime shape. */
 async function variablesOf(instance: HistoricInstance): Promise<Variables> {
@@ -81,6 +82,7 @@ export async function instancePage(id: string): Promise<void> {
     h('div', { class: 'two-columns' },
       h('section', { class: 'card', id: 'history' }, h('h2', {}, t('history')), historyTable(instance, activities, tasks)),
       h('div', { class: 'stack' },
+        withdrawBox(instance),
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)),
         instance.state === 'ACTIVE' ? timersBox(jobs, new Map(activities.map((a) => [a.activityId, a.activityName ?? a.activityId]))) : null,
         instance.state === 'ACTIVE' ? incidentsBox(incidents) : null)));

@@ -7,6 +7,7 @@ import { t } from '../i18n.ts';
 import { act, errorText, flashNext, go, link, loading, page, rerender } from '../shell.ts';
 import { variablesTable, when, type Variables } from '../widgets.ts';
 import { dueBadge } from './tasklist.ts';
+import { sendBackBox } from './send-back.ts';
 
 function commentsBox(task: Task, comments: Comment[]): HTMLElement {
   const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, placeholder: t('commentPlaceholder') });
@@ -43,12 +44,13 @@ export async function taskPage(id: string): Promise<void> {
     throw err;
   }
   const tid = encodeURIComponent(id);
-  const [values, xml, processName, variables, comments] = await Promise.all([
+  const [values, xml, processName, variables, comments, sendBack] = await Promise.all([
     api<FormVariables>('GET', `/task/${tid}/form-variables`),
     api<{ bpmn20Xml: string }>('GET', `/process-definition/${encodeURIComponent(task.processDefinitionId)}/xml`),
     definitionName(task.processDefinitionId),
     api<Variables>('GET', `/task/${tid}/variables`),
     api<Comment[]>('GET', `/task/${tid}/comment`),
+    sendBackBox(id),
   ]);
   const canvas = h('div', { class: 'diagram', id: 'diagram' });
   const formBox = h('div', { class: 'form-box' });
@@ -58,7 +60,7 @@ export async function taskPage(id: string): Promise<void> {
     h('div', { class: 'task-layout' },
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('form')), formBox),
-        commentsBox(task, comments)),
+        commentsBox(task, comments), sendBack),
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('diagram')), canvas),
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)))));

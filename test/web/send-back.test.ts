@@ -1,0 +1,105 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../helpers/browser.ts';
+import { backends } from '../helpers/db.ts';
+import { fixture, oneResource } from '../helpers/fixtures.ts';
+import { makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+
+/*
+ * 退回 and 撤回 in the staff web app (headless Chromium, real server, PGlite):
+ * olga (office) applies; oscar (office) sends her application back from the
+ * review with a reason; olga, the initiator, withdraws a resubmitted one from
+ * the instance page, and is refused once oscar claimed the next step.
+ */
+
+const pglite = backends.find((b) => b.name === 'pglite')!;
+let server!: TestServer;
+let browser!: Browser;
+let olga!: Client;
+let oscar!: Client;
+
+test.before(async () => {
+  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm run build:web');
+  server = await startTestServer(pglite);
+  await server.services.deployments.deploy(oneResource('modify-chain.bpmn', fixture('modify-chain.bpmn')));
+  olga = await makeUser(server, 'olga', ['office']);
+  oscar = await makeUser(server, 'oscar', ['office']);
+  browser = await launchChromium();
+});
+test.after.always(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+async function signIn(user: string): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15_000);
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${server.url}/`);
+  await page.waitForURL('**/login');
+  await page.fill('#username', user);
+  await page.fill('#password', `${user}-password`);
+  await page.click('button[type=submit]');
+  await page.locator('#current-user').filter({ hasText: user }).waitFor();
+  return { page, errors };
+}
+
+const taskOf = async (who: Client, id: string, key: string) => (await who.get(`/engine-rest/task?processInstanceId=${id}`)).body.find((x: { taskDefinitionKey: string }) => x.taskDefinitionKey === key);
+
+/** Olga applies and fills in: the instance waits at the office review. */
+async function submitted(): Promise<string> {
+  const id = (await olga.post('/engine-rest/process-definition/key/modify-chain/start', { variables: vars({ applicant: 'olga' }) })).body.id as string;
+  await olga.post(`/engine-rest/task/${(await taskOf(olga, id, 'fill')).id}/complete`, {});
+  return id;
+}
+
+test.serial('the reviewer sends the application back from the task page, with a reason the applicant then reads', async (t) => {
+  const id = await submitted();
+  const review = await taskOf(oscar, id, 'review');
+  const { page, errors } = await signIn('oscar');
+  await page.goto(`${server.url}/task/${review.id}`);
+  await page.locator('#send-back').waitFor();
+  t.is(await page.locator('#return-target option').innerText(), '填写申请');
+  await page.click('#send-back-button');
+  await page.locator('#return-error').filter({ hasText: /comment is required|必填/ }).waitFor();
+  await page.fill('#return-comment', '附件缺少盖章页');
+  await page.click('#send-back-button');
+  await page.waitForURL(`${server.url}/`);
+  const fill = await taskOf(olga, id, 'fill');
+  t.is(fill.assignee, 'olga');
+  t.regex((await olga.get(`/engine-rest/task/${fill.id}/comment`)).body[0].message, /附件缺少盖章页/);
+  const applicant = await signIn('olga');
+  await applicant.page.goto(`${server.url}/task/${fill.id}`);
+  await applicant.page.locator('#comments').filter({ hasText: '附件缺少盖章页' }).waitFor();
+  t.deepEqual([...errors, ...applicant.errors], []);
+  await page.context().close();
+  await applicant.page.context().close();
+});
+
+test.serial('the initiator withdraws from the instance page while the review is untouched; refused once it was claimed', async (t) => {
+  const id = await submitted();
+  const { page, errors } = await signIn('olga');
+  await page.goto(`${server.url}/monitor/instance/${id}`);
+  await page.fill('#withdraw-comment', '补充材料');
+  await page.click('#withdraw-button');
+  await page.locator('.flash').filter({ hasText: '已撤回到第一步' }).waitFor();
+  t.truthy(await taskOf(olga, id, 'fill'));
+  t.falsy(await taskOf(olga, id, 'review'));
+  const other = await submitted();
+  await oscar.post(`/engine-rest/task/${(await taskOf(oscar, other, 'review')).id}/claim`, { userId: 'oscar' });
+  await page.goto(`${server.url}/monitor/instance/${other}`);
+  await page.click('#withdraw-button');
+  await page.locator('.flash').filter({ hasText: '不能撤回' }).waitFor();
+  t.truthy(await taskOf(oscar, other, 'review'), 'nothing changed');
+  const outsider = await signIn('oscar');
+  await outsider.page.goto(`${server.url}/monitor/instance/${other}`);
+  await outsider.page.locator('#history').waitFor();
+  t.is(await outsider.page.locator('#withdraw-button').count(), 0, 'only the initiator is offered withdraw');
+  t.deepEqual([...errors, ...outsider.errors], []);
+  await page.context().close();
+  await outsider.page.context().close();
+});

@@ -80,7 +80,7 @@ export async function recordEvaluation(trx: Db, evaluation: DecisionEvaluation, 
     }));
     const outputs: DecisionValueRow[] = record.outputs.map((x, position) => ({
       id: randomUUID(), decision_instance_id: id, position, clause_id: x.clauseId, clause_name: x.clauseName, rule_id: x.ruleId,
-      rule_order: x.ruleOrder, variable_name: x.variableName, ...typedDecisionValue(x.value, types.outputs.get(x.clauseId)),
+      rule_order: x.ruleOrder, variable_name: x.variableName, ...typedDecisionValue(x.value, types.outputs.get(x.clauseId ?? x.variableName)),
     }));
     await insertDecisionInstance(trx, row, inputs.map((v) => sealDecisionValue(context.keyring, 'input', v)),
       outputs.map((v) => sealDecisionValue(context.keyring, 'output', v)));
@@ -171,8 +171,9 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
         operation: 'Evaluate', entityType: 'DecisionDefinition', entityId: def.id,
         details: { key: def.key, version: def.version, decisionInstanceId: instanceId, variables: Object.keys(variables), results: evaluation.resultList.length },
       });
-      const types = clauseTypes(def.compiled).outputs;
-      return evaluation.resultList.map((entry) => Object.fromEntries(Object.entries(entry).map(([name, value]) => [name, typedDecisionValue(value, types.get(name))])));
+      const types = clauseTypes(def.compiled);
+      const typeOf = (name: string) => (types.count ? 'integer' : types.outputs.get(name));
+      return evaluation.resultList.map((entry) => Object.fromEntries(Object.entries(entry).map(([name, value]) => [name, typedDecisionValue(value, typeOf(name))])));
     });
   }
 

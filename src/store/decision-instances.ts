@@ -30,7 +30,8 @@ export interface DecisionValueRow {
   id: string;
   decision_instance_id: string;
   position: number;
-  clause_id: string;
+  /** Null for a literal expression's output, which has no clause (as in Camunda). */
+  clause_id: string | null;
   clause_name: string | null;
   rule_id?: string | null;
   rule_order?: number | null;

@@ -7,7 +7,7 @@ import { DecisionEvaluationError } from '../engine/dmn/errors.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import {
-  countDecisionInstances, insertDecisionInstance, listDecisionInstances, listDecisionValues, type DecisionInstanceQuery, type DecisionInstanceRow,
+  countDecisionInstances, countEvaluationsByDecision, insertDecisionInstance, listDecisionInstances, listDecisionValues, type DecisionInstanceQuery, type DecisionInstanceRow,
   type DecisionValueRow,
 } from '../store/decision-instances.ts';
 import {
@@ -18,6 +18,7 @@ import {
 import { PUBLIC_USER, roleGroups, type Principal, type TypedValue, type Variables } from '../types.ts';
 import { visibility } from './instances.ts';
 import { runUserOf, type TraceService } from './trace.ts';
+import { findDiagram } from './decision-diagrams.ts';
 import { clauseTypes, typedDecisionValue } from './decision-values.ts';
 import { openDecisionValue, sealDecisionValue } from './sealed-decision-values.ts';
 
@@ -202,6 +203,10 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
     getRequirements,
     getLatestRequirements,
     requirementsXml: (id: string) => xmlOf('decision_requirements_definitions', id),
+    /** The image deployed beside a decision definition, null when none (see decision-diagrams.ts). */
+    diagram: async (def: DecisionDefinitionRow) => findDiagram(db, def),
+    /** The image deployed beside a decision requirements definition, null when none. */
+    requirementsDiagram: async (drd: DecisionRequirementsRow) => findDiagram(db, drd),
     evaluateById: async (id: string, variables: Variables, principal: Principal) => evaluate(await get(id), variables, principal),
     evaluateByKey: async (key: string, tenantId: string | null, variables: Variables, principal: Principal) => evaluate(await getLatest(key, tenantId), variables, principal),
 
@@ -212,6 +217,13 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
       if (!row) throw new NotFoundError(`历史决策实例不存在 / no historic decision instance with id ${id}`);
       return row;
     },
+    /**
+     * Evaluations per decision of a decision requirements definition, counting
+     * only the evaluations the caller may see (as `history`); an unknown id
+     * gives an empty list, as in Camunda.
+     */
+    requirementsStatistics: (requirementsId: string, decisionInstanceId: string | undefined, principal: Principal) =>
+      countEvaluationsByDecision(db, { requirementsId, rootDecisionInstanceId: decisionInstanceId, visibleTo: visibility(principal) }),
     countHistory: (query: Omit<DecisionInstanceQuery, 'visibleTo'>, principal: Principal) =>
       countDecisionInstances(db, { ...query, visibleTo: visibility(principal) }),
   };

@@ -124,6 +124,19 @@ export async function countDecisionInstances(db: Db, query: DecisionInstanceQuer
   return countOf(filtered(db, query));
 }
 
+/**
+ * Camunda's HistoricDecisionInstanceStatistics of one decision requirements
+ * definition: evaluations per decision key, only keys evaluated at least once
+ * (`rootDecisionInstanceId` narrows to one evaluation: the root and the
+ * decisions it required).
+ */
+export async function countEvaluationsByDecision(db: Db, query: Pick<DecisionInstanceQuery, 'requirementsId' | 'rootDecisionInstanceId' | 'visibleTo'>): Promise<{ key: string; evaluations: number }[]> {
+  const rows = (await filtered(db, query)
+    .select('h.decision_definition_key as key').count('h.id as evaluations')
+    .groupBy('h.decision_definition_key').orderBy('h.decision_definition_key')) as unknown as { key: string; evaluations: string | number }[];
+  return rows.map((r) => ({ key: r.key, evaluations: Number(r.evaluations) }));
+}
+
 /** The inputs (or outputs) of these decision instances, in the order the table has them, still sealed. */
 export async function listDecisionValues(db: Db, which: 'inputs' | 'outputs', instanceIds: string[]): Promise<StoredDecisionValue[]> {
   if (!instanceIds.length) return [];

@@ -57,6 +57,8 @@ for (const backend of backends) {
     t.deepEqual((await evaluate('ratio', { guests: integer(6) })).body, [{ ratio: out(1.5, 'Double') }]);
     // No typeRef: FEEL's whole number is a Long in Camunda (its value mapper), never an Integer.
     t.deepEqual((await evaluate('raw', { guests: integer(6) })).body, [{ raw: out(7, 'Long') }]);
+    const [raw] = (await c.office.get('/engine-rest/history/decision-instance?decisionDefinitionKey=raw&includeOutputs=true')).body;
+    t.deepEqual(raw.outputs.map((o: any) => [o.variableName, o.type, o.value]), [['raw', 'Long', 7]], 'history types it as the result does');
     t.deepEqual((await evaluate('season', { month: integer(7) })).body, [{ season: out('Summer', 'String') }]);
     const [def] = (await c.office.get('/engine-rest/decision-definition?key=greeting')).body;
     const byId = await c.office.post(`/engine-rest/decision-definition/${def.id}/evaluate`, { variables: { name: { value: 'wang', type: 'String' } } });

@@ -23,6 +23,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/decision-definition/, 'DecisionDefinition'],
   [/^\/engine-rest\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],
   [/^\/engine-rest\/history\/decision-instance/, 'DecisionInstance'],
+  [/^\/engine-rest\/history\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],
   [/^\/engine-rest\/deployment/, 'Deployment'],
   [/^\/engine-rest\/external-task/, 'ExternalTask'],
   [/^\/engine-rest\/job-definition/, 'JobDefinition'],

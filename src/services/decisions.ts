@@ -7,7 +7,7 @@ import { DecisionEvaluationError } from '../engine/dmn/errors.ts';
 import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import {
-  countDecisionInstances, insertDecisionInstance, listDecisionInstances, listDecisionValues, type DecisionInstanceQuery, type DecisionInstanceRow,
+  countDecisionInstances, countEvaluationsByDecision, insertDecisionInstance, listDecisionInstances, listDecisionValues, type DecisionInstanceQuery, type DecisionInstanceRow,
   type DecisionValueRow,
 } from '../store/decision-instances.ts';
 import {
@@ -18,6 +18,7 @@ import {
 import { PUBLIC_USER, roleGroups, type Principal, type TypedValue, type Variables } from '../types.ts';
 import { visibility } from './instances.ts';
 import { runUserOf, type TraceService } from './trace.ts';
+import { findDiagram } from './decision-diagrams.ts';
 import { clauseTypes, typedDecisionValue } from './decision-values.ts';
 import { openDecisionValue, sealDecisionValue } from './sealed-decision-values.ts';
 
@@ -80,7 +81,7 @@ export async function recordEvaluation(trx: Db, evaluation: DecisionEvaluation, 
     }));
     const outputs: DecisionValueRow[] = record.outputs.map((x, position) => ({
       id: randomUUID(), decision_instance_id: id, position, clause_id: x.clauseId, clause_name: x.clauseName, rule_id: x.ruleId,
-      rule_order: x.ruleOrder, variable_name: x.variableName, ...typedDecisionValue(x.value, types.outputs.get(x.clauseId)),
+      rule_order: x.ruleOrder, variable_name: x.variableName, ...typedDecisionValue(x.value, types.outputs.get(x.clauseId ?? x.variableName)),
     }));
     await insertDecisionInstance(trx, row, inputs.map((v) => sealDecisionValue(context.keyring, 'input', v)),
       outputs.map((v) => sealDecisionValue(context.keyring, 'output', v)));
@@ -171,8 +172,9 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
         operation: 'Evaluate', entityType: 'DecisionDefinition', entityId: def.id,
         details: { key: def.key, version: def.version, decisionInstanceId: instanceId, variables: Object.keys(variables), results: evaluation.resultList.length },
       });
-      const types = clauseTypes(def.compiled).outputs;
-      return evaluation.resultList.map((entry) => Object.fromEntries(Object.entries(entry).map(([name, value]) => [name, typedDecisionValue(value, types.get(name))])));
+      const types = clauseTypes(def.compiled);
+      const typeOf = (name: string) => (types.count ? 'integer' : types.outputs.get(name));
+      return evaluation.resultList.map((entry) => Object.fromEntries(Object.entries(entry).map(([name, value]) => [name, typedDecisionValue(value, typeOf(name))])));
     });
   }
 
@@ -201,6 +203,10 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
     getRequirements,
     getLatestRequirements,
     requirementsXml: (id: string) => xmlOf('decision_requirements_definitions', id),
+    /** The image deployed beside a decision definition, null when none (see decision-diagrams.ts). */
+    diagram: async (def: DecisionDefinitionRow) => findDiagram(db, def),
+    /** The image deployed beside a decision requirements definition, null when none. */
+    requirementsDiagram: async (drd: DecisionRequirementsRow) => findDiagram(db, drd),
     evaluateById: async (id: string, variables: Variables, principal: Principal) => evaluate(await get(id), variables, principal),
     evaluateByKey: async (key: string, tenantId: string | null, variables: Variables, principal: Principal) => evaluate(await getLatest(key, tenantId), variables, principal),
 
@@ -211,6 +217,13 @@ export function makeDecisionService(db: Knex, clock: Clock, trace: TraceService,
       if (!row) throw new NotFoundError(`历史决策实例不存在 / no historic decision instance with id ${id}`);
       return row;
     },
+    /**
+     * Evaluations per decision of a decision requirements definition, counting
+     * only the evaluations the caller may see (as `history`); an unknown id
+     * gives an empty list, as in Camunda.
+     */
+    requirementsStatistics: (requirementsId: string, decisionInstanceId: string | undefined, principal: Principal) =>
+      countEvaluationsByDecision(db, { requirementsId, rootDecisionInstanceId: decisionInstanceId, visibleTo: visibility(principal) }),
     countHistory: (query: Omit<DecisionInstanceQuery, 'visibleTo'>, principal: Principal) =>
       countDecisionInstances(db, { ...query, visibleTo: visibility(principal) }),
   };

@@ -19,7 +19,7 @@ export type DecisionValueKind = 'input' | 'output';
  */
 function contextFor(kind: DecisionValueKind, row: Omit<DecisionValueRow, 'value'>): Buffer {
   const output = kind === 'output' ? [row.rule_id ?? '', String(row.rule_order ?? ''), row.variable_name ?? ''] : [];
-  return contextOf(`decision-${kind}`, row.decision_instance_id, row.id, row.clause_id, row.type, ...output);
+  return contextOf(`decision-${kind}`, row.decision_instance_id, row.id, row.clause_id ?? '', row.type, ...output);
 }
 
 /** A value as stored: sealed under the keyring's current key. */

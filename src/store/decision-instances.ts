@@ -30,7 +30,8 @@ export interface DecisionValueRow {
   id: string;
   decision_instance_id: string;
   position: number;
-  clause_id: string;
+  /** Null for a literal expression's output, which has no clause (as in Camunda). */
+  clause_id: string | null;
   clause_name: string | null;
   rule_id?: string | null;
   rule_order?: number | null;
@@ -121,6 +122,19 @@ export async function listDecisionInstances(db: Db, query: DecisionInstanceQuery
 
 export async function countDecisionInstances(db: Db, query: DecisionInstanceQuery): Promise<number> {
   return countOf(filtered(db, query));
+}
+
+/**
+ * Camunda's HistoricDecisionInstanceStatistics of one decision requirements
+ * definition: evaluations per decision key, only keys evaluated at least once
+ * (`rootDecisionInstanceId` narrows to one evaluation: the root and the
+ * decisions it required).
+ */
+export async function countEvaluationsByDecision(db: Db, query: Pick<DecisionInstanceQuery, 'requirementsId' | 'rootDecisionInstanceId' | 'visibleTo'>): Promise<{ key: string; evaluations: number }[]> {
+  const rows = (await filtered(db, query)
+    .select('h.decision_definition_key as key').count('h.id as evaluations')
+    .groupBy('h.decision_definition_key').orderBy('h.decision_definition_key')) as unknown as { key: string; evaluations: string | number }[];
+  return rows.map((r) => ({ key: r.key, evaluations: Number(r.evaluations) }));
 }
 
 /** The inputs (or outputs) of these decision instances, in the order the table has them, still sealed. */

@@ -23,6 +23,9 @@ test('a broken DMN resource is refused with every problem, each naming its eleme
   t.regex(err.message, /element UnaryTests_open_range \| line 12/);
 });
 
+const variable = '<variable id="v" name="season" typeRef="string" />';
+/** A decision whose logic is `logic` after the decision's `<variable>` (or none). */
+const literal = (vars: string, logic: string) => tableDmn('').replace('<decision id="d" name="D">', `<decision id="d" name="D">${vars}${logic}`);
 const simple = (tableAttrs: string, body: string) => tableDmn(`<decisionTable id="t" ${tableAttrs}>${body}</decisionTable>`);
 const oneInput = '<input id="in"><inputExpression id="ie" typeRef="integer"><text>x</text></inputExpression></input>';
 
@@ -35,8 +38,15 @@ for (const [what, xml, element, pattern] of [
   ['output values that are not literals', simple('hitPolicy="PRIORITY"', `${oneInput}<output id="o" name="o"><outputValues id="ov"><text>[1..2]</text></outputValues></output>`), 'ov', /literals/],
   ['an input with an empty expression', simple('', '<input id="in"><inputExpression id="ie"><text> </text></inputExpression></input><output id="o" name="o" />'), 'in', /no input expression/],
   ['a rule with too many output entries', simple('', `${oneInput}<output id="o" name="o" />${rule('r1', ['1'], ['1', '2'])}`), 'r1', /2 output entries for 1 outputs/],
-  ['a decision literal expression', tableDmn('').replace('<decision id="d" name="D">', '<decision id="d" name="D"><literalExpression id="le"><text>1</text></literalExpression>'), 'le', /LiteralExpression/],
-  ['a decision without logic', tableDmn(''), 'd', /only decision tables/],
+  ['a literal expression without a variable', literal('', '<literalExpression id="le"><text>1</text></literalExpression>'), 'le', /DMN-02017.*'variable'/],
+  ['a literal expression whose variable has no name', literal('<variable id="v" typeRef="string" />', '<literalExpression id="le"><text>1</text></literalExpression>'), 'v', /no name/],
+  ['an empty literal expression', literal(variable, '<literalExpression id="le"><text> </text></literalExpression>'), 'le', /no text/],
+  ['a literal expression in javascript', literal(variable, '<literalExpression id="le" expressionLanguage="javascript"><text>1</text></literalExpression>'), 'le', /'javascript'/],
+  ['a literal expression that is no FEEL', literal(variable, '<literalExpression id="le"><text>1 +</text></literalExpression>'), 'le', /FEEL/],
+  ['a literal expression with a FEEL Scala function', literal(variable, '<literalExpression id="le"><text>is defined(x)</text></literalExpression>'), 'le', /unknown FEEL function/],
+  ['a literal expression in JUEL calling a bean', literal(variable, '<literalExpression id="le" expressionLanguage="juel"><text>\${calendar.getSeason(date)}</text></literalExpression>'), 'le', /JUEL/],
+  ['a boxed context', literal(variable, '<context id="ctx" />'), 'ctx', /Context.*decision tables and literal expressions/],
+  ['a decision without logic', tableDmn(''), 'd', /only decision tables and literal expressions/],
   ['a table with no output', simple('', oneInput), 't', /no output/],
 ] as const) {
   test(`${what} is refused, naming the element`, async (t) => {

@@ -237,6 +237,29 @@ const cases: Case[] = [
       return { url: '/decision-requirements-definition/key/dinner/tenant-id/tenant-one/xml' };
     },
   },
+  // Diagrams (the dinner fixture is deployed without an image: 204) and DRD statistics.
+  { route: 'GET /engine-rest/decision-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}/diagram` }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/decision-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-definition/key/dish/diagram' }), trace: ['Read DecisionDefinition'] },
+  {
+    route: 'GET /engine-rest/decision-definition/key/:key/tenant-id/:tenantId/diagram', as: 'office', wrong: 'worker', trace: ['Read DecisionDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dish.dmn', fixture('dmn-rest/dish.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-definition/key/dish/tenant-id/tenant-one/diagram' };
+    },
+  },
+  { route: 'GET /engine-rest/decision-requirements-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/decision-requirements-definition/${(await decisions(f)).drd}/diagram` }), trace: ['Read DecisionRequirementsDefinition'] },
+  { route: 'GET /engine-rest/decision-requirements-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async (f) => (await decisions(f), { url: '/decision-requirements-definition/key/dinner/diagram' }), trace: ['Read DecisionRequirementsDefinition'] },
+  {
+    route: 'GET /engine-rest/decision-requirements-definition/key/:key/tenant-id/:tenantId/diagram', as: 'office', wrong: 'worker', trace: ['Read DecisionRequirementsDefinition'],
+    make: async (f) => {
+      await f.s.services.deployments.deploy({ ...oneResource('rt-tenant-dinner.dmn', fixture('dmn-rest/dinner.dmn')), tenantId: 'tenant-one' });
+      return { url: '/decision-requirements-definition/key/dinner/tenant-id/tenant-one/diagram' };
+    },
+  },
+  {
+    route: 'GET /engine-rest/history/decision-requirements-definition/:id/statistics', as: 'office', wrong: 'worker', trace: ['Read DecisionRequirementsDefinition'],
+    make: async (f) => ({ url: `/history/decision-requirements-definition/${(await decisions(f)).drd}/statistics` }),
+  },
   { route: 'GET /engine-rest/history/decision-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance?includeInputs=true&includeOutputs=true' }), trace: ['Read DecisionInstance'] },
   {
     route: 'GET /engine-rest/history/decision-instance/:id', as: 'office', wrong: 'network', trace: ['Read DecisionInstance'],

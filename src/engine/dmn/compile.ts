@@ -12,6 +12,7 @@ import { ParseError, type ParseProblem } from '../../errors.ts';
 import { locateId } from '../compile.ts';
 import { checkSize } from '../check-size.ts';
 import { decodeXml } from '../serialize.ts';
+import { compileLiteral } from './compile-literal.ts';
 import { compileTable, type El, type Problem } from './compile-table.ts';
 import type { Decision } from './model.ts';
 
@@ -74,11 +75,13 @@ export async function compileDmn(resourceName: string, source: string | Buffer):
     const logic = element.decisionLogic as El | undefined;
     if (logic?.$type === 'dmn:DecisionTable') {
       compiled.push({ element, decision: compileTable(element, logic, definitions.expressionLanguage, required, problems) });
+    } else if (logic?.$type === 'dmn:LiteralExpression') {
+      compiled.push({ element, decision: compileLiteral(element, logic, definitions.expressionLanguage, required, problems) });
     } else {
       const what = logic ? String(logic.$type).replace(/^dmn:/, '') : null;
       const message = what
-        ? `决策 ${id} 的逻辑不受支持（${what}） / decision ${id} is a ${what}: only decision tables are supported`
-        : `决策 ${id} 没有决策逻辑 / decision ${id} has no decision logic: only decision tables are supported`;
+        ? `决策 ${id} 的逻辑不受支持（${what}） / decision ${id} is a ${what}: Camunda 7 evaluates only decision tables and literal expressions`
+        : `决策 ${id} 没有决策逻辑 / decision ${id} has no decision logic: Camunda 7 evaluates only decision tables and literal expressions`;
       problems.push({ message, elementIds: ids(logic?.id, id) });
     }
   }

@@ -10,7 +10,7 @@ import { juelTemplate } from './compile-table.ts';
 import { DecisionEvaluationError } from './errors.ts';
 import { evaluateFeel, feelUnaryTests } from './feel.ts';
 import { applyHitPolicy, type Matched } from './hit-policy.ts';
-import { outputKey, setOwn, type Decision, type Expr, type TableDecision } from './model.ts';
+import { outputKey, setOwn, type Decision, type Expr, type LiteralDecision, type TableDecision } from './model.ts';
 import { convert, TypeConversionError } from './types.ts';
 
 export interface DecisionEvaluation {
@@ -21,10 +21,11 @@ export interface DecisionEvaluation {
 }
 
 export interface EvaluatedDecision {
-  key: string; name: string | null; hitPolicy: string; aggregation: string | null;
+  key: string; name: string | null; hitPolicy: string | null; aggregation: string | null;
   collectResultValue: number | null;
   inputs: { clauseId: string; clauseName: string | null; value: unknown }[];
-  outputs: { clauseId: string; clauseName: string | null; ruleId: string; ruleOrder: number; variableName: string; value: unknown }[];
+  /** A literal expression's one output has no clause and no rule (Camunda records them as null). */
+  outputs: { clauseId: string | null; clauseName: string | null; ruleId: string | null; ruleOrder: number | null; variableName: string; value: unknown }[];
 }
 
 type Variables = Record<string, unknown>;
@@ -49,7 +50,7 @@ export function evaluateDecision(key: string, lookup: (key: string) => string | 
   const juel = makeExpressions(env);
   let resultList: Record<string, unknown>[] = [];
   for (const decision of order) {
-    const evaluated = evaluateTable(decision, scope, juel);
+    const evaluated = decision.kind === 'literal' ? evaluateLiteral(decision, scope, juel) : evaluateTable(decision, scope, juel);
     records.push(evaluated.record);
     resultList = evaluated.resultList;
     if (decision.key !== key) addToVariables(decision, resultList, scope);
@@ -78,7 +79,8 @@ function load(key: string, lookup: (key: string) => string | undefined, from: st
 /** Camunda's addResultToVariableContext: a single result's entries as variables, otherwise a list per output. */
 function addToVariables(decision: Decision, resultList: Record<string, unknown>[], scope: Variables): void {
   if (resultList.length === 0) return;
-  const multi = (decision.hitPolicy === 'COLLECT' && !decision.aggregation) || decision.hitPolicy === 'RULE ORDER' || decision.hitPolicy === 'OUTPUT ORDER';
+  const multi = decision.kind !== 'literal'
+    && ((decision.hitPolicy === 'COLLECT' && !decision.aggregation) || decision.hitPolicy === 'RULE ORDER' || decision.hitPolicy === 'OUTPUT ORDER');
   if (resultList.length === 1 && !multi) {
     for (const [name, value] of Object.entries(resultList[0]!)) setOwn(scope, name, value);
     return;
@@ -132,9 +134,30 @@ function evaluateTable(table: TableDecision, scope: Variables, juel: JuelExpress
   };
 }
 
+/**
+ * Camunda's DmnDecisionLiteralExpressionEvaluationHandler: the expression's
+ * value converted by the variable's typeRef is the one result entry, named by
+ * the variable, even when it is null; history records no inputs and that one
+ * output, with no clause and no rule.
+ */
+function evaluateLiteral(decision: LiteralDecision, scope: Variables, juel: JuelExpressions): { record: EvaluatedDecision; resultList: Record<string, unknown>[] } {
+  const where = `literal expression, variable ${decision.variable.name}`;
+  const raw = evaluateExpression(juel, decision, decision.expression, scope, where);
+  const value = typed(decision, raw, decision.variable.typeRef, where);
+  const entry: Record<string, unknown> = {};
+  setOwn(entry, decision.variable.name, value);
+  return {
+    record: {
+      key: decision.key, name: decision.name, hitPolicy: null, aggregation: null, collectResultValue: null, inputs: [],
+      outputs: [{ clauseId: null, clauseName: null, ruleId: null, ruleOrder: null, variableName: decision.variable.name, value }],
+    },
+    resultList: [entry],
+  };
+}
+
 class UnknownVariable extends Error {}
 
-function evaluateExpression(juel: JuelExpressions, table: TableDecision, expr: Expr, scope: Variables, where: string): unknown {
+function evaluateExpression(juel: JuelExpressions, table: Decision, expr: Expr, scope: Variables, where: string): unknown {
   if (expr.language === 'feel') return feel(table, expr, where, () => evaluateFeel(expr.text, scope));
   const template = juelTemplate(expr.text);
   try {
@@ -157,7 +180,7 @@ function evaluateExpression(juel: JuelExpressions, table: TableDecision, expr: E
  * name with spaces can make a checked expression parse differently) is the
  * table's failure, not the server's.
  */
-function feel<T>(table: TableDecision, expr: Expr, where: string, run: () => T): T {
+function feel<T>(table: Decision, expr: Expr, where: string, run: () => T): T {
   try {
     return run();
   } catch (err) {
@@ -167,7 +190,7 @@ function feel<T>(table: TableDecision, expr: Expr, where: string, run: () => T):
   }
 }
 
-function typed(table: TableDecision, value: unknown, typeRef: string | null, where: string): unknown {
+function typed(table: Decision, value: unknown, typeRef: string | null, where: string): unknown {
   try {
     return convert(value, typeRef);
   } catch (err) {

@@ -44,7 +44,21 @@ export interface TableDecision {
   rules: Rule[];
 }
 
-export type Decision = TableDecision;
+/**
+ * A decision literal expression (Camunda 7: DmnDecisionLiteralExpressionImpl):
+ * one expression whose value, converted by the variable's typeRef, is the
+ * decision's single result entry, named by the variable.
+ */
+export interface LiteralDecision {
+  kind: 'literal';
+  key: string;
+  name: string | null;
+  required: string[];
+  variable: { name: string; typeRef: string | null };
+  expression: Expr;
+}
+
+export type Decision = TableDecision | LiteralDecision;
 
 /** The key a lone unnamed output is returned under: Camunda's is null, which JSON cannot carry; its id is the nearest stable name. */
 export function outputKey(output: OutputClause): string {

@@ -31,7 +31,11 @@ function instanceDto(h: EvaluatedInstance) {
   };
 }
 
-/** `/history/decision-instance`: every evaluation, with what it saw and what it decided (Camunda 7.24). */
+/**
+ * `/history/decision-instance`: every evaluation, with what it saw and what it
+ * decided; `/history/decision-requirements-definition/{id}/statistics`: how
+ * often each decision of a DRD was evaluated (Camunda 7.24).
+ */
 export function makeDecisionHistoryRoutes(deps: { decisions: DecisionService }): Router {
   const router = new Router();
   const filter = (ctx: Context): Omit<DecisionInstanceQuery, 'visibleTo'> => {
@@ -63,6 +67,11 @@ export function makeDecisionHistoryRoutes(deps: { decisions: DecisionService }):
   router.get('/history/decision-instance/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, sorting: _s, ...rest } = filter(ctx);
     ctx.body = { count: await deps.decisions.countHistory(rest, principalOf(ctx)) };
+  });
+  // Camunda's DRD statistics: [{ decisionDefinitionKey, evaluations }], one per decision evaluated.
+  router.get('/history/decision-requirements-definition/:id/statistics', async (ctx) => {
+    const rows = await deps.decisions.requirementsStatistics(ctx.params.id, queryOf(ctx).string('decisionInstanceId'), principalOf(ctx));
+    ctx.body = rows.map((r) => ({ decisionDefinitionKey: r.key, evaluations: r.evaluations }));
   });
   router.get('/history/decision-instance/:id', async (ctx) => {
     ctx.body = instanceDto(await deps.decisions.historyOne(ctx.params.id, includeOf(ctx), principalOf(ctx)));

@@ -1,5 +1,6 @@
 import Router, { type RouterContext } from '@koa/router';
 import type { Context } from 'koa';
+import { diagramMediaType } from '../../services/decision-diagrams.ts';
 import type { DecisionService } from '../../services/decisions.ts';
 import { parseVariables } from '../../services/variables.ts';
 import {
@@ -22,6 +23,23 @@ export function decisionDto(d: DecisionDefinitionSummary) {
 /** Camunda's DecisionRequirementsDefinitionDto. */
 export function requirementsDto(d: DecisionRequirementsRow) {
   return { id: d.id, key: d.key, category: d.category, name: d.name, version: d.version, resource: d.resource_name, deploymentId: d.deployment_id, tenantId: d.tenant_id };
+}
+
+/**
+ * Camunda's get-diagram answer: the image as an attachment with the media type
+ * of its suffix, or 204 when the definition has none.
+ */
+function sendDiagram(ctx: Context, diagram: { name: string; bytes: Buffer } | null): void {
+  if (!diagram) {
+    ctx.status = 204;
+    return;
+  }
+  ctx.attachment(diagram.name);
+  ctx.type = diagramMediaType(diagram.name);
+  // An SVG is a document that can carry script: never run it on this origin.
+  ctx.set('X-Content-Type-Options', 'nosniff');
+  ctx.set('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; sandbox");
+  ctx.body = diagram.bytes;
 }
 
 /** Filters both repositories share, by Camunda's parameter names (`idName` differs). */
@@ -78,6 +96,9 @@ export function makeDecisionRoutes(deps: { decisions: DecisionService }): Router
       const def = await decisions.getLatest(ctx.params.key, tenantOf(ctx));
       ctx.body = { id: def.id, dmnXml: await decisions.xml(def.id) };
     });
+    router.get(`${prefix}/diagram`, async (ctx) => {
+      sendDiagram(ctx, await decisions.diagram(await decisions.getLatest(ctx.params.key, tenantOf(ctx))));
+    });
     router.post(`${prefix}/evaluate`, async (ctx) => {
       const variables = parseVariables(bodyObject(ctx).variables);
       ctx.body = (await decisions.evaluateByKey(ctx.params.key, tenantOf(ctx), variables, principalOf(ctx))).map(formatVariables);
@@ -88,6 +109,9 @@ export function makeDecisionRoutes(deps: { decisions: DecisionService }): Router
   });
   router.get('/decision-definition/:id/xml', async (ctx) => {
     ctx.body = { id: ctx.params.id, dmnXml: await decisions.xml(ctx.params.id) };
+  });
+  router.get('/decision-definition/:id/diagram', async (ctx) => {
+    sendDiagram(ctx, await decisions.diagram(await decisions.get(ctx.params.id)));
   });
   router.post('/decision-definition/:id/evaluate', async (ctx) => {
     const variables = parseVariables(bodyObject(ctx).variables);
@@ -112,12 +136,18 @@ export function makeDecisionRoutes(deps: { decisions: DecisionService }): Router
       const drd = await decisions.getLatestRequirements(ctx.params.key, tenantOf(ctx));
       ctx.body = { id: drd.id, dmnXml: await decisions.requirementsXml(drd.id) };
     });
+    router.get(`${prefix}/diagram`, async (ctx) => {
+      sendDiagram(ctx, await decisions.requirementsDiagram(await decisions.getLatestRequirements(ctx.params.key, tenantOf(ctx))));
+    });
   }
   router.get('/decision-requirements-definition/:id', async (ctx) => {
     ctx.body = requirementsDto(await decisions.getRequirements(ctx.params.id));
   });
   router.get('/decision-requirements-definition/:id/xml', async (ctx) => {
     ctx.body = { id: ctx.params.id, dmnXml: await decisions.requirementsXml(ctx.params.id) };
+  });
+  router.get('/decision-requirements-definition/:id/diagram', async (ctx) => {
+    sendDiagram(ctx, await decisions.requirementsDiagram(await decisions.getRequirements(ctx.params.id)));
   });
   return router;
 }

@@ -26,6 +26,8 @@ import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeTransferService } from './services/transfers.ts';
+import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
 import { makePublicRequestService } from './services/public-requests.ts';
@@ -79,6 +81,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tasks,
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
+    transfers: makeTransferService(db, tasks),
+    signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db, definitions, vault),

@@ -20,6 +20,8 @@ import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
 import type { TokenService } from '../services/tokens.ts';
 import type { TraceService } from '../services/trace.ts';
+import type { TransferService } from '../services/transfers.ts';
+import type { SignerService } from '../services/signers.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -40,6 +42,7 @@ import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
+import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
@@ -63,6 +66,8 @@ export interface AppDeps {
   tasks: TaskService;
   localVariables: LocalVariableService;
   comments: CommentService;
+  transfers: TransferService;
+  signers: SignerService;
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
   messages: MessageService;
@@ -164,6 +169,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
     makeDecisionHistoryRoutes(deps),

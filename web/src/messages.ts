@@ -44,6 +44,11 @@ export const zh = {
   trace: '操作留痕', verify: '校验留痕链', chainOk: '留痕链完整：共 {rows} 条，{chains} 条链全部校验通过',
   chainBroken: '留痕链在第 {id} 条处断开（链 {chain}）：{reason}', operation: '操作', entity: '对象', source: '来源地址',
   details: '内容', includeReads: '包含读取记录', user: '用户', after: '起始时间', before: '截止时间', noTrace: '没有符合条件的记录',
+  transfer: '转办', transferTo: '转办给（用户）', transferred: '已转办', transferComment: '转办说明（可选）',
+  addSigner: '加签', removeSigner: '减签', signerUser: '签核人（用户）', signerAdded: '已加签', signerRemoved: '已减签', signers: '加签 / 减签',
+  terminate: '终止流程', terminateReason: '终止原因（必填）', terminated: '已终止', print: '打印审批单',
+  approvalForm: '审批单', startForm: '申请内容', steps: '审批经过', decisionCol: '决定', commentsCol: '意见', printNow: '打印',
+  startedAt: '发起时间', endedAt: '结束时间', deleteReasonCol: '结束原因',
 };
 
 export type Messages = typeof zh;
@@ -87,4 +92,9 @@ export const en: Messages = {
   trace: 'Trace', verify: 'Verify the chain', chainOk: 'The chain is whole: {rows} rows, all {chains} chains verify',
   chainBroken: 'The chain breaks at row {id} (chain {chain}): {reason}', operation: 'Operation', entity: 'Entity', source: 'Source',
   details: 'Details', includeReads: 'Include reads', user: 'User', after: 'From', before: 'Until', noTrace: 'No matching entries',
+  transfer: 'Transfer', transferTo: 'Transfer to (user)', transferred: 'Transferred', transferComment: 'Note (optional)',
+  addSigner: 'Add signer', removeSigner: 'Remove signer', signerUser: 'Signer (user)', signerAdded: 'Signer added', signerRemoved: 'Signer removed', signers: 'Add / remove signers',
+  terminate: 'Terminate', terminateReason: 'Reason (required)', terminated: 'Terminated', print: 'Print approval form',
+  approvalForm: 'Approval form', startForm: 'Request', steps: 'Steps', decisionCol: 'Decision', commentsCol: 'Comments', printNow: 'Print',
+  startedAt: 'Started', endedAt: 'Ended', deleteReasonCol: 'Ended because',
 };

@@ -6,6 +6,7 @@ import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
+import { instanceOperations } from '../approvals.ts';
 
 /** A finished instance's variables come from history, in the runtime shape. */
 async function variablesOf(instance: HistoricInstance): Promise<Variables> {
@@ -72,6 +73,7 @@ export async function instancePage(id: string): Promise<void> {
       h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
       h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
+    instanceOperations(instance),
     h('section', { class: 'card' }, h('h2', {}, t('diagram')),
       h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, t('legendTimer'))),
       canvas),

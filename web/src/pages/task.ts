@@ -7,6 +7,7 @@ import { t } from '../i18n.ts';
 import { act, errorText, flashNext, go, link, loading, page, rerender } from '../shell.ts';
 import { variablesTable, when, type Variables } from '../widgets.ts';
 import { dueBadge } from './tasklist.ts';
+import { approvalCard } from '../approvals.ts';
 
 function commentsBox(task: Task, comments: Comment[]): HTMLElement {
   const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, placeholder: t('commentPlaceholder') });
@@ -58,7 +59,8 @@ export async function taskPage(id: string): Promise<void> {
     h('div', { class: 'task-layout' },
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('form')), formBox),
-        commentsBox(task, comments)),
+        commentsBox(task, comments),
+        await approvalCard(task, xml.bpmn20Xml)),
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('diagram')), canvas),
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)))));

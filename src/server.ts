@@ -28,6 +28,8 @@ import { makeCommentService } from './services/comments.ts';
 import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeTransferService } from './services/transfers.ts';
+import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
 import { makeTokenService } from './services/tokens.ts';
 import { makePublicRequestService } from './services/public-requests.ts';
@@ -93,6 +95,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tasks,
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
+    transfers: makeTransferService(db, tasks),
+    signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db, definitions, vault),

@@ -2,6 +2,8 @@ import { applyOut, type PassedValue } from './call-activity.ts';
 import { EventSubProcessRun } from './event-subprocesses.ts';
 import { findPostponed } from './recorder.ts';
 import type { RunParts } from './run-parts.ts';
+import { findParallelLoop } from './multi-instance.ts';
+import { EngineRunError } from './run-error.ts';
 
 /**
  * What a command delivers to the wait it targets: complete it (`signal`, the
@@ -12,13 +14,16 @@ import type { RunParts } from './run-parts.ts';
  */
 export type SignalAction =
   | { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | { kind: 'conditions' }
-  | { kind: 'call'; variables: Record<string, unknown> };
+  | { kind: 'call'; variables: Record<string, unknown> }
+  | { kind: 'addInstance'; element: unknown } | { kind: 'removeInstance' };
 
 export interface Delivered {
   /** With the `call` action: what the call activity's `camunda:out` passed back. */
   passedOut: Record<string, PassedValue>;
   /** The wait had already ended when its turn came (a conditional boundary event the caller's variables fired interrupted it). */
   preempted?: boolean;
+  /** With `addInstance`: the execution id of the instance added. */
+  addedExecutionId?: string;
 }
 
 interface Target {
@@ -37,7 +42,9 @@ export function deliver(run: RunParts, execution: any, target: Target): Delivere
   // the run throws up to it (an escalation the boundary or event sub-process of a scope must catch). It
   // also reaches the one instance meant when the same task waits in several instances of a multi-instance sub-process.
   const waiting = () => findPostponed(execution.getPostponed(), executionId);
-  if (action.kind === 'conditions') {
+  if (action.kind === 'addInstance' || action.kind === 'removeInstance') {
+    return changeSigners(run, waiting(), executionId, action);
+  } else if (action.kind === 'conditions') {
     // Nothing more to send: the caller's changes were evaluated before.
   } else if (EventSubProcessRun.isHostWait(executionId)) {
     // A message, signal or timer start of an event sub-process (event-subprocesses.ts).
@@ -63,5 +70,21 @@ export function deliver(run: RunParts, execution: any, target: Target): Delivere
     // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
     waiting()?.sendApiMessage('error', { message: action.message, code: action.code });
   }
+  return { passedOut: {} };
+}
+
+/**
+ * 加签/减签 on the parallel multi-instance body whose instance `executionId`
+ * is (multi-instance.ts): one more instance, or this one discarded and
+ * counted out, the completion condition then evaluated as after any instance.
+ */
+function changeSigners(run: RunParts, api: any, executionId: string, action: { kind: 'addInstance'; element: unknown } | { kind: 'removeInstance' }): Delivered {
+  const loop = findParallelLoop(run.engine.environment.services, executionId);
+  if (!api || !loop) {
+    throw new EngineRunError(`任务不是运行中的并行多实例的一个实例，不能加签或减签 / ${executionId} is not an instance of a running parallel multi-instance activity; signers can only be added to or removed from those`, api?.id ?? null);
+  }
+  if (action.kind === 'addInstance') return { passedOut: {}, addedExecutionId: loop.addInstance(action.element) };
+  loop.markRemoved(executionId);
+  api.discard();
   return { passedOut: {} };
 }

@@ -59,7 +59,17 @@ export class Characteristics {
   readonly completionCondition: string | undefined;
   readonly collection: unknown[] | undefined;
   readonly elementVariable: string | undefined;
-  readonly cardinality: number;
+  /** The instances to run: the collection's (or loopCardinality's), then the signers added since (signers.ts). */
+  cardinality: number;
+  /**
+   * 加签: element values of instances added while it ran, after the
+   * collection's; the collection variable itself is left as it was, as
+   * Flowable's addMultiInstanceExecution and Camunda's startBeforeActivity
+   * on the inner activity leave it. Saved in the body's messages.
+   */
+  readonly added: unknown[];
+  /** 减签: instances removed unfinished; they count neither in nrOfInstances nor as completed. */
+  removed: number;
   readonly batchSize: number;
   private readonly io: IoMapping | undefined;
 
@@ -75,7 +85,9 @@ export class Characteristics {
     this.collection = this.readCollection(behaviour.collection);
     // Camunda's default element variable is none; the engine's `item` keeps older diagrams running.
     if (this.collection) this.elementVariable = behaviour.elementVariable || 'item';
-    this.cardinality = this.readCardinality(behaviour.loopCardinality);
+    this.added = Array.isArray(message.content.addedElements) ? [...message.content.addedElements] : [];
+    this.removed = Number(message.content.removedInstances) || 0;
+    this.cardinality = this.readCardinality(behaviour.loopCardinality) + this.added.length;
     this.batchSize = activity.environment.settings.batchSize || 50;
     this.io = ioMappingOf(activity);
   }
@@ -108,15 +120,30 @@ export class Characteristics {
   }
 
   getContent() {
-    return { ...cloneContent(this.message.content), loopCardinality: this.cardinality, isSequential: this.isSequential, output: undefined };
+    return {
+      ...cloneContent(this.message.content), loopCardinality: this.cardinality, isSequential: this.isSequential, output: undefined,
+      addedElements: this.added.slice(), removedInstances: this.removed,
+    };
+  }
+
+  /** The element value of instance `index`: the collection's, then the added signers'. */
+  private elementAt(index: number): unknown {
+    const base = this.cardinality - this.added.length;
+    return index < base ? this.collection?.[index] : this.added[index - base];
+  }
+
+  /** Appends one instance for `element` (加签); the caller starts it. */
+  addElement(element: unknown): void {
+    this.added.push(element);
+    this.cardinality++;
   }
 
   /** Camunda's variables of one instance, with the counters as they stand. */
   private loopVariables(index: number, counts: { active: number; completed: number }): Record<string, unknown> {
     return {
-      ...(this.collection ? { [this.elementVariable!]: this.collection[index] } : {}),
+      ...(this.collection ? { [this.elementVariable!]: this.elementAt(index) } : {}),
       loopCounter: index,
-      nrOfInstances: this.cardinality,
+      nrOfInstances: this.cardinality - this.removed,
       nrOfActiveInstances: counts.active,
       nrOfCompletedInstances: counts.completed,
     };
@@ -128,7 +155,7 @@ export class Characteristics {
       ...this.getContent(), isRootScope: undefined, executionId: `${this.parentExecutionId}_${index}`, isMultiInstance: true,
       parent: cloneParent(this.parent), index, loopVariables: this.loopVariables(index, counts),
     };
-    if (this.collection) content[this.elementVariable!] = this.collection[index];
+    if (this.collection) content[this.elementVariable!] = this.elementAt(index);
     return content;
   }
 

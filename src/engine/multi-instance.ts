@@ -1,5 +1,28 @@
 import { Characteristics, type Message } from './multi-instance-loop.ts';
 
+/** The engine service holding the run's parallel multi-instance bodies by execution id, for 加签/减签 (signers.ts). */
+const PARALLEL_LOOPS = 'camunda:parallelLoops';
+
+/** A running parallel multi-instance body, as 加签/减签 change it. */
+export interface ParallelLoop {
+  readonly activityId: string;
+  readonly bodyExecutionId: string;
+  readonly elementVariable: string | undefined;
+  /** Starts one more instance whose element variable is `element`; returns its execution id. */
+  addInstance(element: unknown): string;
+  /** Marks `executionId`'s instance as removed: discarding it then counts it out (not completed). */
+  markRemoved(executionId: string): void;
+}
+
+/** The running parallel multi-instance body that `iterationExecutionId` is an instance of, if any. */
+export function findParallelLoop(services: Record<string, unknown>, iterationExecutionId: string): ParallelLoop | undefined {
+  const loops = services[PARALLEL_LOOPS] as Map<string, ParallelLoop> | undefined;
+  for (const [body, loop] of loops ?? []) {
+    if (iterationExecutionId.startsWith(`${body}_`) && /^\d+$/.test(iterationExecutionId.slice(body.length + 1))) return loop;
+  }
+  return undefined;
+}
+
 /*
  * Multi-instance (会签) as Camunda 7 runs it, in place of bpmn-elements'
  * LoopCharacteristics (17.3, MIT), from which this is adapted. The engine's
@@ -88,12 +111,59 @@ class Sequential {
   }
 }
 
-class Parallel {
+class Parallel implements ParallelLoop {
   private running = 0;
   private index = 0;
   private discarded = 0;
+  private removing: string | null = null;
 
   constructor(private readonly activity: any, private readonly chr: Characteristics) {}
+
+  get activityId(): string {
+    return this.chr.id;
+  }
+
+  get bodyExecutionId(): string {
+    return this.chr.parentExecutionId;
+  }
+
+  get elementVariable(): string | undefined {
+    return this.chr.elementVariable;
+  }
+
+  private register(on: boolean): void {
+    const services = this.activity.environment.services;
+    const loops: Map<string, ParallelLoop> = (services[PARALLEL_LOOPS] ??= new Map());
+    if (on) loops.set(this.chr.parentExecutionId, this);
+    else loops.delete(this.chr.parentExecutionId);
+  }
+
+  /** Counts the instances that are neither running nor removed as completed (Camunda's nrOfCompletedInstances). */
+  private counts(active = this.running) {
+    return { active, completed: this.index - this.running - this.chr.removed };
+  }
+
+  private publishBatch(): void {
+    this.activity.broker.publish('execution', 'execute.iteration.batch', {
+      ...this.chr.getContent(), index: this.index, running: this.running, discarded: this.discarded, output: this.chr.output, preventComplete: true,
+    });
+  }
+
+  addInstance(element: unknown): string {
+    const chr = this.chr;
+    chr.addElement(element);
+    const content = chr.next(this.index, this.counts(this.running + 1));
+    this.running++;
+    this.index++;
+    this.publishBatch();
+    this.activity.broker.publish('execution', 'execute.start', content);
+    chr.announce('start', content);
+    return content.executionId;
+  }
+
+  markRemoved(executionId: string): void {
+    this.removing = executionId;
+  }
 
   execute(executeMessage: Message) {
     const redelivered = executeMessage.fields?.redelivered;
@@ -104,6 +174,7 @@ class Parallel {
       if (!Number.isNaN(Number(discarded))) this.discarded = Number(discarded);
     }
     this.chr.subscribe((routingKey, message) => this.onComplete(routingKey, message));
+    this.register(true);
     if (redelivered) return;
     return this.startBatch();
   }
@@ -113,7 +184,7 @@ class Parallel {
     const first = this.index;
     const last = Math.min(chr.cardinality, first + chr.batchSize);
     // Camunda starts every instance at once: each sees all of them active.
-    const counts = { active: this.running + (last - first), completed: this.index - this.running };
+    const counts = this.counts(this.running + (last - first));
     const batch: any[] = [];
     for (let i = first; i < last; i++) {
       const content = chr.next(i, counts);
@@ -123,9 +194,7 @@ class Parallel {
     this.running += batch.length;
     this.index += batch.length;
     const broker = this.activity.broker;
-    broker.publish('execution', 'execute.iteration.batch', {
-      ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded, output: chr.output, preventComplete: true,
-    });
+    this.publishBatch();
     for (const content of batch) {
       broker.publish('execution', 'execute.start', content);
       chr.announce('start', content);
@@ -136,20 +205,50 @@ class Parallel {
     const chr = this.chr;
     const { content } = message;
     if (content.output !== undefined) chr.output[content.index] = content.output;
-    if (routingKey === 'execute.discard') this.discarded++;
-    else if (routingKey === 'execute.completed') chr.outputs(message, { active: this.running, completed: this.index - this.running });
+    if (routingKey === 'execute.discard' && content.executionId === this.removing) {
+      // 减签: the instance leaves the count (nrOfInstances - 1), it does not complete.
+      chr.removed++;
+      this.removing = null;
+    } else if (routingKey === 'execute.discard') this.discarded++;
+    else if (routingKey === 'execute.completed') chr.outputs(message, this.counts());
     this.running--;
     chr.announce(routingKey === 'execute.completed' ? 'end' : 'cancel', content);
     this.activity.broker.publish('execution', 'execute.iteration.completed', {
       ...content, ...chr.getContent(), index: this.index, running: this.running, discarded: this.discarded,
       output: chr.output, state: 'iteration.completed', preventComplete: true,
     });
-    const allDiscarded = this.discarded === this.index;
-    if (this.running <= 0 && this.index >= chr.cardinality) return chr.complete(content, allDiscarded);
-    if (chr.isCompletionConditionMet(message, { active: this.running, completed: this.index - this.running })) return chr.complete(content, allDiscarded);
+    const allDiscarded = this.discarded + chr.removed === this.index;
+    if (this.running <= 0 && this.index >= chr.cardinality) return this.complete(content, allDiscarded);
+    if (chr.isCompletionConditionMet(message, this.counts())) return this.complete(content, allDiscarded);
     if (this.running <= 0) {
       this.running = 0;
       this.startBatch();
     }
   }
+
+  private complete(content: any, allDiscarded: boolean) {
+    this.register(false);
+    return this.chr.complete(content, allDiscarded);
+  }
+}
+
+/**
+ * How `activityId` of a compiled definition loops, read from the serialized
+ * form the engine runs: null when it is not multi-instance. The services ask
+ * before 加签/减签, which only a parallel multi-instance over a collection takes.
+ */
+export function describeLoop(compiled: string, activityId: string): { isSequential: boolean; hasCollection: boolean } | null {
+  let found: any = null;
+  const walk = (node: any): void => {
+    if (found || node == null || typeof node !== 'object') return;
+    if (node.id === activityId && node.behaviour?.loopCharacteristics) {
+      found = node.behaviour.loopCharacteristics;
+      return;
+    }
+    for (const value of Object.values(node)) walk(value);
+  };
+  walk(JSON.parse(compiled));
+  if (!found || found.type !== 'bpmn:MultiInstanceLoopCharacteristics') return null;
+  const behaviour = found.behaviour ?? {};
+  return { isSequential: !!behaviour.isSequential, hasCollection: !!behaviour.collection };
 }

@@ -56,6 +56,8 @@ export interface EngineRun {
   passedOut: Record<string, PassedValue>;
   /** Decisions its business rule tasks evaluated, for their history rows. */
   evaluatedDecisions: EvaluatedDecisionTask[];
+  /** With the `addInstance` action (加签): the execution id of the multi-instance instance added. */
+  addedExecutionId?: string;
 }
 
 /**
@@ -155,11 +157,16 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   // of saving a run in which the task was never completed. Asked after guard, which
   // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
-  if (input.action?.kind !== 'conditions' && !run.eventSubProcesses.triggered && (!target || !recorder.closed.has(target))) {
+  // Adding a signer leaves the instance named (one of the others) waiting.
+  const leavesTarget = input.action?.kind === 'conditions' || input.action?.kind === 'addInstance';
+  if (!leavesTarget && !run.eventSubProcesses.triggered && (!target || !recorder.closed.has(target))) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);
   }
-  return { ...(await finish(run)), passedOut: delivered.passedOut, ...(delivered.preempted ? { preempted: true } : {}) };
+  return {
+    ...(await finish(run)), passedOut: delivered.passedOut, ...(delivered.preempted ? { preempted: true } : {}),
+    ...(delivered.addedExecutionId ? { addedExecutionId: delivered.addedExecutionId } : {}),
+  };
 }
 
 /**

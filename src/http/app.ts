@@ -25,6 +25,8 @@ import type { MigrationService } from '../services/migration.ts';
 import type { BatchService } from '../services/batches.ts';
 import type { ModificationService } from '../services/modification.ts';
 import type { SendBackService } from '../services/send-back.ts';
+import type { TransferService } from '../services/transfers.ts';
+import type { SignerService } from '../services/signers.ts';
 import { ForbiddenError } from '../errors.ts';
 import { WORKERS_GROUP, type Principal } from '../types.ts';
 import { makeAuthMiddleware } from './auth.ts';
@@ -45,6 +47,7 @@ import { makeHistoryRoutes } from './routes/history.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
+import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
@@ -77,6 +80,8 @@ export interface AppDeps {
   tasks: TaskService;
   localVariables: LocalVariableService;
   comments: CommentService;
+  transfers: TransferService;
+  signers: SignerService;
   externalTasks: ExternalTaskService;
   incidents: IncidentService;
   messages: MessageService;
@@ -187,6 +192,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
     makeDecisionHistoryRoutes(deps),

@@ -145,6 +145,38 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     return row;
   }
 
+  /**
+   * Ends a running instance from outside (a delete, 终止): its tasks,
+   * external tasks, timers, subscriptions and called children end with it
+   * in one transaction, traced as `operation` with the reason.
+   */
+  async function endInstance(id: string, reason: string | null, principal: Principal, skipCustomListeners: boolean, operation: 'Delete' | 'Terminate'): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const row = await findInstance(db, id);
+      if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
+      await refuseCalledInstance(row);
+      // Camunda runs the tasks' delete and the process's end listeners unless told to skip them.
+      const effects = skipCustomListeners ? null : await listeners.deletion(row);
+      const done = await db.transaction(async (trx) => {
+        if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
+        await effects?.(trx);
+        await endOpenTasksOfInstance(trx, id);
+        await endOpenExternalTasksOfInstance(trx, id);
+        await deleteSubscriptionsOfInstance(trx, id);
+        await deleteTimersOfInstance(trx, id);
+        await cancelOpenActivities(trx, id);
+        // The instances its call activities called are deleted with it, theirs too (as Camunda's cascade).
+        for (const child of await endCalledInstances(trx, [{ instanceId: id, executionIds: null }], 'EXTERNALLY_TERMINATED', reason)) {
+          await closeEverythingOf(trx, child);
+        }
+        await trace.record(trx, principal, { operation, entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { reason } });
+        return true;
+      });
+      if (done) return;
+      if (attempt >= 5) throw new ConflictError(`流程实例并发修改过多，请重试 / process instance ${id} keeps changing; retry`);
+    }
+  }
+
   return {
     startDefinition,
     startAll,
@@ -201,30 +233,25 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     /** Deletes (cancels) a running instance: its open tasks end as deleted, history stays. Administrators only. */
     async remove(id: string, reason: string | null, principal: Principal, skipCustomListeners = false): Promise<void> {
       assertAdmin(principal);
-      for (let attempt = 1; ; attempt++) {
-        const row = await findInstance(db, id);
-        if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
-        await refuseCalledInstance(row);
-        // Camunda runs the tasks' delete and the process's end listeners unless told to skip them.
-        const effects = skipCustomListeners ? null : await listeners.deletion(row);
-        const done = await db.transaction(async (trx) => {
-          if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
-          await effects?.(trx);
-          await endOpenTasksOfInstance(trx, id);
-          await endOpenExternalTasksOfInstance(trx, id);
-          await deleteSubscriptionsOfInstance(trx, id);
-          await deleteTimersOfInstance(trx, id);
-          await cancelOpenActivities(trx, id);
-          // The instances its call activities called are deleted with it, theirs too (as Camunda's cascade).
-          for (const child of await endCalledInstances(trx, [{ instanceId: id, executionIds: null }], 'EXTERNALLY_TERMINATED', reason)) {
-            await closeEverythingOf(trx, child);
-          }
-          await trace.record(trx, principal, { operation: 'Delete', entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { reason } });
-          return true;
-        });
-        if (done) return;
-        if (attempt >= 5) throw new ConflictError(`流程实例并发修改过多，请重试 / process instance ${id} keeps changing; retry`);
+      await endInstance(id, reason, principal, skipCustomListeners, 'Delete');
+    },
+
+    /**
+     * 终止 (terminate, docs/instance-operations.md): the initiator, the office
+     * or administrators end a running instance with a reason. Everything open
+     * ends as a delete does; the instance stays in history as
+     * EXTERNALLY_TERMINATED with the reason as its deleteReason.
+     */
+    async terminate(id: string, reason: unknown, principal: Principal): Promise<void> {
+      if (typeof reason !== 'string' || !reason.trim() || reason.length > 4000) {
+        throw new ValidationError('终止需要原因 reason（1 到 4000 字符）/ terminate needs a reason of 1 to 4000 characters');
       }
+      const row = await visibleInstance(id, principal);
+      if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${id} has ended`);
+      if (!principal.isAdmin && !principal.groups.includes('office') && row.start_user_id !== principal.userId) {
+        throw new ForbiddenError('只有发起人、办公室或管理员可以终止流程 / only the initiator, the office or administrators may terminate an instance');
+      }
+      await endInstance(id, reason.trim(), principal, false, 'Terminate');
     },
 
     /** The elements active right now, as Camunda's activity-instance tree (flat below the process). */

@@ -265,6 +265,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async commitUpdate(task: TaskRow, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
       await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}), work);
     },
+    /** Commits `work`, a change of an open task's assignee to `assignee` (转办, transfers.ts), with what its assignment and update listeners set, traced as `fact`. */
+    async commitAssignment(task: TaskRow, assignee: string | null, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
+      await commit(principal, fact, await assigning(task, assignee), work);
+    },
 
     /**
      * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`

@@ -125,6 +125,25 @@ const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fi
   const p = await f.plan();
   return { ...call(p), pi: p.pi };
 };
+let addedSigners = 0;
+const transfereesOf = new WeakMap<TestServer, Promise<void>>();
+const votersOf = new WeakMap<TestServer, Promise<void>>();
+/**
+ * A call on the leading group's vote of a fresh plan approval (two members,
+ * leader-rt and leader-rt2, a task each): `task` is leader-rt's.
+ */
+const onVote = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
+  if (!votersOf.has(f.s)) votersOf.set(f.s, Promise.all(['leader-rt', 'leader-rt2'].map((id) => makeUser(f.s, id, ['leading-group']))).then(() => undefined));
+  await votersOf.get(f.s);
+  const { pi, task } = await f.plan();
+  await f.c.office.post(`/engine-rest/task/${task}/claim`, { userId: 'office-rt' });
+  await f.c.office.post(`/engine-rest/task/${task}/complete`, { variables: draft });
+  const [review] = await f.s.services.tasks.list({ processInstanceId: pi }, adminPrincipal);
+  await f.c.office.post(`/engine-rest/task/${review!.id}/claim`, { userId: 'office-rt' });
+  await f.c.office.post(`/engine-rest/task/${review!.id}/complete`, { variables: vars({ reviewResult: 'submit' }) });
+  const votes = await f.s.services.tasks.list({ processInstanceId: pi }, adminPrincipal);
+  return { ...call({ pi, task: votes.find((v) => v.assignee === 'leader-rt')!.id }), pi };
+};
 /** A call on a fresh external task, locked by `lockedBy` if given. */
 const onExternal = (lockedBy: string | undefined, call: (e: { pi: string; id: string }) => Call) => async (f: Fixtures) => {
   const e = await f.external(lockedBy);
@@ -274,6 +293,7 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count' }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Read ProcessInstance'] },
+  { route: 'POST /engine-rest/process-instance/:id/terminate', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/terminate`, body: { reason: '终止' } })), trace: ['Terminate ProcessInstance'] },
   { route: 'DELETE /engine-rest/process-instance/:id', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Delete ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/:id/variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables` })), trace: ['Read Variable'] },
   {
@@ -327,6 +347,26 @@ const cases: Case[] = [
   },
   { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/assignee`, body: { userId: 'office-rt' } })), trace: ['SetAssignee Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/transfer', as: 'office', wrong: 'network', trace: ['Transfer Task'],
+    make: async (f) => {
+      // A colleague of the office to hand it to.
+      if (!transfereesOf.has(f.s)) transfereesOf.set(f.s, makeUser(f.s, 'office-rt2', ['office']).then(() => undefined));
+      await transfereesOf.get(f.s);
+      return onPlan((p) => ({ url: `/task/${p.task}/transfer`, body: { userId: 'office-rt2' } }))(f);
+    },
+  },
+  {
+    route: 'POST /engine-rest/task/:id/signers', as: 'office', wrong: 'network', trace: ['AddSigner Task'],
+    make: async (f) => {
+      const call = await onVote((p) => ({ url: `/task/${p.task}/signers` }))(f);
+      // A member who joined after the vote opened.
+      const userId = `leader-add-${++addedSigners}`;
+      await makeUser(f.s, userId, ['leading-group']);
+      return { ...call, body: { userId } };
+    },
+  },
+  { route: 'DELETE /engine-rest/task/:id/signers/:userId', as: 'office', wrong: 'network', make: onVote((p) => ({ url: `/task/${p.task}/signers/leader-rt2` })), trace: ['RemoveSigner Task'] },
   { route: 'POST /engine-rest/task/:id/delegate', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/delegate`, body: { userId: 'office-rt' } })), trace: ['Delegate Task'] },
   {
     route: 'POST /engine-rest/task/:id/resolve', as: 'office', wrong: 'network', trace: ['Resolve Task'],

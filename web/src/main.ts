@@ -3,6 +3,7 @@ import { ApiError, inGroup, isAdmin, session, whenExpired } from './api.ts';
 import { h } from './dom.ts';
 import { lang, t } from './i18n.ts';
 import { instancePage } from './pages/instance.ts';
+import { printPage } from './pages/print.ts';
 import { loginPage } from './pages/login.ts';
 import { migratePage } from './pages/migrate.ts';
 import { monitorPage, timersPage } from './pages/monitor.ts';
@@ -44,6 +45,8 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/monitor\/migrate$/, section: 'monitor', allowed: isAdmin, show: migratePage },
   { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: instancePage },
   // The modelers (bpmn-js, dmn-js) are large: loaded only when opened.
+  // 审批单: whoever may see the instance (the server decides).
+  { re: /^\/print\/instance\/([^/]+)$/, section: 'monitor', show: printPage },
   { re: /^\/modeler$/, section: 'modeler', allowed: isAdmin, show: async () => (await import('./pages/modeler.ts')).modelerPage() },
   { re: /^\/dmn$/, section: 'dmn', allowed: isAdmin, show: async () => (await import('./pages/dmn.ts')).dmnPage() },
   { re: /^\/trace$/, section: 'trace', allowed: isAdmin, show: tracePage },

@@ -51,6 +51,11 @@ export const zh = {
   mappingCol: '源活动 → 目标活动', noMapping: '两个版本没有可映射的活动', runningOnSource: '源版本上运行中的实例：{n} 个', migratable: '可迁移：{n} 个',
   planValid: '映射有效', refusedInstances: '无法迁移的实例', migrateRun: '迁移 {n} 个实例（后台批处理）', batch: '批处理', batchTotal: '共 {n} 个作业',
   batchDone: '已完成', batchFailed: '失败', batchRemaining: '待处理', batchEnded: '批处理已结束', refresh: '刷新', sameVersion: '请选择两个不同的版本',
+  transfer: '转办', transferTo: '转办给（用户）', transferred: '已转办', transferComment: '转办说明（可选）',
+  addSigner: '加签', removeSigner: '减签', signerUser: '签核人（用户）', signerAdded: '已加签', signerRemoved: '已减签', signers: '加签 / 减签',
+  terminate: '终止流程', terminateReason: '终止原因（必填）', terminated: '已终止', print: '打印审批单',
+  approvalForm: '审批单', startForm: '申请内容', steps: '审批经过', decisionCol: '决定', commentsCol: '意见', printNow: '打印',
+  startedAt: '发起时间', endedAt: '结束时间', deleteReasonCol: '结束原因',
 };
 
 export type Messages = typeof zh;
@@ -101,4 +106,9 @@ export const en: Messages = {
   mappingCol: 'Source activity → target activity', noMapping: 'No activity can be mapped between the versions', runningOnSource: 'Running on the source version: {n}', migratable: 'Can be migrated: {n}',
   planValid: 'The mapping is valid', refusedInstances: 'Instances that cannot be migrated', migrateRun: 'Migrate {n} instances (batch)', batch: 'Batch', batchTotal: '{n} jobs',
   batchDone: 'Done', batchFailed: 'Failed', batchRemaining: 'Remaining', batchEnded: 'The batch has ended', refresh: 'Refresh', sameVersion: 'Choose two different versions',
+  transfer: 'Transfer', transferTo: 'Transfer to (user)', transferred: 'Transferred', transferComment: 'Note (optional)',
+  addSigner: 'Add signer', removeSigner: 'Remove signer', signerUser: 'Signer (user)', signerAdded: 'Signer added', signerRemoved: 'Signer removed', signers: 'Add / remove signers',
+  terminate: 'Terminate', terminateReason: 'Reason (required)', terminated: 'Terminated', print: 'Print approval form',
+  approvalForm: 'Approval form', startForm: 'Request', steps: 'Steps', decisionCol: 'Decision', commentsCol: 'Comments', printNow: 'Print',
+  startedAt: 'Started', endedAt: 'Ended', deleteReasonCol: 'Ended because',
 };

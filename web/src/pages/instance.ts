@@ -8,6 +8,7 @@ import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
 import { isSuspended, suspensionControls } from '../suspension.ts';
 import { withdrawBox } from './send-back.ts';
+import { instanceOperations } from '../approvals.ts';
 
 /** A finished instance's variables come from history, in the runtime shape. */
 async function variablesOf(instance: HistoricInstance): Promise<Variables> {
@@ -76,6 +77,7 @@ export async function instancePage(id: string): Promise<void> {
       h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
       instance.state === 'ACTIVE' ? suspensionControls(id, suspended) : null,
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
+    instanceOperations(instance),
     h('section', { class: 'card' }, h('h2', {}, t('diagram')),
       h('div', { class: 'legend' }, h('span', { class: 'legend-active' }, t('legendActive')), h('span', { class: 'legend-done' }, t('legendDone')), h('span', { class: 'legend-timer' }, t('legendTimer'))),
       canvas),

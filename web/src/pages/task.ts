@@ -8,6 +8,7 @@ import { act, errorText, flashNext, go, link, loading, page, rerender } from '..
 import { variablesTable, when, type Variables } from '../widgets.ts';
 import { dueBadge } from './tasklist.ts';
 import { sendBackBox } from './send-back.ts';
+import { approvalCard } from '../approvals.ts';
 
 function commentsBox(task: Task, comments: Comment[]): HTMLElement {
   const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, placeholder: t('commentPlaceholder') });
@@ -60,7 +61,8 @@ export async function taskPage(id: string): Promise<void> {
     h('div', { class: 'task-layout' },
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('form')), formBox),
-        commentsBox(task, comments), sendBack),
+        commentsBox(task, comments), sendBack,
+        await approvalCard(task, xml.bpmn20Xml)),
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('diagram')), canvas),
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)))));

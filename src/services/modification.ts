@@ -18,6 +18,7 @@ import { runUserOf, type Actor, type TraceFact, type TraceService } from './trac
 import { dateNames, engineValues } from './variables.ts';
 import { parseModification, type Modification } from './modification-request.ts';
 import type { Step } from './call-activities.ts';
+import { suspendedError } from './suspension.ts';
 
 export { parseModification, type Modification };
 
@@ -46,6 +47,8 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
     if (!instance || instance.state !== 'ACTIVE' || !instance.engine_state) {
       throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${instanceId}`);
     }
+    // A suspended instance moves for nothing (Camunda's ensureNotSuspended); the save's revision check settles a suspension landing after this read.
+    if (instance.suspended) throw suspendedError('ProcessInstance', instance.id);
     if (definitionId && instance.definition_id !== definitionId) {
       throw new ValidationError(`流程实例 ${instanceId} 不属于流程定义 ${definitionId} / process instance ${instanceId} does not belong to process definition ${definitionId}`);
     }

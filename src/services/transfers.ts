@@ -6,6 +6,7 @@ import { findTask, updateOpenTask, type TaskRow } from '../store/tasks.ts';
 import type { Principal } from '../types.ts';
 import { existingUser, isOfficeOrAdmin, optionalComment, rolesOf } from './approval-rights.ts';
 import { canSee, taskFact, type TaskService } from './tasks.ts';
+import { assertActive } from './suspension.ts';
 
 /*
  * 转办 (transfer, docs/instance-operations.md): a task handed to a colleague
@@ -61,6 +62,7 @@ export function makeTransferService(db: Knex, tasks: TaskService) {
       const to = await assertTransferee(task, body.userId, principal);
       const fact = taskFact(task, 'Transfer', { from: task.assignee, to, ...(comment ? { comment } : {}) });
       await tasks.commitAssignment(task, to, principal, fact, async (trx) => {
+        await assertActive(trx, task.process_instance_id, 'task', task.id);
         if (!(await updateOpenTask(trx, task.id, task.assignee, { assignee: to, owner: null, delegation_state: null }))) {
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }

@@ -105,7 +105,12 @@ for (const backend of backends) {
     t.regex(complete.body.message, /is suspended/);
     t.is((await admin.post(`/engine-rest/task/${task.id}/assignee`, { userId: 'li-review' })).status, 409, 'nor assigned');
     t.is((await admin.post(`/engine-rest/task/${task.id}/delegate`, { userId: 'li-review' })).status, 409, 'nor delegated');
+    t.is((await admin.post(`/engine-rest/task/${task.id}/transfer`, { userId: 'li-review' })).status, 409, 'nor transferred (转办)');
+    const modify = await admin.post(`/engine-rest/process-instance/${pi}/modification`, { instructions: [{ type: 'cancel', activityId: 'review' }] });
+    t.is(modify.status, 409, 'nor modified');
+    t.is(modify.body.type, 'SuspendedEntityInteractionException');
     t.is((await taskOf(pi)).assignee, null, 'nothing changed');
+    t.truthy(await taskOf(pi), 'the task is still open');
 
     const fetched = await fetchAndLock();
     t.is(fetched.status, 200);

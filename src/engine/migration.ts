@@ -76,11 +76,17 @@ export interface InstanceReport {
 /** Elements never active (nothing waits in them), which Camunda's generator does not map. */
 const NEVER_ACTIVE = new Set(['bpmn:StartEvent', 'bpmn:EndEvent', 'bpmn:IntermediateThrowEvent', 'bpmn:SequenceFlow']);
 
+/** Where flow nodes live; anything else in the serialized list is a root element. */
+const FLOW_SCOPES = new Set(['bpmn:Process', 'bpmn:SubProcess', 'bpmn:Transaction', 'bpmn:AdHocSubProcess']);
+
 /** The shape of a compiled definition (services/definitions.ts keeps the compiled JSON). */
+
 export function shapeOf(def: { id: string; key: string; compiled: string }): DefinitionShape {
   const c = JSON.parse(def.compiled) as { id: string; activities: any[] };
   const activities = new Map<string, ActivityShape>();
   for (const a of c.activities ?? []) {
+    // The serializer lists root elements (messages, signals, errors) among the activities, with <definitions> as their parent: not flow nodes, never mapped.
+    if (!FLOW_SCOPES.has(a.parent?.type)) continue;
     const b = a.behaviour ?? {};
     const loop = b.loopCharacteristics?.behaviour;
     activities.set(a.id, {

@@ -6,6 +6,8 @@ import { EngineRunError } from './run-error.ts';
 import type { RunBudget } from './scripts.ts';
 import { isExternalTask } from './serialize.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
+import { waitingFromCreated } from './task-creation.ts';
+import { timeoutListenersOf } from './task-timeouts.ts';
 
 /*
  * What one engine run did, as its events tell it: the Recorder listens to a
@@ -194,7 +196,11 @@ export class Recorder {
       if (this.open.has(api.executionId)) return;
       const message = api.content?.message ?? api.content?.signal;
       const kind = api.content?.message ? 'message' as const : 'signal' as const;
-      if (api.type === 'bpmn:UserTask') this.waiting.set(api.executionId, describeWaitingTask(api));
+      // A task created with listeners was resolved before they ran (task-creation.ts): as they left it.
+      if (api.type === 'bpmn:UserTask') {
+        const created = api.content?.camundaTask;
+        this.waiting.set(api.executionId, created ? waitingFromCreated(created, timeoutListenersOf(api.owner?.behaviour ?? {})) : describeWaitingTask(api));
+      }
       else if (isExternalTask(api.owner?.behaviour)) this.waitingExternal.set(api.executionId, describeExternalTask(api));
       else if (message?.id) {
         this.waitingMessages.set(api.executionId, { kind, activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });

@@ -36,7 +36,7 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
 }
 
 /** Task listener events whose expression form runs (camunda-extension.ts, task-creation.ts). */
-const EXPRESSION_TASK_EVENTS = new Set(['create', 'complete', 'assignment']);
+const EXPRESSION_TASK_EVENTS = new Set(['create', 'assignment', 'complete', 'update', 'timeout', 'delete']);
 
 type Refuse = (element: ModdleElement, zh: string, en: string) => void;
 
@@ -68,15 +68,15 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
 }
 
 /**
- * Script listeners run here (check-scripts.ts decides which), and `start`/`end` execution listeners
- * on flow nodes and `create`/`assignment`/`complete` task listeners in expression form (camunda-extension.ts), where a script listener would run; any
+ * Script listeners run here (check-scripts.ts decides which), and listeners in expression form
+ * wherever their script form runs (camunda-extension.ts), where a script listener would run; any
  * other form would be skipped, so it is refused.
  */
 function checkListeners(element: ModdleElement, refuse: Refuse): void {
   const values = (element.extensionElements?.values ?? []) as ModdleElement[];
   for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {
     if (l.script) continue; // check-scripts.ts names it
-    if (typeof l.expression === 'string' && l.$type === 'camunda:ExecutionListener' && element.$type !== 'bpmn:Process'
+    if (typeof l.expression === 'string' && l.$type === 'camunda:ExecutionListener'
       && runsAsListener(element, { $parent: l } as unknown as ModdleElement)) {
       const error = findSyntaxError(l.expression);
       if (error) refuse(element, `执行监听器（${l.event}）的表达式错误：${error.message}`, `invalid expression in the ${l.event} execution listener: ${error.message}`);
@@ -92,7 +92,7 @@ function checkListeners(element: ModdleElement, refuse: Refuse): void {
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
     // Expressions can call methods now (docs/expressions.md), but nothing runs a listener in that form yet.
-    const why = l.expression ? { zh: '：表达式形式只运行流程节点上的 start/end 执行监听器与用户任务的 create/assignment/complete 任务监听器，其他请改用 javascript 脚本', en: ': in expression form only start/end execution listeners on flow nodes and create/assignment/complete task listeners on user tasks are run; write this one as a javascript camunda:script' }
+    const why = l.expression ? { zh: '：表达式形式只在其脚本形式运行之处运行（流程与流程节点上的 start/end 执行监听器、非多实例用户任务的任务监听器）', en: ': in expression form a listener runs only where its script form runs (start/end execution listeners on the process and its flow nodes, task listeners on non-multi-instance user tasks)' }
       : l.class || l.delegateExpression ? { zh: '：此处不运行 Java', en: ': no Java runs here; write it as a javascript camunda:script' } : { zh: '', en: '' };
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行${why.zh}`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped${why.en}`);
   }

@@ -82,11 +82,13 @@ const SETTERS = ['setAssignee', 'setName', 'setDescription', 'setPriority', 'set
 /**
  * What a task listener on `event` may call on `task`: its variables and key
  * always; its attributes where the task is known when it runs (`create`,
- * after the task is resolved; `assignment`); the setters only in `create`.
+ * after the task is resolved; `assignment`, `update` and `timeout`, which
+ * see its row); the setters only in `create`. (`complete` and `delete` run
+ * inside an engine run, which does not hold the task's row.)
  */
 export function methodsOffered(event: string): ReadonlySet<string> {
   if (event === 'create') return new Set([...VARIABLES_AND_KEY, ...ATTRIBUTES, ...SETTERS]);
-  if (event === 'assignment') return new Set([...VARIABLES_AND_KEY, ...ATTRIBUTES]);
+  if (event === 'assignment' || event === 'update' || event === 'timeout') return new Set([...VARIABLES_AND_KEY, ...ATTRIBUTES]);
   return new Set(VARIABLES_AND_KEY);
 }
 

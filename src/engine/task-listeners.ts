@@ -3,6 +3,7 @@ import { scriptListeners, type ScriptListener } from './camunda-extension.ts';
 import { makeExpressions } from './expressions.ts';
 import type { TaskDraft, TaskInfo } from './juel-context.ts';
 import type { JuelEnv } from './juel-methods.ts';
+import { evaluateOutside } from './process-listeners.ts';
 import { EngineRunError } from './run-error.ts';
 import { sandboxReady } from './sandbox.ts';
 import { RunBudget, SandboxScripts, type ScriptInstance } from './scripts.ts';
@@ -112,22 +113,27 @@ export interface DeletedTask {
  * variables as they left them, or null when there is no listener to run.
  */
 export async function runDeletionListeners(
-  def: CompiledRef, tasks: DeletedTask[], variables: Record<string, unknown>, instance: ScriptInstance,
+  def: CompiledRef & { id: string }, tasks: DeletedTask[], variables: Record<string, unknown>, instance: ScriptInstance, env?: JuelEnv,
 ): Promise<Record<string, unknown> | null> {
   const work = tasks.map((task) => ({ task, listeners: taskListenersOf(def, task.activityId, 'delete') })).filter((w) => w.listeners.length);
   const context = deserialize(JSON.parse(def.compiled), typeResolver);
   const process = context.getExecutableProcesses()[0];
-  const ends = process ? scriptListeners(process.behaviour, 'end') : [];
+  const ends = process ? scriptListeners(process.behaviour, 'end', undefined, true) : [];
   if (!work.length && !ends.length) return null;
   let current = { ...variables };
   for (const { task, listeners } of work) {
-    current = (await runTaskListeners({ activityId: task.activityId, name: task.name, assignee: task.assignee, instance }, listeners, current, task.locals)).variables;
+    current = (await runTaskListeners({ activityId: task.activityId, name: task.name, assignee: task.assignee, instance, definitionId: def.id, env }, listeners, current, task.locals)).variables;
   }
   if (ends.length) {
     await sandboxReady();
     const budget = new RunBudget();
     const scripts = new SandboxScripts(budget, instance);
+    const juel = { expressions: makeExpressions(env), execution: { ...instance, processDefinitionId: def.id } };
     for (const l of ends) {
+      if (l.expression !== undefined) {
+        evaluateOutside(juel, String(process.id), l.expression, current);
+        continue;
+      }
       scripts.listener({ activityId: String(process.id), activityName: process.name ?? null, event: 'end', code: l.code }, current, {}, () => {});
       await scripts.quiescent();
       if (budget.failure) throw new EngineRunError(budget.failure.message, budget.failure.activityId);

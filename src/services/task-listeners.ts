@@ -92,14 +92,16 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
      * the process's `end` listeners); the effects save the variables they
      * changed, in the deletion's transaction (whose revision check guards them).
      */
-    async deletion(instance: InstanceRow): Promise<ListenerEffects | null> {
+    async deletion(instance: InstanceRow, actor?: Actor): Promise<ListenerEffects | null> {
       if (!instance.engine_state) return null;
       const def = await definitions.load(instance.definition_id);
       const tasks = (await listOpenTasksOfInstance(db, instance.id)).map((t) => ({
         activityId: t.task_definition_key, name: t.name, assignee: t.assignee, locals: readLocals(instance.engine_state!, t.execution_id) ?? {},
       }));
       const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
-      const after = await runDeletionListeners(def, tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key })
+      const now = execution.engineNow() ?? new Date();
+      const env = { now: () => now, zone: execution.zone, user: actor ? runUserOf(actor) : null, dates: new Set(dateNames(before)) };
+      const after = await runDeletionListeners(def, tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key }, env)
         .catch((err) => {
           throw toEngineError(err);
         });

@@ -218,7 +218,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
     async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
-      await change(task, values, principal, 'Update', await listeners.fire(task, {}, principal));
+      // Camunda fires `update` once the values are set: its listeners see the task as changed.
+      await change(task, values, principal, 'Update', await listeners.fire({ ...task, ...values }, {}, principal));
     },
 
     /**

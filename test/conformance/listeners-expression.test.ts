@@ -41,8 +41,8 @@ conformanceSuite(['task-listener-expressions'], 'tle', (c, t) => {
     await assertRefusedFixture(t, c.server, c.admin, 'task-listener-expressions-refused', [
       ['assigning', /invalid expression in the assignment task listener: task\.setAssignee\(\) is not offered to a assignment task listener/],
       ['identified', /invalid expression in the complete task listener: task\.getId\(\) is not offered/],
-      ['onAssignment', /task listener on update \(expression/],
-      ['onDelete', /task listener on delete \(expression/],
+      ['onAssignment', /invalid expression in the update task listener: task\.setPriority\(\) is not offered to a update task listener/],
+      ['onDelete', /invalid expression in the delete task listener: task\.getId\(\) is not offered to a delete task listener/],
       ['property', /task\.owner is not offered to a complete task listener/],
     ]);
   });

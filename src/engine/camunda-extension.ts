@@ -1,4 +1,6 @@
 import { ioMappingOf } from './io-mapping.ts';
+import type { TaskDraft, TaskInfo } from './juel-context.ts';
+import { assignedOnCreation, resolveCreatedTask, withDraft } from './task-creation.ts';
 import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
 
 /*
@@ -6,8 +8,9 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  * documented hook), so they run in Camunda 7's order:
  *
  *   start: input parameters (local variables), `start` execution listeners,
- *          then a user task's `create` task listeners, then its `assignment`
- *          listeners when it is created with an assignee;
+ *          then a user task is resolved (task-creation.ts), its `create`
+ *          task listeners run, then its `assignment` listeners when it is
+ *          created with an assignee;
  *   end:   a user task's `complete` task listeners, output parameters,
  *          then `end` execution listeners.
  *
@@ -58,38 +61,23 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
   return (activity) => {
     const io = ioMappingOf(activity);
     const userTask = activity.type === 'bpmn:UserTask';
-    const starts = [...scriptListeners(activity.behaviour, 'start', undefined, true), ...(userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener', true) : [])];
+    const starts = scriptListeners(activity.behaviour, 'start', undefined, true);
+    const creates = userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener', true) : [];
+    const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener', true) : [];
     const completes = userTask ? scriptListeners(activity.behaviour, 'complete', 'camunda:TaskListener', true) : [];
     const ends = scriptListeners(activity.behaviour, 'end', undefined, true);
-    const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener') : [];
-    if (!io && !starts.length && !completes.length && !ends.length && !assignments.length) return undefined;
+    // A task with create or assignment listeners is resolved before they run (task-creation.ts).
+    const createsTask = creates.length > 0 || assignments.length > 0;
+    if (!io && !starts.length && !createsTask && !completes.length && !ends.length) return undefined;
     const { broker, environment, id } = activity;
-    /**
-     * A task created with an assignee has its `assignment` listeners run after
-     * its `create` listeners (Camunda 7.12+), with the assignee resolved over
-     * what those left; a task created without one has none run.
-     */
-    const assignedAtCreation = (message: any) => (locals: Record<string, unknown>): ScriptListener[] => {
-      if (!assignments.length) return [];
-      const expression = activity.behaviour?.assignee;
-      const scoped = { ...message, content: { ...message.content, localVariables: locals } };
-      let assignee: unknown = null;
-      try {
-        assignee = typeof expression === 'string' ? environment.resolveExpression(expression, scoped) : null;
-      } catch {
-        assignee = null; // no listener then: user-tasks.ts fails the run on the same expression, naming the task
-      }
-      if (assignee == null || assignee === '') return [];
-      return assignments.map((l) => ({ ...l, assignee: String(assignee) }));
-    };
     const name: string | null = activity.name ?? null;
     const taskName = (context: unknown): string | null => {
       const resolved = name == null ? null : environment.resolveExpression(name, context);
       return resolved == null || resolved === '' ? null : String(resolved);
     };
 
-    /** Runs `listeners` one after another over the locals, then hands the final locals to `done`. */
-    const runAll = (listeners: ScriptListener[], locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void) => {
+    /** Runs `listeners` one after another over the locals, then hands the final locals to `done`; task listeners see `draft`, the task, when it is known. */
+    const runAll = (listeners: ScriptListener[], locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void, draft?: TaskDraft) => {
       const next = (i: number, current: Record<string, unknown>) => {
         if (i >= listeners.length) return done(current);
         const l = listeners[i]!;
@@ -99,7 +87,7 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
           try {
             const content = { id, localVariables: current };
             // A task listener's `task` (juel-task.ts); its name may hold an expression, resolved as user-tasks.ts resolves it.
-            const taskListener = l.task ? { activityId: id, event: l.event, name: () => taskName({ content }) } : undefined;
+            const taskListener: TaskInfo | undefined = l.task ? { activityId: id, event: l.event, name: () => taskName({ content }), draft } : undefined;
             environment.resolveExpression(l.expression, { content, taskListener });
           } catch (err) {
             budget.fail(`${id}: ${(err as Error).message}`, id);
@@ -107,9 +95,38 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
           }
           return next(i + 1, current);
         }
-        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee }, environment.variables, current, (after) => next(i + 1, after));
+        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee, draft }, environment.variables, current, (after) => next(i + 1, after));
       };
       next(0, locals);
+    };
+
+    /**
+     * The start of a user task with create or assignment listeners, as Camunda 7.12+ creates it:
+     * `start` listeners, then the task resolved and given its id, then its `create` listeners
+     * (which see it whole and may change it), then its `assignment` listeners when it has an
+     * assignee; the task as they left it goes with the run message to the wait (recorder.ts).
+     */
+    const formatCreation = (message: any, locals: Record<string, unknown> | undefined) => {
+      const endRoutingKey = 'run.start.camunda-listener.end';
+      broker.publish('format', 'run.start.camunda-listener.begin', { endRoutingKey });
+      runAll(starts, locals ?? {}, (middle) => {
+        let created: ReturnType<typeof resolveCreatedTask>;
+        try {
+          created = resolveCreatedTask(activity, message, middle);
+        } catch (err) {
+          budget.fail((err as Error).message, id);
+          return;
+        }
+        const { task, draft } = created;
+        const initial = draft.assignee;
+        runAll(creates, middle, (afterCreate) => {
+          const assigned = assignedOnCreation(initial, draft) ? assignments.map((l) => ({ ...l, assignee: draft.assignee })) : [];
+          runAll(assigned, afterCreate, (final) => {
+            const localVariables = locals || Object.keys(final).length ? { localVariables: final } : {};
+            broker.publish('format', endRoutingKey, { ...localVariables, camundaTask: withDraft(task, draft) });
+          }, draft);
+        }, draft);
+      });
     };
 
     /**
@@ -119,9 +136,9 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
      */
     const format = (
       phase: 'start' | 'end', locals: Record<string, unknown> | undefined, before: ScriptListener[],
-      between: (locals: Record<string, unknown> | undefined) => void, after: ScriptListener[] | ((locals: Record<string, unknown>) => ScriptListener[]),
+      between: (locals: Record<string, unknown> | undefined) => void, after: ScriptListener[],
     ) => {
-      if (!before.length && Array.isArray(after) && !after.length) {
+      if (!before.length && !after.length) {
         between(locals);
         if (locals) broker.publish('format', `run.${phase}.camunda`, { localVariables: locals });
         return;
@@ -130,7 +147,7 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
       broker.publish('format', `run.${phase}.camunda-listener.begin`, { endRoutingKey });
       runAll(before, locals ?? {}, (middle) => {
         between(locals ? middle : undefined);
-        runAll(typeof after === 'function' ? after(middle) : after, middle, (final) => {
+        runAll(after, middle, (final) => {
           broker.publish('format', endRoutingKey, locals || Object.keys(final).length ? { localVariables: final } : {});
         });
       });
@@ -139,7 +156,8 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     return {
       activate() {
         broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
-          format('start', io?.inputs(message), starts, () => {}, assignedAtCreation(message));
+          if (createsTask) formatCreation(message, io?.inputs(message));
+          else format('start', io?.inputs(message), starts, () => {}, []);
         }, { noAck: true, consumerTag: '_camunda-start' });
         // Published just before run.end; what is formatted now is merged into it.
         broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {

@@ -2,7 +2,7 @@ import type { ModdleElement } from 'bpmn-moddle';
 import { runsAsListener } from './check-scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import { ExpressionError, type Node } from './juel-parser.ts';
-import { TASK_METHODS } from './juel-task.ts';
+import { methodsOffered } from './juel-task.ts';
 
 type Problem = { elementId: string; message: string };
 
@@ -35,6 +35,9 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
   return problems;
 }
 
+/** Task listener events whose expression form runs (camunda-extension.ts, task-creation.ts). */
+const EXPRESSION_TASK_EVENTS = new Set(['create', 'assignment', 'complete', 'update', 'timeout', 'delete']);
+
 type Refuse = (element: ModdleElement, zh: string, en: string) => void;
 
 /** Java delegates, unexecuted expressions and connectors: nothing here would run them. */
@@ -65,31 +68,31 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
 }
 
 /**
- * Script listeners run here (check-scripts.ts decides which), and `start`/`end` execution listeners
- * on flow nodes and `create`/`complete` task listeners in expression form (camunda-extension.ts), where a script listener would run; any
+ * Script listeners run here (check-scripts.ts decides which), and listeners in expression form
+ * wherever their script form runs (camunda-extension.ts), where a script listener would run; any
  * other form would be skipped, so it is refused.
  */
 function checkListeners(element: ModdleElement, refuse: Refuse): void {
   const values = (element.extensionElements?.values ?? []) as ModdleElement[];
   for (const l of values.filter((v) => v.$type === 'camunda:ExecutionListener' || v.$type === 'camunda:TaskListener')) {
     if (l.script) continue; // check-scripts.ts names it
-    if (typeof l.expression === 'string' && l.$type === 'camunda:ExecutionListener' && element.$type !== 'bpmn:Process'
+    if (typeof l.expression === 'string' && l.$type === 'camunda:ExecutionListener'
       && runsAsListener(element, { $parent: l } as unknown as ModdleElement)) {
       const error = findSyntaxError(l.expression);
       if (error) refuse(element, `执行监听器（${l.event}）的表达式错误：${error.message}`, `invalid expression in the ${l.event} execution listener: ${error.message}`);
       continue;
     }
-    // create/complete task listeners in expression form run where their script form runs (camunda-extension.ts), with `task` (juel-task.ts).
-    if (typeof l.expression === 'string' && l.$type === 'camunda:TaskListener' && (l.event === 'create' || l.event === 'complete')
+    // Task listeners in expression form run where their script form runs (camunda-extension.ts), with `task` (juel-task.ts).
+    if (typeof l.expression === 'string' && l.$type === 'camunda:TaskListener' && EXPRESSION_TASK_EVENTS.has(l.event)
       && runsAsListener(element, { $parent: l } as unknown as ModdleElement)) {
-      const error = findSyntaxError(l.expression, checkTaskCalls);
+      const error = findSyntaxError(l.expression, (node, src) => checkTaskCalls(node, src, l.event));
       if (error) refuse(element, `任务监听器（${l.event}）的表达式错误：${error.message}`, `invalid expression in the ${l.event} task listener: ${error.message}`);
       continue;
     }
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
     // Expressions can call methods now (docs/expressions.md), but nothing runs a listener in that form yet.
-    const why = l.expression ? { zh: '：表达式形式只运行流程节点上的 start/end 执行监听器与用户任务的 create/complete 任务监听器，其他请改用 javascript 脚本', en: ': in expression form only start/end execution listeners on flow nodes and create/complete task listeners on user tasks are run; write this one as a javascript camunda:script' }
+    const why = l.expression ? { zh: '：表达式形式只在其脚本形式运行之处运行（流程与流程节点上的 start/end 执行监听器、非多实例用户任务的任务监听器）', en: ': in expression form a listener runs only where its script form runs (start/end execution listeners on the process and its flow nodes, task listeners on non-multi-instance user tasks)' }
       : l.class || l.delegateExpression ? { zh: '：此处不运行 Java', en: ': no Java runs here; write it as a javascript camunda:script' } : { zh: '', en: '' };
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行${why.zh}`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped${why.en}`);
   }
@@ -127,17 +130,18 @@ function checkInputOutput(element: ModdleElement, refuse: Refuse): void {
  * (`task.setAssignee(…)`, `task.getId()`): the allow-list knows such names
  * from other types, so without this they would fail only when run.
  */
-function checkTaskCalls(node: Node, src: string): void {
+function checkTaskCalls(node: Node, src: string, event: string): void {
+  const offered = methodsOffered(event);
   const onTask = (n: Node) => n.k === 'id' && n.name === 'task';
-  if (node.k === 'call' && onTask(node.obj) && !TASK_METHODS.has(node.name)) {
-    throw new ExpressionError(`task.${node.name}() is not offered to a task listener here (offered: ${[...TASK_METHODS.keys()].join(', ')})`, src, node.pos);
+  if (node.k === 'call' && onTask(node.obj) && !offered.has(node.name)) {
+    throw new ExpressionError(`task.${node.name}() is not offered to a ${event} task listener here (offered: ${[...offered].join(', ')})`, src, node.pos);
   }
   if (node.k === 'mem' && onTask(node.obj) && node.prop.k === 'lit' && typeof node.prop.v === 'string') {
     const p = node.prop.v;
-    if (!TASK_METHODS.has(`get${p.charAt(0).toUpperCase()}${p.slice(1)}`)) throw new ExpressionError(`task.${p} is not offered to a task listener here`, src, 0);
+    if (!offered.has(`get${p.charAt(0).toUpperCase()}${p.slice(1)}`)) throw new ExpressionError(`task.${p} is not offered to a ${event} task listener here`, src, 0);
   }
   for (const value of Object.values(node)) {
-    if (Array.isArray(value)) value.forEach((v) => v && typeof v === 'object' && 'k' in v && checkTaskCalls(v as Node, src));
-    else if (value && typeof value === 'object' && 'k' in value) checkTaskCalls(value as Node, src);
+    if (Array.isArray(value)) value.forEach((v) => v && typeof v === 'object' && 'k' in v && checkTaskCalls(v as Node, src, event));
+    else if (value && typeof value === 'object' && 'k' in value) checkTaskCalls(value as Node, src, event);
   }
 }

@@ -1,5 +1,6 @@
 import type { ModdleElement } from 'bpmn-moddle';
 import { JAVASCRIPT } from './scripts.ts';
+import { findSyntaxError } from './expressions.ts';
 import type { TimerSpec } from './schedule.ts';
 import { timerSpecOf } from './task-timeouts.ts';
 
@@ -85,7 +86,7 @@ function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string;
   const listener = script.$parent as ModdleElement | undefined;
   if (listener?.$type === 'camunda:TaskListener') {
     if (element.loopCharacteristics) return { zh: '多实例任务的监听器须按每个实例运行', en: 'on a multi-instance task Camunda runs it per instance' };
-    if (listener.event === 'timeout') return { zh: 'timeout 监听器须有一个定时定义（timeDate、timeDuration 或 timeCycle），其值为字面量而非表达式', en: 'a timeout listener needs one timer definition (timeDate, timeDuration or timeCycle) with a literal value, not an expression' };
+    if (listener.event === 'timeout') return { zh: 'timeout 监听器须有一个定时定义（timeDate、timeDuration 或 timeCycle），其值为有效的字面量或表达式', en: 'a timeout listener needs one timer definition (timeDate, timeDuration or timeCycle) with a valid literal value or expression' };
   }
   if (listener?.$type === 'camunda:ExecutionListener') {
     if (element.$type === 'bpmn:SequenceFlow') return { zh: '引擎走过连线时没有可等待脚本的挂钩', en: 'the engine takes a sequence flow without a hook that could wait for a script' };
@@ -100,7 +101,8 @@ export function timeoutTimerOf(listener: ModdleElement): TimerSpec | null {
   const definitions = (listener.eventDefinitions ?? []) as ModdleElement[];
   if (definitions.length !== 1 || definitions[0]!.$type !== 'bpmn:TimerEventDefinition') return null;
   const spec = timerSpecOf(definitions[0]);
-  return spec && !/[$#]\{/.test(spec.expression) ? spec : null;
+  // An expression is resolved when the task is created (task-timeouts.ts resolveTimeouts); it must parse now.
+  return spec && !(/[$#]\{/.test(spec.expression) && findSyntaxError(spec.expression)) ? spec : null;
 }
 
 /** Task listener events run in the sandbox: in the engine run (camunda-extension.ts), or with a REST change of the task (services/task-listeners.ts). */

@@ -117,13 +117,14 @@ export function checkTimers(processes: ModdleElement[], now: Date, zone: string)
   return problems;
 }
 
-/** The literal values of a user task's timeout listener timers (check-scripts.ts refuses any other form). */
+/** The literal values of a user task's timeout listener timers (check-scripts.ts refuses a missing one or a broken expression). */
 function timeoutListenerProblems(e: ModdleElement, now: Date, zone: string): TimerProblem[] {
   if (e.$type !== 'bpmn:UserTask') return [];
   const values = (e.extensionElements?.values ?? []) as ModdleElement[];
   return values.filter((v) => v.$type === 'camunda:TaskListener' && v.event === 'timeout').flatMap((v) => {
     const spec = timeoutTimerOf(v);
-    const problem = spec && timerValueProblem(spec.timerType, spec.expression, now, zone);
+    // An expression is judged when the task is created (task-timeouts.ts resolveTimeouts).
+    const problem = spec && !/[$#]\{/.test(spec.expression) && timerValueProblem(spec.timerType, spec.expression, now, zone);
     return problem ? [{ elementId: String(e.id), message: `任务 ${e.id} 的 timeout 监听器定时 / the timeout listener timer of task ${e.id}: ${problem}` }] : [];
   });
 }

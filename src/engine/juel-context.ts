@@ -64,8 +64,29 @@ export interface TaskInfo {
   activityId: string;
   /** Its name, resolved when the listener asks (it may hold an expression). */
   name: () => string | null;
-  /** The listener's event: create or complete. */
+  /** The listener's event: create, assignment, complete, … */
   event: string;
+  /**
+   * The task itself, where this server knows it when the listener runs
+   * (a `create` listener's task, resolved and given its id before the
+   * listeners run, task-creation.ts; a task row for the listeners fired
+   * over REST); a `create` listener may change it (juel-task.ts setters).
+   */
+  draft?: TaskDraft | undefined;
+}
+
+/** A task's own attributes as its listeners see them (Camunda's DelegateTask fields). */
+export interface TaskDraft {
+  id: string;
+  name: string | null;
+  description: string | null;
+  assignee: string | null;
+  owner: string | null;
+  priority: number;
+  /** ISO 8601, as the engine's messages carry dates. */
+  due: string | null;
+  /** setAssignee was called (Camunda then fires `assignment` after `create`, even for null). */
+  assigneeSet?: boolean;
 }
 
 /** Camunda's `task` in a task listener in expression form (juel-task.ts has its methods). */

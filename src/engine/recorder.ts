@@ -6,6 +6,8 @@ import { EngineRunError } from './run-error.ts';
 import type { RunBudget } from './scripts.ts';
 import { isExternalTask } from './serialize.ts';
 import { describeExternalTask, describeWaitingTask, type WaitingTask } from './user-tasks.ts';
+import { waitingFromCreated } from './task-creation.ts';
+import { resolveTimeouts, timeoutListenersOf } from './task-timeouts.ts';
 
 /*
  * What one engine run did, as its events tell it: the Recorder listens to a
@@ -119,7 +121,8 @@ export class Recorder {
   /** Multi-instance iterations waiting in this run, with their element for history. */
   private readonly iterations = new Map<string, ActivityEvent>();
 
-  constructor(private readonly open: Set<string>, budget: RunBudget, stop: () => void) {
+  /** `clock`: the run's time and zone, for timer values resolved when a task is created (task-timeouts.ts). */
+  constructor(private readonly open: Set<string>, budget: RunBudget, stop: () => void, clock: { now?: Date | undefined; zone?: string | undefined } = {}) {
     this.listener.on('activity.start', (api) => {
       // Stopping the engine does not end a cycle that never waits (it runs on in this call
       // stack), so the run is also unwound by throwing; guard reports the budget's failure.
@@ -194,7 +197,12 @@ export class Recorder {
       if (this.open.has(api.executionId)) return;
       const message = api.content?.message ?? api.content?.signal;
       const kind = api.content?.message ? 'message' as const : 'signal' as const;
-      if (api.type === 'bpmn:UserTask') this.waiting.set(api.executionId, describeWaitingTask(api));
+      // A task created with listeners was resolved before they ran (task-creation.ts): as they left it.
+      if (api.type === 'bpmn:UserTask') {
+        const created = api.content?.camundaTask;
+        const waiting = created ? waitingFromCreated(created, timeoutListenersOf(api.owner?.behaviour ?? {})) : describeWaitingTask(api);
+        this.waiting.set(api.executionId, { ...waiting, timeouts: resolveTimeouts(api, waiting.timeouts, clock) });
+      }
       else if (isExternalTask(api.owner?.behaviour)) this.waitingExternal.set(api.executionId, describeExternalTask(api));
       else if (message?.id) {
         this.waitingMessages.set(api.executionId, { kind, activityId: api.id, executionId: api.executionId, messageId: message.id, messageName: message.name ?? message.id });

@@ -1,14 +1,15 @@
 import { Engine } from 'bpmn-engine';
 import { deserialize } from 'moddle-context-serializer';
 import { DECISION_HOST, type DecisionHost, type Decisions } from './business-rule-task.ts';
-import { makeExpressions } from './expressions.ts';
+import { makeExpressions, type JuelExpressions } from './expressions.ts';
+import type { InstanceInfo } from './juel-context.ts';
 import { camundaExtension } from './camunda-extension.ts';
 import { ConditionTracker } from './conditional.ts';
 import { EventSubProcessRun, eventStartsOf } from './event-subprocesses.ts';
 import { groupMembersExtension, type GroupMembers } from './group-members.ts';
 import { HostTimers } from './host-timers.ts';
 import { announceIterationsTo } from './multi-instance-loop.ts';
-import { processListeners, type ProcessListeners } from './process-listeners.ts';
+import { processListeners, type ProcessListeners, type RunJuel } from './process-listeners.ts';
 import { Recorder, walkPostponed } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import { RunBudget, SandboxScripts } from './scripts.ts';
@@ -94,13 +95,14 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   // Parsed per run: the serialized form is small, and a fresh context
   // guarantees no engine instance shares mutable element state with another.
   const sourceContext = deserialize(JSON.parse(def.compiled), typeResolver);
-  const listeners = processListeners(sourceContext, scripts, budget);
+  const juel = runExpressions(o);
+  const listeners = processListeners(sourceContext, scripts, budget, juel);
   const variables = { ...(o.variables ?? {}) };
   if (!o.saved) await listeners?.run('start', variables);
   const decisionHost: DecisionHost = { decisions: o.decisions ?? { get: () => undefined }, evaluated: [], missing: [], fail: (message, activityId) => budget.fail(message, activityId) };
-  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget }, decisionHost);
-  const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open });
-  const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop());
+  const engine = makeEngine(def, sourceContext, variables, scripts, { ...o, budget }, decisionHost, juel.expressions);
+  const deletes = taskDeletes(sourceContext, scripts, budget, o.saved && { state: o.saved.state, open: o.saved.open }, juel);
+  const recorder = new Recorder(o.saved?.open ?? new Set(), budget, () => engine.stop(), { now: o.now, zone: o.zone });
   const conditions = new ConditionTracker();
   recorder.listener.on('wait', (api) => conditions.onWait(api));
   const eventSubProcesses = new EventSubProcessRun(eventStartsOf(def.compiled), recorder, o.now, o.zone);
@@ -108,12 +110,23 @@ export async function setUpRun(def: CompiledRef, o: RunOptions): Promise<RunPart
   return { budget, scripts, engine, recorder, conditions, eventSubProcesses, after: afterRun(listeners, deletes, recorder), deletes, decisionHost };
 }
 
-function makeEngine(def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions, decisionHost: DecisionHost): Engine {
-  const camunda = camundaExtension(scripts, o.budget) as never;
+/**
+ * The run's expressions, with its clock and zone (as its timers'), and its user, for now(),
+ * dateTime() and currentUser(); and the instance, for listeners evaluated outside the engine
+ * (process listeners, delete task listeners).
+ */
+function runExpressions(o: RunOptions): RunJuel {
   const { user, dates, ...instance } = o.execution ?? { user: null };
-  // The run's clock and zone (as its timers'), and its user, for now(), dateTime() and currentUser().
   const now = o.now;
   const expressions = makeExpressions({ now: () => now ?? new Date(), zone: o.zone ?? 'Asia/Shanghai', user: user ?? null, dates: dates && new Set(dates) });
+  return { expressions, execution: o.execution ? instance as InstanceInfo : undefined };
+}
+
+function makeEngine(
+  def: CompiledRef, sourceContext: any, variables: Record<string, unknown>, scripts: SandboxScripts, o: EngineOptions, decisionHost: DecisionHost, expressions: JuelExpressions,
+): Engine {
+  const camunda = camundaExtension(scripts, o.budget) as never;
+  const { user: _user, dates: _dates, ...instance } = o.execution ?? { user: null };
   return new Engine({
     name: def.id,
     // Read by the expressions (contextScope). The saved state carries a copy; every run passes it again, unchanged.

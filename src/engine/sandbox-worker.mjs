@@ -48,19 +48,40 @@ const PRELUDE = `(function (inputText) {
     getActivityId: () => input.activityId,
     getCurrentActivityName: () => input.activityName,
   });
-  // A task listener's task (Camunda's DelegateTask): its variables are the execution's.
+  // A task listener's task (Camunda's DelegateTask): its variables are the execution's; its own
+  // attributes where the host knows the task (attributes), changeable by a create listener (mutable).
+  const a = input.task && input.task.attributes, changes = {};
+  const str = (v) => (v == null ? null : String(v));
   if (input.task) globalThis.task = Object.freeze({
     ...variableApi,
-    getName: () => input.activityName,
+    getName: () => (a ? a.name : input.activityName),
     getTaskDefinitionKey: () => input.activityId,
     getEventName: () => input.task.eventName,
-    // Only an assignment listener is told the assignee (the others run before it is known here).
+    // An assignment listener is told the assignee; the others where the task is known.
     ...('assignee' in input.task ? { getAssignee: () => input.task.assignee } : {}),
+    ...(a ? {
+      getId: () => a.id, getAssignee: () => a.assignee, getOwner: () => a.owner, getDescription: () => a.description,
+      getPriority: () => a.priority, getDueDate: () => (a.due == null ? null : new Date(a.due)),
+    } : {}),
+    ...(a && input.task.mutable ? {
+      setAssignee: (v) => { v = str(v); if (v != null || a.assignee != null) changes.assigneeSet = true; a.assignee = changes.assignee = v; },
+      setName: (v) => { a.name = changes.name = str(v); },
+      setDescription: (v) => { a.description = changes.description = str(v); },
+      setPriority: (v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || Math.abs(n) > 2147483647) throw new TypeError('setPriority takes a whole number');
+        a.priority = changes.priority = n;
+      },
+      setDueDate: (v) => {
+        if (v != null && !(v instanceof Date && !Number.isNaN(v.getTime()))) throw new TypeError('setDueDate takes a Date');
+        a.due = changes.due = v == null ? null : v.toISOString();
+      },
+    } : {}),
     getProcessInstanceId: () => input.processInstanceId,
     getExecution: () => globalThis.execution,
   });
   // Returned, not left on the global object, where the script could replace it.
-  return (result) => stringify({ result: copy(result), truthy: !!result, set, removed: keys(removed) });
+  return (result) => stringify({ result: copy(result), truthy: !!result, set, removed: keys(removed), task: changes });
 })`;
 
 parentPort.on('message', (/** @type {import('./sandbox.ts').SandboxJob & { id: number }} */ job) => {

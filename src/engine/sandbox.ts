@@ -39,6 +39,18 @@ export interface ScriptOutcome {
   truthy: boolean;
   set: Record<string, unknown>;
   removed: string[];
+  /** What a `create` task listener changed on its task (sandbox-worker.mjs), checked here. */
+  task?: TaskChanges;
+}
+
+/** A task's attributes a create listener script may set. */
+export interface TaskChanges {
+  assignee?: string | null;
+  assigneeSet?: boolean;
+  name?: string | null;
+  description?: string | null;
+  priority?: number;
+  due?: string | null;
 }
 
 /** A script that threw, ran past its time or outgrew its memory. */
@@ -233,6 +245,25 @@ function discard(self: ScriptThread): void {
   void self.worker.terminate();
 }
 
+const TEXT_CHANGES = ['assignee', 'name', 'description'] as const;
+
+/** A create listener's task changes, checked as the rest of the answer is: the script could have forged them. */
+function taskChangesOf(raw: unknown): TaskChanges | undefined {
+  if (raw == null) return undefined;
+  const bad = () => new ScriptFailure('error', '脚本结果无效 / the script returned an invalid outcome');
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw bad();
+  const r = raw as Record<string, unknown>;
+  const out: TaskChanges = {};
+  for (const [k, v] of Object.entries(r)) {
+    if ((TEXT_CHANGES as readonly string[]).includes(k) && (v === null || (typeof v === 'string' && v.length <= 4000 && !v.includes('\u0000')))) out[k as typeof TEXT_CHANGES[number]] = v as string | null;
+    else if (k === 'assigneeSet' && typeof v === 'boolean') out.assigneeSet = v;
+    else if (k === 'priority' && Number.isInteger(v) && Math.abs(v as number) <= 2 ** 31 - 1) out.priority = v as number;
+    else if (k === 'due' && (v === null || (typeof v === 'string' && !Number.isNaN(Date.parse(v))))) out.due = v as string | null;
+    else throw bad();
+  }
+  return Object.keys(out).length ? out : undefined;
+}
+
 /** The thread's answer, checked: it was written by code the script could have tampered with. */
 function parseOutcome(text: string): ScriptOutcome {
   // Parsed on the main thread: a script handing back tens of megabytes would cost every run's memory.
@@ -254,7 +285,7 @@ function parseOutcome(text: string): ScriptOutcome {
     if (!(err instanceof ValidationError)) throw err;
     throw new ScriptFailure('error', `脚本设置了无法保存的值 / the script set a value the server cannot keep: ${err.message}`);
   }
-  return { result: parsed.result ?? null, truthy: parsed.truthy === true, set, removed };
+  return { result: parsed.result ?? null, truthy: parsed.truthy === true, set, removed, task: taskChangesOf(parsed.task) };
 }
 
 /** 4 MiB of JSON text: far above any real variable set, far below a heap-filling one. */

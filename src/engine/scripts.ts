@@ -1,4 +1,5 @@
-import { runScript, ScriptFailure, type ScriptOutcome } from './sandbox.ts';
+import { runScript, ScriptFailure, type ScriptOutcome, type TaskChanges } from './sandbox.ts';
+import type { TaskDraft } from './juel-context.ts';
 import { engineLimits } from './limits.ts';
 import { INSTANCE_LOCALS } from './sub-process-instances.ts';
 
@@ -148,7 +149,7 @@ export class SandboxScripts {
    * whole run fails, naming the element).
    */
   listener(
-    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean; assignee?: string | null | undefined },
+    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean; assignee?: string | null | undefined; draft?: TaskDraft | undefined },
     processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
   ): void {
     const mine = { ...locals };
@@ -156,8 +157,15 @@ export class SandboxScripts {
     const registered: Registered = {
       id: listener.activityId, type: `listener/${listener.event}`, code: listener.code, resultVariable: null, isCondition: false,
     };
-    const task = !listener.task ? undefined : listener.event === 'assignment' ? { eventName: listener.event, assignee: listener.assignee ?? null } : { eventName: listener.event };
-    this.execute(registered, { scope, task, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
+    const { draft } = listener;
+    // The task's attributes where they are known (juel-task.ts offers the same); only a create listener may change them.
+    const task = !listener.task ? undefined : {
+      eventName: listener.event,
+      ...(listener.event === 'assignment' ? { assignee: listener.assignee ?? null } : {}),
+      ...(draft ? { attributes: draft, mutable: listener.event === 'create' } : {}),
+    };
+    const onTaskChange = draft && listener.event === 'create' ? (changes: TaskChanges) => Object.assign(draft, changes) : undefined;
+    this.execute(registered, { scope, task, onTaskChange, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
   }
 
   private handle(registered: Registered): EngineScript {
@@ -213,6 +221,7 @@ export class SandboxScripts {
         if (!INTERNAL.has(name)) scope.remove(name);
       }
       if (registered.resultVariable) scope.set(registered.resultVariable, outcome.result);
+      if (outcome.task) context.onTaskChange?.(outcome.task);
       // The engine goes on in this call: what it throws (the step budget unwinding a cycle,
       // an element failing) would otherwise be lost here, so the run fails with it.
       callback(null, registered.isCondition ? outcome.truthy : outcome.result);

@@ -1,5 +1,6 @@
 import { scriptListeners, type ScriptListener } from './camunda-extension.ts';
 import { readLocals } from './local-variables.ts';
+import { evaluateOutside, type RunJuel } from './process-listeners.ts';
 import type { ActivityEvent } from './recorder.ts';
 import { EngineRunError } from './run-error.ts';
 import type { RunBudget, SandboxScripts } from './scripts.ts';
@@ -29,11 +30,11 @@ export interface TaskDeletes {
 }
 
 /** The delete listeners of a definition, and the locals of the tasks open before this run; undefined when it has none. */
-export function taskDeletes(sourceContext: any, scripts: SandboxScripts, budget: RunBudget, before?: { state: EngineState; open: Iterable<string> }): TaskDeletes | undefined {
+export function taskDeletes(sourceContext: any, scripts: SandboxScripts, budget: RunBudget, before: { state: EngineState; open: Iterable<string> } | undefined, juel: RunJuel): TaskDeletes | undefined {
   const byActivity = new Map<string, { name: string | null; listeners: ScriptListener[] }>();
   for (const a of (sourceContext.getActivities?.() ?? []) as any[]) {
     if (a.type !== 'bpmn:UserTask') continue;
-    const listeners = scriptListeners(a.behaviour, 'delete', 'camunda:TaskListener');
+    const listeners = scriptListeners(a.behaviour, 'delete', 'camunda:TaskListener', true);
     if (listeners.length) byActivity.set(a.id, { name: a.name ?? null, listeners });
   }
   if (!byActivity.size) return undefined;
@@ -55,6 +56,12 @@ export function taskDeletes(sourceContext: any, scripts: SandboxScripts, budget:
         if (!task) continue;
         count += 1;
         for (const l of task.listeners) {
+          const mine = locals.get(a.executionId)?.locals ?? {};
+          if (l.expression !== undefined) {
+            const name = a.name ?? task.name;
+            evaluateOutside(juel, activityId, l.expression, variables, mine, { activityId, event: 'delete', name: () => name });
+            continue;
+          }
           scripts.listener({ activityId, activityName: a.name ?? task.name, event: 'delete', code: l.code, task: true }, variables, locals.get(a.executionId)?.locals ?? {}, () => {});
           await scripts.quiescent();
           if (budget.failure) throw new EngineRunError(budget.failure.message, budget.failure.activityId);

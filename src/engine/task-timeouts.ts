@@ -3,6 +3,8 @@ import type { CompiledRef } from './runner.ts';
 import { typeResolver } from './serialize.ts';
 import { JAVASCRIPT } from './scripts.ts';
 import { firstOccurrence, nextOccurrence, type TimerSpec } from './schedule.ts';
+import { timerValueProblem } from './check-timers.ts';
+import { EngineRunError } from './run-error.ts';
 
 /*
  * `timeout` task listeners (Camunda 7.12+): a user task's listener with a
@@ -18,21 +20,24 @@ export interface TimeoutListener {
   /** Its place among the task's timeout listeners (the row names it). */
   index: number;
   code: string;
+  /** In expression form (`camunda:expression`): evaluated instead of `code`. */
+  expression?: string;
   spec: TimerSpec;
 }
 
 const TYPES = ['timeDate', 'timeDuration', 'timeCycle'] as const;
 
-/** The inline javascript `timeout` listeners of a user task's behaviour, in document order. */
+/** The inline javascript and expression-form `timeout` listeners of a user task's behaviour, in document order. */
 export function timeoutListenersOf(behaviour: any): TimeoutListener[] {
   const values: any[] = behaviour?.extensionElements?.values ?? [];
   return values
     .filter((v) => v?.$type === 'camunda:TaskListener' && v.event === 'timeout')
     .map((v, index) => ({ index, v }))
-    .filter(({ v }) => v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? '')))
+    .filter(({ v }) => (v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? ''))) || (!v.script && typeof v.expression === 'string'))
     .flatMap(({ index, v }) => {
       const spec = timerSpecOf(v.eventDefinitions?.[0]);
-      return spec ? [{ index, code: String(v.script.value ?? ''), spec }] : [];
+      if (!spec) return [];
+      return v.script ? [{ index, code: String(v.script.value ?? ''), spec }] : [{ index, code: '', expression: String(v.expression), spec }];
     });
 }
 
@@ -76,4 +81,25 @@ export function timeoutListenerOf(def: CompiledRef, activityId: string, index: n
   const activity = context.getActivityById(activityId);
   if (activity?.type !== 'bpmn:UserTask') return null;
   return timeoutListenersOf(activity.behaviour).find((l) => l.index === index) ?? null;
+}
+
+/**
+ * The task's timeout listeners with their timer values resolved, as Camunda
+ * resolves a timeout listener's `${…}` when the task is created (recorder.ts):
+ * the row then holds the value (a cycle repeats it, services/task-timeouts.ts).
+ * A value that fails or is not a valid timer fails the run naming the task.
+ */
+export function resolveTimeouts(api: any, listeners: TimeoutListener[], clock: { now?: Date | undefined; zone?: string | undefined }): TimeoutListener[] {
+  return listeners.map((l) => {
+    if (!/[$#]\{/.test(l.spec.expression)) return l;
+    let value: unknown;
+    try {
+      value = api.environment.resolveExpression(l.spec.expression, api);
+    } catch (err) {
+      throw new EngineRunError(`${api.id}: ${(err as Error).message}`, api.id);
+    }
+    const problem = timerValueProblem(l.spec.timerType, value, clock.now ?? new Date(), clock.zone ?? 'Asia/Shanghai');
+    if (problem) throw new EngineRunError(`${api.id}: 任务 ${api.id} 的 timeout 监听器定时 / the timeout listener timer of task ${api.id} (${l.spec.expression}): ${problem}`, api.id);
+    return { ...l, spec: { timerType: l.spec.timerType, expression: value instanceof Date ? value.toISOString() : String(value).trim() } };
+  });
 }

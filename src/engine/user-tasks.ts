@@ -2,6 +2,8 @@ import { EngineRunError } from './run-error.ts';
 import { timeoutListenersOf, type TimeoutListener } from './task-timeouts.ts';
 /** A user task the engine is waiting on, with its Camunda attributes resolved. */
 export interface WaitingTask {
+  /** The task's id when it was decided before its listeners ran (task-creation.ts); else the row's is new. */
+  id?: string;
   activityId: string;
   executionId: string;
   name: string | null;

@@ -156,7 +156,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
       await refuseCalledInstance(row);
       // Camunda runs the tasks' delete and the process's end listeners unless told to skip them.
-      const effects = skipCustomListeners ? null : await listeners.deletion(row);
+      const effects = skipCustomListeners ? null : await listeners.deletion(row, principal);
       const done = await db.transaction(async (trx) => {
         if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
         await effects?.(trx);

@@ -91,7 +91,7 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
       const ids = new Map<string, string>();
       taskIds.set(ctx, ids);
       return run.openedTasks.map((t) => {
-        const id = randomUUID();
+        const id = t.id ?? randomUUID();
         ids.set(t.executionId, id);
         return {
           id, ...common(ctx), task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,

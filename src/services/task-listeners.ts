@@ -11,7 +11,9 @@ import type { ScriptListener } from '../engine/camunda-extension.ts';
 import type { VariableChangeInput } from './conditions.ts';
 import { toEngineError } from './engine-errors.ts';
 import type { Execution } from './execution.ts';
-import { engineChanges, engineValues } from './variables.ts';
+import { dateNames, engineChanges, engineValues } from './variables.ts';
+import { runUserOf, type Actor } from './trace.ts';
+import type { TaskDraft } from '../engine/juel-context.ts';
 
 /** What a listener run changed, written in the transaction of the change that fired it. */
 export type ListenerEffects = (trx: Db) => Promise<void>;
@@ -37,11 +39,17 @@ export type ListenerChange = Pick<VariableChangeInput, 'instanceId' | 'definitio
  */
 export function makeTaskListeners(db: Knex, definitions: DefinitionService, execution: Execution) {
   /** Runs `listeners` over the variables as they are now; what they changed, to be saved on the instance's revision they ran on. */
-  async function run(task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[], assignee: string | null): Promise<ListenerChange> {
+  async function run(task: TaskRow, instance: InstanceRow, def: LoadedDefinition, listeners: ScriptListener[], assignee: string | null, actor?: Actor): Promise<ListenerChange> {
     const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
     const localsBefore = readLocals(instance.engine_state!, task.execution_id) ?? {};
+    // Listeners in expression form see the task as its row is, with the new assignee, and the caller as currentUser().
+    const now = execution.engineNow() ?? new Date();
     const after = await runTaskListeners(
-      { activityId: task.task_definition_key, name: task.name, assignee, instance: { processInstanceId: instance.id, businessKey: instance.business_key } },
+      {
+        activityId: task.task_definition_key, name: task.name, assignee, instance: { processInstanceId: instance.id, businessKey: instance.business_key },
+        definitionId: def.id, executionId: task.execution_id, draft: draftOf(task, assignee),
+        env: { now: () => now, zone: execution.zone, user: actor ? runUserOf(actor) : null, dates: new Set(dateNames(before)) },
+      },
       listeners, engineValues(before), localsBefore,
     ).catch((err) => {
       throw toEngineError(err);
@@ -62,7 +70,7 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
      * `assignment` listeners (Camunda 7's order); null when it has none
      * (nothing to save).
      */
-    async fire(task: TaskRow, change: { assignee?: string | null }): Promise<ListenerChange | null> {
+    async fire(task: TaskRow, change: { assignee?: string | null }, actor?: Actor): Promise<ListenerChange | null> {
       const def = await definitions.load(task.definition_id);
       const instance = await findInstance(db, task.process_instance_id);
       if (!instance?.engine_state || instance.state !== 'ACTIVE') return null;
@@ -73,7 +81,7 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
         ...(assigned ? taskListenersOf(def, task.task_definition_key, 'assignment') : []),
       ];
       if (!listeners.length) return null;
-      return run(task, instance, def, listeners, assigned ? change.assignee! : task.assignee);
+      return run(task, instance, def, listeners, assigned ? change.assignee! : task.assignee, actor);
     },
 
     /** Runs `listeners` (a timeout listener: services/task-timeouts.ts) for an open task of a running `instance`. */
@@ -84,14 +92,16 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
      * the process's `end` listeners); the effects save the variables they
      * changed, in the deletion's transaction (whose revision check guards them).
      */
-    async deletion(instance: InstanceRow): Promise<ListenerEffects | null> {
+    async deletion(instance: InstanceRow, actor?: Actor): Promise<ListenerEffects | null> {
       if (!instance.engine_state) return null;
       const def = await definitions.load(instance.definition_id);
       const tasks = (await listOpenTasksOfInstance(db, instance.id)).map((t) => ({
         activityId: t.task_definition_key, name: t.name, assignee: t.assignee, locals: readLocals(instance.engine_state!, t.execution_id) ?? {},
       }));
       const before: Variables = await execution.vault.load(db, instance.id, def.sensitive);
-      const after = await runDeletionListeners(def, tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key })
+      const now = execution.engineNow() ?? new Date();
+      const env = { now: () => now, zone: execution.zone, user: actor ? runUserOf(actor) : null, dates: new Set(dateNames(before)) };
+      const after = await runDeletionListeners(def, tasks, engineValues(before), { processInstanceId: instance.id, businessKey: instance.business_key }, env)
         .catch((err) => {
           throw toEngineError(err);
         });
@@ -105,3 +115,11 @@ export function makeTaskListeners(db: Knex, definitions: DefinitionService, exec
 }
 
 export type TaskListeners = ReturnType<typeof makeTaskListeners>;
+
+/** The task as a listener fired over REST sees it (juel-task.ts), with the assignee it is being given. */
+function draftOf(task: TaskRow, assignee: string | null): TaskDraft {
+  return {
+    id: task.id, name: task.name, description: task.description, assignee, owner: task.owner, priority: task.priority,
+    due: task.due ? new Date(task.due).toISOString() : null,
+  };
+}

@@ -56,7 +56,7 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
         await deleteTimer(db, timer.id);
         return;
       }
-      const listened = await listeners.run(task, instance, def, [{ event: 'timeout', code: listener.code, task: true }]);
+      const listened = await listeners.run(task, instance, def, [{ event: 'timeout', code: listener.code, task: true, ...(listener.expression !== undefined ? { expression: listener.expression } : {}) }]);
       // Saved as every variable change is (conditions.ts), with the timer's own rows, in one transaction.
       await variableChanges.changeVariables({
         ...listened, actor, fact,
@@ -64,7 +64,8 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
           if (!(await timerExists(trx, timer.id))) throw new TimerGone(); // fired or removed meanwhile: nothing is saved
           if (timer.last_error) await resolveIncidents(trx, timer.id);
           await deleteTimer(trx, timer.id);
-          await armNext(trx, timer, listener.spec, ref);
+          // The value the row holds: an expression was resolved when the task was created, as Camunda keeps a job's repeat.
+          await armNext(trx, timer, { timerType: timer.timer_type as 'timeCycle', expression: timer.expression ?? listener.spec.expression }, ref);
         },
       }).catch((err) => {
         if (!(err instanceof TimerGone)) throw err;

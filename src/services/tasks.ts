@@ -31,7 +31,7 @@ export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserG
 export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
   // `update` listeners fire with every change of the task, `assignment` ones with every change of its assignee, in the change's transaction.
   const listeners = makeTaskListeners(db, definitions, execution);
-  const assigning = (task: TaskRow, assignee: string | null) => listeners.fire(task, { assignee });
+  const assigning = (task: TaskRow, assignee: string | null, principal?: Principal) => listeners.fire(task, { assignee }, principal);
   const variableChanges = makeVariableChanges(db, definitions, execution, trace);
   /** Adds the caller's visibility and Camunda's candidate-user group expansion to a query. */
   async function scoped(filter: TaskFilter, principal: Principal, scope: TaskQuery['scope']): Promise<TaskQuery> {
@@ -167,7 +167,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (task.assignee != null) throw new ConflictError(`任务已由 ${task.assignee} 认领 / task ${id} is already claimed by ${task.assignee}`, undefined, 'TaskAlreadyClaimedException');
       await assertAssignable(task, userId);
       await assertActive(db, task.process_instance_id, 'task', id);
-      await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId), async (trx) => {
+      await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId, principal), async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', id);
         if (!(await setAssignee(trx, id, null, userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
@@ -182,7 +182,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
         throw new ForbiddenError(`只有认领人可以取消认领 / only the assignee may unclaim task ${id}`);
       }
       await assertActive(db, task.process_instance_id, 'task', id);
-      await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null), async (trx) => {
+      await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null, principal), async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', id);
         if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
       });
@@ -194,7 +194,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async setAssignee(id: string, userId: string | null, principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
       if (userId != null) await assertAssignable(task, userId);
-      await change(task, { assignee: userId }, principal, 'SetAssignee', await assigning(task, userId));
+      await change(task, { assignee: userId }, principal, 'SetAssignee', await assigning(task, userId, principal));
     },
 
     /** Hands the task to `userId`; the current assignee becomes the owner it returns to on resolve. */
@@ -202,7 +202,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!userId) throw new ValidationError('缺少 userId / userId is required');
       const task = await actionableTask(id, principal);
       await assertAssignable(task, userId);
-      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate', await assigning(task, userId));
+      await change(task, { owner: task.owner ?? task.assignee ?? principal.userId, assignee: userId, delegation_state: 'PENDING' }, principal, 'Delegate', await assigning(task, userId, principal));
     },
 
     /** The delegate hands a delegated task back to its owner, with variables. */
@@ -212,7 +212,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       await assertActive(db, task.process_instance_id, 'task', id);
       // The form is enforced when the owner completes; a delegate may hand back partial work.
       const variables = submitted;
-      const listened = await assigning(task, task.owner);
+      const listened = await assigning(task, task.owner, principal);
       await variableChanges.changeVariables({
         instanceId: task.process_instance_id, definitionId: task.definition_id, sensitive: await sensitiveOf(task),
         // What the delegate hands back wins over what the assignment listener set.
@@ -230,7 +230,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     /** Camunda's PUT /task/{id}: name, description, priority, due and follow-up dates. */
     async update(id: string, values: Pick<TaskChange, 'name' | 'description' | 'priority' | 'due' | 'follow_up'>, principal: Principal): Promise<void> {
       const task = await actionableTask(id, principal);
-      await change(task, values, principal, 'Update', await listeners.fire(task, {}));
+      // Camunda fires `update` once the values are set: its listeners see the task as changed.
+      await change(task, values, principal, 'Update', await listeners.fire({ ...task, ...values }, {}, principal));
     },
 
     /**
@@ -263,11 +264,11 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
      * variables, a comment), with what its `update` listeners set, traced as `fact`.
      */
     async commitUpdate(task: TaskRow, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
-      await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}), work);
+      await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}, principal), work);
     },
     /** Commits `work`, a change of an open task's assignee to `assignee` (转办, transfers.ts), with what its assignment and update listeners set, traced as `fact`. */
     async commitAssignment(task: TaskRow, assignee: string | null, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
-      await commit(principal, fact, await assigning(task, assignee), work);
+      await commit(principal, fact, await assigning(task, assignee, principal), work);
     },
 
     /**

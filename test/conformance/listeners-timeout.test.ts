@@ -23,12 +23,12 @@ async function jobs(c: Conformance, clock: ManualClock, id: string): Promise<num
 }
 
 const REFUSED: [fixture: string, says: RegExp][] = [
-  ['task-timeout-expression', /review.*timeout listener needs one timer definition .* literal value/],
+  ['task-timeout-expression', /review.*timeout listener needs one timer definition .* valid literal value or expression/],
   ['task-timeout-no-timer', /review.*timeout listener needs one timer definition/],
   ['task-timeout-bad-duration', /timeout listener timer of task review: .*invalid duration .*banana/],
 ];
 
-conformanceSuite(['task-timeout.bpmn', 'task-timeout-date.bpmn'], 'tto', (c, t, clockOf) => {
+conformanceSuite(['task-timeout.bpmn', 'task-timeout-date.bpmn', 'task-timeout-expr.bpmn'], 'tto', (c, t, clockOf) => {
   const clock = clockOf as ManualClock;
   const fire = () => c.server.scheduler.runDue();
   const log = async (id: string) => JSON.parse((await variablesOf(c, id)).log as string);
@@ -118,6 +118,27 @@ conformanceSuite(['task-timeout.bpmn', 'task-timeout-date.bpmn'], 'tto', (c, t, 
     t.deepEqual(await incidents(), [], 'its incident is resolved');
     t.is((await c.admin.get(`/engine-rest/job/${remind.id}`)).status, 404);
     await c.admin.delete(`/engine-rest/process-instance/${id}`);
+  });
+
+  test.serial(t('timer values that are expressions are resolved when the task is created; a cycle repeats the resolved value'), async (t) => {
+    const id = await start(c, 'task-timeout-expr', { wait: 'PT2H', cycle: 'R2/PT3H' });
+    t.deepEqual(await jobs(c, clock, id), [2, 3], 'armed from the resolved values');
+    t.is((await c.admin.put(`/engine-rest/process-instance/${id}/variables/wait`, { value: 'PT9H', type: 'String' })).status, 204);
+    clock.advance(2 * HOUR);
+    t.is(await fire(), 1);
+    t.is((await variablesOf(c, id)).reminded, 'timeout', 'the expression-form timeout listener ran');
+    clock.advance(HOUR);
+    t.is(await fire(), 1);
+    t.is((await variablesOf(c, id)).nags, 1);
+    t.deepEqual(await jobs(c, clock, id), [3], 'the cycle\'s next firing, from the value resolved at creation');
+    clock.advance(3 * HOUR);
+    t.is(await fire(), 1);
+    t.deepEqual(await jobs(c, clock, id), [], 'R2: fired twice');
+    await complete(c, id, 'review');
+    await assertNothingOpen(t, c, id);
+    const bad = await c.office.post('/engine-rest/process-definition/key/task-timeout-expr/start', { variables: { wait: { value: 'banana' }, cycle: { value: 'R2/PT3H' } } });
+    t.is(bad.status, 400, JSON.stringify(bad.body));
+    t.regex(bad.body.message, /review.*timeout listener timer of task review \(\$\{wait\}\)/);
   });
 
   test.serial(t('a timeout listener without one literal, valid timer is refused at deployment, naming the task'), async (t) => {

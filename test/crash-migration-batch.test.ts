@@ -70,6 +70,7 @@ for (const backend of backends) {
         const r = await send(url, 'GET', `/engine-rest/history/batch/${batch.id}`);
         if (!r.lost && r.status === 200) ended = r.body.endTime;
       }
+      if (!ended) t.log('not ended:', JSON.stringify(await send(url, 'GET', `/engine-rest/batch/statistics?batchId=${batch.id}`)));
       t.truthy(ended, 'the batch ended after the restart');
       t.is((await send(url, 'GET', `/engine-rest/batch/${batch.id}`) as any).status, 404, 'no longer a running batch');
       for (const id of ids) {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import type { DueSource } from '../scheduler/timers.ts';
 import {
   countBatches, deleteBatch, findBatch, finishJob, insertBatch, leaseJobs, listBatches, lockPendingJob, msUntilNextJob, setBatchSuspended,
@@ -75,11 +75,19 @@ export function makeBatchService(db: Knex, migration: MigrationService, trace: T
     fire: runJob,
     // Jobs of one batch share a lane: they may touch the same definitions' cache, never the same instance.
     laneKey: (row) => row.process_instance_id,
-    /** A job that failed for another reason than the instance's validation (the plan's definitions deleted...): failed, with its message, as Camunda leaves a job without retries. */
+    /**
+     * A job that failed for another reason than the instance's validation. The
+     * request's own mistakes (the plan's definitions deleted meanwhile...) fail
+     * it with their message, as Camunda leaves a job without retries; anything
+     * else (a lost connection, a pool timeout under load, a deadlock) is the
+     * server's trouble, not the job's: it stays pending and its lease, run out,
+     * hands it to the next pass, so a batch never stops short on a passing fault.
+     */
     async fail(row, error) {
+      if (!(error instanceof AppError)) return;
       await db.transaction(async (trx) => {
         const held = await lockPendingJob(trx, row.id);
-        if (held) await finishJob(trx, held, error instanceof Error ? error.message : String(error));
+        if (held) await finishJob(trx, held, error.message);
       });
     },
     msUntilNext: () => msUntilNextJob(db),

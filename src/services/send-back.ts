@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isMultiInstance, returnableActivities } from '../engine/return-targets.ts';
+import { runningProcessScopeElements } from '../engine/running-elements.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { insertComment, listComments } from '../store/comments.ts';
+import { findInstance } from '../store/instances.ts';
 import type { Db } from '../store/db.ts';
 import { loadTaskVariables } from '../store/task-variables.ts';
 import { findTask, listOpenTasksOfInstance, setAssignee, type TaskRow } from '../store/tasks.ts';
@@ -134,7 +136,8 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
       }
       await assertUntouched(db, open);
       const receiver = await lastCompleter(history, first.activity_id);
-      const running = [...new Set(history.filter((a) => !a.end_time).map((a) => a.activity_id))];
+      // What runs in the process scope, read from the engine state: a multi-instance activity or a sub-process as one element, as a cancel names it.
+      const running = [...new Set(runningProcessScopeElements((await findInstance(db, instanceId))?.engine_state).map((e) => e.activityId))];
       const m = modificationOf([...running.map((activityId) => ({ type: 'cancel' as const, activityId })), { type: 'startBeforeActivity', activityId: first.activity_id }]);
       await modification.apply([instanceId], m, {
         actor: principal,

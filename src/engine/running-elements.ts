@@ -1,0 +1,43 @@
+/*
+ * The elements running in an instance's saved engine state, read from the
+ * state itself (a join holding a token, a waiting event, a multi-instance
+ * activity as its one element): history rows alone miss what records no open
+ * row, and name a multi-instance body `x#multiInstanceBody`.
+ */
+
+/** One element running in a saved state. */
+export interface RunningElement {
+  executionId: string;
+  activityId: string;
+}
+
+/** Every element running in the state, at any depth (inside sub-processes too). */
+export function runningElements(state: unknown): RunningElement[] {
+  const found: RunningElement[] = [];
+  const walk = (node: unknown, key: string): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
+    if (!node || typeof node !== 'object' || key === 'broker' || key === 'environment') return;
+    const o = node as Record<string, unknown>;
+    const element = elementOf(o);
+    if (key === 'children' && element) found.push(element);
+    for (const [k, v] of Object.entries(o)) walk(v, k);
+  };
+  walk(state, '');
+  return found;
+}
+
+/**
+ * The elements running directly in the process scope (a sub-process as
+ * itself, not what runs inside it): what a modification on the process
+ * scope can cancel.
+ */
+export function runningProcessScopeElements(state: unknown): RunningElement[] {
+  const definitions = (state as { definitions?: any[] } | null)?.definitions ?? [];
+  const children = definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as unknown[]);
+  return children.map((c) => elementOf(c as Record<string, unknown>)).filter((e): e is RunningElement => e != null);
+}
+
+function elementOf(o: Record<string, unknown>): RunningElement | undefined {
+  if (typeof o?.id !== 'string' || typeof o.type !== 'string' || !o.status) return undefined;
+  return { activityId: o.id, executionId: String(o.executionId ?? o.id) };
+}

@@ -6,6 +6,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { insertComment, listComments } from '../store/comments.ts';
 import { findInstance } from '../store/instances.ts';
+import { listUrgeIds } from '../store/notifications.ts';
 import type { Db } from '../store/db.ts';
 import { loadTaskVariables } from '../store/task-variables.ts';
 import { findTask, listOpenTasksOfInstance, setAssignee, type TaskRow } from '../store/tasks.ts';
@@ -159,11 +160,17 @@ async function assertUntouched(db: Db, open: TaskRow[], reread = false): Promise
   for (const t of open) {
     const row = reread ? await findTask(db, t.id) : t;
     const touched = !row || row.last_updated != null || row.owner != null
-      || (await listComments(db, t.id)).length > 0 || (await loadTaskVariables(db, t.id)).length > 0;
+      || (await actedComments(db, t.id)).length > 0 || (await loadTaskVariables(db, t.id)).length > 0;
     if (touched) {
       throw new ConflictError(`下一步「${t.name ?? t.task_definition_key}」已被认领或处理，不能撤回 / the next step ${t.task_definition_key} has been claimed or acted on; it can no longer be withdrawn`);
     }
   }
+}
+
+/** The task's comments but its urges (催办): chasing a step does not act on it, so the initiator's own urge leaves it withdrawable. */
+async function actedComments(db: Db, taskId: string) {
+  const urges = await listUrgeIds(db, taskId);
+  return (await listComments(db, taskId)).filter((c) => !urges.has(c.id));
 }
 
 export type SendBackService = ReturnType<typeof makeSendBackService>;

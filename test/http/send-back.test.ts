@@ -118,4 +118,13 @@ for (const backend of backends) {
     t.is((await c.x.post(`/engine-rest/task/${t1.id}/complete`, {})).status, 204);
     t.deepEqual(await openKeys(sub), ['t2'], 'the sub-process runs again from its start');
   });
+
+  test.serial(t('the initiator\'s own urge (催办) on the next step does not block her withdraw'), async (t) => {
+    const id = await submitted();
+    const review = await taskOf(c.olga, id, 'review');
+    t.is((await c.alice.post(`/engine-rest/task/${review.id}/urge`, { message: '请尽快审核' })).status, 200);
+    const r = await c.alice.post(`/engine-rest/process-instance/${id}/withdraw`, {});
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.truthy(await taskOf(c.alice, id, 'fill'));
+  });
 }

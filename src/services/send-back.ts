@@ -9,7 +9,7 @@ import { findInstance } from '../store/instances.ts';
 import { listUrgeIds } from '../store/notifications.ts';
 import type { Db } from '../store/db.ts';
 import { loadTaskVariables } from '../store/task-variables.ts';
-import { findTask, listOpenTasksOfInstance, setAssignee, type TaskRow } from '../store/tasks.ts';
+import { findTask, listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import type { Principal } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
@@ -108,10 +108,11 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
       await modification.apply([task.process_instance_id], m, {
         actor: principal,
         fact: () => ({ operation: 'Return', entityType: 'Task', entityId: task.id, details: { fromActivityId: task.task_definition_key, toActivityId: target, comment } }),
+        // Saved assigned, so the receiver is told it is theirs and the candidates are not offered it.
+        assignOpened: receiver ? { [target]: receiver } : undefined,
         afterSave: async (trx) => {
           const received = await receivingTask(trx, task.process_instance_id, target);
           if (!received) return;
-          if (!received.assignee && receiver) await setAssignee(trx, received.id, null, receiver);
           for (const on of [task.id, received.id]) {
             await insertComment(trx, { id: randomUUID(), task_id: on, process_instance_id: task.process_instance_id, user_id: principal.userId, message: `退回 / sent back: ${comment}` });
           }
@@ -143,11 +144,11 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
       await modification.apply([instanceId], m, {
         actor: principal,
         fact: () => ({ operation: 'Withdraw', entityType: 'ProcessInstance', entityId: instanceId, details: { toActivityId: first.activity_id, cancelled: running, comment } }),
+        assignOpened: receiver === principal.userId ? { [first.activity_id]: principal.userId } : undefined,
         afterSave: async (trx) => {
           await assertUntouched(trx, open.map((t) => ({ ...t, end_time: null })), true);
           const received = await receivingTask(trx, instanceId, first.activity_id);
           if (!received) return;
-          if (!received.assignee && receiver === principal.userId) await setAssignee(trx, received.id, null, principal.userId);
           if (comment) await insertComment(trx, { id: randomUUID(), task_id: received.id, process_instance_id: instanceId, user_id: principal.userId, message: `撤回 / withdrawn: ${comment}` });
         },
       });

@@ -12,7 +12,7 @@ for (const backend of backends) {
   let c!: { server: TestServer; admin: Client; alice: Client; olga: Client; oscar: Client; nina: Client; dora: Client; x: Client };
   test.before(async () => {
     const server = await startTestServer(backend);
-    for (const f of ['modify-chain', 'withdraw-mi', 'withdraw-sub', 'withdraw-join']) await server.services.deployments.deploy(oneResource(`${f}.bpmn`, fixture(`${f}.bpmn`)));
+    for (const f of ['modify-chain', 'withdraw-mi', 'withdraw-sub', 'withdraw-join', 'send-back-offer']) await server.services.deployments.deploy(oneResource(`${f}.bpmn`, fixture(`${f}.bpmn`)));
     c = {
       server, admin: client(server.url, ADMIN.user, ADMIN.password),
       alice: await makeUser(server, 'alice', ['app-security']), olga: await makeUser(server, 'olga', ['office']), oscar: await makeUser(server, 'oscar', ['office']),
@@ -126,5 +126,19 @@ for (const backend of backends) {
     const r = await c.alice.post(`/engine-rest/process-instance/${id}/withdraw`, {});
     t.is(r.status, 204, JSON.stringify(r.body));
     t.truthy(await taskOf(c.alice, id, 'fill'));
+  });
+
+  test.serial(t('a task sent back is announced to its receiver as assigned, and offered to nobody'), async (t) => {
+    const id = await pastFirst('send-back-offer');
+    const check = await taskOf(c.olga, id, 'check');
+    t.is((await c.olga.post(`/engine-rest/task/${check.id}/complete`, {})).status, 204);
+    const approve = await taskOf(c.oscar, id, 'approve');
+    t.is((await c.oscar.post(`/engine-rest/task/${approve.id}/return`, { activityId: 'check', comment: '再看看' })).status, 204);
+    const back = await taskOf(c.olga, id, 'check');
+    t.is(back.assignee, 'olga');
+    const about = async (who: Client) => (await who.get('/engine-rest/notification?maxResults=100')).body
+      .filter((n: { taskId: string }) => n.taskId === back.id).map((n: { type: string }) => n.type);
+    t.deepEqual(await about(c.olga), ['task-assigned']);
+    t.deepEqual(await about(c.oscar), [], 'the candidates are not offered a task already handed back');
   });
 }

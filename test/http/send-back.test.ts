@@ -111,6 +111,9 @@ for (const backend of backends) {
     t.deepEqual(await openKeys(mi), ['t1']);
     const sub = await pastFirst('withdraw-sub');
     t.deepEqual(await openKeys(sub), ['t2']);
+    const t2 = await taskOf(c.olga, sub, 't2');
+    t.deepEqual((await c.olga.get(`/engine-rest/task/${t2.id}/return-targets`)).body, [], 'nothing to send back to from inside a sub-process');
+    t.is((await c.olga.post(`/engine-rest/task/${t2.id}/return`, { activityId: 't1', comment: '退回' })).status, 400);
     const r2 = await c.x.post(`/engine-rest/process-instance/${sub}/withdraw`, {});
     t.is(r2.status, 204, JSON.stringify(r2.body));
     t.deepEqual(await openKeys(sub), ['t1']);

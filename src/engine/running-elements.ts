@@ -28,13 +28,21 @@ export function runningElements(state: unknown): RunningElement[] {
 
 /**
  * The elements running directly in the process scope (a sub-process as
- * itself, not what runs inside it): what a modification on the process
+ * itself, not what runs inside it), and the joins there holding tokens
+ * while they wait for other branches: what a modification on the process
  * scope can cancel.
  */
 export function runningProcessScopeElements(state: unknown): RunningElement[] {
   const definitions = (state as { definitions?: any[] } | null)?.definitions ?? [];
-  const children = definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as unknown[]);
-  return children.map((c) => elementOf(c as Record<string, unknown>)).filter((e): e is RunningElement => e != null);
+  const children = definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as any[]);
+  return children.map((c) => elementOf(c) ?? waitingJoinOf(c)).filter((e): e is RunningElement => e != null);
+}
+
+/** A join not running yet whose inbound queue holds taken flows (bpmn-elements saves them in the element's broker). */
+function waitingJoinOf(o: any): RunningElement | undefined {
+  if (o?.status || !/Gateway$/.test(String(o?.type))) return undefined;
+  const inbound = (o.broker?.queues ?? []).find((q: any) => q?.name === 'inbound-q');
+  return inbound?.messages?.length ? { activityId: String(o.id), executionId: String(o.id) } : undefined;
 }
 
 function elementOf(o: Record<string, unknown>): RunningElement | undefined {

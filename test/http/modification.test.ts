@@ -151,4 +151,18 @@ for (const backend of backends) {
     const rows = await history(id);
     t.true(rows.filter((a) => a.activityId === 'sign').every((a) => a.canceled && a.endTime));
   });
+
+  test.serial(t('cancel naming a parallel join removes its waiting token: the join waits for every branch again'), async (t) => {
+    const id = await start();
+    for (const key of ['fill', 'review', 'legal']) {
+      const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=${key}`)).body;
+      t.is((await c.admin.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204, key);
+    }
+    const r = await modify(id, { instructions: [{ type: 'cancel', activityId: 'join' }, { type: 'startBeforeActivity', activityId: 'legal' }] });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    const [finance] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=finance`)).body;
+    t.is((await c.admin.post(`/engine-rest/task/${finance.id}/complete`, {})).status, 204);
+    t.deepEqual(await openTasks(id), ['legal'], 'the join waits for the new legal');
+    t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'ACTIVE');
+  });
 }

@@ -144,4 +144,18 @@ for (const backend of backends) {
     t.deepEqual(await about(c.olga), ['task-assigned']);
     t.deepEqual(await about(c.oscar), [], 'the candidates are not offered a task already handed back');
   });
+
+  test.serial(t('withdraw clears a parallel join\'s waiting token: the join waits for both branches again'), async (t) => {
+    const id = await pastFirst('withdraw-join');
+    const a = await taskOf(c.olga, id, 'a');
+    t.is((await c.olga.post(`/engine-rest/task/${a.id}/complete`, {})).status, 204);
+    const r = await c.x.post(`/engine-rest/process-instance/${id}/withdraw`, {});
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.deepEqual(await openKeys(id), ['t1']);
+    const t1 = await taskOf(c.x, id, 't1');
+    t.is((await c.x.post(`/engine-rest/task/${t1.id}/complete`, {})).status, 204);
+    const b = await taskOf(c.olga, id, 'b');
+    t.is((await c.olga.post(`/engine-rest/task/${b.id}/complete`, {})).status, 204);
+    t.deepEqual(await openKeys(id), ['a'], 'the join waits for the new a');
+  });
 }

@@ -189,7 +189,9 @@ function cancelTargets(scope: any, index: number, instruction: Extract<EngineIns
  * them off its inbound queue, and so out of the saved state.
  */
 function cancelWaitingJoin(scope: any, instruction: Extract<EngineInstruction, { type: 'cancel' }>): boolean {
-  const activity = instruction.activityId ? scope.getActivityById(instruction.activityId) : undefined;
+  // By activity instance, a waiting join's id is `join:join` (running-elements.ts: its execution id is its own id).
+  const id = instruction.activityId ?? instruction.executionId;
+  const activity = id ? scope.getActivityById(id) : undefined;
   const held: Set<any> | undefined = activity?.[kFlows]?.inboundJoinFlows;
   if (!held?.size || activity.isRunning) return false;
   for (const message of held) message.ack();

@@ -33,9 +33,24 @@ export function runningElements(state: unknown): RunningElement[] {
  * scope can cancel.
  */
 export function runningProcessScopeElements(state: unknown): RunningElement[] {
+  return processScopeChildren(state).map((c) => elementOf(c) ?? waitingJoinOf(c)).filter((e): e is RunningElement => e != null);
+}
+
+/**
+ * The joins of the process scope holding tokens while they wait for other
+ * branches, with their type as history names it (`parallelGateway`); their
+ * execution id is the join's id, which a cancel by activity instance accepts.
+ */
+export function waitingJoins(state: unknown): (RunningElement & { activityType: string })[] {
+  return processScopeChildren(state).flatMap((c) => {
+    const join = waitingJoinOf(c);
+    return join ? [{ ...join, activityType: String(c.type).replace(/^bpmn:/, '').replace(/^./, (x) => x.toLowerCase()) }] : [];
+  });
+}
+
+function processScopeChildren(state: unknown): any[] {
   const definitions = (state as { definitions?: any[] } | null)?.definitions ?? [];
-  const children = definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as any[]);
-  return children.map((c) => elementOf(c) ?? waitingJoinOf(c)).filter((e): e is RunningElement => e != null);
+  return definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as any[]);
 }
 
 /** A join not running yet whose inbound queue holds taken flows (bpmn-elements saves them in the element's broker). */

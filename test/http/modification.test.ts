@@ -158,7 +158,10 @@ for (const backend of backends) {
       const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=${key}`)).body;
       t.is((await c.admin.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204, key);
     }
-    const r = await modify(id, { instructions: [{ type: 'cancel', activityId: 'join' }, { type: 'startBeforeActivity', activityId: 'legal' }] });
+    t.deepEqual(await active(id), ['finance', 'join'], 'the waiting join is an activity instance, as in Camunda');
+    const join = (await c.admin.get(`/engine-rest/process-instance/${id}/activity-instances`)).body.childActivityInstances.find((a: { activityId: string }) => a.activityId === 'join');
+    t.is(join.activityType, 'parallelGateway');
+    const r = await modify(id, { instructions: [{ type: 'cancel', activityInstanceId: join.id }, { type: 'startBeforeActivity', activityId: 'legal' }] });
     t.is(r.status, 204, JSON.stringify(r.body));
     const [finance] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=finance`)).body;
     t.is((await c.admin.post(`/engine-rest/task/${finance.id}/complete`, {})).status, 204);

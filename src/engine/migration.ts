@@ -11,6 +11,8 @@
  * events. Whatever else is refused, naming it (never carried approximately).
  */
 
+import type { RunningElement } from './running-elements.ts';
+
 /** One activity of a compiled definition, as migration compares them. */
 export interface ActivityShape {
   id: string;
@@ -184,12 +186,8 @@ function carriesTrigger(a: string | null, b: string | null): boolean {
   return oneShot(a) && oneShot(b);
 }
 
-/** One open activity of an instance (its history row). */
-export interface OpenActivity {
-  executionId: string;
-  /** As history has it: `sign#multiInstanceBody` for a multi-instance body. */
-  activityId: string;
-}
+/** One open activity of an instance: its history row (`sign#multiInstanceBody` for a multi-instance body) or a running element (running-elements.ts). */
+export type OpenActivity = RunningElement;
 
 /**
  * One instance's validation against a valid plan: every open activity needs
@@ -247,24 +245,4 @@ export function migrateState<T>(state: T, source: DefinitionShape, target: Defin
   };
   walk(state);
   return state;
-}
-
-/**
- * The elements running in a saved state (a join holding a token, a waiting
- * event...), found in the state itself: history rows alone could miss one
- * that records no open row, and the engine would drop its state silently.
- */
-export function runningElements(state: unknown): OpenActivity[] {
-  const found: OpenActivity[] = [];
-  const walk = (node: unknown, key: string): void => {
-    if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
-    if (!node || typeof node !== 'object' || key === 'broker' || key === 'environment') return;
-    const o = node as Record<string, unknown>;
-    if (key === 'children' && typeof o.id === 'string' && typeof o.type === 'string' && o.status) {
-      found.push({ activityId: o.id, executionId: String(o.executionId ?? o.id) });
-    }
-    for (const [k, v] of Object.entries(o)) walk(v, k);
-  };
-  walk(state, '');
-  return found;
 }

@@ -14,6 +14,7 @@ import { hydrateState } from './state.ts';
  *   outbound flow (`ignoreOutbound`, what the event-based gateway uses), so the
  *   token is removed, not passed on as a discard down the path (which would
  *   let a parallel join fire where Camunda's keeps waiting);
+ *   A parallel join's waiting tokens are acknowledged away (cancelWaitingJoin);
  * - startBefore: the process scope's child element `run()`, as an event
  *   sub-process start is run (event-subprocesses.ts);
  * - startTransition (and startAfter, its one outgoing flow): the flow's
@@ -51,6 +52,7 @@ export interface ModificationRun extends EngineRun {
 }
 
 const kElements = Symbol.for('elements');
+const kFlows = Symbol.for('flows');
 const HOLD_ID = '__modification__';
 
 /** Recovers a saved instance, applies the instructions in order, and runs on until it waits again. */
@@ -109,6 +111,10 @@ type Progress = { lastWasCancel: boolean; started: Set<string> };
 function applyInstruction(run: RunParts, proc: any, index: number, instruction: EngineInstruction, before: ReadonlySet<string>, state: Progress): void {
   const scope = proc.execution;
   if (instruction.type === 'cancel') {
+    if (cancelWaitingJoin(scope, instruction)) {
+      state.lastWasCancel = true;
+      return;
+    }
     const targets = cancelTargets(scope, index, instruction, before);
     for (const api of targets) {
       leaveWithoutOutbound(scope.getActivityById(api.id), api.executionId, () => {
@@ -173,6 +179,24 @@ function cancelTargets(scope: any, index: number, instruction: Extract<EngineIns
   const targets = top.filter((api: any) => api.id === activityId && (!instruction.onlyBefore || before.has(api.executionId)));
   if (!targets.length) throw new ModificationRefused(index, `活动 ${activityId} 没有运行中的实例 / activity ${activityId} has no active instance to cancel`, activityId);
   return targets;
+}
+
+/**
+ * A cancel naming a parallel join that holds tokens while it waits for its
+ * other branches (Camunda's waiting join executions): the tokens are
+ * removed, so the join waits for every branch again. bpmn-elements keeps
+ * them unacknowledged in the join's `inboundJoinFlows`; acknowledging takes
+ * them off its inbound queue, and so out of the saved state.
+ */
+function cancelWaitingJoin(scope: any, instruction: Extract<EngineInstruction, { type: 'cancel' }>): boolean {
+  // By activity instance, a waiting join's id is `join:join` (running-elements.ts: its execution id is its own id).
+  const id = instruction.activityId ?? instruction.executionId;
+  const activity = id ? scope.getActivityById(id) : undefined;
+  const held: Set<any> | undefined = activity?.[kFlows]?.inboundJoinFlows;
+  if (!held?.size || activity.isRunning) return false;
+  for (const message of held) message.ack();
+  held.clear();
+  return true;
 }
 
 /** Elements a startBeforeActivity cannot start here exactly as Camunda does. */

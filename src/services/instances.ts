@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { startProcess } from '../engine/runner.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
-import { cancelOpenActivities, listActivities } from '../store/activities.ts';
+import { cancelOpenActivities, listActivities, type ActivityRow } from '../store/activities.ts';
+import { waitingJoins } from '../engine/running-elements.ts';
 import {
   countInstances, endCalledInstances, findInstance, insertInstance, listInstances, terminateInstance, touchInstance, type InstanceQuery, type InstanceRow,
 } from '../store/instances.ts';
@@ -257,8 +258,10 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
     /** The elements active right now, as Camunda's activity-instance tree (flat below the process). */
     async activityTree(id: string, principal: Principal) {
       const row = await visibleInstance(id, principal);
-      const open = (await listActivities(db, id)).filter((a) => !a.end_time);
-      return { instance: row, open };
+      const open: Pick<ActivityRow, 'activity_id' | 'execution_id' | 'activity_type' | 'activity_name'>[] = (await listActivities(db, id)).filter((a) => !a.end_time);
+      // A join holding tokens has no open history row; Camunda shows it as an activity instance of the gateway.
+      const joins = waitingJoins((await findInstance(db, id))?.engine_state);
+      return { instance: row, open: [...open, ...joins.map((j) => ({ activity_id: j.activityId, execution_id: j.executionId, activity_type: j.activityType, activity_name: null }))] };
     },
   };
 }

@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 import {
-  generatePlan, hasFailures, migrateState, runningElements, shapeOf, validateInstance, validatePlan,
+  generatePlan, hasFailures, migrateState, shapeOf, validateInstance, validatePlan,
   type DefinitionShape, type InstanceReport, type InstructionReport, type MigrationInstruction,
 } from '../engine/migration.ts';
+import { runningElements } from '../engine/running-elements.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { lockInstance, moveInstance, readInstance, openActivitiesOf, queryRunningInstances, type InstanceFilter, type MigratingInstance } from '../store/instance-migration.ts';

@@ -37,6 +37,8 @@ export interface ModifyAs {
   actor: Actor;
   fact: (instance: InstanceRow) => TraceFact;
   afterSave?: ((trx: Db, instance: InstanceRow) => Promise<void>) | undefined;
+  /** Who gets the user tasks the run opens unassigned (activity id -> user), saved and announced so (persist-runs.ts). */
+  assignOpened?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Process instance modification (Camunda 7): one engine run and one transaction per instance. */
@@ -70,7 +72,7 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
     });
     const ctx: RunContext = {
       instanceId: instance.id, definitionId: def.id, definitionKey: def.key, businessKey: instance.business_key, sensitive: def.sensitive,
-      variables: { ...stored, ...setByCaller }, setByCaller,
+      variables: { ...stored, ...setByCaller }, setByCaller, assignOpened: as.assignOpened,
     };
     const steps = await execution.calls.plan({ ctx, run, open, stored: instance }, as.actor).catch((err) => {
       throw toEngineError(err);

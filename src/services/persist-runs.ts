@@ -67,6 +67,12 @@ export interface RunContext {
   setByCaller: Variables;
   /** The wait (user or external task) this command completes, if any. */
   completed?: { executionId: string; by: string } | undefined;
+  /**
+   * User tasks this run opens that the diagram leaves unassigned, given to
+   * someone by the command itself (activity id -> user: send back and
+   * withdraw hand a step back), so they are saved and announced as assigned.
+   */
+  assignOpened?: Readonly<Record<string, string>> | undefined;
 }
 
 /** Makes persistRuns, which writes the runs of one command or one batch. */
@@ -86,6 +92,7 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
       if (evaluatedAt) await recordDecisionEvaluations(trx, ctx, run, evaluatedAt, vault.keyring);
     }
     const taskIds = new Map<RunContext, Map<string, string>>();
+    const assigneeOf = (ctx: RunContext, t: EngineRun['openedTasks'][number]) => t.assignee ?? ctx.assignOpened?.[t.activityId] ?? null;
     const common = (ctx: RunContext) => ({ process_instance_id: ctx.instanceId, definition_id: ctx.definitionId, definition_key: ctx.definitionKey });
     await insertTasks(trx, runs.flatMap(({ ctx, run }) => {
       const ids = new Map<string, string>();
@@ -95,7 +102,7 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
         ids.set(t.executionId, id);
         return {
           id, ...common(ctx), task_definition_key: t.activityId, execution_id: t.executionId, name: t.name, description: t.description,
-          assignee: t.assignee, candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
+          assignee: assigneeOf(ctx, t), candidate_users: t.candidateUsers, candidate_groups: t.candidateGroups, priority: t.priority,
           due: t.due, follow_up: t.followUp, form_key: t.formKey, form_ref: t.formRef,
         };
       });
@@ -103,7 +110,7 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     // Who is told of the tasks just opened, in this transaction (notify-events.ts).
     await events.tasksOpened(trx, runs.flatMap(({ ctx, run }) => run.openedTasks.map((t) => ({
       id: taskIds.get(ctx)!.get(t.executionId)!, name: t.name, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId,
-      processInstanceId: ctx.instanceId, assignee: t.assignee, candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups,
+      processInstanceId: ctx.instanceId, assignee: assigneeOf(ctx, t), candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups,
     }))));
     await insertExternalTasks(trx, runs.flatMap(({ ctx, run }) => run.openedExternalTasks.map((t) => ({
       id: randomUUID(), ...common(ctx), activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,

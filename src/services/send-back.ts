@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isMultiInstance, returnableActivities } from '../engine/return-targets.ts';
+import { runningProcessScopeElements } from '../engine/running-elements.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { listActivities, type ActivityRow } from '../store/activities.ts';
 import { insertComment, listComments } from '../store/comments.ts';
+import { findInstance } from '../store/instances.ts';
+import { listUrgeIds } from '../store/notifications.ts';
 import type { Db } from '../store/db.ts';
 import { loadTaskVariables } from '../store/task-variables.ts';
-import { findTask, listOpenTasksOfInstance, setAssignee, type TaskRow } from '../store/tasks.ts';
+import { findTask, listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import type { Principal } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
@@ -105,10 +108,11 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
       await modification.apply([task.process_instance_id], m, {
         actor: principal,
         fact: () => ({ operation: 'Return', entityType: 'Task', entityId: task.id, details: { fromActivityId: task.task_definition_key, toActivityId: target, comment } }),
+        // Saved assigned, so the receiver is told it is theirs and the candidates are not offered it.
+        assignOpened: receiver ? { [target]: receiver } : undefined,
         afterSave: async (trx) => {
           const received = await receivingTask(trx, task.process_instance_id, target);
           if (!received) return;
-          if (!received.assignee && receiver) await setAssignee(trx, received.id, null, receiver);
           for (const on of [task.id, received.id]) {
             await insertComment(trx, { id: randomUUID(), task_id: on, process_instance_id: task.process_instance_id, user_id: principal.userId, message: `退回 / sent back: ${comment}` });
           }
@@ -134,16 +138,17 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
       }
       await assertUntouched(db, open);
       const receiver = await lastCompleter(history, first.activity_id);
-      const running = [...new Set(history.filter((a) => !a.end_time).map((a) => a.activity_id))];
+      // What runs in the process scope, read from the engine state: a multi-instance activity or a sub-process as one element, as a cancel names it.
+      const running = [...new Set(runningProcessScopeElements((await findInstance(db, instanceId))?.engine_state).map((e) => e.activityId))];
       const m = modificationOf([...running.map((activityId) => ({ type: 'cancel' as const, activityId })), { type: 'startBeforeActivity', activityId: first.activity_id }]);
       await modification.apply([instanceId], m, {
         actor: principal,
         fact: () => ({ operation: 'Withdraw', entityType: 'ProcessInstance', entityId: instanceId, details: { toActivityId: first.activity_id, cancelled: running, comment } }),
+        assignOpened: receiver === principal.userId ? { [first.activity_id]: principal.userId } : undefined,
         afterSave: async (trx) => {
           await assertUntouched(trx, open.map((t) => ({ ...t, end_time: null })), true);
           const received = await receivingTask(trx, instanceId, first.activity_id);
           if (!received) return;
-          if (!received.assignee && receiver === principal.userId) await setAssignee(trx, received.id, null, principal.userId);
           if (comment) await insertComment(trx, { id: randomUUID(), task_id: received.id, process_instance_id: instanceId, user_id: principal.userId, message: `撤回 / withdrawn: ${comment}` });
         },
       });
@@ -156,11 +161,17 @@ async function assertUntouched(db: Db, open: TaskRow[], reread = false): Promise
   for (const t of open) {
     const row = reread ? await findTask(db, t.id) : t;
     const touched = !row || row.last_updated != null || row.owner != null
-      || (await listComments(db, t.id)).length > 0 || (await loadTaskVariables(db, t.id)).length > 0;
+      || (await actedComments(db, t.id)).length > 0 || (await loadTaskVariables(db, t.id)).length > 0;
     if (touched) {
       throw new ConflictError(`下一步「${t.name ?? t.task_definition_key}」已被认领或处理，不能撤回 / the next step ${t.task_definition_key} has been claimed or acted on; it can no longer be withdrawn`);
     }
   }
+}
+
+/** The task's comments but its urges (催办): chasing a step does not act on it, so the initiator's own urge leaves it withdrawable. */
+async function actedComments(db: Db, taskId: string) {
+  const urges = await listUrgeIds(db, taskId);
+  return (await listComments(db, taskId)).filter((c) => !urges.has(c.id));
 }
 
 export type SendBackService = ReturnType<typeof makeSendBackService>;

@@ -116,6 +116,11 @@ export async function lastUrgedAt(db: Db, taskId: string): Promise<Date | undefi
   return row?.at ? new Date(row.at) : undefined;
 }
 
+/** The ids of the task's urges (each urge's comment has the same id). */
+export async function listUrgeIds(db: Db, taskId: string): Promise<Set<string>> {
+  return new Set((await db('task_urges').where({ task_id: taskId }).select<{ id: string }[]>('id')).map((r) => r.id));
+}
+
 export async function insertUrge(db: Db, row: { id: string; task_id: string; process_instance_id: string; user_id: string; message: string; urged_at: Date }): Promise<void> {
   await db('task_urges').insert(row);
 }

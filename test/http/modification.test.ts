@@ -151,4 +151,21 @@ for (const backend of backends) {
     const rows = await history(id);
     t.true(rows.filter((a) => a.activityId === 'sign').every((a) => a.canceled && a.endTime));
   });
+
+  test.serial(t('cancel naming a parallel join removes its waiting token: the join waits for every branch again'), async (t) => {
+    const id = await start();
+    for (const key of ['fill', 'review', 'legal']) {
+      const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=${key}`)).body;
+      t.is((await c.admin.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204, key);
+    }
+    t.deepEqual(await active(id), ['finance', 'join'], 'the waiting join is an activity instance, as in Camunda');
+    const join = (await c.admin.get(`/engine-rest/process-instance/${id}/activity-instances`)).body.childActivityInstances.find((a: { activityId: string }) => a.activityId === 'join');
+    t.is(join.activityType, 'parallelGateway');
+    const r = await modify(id, { instructions: [{ type: 'cancel', activityInstanceId: join.id }, { type: 'startBeforeActivity', activityId: 'legal' }] });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    const [finance] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=finance`)).body;
+    t.is((await c.admin.post(`/engine-rest/task/${finance.id}/complete`, {})).status, 204);
+    t.deepEqual(await openTasks(id), ['legal'], 'the join waits for the new legal');
+    t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'ACTIVE');
+  });
 }

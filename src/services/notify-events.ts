@@ -100,7 +100,7 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       }
     },
 
-    /** A task handed to `assignee` by `actor` (set-assignee, delegate); nobody is told of what they did themselves. */
+    /** A task handed to `assignee` by `actor` (set-assignee, delegate, 转办); nobody is told of what they did themselves. */
     async assigned(trx: Db, task: NotifiedTask, assignee: string, actor: string): Promise<void> {
       if (assignee === actor) return;
       const def = await factsOf(trx, task.definitionId);

@@ -47,6 +47,8 @@ async function deploy(url: string, name: string, xml: string | Buffer) {
 }
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/notify-offer.bpmn'));
+/** A parallel 会签 over `${signers}`, each instance assigned by name. */
+const MULTI = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/modify-multi.bpmn'));
 
 for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
@@ -71,6 +73,8 @@ for (const backend of backends) {
     }
     const d = await deploy(server.url, 'notify-offer', FIXTURE);
     if (d.status !== 200) throw new Error(`deploy: ${d.status} ${await d.text()}`);
+    const m = await deploy(server.url, 'modify-multi', MULTI);
+    if (m.status !== 200) throw new Error(`deploy: ${m.status} ${await m.text()}`);
   });
   test.after.always(async () => {
     await server?.stop();
@@ -82,6 +86,21 @@ for (const backend of backends) {
     const r = await users['office-x'].post('/engine-rest/process-definition/key/notify-offer/start', { businessKey, variables: vars({ filer: 'filer' }) });
     if (r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id as string;
+  };
+  const admin = () => client(server.url, ADMIN.user, ADMIN.password);
+  /** A 会签 instance with one open review task per signer; their tasks by assignee. */
+  const countersign = async (signers: string[]) => {
+    const r = await admin().post('/engine-rest/process-definition/key/modify-multi/start', { variables: { signers: { value: JSON.stringify(signers), type: 'Json' } } });
+    if (r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
+    const tasks: { id: string; assignee: string }[] = (await admin().get(`/engine-rest/task?processInstanceId=${r.body.id}`)).body;
+    return { instanceId: r.body.id as string, tasks: new Map(tasks.map((x) => [x.assignee, x.id])) };
+  };
+  /** Sends what the outbox holds now; the addresses mailed. */
+  const sendMail = async () => {
+    const before = smtp.received.length;
+    await server.scheduler.runDue();
+    await server.scheduler.runDue();
+    return smtp.received.slice(before).map((x) => x.to).sort();
   };
 
   test.serial(t('a task offered to leading-group and a candidate user notifies each in-app and mails each member with an address exactly once'), async (t) => {
@@ -203,5 +222,21 @@ for (const backend of backends) {
     const r2 = await deploy(server.url, 'cc-notify', cc);
     t.is(r2.status, 400);
     t.regex(await r2.text(), /ccUsers is not supported yet/);
+  });
+
+  test.serial(t('转办 notifies the new assignee in-app and by mail, not the one who did it'), async (t) => {
+    await sendMail();
+    const { instanceId, tasks } = await countersign(['lead-c', 'lead-b']);
+    await sendMail();
+    const before = await unread('lead-a');
+    const own = await unread('lead-c');
+    const r = await users['lead-c'].post(`/engine-rest/task/${tasks.get('lead-c')}/transfer`, { userId: 'lead-a' });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.is(await unread('lead-a'), before + 1);
+    t.is(await unread('lead-c'), own, 'the one who transferred is not told');
+    const [n] = (await users['lead-a'].get('/engine-rest/notification?type=task-assigned')).body;
+    t.like(n, { taskId: tasks.get('lead-c'), link: `/task/${tasks.get('lead-c')}` });
+    t.deepEqual(await sendMail(), ['lead-a@example.org']);
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
 }

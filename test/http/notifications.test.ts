@@ -239,4 +239,16 @@ for (const backend of backends) {
     t.deepEqual(await sendMail(), ['lead-a@example.org']);
     await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
+
+  test.serial(t('转办 of a 会签 instance to one who already holds an open instance of it is 400, so nobody gets two votes'), async (t) => {
+    const { instanceId, tasks } = await countersign(['lead-a', 'lead-b']);
+    const r = await users['lead-a'].post(`/engine-rest/task/${tasks.get('lead-a')}/transfer`, { userId: 'lead-b' });
+    t.is(r.status, 400);
+    t.regex(r.body.message, /already have an unfinished instance/);
+    const open = (await users['lead-b'].get(`/engine-rest/task?processInstanceId=${instanceId}&assignee=lead-b`)).body;
+    t.is(open.length, 1, 'lead-b still holds one instance');
+    t.is((await users['lead-a'].get(`/engine-rest/task/${tasks.get('lead-a')}`)).body.assignee, 'lead-a', 'nothing changed');
+    t.is((await users['lead-a'].post(`/engine-rest/task/${tasks.get('lead-a')}/transfer`, { userId: 'lead-c' })).status, 204, 'to one without an instance it goes');
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
+  });
 }

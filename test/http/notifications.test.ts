@@ -251,4 +251,33 @@ for (const backend of backends) {
     t.is((await users['lead-a'].post(`/engine-rest/task/${tasks.get('lead-a')}/transfer`, { userId: 'lead-c' })).status, 204, 'to one without an instance it goes');
     await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
+
+  test.serial(t('催办 notifies whoever holds the task once it is locked, not whom it was read with before'), async (t) => {
+    const { instanceId, tasks } = await countersign(['lead-a', 'lead-c']);
+    const taskId = tasks.get('lead-a')!;
+    const before = { a: await unread('lead-a'), b: await unread('lead-b') };
+    if (backend.name === 'postgres') {
+      // A transfer commits while the urge waits for the task's lock: the urge read the task before it.
+      await server.db.transaction(async (trx) => {
+        await trx('tasks').where({ id: taskId }).forUpdate().first('id');
+        const urging = users['office-x'].post(`/engine-rest/task/${taskId}/urge`, { message: '请尽快' });
+        // Outside the transaction: pg_stat_activity is read once per transaction.
+        const waiting = () => server.db.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%"tasks"%for update'`);
+        while ((await waiting()).rows[0].n === 0) await new Promise((r) => setImmediate(r));
+        await trx('tasks').where({ id: taskId }).update({ assignee: 'lead-b' });
+        return { urging }; // not awaited here: it waits for this transaction's commit
+      }).then(async ({ urging }) => {
+        const r = await urging;
+        t.is(r.status, 200, JSON.stringify(r.body));
+      });
+    } else {
+      // One connection: nothing can land between the read and the lock; the transfer goes first.
+      t.is((await users['lead-a'].post(`/engine-rest/task/${taskId}/transfer`, { userId: 'lead-b' })).status, 204);
+      t.is((await users['office-x'].post(`/engine-rest/task/${taskId}/urge`, { message: '请尽快' })).status, 200);
+    }
+    t.is(await unread('lead-a'), before.a, 'the former assignee is not urged');
+    const urged = (await users['lead-b'].get('/engine-rest/notification?type=task-urged')).body.filter((n: { taskId: string }) => n.taskId === taskId);
+    t.is(urged.length, 1, 'the one who holds it now is urged');
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
+  });
 }

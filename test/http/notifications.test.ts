@@ -252,6 +252,21 @@ for (const backend of backends) {
     await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
 
+  test.serial(t('终止: mail not yet sent for the ended tasks is dropped; their in-app notifications stay, saying the task ended'), async (t) => {
+    await sendMail();
+    const instanceId = await start('terminate-1');
+    const task = (await users['lead-a'].get(`/engine-rest/task?processInstanceId=${instanceId}`)).body[0];
+    t.is((await users['office-x'].post(`/engine-rest/process-instance/${instanceId}/terminate`, { reason: '不再需要' })).status, 204);
+    t.deepEqual(await sendMail(), [], 'no 待办 mail for a task that is gone');
+    const offered = async (id: string) => (await users['lead-a'].get('/engine-rest/notification?type=task-offered')).body.find((x: { processInstanceId: string }) => x.processInstanceId === id);
+    t.like(await offered(instanceId), { taskId: task.id, taskEnded: true, link: null });
+    const open = await start('terminate-2');
+    const fresh = await offered(open);
+    t.is(fresh.taskEnded, false);
+    t.is(fresh.link, `/task/${fresh.taskId}`);
+    t.is((await sendMail()).length, 3, 'an open task\'s mail still goes');
+  });
+
   test.serial(t('催办 notifies whoever holds the task once it is locked, not whom it was read with before'), async (t) => {
     const { instanceId, tasks } = await countersign(['lead-a', 'lead-c']);
     const taskId = tasks.get('lead-a')!;

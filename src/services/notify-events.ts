@@ -4,7 +4,7 @@ import { notifySettingsOf, type NotifySettings } from '../engine/notify-properti
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
-import { findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
+import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
@@ -73,7 +73,7 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
     const mail = renderTemplate(event, { ...values, link: `${(options.publicBaseUrl ?? '').replace(/\/$/, '')}${path}` });
     const emails = await findEmails(trx, recipients);
     const mails = recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
-      id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `email:${key}:${userId}`,
+      id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `${EMAIL_KEY_PREFIX}${key}:${userId}`,
       subject: mail.title, body: mail.body, created_at: now, due_at: now,
     }));
     await insertOutboxMails(trx, mails);
@@ -100,7 +100,7 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       }
     },
 
-    /** A task handed to `assignee` by `actor` (set-assignee, delegate); nobody is told of what they did themselves. */
+    /** A task handed to `assignee` by `actor` (set-assignee, delegate, 转办); nobody is told of what they did themselves. */
     async assigned(trx: Db, task: NotifiedTask, assignee: string, actor: string): Promise<void> {
       if (assignee === actor) return;
       const def = await factsOf(trx, task.definitionId);

@@ -29,6 +29,18 @@ function bodyOf(executionId: string): string | null {
   return m ? m[1]! : null;
 }
 
+/**
+ * The open instances of `task`'s multi-instance body, `task` among them
+ * (just `task` when it is not an instance of one): who holds one of these
+ * already has their say in it, so neither 加签 nor 转办 may give them another.
+ */
+export async function listOpenSiblings(db: Db, task: TaskRow): Promise<TaskRow[]> {
+  const body = bodyOf(task.execution_id);
+  if (body == null) return [task];
+  return (await listOpenTasksOfInstance(db, task.process_instance_id))
+    .filter((t) => t.task_definition_key === task.task_definition_key && bodyOf(t.execution_id) === body);
+}
+
 /** 加签 POST /task/{id}/signers and 减签 DELETE /task/{id}/signers/{userId}. */
 export function makeSignerService(db: Knex, definitions: DefinitionService, execution: Execution) {
   /** Refuses (400) a task that is not an instance of a parallel multi-instance over a collection: nothing else can be done exactly. */
@@ -55,10 +67,7 @@ export function makeSignerService(db: Knex, definitions: DefinitionService, exec
     }
     if (task.end_time || instance?.state !== 'ACTIVE') throw new NotFoundError(`任务已结束 / task ${id} is no longer open`);
     await assertParallel(task);
-    const body = bodyOf(task.execution_id);
-    const open = body == null ? [task] : (await listOpenTasksOfInstance(db, task.process_instance_id))
-      .filter((t) => t.task_definition_key === task.task_definition_key && bodyOf(t.execution_id) === body);
-    return { task, open };
+    return { task, open: await listOpenSiblings(db, task) };
   }
 
   /** Runs `action` on `target`'s instance through the engine and saves it, with `afterSave` in its transaction. */

@@ -266,9 +266,17 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async commitUpdate(task: TaskRow, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
       await commit(principal, fact, task.end_time ? null : await listeners.fire(task, {}, principal), work);
     },
-    /** Commits `work`, a change of an open task's assignee to `assignee` (转办, transfers.ts), with what its assignment and update listeners set, traced as `fact`. */
+    /**
+     * Commits `work`, a change of an open task's assignee to `assignee` (转办,
+     * transfers.ts), with what its assignment and update listeners set,
+     * traced as `fact`; the new assignee hears of it in the same transaction,
+     * as with set-assignee, unless they did it themselves.
+     */
     async commitAssignment(task: TaskRow, assignee: string | null, principal: Principal, fact: TraceFact, work: (trx: Db) => Promise<void>): Promise<void> {
-      await commit(principal, fact, await assigning(task, assignee, principal), work);
+      await commit(principal, fact, await assigning(task, assignee, principal), async (trx) => {
+        await work(trx);
+        if (assignee) await execution.events.assigned(trx, notifiedTask(task), assignee, principal.userId);
+      });
     },
 
     /**

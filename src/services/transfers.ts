@@ -6,6 +6,7 @@ import { findTask, updateOpenTask, type TaskRow } from '../store/tasks.ts';
 import type { Principal } from '../types.ts';
 import { existingUser, isOfficeOrAdmin, optionalComment, rolesOf } from './approval-rights.ts';
 import { canSee, taskFact, type TaskService } from './tasks.ts';
+import { listOpenSiblings } from './signers.ts';
 import { assertActive } from './suspension.ts';
 
 /*
@@ -51,6 +52,10 @@ export function makeTransferService(db: Knex, tasks: TaskService) {
     }
     if (!allowed) {
       throw new ValidationError(`不能转办给 ${user.id}：该用户不在可办理此任务的角色中 / cannot transfer task ${task.id} to user ${user.id}: they are not in a role that may see it`);
+    }
+    // One person, one vote: a 会签 instance never goes to someone holding another (as 加签 refuses).
+    if ((await listOpenSiblings(db, task)).some((t) => t.id !== task.id && t.assignee === user.id)) {
+      throw new ValidationError(`不能转办给 ${user.id}：该用户已有此任务未完成的签核 / cannot transfer task ${task.id} to user ${user.id}: they already have an unfinished instance of this task`);
     }
     return user.id;
   }

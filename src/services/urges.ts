@@ -36,8 +36,10 @@ export function makeUrgeService(db: Knex, clock: Clock, trace: TraceService, eve
       if (!task || (!mayUrge && !canSee(task, principal))) throw new NotFoundError(`任务不存在 / no task with id ${taskId}`);
       if (!mayUrge) throw new ForbiddenError(`只有发起人或办公室可以催办 / only the initiator or the office may urge task ${taskId}`);
       return db.transaction(async (trx) => {
-        // The lock makes two urges at once take turns, so the second sees the first.
-        if (!(await lockOpenTask(trx, taskId))) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
+        // The lock makes two urges at once take turns, so the second sees the first;
+        // the task is read again under it, so a transfer committed meanwhile urges its new assignee.
+        const locked = await lockOpenTask(trx, taskId) ? await findTask(trx, taskId) : undefined;
+        if (!locked) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
         const now = await clock.now(trx);
         const last = await lastUrgedAt(trx, taskId);
         if (last && now.getTime() - last.getTime() < URGE_INTERVAL_MS) {
@@ -46,10 +48,10 @@ export function makeUrgeService(db: Knex, clock: Clock, trace: TraceService, eve
         }
         const id = randomUUID();
         const text = message.trim();
-        await insertUrge(trx, { id, task_id: taskId, process_instance_id: task.process_instance_id, user_id: principal.userId, message: text, urged_at: now });
-        await insertComment(trx, { id, task_id: taskId, process_instance_id: task.process_instance_id, user_id: principal.userId, message: `催办 / Urge: ${text}` });
-        const notified = await events.urged(trx, notifiedTask(task), { id, by: principal.userId, message: text });
-        await trace.record(trx, principal, taskFact(task, 'Urge', { urgeId: id, notified }));
+        await insertUrge(trx, { id, task_id: taskId, process_instance_id: locked.process_instance_id, user_id: principal.userId, message: text, urged_at: now });
+        await insertComment(trx, { id, task_id: taskId, process_instance_id: locked.process_instance_id, user_id: principal.userId, message: `催办 / Urge: ${text}` });
+        const notified = await events.urged(trx, notifiedTask(locked), { id, by: principal.userId, message: text });
+        await trace.record(trx, principal, taskFact(locked, 'Urge', { urgeId: id, notified }));
         return { notified };
       });
     },

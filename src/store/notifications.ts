@@ -12,6 +12,8 @@ export interface NotificationRow {
   process_instance_id: string | null;
   created_at: Date;
   read_at: Date | null;
+  /** As listed: whether its task has ended (null when it is about no task). */
+  task_ended?: boolean | null;
 }
 
 /** One message an outside channel (email) still has to deliver, or has delivered. */
@@ -32,6 +34,9 @@ export interface NotificationOutboxRow {
   sent_at: Date | null;
   failed_at: Date | null;
 }
+
+/** An outbox row's idempotency key is this before its in-app twin's key: the link between them. */
+export const EMAIL_KEY_PREFIX = 'email:';
 
 export type NewNotification = Pick<NotificationRow, 'id' | 'user_id' | 'type' | 'idempotency_key' | 'title' | 'body' | 'task_id' | 'process_instance_id' | 'created_at'>;
 export type NewOutboxMail = Pick<NotificationOutboxRow, 'id' | 'channel' | 'user_id' | 'address' | 'idempotency_key' | 'subject' | 'body' | 'created_at' | 'due_at'>;
@@ -57,15 +62,17 @@ export interface NotificationQuery {
 }
 
 function whereOwn(db: Db, q: Omit<NotificationQuery, 'firstResult' | 'maxResults'>) {
-  const query = db('notifications').where({ user_id: q.userId });
-  if (q.unread) query.whereNull('read_at');
-  if (q.type) query.where({ type: q.type });
+  const query = db('notifications').where('notifications.user_id', q.userId);
+  if (q.unread) query.whereNull('notifications.read_at');
+  if (q.type) query.where('notifications.type', q.type);
   return query;
 }
 
-/** A user's own notifications, newest first. */
+/** A user's own notifications, newest first, each saying whether its task has ended (or is gone). */
 export async function listNotifications(db: Db, q: NotificationQuery): Promise<NotificationRow[]> {
-  return whereOwn(db, q).select('*').orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }])
+  return whereOwn(db, q).leftJoin('tasks', 'tasks.id', 'notifications.task_id')
+    .select('notifications.*', db.raw('case when notifications.task_id is null then null else tasks.id is null or tasks.end_time is not null end as task_ended'))
+    .orderBy([{ column: 'notifications.created_at', order: 'desc' }, { column: 'notifications.id', order: 'desc' }])
     .offset(q.firstResult).limit(q.maxResults);
 }
 
@@ -85,6 +92,22 @@ export async function markNotificationRead(db: Db, userId: string, id: string, a
 /** Marks all of `userId`'s unread notifications read; returns how many. */
 export async function markAllNotificationsRead(db: Db, userId: string, at: Date): Promise<number> {
   return db('notifications').where({ user_id: userId }).whereNull('read_at').update({ read_at: at });
+}
+
+/**
+ * Drops the mail not yet sent (nor given up) about `taskIds`, in the
+ * transaction that ends them: a 待办 for a task that is gone is wrong. The
+ * outbox has no task column; its rows are found through their in-app twins
+ * (same key after EMAIL_KEY_PREFIX), which name the task. Only unsent rows
+ * are looked at, and the twin by its unique key.
+ */
+export async function dropUnsentMailsOfTasks(db: Db, taskIds: readonly string[]): Promise<void> {
+  if (!taskIds.length) return;
+  await db.raw(`
+    delete from notification_outbox o
+    where o.sent_at is null and o.failed_at is null
+      and exists (select 1 from notifications n where n.idempotency_key = substr(o.idempotency_key, ?) and n.task_id = any(?::text[]))`,
+  [EMAIL_KEY_PREFIX.length + 1, [...taskIds]]);
 }
 
 /** Records a delivery; false if someone else recorded it first. */

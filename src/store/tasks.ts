@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { visibleInstanceIds } from './instances.ts';
+import { dropUnsentMailsOfTasks } from './notifications.ts';
 import { countOf, likePattern, paged } from './paging.ts';
 import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
 
@@ -49,17 +50,18 @@ export async function lockOpenTask(db: Db, id: string): Promise<boolean> {
   return (await db('tasks').where({ id }).whereNull('end_time').forUpdate().first('id')) != null;
 }
 
-/** Ends the open tasks of these engine executions (completed, or cancelled by the engine). */
+/** Ends the open tasks of these engine executions (completed, or cancelled by the engine), and drops their unsent mail. */
 export async function endTasksByExecution(
   db: Db,
   executions: ExecutionRef[],
   end: { reason: 'completed' | 'deleted'; completedBy?: string | null },
 ): Promise<void> {
   if (!executions.length) return;
-  await db('tasks')
+  const ended: { id: string }[] = await db('tasks')
     .whereIn(['process_instance_id', 'execution_id'], refPairs(executions))
     .whereNull('end_time')
-    .update({ end_time: db.fn.now(), delete_reason: end.reason, completed_by: end.completedBy ?? null });
+    .update({ end_time: db.fn.now(), delete_reason: end.reason, completed_by: end.completedBy ?? null }, ['id']);
+  await dropUnsentMailsOfTasks(db, ended.map((t) => t.id));
 }
 
 /** Open executions of an instance's tasks, keyed by execution id. */
@@ -209,9 +211,10 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   return q;
 }
 
-/** Deletes (ends) every open task of an instance, for an instance that was ended from outside. */
+/** Deletes (ends) every open task of an instance, for an instance that was ended from outside, and drops their unsent mail. */
 export async function endOpenTasksOfInstance(db: Db, instanceId: string): Promise<void> {
-  await db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), delete_reason: 'deleted' });
+  const ended: { id: string }[] = await db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), delete_reason: 'deleted' }, ['id']);
+  await dropUnsentMailsOfTasks(db, ended.map((t) => t.id));
 }
 
 /** Whether the user has an open task in the instance: assigned to them or offered to them. */

@@ -47,6 +47,8 @@ async function deploy(url: string, name: string, xml: string | Buffer) {
 }
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/notify-offer.bpmn'));
+/** A parallel 会签 over `${signers}`, each instance assigned by name. */
+const MULTI = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/modify-multi.bpmn'));
 
 for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
@@ -71,6 +73,8 @@ for (const backend of backends) {
     }
     const d = await deploy(server.url, 'notify-offer', FIXTURE);
     if (d.status !== 200) throw new Error(`deploy: ${d.status} ${await d.text()}`);
+    const m = await deploy(server.url, 'modify-multi', MULTI);
+    if (m.status !== 200) throw new Error(`deploy: ${m.status} ${await m.text()}`);
   });
   test.after.always(async () => {
     await server?.stop();
@@ -82,6 +86,21 @@ for (const backend of backends) {
     const r = await users['office-x'].post('/engine-rest/process-definition/key/notify-offer/start', { businessKey, variables: vars({ filer: 'filer' }) });
     if (r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
     return r.body.id as string;
+  };
+  const admin = () => client(server.url, ADMIN.user, ADMIN.password);
+  /** A 会签 instance with one open review task per signer; their tasks by assignee. */
+  const countersign = async (signers: string[]) => {
+    const r = await admin().post('/engine-rest/process-definition/key/modify-multi/start', { variables: { signers: { value: JSON.stringify(signers), type: 'Json' } } });
+    if (r.status !== 200) throw new Error(`start: ${r.status} ${JSON.stringify(r.body)}`);
+    const tasks: { id: string; assignee: string }[] = (await admin().get(`/engine-rest/task?processInstanceId=${r.body.id}`)).body;
+    return { instanceId: r.body.id as string, tasks: new Map(tasks.map((x) => [x.assignee, x.id])) };
+  };
+  /** Sends what the outbox holds now; the addresses mailed. */
+  const sendMail = async () => {
+    const before = smtp.received.length;
+    await server.scheduler.runDue();
+    await server.scheduler.runDue();
+    return smtp.received.slice(before).map((x) => x.to).sort();
   };
 
   test.serial(t('a task offered to leading-group and a candidate user notifies each in-app and mails each member with an address exactly once'), async (t) => {
@@ -203,5 +222,77 @@ for (const backend of backends) {
     const r2 = await deploy(server.url, 'cc-notify', cc);
     t.is(r2.status, 400);
     t.regex(await r2.text(), /ccUsers is not supported yet/);
+  });
+
+  test.serial(t('转办 notifies the new assignee in-app and by mail, not the one who did it'), async (t) => {
+    await sendMail();
+    const { instanceId, tasks } = await countersign(['lead-c', 'lead-b']);
+    await sendMail();
+    const before = await unread('lead-a');
+    const own = await unread('lead-c');
+    const r = await users['lead-c'].post(`/engine-rest/task/${tasks.get('lead-c')}/transfer`, { userId: 'lead-a' });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.is(await unread('lead-a'), before + 1);
+    t.is(await unread('lead-c'), own, 'the one who transferred is not told');
+    const [n] = (await users['lead-a'].get('/engine-rest/notification?type=task-assigned')).body;
+    t.like(n, { taskId: tasks.get('lead-c'), link: `/task/${tasks.get('lead-c')}` });
+    t.deepEqual(await sendMail(), ['lead-a@example.org']);
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
+  });
+
+  test.serial(t('转办 of a 会签 instance to one who already holds an open instance of it is 400, so nobody gets two votes'), async (t) => {
+    const { instanceId, tasks } = await countersign(['lead-a', 'lead-b']);
+    const r = await users['lead-a'].post(`/engine-rest/task/${tasks.get('lead-a')}/transfer`, { userId: 'lead-b' });
+    t.is(r.status, 400);
+    t.regex(r.body.message, /already have an unfinished instance/);
+    const open = (await users['lead-b'].get(`/engine-rest/task?processInstanceId=${instanceId}&assignee=lead-b`)).body;
+    t.is(open.length, 1, 'lead-b still holds one instance');
+    t.is((await users['lead-a'].get(`/engine-rest/task/${tasks.get('lead-a')}`)).body.assignee, 'lead-a', 'nothing changed');
+    t.is((await users['lead-a'].post(`/engine-rest/task/${tasks.get('lead-a')}/transfer`, { userId: 'lead-c' })).status, 204, 'to one without an instance it goes');
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
+  });
+
+  test.serial(t('终止: mail not yet sent for the ended tasks is dropped; their in-app notifications stay, saying the task ended'), async (t) => {
+    await sendMail();
+    const instanceId = await start('terminate-1');
+    const task = (await users['lead-a'].get(`/engine-rest/task?processInstanceId=${instanceId}`)).body[0];
+    t.is((await users['office-x'].post(`/engine-rest/process-instance/${instanceId}/terminate`, { reason: '不再需要' })).status, 204);
+    t.deepEqual(await sendMail(), [], 'no 待办 mail for a task that is gone');
+    const offered = async (id: string) => (await users['lead-a'].get('/engine-rest/notification?type=task-offered')).body.find((x: { processInstanceId: string }) => x.processInstanceId === id);
+    t.like(await offered(instanceId), { taskId: task.id, taskEnded: true, link: null });
+    const open = await start('terminate-2');
+    const fresh = await offered(open);
+    t.is(fresh.taskEnded, false);
+    t.is(fresh.link, `/task/${fresh.taskId}`);
+    t.is((await sendMail()).length, 3, 'an open task\'s mail still goes');
+  });
+
+  test.serial(t('催办 notifies whoever holds the task once it is locked, not whom it was read with before'), async (t) => {
+    const { instanceId, tasks } = await countersign(['lead-a', 'lead-c']);
+    const taskId = tasks.get('lead-a')!;
+    const before = { a: await unread('lead-a'), b: await unread('lead-b') };
+    if (backend.name === 'postgres') {
+      // A transfer commits while the urge waits for the task's lock: the urge read the task before it.
+      await server.db.transaction(async (trx) => {
+        await trx('tasks').where({ id: taskId }).forUpdate().first('id');
+        const urging = users['office-x'].post(`/engine-rest/task/${taskId}/urge`, { message: '请尽快' });
+        // Outside the transaction: pg_stat_activity is read once per transaction.
+        const waiting = () => server.db.raw(`select count(*)::int as n from pg_stat_activity where datname = current_database() and wait_event_type = 'Lock' and query like '%"tasks"%for update'`);
+        while ((await waiting()).rows[0].n === 0) await new Promise((r) => setImmediate(r));
+        await trx('tasks').where({ id: taskId }).update({ assignee: 'lead-b' });
+        return { urging }; // not awaited here: it waits for this transaction's commit
+      }).then(async ({ urging }) => {
+        const r = await urging;
+        t.is(r.status, 200, JSON.stringify(r.body));
+      });
+    } else {
+      // One connection: nothing can land between the read and the lock; the transfer goes first.
+      t.is((await users['lead-a'].post(`/engine-rest/task/${taskId}/transfer`, { userId: 'lead-b' })).status, 204);
+      t.is((await users['office-x'].post(`/engine-rest/task/${taskId}/urge`, { message: '请尽快' })).status, 200);
+    }
+    t.is(await unread('lead-a'), before.a, 'the former assignee is not urged');
+    const urged = (await users['lead-b'].get('/engine-rest/notification?type=task-urged')).body.filter((n: { taskId: string }) => n.taskId === taskId);
+    t.is(urged.length, 1, 'the one who holds it now is urged');
+    await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
 }

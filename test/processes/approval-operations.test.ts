@@ -62,17 +62,24 @@ scenarioSuite((s, t) => {
     await admin.delete(`/engine-rest/process-instance/${id}`);
   });
 
-  test.serial(t('转办 of a vote (assigned by name, no candidates): only to a member of the assignee\'s role'), async (t) => {
+  test.serial(t('转办 of a vote (assigned by name, no candidates): only to a member of the assignee\'s role who holds no ballot of it'), async (t) => {
     const { leader, office, admin } = s.staff;
     const clients = await leaders(s, ['leader-2']);
     const id = await toVote(s, { decisionRule: 'any' }, 'TRANSFER-VOTE');
     const mine = (await ballots(admin, id)).get('leader-1')!;
     t.is((await leader.post(`/engine-rest/task/${mine.id}/transfer`, { userId: 'office-1' })).status, 400, 'the office is not of the leading group');
-    t.is((await leader.post(`/engine-rest/task/${mine.id}/transfer`, { userId: 'leader-2' })).status, 204);
-    t.is((await clients['leader-2']!.get(`/engine-rest/task/${mine.id}`)).body.assignee, 'leader-2');
+    t.truthy((await ballots(admin, id)).get('leader-2'), 'leader-2 has a ballot of their own');
+    const twice = await leader.post(`/engine-rest/task/${mine.id}/transfer`, { userId: 'leader-2' });
+    t.is(twice.status, 400, 'one vote each: leader-2 already holds a ballot');
+    t.regex(twice.body.message, /already have an unfinished instance/);
+    // One who joined the group after the vote opened holds no ballot: the vote may go to them.
+    const late = await leaders(s, ['leader-4']);
+    t.is((await leader.post(`/engine-rest/task/${mine.id}/transfer`, { userId: 'leader-4' })).status, 204);
+    t.is((await late['leader-4']!.get(`/engine-rest/task/${mine.id}`)).body.assignee, 'leader-4');
     t.is((await leader.get(`/engine-rest/task/${mine.id}`)).status, 404, 'the former assignee no longer sees it');
+    t.is((await clients['leader-2']!.get(`/engine-rest/task/${mine.id}`)).status, 404, 'nor does the one refused');
     t.is((await office.post(`/engine-rest/process-instance/${id}/terminate`, { reason: '测试结束' })).status, 204);
-    await leaveGroup(s, ['leader-2']);
+    await leaveGroup(s, ['leader-2', 'leader-4']);
   });
 
   test.serial(t('加签: the office adds a member to a 票签; the added vote counts and the condition reads the new count'), async (t) => {

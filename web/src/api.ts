@@ -250,7 +250,9 @@ export interface AppNotification {
   body: string;
   taskId: string | null;
   processInstanceId: string | null;
-  /** The web app's path to its task or instance. */
+  /** Its task has ended (or is gone): there is nothing left to open. */
+  taskEnded: boolean;
+  /** The web app's path to its open task or instance; null once its task has ended. */
   link: string | null;
   created: string;
   read: boolean;

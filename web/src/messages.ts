@@ -1,7 +1,7 @@
 /** Every text of the web app: Chinese first, English the same keys. */
 export const zh = {
   appTitle: '信用平台安全治理', login: '登录', username: '用户名', password: '密码', loginFailed: '登录失败：',
-  notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读',
+  notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读', taskEnded: '任务已结束',
   sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', start: '发起流程',
   tasks: '待办', noTasks: '没有任务', claim: '认领', unclaim: '退回', open: '办理', process: '流程', created: '创建时间',
   due: '到期', overdue: '已逾期', dueSoon: '即将到期', assignee: '办理人', candidates: '候选角色', complete: '提交办理',
@@ -62,7 +62,7 @@ export type Messages = typeof zh;
 
 export const en: Messages = {
   appTitle: 'Security workflow', login: 'Sign in', username: 'User name', password: 'Password', loginFailed: 'Sign-in failed: ',
-  notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread',
+  notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread', taskEnded: 'Task ended',
   sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", start: 'Start a process',
   tasks: 'Tasks', noTasks: 'No tasks', claim: 'Claim', unclaim: 'Unclaim', open: 'Open', process: 'Process', created: 'Created',
   due: 'Due', overdue: 'Overdue', dueSoon: 'Due soon', assignee: 'Assignee', candidates: 'Offered to', complete: 'Complete',

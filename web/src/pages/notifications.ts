@@ -16,6 +16,7 @@ function item(n: AppNotification): HTMLElement {
   return h('li', { class: `notification${n.read ? '' : ' unread'}`, 'data-id': n.id },
     h('a', { href: n.link ?? '#', class: 'notification-link', onclick: (e: MouseEvent) => { e.preventDefault(); void openNotification(n); } },
       n.read ? null : h('span', { class: 'badge unread-mark' }, t('unread')),
+      n.taskEnded ? h('span', { class: 'badge task-ended' }, t('taskEnded')) : null,
       h('strong', {}, n.title)),
     h('div', { class: 'muted' }, formatDateTime(parseServerDate(n.created))),
     h('p', { class: 'notification-body' }, n.body));

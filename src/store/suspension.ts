@@ -34,7 +34,12 @@ export function whereInstanceSuspended(db: Db, q: Knex.QueryBuilder, instanceCol
  * the transaction does on an active instance is not committed on a suspended one.
  */
 export async function isInstanceSuspended(db: Db, id: string): Promise<boolean | undefined> {
-  const row = await db('process_instances').where({ id }).forShare().first('suspended');
+  const query = db('process_instances').where({ id });
+  // Inside a command's transaction the row is held `for share` until it commits, so a suspension
+  // waits for it; outside one a lock would end with the statement and only make this plain
+  // pre-check wait behind whoever holds the row for update (a save in progress).
+  if ((db as { isTransaction?: boolean }).isTransaction) query.forShare();
+  const row = await query.first('suspended');
   return row?.suspended;
 }
 

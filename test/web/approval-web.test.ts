@@ -62,7 +62,12 @@ async function done(t: ExecutionContext, page: Page): Promise<void> {
   t.deepEqual(pageErrors.get(page), [], 'no uncaught errors in the page');
 }
 
-/** The text of every page of a PDF, as PDF.js extracts it. */
+/**
+ * The text of every page of a PDF, as PDF.js extracts it, NFKC-normalised: a
+ * CJK font's ToUnicode map may name a character by its Kangxi radical or
+ * compatibility form (⼈ U+2F08 for 人), which looks the same on paper; the
+ * expected text is normalised alike (NFKC also folds full-width punctuation).
+ */
 async function pdfText(bytes: Uint8Array): Promise<string> {
   const doc = await getDocument({ data: bytes, useSystemFonts: false }).promise;
   let out = '';
@@ -70,7 +75,7 @@ async function pdfText(bytes: Uint8Array): Promise<string> {
     const content = await (await doc.getPage(i)).getTextContent();
     out += content.items.map((item) => ('str' in item ? item.str : '')).join('');
   }
-  return out;
+  return out.normalize('NFKC');
 }
 
 let instanceId = '';
@@ -119,7 +124,7 @@ test.serial('the office ends the instance with a reason and prints its 审批单
   fs.writeFileSync(path.join(artifacts, 'approval-form.pdf'), pdf);
   const text = (await pdfText(new Uint8Array(pdf))).replace(/\s+/g, '');
   for (const expected of ['审批单', '申请内容', '2026年度网络安全规划', '审批经过', '起草规划', 'zhang', '我出差，请张同志接手起草', '规划已由上级统一下发']) {
-    t.true(text.includes(expected.replace(/\s+/g, '')), `the PDF shows ${expected}: ${text.slice(0, 400)}`);
+    t.true(text.includes(expected.normalize('NFKC').replace(/\s+/g, '')), `the PDF shows ${expected}: ${text.slice(0, 400)}`);
   }
   t.false(text.includes('打印'), 'the print button stays off paper');
   await done(t, page);

@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Browser, Page } from 'playwright-core';
 // pdfjs-dist (Mozilla's PDF.js, the renderer Firefox ships): reads back the PDF Chromium printed.
 import { getDocument } from 'pdfjs-dist/legacy/build/pdf.mjs';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, requireWebBuild, signIn as signInAs } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
 import { makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -26,7 +26,7 @@ let wang!: Client;
 let zhang!: Client;
 
 test.before(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm ci runs npm run build:web');
+  requireWebBuild(repoRoot);
   fs.mkdirSync(artifacts, { recursive: true });
   server = await startTestServer(pglite);
   wang = await makeUser(server, 'wang', ['office']);
@@ -42,18 +42,8 @@ test.after.always(async () => {
 const pageErrors = new WeakMap<Page, string[]>();
 
 async function signIn(user: string): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
+  const { page, errors } = await signInAs(browser, server.url, user, `${user}-password`, { width: 1280, height: 900 });
   pageErrors.set(page, errors);
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.waitForURL('**/login');
-  await page.fill('#username', user);
-  await page.fill('#password', `${user}-password`);
-  await page.click('button[type=submit]');
-  await page.locator('#current-user').filter({ hasText: user }).waitFor();
   return page;
 }
 

@@ -1,8 +1,6 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireWebBuild, signIn as signInAs } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
 import { makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
@@ -21,7 +19,7 @@ let olga!: Client;
 let oscar!: Client;
 
 test.before(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm run build:web');
+  requireWebBuild(repoRoot);
   server = await startTestServer(pglite);
   await server.services.deployments.deploy(oneResource('modify-chain.bpmn', fixture('modify-chain.bpmn')));
   olga = await makeUser(server, 'olga', ['office']);
@@ -33,20 +31,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-async function signIn(user: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.waitForURL('**/login');
-  await page.fill('#username', user);
-  await page.fill('#password', `${user}-password`);
-  await page.click('button[type=submit]');
-  await page.locator('#current-user').filter({ hasText: user }).waitFor();
-  return { page, errors };
-}
+const signIn = (user: string) => signInAs(browser, server.url, user, `${user}-password`, { width: 1280, height: 900 });
 
 const taskOf = async (who: Client, id: string, key: string) => (await who.get(`/engine-rest/task?processInstanceId=${id}`)).body.find((x: { taskDefinitionKey: string }) => x.taskDefinitionKey === key);
 

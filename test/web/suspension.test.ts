@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from '../helpers/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchChromium, requireWebBuild, signIn as signInAs } from '../helpers/browser.ts';
 import { backends } from '../helpers/db.ts';
 import { ADMIN, client, makeUser, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
@@ -22,7 +22,7 @@ let browser!: Browser;
 let admin!: Client;
 
 test.before(async () => {
-  if (!fs.existsSync(path.join(repoRoot, 'dist', 'web', 'index.html'))) throw new Error('dist/web is not built: npm ci runs npm run build:web');
+  requireWebBuild(repoRoot);
   fs.mkdirSync(artifacts, { recursive: true });
   server = await startTestServer(pglite);
   admin = client(server.url, ADMIN.user, ADMIN.password);
@@ -34,19 +34,7 @@ test.after.always(async () => {
   await server?.stop();
 });
 
-async function signIn(user: string, password: string): Promise<{ page: Page; errors: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN', timezoneId: 'Asia/Shanghai' });
-  const page = await context.newPage();
-  page.setDefaultTimeout(15_000);
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${server.url}/`);
-  await page.fill('#username', user);
-  await page.fill('#password', password);
-  await page.click('button[type=submit]');
-  await page.locator('#current-user').filter({ hasText: user }).waitFor();
-  return { page, errors };
-}
+const signIn = (user: string, password: string) => signInAs(browser, server.url, user, password);
 
 test.serial('the office suspends a running instance on its page, sees 已挂起, and activates it again', async (t) => {
   const started = await admin.post(`/engine-rest/process-definition/key/${PLAN}/start`, { variables: vars({ title: '挂起演示', planType: 'plan' }) });

@@ -45,6 +45,8 @@ test('the bell counts a task offered to my role; the list links to it; opening i
   await page.locator('#bell-count').filter({ hasText: '1' }).waitFor();
   await page.click('#nav-bell');
   await page.waitForURL('**/notifications');
+  // The page fetches its list after the URL changes; count once it is drawn.
+  await page.locator('#notification-list').waitFor();
   const item = page.locator('li.notification.unread');
   t.is(await item.count(), 1);
   t.regex(await item.innerText(), /领导小组审阅/);
@@ -55,6 +57,7 @@ test('the bell counts a task offered to my role; the list links to it; opening i
   await page.locator('#bell-count').waitFor({ state: 'hidden' });
   await page.click('#nav-bell');
   await page.waitForURL('**/notifications');
+  await page.locator('#notification-list').waitFor();
   t.is(await page.locator('li.notification.unread').count(), 0, 'read once opened');
   t.is(await page.locator('li.notification').count(), 1);
   await page.context().close();

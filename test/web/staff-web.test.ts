@@ -221,8 +221,10 @@ test.serial('the office assigns the implementation; the monitor shows the instan
   t.is(await page.locator(`#instance-table tr[data-instance-id="${finishedId}"]`).getAttribute('data-state'), 'COMPLETED');
   await page.selectOption('#monitor-state', 'finished');
   await page.click('#monitor-search');
-  await page.locator('#instance-table tbody tr').first().waitFor();
   await page.waitForURL(/state=finished/);
+  // The running instance's row leaving is what shows the filtered list is drawn.
+  await page.locator(`#instance-table tr[data-instance-id="${running}"]`).waitFor({ state: 'detached' });
+  await page.locator('#instance-table tbody tr').first().waitFor();
   t.is(await page.locator('#instance-table tbody tr').count(), 1);
 
   // The finished instance: every step done, by whom, in order; the diagram marks what ran.

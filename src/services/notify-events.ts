@@ -137,7 +137,7 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       const def = await factsOf(trx, copy.definitionId);
       await write(trx, 'instance-cc', `instance-cc:${copy.instanceId}:${copy.taskId}`, copy.userIds, {
         processName: def?.name ?? '', businessKey: copy.businessKey ? `（${copy.businessKey}）` : '', taskName: copy.taskName, from: copy.from, message: copy.message ?? '',
-      }, { instanceId: copy.instanceId }, `/monitor/instance/${copy.instanceId}`);
+      }, { instanceId: copy.instanceId }, `/copied/instance/${copy.instanceId}`);
     },
 
     /** An instance ended: its initiator is told, unless the process says not to. */

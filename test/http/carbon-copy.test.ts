@@ -129,7 +129,7 @@ for (const backend of backends) {
     t.true(reads.some((r: { entityType: string }) => r.entityType === 'ProcessInstance'));
 
     const [note] = (await users['reader-a'].get('/engine-rest/notification?type=instance-cc')).body;
-    t.like(note, { processInstanceId: instanceId, taskId: null, link: `/monitor/instance/${instanceId}`, read: false });
+    t.like(note, { processInstanceId: instanceId, taskId: null, link: `/copied/instance/${instanceId}`, read: false });
     t.regex(note.title, /^抄送：抄送测试/);
     await server.scheduler.runDue();
     await server.scheduler.runDue();
@@ -188,10 +188,10 @@ for (const backend of backends) {
     const onProcess = FIXTURE.toString('utf8').replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start"><bpmn:extensionElements><camunda:properties><camunda:property name="ccUsers" value="reader-a" /></camunda:properties></bpmn:extensionElements></bpmn:startEvent>');
     const r = await deploy(server.url, 'cc-bad-1', onProcess);
     t.is(r.status, 400);
-    t.regex((await r.json()).message, /start: carbon-copy property ccUsers applies to a user task only/);
+    t.regex(((await r.json()) as { message: string }).message, /start: carbon-copy property ccUsers applies to a user task only/);
     const badIds = FIXTURE.toString('utf8').replace('value="data-security"', 'value="data security,"');
     const r2 = await deploy(server.url, 'cc-bad-2', badIds);
     t.is(r2.status, 400);
-    t.regex((await r2.json()).message, /draft: property ccGroups must be ids separated by commas; invalid: "data security", ""/);
+    t.regex(((await r2.json()) as { message: string }).message, /draft: property ccGroups must be ids separated by commas; invalid: "data security", ""/);
   });
 }

@@ -135,8 +135,9 @@ export function makeCarbonCopyService(db: Knex, clock: Clock, trace: TraceServic
     /** Marks one's own copy read (traced); another's is 404, as if absent. */
     async markRead(id: string, principal: Principal): Promise<void> {
       await db.transaction(async (trx) => {
-        if (!(await markCarbonCopyRead(trx, principal.userId, id, await clock.now(trx)))) throw new NotFoundError(`抄送不存在 / no carbon copy with id ${id}`);
-        await trace.record(trx, principal, { operation: 'ReadCarbonCopy', entityType: 'CarbonCopy', entityId: id });
+        const instanceId = await markCarbonCopyRead(trx, principal.userId, id, await clock.now(trx));
+        if (!instanceId) throw new NotFoundError(`抄送不存在 / no carbon copy with id ${id}`);
+        await trace.record(trx, principal, { operation: 'ReadCarbonCopy', entityType: 'CarbonCopy', entityId: id, processInstanceId: instanceId });
       });
     },
   };

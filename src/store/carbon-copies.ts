@@ -55,12 +55,12 @@ export async function countCarbonCopies(db: Db, q: { userId: string; unread?: bo
   return countOf(whereOwn(db, q.userId, q.unread));
 }
 
-/** Marks one of `userId`'s copies read (once); false when it is not theirs or does not exist. */
-export async function markCarbonCopyRead(db: Db, userId: string, id: string, at: Date): Promise<boolean> {
-  const found = await db('carbon_copies').where({ id, user_id: userId }).first('id');
-  if (!found) return false;
+/** Marks one of `userId`'s copies read (once); its instance, or undefined when it is not theirs or does not exist. */
+export async function markCarbonCopyRead(db: Db, userId: string, id: string, at: Date): Promise<string | undefined> {
+  const found: { process_instance_id: string } | undefined = await db('carbon_copies').where({ id, user_id: userId }).first('process_instance_id');
+  if (!found) return undefined;
   await db('carbon_copies').where({ id, user_id: userId }).whereNull('read_at').update({ read_at: at });
-  return true;
+  return found.process_instance_id;
 }
 
 /** Which of `ids` are users; and which of `groupIds` are groups. */

@@ -147,7 +147,7 @@ for (const backend of backends) {
     t.is((await users['reader-a'].post(`/engine-rest/carbon-copy/${item.id}/read`)).status, 204, 'reading again is fine');
     t.is((await users['reader-a'].get('/engine-rest/carbon-copy?unread=maybe')).status, 400);
     const [mark] = (await admin().get('/engine-rest/history/user-operation?operationType=ReadCarbonCopy&userId=reader-a')).body;
-    t.like(mark, { entityType: 'CarbonCopy', entityId: item.id });
+    t.like(mark, { entityType: 'CarbonCopy', entityId: item.id, processInstanceId: item.processInstanceId });
   });
 
   test.serial(t('POST /task/{id}/cc by who may complete it copies the instance with a message; unknown users and groups are 400 naming them'), async (t) => {

@@ -50,6 +50,7 @@ import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
 import { makeUrgeService } from './services/urges.ts';
+import { makeCarbonCopyService, makeCarbonCopyWriter } from './services/carbon-copies.ts';
 import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { loadTemplates } from './services/notification-templates.ts';
 
@@ -71,7 +72,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const trace = makeTraceService(db);
   const vault = makeVariableVault(keyring);
   const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace, { email: !!mail, publicBaseUrl: mail?.publicBaseUrl });
-  const tasks = makeTaskService(db, definitions, execution, trace);
+  const carbonCopyWriter = makeCarbonCopyWriter(clock, trace, execution.events);
+  const tasks = makeTaskService(db, definitions, execution, trace, carbonCopyWriter);
   const instances = makeInstanceService(db, definitions, execution, trace);
   const messages = makeMessageService(db, execution, instances, trace);
   const migration = makeMigrationService(db, definitions, vault, trace);
@@ -104,6 +106,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
+    carbonCopies: makeCarbonCopyService(db, clock, trace, tasks, carbonCopyWriter),
     /** Sends queued notification mail; absent without SMTP_URL. */
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
     suspension: makeSuspensionService(db, trace),

@@ -53,6 +53,8 @@ import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
 import { makeUrgeRoutes } from './routes/urges.ts';
+import { makeCarbonCopyRoutes } from './routes/carbon-copies.ts';
+import type { CarbonCopyService } from '../services/carbon-copies.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
@@ -93,6 +95,7 @@ export interface AppDeps {
   trace: TraceService;
   notifications: NotificationService;
   urges: UrgeService;
+  carbonCopies: CarbonCopyService;
   suspension: SuspensionService;
   migration: MigrationService;
   batches: BatchService;
@@ -205,6 +208,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
     makeUrgeRoutes(deps),
+    makeCarbonCopyRoutes(deps),
     makeTraceRoutes(deps),
     makeMigrationRoutes(deps),
     makeBatchRoutes(deps),

@@ -32,6 +32,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/group/, 'Group'],
   [/^\/engine-rest\/token/, 'Token'],
   [/^\/engine-rest\/notification/, 'Notification'],
+  [/^\/engine-rest\/carbon-copy/, 'CarbonCopy'],
   [/^\/engine-rest\/trace/, 'Trace'],
   [/^\/engine-rest\/(history\/)?batch/, 'Batch'],
   [/^\/engine-rest\/migration/, 'MigrationPlan'],

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { notifySettingsOf, type NotifySettings } from '../engine/notify-properties.ts';
+import { notifySettingsOf, type CarbonCopyTargets, type NotifySettings } from '../engine/notify-properties.ts';
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
@@ -121,6 +121,23 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       await write(trx, 'task-urged', `task-urged:${urge.id}`, to, { taskName: task.name ?? task.taskDefinitionKey, processName: def?.name ?? '', urger: urge.by, message: urge.message },
         { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
       return new Set(to).size;
+    },
+
+    /** Whom the user task `taskKey` of a definition copies its instance to when it completes (ccUsers / ccGroups), if anyone. */
+    async carbonCopiesOf(trx: Db, definitionId: string, taskKey: string): Promise<CarbonCopyTargets | undefined> {
+      return (await factsOf(trx, definitionId))?.settings.carbonCopies.get(taskKey);
+    },
+
+    /**
+     * 抄送: each new recipient of a copy is told, with the link to the
+     * instance (read-only for them), whatever `notify` says: a copy is asked
+     * for by name. One per instance, step and recipient, as the copies are.
+     */
+    async copied(trx: Db, copy: { instanceId: string; definitionId: string; businessKey: string | null; taskId: string; taskName: string; from: string; message: string | null; userIds: string[] }): Promise<void> {
+      const def = await factsOf(trx, copy.definitionId);
+      await write(trx, 'instance-cc', `instance-cc:${copy.instanceId}:${copy.taskId}`, copy.userIds, {
+        processName: def?.name ?? '', businessKey: copy.businessKey ? `（${copy.businessKey}）` : '', taskName: copy.taskName, from: copy.from, message: copy.message ?? '',
+      }, { instanceId: copy.instanceId }, `/copied/instance/${copy.instanceId}`);
     },
 
     /** An instance ended: its initiator is told, unless the process says not to. */

@@ -18,6 +18,7 @@ import type { TraceFact, TraceService } from './trace.ts';
 import { makeTaskListeners, type ListenerChange } from './task-listeners.ts';
 import type { Db } from '../store/db.ts';
 import type { NotifiedTask } from './notify-events.ts';
+import type { CarbonCopyWriter } from './carbon-copies.ts';
 import { assertActive } from './suspension.ts';
 
 /** A trace fact about one task. */
@@ -28,7 +29,7 @@ export function taskFact(task: TaskRow, operation: string, details?: Record<stri
 export type TaskFilter = Omit<TaskQuery, 'visibleTo' | 'scope' | 'candidateUserGroups'>;
 
 /** User tasks: the inbox queries, claim, unclaim and complete. */
-export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService) {
+export function makeTaskService(db: Knex, definitions: DefinitionService, execution: Execution, trace: TraceService, carbonCopies?: CarbonCopyWriter) {
   // `update` listeners fire with every change of the task, `assignment` ones with every change of its assignee, in the change's transaction.
   const listeners = makeTaskListeners(db, definitions, execution);
   const assigning = (task: TaskRow, assignee: string | null, principal?: Principal) => listeners.fire(task, { assignee }, principal);
@@ -141,6 +142,8 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       {
         variables, by: principal.userId, stillOpen: async () => !(await findTask(db, id))?.end_time,
         actor: principal, fact: taskFact(task, 'Complete', { variables: Object.keys(variables) }),
+        // 抄送: the copies the step's ccUsers / ccGroups ask for, in the completion's transaction.
+        afterSave: carbonCopies ? (trx) => carbonCopies.onCompleted(trx, task, principal) : undefined,
       },
     );
     return returnVariables ? instanceVariables(task) : null;

@@ -141,8 +141,8 @@ export function visibleInstanceIds(db: Db, visibleTo: { userId: string; groups: 
 
 /**
  * A user sees an instance they started, one in which a task was assigned or
- * offered to them (or completed by them), or one whose definition names
- * their role among its candidate starters.
+ * offered to them (or completed by them), one copied to them (抄送), or one
+ * whose definition names their role among its candidate starters.
  */
 function whereVisible(db: Db, q: Knex.QueryBuilder, { userId, groups }: { userId: string; groups: string[] }): Knex.QueryBuilder {
   return q.where((w) =>
@@ -152,6 +152,9 @@ function whereVisible(db: Db, q: Knex.QueryBuilder, { userId, groups }: { userId
           .orWhereRaw('? = any(t.candidate_users)', [userId])
           .orWhereRaw('t.candidate_groups && ?::text[]', [groups]),
       ),
+    // 抄送: a copy of the instance lets its recipient read it as a participant (services/carbon-copies.ts).
+    ).orWhereExists((s) =>
+      s.select(db.raw('1')).from('carbon_copies as cc').whereRaw('cc.process_instance_id = i.id').andWhere('cc.user_id', userId),
     // The definition grants the role: it names it among its candidate starters.
     ).orWhereExists((s) =>
       s.select(db.raw('1')).from('process_definitions as d').whereRaw('d.id = i.definition_id')

@@ -213,15 +213,15 @@ for (const backend of backends) {
     t.true(traced.every((e: { userId: string }) => e.userId === 'office-x'));
   });
 
-  test.serial(t('notify properties: values other than true/false and the carbon-copy names not yet sent are refused at deployment'), async (t) => {
+  test.serial(t('notify properties: values other than true/false and carbon-copy expressions are refused at deployment'), async (t) => {
     const bad = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="notify" value="maybe"');
     const r = await deploy(server.url, 'bad-notify', bad);
     t.is(r.status, 400);
     t.regex(await r.text(), /notify must be one value, true or false/);
-    const cc = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="ccUsers" value="someone"');
+    const cc = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="ccUsers" value="${copyTo}"');
     const r2 = await deploy(server.url, 'cc-notify', cc);
     t.is(r2.status, 400);
-    t.regex(await r2.text(), /ccUsers is not supported yet/);
+    t.regex(await r2.text(), /ccUsers takes literal ids separated by commas; expressions are not supported/);
   });
 
   test.serial(t('转办 notifies the new assignee in-app and by mail, not the one who did it'), async (t) => {

@@ -490,6 +490,18 @@ const cases: Case[] = [
       return { url: `/notification/${(await f.c.office.get('/engine-rest/notification?maxResults=1')).body[0].id}/read` };
     },
   },
+  // 抄送: who may complete the task copies it; the list and its marks are one's own.
+  { route: 'POST /engine-rest/task/:id/cc', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/cc`, body: { userIds: ['network-rt'], message: '请知悉' } })), trace: ['CarbonCopy ProcessInstance'] },
+  { route: 'GET /engine-rest/carbon-copy', as: 'office', wrong: null, make: async () => ({ url: '/carbon-copy?unread=true' }), trace: ['Read CarbonCopy'] },
+  { route: 'GET /engine-rest/carbon-copy/count', as: 'office', wrong: null, make: async () => ({ url: '/carbon-copy/count' }), trace: ['Read CarbonCopy'] },
+  {
+    route: 'POST /engine-rest/carbon-copy/:id/read', as: 'office', wrong: 'network', trace: ['ReadCarbonCopy CarbonCopy'],
+    make: async (f) => {
+      const { task } = await f.plan();
+      await f.c.admin.post(`/engine-rest/task/${task}/cc`, { userIds: ['office-rt'] });
+      return { url: `/carbon-copy/${(await f.c.office.get('/engine-rest/carbon-copy?maxResults=1')).body[0].id}/read` };
+    },
+  },
   { route: 'POST /engine-rest/task/:id/urge', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/urge`, body: { message: '请尽快办理' } })), trace: ['Urge Task'] },
   // Modification (administrators), send back (who may act on the task), withdraw (the initiator).
   {

@@ -257,3 +257,19 @@ export interface AppNotification {
   created: string;
   read: boolean;
 }
+
+/** One entry of "抄送我的": an instance copied to the caller (抄送). */
+export interface CarbonCopy {
+  id: string;
+  processInstanceId: string;
+  processDefinitionKey: string;
+  processDefinitionName: string | null;
+  businessKey: string | null;
+  taskId: string;
+  activityId: string;
+  /** Who copied it. */
+  from: string;
+  message: string | null;
+  created: string;
+  read: boolean;
+}

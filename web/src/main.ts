@@ -12,6 +12,7 @@ import { taskPage } from './pages/task.ts';
 import { taskListPage } from './pages/tasklist.ts';
 import { tracePage } from './pages/trace.ts';
 import { notificationsPage } from './pages/notifications.ts';
+import { carbonCopiesPage } from './pages/carbon-copies.ts';
 import { errorText, flashNext, go, page, setRouter, takePending, type Section } from './shell.ts';
 
 let expiryTimer: number | undefined;
@@ -43,7 +44,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/monitor$/, section: 'monitor', allowed: monitorAllowed, show: monitorPage },
   { re: /^\/monitor\/timers$/, section: 'monitor', allowed: monitorAllowed, show: timersPage },
   { re: /^\/monitor\/migrate$/, section: 'monitor', allowed: isAdmin, show: migratePage },
-  { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: instancePage },
+  { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: (id) => instancePage(id) },
   // The modelers (bpmn-js, dmn-js) are large: loaded only when opened.
   // 审批单: whoever may see the instance (the server decides).
   { re: /^\/print\/instance\/([^/]+)$/, section: 'monitor', show: printPage },
@@ -51,6 +52,9 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/dmn$/, section: 'dmn', allowed: isAdmin, show: async () => (await import('./pages/dmn.ts')).dmnPage() },
   { re: /^\/trace$/, section: 'trace', allowed: isAdmin, show: tracePage },
   { re: /^\/notifications$/, section: 'notifications', show: notificationsPage },
+  // 抄送我的, and a copied instance read-only: whoever it was copied to (the server decides).
+  { re: /^\/copied$/, section: 'copied', show: carbonCopiesPage },
+  { re: /^\/copied\/instance\/([^/]+)$/, section: 'copied', show: (id) => instancePage(id, 'copied') },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];
 

@@ -1,6 +1,9 @@
 /** Every text of the web app: Chinese first, English the same keys. */
 export const zh = {
   appTitle: '信用平台安全治理', login: '登录', username: '用户名', password: '密码', loginFailed: '登录失败：',
+  copiedToMe: '抄送我的', unreadCopies: '未读抄送 {count} 条', noCopies: '没有抄送给您的流程', copiedBy: '{from} 抄送', readOnly: '只读',
+  cc: '抄送', ccHint: '将本流程抄送给他人知悉，对方可只读查看流程与变量', ccUsers: '抄送用户（id，逗号分隔）', ccGroups: '抄送角色（组 id，逗号分隔）',
+  ccMessage: '附言（可选）', ccSend: '抄送', ccDone: '已抄送 {count} 人', ccNobody: '请填写抄送用户或角色',
   notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读', taskEnded: '任务已结束',
   sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', start: '发起流程',
   tasks: '待办', noTasks: '没有任务', claim: '认领', unclaim: '退回', open: '办理', process: '流程', created: '创建时间',
@@ -62,6 +65,9 @@ export type Messages = typeof zh;
 
 export const en: Messages = {
   appTitle: 'Security workflow', login: 'Sign in', username: 'User name', password: 'Password', loginFailed: 'Sign-in failed: ',
+  copiedToMe: 'Copied to me', unreadCopies: '{count} unread copies', noCopies: 'Nothing has been copied to you', copiedBy: 'copied by {from}', readOnly: 'Read-only',
+  cc: 'Carbon copy', ccHint: 'Copy this process to others for their information: they may read the process and its variables', ccUsers: 'Users (ids, comma-separated)', ccGroups: 'Roles (group ids, comma-separated)',
+  ccMessage: 'Message (optional)', ccSend: 'Copy', ccDone: 'Copied to {count}', ccNobody: 'Name users or roles to copy to',
   notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread', taskEnded: 'Task ended',
   sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", start: 'Start a process',
   tasks: 'Tasks', noTasks: 'No tasks', claim: 'Claim', unclaim: 'Unclaim', open: 'Open', process: 'Process', created: 'Created',

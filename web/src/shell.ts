@@ -3,7 +3,7 @@ import { h, mount } from './dom.ts';
 import { lang, pick, setLang, t, type Key } from './i18n.ts';
 
 /** The sections of the header; who sees which is decided here, the server enforces it anyway. */
-export type Section = 'tasks' | 'start' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications';
+export type Section = 'tasks' | 'start' | 'copied' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications';
 
 export const root = document.getElementById('app')!;
 
@@ -66,6 +66,7 @@ function sections(): [Section, string, Key][] {
   const all: [Section, string, Key, boolean][] = [
     ['tasks', '/', 'tasks', true],
     ['start', '/start', 'start', true],
+    ['copied', '/copied', 'copiedToMe', true],
     ['monitor', '/monitor', 'monitor', isAdmin() || inGroup('office')],
     ['modeler', '/modeler', 'modeler', isAdmin()],
     ['dmn', '/dmn', 'dmn', isAdmin()],
@@ -78,7 +79,7 @@ function header(active: Section): HTMLElement {
   const s = session()!;
   return h('header', { class: 'top' },
     h('div', { class: 'brand' }, t('appTitle')),
-    h('nav', {}, sections().map(([id, path, label]) => link(path, { class: active === id ? 'active' : '', id: `nav-${id}` }, t(label)))),
+    h('nav', {}, sections().map(([id, path, label]) => link(path, { class: active === id ? 'active' : '', id: `nav-${id}` }, t(label), ...(id === 'copied' ? [unreadCopies()] : [])))),
     h('div', { class: 'who' },
       bell(active),
       h('span', { class: 'user', id: 'current-user', title: `${t('myRoles')}: ${s.groups.map((g) => pick(g.name)).join('、')}` }, s.userId),
@@ -99,6 +100,17 @@ function bell(active: Section): HTMLElement {
     el.setAttribute('aria-label', t('unreadNotifications', { count: n }));
   }).catch(() => undefined);
   return el;
+}
+
+/** The unread count beside "抄送我的", asked for with each page as the bell's is; hidden at zero. */
+function unreadCopies(): HTMLElement {
+  const count = h('span', { class: 'nav-count', id: 'copied-count', hidden: true }, '');
+  void api<{ count: number }>('GET', '/carbon-copy/count?unread=true').then(({ count: n }) => {
+    count.textContent = String(n);
+    count.hidden = n === 0;
+    count.title = t('unreadCopies', { count: n });
+  }).catch(() => undefined);
+  return count;
 }
 
 export function flashBox(): HTMLElement | null {

@@ -8,12 +8,12 @@ import { queryOf } from '../params.ts';
 
 /**
  * A notification with the path of what it is about: its task while open, or
- * else its instance. One whose task has ended has no link (it would be 404;
+ * else its instance (a copy's, 抄送, on the read-only page of "抄送我的"). One whose task has ended has no link (it would be 404;
  * its instance may be one the reader cannot see) and says `taskEnded`.
  */
 const notificationDto = (n: NotificationRow) => ({
   id: n.id, type: n.type, title: n.title, body: n.body, taskId: n.task_id, processInstanceId: n.process_instance_id, taskEnded: n.task_ended === true,
-  link: n.task_id ? (n.task_ended ? null : `/task/${n.task_id}`) : n.process_instance_id ? `/monitor/instance/${n.process_instance_id}` : null,
+  link: n.task_id ? (n.task_ended ? null : `/task/${n.task_id}`) : n.process_instance_id ? `/${n.type === 'instance-cc' ? 'copied' : 'monitor'}/instance/${n.process_instance_id}` : null,
   created: formatDate(n.created_at), read: n.read_at !== null, readTime: formatDate(n.read_at),
 });
 

@@ -56,11 +56,18 @@ function timersBox(jobs: Job[], names: Map<string, string>): HTMLElement {
       : h('p', { class: 'muted' }, t('noTimers')));
 }
 
-/** One instance: the diagram with active and completed elements and timers, history, variables, incidents. */
-export async function instancePage(id: string): Promise<void> {
-  loading('monitor');
+/**
+ * One instance: the diagram with active and completed elements and timers,
+ * history, variables, incidents. From "抄送我的" (`from` = 'copied') it is
+ * shown under that section with its way back there; what the reader may not
+ * do (terminate, suspend, withdraw) is offered only to those who may.
+ */
+export async function instancePage(id: string, from: 'monitor' | 'copied' = 'monitor'): Promise<void> {
+  const section = from;
+  const back = from === 'copied' ? '/copied' : '/monitor';
+  loading(section);
   const [instance] = await api<HistoricInstance[]>('GET', `/history/process-instance${qs({ processInstanceId: id })}`);
-  if (!instance) return page('monitor', h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link('/monitor', {}, t('back')));
+  if (!instance) return page(section, h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link(back, {}, t('back')));
   const [xml, activities, tasks, variables, incidents, jobs] = await Promise.all([
     api<{ bpmn20Xml: string }>('GET', `/process-definition/${encodeURIComponent(instance.processDefinitionId)}/xml`),
     api<HistoricActivity[]>('GET', `/history/activity-instance${qs({ processInstanceId: id })}`),
@@ -71,10 +78,11 @@ export async function instancePage(id: string): Promise<void> {
   ]);
   const suspended = instance.state === 'ACTIVE' && (await isSuspended(id));
   const canvas = h('div', { class: 'diagram diagram-wide', id: 'diagram' });
-  page('monitor',
-    h('div', { class: 'title-row' }, link('/monitor', { class: 'back' }, `← ${t('back')}`),
+  page(section,
+    h('div', { class: 'title-row' }, link(back, { class: 'back' }, `← ${t('back')}`),
       h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
       h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
+      from === 'copied' ? h('span', { class: 'badge', id: 'read-only' }, `${t('cc')} · ${t('readOnly')}`) : null,
       instance.state === 'ACTIVE' ? suspensionControls(id, suspended) : null,
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
     instanceOperations(instance),

@@ -9,6 +9,7 @@ import { variablesTable, when, type Variables } from '../widgets.ts';
 import { dueBadge } from './tasklist.ts';
 import { sendBackBox } from './send-back.ts';
 import { approvalCard } from '../approvals.ts';
+import { carbonCopyBox } from './carbon-copies.ts';
 
 function commentsBox(task: Task, comments: Comment[]): HTMLElement {
   const text = h('textarea', { id: 'comment-text', rows: 3, maxlength: 4000, placeholder: t('commentPlaceholder') });
@@ -62,6 +63,8 @@ export async function taskPage(id: string): Promise<void> {
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('form')), formBox),
         commentsBox(task, comments), sendBack,
+        // Whoever may complete the task may copy it (the server decides; others would be refused).
+        task.assignee == null || task.assignee === s.userId ? carbonCopyBox(task) : null,
         await approvalCard(task, xml.bpmn20Xml)),
       h('div', { class: 'stack' },
         h('section', { class: 'card' }, h('h2', {}, t('diagram')), canvas),

@@ -52,9 +52,11 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
+import { makeNotificationWebhookRoutes } from './routes/notification-webhooks.ts';
 import { makeUrgeRoutes } from './routes/urges.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
+import type { NotificationWebhookService } from '../services/notification-webhooks.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
@@ -92,6 +94,7 @@ export interface AppDeps {
   history: HistoryService;
   trace: TraceService;
   notifications: NotificationService;
+  notificationWebhooks: NotificationWebhookService;
   urges: UrgeService;
   suspension: SuspensionService;
   migration: MigrationService;
@@ -204,6 +207,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
+    makeNotificationWebhookRoutes(deps),
     makeUrgeRoutes(deps),
     makeTraceRoutes(deps),
     makeMigrationRoutes(deps),

@@ -25,11 +25,11 @@ export async function insertNotificationWebhook(db: Db, row: NewNotificationWebh
 
 /** Replaces a webhook's fields; false when it does not exist. */
 export async function updateNotificationWebhook(db: Db, id: string, row: Omit<NewNotificationWebhook, 'id' | 'created_at'>): Promise<boolean> {
-  return (await db('notification_webhooks').where({ id }).update({ ...row, url: json(row.url), secret: json(row.secret) })) > 0;
+  return (await db('notification_webhooks').where({ id }).update({ ...row, url: json(row.url), secret: json(row.secret) }).returning('id')).length > 0;
 }
 
 export async function deleteNotificationWebhook(db: Db, id: string): Promise<boolean> {
-  return (await db('notification_webhooks').where({ id }).delete()) > 0;
+  return (await db('notification_webhooks').where({ id }).delete().returning('id')).length > 0;
 }
 
 export async function findNotificationWebhook(db: Db, id: string, forUpdate = false): Promise<NotificationWebhookRow | undefined> {

@@ -12,6 +12,7 @@ import { taskPage } from './pages/task.ts';
 import { taskListPage } from './pages/tasklist.ts';
 import { tracePage } from './pages/trace.ts';
 import { notificationsPage } from './pages/notifications.ts';
+import { webhooksPage } from './pages/webhooks.ts';
 import { errorText, flashNext, go, page, setRouter, takePending, type Section } from './shell.ts';
 
 let expiryTimer: number | undefined;
@@ -51,6 +52,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/dmn$/, section: 'dmn', allowed: isAdmin, show: async () => (await import('./pages/dmn.ts')).dmnPage() },
   { re: /^\/trace$/, section: 'trace', allowed: isAdmin, show: tracePage },
   { re: /^\/notifications$/, section: 'notifications', show: notificationsPage },
+  { re: /^\/webhooks$/, section: 'webhooks', allowed: isAdmin, show: webhooksPage },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];
 

@@ -2,6 +2,11 @@
 export const zh = {
   appTitle: '信用平台安全治理', login: '登录', username: '用户名', password: '密码', loginFailed: '登录失败：',
   notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读', taskEnded: '任务已结束',
+  webhooks: '机器人', webhooksTitle: '角色机器人与 Webhook', webhookIntro: '每个事件向其角色的企业微信群机器人、钉钉自定义机器人或 JSON 地址发送一条消息。地址与密钥加密保存，保存后不再显示。',
+  webhookName: '名称', webhookGroup: '角色', webhookFormat: '格式', webhookUrl: '地址', webhookSecret: '加签密钥（仅钉钉）', webhookHasSecret: '加签', webhookEnabled: '启用',
+  webhookAdd: '添加机器人', webhookEdit: '编辑机器人', webhookSave: '保存', webhookCancel: '取消', webhookDelete: '删除', webhookEditAction: '编辑',
+  webhookDeleteConfirm: '删除机器人“{name}”？', webhookSaved: '已保存', webhookDeleted: '已删除', noWebhooks: '还没有机器人',
+  webhookKeep: '留空则不变', webhookClearSecret: '清除密钥', yes: '是', no: '否',
   sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', start: '发起流程',
   tasks: '待办', noTasks: '没有任务', claim: '认领', unclaim: '退回', open: '办理', process: '流程', created: '创建时间',
   due: '到期', overdue: '已逾期', dueSoon: '即将到期', assignee: '办理人', candidates: '候选角色', complete: '提交办理',
@@ -63,6 +68,11 @@ export type Messages = typeof zh;
 export const en: Messages = {
   appTitle: 'Security workflow', login: 'Sign in', username: 'User name', password: 'Password', loginFailed: 'Sign-in failed: ',
   notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread', taskEnded: 'Task ended',
+  webhooks: 'Robots', webhooksTitle: 'Role robots and webhooks', webhookIntro: 'Each event posts one message to its role\'s WeCom group robot, DingTalk custom robot or JSON address. Addresses and secrets are stored encrypted and not shown again once saved.',
+  webhookName: 'Name', webhookGroup: 'Role', webhookFormat: 'Format', webhookUrl: 'Address', webhookSecret: 'Signing secret (DingTalk only)', webhookHasSecret: 'Signed', webhookEnabled: 'Enabled',
+  webhookAdd: 'Add a robot', webhookEdit: 'Edit robot', webhookSave: 'Save', webhookCancel: 'Cancel', webhookDelete: 'Delete', webhookEditAction: 'Edit',
+  webhookDeleteConfirm: 'Delete the robot "{name}"?', webhookSaved: 'Saved', webhookDeleted: 'Deleted', noWebhooks: 'No robots yet',
+  webhookKeep: 'leave empty to keep', webhookClearSecret: 'Remove the secret', yes: 'Yes', no: 'No',
   sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", start: 'Start a process',
   tasks: 'Tasks', noTasks: 'No tasks', claim: 'Claim', unclaim: 'Unclaim', open: 'Open', process: 'Process', created: 'Created',
   due: 'Due', overdue: 'Overdue', dueSoon: 'Due soon', assignee: 'Assignee', candidates: 'Offered to', complete: 'Complete',

@@ -43,6 +43,19 @@ const WRITABLE = new Set(['name', 'groupId', 'format', 'url', 'secret', 'enabled
 /** What a client that read a webhook may send back unchanged: ignored. */
 const READ_ONLY = new Set(['id', 'urlMasked', 'hasSecret', 'created', 'updated']);
 
+const sealContext = (id: string, part: 'url' | 'secret') => contextOf('notification-webhook', id, part);
+
+/**
+ * A webhook's address and secret opened and sealed again under the
+ * keyring's current key (the re-encryption command). Throws EnvelopeError
+ * when a value fails its check.
+ */
+export function resealWebhook(keyring: Keyring, row: Pick<NotificationWebhookRow, 'id' | 'url' | 'secret'>): { url: unknown; secret: unknown; key_id: string } {
+  const again = (part: 'url' | 'secret', stored: unknown) => seal(keyring, open(keyring, stored, sealContext(row.id, part)), sealContext(row.id, part));
+  const url = again('url', row.url);
+  return { url, secret: row.secret == null ? null : again('secret', row.secret), key_id: url.kid };
+}
+
 const bad = (field: string, zh: string, en: string) => new ValidationError(`${field}: ${zh} / ${en}`, { field });
 
 /** Checks a robot's address: an absolute http(s) URL. Never quotes it (it may hold the robot's key). */
@@ -73,15 +86,14 @@ const toDto = (r: NotificationWebhookRow): NotificationWebhook => ({
  * `urlMasked` and `hasSecret`. Every change is traced, without either.
  */
 export function makeNotificationWebhookService(db: Knex, clock: Clock, keyring: Keyring, trace: TraceService) {
-  const ctx = (id: string, part: 'url' | 'secret') => contextOf('notification-webhook', id, part);
-  const sealText = (id: string, part: 'url' | 'secret', text: string) => seal(keyring, Buffer.from(text, 'utf8'), ctx(id, part));
-  const openText = (id: string, part: 'url' | 'secret', stored: unknown) => open(keyring, stored, ctx(id, part)).toString('utf8');
+  const sealText = (id: string, part: 'url' | 'secret', text: string) => seal(keyring, Buffer.from(text, 'utf8'), sealContext(id, part));
+  const openText = (id: string, part: 'url' | 'secret', stored: unknown) => open(keyring, stored, sealContext(id, part)).toString('utf8');
 
   function requireAdmin(principal: Principal): void {
     if (!principal.isAdmin) throw new ForbiddenError('需要管理员权限 / administrator rights required');
   }
 
-  /** The fields of a request body, checked; `partial` (PUT) leaves out what is absent. */
+  /** The fields of a request body, checked; on a change (`current` given) what is absent keeps its current value. */
   async function fieldsOf(trx: Knex.Transaction, input: Record<string, unknown>, current: OpenedWebhook | undefined) {
     for (const key of Object.keys(input)) {
       if (!WRITABLE.has(key) && !READ_ONLY.has(key)) throw bad(key, '不是可设置的字段', 'is not a field of a notification webhook');

@@ -62,3 +62,16 @@ export async function listGroupsOfUsers(db: Db, userIds: readonly string[]): Pro
 export async function groupExists(db: Db, groupId: string): Promise<boolean> {
   return !!(await db('groups').where({ id: groupId }).first('id'));
 }
+
+/** The webhooks whose address and secret are sealed under a key other than `currentKeyId` (few: read at once). */
+export async function listWebhooksUnderOtherKeys(db: Db, currentKeyId: string): Promise<NotificationWebhookRow[]> {
+  return db('notification_webhooks').whereNot('key_id', currentKeyId).orderBy('id');
+}
+
+/** Replaces a webhook's sealed address and secret only if they are still exactly what was read. */
+export async function replaceWebhookSealed(db: Db, expected: Pick<NotificationWebhookRow, 'id' | 'url' | 'key_id'>, next: Pick<NotificationWebhookRow, 'url' | 'secret' | 'key_id'>): Promise<boolean> {
+  const changed = await db('notification_webhooks').where({ id: expected.id, key_id: expected.key_id })
+    .whereRaw('url = ?::jsonb', [JSON.stringify(expected.url)])
+    .update({ url: JSON.stringify(next.url), secret: json(next.secret), key_id: next.key_id }).returning('id');
+  return changed.length > 0;
+}

@@ -5,10 +5,16 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { parseKeySpec } from '../../src/crypto/keyring.ts';
 import { makeLogger } from '../../src/log.ts';
+import { makeDefinitionService } from '../../src/services/definitions.ts';
+import { makeNotificationWebhookService } from '../../src/services/notification-webhooks.ts';
+import { reencryptVariables } from '../../src/services/reencrypt.ts';
+import { makeVariableVault } from '../../src/services/sealed-variables.ts';
+import { makeTraceService } from '../../src/services/trace.ts';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, TEST_SM4_KEY, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 interface Received { path: string; query: URLSearchParams; headers: http.IncomingHttpHeaders; body: any }
 
@@ -243,5 +249,21 @@ for (const backend of backends) {
     t.true(logged.some((l) => /webhook unreachable|HTTP 500|errcode 45009/.test(l)), 'the failures above were logged');
     const leaks = logged.filter((l) => [WECOM_KEY, DING_TOKEN, DING_SECRET, GLOBAL_TOKEN].some((s) => l.includes(s)));
     t.deepEqual(leaks, []);
+  });
+
+  test.serial(t('key rotation: npm run reencrypt reseals the robots\' addresses and secrets under the new key'), async (t) => {
+    const created = await admin.post('/engine-rest/notification-webhook', { groupId: 'office', format: 'dingtalk', url: receiver.url(`/ding2?access_token=${DING_TOKEN}`), secret: DING_SECRET });
+    t.is(created.status, 200);
+    const k2 = 'c0ffee00112233445566778899aabbcc';
+    const rotated = parseKeySpec(`k2:${k2},k1:${TEST_SM4_KEY}`);
+    const result = await reencryptVariables(server.db, makeVariableVault(rotated), makeDefinitionService(server.db));
+    t.is(result.remaining, 0);
+    t.deepEqual((await server.db('notification_webhooks').select('key_id')).map((r) => r.key_id), ['k2', 'k2']);
+    // Only the new key is needed now.
+    const onlyK2 = makeNotificationWebhookService(server.db, clock, parseKeySpec(`k2:${k2}`), makeTraceService(server.db));
+    t.like(await onlyK2.open(created.body.id), { url: receiver.url(`/ding2?access_token=${DING_TOKEN}`), secret: DING_SECRET });
+    const ops = (await admin.get('/engine-rest/history/user-operation?operationType=Reencrypt&entityType=NotificationWebhook')).body;
+    t.is(ops.length, 1);
+    noSecrets(t, ops, 'the reencrypt trace');
   });
 }

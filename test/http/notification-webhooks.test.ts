@@ -233,16 +233,39 @@ for (const backend of backends) {
     t.is(receiver.delivered.length, 3, 'exactly once each');
   });
 
-  test.serial(t('a disabled or deleted role webhook gets nothing more; deletion is traced'), async (t) => {
+  test.serial(t('messages queued for a robot since disabled or deleted are given up at once; later events queue none for them; deletion is traced'), async (t) => {
+    receiver.delivered.length = 0;
+    await start('hook-3');
+    t.is(await server.db('notification_outbox').where({ channel: 'webhook' }).whereNull('sent_at').count({ n: '*' }).then(([r]) => Number(r.n)), 3);
     t.is((await admin.put(`/engine-rest/notification-webhook/${hooks.wecom}`, { enabled: false })).status, 204);
     t.is((await admin.delete(`/engine-rest/notification-webhook/${hooks.ding}`)).status, 204);
     t.is((await admin.get(`/engine-rest/notification-webhook/${hooks.ding}`)).status, 404);
+    await server.scheduler.runDue();
+    t.deepEqual(receiver.delivered.map((r) => r.path), ['/global']);
+    const given = await server.db('notification_outbox').where({ channel: 'webhook' }).whereNull('sent_at').select('*');
+    t.deepEqual(given.map((r) => r.address).sort(), [hooks.ding, hooks.wecom].sort());
+    t.true(given.every((r) => r.failed_at !== null && r.attempts === 1), 'not retried');
+    t.true(given.some((r) => /deleted/.test(r.last_error)) && given.some((r) => /disabled/.test(r.last_error)));
     receiver.delivered.length = 0;
-    await start('hook-3');
+    await start('hook-4');
+    t.is(await server.db('notification_outbox').where({ channel: 'webhook' }).whereNull('sent_at').whereNull('failed_at').count({ n: '*' }).then(([r]) => Number(r.n)), 1, 'only the global one');
     await server.scheduler.runDue();
     t.deepEqual(receiver.delivered.map((r) => r.path), ['/global']);
     const ops = (await admin.get(`/engine-rest/history/user-operation?entityType=NotificationWebhook&entityId=${hooks.ding}`)).body as { operationType: string }[];
     t.true(ops.some((o) => o.operationType === 'Delete'));
+  });
+
+  test.serial(t('a task that ends takes its unsent webhook messages with it'), async (t) => {
+    await receiver.down();
+    const instanceId = await start('hook-5');
+    const [task] = (await admin.get(`/engine-rest/task?processInstanceId=${instanceId}`)).body;
+    const pending = () => server.db('notification_outbox').where({ channel: 'webhook', task_id: task.id }).whereNull('sent_at').whereNull('failed_at').count({ n: '*' }).then(([r]) => Number(r.n));
+    t.is(await pending(), 1);
+    const lead = client(server.url, 'lead-w1', 'lead-w1-password');
+    t.is((await lead.post(`/engine-rest/task/${task.id}/claim`, { userId: 'lead-w1' })).status, 204);
+    t.is((await lead.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204);
+    t.is(await pending(), 0);
+    await receiver.up();
   });
 
   test.serial(t('the log holds no robot key, secret or global webhook token, though failed deliveries were logged'), (t) => {

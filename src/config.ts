@@ -52,6 +52,8 @@ const schema = z.object({
   SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'must be smtp://… or smtps://…').optional(),
   /** The sender of notification mail (`通知 <bpm@example.org>`); required with SMTP_URL. */
   SMTP_FROM: z.string().min(3).optional(),
+  /** A generic JSON webhook receiving every notification event (http(s) URL); its address is never logged. */
+  NOTIFY_WEBHOOK_URL: z.string().url().regex(/^https?:\/\//i, 'must be http://… or https://…').optional(),
   /** The web app's address as users reach it, for links in mail (https://bpm.example.org). */
   PUBLIC_BASE_URL: z.string().url().optional(),
 });
@@ -87,6 +89,8 @@ export interface Config {
   /** Email notifications (SMTP_URL, SMTP_FROM, PUBLIC_BASE_URL); undefined: none are mailed. */
   mail: MailConfig | undefined;
   publicBaseUrl: string | undefined;
+  /** NOTIFY_WEBHOOK_URL: every notification event posted as JSON; undefined: none. */
+  notifyWebhookUrl: string | undefined;
 }
 
 /** SMTP settings; `url` holds the password, so a Config is never logged whole (log.ts censors it too). */
@@ -118,6 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (parsed.success && parsed.data.SMTP_URL && (!parsed.data.SMTP_FROM || !parsed.data.PUBLIC_BASE_URL)) {
     lines.push('SMTP_URL: 需同时设置 SMTP_FROM 和 PUBLIC_BASE_URL / needs SMTP_FROM and PUBLIC_BASE_URL too (the sender, and where mail links point)');
   }
+  if (parsed.success && parsed.data.NOTIFY_WEBHOOK_URL && !parsed.data.PUBLIC_BASE_URL) {
+    lines.push('NOTIFY_WEBHOOK_URL: 需同时设置 PUBLIC_BASE_URL / needs PUBLIC_BASE_URL too (where links in the messages point)');
+  }
   if (!parsed.success || lines.length) throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
   const c = parsed.data;
   // One port cannot be both zones; the second listen would fail with a less helpful message.
@@ -147,5 +154,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sm4KeyFile: c.SM4_KEY_FILE === undefined ? undefined : path.resolve(c.SM4_KEY_FILE),
     mail: c.SMTP_URL ? { url: c.SMTP_URL, from: c.SMTP_FROM! } : undefined,
     publicBaseUrl: c.PUBLIC_BASE_URL,
+    notifyWebhookUrl: c.NOTIFY_WEBHOOK_URL,
   };
 }

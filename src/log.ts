@@ -27,6 +27,7 @@ export function makeLogger(level: string, destination?: DestinationStream): Logg
 const SECRET_FIELDS = [
   'SM4_KEY', 'password', 'passwordHash', 'password_hash', 'authorization', 'Authorization', 'token', 'secret',
   'params', 'bindings', 'parameters', 'variables', 'value', 'SMTP_URL', 'smtpUrl', 'mail',
+  'NOTIFY_WEBHOOK_URL', 'notifyWebhookUrl', 'webhookUrl',
 ];
 const REDACTED_PATHS = [
   ...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`),

@@ -51,7 +51,18 @@ import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
 import { makeUrgeService } from './services/urges.ts';
 import { makeCarbonCopyService, makeCarbonCopyWriter } from './services/carbon-copies.ts';
-import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
+import { makeChannelSend, makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
+import { makeNotificationWebhookService } from './services/notification-webhooks.ts';
+import { makeWebhookSend } from './services/webhook-send.ts';
+
+/** The outside channels of notifications, from the configuration (each optional). */
+export interface NotifyChannels {
+  mail?: MailConfig | undefined;
+  /** Where links in mail and webhook messages point. */
+  publicBaseUrl?: string | undefined;
+  /** NOTIFY_WEBHOOK_URL: every event as JSON. */
+  webhookUrl?: string | undefined;
+}
 import { loadTemplates } from './services/notification-templates.ts';
 
 export interface Server {
@@ -66,12 +77,14 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, mail?: { config: MailConfig; publicBaseUrl: string | undefined }) {
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {}) {
+  const { mail, publicBaseUrl, webhookUrl } = notify;
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
   const trace = makeTraceService(db);
   const vault = makeVariableVault(keyring);
-  const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace, { email: !!mail, publicBaseUrl: mail?.publicBaseUrl });
+  const execution = makeExecution(db, definitions, notifier, clock, zone, vault, trace, { email: !!mail, publicBaseUrl, webhook: !!webhookUrl });
+  const notificationWebhooks = makeNotificationWebhookService(db, clock, keyring, trace);
   const carbonCopyWriter = makeCarbonCopyWriter(clock, trace, execution.events);
   const tasks = makeTaskService(db, definitions, execution, trace, carbonCopyWriter);
   const instances = makeInstanceService(db, definitions, execution, trace);
@@ -107,8 +120,11 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notifications: makeNotificationService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
     carbonCopies: makeCarbonCopyService(db, clock, trace, tasks, carbonCopyWriter),
-    /** Sends queued notification mail; absent without SMTP_URL. */
-    notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
+    notificationWebhooks,
+    /** Sends queued notification mail and webhook messages (role webhooks may be added at any time, so always present). */
+    notificationSender: makeNotificationSender(db, clock, makeChannelSend({
+      email: mail ? makeSmtpSend(mail) : undefined, webhook: makeWebhookSend(notificationWebhooks, webhookUrl),
+    })),
     suspension: makeSuspensionService(db, trace),
     modification,
     sendBack: makeSendBackService(db, { definitions, tasks, instances, modification }),
@@ -167,13 +183,13 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
     loadTemplates();
-    const services = makeServices(db, keyring, options.clock, config.timezone, log, config.mail && { config: config.mail, publicBaseUrl: config.publicBaseUrl });
+    const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl });
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, ...(services.notificationSender ? [services.notificationSender] : [])];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.notificationSender];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });

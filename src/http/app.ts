@@ -52,11 +52,13 @@ import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
+import { makeNotificationWebhookRoutes } from './routes/notification-webhooks.ts';
 import { makeUrgeRoutes } from './routes/urges.ts';
 import { makeCarbonCopyRoutes } from './routes/carbon-copies.ts';
 import type { CarbonCopyService } from '../services/carbon-copies.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
+import type { NotificationWebhookService } from '../services/notification-webhooks.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
@@ -94,6 +96,7 @@ export interface AppDeps {
   history: HistoryService;
   trace: TraceService;
   notifications: NotificationService;
+  notificationWebhooks: NotificationWebhookService;
   urges: UrgeService;
   carbonCopies: CarbonCopyService;
   suspension: SuspensionService;
@@ -207,6 +210,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
+    makeNotificationWebhookRoutes(deps),
     makeUrgeRoutes(deps),
     makeCarbonCopyRoutes(deps),
     makeTraceRoutes(deps),

@@ -31,6 +31,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/user/, 'User'],
   [/^\/engine-rest\/group/, 'Group'],
   [/^\/engine-rest\/token/, 'Token'],
+  [/^\/engine-rest\/notification-webhook/, 'NotificationWebhook'],
   [/^\/engine-rest\/notification/, 'Notification'],
   [/^\/engine-rest\/carbon-copy/, 'CarbonCopy'],
   [/^\/engine-rest\/trace/, 'Trace'],

@@ -9,8 +9,22 @@ import { makeLeasedSource, retryAt } from './leases.ts';
 /** Attempts before a message is given up for good (backoff 1 s, 2 s, 4 s… so about 8.5 minutes in all). */
 export const MAX_MAIL_ATTEMPTS = 10;
 
-/** Sends one message; the transport (SMTP) or a test's. */
+/** Sends one message; the transport (SMTP, a webhook) or a test's. */
 export type SendMail = (row: NotificationOutboxRow) => Promise<void>;
+
+/** A message that can never be delivered (its webhook was deleted): given up at once, not retried. */
+export class UndeliverableError extends Error {
+  override name = 'UndeliverableError';
+}
+
+/** One sender for every outside channel: each row goes to its channel's transport. */
+export function makeChannelSend(channels: Record<string, SendMail | undefined>): SendMail {
+  return async (row) => {
+    const send = channels[row.channel];
+    if (!send) throw new UndeliverableError(`渠道 ${row.channel} 未配置 / channel ${row.channel} is not configured`);
+    await send(row);
+  };
+}
 
 /**
  * Mail through SMTP (nodemailer). The Message-ID is made from the row's
@@ -33,7 +47,8 @@ export function makeSmtpSend(mail: MailConfig): SendMail {
  * (`for update skip locked`, so several servers never take one row at once),
  * sends each and records it sent; a failure is put back with a growing
  * backoff and, after MAX_MAIL_ATTEMPTS, recorded as failed for good with its
- * last error. Nothing here runs inside a user's request.
+ * last error (at once for an UndeliverableError). Mail and webhook messages
+ * share this one outbox and sender. Nothing here runs inside a user's request.
  */
 export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
   const leased = makeLeasedSource<NotificationOutboxRow>(db, 'notification_outbox', clock);
@@ -46,7 +61,7 @@ export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
     },
     async fail(row: NotificationOutboxRow, error: unknown): Promise<void> {
       const message = error instanceof Error ? error.message : String(error);
-      if (row.attempts + 1 >= MAX_MAIL_ATTEMPTS) await markOutboxFailed(db, row.id, message, await clock.now());
+      if (error instanceof UndeliverableError || row.attempts + 1 >= MAX_MAIL_ATTEMPTS) await markOutboxFailed(db, row.id, message, await clock.now());
       else await releaseFailed(db, 'notification_outbox', row.id, message, await retryAt(clock, row.attempts));
     },
   };

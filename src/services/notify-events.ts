@@ -4,24 +4,32 @@ import { notifySettingsOf, type CarbonCopyTargets, type NotifySettings } from '.
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
+import { listEnabledWebhooksOf, listGroupsOfUsers } from '../store/notification-webhooks.ts';
 import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
+import { WEBHOOK_GLOBAL, type WebhookPayload } from './webhook-send.ts';
 
 /*
  * Writing notifications in the transaction of the event that causes them:
  * one in-app row per recipient, and with email configured one outbox row per
  * recipient with an address, each with an idempotency key so an event seen
- * twice notifies once. The outbox is sent after commit (notification-sender.ts).
+ * twice notifies once. Webhooks ride the same outbox: one row per event for
+ * NOTIFY_WEBHOOK_URL, and one per event and enabled role webhook whose group
+ * is a candidate group of the task or a group of one of the recipients (a
+ * task offered to leading-group posts once to its robot, not once per member).
+ * The outbox is sent after commit (notification-sender.ts).
  */
 
 export interface NotifyOptions {
   /** SMTP is configured: queue an email beside each in-app notification. */
   email: boolean;
-  /** Where links in emails point (PUBLIC_BASE_URL); in-app links are paths. */
+  /** Where links in emails and webhooks point (PUBLIC_BASE_URL); in-app links are paths. */
   publicBaseUrl: string | undefined;
+  /** NOTIFY_WEBHOOK_URL is set: queue one JSON message per event for it. */
+  webhook?: boolean;
 }
 
 /** A user task as it was opened or handed over. */
@@ -59,33 +67,53 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
     return found;
   }
 
-  /** Writes `event` to each of `userIds`, in-app and (with email on) by email. */
-  async function write(trx: Db, event: NotificationEvent, key: string, userIds: string[], values: Record<string, string>, refs: { taskId?: string; instanceId: string }, path: string): Promise<void> {
+  /**
+   * Writes `event` to each of `userIds`, in-app and (with email on) by email,
+   * and to the webhooks: the global one and those of `groups` and of the
+   * recipients' groups.
+   */
+  async function write(trx: Db, event: NotificationEvent, key: string, userIds: string[], values: Record<string, string>, refs: { taskId?: string; instanceId: string }, path: string, groups: string[] = []): Promise<void> {
     const recipients = [...new Set(userIds)].filter((u) => !NOBODY.has(u.toLowerCase()));
-    if (!recipients.length) return;
+    if (!recipients.length && !groups.length) return;
     const now = await clock.now(trx as never);
     const inApp = renderTemplate(event, { ...values, link: path });
     await insertNotifications(trx, recipients.map<NewNotification>((userId) => ({
       id: randomUUID(), user_id: userId, type: event, idempotency_key: `${key}:${userId}`, title: inApp.title, body: inApp.body,
       task_id: refs.taskId ?? null, process_instance_id: refs.instanceId, created_at: now,
     })));
-    if (!options.email) return;
-    const mail = renderTemplate(event, { ...values, link: `${(options.publicBaseUrl ?? '').replace(/\/$/, '')}${path}` });
-    const emails = await findEmails(trx, recipients);
-    const mails = recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
-      id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `${EMAIL_KEY_PREFIX}${key}:${userId}`,
-      subject: mail.title, body: mail.body, created_at: now, due_at: now,
+    const link = `${(options.publicBaseUrl ?? '').replace(/\/$/, '')}${path}`;
+    const outside = renderTemplate(event, { ...values, link });
+    const queued: NewOutboxMail[] = [];
+    if (options.email) {
+      const emails = await findEmails(trx, recipients);
+      queued.push(...recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
+        id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `${EMAIL_KEY_PREFIX}${key}:${userId}`,
+        subject: outside.title, body: outside.body, created_at: now, due_at: now,
+      })));
+    }
+    const roles = [...new Set([...groups, ...(await listGroupsOfUsers(trx, recipients))])];
+    const targets = [...(options.webhook ? [{ id: WEBHOOK_GLOBAL, group_id: undefined as string | undefined }] : []), ...(await listEnabledWebhooksOf(trx, roles))];
+    queued.push(...targets.map<NewOutboxMail>((hook) => {
+      const idempotencyKey = `webhook:${hook.id}:${key}`;
+      const payload: WebhookPayload = {
+        idempotencyKey, event, title: outside.title, body: outside.body, taskId: refs.taskId ?? null, processInstanceId: refs.instanceId,
+        recipients, link, ...(hook.group_id ? { groupId: hook.group_id } : {}), created: now.toISOString(),
+      };
+      return {
+        id: randomUUID(), channel: 'webhook', user_id: null, address: hook.id, idempotency_key: idempotencyKey,
+        subject: outside.title, body: outside.body, created_at: now, due_at: now, payload, task_id: refs.taskId ?? null,
+      };
     }));
-    await insertOutboxMails(trx, mails);
+    await insertOutboxMails(trx, queued);
     // The sender is a scheduler source: wake it as an armed timer does.
-    if (mails.length) await notifier.announce(trx, [TIMERS_TOPIC]);
+    if (queued.length) await notifier.announce(trx, [TIMERS_TOPIC]);
   }
 
   /** The people a task is for: its assignee, or else its candidate users and the members its candidate groups have now. */
-  async function recipientsOf(trx: Db, task: NotifiedTask): Promise<{ event: NotificationEvent; userIds: string[] }> {
-    if (task.assignee) return { event: 'task-assigned', userIds: [task.assignee] };
+  async function recipientsOf(trx: Db, task: NotifiedTask): Promise<{ event: NotificationEvent; userIds: string[]; groups: string[] }> {
+    if (task.assignee) return { event: 'task-assigned', userIds: [task.assignee], groups: [] };
     const members = await listMemberIds(trx, task.candidateGroups);
-    return { event: 'task-offered', userIds: [...task.candidateUsers, ...task.candidateGroups.flatMap((g) => members.get(g) ?? [])] };
+    return { event: 'task-offered', userIds: [...task.candidateUsers, ...task.candidateGroups.flatMap((g) => members.get(g) ?? [])], groups: task.candidateGroups };
   }
 
   return {
@@ -94,9 +122,9 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       for (const task of tasks) {
         const def = await factsOf(trx, task.definitionId);
         if (!def?.settings.process || def.settings.silentTasks.has(task.taskDefinitionKey)) continue;
-        const { event, userIds } = await recipientsOf(trx, task);
+        const { event, userIds, groups } = await recipientsOf(trx, task);
         await write(trx, event, `${event}:${task.id}`, userIds, { taskName: task.name ?? task.taskDefinitionKey, processName: def.name },
-          { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+          { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`, groups);
       }
     },
 
@@ -116,10 +144,10 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
      */
     async urged(trx: Db, task: NotifiedTask, urge: { id: string; by: string; message: string }): Promise<number> {
       const def = await factsOf(trx, task.definitionId);
-      const { userIds } = await recipientsOf(trx, task);
+      const { userIds, groups } = await recipientsOf(trx, task);
       const to = userIds.filter((u) => u !== urge.by);
       await write(trx, 'task-urged', `task-urged:${urge.id}`, to, { taskName: task.name ?? task.taskDefinitionKey, processName: def?.name ?? '', urger: urge.by, message: urge.message },
-        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`, groups);
       return new Set(to).size;
     },
 

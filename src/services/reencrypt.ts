@@ -1,6 +1,9 @@
 import os from 'node:os';
 import type { Knex } from 'knex';
+import { EnvelopeError } from '../crypto/envelope.ts';
 import { IntegrityError } from '../errors.ts';
+import { listWebhooksUnderOtherKeys, replaceWebhookSealed } from '../store/notification-webhooks.ts';
+import { resealWebhook } from './notification-webhooks.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { listDecisionValuesToReseal, replaceDecisionValue } from '../store/decision-instances.ts';
@@ -18,7 +21,7 @@ import { SYSTEM } from '../types.ts';
 const MAX_IDS = 100;
 
 /** A batch's trace row: how many values of which instances it rewrote, never the values. */
-function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
+function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance' | 'NotificationWebhook', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
   const ids = [...new Set(instanceIds)];
   return {
     operation: 'Reencrypt', entityType, processInstanceId: ids.length === 1 ? ids[0] : null,
@@ -83,6 +86,7 @@ export async function reencryptVariables(
   await reencryptTaskVariables(db, vault, definitions, options.batchSize ?? 500, result);
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
+  await reencryptWebhooks(db, vault.keyring, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
   await db.transaction((trx) => recordTrace(trx, SYSTEM, {
     operation: 'Reencrypt', entityType: 'EncryptionKey', entityId: vault.keyring.current,
@@ -136,6 +140,29 @@ async function reencryptDecisionHistory(db: Knex, keyring: Keyring, batchSize: n
       });
     }
   }
+}
+
+/** Role robots' addresses and secrets under an older key: sealed again under the current one (a handful of rows). */
+async function reencryptWebhooks(db: Knex, keyring: Keyring, result: ReencryptResult): Promise<void> {
+  const rewrites: { row: Awaited<ReturnType<typeof listWebhooksUnderOtherKeys>>[number]; next: ReturnType<typeof resealWebhook> }[] = [];
+  for (const row of await listWebhooksUnderOtherKeys(db, keyring.current)) {
+    try {
+      rewrites.push({ row, next: resealWebhook(keyring, row) });
+    } catch (err) {
+      if (!(err instanceof EnvelopeError)) throw err;
+      result.failed.push({ processInstanceId: '', variableName: `notification-webhook:${row.id}`, reason: err.reason });
+    }
+  }
+  if (!rewrites.length) return;
+  await db.transaction(async (trx) => {
+    let done = 0;
+    for (const { row, next } of rewrites) {
+      if (await replaceWebhookSealed(trx, row, next)) done++;
+      else result.changedMeanwhile++;
+    }
+    result.rotated += done;
+    if (done) await recordTrace(trx, SYSTEM, batchFact('NotificationWebhook', keyring.current, { rotated: done }, []));
+  });
 }
 
 /** Tasks' own variables, as the instances' are: rotated, then the sensitive plain ones sealed. */

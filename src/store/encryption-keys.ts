@@ -17,9 +17,9 @@ export async function insertKeyChecks(db: Db, rows: KeyCheckRow[]): Promise<void
 }
 
 /** The tables that hold sealed values, each with a `key_id` column naming the key. */
-const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs'] as const;
+const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs', 'notification_webhooks'] as const;
 
-/** Whether any variable, waiting message's payload or decision history value is still sealed under `keyId`. */
+/** Whether any variable, waiting message's payload, decision history value or robot's address is still sealed under `keyId`. */
 export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
   for (const table of SEALED_TABLES) {
     if ((await db(table).where({ key_id: keyId }).first(db.raw('1 as one'))) != null) return true;

@@ -16,11 +16,13 @@ export interface NotificationRow {
   task_ended?: boolean | null;
 }
 
-/** One message an outside channel (email) still has to deliver, or has delivered. */
+/** One message an outside channel (email, webhook) still has to deliver, or has delivered. */
 export interface NotificationOutboxRow {
   id: string;
+  /** `email`, or `webhook` (then `address` is the webhook's id, or WEBHOOK_GLOBAL). */
   channel: string;
-  user_id: string;
+  /** The recipient of a mail; null for a webhook message, which is about an event, not a person. */
+  user_id: string | null;
   address: string;
   idempotency_key: string;
   subject: string;
@@ -33,13 +35,18 @@ export interface NotificationOutboxRow {
   last_error: string | null;
   sent_at: Date | null;
   failed_at: Date | null;
+  /** A webhook message's event as JSON (see services/webhook-send.ts); null for mail. */
+  payload: unknown;
+  /** The task a webhook message is about, so it is dropped when the task ends. */
+  task_id: string | null;
 }
 
 /** An outbox row's idempotency key is this before its in-app twin's key: the link between them. */
 export const EMAIL_KEY_PREFIX = 'email:';
 
 export type NewNotification = Pick<NotificationRow, 'id' | 'user_id' | 'type' | 'idempotency_key' | 'title' | 'body' | 'task_id' | 'process_instance_id' | 'created_at'>;
-export type NewOutboxMail = Pick<NotificationOutboxRow, 'id' | 'channel' | 'user_id' | 'address' | 'idempotency_key' | 'subject' | 'body' | 'created_at' | 'due_at'>;
+export type NewOutboxMail = Pick<NotificationOutboxRow, 'id' | 'channel' | 'user_id' | 'address' | 'idempotency_key' | 'subject' | 'body' | 'created_at' | 'due_at'>
+  & Partial<Pick<NotificationOutboxRow, 'payload' | 'task_id'>>;
 
 /** Writes in-app notifications; one whose idempotency key is already there is left as it was. */
 export async function insertNotifications(db: Db, rows: NewNotification[]): Promise<void> {
@@ -50,7 +57,8 @@ export async function insertNotifications(db: Db, rows: NewNotification[]): Prom
 /** Queues messages for outside channels; one whose idempotency key is already queued is left as it was. */
 export async function insertOutboxMails(db: Db, rows: NewOutboxMail[]): Promise<void> {
   if (!rows.length) return;
-  await db('notification_outbox').insert(rows).onConflict('idempotency_key').ignore();
+  await db('notification_outbox').insert(rows.map((r) => ({ ...r, payload: r.payload === undefined ? null : JSON.stringify(r.payload) })))
+    .onConflict('idempotency_key').ignore();
 }
 
 export interface NotificationQuery {
@@ -99,15 +107,17 @@ export async function markAllNotificationsRead(db: Db, userId: string, at: Date)
  * transaction that ends them: a 待办 for a task that is gone is wrong. The
  * outbox has no task column; its rows are found through their in-app twins
  * (same key after EMAIL_KEY_PREFIX), which name the task. Only unsent rows
- * are looked at, and the twin by its unique key.
+ * are looked at, and the twin by its unique key. Webhook messages name
+ * their task themselves.
  */
 export async function dropUnsentMailsOfTasks(db: Db, taskIds: readonly string[]): Promise<void> {
   if (!taskIds.length) return;
   await db.raw(`
     delete from notification_outbox o
     where o.sent_at is null and o.failed_at is null
-      and exists (select 1 from notifications n where n.idempotency_key = substr(o.idempotency_key, ?) and n.task_id = any(?::text[]))`,
-  [EMAIL_KEY_PREFIX.length + 1, [...taskIds]]);
+      and (o.task_id = any(?::text[])
+        or exists (select 1 from notifications n where n.idempotency_key = substr(o.idempotency_key, ?) and n.task_id = any(?::text[])))`,
+  [[...taskIds], EMAIL_KEY_PREFIX.length + 1, [...taskIds]]);
 }
 
 /** Records a delivery; false if someone else recorded it first. */

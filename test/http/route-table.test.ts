@@ -30,6 +30,15 @@ interface Case {
   trace: string[];
 }
 
+/** A role webhook to read or change (created once per server). */
+const webhooks = new WeakMap<object, Promise<string>>();
+const webhookOf = (f: { s: object; c: Record<string, Client> }) => {
+  if (!webhooks.has(f.s)) {
+    webhooks.set(f.s, f.c.admin.post('/engine-rest/notification-webhook', { name: 'rt', groupId: 'office', format: 'json', url: 'https://example.org/rt' }).then((r) => r.body.id as string));
+  }
+  return webhooks.get(f.s)!;
+};
+
 const PLAN = 'security-plan-approval';
 const draft = vars({ title: '年度规划', summary: '全年网络与数据安全建设规划草案' });
 const b64 = Buffer.from('备份清单').toString('base64');
@@ -501,6 +510,19 @@ const cases: Case[] = [
       await f.c.admin.post(`/engine-rest/task/${task}/cc`, { userIds: ['office-rt'] });
       return { url: `/carbon-copy/${(await f.c.office.get('/engine-rest/carbon-copy?maxResults=1')).body[0].id}/read` };
     },
+  },
+  // Role webhooks (企业微信/钉钉 robots): administrators only.
+  { route: 'GET /engine-rest/notification-webhook', as: 'admin', wrong: 'office', make: async () => ({ url: '/notification-webhook' }), trace: ['Read NotificationWebhook'] },
+  { route: 'GET /engine-rest/notification-webhook/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/notification-webhook/count' }), trace: ['Read NotificationWebhook'] },
+  {
+    route: 'POST /engine-rest/notification-webhook', as: 'admin', wrong: 'office', trace: ['Create NotificationWebhook'],
+    make: async () => ({ url: '/notification-webhook', body: { groupId: 'leading-group', format: 'wecom', url: 'https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=rt' } }),
+  },
+  { route: 'GET /engine-rest/notification-webhook/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/notification-webhook/${await webhookOf(f)}` }), trace: ['Read NotificationWebhook'] },
+  { route: 'PUT /engine-rest/notification-webhook/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/notification-webhook/${await webhookOf(f)}`, body: { enabled: false } }), trace: ['Update NotificationWebhook'] },
+  {
+    route: 'DELETE /engine-rest/notification-webhook/:id', as: 'admin', wrong: 'office', trace: ['Delete NotificationWebhook'],
+    make: async (f) => ({ url: `/notification-webhook/${(await f.c.admin.post('/engine-rest/notification-webhook', { groupId: 'office', format: 'json', url: 'https://example.org/hook' })).body.id}` }),
   },
   { route: 'POST /engine-rest/task/:id/urge', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/urge`, body: { message: '请尽快办理' } })), trace: ['Urge Task'] },
   // Modification (administrators), send back (who may act on the task), withdraw (the initiator).

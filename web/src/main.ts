@@ -13,6 +13,7 @@ import { taskListPage } from './pages/tasklist.ts';
 import { tracePage } from './pages/trace.ts';
 import { notificationsPage } from './pages/notifications.ts';
 import { carbonCopiesPage } from './pages/carbon-copies.ts';
+import { webhooksPage } from './pages/webhooks.ts';
 import { errorText, flashNext, go, page, setRouter, takePending, type Section } from './shell.ts';
 
 let expiryTimer: number | undefined;
@@ -55,6 +56,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   // 抄送我的, and a copied instance read-only: whoever it was copied to (the server decides).
   { re: /^\/copied$/, section: 'copied', show: carbonCopiesPage },
   { re: /^\/copied\/instance\/([^/]+)$/, section: 'copied', show: (id) => instancePage(id, 'copied') },
+  { re: /^\/webhooks$/, section: 'webhooks', allowed: isAdmin, show: webhooksPage },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];
 

@@ -3,7 +3,7 @@ import { h, mount } from './dom.ts';
 import { lang, pick, setLang, t, type Key } from './i18n.ts';
 
 /** The sections of the header; who sees which is decided here, the server enforces it anyway. */
-export type Section = 'tasks' | 'start' | 'copied' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications';
+export type Section = 'tasks' | 'start' | 'copied' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications' | 'webhooks';
 
 export const root = document.getElementById('app')!;
 
@@ -71,6 +71,7 @@ function sections(): [Section, string, Key][] {
     ['modeler', '/modeler', 'modeler', isAdmin()],
     ['dmn', '/dmn', 'dmn', isAdmin()],
     ['trace', '/trace', 'trace', isAdmin()],
+    ['webhooks', '/webhooks', 'webhooks', isAdmin()],
   ];
   return all.filter((s) => s[3]).map(([a, b, c]) => [a, b, c]);
 }

@@ -1,8 +1,15 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import test from 'ava';
+import pino from 'pino';
+import { makeApp } from '../../src/http/app.ts';
+import { makeServices } from '../../src/server.ts';
+import { makeDb } from '../../src/store/db.ts';
 import { ManualClock } from '../../src/clock.ts';
+import { ConfigError, loadConfig } from '../../src/config.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, testKeyring, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -59,6 +66,33 @@ async function scrape(url: string, token: string | null = TOKEN): Promise<Sample
   if (!res.headers.get('content-type')?.startsWith('text/plain; version=0.0.4')) throw new Error(`content type ${res.headers.get('content-type')}`);
   return parseExposition(await res.text());
 }
+
+test('METRICS_PORT must differ from the other ports, METRICS_TOKEN must not be guessable, METRICS_HOST binds the host by default', (t) => {
+  t.throws(() => loadConfig({ PORT: '8080', METRICS_PORT: '8080' }), { instanceOf: ConfigError, message: /METRICS_PORT: must differ/ });
+  t.throws(() => loadConfig({ PORT: '8080', PUBLIC_PORT: '8081', METRICS_PORT: '8081' }), { instanceOf: ConfigError, message: /METRICS_PORT: must differ/ });
+  t.throws(() => loadConfig({ METRICS_TOKEN: 'short' }), { instanceOf: ConfigError, message: /METRICS_TOKEN: at least 16 characters/ });
+  t.deepEqual(loadConfig({ METRICS_PORT: '9464' }).metrics, { port: 9464, host: '127.0.0.1', token: undefined, cacheMs: 5000 });
+});
+
+test('with the database unreachable the process is live but not ready, and says the database is down', async (t) => {
+  // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+  const db = makeDb({ databaseUrl: 'postgres://postgres@127.0.0.1:1/none' });
+  const services = makeServices(db, testKeyring());
+  services.health.setSchedulerStarted(true);
+  const app = makeApp({ ...services, log: pino({ level: 'silent' }), bodyLimit: 1024 * 1024, corsOrigins: [] });
+  const server = http.createServer(app.callback()).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  try {
+    t.is((await fetch(`${base}/health/live`)).status, 200);
+    const ready = await fetch(`${base}/health/ready`);
+    t.is(ready.status, 503);
+    t.like(await ready.json(), { status: 'DOWN', database: 'DOWN', migrations: 'UNKNOWN', scheduler: 'STARTED' });
+  } finally {
+    server.close();
+    await db.destroy();
+  }
+});
 
 for (const backend of backends) {
   const t = (title: string) => `${backend.name}: ${title}`;

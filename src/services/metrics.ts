@@ -45,8 +45,9 @@ export function makeMetrics(db: Knex, clock: Clock, options: { cacheMs: number }
     return new Gauge<L>({
       name, help, labelNames, registers,
       async collect() {
-        this.reset();
         const read = await snapshot();
+        // Reset and filled in one tick, after the wait: two scrapes at once must not add to each other's values.
+        this.reset();
         if (read) fill(this, read.snapshot, read.now);
       },
     });

@@ -194,6 +194,10 @@ for (const backend of backends) {
     t.true((valueOf(s, 'bpmn_http_requests_total', { method: 'POST', route: '/engine-rest/task/:id/complete', status: '204' }) ?? 0) >= 1);
     t.true((valueOf(s, 'bpmn_http_request_duration_seconds_count', { method: 'POST', route: '/engine-rest/process-definition/key/:key/start', status: '200' }) ?? 0) >= 2);
     t.deepEqual(s.filter((x) => x.labels.route?.includes(review.id) || x.labels.route?.includes(ok)), []);
+
+    // Scrapes at the same time each see the figures once, not added to each other's.
+    const together = await Promise.all(Array.from({ length: 4 }, () => scrape(a.server.url)));
+    t.deepEqual(together.map((x) => valueOf(x, 'bpmn_process_instances_started', { process_definition_key: 'external-check' })), Array(4).fill(started0 + 2));
   });
 
   test.serial(t('a due timer shows with its lag until the scheduler fires it'), async (t) => {

@@ -56,6 +56,14 @@ const schema = z.object({
   NOTIFY_WEBHOOK_URL: z.string().url().regex(/^https?:\/\//i, 'must be http://… or https://…').optional(),
   /** The web app's address as users reach it, for links in mail (https://bpm.example.org). */
   PUBLIC_BASE_URL: z.string().url().optional(),
+  /** A listener of its own for GET /metrics (Prometheus); unset: none. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  /** Where the metrics listener binds: the host itself unless a scraper elsewhere needs it. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** Bearer token for /metrics; set, it is required on both listeners, and /metrics is served on the main port too. */
+  METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** How long one read of the database's figures serves scrapes, in milliseconds. */
+  METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
 });
 
 export interface Config {
@@ -91,6 +99,8 @@ export interface Config {
   publicBaseUrl: string | undefined;
   /** NOTIFY_WEBHOOK_URL: every notification event posted as JSON; undefined: none. */
   notifyWebhookUrl: string | undefined;
+  /** GET /metrics: its own listener (port undefined: none), its bearer token, its cache period. */
+  metrics: { port: number | undefined; host: string; token: string | undefined; cacheMs: number };
 }
 
 /** SMTP settings; `url` holds the password, so a Config is never logged whole (log.ts censors it too). */
@@ -131,6 +141,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (c.PUBLIC_PORT !== undefined && c.PUBLIC_PORT !== 0 && c.PUBLIC_PORT === c.PORT) {
     throw new ConfigError(`配置错误 / invalid configuration: PUBLIC_PORT: must differ from PORT (${c.PORT})`);
   }
+  if (c.METRICS_PORT !== undefined && c.METRICS_PORT !== 0 && (c.METRICS_PORT === c.PORT || c.METRICS_PORT === c.PUBLIC_PORT)) {
+    throw new ConfigError(`配置错误 / invalid configuration: METRICS_PORT: must differ from PORT and PUBLIC_PORT (${c.METRICS_PORT})`);
+  }
   return {
     port: c.PORT,
     host: c.HOST,
@@ -155,5 +168,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mail: c.SMTP_URL ? { url: c.SMTP_URL, from: c.SMTP_FROM! } : undefined,
     publicBaseUrl: c.PUBLIC_BASE_URL,
     notifyWebhookUrl: c.NOTIFY_WEBHOOK_URL,
+    metrics: { port: c.METRICS_PORT, host: c.METRICS_HOST, token: c.METRICS_TOKEN, cacheMs: c.METRICS_CACHE_MS },
   };
 }

@@ -9,6 +9,8 @@ import type { Keyring } from './crypto/keyring.ts';
 import { makeApp } from './http/app.ts';
 import { setDateZone } from './http/format.ts';
 import { makePublicApp } from './http/public-app.ts';
+import { makeMetricsApp } from './http/metrics.ts';
+import { makeMetrics, type Metrics } from './services/metrics.ts';
 import { makeDecisionService } from './services/decisions.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
@@ -69,6 +71,10 @@ export interface Server {
   url: string;
   /** The internet zone's listener, when PUBLIC_PORT is set. */
   publicUrl: string | undefined;
+  /** The metrics listener's URL, when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
+  /** What /metrics reports (tests read it without a listener). */
+  metrics: Metrics;
   db: Knex;
   log: Logger;
   services: ReturnType<typeof makeServices>;
@@ -191,7 +197,10 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
     const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.notificationSender];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
-    if (options.runScheduler !== false) scheduler.start();
+    if (options.runScheduler !== false) {
+      scheduler.start();
+      services.health.setSchedulerStarted(true);
+    }
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {
       // Printed once, on the first start only; there is no default password.
@@ -203,27 +212,46 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
     }
     setDateZone(config.timezone);
-    const app = makeApp({ ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustedProxies: config.trustedProxies });
+    const metrics = makeMetrics(db, options.clock ?? makeDbClock(db), { cacheMs: config.metrics.cacheMs });
+    // The last verification's outcome, for /metrics: this process keeps it, the trace service stays as it is.
+    const verify = services.trace.verify;
+    services.trace.verify = async () => {
+      const report = await verify();
+      metrics.recordVerification(report);
+      return report;
+    };
+    const app = makeApp({
+      ...services, log, bodyLimit: config.bodyLimit, corsOrigins: config.corsOrigins, trustedProxies: config.trustedProxies,
+      metrics, metricsToken: config.metrics.token,
+    });
     const { server, url } = await listen(app, config.port, config.host);
     log.info({ url, database: isEmbedded(db) ? `PGlite ${config.dataDir}` : 'PostgreSQL' }, 'server listening');
     // The internet zone gets an app of its own, not a filter in front of the private one:
     // what it does not route does not exist there.
     let publicListener: { server: http.Server; url: string } | undefined;
-    if (config.publicPort !== undefined) {
-      publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests, trustedProxies: config.publicTrustedProxies }), config.publicPort, config.publicHost)
-        .catch(async (err) => {
-          // Nothing half-started may outlive the failed start (the caller destroys the database).
-          await closeListener(server);
-          await scheduler.stop();
-          await services.notifier.stop();
-          throw err;
-        });
-      log.info({ url: publicListener.url }, 'public listener (internet zone) listening');
+    let metricsListener: { server: http.Server; url: string } | undefined;
+    const closeListeners = () => Promise.all([server, publicListener?.server, metricsListener?.server].map((s) => s && closeListener(s)));
+    try {
+      if (config.publicPort !== undefined) {
+        publicListener = await listen(makePublicApp({ log, publicRequests: services.publicRequests, trustedProxies: config.publicTrustedProxies }), config.publicPort, config.publicHost);
+        log.info({ url: publicListener.url }, 'public listener (internet zone) listening');
+      }
+      if (config.metrics.port !== undefined) {
+        metricsListener = await listen(makeMetricsApp(metrics, { token: config.metrics.token, log }), config.metrics.port, config.metrics.host);
+        log.info({ url: metricsListener.url }, 'metrics listener listening');
+      }
+    } catch (err) {
+      // Nothing half-started may outlive the failed start (the caller destroys the database).
+      await closeListeners();
+      await scheduler.stop();
+      await services.notifier.stop();
+      throw err;
     }
     return {
-      url, publicUrl: publicListener?.url, db, log, services, scheduler,
+      url, publicUrl: publicListener?.url, metricsUrl: metricsListener?.url, metrics, db, log, services, scheduler,
       async close() {
-        await Promise.all([closeListener(server), publicListener && closeListener(publicListener.server)]);
+        services.health.setSchedulerStarted(false);
+        await closeListeners();
         await scheduler.stop();
         await services.notifier.stop();
         if (!options.db) await db.destroy();

@@ -6,6 +6,7 @@ import type { DecisionService } from '../services/decisions.ts';
 import type { DefinitionService } from '../services/definitions.ts';
 import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
+import type { Metrics } from '../services/metrics.ts';
 import type { HistoryService } from '../services/history.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -66,6 +67,7 @@ import { makeBatchRoutes } from './routes/batches.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
+import { makeMetricsEndpoint, makeRequestMetrics } from './metrics.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 
 export interface AppDeps {
@@ -107,6 +109,9 @@ export interface AppDeps {
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
+  /** Request counting and GET /metrics (served here only with `metricsToken`); absent: neither. */
+  metrics?: Metrics | undefined;
+  metricsToken?: string | undefined;
 }
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
@@ -134,6 +139,8 @@ export const ENGINE_REST_VERSION = '7.22.0';
 export function makeApp(deps: AppDeps): Koa {
   const app = new Koa();
   app.proxy = false;
+  // First: it times the whole answer and sees the status the error middleware settled on.
+  if (deps.metrics) app.use(makeRequestMetrics(deps.metrics));
   // A client hanging up mid-request ends its response with an error that Koa would print to stderr, past the
   // logger. Only the code and message: a parse error carries the raw request bytes, Authorization included.
   app.on('error', (err: Error & { code?: string }) => deps.log.debug({ code: err.code, message: err.message }, 'request stream error'));
@@ -159,7 +166,20 @@ export function makeApp(deps: AppDeps): Koa {
     if (!result.ok) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: result.error };
   });
+  // Liveness: this process answers; the database is not asked (a restart would not bring it back).
+  open.get('/health/live', (ctx) => {
+    ctx.body = { status: 'UP' };
+  });
+  // Readiness: send it work (database answers, schema current, scheduler running), or 503 saying why not.
+  open.get('/health/ready', async (ctx) => {
+    const { ok, reason, ...parts } = await deps.health.ready();
+    ctx.status = ok ? 200 : 503;
+    if (!ok) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    ctx.body = { status: ok ? 'UP' : 'DOWN', ...parts, ...(reason ? { reason } : {}) };
+  });
   app.use(open.routes());
+  // Before the web app, whose page would otherwise answer GET /metrics; before user authentication, on purpose (see http/metrics.ts).
+  if (deps.metrics) app.use(makeMetricsEndpoint(deps.metrics, { token: deps.metricsToken, openWithoutToken: false, log: deps.log }));
   // The staff web app at `/`, before authentication: it signs in through the API itself.
   app.use(makeWebApp(deps.webRoot));
 

@@ -240,7 +240,7 @@ export function passwordWeakness(password: unknown): string | null {
 }
 
 /** A random password that passes passwordWeakness (base64url alone is letters only now and then). */
-function generatePassword(): string {
+export function generatePassword(): string {
   for (;;) {
     const candidate = randomBytes(12).toString('base64url');
     if (!passwordWeakness(candidate)) return candidate;

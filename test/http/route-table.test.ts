@@ -584,7 +584,7 @@ const cases: Case[] = [
 ];
 
 /** Routes outside the table, and why. */
-const OPEN = new Set(['GET /health']); // load balancers probe it without credentials; it shows no data
+const OPEN = new Set(['GET /health', 'GET /health/live', 'GET /health/ready']); // load balancers and orchestrators probe them without credentials; they show no data
 
 /** `METHOD /path` of every route of the application's routers, HEAD included. */
 const routedRoutes = privateAppRoutes;

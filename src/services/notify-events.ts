@@ -4,7 +4,7 @@ import { notifySettingsOf, type CarbonCopyTargets, type NotifySettings } from '.
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
-import { listEnabledWebhooksOf, listGroupsOfUsers } from '../store/notification-webhooks.ts';
+import { listEnabledWebhooksOf } from '../store/notification-webhooks.ts';
 import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
@@ -69,8 +69,7 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
 
   /**
    * Writes `event` to each of `userIds`, in-app and (with email on) by email,
-   * and to the webhooks: the global one and those of `groups` and of the
-   * recipients' groups.
+   * and to the webhooks: the global one and the role robots of `groups`.
    */
   async function write(trx: Db, event: NotificationEvent, key: string, userIds: string[], values: Record<string, string>, refs: { taskId?: string; instanceId: string }, path: string, groups: string[] = []): Promise<void> {
     const recipients = [...new Set(userIds)].filter((u) => !NOBODY.has(u.toLowerCase()));
@@ -91,7 +90,11 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
         subject: outside.title, body: outside.body, created_at: now, due_at: now,
       })));
     }
-    const roles = [...new Set([...groups, ...(await listGroupsOfUsers(trx, recipients))])];
+    // Role robots post to a group chat: only events addressed to the role
+    // itself (a task offered to it, an urge of its unclaimed task). A personal
+    // event (assigned to, copied to, an instance ended for someone) would tell
+    // the whole chat of another's work.
+    const roles = [...new Set(groups)];
     const targets = [...(options.webhook ? [{ id: WEBHOOK_GLOBAL, group_id: undefined as string | undefined }] : []), ...(await listEnabledWebhooksOf(trx, roles))];
     queued.push(...targets.map<NewOutboxMail>((hook) => {
       const idempotencyKey = `webhook:${hook.id}:${key}`;

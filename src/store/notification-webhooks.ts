@@ -51,13 +51,6 @@ export async function listEnabledWebhooksOf(db: Db, groupIds: readonly string[])
   return db('notification_webhooks').select('id', 'group_id').where({ enabled: true }).whereIn('group_id', [...groupIds]).orderBy('id');
 }
 
-/** The groups `userIds` belong to, sorted and distinct. */
-export async function listGroupsOfUsers(db: Db, userIds: readonly string[]): Promise<string[]> {
-  if (!userIds.length) return [];
-  const rows: { group_id: string }[] = await db('memberships').distinct('group_id').whereIn('user_id', [...userIds]).orderBy('group_id');
-  return rows.map((r) => r.group_id);
-}
-
 /** Whether a group exists. */
 export async function groupExists(db: Db, groupId: string): Promise<boolean> {
   return !!(await db('groups').where({ id: groupId }).first('id'));

@@ -198,6 +198,14 @@ for (const backend of backends) {
     t.is(receiver.all.length, 3, 'nothing else was posted');
     await server.scheduler.runDue();
     t.is(receiver.all.length, 3, 'each once');
+    // A personal event (an urge of the task once claimed) goes to the global
+    // webhook only: the role's chat is not told of one member's work.
+    const lead = client(server.url, 'lead-w1', 'lead-w1-password');
+    t.is((await lead.post(`/engine-rest/task/${json.taskId}/claim`, { userId: 'lead-w1' })).status, 204);
+    t.is((await admin.post(`/engine-rest/task/${json.taskId}/urge`, { message: '请今天审阅' })).status, 200);
+    await server.scheduler.runDue();
+    t.deepEqual(receiver.all.slice(3).map((r) => r.path), ['/global']);
+    t.like(receiver.all[3].body, { event: 'task-urged', recipients: ['lead-w1'] });
   });
 
   test.serial(t('receivers down: the request succeeds, delivery waits, retries an errcode, and delivers exactly once when they are back'), async (t) => {

@@ -39,6 +39,34 @@ export interface ScriptListener {
   assignee?: string | null;
   /** A listener in expression form (execution `start`/`end`, task `create`/`complete`): evaluated instead of `code`. */
   expression?: string;
+  /** A `take` listener: the flow it is on (named when it fails) and the activity the flow leaves (the execution's current activity). */
+  flow?: { id: string; sourceId: string };
+}
+
+/**
+ * The `take` listeners of the flows that brought the token into an element
+ * (`inbound` of its enter message), in the order the flows were taken and in
+ * document order on each. Camunda parses every execution listener on a
+ * sequence flow as a take listener, whatever its `event` says; so is it read
+ * here. Flows into a join and out of an event-based gateway have none: they
+ * are refused at deployment (check-scripts.ts takeListenerRefusal).
+ */
+export function takeListeners(activity: any, inbound: any[] | undefined): ScriptListener[] {
+  const taken = (inbound ?? []).filter((f) => f?.isSequenceFlow && f.action === 'take');
+  if (!taken.length) return [];
+  const flows: any[] = activity.context?.getInboundSequenceFlows?.(activity.id) ?? [];
+  return taken.flatMap((f) => {
+    const flow = flows.find((x) => x.id === f.id);
+    const values: any[] = flow?.behaviour?.extensionElements?.values ?? [];
+    return values
+      .filter((v) => v?.$type === 'camunda:ExecutionListener'
+        && ((v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? ''))) || (!v.script && typeof v.expression === 'string')))
+      .map((v): ScriptListener => ({
+        event: 'take', code: v.script ? String(v.script.value ?? '') : '', task: false,
+        ...(v.script ? {} : { expression: String(v.expression) }),
+        flow: { id: String(flow.id), sourceId: String(flow.sourceId) },
+      }));
+  });
 }
 
 /**
@@ -68,7 +96,9 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     const ends = scriptListeners(activity.behaviour, 'end', undefined, true);
     // A task with create or assignment listeners is resolved before they run (task-creation.ts).
     const createsTask = creates.length > 0 || assignments.length > 0;
-    if (!io && !starts.length && !createsTask && !completes.length && !ends.length) return undefined;
+    const flowsWithTakes = ((activity.context?.getInboundSequenceFlows?.(activity.id) ?? []) as any[])
+      .some((f) => (f.behaviour?.extensionElements?.values ?? []).some((v: any) => v?.$type === 'camunda:ExecutionListener'));
+    if (!io && !starts.length && !createsTask && !completes.length && !ends.length && !flowsWithTakes) return undefined;
     const { broker, environment, id } = activity;
     const name: string | null = activity.name ?? null;
     const taskName = (context: unknown): string | null => {
@@ -81,21 +111,25 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
       const next = (i: number, current: Record<string, unknown>) => {
         if (i >= listeners.length) return done(current);
         const l = listeners[i]!;
+        // A take listener runs in the execution leaving the flow's source (Camunda's current activity); its failure names the flow.
+        const where = l.flow?.id ?? id;
         if (l.expression !== undefined) {
           // Evaluated over the element's locals and the process variables; what execution.setVariable
           // writes goes to the process variables, saved with the run. A failure fails the run as a script's does.
           try {
-            const content = { id, localVariables: current };
+            const content = { id: l.flow?.sourceId ?? id, localVariables: current };
             // A task listener's `task` (juel-task.ts); its name may hold an expression, resolved as user-tasks.ts resolves it.
             const taskListener: TaskInfo | undefined = l.task ? { activityId: id, event: l.event, name: () => taskName({ content }), draft } : undefined;
             environment.resolveExpression(l.expression, { content, taskListener });
           } catch (err) {
-            budget.fail(`${id}: ${(err as Error).message}`, id);
+            budget.fail(`${where}: ${(err as Error).message}`, where);
             return;
           }
           return next(i + 1, current);
         }
-        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee, draft }, environment.variables, current, (after) => next(i + 1, after));
+        scripts.listener({
+          activityId: where, currentActivityId: l.flow?.sourceId, activityName: l.flow ? null : name, event: l.event, code: l.code, task: l.task, assignee: l.assignee, draft,
+        }, environment.variables, current, (after) => next(i + 1, after));
       };
       next(0, locals);
     };
@@ -156,8 +190,21 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     return {
       activate() {
         broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
-          if (createsTask) formatCreation(message, io?.inputs(message));
-          else format('start', io?.inputs(message), starts, () => {}, []);
+          const start = () => {
+            if (createsTask) formatCreation(message, io?.inputs(message));
+            else format('start', io?.inputs(message), starts, () => {}, []);
+          };
+          // Camunda's order: end(source) ran before the flow was taken; take(flow) now, before
+          // anything of this element (its input parameters read what a take listener set).
+          const takes = flowsWithTakes ? takeListeners(activity, message.content?.inbound) : [];
+          if (!takes.length) return start();
+          const endRoutingKey = 'run.start.camunda-take.end';
+          broker.publish('format', 'run.start.camunda-take.begin', { endRoutingKey });
+          // The flow has no variables of its own: what its listeners set goes to the scope's variables.
+          runAll(takes, {}, () => {
+            start();
+            broker.publish('format', endRoutingKey, {});
+          });
         }, { noAck: true, consumerTag: '_camunda-start' });
         // Published just before run.end; what is formatted now is merged into it.
         broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {

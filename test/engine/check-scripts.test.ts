@@ -69,16 +69,22 @@ test('an execution listener script in another language is refused, naming the el
   t.regex(err.message, /groovy; only javascript is run/);
 });
 
-test('execution listeners on the process deploy; take listeners on a flow are refused: they are not run yet', async (t) => {
+test('execution listeners on the process and take listeners on a flow deploy; on a flow into a join they are refused', async (t) => {
   const script = '<camunda:script scriptFormat="javascript">execution.setVariable("x", 1)</camunda:script>';
   const onProcess = withExtension('').replace('<bpmn:process id="p" isExecutable="true">', `<bpmn:process id="p" isExecutable="true"><bpmn:extensionElements><camunda:executionListener event="start">${script}</camunda:executionListener><camunda:executionListener event="end">${script}</camunda:executionListener></bpmn:extensionElements>`);
   const [compiled] = await compileResource('process.bpmn', onProcess);
   t.is(compiled?.key, 'p');
-  const onFlow = withExtension('').replace('<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />', `<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait"><bpmn:extensionElements><camunda:executionListener event="take">${script}</camunda:executionListener></bpmn:extensionElements></bpmn:sequenceFlow>`);
-  const err2 = await t.throwsAsync(compileResource('flow.bpmn', onFlow), { instanceOf: ParseError });
-  t.regex(err2.message, /element f1\b/);
+  const take = `<bpmn:extensionElements><camunda:executionListener event="take">${script}</camunda:executionListener></bpmn:extensionElements>`;
+  const onFlow = withExtension('').replace('<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />', `<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait">${take}</bpmn:sequenceFlow>`);
+  const [flow] = await compileResource('flow.bpmn', onFlow);
+  t.is(flow?.key, 'p');
+  const intoJoin = withExtension('')
+    .replace('<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="wait" />', `<bpmn:sequenceFlow id="f1" sourceRef="s" targetRef="fork" /><bpmn:parallelGateway id="fork" /><bpmn:sequenceFlow id="fa" sourceRef="fork" targetRef="wait" /><bpmn:sequenceFlow id="fb" sourceRef="fork" targetRef="join">${take}</bpmn:sequenceFlow><bpmn:parallelGateway id="join" />`)
+    .replace('<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="e" />', '<bpmn:sequenceFlow id="f2" sourceRef="wait" targetRef="join" /><bpmn:sequenceFlow id="f3" sourceRef="join" targetRef="e" />');
+  const err2 = await t.throwsAsync(compileResource('join.bpmn', intoJoin), { instanceOf: ParseError });
+  t.regex(err2.message, /element fb\b/);
   t.regex(err2.message, /not run by this server yet/);
-  t.regex(err2.message, /takes a sequence flow without a hook/);
+  t.regex(err2.message, /a joining gateway is entered once all its tokens are in/);
 });
 
 test('listeners whose lifecycle differs here (boundary event, multi-instance) are refused, naming the element', async (t) => {

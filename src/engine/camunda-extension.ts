@@ -89,6 +89,9 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
   return (activity) => {
     const io = ioMappingOf(activity);
     const userTask = activity.type === 'bpmn:UserTask';
+    // The engine enters a boundary event when it starts listening; Camunda executes it only when
+    // it fires: then its `start` and its `end` listeners run, one after the other, before its path.
+    const boundary = activity.type === 'bpmn:BoundaryEvent';
     const starts = scriptListeners(activity.behaviour, 'start', undefined, true);
     const creates = userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener', true) : [];
     const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener', true) : [];
@@ -190,6 +193,7 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     return {
       activate() {
         broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
+          if (boundary) return;
           const start = () => {
             if (createsTask) formatCreation(message, io?.inputs(message));
             else format('start', io?.inputs(message), starts, () => {}, []);
@@ -212,7 +216,8 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
           const outputs = (locals: Record<string, unknown> | undefined) => {
             if (!activity.isMultiInstance) io?.outputs({ ...message, content: { ...message.content, localVariables: locals } });
           };
-          format('end', message.content?.localVariables, completes, outputs, ends);
+          if (boundary) format('end', message.content?.localVariables, [...starts, ...ends], () => {}, []);
+          else format('end', message.content?.localVariables, completes, outputs, ends);
         }, { noAck: true, consumerTag: '_camunda-end' });
       },
       deactivate() {

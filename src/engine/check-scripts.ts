@@ -60,11 +60,12 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * (process-listeners.ts), a `create` or `complete` task listener on a user
  * task (`timeout` with one literal timer; `update`, fired by the REST changes
  * of the task: services/task-listeners.ts), execution listeners on a sequence
- * flow (`take`, see takeListenerRefusal). Not run yet, so refused:
- * listeners where the engine's lifecycle differs from Camunda's: boundary
- * events and event sub-process start events (the engine enters them when it
- * starts listening, Camunda only when they fire) and multi-instance
- * activities (Camunda runs them per instance).
+ * flow (`take`, see takeListenerRefusal), start/end listeners on a boundary
+ * event (run when it fires, not when the engine starts listening). Not run
+ * yet, so refused: listeners where the engine's lifecycle differs from
+ * Camunda's: event sub-process start events (the engine enters them when it
+ * starts listening) and multi-instance activities (Camunda runs them per
+ * instance); and on a compensation boundary event, which Camunda never executes.
  */
 export function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
   const listener = script.$parent as ModdleElement | undefined;
@@ -80,7 +81,8 @@ export function runsAsListener(element: ModdleElement, script: ModdleElement): b
   if (listener.event !== 'start' && listener.event !== 'end') return false;
   // The process's own run around the engine's (process-listeners.ts).
   if (element.$type === 'bpmn:Process') return true;
-  if (element.$type === 'bpmn:BoundaryEvent') return false;
+  // Run when it fires (camunda-extension.ts); a compensation boundary event is never executed in Camunda, its handler is.
+  if (element.$type === 'bpmn:BoundaryEvent') return !isCompensationBoundary(element);
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;
 }
@@ -109,6 +111,10 @@ export function takeListenerRefusal(flow: ModdleElement): { zh: string; en: stri
   return undefined;
 }
 
+function isCompensationBoundary(element: ModdleElement): boolean {
+  return element.$type === 'bpmn:BoundaryEvent' && ((element.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:CompensateEventDefinition');
+}
+
 const JOINS = new Set(['bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:ComplexGateway']);
 
 /** Why a listener script is not run, for the refusal: the construct that would need what is missing. */
@@ -120,7 +126,7 @@ function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string;
   }
   if (listener?.$type === 'camunda:ExecutionListener') {
     if (element.$type === 'bpmn:SequenceFlow') return takeListenerRefusal(element);
-    if (element.$type === 'bpmn:BoundaryEvent') return { zh: '引擎在开始监听时就进入边界事件，Camunda 只在其触发时', en: 'the engine enters a boundary event when it starts listening, Camunda only when it fires' };
+    if (isCompensationBoundary(element)) return { zh: 'Camunda 不执行补偿边界事件本身（只执行其补偿处理器），其监听器从不运行', en: 'Camunda never executes a compensation boundary event itself (only its handler), so its listeners would never run; put them on the handler' };
     if (element.loopCharacteristics) return { zh: 'Camunda 按每个实例运行多实例活动的监听器', en: 'Camunda runs the listeners of a multi-instance activity per instance' };
   }
   return undefined;

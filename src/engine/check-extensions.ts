@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { runsAsListener, takeListenerRefusal } from './check-scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import { ExpressionError, type Node } from './juel-parser.ts';
@@ -25,13 +26,11 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
     const id = String(element.id ?? element.$type);
     problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
   };
-  const visit = (element: ModdleElement) => {
+  eachElement(processes, (element) => {
     checkDelegates(element, refuse);
     checkListeners(element, refuse);
     checkInputOutput(element, refuse);
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
-  };
-  processes.forEach(visit);
+  });
   return problems;
 }
 

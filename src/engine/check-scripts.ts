@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { JAVASCRIPT } from './scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import type { TimerSpec } from './schedule.ts';
@@ -48,9 +49,8 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
       const why = whyNotRun(element, script);
       problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行${why ? `：${why.zh}` : ''} / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet${why ? ` (${why.en})` : ''}, so it is refused rather than skipped` });
     }
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
-  processes.forEach(visit);
+  eachElement(processes, visit);
   return problems;
 }
 

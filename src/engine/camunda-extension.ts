@@ -14,6 +14,13 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  *   end:   a user task's `complete` task listeners, output parameters,
  *          then `end` execution listeners.
  *
+ * Two Camunda moments have no event of their own in the engine and are
+ * placed where they fall in its order: the `take` listeners of the flow
+ * that brought the token run first in the start of the element it leads to
+ * (after the source's `end`, before anything of the target), and a boundary
+ * event's `start` and `end` listeners run together when it fires (its
+ * completion), not when the engine arms it.
+ *
  * Both happen while the engine formats the element's run message (run.start,
  * run.end): what is published to the `format` exchange is merged into that
  * message before the element acts on it. A listener's script runs on a script
@@ -22,7 +29,7 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  * scripts (runner.ts guard). The end happens before the outgoing flows are
  * chosen, so a condition sees what an output parameter or end listener set.
  *
- * Listeners run here in their javascript script form, and `start`/`end`
+ * Listeners run here in their javascript script form, and `start`/`end`/`take`
  * execution listeners and `create`/`complete` task listeners also in
  * expression form (`camunda:expression`, `${execution.setVariable(…)}`,
  * `${task.setVariable(…)}`), evaluated in place, in document order with the

@@ -14,6 +14,13 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  *   end:   a user task's `complete` task listeners, output parameters,
  *          then `end` execution listeners.
  *
+ * Two Camunda moments have no event of their own in the engine and are
+ * placed where they fall in its order: the `take` listeners of the flow
+ * that brought the token run first in the start of the element it leads to
+ * (after the source's `end`, before anything of the target), and a boundary
+ * event's `start` and `end` listeners run together when it fires (its
+ * completion), not when the engine arms it.
+ *
  * Both happen while the engine formats the element's run message (run.start,
  * run.end): what is published to the `format` exchange is merged into that
  * message before the element acts on it. A listener's script runs on a script
@@ -22,7 +29,7 @@ import { JAVASCRIPT, type RunBudget, type SandboxScripts } from './scripts.ts';
  * scripts (runner.ts guard). The end happens before the outgoing flows are
  * chosen, so a condition sees what an output parameter or end listener set.
  *
- * Listeners run here in their javascript script form, and `start`/`end`
+ * Listeners run here in their javascript script form, and `start`/`end`/`take`
  * execution listeners and `create`/`complete` task listeners also in
  * expression form (`camunda:expression`, `${execution.setVariable(…)}`,
  * `${task.setVariable(…)}`), evaluated in place, in document order with the
@@ -39,6 +46,34 @@ export interface ScriptListener {
   assignee?: string | null;
   /** A listener in expression form (execution `start`/`end`, task `create`/`complete`): evaluated instead of `code`. */
   expression?: string;
+  /** A `take` listener: the flow it is on (named when it fails) and the activity the flow leaves (the execution's current activity). */
+  flow?: { id: string; sourceId: string };
+}
+
+/**
+ * The `take` listeners of the flows that brought the token into an element
+ * (`inbound` of its enter message), in the order the flows were taken and in
+ * document order on each. Camunda parses every execution listener on a
+ * sequence flow as a take listener, whatever its `event` says; so is it read
+ * here. Flows into a join and out of an event-based gateway have none: they
+ * are refused at deployment (check-scripts.ts takeListenerRefusal).
+ */
+export function takeListeners(activity: any, inbound: any[] | undefined): ScriptListener[] {
+  const taken = (inbound ?? []).filter((f) => f?.isSequenceFlow && f.action === 'take');
+  if (!taken.length) return [];
+  const flows: any[] = activity.context?.getInboundSequenceFlows?.(activity.id) ?? [];
+  return taken.flatMap((f) => {
+    const flow = flows.find((x) => x.id === f.id);
+    const values: any[] = flow?.behaviour?.extensionElements?.values ?? [];
+    return values
+      .filter((v) => v?.$type === 'camunda:ExecutionListener'
+        && ((v.script && JAVASCRIPT.test(String(v.script.scriptFormat ?? ''))) || (!v.script && typeof v.expression === 'string')))
+      .map((v): ScriptListener => ({
+        event: 'take', code: v.script ? String(v.script.value ?? '') : '', task: false,
+        ...(v.script ? {} : { expression: String(v.expression) }),
+        flow: { id: String(flow.id), sourceId: String(flow.sourceId) },
+      }));
+  });
 }
 
 /**
@@ -61,6 +96,9 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
   return (activity) => {
     const io = ioMappingOf(activity);
     const userTask = activity.type === 'bpmn:UserTask';
+    // The engine enters a boundary event when it starts listening; Camunda executes it only when
+    // it fires: then its `start` and its `end` listeners run, one after the other, before its path.
+    const boundary = activity.type === 'bpmn:BoundaryEvent';
     const starts = scriptListeners(activity.behaviour, 'start', undefined, true);
     const creates = userTask ? scriptListeners(activity.behaviour, 'create', 'camunda:TaskListener', true) : [];
     const assignments = userTask ? scriptListeners(activity.behaviour, 'assignment', 'camunda:TaskListener', true) : [];
@@ -68,7 +106,9 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     const ends = scriptListeners(activity.behaviour, 'end', undefined, true);
     // A task with create or assignment listeners is resolved before they run (task-creation.ts).
     const createsTask = creates.length > 0 || assignments.length > 0;
-    if (!io && !starts.length && !createsTask && !completes.length && !ends.length) return undefined;
+    const flowsWithTakes = ((activity.context?.getInboundSequenceFlows?.(activity.id) ?? []) as any[])
+      .some((f) => (f.behaviour?.extensionElements?.values ?? []).some((v: any) => v?.$type === 'camunda:ExecutionListener'));
+    if (!io && !starts.length && !createsTask && !completes.length && !ends.length && !flowsWithTakes) return undefined;
     const { broker, environment, id } = activity;
     const name: string | null = activity.name ?? null;
     const taskName = (context: unknown): string | null => {
@@ -81,21 +121,25 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
       const next = (i: number, current: Record<string, unknown>) => {
         if (i >= listeners.length) return done(current);
         const l = listeners[i]!;
+        // A take listener runs in the execution leaving the flow's source (Camunda's current activity); its failure names the flow.
+        const where = l.flow?.id ?? id;
         if (l.expression !== undefined) {
           // Evaluated over the element's locals and the process variables; what execution.setVariable
           // writes goes to the process variables, saved with the run. A failure fails the run as a script's does.
           try {
-            const content = { id, localVariables: current };
+            const content = { id: l.flow?.sourceId ?? id, localVariables: current };
             // A task listener's `task` (juel-task.ts); its name may hold an expression, resolved as user-tasks.ts resolves it.
             const taskListener: TaskInfo | undefined = l.task ? { activityId: id, event: l.event, name: () => taskName({ content }), draft } : undefined;
             environment.resolveExpression(l.expression, { content, taskListener });
           } catch (err) {
-            budget.fail(`${id}: ${(err as Error).message}`, id);
+            budget.fail(`${where}: ${(err as Error).message}`, where);
             return;
           }
           return next(i + 1, current);
         }
-        scripts.listener({ activityId: id, activityName: name, event: l.event, code: l.code, task: l.task, assignee: l.assignee, draft }, environment.variables, current, (after) => next(i + 1, after));
+        scripts.listener({
+          activityId: where, currentActivityId: l.flow?.sourceId, activityName: l.flow ? null : name, event: l.event, code: l.code, task: l.task, assignee: l.assignee, draft,
+        }, environment.variables, current, (after) => next(i + 1, after));
       };
       next(0, locals);
     };
@@ -156,8 +200,22 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
     return {
       activate() {
         broker.subscribeTmp('event', 'activity.enter', (_: string, message: any) => {
-          if (createsTask) formatCreation(message, io?.inputs(message));
-          else format('start', io?.inputs(message), starts, () => {}, []);
+          if (boundary) return;
+          const start = () => {
+            if (createsTask) formatCreation(message, io?.inputs(message));
+            else format('start', io?.inputs(message), starts, () => {}, []);
+          };
+          // Camunda's order: end(source) ran before the flow was taken; take(flow) now, before
+          // anything of this element (its input parameters read what a take listener set).
+          const takes = flowsWithTakes ? takeListeners(activity, message.content?.inbound) : [];
+          if (!takes.length) return start();
+          const endRoutingKey = 'run.start.camunda-take.end';
+          broker.publish('format', 'run.start.camunda-take.begin', { endRoutingKey });
+          // The flow has no variables of its own: what its listeners set goes to the scope's variables.
+          runAll(takes, {}, () => {
+            start();
+            broker.publish('format', endRoutingKey, {});
+          });
         }, { noAck: true, consumerTag: '_camunda-start' });
         // Published just before run.end; what is formatted now is merged into it.
         broker.subscribeTmp('event', 'activity.execution.completed', (_: string, message: any) => {
@@ -165,7 +223,8 @@ export function camundaExtension(scripts: SandboxScripts, budget: RunBudget): (a
           const outputs = (locals: Record<string, unknown> | undefined) => {
             if (!activity.isMultiInstance) io?.outputs({ ...message, content: { ...message.content, localVariables: locals } });
           };
-          format('end', message.content?.localVariables, completes, outputs, ends);
+          if (boundary) format('end', message.content?.localVariables, [...starts, ...ends], () => {}, []);
+          else format('end', message.content?.localVariables, completes, outputs, ends);
         }, { noAck: true, consumerTag: '_camunda-end' });
       },
       deactivate() {

@@ -1,4 +1,5 @@
 import { BINDINGS } from './check-call-activity.ts';
+import { eachElement } from './flow-elements.ts';
 import type { ModdleElement } from 'bpmn-moddle';
 import { MAPPERS } from './business-rule-task.ts';
 import { findSyntaxError } from './expressions.ts';
@@ -21,11 +22,9 @@ const WRAPPED = /^\s*[$#]\{[\s\S]*\}\s*$/;
  */
 export function checkBusinessRuleTasks(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
-  const visit = (element: ModdleElement) => {
+  eachElement(processes, (element) => {
     if (element.$type === 'bpmn:BusinessRuleTask' && element.decisionRef != null) checkOne(element, problems);
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
-  };
-  processes.forEach(visit);
+  });
   return problems;
 }
 

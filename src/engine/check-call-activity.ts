@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { BUSINESS_KEY_EXPRESSION } from './call-activity.ts';
 import { findSyntaxError } from './expressions.ts';
 
@@ -23,11 +24,9 @@ export const BINDINGS: ReadonlySet<string> = new Set(['latest', 'deployment', 'v
  */
 export function checkCallActivities(processes: ModdleElement[]): Problem[] {
   const problems: Problem[] = [];
-  const visit = (element: ModdleElement) => {
+  eachElement(processes, (element) => {
     if (element.$type === 'bpmn:CallActivity') checkOne(element, problems);
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
-  };
-  processes.forEach(visit);
+  });
   return problems;
 }
 

@@ -1,5 +1,6 @@
 import type { ModdleElement } from 'bpmn-moddle';
-import { runsAsListener } from './check-scripts.ts';
+import { eachElement } from './flow-elements.ts';
+import { runsAsListener, takeListenerRefusal } from './check-scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import { ExpressionError, type Node } from './juel-parser.ts';
 import { methodsOffered } from './juel-task.ts';
@@ -25,13 +26,11 @@ export function checkExtensions(processes: ModdleElement[]): Problem[] {
     const id = String(element.id ?? element.$type);
     problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
   };
-  const visit = (element: ModdleElement) => {
+  eachElement(processes, (element) => {
     checkDelegates(element, refuse);
     checkListeners(element, refuse);
     checkInputOutput(element, refuse);
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
-  };
-  processes.forEach(visit);
+  });
   return problems;
 }
 
@@ -89,10 +88,15 @@ function checkListeners(element: ModdleElement, refuse: Refuse): void {
       if (error) refuse(element, `任务监听器（${l.event}）的表达式错误：${error.message}`, `invalid expression in the ${l.event} task listener: ${error.message}`);
       continue;
     }
+    const take = element.$type === 'bpmn:SequenceFlow' && l.$type === 'camunda:ExecutionListener' && !l.class && !l.delegateExpression ? takeListenerRefusal(element) : undefined;
+    if (take) {
+      refuse(element, `连线上的 take 监听器尚不支持：${take.zh}`, `the take listener on this sequence flow is not run by this server: ${take.en}`);
+      continue;
+    }
     const kind = l.$type === 'camunda:TaskListener' ? { zh: '任务监听器', en: 'task listener' } : { zh: '执行监听器', en: 'execution listener' };
     const form = l.class ? `class ${l.class}` : l.delegateExpression ? `delegateExpression ${l.delegateExpression}` : l.expression ? `expression ${l.expression}` : 'no implementation';
     // Expressions can call methods now (docs/expressions.md), but nothing runs a listener in that form yet.
-    const why = l.expression ? { zh: '：表达式形式只在其脚本形式运行之处运行（流程与流程节点上的 start/end 执行监听器、非多实例用户任务的任务监听器）', en: ': in expression form a listener runs only where its script form runs (start/end execution listeners on the process and its flow nodes, task listeners on non-multi-instance user tasks)' }
+    const why = l.expression ? { zh: '：表达式形式只在其脚本形式运行之处运行（流程与流程节点上的 start/end 执行监听器、连线上的 take 监听器、非多实例用户任务的任务监听器）', en: ': in expression form a listener runs only where its script form runs (start/end execution listeners on the process and its flow nodes, take listeners on sequence flows, task listeners on non-multi-instance user tasks)' }
       : l.class || l.delegateExpression ? { zh: '：此处不运行 Java', en: ': no Java runs here; write it as a javascript camunda:script' } : { zh: '', en: '' };
     refuse(element, `${kind.zh}（${l.event ?? '?'}，${form}）尚不支持运行${why.zh}`, `the ${kind.en} on ${l.event ?? '(no event)'} (${form}) is not run by this server yet, so it is refused rather than skipped${why.en}`);
   }

@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { checkMultiInstanceCall } from './check-multi-instance-call.ts';
 import { findSyntaxError } from './expressions.ts';
 
@@ -48,8 +49,7 @@ export function checkMultiInstance(processes: ModdleElement[]): { elementId: str
         problems.push({ elementId: id, message: `${id} 的 completionCondition 只能是表达式 / the completionCondition of ${id} must be an expression, not a ${String(loop.completionCondition.language)} script` });
       }
     }
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
-  for (const proc of processes) visit(proc);
+  eachElement(processes, visit);
   return problems;
 }

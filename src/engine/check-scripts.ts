@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { JAVASCRIPT } from './scripts.ts';
 import { findSyntaxError } from './expressions.ts';
 import type { TimerSpec } from './schedule.ts';
@@ -12,8 +13,8 @@ import { timerSpecOf } from './task-timeouts.ts';
  * extensions, only start/end execution listeners on flow nodes and the
  * process and create/assignment/complete/delete/timeout task listeners on user tasks
  * run (camunda-extension.ts, process-listeners.ts, task-listeners.ts, task-timeouts.ts);
- * the others (take listeners,
- * input/output parameter scripts) are refused in any language until they run.
+ * take listeners on flows (save into joins and out of event-based gateways);
+ * the others (input/output parameter scripts) are refused in any language until they run.
  */
 export function checkScripts(processes: ModdleElement[]): { elementId: string; message: string }[] {
   const problems: { elementId: string; message: string }[] = [];
@@ -48,9 +49,8 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
       const why = whyNotRun(element, script);
       problems.push({ elementId: id, message: `${id} 的监听器或输入输出参数脚本（${String(script.scriptFormat ?? '无语言')}）尚不支持运行${why ? `：${why.zh}` : ''} / the listener or input/output parameter script of ${id} (${String(script.scriptFormat ?? 'no language')}) is not run by this server yet${why ? ` (${why.en})` : ''}, so it is refused rather than skipped` });
     }
-    for (const child of (element.flowElements ?? []) as ModdleElement[]) visit(child);
   };
-  processes.forEach(visit);
+  eachElement(processes, visit);
   return problems;
 }
 
@@ -59,11 +59,13 @@ export function checkScripts(processes: ModdleElement[]): { elementId: string; m
  * execution listener directly on a flow node or on the process
  * (process-listeners.ts), a `create` or `complete` task listener on a user
  * task (`timeout` with one literal timer; `update`, fired by the REST changes
- * of the task: services/task-listeners.ts). Not run yet, so refused: listeners on sequence flows (`take`), and
- * listeners where the engine's lifecycle differs from Camunda's: boundary
- * events and event sub-process start events (the engine enters them when it
- * starts listening, Camunda only when they fire) and multi-instance
- * activities (Camunda runs them per instance).
+ * of the task: services/task-listeners.ts), execution listeners on a sequence
+ * flow (`take`, see takeListenerRefusal), start/end listeners on a boundary
+ * event (run when it fires, not when the engine starts listening). Not run
+ * yet, so refused: listeners where the engine's lifecycle differs from
+ * Camunda's: event sub-process start events (the engine enters them when it
+ * starts listening) and multi-instance activities (Camunda runs them per
+ * instance); and on a compensation boundary event, which Camunda never executes.
  */
 export function runsAsListener(element: ModdleElement, script: ModdleElement): boolean {
   const listener = script.$parent as ModdleElement | undefined;
@@ -73,13 +75,47 @@ export function runsAsListener(element: ModdleElement, script: ModdleElement): b
     if (listener.event === 'timeout') return timeoutTimerOf(listener) != null;
     return RUN_TASK_EVENTS.has(listener.event) && !listener.eventDefinitions?.length;
   }
-  if (listener.$type !== 'camunda:ExecutionListener' || (listener.event !== 'start' && listener.event !== 'end')) return false;
+  if (listener.$type !== 'camunda:ExecutionListener') return false;
+  // Camunda parses every execution listener on a flow as a take listener, whatever its event says.
+  if (element.$type === 'bpmn:SequenceFlow') return !takeListenerRefusal(element);
+  if (listener.event !== 'start' && listener.event !== 'end') return false;
   // The process's own run around the engine's (process-listeners.ts).
   if (element.$type === 'bpmn:Process') return true;
-  if (element.$type === 'bpmn:SequenceFlow' || element.$type === 'bpmn:BoundaryEvent') return false;
+  // Run when it fires (camunda-extension.ts); a compensation boundary event is never executed in Camunda, its handler is.
+  if (element.$type === 'bpmn:BoundaryEvent') return !isCompensationBoundary(element);
   if (element.$type === 'bpmn:StartEvent' && element.$parent?.triggeredByEvent) return false;
   return !element.loopCharacteristics;
 }
+
+/**
+ * Why the take listeners of `flow` cannot run as Camunda runs them, or
+ * undefined. They run when the element the flow leads to is entered
+ * (camunda-extension.ts takeListeners), which is the moment of the take for
+ * any element entered once per arriving token; a join is entered once for
+ * all its tokens (Camunda runs each flow's listeners as its token arrives),
+ * and an event-based gateway's flows are all taken by the engine when it
+ * arms the events (Camunda takes none of them: the event that fires is
+ * executed directly).
+ */
+export function takeListenerRefusal(flow: ModdleElement): { zh: string; en: string } | undefined {
+  const source = flow.sourceRef as ModdleElement | undefined;
+  const target = flow.targetRef as ModdleElement | undefined;
+  if (source?.$type === 'bpmn:EventBasedGateway') {
+    return { zh: '事件网关之后的连线在 Camunda 中不被“经过”，此处却会在等待时全部经过', en: 'a flow out of an event-based gateway is not taken in Camunda (the event that fires is run directly), while the engine here takes all of them when it waits' };
+  }
+  const siblings = ((flow.$parent?.flowElements ?? []) as ModdleElement[]);
+  const incoming = siblings.filter((e) => e.$type === 'bpmn:SequenceFlow' && e.targetRef === target).length;
+  if (target && JOINS.has(target.$type) && incoming > 1) {
+    return { zh: '汇聚网关在所有令牌到齐时才进入，Camunda 则在每个令牌到达时运行其连线的 take 监听器', en: 'a joining gateway is entered once all its tokens are in, while Camunda runs each flow\'s take listeners as its token arrives' };
+  }
+  return undefined;
+}
+
+function isCompensationBoundary(element: ModdleElement): boolean {
+  return element.$type === 'bpmn:BoundaryEvent' && ((element.eventDefinitions ?? []) as ModdleElement[]).some((d) => d.$type === 'bpmn:CompensateEventDefinition');
+}
+
+const JOINS = new Set(['bpmn:ParallelGateway', 'bpmn:InclusiveGateway', 'bpmn:ComplexGateway']);
 
 /** Why a listener script is not run, for the refusal: the construct that would need what is missing. */
 function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string; en: string } | undefined {
@@ -89,8 +125,8 @@ function whyNotRun(element: ModdleElement, script: ModdleElement): { zh: string;
     if (listener.event === 'timeout') return { zh: 'timeout 监听器须有一个定时定义（timeDate、timeDuration 或 timeCycle），其值为有效的字面量或表达式', en: 'a timeout listener needs one timer definition (timeDate, timeDuration or timeCycle) with a valid literal value or expression' };
   }
   if (listener?.$type === 'camunda:ExecutionListener') {
-    if (element.$type === 'bpmn:SequenceFlow') return { zh: '引擎走过连线时没有可等待脚本的挂钩', en: 'the engine takes a sequence flow without a hook that could wait for a script' };
-    if (element.$type === 'bpmn:BoundaryEvent') return { zh: '引擎在开始监听时就进入边界事件，Camunda 只在其触发时', en: 'the engine enters a boundary event when it starts listening, Camunda only when it fires' };
+    if (element.$type === 'bpmn:SequenceFlow') return takeListenerRefusal(element);
+    if (isCompensationBoundary(element)) return { zh: 'Camunda 不执行补偿边界事件本身（只执行其补偿处理器），其监听器从不运行', en: 'Camunda never executes a compensation boundary event itself (only its handler), so its listeners would never run; put them on the handler' };
     if (element.loopCharacteristics) return { zh: 'Camunda 按每个实例运行多实例活动的监听器', en: 'Camunda runs the listeners of a multi-instance activity per instance' };
   }
   return undefined;

@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { eachElement } from './flow-elements.ts';
 import { checkEventSubProcesses } from './check-event-subprocesses.ts';
 
 /**
@@ -14,15 +15,11 @@ import { checkEventSubProcesses } from './check-event-subprocesses.ts';
 export function checkUnverified(processes: ModdleElement[]): { elementId: string; message: string }[] {
   const problems: { elementId: string; message: string }[] = [];
   const refuse = (e: ModdleElement, zh: string, en: string) => problems.push({ elementId: String(e.id), message: `${e.id}：${zh} / ${e.id}: ${en}` });
-  const visit = (container: ModdleElement) => {
-    for (const e of (container.flowElements ?? []) as ModdleElement[]) {
-      if (e.loopCharacteristics?.$type === 'bpmn:StandardLoopCharacteristics') {
-        refuse(e, '不支持标准循环（Camunda 7 也不执行）', 'standard loops (standardLoopCharacteristics) are not run; Camunda 7 does not run them either; use multi-instance');
-      }
-      if (e.flowElements) visit(e);
+  eachElement(processes, (e) => {
+    if (e.loopCharacteristics?.$type === 'bpmn:StandardLoopCharacteristics') {
+      refuse(e, '不支持标准循环（Camunda 7 也不执行）', 'standard loops (standardLoopCharacteristics) are not run; Camunda 7 does not run them either; use multi-instance');
     }
-  };
-  for (const proc of processes) visit(proc);
+  });
   problems.push(...checkEventSubProcesses(processes));
   return problems;
 }

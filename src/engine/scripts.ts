@@ -149,7 +149,11 @@ export class SandboxScripts {
    * whole run fails, naming the element).
    */
   listener(
-    listener: { activityId: string; activityName: string | null; event: string; code: string; task?: boolean; assignee?: string | null | undefined; draft?: TaskDraft | undefined },
+    listener: {
+      activityId: string; activityName: string | null; event: string; code: string; task?: boolean; assignee?: string | null | undefined; draft?: TaskDraft | undefined;
+      /** The execution's current activity when it is not `activityId` (a take listener: the flow's source). */
+      currentActivityId?: string | undefined;
+    },
     processVariables: Record<string, unknown>, locals: Record<string, unknown>, done: (locals: Record<string, unknown>) => void,
   ): void {
     const mine = { ...locals };
@@ -165,7 +169,7 @@ export class SandboxScripts {
       ...(draft ? { attributes: draft, mutable: listener.event === 'create' } : {}),
     };
     const onTaskChange = draft && listener.event === 'create' ? (changes: TaskChanges) => Object.assign(draft, changes) : undefined;
-    this.execute(registered, { scope, task, onTaskChange, content: { id: listener.activityId, name: listener.activityName } }, () => done(mine));
+    this.execute(registered, { scope, task, onTaskChange, content: { id: listener.currentActivityId ?? listener.activityId, name: listener.activityName } }, () => done(mine));
   }
 
   private handle(registered: Registered): EngineScript {

@@ -235,7 +235,7 @@ conformanceSuite([], 'juel', (c, t) => {
       ['regex', /exponential/],
       ['javaRegex', /\\p is not supported/],
       ['dates', /plusDays\(\) takes 1 arguments, not 2/],
-      ['f10', /execution listener on take \(expression .*?\) is not run by this server yet[^|]*in expression form a listener runs only where its script form runs/],
+      ['f10', /invalid expression in the take execution listener: [^|]*getProcessEngine\(\) is not on the allow-list/],
       ['listenerCall', /invalid expression in the start execution listener: Method getClass\(\)/],
     ]);
   });

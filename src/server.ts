@@ -28,6 +28,7 @@ import { makeCommentService } from './services/comments.ts';
 import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeFormService } from './services/form-access.ts';
 import { makeTransferService } from './services/transfers.ts';
 import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
@@ -93,6 +94,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
+    forms: makeFormService(db, definitions, tasks, instances),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     transfers: makeTransferService(db, tasks),

@@ -49,6 +49,8 @@ import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
+import { makeFormRoutes } from './routes/forms.ts';
+import type { FormService } from '../services/form-access.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
@@ -78,6 +80,7 @@ export interface AppDeps {
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
+  forms: FormService;
   localVariables: LocalVariableService;
   comments: CommentService;
   transfers: TransferService;
@@ -192,6 +195,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeFormRoutes(deps),
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),

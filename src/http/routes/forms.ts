@@ -22,8 +22,9 @@ import { instanceDto } from './instances.ts';
 function sendMarkup(ctx: RouterContext, body: string | Buffer, contentType: string): void {
   ctx.set('Content-Security-Policy', 'sandbox');
   ctx.set('X-Content-Type-Options', 'nosniff');
-  ctx.type = contentType;
   ctx.body = body;
+  // Set after the body (which sets a type of its own) and as given: Camunda sends no charset.
+  ctx.set('Content-Type', contentType);
 }
 
 const sendDeployed = (ctx: RouterContext, form: DeployedForm) => sendMarkup(ctx, form.bytes, form.contentType);

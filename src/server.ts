@@ -29,6 +29,7 @@ import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeFormService } from './services/form-access.ts';
+import { makeTaskIdentityLinks } from './services/task-identity-links.ts';
 import { makeTransferService } from './services/transfers.ts';
 import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
@@ -95,6 +96,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
     forms: makeFormService(db, definitions, tasks, instances),
+    taskIdentityLinks: makeTaskIdentityLinks(db, tasks),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     transfers: makeTransferService(db, tasks),

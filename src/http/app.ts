@@ -51,6 +51,8 @@ import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeFormRoutes } from './routes/forms.ts';
 import type { FormService } from '../services/form-access.ts';
+import { makeTaskIdentityLinkRoutes } from './routes/task-identity-links.ts';
+import type { TaskIdentityLinks } from '../services/task-identity-links.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
@@ -81,6 +83,7 @@ export interface AppDeps {
   instances: InstanceService;
   tasks: TaskService;
   forms: FormService;
+  taskIdentityLinks: TaskIdentityLinks;
   localVariables: LocalVariableService;
   comments: CommentService;
   transfers: TransferService;
@@ -196,6 +199,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
     makeFormRoutes(deps),
+    makeTaskIdentityLinkRoutes(deps),
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),

@@ -368,6 +368,10 @@ const cases: Case[] = [
     route: 'POST /engine-rest/process-definition/:id/submit-form', as: 'office', wrong: 'network', trace: ['Create ProcessInstance'],
     make: async (f) => ({ url: `/process-definition/${await latestId(f, PLAN)}/submit-form`, body: { variables: vars({ title: '规划', planType: 'plan' }) } }),
   },
+  // Identity links: read by who sees the task; candidates changed by administrators only.
+  { route: 'GET /engine-rest/task/:id/identity-links', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links` })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task/:id/identity-links', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links`, body: { userId: 'office-rt', type: 'candidate' } })), trace: ['AddIdentityLink Task'] },
+  { route: 'POST /engine-rest/task/:id/identity-links/delete', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links/delete`, body: { groupId: 'office', type: 'candidate' } })), trace: ['DeleteIdentityLink Task'] },
   { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/assignee`, body: { userId: 'office-rt' } })), trace: ['SetAssignee Task'] },
   {

@@ -30,6 +30,7 @@ import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
 import { makeFormService } from './services/form-access.ts';
 import { makeTaskIdentityLinks } from './services/task-identity-links.ts';
+import { makeTaskErrors } from './services/task-errors.ts';
 import { makeTransferService } from './services/transfers.ts';
 import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
@@ -97,6 +98,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tasks,
     forms: makeFormService(db, definitions, tasks, instances),
     taskIdentityLinks: makeTaskIdentityLinks(db, tasks),
+    taskErrors: makeTaskErrors(db, tasks, execution),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     transfers: makeTransferService(db, tasks),

@@ -53,6 +53,8 @@ import { makeFormRoutes } from './routes/forms.ts';
 import type { FormService } from '../services/form-access.ts';
 import { makeTaskIdentityLinkRoutes } from './routes/task-identity-links.ts';
 import type { TaskIdentityLinks } from '../services/task-identity-links.ts';
+import { makeTaskErrorRoutes } from './routes/task-errors.ts';
+import type { TaskErrors } from '../services/task-errors.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
@@ -84,6 +86,7 @@ export interface AppDeps {
   tasks: TaskService;
   forms: FormService;
   taskIdentityLinks: TaskIdentityLinks;
+  taskErrors: TaskErrors;
   localVariables: LocalVariableService;
   comments: CommentService;
   transfers: TransferService;
@@ -200,6 +203,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTaskCollaborationRoutes(deps),
     makeFormRoutes(deps),
     makeTaskIdentityLinkRoutes(deps),
+    makeTaskErrorRoutes(deps),
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),

@@ -372,6 +372,14 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/task/:id/identity-links', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links` })), trace: ['Read Task'] },
   { route: 'POST /engine-rest/task/:id/identity-links', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links`, body: { userId: 'office-rt', type: 'candidate' } })), trace: ['AddIdentityLink Task'] },
   { route: 'POST /engine-rest/task/:id/identity-links/delete', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links/delete`, body: { groupId: 'office', type: 'candidate' } })), trace: ['DeleteIdentityLink Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/bpmnError', as: 'office', wrong: 'network', trace: ['BpmnError Task'],
+    make: async (f) => {
+      const { instance } = await f.s.services.instances.startByKey('task-error', { variables: {} }, adminPrincipal);
+      const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
+      return { url: `/task/${task.id}/bpmnError`, body: { errorCode: 'REJECTED' }, pi: instance.id };
+    },
+  },
   { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/assignee`, body: { userId: 'office-rt' } })), trace: ['SetAssignee Task'] },
   {
@@ -604,6 +612,7 @@ for (const backend of backends) {
     await s.services.deployments.deploy(oneResource('security-incident.bpmn', read('security-incident.bpmn')));
     await s.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+    await s.services.deployments.deploy(oneResource('task-error.bpmn', fixture('forms-rest/task-error.bpmn')));
     // with-form's Camunda Form task, offered to the network group here.
     const withForm = Buffer.from(fixture('with-form.bpmn').toString('utf8').replace('candidateGroups="data-security"', 'candidateGroups="network-security"')
       .replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start" camunda:formKey="camunda-forms:deployment:catalogue.form" />'));

@@ -98,7 +98,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tasks,
     forms: makeFormService(db, definitions, tasks, instances),
     taskIdentityLinks: makeTaskIdentityLinks(db, tasks),
-    taskErrors: makeTaskErrors(db, tasks, execution),
+    taskErrors: makeTaskErrors(db, tasks, execution, definitions),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     transfers: makeTransferService(db, tasks),

@@ -380,6 +380,14 @@ const cases: Case[] = [
       return { url: `/task/${task.id}/bpmnError`, body: { errorCode: 'REJECTED' }, pi: instance.id };
     },
   },
+  {
+    route: 'POST /engine-rest/task/:id/bpmnEscalation', as: 'office', wrong: 'network', trace: ['BpmnEscalation Task'],
+    make: async (f) => {
+      const { instance } = await f.s.services.instances.startByKey('task-escalation', { variables: {} }, adminPrincipal);
+      const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id, taskDefinitionKey: 'review' }, adminPrincipal);
+      return { url: `/task/${task.id}/bpmnEscalation`, body: { escalationCode: 'HELP' }, pi: instance.id };
+    },
+  },
   { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/task/:id/assignee', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/assignee`, body: { userId: 'office-rt' } })), trace: ['SetAssignee Task'] },
   {
@@ -613,6 +621,7 @@ for (const backend of backends) {
     await s.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
     await s.services.deployments.deploy(oneResource('task-error.bpmn', fixture('forms-rest/task-error.bpmn')));
+    await s.services.deployments.deploy(oneResource('task-escalation.bpmn', fixture('forms-rest/task-escalation.bpmn')));
     // with-form's Camunda Form task, offered to the network group here.
     const withForm = Buffer.from(fixture('with-form.bpmn').toString('utf8').replace('candidateGroups="data-security"', 'candidateGroups="network-security"')
       .replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start" camunda:formKey="camunda-forms:deployment:catalogue.form" />'));

@@ -16,6 +16,7 @@ for (const backend of backends) {
   test.before(async () => {
     const s = await startTestServer(backend, NO_PROCESSES);
     await s.services.deployments.deploy(oneResource('task-error.bpmn', fixture('forms-rest/task-error.bpmn')));
+    await s.services.deployments.deploy(oneResource('task-escalation.bpmn', fixture('forms-rest/task-escalation.bpmn')));
     c = {
       s, admin: client(s.url, ADMIN.user, ADMIN.password),
       office: await makeUser(s, 'office-err', ['office']),
@@ -74,5 +75,45 @@ for (const backend of backends) {
     t.is(missing.status, 404);
     t.is(typeof missing.body.message, 'string');
     t.deepEqual((await open(pi)).map((x) => x.id), [task.id]);
+  });
+
+  async function startEscalation() {
+    const r = await c.office.post('/engine-rest/process-definition/key/task-escalation/start', {});
+    if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body)}`);
+    const [task] = await open(r.body.id);
+    return { pi: r.body.id as string, task: task.id };
+  }
+  const keys = async (pi: string) => (await open(pi)).map((x) => x.taskDefinitionKey).sort();
+
+  test.serial(t('an escalation from a user task opens the path of its non-interrupting boundary event beside the task'), async (t) => {
+    const { pi, task } = await startEscalation();
+    t.is((await c.network.post(`/engine-rest/task/${task}/bpmnEscalation`, { escalationCode: 'HELP' })).status, 404);
+    const r = await c.office.post(`/engine-rest/task/${task}/bpmnEscalation`, { escalationCode: 'HELP', variables: vars({ reason: '需要协助' }) });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.deepEqual(await keys(pi), ['assist', 'review']);
+    t.is((await c.admin.get(`/engine-rest/process-instance/${pi}/variables`)).body.reason.value, '需要协助');
+    t.is((await c.s.db('trace').where({ process_instance_id: pi, operation: 'BpmnEscalation', user_id: 'office-err' })).length, 1);
+    t.is((await c.office.post(`/engine-rest/task/${task}/complete`, {})).status, 204, 'the task goes on as before');
+    t.deepEqual(await keys(pi), ['assist']);
+  });
+
+  test.serial(t('an escalation caught by an interrupting boundary event ends the task and takes the boundary path'), async (t) => {
+    const { pi, task } = await startEscalation();
+    t.is((await c.office.post(`/engine-rest/task/${task}/bpmnEscalation`, { escalationCode: 'GIVE_UP' })).status, 204);
+    t.deepEqual(await keys(pi), ['takeOver']);
+    t.truthy((await c.s.db('tasks').where({ id: task }))[0].end_time);
+  });
+
+  test.serial(t('an escalation no boundary event on the task catches, or a body without a code, is refused with a JSON body and nothing changes'), async (t) => {
+    const { pi, task } = await startEscalation();
+    for (const code of ['NOBODY', 'NOT_DEFINED']) {
+      const r = await c.office.post(`/engine-rest/task/${task}/bpmnEscalation`, { escalationCode: code, variables: vars({ reason: 'x' }) });
+      t.is(r.status, 400);
+      t.is(r.body.type, 'InvalidRequestException');
+      t.regex(r.body.message, new RegExp(`no escalation boundary event on task ${task} catches escalation ${code}`));
+    }
+    for (const body of [{}, { escalationCode: '' }, { escalationCode: 3 }]) t.is((await c.office.post(`/engine-rest/task/${task}/bpmnEscalation`, body)).status, 400);
+    t.deepEqual(await keys(pi), ['review']);
+    t.is((await c.admin.get(`/engine-rest/process-instance/${pi}/variables`)).body.reason, undefined);
   });
 }

@@ -5,7 +5,7 @@ import { parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { bodyObject } from '../params.ts';
 
-/** Camunda's `/task/{id}/bpmnError`: a BPMN error thrown from a user task. */
+/** Camunda's `/task/{id}/bpmnError` and `/bpmnEscalation`: a BPMN error or escalation thrown from a user task. */
 export function makeTaskErrorRoutes(deps: { taskErrors: TaskErrors }): Router {
   const router = new Router();
   router.post('/task/:id/bpmnError', async (ctx) => {
@@ -15,6 +15,12 @@ export function makeTaskErrorRoutes(deps: { taskErrors: TaskErrors }): Router {
     await deps.taskErrors.bpmnError(ctx.params.id, {
       errorCode: body.errorCode, errorMessage: (body.errorMessage as string | undefined) ?? null, variables: parseVariables(body.variables),
     }, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/task/:id/bpmnEscalation', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.escalationCode !== 'string' || !body.escalationCode) throw new ValidationError('请求体需要 escalationCode / body must contain a non-empty escalationCode');
+    await deps.taskErrors.bpmnEscalation(ctx.params.id, { escalationCode: body.escalationCode, variables: parseVariables(body.variables) }, principalOf(ctx));
     ctx.status = 204;
   });
   return router;

@@ -30,6 +30,9 @@ import { makeCommentService } from './services/comments.ts';
 import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
+import { makeFormService } from './services/form-access.ts';
+import { makeTaskIdentityLinks } from './services/task-identity-links.ts';
+import { makeTaskErrors } from './services/task-errors.ts';
 import { makeTransferService } from './services/transfers.ts';
 import { makeSignerService } from './services/signers.ts';
 import { makeLocalVariableService } from './services/local-variables.ts';
@@ -114,6 +117,9 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     tasks,
+    forms: makeFormService(db, definitions, tasks, instances),
+    taskIdentityLinks: makeTaskIdentityLinks(db, tasks),
+    taskErrors: makeTaskErrors(db, tasks, execution, definitions),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace),
     transfers: makeTransferService(db, tasks),

@@ -10,9 +10,6 @@ type Problem = { elementId: string; message: string };
 /** Task types Camunda 7 runs through a delegate (class, delegateExpression, expression, connector) or an external worker. */
 const SERVICE_LIKE = new Set(['bpmn:ServiceTask', 'bpmn:SendTask', 'bpmn:BusinessRuleTask']);
 
-/** A form key pointing into the deployment that the engine itself would have to serve; only Camunda Forms (`camunda-forms:deployment:`) are served here. */
-const UNSERVED_FORM_KEY = /^(embedded:)?deployment:/;
-
 /**
  * Camunda extensions and BPMN constructs that this server cannot run as
  * Camunda 7 does are refused at deployment, naming the element, instead of
@@ -59,10 +56,6 @@ function checkDelegates(element: ModdleElement, refuse: Refuse): void {
   if (SERVICE_LIKE.has(element.$type) && !element.class && !element.delegateExpression && !element.expression && !element.type && !element.decisionRef
     && !values.some((v) => v.$type === 'camunda:Connector')) {
     refuse(element, '服务类任务缺少实现，请使用 camunda:type="external"', `${element.$type.slice(5)} has no implementation; give it camunda:type="external" and a camunda:topic for a worker`);
-  }
-  const formKey = element.formKey;
-  if (typeof formKey === 'string' && UNSERVED_FORM_KEY.test(formKey)) {
-    refuse(element, `表单 ${formKey} 不由本服务器提供，请使用 camunda-forms:deployment: 或 camunda:formData`, `form key ${formKey} names an HTML form in the deployment, which this server does not serve; use camunda-forms:deployment:, camunda:formRef or camunda:formData`);
   }
 }
 

@@ -15,6 +15,7 @@ import { EngineRunError } from './run-error.ts';
 export type SignalAction =
   | { kind: 'signal' } | { kind: 'error'; code: string; message: string } | { kind: 'message'; messageId: string } | { kind: 'timer' } | { kind: 'conditions' }
   | { kind: 'call'; variables: Record<string, unknown> }
+  | { kind: 'escalation'; escalationId: string; code: string; boundaryId: string }
   | { kind: 'addInstance'; element: unknown } | { kind: 'removeInstance' };
 
 export interface Delivered {
@@ -66,6 +67,15 @@ export function deliver(run: RunParts, execution: any, target: Target): Delivere
     if (api) api.signal();
     else execution.signal({ id: activityId, executionId });
     return { passedOut };
+  } else if (action.kind === 'escalation') {
+    // As an escalation throw event escalates (bpmn-elements' EscalationEventDefinition): an event of the task's
+    // own, delegated by its process to the escalation catches listening, which match on the bpmn:Escalation's id.
+    const api = waiting();
+    if (!api) throw new EngineRunError(`任务 ${activityId} 不在等待中 / task ${activityId} is not waiting`, activityId);
+    const { escalationId, code } = action;
+    api.owner.broker.publish('event', 'activity.escalate', {
+      ...api.content, state: 'throw', message: { id: escalationId, type: 'bpmn:Escalation', escalationCode: code, code },
+    }, { type: 'escalate', delegate: true });
   } else {
     // SignalTask turns an 'error' API message into an error whose code a boundary error event matches.
     waiting()?.sendApiMessage('error', { message: action.message, code: action.code });

@@ -158,7 +158,9 @@ export async function signalActivity(def: CompiledRef, input: SignalInput): Prom
   // returns only once the run is quiescent (its scripts done, their continuations too).
   const target = input.action?.kind === 'timer' ? recorder.timerActivity(input.executionId) : input.executionId;
   // Adding a signer leaves the instance named (one of the others) waiting.
-  const leavesTarget = input.action?.kind === 'conditions' || input.action?.kind === 'addInstance';
+  const leavesTarget = input.action?.kind === 'conditions' || input.action?.kind === 'addInstance'
+    // A non-interrupting catch of an escalation leaves the task waiting: the catch itself must have ended.
+    || (input.action?.kind === 'escalation' && recorder.activities.some((a) => a.kind === 'end' && a.activityId === (input.action as { boundaryId: string }).boundaryId));
   if (!leavesTarget && !run.eventSubProcesses.triggered && (!target || !recorder.closed.has(target))) {
     engine.stop();
     throw new EngineRunError(`activity ${input.activityId} (${input.executionId}) is not waiting`, input.activityId);

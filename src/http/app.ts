@@ -50,6 +50,12 @@ import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
+import { makeFormRoutes } from './routes/forms.ts';
+import type { FormService } from '../services/form-access.ts';
+import { makeTaskIdentityLinkRoutes } from './routes/task-identity-links.ts';
+import type { TaskIdentityLinks } from '../services/task-identity-links.ts';
+import { makeTaskErrorRoutes } from './routes/task-errors.ts';
+import type { TaskErrors } from '../services/task-errors.ts';
 import { makeLocalVariableRoutes } from './routes/local-variables.ts';
 import { makeTokenRoutes } from './routes/tokens.ts';
 import { makeNotificationRoutes } from './routes/notifications.ts';
@@ -84,6 +90,9 @@ export interface AppDeps {
   deployments: DeploymentService;
   instances: InstanceService;
   tasks: TaskService;
+  forms: FormService;
+  taskIdentityLinks: TaskIdentityLinks;
+  taskErrors: TaskErrors;
   localVariables: LocalVariableService;
   comments: CommentService;
   transfers: TransferService;
@@ -218,6 +227,9 @@ export function makeApp(deps: AppDeps): Koa {
     makeInstanceRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeFormRoutes(deps),
+    makeTaskIdentityLinkRoutes(deps),
+    makeTaskErrorRoutes(deps),
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),

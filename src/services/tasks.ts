@@ -3,7 +3,6 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import {
   countTasks, findTask, queryTasks, setAssignee, updateOpenTask, type TaskChange, type TaskQuery, type TaskRow,
 } from '../store/tasks.ts';
-import { listFormResources } from '../store/deployments.ts';
 import { findUserWithGroups } from '../store/identity.ts';
 import { makeVariableChanges } from './conditions.ts';
 import { readLocals } from '../engine/local-variables.ts';
@@ -282,26 +281,6 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       });
     },
 
-    /**
-     * The Camunda Form (form-js JSON) of a task: the latest deployed `.form`
-     * whose id is the task's camunda:formRef, or the `.form` its formKey
-     * `camunda-forms:deployment:<name>` names in the process's deployment.
-     */
-    async deployedForm(id: string, principal: Principal): Promise<Buffer> {
-      const task = await visibleTask(id, principal);
-      const byName = /^camunda-forms:deployment:(.+)$/.exec(task.form_key ?? '')?.[1];
-      if (task.form_ref) {
-        for (const r of await listFormResources(db)) {
-          if (formIdOf(r.bytes) === task.form_ref) return Buffer.from(r.bytes);
-        }
-      } else if (byName) {
-        const def = await definitions.get(task.definition_id);
-        const found = (await listFormResources(db, def.deployment_id)).find((r) => r.name === byName);
-        if (found) return Buffer.from(found.bytes);
-      }
-      throw new NotFoundError(`任务 ${id} 没有已部署的表单 / task ${id} has no deployed Camunda form${task.form_ref ? ` (formRef ${task.form_ref} not deployed)` : ''}`);
-    },
-
     /** The task's form fields with current values, as Camunda's form-variables. */
     async formVariables(id: string, principal: Principal): Promise<{ fields: FormField[]; variables: Variables }> {
       const task = await openTask(id, principal);
@@ -329,12 +308,3 @@ export function canSee(task: TaskRow, principal: Principal): boolean {
 
 export type TaskService = ReturnType<typeof makeTaskService>;
 
-/** The `id` of a form-js JSON document, or null when it is not one. */
-function formIdOf(bytes: Buffer): string | null {
-  try {
-    const id = JSON.parse(Buffer.from(bytes).toString('utf8'))?.id;
-    return typeof id === 'string' ? id : null;
-  } catch {
-    return null;
-  }
-}

@@ -76,6 +76,11 @@ export async function findResource(db: Db, deploymentId: string, resourceId: str
 }
 
 /** Instances (running or finished) of the deployment's definitions. */
+/** A deployment's resource by its name (a form key `deployment:<name>` names one). */
+export async function findResourceByName(db: Db, deploymentId: string, name: string): Promise<ResourceRow | undefined> {
+  return db('resources').where({ deployment_id: deploymentId, name }).first();
+}
+
 export async function countInstancesOfDeployment(db: Db, deploymentId: string, runningOnly: boolean): Promise<number> {
   const q = db('process_instances as i').join('process_definitions as d', 'd.id', 'i.definition_id').where('d.deployment_id', deploymentId);
   if (runningOnly) q.where('i.state', 'ACTIVE');

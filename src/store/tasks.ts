@@ -90,6 +90,19 @@ export async function updateOpenTask(db: Db, id: string, expected: string | null
   return (await q.update({ ...change, last_updated: db.fn.now() })) === 1;
 }
 
+/**
+ * Adds (or removes) a candidate user or group of an open task, in one
+ * statement so concurrent changes of its candidates do not undo each other;
+ * false when the task is no longer open.
+ */
+export async function changeTaskCandidate(db: Db, id: string, kind: 'user' | 'group', name: string, add: boolean): Promise<boolean> {
+  const column = kind === 'user' ? 'candidate_users' : 'candidate_groups';
+  const value = add
+    ? db.raw(`case when ? = any(${column}) then ${column} else array_append(${column}, ?::text) end`, [name, name])
+    : db.raw(`array_remove(${column}, ?::text)`, [name]);
+  return (await db('tasks').where({ id }).whereNull('end_time').update({ [column]: value, last_updated: db.fn.now() })) === 1;
+}
+
 export interface TaskQuery {
   taskId?: string | undefined;
   assignee?: string | undefined;

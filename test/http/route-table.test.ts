@@ -130,6 +130,10 @@ const onTaskNote = (call: (p: { pi: string; task: string }) => Call) => async (f
   return { ...call(p), pi: p.pi };
 };
 /** A call on a fresh plan-approval instance (its open task offered to office). */
+/** The id of the latest version of `key`. */
+async function latestId(f: Fixtures, key: string): Promise<string> {
+  return (await f.s.services.definitions.getLatest(key)).id;
+}
 const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
   const p = await f.plan();
   return { ...call(p), pi: p.pi };
@@ -352,6 +356,45 @@ const cases: Case[] = [
       const { instance } = await f.s.services.instances.startByKey('with-form', { variables: {} }, adminPrincipal);
       const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
       return { url: `/task/${task.id}/deployed-form`, pi: instance.id };
+    },
+  },
+  // Forms (form keys, generated HTML, deployed forms, submit-form): as the task or the start allows.
+  { route: 'GET /engine-rest/task/:id/form', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form` })), trace: ['Read Form'] },
+  { route: 'GET /engine-rest/task/:id/rendered-form', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/rendered-form` })), trace: ['Read Form'] },
+  { route: 'POST /engine-rest/task/:id/submit-form', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/submit-form`, body: { variables: draft } })), trace: ['Complete Task'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/startForm', as: 'office', wrong: 'network', make: async () => ({ url: `/process-definition/key/${PLAN}/startForm` }), trace: ['Read Form'] },
+  { route: 'GET /engine-rest/process-definition/:id/startForm', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-definition/${await latestId(f, PLAN)}/startForm` }), trace: ['Read Form'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/rendered-form', as: 'office', wrong: 'network', make: async () => ({ url: `/process-definition/key/${PLAN}/rendered-form` }), trace: ['Read Form'] },
+  { route: 'GET /engine-rest/process-definition/:id/rendered-form', as: 'office', wrong: 'network', make: async (f) => ({ url: `/process-definition/${await latestId(f, PLAN)}/rendered-form` }), trace: ['Read Form'] },
+  // with-form's start event names its Camunda Form here; any person may start it, no machine.
+  { route: 'GET /engine-rest/process-definition/key/:key/deployed-start-form', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition/key/with-form/deployed-start-form' }), trace: ['Read Form'] },
+  { route: 'GET /engine-rest/process-definition/:id/deployed-start-form', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${await latestId(f, 'with-form')}/deployed-start-form` }), trace: ['Read Form'] },
+  {
+    route: 'POST /engine-rest/process-definition/key/:key/submit-form', as: 'office', wrong: 'network', trace: ['Create ProcessInstance'],
+    make: async () => ({ url: `/process-definition/key/${PLAN}/submit-form`, body: { variables: vars({ title: '规划', planType: 'plan' }) } }),
+  },
+  {
+    route: 'POST /engine-rest/process-definition/:id/submit-form', as: 'office', wrong: 'network', trace: ['Create ProcessInstance'],
+    make: async (f) => ({ url: `/process-definition/${await latestId(f, PLAN)}/submit-form`, body: { variables: vars({ title: '规划', planType: 'plan' }) } }),
+  },
+  // Identity links: read by who sees the task; candidates changed by administrators only.
+  { route: 'GET /engine-rest/task/:id/identity-links', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links` })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/task/:id/identity-links', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links`, body: { userId: 'office-rt', type: 'candidate' } })), trace: ['AddIdentityLink Task'] },
+  { route: 'POST /engine-rest/task/:id/identity-links/delete', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/task/${p.task}/identity-links/delete`, body: { groupId: 'office', type: 'candidate' } })), trace: ['DeleteIdentityLink Task'] },
+  {
+    route: 'POST /engine-rest/task/:id/bpmnError', as: 'office', wrong: 'network', trace: ['BpmnError Task'],
+    make: async (f) => {
+      const { instance } = await f.s.services.instances.startByKey('task-error', { variables: {} }, adminPrincipal);
+      const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id }, adminPrincipal);
+      return { url: `/task/${task.id}/bpmnError`, body: { errorCode: 'REJECTED' }, pi: instance.id };
+    },
+  },
+  {
+    route: 'POST /engine-rest/task/:id/bpmnEscalation', as: 'office', wrong: 'network', trace: ['BpmnEscalation Task'],
+    make: async (f) => {
+      const { instance } = await f.s.services.instances.startByKey('task-escalation', { variables: {} }, adminPrincipal);
+      const [task] = await f.s.services.tasks.list({ processInstanceId: instance.id, taskDefinitionKey: 'review' }, adminPrincipal);
+      return { url: `/task/${task.id}/bpmnEscalation`, body: { escalationCode: 'HELP' }, pi: instance.id };
     },
   },
   { route: 'GET /engine-rest/task/:id/form-variables', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/form-variables` })), trace: ['Read Variable'] },
@@ -611,8 +654,11 @@ for (const backend of backends) {
     await s.services.deployments.deploy(oneResource('security-incident.bpmn', read('security-incident.bpmn')));
     await s.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
     await s.services.deployments.deploy(oneResource('deadlines.bpmn', fixture('deadlines.bpmn')));
+    await s.services.deployments.deploy(oneResource('task-error.bpmn', fixture('forms-rest/task-error.bpmn')));
+    await s.services.deployments.deploy(oneResource('task-escalation.bpmn', fixture('forms-rest/task-escalation.bpmn')));
     // with-form's Camunda Form task, offered to the network group here.
-    const withForm = Buffer.from(fixture('with-form.bpmn').toString('utf8').replace('candidateGroups="data-security"', 'candidateGroups="network-security"'));
+    const withForm = Buffer.from(fixture('with-form.bpmn').toString('utf8').replace('candidateGroups="data-security"', 'candidateGroups="network-security"')
+      .replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start" camunda:formKey="camunda-forms:deployment:catalogue.form" />'));
     await s.services.deployments.deploy({ ...oneResource('with-form.bpmn', withForm), resources: [
       { name: 'with-form.bpmn', bytes: withForm }, { name: 'catalogue.form', bytes: fixture('catalogue.form') },
     ] });

@@ -149,10 +149,6 @@ export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
     if (variables) ctx.body = formatVariables(variables);
     else ctx.status = 204;
   });
-  router.get('/task/:id/deployed-form', async (ctx) => {
-    ctx.set('Content-Type', 'application/json');
-    ctx.body = await deps.tasks.deployedForm(ctx.params.id, principalOf(ctx));
-  });
   router.get('/task/:id/form-variables', async (ctx) => {
     const { fields, variables } = await deps.tasks.formVariables(ctx.params.id, principalOf(ctx));
     ctx.body = formVariablesDto(fields, formatVariables(variables), queryOf(ctx).list('variableNames'));

@@ -52,6 +52,7 @@ import { makeNotificationService } from './services/notifications.ts';
 import { makeUrgeService } from './services/urges.ts';
 import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { loadTemplates } from './services/notification-templates.ts';
+import { makeReminderSource } from './services/reminders.ts';
 
 export interface Server {
   url: string;
@@ -104,6 +105,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
+    /** Deadline reminders (due soon, overdue) falling due: a scheduler source. */
+    reminders: makeReminderSource(db, clock, execution.events),
     /** Sends queued notification mail; absent without SMTP_URL. */
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
     suspension: makeSuspensionService(db, trace),
@@ -170,7 +173,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, ...(services.notificationSender ? [services.notificationSender] : [])];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, ...(services.notificationSender ? [services.notificationSender] : [])];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) scheduler.start();
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });

@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { Duration } from 'luxon';
 
 /*
  * Who is told of what, set per process and per user task with
@@ -8,14 +9,24 @@ import type { ModdleElement } from 'bpmn-moddle';
  *   on the process:   notify = false             nothing of this process notifies
  *                     notifyInstanceEnd = false  its initiator is not told it ended
  *   on a user task:   notify = false             nobody is told it was offered or assigned
+ *   on either:        notifyDueSoon = PT4H|false the lead time of the due-soon reminder
+ *                                                (default PT24H), or none; a task's value
+ *                                                overrides its process's
+ *                     notifyOverdue = false      no overdue reminder
  *
- * Values are exactly `true` or `false`. `ccUsers` and `ccGroups` (抄送) are
+ * Values are exactly `true` or `false` (notifyDueSoon: a positive ISO-8601
+ * duration or `false`). `ccUsers` and `ccGroups` (抄送) are
  * names this server keeps for carbon copies it does not send yet: a diagram
  * using them is refused rather than run without the copies it asks for.
  */
 
 export const NOTIFY = 'notify';
 export const NOTIFY_INSTANCE_END = 'notifyInstanceEnd';
+export const NOTIFY_DUE_SOON = 'notifyDueSoon';
+export const NOTIFY_OVERDUE = 'notifyOverdue';
+/** The due-soon reminder's lead time when nothing says otherwise. */
+export const DEFAULT_DUE_SOON = 'PT24H';
+const BOOLEANS = [NOTIFY, NOTIFY_INSTANCE_END, NOTIFY_OVERDUE];
 const NOT_YET = ['ccUsers', 'ccGroups'];
 
 export interface NotifySettings {
@@ -24,6 +35,16 @@ export interface NotifySettings {
   instanceEnd: boolean;
   /** User task ids whose offer or assignment is not notified. */
   silentTasks: ReadonlySet<string>;
+  /** A user task's due-soon lead time (ISO-8601 duration), or null for none. */
+  dueSoonOf(taskKey: string): string | null;
+  /** Whether a user task is reminded when it is overdue. */
+  overdueOf(taskKey: string): boolean;
+}
+
+/** A positive ISO-8601 duration luxon reads (PT4H, P1D, P1DT2H30M). */
+function isLeadTime(value: string): boolean {
+  const d = Duration.fromISO(value);
+  return d.isValid && d.toMillis() > 0;
 }
 
 function propertiesOf(extensionElements: any): Map<string, string[]> {
@@ -46,12 +67,18 @@ export function checkNotifyProperties(processes: ModdleElement[]): { elementId: 
     const props = propertiesOf(element.extensionElements);
     const id = String(element.id);
     const refuse = (zh: string, en: string) => problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
-    const allowed = element.$type === 'bpmn:Process' ? [NOTIFY, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? [NOTIFY] : [];
-    for (const name of [NOTIFY, NOTIFY_INSTANCE_END]) {
+    const either = [NOTIFY, NOTIFY_DUE_SOON, NOTIFY_OVERDUE];
+    const allowed = element.$type === 'bpmn:Process' ? [...either, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? either : [];
+    for (const name of [...BOOLEANS, NOTIFY_DUE_SOON]) {
       const values = props.get(name);
       if (!values) continue;
-      if (!allowed.includes(name)) refuse(`属性 ${name} 只能用于${name === NOTIFY ? '流程或用户任务' : '流程'}`, `property ${name} applies to ${name === NOTIFY ? 'a process or a user task' : 'a process'} only`);
-      else if (values.length > 1 || !['true', 'false'].includes(values[0])) refuse(`属性 ${name} 只能是 true 或 false（一个）`, `property ${name} must be one value, true or false`);
+      const where = either.includes(name) ? ['流程或用户任务', 'a process or a user task'] : ['流程', 'a process'];
+      if (!allowed.includes(name)) refuse(`属性 ${name} 只能用于${where[0]}`, `property ${name} applies to ${where[1]} only`);
+      else if (name === NOTIFY_DUE_SOON) {
+        if (values.length > 1 || (values[0] !== 'false' && !isLeadTime(values[0]))) {
+          refuse(`属性 ${name} 只能是 ISO-8601 时长（如 PT4H、P1D）或 false（一个）`, `property ${name} must be one value, a positive ISO-8601 duration (PT4H, P1D) or false`);
+        }
+      } else if (values.length > 1 || !['true', 'false'].includes(values[0])) refuse(`属性 ${name} 只能是 true 或 false（一个）`, `property ${name} must be one value, true or false`);
     }
     for (const name of NOT_YET) {
       if (props.has(name)) refuse(`抄送属性 ${name} 暂不支持`, `carbon-copy property ${name} is not supported yet`);
@@ -67,8 +94,21 @@ export function notifySettingsOf(compiled: string): NotifySettings {
   const parsed = JSON.parse(compiled) as { processes?: any[]; activities?: any[] };
   const proc = propertiesOf(parsed.processes?.[0]?.behaviour?.extensionElements);
   const silentTasks = new Set<string>();
+  const dueSoon = new Map<string, string | null>();
+  const overdue = new Map<string, boolean>();
+  const leadOf = (values: string[] | undefined) => values === undefined ? undefined : values[0] === 'false' ? null : values[0];
+  const processLead = leadOf(proc.get(NOTIFY_DUE_SOON)) ?? (proc.has(NOTIFY_DUE_SOON) ? null : DEFAULT_DUE_SOON);
   for (const a of parsed.activities ?? []) {
-    if (a?.type === 'bpmn:UserTask' && isFalse(propertiesOf(a.behaviour?.extensionElements).get(NOTIFY))) silentTasks.add(String(a.id));
+    if (a?.type !== 'bpmn:UserTask') continue;
+    const props = propertiesOf(a.behaviour?.extensionElements);
+    if (isFalse(props.get(NOTIFY))) silentTasks.add(String(a.id));
+    if (props.has(NOTIFY_DUE_SOON)) dueSoon.set(String(a.id), leadOf(props.get(NOTIFY_DUE_SOON))!);
+    if (props.has(NOTIFY_OVERDUE)) overdue.set(String(a.id), !isFalse(props.get(NOTIFY_OVERDUE)));
   }
-  return { process: !isFalse(proc.get(NOTIFY)), instanceEnd: !isFalse(proc.get(NOTIFY_INSTANCE_END)), silentTasks };
+  const processOverdue = !isFalse(proc.get(NOTIFY_OVERDUE));
+  return {
+    process: !isFalse(proc.get(NOTIFY)), instanceEnd: !isFalse(proc.get(NOTIFY_INSTANCE_END)), silentTasks,
+    dueSoonOf: (key) => dueSoon.has(key) ? dueSoon.get(key)! : processLead,
+    overdueOf: (key) => overdue.get(key) ?? processOverdue,
+  };
 }

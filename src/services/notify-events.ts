@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { Clock } from '../clock.ts';
 import { notifySettingsOf, type NotifySettings } from '../engine/notify-properties.ts';
 import type { Db } from '../store/db.ts';
@@ -6,6 +7,7 @@ import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
 import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
+import type { ReminderKind } from '../store/reminders.ts';
 import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
@@ -44,7 +46,7 @@ interface DefinitionFacts {
 const NOBODY = new Set([SYSTEM_USER, PUBLIC_USER]);
 
 /** Makes the writer of notifications the services call inside their transactions. */
-export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier) {
+export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier, zone = 'Asia/Shanghai') {
   const facts = new Map<string, DefinitionFacts>();
 
   /** The definition's name and notify settings (read in the caller's transaction: PGlite has one connection). */
@@ -89,6 +91,26 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
   }
 
   return {
+    /** A definition's notify settings, or undefined when it is gone (reminders.ts arms by them). */
+    async settingsOf(trx: Db, definitionId: string): Promise<NotifySettings | undefined> {
+      return (await factsOf(trx, definitionId))?.settings;
+    },
+
+    /**
+     * A deadline reminder: the task's assignee, or else its candidates, are
+     * told it is due soon or overdue. Keyed by the due date it was armed for,
+     * so each fires once per task and due date, and a new due date reminds anew.
+     */
+    async reminded(trx: Db, kind: ReminderKind, task: NotifiedTask, due: Date): Promise<void> {
+      const def = await factsOf(trx, task.definitionId);
+      if (!def?.settings.process) return;
+      const event: NotificationEvent = kind === 'due-soon' ? 'task-due-soon' : 'task-overdue';
+      const { userIds } = await recipientsOf(trx, task);
+      const shown = DateTime.fromJSDate(due).setZone(zone).toFormat('yyyy-MM-dd HH:mm');
+      await write(trx, event, `${event}:${task.id}:${due.toISOString()}`, userIds, { taskName: task.name ?? task.taskDefinitionKey, processName: def.name, due: shown },
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+    },
+
     /** Tasks a run opened: offered to their candidates or assigned, unless their process or step is silenced. */
     async tasksOpened(trx: Db, tasks: NotifiedTask[]): Promise<void> {
       for (const task of tasks) {

@@ -14,6 +14,7 @@ import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers, type Ne
 import type { Variables } from '../types.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import type { NotifyEvents } from './notify-events.ts';
+import { armReminders } from './reminders.ts';
 import { findInstance } from '../store/instances.ts';
 import { taskTimeoutTimers } from './task-timeouts.ts';
 import { recordDecisionEvaluations } from './business-rule-tasks.ts';
@@ -111,6 +112,10 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     await events.tasksOpened(trx, runs.flatMap(({ ctx, run }) => run.openedTasks.map((t) => ({
       id: taskIds.get(ctx)!.get(t.executionId)!, name: t.name, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId,
       processInstanceId: ctx.instanceId, assignee: assigneeOf(ctx, t), candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups,
+    }))));
+    // Their deadline reminders, armed with them (reminders.ts).
+    await armReminders(trx, clock, events, notifier, runs.flatMap(({ ctx, run }) => run.openedTasks.filter((t) => t.due).map((t) => ({
+      id: taskIds.get(ctx)!.get(t.executionId)!, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId, due: t.due,
     }))));
     await insertExternalTasks(trx, runs.flatMap(({ ctx, run }) => run.openedExternalTasks.map((t) => ({
       id: randomUUID(), ...common(ctx), activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,

@@ -111,7 +111,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notificationSender: mail ? makeNotificationSender(db, clock, makeSmtpSend(mail.config)) : undefined,
     suspension: makeSuspensionService(db, trace),
     modification,
-    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification }),
+    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification, events: execution.events }),
   };
 }
 

@@ -5,10 +5,10 @@ import { notifySettingsOf, type NotifySettings } from '../engine/notify-properti
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
-import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
+import { deleteOpeningNotices, EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import type { ReminderKind } from '../store/reminders.ts';
-import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
+import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
 
@@ -44,6 +44,8 @@ interface DefinitionFacts {
 }
 
 const NOBODY = new Set([SYSTEM_USER, PUBLIC_USER]);
+/** The role told of incidents beside the administrators (领导小组办公室). */
+const OFFICE_GROUP = 'office';
 
 /** Makes the writer of notifications the services call inside their transactions. */
 export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier, zone = 'Asia/Shanghai') {
@@ -143,6 +145,55 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       await write(trx, 'task-urged', `task-urged:${urge.id}`, to, { taskName: task.name ?? task.taskDefinitionKey, processName: def?.name ?? '', urger: urge.by, message: urge.message },
         { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
       return new Set(to).size;
+    },
+
+    /**
+     * 退回: the step sent back to is told why, in place of the plain offer or
+     * assignment notice its opening wrote (one notice, with the reason).
+     */
+    async sentBack(trx: Db, received: NotifiedTask, by: { userId: string; fromTaskName: string; comment: string }): Promise<void> {
+      const def = await factsOf(trx, received.definitionId);
+      if (!def?.settings.process || def.settings.silentTasks.has(received.taskDefinitionKey)) return;
+      const { userIds } = await recipientsOf(trx, received);
+      await deleteOpeningNotices(trx, received.id);
+      await write(trx, 'task-sent-back', `task-sent-back:${received.id}`, userIds.filter((u) => u !== by.userId),
+        { taskName: received.name ?? received.taskDefinitionKey, processName: def.name, actor: by.userId, fromTaskName: by.fromTaskName, message: by.comment },
+        { taskId: received.id, instanceId: received.processInstanceId }, `/task/${received.id}`);
+    },
+
+    /** 撤回: those a cancelled task was for (its assignee, or its candidates) are told it was taken back. */
+    async withdrawn(trx: Db, cancelled: NotifiedTask[], by: { userId: string; comment: string | null }): Promise<void> {
+      for (const task of cancelled) {
+        const def = await factsOf(trx, task.definitionId);
+        if (!def?.settings.process || def.settings.silentTasks.has(task.taskDefinitionKey)) continue;
+        const { userIds } = await recipientsOf(trx, task);
+        await write(trx, 'task-withdrawn', `task-withdrawn:${task.id}`, userIds.filter((u) => u !== by.userId),
+          { taskName: task.name ?? task.taskDefinitionKey, processName: def.name, actor: by.userId, message: by.comment ?? '' },
+          { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+      }
+    },
+
+    /** 终止: the initiator is told who ended the instance and why (not when they did it themselves). */
+    async terminated(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }, by: { userId: string; reason: string }): Promise<void> {
+      if (!instance.initiator || instance.initiator === by.userId) return;
+      const def = await factsOf(trx, instance.definitionId);
+      if (!def?.settings.process) return;
+      await write(trx, 'instance-terminated', `instance-terminated:${instance.id}`, [instance.initiator],
+        { processName: def.name, businessKey: instance.businessKey ? `（${instance.businessKey}）` : '', actor: by.userId, message: by.reason },
+        { instanceId: instance.id }, `/monitor/instance/${instance.id}`);
+    },
+
+    /**
+     * An incident raised (a timer or external task out of retries): the
+     * administrators and the office are told, whatever the process's notify
+     * settings say, as a server fault is not a step of the procedure.
+     */
+    async incidentRaised(trx: Db, incident: { id: string; instanceId: string; definitionId: string; activityId: string | null; message: string | null }): Promise<void> {
+      const def = await factsOf(trx, incident.definitionId);
+      const members = await listMemberIds(trx, [ADMIN_GROUP, OFFICE_GROUP]);
+      await write(trx, 'incident-raised', `incident-raised:${incident.id}`, [...(members.get(ADMIN_GROUP) ?? []), ...(members.get(OFFICE_GROUP) ?? [])],
+        { processName: def?.name ?? incident.definitionId, activityId: incident.activityId ?? '', message: incident.message ?? '' },
+        { instanceId: incident.instanceId }, `/monitor/instance/${incident.instanceId}`);
     },
 
     /** An instance ended: its initiator is told, unless the process says not to. */

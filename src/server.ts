@@ -53,6 +53,7 @@ import { makeUrgeService } from './services/urges.ts';
 import { makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { loadTemplates } from './services/notification-templates.ts';
 import { makeReminderSource } from './services/reminders.ts';
+import { makeNotificationPreferenceService } from './services/notification-preferences.ts';
 
 export interface Server {
   url: string;
@@ -104,6 +105,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),
+    notificationPreferences: makeNotificationPreferenceService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
     /** Deadline reminders (due soon, overdue) falling due: a scheduler source. */
     reminders: makeReminderSource(db, clock, execution.events),

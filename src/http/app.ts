@@ -55,6 +55,7 @@ import { makeNotificationRoutes } from './routes/notifications.ts';
 import { makeUrgeRoutes } from './routes/urges.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
+import type { NotificationPreferenceService } from '../services/notification-preferences.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
@@ -92,6 +93,7 @@ export interface AppDeps {
   history: HistoryService;
   trace: TraceService;
   notifications: NotificationService;
+  notificationPreferences: NotificationPreferenceService;
   urges: UrgeService;
   suspension: SuspensionService;
   migration: MigrationService;

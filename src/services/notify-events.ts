@@ -8,6 +8,7 @@ import { listMemberIds } from '../store/group-members.ts';
 import { deleteOpeningNotices, EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import type { ReminderKind } from '../store/reminders.ts';
+import { findEmailOptOuts } from '../store/notification-preferences.ts';
 import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
@@ -75,8 +76,8 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
     })));
     if (!options.email) return;
     const mail = renderTemplate(event, { ...values, link: `${(options.publicBaseUrl ?? '').replace(/\/$/, '')}${path}` });
-    const emails = await findEmails(trx, recipients);
-    const mails = recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
+    const [emails, optedOut] = await Promise.all([findEmails(trx, recipients), findEmailOptOuts(trx, recipients)]);
+    const mails = recipients.filter((u) => emails.has(u) && !optedOut.has(u)).map<NewOutboxMail>((userId) => ({
       id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `${EMAIL_KEY_PREFIX}${key}:${userId}`,
       subject: mail.title, body: mail.body, created_at: now, due_at: now,
     }));

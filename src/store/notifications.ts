@@ -128,6 +128,11 @@ export async function markOutboxSent(db: Db, id: string, at: Date): Promise<bool
   return (await db('notification_outbox').where({ id }).whereNull('sent_at').update({ sent_at: at, locked_by: null, locked_until: null, attempts: db.raw('attempts + 1') })) > 0;
 }
 
+/** Holds a message until `until` (the recipient's quiet hours): not an attempt, not a failure. */
+export async function deferOutbox(db: Db, id: string, until: Date): Promise<void> {
+  await db('notification_outbox').where({ id }).whereNull('sent_at').update({ due_at: until, locked_by: null, locked_until: null });
+}
+
 /** Gives a message up for good, keeping its last error. */
 export async function markOutboxFailed(db: Db, id: string, error: string, at: Date): Promise<void> {
   await db('notification_outbox').where({ id }).whereNull('sent_at')

@@ -2,7 +2,7 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
 import { fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 import { messageIdOf, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 /*

@@ -2,6 +2,7 @@
 export const zh = {
   appTitle: '信用平台安全治理', login: '登录', username: '用户名', password: '密码', loginFailed: '登录失败：',
   notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读', taskEnded: '任务已结束',
+  notificationPreferences: '通知设置', prefInApp: '站内信（始终开启）', prefEmail: '接收邮件', prefQuiet: '免打扰时段（期间邮件暂缓，结束后发出）', prefQuietStart: '开始', prefQuietEnd: '结束', prefTimeZone: '时区', prefSave: '保存设置', prefSaved: '通知设置已保存',
   sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', start: '发起流程',
   tasks: '待办', noTasks: '没有任务', claim: '认领', unclaim: '退回', open: '办理', process: '流程', created: '创建时间',
   due: '到期', overdue: '已逾期', dueSoon: '即将到期', assignee: '办理人', candidates: '候选角色', complete: '提交办理',
@@ -63,6 +64,7 @@ export type Messages = typeof zh;
 export const en: Messages = {
   appTitle: 'Security workflow', login: 'Sign in', username: 'User name', password: 'Password', loginFailed: 'Sign-in failed: ',
   notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread', taskEnded: 'Task ended',
+  notificationPreferences: 'Notification settings', prefInApp: 'In-app (always on)', prefEmail: 'Receive email', prefQuiet: 'Quiet hours (mail is held until they end)', prefQuietStart: 'From', prefQuietEnd: 'Until', prefTimeZone: 'Time zone', prefSave: 'Save settings', prefSaved: 'Notification settings saved',
   sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", start: 'Start a process',
   tasks: 'Tasks', noTasks: 'No tasks', claim: 'Claim', unclaim: 'Unclaim', open: 'Open', process: 'Process', created: 'Created',
   due: 'Due', overdue: 'Overdue', dueSoon: 'Due soon', assignee: 'Assignee', candidates: 'Offered to', complete: 'Complete',

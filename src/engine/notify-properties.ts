@@ -13,6 +13,8 @@ import { Duration } from 'luxon';
  *                                                (default PT24H), or none; a task's value
  *                                                overrides its process's
  *                     notifyOverdue = false      no overdue reminder
+ *   on an end event:  notifyRejected = true     reaching it tells the initiator
+ *                                                "rejected" (驳回), not "ended"
  *
  * Values are exactly `true` or `false` (notifyDueSoon: a positive ISO-8601
  * duration or `false`). `ccUsers` and `ccGroups` (抄送) are
@@ -24,9 +26,10 @@ export const NOTIFY = 'notify';
 export const NOTIFY_INSTANCE_END = 'notifyInstanceEnd';
 export const NOTIFY_DUE_SOON = 'notifyDueSoon';
 export const NOTIFY_OVERDUE = 'notifyOverdue';
+export const NOTIFY_REJECTED = 'notifyRejected';
 /** The due-soon reminder's lead time when nothing says otherwise. */
 export const DEFAULT_DUE_SOON = 'PT24H';
-const BOOLEANS = [NOTIFY, NOTIFY_INSTANCE_END, NOTIFY_OVERDUE];
+const BOOLEANS = [NOTIFY, NOTIFY_INSTANCE_END, NOTIFY_OVERDUE, NOTIFY_REJECTED];
 const NOT_YET = ['ccUsers', 'ccGroups'];
 
 export interface NotifySettings {
@@ -39,6 +42,8 @@ export interface NotifySettings {
   dueSoonOf(taskKey: string): string | null;
   /** Whether a user task is reminded when it is overdue. */
   overdueOf(taskKey: string): boolean;
+  /** End events whose reaching is a rejection (驳回), told as such. */
+  rejectedEnds: ReadonlySet<string>;
 }
 
 /** A positive ISO-8601 duration luxon reads (PT4H, P1D, P1DT2H30M). */
@@ -68,11 +73,12 @@ export function checkNotifyProperties(processes: ModdleElement[]): { elementId: 
     const id = String(element.id);
     const refuse = (zh: string, en: string) => problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
     const either = [NOTIFY, NOTIFY_DUE_SOON, NOTIFY_OVERDUE];
-    const allowed = element.$type === 'bpmn:Process' ? [...either, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? either : [];
+    const allowed = element.$type === 'bpmn:Process' ? [...either, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? either
+      : element.$type === 'bpmn:EndEvent' ? [NOTIFY_REJECTED] : [];
     for (const name of [...BOOLEANS, NOTIFY_DUE_SOON]) {
       const values = props.get(name);
       if (!values) continue;
-      const where = either.includes(name) ? ['流程或用户任务', 'a process or a user task'] : ['流程', 'a process'];
+      const where = either.includes(name) ? ['流程或用户任务', 'a process or a user task'] : name === NOTIFY_REJECTED ? ['结束事件', 'an end event'] : ['流程', 'a process'];
       if (!allowed.includes(name)) refuse(`属性 ${name} 只能用于${where[0]}`, `property ${name} applies to ${where[1]} only`);
       else if (name === NOTIFY_DUE_SOON) {
         if (values.length > 1 || (values[0] !== 'false' && !isLeadTime(values[0]))) {
@@ -98,7 +104,9 @@ export function notifySettingsOf(compiled: string): NotifySettings {
   const overdue = new Map<string, boolean>();
   const leadOf = (values: string[] | undefined) => values === undefined ? undefined : values[0] === 'false' ? null : values[0];
   const processLead = leadOf(proc.get(NOTIFY_DUE_SOON)) ?? (proc.has(NOTIFY_DUE_SOON) ? null : DEFAULT_DUE_SOON);
+  const rejectedEnds = new Set<string>();
   for (const a of parsed.activities ?? []) {
+    if (a?.type === 'bpmn:EndEvent' && propertiesOf(a.behaviour?.extensionElements).get(NOTIFY_REJECTED)?.[0] === 'true') rejectedEnds.add(String(a.id));
     if (a?.type !== 'bpmn:UserTask') continue;
     const props = propertiesOf(a.behaviour?.extensionElements);
     if (isFalse(props.get(NOTIFY))) silentTasks.add(String(a.id));
@@ -110,5 +118,6 @@ export function notifySettingsOf(compiled: string): NotifySettings {
     process: !isFalse(proc.get(NOTIFY)), instanceEnd: !isFalse(proc.get(NOTIFY_INSTANCE_END)), silentTasks,
     dueSoonOf: (key) => dueSoon.has(key) ? dueSoon.get(key)! : processLead,
     overdueOf: (key) => overdue.get(key) ?? processOverdue,
+    rejectedEnds,
   };
 }

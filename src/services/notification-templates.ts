@@ -3,7 +3,7 @@ import path from 'node:path';
 
 /** The events with a template of their own in notification-templates/ (see its README.md). */
 export const NOTIFICATION_EVENTS = ['task-offered', 'task-assigned', 'instance-ended', 'task-urged', 'task-due-soon', 'task-overdue',
-  'task-sent-back', 'task-withdrawn', 'instance-terminated', 'incident-raised'] as const;
+  'task-sent-back', 'task-withdrawn', 'instance-terminated', 'incident-raised', 'instance-rejected'] as const;
 export type NotificationEvent = typeof NOTIFICATION_EVENTS[number];
 
 export interface Rendered {

@@ -198,11 +198,13 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
     },
 
     /** An instance ended: its initiator is told, unless the process says not to. */
-    async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }): Promise<void> {
+    async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null; endEventId?: string | undefined }): Promise<void> {
       if (!instance.initiator) return;
       const def = await factsOf(trx, instance.definitionId);
       if (!def?.settings.process || !def.settings.instanceEnd) return;
-      await write(trx, 'instance-ended', `instance-ended:${instance.id}`, [instance.initiator],
+      // An end the diagram marks notifyRejected (驳回) is told as a rejection; one notice either way.
+      const event: NotificationEvent = instance.endEventId && def.settings.rejectedEnds.has(instance.endEventId) ? 'instance-rejected' : 'instance-ended';
+      await write(trx, event, `instance-ended:${instance.id}`, [instance.initiator],
         { processName: def.name, businessKey: instance.businessKey ? `（${instance.businessKey}）` : '' }, { instanceId: instance.id }, `/monitor/instance/${instance.id}`);
     },
   };

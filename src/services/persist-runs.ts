@@ -157,10 +157,12 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     await recordActivities(trx, runs.map(({ ctx, run }) => ({ instanceId: ctx.instanceId, events: run.activities, taskIds: taskIds.get(ctx)! })));
     // An ended instance keeps nothing open, whatever the engine reported on the way (a
     // terminate end event stops its scope's elements without their leaving): a safety net.
-    for (const { ctx } of runs.filter(({ run }) => run.completed)) {
+    for (const { ctx, run } of runs.filter(({ run }) => run.completed)) {
       await closeEverythingOf(trx, ctx.instanceId);
       const instance = await findInstance(trx, ctx.instanceId);
-      await events.instanceEnded(trx, { id: ctx.instanceId, definitionId: ctx.definitionId, businessKey: ctx.businessKey, initiator: instance?.start_user_id ?? null });
+      // The end it reached: one the diagram marks notifyRejected is told as 驳回.
+      const endEventId = run.activities.filter((a) => a.kind === 'end' && /endevent$/i.test(a.type)).at(-1)?.activityId;
+      await events.instanceEnded(trx, { id: ctx.instanceId, definitionId: ctx.definitionId, businessKey: ctx.businessKey, initiator: instance?.start_user_id ?? null, endEventId });
     }
   };
 }

@@ -109,4 +109,28 @@ for (const backend of backends) {
     }
     t.is((await list(c.alice, 'incident-raised')).length, 0);
   });
+
+  test.serial(t('驳回: an end marked notifyRejected tells the initiator "rejected" instead of "ended"; the property is refused elsewhere'), async (t) => {
+    const xml = (onEnd: string, onTask = '') => `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://example.org">
+  <bpmn:process id="reject-at-once" name="驳回测试" isExecutable="true" camunda:candidateStarterGroups="app-security">
+    <bpmn:startEvent id="start" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="t1" />
+    <bpmn:userTask id="t1" camunda:assignee="alice">${onTask}</bpmn:userTask>
+    <bpmn:sequenceFlow id="f2" sourceRef="t1" targetRef="endRejected" />
+    <bpmn:endEvent id="endRejected">${onEnd}</bpmn:endEvent>
+  </bpmn:process>
+</bpmn:definitions>`;
+    const prop = (v: string) => `<bpmn:extensionElements><camunda:properties><camunda:property name="notifyRejected" value="${v}" /></camunda:properties></bpmn:extensionElements>`;
+    await t.throwsAsync(server.services.deployments.deploy(oneResource('bad.bpmn', Buffer.from(xml('', prop('true'))))), { message: /t1/ });
+    await t.throwsAsync(server.services.deployments.deploy(oneResource('bad.bpmn', Buffer.from(xml(prop('yes'))))), { message: /endRejected/ });
+    await server.services.deployments.deploy(oneResource('reject-at-once.bpmn', Buffer.from(xml(prop('true')))));
+    const id = (await c.alice.post('/engine-rest/process-definition/key/reject-at-once/start', {})).body.id as string;
+    const task = await taskOf(id, 't1');
+    t.is((await c.alice.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204);
+    const [n, ...more] = (await list(c.alice, 'instance-rejected')).filter((x) => x.processInstanceId === id);
+    t.is(more.length, 0);
+    t.regex(n.title, /^流程被驳回/);
+    t.is((await list(c.alice, 'instance-ended')).filter((x) => x.processInstanceId === id).length, 0);
+  });
 }

@@ -69,6 +69,8 @@ export interface NotifyChannels {
   webhookUrl?: string | undefined;
 }
 import { loadTemplates } from './services/notification-templates.ts';
+import { makeReminderSource } from './services/reminders.ts';
+import { makeNotificationPreferenceService } from './services/notification-preferences.ts';
 
 export interface Server {
   url: string;
@@ -130,16 +132,19 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),
+    notificationPreferences: makeNotificationPreferenceService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
     carbonCopies: makeCarbonCopyService(db, clock, trace, tasks, carbonCopyWriter),
     notificationWebhooks,
+    /** Deadline reminders (due soon, overdue) falling due: a scheduler source. */
+    reminders: makeReminderSource(db, clock, execution.events),
     /** Sends queued notification mail and webhook messages (role webhooks may be added at any time, so always present). */
     notificationSender: makeNotificationSender(db, clock, makeChannelSend({
       email: mail ? makeSmtpSend(mail) : undefined, webhook: makeWebhookSend(notificationWebhooks, webhookUrl),
     })),
     suspension: makeSuspensionService(db, trace),
     modification,
-    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification }),
+    sendBack: makeSendBackService(db, { definitions, tasks, instances, modification, events: execution.events }),
   };
 }
 
@@ -201,7 +206,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.notificationSender];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) {
       scheduler.start();

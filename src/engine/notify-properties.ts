@@ -1,4 +1,5 @@
 import type { ModdleElement } from 'bpmn-moddle';
+import { Duration } from 'luxon';
 
 /*
  * Who is told of what, set per process and per user task with
@@ -8,11 +9,18 @@ import type { ModdleElement } from 'bpmn-moddle';
  *   on the process:   notify = false             nothing of this process notifies
  *                     notifyInstanceEnd = false  its initiator is not told it ended
  *   on a user task:   notify = false             nobody is told it was offered or assigned
+ *   on either:        notifyDueSoon = PT4H|false the lead time of the due-soon reminder
+ *                                                (default PT24H), or none; a task's value
+ *                                                overrides its process's
+ *                     notifyOverdue = false      no overdue reminder
+ *   on an end event:  notifyRejected = true     reaching it tells the initiator
+ *                                                "rejected" (驳回), not "ended"
  *
  *   on a user task:   ccUsers = "a,b"            抄送: when it completes, the instance is copied to these users
  *                     ccGroups = "office,x"      … and to the members these groups have then
  *
- * Values of notify* are exactly `true` or `false`. ccUsers / ccGroups are
+ * Values of the other names are exactly `true` or `false` (notifyDueSoon: a
+ * positive ISO-8601 duration or `false`). ccUsers / ccGroups are
  * comma-separated literal ids: an expression (`${…}`, `#{…}`) is refused at
  * deployment, as the copies it would name cannot be told before the step
  * runs and this server does not evaluate expressions here.
@@ -29,6 +37,12 @@ export interface CarbonCopyTargets {
   users: string[];
   groups: string[];
 }
+export const NOTIFY_DUE_SOON = 'notifyDueSoon';
+export const NOTIFY_OVERDUE = 'notifyOverdue';
+export const NOTIFY_REJECTED = 'notifyRejected';
+/** The due-soon reminder's lead time when nothing says otherwise. */
+export const DEFAULT_DUE_SOON = 'PT24H';
+const BOOLEANS = [NOTIFY, NOTIFY_INSTANCE_END, NOTIFY_OVERDUE, NOTIFY_REJECTED];
 
 export interface NotifySettings {
   /** The process notifies at all. */
@@ -38,6 +52,18 @@ export interface NotifySettings {
   silentTasks: ReadonlySet<string>;
   /** User task id → whom it copies the instance to on completion (抄送). */
   carbonCopies: ReadonlyMap<string, CarbonCopyTargets>;
+  /** A user task's due-soon lead time (ISO-8601 duration), or null for none. */
+  dueSoonOf(taskKey: string): string | null;
+  /** Whether a user task is reminded when it is overdue. */
+  overdueOf(taskKey: string): boolean;
+  /** End events whose reaching is a rejection (驳回), told as such. */
+  rejectedEnds: ReadonlySet<string>;
+}
+
+/** A positive ISO-8601 duration luxon reads (PT4H, P1D, P1DT2H30M). */
+function isLeadTime(value: string): boolean {
+  const d = Duration.fromISO(value);
+  return d.isValid && d.toMillis() > 0;
 }
 
 function propertiesOf(extensionElements: any): Map<string, string[]> {
@@ -74,12 +100,19 @@ export function checkNotifyProperties(processes: ModdleElement[]): { elementId: 
     const props = propertiesOf(element.extensionElements);
     const id = String(element.id);
     const refuse = (zh: string, en: string) => problems.push({ elementId: id, message: `${id}：${zh} / ${id}: ${en}` });
-    const allowed = element.$type === 'bpmn:Process' ? [NOTIFY, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? [NOTIFY] : [];
-    for (const name of [NOTIFY, NOTIFY_INSTANCE_END]) {
+    const either = [NOTIFY, NOTIFY_DUE_SOON, NOTIFY_OVERDUE];
+    const allowed = element.$type === 'bpmn:Process' ? [...either, NOTIFY_INSTANCE_END] : element.$type === 'bpmn:UserTask' ? either
+      : element.$type === 'bpmn:EndEvent' ? [NOTIFY_REJECTED] : [];
+    for (const name of [...BOOLEANS, NOTIFY_DUE_SOON]) {
       const values = props.get(name);
       if (!values) continue;
-      if (!allowed.includes(name)) refuse(`属性 ${name} 只能用于${name === NOTIFY ? '流程或用户任务' : '流程'}`, `property ${name} applies to ${name === NOTIFY ? 'a process or a user task' : 'a process'} only`);
-      else if (values.length > 1 || !['true', 'false'].includes(values[0])) refuse(`属性 ${name} 只能是 true 或 false（一个）`, `property ${name} must be one value, true or false`);
+      const where = either.includes(name) ? ['流程或用户任务', 'a process or a user task'] : name === NOTIFY_REJECTED ? ['结束事件', 'an end event'] : ['流程', 'a process'];
+      if (!allowed.includes(name)) refuse(`属性 ${name} 只能用于${where[0]}`, `property ${name} applies to ${where[1]} only`);
+      else if (name === NOTIFY_DUE_SOON) {
+        if (values.length > 1 || (values[0] !== 'false' && !isLeadTime(values[0]))) {
+          refuse(`属性 ${name} 只能是 ISO-8601 时长（如 PT4H、P1D）或 false（一个）`, `property ${name} must be one value, a positive ISO-8601 duration (PT4H, P1D) or false`);
+        }
+      } else if (values.length > 1 || !['true', 'false'].includes(values[0])) refuse(`属性 ${name} 只能是 true 或 false（一个）`, `property ${name} must be one value, true or false`);
     }
     for (const name of [CC_USERS, CC_GROUPS]) {
       const values = props.get(name);
@@ -103,12 +136,27 @@ export function notifySettingsOf(compiled: string): NotifySettings {
   const proc = propertiesOf(parsed.processes?.[0]?.behaviour?.extensionElements);
   const silentTasks = new Set<string>();
   const carbonCopies = new Map<string, CarbonCopyTargets>();
+  const dueSoon = new Map<string, string | null>();
+  const overdue = new Map<string, boolean>();
+  const leadOf = (values: string[] | undefined) => values === undefined ? undefined : values[0] === 'false' ? null : values[0];
+  const processLead = leadOf(proc.get(NOTIFY_DUE_SOON)) ?? (proc.has(NOTIFY_DUE_SOON) ? null : DEFAULT_DUE_SOON);
+  const rejectedEnds = new Set<string>();
   for (const a of parsed.activities ?? []) {
+    if (a?.type === 'bpmn:EndEvent' && propertiesOf(a.behaviour?.extensionElements).get(NOTIFY_REJECTED)?.[0] === 'true') rejectedEnds.add(String(a.id));
     if (a?.type !== 'bpmn:UserTask') continue;
     const props = propertiesOf(a.behaviour?.extensionElements);
     if (isFalse(props.get(NOTIFY))) silentTasks.add(String(a.id));
     const cc = { users: idsOf(props.get(CC_USERS)), groups: idsOf(props.get(CC_GROUPS)) };
     if (cc.users.length || cc.groups.length) carbonCopies.set(String(a.id), cc);
+    if (props.has(NOTIFY_DUE_SOON)) dueSoon.set(String(a.id), leadOf(props.get(NOTIFY_DUE_SOON))!);
+    if (props.has(NOTIFY_OVERDUE)) overdue.set(String(a.id), !isFalse(props.get(NOTIFY_OVERDUE)));
   }
-  return { process: !isFalse(proc.get(NOTIFY)), instanceEnd: !isFalse(proc.get(NOTIFY_INSTANCE_END)), silentTasks, carbonCopies };
+  const processOverdue = !isFalse(proc.get(NOTIFY_OVERDUE));
+  return {
+    process: !isFalse(proc.get(NOTIFY)), instanceEnd: !isFalse(proc.get(NOTIFY_INSTANCE_END)), silentTasks,
+    dueSoonOf: (key) => dueSoon.has(key) ? dueSoon.get(key)! : processLead,
+    overdueOf: (key) => overdue.get(key) ?? processOverdue,
+    rejectedEnds,
+    carbonCopies,
+  };
 }

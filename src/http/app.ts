@@ -66,6 +66,7 @@ import type { CarbonCopyService } from '../services/carbon-copies.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import type { NotificationWebhookService } from '../services/notification-webhooks.ts';
+import type { NotificationPreferenceService } from '../services/notification-preferences.ts';
 import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
@@ -108,6 +109,7 @@ export interface AppDeps {
   trace: TraceService;
   notifications: NotificationService;
   notificationWebhooks: NotificationWebhookService;
+  notificationPreferences: NotificationPreferenceService;
   urges: UrgeService;
   carbonCopies: CarbonCopyService;
   suspension: SuspensionService;

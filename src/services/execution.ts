@@ -19,6 +19,7 @@ import { makeCallActivities } from './call-activities.ts';
 import { groupMembersFor } from './group-members.ts';
 import { closeEverythingOf, makePersistRuns, type RunContext } from './persist-runs.ts';
 import { makeNotifyEvents, type NotifyOptions } from './notify-events.ts';
+import { armReminders, type DueTask } from './reminders.ts';
 import { withDecisions } from './business-rule-tasks.ts';
 import { suspendedError } from './suspension.ts';
 
@@ -53,7 +54,7 @@ export function makeExecution(
   db: Knex, definitions: DefinitionService, notifier: TopicNotifier, clock: Clock, zone: string, vault: VariableVault, trace: TraceService,
   notifyOptions: NotifyOptions = { email: false, publicBaseUrl: undefined },
 ) {
-  const events = makeNotifyEvents(clock, notifyOptions, notifier);
+  const events = makeNotifyEvents(clock, notifyOptions, notifier, zone);
   const persistRuns = makePersistRuns(notifier, clock, zone, vault, events);
 
   /**
@@ -238,6 +239,8 @@ export function makeExecution(
     vault,
     /** Notifications written in a command's transaction (notify-events.ts). */
     events,
+    /** Re-arms a task's deadline reminders for a due date it was given (reminders.ts). */
+    armReminders: (trx: Db, tasks: DueTask[]) => armReminders(trx, clock, events, notifier, tasks),
   };
 }
 

@@ -160,10 +160,12 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
           lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.retryTimeout / 1000]),
         });
         if (body.retries === 0) {
+          const incidentId = randomUUID();
           await insertIncident(trx, {
-            id: randomUUID(), incident_type: 'failedExternalTask', process_instance_id: task.process_instance_id,
+            id: incidentId, incident_type: 'failedExternalTask', process_instance_id: task.process_instance_id,
             definition_id: task.definition_id, activity_id: task.activity_id, configuration: id, message: body.errorMessage,
           });
+          await execution.events.incidentRaised(trx, { id: incidentId, instanceId: task.process_instance_id, definitionId: task.definition_id, activityId: task.activity_id, message: body.errorMessage });
         }
         await trace.record(trx, principal, externalFact(task, 'Failure', { workerId: body.workerId, retries: body.retries }));
       });

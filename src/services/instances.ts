@@ -170,6 +170,9 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
         for (const child of await endCalledInstances(trx, [{ instanceId: id, executionIds: null }], 'EXTERNALLY_TERMINATED', reason)) {
           await closeEverythingOf(trx, child);
         }
+        if (operation === 'Terminate') {
+          await execution.events.terminated(trx, { id, definitionId: row.definition_id, businessKey: row.business_key, initiator: row.start_user_id }, { userId: principal.userId, reason: reason ?? '' });
+        }
         await trace.record(trx, principal, { operation, entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { reason } });
         return true;
       });

@@ -3,7 +3,9 @@ import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
 import type { MailConfig } from '../config.ts';
 import { releaseFailed } from '../store/leases.ts';
-import { markOutboxFailed, markOutboxSent, type NotificationOutboxRow } from '../store/notifications.ts';
+import { deferOutbox, markOutboxFailed, markOutboxSent, type NotificationOutboxRow } from '../store/notifications.ts';
+import { findPreferences } from '../store/notification-preferences.ts';
+import { preferencesOf, quietUntil } from './notification-preferences.ts';
 import { makeLeasedSource, retryAt } from './leases.ts';
 
 /** Attempts before a message is given up for good (backoff 1 s, 2 s, 4 s… so about 8.5 minutes in all). */
@@ -56,6 +58,13 @@ export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
     claimDue: leased.claimDue,
     msUntilNext: leased.msUntilNext,
     async fire(row: NotificationOutboxRow): Promise<void> {
+      // Read as it is sent, so quiet hours set after the mail was queued hold it too; held, never dropped.
+      // Webhook rows have no user: a group chat keeps no one's quiet hours.
+      if (row.user_id !== null) {
+        const prefs = preferencesOf(await findPreferences(db, row.user_id));
+        const held = quietUntil(prefs, await clock.now());
+        if (held) return deferOutbox(db, row.id, held);
+      }
       await send(row);
       await markOutboxSent(db, row.id, await clock.now());
     },

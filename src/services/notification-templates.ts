@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** The events with a template of their own in notification-templates/ (see its README.md). */
-export const NOTIFICATION_EVENTS = ['task-offered', 'task-assigned', 'instance-ended', 'task-urged', 'instance-cc'] as const;
+export const NOTIFICATION_EVENTS = ['task-offered', 'task-assigned', 'instance-ended', 'task-urged', 'task-due-soon', 'task-overdue',
+  'task-sent-back', 'task-withdrawn', 'instance-terminated', 'incident-raised', 'instance-rejected', 'instance-cc'] as const;
 export type NotificationEvent = typeof NOTIFICATION_EVENTS[number];
 
 export interface Rendered {

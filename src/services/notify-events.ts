@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { DateTime } from 'luxon';
 import type { Clock } from '../clock.ts';
 import { notifySettingsOf, type CarbonCopyTargets, type NotifySettings } from '../engine/notify-properties.ts';
 import type { Db } from '../store/db.ts';
 import { findDefinition } from '../store/definitions.ts';
 import { listMemberIds } from '../store/group-members.ts';
 import { listEnabledWebhooksOf } from '../store/notification-webhooks.ts';
-import { EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
+import { deleteOpeningNotices, EMAIL_KEY_PREFIX, findEmails, insertNotifications, insertOutboxMails, type NewNotification, type NewOutboxMail } from '../store/notifications.ts';
 import type { TopicNotifier } from '../store/notify.ts';
-import { PUBLIC_USER, SYSTEM_USER } from '../types.ts';
+import type { ReminderKind } from '../store/reminders.ts';
+import { findEmailOptOuts } from '../store/notification-preferences.ts';
+import { ADMIN_GROUP, PUBLIC_USER, SYSTEM_USER } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 import { renderTemplate, type NotificationEvent } from './notification-templates.ts';
 import { WEBHOOK_GLOBAL, type WebhookPayload } from './webhook-send.ts';
@@ -50,9 +53,11 @@ interface DefinitionFacts {
 }
 
 const NOBODY = new Set([SYSTEM_USER, PUBLIC_USER]);
+/** The role told of incidents beside the administrators (领导小组办公室). */
+const OFFICE_GROUP = 'office';
 
 /** Makes the writer of notifications the services call inside their transactions. */
-export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier) {
+export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier: TopicNotifier, zone = 'Asia/Shanghai') {
   const facts = new Map<string, DefinitionFacts>();
 
   /** The definition's name and notify settings (read in the caller's transaction: PGlite has one connection). */
@@ -84,8 +89,8 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
     const outside = renderTemplate(event, { ...values, link });
     const queued: NewOutboxMail[] = [];
     if (options.email) {
-      const emails = await findEmails(trx, recipients);
-      queued.push(...recipients.filter((u) => emails.has(u)).map<NewOutboxMail>((userId) => ({
+      const [emails, optedOut] = await Promise.all([findEmails(trx, recipients), findEmailOptOuts(trx, recipients)]);
+      queued.push(...recipients.filter((u) => emails.has(u) && !optedOut.has(u)).map<NewOutboxMail>((userId) => ({
         id: randomUUID(), channel: 'email', user_id: userId, address: emails.get(userId)!, idempotency_key: `${EMAIL_KEY_PREFIX}${key}:${userId}`,
         subject: outside.title, body: outside.body, created_at: now, due_at: now,
       })));
@@ -120,6 +125,26 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
   }
 
   return {
+    /** A definition's notify settings, or undefined when it is gone (reminders.ts arms by them). */
+    async settingsOf(trx: Db, definitionId: string): Promise<NotifySettings | undefined> {
+      return (await factsOf(trx, definitionId))?.settings;
+    },
+
+    /**
+     * A deadline reminder: the task's assignee, or else its candidates, are
+     * told it is due soon or overdue. Keyed by the due date it was armed for,
+     * so each fires once per task and due date, and a new due date reminds anew.
+     */
+    async reminded(trx: Db, kind: ReminderKind, task: NotifiedTask, due: Date): Promise<void> {
+      const def = await factsOf(trx, task.definitionId);
+      if (!def?.settings.process) return;
+      const event: NotificationEvent = kind === 'due-soon' ? 'task-due-soon' : 'task-overdue';
+      const { userIds } = await recipientsOf(trx, task);
+      const shown = DateTime.fromJSDate(due).setZone(zone).toFormat('yyyy-MM-dd HH:mm');
+      await write(trx, event, `${event}:${task.id}:${due.toISOString()}`, userIds, { taskName: task.name ?? task.taskDefinitionKey, processName: def.name, due: shown },
+        { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+    },
+
     /** Tasks a run opened: offered to their candidates or assigned, unless their process or step is silenced. */
     async tasksOpened(trx: Db, tasks: NotifiedTask[]): Promise<void> {
       for (const task of tasks) {
@@ -171,12 +196,63 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
       }, { instanceId: copy.instanceId }, `/copied/instance/${copy.instanceId}`);
     },
 
+    /**
+     * 退回: the step sent back to is told why, in place of the plain offer or
+     * assignment notice its opening wrote (one notice, with the reason).
+     */
+    async sentBack(trx: Db, received: NotifiedTask, by: { userId: string; fromTaskName: string; comment: string }): Promise<void> {
+      const def = await factsOf(trx, received.definitionId);
+      if (!def?.settings.process || def.settings.silentTasks.has(received.taskDefinitionKey)) return;
+      const { userIds } = await recipientsOf(trx, received);
+      await deleteOpeningNotices(trx, received.id);
+      await write(trx, 'task-sent-back', `task-sent-back:${received.id}`, userIds.filter((u) => u !== by.userId),
+        { taskName: received.name ?? received.taskDefinitionKey, processName: def.name, actor: by.userId, fromTaskName: by.fromTaskName, message: by.comment },
+        { taskId: received.id, instanceId: received.processInstanceId }, `/task/${received.id}`);
+    },
+
+    /** 撤回: those a cancelled task was for (its assignee, or its candidates) are told it was taken back. */
+    async withdrawn(trx: Db, cancelled: NotifiedTask[], by: { userId: string; comment: string | null }): Promise<void> {
+      for (const task of cancelled) {
+        const def = await factsOf(trx, task.definitionId);
+        if (!def?.settings.process || def.settings.silentTasks.has(task.taskDefinitionKey)) continue;
+        const { userIds } = await recipientsOf(trx, task);
+        await write(trx, 'task-withdrawn', `task-withdrawn:${task.id}`, userIds.filter((u) => u !== by.userId),
+          { taskName: task.name ?? task.taskDefinitionKey, processName: def.name, actor: by.userId, message: by.comment ?? '' },
+          { taskId: task.id, instanceId: task.processInstanceId }, `/task/${task.id}`);
+      }
+    },
+
+    /** 终止: the initiator is told who ended the instance and why (not when they did it themselves). */
+    async terminated(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }, by: { userId: string; reason: string }): Promise<void> {
+      if (!instance.initiator || instance.initiator === by.userId) return;
+      const def = await factsOf(trx, instance.definitionId);
+      if (!def?.settings.process) return;
+      await write(trx, 'instance-terminated', `instance-terminated:${instance.id}`, [instance.initiator],
+        { processName: def.name, businessKey: instance.businessKey ? `（${instance.businessKey}）` : '', actor: by.userId, message: by.reason },
+        { instanceId: instance.id }, `/monitor/instance/${instance.id}`);
+    },
+
+    /**
+     * An incident raised (a timer or external task out of retries): the
+     * administrators and the office are told, whatever the process's notify
+     * settings say, as a server fault is not a step of the procedure.
+     */
+    async incidentRaised(trx: Db, incident: { id: string; instanceId: string; definitionId: string; activityId: string | null; message: string | null }): Promise<void> {
+      const def = await factsOf(trx, incident.definitionId);
+      const members = await listMemberIds(trx, [ADMIN_GROUP, OFFICE_GROUP]);
+      await write(trx, 'incident-raised', `incident-raised:${incident.id}`, [...(members.get(ADMIN_GROUP) ?? []), ...(members.get(OFFICE_GROUP) ?? [])],
+        { processName: def?.name ?? incident.definitionId, activityId: incident.activityId ?? '', message: incident.message ?? '' },
+        { instanceId: incident.instanceId }, `/monitor/instance/${incident.instanceId}`);
+    },
+
     /** An instance ended: its initiator is told, unless the process says not to. */
-    async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null }): Promise<void> {
+    async instanceEnded(trx: Db, instance: { id: string; definitionId: string; businessKey: string | null; initiator: string | null; endEventId?: string | undefined }): Promise<void> {
       if (!instance.initiator) return;
       const def = await factsOf(trx, instance.definitionId);
       if (!def?.settings.process || !def.settings.instanceEnd) return;
-      await write(trx, 'instance-ended', `instance-ended:${instance.id}`, [instance.initiator],
+      // An end the diagram marks notifyRejected (驳回) is told as a rejection; one notice either way.
+      const event: NotificationEvent = instance.endEventId && def.settings.rejectedEnds.has(instance.endEventId) ? 'instance-rejected' : 'instance-ended';
+      await write(trx, event, `instance-ended:${instance.id}`, [instance.initiator],
         { processName: def.name, businessKey: instance.businessKey ? `（${instance.businessKey}）` : '' }, { instanceId: instance.id }, `/monitor/instance/${instance.id}`);
     },
   };

@@ -14,6 +14,7 @@ import { deleteTimersOfActivities, deleteTimersOfInstance, insertTimers, type Ne
 import type { Variables } from '../types.ts';
 import type { VariableVault } from './sealed-variables.ts';
 import type { NotifyEvents } from './notify-events.ts';
+import { armReminders } from './reminders.ts';
 import { findInstance } from '../store/instances.ts';
 import { taskTimeoutTimers } from './task-timeouts.ts';
 import { recordDecisionEvaluations } from './business-rule-tasks.ts';
@@ -112,6 +113,10 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
       id: taskIds.get(ctx)!.get(t.executionId)!, name: t.name, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId,
       processInstanceId: ctx.instanceId, assignee: assigneeOf(ctx, t), candidateUsers: t.candidateUsers, candidateGroups: t.candidateGroups,
     }))));
+    // Their deadline reminders, armed with them (reminders.ts).
+    await armReminders(trx, clock, events, notifier, runs.flatMap(({ ctx, run }) => run.openedTasks.filter((t) => t.due).map((t) => ({
+      id: taskIds.get(ctx)!.get(t.executionId)!, definitionId: ctx.definitionId, taskDefinitionKey: t.activityId, due: t.due,
+    }))));
     await insertExternalTasks(trx, runs.flatMap(({ ctx, run }) => run.openedExternalTasks.map((t) => ({
       id: randomUUID(), ...common(ctx), activity_id: t.activityId, execution_id: t.executionId, topic: t.topic,
       business_key: ctx.businessKey, priority: t.priority,
@@ -152,10 +157,12 @@ export function makePersistRuns(notifier: TopicNotifier, clock: Clock, zone: str
     await recordActivities(trx, runs.map(({ ctx, run }) => ({ instanceId: ctx.instanceId, events: run.activities, taskIds: taskIds.get(ctx)! })));
     // An ended instance keeps nothing open, whatever the engine reported on the way (a
     // terminate end event stops its scope's elements without their leaving): a safety net.
-    for (const { ctx } of runs.filter(({ run }) => run.completed)) {
+    for (const { ctx, run } of runs.filter(({ run }) => run.completed)) {
       await closeEverythingOf(trx, ctx.instanceId);
       const instance = await findInstance(trx, ctx.instanceId);
-      await events.instanceEnded(trx, { id: ctx.instanceId, definitionId: ctx.definitionId, businessKey: ctx.businessKey, initiator: instance?.start_user_id ?? null });
+      // The end it reached: one the diagram marks notifyRejected is told as 驳回.
+      const endEventId = run.activities.filter((a) => a.kind === 'end' && /endevent$/i.test(a.type)).at(-1)?.activityId;
+      await events.instanceEnded(trx, { id: ctx.instanceId, definitionId: ctx.definitionId, businessKey: ctx.businessKey, initiator: instance?.start_user_id ?? null, endEventId });
     }
   };
 }

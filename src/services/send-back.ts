@@ -15,7 +15,8 @@ import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
 import type { Modification } from './modification-request.ts';
 import type { ModificationService } from './modification.ts';
-import type { TaskService } from './tasks.ts';
+import type { NotifyEvents } from './notify-events.ts';
+import { notifiedTask, type TaskService } from './tasks.ts';
 
 /*
  * 退回 (send back) and 撤回 (withdraw), built on process instance
@@ -49,8 +50,8 @@ async function receivingTask(trx: Db, instanceId: string, activityId: string): P
   return (await listOpenTasksOfInstance(trx, instanceId)).find((t) => t.task_definition_key === activityId);
 }
 
-export function makeSendBackService(db: Knex, deps: { definitions: DefinitionService; tasks: TaskService; instances: InstanceService; modification: ModificationService }) {
-  const { definitions, tasks, instances, modification } = deps;
+export function makeSendBackService(db: Knex, deps: { definitions: DefinitionService; tasks: TaskService; instances: InstanceService; modification: ModificationService; events: NotifyEvents }) {
+  const { definitions, tasks, instances, modification, events } = deps;
 
   /** Completed user tasks of the instance among those the diagram lets this task return to, first reached first. */
   async function targetsOf(task: TaskRow): Promise<{ targets: ReturnTarget[]; history: ActivityRow[] }> {
@@ -116,6 +117,7 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
           for (const on of [task.id, received.id]) {
             await insertComment(trx, { id: randomUUID(), task_id: on, process_instance_id: task.process_instance_id, user_id: principal.userId, message: `退回 / sent back: ${comment}` });
           }
+          await events.sentBack(trx, notifiedTask(received), { userId: principal.userId, fromTaskName: task.name ?? task.task_definition_key, comment });
         },
       });
     },
@@ -147,6 +149,8 @@ export function makeSendBackService(db: Knex, deps: { definitions: DefinitionSer
         assignOpened: receiver === principal.userId ? { [first.activity_id]: principal.userId } : undefined,
         afterSave: async (trx) => {
           await assertUntouched(trx, open.map((t) => ({ ...t, end_time: null })), true);
+          // Those the cancelled steps were waiting on hear they need not act (the tasks were untouched, so as opened).
+          await events.withdrawn(trx, open.map(notifiedTask), { userId: principal.userId, comment });
           const received = await receivingTask(trx, instanceId, first.activity_id);
           if (!received) return;
           if (comment) await insertComment(trx, { id: randomUUID(), task_id: received.id, process_instance_id: instanceId, user_id: principal.userId, message: `撤回 / withdrawn: ${comment}` });

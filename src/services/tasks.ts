@@ -98,6 +98,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
       // The new assignee hears of it in the change's transaction; a claim is the claimer's own doing and is not notified.
       if (values.assignee) await execution.events.assigned(trx, notifiedTask(task), values.assignee, principal.userId);
+      // A new due date moves the deadline reminders with it (none without one).
+      if ('due' in values && (values.due?.getTime() ?? null) !== (task.due?.getTime() ?? null)) {
+        await execution.armReminders(trx, [{ id: task.id, definitionId: task.definition_id, taskDefinitionKey: task.task_definition_key, due: values.due ?? null }]);
+      }
     });
   }
 

@@ -107,10 +107,12 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       await db.transaction(async (trx) => {
         const left = await recordTimerFailure(trx, timer.id, message, retry, useRetry);
         if (left !== 0) return;
+        const incidentId = randomUUID();
         await insertIncident(trx, {
-          id: randomUUID(), incident_type: 'failedJob', process_instance_id: timer.process_instance_id,
+          id: incidentId, incident_type: 'failedJob', process_instance_id: timer.process_instance_id,
           definition_id: timer.definition_id, activity_id: timer.activity_id, configuration: timer.id, message,
         });
+        await execution.events.incidentRaised(trx, { id: incidentId, instanceId: timer.process_instance_id, definitionId: timer.definition_id, activityId: timer.activity_id, message });
       });
     },
 

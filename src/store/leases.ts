@@ -3,11 +3,11 @@ import type { Db } from './db.ts';
 
 /**
  * Due work kept as rows with a lease: instance timers (`timers`), start
- * timers (`start_timers`), thrown messages (`message_outbox`) and
- * notifications to send (`notification_outbox`) share the columns `due_at`, `locked_by`,
+ * timers (`start_timers`), thrown messages (`message_outbox`),
+ * notifications to send (`notification_outbox`) and deadline reminders (`task_reminders`) share the columns `due_at`, `locked_by`,
  * `locked_until`, `attempts` and `last_error`, and so these queries.
  */
-export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notification_outbox';
+export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notification_outbox' | 'task_reminders';
 
 /**
  * Rows a scheduler may take at all: an instance timer with retries left (at
@@ -22,6 +22,7 @@ const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder>
   message_outbox: (q) => q,
   // A notification sent, or given up on, stays as a record; it is never taken again.
   notification_outbox: (q) => q.whereNull('sent_at').whereNull('failed_at'),
+  task_reminders: (q) => q,
 };
 
 /**

@@ -120,9 +120,27 @@ export async function dropUnsentMailsOfTasks(db: Db, taskIds: readonly string[])
   [[...taskIds], EMAIL_KEY_PREFIX.length + 1, [...taskIds]]);
 }
 
+/**
+ * Removes the offer or assignment notices (in-app and unsent mail) a task's
+ * opening wrote, for an event that tells the same people more (退回 with its
+ * reason). Only the opening's keys, `<event>:<task>:<user>`, are matched.
+ */
+export async function deleteOpeningNotices(db: Db, taskId: string): Promise<void> {
+  const keys = await db('notifications').where({ task_id: taskId }).whereIn('type', ['task-offered', 'task-assigned'])
+    .whereRaw(`idempotency_key = type || ':' || task_id || ':' || user_id`).pluck('idempotency_key') as string[];
+  if (!keys.length) return;
+  await db('notification_outbox').whereIn('idempotency_key', keys.map((k) => `${EMAIL_KEY_PREFIX}${k}`)).whereNull('sent_at').delete();
+  await db('notifications').whereIn('idempotency_key', keys).delete();
+}
+
 /** Records a delivery; false if someone else recorded it first. */
 export async function markOutboxSent(db: Db, id: string, at: Date): Promise<boolean> {
   return (await db('notification_outbox').where({ id }).whereNull('sent_at').update({ sent_at: at, locked_by: null, locked_until: null, attempts: db.raw('attempts + 1') })) > 0;
+}
+
+/** Holds a message until `until` (the recipient's quiet hours): not an attempt, not a failure. */
+export async function deferOutbox(db: Db, id: string, until: Date): Promise<void> {
+  await db('notification_outbox').where({ id }).whereNull('sent_at').update({ due_at: until, locked_by: null, locked_until: null });
 }
 
 /** Gives a message up for good, keeping its last error. */

@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { dropUnsentMailsOfTasks } from './notifications.ts';
+import { deleteRemindersOfTasks } from './reminders.ts';
 import { countOf, likePattern, paged } from './paging.ts';
 import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
 
@@ -50,7 +51,7 @@ export async function lockOpenTask(db: Db, id: string): Promise<boolean> {
   return (await db('tasks').where({ id }).whereNull('end_time').forUpdate().first('id')) != null;
 }
 
-/** Ends the open tasks of these engine executions (completed, or cancelled by the engine), and drops their unsent mail. */
+/** Ends the open tasks of these engine executions (completed, or cancelled by the engine), and drops their unsent mail and reminders. */
 export async function endTasksByExecution(
   db: Db,
   executions: ExecutionRef[],
@@ -62,6 +63,7 @@ export async function endTasksByExecution(
     .whereNull('end_time')
     .update({ end_time: db.fn.now(), delete_reason: end.reason, completed_by: end.completedBy ?? null }, ['id']);
   await dropUnsentMailsOfTasks(db, ended.map((t) => t.id));
+  await deleteRemindersOfTasks(db, ended.map((t) => t.id));
 }
 
 /** Open executions of an instance's tasks, keyed by execution id. */
@@ -224,10 +226,11 @@ function filtered(db: Db, query: TaskQuery): Knex.QueryBuilder {
   return q;
 }
 
-/** Deletes (ends) every open task of an instance, for an instance that was ended from outside, and drops their unsent mail. */
+/** Deletes (ends) every open task of an instance, for an instance that was ended from outside, and drops their unsent mail and reminders. */
 export async function endOpenTasksOfInstance(db: Db, instanceId: string): Promise<void> {
   const ended: { id: string }[] = await db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), delete_reason: 'deleted' }, ['id']);
   await dropUnsentMailsOfTasks(db, ended.map((t) => t.id));
+  await deleteRemindersOfTasks(db, ended.map((t) => t.id));
 }
 
 /** Whether the user has an open task in the instance: assigned to them or offered to them. */

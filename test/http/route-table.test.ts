@@ -534,6 +534,11 @@ const cases: Case[] = [
   // Notifications (站内信): one's own; another's is 404. 催办 by the office.
   { route: 'GET /engine-rest/notification', as: 'office', wrong: null, make: async () => ({ url: '/notification?unread=true' }), trace: ['Read Notification'] },
   { route: 'GET /engine-rest/notification/count', as: 'office', wrong: null, make: async () => ({ url: '/notification/count' }), trace: ['Read Notification'] },
+  { route: 'GET /engine-rest/notification/preferences', as: 'office', wrong: null, make: async () => ({ url: '/notification/preferences' }), trace: ['Read Notification'] },
+  {
+    route: 'PUT /engine-rest/notification/preferences', as: 'office', wrong: null, trace: ['UpdateNotificationPreferences NotificationPreferences'],
+    make: async () => ({ url: '/notification/preferences', body: { email: true, quietHours: null } }),
+  },
   { route: 'POST /engine-rest/notification/read-all', as: 'office', wrong: null, make: async () => ({ url: '/notification/read-all' }), trace: ['ReadAllNotifications Notification'] },
   {
     route: 'POST /engine-rest/notification/:id/read', as: 'office', wrong: 'network', trace: ['ReadNotification Notification'],

@@ -131,7 +131,7 @@ for (const backend of backends) {
     t.truthy(await taskOf(c.alice, id, 'fill'));
   });
 
-  test.serial(t('a task sent back is announced to its receiver as assigned, and offered to nobody'), async (t) => {
+  test.serial(t('a task sent back is announced to its receiver once, as sent back (with the reason), and offered to nobody'), async (t) => {
     const id = await pastFirst('send-back-offer');
     const check = await taskOf(c.olga, id, 'check');
     t.is((await c.olga.post(`/engine-rest/task/${check.id}/complete`, {})).status, 204);
@@ -141,7 +141,7 @@ for (const backend of backends) {
     t.is(back.assignee, 'olga');
     const about = async (who: Client) => (await who.get('/engine-rest/notification?maxResults=100')).body
       .filter((n: { taskId: string }) => n.taskId === back.id).map((n: { type: string }) => n.type);
-    t.deepEqual(await about(c.olga), ['task-assigned']);
+    t.deepEqual(await about(c.olga), ['task-sent-back'], 'the 退回 notice replaces the plain assignment one');
     t.deepEqual(await about(c.oscar), [], 'the candidates are not offered a task already handed back');
   });
 

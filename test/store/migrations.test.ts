@@ -13,7 +13,7 @@ for (const backend of backends) {
       const first = (await db.raw(schemaQuery)).rows;
       t.true(first.length > 30);
       const tables = new Set(first.map((r: { table_name: string }) => r.table_name));
-      t.deepEqual([...tables].sort(), ['activity_instances', 'api_tokens', 'batch_jobs', 'batches', 'carbon_copies', 'decision_definitions', 'decision_requirements_definitions', 'deployments', 'encryption_keys', 'external_tasks', 'groups', 'history_decision_inputs', 'history_decision_instances', 'history_decision_outputs', 'incidents', 'login_failures', 'memberships', 'message_outbox', 'message_subscriptions', 'notification_outbox', 'notification_webhooks', 'notifications', 'process_definitions', 'process_instances', 'public_requests', 'resources', 'start_timers', 'task_comments', 'task_urges', 'task_variables', 'tasks', 'timers', 'trace', 'users', 'variables']);
+      t.deepEqual([...tables].sort(), ['activity_instances', 'api_tokens', 'batch_jobs', 'batches', 'carbon_copies', 'decision_definitions', 'decision_requirements_definitions', 'deployments', 'encryption_keys', 'external_tasks', 'groups', 'history_decision_inputs', 'history_decision_instances', 'history_decision_outputs', 'incidents', 'login_failures', 'memberships', 'message_outbox', 'message_subscriptions', 'notification_outbox', 'notification_preferences', 'notification_webhooks', 'notifications', 'process_definitions', 'process_instances', 'public_requests', 'resources', 'start_timers', 'task_comments', 'task_reminders', 'task_urges', 'task_variables', 'tasks', 'timers', 'trace', 'users', 'variables']);
       await db.migrate.rollback(undefined, true);
       t.deepEqual((await db.raw(schemaQuery)).rows, []);
       await db.migrate.latest();

@@ -242,6 +242,13 @@ export function jobActivityId(job: Pick<Job, 'jobDefinitionId'>): string {
   return job.jobDefinitionId.slice(job.jobDefinitionId.lastIndexOf(':') + 1);
 }
 
+/** The caller's notification preferences (GET/PUT /notification/preferences). */
+export interface NotificationPreferences {
+  inApp: true;
+  email: boolean;
+  quietHours: { start: string; end: string; timeZone: string } | null;
+}
+
 /** One of the caller's in-app notifications (站内信). */
 export interface AppNotification {
   id: string;

@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
+import type { NotificationPreferenceService } from '../../services/notification-preferences.ts';
 import type { NotificationService } from '../../services/notifications.ts';
 import type { NotificationRow } from '../../store/notifications.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
-import { queryOf } from '../params.ts';
+import { bodyObject, queryOf } from '../params.ts';
 
 /**
  * A notification with the path of what it is about: its task while open, or
@@ -22,7 +23,7 @@ const notificationDto = (n: NotificationRow) => ({
  * has no such endpoint; ours follows its style (firstResult/maxResults,
  * `/count`). See docs/notifications.md.
  */
-export function makeNotificationRoutes(deps: { notifications: NotificationService }): Router {
+export function makeNotificationRoutes(deps: { notifications: NotificationService; notificationPreferences: NotificationPreferenceService }): Router {
   const router = new Router();
   const filter = (ctx: Context) => {
     const q = queryOf(ctx);
@@ -33,6 +34,13 @@ export function makeNotificationRoutes(deps: { notifications: NotificationServic
   });
   router.get('/notification/count', async (ctx) => {
     ctx.body = { count: await deps.notifications.count(filter(ctx), principalOf(ctx)) };
+  });
+  // The caller's own preferences (channels, quiet hours); PUT replaces them whole.
+  router.get('/notification/preferences', async (ctx) => {
+    ctx.body = await deps.notificationPreferences.get(principalOf(ctx));
+  });
+  router.put('/notification/preferences', async (ctx) => {
+    ctx.body = await deps.notificationPreferences.put(bodyObject(ctx), principalOf(ctx));
   });
   router.post('/notification/read-all', async (ctx) => {
     ctx.body = { count: await deps.notifications.markAllRead(principalOf(ctx)) };

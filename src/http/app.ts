@@ -63,6 +63,7 @@ import { makeModificationRoutes } from './routes/modification.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
+import { engineList, engineNamePrefix, unknownEngine } from './engine-prefix.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -104,7 +105,7 @@ export interface AppDeps {
 }
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
-const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|token(\/.*)?)$/i;
+const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|engine|token(\/.*)?)$/i;
 
 /** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
 const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
@@ -145,6 +146,8 @@ export function makeApp(deps: AppDeps): Koa {
     maxAge: 600,
   }));
   app.use(wellFormedRequestLine);
+  // Before anything reads the path: /engine-rest/engine/default/x is /engine-rest/x for every later step.
+  app.use(engineNamePrefix);
 
   const open = new Router();
   open.get('/health', async (ctx) => {
@@ -174,6 +177,8 @@ export function makeApp(deps: AppDeps): Koa {
   app.use((ctx, next) => (isApi(ctx.path) ? authenticate(ctx, next) : next()));
 
   app.use(workersOnlyWork);
+  // After authentication, as for any unknown path: a stranger learns nothing of which engines exist.
+  app.use((ctx, next) => (isApi(ctx.path) ? unknownEngine(ctx, next) : next()));
   // After authentication: a stranger's body is never read, whatever its size or type.
   const readBody = makeBodyReader({ limit: deps.bodyLimit, multipartPaths: MULTIPART_PATHS });
   app.use((ctx, next) => (isApi(ctx.path) ? readBody(ctx, next) : next()));
@@ -184,6 +189,7 @@ export function makeApp(deps: AppDeps): Koa {
   api.get('/version', (ctx) => {
     ctx.body = { version: ENGINE_REST_VERSION };
   });
+  api.get('/engine', engineList);
   for (const router of [
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),

@@ -5,7 +5,7 @@ import type { Principal } from '../types.ts';
 /** POST routes that only read (Camunda's query-by-body endpoints). */
 const POST_QUERIES = new Set(['/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate']);
 /** Routes that return nothing about processes or people. */
-const UNTRACED = new Set(['/engine-rest/version']);
+const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine']);
 /** How many ids of a list a trace row names; the count is always there. */
 const MAX_IDS = 100;
 

@@ -161,6 +161,7 @@ async function drafted(f: Fixtures): Promise<{ pi: string; task: string }> {
 
 const cases: Case[] = [
   { route: 'GET /engine-rest/version', as: 'office', wrong: null, make: async () => ({ url: '/version' }), trace: [] },
+  { route: 'GET /engine-rest/engine', as: 'office', wrong: null, make: async () => ({ url: '/engine' }), trace: [] },
   // Deployments: administrators change, staff read.
   {
     route: 'POST /engine-rest/deployment/create', as: 'admin', wrong: 'office', trace: ['Create Deployment'],

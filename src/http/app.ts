@@ -64,6 +64,7 @@ import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
 import { engineList, engineNamePrefix, unknownEngine } from './engine-prefix.ts';
+import { refuseNotImplemented } from './not-implemented.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -222,7 +223,8 @@ export function makeApp(deps: AppDeps): Koa {
   // Only what authentication took for the API is routed as the API.
   const routes = api.routes() as Koa.Middleware;
   const methods = api.allowedMethods() as Koa.Middleware;
-  const apiRoutes: Koa.Middleware = (ctx, next) => (isApi(ctx.path) ? routes(ctx, () => methods(ctx, next)) : next());
+  // Around routing: a Camunda endpoint no route answers is a 501 saying so (not-implemented.ts).
+  const apiRoutes: Koa.Middleware = (ctx, next) => (isApi(ctx.path) ? refuseNotImplemented(ctx, () => routes(ctx, () => methods(ctx, next))) : next());
   // `router`, as @koa/router's own middleware carries it: the route-table tests list the routes through it.
   app.use(Object.assign(apiRoutes, { router: api }));
   return app;

@@ -86,6 +86,13 @@ export interface ParseProblem {
 /** Problems keyed by resource name, as Camunda 7 reports them. */
 export type ParseDetails = Record<string, { errors: ParseProblem[]; warnings: ParseProblem[] }>;
 
+/** A Camunda 7 endpoint or feature this server does not have (501): said plainly rather than a 404 that reads like a typo. */
+export class NotImplementedError extends AppError {
+  constructor(message: string, details?: unknown) {
+    super('RestException', message, details);
+  }
+}
+
 /** The database could not be reached (503, with Retry-After: a client should try again later). */
 export class UnavailableError extends AppError {
   constructor(message: string, readonly retryAfterSeconds = 5) {

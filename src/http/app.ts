@@ -76,6 +76,8 @@ import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { makeMetricsEndpoint, makeRequestMetrics } from './metrics.ts';
 import { wellFormedRequestLine } from './well-formed.ts';
+import { engineList, engineNamePrefix, unknownEngine } from './engine-prefix.ts';
+import { refuseNotImplemented } from './not-implemented.ts';
 
 export interface AppDeps {
   log: Logger;
@@ -126,7 +128,7 @@ export interface AppDeps {
 }
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
-const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|token(\/.*)?)$/i;
+const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|engine|token(\/.*)?)$/i;
 
 /** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
 const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
@@ -169,6 +171,8 @@ export function makeApp(deps: AppDeps): Koa {
     maxAge: 600,
   }));
   app.use(wellFormedRequestLine);
+  // Before anything reads the path: /engine-rest/engine/default/x is /engine-rest/x for every later step.
+  app.use(engineNamePrefix);
 
   const open = new Router();
   open.get('/health', async (ctx) => {
@@ -211,6 +215,8 @@ export function makeApp(deps: AppDeps): Koa {
   app.use((ctx, next) => (isApi(ctx.path) ? authenticate(ctx, next) : next()));
 
   app.use(workersOnlyWork);
+  // After authentication, as for any unknown path: a stranger learns nothing of which engines exist.
+  app.use((ctx, next) => (isApi(ctx.path) ? unknownEngine(ctx, next) : next()));
   // After authentication: a stranger's body is never read, whatever its size or type.
   const readBody = makeBodyReader({ limit: deps.bodyLimit, multipartPaths: MULTIPART_PATHS });
   app.use((ctx, next) => (isApi(ctx.path) ? readBody(ctx, next) : next()));
@@ -221,6 +227,7 @@ export function makeApp(deps: AppDeps): Koa {
   api.get('/version', (ctx) => {
     ctx.body = { version: ENGINE_REST_VERSION };
   });
+  api.get('/engine', engineList);
   for (const router of [
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
@@ -258,7 +265,8 @@ export function makeApp(deps: AppDeps): Koa {
   // Only what authentication took for the API is routed as the API.
   const routes = api.routes() as Koa.Middleware;
   const methods = api.allowedMethods() as Koa.Middleware;
-  const apiRoutes: Koa.Middleware = (ctx, next) => (isApi(ctx.path) ? routes(ctx, () => methods(ctx, next)) : next());
+  // Around routing: a Camunda endpoint no route answers is a 501 saying so (not-implemented.ts).
+  const apiRoutes: Koa.Middleware = (ctx, next) => (isApi(ctx.path) ? refuseNotImplemented(ctx, () => routes(ctx, () => methods(ctx, next))) : next());
   // `router`, as @koa/router's own middleware carries it: the route-table tests list the routes through it.
   app.use(Object.assign(apiRoutes, { router: api }));
   return app;

@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
-  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, ParseError, RateLimitedError, TooManyAttemptsError,
+  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, NotImplementedError, ParseError, RateLimitedError, TooManyAttemptsError,
   UnavailableError, UnsupportedMediaTypeError, ValidationError,
 } from '../errors.ts';
 import { isDatabaseUnavailable, isTooManyParameters } from '../store/errors.ts';
@@ -16,6 +16,7 @@ function statusOf(err: AppError): number {
   if (err instanceof ConflictError) return 409;
   if (err instanceof UnsupportedMediaTypeError) return 415;
   if (err instanceof UnavailableError) return 503;
+  if (err instanceof NotImplementedError) return 501;
   if (err instanceof IntegrityError) return 500;
   if (err.type === 'ProcessEngineException') return 400;
   return 500;

@@ -3,9 +3,14 @@ import type { TraceFact, TraceService } from '../services/trace.ts';
 import type { Principal } from '../types.ts';
 
 /** POST routes that only read (Camunda's query-by-body endpoints). */
-const POST_QUERIES = new Set(['/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate']);
+const POST_QUERIES = new Set([
+  '/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate',
+  '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
+  '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
+  '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group',
+]);
 /** Routes that return nothing about processes or people. */
-const UNTRACED = new Set(['/engine-rest/version']);
+const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine']);
 /** How many ids of a list a trace row names; the count is always there. */
 const MAX_IDS = 100;
 
@@ -76,12 +81,14 @@ function instancesOf(ctx: Context, route: string, entityType: string, body: unkn
   if (route.includes('/process-instance/:id')) return [params.id];
   const query = ctx.query as Record<string, unknown>;
   const filtered = [query.processInstanceId, ...String(query.processInstanceIds ?? query.processInstanceIdIn ?? '').split(',')].map(str);
-  const bodyFilter = ctx.method === 'POST' ? str((ctx.request as { body?: Record<string, unknown> }).body?.processInstanceId) : null;
+  // A query by body names its instances as the query string would: one id, or an array.
+  const requestBody = ctx.method === 'POST' ? (ctx.request as { body?: Record<string, unknown> }).body : undefined;
+  const bodyFilter = [requestBody?.processInstanceId, ...[requestBody?.processInstanceIds, requestBody?.processInstanceIdIn].flatMap((v) => (Array.isArray(v) ? v : []))].map(str);
   // Trace entries name instances, but reading them is a read of the trace: only its filter counts.
   const items = entityType === 'Trace' ? [] : Array.isArray(body) ? body : body && typeof body === 'object' && !Buffer.isBuffer(body) ? [body] : [];
   // A process instance's own id is its `id`; anything else names its instance in `processInstanceId`.
   const fromItems = items.map((x) => str((x as Record<string, unknown>)?.[entityType === 'ProcessInstance' ? 'id' : 'processInstanceId']));
-  return [...new Set([...filtered, bodyFilter, ...fromItems].filter((x): x is string => x != null))];
+  return [...new Set([...filtered, ...bodyFilter, ...fromItems].filter((x): x is string => x != null))];
 }
 
 function readFact(ctx: Context, route: string): TraceFact {
@@ -90,6 +97,9 @@ function readFact(ctx: Context, route: string): TraceFact {
   const params = (ctx.params ?? {}) as Record<string, string>;
   const details: Record<string, unknown> = { route: `${ctx.method} ${route}` };
   if (ctx.querystring) details.query = ctx.querystring;
+  // A query by body (POST /process-instance and the like): its criteria are the query.
+  const requestBody = (ctx.request as { body?: unknown }).body;
+  if (ctx.method === 'POST' && requestBody && typeof requestBody === 'object' && Object.keys(requestBody).length) details.filter = requestBody;
   let entityId: string | null = params.id ?? null;
   if (Array.isArray(body)) {
     details.count = body.length;

@@ -174,6 +174,7 @@ async function drafted(f: Fixtures): Promise<{ pi: string; task: string }> {
 
 const cases: Case[] = [
   { route: 'GET /engine-rest/version', as: 'office', wrong: null, make: async () => ({ url: '/version' }), trace: [] },
+  { route: 'GET /engine-rest/engine', as: 'office', wrong: null, make: async () => ({ url: '/engine' }), trace: [] },
   // Deployments: administrators change, staff read.
   {
     route: 'POST /engine-rest/deployment/create', as: 'admin', wrong: 'office', trace: ['Create Deployment'],
@@ -304,7 +305,9 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/history/decision-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/decision-instance/count' }), trace: ['Read DecisionInstance'] },
   // Running instances and their variables: those who work on them.
   { route: 'GET /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance' }), trace: ['Read ProcessInstance'] },
+  { route: 'POST /engine-rest/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance', body: {} }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count' }), trace: ['Read ProcessInstance'] },
+  { route: 'POST /engine-rest/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-instance/count', body: {} }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/process-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Read ProcessInstance'] },
   { route: 'POST /engine-rest/process-instance/:id/terminate', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/terminate`, body: { reason: '终止' } })), trace: ['Terminate ProcessInstance'] },
   { route: 'DELETE /engine-rest/process-instance/:id', as: 'admin', wrong: 'office', make: onPlan((p) => ({ url: `/process-instance/${p.pi}` })), trace: ['Delete ProcessInstance'] },
@@ -464,10 +467,15 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
   // History: what one may see, filtered; machines have none.
   { route: 'GET /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance' }), trace: ['Read ProcessInstance'] },
+  { route: 'POST /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance', body: {} }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/history/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance/count' }), trace: ['Read ProcessInstance'] },
+  { route: 'POST /engine-rest/history/process-instance/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance/count', body: {} }), trace: ['Read ProcessInstance'] },
   { route: 'GET /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task' }), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task', body: {} }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/variable-instance', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
   { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
+  { route: 'POST /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/activity-instance', body: { processInstanceId: p.pi } })), trace: ['Read ActivityInstance'] },
   // External tasks: workers.
   {
     route: 'POST /engine-rest/external-task/fetchAndLock', as: 'worker', wrong: 'office', trace: ['Fetch ExternalTask'],
@@ -477,7 +485,9 @@ const cases: Case[] = [
     },
   },
   { route: 'GET /engine-rest/external-task', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task' }), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task', body: {} }), trace: ['Read ExternalTask'] },
   { route: 'GET /engine-rest/external-task/count', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/count' }), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/count', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/count', body: {} }), trace: ['Read ExternalTask'] },
   { route: 'GET /engine-rest/external-task/:id', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}` })), trace: ['Read ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/complete', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/complete`, body: { workerId: 'rt-worker', variables: vars({ backupOk: true }) } })), trace: ['Complete ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/failure', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/failure`, body: { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 2, retryTimeout: 1000 } })), trace: ['Failure ExternalTask'] },
@@ -502,9 +512,12 @@ const cases: Case[] = [
   },
   // Jobs (timers): administrators.
   { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
+  { route: 'POST /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition', body: {} }), trace: ['Read JobDefinition'] },
   // Reading timers: anyone of the organisation, for the instances they may see (the monitor); firing and moving them: administrators.
   { route: 'GET /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
+  { route: 'POST /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },
+  { route: 'POST /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
@@ -522,6 +535,7 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/user', as: 'admin', wrong: 'office', make: async () => ({ url: '/user' }), trace: ['Read User'] },
   { route: 'POST /engine-rest/group/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/create', body: { id: `rt-${Math.random().toString(36).slice(2, 8)}`, name: '临时组' } }), trace: ['Create Group'] },
   { route: 'GET /engine-rest/group', as: 'admin', wrong: 'office', make: async () => ({ url: '/group' }), trace: ['Read Group'] },
+  { route: 'POST /engine-rest/group', as: 'admin', wrong: 'office', make: async () => ({ url: '/group', body: {} }), trace: ['Read Group'] },
   { route: 'PUT /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['AddMember Group'] },
   { route: 'DELETE /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['RemoveMember Group'] },
   // Tokens: one's own.

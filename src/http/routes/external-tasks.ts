@@ -6,7 +6,7 @@ import { parseVariables } from '../../services/variables.ts';
 import type { ExternalTaskRow } from '../../store/external-tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
-import { bodyObject, queryOf } from '../params.ts';
+import { bodyObject, pagingOf, paramsOf } from '../params.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
 function externalTaskDto(t: ExternalTaskRow) {
@@ -63,21 +63,20 @@ export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskServic
     const locked = await deps.externalTasks.fetchAndLock(request, principalOf(ctx), gone.signal);
     ctx.body = locked.map(lockedDto);
   });
-  const filter = (ctx: Context) => {
-    const q = queryOf(ctx);
-    return {
-      id: q.string('externalTaskId'), topic: q.string('topicName'), workerId: q.string('workerId'), processInstanceId: q.string('processInstanceId'),
-      activityId: q.string('activityId'), locked: q.bool('locked'), withRetriesLeft: q.bool('withRetriesLeft'), noRetriesLeft: q.bool('noRetriesLeft'),
-      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
-      firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
-    };
+  // Camunda's query, from the query string (GET) or its JSON body (POST); paging is always in the query string.
+  const filter = (ctx: Context) => paramsOf(ctx, (q) => ({
+    id: q.string('externalTaskId'), topic: q.string('topicName'), workerId: q.string('workerId'), processInstanceId: q.string('processInstanceId'),
+    activityId: q.string('activityId'), locked: q.bool('locked'), withRetriesLeft: q.bool('withRetriesLeft'), noRetriesLeft: q.bool('noRetriesLeft'),
+    suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
+  }));
+  const list = async (ctx: Context) => {
+    ctx.body = (await deps.externalTasks.list({ ...filter(ctx), ...pagingOf(ctx) }, principalOf(ctx))).map(externalTaskDto);
   };
-  router.get('/external-task', async (ctx) => {
-    ctx.body = (await deps.externalTasks.list(filter(ctx), principalOf(ctx))).map(externalTaskDto);
-  });
-  router.get('/external-task/count', async (ctx) => {
+  const count = async (ctx: Context) => {
     ctx.body = { count: await deps.externalTasks.count(filter(ctx), principalOf(ctx)) };
-  });
+  };
+  router.get('/external-task', list).post('/external-task', list);
+  router.get('/external-task/count', count).post('/external-task/count', count);
   router.get('/external-task/:id', async (ctx) => {
     ctx.body = externalTaskDto(await deps.externalTasks.get(ctx.params.id, principalOf(ctx)));
   });

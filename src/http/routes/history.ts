@@ -6,30 +6,34 @@ import { instanceSortColumns } from '../../store/instances.ts';
 import { taskSortColumns } from '../../store/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
-import { queryOf, sortingOf } from '../params.ts';
+import { pagingOf, paramsOf, type Params } from '../params.ts';
 
 const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime() - new Date(start).getTime() : null);
 
 /** `/history`: who did what, when. */
 export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
   const router = new Router();
-  const instanceFilter = (ctx: Context) => {
-    const q = queryOf(ctx);
+  // Each query reads the query string (GET) or Camunda's JSON body (POST) through one parser; paging is in the query string.
+  const instanceFilter = (q: Params) => {
+    const [ids, id] = [q.list('processInstanceIds'), q.string('processInstanceId')];
+    const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
     return {
-      ids: q.list('processInstanceIds') ?? (q.string('processInstanceId') ? [q.string('processInstanceId')!] : undefined),
+      // Both given: Camunda applies both, so only an instance in the list and of that id.
+      ids: ids && id ? ids.filter((x) => x === id) : ids ?? (id ? [id] : undefined),
       definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
       businessKeyLike: q.string('processInstanceBusinessKeyLike'),
-      finished: q.bool('finished') ? true : q.bool('unfinished') ? false : undefined,
+      finished: finished ? true : unfinished ? false : undefined,
       superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
     };
   };
-  router.get('/history/process-instance/count', async (ctx) => {
-    ctx.body = { count: await deps.history.countProcessInstances(instanceFilter(ctx), principalOf(ctx)) };
-  });
-  router.get('/history/process-instance', async (ctx) => {
-    const q = queryOf(ctx);
+  const countInstances = async (ctx: Context) => {
+    const { sorting: _s, ...filter } = paramsOf(ctx, (q) => ({ ...instanceFilter(q), sorting: q.sorting(instanceSortColumns) }));
+    ctx.body = { count: await deps.history.countProcessInstances(filter, principalOf(ctx)) };
+  };
+  router.get('/history/process-instance/count', countInstances).post('/history/process-instance/count', countInstances);
+  const listInstances = async (ctx: Context) => {
     const rows = await deps.history.processInstances({
-      ...instanceFilter(ctx), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'), sorting: sortingOf(ctx, instanceSortColumns),
+      ...paramsOf(ctx, (q) => ({ ...instanceFilter(q), sorting: q.sorting(instanceSortColumns) })), ...pagingOf(ctx),
     }, principalOf(ctx));
     ctx.body = rows.map((r) => ({
       id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
@@ -39,16 +43,21 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
       caseInstanceId: null, tenantId: r.tenant_id, state: r.state,
     }));
-  });
+  };
+  router.get('/history/process-instance', listInstances).post('/history/process-instance', listInstances);
 
-  router.get('/history/task', async (ctx) => {
-    const q = queryOf(ctx);
+  const listTasks = async (ctx: Context) => {
     const rows = await deps.tasks.history({
-      taskId: q.string('taskId'), processInstanceId: q.string('processInstanceId'),
-      processDefinitionKey: q.string('processDefinitionKey'), taskDefinitionKey: q.string('taskDefinitionKey'),
-      assignee: q.string('taskAssignee'), finished: q.bool('finished') ?? (q.bool('unfinished') ? false : undefined),
-      sorting: (sortingOf(ctx, { ...taskSortColumns, startTime: 'created_at' }) ?? [{ column: 'created_at', order: 'asc' }]) as never,
-      firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+      ...paramsOf(ctx, (q) => {
+        const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
+        return {
+          taskId: q.string('taskId'), processInstanceId: q.string('processInstanceId'),
+          processDefinitionKey: q.string('processDefinitionKey'), taskDefinitionKey: q.string('taskDefinitionKey'),
+          assignee: q.string('taskAssignee'), finished: finished ?? (unfinished ? false : undefined),
+          sorting: (q.sorting({ ...taskSortColumns, startTime: 'created_at' }) ?? [{ column: 'created_at', order: 'asc' }]) as never,
+        };
+      }),
+      ...pagingOf(ctx),
     }, principalOf(ctx));
     ctx.body = rows.map((t) => ({
       id: t.id, processDefinitionKey: t.definition_key, processDefinitionId: t.definition_id, processInstanceId: t.process_instance_id,
@@ -60,14 +69,17 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       // Not in Camunda's shape: who completed it, since completion does not require an assignee.
       completedBy: t.completed_by, candidateGroups: t.candidate_groups,
     }));
-  });
+  };
+  router.get('/history/task', listTasks).post('/history/task', listTasks);
 
-  router.get('/history/variable-instance', async (ctx) => {
-    const q = queryOf(ctx);
+  const listVariables = async (ctx: Context) => {
     const rows = await deps.history.variables({
-      processInstanceId: q.string('processInstanceId'), processInstanceIds: q.list('processInstanceIdIn'),
-      variableName: q.string('variableName'), variableNameLike: q.string('variableNameLike'),
-      processDefinitionKey: q.string('processDefinitionKey'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
+      ...paramsOf(ctx, (q) => ({
+        processInstanceId: q.string('processInstanceId'), processInstanceIds: q.list('processInstanceIdIn'),
+        variableName: q.string('variableName'), variableNameLike: q.string('variableNameLike'),
+        processDefinitionKey: q.string('processDefinitionKey'),
+      })),
+      ...pagingOf(ctx),
     }, principalOf(ctx));
     ctx.body = rows.map((v) => {
       const [formatted] = Object.values(formatVariables({ [v.name]: v }));
@@ -79,13 +91,17 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
         removalTime: null, rootProcessInstanceId: v.process_instance_id,
       };
     });
-  });
+  };
+  router.get('/history/variable-instance', listVariables).post('/history/variable-instance', listVariables);
 
-  router.get('/history/activity-instance', async (ctx) => {
-    const q = queryOf(ctx);
-    const instanceId = q.string('processInstanceId');
-    const [activityId, activityType] = [q.string('activityId'), q.string('activityType')];
-    const finished = q.bool('finished') ? true : q.bool('unfinished') ? false : undefined;
+  const listActivities = async (ctx: Context) => {
+    const { instanceId, activityId, activityType, finished } = paramsOf(ctx, (q) => {
+      const [done, undone] = [q.bool('finished'), q.bool('unfinished')];
+      return {
+        instanceId: q.string('processInstanceId'), activityId: q.string('activityId'), activityType: q.string('activityType'),
+        finished: done ? true : undone ? false : undefined,
+      };
+    });
     // One instance's activities are few: Camunda's narrowing filters apply to them here.
     const rows = (instanceId ? await deps.history.activities(instanceId, principalOf(ctx)) : []).filter((a) =>
       (!activityId || a.activity_id === activityId) && (!activityType || a.activity_type === activityType)
@@ -96,6 +112,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       startTime: formatDate(a.start_time), endTime: formatDate(a.end_time), durationInMillis: duration(a.start_time, a.end_time),
       canceled: a.canceled, completeScope: false, calledProcessInstanceId: a.called_process_instance_id,
     }));
-  });
+  };
+  router.get('/history/activity-instance', listActivities).post('/history/activity-instance', listActivities);
   return router;
 }

@@ -1,9 +1,10 @@
 import Router from '@koa/router';
+import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
 import type { IdentityService } from '../../services/identity.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import { principalOf } from '../auth.ts';
-import { bodyObject, queryOf } from '../params.ts';
+import { bodyObject, paramsOf, queryOf } from '../params.ts';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
@@ -41,11 +42,13 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     await deps.identity.createGroup({ id: body.id, name: str(body.name) ?? null, type: str(body.type) ?? null }, principalOf(ctx));
     ctx.status = 204;
   });
-  router.get('/group', async (ctx) => {
-    if (queryOf(ctx).string('member') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
-    const groups = await deps.identity.listGroups({ member: queryOf(ctx).string('member') });
+  const listGroups = async (ctx: Context) => {
+    const member = paramsOf(ctx, (q) => q.string('member'));
+    if (member !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
+    const groups = await deps.identity.listGroups({ member });
     ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
-  });
+  };
+  router.get('/group', listGroups).post('/group', listGroups);
   router.put('/group/:id/members/:userId', async (ctx) => {
     assertAdmin(principalOf(ctx));
     await deps.identity.addMember(ctx.params.id, ctx.params.userId, principalOf(ctx));

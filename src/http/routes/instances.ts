@@ -9,7 +9,7 @@ const { startTime: _s, endTime: _e, ...runtimeSort } = instanceSortColumns;
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables, sendVariableData } from '../format.ts';
-import { bodyObject, queryOf, sortingOf } from '../params.ts';
+import { bodyObject, pagingOf, paramsOf, queryOf } from '../params.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
@@ -25,24 +25,23 @@ export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, 
 /** `/process-instance`: the runtime view of running instances. */
 export function makeInstanceRoutes(deps: { instances: InstanceService }): Router {
   const router = new Router();
-  const filter = (ctx: Context) => {
-    const q = queryOf(ctx);
-    return {
-      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
-      superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
-      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
-      state: 'ACTIVE' as const, firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
-      sorting: sortingOf(ctx, runtimeSort),
-    };
-  };
-  router.get('/process-instance', async (ctx) => {
-    const rows = await deps.instances.list(filter(ctx), principalOf(ctx));
+  // Camunda's query, from the query string (GET) or its JSON body (POST); paging is always in the query string.
+  const filter = (ctx: Context) => paramsOf(ctx, (q) => ({
+    definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
+    superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
+    suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
+    state: 'ACTIVE' as const, sorting: q.sorting(runtimeSort),
+  }));
+  const list = async (ctx: Context) => {
+    const rows = await deps.instances.list({ ...filter(ctx), ...pagingOf(ctx) }, principalOf(ctx));
     ctx.body = rows.map((r) => instanceDto(r, ctx));
-  });
-  router.get('/process-instance/count', async (ctx) => {
-    const { firstResult: _f, maxResults: _m, sorting: _o, ...rest } = filter(ctx);
+  };
+  const count = async (ctx: Context) => {
+    const { sorting: _o, ...rest } = filter(ctx);
     ctx.body = { count: await deps.instances.count(rest, principalOf(ctx)) };
-  });
+  };
+  router.get('/process-instance', list).post('/process-instance', list);
+  router.get('/process-instance/count', count).post('/process-instance/count', count);
   router.get('/process-instance/:id', async (ctx) => {
     const row = await deps.instances.get(ctx.params.id, principalOf(ctx));
     if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${row.id} has ended`);

@@ -8,7 +8,7 @@ import { parseDate } from '../../services/variables.ts';
 import type { TimerQuery, TimerRow } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
-import { bodyObject, checkDate, queryOf } from '../params.ts';
+import { bodyObject, checkDate, pagingOf, paramsOf } from '../params.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
 const jobDto = (t: TimerRow & { definition_key: string }) => ({
@@ -41,9 +41,9 @@ function splitJobDefinition(id: string): [string, string, string] {
 /** `/job`: Camunda's job view of armed timers; `/job-definition`: the start timers (administrators). */
 export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTimerService }): Router {
   const router = new Router();
-  router.get('/job-definition', async (ctx) => {
+  const listDefinitions = async (ctx: Context) => {
     assertAdmin(principalOf(ctx));
-    const rows = await deps.startTimers.list(queryOf(ctx).string('processDefinitionKey'));
+    const rows = await deps.startTimers.list(paramsOf(ctx, (q) => q.string('processDefinitionKey')));
     ctx.body = rows.map((r) => ({
       id: `timer-start:${r.definition_id}:${r.event_id}`, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
       activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: `${r.timer_type === 'timeCycle' ? 'CYCLE' : r.timer_type === 'timeDate' ? 'DATE' : 'DURATION'}: ${r.expression}`,
@@ -51,34 +51,37 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
       // Not in Camunda's shape: when it fires next, and how often more.
       nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
     }));
-  });
+  };
+  router.get('/job-definition', listDefinitions).post('/job-definition', listDefinitions);
   /** Camunda's job query; null when it can match nothing here (`messages=true`: every job here is a timer). */
-  const filter = (ctx: Context): TimerQuery | null => {
-    const q = queryOf(ctx);
-    const timers = q.bool('timers');
-    const messages = q.bool('messages');
+  /** Camunda's job query (query string or JSON body); null when it can match nothing here (`messages=true`: every job here is a timer). */
+  const filter = (ctx: Context): TimerQuery | null => paramsOf(ctx, (q) => {
+    // Every criterion is read before any early answer, so a query by body is checked whole.
+    const [timers, messages, jobDefinition] = [q.bool('timers'), q.bool('messages'), q.string('jobDefinitionId')];
+    const [explicitDefinition, explicitActivity] = [q.string('processDefinitionId'), q.string('activityId')];
+    const [noRetries, withRetries] = [q.bool('noRetriesLeft'), q.bool('withRetriesLeft')];
+    const query = {
+      id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), executionId: q.string('executionId'),
+      processDefinitionKey: q.string('processDefinitionKey'), withException: q.bool('withException') || undefined,
+      noRetriesLeft: noRetries ? true : withRetries ? false : undefined,
+      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')), ...dueRange(q.string('dueDates')),
+    };
     if (timers && messages) throw new ValidationError('参数 timers 与 messages 不能同时使用 / parameter timers cannot be used together with parameter messages');
     if (messages) return null;
-    const jobDefinition = q.string('jobDefinitionId');
     const [kind, definitionId, activityId] = jobDefinition ? splitJobDefinition(jobDefinition) : [];
     if (jobDefinition && kind !== 'timer') return null;
-    return {
-      id: q.string('jobId'), processInstanceId: q.string('processInstanceId'), executionId: q.string('executionId'),
-      processDefinitionId: definitionId ?? q.string('processDefinitionId'), processDefinitionKey: q.string('processDefinitionKey'),
-      activityId: activityId ?? q.string('activityId'), withException: q.bool('withException') || undefined,
-      noRetriesLeft: q.bool('noRetriesLeft') ? true : q.bool('withRetriesLeft') ? false : undefined,
-      suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
-      ...dueRange(q.string('dueDates')), firstResult: q.int('firstResult'), maxResults: q.int('maxResults'),
-    };
+    return { ...query, processDefinitionId: definitionId ?? explicitDefinition, activityId: activityId ?? explicitActivity };
+  });
+  const list = async (ctx: Context) => {
+    const f = filter(ctx);
+    ctx.body = f ? (await deps.timers.list({ ...f, ...pagingOf(ctx) }, principalOf(ctx))).map(jobDto) : [];
   };
-  router.get('/job', async (ctx) => {
+  const count = async (ctx: Context) => {
     const f = filter(ctx);
-    ctx.body = f ? (await deps.timers.list(f, principalOf(ctx))).map(jobDto) : [];
-  });
-  router.get('/job/count', async (ctx) => {
-    const f = filter(ctx);
-    ctx.body = { count: f ? await deps.timers.count({ ...f, firstResult: undefined, maxResults: undefined }, principalOf(ctx)) : 0 };
-  });
+    ctx.body = { count: f ? await deps.timers.count(f, principalOf(ctx)) : 0 };
+  };
+  router.get('/job', list).post('/job', list);
+  router.get('/job/count', count).post('/job/count', count);
   router.get('/job/:id', async (ctx) => {
     ctx.body = jobDto(await deps.timers.get(ctx.params.id, principalOf(ctx)));
   });

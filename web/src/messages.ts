@@ -2,7 +2,7 @@
 export const zh = {
   appTitle: '信用平台安全治理', login: '登录', username: '用户名', password: '密码', loginFailed: '登录失败：',
   notifications: '通知', unreadNotifications: '未读通知 {count} 条', noNotifications: '没有通知', markAllRead: '全部标为已读', unread: '未读', taskEnded: '任务已结束',
-  sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', start: '发起流程',
+  sessionExpired: '登录已过期，请重新登录', logout: '退出', myTasks: '我的任务', roleTasks: '本角色任务', myRequests: '我发起的', noRequests: '没有我发起的进行中的流程', start: '发起流程',
   tasks: '待办', noTasks: '没有任务', claim: '认领', unclaim: '退回', open: '办理', process: '流程', created: '创建时间',
   due: '到期', overdue: '已逾期', dueSoon: '即将到期', assignee: '办理人', candidates: '候选角色', complete: '提交办理',
   completed: '任务已提交', claimFirst: '此任务尚未认领，认领后办理', started: '流程已发起', noProcesses: '没有可发起的流程',
@@ -63,7 +63,7 @@ export type Messages = typeof zh;
 export const en: Messages = {
   appTitle: 'Security workflow', login: 'Sign in', username: 'User name', password: 'Password', loginFailed: 'Sign-in failed: ',
   notifications: 'Notifications', unreadNotifications: '{count} unread notifications', noNotifications: 'No notifications', markAllRead: 'Mark all read', unread: 'Unread', taskEnded: 'Task ended',
-  sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", start: 'Start a process',
+  sessionExpired: 'Your session has expired; please sign in again', logout: 'Sign out', myTasks: 'My tasks', roleTasks: "My roles' tasks", myRequests: 'Started by me', noRequests: 'No running process you started', start: 'Start a process',
   tasks: 'Tasks', noTasks: 'No tasks', claim: 'Claim', unclaim: 'Unclaim', open: 'Open', process: 'Process', created: 'Created',
   due: 'Due', overdue: 'Overdue', dueSoon: 'Due soon', assignee: 'Assignee', candidates: 'Offered to', complete: 'Complete',
   completed: 'Task completed', claimFirst: 'This task is not claimed yet; claim it to work on it', started: 'Process started', noProcesses: 'No process you may start',

@@ -47,6 +47,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       businessKeyLike: q.string('processInstanceBusinessKeyLike'),
       finished: q.bool('finished') ? true : q.bool('unfinished') ? false : undefined,
       superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
+      startedBy: q.string('startedBy'),
       ...stateFilter(q),
     };
   };

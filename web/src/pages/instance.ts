@@ -6,7 +6,7 @@ import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
-import { isRunning, suspensionControls } from '../suspension.ts';
+import { isRunning, maySuspend, suspensionControls } from '../suspension.ts';
 import { withdrawBox } from './send-back.ts';
 import { instanceOperations } from '../approvals.ts';
 
@@ -60,7 +60,9 @@ function timersBox(jobs: Job[], names: Map<string, string>): HTMLElement {
 export async function instancePage(id: string): Promise<void> {
   loading('monitor');
   const [instance] = await api<HistoricInstance[]>('GET', `/history/process-instance${qs({ processInstanceId: id })}`);
-  if (!instance) return page('monitor', h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link('/monitor', {}, t('back')));
+  // The monitor is the office's; an initiator came from 我发起的 and goes back there.
+  const back = maySuspend() ? '/monitor' : '/?view=started';
+  if (!instance) return page('monitor', h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link(back, {}, t('back')));
   const running = isRunning(instance);
   const [xml, activities, tasks, variables, incidents, jobs] = await Promise.all([
     api<{ bpmn20Xml: string }>('GET', `/process-definition/${encodeURIComponent(instance.processDefinitionId)}/xml`),
@@ -73,7 +75,7 @@ export async function instancePage(id: string): Promise<void> {
   const suspended = instance.state === 'SUSPENDED';
   const canvas = h('div', { class: 'diagram diagram-wide', id: 'diagram' });
   page('monitor',
-    h('div', { class: 'title-row' }, link('/monitor', { class: 'back' }, `← ${t('back')}`),
+    h('div', { class: 'title-row' }, link(back, { class: 'back' }, `← ${t('back')}`),
       h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
       // A suspended instance's state is the 已挂起 badge of its suspension controls.
       suspended ? null : h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),

@@ -116,7 +116,11 @@ for (const backend of backends) {
       const batch = await must(running.url, 'POST', '/engine-rest/modification/executeAsync', { processDefinitionId: v1, processInstanceIds: ids, instructions, annotation: 'crash' });
       t.is(batch.type, 'instance-modification');
       t.is(batch.totalJobs, INSTANCES);
-      await sleep(20 + Math.floor(Math.random() * 250));
+      // Killed once the first jobs have committed (bounded by time), so the kill lands among them, not before them.
+      for (const began = Date.now(); Date.now() - began < 30_000; await sleep(5)) {
+        const [stats] = await must(running.url, 'GET', `/engine-rest/batch/statistics?batchId=${batch.id}`);
+        if (!stats || stats.completedJobs > 0) break;
+      }
       running.child.kill('SIGKILL');
       t.is((await running.exited).signal, 'SIGKILL');
       running = await bootPatiently(env, tail, `${backend.name}#1`);

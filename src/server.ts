@@ -104,7 +104,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const modification = makeModificationService(db, definitions, execution, trace, instances);
   return {
     migration,
-    batches: makeBatchService(db, migration, trace, notifier),
+    batches: makeBatchService(db, migration, modification, trace, notifier),
     notifier,
     trace,
     health: makeHealthService(db),

@@ -14,7 +14,9 @@ import { ADMIN } from './helpers/server.ts';
  * the scheduler works through the batch's jobs, and restarted. The batch
  * then finishes on its own: every instance migrated exactly once (one
  * Migrate trace row each, every job done once, the batch ended), its tasks
- * on v2, and it runs on there.
+ * on v2, and it runs on there. The same for an asynchronous modification
+ * batch (/modification/executeAsync), which runs on the same machinery: every
+ * instance modified exactly once.
  */
 
 const INSTANCES = 40;
@@ -86,6 +88,62 @@ for (const backend of backends) {
       const [review] = await must(url, 'GET', `/engine-rest/task?processInstanceId=${ids[0]}&taskDefinitionKey=review`);
       await must(url, 'POST', `/engine-rest/task/${review.id}/complete`, {});
       t.log(`${backend.name}: batch of ${INSTANCES} finished after the restart`);
+      running.child.kill('SIGTERM');
+      await running.exited;
+      running = undefined;
+    } catch (err) {
+      t.log(tail.text());
+      throw err;
+    } finally {
+      running?.child.kill('SIGKILL');
+      await running?.exited;
+      await cleanup();
+    }
+  });
+
+  test.serial(`${backend.name}: kill -9 during an async modification batch, restarted: every instance modified exactly once`, async (t) => {
+    t.timeout(600_000);
+    const tail = new Tail();
+    const { env, cleanup } = await dbEnvFor(backend);
+    let running: Running | undefined;
+    try {
+      running = await bootPatiently(env, tail, `${backend.name}#0`);
+      const v1 = await deploy(running.url, 'mig-v1.bpmn');
+      const body = { variables: { starter: { value: 'admin' }, signers: { value: '["a","b"]', type: 'Json' } } };
+      const ids: string[] = [];
+      for (let i = 0; i < INSTANCES; i++) ids.push((await must(running.url, 'POST', `/engine-rest/process-definition/${v1}/start`, body)).id);
+      const instructions = [{ type: 'cancel', activityId: 'review' }, { type: 'startBeforeActivity', activityId: 'review' }];
+      const batch = await must(running.url, 'POST', '/engine-rest/modification/executeAsync', { processDefinitionId: v1, processInstanceIds: ids, instructions, annotation: 'crash' });
+      t.is(batch.type, 'instance-modification');
+      t.is(batch.totalJobs, INSTANCES);
+      // Killed once the first jobs have committed (bounded by time), so the kill lands among them, not before them.
+      for (const began = Date.now(); Date.now() - began < 30_000; await sleep(5)) {
+        const [stats] = await must(running.url, 'GET', `/engine-rest/batch/statistics?batchId=${batch.id}`);
+        if (!stats || stats.completedJobs > 0) break;
+      }
+      running.child.kill('SIGKILL');
+      t.is((await running.exited).signal, 'SIGKILL');
+      running = await bootPatiently(env, tail, `${backend.name}#1`);
+      const url = running.url;
+      const [atRestart] = await must(url, 'GET', `/engine-rest/batch/statistics?batchId=${batch.id}`);
+      t.log(`${backend.name}: after the kill, ${atRestart?.completedJobs ?? INSTANCES} of ${INSTANCES} modification jobs had committed`);
+      let ended: string | null = null;
+      for (const began = Date.now(); !ended && Date.now() - began < 240_000; await sleep(250)) {
+        const r = await send(url, 'GET', `/engine-rest/history/batch/${batch.id}`);
+        if (!r.lost && r.status === 200) ended = r.body.endTime;
+      }
+      if (!ended) t.log('not ended:', JSON.stringify(await send(url, 'GET', `/engine-rest/batch/statistics?batchId=${batch.id}`)));
+      t.truthy(ended, 'the batch ended after the restart');
+      for (const id of ids) {
+        const modified = await must(url, 'GET', `/engine-rest/history/user-operation?operationType=ModifyProcessInstance&processInstanceId=${id}`);
+        t.is(modified.length, 1, `instance ${id} modified exactly once`);
+        t.is(modified[0].details.batchId, batch.id);
+        // Run twice, review would have been cancelled twice: one cancelled row and one open, no more.
+        const reviews = await must(url, 'GET', `/engine-rest/history/activity-instance?processInstanceId=${id}&activityId=review`);
+        t.is(reviews.length, 2, `instance ${id}: review cancelled once and started once`);
+        t.is(reviews.filter((r: any) => r.canceled).length, 1);
+        t.is((await must(url, 'GET', `/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=review`)).length, 1);
+      }
       running.child.kill('SIGTERM');
       await running.exited;
       running = undefined;

@@ -186,8 +186,11 @@ function carriesTrigger(a: string | null, b: string | null): boolean {
   return oneShot(a) && oneShot(b);
 }
 
-/** One open activity of an instance: its history row (`sign#multiInstanceBody` for a multi-instance body) or a running element (running-elements.ts). */
-export type OpenActivity = RunningElement;
+/**
+ * One open activity of an instance: its history row (`sign#multiInstanceBody` for a multi-instance body)
+ * or a running element (running-elements.ts), or a join holding tokens while it waits for other branches.
+ */
+export type OpenActivity = RunningElement & { waitingJoin?: boolean | undefined };
 
 /**
  * One instance's validation against a valid plan: every open activity needs
@@ -203,7 +206,9 @@ export function validateInstance(
     const id = a.activityId.replace(/#multiInstanceBody$/, '');
     const mapped = bySource.get(id) ?? null;
     const failures: string[] = [];
-    if (!mapped) failures.push(`该活动实例没有迁移指令 / There is no migration instruction for this instance's activity (${id})`);
+    if (!mapped && a.waitingJoin) {
+      failures.push(`汇聚网关 '${id}' 持有等待其他分支的令牌，但没有迁移指令（目标中没有同一网关或计划未映射它），迁移会丢失该令牌 / the joining gateway '${id}' holds a token waiting for its other branches and has no migration instruction (no such gateway in the target, or the plan does not map it): migrating would lose the token`);
+    } else if (!mapped) failures.push(`该活动实例没有迁移指令 / There is no migration instruction for this instance's activity (${id})`);
     else failures.push(...attachedFailures(id, source, target, bySource));
     if (failures.length) reports.push({ migrationInstruction: mapped, activityInstanceId: a.executionId, sourceScopeId: id, failures });
   }

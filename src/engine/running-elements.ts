@@ -48,6 +48,24 @@ export function waitingJoins(state: unknown): (RunningElement & { activityType: 
   });
 }
 
+/**
+ * Joins holding tokens while they wait for other branches, at any depth
+ * (inside sub-processes too): no history row records them, yet their saved
+ * tokens are part of the instance (migration must carry them or refuse).
+ */
+export function waitingJoinsAnywhere(state: unknown): RunningElement[] {
+  const found: RunningElement[] = [];
+  const walk = (node: unknown, key: string): void => {
+    if (Array.isArray(node)) return node.forEach((n) => walk(n, key));
+    if (!node || typeof node !== 'object' || key === 'broker' || key === 'environment') return;
+    const join = key === 'children' ? waitingJoinOf(node) : undefined;
+    if (join) found.push(join);
+    for (const [k, v] of Object.entries(node)) walk(v, k);
+  };
+  walk(state, '');
+  return found;
+}
+
 function processScopeChildren(state: unknown): any[] {
   const definitions = (state as { definitions?: any[] } | null)?.definitions ?? [];
   return definitions.flatMap((d) => (d?.execution?.processes ?? []) as any[]).flatMap((p) => (p?.execution?.children ?? []) as any[]);

@@ -4,17 +4,20 @@ import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import type { DueSource } from '../scheduler/timers.ts';
 import {
   countBatches, deleteBatch, findBatch, finishJob, insertBatch, leaseJobs, listBatches, lockPendingJob, msUntilNextJob, setBatchSuspended,
-  type BatchJobRow, type BatchQuery,
+  type BatchJobRow, type BatchQuery, type BatchRow,
 } from '../store/batches.ts';
 import type { Principal } from '../types.ts';
 import { assertAdmin } from './instances.ts';
 import { checkExecuteFlags, type MigrationService } from './migration.ts';
+import { parseModification, type ExecuteBody, type ModificationService } from './modification.ts';
 import type { TraceService } from './trace.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 
 /** Camunda's batch type of an asynchronous migration. */
 export const MIGRATION_BATCH = 'instance-migration';
+/** Camunda's batch type of an asynchronous modification. */
+export const MODIFICATION_BATCH = 'instance-modification';
 /**
  * How long a server holds the jobs it leased before another may take them.
  * Short: a job is done under its row lock in one transaction, so the lease
@@ -22,17 +25,27 @@ export const MIGRATION_BATCH = 'instance-migration';
  */
 const LEASE_MS = 10_000;
 
-/** What a batch stores to run its jobs: the migration plan as the client sent it. */
+/** What a migration batch stores to run its jobs: the migration plan as the client sent it. */
 interface MigrationConfiguration {
   migrationPlan: Record<string, unknown>;
 }
 
+/** What a modification batch stores: the definition and the request's instructions and flags as sent (parsed again per job). */
+interface ModificationConfiguration {
+  processDefinitionId: string;
+  instructions: unknown[];
+  skipCustomListeners: boolean;
+  skipIoMappings: boolean;
+  annotation: string | null;
+}
+
 /**
- * Camunda's batches, of one kind so far: `/migration/executeAsync` creates
- * one with a job per instance; the scheduler runs the jobs (this service is
- * one of its due sources); `/batch` reads, suspends and deletes them.
+ * Camunda's batches, of two kinds: `/migration/executeAsync` and
+ * `/modification/executeAsync` each create one with a job per instance; the
+ * scheduler runs the jobs (this service is one of its due sources); `/batch`
+ * reads, suspends and deletes them.
  */
-export function makeBatchService(db: Knex, migration: MigrationService, trace: TraceService, notifier: TopicNotifier) {
+export function makeBatchService(db: Knex, migration: MigrationService, modification: ModificationService, trace: TraceService, notifier: TopicNotifier) {
   /** POST /migration/executeAsync: the plan and instances checked, the batch and its jobs written in one transaction. */
   async function migrateAsync(body: Record<string, unknown>, principal: Principal) {
     assertAdmin(principal);
@@ -54,10 +67,54 @@ export function makeBatchService(db: Knex, migration: MigrationService, trace: T
     });
   }
 
-  /** Migrates one job's instance and marks the job in the same transaction; a job done or held elsewhere is left alone. */
+  /** POST /modification/executeAsync: the request and instances checked, the batch and its jobs written in one transaction. */
+  async function modifyAsync(body: ExecuteBody, principal: Principal) {
+    const ids = await modification.checkAsync(body, principal);
+    const m = body.modification;
+    const id = randomUUID();
+    const configuration: ModificationConfiguration = {
+      processDefinitionId: body.processDefinitionId, instructions: m.raw, skipCustomListeners: m.skipCustomListeners, skipIoMappings: m.skipIoMappings, annotation: m.annotation ?? null,
+    };
+    return db.transaction(async (trx) => {
+      const batch = await insertBatch(trx, { id, type: MODIFICATION_BATCH, configuration, create_user_id: principal.userId, tenant_id: null }, ids);
+      await trace.record(trx, principal, {
+        operation: 'ModifyProcessInstance', entityType: 'Batch', entityId: id,
+        details: { async: true, nrOfInstances: ids.length, processDefinitionId: body.processDefinitionId, annotation: m.annotation ?? null, instructions: m.raw },
+      });
+      await notifier.announce(trx, [TIMERS_TOPIC]);
+      return batch;
+    });
+  }
+
+  /**
+   * Modifies one job's instance, claiming and marking the job in the
+   * transaction that saves it. A refusal (AppError: the instance ended or
+   * changed so an instruction no longer applies) fails the job with its
+   * message, as a migration job whose instance no longer validates.
+   */
+  async function runModificationJob(job: BatchJobRow, batch: BatchRow): Promise<void> {
+    const c = batch.configuration as ModificationConfiguration;
+    const actor = { userId: batch.create_user_id ?? 'system', source: 'batch' };
+    try {
+      const m = parseModification({ instructions: c.instructions, skipCustomListeners: c.skipCustomListeners, skipIoMappings: c.skipIoMappings, annotation: c.annotation });
+      await modification.runJob(job.process_instance_id, c.processDefinitionId, m, actor, batch.id, {
+        claim: async (trx) => Boolean(await lockPendingJob(trx, job.id)),
+        done: (trx) => finishJob(trx, job, null),
+      });
+    } catch (err) {
+      if (!(err instanceof AppError)) throw err;
+      await db.transaction(async (trx) => {
+        const held = await lockPendingJob(trx, job.id);
+        if (held) await finishJob(trx, held, err.message);
+      });
+    }
+  }
+
+  /** Runs one job and marks it in the same transaction; a job done or held elsewhere is left alone. */
   async function runJob(job: BatchJobRow): Promise<void> {
     const batch = await findBatch(db, job.batch_id);
     if (!batch || batch.end_time) return;
+    if (batch.type === MODIFICATION_BATCH) return runModificationJob(job, batch);
     const plan = await migration.checkPlan((batch.configuration as MigrationConfiguration).migrationPlan);
     const actor = { userId: batch.create_user_id ?? 'system', source: 'batch' };
     await db.transaction(async (trx) => {
@@ -102,6 +159,7 @@ export function makeBatchService(db: Knex, migration: MigrationService, trace: T
 
   return {
     migrateAsync,
+    modifyAsync,
     /** The scheduler's due source: pending jobs of running batches. */
     source,
     async list(q: BatchQuery, principal: Principal) {

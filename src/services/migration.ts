@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
 import {
   generatePlan, hasFailures, migrateState, shapeOf, validateInstance, validatePlan,
-  type DefinitionShape, type InstanceReport, type InstructionReport, type MigrationInstruction,
+  type DefinitionShape, type InstanceReport, type InstructionReport, type MigrationInstruction, type OpenActivity,
 } from '../engine/migration.ts';
-import { runningElements } from '../engine/running-elements.ts';
+import { runningElements, waitingJoinsAnywhere } from '../engine/running-elements.ts';
 import { ConflictError, ValidationError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { lockInstance, moveInstance, readInstance, openActivitiesOf, queryRunningInstances, type InstanceFilter, type MigratingInstance } from '../store/instance-migration.ts';
@@ -96,7 +96,11 @@ export function makeMigrationService(db: Knex, definitions: DefinitionService, v
     }
     const rows = (await openActivitiesOf(trx, [instance.id])).get(instance.id) ?? [];
     const seen = new Set(rows.map((r) => r.activityId.replace(/#multiInstanceBody$/, '')));
-    const open = [...rows, ...runningElements(instance.engine_state).filter((e) => !seen.has(e.activityId))];
+    const open: OpenActivity[] = [
+      ...rows, ...runningElements(instance.engine_state).filter((e) => !seen.has(e.activityId)),
+      // A join's waiting tokens live in its saved queue only: unmapped, recovery would find no element for them and drop them.
+      ...waitingJoinsAnywhere(instance.engine_state).map((j) => ({ ...j, waitingJoin: true })),
+    ];
     return validateInstance(instance.id, open, p.shapes.source, p.shapes.target, p.instructions, general);
   }
 

@@ -39,6 +39,12 @@ export interface ModifyAs {
   afterSave?: ((trx: Db, instance: InstanceRow) => Promise<void>) | undefined;
   /** Who gets the user tasks the run opens unassigned (activity id -> user), saved and announced so (persist-runs.ts). */
   assignOpened?: Readonly<Record<string, string>> | undefined;
+  /**
+   * A batch job the modification is done for: claimed (locked, still pending)
+   * and marked done in the transaction that saves it, so after a kill -9 it
+   * is either done with its instance modified, or pending with nothing saved.
+   */
+  job?: { claim(trx: Db): Promise<boolean>; done(trx: Db): Promise<void> } | undefined;
 }
 
 /** Process instance modification (Camunda 7): one engine run and one transaction per instance. */
@@ -98,7 +104,10 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
       const planned: Planned[] = [];
       for (const id of ids) planned.push(await plan(id, m, as, definitionId));
       const saved = await db.transaction(async (trx) => {
+        // A job done meanwhile (by a server whose lease ran out on it) saves nothing.
+        if (as.job && !(await as.job.claim(trx))) return;
         if (!(await save(trx, planned, m, as))) throw LOST_RACE;
+        await as.job?.done(trx);
       }).then(() => true, (err) => {
         if (err === LOST_RACE) return false;
         throw err;
@@ -108,10 +117,21 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
     }
   }
 
-  const modificationFact = (m: Modification) => (instance: InstanceRow): TraceFact => ({
+  const modificationFact = (m: Modification, batchId?: string) => (instance: InstanceRow): TraceFact => ({
     operation: 'ModifyProcessInstance', entityType: 'ProcessInstance', entityId: instance.id,
-    details: { annotation: m.annotation ?? null, skipCustomListeners: m.skipCustomListeners, skipIoMappings: m.skipIoMappings, instructions: m.raw },
+    details: { annotation: m.annotation ?? null, skipCustomListeners: m.skipCustomListeners, skipIoMappings: m.skipIoMappings, instructions: m.raw, ...(batchId ? { batchId } : {}) },
   });
+
+  /** The instances `/modification/execute(Async)` names: its ids and its query's running instances, at least one. */
+  async function instancesOf(body: ExecuteBody, principal: Principal): Promise<string[]> {
+    const fromQuery = body.query ? (await instances.list({ ...body.query, state: 'ACTIVE' }, principal)).map((r) => r.id) : [];
+    const ids = [...new Set([...body.ids, ...fromQuery])];
+    if (!ids.length) throw new ValidationError('没有要修改的流程实例 / no process instances to modify: give processInstanceIds or a processInstanceQuery that matches some');
+    if (body.modification.instructions.some((i) => i.activityInstanceId || i.transitionInstanceId)) {
+      throw new ValidationError('批量修改只能按活动 ID 取消 / modification/execute cancels by activityId only (activityInstanceId belongs to one instance)');
+    }
+    return ids;
+  }
 
   return {
     /** `POST /process-instance/{id}/modification`: administrators only. */
@@ -126,15 +146,35 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
      * it fails as a whole: every instance is run first, then all are saved in
      * one transaction, so an instruction one instance refuses saves nothing.
      */
-    async execute(body: { processDefinitionId: string; ids: string[]; query?: Parameters<InstanceService['list']>[0] | undefined; modification: Modification }, principal: Principal): Promise<void> {
+    async execute(body: ExecuteBody, principal: Principal): Promise<void> {
       assertAdmin(principal);
-      const fromQuery = body.query ? (await instances.list({ ...body.query, state: 'ACTIVE' }, principal)).map((r) => r.id) : [];
-      const ids = [...new Set([...body.ids, ...fromQuery])];
-      if (!ids.length) throw new ValidationError('没有要修改的流程实例 / no process instances to modify: give processInstanceIds or a processInstanceQuery that matches some');
-      if (body.modification.instructions.some((i) => i.activityInstanceId || i.transitionInstanceId)) {
-        throw new ValidationError('批量修改只能按活动 ID 取消 / modification/execute cancels by activityId only (activityInstanceId belongs to one instance)');
-      }
+      const ids = await instancesOf(body, principal);
       await apply(ids, body.modification, { actor: principal, fact: modificationFact(body.modification) }, body.processDefinitionId);
+    },
+
+    /**
+     * What `/modification/executeAsync` checks before it writes a batch: the
+     * definition exists and the flags can be honoured on it (refuseSkips), and
+     * the instances. What depends on an instance's state is its job's to find.
+     */
+    async checkAsync(body: ExecuteBody, principal: Principal): Promise<string[]> {
+      assertAdmin(principal);
+      const def = await definitions.load(body.processDefinitionId).catch((err) => {
+        if (err instanceof NotFoundError) throw new ValidationError(`流程定义不存在 / process definition ${body.processDefinitionId} does not exist`, { field: 'processDefinitionId' });
+        throw err;
+      });
+      refuseSkips(def, body.modification);
+      return instancesOf(body, principal);
+    },
+
+    /**
+     * One job of an `instance-modification` batch: the instance modified as
+     * the batch's creator, in the transaction that claims and marks the job.
+     * A refusal (the instance ended, of another definition, suspended, an
+     * instruction it cannot take) is the caller's to record as the job's failure.
+     */
+    async runJob(instanceId: string, processDefinitionId: string, m: Modification, actor: Actor, batchId: string, job: NonNullable<ModifyAs['job']>): Promise<void> {
+      await apply([instanceId], m, { actor, fact: modificationFact(m, batchId), job }, processDefinitionId);
     },
 
     /** For send back and withdraw: a modification run as someone other than an administrator, who checked their right. */
@@ -180,3 +220,11 @@ function toEngine(instance: InstanceRow, m: Modification): EngineInstruction[] {
 }
 
 export type ModificationService = ReturnType<typeof makeModificationService>;
+
+/** `/modification/execute` and `executeAsync`: one definition's instances by ids and/or query, and the instructions. */
+export interface ExecuteBody {
+  processDefinitionId: string;
+  ids: string[];
+  query?: Parameters<InstanceService['list']>[0] | undefined;
+  modification: Modification;
+}

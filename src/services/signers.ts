@@ -4,7 +4,7 @@ import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '.
 import { insertComment } from '../store/comments.ts';
 import { findInstance } from '../store/instances.ts';
 import { markSignerRemoved } from '../store/signers.ts';
-import { findTask, listOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
+import { findTask, listOpenTasksOfInstance, lockOpenTasksOfInstance, type TaskRow } from '../store/tasks.ts';
 import type { Db } from '../store/db.ts';
 import type { Principal } from '../types.ts';
 import { existingUser, isOfficeOrAdmin, optionalComment, rolesOf } from './approval-rights.ts';
@@ -39,6 +39,23 @@ export async function listOpenSiblings(db: Db, task: TaskRow): Promise<TaskRow[]
   if (body == null) return [task];
   return (await listOpenTasksOfInstance(db, task.process_instance_id))
     .filter((t) => t.task_definition_key === task.task_definition_key && bodyOf(t.execution_id) === body);
+}
+
+/**
+ * One person, one vote, checked where it counts: in the transaction that
+ * gives `userId` the instance `own` of `task`'s multi-instance, with the
+ * instance's open tasks locked. Two transfers (or a transfer and a 加签) to
+ * the same person run one after the other here, and the second sees the
+ * first's committed assignee: 400, nothing saved. The check before the
+ * transaction only answers early.
+ */
+export async function assertOneVote(trx: Db, task: TaskRow, userId: string, own: string): Promise<void> {
+  const body = bodyOf(task.execution_id);
+  if (body == null) return;
+  const open = await lockOpenTasksOfInstance(trx, task.process_instance_id);
+  if (open.some((t) => t.id !== own && t.task_definition_key === task.task_definition_key && bodyOf(t.execution_id) === body && t.assignee === userId)) {
+    throw new ValidationError(`${userId} 已有此任务未完成的签核 / ${userId} already has an unfinished instance of this task`);
+  }
 }
 
 /** 加签 POST /task/{id}/signers and 减签 DELETE /task/{id}/signers/{userId}. */
@@ -97,6 +114,7 @@ export function makeSignerService(db: Knex, definitions: DefinitionService, exec
         const before = new Set(open.map((t) => t.id));
         const fresh = (await listOpenTasksOfInstance(trx, task.process_instance_id)).find((t) => t.task_definition_key === task.task_definition_key && !before.has(t.id));
         if (!fresh) throw new ConflictError(`加签未产生新任务，请刷新 / adding the signer opened no task; reload and retry`);
+        await assertOneVote(trx, task, user.id, fresh.id);
         added = fresh.id;
         if (comment) await insertComment(trx, { id: randomUUID(), task_id: fresh.id, process_instance_id: fresh.process_instance_id, user_id: principal.userId, message: comment });
       });

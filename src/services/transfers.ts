@@ -6,7 +6,7 @@ import { findTask, updateOpenTask, type TaskRow } from '../store/tasks.ts';
 import type { Principal } from '../types.ts';
 import { existingUser, isOfficeOrAdmin, optionalComment, rolesOf } from './approval-rights.ts';
 import { canSee, taskFact, type TaskService } from './tasks.ts';
-import { listOpenSiblings } from './signers.ts';
+import { assertOneVote, listOpenSiblings } from './signers.ts';
 import { assertActive } from './suspension.ts';
 
 /*
@@ -68,6 +68,7 @@ export function makeTransferService(db: Knex, tasks: TaskService) {
       const fact = taskFact(task, 'Transfer', { from: task.assignee, to, ...(comment ? { comment } : {}) });
       await tasks.commitAssignment(task, to, principal, fact, async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', task.id);
+        await assertOneVote(trx, task, to, task.id);
         if (!(await updateOpenTask(trx, task.id, task.assignee, { assignee: to, owner: null, delegation_state: null }))) {
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }

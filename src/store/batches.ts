@@ -111,8 +111,14 @@ export async function lockPendingJob(db: Db, id: string): Promise<BatchJobRow | 
   return db('batch_jobs').where({ id, state: 'pending' }).forUpdate().skipLocked().first();
 }
 
-/** Marks a job done or failed; a batch whose last pending job this was and none failed ends. */
+/**
+ * Marks a job done or failed; a batch whose last pending job this was and none failed ends.
+ * The batch row is locked first: two jobs finishing in overlapping transactions would each
+ * count the other's as pending, and neither would end the batch. Locked, the second counts
+ * after the first committed (a fresh snapshot per statement under read committed).
+ */
 export async function finishJob(db: Db, job: Pick<BatchJobRow, 'id' | 'batch_id'>, failure: string | null): Promise<void> {
+  await db('batches').where({ id: job.batch_id }).forUpdate().first('id');
   await db('batch_jobs').where({ id: job.id })
     .update({ state: failure ? 'failed' : 'done', exception_message: failure?.slice(0, 4000) ?? null, done_at: db.fn.now(), locked_by: null, locked_until: null });
   const left = await db('batch_jobs').where({ batch_id: job.batch_id }).whereNot('state', 'done').first('id');

@@ -1,5 +1,6 @@
 import type { Db } from './db.ts';
 import { countOf, likePattern, paged } from './paging.ts';
+import { dropUnsentMailsOfTasks } from './notifications.ts';
 
 export interface DeploymentRow {
   id: string;
@@ -99,6 +100,8 @@ export async function deleteDeployment(db: Db, id: string, cascade: boolean): Pr
   if (cascade) {
     await db('history_decision_instances').whereIn('decision_definition_id', db('decision_definitions').select('id').where({ deployment_id: id })).delete();
   }
+  // Their open tasks go with them: unsent mail about those tasks goes too, as when a task ends (docs/notifications.md).
+  await dropUnsentMailsOfTasks(db, await db('tasks').whereIn('process_instance_id', instances).whereNull('end_time').pluck('id'));
   await db('process_instances').whereIn('definition_id', db('process_definitions').select('id').where({ deployment_id: id })).delete();
   await db('deployments').where({ id }).delete();
 }

@@ -100,6 +100,8 @@ export interface InstanceQuery {
   subProcessInstance?: string | undefined;
   /** Camunda's suspended / active: only suspended (true) or only active (false) instances. */
   suspended?: boolean | undefined;
+  /** Camunda's startedBy: instances this user started. */
+  startedBy?: string | undefined;
   /** Restricts to instances this user started or had a task in (non-administrators). */
   visibleTo?: { userId: string; groups: string[] } | undefined;
   firstResult?: number | undefined;
@@ -130,6 +132,7 @@ function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   if (query.superProcessInstance) q.where('i.super_process_instance_id', query.superProcessInstance);
   if (query.subProcessInstance) q.whereIn('i.id', db('process_instances').select('super_process_instance_id').where('id', query.subProcessInstance));
   if (query.suspended !== undefined) q.where('i.suspended', query.suspended);
+  if (query.startedBy) q.where('i.start_user_id', query.startedBy);
   if (query.visibleTo) whereVisible(db, q, query.visibleTo);
   return q;
 }

@@ -71,6 +71,11 @@ export async function listOpenTasksOfInstance(db: Db, instanceId: string): Promi
   return db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time');
 }
 
+/** The instance's open tasks, locked (in id order, so two lockers never deadlock) until the caller's transaction ends. */
+export async function lockOpenTasksOfInstance(db: Db, instanceId: string): Promise<TaskRow[]> {
+  return db('tasks').where({ process_instance_id: instanceId }).whereNull('end_time').orderBy('id').forUpdate();
+}
+
 /**
  * Sets the assignee only if the task is still open and its assignee is still
  * `expected`; returns false when someone else got there first.

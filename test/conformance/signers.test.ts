@@ -16,7 +16,7 @@ for (const backend of backends) {
 
   test.before(async () => {
     const server = await startTestServer(backend);
-    for (const id of ['sg-a', 'sg-b', 'sg-c']) await makeUser(server, id, ['leading-group']);
+    for (const id of ['sg-a', 'sg-b', 'sg-c', 'sg-d']) await makeUser(server, id, ['leading-group']);
     c = { server, admin: client(server.url, ADMIN.user, ADMIN.password) };
     for (const name of ['mi-parallel', 'mi-sequential', 'mi-cardinality']) {
       const r = await deployFixture(server, name);
@@ -43,6 +43,21 @@ for (const backend of backends) {
     t.deepEqual((await tasksOf(c.admin, id)).map((x) => x.taskDefinitionKey), ['after']);
     const acts = (await c.admin.get(`/engine-rest/history/activity-instance?processInstanceId=${id}&activityId=review`)).body;
     t.is(acts.filter((a: { canceled: boolean }) => a.canceled).length, 1, 'the removed instance is canceled in history');
+  });
+
+  test.serial(t('one vote each, under concurrency: three instances transferred to one person at once, one goes through, the others 400'), async (t) => {
+    const id = await start(c.admin, 'mi-parallel', { reviewers: json(['sg-a', 'sg-b', 'sg-c']) });
+    const open = await tasksOf(c.admin, id);
+    t.is(open.length, 3);
+    // Sent together: each passes the early check before any commits; the check under the row lock decides.
+    const replies = await Promise.all(open.map((x) => c.admin.post(`/engine-rest/task/${x.id}/transfer`, { userId: 'sg-d', comment: '换人' })));
+    t.deepEqual(replies.map((r) => r.status).sort(), [204, 400, 400], JSON.stringify(replies.map((r) => r.body)));
+    for (const r of replies.filter((x) => x.status === 400)) t.regex(r.body.message, /sg-d/);
+    const after = await tasksOf(c.admin, id);
+    t.is(after.filter((x) => x.assignee === 'sg-d').length, 1, 'sg-d holds one ballot');
+    // And a 加签 of sg-d, who now holds one: refused.
+    t.is((await c.admin.post(`/engine-rest/task/${after[0]!.id}/signers`, { userId: 'sg-d' })).status, 400);
+    t.is((await tasksOf(c.admin, id)).length, 3);
   });
 
   test.serial(t('sequential and loopCardinality-only multi-instance are refused with 400, nothing changed'), async (t) => {

@@ -295,4 +295,21 @@ for (const backend of backends) {
     t.is(urged.length, 1, 'the one who holds it now is urged');
     await admin().delete(`/engine-rest/process-instance/${instanceId}`);
   });
+
+  test.serial(t('a cascade deployment delete drops the unsent mail of the tasks it removes, as ending them does'), async (t) => {
+    await sendMail();
+    const d = await deploy(server.url, 'notify-offer-again', FIXTURE);
+    t.is(d.status, 200);
+    const deploymentId = ((await d.json()) as { id: string }).id;
+    const instanceId = await start('cascade-1');
+    const task = (await users['lead-a'].get(`/engine-rest/task?processInstanceId=${instanceId}`)).body[0];
+    t.truthy(task, 'the new version offers its task');
+    const unsent = async () => Number((await server.db('notification_outbox').whereNull('sent_at').whereNull('failed_at').count({ n: '*' }))[0]!.n);
+    t.true(await unsent() > 0, 'its 待办 mail waits in the outbox');
+    t.is((await admin().delete(`/engine-rest/deployment/${deploymentId}?cascade=true`)).status, 204);
+    t.is(await unsent(), 0, 'the removed task\'s mail is gone with it');
+    t.deepEqual(await sendMail(), [], 'no 待办 mail for a task that no longer exists');
+    const offered = (await users['lead-a'].get('/engine-rest/notification?type=task-offered')).body.find((x: { processInstanceId: string }) => x.processInstanceId === instanceId);
+    t.like(offered, { taskId: task.id, taskEnded: true, link: null });
+  });
 }

@@ -600,6 +600,15 @@ const cases: Case[] = [
       return { url: '/modification/execute', pi: p.pi, body: { processDefinitionId: definition, processInstanceIds: [p.pi], instructions: [{ type: 'cancel', activityId: 'draftPlan' }, { type: 'startBeforeActivity', activityId: 'draftPlan' }] } };
     },
   },
+  {
+    route: 'POST /engine-rest/modification/executeAsync', as: 'admin', wrong: 'office', trace: ['ModifyProcessInstance Batch'],
+    // An instance that does not exist: its job fails, so the scheduler adds no row of its own meanwhile.
+    make: async (f) => {
+      const p = await f.plan();
+      const definition = (await f.c.admin.get(`/engine-rest/process-instance/${p.pi}`)).body.definitionId;
+      return { url: '/modification/executeAsync', body: { processDefinitionId: definition, processInstanceIds: ['no-such-instance'], instructions: [{ type: 'cancel', activityId: 'draftPlan' }] } };
+    },
+  },
   { route: 'GET /engine-rest/task/:id/return-targets', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/return-targets` })), trace: ['Read Task'] },
   {
     route: 'POST /engine-rest/task/:id/return', as: 'office', wrong: 'network', trace: ['Return Task'],

@@ -219,6 +219,33 @@ for (const backend of backends) {
     t.is((await admin.put('/engine-rest/process-instance/no-such/suspended', { suspended: true })).status, 404);
   });
 
+  test.serial(t('history shows a suspended instance as SUSPENDED and filters by Camunda\'s state flags (suspended, active, ...), one at a time'), async (t) => {
+    const a = await start();
+    const b = await start();
+    const historic = async (query: string) => (await admin.get(`/engine-rest/history/process-instance?processDefinitionKey=${KEY}&${query}`)).body as { id: string; state: string }[];
+    const ids = async (query: string) => (await historic(query)).map((r) => r.id);
+    const count = async (query: string) => (await admin.get(`/engine-rest/history/process-instance/count?processDefinitionKey=${KEY}&${query}`)).body.count;
+    t.is((await office.put(`/engine-rest/process-instance/${a}/suspended`, { suspended: true })).status, 204);
+    t.is((await historic(`processInstanceId=${a}`))[0]!.state, 'SUSPENDED');
+    t.is((await historic(`processInstanceId=${b}`))[0]!.state, 'ACTIVE');
+    t.true((await ids('suspended=true')).includes(a));
+    t.false((await ids('suspended=true')).includes(b));
+    t.true((await ids('active=true')).includes(b));
+    t.false((await ids('active=true')).includes(a));
+    t.is(await count(`suspended=true&processInstanceIds=${a},${b}`), 1);
+    t.is(await count(`active=true&processInstanceIds=${a},${b}`), 1);
+    t.deepEqual(await ids(`unfinished=true&suspended=true&processInstanceIds=${a},${b}`), [a], 'a suspended instance is unfinished');
+    t.is((await historic('completed=true')).filter((r) => r.id === a || r.id === b).length, 0);
+    const two = await admin.get(`/engine-rest/history/process-instance?suspended=true&active=true`);
+    t.is(two.status, 400);
+    t.regex(two.body.message, /another state/);
+    t.is((await admin.put(`/engine-rest/process-instance/${a}/suspended`, { suspended: false })).status, 204);
+    t.is((await historic(`processInstanceId=${a}`))[0]!.state, 'ACTIVE');
+    t.false((await ids('suspended=true')).includes(a));
+    t.is((await admin.post(`/engine-rest/process-instance/${b}/terminate`, { reason: '测试 / test' })).status, 204);
+    t.deepEqual(await ids(`externallyTerminated=true&processInstanceIds=${a},${b}`), [b]);
+  });
+
   test.serial(t('a suspended definition\'s timer start waits and starts once when activated'), async (t) => {
     const count = async () => (await admin.get('/engine-rest/history/process-instance/count?processDefinitionKey=suspend-tick')).body.count;
     await server.scheduler.runDue();

@@ -9,7 +9,9 @@ import { makeUser, repoRoot, startTestServer, vars, type Client, type TestServer
  * 退回 and 撤回 in the staff web app (headless Chromium, real server, PGlite):
  * olga (office) applies; oscar (office) sends her application back from the
  * review with a reason; olga, the initiator, withdraws a resubmitted one from
- * the instance page, and is refused once oscar claimed the next step.
+ * the instance page, and is refused once oscar claimed the next step. nina,
+ * of another role than the office, withdraws her own request: she finds it
+ * under 我发起的 and its instance page offers her 撤回.
  */
 
 const pglite = backends.find((b) => b.name === 'pglite')!;
@@ -17,6 +19,7 @@ let server!: TestServer;
 let browser!: Browser;
 let olga!: Client;
 let oscar!: Client;
+let nina!: Client;
 
 test.before(async () => {
   requireWebBuild(repoRoot);
@@ -24,6 +27,7 @@ test.before(async () => {
   await server.services.deployments.deploy(oneResource('modify-chain.bpmn', fixture('modify-chain.bpmn')));
   olga = await makeUser(server, 'olga', ['office']);
   oscar = await makeUser(server, 'oscar', ['office']);
+  nina = await makeUser(server, 'nina', ['network-security']);
   browser = await launchChromium();
 });
 test.after.always(async () => {
@@ -87,4 +91,30 @@ test.serial('the initiator withdraws from the instance page while the review is 
   t.deepEqual([...errors, ...outsider.errors], []);
   await page.context().close();
   await outsider.page.context().close();
+});
+
+test.serial('an initiator outside the office finds her request under 我发起的 and withdraws it from its instance page', async (t) => {
+  const id = (await nina.post('/engine-rest/process-definition/key/modify-chain/start', { variables: vars({ applicant: 'nina' }) })).body.id as string;
+  await nina.post(`/engine-rest/task/${(await taskOf(nina, id, 'fill')).id}/complete`, {});
+  const { page, errors } = await signIn('nina');
+  await page.click('#tab-started');
+  await page.locator(`#started-list li[data-instance-id="${id}"]`).waitFor();
+  t.is(await page.locator('#count-started').innerText(), '1');
+  await page.click(`#started-list li[data-instance-id="${id}"] a.task-name`);
+  await page.waitForURL(`${server.url}/monitor/instance/${id}`);
+  await page.locator('#history').waitFor();
+  t.is(await page.locator('#forbidden').count(), 0, 'the instance page is open to its initiator');
+  await page.fill('#withdraw-comment', '写错了部门');
+  await page.click('#withdraw-button');
+  await page.locator('.flash').filter({ hasText: '已撤回到第一步' }).waitFor();
+  const fill = await taskOf(nina, id, 'fill');
+  t.is(fill.assignee, 'nina');
+  t.falsy(await taskOf(oscar, id, 'review'));
+  // Someone else's instance stays out of reach: the server shows her nothing of it.
+  const others = await submitted();
+  await page.goto(`${server.url}/monitor/instance/${others}`);
+  await page.locator('#not-found').waitFor();
+  t.is(await page.locator('#withdraw-button').count(), 0);
+  t.deepEqual(errors, []);
+  await page.context().close();
 });

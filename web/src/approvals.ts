@@ -2,6 +2,7 @@ import { api, inGroup, isAdmin, qs, session, type HistoricInstance, type Task } 
 import { h } from './dom.ts';
 import { t } from './i18n.ts';
 import { act, link } from './shell.ts';
+import { isRunning } from './suspension.ts';
 
 /*
  * The approval operations of issue 16 this app offers (docs/instance-operations.md):
@@ -61,7 +62,7 @@ export async function approvalCard(task: Task, xml: string): Promise<HTMLElement
 /** The instance page's 终止 (for the initiator, the office, administrators) and 打印审批单. */
 export function instanceOperations(instance: HistoricInstance): HTMLElement {
   const reason = h('input', { id: 'terminate-reason', required: true, maxlength: 4000, placeholder: t('terminateReason') });
-  const mayTerminate = instance.state === 'ACTIVE' && (officeOrAdmin() || instance.startUserId === session()?.userId);
+  const mayTerminate = isRunning(instance) && (officeOrAdmin() || instance.startUserId === session()?.userId);
   return h('section', { class: 'card', id: 'instance-operations' },
     link(`/print/instance/${encodeURIComponent(instance.id)}`, { id: 'print-link', class: 'button secondary' }, t('print')),
     mayTerminate

@@ -45,7 +45,8 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/monitor$/, section: 'monitor', allowed: monitorAllowed, show: monitorPage },
   { re: /^\/monitor\/timers$/, section: 'monitor', allowed: monitorAllowed, show: timersPage },
   { re: /^\/monitor\/migrate$/, section: 'monitor', allowed: isAdmin, show: migratePage },
-  { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', allowed: monitorAllowed, show: (id) => instancePage(id) },
+  // An instance's page: whoever may see the instance (the server decides), so its initiator reaches 撤回 and 终止 there.
+  { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', show: (id) => instancePage(id) },
   // The modelers (bpmn-js, dmn-js) are large: loaded only when opened.
   // 审批单: whoever may see the instance (the server decides).
   { re: /^\/print\/instance\/([^/]+)$/, section: 'monitor', show: printPage },

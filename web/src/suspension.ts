@@ -8,9 +8,9 @@ export function maySuspend(): boolean {
   return isAdmin() || inGroup('office');
 }
 
-/** Whether a running instance is suspended (Camunda's runtime `suspended`). */
-export async function isSuspended(instanceId: string): Promise<boolean> {
-  return (await api<{ suspended: boolean }>('GET', `/process-instance/${instanceId}`)).suspended;
+/** Whether a historic instance still runs: Camunda's history calls a suspended one SUSPENDED, not ACTIVE. */
+export function isRunning(instance: { state: string }): boolean {
+  return instance.state === 'ACTIVE' || instance.state === 'SUSPENDED';
 }
 
 /**

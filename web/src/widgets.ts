@@ -29,7 +29,7 @@ export function variablesTable(id: string, vars: Variables): HTMLElement {
 }
 
 export function stateLabel(state: string): string {
-  return ['ACTIVE', 'COMPLETED', 'EXTERNALLY_TERMINATED', 'INTERNALLY_TERMINATED'].includes(state) ? t(state as Key) : state;
+  return ['ACTIVE', 'SUSPENDED', 'COMPLETED', 'EXTERNALLY_TERMINATED', 'INTERNALLY_TERMINATED'].includes(state) ? t(state as Key) : state;
 }
 
 export function when(date: string | null | undefined): string {

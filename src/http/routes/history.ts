@@ -4,11 +4,37 @@ import type { HistoryService } from '../../services/history.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { instanceSortColumns } from '../../store/instances.ts';
 import { taskSortColumns } from '../../store/tasks.ts';
+import { ValidationError } from '../../errors.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { pagingOf, paramsOf, type Params } from '../params.ts';
 
 const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime() - new Date(start).getTime() : null);
+
+/**
+ * Camunda's state filters of GET /history/process-instance, one at most (its
+ * query refuses a second: "Already querying for historic process instance
+ * with another state"). SUSPENDED and ACTIVE are both running instances here,
+ * told apart by the runtime's `suspended`.
+ */
+const STATE_FILTERS = {
+  active: { state: 'ACTIVE', suspended: false },
+  suspended: { state: 'ACTIVE', suspended: true },
+  completed: { state: 'COMPLETED' },
+  externallyTerminated: { state: 'EXTERNALLY_TERMINATED' },
+  internallyTerminated: { state: 'INTERNALLY_TERMINATED' },
+} as const;
+
+function stateFilter(q: Params): { state?: 'ACTIVE' | 'COMPLETED' | 'EXTERNALLY_TERMINATED' | 'INTERNALLY_TERMINATED'; suspended?: boolean } {
+  const set = (Object.keys(STATE_FILTERS) as (keyof typeof STATE_FILTERS)[]).filter((k) => q.bool(k) === true);
+  if (set.length > 1) {
+    throw new ValidationError(`只能按一种状态查询 / Already querying for historic process instance with another state: ${set.join(', ')}`, { fields: set });
+  }
+  return set.length ? { ...STATE_FILTERS[set[0]!] } : {};
+}
+
+/** Camunda's historic state: a running instance that is suspended is SUSPENDED. */
+const historicState = (r: { state: string; suspended?: boolean | undefined }) => (r.state === 'ACTIVE' && r.suspended ? 'SUSPENDED' : r.state);
 
 /** `/history`: who did what, when. */
 export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
@@ -24,6 +50,8 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       businessKeyLike: q.string('processInstanceBusinessKeyLike'),
       finished: finished ? true : unfinished ? false : undefined,
       superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
+      startedBy: q.string('startedBy'),
+      ...stateFilter(q),
     };
   };
   const countInstances = async (ctx: Context) => {
@@ -41,7 +69,7 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
       startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
       durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
       deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
-      caseInstanceId: null, tenantId: r.tenant_id, state: r.state,
+      caseInstanceId: null, tenantId: r.tenant_id, state: historicState(r),
     }));
   };
   router.get('/history/process-instance', listInstances).post('/history/process-instance', listInstances);

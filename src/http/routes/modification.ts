@@ -1,8 +1,11 @@
 import Router from '@koa/router';
 import { ValidationError } from '../../errors.ts';
-import { parseModification, type ModificationService } from '../../services/modification.ts';
+import type { Context } from 'koa';
+import type { BatchService } from '../../services/batches.ts';
+import { parseModification, type ExecuteBody, type ModificationService } from '../../services/modification.ts';
 import { principalOf } from '../auth.ts';
 import { bodyObject } from '../params.ts';
+import { batchDto } from './batches.ts';
 
 /** The processInstanceQuery fields /modification/execute reads (those of GET /process-instance). */
 const QUERY_FIELDS = ['processDefinitionKey', 'businessKey', 'businessKeyLike', 'processInstanceIds', 'superProcessInstance', 'subProcessInstance'];
@@ -30,8 +33,19 @@ function readQuery(raw: unknown) {
   };
 }
 
-/** Camunda 7's process instance modification: one instance, or many by ids or query. */
-export function makeModificationRoutes(deps: { modification?: ModificationService | undefined }): Router {
+/** The body of `/modification/execute` and `/modification/executeAsync` (Camunda's ModificationDto). */
+function readExecute(ctx: Context): ExecuteBody {
+  const body = bodyObject(ctx);
+  if (body.historicProcessInstanceQuery != null) throw new ValidationError('不支持 historicProcessInstanceQuery / historicProcessInstanceQuery is not supported; use processInstanceQuery or processInstanceIds');
+  if (typeof body.processDefinitionId !== 'string' || !body.processDefinitionId) throw new ValidationError('processDefinitionId 是必填项 / processDefinitionId is required');
+  return {
+    processDefinitionId: body.processDefinitionId, ids: stringList(body.processInstanceIds, 'processInstanceIds'),
+    query: readQuery(body.processInstanceQuery), modification: parseModification(body),
+  };
+}
+
+/** Camunda 7's process instance modification: one instance, or many by ids or query, at once or as a batch. */
+export function makeModificationRoutes(deps: { modification?: ModificationService | undefined; batches: BatchService }): Router {
   const router = new Router();
   // Read per request: building the app (the route table) needs no services.
   const modification = (): ModificationService => deps.modification!;
@@ -40,15 +54,11 @@ export function makeModificationRoutes(deps: { modification?: ModificationServic
     ctx.status = 204;
   });
   router.post('/modification/execute', async (ctx) => {
-    const body = bodyObject(ctx);
-    if (body.historicProcessInstanceQuery != null) throw new ValidationError('不支持 historicProcessInstanceQuery / historicProcessInstanceQuery is not supported; use processInstanceQuery or processInstanceIds');
-    if (typeof body.processDefinitionId !== 'string' || !body.processDefinitionId) throw new ValidationError('processDefinitionId 是必填项 / processDefinitionId is required');
-    const query = readQuery(body.processInstanceQuery);
-    await modification().execute({
-      processDefinitionId: body.processDefinitionId, ids: stringList(body.processInstanceIds, 'processInstanceIds'),
-      query, modification: parseModification(body),
-    }, principalOf(ctx));
+    await modification().execute(readExecute(ctx), principalOf(ctx));
     ctx.status = 204;
+  });
+  router.post('/modification/executeAsync', async (ctx) => {
+    ctx.body = batchDto(await deps.batches.modifyAsync(readExecute(ctx), principalOf(ctx)));
   });
   return router;
 }

@@ -6,13 +6,13 @@ import { h } from '../dom.ts';
 import { t } from '../i18n.ts';
 import { act, link, loading, page } from '../shell.ts';
 import { stateLabel, table, variablesTable, when, type Variables } from '../widgets.ts';
-import { isSuspended, suspensionControls } from '../suspension.ts';
+import { isRunning, maySuspend, suspensionControls } from '../suspension.ts';
 import { withdrawBox } from './send-back.ts';
 import { instanceOperations } from '../approvals.ts';
 
 /** A finished instance's variables come from history, in the runtime shape. */
 async function variablesOf(instance: HistoricInstance): Promise<Variables> {
-  if (instance.state === 'ACTIVE') return api<Variables>('GET', `/process-instance/${instance.id}/variables`);
+  if (isRunning(instance)) return api<Variables>('GET', `/process-instance/${instance.id}/variables`);
   const rows = await api<(Variables[string] & { name: string })[]>('GET', `/history/variable-instance${qs({ processInstanceId: instance.id })}`);
   return Object.fromEntries(rows.map(({ name, type, value, valueInfo }) => [name, { type, value, valueInfo }]));
 }
@@ -64,26 +64,29 @@ function timersBox(jobs: Job[], names: Map<string, string>): HTMLElement {
  */
 export async function instancePage(id: string, from: 'monitor' | 'copied' = 'monitor'): Promise<void> {
   const section = from;
-  const back = from === 'copied' ? '/copied' : '/monitor';
+  // The monitor is the office's; an initiator came from 我发起的 and goes back there.
+  const back = from === 'copied' ? '/copied' : maySuspend() ? '/monitor' : '/?view=started';
   loading(section);
   const [instance] = await api<HistoricInstance[]>('GET', `/history/process-instance${qs({ processInstanceId: id })}`);
   if (!instance) return page(section, h('p', { class: 'flash flash-error', id: 'not-found' }, t('noInstances')), link(back, {}, t('back')));
+  const running = isRunning(instance);
   const [xml, activities, tasks, variables, incidents, jobs] = await Promise.all([
     api<{ bpmn20Xml: string }>('GET', `/process-definition/${encodeURIComponent(instance.processDefinitionId)}/xml`),
     api<HistoricActivity[]>('GET', `/history/activity-instance${qs({ processInstanceId: id })}`),
     api<HistoricTask[]>('GET', `/history/task${qs({ processInstanceId: id, maxResults: 500 })}`),
     variablesOf(instance),
-    instance.state === 'ACTIVE' ? api<Incident[]>('GET', `/incident${qs({ processInstanceId: id })}`) : Promise.resolve([] as Incident[]),
-    instance.state === 'ACTIVE' ? api<Job[]>('GET', `/job${qs({ processInstanceId: id })}`) : Promise.resolve([] as Job[]),
+    running ? api<Incident[]>('GET', `/incident${qs({ processInstanceId: id })}`) : Promise.resolve([] as Incident[]),
+    running ? api<Job[]>('GET', `/job${qs({ processInstanceId: id })}`) : Promise.resolve([] as Job[]),
   ]);
-  const suspended = instance.state === 'ACTIVE' && (await isSuspended(id));
+  const suspended = instance.state === 'SUSPENDED';
   const canvas = h('div', { class: 'diagram diagram-wide', id: 'diagram' });
   page(section,
     h('div', { class: 'title-row' }, link(back, { class: 'back' }, `← ${t('back')}`),
       h('h1', {}, `${instance.processDefinitionName ?? instance.processDefinitionKey} ${instance.businessKey ?? ''}`),
-      h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
+      // A suspended instance's state is the 已挂起 badge of its suspension controls.
+      suspended ? null : h('span', { class: `state state-${instance.state}`, id: 'instance-state' }, stateLabel(instance.state)),
       from === 'copied' ? h('span', { class: 'badge', id: 'read-only' }, `${t('cc')} · ${t('readOnly')}`) : null,
-      instance.state === 'ACTIVE' ? suspensionControls(id, suspended) : null,
+      running ? suspensionControls(id, suspended) : null,
       h('span', { class: 'muted' }, `${t('startedBy')} ${instance.startUserId ?? '—'} · ${when(instance.startTime)}${instance.endTime ? ` → ${when(instance.endTime)}` : ''}`)),
     instanceOperations(instance),
     h('section', { class: 'card' }, h('h2', {}, t('diagram')),
@@ -94,8 +97,8 @@ export async function instancePage(id: string, from: 'monitor' | 'copied' = 'mon
       h('div', { class: 'stack' },
         withdrawBox(instance),
         h('section', { class: 'card' }, h('h2', {}, t('variables')), variablesTable('variables', variables)),
-        instance.state === 'ACTIVE' ? timersBox(jobs, new Map(activities.map((a) => [a.activityId, a.activityName ?? a.activityId]))) : null,
-        instance.state === 'ACTIVE' ? incidentsBox(incidents) : null)));
+        running ? timersBox(jobs, new Map(activities.map((a) => [a.activityId, a.activityName ?? a.activityId]))) : null,
+        running ? incidentsBox(incidents) : null)));
   await showDiagram(canvas, xml.bpmn20Xml, {
     done: activities.filter((a) => a.endTime && !a.canceled).map((a) => a.activityId),
     active: activities.filter((a) => !a.endTime).map((a) => a.activityId),

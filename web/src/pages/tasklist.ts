@@ -1,8 +1,9 @@
-import { api, session, type Task } from '../api.ts';
+import { api, qs, session, type HistoricInstance, type Task } from '../api.ts';
 import { latestDefinitions, definitionName } from '../definitions.ts';
 import { h } from '../dom.ts';
 import { formatDateTime, parseServerDate, pick, shanghaiDay, t, type Key } from '../i18n.ts';
 import { act, go, link, loading, page, param, withParams } from '../shell.ts';
+import { stateLabel } from '../widgets.ts';
 
 const SORTS: Record<string, { label: Key; sorting: { sortBy: string; sortOrder: 'asc' | 'desc' }[] }> = {
   due: { label: 'sortDue', sorting: [{ sortBy: 'dueDate', sortOrder: 'asc' }, { sortBy: 'priority', sortOrder: 'desc' }, { sortBy: 'created', sortOrder: 'desc' }] },
@@ -39,7 +40,7 @@ function select(id: string, value: string, options: [string, string][], onchange
 /** "My tasks" and "my roles' tasks", with counts, filters (process, due, priority) and sorting in the URL. */
 export async function taskListPage(): Promise<void> {
   const s = session()!;
-  const view = param('view') === 'roles' ? 'roles' : 'mine';
+  const view = param('view') === 'roles' ? 'roles' : param('view') === 'started' ? 'started' : 'mine';
   const [process, due, prio] = [param('process'), param('due'), param('prio')];
   const sort = SORTS[param('sort')] ? param('sort') : 'due';
   loading('tasks');
@@ -48,18 +49,21 @@ export async function taskListPage(): Promise<void> {
   // Offered to my groups, claimed or not: a colleague's claim stays visible to the role.
   const roles = { candidateGroups: groups, includeAssignedTasks: true };
   const filters = { ...(process ? { processDefinitionKey: process } : {}), ...dueCriteria(due), ...(prio ? { minPriority: Number(prio) } : {}) };
-  const [countMine, countRoles, shown, defs] = await Promise.all([
+  // 我发起的: running instances this user started, whose page offers 撤回 and 终止 (the server says who may).
+  const startedByMe = { startedBy: s.userId, unfinished: true };
+  const [countMine, countRoles, countStarted, shown, defs] = await Promise.all([
     api<{ count: number }>('POST', '/task/count', mine),
     groups.length ? api<{ count: number }>('POST', '/task/count', roles) : Promise.resolve({ count: 0 }),
-    view === 'mine' || groups.length
+    api<{ count: number }>('GET', `/history/process-instance/count${qs(startedByMe)}`),
+    view === 'started' ? Promise.resolve([] as Task[]) : view === 'mine' || groups.length
       ? api<Task[]>('POST', '/task?maxResults=200', { ...(view === 'mine' ? mine : roles), ...filters, sorting: SORTS[sort].sorting })
       : Promise.resolve([] as Task[]),
     latestDefinitions(),
   ]);
   const names = await Promise.all(shown.map((x) => definitionName(x.processDefinitionId)));
   const groupName = new Map(s.groups.map((g) => [g.id, pick(g.name)]));
-  const tab = (id: 'mine' | 'roles', label: Key, count: number) =>
-    link(id === 'mine' ? '/' : '/?view=roles', { role: 'tab', id: `tab-${id}`, class: view === id ? 'active' : '', 'aria-selected': String(view === id) },
+  const tab = (id: 'mine' | 'roles' | 'started', label: Key, count: number) =>
+    link(id === 'mine' ? '/' : `/?view=${id}`, { role: 'tab', id: `tab-${id}`, class: view === id ? 'active' : '', 'aria-selected': String(view === id) },
       `${t(label)} `, h('span', { class: 'count', id: `count-${id}` }, String(count)));
   const refilter = (name: string) => (v: string) => go(withParams({ [name]: v }));
   const toolbar = h('div', { class: 'filters', id: 'task-filters' },
@@ -87,7 +91,24 @@ export async function taskListPage(): Promise<void> {
           dueBadge(task))),
       h('div', { class: 'task-actions' }, action, link(`/task/${task.id}`, { class: 'button primary' }, t('open'))));
   });
-  page('tasks', h('div', { class: 'tabs', role: 'tablist' }, tab('mine', 'myTasks', countMine.count), tab('roles', 'roleTasks', countRoles.count)),
+  const tabs = h('div', { class: 'tabs', role: 'tablist' },
+    tab('mine', 'myTasks', countMine.count), tab('roles', 'roleTasks', countRoles.count), tab('started', 'myRequests', countStarted.count));
+  if (view === 'started') return page('tasks', tabs, await startedList(startedByMe));
+  page('tasks', tabs,
     toolbar,
     items.length ? h('ul', { class: 'tasks', id: 'task-list' }, items) : h('p', { class: 'empty', id: 'task-list-empty' }, t('noTasks')));
+}
+
+/** 我发起的: the running instances the user started, newest first, each linking to its instance page. */
+async function startedList(query: Record<string, unknown>): Promise<HTMLElement> {
+  const rows = await api<HistoricInstance[]>('GET', `/history/process-instance${qs({ ...query, sortBy: 'startTime', sortOrder: 'desc', maxResults: 200 })}`);
+  if (!rows.length) return h('p', { class: 'empty', id: 'started-list-empty' }, t('noRequests'));
+  return h('ul', { class: 'tasks', id: 'started-list' }, rows.map((r) =>
+    h('li', { class: 'task', 'data-instance-id': r.id },
+      h('div', { class: 'task-main' },
+        link(`/monitor/instance/${r.id}`, { class: 'task-name' }, `${r.processDefinitionName ?? r.processDefinitionKey} ${r.businessKey ?? ''}`),
+        h('div', { class: 'task-meta' },
+          h('span', { class: `state state-${r.state}` }, stateLabel(r.state)),
+          h('span', {}, `${t('startedAt')} ${formatDateTime(parseServerDate(r.startTime))}`))),
+      h('div', { class: 'task-actions' }, link(`/monitor/instance/${r.id}`, { class: 'button primary' }, t('open'))))));
 }

@@ -196,6 +196,13 @@ function cancelWaitingJoin(scope: any, instruction: Extract<EngineInstruction, {
   if (!held?.size || activity.isRunning) return false;
   for (const message of held) message.ack();
   held.clear();
+  // The process scope also keeps the taken inbound flows as postponed until
+  // the join consumes them; left there, a join cancelled as the last thing
+  // running left an instance with nothing to run that never ended.
+  const postponed: Set<any> = scope[kElements].postponed;
+  for (const message of [...postponed]) {
+    if (message.content?.isSequenceFlow && message.content?.targetId === activity.id) postponed.delete(message);
+  }
   return true;
 }
 

@@ -168,4 +168,21 @@ for (const backend of backends) {
     t.deepEqual(await openTasks(id), ['legal'], 'the join waits for the new legal');
     t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'ACTIVE');
   });
+
+  test.serial(t('cancelling all but a join\'s waiting token keeps the instance waiting at the join, as Camunda does; cancelling the join too ends it'), async (t) => {
+    const id = await start();
+    for (const key of ['fill', 'review', 'legal']) {
+      const [task] = (await c.admin.get(`/engine-rest/task?processInstanceId=${id}&taskDefinitionKey=${key}`)).body;
+      t.is((await c.admin.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204, key);
+    }
+    const r = await modify(id, { instructions: [{ type: 'cancel', activityId: 'finance' }] });
+    t.is(r.status, 204, JSON.stringify(r.body));
+    t.deepEqual(await active(id), ['join'], 'the instance waits at the join');
+    t.deepEqual(await openTasks(id), []);
+    t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'ACTIVE');
+    const join = (await c.admin.get(`/engine-rest/process-instance/${id}/activity-instances`)).body.childActivityInstances[0];
+    const again = await modify(id, { instructions: [{ type: 'cancel', activityInstanceId: join.id }] });
+    t.is(again.status, 204, JSON.stringify(again.body));
+    t.is((await c.admin.get(`/engine-rest/history/process-instance?processInstanceId=${id}`)).body[0].state, 'EXTERNALLY_TERMINATED');
+  });
 }

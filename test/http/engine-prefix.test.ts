@@ -64,6 +64,11 @@ for (const backend of backends) {
     const missing = await c.admin.get(`${P}/no-such-thing`);
     t.is(missing.status, 404);
     t.is(missing.body.type, 'NotFound');
+    // Our own resources are not Camunda's: served at /engine-rest only, never under an engine's name.
+    for (const own of ['notification', 'carbon-copy', 'notification-webhook', 'notification/preferences']) {
+      t.is((await c.admin.get(`/engine-rest/${own}`)).status, 200, own);
+      t.is((await c.admin.get(`${P}/${own}`)).status, 404, `${P}/${own}`);
+    }
     t.is((await c.admin.raw('PATCH', `${P}/task`)).status, 405);
     const other = await c.admin.get('/engine-rest/engine/other/process-definition');
     t.is(other.status, 400);

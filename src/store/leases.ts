@@ -22,7 +22,9 @@ const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder>
   message_outbox: (q) => q,
   // A notification sent, or given up on, stays as a record; it is never taken again.
   notification_outbox: (q) => q.whereNull('sent_at').whereNull('failed_at'),
-  task_reminders: (q) => q,
+  // A suspended instance's reminders wait too, and are sent on the first pass after activation.
+  task_reminders: (q) => q.whereNotIn('task_id', (s) => s.select('tasks.id').from('tasks')
+    .join('process_instances', 'process_instances.id', 'tasks.process_instance_id').where('process_instances.suspended', true)),
 };
 
 /**

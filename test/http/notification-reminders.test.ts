@@ -143,6 +143,20 @@ for (const backend of backends) {
     t.is((await ofType('lead-a', 'task-overdue')).filter((n) => n.taskId === taskId).length, 0);
   });
 
+  test.serial(t('a suspended instance\'s reminders wait, and fire once after activation'), async (t) => {
+    const { instanceId, taskId } = await start(2 * HOUR);
+    t.is((await admin().put(`/engine-rest/process-instance/${instanceId}/suspended`, { suspended: true })).status, 204);
+    clock.advance(3 * HOUR);
+    await drive();
+    t.is((await ofType('lead-a', 'task-due-soon')).filter((n) => n.taskId === taskId).length, 0, 'nothing while suspended');
+    t.is((await ofType('lead-a', 'task-overdue')).filter((n) => n.taskId === taskId).length, 0);
+    t.is((await current.db('task_reminders').where({ task_id: taskId })).length, 2, 'kept, not spent');
+    t.is((await admin().put(`/engine-rest/process-instance/${instanceId}/suspended`, { suspended: false })).status, 204);
+    await drive();
+    await drive();
+    t.is((await ofType('lead-a', 'task-overdue')).filter((n) => n.taskId === taskId).length, 1, 'overdue once, after activation');
+  });
+
   test.serial(t('reminders armed before a restart fire after it, once'), async (t) => {
     const { taskId } = await start(48 * HOUR);
     await current.close();

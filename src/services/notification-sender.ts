@@ -52,6 +52,9 @@ export function makeSmtpSend(mail: MailConfig): SendMail {
  * last error (at once for an UndeliverableError). Mail and webhook messages
  * share this one outbox and sender. Nothing here runs inside a user's request.
  */
+/** Recorded on a mail given up because its recipient turned email off before it went. */
+export const EMAIL_TURNED_OFF = '收件人已关闭邮件通知 / the recipient turned email off';
+
 export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
   const leased = makeLeasedSource<NotificationOutboxRow>(db, 'notification_outbox', clock);
   return {
@@ -62,6 +65,8 @@ export function makeNotificationSender(db: Knex, clock: Clock, send: SendMail) {
       // Webhook rows have no user: a group chat keeps no one's quiet hours.
       if (row.user_id !== null) {
         const prefs = preferencesOf(await findPreferences(db, row.user_id));
+        // Email turned off since it was queued (or while quiet hours held it): given up, never sent.
+        if (row.channel === 'email' && !prefs.email) return markOutboxFailed(db, row.id, EMAIL_TURNED_OFF, await clock.now());
         const held = quietUntil(prefs, await clock.now());
         if (held) return deferOutbox(db, row.id, held);
       }

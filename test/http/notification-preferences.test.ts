@@ -70,4 +70,23 @@ for (const backend of backends) {
     const [row] = (await server.db('notification_outbox').where({ user_id: 'lead-a' }));
     t.is(row.attempts, 1, 'holding is not a failed attempt');
   });
+
+  test.serial(t('email turned off while mail is held: it is given up, never sent'), async (t) => {
+    smtp.received.length = 0;
+    clock.set(new Date('2026-12-02T15:00:00Z')); // 23:00 in Beijing, lead-a's quiet hours again
+    const r = await c['office-x'].post('/engine-rest/process-definition/key/notify-offer/start', { variables: vars({ filer: 'office-x' }) });
+    t.is(r.status, 200);
+    await server.scheduler.runDue();
+    t.false(mailedTo().includes('lead-a@example.org'), 'held');
+    const off = await c['lead-a'].put('/engine-rest/notification/preferences', { email: false, quietHours: null });
+    t.is(off.status, 200, JSON.stringify(off.body));
+    clock.set(new Date('2026-12-02T23:30:00Z'));
+    await server.scheduler.runDue();
+    await server.scheduler.runDue();
+    t.false(mailedTo().includes('lead-a@example.org'), 'not sent after email was turned off');
+    const rows = await server.db('notification_outbox').where({ user_id: 'lead-a' }).whereNull('sent_at');
+    t.is(rows.length, 1);
+    t.truthy(rows[0].failed_at);
+    t.regex(rows[0].last_error, /turned email off/);
+  });
 }

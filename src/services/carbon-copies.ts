@@ -1,3 +1,4 @@
+import { assertActive } from './suspension.ts';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
@@ -123,6 +124,8 @@ export function makeCarbonCopyService(db: Knex, clock: Clock, trace: TraceServic
       return db.transaction(async (trx) => {
         // Under the task's lock: a completion committed meanwhile makes this 404 rather than copy from an ended step.
         if (!(await lockOpenTask(trx, taskId))) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
+        // A suspended instance's task takes no action (its completion is refused alike).
+        await assertActive(trx, task.process_instance_id, 'task', taskId);
         return { copied: (await writer.copy(trx, task, request, principal, 'action')).length };
       });
     },

@@ -1,3 +1,4 @@
+import { assertActive } from './suspension.ts';
 import type { Knex } from 'knex';
 import { ConflictError, ForbiddenError, ValidationError } from '../errors.ts';
 import { findGroup, findUser } from '../store/identity.ts';
@@ -73,6 +74,8 @@ export function makeTaskIdentityLinks(db: Knex, tasks: TaskService) {
     if (add) await assertNamesSomeone(link);
     const fact = taskFact(task, add ? 'AddIdentityLink' : 'DeleteIdentityLink', { ...link });
     await tasks.commitUpdate(task, principal, fact, async (trx) => {
+      // Camunda's addIdentityLink and deleteIdentityLink first ensure the task is active.
+      await assertActive(trx, task.process_instance_id, 'task', id);
       const done = link.type === 'owner'
         ? await updateOpenTask(trx, id, task.assignee, { owner: add ? link.userId : null })
         : await changeTaskCandidate(trx, id, link.userId != null ? 'user' : 'group', (link.userId ?? link.groupId)!, add);

@@ -1,3 +1,4 @@
+import { assertActive } from './suspension.ts';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
@@ -40,6 +41,8 @@ export function makeUrgeService(db: Knex, clock: Clock, trace: TraceService, eve
         // the task is read again under it, so a transfer committed meanwhile urges its new assignee.
         const locked = await lockOpenTask(trx, taskId) ? await findTask(trx, taskId) : undefined;
         if (!locked) throw new NotFoundError(`任务已结束 / task ${taskId} is no longer open`);
+        // Nobody can act on a suspended instance's task: chasing it would ask for the impossible.
+        await assertActive(trx, locked.process_instance_id, 'task', taskId);
         const now = await clock.now(trx);
         const last = await lastUrgedAt(trx, taskId);
         if (last && now.getTime() - last.getTime() < URGE_INTERVAL_MS) {

@@ -109,6 +109,10 @@ for (const backend of backends) {
     const modify = await admin.post(`/engine-rest/process-instance/${pi}/modification`, { instructions: [{ type: 'cancel', activityId: 'review' }] });
     t.is(modify.status, 409, 'nor modified');
     t.is(modify.body.type, 'SuspendedEntityInteractionException');
+    t.is((await admin.post(`/engine-rest/task/${task.id}/identity-links`, { userId: 'li-review', type: 'candidate' })).status, 409, 'nor a candidate added');
+    t.is((await admin.post(`/engine-rest/task/${task.id}/cc`, { userIds: ['li-review'] })).status, 409, 'nor copied (抄送)');
+    t.is((await admin.post(`/engine-rest/task/${task.id}/urge`, { message: '请尽快' })).status, 409, 'nor urged (催办)');
+    t.is((await server.db('carbon_copies').where({ process_instance_id: pi })).length, 0);
     t.is((await taskOf(pi)).assignee, null, 'nothing changed');
     t.truthy(await taskOf(pi), 'the task is still open');
 

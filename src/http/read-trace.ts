@@ -44,6 +44,20 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/migration/, 'MigrationPlan'],
 ];
 
+interface ReturnedVariables {
+  names: string[];
+  processInstanceId: string | null;
+}
+
+/**
+ * A change that answers with the instance's variables (`withVariablesInReturn`
+ * on start, complete and submit-form) reads them too: the route says which,
+ * and the read is traced like a GET of them.
+ */
+export function returnsVariables(ctx: Context, variables: Record<string, unknown>, processInstanceId: string | null): void {
+  ctx.state.returnedVariables = { names: Object.keys(variables), processInstanceId } satisfies ReturnedVariables;
+}
+
 /** The process instance of a task the caller may see, for reads under `/task/:id` whose answer does not name it. */
 export type TaskInstanceOf = (taskId: string, principal: Principal) => Promise<string | null>;
 
@@ -60,6 +74,14 @@ export function makeReadTrace(trace: TraceService, taskInstanceOf?: TaskInstance
     const route = (ctx as Context & { _matchedRoute?: string })._matchedRoute;
     const principal = ctx.state.principal as Principal | undefined;
     if (!route || !principal || UNTRACED.has(route) || ctx.status >= 300) return;
+    const returned = ctx.state.returnedVariables as ReturnedVariables | undefined;
+    if (returned && ctx.method === 'POST') {
+      await trace.recordAlone(principal, {
+        operation: 'Read', entityType: 'Variable', entityId: null, processInstanceId: returned.processInstanceId,
+        details: { route: `${ctx.method} ${route}`, variables: returned.names.slice(0, MAX_IDS), withVariablesInReturn: true },
+      });
+      return;
+    }
     if (ctx.method !== 'GET' && !(ctx.method === 'POST' && POST_QUERIES.has(route))) return;
     const fact = readFact(ctx, route);
     if (!fact.processInstanceId && !fact.details?.processInstanceIds && /^\/engine-rest\/task\/:id(\/|$)/.test(route) && taskInstanceOf) {

@@ -144,6 +144,9 @@ for (const backend of backends) {
     t.is(ok.status, 200, JSON.stringify(ok.body));
     t.deepEqual(ok.body.comment, { value: '同意办理', type: 'String', valueInfo: {} });
     t.is(ok.body.applicant.value, '王五');
+    const [read] = await c.s.db('trace').where({ operation: 'Read', entity_type: 'Variable', user_id: 'office-form', process_instance_id: pi }).orderBy('id', 'desc');
+    t.truthy(read, 'the variables returned are traced as read');
+    t.true((typeof read.details === 'string' ? JSON.parse(read.details) : read.details).variables.includes('applicant'));
     t.is((await c.office.get(`/engine-rest/task/${id}/form`)).status, 404, 'completed');
   });
 

@@ -224,6 +224,13 @@ for (const backend of backends) {
     t.is(done.status, 200);
     t.is(done.body.summary.value, '返回变量的规划草案正文');
     t.deepEqual(done.body.meta, { value: '{"pages":3}', type: 'Json', valueInfo: {} });
+    // What came back was read: traced as a read of those variables, in the instance's chain, like a GET of them.
+    const reads = await c.server.db('trace').where({ operation: 'Read', entity_type: 'Variable', user_id: 'office-wang', process_instance_id: started.body.id });
+    const routes = reads.map((r: { details: unknown }) => (typeof r.details === 'string' ? JSON.parse(r.details) : r.details) as { route: string; variables: string[] });
+    const onStart = routes.find((d) => d.route.endsWith('/start'));
+    const onComplete = routes.find((d) => d.route === 'POST /engine-rest/task/:id/complete');
+    t.truthy(onStart?.variables.includes('due'), JSON.stringify(routes));
+    t.truthy(onComplete?.variables.includes('summary'), JSON.stringify(routes));
   });
 
   test.serial(t('process-instance list pages and counts in the database'), async (t) => {

@@ -6,6 +6,7 @@ import { parseVariables } from '../../services/variables.ts';
 import { definitionSortColumns, type DefinitionQuery, type DefinitionSummary } from '../../store/definitions.ts';
 import { principalOf } from '../auth.ts';
 import { formVariablesDto } from '../form-variables.ts';
+import { returnsVariables } from '../read-trace.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { instanceDto } from './instances.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
@@ -69,6 +70,7 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
       ? await deps.instances.startByKey(ctx.params.key, input, principal)
       : await deps.instances.start(ctx.params.id, input, principal);
     ctx.body = instanceDto(started.instance, ctx, body.withVariablesInReturn === true ? started.variables : undefined);
+    if (body.withVariablesInReturn === true && started.variables) returnsVariables(ctx, started.variables, started.instance.id);
   };
   router.post('/process-definition/key/:key/start', start(true));
   router.post('/process-definition/:id/start', start(false));

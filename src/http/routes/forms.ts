@@ -2,10 +2,12 @@ import Router, { type RouterContext } from '@koa/router';
 import { ValidationError } from '../../errors.ts';
 import type { DefinitionService } from '../../services/definitions.ts';
 import type { DeployedForm, FormService } from '../../services/form-access.ts';
+import type { TaskService } from '../../services/tasks.ts';
 import { parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables } from '../format.ts';
 import { bodyObject } from '../params.ts';
+import { returnsVariables } from '../read-trace.ts';
 import { instanceDto } from './instances.ts';
 
 /*
@@ -29,7 +31,7 @@ function sendMarkup(ctx: RouterContext, body: string | Buffer, contentType: stri
 
 const sendDeployed = (ctx: RouterContext, form: DeployedForm) => sendMarkup(ctx, form.bytes, form.contentType);
 
-export function makeFormRoutes(deps: { forms: FormService; definitions: DefinitionService }): Router {
+export function makeFormRoutes(deps: { forms: FormService; definitions: DefinitionService; tasks: TaskService }): Router {
   const router = new Router();
   const latest = async (key: string) => (await deps.definitions.getLatest(key)).id;
 
@@ -47,9 +49,12 @@ export function makeFormRoutes(deps: { forms: FormService; definitions: Definiti
     if (body.withVariablesInReturn != null && typeof body.withVariablesInReturn !== 'boolean') {
       throw new ValidationError('withVariablesInReturn 必须是 true 或 false / withVariablesInReturn must be a boolean');
     }
+    const instanceId = body.withVariablesInReturn === true ? (await deps.tasks.visibleTask(ctx.params.id, principalOf(ctx))).process_instance_id : null;
     const variables = await deps.forms.submitTaskForm(ctx.params.id, parseVariables(body.variables), principalOf(ctx), body.withVariablesInReturn === true);
-    if (variables) ctx.body = formatVariables(variables);
-    else ctx.status = 204;
+    if (variables) {
+      ctx.body = formatVariables(variables);
+      returnsVariables(ctx, variables, instanceId);
+    } else ctx.status = 204;
   });
 
   const byIdAndKey = (suffix: string, handler: (ctx: RouterContext, definitionId: string) => Promise<void>, method: 'get' | 'post' = 'get') => {

@@ -21,6 +21,7 @@ const REFUSED: [fixture: string, element: string][] = [
   ['ca-esc-refused-othercode', 'other'], // a code the child never throws
 ];
 const SAYS = /an escalation a called process throws is not carried up to its call activity here, so a call activity cannot have an escalation boundary event/;
+const SAYS_SUB = /an escalation a called process throws is not carried up to its call activity here, so a sub-process holding a call activity cannot have an escalation boundary event/;
 
 conformanceSuite(['ca-esc-child.bpmn', 'ca-esc-parent.bpmn'], 'caesc', (c, t) => {
 
@@ -47,4 +48,8 @@ conformanceSuite(['ca-esc-child.bpmn', 'ca-esc-parent.bpmn'], 'caesc', (c, t) =>
       await assertRefusedFixture(t, c.server, c.admin, fixture, [[element, SAYS]]);
     });
   }
+
+  test.serial(t('an escalation boundary event on a sub-process holding a call activity (Camunda hands the child\'s escalation on to it) is refused naming it'), async (t) => {
+    await assertRefusedFixture(t, c.server, c.admin, 'ca-esc-refused-sub', [['aroundCall', SAYS_SUB]]);
+  });
 });

@@ -113,6 +113,12 @@ function checkEscalationCatch(e: ModdleElement, refuse: (e: ModdleElement, zh: s
   if (d && (e.attachedToRef as ModdleElement | undefined)?.$type === 'bpmn:CallActivity') {
     refuse(e, '被调用流程抛出的升级不会传到调用活动，调用活动上不能有升级边界事件', 'an escalation a called process throws is not carried up to its call activity here, so a call activity cannot have an escalation boundary event');
   }
+  // Camunda hands a called process's uncaught escalation on from the call activity outward, so a boundary
+  // on a sub-process around one would catch it; here it never leaves the child, so that catch never fires.
+  const host = e.attachedToRef as ModdleElement | undefined;
+  if (d && host?.flowElements && holds(host, e, (x) => x.$type === 'bpmn:CallActivity')) {
+    refuse(e, '被调用流程抛出的升级不会传到调用方，范围内有调用活动的子流程上不能有升级边界事件', 'an escalation a called process throws is not carried up to its call activity here, so a sub-process holding a call activity cannot have an escalation boundary event');
+  }
 }
 
 /** Whether anything in the sub-process may wait (see STRAIGHT_THROUGH). */

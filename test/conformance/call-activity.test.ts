@@ -36,7 +36,7 @@ async function assertEndedAs(t: any, c: Conformance, id: string, state: string):
 
 conformanceSuite(['ca-parent.bpmn', 'ca-child.bpmn', 'ca-all.bpmn', 'ca-terminate.bpmn', 'ca-missing.bpmn', 'ca-nocatch.bpmn', 'ca-grand.bpmn', 'ca-escalation.bpmn'], 'ca', (c, t) => {
 
-  test.serial(t('the caller resumed by its child goes on as a signalled task does: an escalation end right after the call activity is caught by its sub-process\'s boundary'), async (t) => {
+  test.serial(t('the caller resumed by its child goes on as a signalled task does: an escalation end in the sub-process right after the call activity is caught by that sub-process\'s boundary'), async (t) => {
     const parent = await startWith(c, 'ca-escalation', {});
     const child = await childOf(c, parent);
     await complete(c, child, 'work');

@@ -70,22 +70,22 @@ export function makeVariableInstanceService(db: Knex, definitions: DefinitionSer
   }
 
   /**
-   * The variables matching the filter. Values are compared once opened
-   * (a sealed value cannot be compared in SQL), so a query with
-   * `variableValues` pages after that comparison.
+   * The variables matching the filter. A `variableValues` condition is on
+   * the variable itself, as in Camunda (its name and its value; several are
+   * all to hold). Values are compared once opened (a sealed value cannot be
+   * compared in SQL), so such a query pages after the comparison.
    */
   async function query(filter: VariableInstanceFilter, principal: Principal): Promise<VariableInstance[]> {
     const { values, valuesIgnoreCase, firstResult, maxResults, ...rest } = filter;
     const visibleTo = visibility(principal);
     if (!values?.length) return opened(await queryVariableInstances(db, { ...rest, firstResult, maxResults, visibleTo }));
-    // A value condition names a variable: the instances holding a match, then their variables.
-    let instances = rest.processInstanceIds;
-    for (const c of values) {
-      const holders = await opened(await queryVariableInstances(db, { names: [c.name], processInstanceIds: instances, visibleTo }));
-      instances = holders.filter((v) => meets(v, c, valuesIgnoreCase ?? false)).map((v) => v.process_instance_id);
-      if (!instances.length) return [];
-    }
-    return opened(await queryVariableInstances(db, { ...rest, processInstanceIds: instances, firstResult, maxResults, visibleTo }));
+    const fold = (n: string) => (rest.ignoreCase ? n.toLowerCase() : n);
+    const named = (v: { name: string }, n: string) => fold(v.name) === fold(n);
+    const candidates = await queryVariableInstances(db, { ...rest, names: [values[0].name], visibleTo });
+    const matching = (await opened(candidates.filter((v) => !rest.names || rest.names.some((n) => named(v, n)))))
+      .filter((v) => values.every((c) => named(v, c.name) && meets(v, c, valuesIgnoreCase ?? false)));
+    const from = firstResult ?? 0;
+    return matching.slice(from, maxResults == null ? undefined : from + maxResults);
   }
 
   return {

@@ -474,6 +474,20 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task', body: {} }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/variable-instance', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
+  // Runtime variable instances (issue 18 item 7): an outsider's query of another's instance finds nothing, by id is 404.
+  { route: 'GET /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/variable-instance?processInstanceIdIn=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/variable-instance', body: { processInstanceIdIn: [p.pi] } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/variable-instance/count?processInstanceIdIn=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/variable-instance/count', body: { processInstanceIdIn: [p.pi] } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/variable-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/variable-instance/${p.pi}:title` })), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/variable-instance/:id/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      return { url: `/variable-instance/${pi}:manifest/data`, pi };
+    },
+  },
   { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
   { route: 'POST /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/activity-instance', body: { processInstanceId: p.pi } })), trace: ['Read ActivityInstance'] },
   // External tasks: workers.

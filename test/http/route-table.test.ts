@@ -512,6 +512,17 @@ const cases: Case[] = [
   // Incidents.
   { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },
   { route: 'GET /engine-rest/incident/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident/count' }), trace: ['Read Incident'] },
+  {
+    // An external task failed down to no retries is an incident; the admin started it, so an outsider finds nothing.
+    route: 'GET /engine-rest/incident/:id', as: 'admin', wrong: 'network', trace: ['Read Incident'],
+    make: async (f) => {
+      const e = await f.external('rt-worker');
+      const failed = await f.c.worker.post(`/engine-rest/external-task/${e.id}/failure`, { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 0 });
+      if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
+      const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
+      return { url: `/incident/${incident.id}`, pi: e.pi };
+    },
+  },
   { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },
   // Messages and signals: monitoring systems (workers) and administrators.
   {

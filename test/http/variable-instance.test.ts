@@ -97,6 +97,10 @@ for (const backend of backends) {
     const all = await post({});
     t.is(await count({}), all.length);
     t.is((await c.data.get(`/engine-rest/variable-instance/count?processInstanceIdIn=${both.join(',')}`)).body.count, all.length);
+    const counted = await lastRead();
+    t.is(counted.details.route, 'GET /engine-rest/variable-instance/count', 'a count is traced as the count, not as a variable by id');
+    t.is(counted.details.count, all.length);
+    t.deepEqual(counted.details.processInstanceIds, both);
     t.is((await c.data.post('/engine-rest/variable-instance?firstResult=1&maxResults=1', { processInstanceIdIn: both })).body.length, 1);
 
     // The POST query is traced with its filter and the instances it returned.

@@ -22,6 +22,7 @@ import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
+import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
 import { makeLogger } from './log.ts';
@@ -129,6 +130,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db, definitions, vault),
+    variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),
     notifications: makeNotificationService(db, clock, trace),

@@ -8,6 +8,7 @@ import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
 import type { Metrics } from '../services/metrics.ts';
 import type { HistoryService } from '../services/history.ts';
+import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
 import type { CommentService } from '../services/comments.ts';
@@ -45,6 +46,7 @@ import { makeJobRoutes } from './routes/jobs.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
 import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
+import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
@@ -108,6 +110,7 @@ export interface AppDeps {
   startTimers: StartTimerService;
   tokens: TokenService;
   history: HistoryService;
+  variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
   notificationWebhooks: NotificationWebhookService;
@@ -242,6 +245,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
+    makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),

@@ -14,6 +14,8 @@ export interface Params {
   oneOf<T extends string>(name: string, allowed: readonly T[]): T | undefined;
   /** `sortBy` + `sortOrder` in a query string; `sorting: [{ sortBy, sortOrder }]` in a body. */
   sorting<K extends string>(columns: Record<K, string>): { column: string; order: 'asc' | 'desc' }[] | undefined;
+  /** The value as given, for a criterion shaped unlike the others (Camunda's `variableValues`): text in a query string, JSON in a body. */
+  raw(name: string): unknown;
 }
 
 const oneOfError = (name: string, allowed: readonly string[]) =>
@@ -56,6 +58,7 @@ export function queryOf(ctx: Context): Params {
       if (!by || !order) throw new ValidationError('sortBy 和 sortOrder 必须同时给出 / sortBy and sortOrder must be given together');
       return [{ column: columns[by], order }];
     },
+    raw: (name) => raw(name),
   };
   return params;
 }
@@ -107,6 +110,7 @@ function bodyParamsOf(body: Record<string, unknown>, read: Set<string>): Params 
       });
       return sorting.length ? sorting : undefined;
     },
+    raw: (name) => value(name),
   };
 }
 

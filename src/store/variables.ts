@@ -1,5 +1,6 @@
 import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
+import { visibleInstanceIds } from './instances.ts';
 import { likePattern, paged } from './paging.ts';
 
 /**
@@ -112,4 +113,44 @@ export async function replaceStoredValue(
   if (expected.key_id == null) b.whereNull('key_id');
   else b.where('key_id', expected.key_id);
   return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id })) > 0;
+}
+
+export interface VariableInstanceRow extends StoredVariable {
+  process_instance_id: string;
+  definition_id: string;
+}
+
+export const variableInstanceSortColumns = { variableName: 'v.name', variableType: 'v.type', activityInstanceId: 'v.process_instance_id' } as const;
+
+export interface VariableInstanceQuery {
+  names?: string[] | undefined;
+  nameLike?: string | undefined;
+  ignoreCase?: boolean | undefined;
+  processInstanceIds?: string[] | undefined;
+  /** Only instances this user may see (store/instances.ts visibility); absent for administrators. */
+  visibleTo?: { userId: string; groups: string[] } | undefined;
+  sorting?: { column: string; order: 'asc' | 'desc' }[] | undefined;
+  firstResult?: number | undefined;
+  maxResults?: number | undefined;
+}
+
+/**
+ * Variables of running instances (Camunda's runtime `/variable-instance`):
+ * a finished instance's variables are history only, as in Camunda.
+ */
+export async function queryVariableInstances(db: Db, q: VariableInstanceQuery): Promise<VariableInstanceRow[]> {
+  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'i.definition_id')
+    .where('i.state', 'ACTIVE');
+  if (q.names) {
+    if (q.ignoreCase) b.whereRaw('lower(v.name) = any(?::text[])', [q.names.map((n) => n.toLowerCase())]);
+    else b.whereIn('v.name', q.names);
+  }
+  if (q.nameLike) {
+    if (q.ignoreCase) b.whereILike('v.name', likePattern(q.nameLike));
+    else b.whereLike('v.name', likePattern(q.nameLike));
+  }
+  if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
+  if (q.visibleTo) b.whereIn('v.process_instance_id', visibleInstanceIds(db, q.visibleTo));
+  return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }], 'v.name');
 }

@@ -474,6 +474,20 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task', body: {} }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/variable-instance', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
+  // Runtime variable instances (issue 18 item 7): an outsider's query of another's instance finds nothing, by id is 404.
+  { route: 'GET /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/variable-instance?processInstanceIdIn=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/variable-instance', body: { processInstanceIdIn: [p.pi] } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/variable-instance/count?processInstanceIdIn=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/variable-instance/count', body: { processInstanceIdIn: [p.pi] } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/variable-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/variable-instance/${p.pi}:title` })), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/variable-instance/:id/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      return { url: `/variable-instance/${pi}:manifest/data`, pi };
+    },
+  },
   { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
   { route: 'POST /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/activity-instance', body: { processInstanceId: p.pi } })), trace: ['Read ActivityInstance'] },
   // External tasks: workers.
@@ -498,6 +512,17 @@ const cases: Case[] = [
   // Incidents.
   { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },
   { route: 'GET /engine-rest/incident/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident/count' }), trace: ['Read Incident'] },
+  {
+    // An external task failed down to no retries is an incident; the admin started it, so an outsider finds nothing.
+    route: 'GET /engine-rest/incident/:id', as: 'admin', wrong: 'network', trace: ['Read Incident'],
+    make: async (f) => {
+      const e = await f.external('rt-worker');
+      const failed = await f.c.worker.post(`/engine-rest/external-task/${e.id}/failure`, { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 0 });
+      if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
+      const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
+      return { url: `/incident/${incident.id}`, pi: e.pi };
+    },
+  },
   { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },
   // Messages and signals: monitoring systems (workers) and administrators.
   {

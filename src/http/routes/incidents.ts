@@ -30,6 +30,9 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
     const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
     ctx.body = { count: (await deps.incidents.list({ ...rest, open: true }, principalOf(ctx))).length };
   });
+  router.get('/incident/:id', async (ctx) => {
+    ctx.body = incidentDto(await deps.incidents.get(ctx.params.id, principalOf(ctx)));
+  });
   router.get('/history/incident', async (ctx) => {
     const q = queryOf(ctx);
     const open = q.bool('open') ?? (q.bool('resolved') ? false : undefined);

@@ -10,7 +10,7 @@ const POST_QUERIES = new Set([
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group',
 ]);
 /** Routes that return nothing about processes or people. */
-const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine']);
+const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
 /** How many ids of a list a trace row names; the count is always there. */
 const MAX_IDS = 100;
 
@@ -34,6 +34,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/job-definition/, 'JobDefinition'],
   [/^\/engine-rest\/job/, 'Job'],
   [/^\/engine-rest\/user/, 'User'],
+  [/^\/engine-rest\/identity\/groups/, 'Group'],
   [/^\/engine-rest\/group/, 'Group'],
   [/^\/engine-rest\/token/, 'Token'],
   [/^\/engine-rest\/notification-webhook/, 'NotificationWebhook'],

@@ -111,7 +111,7 @@ export async function updateProfile(db: Db, id: string, fields: Partial<Pick<Use
 
 /** Deletes a user; memberships and tokens go with it (on delete cascade). */
 export async function deleteUser(db: Db, id: string): Promise<boolean> {
-  return (await db('users').where({ id }).delete()) > 0;
+  return (await db('users').where({ id }).delete().returning('id')).length > 0;
 }
 
 /**
@@ -136,7 +136,7 @@ export async function updateGroup(db: Db, row: GroupRow): Promise<boolean> {
 }
 
 export async function deleteGroup(db: Db, id: string): Promise<boolean> {
-  return (await db('groups').where({ id }).delete()) > 0;
+  return (await db('groups').where({ id }).delete().returning('id')).length > 0;
 }
 
 /** The users who share at least one group with `userId` (Camunda's identity/groups `groupUsers`), themselves included. */

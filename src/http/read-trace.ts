@@ -7,7 +7,7 @@ const POST_QUERIES = new Set([
   '/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate',
   '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
-  '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group',
+  '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);

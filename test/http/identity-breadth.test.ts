@@ -52,6 +52,12 @@ for (const backend of backends) {
     const groups = Number((await c.s.db('groups').count({ n: '*' }))[0].n);
     tt.deepEqual((await c.admin.get('/engine-rest/group/count')).body, { count: groups });
     tt.deepEqual((await c.office.get('/engine-rest/group/count?member=office-ib')).body, { count: 1 });
+    tt.deepEqual((await c.office.post('/engine-rest/group/count', { member: 'office-ib' })).body, { count: 1 });
+    // A criterion not read would count the wrong rows: refused, naming it.
+    const unread = await c.admin.get('/engine-rest/user/count?firstName=王');
+    tt.is(unread.status, 400);
+    tt.regex(unread.body.message, /firstName/);
+    tt.is((await c.admin.post('/engine-rest/group/count', { name: 'x' })).status, 400);
   });
 
   test.serial(t('groups: members read their own, administrators rename them; built-in groups cannot be deleted'), async (tt) => {

@@ -558,6 +558,7 @@ const cases: Case[] = [
   { route: 'DELETE /engine-rest/user/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/user/${await freshUser(f)}` }), trace: ['Delete User'] },
   { route: 'POST /engine-rest/user/:id/unlock', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/office-rt/unlock' }), trace: ['Unlock User'] },
   { route: 'GET /engine-rest/group/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/count' }), trace: ['Read Group'] },
+  { route: 'POST /engine-rest/group/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/count', body: {} }), trace: ['Read Group'] },
   { route: 'GET /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security' }), trace: ['Read Group'] },
   { route: 'PUT /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/group/${await freshGroup(f)}`, body: { name: '改名组', type: 'WORKFLOW' } }), trace: ['Update Group'] },
   { route: 'DELETE /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/group/${await freshGroup(f)}` }), trace: ['Delete Group'] },

@@ -8,6 +8,12 @@ import { bodyObject, paramsOf, queryOf } from '../params.ts';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
+/** A count filtered by a criterion we do not read would count the wrong rows: such a criterion is refused. */
+function onlyQuery(ctx: Context, known: string[]): void {
+  const unknown = Object.keys(ctx.query).filter((k) => !known.includes(k));
+  if (unknown.length) throw new ValidationError(`不支持的查询条件 / query parameters not supported here: ${unknown.join(', ')}`, { unsupported: unknown });
+}
+
 /** Camunda 7's identity endpoints: users, groups, memberships (administrators only for changes). */
 export function makeIdentityRoutes(deps: { identity: IdentityService }): Router {
   const router = new Router();
@@ -36,6 +42,7 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.body = users.map((u) => ({ id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email }));
   });
   router.get('/user/count', async (ctx) => {
+    onlyQuery(ctx, ['id', 'memberOfGroup']);
     const q = queryOf(ctx);
     if (q.string('id') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
     ctx.body = { count: await deps.identity.countUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup') }) };
@@ -69,11 +76,14 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
   };
   router.get('/group', listGroups).post('/group', listGroups);
-  router.get('/group/count', async (ctx) => {
-    const q = queryOf(ctx);
-    if (q.string('member') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
-    ctx.body = { count: await deps.identity.countGroups({ id: q.string('id'), member: q.string('member') }) };
-  });
+  // Camunda's count of groups, by query string or (POST) by body.
+  const countGroups = async (ctx: Context) => {
+    if (ctx.method === 'GET') onlyQuery(ctx, ['id', 'member']);
+    const query = paramsOf(ctx, (q) => ({ id: q.string('id'), member: q.string('member') }));
+    if (query.member !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
+    ctx.body = { count: await deps.identity.countGroups(query) };
+  };
+  router.get('/group/count', countGroups).post('/group/count', countGroups);
   router.get('/group/:id', async (ctx) => {
     ctx.body = await deps.identity.getGroup(ctx.params.id, principalOf(ctx));
   });

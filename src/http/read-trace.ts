@@ -7,11 +7,11 @@ const POST_QUERIES = new Set([
   '/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate',
   '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
-  '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group',
+  '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
 ]);
 /** Routes that return nothing about processes or people. */
-const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine']);
+const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
 /** How many ids of a list a trace row names; the count is always there. */
 const MAX_IDS = 100;
 
@@ -35,6 +35,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/job-definition/, 'JobDefinition'],
   [/^\/engine-rest\/job/, 'Job'],
   [/^\/engine-rest\/user/, 'User'],
+  [/^\/engine-rest\/identity\/groups/, 'Group'],
   [/^\/engine-rest\/group/, 'Group'],
   [/^\/engine-rest\/token/, 'Token'],
   [/^\/engine-rest\/notification-webhook/, 'NotificationWebhook'],

@@ -2,11 +2,14 @@ import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } 
 import type { Knex } from 'knex';
 import { AuthenticationError, ForbiddenError, NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.ts';
 import {
-  addMembership, countUsers, ensureGroup, findGroup, findUser, findUserWithGroups, insertGroup, insertUser, listGroups,
-  listUsers, removeMembership, updatePasswordHash, type GroupRow, type UserRow,
+  addMembership, countGroups, countUsers, countUsersWhere, deleteGroup, deleteUser, ensureGroup, findGroup, findUser, findUserWithGroups,
+  insertGroup, insertUser, listGroups, listUsers, lockMembersOf, removeMembership, updateGroup, updatePasswordHash, updateProfile,
+  usersSharingGroupsWith, type GroupRow, type UserRow,
 } from '../store/identity.ts';
+import { clearFailures } from '../store/login-failures.ts';
 import { revokeTokensOf } from '../store/tokens.ts';
 import { lockForTransaction } from '../store/errors.ts';
+import { assertAdmin } from './instances.ts';
 import type { LoginGuard } from './login-guard.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { ADMIN_GROUP, PUBLIC_USER, roleGroups, SYSTEM, SYSTEM_USER, WORKERS_GROUP, type Principal } from '../types.ts';
@@ -197,6 +200,133 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
       await traced(actor, { operation: 'RemoveMember', entityType: 'Group', entityId: groupId, details: { userId } }, (trx) => removeMembership(trx, userId, groupId));
     },
 
+    async getProfile(userId: string, principal: Principal): Promise<UserProfile> {
+      assertSelfOrAdmin(userId, principal, '资料 / profile');
+      const user = await findUser(db, userId);
+      if (!user) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+      return profileOf(user);
+    },
+    /**
+     * Camunda's PUT /user/{id}/profile: the user themselves or an
+     * administrator. The id cannot change (everything names users by it);
+     * a body naming another id is refused rather than ignored.
+     */
+    async updateProfile(userId: string, body: Record<string, unknown>, principal: Principal): Promise<void> {
+      assertSelfOrAdmin(userId, principal, '资料 / profile');
+      if (body.id !== undefined && body.id !== userId) {
+        throw new ValidationError(`不能修改用户 id：路径为 ${userId}，请求体为 ${String(body.id)} / the user id cannot be changed: path says ${userId}, body.id says ${String(body.id)}`);
+      }
+      const fields: Partial<Record<'first_name' | 'last_name' | 'email', string | null>> = {};
+      for (const [key, column] of [['firstName', 'first_name'], ['lastName', 'last_name'], ['email', 'email']] as const) {
+        const v = body[key];
+        if (v === undefined) continue;
+        if (v !== null && typeof v !== 'string') throw new ValidationError(`${key} 须为字符串 / ${key} must be a string`);
+        fields[column] = v === '' ? null : v;
+      }
+      if (typeof fields.email === 'string' && !/^[^\s@]+@[^\s@]+$/.test(fields.email)) {
+        throw new ValidationError(`邮箱地址无效 / email is not an address: ${fields.email}`);
+      }
+      await db.transaction(async (trx) => {
+        if (!(await updateProfile(trx, userId, fields))) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+        await trace?.record(trx, principal, { operation: 'Update', entityType: 'User', entityId: userId, details: { changed: Object.keys(body).filter((k) => ['firstName', 'lastName', 'email'].includes(k)) } });
+      });
+    },
+    async countUsers(query: { id?: string | undefined; memberOfGroup?: string | undefined }): Promise<number> {
+      return countUsersWhere(db, query);
+    },
+    /**
+     * Camunda's DELETE /user/{id}, for administrators. Refused for oneself and
+     * for the last member of camunda-admin (nobody could administer the
+     * server after). Memberships and tokens go with the user.
+     */
+    async deleteUser(userId: string, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      if (userId === principal.userId) throw new ValidationError('不能删除自己 / you cannot delete yourself');
+      await db.transaction(async (trx) => {
+        const admins = await lockMembersOf(trx, ADMIN_GROUP);
+        if (admins.includes(userId) && admins.length <= 1) {
+          throw new ValidationError(`不能删除最后一位管理员 ${userId} / ${userId} is the last administrator (member of ${ADMIN_GROUP}) and cannot be deleted`);
+        }
+        if (!(await deleteUser(trx, userId))) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+        await clearFailures(trx, `user:${userId}`);
+        await trace?.record(trx, principal, { operation: 'Delete', entityType: 'User', entityId: userId, details: { wasAdministrator: admins.includes(userId) } });
+      });
+      for (const [key, entry] of verified) if (entry.user === userId) verified.delete(key);
+    },
+    /** Camunda's POST /user/{id}/unlock: ends our login lockout of that user name (not of any address). */
+    async unlockUser(userId: string, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      await db.transaction(async (trx) => {
+        if (!(await findUser(trx, userId))) throw new NotFoundError(`用户不存在 / User with id ${userId} does not exist`);
+        await clearFailures(trx, `user:${userId}`);
+        await trace?.record(trx, principal, { operation: 'Unlock', entityType: 'User', entityId: userId });
+      });
+    },
+    async getGroup(groupId: string, principal: Principal): Promise<GroupRow> {
+      if (!principal.isAdmin && !principal.groups.includes(groupId)) assertAdmin(principal);
+      const group = await findGroup(db, groupId);
+      if (!group) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
+      return { id: group.id, name: group.name, type: group.type };
+    },
+    async updateGroup(groupId: string, body: Record<string, unknown>, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      if (body.id !== undefined && body.id !== groupId) {
+        throw new ValidationError(`不能修改组 id：路径为 ${groupId}，请求体为 ${String(body.id)} / the group id cannot be changed: path says ${groupId}, body.id says ${String(body.id)}`);
+      }
+      for (const key of ['name', 'type'] as const) {
+        if (body[key] !== undefined && body[key] !== null && typeof body[key] !== 'string') throw new ValidationError(`${key} 须为字符串 / ${key} must be a string`);
+      }
+      // Camunda's PUT replaces the group's fields: one not given becomes null.
+      const row = { id: groupId, name: (body.name as string | null | undefined) ?? null, type: (body.type as string | null | undefined) ?? null };
+      await db.transaction(async (trx) => {
+        if (!(await updateGroup(trx, row))) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
+        await trace?.record(trx, principal, { operation: 'Update', entityType: 'Group', entityId: groupId, details: { name: row.name, type: row.type } });
+      });
+    },
+    /** Camunda's DELETE /group/{id}; the organisation's roles and the administrators' group are part of the server and stay. */
+    async deleteGroup(groupId: string, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      if (BUILT_IN_GROUPS.has(groupId)) {
+        throw new ValidationError(`组 ${groupId} 为内置组，不能删除 / group ${groupId} is built in and cannot be deleted`);
+      }
+      await db.transaction(async (trx) => {
+        if (!(await deleteGroup(trx, groupId))) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
+        await trace?.record(trx, principal, { operation: 'Delete', entityType: 'Group', entityId: groupId });
+      });
+    },
+    async countGroups(query: { id?: string | undefined; member?: string | undefined }): Promise<number> {
+      return countGroups(db, query);
+    },
+    /** Camunda's GET /identity/groups: the user's groups and everyone who shares one of them. */
+    async identityGroups(userId: string, principal: Principal) {
+      assertSelfOrAdmin(userId, principal, '组 / groups');
+      const [groups, users] = await Promise.all([listGroups(db, { member: userId }), usersSharingGroupsWith(db, userId)]);
+      return {
+        groups: groups.map((g) => ({ id: g.id, name: g.name })),
+        groupUsers: users.map((u) => ({
+          id: u.id, firstName: u.first_name, lastName: u.last_name,
+          displayName: [u.first_name, u.last_name].filter(Boolean).join(' ') || u.id,
+        })),
+      };
+    },
+    /**
+     * Camunda's POST /identity/verify: whether a user name and password
+     * match. It is a password check like a login: counted by the lockout
+     * (a locked name answers 429), a failure traced as LoginFailure.
+     * Administrators may check anyone's, others only their own.
+     */
+    async verify(username: string, password: string, principal: Principal): Promise<{ authenticatedUser: string; authenticated: boolean }> {
+      if (username !== principal.userId) assertAdmin(principal);
+      try {
+        await authenticate(username, password, principal.source);
+      } catch (err) {
+        if (!(err instanceof AuthenticationError)) throw err;
+        return { authenticatedUser: username, authenticated: false };
+      }
+      await trace?.recordAlone(principal, { operation: 'Verify', entityType: 'User', entityId: username, details: { authenticated: true } });
+      return { authenticatedUser: username, authenticated: true };
+    },
+
     /**
      * First start: create the role groups and, if there are no users, an
      * administrator. Returns the generated password when none was given, so
@@ -225,18 +355,45 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
 }
 
 /**
- * Why a password is too weak, or null: at least MIN_PASSWORD_LENGTH
- * characters, and at least two kinds among letters, digits and others
- * (a length rule alone lets "aaaaaaaa" and "12345678" through).
+ * Our password rule, one entry per part, in Camunda's password-policy shape
+ * (placeholder + parameter): at least MIN_PASSWORD_LENGTH characters, at
+ * least two kinds among letters, digits and others (a length rule alone lets
+ * "aaaaaaaa" and "12345678" through), and at least four distinct characters.
+ * Camunda has no placeholders for the last two; they are ours, named alike.
  */
+const PASSWORD_RULES = [
+  {
+    placeholder: 'PASSWORD_POLICY_LENGTH', parameter: { minLength: String(MIN_PASSWORD_LENGTH) },
+    passes: (p: string) => p.length >= MIN_PASSWORD_LENGTH,
+    message: `密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`,
+  },
+  {
+    placeholder: 'PASSWORD_POLICY_CHARACTER_KINDS', parameter: { minKinds: '2', kinds: 'letter,digit,symbol' },
+    passes: (p: string) => [/\p{L}/u, /\p{N}/u, /[^\p{L}\p{N}]/u].filter((re) => re.test(p)).length >= 2,
+    message: '密码须包含字母、数字、符号中的至少两类 / password must mix at least two of letters, digits and symbols',
+  },
+  {
+    placeholder: 'PASSWORD_POLICY_DISTINCT_CHARACTERS', parameter: { minDistinct: '4' },
+    passes: (p: string) => new Set(p).size >= 4,
+    message: '密码重复字符过多 / password repeats too few distinct characters',
+  },
+] as const;
+
+/** Camunda's GET /identity/password-policy: the rules, without a verdict. */
+export function passwordPolicy(): { rules: { placeholder: string; parameter: Record<string, string> }[] } {
+  return { rules: PASSWORD_RULES.map((r) => ({ placeholder: r.placeholder, parameter: { ...r.parameter } })) };
+}
+
+/** Camunda's POST /identity/password-policy: each rule with whether `password` passes it. */
+export function checkPassword(password: string): { rules: { placeholder: string; parameter: Record<string, string>; valid: boolean }[]; valid: boolean } {
+  const rules = PASSWORD_RULES.map((r) => ({ placeholder: r.placeholder, parameter: { ...r.parameter }, valid: r.passes(password) }));
+  return { rules, valid: rules.every((r) => r.valid) };
+}
+
+/** Why a password is too weak (the first rule it fails), or null. */
 export function passwordWeakness(password: unknown): string | null {
-  if (typeof password !== 'string' || password.length < MIN_PASSWORD_LENGTH) {
-    return `密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`;
-  }
-  const kinds = [/\p{L}/u, /\p{N}/u, /[^\p{L}\p{N}]/u].filter((re) => re.test(password)).length;
-  if (kinds < 2) return '密码须包含字母、数字、符号中的至少两类 / password must mix at least two of letters, digits and symbols';
-  if (new Set(password).size < 4) return '密码重复字符过多 / password repeats too few distinct characters';
-  return null;
+  if (typeof password !== 'string') return PASSWORD_RULES[0].message;
+  return PASSWORD_RULES.find((r) => !r.passes(password))?.message ?? null;
 }
 
 /** A random password that passes passwordWeakness (base64url alone is letters only now and then). */
@@ -250,6 +407,21 @@ export function generatePassword(): string {
 /** SM3 of a stored password hash: names which password a login proved, without carrying the hash itself. */
 export function credentialTag(passwordHash: string): string {
   return createHash('sm3').update(passwordHash).digest('hex');
+}
+
+export interface UserProfile { id: string; firstName: string | null; lastName: string | null; email: string | null }
+
+function profileOf(u: Omit<UserRow, 'password_hash'>): UserProfile {
+  return { id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email };
+}
+
+/** Groups that are part of the server: roles the processes name, the administrators, the workers. */
+const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([ADMIN_GROUP, WORKERS_GROUP, ...roleGroups.map((g) => g.id)]);
+
+function assertSelfOrAdmin(userId: string, principal: Principal, what: string): void {
+  if (userId !== principal.userId && !principal.isAdmin) {
+    throw new ForbiddenError(`只能查看或修改自己的${what.split(' / ')[0]} / you may only see or change your own ${what.split(' / ')[1]}, not that of user ${userId}`);
+  }
 }
 
 function principalOf(userId: string, groups: string[]): Principal {

@@ -95,3 +95,54 @@ export async function addMembership(db: Db, userId: string, groupId: string): Pr
 export async function removeMembership(db: Db, userId: string, groupId: string): Promise<number> {
   return db('memberships').where({ user_id: userId, group_id: groupId }).delete();
 }
+
+export async function countUsersWhere(db: Db, query: { id?: string | undefined; memberOfGroup?: string | undefined }): Promise<number> {
+  const q = db('users as u');
+  if (query.id) q.where('u.id', query.id);
+  if (query.memberOfGroup) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.user_id = u.id').andWhere('m.group_id', query.memberOfGroup!));
+  return countOf(q);
+}
+
+/** Sets the named profile fields; false when there is no such user. */
+export async function updateProfile(db: Db, id: string, fields: Partial<Pick<UserRow, 'first_name' | 'last_name' | 'email'>>): Promise<boolean> {
+  if (!Object.keys(fields).length) return Boolean(await findUser(db, id));
+  return (await db('users').where({ id }).update(fields)) > 0;
+}
+
+/** Deletes a user; memberships and tokens go with it (on delete cascade). */
+export async function deleteUser(db: Db, id: string): Promise<boolean> {
+  return (await db('users').where({ id }).delete().returning('id')).length > 0;
+}
+
+/**
+ * The members of `groupId`, their membership rows held until the
+ * transaction ends: two administrators removing each other at once then
+ * wait for one another, and the second sees the first's removal.
+ */
+export async function lockMembersOf(db: Db, groupId: string): Promise<string[]> {
+  const rows: { user_id: string }[] = await db('memberships').select('user_id').where({ group_id: groupId }).orderBy('user_id').forUpdate();
+  return rows.map((r) => r.user_id);
+}
+
+export async function countGroups(db: Db, query: { id?: string | undefined; member?: string | undefined }): Promise<number> {
+  const q = db('groups as g');
+  if (query.id) q.where('g.id', query.id);
+  if (query.member) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.group_id = g.id').andWhere('m.user_id', query.member!));
+  return countOf(q);
+}
+
+export async function updateGroup(db: Db, row: GroupRow): Promise<boolean> {
+  return (await db('groups').where({ id: row.id }).update({ name: row.name, type: row.type })) > 0;
+}
+
+export async function deleteGroup(db: Db, id: string): Promise<boolean> {
+  return (await db('groups').where({ id }).delete().returning('id')).length > 0;
+}
+
+/** The users who share at least one group with `userId` (Camunda's identity/groups `groupUsers`), themselves included. */
+export async function usersSharingGroupsWith(db: Db, userId: string): Promise<Omit<UserRow, 'password_hash'>[]> {
+  return db('users as u').distinct('u.id', 'u.first_name', 'u.last_name', 'u.email')
+    .join('memberships as m', 'm.user_id', 'u.id')
+    .whereIn('m.group_id', db('memberships').select('group_id').where({ user_id: userId }))
+    .orderBy('u.id');
+}

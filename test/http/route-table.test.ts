@@ -39,6 +39,19 @@ const webhookOf = (f: { s: object; c: Record<string, Client> }) => {
   return webhooks.get(f.s)!;
 };
 
+/** A user of no roles, made by an administrator, for the routes that delete one. */
+async function freshUser(f: { c: Record<Who, Client> }): Promise<string> {
+  const id = `rt-${Math.random().toString(36).slice(2, 8)}`;
+  await f.c.admin.post('/engine-rest/user/create', { profile: { id }, credentials: { password: 'long-enough-1' } });
+  return id;
+}
+/** A group of no members, for the routes that change or delete one. */
+async function freshGroup(f: { c: Record<Who, Client> }): Promise<string> {
+  const id = `rt-${Math.random().toString(36).slice(2, 8)}`;
+  await f.c.admin.post('/engine-rest/group/create', { id, name: '临时组' });
+  return id;
+}
+
 const PLAN = 'security-plan-approval';
 const draft = vars({ title: '年度规划', summary: '全年网络与数据安全建设规划草案' });
 const b64 = Buffer.from('备份清单').toString('base64');
@@ -563,6 +576,22 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/group', as: 'admin', wrong: 'office', make: async () => ({ url: '/group', body: {} }), trace: ['Read Group'] },
   { route: 'PUT /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['AddMember Group'] },
   { route: 'DELETE /engine-rest/group/:id/members/:userId', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security/members/office-rt' }), trace: ['RemoveMember Group'] },
+  { route: 'GET /engine-rest/user/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/count' }), trace: ['Read User'] },
+  // One's own profile (office-rt reads and changes their own); another user's is refused.
+  { route: 'GET /engine-rest/user/:id/profile', as: 'office', wrong: 'network', make: async () => ({ url: '/user/office-rt/profile' }), trace: ['Read User'] },
+  { route: 'PUT /engine-rest/user/:id/profile', as: 'office', wrong: 'network', make: async () => ({ url: '/user/office-rt/profile', body: { id: 'office-rt', firstName: '办公室', email: 'office-rt@example.org' } }), trace: ['Update User'] },
+  { route: 'DELETE /engine-rest/user/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/user/${await freshUser(f)}` }), trace: ['Delete User'] },
+  { route: 'POST /engine-rest/user/:id/unlock', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/office-rt/unlock' }), trace: ['Unlock User'] },
+  { route: 'GET /engine-rest/group/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/count' }), trace: ['Read Group'] },
+  { route: 'POST /engine-rest/group/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/count', body: {} }), trace: ['Read Group'] },
+  { route: 'GET /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async () => ({ url: '/group/data-security' }), trace: ['Read Group'] },
+  { route: 'PUT /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/group/${await freshGroup(f)}`, body: { name: '改名组', type: 'WORKFLOW' } }), trace: ['Update Group'] },
+  { route: 'DELETE /engine-rest/group/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/group/${await freshGroup(f)}` }), trace: ['Delete Group'] },
+  { route: 'GET /engine-rest/identity/groups', as: 'office', wrong: 'network', make: async () => ({ url: '/identity/groups?userId=office-rt' }), trace: ['Read Group'] },
+  { route: 'GET /engine-rest/identity/password-policy', as: 'office', wrong: null, make: async () => ({ url: '/identity/password-policy' }), trace: [] },
+  { route: 'POST /engine-rest/identity/password-policy', as: 'office', wrong: null, make: async () => ({ url: '/identity/password-policy', body: { password: 'short' } }), trace: [] },
+  // Checking one's own password; checking another's is for administrators.
+  { route: 'POST /engine-rest/identity/verify', as: 'admin', wrong: 'office', make: async () => ({ url: '/identity/verify', body: { username: ADMIN.user, password: ADMIN.password } }), trace: ['Verify User'] },
   // Tokens: one's own.
   { route: 'POST /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token', body: { name: 'rt' } }), trace: ['Create Token'] },
   { route: 'GET /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token' }), trace: ['Read Token'] },

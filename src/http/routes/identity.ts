@@ -1,12 +1,18 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
-import type { IdentityService } from '../../services/identity.ts';
+import { checkPassword, passwordPolicy, type IdentityService } from '../../services/identity.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import { principalOf } from '../auth.ts';
 import { bodyObject, paramsOf, queryOf } from '../params.ts';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+/** A count filtered by a criterion we do not read would count the wrong rows: such a criterion is refused. */
+function onlyQuery(ctx: Context, known: string[]): void {
+  const unknown = Object.keys(ctx.query).filter((k) => !known.includes(k));
+  if (unknown.length) throw new ValidationError(`不支持的查询条件 / query parameters not supported here: ${unknown.join(', ')}`, { unsupported: unknown });
+}
 
 /** Camunda 7's identity endpoints: users, groups, memberships (administrators only for changes). */
 export function makeIdentityRoutes(deps: { identity: IdentityService }): Router {
@@ -35,6 +41,27 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     const users = await deps.identity.listUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') });
     ctx.body = users.map((u) => ({ id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email }));
   });
+  router.get('/user/count', async (ctx) => {
+    onlyQuery(ctx, ['id', 'memberOfGroup']);
+    const q = queryOf(ctx);
+    if (q.string('id') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
+    ctx.body = { count: await deps.identity.countUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup') }) };
+  });
+  router.get('/user/:id/profile', async (ctx) => {
+    ctx.body = await deps.identity.getProfile(ctx.params.id, principalOf(ctx));
+  });
+  router.put('/user/:id/profile', async (ctx) => {
+    await deps.identity.updateProfile(ctx.params.id, bodyObject(ctx), principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/user/:id', async (ctx) => {
+    await deps.identity.deleteUser(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/user/:id/unlock', async (ctx) => {
+    await deps.identity.unlockUser(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
   router.post('/group/create', async (ctx) => {
     assertAdmin(principalOf(ctx));
     const body = bodyObject(ctx);
@@ -49,6 +76,25 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
   };
   router.get('/group', listGroups).post('/group', listGroups);
+  // Camunda's count of groups, by query string or (POST) by body.
+  const countGroups = async (ctx: Context) => {
+    if (ctx.method === 'GET') onlyQuery(ctx, ['id', 'member']);
+    const query = paramsOf(ctx, (q) => ({ id: q.string('id'), member: q.string('member') }));
+    if (query.member !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
+    ctx.body = { count: await deps.identity.countGroups(query) };
+  };
+  router.get('/group/count', countGroups).post('/group/count', countGroups);
+  router.get('/group/:id', async (ctx) => {
+    ctx.body = await deps.identity.getGroup(ctx.params.id, principalOf(ctx));
+  });
+  router.put('/group/:id', async (ctx) => {
+    await deps.identity.updateGroup(ctx.params.id, bodyObject(ctx), principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/group/:id', async (ctx) => {
+    await deps.identity.deleteGroup(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
   router.put('/group/:id/members/:userId', async (ctx) => {
     assertAdmin(principalOf(ctx));
     await deps.identity.addMember(ctx.params.id, ctx.params.userId, principalOf(ctx));
@@ -58,6 +104,27 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     assertAdmin(principalOf(ctx));
     await deps.identity.removeMember(ctx.params.id, ctx.params.userId, principalOf(ctx));
     ctx.status = 204;
+  });
+  router.get('/identity/groups', async (ctx) => {
+    const userId = queryOf(ctx).string('userId');
+    if (!userId) throw new ValidationError('需要查询参数 userId / query parameter userId is required');
+    ctx.body = await deps.identity.identityGroups(userId, principalOf(ctx));
+  });
+  // The rule is no secret: every signed-in user may read it and try a password against it.
+  router.get('/identity/password-policy', (ctx) => {
+    ctx.body = passwordPolicy();
+  });
+  router.post('/identity/password-policy', (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.password !== 'string') throw new ValidationError('需要 password（字符串）/ password (a string) is required');
+    ctx.body = checkPassword(body.password);
+  });
+  router.post('/identity/verify', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.username !== 'string' || typeof body.password !== 'string') {
+      throw new ValidationError('需要 username 和 password / username and password are required');
+    }
+    ctx.body = await deps.identity.verify(body.username, body.password, principalOf(ctx));
   });
   return router;
 }

@@ -136,7 +136,12 @@ process.prependListener('uncaughtException', () => {
 
 /** A 501 naming a Camunda endpoint the server does not have (not-implemented.ts) is an answer, not a failure. */
 const isRefusal = (o: Outcome) => !('failed' in o) && o.status === 501 && /"type":"RestException"/.test(o.text) && /"camunda":/.test(o.text);
-const isFailure = (o: Outcome) => 'failed' in o || (o.status >= 500 && !isRefusal(o));
+/**
+ * GET /health/ready's 503 says "not ready" (here: the fuzz server runs no scheduler); it is the
+ * endpoint's answer, with its reason, not a failure.
+ */
+const isNotReady = (o: Outcome) => !('failed' in o) && o.status === 503 && /^\{"status":"DOWN",.*"reason":/.test(o.text);
+const isFailure = (o: Outcome) => 'failed' in o || (o.status >= 500 && !isRefusal(o) && !isNotReady(o));
 
 /** The report of one failing request: what was sent, what came back, what the server logged. */
 function report(what: string, o: Outcome, log: string[]): string {

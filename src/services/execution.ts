@@ -126,12 +126,22 @@ export function makeExecution(
       const deleted = (opts.deletions ?? []).filter((n) => n in stored && !(n in opts.variables));
       const before = { ...stored, ...opts.variables };
       for (const name of deleted) delete before[name];
-      const { ctx, run } = await runWait({
+      const ran = await runWait({
         def, instance, state: instance.engine_state, before, open: openList, target,
         action: opts.action, setByCaller: opts.variables, completed, changes: [...callerChanges(stored, opts.variables, deleted), ...localChanges], user: runUserOf(opts.actor),
-      }).catch((err) => {
+      }).catch(async (err) => {
+        // The instance read before a concurrent save committed and the open waits after it, the
+        // run can find its wait gone ("is not waiting"): with the revision moved, that is a lost
+        // race, re-read below like any other, not the caller's mistake.
+        if ((await findInstance(db, target.instanceId))?.rev !== instance.rev) return undefined;
         throw toEngineError(err);
       });
+      if (!ran) {
+        if (!(await opts.stillOpen())) throw new ConflictError(`任务已被他人完成 / the task was completed concurrently`);
+        if (attempt >= MAX_ATTEMPTS) throw new ConflictError(`流程实例并发修改过多，请重试 / too many concurrent changes to process instance ${instance.id}; retry`);
+        continue;
+      }
+      const { ctx, run } = ran;
       // Children its call activities start, callers its end resumes (call-activities.ts).
       const steps = await calls.plan({ ctx, run, open: openList, stored: instance }, opts.actor).catch((err) => {
         throw toEngineError(err);

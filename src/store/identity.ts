@@ -109,9 +109,22 @@ export async function updateProfile(db: Db, id: string, fields: Partial<Pick<Use
   return (await db('users').where({ id }).update(fields)) > 0;
 }
 
-/** Deletes a user; memberships and tokens go with it (on delete cascade). */
+/**
+ * Deletes a user; memberships and tokens go with it (on delete cascade), and
+ * so does what was addressed to them alone: a carbon copy is a read grant on
+ * its instance, an in-app notice names tasks, unsent mail would still go
+ * out. A later user given the same id must inherit none of it. What they did
+ * (comments, urges, the trace, history) stays, as in Camunda.
+ */
 export async function deleteUser(db: Db, id: string): Promise<boolean> {
-  return (await db('users').where({ id }).delete().returning('id')).length > 0;
+  const deleted = (await db('users').where({ id }).delete().returning('id')).length > 0;
+  if (deleted) {
+    await db('carbon_copies').where({ user_id: id }).delete();
+    await db('notifications').where({ user_id: id }).delete();
+    await db('notification_outbox').where({ user_id: id }).whereNull('sent_at').whereNull('failed_at').delete();
+    await db('notification_preferences').where({ user_id: id }).delete();
+  }
+  return deleted;
 }
 
 /**

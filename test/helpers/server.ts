@@ -102,3 +102,14 @@ export async function makeUser(server: { url: string }, id: string, groups: stri
 export function vars(values: Record<string, unknown>) {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, { value: v }]));
 }
+
+/** Deploys one BPMN file as the administrator through POST /deployment/create; the answer as it came. */
+export async function deployBpmn(url: string, name: string, xml: string | Buffer): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  form.append('deployment-name', name);
+  form.append(`${name}.bpmn`, new Blob([xml]), `${name}.bpmn`);
+  const r = await fetch(`${url}/engine-rest/deployment/create`, {
+    method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
+  });
+  return { status: r.status, body: await r.json() };
+}

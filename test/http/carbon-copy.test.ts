@@ -1,11 +1,10 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, deployBpmn as deploy, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 /*
  * 抄送 (carbon copy) over real HTTP: a step's ccUsers / ccGroups copy the
@@ -17,37 +16,10 @@ import { ADMIN, client, NO_PROCESSES, startTestServer, vars, type Client, type T
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/carbon-copy.bpmn'));
 
-/** A real SMTP server that keeps the envelope recipients it receives. */
-async function startSmtpSink() {
-  const received: string[] = [];
-  const server = new SMTPServer({
-    authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    onData(stream, session, done) {
-      stream.on('data', () => undefined);
-      stream.on('end', () => {
-        for (const rcpt of session.envelope.rcptTo) received.push(rcpt.address);
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.server.address() as AddressInfo;
-  return { received, url: `smtp://127.0.0.1:${port}`, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
-
-async function deploy(url: string, name: string, xml: string | Buffer) {
-  const form = new FormData();
-  form.append('deployment-name', name);
-  form.append(`${name}.bpmn`, new Blob([xml]), `${name}.bpmn`);
-  return fetch(`${url}/engine-rest/deployment/create`, {
-    method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
-  });
-}
-
 for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
   let server!: TestServer;
-  let smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp!: SmtpSink;
   const users: Record<string, Client> = {};
   const t = (title: string) => `${backend.name}: ${title}`;
   const admin = () => client(server.url, ADMIN.user, ADMIN.password);
@@ -55,7 +27,7 @@ for (const backend of backends) {
   test.before(async () => {
     smtp = await startSmtpSink();
     server = await startTestServer(backend, {
-      ...NO_PROCESSES, SMTP_URL: smtp.url, SMTP_FROM: '流程通知 <bpm@example.org>', PUBLIC_BASE_URL: 'https://bpm.example.org',
+      ...NO_PROCESSES, SMTP_URL: smtp.url(), SMTP_FROM: '流程通知 <bpm@example.org>', PUBLIC_BASE_URL: 'https://bpm.example.org',
     }, { clock, runScheduler: false });
     // reader-g is copied through its group; outsider is in a role the process does not name.
     const people: [string, string[]][] = [
@@ -68,11 +40,11 @@ for (const backend of backends) {
       users[id] = client(server.url, id, `${id}-password`);
     }
     const d = await deploy(server.url, 'carbon-copy', FIXTURE);
-    if (d.status !== 200) throw new Error(`deploy: ${d.status} ${await d.text()}`);
+    if (d.status !== 200) throw new Error(`deploy: ${d.status} ${JSON.stringify(d.body)}`);
   });
   test.after.always(async () => {
     await server?.stop();
-    await smtp?.close();
+    await smtp?.down();
   });
 
   const unread = async (user: string) => (await users[user].get('/engine-rest/carbon-copy/count?unread=true')).body.count as number;
@@ -133,7 +105,7 @@ for (const backend of backends) {
     t.regex(note.title, /^抄送：抄送测试/);
     await server.scheduler.runDue();
     await server.scheduler.runDue();
-    t.deepEqual(smtp.received.filter((a) => a.startsWith('reader')).sort(), ['reader-a@example.org', 'reader-g@example.org']);
+    t.deepEqual(smtp.received.map((m) => m.to).filter((a) => a.startsWith('reader')).sort(), ['reader-a@example.org', 'reader-g@example.org']);
   });
 
   test.serial(t('marking a copy read clears the unread count; another\'s copy is 404; bad filters are 400'), async (t) => {
@@ -184,14 +156,29 @@ for (const backend of backends) {
     t.is((await users['reader-a'].get(`/engine-rest/history/variable-instance?processInstanceId=${instanceId}`)).body.length > 0, true);
   });
 
+  test.serial(t('a deleted user\'s copies, notices and unsent mail go with them: a new user given the same id inherits no read grant'), async (t) => {
+    const { instanceId } = await drafted('cc-deleted');
+    t.is((await users['reader-a'].get(`/engine-rest/process-instance/${instanceId}`)).status, 200);
+    t.is((await admin().delete('/engine-rest/user/reader-a')).status, 204);
+    const created = await admin().post('/engine-rest/user/create', { profile: { id: 'reader-a', email: 'reader-a@example.org' }, credentials: { password: 'reader-a-password' } });
+    t.is(created.status, 204);
+    t.is(await unread('reader-a'), 0);
+    t.is((await users['reader-a'].get('/engine-rest/carbon-copy/count')).body.count, 0);
+    t.is((await users['reader-a'].get('/engine-rest/notification')).body.length, 0);
+    t.is((await users['reader-a'].get(`/engine-rest/process-instance/${instanceId}`)).status, 404);
+    t.is((await users['reader-a'].get(`/engine-rest/history/process-instance?processInstanceId=${instanceId}`)).body.length, 0);
+    // The copy the other recipient got is untouched.
+    t.is((await users['reader-g'].get(`/engine-rest/process-instance/${instanceId}`)).status, 200);
+  });
+
   test.serial(t('ccUsers/ccGroups outside a user task, or not plain ids, are refused at deployment naming the element'), async (t) => {
     const onProcess = FIXTURE.toString('utf8').replace('<bpmn:startEvent id="start" />', '<bpmn:startEvent id="start"><bpmn:extensionElements><camunda:properties><camunda:property name="ccUsers" value="reader-a" /></camunda:properties></bpmn:extensionElements></bpmn:startEvent>');
     const r = await deploy(server.url, 'cc-bad-1', onProcess);
     t.is(r.status, 400);
-    t.regex(((await r.json()) as { message: string }).message, /start: carbon-copy property ccUsers applies to a user task only/);
+    t.regex(r.body.message, /start: carbon-copy property ccUsers applies to a user task only/);
     const badIds = FIXTURE.toString('utf8').replace('value="data-security"', 'value="data security,"');
     const r2 = await deploy(server.url, 'cc-bad-2', badIds);
     t.is(r2.status, 400);
-    t.regex(((await r2.json()) as { message: string }).message, /draft: property ccGroups must be ids separated by commas; invalid: "data security", ""/);
+    t.regex(r2.body.message, /draft: property ccGroups must be ids separated by commas; invalid: "data security", ""/);
   });
 }

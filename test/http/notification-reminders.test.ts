@@ -6,21 +6,11 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, NO_PROCESSES, startTestServer, TEST_KEY_ENV, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { ADMIN, client, NO_PROCESSES, startTestServer, TEST_KEY_ENV, vars, deployBpmn as deploy, type Client, type TestServer } from '../helpers/server.ts';
 import { messageIdOf, startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/notify-due.bpmn'), 'utf8');
 const HOUR = 3600_000;
-
-async function deploy(url: string, name: string, xml: string) {
-  const form = new FormData();
-  form.append('deployment-name', name);
-  form.append(`${name}.bpmn`, new Blob([xml]), `${name}.bpmn`);
-  const r = await fetch(`${url}/engine-rest/deployment/create`, {
-    method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
-  });
-  return { status: r.status, body: await r.json() as { type?: string; message?: string } };
-}
 
 for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));

@@ -1,50 +1,10 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { SMTPServer } from 'smtp-server';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
-
-interface Mail { to: string; raw: string }
-
-/** A real SMTP server on a loopback port that keeps what it receives; `down()` and `up()` stop and restart it on that port. */
-async function startSmtpSink() {
-  const received: Mail[] = [];
-  let server: SMTPServer;
-  let port = 0;
-  const listen = async () => {
-    server = new SMTPServer({
-      authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-      onData(stream, session, done) {
-        const chunks: Buffer[] = [];
-        stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => {
-          for (const rcpt of session.envelope.rcptTo) received.push({ to: rcpt.address, raw: Buffer.concat(chunks).toString('utf8') });
-          done();
-        });
-      },
-    });
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    port = (server.server.address() as AddressInfo).port;
-  };
-  await listen();
-  return {
-    received, url: () => `smtp://127.0.0.1:${port}`,
-    down: () => new Promise<void>((resolve) => server.close(() => resolve())),
-    up: listen,
-  };
-}
-
-async function deploy(url: string, name: string, xml: string | Buffer) {
-  const form = new FormData();
-  form.append('deployment-name', name);
-  form.append(`${name}.bpmn`, new Blob([xml]), `${name}.bpmn`);
-  return fetch(`${url}/engine-rest/deployment/create`, {
-    method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
-  });
-}
+import { ADMIN, client, deployBpmn as deploy, NO_PROCESSES, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { startSmtpSink, type SmtpSink } from '../helpers/smtp-sink.ts';
 
 const FIXTURE = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/notify-offer.bpmn'));
 /** A parallel 会签 over `${signers}`, each instance assigned by name. */
@@ -53,7 +13,7 @@ const MULTI = fs.readFileSync(path.resolve(import.meta.dirname, '../fixtures/mod
 for (const backend of backends) {
   const clock = new ManualClock(new Date('2026-12-01T01:00:00Z'));
   let server!: TestServer;
-  let smtp!: Awaited<ReturnType<typeof startSmtpSink>>;
+  let smtp!: SmtpSink;
   const users: Record<string, Client> = {};
   test.before(async () => {
     smtp = await startSmtpSink();
@@ -72,9 +32,9 @@ for (const backend of backends) {
       users[id] = client(server.url, id, `${id}-password`);
     }
     const d = await deploy(server.url, 'notify-offer', FIXTURE);
-    if (d.status !== 200) throw new Error(`deploy: ${d.status} ${await d.text()}`);
+    if (d.status !== 200) throw new Error(`deploy: ${d.status} ${JSON.stringify(d.body)}`);
     const m = await deploy(server.url, 'modify-multi', MULTI);
-    if (m.status !== 200) throw new Error(`deploy: ${m.status} ${await m.text()}`);
+    if (m.status !== 200) throw new Error(`deploy: ${m.status} ${JSON.stringify(m.body)}`);
   });
   test.after.always(async () => {
     await server?.stop();
@@ -217,11 +177,11 @@ for (const backend of backends) {
     const bad = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="notify" value="maybe"');
     const r = await deploy(server.url, 'bad-notify', bad);
     t.is(r.status, 400);
-    t.regex(await r.text(), /notify must be one value, true or false/);
+    t.regex(r.body.message, /notify must be one value, true or false/);
     const cc = FIXTURE.toString('utf8').replace('name="notify" value="false"', 'name="ccUsers" value="${copyTo}"');
     const r2 = await deploy(server.url, 'cc-notify', cc);
     t.is(r2.status, 400);
-    t.regex(await r2.text(), /ccUsers takes literal ids separated by commas; expressions are not supported/);
+    t.regex(r2.body.message, /ccUsers takes literal ids separated by commas; expressions are not supported/);
   });
 
   test.serial(t('转办 notifies the new assignee in-app and by mail, not the one who did it'), async (t) => {
@@ -300,7 +260,7 @@ for (const backend of backends) {
     await sendMail();
     const d = await deploy(server.url, 'notify-offer-again', FIXTURE);
     t.is(d.status, 200);
-    const deploymentId = ((await d.json()) as { id: string }).id;
+    const deploymentId = d.body.id as string;
     const instanceId = await start('cascade-1');
     const task = (await users['lead-a'].get(`/engine-rest/task?processInstanceId=${instanceId}`)).body[0];
     t.truthy(task, 'the new version offers its task');

@@ -182,7 +182,9 @@ export function makeApp(deps: AppDeps): Koa {
     const result = await deps.health.check();
     ctx.status = result.ok ? 200 : 503;
     if (!result.ok) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: result.error };
+    // Unauthenticated: the driver's message (host, port, role) goes to the log, not to whoever asks.
+    if (!result.ok) deps.log.warn({ error: result.error }, 'health: database does not answer');
+    ctx.body = result.ok ? { status: 'UP', database: 'UP' } : { status: 'DOWN', database: 'DOWN', error: '数据库无响应 / the database does not answer' };
   });
   // Liveness: this process answers; the database is not asked (a restart would not bring it back).
   open.get('/health/live', (ctx) => {
@@ -190,7 +192,8 @@ export function makeApp(deps: AppDeps): Koa {
   });
   // Readiness: send it work (database answers, schema current, scheduler running), or 503 saying why not.
   open.get('/health/ready', async (ctx) => {
-    const { ok, reason, ...parts } = await deps.health.ready();
+    const { ok, reason, detail, ...parts } = await deps.health.ready();
+    if (detail) deps.log.warn({ detail }, `health/ready: ${reason}`);
     ctx.status = ok ? 200 : 503;
     if (!ok) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
     ctx.body = { status: ok ? 'UP' : 'DOWN', ...parts, ...(reason ? { reason } : {}) };

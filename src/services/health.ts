@@ -8,7 +8,10 @@ export interface Readiness {
   database: 'UP' | 'DOWN';
   migrations: 'APPLIED' | 'PENDING' | 'UNKNOWN';
   scheduler: 'STARTED' | 'STOPPED';
+  /** Fixed words for the unauthenticated answer: which check failed, never what the driver said. */
   reason?: string;
+  /** The driver's own message (host, port, role names…), for the log only. */
+  detail?: string;
 }
 
 /**
@@ -47,14 +50,14 @@ export function makeHealthService(db: Knex, timeoutMs = 2000) {
     async ready(): Promise<Readiness> {
       const scheduler = schedulerStarted ? 'STARTED' : 'STOPPED';
       const answer = await check();
-      if (!answer.ok) return { ok: false, database: 'DOWN', migrations: 'UNKNOWN', scheduler, reason: `数据库无响应 / the database does not answer: ${answer.error}` };
+      if (!answer.ok) return { ok: false, database: 'DOWN', migrations: 'UNKNOWN', scheduler, reason: '数据库无响应 / the database does not answer', detail: answer.error };
       let pending: string[];
       try {
         pending = await within(pendingMigrations(db), 'migration check');
       } catch (err) {
-        return { ok: false, database: 'UP', migrations: 'UNKNOWN', scheduler, reason: `无法检查迁移 / could not check migrations: ${(err as Error).message}` };
+        return { ok: false, database: 'UP', migrations: 'UNKNOWN', scheduler, reason: '无法检查迁移 / could not check migrations', detail: (err as Error).message };
       }
-      if (pending.length) return { ok: false, database: 'UP', migrations: 'PENDING', scheduler, reason: `有未执行的迁移 / migrations not applied: ${pending.join(', ')}` };
+      if (pending.length) return { ok: false, database: 'UP', migrations: 'PENDING', scheduler, reason: '有未执行的迁移 / migrations not applied', detail: pending.join(', ') };
       if (!schedulerStarted) return { ok: false, database: 'UP', migrations: 'APPLIED', scheduler, reason: '定时调度未运行 / the timer scheduler is not running' };
       return { ok: true, database: 'UP', migrations: 'APPLIED', scheduler };
     },

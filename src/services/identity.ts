@@ -1,62 +1,27 @@
-import { createHash, randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AuthenticationError, ForbiddenError, NotFoundError, TooManyAttemptsError, ValidationError } from '../errors.ts';
 import {
-  addMembership, countGroups, countUsers, countUsersWhere, deleteGroup, deleteUser, ensureGroup, findGroup, findUser, findUserWithGroups,
-  insertGroup, insertUser, listGroups, listUsers, lockMembersOf, removeMembership, updateGroup, updatePasswordHash, updateProfile,
-  usersSharingGroupsWith, type GroupRow, type UserRow,
+  addMembership, countUsers, countUsersWhere, deleteUser, ensureGroup, findUser, findUserWithGroups, insertUser, listUsers, lockMembersOf,
+  updatePasswordHash, updateProfile, type UserRow,
 } from '../store/identity.ts';
 import { clearFailures } from '../store/login-failures.ts';
 import { revokeTokensOf } from '../store/tokens.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import { assertAdmin } from './instances.ts';
+import { assertSelfOrAdmin, makeGroupService } from './groups.ts';
 import type { LoginGuard } from './login-guard.ts';
+import { credentialTag, generatePassword, hashPassword, passwordWeakness, UNKNOWN_USER_HASH, verifyPassword } from './passwords.ts';
 import type { Actor, TraceFact, TraceService } from './trace.ts';
 import { ADMIN_GROUP, PUBLIC_USER, roleGroups, SYSTEM, SYSTEM_USER, WORKERS_GROUP, type Principal } from '../types.ts';
 
-// scrypt cost: N=2^15 takes ~50-100 ms here, slow enough to make guessing costly.
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } satisfies ScryptOptions;
-const KEY_LENGTH = 32;
 /** How long a verified password is remembered, so Basic auth does not run the KDF on every request. */
 const VERIFIED_TTL_MS = 60_000;
-const MIN_PASSWORD_LENGTH = 8;
 /**
  * Start users the server writes itself. A person of that name would see
  * every instance the scheduler or the public started as their own.
  */
 const RESERVED_USER_IDS: ReadonlySet<string> = new Set([SYSTEM_USER, PUBLIC_USER]);
-
-/**
- * What an unknown user name's password is checked against: the same KDF,
- * at today's cost, so an unknown name answers no sooner than a known one
- * (the time must not tell which names exist). No password derives to it.
- */
-const UNKNOWN_USER_HASH = ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, Buffer.alloc(16, 0x5a).toString('base64'), Buffer.alloc(KEY_LENGTH).toString('base64')].join('$');
-
-let kdfRuns = 0;
-/** How many KDF runs this process has made: tests count them to show an unknown user costs one too. */
-export const kdfRunCount = (): number => kdfRuns;
-
-function derive(password: string, salt: Buffer, params = SCRYPT): Promise<Buffer> {
-  kdfRuns++;
-  return new Promise((resolve, reject) =>
-    scrypt(password, salt, KEY_LENGTH, params, (err, key) => (err ? reject(err) : resolve(key))));
-}
-
-/** `scrypt$N$r$p$salt$hash`, so the cost can be raised later without breaking old hashes. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await derive(password, salt);
-  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64'), key.toString('base64')].join('$');
-}
-
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
-  const [scheme, n, r, p, salt, hash] = stored.split('$');
-  if (scheme !== 'scrypt' || !salt || !hash) return false;
-  const expected = Buffer.from(hash, 'base64');
-  const key = await derive(password, Buffer.from(salt, 'base64'), { N: Number(n), r: Number(r), p: Number(p), maxmem: SCRYPT.maxmem });
-  return key.length === expected.length && timingSafeEqual(key, expected);
-}
 
 export interface NewUser {
   id: string;
@@ -178,26 +143,12 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   }
 
   return {
+    ...makeGroupService(db, trace),
     authenticate,
     createUser,
     updateCredentials,
     async listUsers(query: Parameters<typeof listUsers>[1]): Promise<Omit<UserRow, 'password_hash'>[]> {
       return listUsers(db, query);
-    },
-    async createGroup(group: GroupRow, actor: Actor): Promise<void> {
-      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group.id ?? '')) throw new ValidationError('组 id 无效 / invalid group id (letters, digits, _.-)');
-      await traced(actor, { operation: 'Create', entityType: 'Group', entityId: group.id, details: { name: group.name, type: group.type } }, (trx) => insertGroup(trx, group));
-    },
-    async listGroups(query: { member?: string | undefined }): Promise<GroupRow[]> {
-      return listGroups(db, query);
-    },
-    async addMember(groupId: string, userId: string, actor: Actor): Promise<void> {
-      if (!(await findGroup(db, groupId))) throw new NotFoundError(`组不存在 / no group ${groupId}`);
-      if (!(await findUser(db, userId))) throw new NotFoundError(`用户不存在 / no user ${userId}`);
-      await traced(actor, { operation: 'AddMember', entityType: 'Group', entityId: groupId, details: { userId } }, (trx) => addMembership(trx, userId, groupId));
-    },
-    async removeMember(groupId: string, userId: string, actor: Actor): Promise<void> {
-      await traced(actor, { operation: 'RemoveMember', entityType: 'Group', entityId: groupId, details: { userId } }, (trx) => removeMembership(trx, userId, groupId));
     },
 
     async getProfile(userId: string, principal: Principal): Promise<UserProfile> {
@@ -262,53 +213,6 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
         await trace?.record(trx, principal, { operation: 'Unlock', entityType: 'User', entityId: userId });
       });
     },
-    async getGroup(groupId: string, principal: Principal): Promise<GroupRow> {
-      if (!principal.isAdmin && !principal.groups.includes(groupId)) assertAdmin(principal);
-      const group = await findGroup(db, groupId);
-      if (!group) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
-      return { id: group.id, name: group.name, type: group.type };
-    },
-    async updateGroup(groupId: string, body: Record<string, unknown>, principal: Principal): Promise<void> {
-      assertAdmin(principal);
-      if (body.id !== undefined && body.id !== groupId) {
-        throw new ValidationError(`不能修改组 id：路径为 ${groupId}，请求体为 ${String(body.id)} / the group id cannot be changed: path says ${groupId}, body.id says ${String(body.id)}`);
-      }
-      for (const key of ['name', 'type'] as const) {
-        if (body[key] !== undefined && body[key] !== null && typeof body[key] !== 'string') throw new ValidationError(`${key} 须为字符串 / ${key} must be a string`);
-      }
-      // Camunda's PUT replaces the group's fields: one not given becomes null.
-      const row = { id: groupId, name: (body.name as string | null | undefined) ?? null, type: (body.type as string | null | undefined) ?? null };
-      await db.transaction(async (trx) => {
-        if (!(await updateGroup(trx, row))) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
-        await trace?.record(trx, principal, { operation: 'Update', entityType: 'Group', entityId: groupId, details: { name: row.name, type: row.type } });
-      });
-    },
-    /** Camunda's DELETE /group/{id}; the organisation's roles and the administrators' group are part of the server and stay. */
-    async deleteGroup(groupId: string, principal: Principal): Promise<void> {
-      assertAdmin(principal);
-      if (BUILT_IN_GROUPS.has(groupId)) {
-        throw new ValidationError(`组 ${groupId} 为内置组，不能删除 / group ${groupId} is built in and cannot be deleted`);
-      }
-      await db.transaction(async (trx) => {
-        if (!(await deleteGroup(trx, groupId))) throw new NotFoundError(`组不存在 / Group with id ${groupId} does not exist`);
-        await trace?.record(trx, principal, { operation: 'Delete', entityType: 'Group', entityId: groupId });
-      });
-    },
-    async countGroups(query: { id?: string | undefined; member?: string | undefined }): Promise<number> {
-      return countGroups(db, query);
-    },
-    /** Camunda's GET /identity/groups: the user's groups and everyone who shares one of them. */
-    async identityGroups(userId: string, principal: Principal) {
-      assertSelfOrAdmin(userId, principal, '组 / groups');
-      const [groups, users] = await Promise.all([listGroups(db, { member: userId }), usersSharingGroupsWith(db, userId)]);
-      return {
-        groups: groups.map((g) => ({ id: g.id, name: g.name })),
-        groupUsers: users.map((u) => ({
-          id: u.id, firstName: u.first_name, lastName: u.last_name,
-          displayName: [u.first_name, u.last_name].filter(Boolean).join(' ') || u.id,
-        })),
-      };
-    },
     /**
      * Camunda's POST /identity/verify: whether a user name and password
      * match. It is a password check like a login: counted by the lockout
@@ -354,74 +258,10 @@ export function makeIdentityService(db: Knex, guard?: LoginGuard, trace?: TraceS
   };
 }
 
-/**
- * Our password rule, one entry per part, in Camunda's password-policy shape
- * (placeholder + parameter): at least MIN_PASSWORD_LENGTH characters, at
- * least two kinds among letters, digits and others (a length rule alone lets
- * "aaaaaaaa" and "12345678" through), and at least four distinct characters.
- * Camunda has no placeholders for the last two; they are ours, named alike.
- */
-const PASSWORD_RULES = [
-  {
-    placeholder: 'PASSWORD_POLICY_LENGTH', parameter: { minLength: String(MIN_PASSWORD_LENGTH) },
-    passes: (p: string) => p.length >= MIN_PASSWORD_LENGTH,
-    message: `密码至少 ${MIN_PASSWORD_LENGTH} 个字符 / password must have at least ${MIN_PASSWORD_LENGTH} characters`,
-  },
-  {
-    placeholder: 'PASSWORD_POLICY_CHARACTER_KINDS', parameter: { minKinds: '2', kinds: 'letter,digit,symbol' },
-    passes: (p: string) => [/\p{L}/u, /\p{N}/u, /[^\p{L}\p{N}]/u].filter((re) => re.test(p)).length >= 2,
-    message: '密码须包含字母、数字、符号中的至少两类 / password must mix at least two of letters, digits and symbols',
-  },
-  {
-    placeholder: 'PASSWORD_POLICY_DISTINCT_CHARACTERS', parameter: { minDistinct: '4' },
-    passes: (p: string) => new Set(p).size >= 4,
-    message: '密码重复字符过多 / password repeats too few distinct characters',
-  },
-] as const;
-
-/** Camunda's GET /identity/password-policy: the rules, without a verdict. */
-export function passwordPolicy(): { rules: { placeholder: string; parameter: Record<string, string> }[] } {
-  return { rules: PASSWORD_RULES.map((r) => ({ placeholder: r.placeholder, parameter: { ...r.parameter } })) };
-}
-
-/** Camunda's POST /identity/password-policy: each rule with whether `password` passes it. */
-export function checkPassword(password: string): { rules: { placeholder: string; parameter: Record<string, string>; valid: boolean }[]; valid: boolean } {
-  const rules = PASSWORD_RULES.map((r) => ({ placeholder: r.placeholder, parameter: { ...r.parameter }, valid: r.passes(password) }));
-  return { rules, valid: rules.every((r) => r.valid) };
-}
-
-/** Why a password is too weak (the first rule it fails), or null. */
-export function passwordWeakness(password: unknown): string | null {
-  if (typeof password !== 'string') return PASSWORD_RULES[0].message;
-  return PASSWORD_RULES.find((r) => !r.passes(password))?.message ?? null;
-}
-
-/** A random password that passes passwordWeakness (base64url alone is letters only now and then). */
-export function generatePassword(): string {
-  for (;;) {
-    const candidate = randomBytes(12).toString('base64url');
-    if (!passwordWeakness(candidate)) return candidate;
-  }
-}
-
-/** SM3 of a stored password hash: names which password a login proved, without carrying the hash itself. */
-export function credentialTag(passwordHash: string): string {
-  return createHash('sm3').update(passwordHash).digest('hex');
-}
-
 export interface UserProfile { id: string; firstName: string | null; lastName: string | null; email: string | null }
 
 function profileOf(u: Omit<UserRow, 'password_hash'>): UserProfile {
   return { id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email };
-}
-
-/** Groups that are part of the server: roles the processes name, the administrators, the workers. */
-const BUILT_IN_GROUPS: ReadonlySet<string> = new Set([ADMIN_GROUP, WORKERS_GROUP, ...roleGroups.map((g) => g.id)]);
-
-function assertSelfOrAdmin(userId: string, principal: Principal, what: string): void {
-  if (userId !== principal.userId && !principal.isAdmin) {
-    throw new ForbiddenError(`只能查看或修改自己的${what.split(' / ')[0]} / you may only see or change your own ${what.split(' / ')[1]}, not that of user ${userId}`);
-  }
 }
 
 function principalOf(userId: string, groups: string[]): Principal {

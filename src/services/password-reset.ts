@@ -4,7 +4,7 @@ import { findUserWithGroups, listUsers, updatePasswordHash } from '../store/iden
 import { clearFailures } from '../store/login-failures.ts';
 import { revokeTokensOf } from '../store/tokens.ts';
 import { ADMIN_GROUP, SYSTEM_USER } from '../types.ts';
-import { generatePassword, hashPassword } from './identity.ts';
+import { generatePassword, hashPassword } from './passwords.ts';
 import { recordTrace, type Actor } from './trace.ts';
 
 /** Who resets a password from the host's command line: the server itself, by way of the CLI. */

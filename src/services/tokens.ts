@@ -4,7 +4,7 @@ import { AuthenticationError, ForbiddenError, NotFoundError, ValidationError } f
 import { findUserWithGroups, lockPasswordHash } from '../store/identity.ts';
 import { findLiveToken, findToken, insertToken, listTokens, revokeToken, type TokenRow } from '../store/tokens.ts';
 import { ADMIN_GROUP, type Principal } from '../types.ts';
-import { credentialTag } from './identity.ts';
+import { credentialTag } from './passwords.ts';
 import type { TraceService } from './trace.ts';
 
 const DEFAULT_TTL_SECONDS = 8 * 3600;

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
-import { kdfRunCount } from '../../src/services/identity.ts';
+import { kdfRunCount } from '../../src/services/passwords.ts';
 import { backends } from '../helpers/db.ts';
 import { client, makeUser, NO_PROCESSES, startTestServer, type TestServer } from '../helpers/server.ts';
 

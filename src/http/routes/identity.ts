@@ -1,7 +1,8 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
-import { checkPassword, passwordPolicy, type IdentityService } from '../../services/identity.ts';
+import type { IdentityService } from '../../services/identity.ts';
+import { checkPassword, passwordPolicy } from '../../services/passwords.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import { principalOf } from '../auth.ts';
 import { bodyObject, paramsOf, queryOf } from '../params.ts';

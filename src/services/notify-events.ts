@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { Clock } from '../clock.ts';
 import { notifySettingsOf, type CarbonCopyTargets, type NotifySettings } from '../engine/notify-properties.ts';
@@ -191,7 +191,10 @@ export function makeNotifyEvents(clock: Clock, options: NotifyOptions, notifier:
      */
     async copied(trx: Db, copy: { instanceId: string; definitionId: string; businessKey: string | null; taskId: string; taskName: string; from: string; message: string | null; userIds: string[] }): Promise<void> {
       const def = await factsOf(trx, copy.definitionId);
-      await write(trx, 'instance-cc', `instance-cc:${copy.instanceId}:${copy.taskId}`, copy.userIds, {
+      // The key names the action's recipients too: a second copy from the same step to other people is
+      // another event (for the global webhook, whose key has no user in it), a replay of this one is not.
+      const whom = createHash('sm3').update([...copy.userIds].sort().join('\n')).digest('hex').slice(0, 16);
+      await write(trx, 'instance-cc', `instance-cc:${copy.instanceId}:${copy.taskId}:${whom}`, copy.userIds, {
         processName: def?.name ?? '', businessKey: copy.businessKey ? `（${copy.businessKey}）` : '', taskName: copy.taskName, from: copy.from, message: copy.message ?? '',
       }, { instanceId: copy.instanceId }, `/copied/instance/${copy.instanceId}`);
     },

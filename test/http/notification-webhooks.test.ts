@@ -206,6 +206,14 @@ for (const backend of backends) {
     await server.scheduler.runDue();
     t.deepEqual(receiver.all.slice(3).map((r) => r.path), ['/global']);
     t.like(receiver.all[3].body, { event: 'task-urged', recipients: ['lead-w1'] });
+    // Two 抄送 actions on one task, to different people: each is an event of its own for the global webhook.
+    t.deepEqual((await lead.post(`/engine-rest/task/${json.taskId}/cc`, { userIds: ['lead-w2'] })).body, { copied: 1 });
+    t.deepEqual((await lead.post(`/engine-rest/task/${json.taskId}/cc`, { userIds: ['lead-w3'] })).body, { copied: 1 });
+    await server.scheduler.runDue();
+    const copies = receiver.all.slice(4).filter((r) => r.body.event === 'instance-cc');
+    t.deepEqual(copies.map((r) => r.body.recipients.join()).sort(), ['lead-w2', 'lead-w3'], 'the order of two messages due at once is not fixed');
+    t.not(copies[0].body.idempotencyKey, copies[1].body.idempotencyKey);
+    t.deepEqual(receiver.all.slice(4).map((r) => r.path), ['/global', '/global'], 'a personal copy goes to no role robot');
   });
 
   test.serial(t('receivers down: the request succeeds, delivery waits, retries an errcode, and delivers exactly once when they are back'), async (t) => {

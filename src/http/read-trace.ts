@@ -1,4 +1,5 @@
 import type { Context, Next } from 'koa';
+import { ValidationError } from '../errors.ts';
 import type { TraceFact, TraceService } from '../services/trace.ts';
 import type { Principal } from '../types.ts';
 
@@ -58,6 +59,28 @@ interface ReturnedVariables {
  */
 export function returnsVariables(ctx: Context, variables: Record<string, unknown>, processInstanceId: string | null): void {
   ctx.state.returnedVariables = { names: Object.keys(variables), processInstanceId } satisfies ReturnedVariables;
+}
+
+/**
+ * Camunda's complete / submit-form answer: 204, or with
+ * `withVariablesInReturn: true` the instance's variables after the step, a
+ * read traced against the instance (looked up before the task ends, since
+ * the answer does not name it). `run` does the completion.
+ */
+export async function answerCompletion<V extends object>(
+  ctx: Context, body: Record<string, unknown>, instanceOfTask: () => Promise<string | null>,
+  run: (withVariables: boolean) => Promise<V | null>, format: (variables: V) => unknown,
+): Promise<void> {
+  if (body.withVariablesInReturn != null && typeof body.withVariablesInReturn !== 'boolean') {
+    throw new ValidationError('withVariablesInReturn 必须是 true 或 false / withVariablesInReturn must be a boolean');
+  }
+  const wanted = body.withVariablesInReturn === true;
+  const instanceId = wanted ? await instanceOfTask() : null;
+  const variables = await run(wanted);
+  if (variables) {
+    ctx.body = format(variables);
+    returnsVariables(ctx, variables as Record<string, unknown>, instanceId);
+  } else ctx.status = 204;
 }
 
 /** The process instance of a task the caller may see, for reads under `/task/:id` whose answer does not name it. */

@@ -1,7 +1,8 @@
 import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
+import type { Knex } from 'knex';
 import { visibleInstanceIds } from './instances.ts';
-import { likePattern, paged } from './paging.ts';
+import { countOf, likePattern, paged } from './paging.ts';
 
 /**
  * A variable as stored. `value` is the JSON value itself, or for a sealed
@@ -139,9 +140,17 @@ export interface VariableInstanceQuery {
  * a finished instance's variables are history only, as in Camunda.
  */
 export async function queryVariableInstances(db: Db, q: VariableInstanceQuery): Promise<VariableInstanceRow[]> {
-  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
-    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'i.definition_id')
-    .where('i.state', 'ACTIVE');
+  const b = variableInstancesWhere(db, q).select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'i.definition_id');
+  return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }], 'v.name');
+}
+
+/** How many variables `queryVariableInstances` would find, counted in SQL (no value read or opened). */
+export async function countVariableInstances(db: Db, q: Omit<VariableInstanceQuery, 'sorting' | 'firstResult' | 'maxResults'>): Promise<number> {
+  return countOf(variableInstancesWhere(db, q));
+}
+
+function variableInstancesWhere(db: Db, q: Omit<VariableInstanceQuery, 'sorting' | 'firstResult' | 'maxResults'>): Knex.QueryBuilder {
+  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id').where('i.state', 'ACTIVE');
   if (q.names) {
     if (q.ignoreCase) b.whereRaw('lower(v.name) = any(?::text[])', [q.names.map((n) => n.toLowerCase())]);
     else b.whereIn('v.name', q.names);
@@ -152,5 +161,5 @@ export async function queryVariableInstances(db: Db, q: VariableInstanceQuery): 
   }
   if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
   if (q.visibleTo) b.whereIn('v.process_instance_id', visibleInstanceIds(db, q.visibleTo));
-  return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }], 'v.name');
+  return b;
 }

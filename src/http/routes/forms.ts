@@ -7,7 +7,7 @@ import { parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables } from '../format.ts';
 import { bodyObject } from '../params.ts';
-import { returnsVariables } from '../read-trace.ts';
+import { answerCompletion } from '../read-trace.ts';
 import { instanceDto } from './instances.ts';
 
 /*
@@ -46,15 +46,9 @@ export function makeFormRoutes(deps: { forms: FormService; definitions: Definiti
   });
   router.post('/task/:id/submit-form', async (ctx) => {
     const body = bodyObject(ctx);
-    if (body.withVariablesInReturn != null && typeof body.withVariablesInReturn !== 'boolean') {
-      throw new ValidationError('withVariablesInReturn 必须是 true 或 false / withVariablesInReturn must be a boolean');
-    }
-    const instanceId = body.withVariablesInReturn === true ? (await deps.tasks.visibleTask(ctx.params.id, principalOf(ctx))).process_instance_id : null;
-    const variables = await deps.forms.submitTaskForm(ctx.params.id, parseVariables(body.variables), principalOf(ctx), body.withVariablesInReturn === true);
-    if (variables) {
-      ctx.body = formatVariables(variables);
-      returnsVariables(ctx, variables, instanceId);
-    } else ctx.status = 204;
+    const principal = principalOf(ctx);
+    await answerCompletion(ctx, body, async () => (await deps.tasks.visibleTask(ctx.params.id, principal)).process_instance_id,
+      (withVariables) => deps.forms.submitTaskForm(ctx.params.id, parseVariables(body.variables), principal, withVariables), formatVariables);
   });
 
   const byIdAndKey = (suffix: string, handler: (ctx: RouterContext, definitionId: string) => Promise<void>, method: 'get' | 'post' = 'get') => {

@@ -8,7 +8,7 @@ import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
 import { bodyObject, checkDate, checkInt, queryOf, sortingOf } from '../params.ts';
 import { formVariablesDto } from '../form-variables.ts';
-import { returnsVariables } from '../read-trace.ts';
+import { answerCompletion } from '../read-trace.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
 export function taskDto(t: TaskRow) {
@@ -146,13 +146,9 @@ export function makeTaskRoutes(deps: { tasks: TaskService }): Router {
   });
   router.post('/task/:id/complete', async (ctx) => {
     const body = bodyObject(ctx);
-    // The instance is read before the task ends, to name it in the trace of the variables returned.
-    const instanceId = body.withVariablesInReturn === true ? (await deps.tasks.visibleTask(ctx.params.id, principalOf(ctx))).process_instance_id : null;
-    const variables = await deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principalOf(ctx), body.withVariablesInReturn === true);
-    if (variables) {
-      ctx.body = formatVariables(variables);
-      returnsVariables(ctx, variables, instanceId);
-    } else ctx.status = 204;
+    const principal = principalOf(ctx);
+    await answerCompletion(ctx, body, async () => (await deps.tasks.visibleTask(ctx.params.id, principal)).process_instance_id,
+      (withVariables) => deps.tasks.complete(ctx.params.id, parseVariables(body.variables), principal, withVariables), formatVariables);
   });
   router.get('/task/:id/form-variables', async (ctx) => {
     const { fields, variables } = await deps.tasks.formVariables(ctx.params.id, principalOf(ctx));

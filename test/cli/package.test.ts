@@ -28,14 +28,18 @@ function newestMtime(dir: string): number {
 }
 
 let child: ChildProcess | undefined;
+/** Process groups started here (npm, a shell, and the server each started beneath them). */
+const groups: number[] = [];
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'release-'));
 test.after.always(async () => {
-  if (child && child.exitCode === null && child.signalCode === null) {
-    // npm starts the server as its child: the whole process group goes.
-    const exited = new Promise((r) => child!.once('exit', r));
-    process.kill(-child.pid!, 'SIGKILL');
-    await exited;
+  for (const pid of groups) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // the group has ended
+    }
   }
+  await sleep(500);
   fs.rmSync(temp, { recursive: true, force: true });
 });
 
@@ -71,6 +75,7 @@ test('the npm pack tarball installs with --omit=dev, starts with npm start on co
     cwd: app, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
     env: { ...env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, LOG_LEVEL: 'info' },
   });
+  groups.push(child.pid!);
   child.stdout!.on('data', (b: Buffer) => tail.add('[out]', b));
   child.stderr!.on('data', (b: Buffer) => tail.add('[err]', b));
   let exited = false;
@@ -98,4 +103,26 @@ test('the npm pack tarball installs with --omit=dev, starts with npm start on co
   // It runs the compiled server with plain node, not a TypeScript loader.
   const ps = await run('ps', ['-o', 'args=', '--ppid', String(child.pid)]).catch(() => ({ stdout: '' }));
   t.notRegex(ps.stdout, /tsx|\.ts\b/, ps.stdout);
+  const stopped = new Promise((r) => child!.once('exit', r));
+  process.kill(-child.pid!, 'SIGTERM');
+  await stopped;
+
+  // The README's worked example, pasted as one block into a shell in the release's folder
+  // (on a free port instead of 8081): it starts its own server, waits for it, and completes the task.
+  const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## 示例 · Worked example'));
+  const script = /```sh\n([\s\S]*?)```/.exec(section)![1]!.replaceAll('8081', String(await freePort()));
+  t.regex(script, /npm start/);
+  const shellEnv = Object.fromEntries(Object.entries(env).filter(([k]) => !['DATA_DIR', 'PORT', 'ADMIN_USER', 'ADMIN_PASSWORD', 'HOST'].includes(k)));
+  child = spawn('bash', ['-c', script], { cwd: app, env: shellEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  groups.push(child.pid!);
+  let out = '';
+  child.stdout!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  child.stderr!.on('data', (b: Buffer) => (out += b.toString('utf8')));
+  const code = await new Promise((r) => child!.once('exit', r));
+  t.is(code, 0, out);
+  t.notRegex(out, /"type":"\w+(Exception|Error)"|Unauthorized/, out);
+  t.regex(out, /"taskDefinitionKey":"reviewDraft"/, out);
+  t.regex(out, /"taskDefinitionKey":"draftPlan"/, out);
+  t.regex(out, /"assignee":"wang"/, 'the history shows wang completed the first task');
 });

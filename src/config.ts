@@ -25,6 +25,11 @@ const schema = z.object({
   ADMIN_PASSWORD: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PROCESSES_DIR: z.string().default('./processes'),
+  /**
+   * `true`: a changed file in PROCESSES_DIR is deployed even over a newer version made in the
+   * web modeler or through the API; otherwise that version is kept and a warning logged.
+   */
+  PROCESSES_OVERRIDE: z.enum(['true', 'false']).default('false'),
   /** Server processes sharing the port (PostgreSQL only; the engine is single-threaded). */
   WORKERS: z.coerce.number().int().min(1).max(64).default(1),
   /** Web origins allowed to call the API from a browser (comma-separated); the Modeler's `null` origin is always allowed. */
@@ -81,6 +86,8 @@ export interface Config {
   adminPassword: string | undefined;
   logLevel: z.infer<typeof schema>['LOG_LEVEL'];
   processesDir: string;
+  /** PROCESSES_OVERRIDE: files in processesDir win over versions from the modeler or the API. */
+  processesOverride: boolean;
   bodyLimit: number;
   workers: number;
   corsOrigins: string[];
@@ -158,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminPassword: c.ADMIN_PASSWORD,
     logLevel: c.LOG_LEVEL,
     processesDir: path.resolve(c.PROCESSES_DIR),
+    processesOverride: c.PROCESSES_OVERRIDE === 'true',
     bodyLimit: c.BODY_LIMIT,
     workers: c.WORKERS,
     timezone: c.TIMEZONE,

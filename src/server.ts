@@ -221,8 +221,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     } else if (admin) {
       log.info({ user: admin.user }, 'administrator created from ADMIN_USER / ADMIN_PASSWORD');
     }
-    for (const r of await services.deployments.deployDirectory(config.processesDir)) {
+    const fromFiles = await services.deployments.deployDirectory(config.processesDir, config.processesOverride);
+    for (const r of fromFiles.deployed) {
       for (const d of r.definitions) log.info({ key: d.key, version: d.version, id: d.id }, 'process deployed');
+    }
+    for (const y of fromFiles.yielded) {
+      log.warn({ key: y.key, file: y.resource, kept: y.kept },
+        `流程文件 ${y.resource} 已改动，但流程 ${y.key} 的最新版本 ${y.kept.version}（${y.kept.id}）来自 ${y.kept.source ?? 'REST API'}：保留该版本，未部署文件；`
+        + `如要以文件为准，设置 PROCESSES_OVERRIDE=true / the file ${y.resource} changed, but the latest version ${y.kept.version} of ${y.key} `
+        + `(${y.kept.id}) came from ${y.kept.source ?? 'the REST API'}: that version is kept and the file not deployed; set PROCESSES_OVERRIDE=true to let the file win`);
     }
     setDateZone(config.timezone);
     const metrics = makeMetrics(db, options.clock ?? makeDbClock(db), { cacheMs: config.metrics.cacheMs });

@@ -2,8 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Context, Next } from 'koa';
 
-/** Where `npm run build:web` (run by `npm ci`) puts the staff web app. */
-export const WEB_ROOT = path.resolve(import.meta.dirname, '../../dist/web');
+/**
+ * Where `npm run build` puts the staff web app: dist/web under the package's
+ * root, found upwards from here, since this file runs from src/http in a
+ * checkout and from dist/src/http in the compiled release.
+ */
+export const WEB_ROOT = path.join(packageRoot(import.meta.dirname), 'dist', 'web');
+
+function packageRoot(from: string): string {
+  for (let dir = from; path.dirname(dir) !== dir; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  return path.resolve(from, '../..');
+}
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',

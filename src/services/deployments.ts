@@ -34,6 +34,19 @@ export interface DeployInput {
   resources: { name: string; bytes: Buffer }[];
   /** Who deploys, for the trace; the server itself (`system`) when absent (the processes folder). */
   actor?: Actor | undefined;
+  /**
+   * Deploy nothing when a changed process would supersede a latest version
+   * from another source (the processes folder yielding to the modeler):
+   * the result lists them in `yielded` instead.
+   */
+  yieldToOtherSources?: boolean;
+}
+
+/** A process a changed file would have superseded, and the version from elsewhere kept instead. */
+export interface YieldedVersion {
+  key: string;
+  resource: string;
+  kept: { id: string; version: number; source: string | null; deploymentId: string };
 }
 
 export interface DeployResult {
@@ -56,6 +69,16 @@ export interface DeployResult {
   /** Decisions and decision requirements definitions from `.dmn` resources (created, or left unchanged). */
   decisions: DeployedDecisions;
 }
+
+/** Thrown inside deploy's transaction (so nothing is written) when it yields to another source. */
+class YieldsToOtherSource extends Error {
+  constructor(readonly yielded: YieldedVersion[]) {
+    super('yields to another source');
+  }
+}
+
+/** The deployment source of the files in PROCESSES_DIR deployed at start-up. */
+export const PROCESSES_SOURCE = 'processes';
 
 const checksum = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
 
@@ -90,6 +113,10 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
           deployment: previous, definitions: [], unchanged: await listDefinitions(trx, { deploymentId: previous.id }), duplicate: true, warnings,
           decisions: await currentDecisions(trx, dmn, input.tenantId),
         };
+      }
+      if (input.yieldToOtherSources) {
+        const yielded = await newerFromElsewhere(trx, input, compiled);
+        if (yielded.length) throw new YieldsToOtherSource(yielded);
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
       const definitions: DefinitionRow[] = [];
@@ -156,23 +183,52 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
   }
 
   /**
+   * The processes of `input` whose latest version came from another source
+   * (the modeler, the REST API) and differs from the file: deploying the file
+   * would silently replace what someone made there, for every new instance.
+   */
+  async function newerFromElsewhere(trx: Knex.Transaction, input: DeployInput, compiled: Map<string, CompiledProcess[]>): Promise<YieldedVersion[]> {
+    const yielded: YieldedVersion[] = [];
+    for (const r of input.resources) {
+      const sum = checksum(r.bytes);
+      for (const proc of compiled.get(r.name) ?? []) {
+        const latest = await findLatestDefinition(trx, proc.key, input.tenantId);
+        if (!latest || latest.checksum === sum) continue;
+        const made = await findDeployment(trx, latest.deployment_id);
+        if (made && made.source !== input.source) {
+          yielded.push({ key: proc.key, resource: r.name, kept: { id: latest.id, version: latest.version, source: made.source, deploymentId: made.id } });
+        }
+      }
+    }
+    return yielded;
+  }
+
+  /**
    * Deploys every `*.dmn` and `*.bpmn` in a folder, one deployment per file named after
    * it, with duplicate filtering: restarting the server changes nothing
-   * unless a file changed.
+   * unless a file changed. A changed file whose process has a newer version from
+   * the modeler or the API is deployed only with `override` (PROCESSES_OVERRIDE);
+   * otherwise nothing of that file is deployed and `yielded` names the versions kept.
    */
-  async function deployDirectory(dir: string): Promise<DeployResult[]> {
+  async function deployDirectory(dir: string, override = false): Promise<{ deployed: DeployResult[]; yielded: YieldedVersion[] }> {
     // Decision tables first, each its own deployment like a diagram: a process naming one by latest binding finds it.
     const names = await fs.readdir(dir).catch(() => [] as string[]);
     const files = [...names.filter((f) => f.endsWith('.dmn')).sort(), ...names.filter((f) => f.endsWith('.bpmn')).sort()];
-    const results: DeployResult[] = [];
+    const deployed: DeployResult[] = [];
+    const yielded: YieldedVersion[] = [];
     for (const file of files) {
       const bytes = await fs.readFile(path.join(dir, file));
-      results.push(await deploy({
-        name: file, source: 'processes', tenantId: null, duplicateFiltering: true, changedOnly: true,
-        resources: [{ name: file, bytes }],
-      }));
+      try {
+        deployed.push(await deploy({
+          name: file, source: PROCESSES_SOURCE, tenantId: null, duplicateFiltering: true, changedOnly: true,
+          resources: [{ name: file, bytes }], yieldToOtherSources: !override,
+        }));
+      } catch (err) {
+        if (!(err instanceof YieldsToOtherSource)) throw err;
+        yielded.push(...err.yielded);
+      }
     }
-    return results;
+    return { deployed, yielded };
   }
 
   async function get(id: string): Promise<DeploymentRow> {

@@ -7,6 +7,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { FAILED_SQL, knexLog } from '../log.ts';
 import { markAcquireFailure } from './errors.ts';
+import { migrationSource } from './migration-source.ts';
 
 /** A Knex handle or a transaction: every store function takes one first. */
 export type Db = Knex | Knex.Transaction;
@@ -30,6 +31,7 @@ export interface DbOptions {
   log?: Logger | undefined;
 }
 
+// In a checkout src/store → migrations/ (.ts); in the release dist/src/store → dist/migrations (.js).
 export const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
 // `pg` returns int8 (counts, bigserial) as strings and PGlite as numbers.
@@ -67,7 +69,7 @@ function open(options: DbOptions): Knex {
       client: 'pg',
       connection: options.databaseUrl,
       pool: { min: 0, max: options.poolMax ?? 10 },
-      migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
+      migrations: { migrationSource: migrationSource(migrationsDir) },
     }));
   }
   let connection: object = {};
@@ -82,7 +84,7 @@ function open(options: DbOptions): Knex {
     client: ClientPGLite,
     dialect: 'postgres',
     connection,
-    migrations: { directory: migrationsDir, loadExtensions: ['.ts'] },
+    migrations: { migrationSource: migrationSource(migrationsDir) },
   } as Knex.Config);
 }
 

@@ -89,11 +89,11 @@ for (const backend of backends) {
   });
 
   test.serial(t('processes/ is deployed at start-up and redeploying it changes nothing'), async (t) => {
-    const first = await s.deployments.deployDirectory('processes');
+    const { deployed: first } = await s.deployments.deployDirectory('processes');
     t.true(first.some((r) => r.definitions.some((d) => d.key === 'security-plan-approval')));
     t.is(first[0]!.deployment.name, 'incident-routing.dmn', 'decision tables first, one deployment per file');
     t.deepEqual(first[0]!.decisions.decisions.map((d) => [d.key, d.version]), [['incident-routing', 1]]);
-    const second = await s.deployments.deployDirectory('processes');
+    const { deployed: second } = await s.deployments.deployDirectory('processes');
     t.is(second.length, first.length, 'every file looked at again');
     t.true(second.every((r) => r.duplicate && r.definitions.length === 0 && r.decisions.decisions.length === 0));
   });

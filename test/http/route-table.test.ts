@@ -213,6 +213,13 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}` }), trace: ['Read ProcessDefinition'] },
+  // Monitors' statistics and reports: aggregates over every instance, administrators only.
+  { route: 'GET /engine-rest/process-definition/statistics', as: 'admin', wrong: 'office', make: async () => ({ url: '/process-definition/statistics?incidents=true' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/:id/statistics', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/statistics?failedJobs=true` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/statistics', as: 'admin', wrong: 'office', make: async () => ({ url: `/process-definition/key/${PLAN}/statistics` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/process-definition/:id/statistics', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/process-definition/${(await f.deployment()).definition}/statistics?finished=true` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/process-instance/report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/process-instance/report?reportType=duration&periodUnit=month' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/history/task/report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/task/report?reportType=count&groupBy=taskName' }), trace: ['Read Task'] },
   // The start form: only for who may start the process (network may not start the plan approval).
   { route: 'GET /engine-rest/process-definition/key/:key/form-variables', as: 'office', wrong: 'network', make: async () => ({ url: `/process-definition/key/${PLAN}/form-variables` }), trace: ['Read Variable'] },
   {

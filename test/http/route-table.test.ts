@@ -712,6 +712,16 @@ const cases: Case[] = [
   { route: 'PUT /engine-rest/batch/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}/suspended`, body: { suspended: true } }), trace: ['SuspendBatch Batch'] },
   { route: 'DELETE /engine-rest/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}` }), trace: ['Delete Batch'] },
   { route: 'GET /engine-rest/history/batch', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/history/batch/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch/count?completed=true' }), trace: ['Read Batch'] },
+  {
+    route: 'DELETE /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', trace: ['DeleteHistory Batch'],
+    // An ended batch (deleted without cascade keeps its history).
+    make: async (f) => {
+      const id = await migrationBatch(f);
+      await f.s.services.batches.remove(id, false, adminPrincipal);
+      return { url: `/history/batch/${id}` };
+    },
+  },
   { route: 'GET /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/batch/${await migrationBatch(f)}` }), trace: ['Read Batch'] },
 ];
 

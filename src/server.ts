@@ -22,6 +22,7 @@ import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
+import { makeStatisticsService } from './services/statistics.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -130,6 +131,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db, definitions, vault),
+    statistics: makeStatisticsService(db, definitions, zone),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

@@ -46,6 +46,8 @@ import { makeJobRoutes } from './routes/jobs.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
 import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
+import { makeStatisticsRoutes } from './routes/statistics.ts';
+import type { StatisticsService } from '../services/statistics.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -110,6 +112,7 @@ export interface AppDeps {
   startTimers: StartTimerService;
   tokens: TokenService;
   history: HistoryService;
+  statistics: StatisticsService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -236,6 +239,7 @@ export function makeApp(deps: AppDeps): Koa {
   api.get('/engine', engineList);
   for (const router of [
     makeDeploymentRoutes(deps),
+    makeStatisticsRoutes(deps),
     makeDefinitionRoutes(deps),
     makeDecisionRoutes(deps),
     makeSuspensionRoutes(deps),

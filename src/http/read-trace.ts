@@ -26,7 +26,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],
-  [/^\/engine-rest\/process-definition/, 'ProcessDefinition'],
+  [/^\/engine-rest\/(history\/)?process-definition/, 'ProcessDefinition'],
   [/^\/engine-rest\/decision-definition/, 'DecisionDefinition'],
   [/^\/engine-rest\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],
   [/^\/engine-rest\/history\/decision-instance/, 'DecisionInstance'],

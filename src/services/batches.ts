@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { AppError, NotFoundError, ValidationError } from '../errors.ts';
 import type { DueSource } from '../scheduler/timers.ts';
 import {
-  countBatches, deleteBatch, findBatch, finishJob, insertBatch, leaseJobs, listBatches, lockPendingJob, msUntilNextJob, setBatchSuspended,
+  countBatches, deleteBatch, deleteEndedBatch, findBatch, finishJob, insertBatch, leaseJobs, listBatches, lockPendingJob, msUntilNextJob, setBatchSuspended,
   type BatchJobRow, type BatchQuery, type BatchRow,
 } from '../store/batches.ts';
 import type { Principal } from '../types.ts';
@@ -193,6 +193,20 @@ export function makeBatchService(db: Knex, migration: MigrationService, modifica
       await db.transaction(async (trx) => {
         if (!(await deleteBatch(trx, id, cascade))) throw new NotFoundError(`批处理不存在 / batch ${id} does not exist`);
         await trace.record(trx, principal, { operation: 'Delete', entityType: 'Batch', entityId: id, details: { cascade } });
+      });
+    },
+    /**
+     * DELETE /history/batch/{id}: an ended batch's history. A running batch's
+     * history is the batch itself here, so deleting it would stop it: refused
+     * (delete the batch first, DELETE /batch/{id}).
+     */
+    async removeHistory(id: string, principal: Principal) {
+      assertAdmin(principal);
+      await db.transaction(async (trx) => {
+        const outcome = await deleteEndedBatch(trx, id);
+        if (outcome === 'missing') throw new NotFoundError(`批处理历史不存在 / historic batch ${id} does not exist`);
+        if (outcome === 'running') throw new ValidationError(`批处理仍在运行，请先删除批处理 / batch ${id} is still running; delete it first (DELETE /batch/${id})`);
+        await trace.record(trx, principal, { operation: 'DeleteHistory', entityType: 'Batch', entityId: id });
       });
     },
   };

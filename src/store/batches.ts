@@ -93,6 +93,19 @@ export async function deleteBatch(db: Db, id: string, cascade: boolean): Promise
 }
 
 /**
+ * Deletes an ended batch's history (its row and its jobs). A running batch is
+ * left alone: its history is the running batch itself here. Returns whether
+ * it was deleted, or what stood in the way.
+ */
+export async function deleteEndedBatch(db: Db, id: string): Promise<'deleted' | 'running' | 'missing'> {
+  const row = await db('batches').where({ id }).forUpdate().first('end_time');
+  if (!row) return 'missing';
+  if (!row.end_time) return 'running';
+  await db('batches').where({ id }).delete();
+  return 'deleted';
+}
+
+/**
  * Leases up to `limit` pending jobs of running, unsuspended batches nobody
  * holds, for `owner` until `ms` from the database's now. The lease only
  * spreads work between servers: the job is done under its row lock (lockJob).

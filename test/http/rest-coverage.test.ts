@@ -46,7 +46,7 @@ for (const backend of backends) {
       ['GET', '/engine-rest/case-definition', 'CMMN'],
       ['POST', '/engine-rest/case-instance/c1/complete', 'CMMN'],
       ['OPTIONS', '/engine-rest/user', null],
-      ['GET', '/engine-rest/process-definition/statistics', null],
+      ['GET', '/engine-rest/process-definition/key/x/tenant-id/t1/statistics', 'tenants'],
       ['GET', '/engine-rest/engine/default/filter', null],
     ] as const) {
       const r = await c.office.raw(method, url);

@@ -213,6 +213,13 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/:id', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}` }), trace: ['Read ProcessDefinition'] },
+  // Monitors' statistics and reports: aggregates over every instance, administrators only.
+  { route: 'GET /engine-rest/process-definition/statistics', as: 'admin', wrong: 'office', make: async () => ({ url: '/process-definition/statistics?incidents=true' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/:id/statistics', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/statistics?failedJobs=true` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/statistics', as: 'admin', wrong: 'office', make: async () => ({ url: `/process-definition/key/${PLAN}/statistics` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/process-definition/:id/statistics', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/process-definition/${(await f.deployment()).definition}/statistics?finished=true` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/process-instance/report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/process-instance/report?reportType=duration&periodUnit=month' }), trace: ['Read ProcessInstance'] },
+  { route: 'GET /engine-rest/history/task/report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/task/report?reportType=count&groupBy=taskName' }), trace: ['Read Task'] },
   // The start form: only for who may start the process (network may not start the plan approval).
   { route: 'GET /engine-rest/process-definition/key/:key/form-variables', as: 'office', wrong: 'network', make: async () => ({ url: `/process-definition/key/${PLAN}/form-variables` }), trace: ['Read Variable'] },
   {
@@ -705,6 +712,16 @@ const cases: Case[] = [
   { route: 'PUT /engine-rest/batch/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}/suspended`, body: { suspended: true } }), trace: ['SuspendBatch Batch'] },
   { route: 'DELETE /engine-rest/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/batch/${await migrationBatch(f)}` }), trace: ['Delete Batch'] },
   { route: 'GET /engine-rest/history/batch', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/history/batch/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch/count?completed=true' }), trace: ['Read Batch'] },
+  {
+    route: 'DELETE /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', trace: ['DeleteHistory Batch'],
+    // An ended batch (deleted without cascade keeps its history).
+    make: async (f) => {
+      const id = await migrationBatch(f);
+      await f.s.services.batches.remove(id, false, adminPrincipal);
+      return { url: `/history/batch/${id}` };
+    },
+  },
   { route: 'GET /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/batch/${await migrationBatch(f)}` }), trace: ['Read Batch'] },
 ];
 

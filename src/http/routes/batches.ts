@@ -64,6 +64,14 @@ export function makeBatchRoutes(deps: { batches: BatchService }): Router {
     const completed = q.bool('completed');
     ctx.body = (await deps.batches.list({ ...filterOf(ctx), ended: completed }, principalOf(ctx))).map(historicDto);
   });
+  router.get('/history/batch/count', async (ctx) => {
+    const { firstResult: _f, maxResults: _m, ...q } = filterOf(ctx);
+    ctx.body = { count: await deps.batches.count({ ...q, ended: queryOf(ctx).bool('completed') }, principalOf(ctx)) };
+  });
+  router.delete('/history/batch/:id', async (ctx) => {
+    await deps.batches.removeHistory(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
   router.get('/history/batch/:id', async (ctx) => {
     ctx.body = historicDto(await deps.batches.history(ctx.params.id, principalOf(ctx)));
   });

@@ -5,7 +5,7 @@ import type { StartTimerService } from '../../services/start-timers.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import type { TimerService } from '../../services/timers.ts';
 import { parseDate } from '../../services/variables.ts';
-import type { TimerQuery, TimerRow } from '../../store/timers.ts';
+import type { TimerQuery, TimerRow, TimerSelection } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
 import { bodyObject, checkDate, pagingOf, paramsOf } from '../params.ts';
@@ -36,6 +36,44 @@ function splitJobDefinition(id: string): [string, string, string] {
   const first = id.indexOf(':');
   const last = id.lastIndexOf(':');
   return first < 0 || last <= first ? [id, '', ''] : [id.slice(0, first), id.slice(first + 1, last), id.slice(last + 1)];
+}
+
+const SUSPENSION_FIELDS = ['suspended', 'jobDefinitionId', 'processInstanceId', 'processDefinitionId', 'processDefinitionKey', 'processDefinitionTenantId', 'processDefinitionWithoutTenantId'];
+
+/**
+ * PUT /job/suspended (Camunda's JobSuspensionStateDto): exactly one of
+ * jobDefinitionId, processInstanceId, processDefinitionId, processDefinitionKey.
+ * No selection: it can match nothing (a job definition not a timer's, a tenant
+ * here where there are none).
+ */
+function jobSuspensionOf(body: Record<string, unknown>): { suspended: boolean; selection: TimerSelection | null } {
+  const unknown = Object.keys(body).filter((k) => !SUSPENSION_FIELDS.includes(k));
+  if (unknown.length) throw new ValidationError(`不支持的字段 / unsupported field(s) ${unknown.join(', ')}; this server takes ${SUSPENSION_FIELDS.join(', ')}`, { fields: unknown });
+  if (typeof body.suspended !== 'boolean') throw new ValidationError('suspended 必须是 true 或 false / suspended must be true or false', { field: 'suspended' });
+  const text = (name: string) => {
+    const v = body[name];
+    if (v === undefined || v === null) return undefined;
+    if (typeof v !== 'string' || !v) throw new ValidationError(`${name} 必须是非空文本 / ${name} must be a non-empty string`, { field: name });
+    return v;
+  };
+  const [jobDefinitionId, processInstanceId, processDefinitionId, processDefinitionKey] = ['jobDefinitionId', 'processInstanceId', 'processDefinitionId', 'processDefinitionKey'].map(text);
+  const tenant = text('processDefinitionTenantId');
+  if (body.processDefinitionWithoutTenantId != null && typeof body.processDefinitionWithoutTenantId !== 'boolean') {
+    throw new ValidationError('processDefinitionWithoutTenantId 必须是 true 或 false / processDefinitionWithoutTenantId must be true or false', { field: 'processDefinitionWithoutTenantId' });
+  }
+  const given = [jobDefinitionId, processInstanceId, processDefinitionId, processDefinitionKey].filter((x) => x !== undefined).length;
+  if (given > 1) throw new ValidationError('只能给一个选择条件 / Only one of jobDefinitionId, processDefinitionId, processInstanceId or processDefinitionKey should be set to update the suspension state.');
+  if (!given) throw new ValidationError('需要一个选择条件 / Either jobDefinitionId, processInstanceId, processDefinitionId or processDefinitionKey can be set to update the suspension state.');
+  if ((tenant || body.processDefinitionWithoutTenantId != null) && !processDefinitionKey) {
+    throw new ValidationError('租户条件只与 processDefinitionKey 一起使用 / processDefinitionTenantId and processDefinitionWithoutTenantId go with processDefinitionKey only', { field: tenant ? 'processDefinitionTenantId' : 'processDefinitionWithoutTenantId' });
+  }
+  const suspended = body.suspended;
+  if (tenant) return { suspended, selection: null };
+  if (jobDefinitionId) {
+    const [kind, definitionId, activityId] = splitJobDefinition(jobDefinitionId);
+    return { suspended, selection: kind === 'timer' && definitionId && activityId ? { processDefinitionId: definitionId, activityId } : null };
+  }
+  return { suspended, selection: { processInstanceId, processDefinitionId, processDefinitionKey } };
 }
 
 /** `/job`: Camunda's job view of armed timers; `/job-definition`: the start timers (administrators). */
@@ -88,6 +126,32 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
   router.post('/job/:id/execute', async (ctx) => {
     await deps.timers.execute(ctx.params.id, principalOf(ctx));
     ctx.status = 204;
+  });
+  router.put('/job/:id/retries', async (ctx) => {
+    await deps.timers.setRetries(ctx.params.id, bodyObject(ctx).retries, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/job/suspended', async (ctx) => {
+    const { suspended, selection } = jobSuspensionOf(bodyObject(ctx));
+    if (selection) await deps.timers.setSuspended(selection, suspended, principalOf(ctx));
+    else assertAdmin(principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/job/:id/suspended', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.suspended !== 'boolean') throw new ValidationError('suspended 必须是 true 或 false / suspended must be true or false', { field: 'suspended' });
+    await deps.timers.setSuspended({ one: ctx.params.id }, body.suspended, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/job/:id', async (ctx) => {
+    await deps.timers.delete(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.get('/job/:id/stacktrace', async (ctx) => {
+    const job = await deps.timers.get(ctx.params.id, principalOf(ctx));
+    // We keep the failure's message, not a Java stack: the message is the whole of what is known.
+    ctx.type = 'text/plain';
+    ctx.body = job.last_error ?? '';
   });
   router.put('/job/:id/duedate', async (ctx) => {
     await deps.timers.setDueDate(ctx.params.id, checkDate('duedate', bodyObject(ctx).duedate), principalOf(ctx));

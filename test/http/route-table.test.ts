@@ -558,6 +558,18 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
+  { route: 'PUT /engine-rest/job/:id/retries', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/retries`, body: { retries: 5 } }), trace: ['SetJobRetries Job'] },
+  { route: 'PUT /engine-rest/job/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/suspended`, body: { suspended: true } }), trace: ['SuspendJob Job'] },
+  {
+    route: 'PUT /engine-rest/job/suspended', as: 'admin', wrong: 'office',
+    make: async (f) => {
+      const pi = (await f.s.db('timers').where({ id: await f.job() }).first()).process_instance_id as string;
+      return { url: '/job/suspended', body: { suspended: true, processInstanceId: pi }, pi };
+    },
+    trace: ['SuspendJob Job'],
+  },
+  { route: 'DELETE /engine-rest/job/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Delete Job'] },
+  { route: 'GET /engine-rest/job/:id/stacktrace', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}/stacktrace` }), trace: ['Read Job'] },
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
   // Identity: administrators.
   { route: 'POST /engine-rest/user/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/create', body: { profile: { id: `rt-${Math.random().toString(36).slice(2, 8)}` }, credentials: { password: 'long-enough-1' } } }), trace: ['Create User'] },

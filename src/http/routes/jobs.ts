@@ -1,10 +1,11 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { StartTimerService } from '../../services/start-timers.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import type { TimerService } from '../../services/timers.ts';
 import { parseDate } from '../../services/variables.ts';
+import type { StartTimerRow } from '../../store/start-timers.ts';
 import type { TimerQuery, TimerRow, TimerSelection } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
@@ -30,6 +31,15 @@ function dueRange(value: string | undefined): { dueAfter?: Date; dueBefore?: Dat
   }
   return range;
 }
+
+/** A start timer as Camunda's job definition (GET /job-definition lists the start timers). */
+const jobDefinitionDto = (r: StartTimerRow) => ({
+  id: `timer-start:${r.definition_id}:${r.event_id}`, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
+  activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: `${r.timer_type === 'timeCycle' ? 'CYCLE' : r.timer_type === 'timeDate' ? 'DATE' : 'DURATION'}: ${r.expression}`,
+  suspended: false, overridingJobPriority: null, tenantId: null, deploymentId: null,
+  // Not in Camunda's shape: when it fires next, and how often more.
+  nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
+});
 
 /** `timer:<definition id>:<activity id>` (jobDto's jobDefinitionId); definition ids contain colons themselves. */
 function splitJobDefinition(id: string): [string, string, string] {
@@ -79,17 +89,24 @@ function jobSuspensionOf(body: Record<string, unknown>): { suspended: boolean; s
 /** `/job`: Camunda's job view of armed timers; `/job-definition`: the start timers (administrators). */
 export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTimerService }): Router {
   const router = new Router();
-  const listDefinitions = async (ctx: Context) => {
+  const definitions = async (ctx: Context) => {
     assertAdmin(principalOf(ctx));
-    const rows = await deps.startTimers.list(paramsOf(ctx, (q) => q.string('processDefinitionKey')));
-    ctx.body = rows.map((r) => ({
-      id: `timer-start:${r.definition_id}:${r.event_id}`, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
-      activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: `${r.timer_type === 'timeCycle' ? 'CYCLE' : r.timer_type === 'timeDate' ? 'DATE' : 'DURATION'}: ${r.expression}`,
-      suspended: false, overridingJobPriority: null, tenantId: null, deploymentId: null,
-      // Not in Camunda's shape: when it fires next, and how often more.
-      nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
-    }));
+    return (await deps.startTimers.list(paramsOf(ctx, (q) => q.string('processDefinitionKey')))).map(jobDefinitionDto);
   };
+  const listDefinitions = async (ctx: Context) => {
+    ctx.body = await definitions(ctx);
+  };
+  router.get('/job-definition/count', async (ctx) => {
+    ctx.body = { count: (await definitions(ctx)).length };
+  }).post('/job-definition/count', async (ctx) => {
+    ctx.body = { count: (await definitions(ctx)).length };
+  });
+  router.get('/job-definition/:id', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const found = (await deps.startTimers.list()).map(jobDefinitionDto).find((d) => d.id === ctx.params.id);
+    if (!found) throw new NotFoundError(`作业定义不存在 / Job Definition with id ${ctx.params.id} does not exist`);
+    ctx.body = found;
+  });
   router.get('/job-definition', listDefinitions).post('/job-definition', listDefinitions);
   /** Camunda's job query; null when it can match nothing here (`messages=true`: every job here is a timer). */
   /** Camunda's job query (query string or JSON body); null when it can match nothing here (`messages=true`: every job here is a timer). */

@@ -4,6 +4,7 @@ import test from 'ava';
 import { backends } from '../helpers/db.ts';
 import { privateAppRoutes } from '../helpers/routes.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { timerDiagram } from '../helpers/timer-diagrams.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
@@ -552,6 +553,24 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
   { route: 'POST /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition', body: {} }), trace: ['Read JobDefinition'] },
   // Reading timers: anyone of the organisation, for the instances they may see (the monitor); firing and moving them: administrators.
+  { route: 'GET /engine-rest/job-definition/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition/count' }), trace: ['Read JobDefinition'] },
+  { route: 'POST /engine-rest/job-definition/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition/count', body: {} }), trace: ['Read JobDefinition'] },
+  {
+    route: 'GET /engine-rest/job-definition/:id', as: 'admin', wrong: 'office',
+    make: async (f) => {
+      let [first] = (await f.c.admin.get('/engine-rest/job-definition')).body;
+      if (!first) {
+        await f.s.services.deployments.deploy(oneResource('rt-tick.bpmn', Buffer.from(timerDiagram('start', 'timeCycle', 'R/PT1H', 'rt-tick'))));
+        [first] = (await f.c.admin.get('/engine-rest/job-definition')).body;
+      }
+      return { url: `/job-definition/${encodeURIComponent(first.id)}` };
+    },
+    trace: ['Read JobDefinition'],
+  },
+  { route: 'GET /engine-rest/schema/log', as: 'admin', wrong: 'office', make: async () => ({ url: '/schema/log' }), trace: ['Read SchemaLog'] },
+  { route: 'POST /engine-rest/schema/log', as: 'admin', wrong: 'office', make: async () => ({ url: '/schema/log', body: {} }), trace: ['Read SchemaLog'] },
+  { route: 'GET /engine-rest/metrics/:name/sum', as: 'admin', wrong: 'office', make: async () => ({ url: '/metrics/activity-instance-start/sum' }), trace: ['Read Metrics'] },
+  { route: 'GET /engine-rest/metrics', as: 'admin', wrong: 'office', make: async () => ({ url: '/metrics' }), trace: ['Read Metrics'] },
   { route: 'GET /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },

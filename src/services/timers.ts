@@ -7,7 +7,7 @@ import { insertIncident, resolveIncidents } from '../store/incidents.ts';
 import { findInstance } from '../store/instances.ts';
 import { firstSuspendedInstance } from '../store/suspension.ts';
 import {
-  countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, lockTimers, setTimerDue, setTimerRetries, setTimersSuspended, timerExists,
+  countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, lockTimers, setTimerDue, setTimerPriority, setTimerRetries, setTimersSuspended, timerExists,
   type TimerQuery, type TimerRow, type TimerSelection,
 } from '../store/timers.ts';
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
@@ -160,6 +160,24 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
         await deleteTimer(trx, id);
         await trace.record(trx, principal, {
           operation: 'Delete', entityType: 'Job', entityId: id, processInstanceId: timer.process_instance_id, details: { activityId: timer.activity_id, dueDate: timer.due_at },
+        });
+      });
+    },
+
+    /**
+     * PUT /job/{id}/priority: kept and shown. As in Camunda's default
+     * configuration, it does not order the firing (due time does).
+     */
+    async setPriority(id: string, priority: unknown, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
+        throw new ValidationError(`priority 必须是整数 / priority must be an integer, got ${JSON.stringify(priority ?? null)}`, { field: 'priority' });
+      }
+      await db.transaction(async (trx) => {
+        const before = await setTimerPriority(trx, id, priority);
+        if (!before) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        await trace.record(trx, principal, {
+          operation: 'SetPriority', entityType: 'Job', entityId: id, processInstanceId: before.process_instance_id, details: { from: Number(before.priority), to: priority },
         });
       });
     },

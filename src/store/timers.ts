@@ -24,6 +24,8 @@ export interface TimerRow {
   last_error: string | null;
   /** Suspended itself (PUT /job/{id}/suspended), whatever its instance. */
   job_suspended: boolean;
+  /** Shown as the job's priority; bigint, read as text by pg. */
+  priority: string | number;
   /** It or its instance is suspended (read by queryTimers). */
   suspended?: boolean;
 }
@@ -172,5 +174,12 @@ export async function setTimerRetries(db: Db, id: string, retries: number): Prom
   await db('timers').where({ id }).update({
     retries, locked_until: before.locked_by == null && retries > 0 ? null : before.locked_until,
   });
+  return before;
+}
+
+/** Sets a timer's priority; returns the row as it was, or undefined when there is none. */
+export async function setTimerPriority(db: Db, id: string, priority: number): Promise<TimerRow | undefined> {
+  const [before] = await lockTimers(db, { ids: [id] });
+  if (before) await db('timers').where({ id }).update({ priority });
   return before;
 }

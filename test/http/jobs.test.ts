@@ -136,6 +136,27 @@ for (const backend of backends) {
     t.deepEqual(await operations(job.id), ['SetJobRetries', 'SetJobRetries', 'Execute']);
   });
 
+  test.serial(t('a job\'s priority is kept and shown; due time, not priority, decides what fires'), async (t) => {
+    const [late, early] = [await start(), await start()];
+    const [lateJob, earlyJob] = [await jobOf(late), await jobOf(early)];
+    t.is(lateJob.priority, 0);
+    t.is((await office.put(`/engine-rest/job/${lateJob.id}/priority`, { priority: 10 })).status, 403);
+    t.is((await admin.put(`/engine-rest/job/${lateJob.id}/priority`, { priority: 'high' })).status, 400);
+    t.is((await admin.put(`/engine-rest/job/${lateJob.id}/priority`, {})).status, 400);
+    t.is((await admin.put('/engine-rest/job/no-such-job/priority', { priority: 1 })).status, 404);
+    t.is((await admin.put(`/engine-rest/job/${lateJob.id}/priority`, { priority: 10 })).status, 204);
+    t.is((await jobOf(late)).priority, 10);
+    t.is((await jobOf(early)).priority, 0);
+    t.deepEqual(await operations(lateJob.id), ['SetPriority']);
+    // Due time, not priority, orders the firing (Camunda's default, jobExecutorAcquireByPriority false).
+    await s.db('timers').where({ id: earlyJob.id }).update({ due_at: new Date(clock.peek().getTime() + 10 * 60_000) });
+    clock.advance(30 * 60_000);
+    t.is(await s.scheduler.runDue(), 1);
+    t.is(await state(early), 'COMPLETED');
+    t.is(await state(late), 'ACTIVE');
+    for (const pi of [late]) t.is((await admin.delete(`/engine-rest/process-instance/${pi}`)).status, 204);
+  });
+
   test.serial(t('a deleted timer job never fires; its instance keeps waiting at the timer and can still be cancelled'), async (t) => {
     const pi = await start();
     const job = await jobOf(pi);

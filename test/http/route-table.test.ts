@@ -578,6 +578,7 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
   { route: 'PUT /engine-rest/job/:id/retries', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/retries`, body: { retries: 5 } }), trace: ['SetJobRetries Job'] },
+  { route: 'PUT /engine-rest/job/:id/priority', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/priority`, body: { priority: 5 } }), trace: ['SetPriority Job'] },
   { route: 'PUT /engine-rest/job/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/suspended`, body: { suspended: true } }), trace: ['SuspendJob Job'] },
   {
     route: 'PUT /engine-rest/job/suspended', as: 'admin', wrong: 'office',

@@ -16,7 +16,7 @@ const jobDto = (t: TimerRow & { definition_key: string }) => ({
   id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
   processDefinitionId: t.definition_id, processDefinitionKey: t.definition_key, executionId: t.execution_id,
   exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: t.retries, dueDate: formatDate(t.due_at),
-  suspended: t.suspended === true, priority: 0, tenantId: null, createTime: formatDate(t.created_at), batchId: null,
+  suspended: t.suspended === true, priority: Number(t.priority), tenantId: null, createTime: formatDate(t.created_at), batchId: null,
 });
 
 /** Camunda's `dueDates` filter: `gt_<date>` and `lt_<date>`, comma-separated. */
@@ -146,6 +146,10 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
   });
   router.put('/job/:id/retries', async (ctx) => {
     await deps.timers.setRetries(ctx.params.id, bodyObject(ctx).retries, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/job/:id/priority', async (ctx) => {
+    await deps.timers.setPriority(ctx.params.id, bodyObject(ctx).priority, principalOf(ctx));
     ctx.status = 204;
   });
   router.put('/job/suspended', async (ctx) => {

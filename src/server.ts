@@ -46,6 +46,8 @@ import { makeTopicNotifier } from './store/notify.ts';
 import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
+import { makeSchemaLogService } from './services/schema-log.ts';
+import { makeEngineMetricsService } from './services/engine-metrics.ts';
 import { makeSuspensionService } from './services/suspension.ts';
 import { makeTaskTimeouts } from './services/task-timeouts.ts';
 import { makeStartTimerService } from './services/start-timers.ts';
@@ -120,6 +122,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     outbox: makeOutboxService(db, messages, clock, vault),
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
+    schemaLog: makeSchemaLogService(db),
+    engineMetrics: makeEngineMetricsService(db),
     tasks,
     forms: makeFormService(db, definitions, tasks, instances),
     taskIdentityLinks: makeTaskIdentityLinks(db, tasks),

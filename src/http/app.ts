@@ -18,6 +18,8 @@ import type { MessageService } from '../services/messages.ts';
 import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
+import type { SchemaLogService } from '../services/schema-log.ts';
+import type { EngineMetricsService } from '../services/engine-metrics.ts';
 import type { SuspensionService } from '../services/suspension.ts';
 import type { TaskService } from '../services/tasks.ts';
 import type { LocalVariableService } from '../services/local-variables.ts';
@@ -43,6 +45,8 @@ import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
 import { makeJobRoutes } from './routes/jobs.ts';
+import { makeSchemaLogRoutes } from './routes/schema-log.ts';
+import { makeEngineMetricsRoutes } from './routes/engine-metrics.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
 import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
@@ -110,6 +114,8 @@ export interface AppDeps {
   conditionStarts: ConditionStartService;
   timers: TimerService;
   startTimers: StartTimerService;
+  schemaLog: SchemaLogService;
+  engineMetrics: EngineMetricsService;
   tokens: TokenService;
   history: HistoryService;
   statistics: StatisticsService;
@@ -259,6 +265,8 @@ export function makeApp(deps: AppDeps): Koa {
     makeMessageRoutes(deps),
     makeConditionRoutes(deps),
     makeJobRoutes(deps),
+    makeSchemaLogRoutes(deps),
+    makeEngineMetricsRoutes(deps),
     makeIdentityRoutes(deps),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),

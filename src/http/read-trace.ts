@@ -9,7 +9,7 @@ const POST_QUERIES = new Set([
   '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
-  '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
+  '/engine-rest/variable-instance', '/engine-rest/variable-instance/count', '/engine-rest/schema/log', '/engine-rest/job-definition/count',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -34,6 +34,9 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/deployment/, 'Deployment'],
   [/^\/engine-rest\/external-task/, 'ExternalTask'],
   [/^\/engine-rest\/job-definition/, 'JobDefinition'],
+  [/^\/engine-rest\/schema\/log/, 'SchemaLog'],
+  [/^\/engine-rest\/authorization/, 'Authorization'],
+  [/^\/engine-rest\/metrics/, 'Metrics'],
   [/^\/engine-rest\/job/, 'Job'],
   [/^\/engine-rest\/user/, 'User'],
   [/^\/engine-rest\/identity\/groups/, 'Group'],

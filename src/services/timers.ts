@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Clock } from '../clock.ts';
-import { AppError, ConflictError, NotFoundError } from '../errors.ts';
+import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
 import { findInstance } from '../store/instances.ts';
+import { firstSuspendedInstance } from '../store/suspension.ts';
 import {
-  countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, setTimerDue, timerExists, type TimerQuery, type TimerRow,
+  countTimers, deleteTimer, findTimer, queryTimers, recordTimerFailure, lockTimers, setTimerDue, setTimerPriority, setTimerRetries, setTimersSuspended, timerExists,
+  type TimerQuery, type TimerRow, type TimerSelection,
 } from '../store/timers.ts';
 import { SYSTEM, SYSTEM_USER, type Principal } from '../types.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
@@ -82,6 +84,104 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
       });
     },
 
+    /**
+     * PUT /job/{id}/retries: as Camunda's SetJobRetriesCmd, retries again
+     * resolve the incident of a timer that had none left (it may be tried at
+     * once), and none left raise one (it waits for a person).
+     */
+    async setRetries(id: string, retries: unknown, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      const n = checkRetries(retries);
+      await db.transaction(async (trx) => {
+        const before = await setTimerRetries(trx, id, n);
+        if (!before) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        if (before.retries === 0 && n > 0) await resolveIncidents(trx, id);
+        if (before.retries > 0 && n === 0) {
+          const incidentId = randomUUID();
+          const message = before.last_error;
+          await insertIncident(trx, {
+            id: incidentId, incident_type: 'failedJob', process_instance_id: before.process_instance_id,
+            definition_id: before.definition_id, activity_id: before.activity_id, configuration: id, message,
+          });
+          await execution.events.incidentRaised(trx, { id: incidentId, instanceId: before.process_instance_id, definitionId: before.definition_id, activityId: before.activity_id, message });
+        }
+        await trace.record(trx, principal, {
+          operation: 'SetJobRetries', entityType: 'Job', entityId: id, processInstanceId: before.process_instance_id, details: { from: before.retries, to: n },
+        });
+        await notifier.announce(trx, [TIMERS_TOPIC]);
+      });
+    },
+
+    /**
+     * PUT /job/{id}/suspended and PUT /job/suspended: a suspended timer is not
+     * fired by any scheduler until activated (overdue, it fires on the next
+     * pass then). One being fired this moment is refused (409), as Camunda's
+     * optimistic lock would, so that a 204 means it will not fire. A timer
+     * of a suspended instance cannot be activated alone (409): nothing of its
+     * instance moves until the instance is activated.
+     */
+    async setSuspended(sel: TimerSelection & { one?: string }, suspended: boolean, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      const now = await clock.now();
+      await db.transaction(async (trx) => {
+        const rows = await lockTimers(trx, sel.one ? { ids: [sel.one] } : sel);
+        if (sel.one && !rows.length) throw new NotFoundError(`作业不存在 / no job ${sel.one}`);
+        const firing = rows.find((r) => r.locked_by != null && r.locked_until != null && new Date(r.locked_until) > now);
+        if (firing) throw new ConflictError(`作业 ${firing.id} 正在执行，请稍后再试 / job ${firing.id} is being executed; try again later`);
+        if (!suspended) {
+          const held = await firstSuspendedInstance(trx, rows.map((r) => r.process_instance_id));
+          if (held) throw new ConflictError(`流程实例 ${held} 已挂起，请先激活实例 / process instance ${held} is suspended; activate the instance first`, undefined, 'SuspendedEntityInteractionException');
+        }
+        const changed = await setTimersSuspended(trx, rows.map((r) => r.id), suspended);
+        await trace.record(trx, principal, changed.map((r) => ({
+          operation: suspended ? 'SuspendJob' : 'ActivateJob', entityType: 'Job', entityId: r.id, processInstanceId: r.process_instance_id,
+        })));
+        if (!suspended && changed.length) await notifier.announce(trx, [TIMERS_TOPIC]);
+      });
+    },
+
+    /**
+     * DELETE /job/{id}: the timer is gone and never fires; its element keeps
+     * waiting (an intermediate timer until the instance is modified or
+     * cancelled, a boundary timer's task until it is done), as in Camunda,
+     * where the engine state's timer is re-registered on resume but armed
+     * nowhere (engine/recorder.ts). Its incident, if any, goes with it.
+     * One being fired this moment is refused, as Camunda refuses it.
+     */
+    async delete(id: string, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      const now = await clock.now();
+      await db.transaction(async (trx) => {
+        const [timer] = await lockTimers(trx, { ids: [id] });
+        if (!timer) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        if (timer.locked_by != null && timer.locked_until != null && new Date(timer.locked_until) > now) {
+          throw new ConflictError(`作业正在执行，请稍后再试 / cannot delete job ${id} while it is being executed; try again later`);
+        }
+        await deleteTimer(trx, id);
+        await trace.record(trx, principal, {
+          operation: 'Delete', entityType: 'Job', entityId: id, processInstanceId: timer.process_instance_id, details: { activityId: timer.activity_id, dueDate: timer.due_at },
+        });
+      });
+    },
+
+    /**
+     * PUT /job/{id}/priority: kept and shown. As in Camunda's default
+     * configuration, it does not order the firing (due time does).
+     */
+    async setPriority(id: string, priority: unknown, principal: Principal): Promise<void> {
+      assertAdmin(principal);
+      if (typeof priority !== 'number' || !Number.isSafeInteger(priority)) {
+        throw new ValidationError(`priority 必须是整数 / priority must be an integer, got ${JSON.stringify(priority ?? null)}`, { field: 'priority' });
+      }
+      await db.transaction(async (trx) => {
+        const before = await setTimerPriority(trx, id, priority);
+        if (!before) throw new NotFoundError(`作业不存在 / no job ${id}`);
+        await trace.record(trx, principal, {
+          operation: 'SetPriority', entityType: 'Job', entityId: id, processInstanceId: before.process_instance_id, details: { from: Number(before.priority), to: priority },
+        });
+      });
+    },
+
     /** Claiming and the next due time (see services/leases.ts). */
     ...makeLeasedSource<TimerRow>(db, 'timers', clock),
 
@@ -126,6 +226,14 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
     /** A process instance's timers share a lane, so the lanes do not race each other for it. */
     laneKey: (timer: TimerRow) => timer.process_instance_id,
   };
+}
+
+/** Camunda's retries: a non-negative integer (its message, for clients that show it). */
+function checkRetries(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 2_147_483_647) {
+    throw new ValidationError(`重试次数必须是非负整数 / The number of job retries must be a non-negative Integer, but '${String(value)}' has been provided.`);
+  }
+  return value;
 }
 
 export type TimerService = ReturnType<typeof makeTimerService>;

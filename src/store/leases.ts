@@ -17,7 +17,8 @@ export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notifi
 const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder> = {
   // A suspended instance's timers, and a suspended definition's start timers, wait: they are
   // taken (at once, if overdue) on the first pass after activation, as Camunda's suspended jobs.
-  timers: (q) => q.where('retries', '>', 0).whereNotIn('process_instance_id', (s) => s.select('id').from('process_instances').where('suspended', true)),
+  // A timer suspended itself (PUT /job/{id}/suspended) waits the same way.
+  timers: (q) => q.where('retries', '>', 0).where('job_suspended', false).whereNotIn('process_instance_id', (s) => s.select('id').from('process_instances').where('suspended', true)),
   start_timers: (q) => q.where('superseded', false).whereNotIn('definition_id', (s) => s.select('id').from('process_definitions').where('suspended', true)),
   message_outbox: (q) => q,
   // A notification sent, or given up on, stays as a record; it is never taken again.

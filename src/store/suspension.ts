@@ -83,3 +83,10 @@ export async function findRunningInstanceIds(db: Db, q: { ids?: string[]; defini
   if (q.businessKey) b.where('business_key', q.businessKey);
   return (await b).map((r: { id: string }) => r.id);
 }
+
+/** The first of these instances that is suspended, if any (a job cannot be activated alone in one). */
+export async function firstSuspendedInstance(db: Db, ids: string[]): Promise<string | undefined> {
+  if (!ids.length) return undefined;
+  const row = await db('process_instances').whereIn('id', [...new Set(ids)]).where('suspended', true).orderBy('id').first('id');
+  return row?.id;
+}

@@ -4,7 +4,7 @@ import { endIncidentsOf } from './incidents.ts';
 import { releaseFailed } from './leases.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
-import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
+import { whereInstanceSuspended } from './suspension.ts';
 
 export interface TimerRow {
   id: string;
@@ -22,7 +22,11 @@ export interface TimerRow {
   /** Firings that may still fail before the timer raises an incident and waits for a person (Camunda's job retries). */
   retries: number;
   last_error: string | null;
-  /** Its instance is suspended (read by queryTimers). */
+  /** Suspended itself (PUT /job/{id}/suspended), whatever its instance. */
+  job_suspended: boolean;
+  /** Shown as the job's priority; bigint, read as text by pg. */
+  priority: string | number;
+  /** It or its instance is suspended (read by queryTimers). */
   suspended?: boolean;
 }
 
@@ -95,7 +99,8 @@ export interface TimerQuery {
 }
 
 export async function queryTimers(db: Db, q: TimerQuery): Promise<(TimerRow & { definition_key: string })[]> {
-  return paged(filteredTimers(db, q).select('t.*', 'd.key as definition_key', suspendedColumn(db, 't.process_instance_id')), q, [{ column: 'due_at', order: 'asc' }], 't.id', 't.');
+  const suspended = db.raw(`(t.job_suspended or exists (select 1 from process_instances s where s.id = t.process_instance_id and s.suspended)) as suspended`);
+  return paged(filteredTimers(db, q).select('t.*', 'd.key as definition_key', suspended), q, [{ column: 'due_at', order: 'asc' }], 't.id', 't.');
 }
 
 export async function countTimers(db: Db, q: TimerQuery): Promise<number> {
@@ -115,7 +120,11 @@ function filteredTimers(db: Db, q: TimerQuery) {
   if (q.noRetriesLeft === false) b.where('t.retries', '>', 0);
   if (q.dueBefore) b.where('t.due_at', '<', q.dueBefore);
   if (q.dueAfter) b.where('t.due_at', '>', q.dueAfter);
-  whereInstanceSuspended(db, b, 't.process_instance_id', q.suspended);
+  // Suspended: the timer or its instance; active: neither.
+  if (q.suspended === true) {
+    b.where((w) => w.where('t.job_suspended', true).orWhereIn('t.process_instance_id', db('process_instances as s').select('s.id').where('s.suspended', true)));
+  }
+  if (q.suspended === false) whereInstanceSuspended(db, b.where('t.job_suspended', false), 't.process_instance_id', false);
   if (q.visibleTo) b.whereIn('t.process_instance_id', visibleInstanceIds(db, q.visibleTo));
   return b;
 }
@@ -126,4 +135,51 @@ export async function findTimer(db: Db, id: string): Promise<TimerRow | undefine
 
 export async function setTimerDue(db: Db, id: string, dueAt: Date): Promise<number> {
   return db('timers').where({ id }).update({ due_at: dueAt, locked_by: null, locked_until: null });
+}
+
+/** Camunda's job-suspension criteria, each narrowing the timers changed (PUT /job/suspended). */
+export interface TimerSelection {
+  ids?: string[] | undefined;
+  processInstanceId?: string | undefined;
+  processDefinitionId?: string | undefined;
+  processDefinitionKey?: string | undefined;
+  activityId?: string | undefined;
+}
+
+/** The selected timers, locked for the rest of the transaction (a suspension or deletion deciding on them). */
+export async function lockTimers(db: Db, sel: TimerSelection): Promise<TimerRow[]> {
+  const q = db('timers');
+  if (sel.ids) q.whereIn('id', sel.ids);
+  if (sel.processInstanceId) q.where('process_instance_id', sel.processInstanceId);
+  if (sel.processDefinitionId) q.where('definition_id', sel.processDefinitionId);
+  if (sel.activityId) q.where('activity_id', sel.activityId);
+  if (sel.processDefinitionKey) q.whereIn('definition_id', (s) => s.select('id').from('process_definitions').where('key', sel.processDefinitionKey!));
+  return q.orderBy('id').forUpdate();
+}
+
+/** Suspends or activates these timers; returns those changed (with their instance). */
+export async function setTimersSuspended(db: Db, ids: string[], suspended: boolean): Promise<{ id: string; process_instance_id: string }[]> {
+  if (!ids.length) return [];
+  return db('timers').whereIn('id', ids).where('job_suspended', !suspended).update({ job_suspended: suspended }).returning(['id', 'process_instance_id']);
+}
+
+/**
+ * Sets a timer's retries. A timer given retries again after a failure may be
+ * tried at once (its backoff is dropped); one held by a scheduler keeps its
+ * lease. Returns the row as it was, locked for the rest of the transaction.
+ */
+export async function setTimerRetries(db: Db, id: string, retries: number): Promise<TimerRow | undefined> {
+  const before: TimerRow | undefined = await db('timers').where({ id }).forUpdate().first();
+  if (!before) return undefined;
+  await db('timers').where({ id }).update({
+    retries, locked_until: before.locked_by == null && retries > 0 ? null : before.locked_until,
+  });
+  return before;
+}
+
+/** Sets a timer's priority; returns the row as it was, or undefined when there is none. */
+export async function setTimerPriority(db: Db, id: string, priority: number): Promise<TimerRow | undefined> {
+  const [before] = await lockTimers(db, { ids: [id] });
+  if (before) await db('timers').where({ id }).update({ priority });
+  return before;
 }

@@ -4,6 +4,7 @@ import test from 'ava';
 import { backends } from '../helpers/db.ts';
 import { privateAppRoutes } from '../helpers/routes.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
+import { timerDiagram } from '../helpers/timer-diagrams.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
@@ -559,12 +560,43 @@ const cases: Case[] = [
   { route: 'GET /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition' }), trace: ['Read JobDefinition'] },
   { route: 'POST /engine-rest/job-definition', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition', body: {} }), trace: ['Read JobDefinition'] },
   // Reading timers: anyone of the organisation, for the instances they may see (the monitor); firing and moving them: administrators.
+  { route: 'GET /engine-rest/job-definition/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition/count' }), trace: ['Read JobDefinition'] },
+  { route: 'POST /engine-rest/job-definition/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/job-definition/count', body: {} }), trace: ['Read JobDefinition'] },
+  {
+    route: 'GET /engine-rest/job-definition/:id', as: 'admin', wrong: 'office',
+    make: async (f) => {
+      let [first] = (await f.c.admin.get('/engine-rest/job-definition')).body;
+      if (!first) {
+        await f.s.services.deployments.deploy(oneResource('rt-tick.bpmn', Buffer.from(timerDiagram('start', 'timeCycle', 'R/PT1H', 'rt-tick'))));
+        [first] = (await f.c.admin.get('/engine-rest/job-definition')).body;
+      }
+      return { url: `/job-definition/${encodeURIComponent(first.id)}` };
+    },
+    trace: ['Read JobDefinition'],
+  },
+  { route: 'GET /engine-rest/schema/log', as: 'admin', wrong: 'office', make: async () => ({ url: '/schema/log' }), trace: ['Read SchemaLog'] },
+  { route: 'POST /engine-rest/schema/log', as: 'admin', wrong: 'office', make: async () => ({ url: '/schema/log', body: {} }), trace: ['Read SchemaLog'] },
+  { route: 'GET /engine-rest/metrics/:name/sum', as: 'admin', wrong: 'office', make: async () => ({ url: '/metrics/activity-instance-start/sum' }), trace: ['Read Metrics'] },
+  { route: 'GET /engine-rest/metrics', as: 'admin', wrong: 'office', make: async () => ({ url: '/metrics' }), trace: ['Read Metrics'] },
   { route: 'GET /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job' }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job', as: 'office', wrong: 'worker', make: async () => ({ url: '/job', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count' }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/job/count', body: {} }), trace: ['Read Job'] },
   { route: 'GET /engine-rest/job/:id', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Read Job'] },
   { route: 'POST /engine-rest/job/:id/execute', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/execute` }), trace: ['Execute Job'] },
+  { route: 'PUT /engine-rest/job/:id/retries', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/retries`, body: { retries: 5 } }), trace: ['SetJobRetries Job'] },
+  { route: 'PUT /engine-rest/job/:id/priority', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/priority`, body: { priority: 5 } }), trace: ['SetPriority Job'] },
+  { route: 'PUT /engine-rest/job/:id/suspended', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/suspended`, body: { suspended: true } }), trace: ['SuspendJob Job'] },
+  {
+    route: 'PUT /engine-rest/job/suspended', as: 'admin', wrong: 'office',
+    make: async (f) => {
+      const pi = (await f.s.db('timers').where({ id: await f.job() }).first()).process_instance_id as string;
+      return { url: '/job/suspended', body: { suspended: true, processInstanceId: pi }, pi };
+    },
+    trace: ['SuspendJob Job'],
+  },
+  { route: 'DELETE /engine-rest/job/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Delete Job'] },
+  { route: 'GET /engine-rest/job/:id/stacktrace', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}/stacktrace` }), trace: ['Read Job'] },
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
   // Identity: administrators.
   { route: 'POST /engine-rest/user/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/create', body: { profile: { id: `rt-${Math.random().toString(36).slice(2, 8)}` }, credentials: { password: 'long-enough-1' } } }), trace: ['Create User'] },

@@ -29,6 +29,7 @@ import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
 import { makeTaskReportService } from './services/task-reports.ts';
+import { makeAttachmentService } from './services/attachments.ts';
 import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
@@ -127,6 +128,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
     comments: makeCommentService(db, tasks, trace, instances),
     taskReports: makeTaskReportService(db),
+    attachments: makeAttachmentService(db, tasks, keyring),
     transfers: makeTransferService(db, tasks),
     signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),

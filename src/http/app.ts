@@ -51,6 +51,8 @@ import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
 import { makeCommentRoutes } from './routes/comments.ts';
+import { makeAttachmentRoutes } from './routes/attachments.ts';
+import type { AttachmentService } from '../services/attachments.ts';
 import { makeVariableDataRoutes } from './routes/variable-data.ts';
 import { makeTaskReportRoutes } from './routes/task-reports.ts';
 import type { TaskReportService } from '../services/task-reports.ts';
@@ -105,6 +107,7 @@ export interface AppDeps {
   localVariables: LocalVariableService;
   comments: CommentService;
   taskReports: TaskReportService;
+  attachments: AttachmentService;
   transfers: TransferService;
   signers: SignerService;
   externalTasks: ExternalTaskService;
@@ -249,6 +252,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
     makeCommentRoutes(deps),
+    makeAttachmentRoutes(deps),
     makeVariableDataRoutes(deps),
     makeFormRoutes(deps),
     makeTaskIdentityLinkRoutes(deps),

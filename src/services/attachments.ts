@@ -48,7 +48,7 @@ function checkNew(a: NewAttachment): void {
 /**
  * Task attachments (附件): who may see the task may list, read and add them
  * (adding only while it is open, as Camunda); deleting one is for whoever
- * added it and administrators. Content is sealed like File variables; its
+ * added it and administrators, while the task is open. Content is sealed like File variables; its
  * reads are traced by the read trace, the changes here in their transaction.
  */
 export function makeAttachmentService(db: Knex, tasks: TaskService, keyring: Keyring) {
@@ -95,6 +95,8 @@ export function makeAttachmentService(db: Knex, tasks: TaskService, keyring: Key
     async remove(taskId: string, id: string, principal: Principal): Promise<void> {
       const task = await tasks.visibleTask(taskId, principal);
       const found = await findAttachment(db, taskId, id);
+      // Only while the task is open: once done, what was attached to it is part of the record.
+      if (found && task.end_time) throw new ValidationError(`任务已结束，附件不能删除 / task ${taskId} has ended: its attachments can no longer be deleted`);
       if (!found) throw new NotFoundError(`附件不存在 / task ${taskId} has no attachment ${id}`);
       if (!principal.isAdmin && found.user_id !== principal.userId) throw new ForbiddenError(`只有添加人或管理员可以删除附件 / only who added attachment ${id} or an administrator may delete it`);
       const fact = taskFact(task, 'DeleteAttachment', { attachmentId: id, name: found.name, url: found.url, size: found.size, addedBy: found.user_id });

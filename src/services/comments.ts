@@ -26,7 +26,8 @@ const kept = (c: CommentRow) => ({ commentId: c.id, author: c.user_id, taskId: c
  * for its author and administrators (Camunda asks only for the right to
  * update the task: in an approval, one participant must not rewrite or
  * remove another's opinion); deleting them all is for administrators.
- * Every edit and deletion is traced with the words it replaced.
+ * Every edit and deletion is traced with the words it replaced; only
+ * while the task (or instance) runs, as in Camunda.
  */
 export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceService, instances: InstanceService) {
   /** The comment `commentId` of `scope`; 400 as Camunda answers an invalid comment id of a change. */
@@ -50,6 +51,16 @@ export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceSer
   const remove = async (trx: Db, found: CommentRow[]) => {
     const gone = await deleteComments(trx, found.map((c) => c.id));
     if (gone.length !== found.length) throw new ConflictError('意见已变化，请刷新 / the comments changed concurrently; reload them');
+  };
+  /** Camunda changes comments of running tasks and instances only: once finished, what was said is the record. */
+  const changeableTask = async (taskId: string, principal: Principal) => {
+    const task = await tasks.visibleTask(taskId, principal);
+    if (task.end_time) throw new ValidationError(`任务已结束，意见不能再修改 / task ${taskId} has ended: its comments can no longer be changed`);
+    return task;
+  };
+  const changeableInstance = async (instanceId: string, principal: Principal) => {
+    const instance = await instances.get(instanceId, principal);
+    if (instance.state !== 'ACTIVE') throw new ValidationError(`流程实例已结束，意见不能再修改 / process instance ${instanceId} has ended: its comments can no longer be changed`);
   };
   const instanceFact = (instanceId: string, operation: string, details: Record<string, unknown>): TraceFact => ({ operation, entityType: 'ProcessInstance', entityId: instanceId, processInstanceId: instanceId, details });
 
@@ -78,14 +89,14 @@ export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceSer
     /** Camunda's PUT /task/{id}/comment: body `{ id, message }`. */
     async update(taskId: string, body: Record<string, unknown>, principal: Principal): Promise<void> {
       const message = checkMessage(body.message);
-      const task = await tasks.visibleTask(taskId, principal);
+      const task = await changeableTask(taskId, principal);
       const c = await commentOf(body.id, { taskId });
       assertAuthor(c, principal);
       await tasks.commitUpdate(task, principal, taskFact(task, 'UpdateComment', { ...kept(c), previousMessage: c.message, message }), (trx) => edit(trx, c, message));
     },
     /** One comment (`commentId`), or all of the task's (none given: administrators only). */
     async remove(taskId: string, commentId: string | null, principal: Principal): Promise<void> {
-      const task = await tasks.visibleTask(taskId, principal);
+      const task = await changeableTask(taskId, principal);
       let found: CommentRow[];
       if (commentId == null) {
         assertAdmin(principal);
@@ -105,7 +116,7 @@ export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceSer
     /** Camunda's PUT /process-instance/{id}/comment: any comment of the instance, its tasks' included. */
     async updateOfInstance(instanceId: string, body: Record<string, unknown>, principal: Principal): Promise<void> {
       const message = checkMessage(body.message);
-      await instances.get(instanceId, principal);
+      await changeableInstance(instanceId, principal);
       const c = await commentOf(body.id, { instanceId });
       assertAuthor(c, principal);
       await db.transaction(async (trx) => {
@@ -114,7 +125,7 @@ export function makeCommentService(db: Knex, tasks: TaskService, trace: TraceSer
       });
     },
     async removeOfInstance(instanceId: string, commentId: string | null, principal: Principal): Promise<void> {
-      await instances.get(instanceId, principal);
+      await changeableInstance(instanceId, principal);
       let found: CommentRow[];
       if (commentId == null) {
         assertAdmin(principal);

@@ -23,6 +23,19 @@ export interface NewAttachment {
 /** Where sealed content belongs, bound into its MAC: a copy moved to another attachment or task fails its check. */
 const contextFor = (a: { id: string; task_id: string }) => contextOf('attachment', a.id, a.task_id);
 
+/** An attachment's content opened and sealed again under the current key (the re-encryption command); IntegrityError if it fails its check. */
+export function resealAttachment(keyring: Keyring, row: { id: string; task_id: string; process_instance_id: string; content: unknown }): { content: unknown; key_id: string } {
+  let plain: Buffer;
+  try {
+    plain = open(keyring, row.content, contextFor(row));
+  } catch (err) {
+    if (err instanceof EnvelopeError) throw new IntegrityError(row.process_instance_id, `attachment:${row.id}`, err.reason, err.keyId);
+    throw err;
+  }
+  const envelope = seal(keyring, plain, contextFor(row));
+  return { content: envelope, key_id: envelope.kid };
+}
+
 function checkNew(a: NewAttachment): void {
   const text = (key: string, v: string | null, max: number) => {
     if (v != null && v.length > max) throw new ValidationError(`${key} 最长 ${max} 字符 / ${key} must be at most ${max} characters`);

@@ -43,3 +43,17 @@ export async function findAttachmentContent(db: Db, taskId: string, id: string):
 export async function deleteAttachment(db: Db, taskId: string, id: string): Promise<boolean> {
   return (await db('task_attachments').where({ task_id: taskId, id }).delete().returning('id')).length === 1;
 }
+
+/** Attachments sealed under a key other than `currentKeyId`, by id after `after`, for re-encryption. */
+export async function listAttachmentsUnderOtherKeys(db: Db, currentKeyId: string, after: string | null, limit: number): Promise<Pick<AttachmentRow, 'id' | 'task_id' | 'process_instance_id' | 'content' | 'key_id'>[]> {
+  const q = db('task_attachments').whereNotNull('key_id').whereNot('key_id', currentKeyId).orderBy('id').limit(limit)
+    .select('id', 'task_id', 'process_instance_id', 'content', 'key_id');
+  if (after != null) q.where('id', '>', after);
+  return q;
+}
+
+/** Replaces an attachment's sealed content if it is still under the key it was read under; whether it was. */
+export async function replaceAttachmentContent(db: Db, row: { id: string; key_id: string | null }, next: { content: unknown; key_id: string }): Promise<boolean> {
+  const updated = await db('task_attachments').where({ id: row.id, key_id: row.key_id }).update({ content: JSON.stringify(next.content), key_id: next.key_id }).returning('id');
+  return updated.length === 1;
+}

@@ -1,6 +1,11 @@
 import test from 'ava';
 import { backends } from '../helpers/db.ts';
-import { ADMIN, client, makeUser, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
+import { DEFAULT_KEY_ID, parseKeySpec } from '../../src/crypto/keyring.ts';
+import { contextOf, open } from '../../src/crypto/envelope.ts';
+import { makeDefinitionService } from '../../src/services/definitions.ts';
+import { reencryptVariables } from '../../src/services/reencrypt.ts';
+import { makeVariableVault } from '../../src/services/sealed-variables.ts';
+import { ADMIN, client, makeUser, startTestServer, TEST_SM4_KEY, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /* Camunda's task breadth (issue 18 item 4): comments changed and deleted, attachments, binary variable uploads, the candidate-group report. */
 
@@ -197,4 +202,19 @@ for (const backend of backends) {
     const reads = await c.server.db('trace').where({ operation: 'Read', user_id: 'wang-b' }).whereRaw("details->>'route' = ?", ['GET /engine-rest/task/report/candidate-group-count']);
     t.is(reads.length, 1, 'the report read is traced');
   });
+
+  // Last: it moves this server's data to a key the server does not hold.
+  test.serial(t('reencrypt moves attachment content to the current key, and it still opens'), async (t) => {
+    const task = await newTask('attach-rotate');
+    const form = new FormData();
+    form.set('content', new Blob([Buffer.from('轮换前的附件')]), 'r.txt');
+    const a = (await (await multipart('wang-b', 'wang-b-password', `/task/${task.id}/attachment/create`, form)).json()) as { id: string };
+    const keyring = parseKeySpec(`k9:a9b8c7d6e5f4031224354657687a8b9c,${DEFAULT_KEY_ID}:${TEST_SM4_KEY}`);
+    const result = await reencryptVariables(c.server.db, makeVariableVault(keyring), makeDefinitionService(c.server.db));
+    t.is(result.remaining, 0);
+    const row = await c.server.db('task_attachments').where({ id: a.id }).first();
+    t.is(row.key_id, 'k9');
+    t.is(open(keyring, row.content, contextOf('attachment', a.id, task.id)).toString('utf8'), '轮换前的附件');
+  });
+
 }

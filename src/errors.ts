@@ -107,6 +107,13 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
+/** None of the media types the client accepts can be given (406, Camunda's "No acceptable content-type found"). */
+export class NotAcceptableError extends AppError {
+  constructor(message = '没有可接受的内容类型 / no acceptable content-type found') {
+    super('InvalidRequestException', message);
+  }
+}
+
 /**
  * A sealed variable failed its check: altered in the database, moved from
  * another row, written under a key this server does not hold, or found in

@@ -29,6 +29,8 @@ import { makeLoginGuard } from './services/login-guard.ts';
 import { makeLogger } from './log.ts';
 import { makeInstanceService } from './services/instances.ts';
 import { makeCommentService } from './services/comments.ts';
+import { makeTaskReportService } from './services/task-reports.ts';
+import { makeAttachmentService } from './services/attachments.ts';
 import { makeModificationService } from './services/modification.ts';
 import { makeSendBackService } from './services/send-back.ts';
 import { makeTaskService } from './services/tasks.ts';
@@ -129,7 +131,9 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     taskIdentityLinks: makeTaskIdentityLinks(db, tasks),
     taskErrors: makeTaskErrors(db, tasks, execution, definitions),
     localVariables: makeLocalVariableService(db, definitions, instances, tasks, trace, execution),
-    comments: makeCommentService(db, tasks, trace),
+    comments: makeCommentService(db, tasks, trace, instances),
+    taskReports: makeTaskReportService(db),
+    attachments: makeAttachmentService(db, tasks, keyring),
     transfers: makeTransferService(db, tasks),
     signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),

@@ -56,6 +56,12 @@ import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
 import { makeTaskCollaborationRoutes } from './routes/task-collaboration.ts';
+import { makeCommentRoutes } from './routes/comments.ts';
+import { makeAttachmentRoutes } from './routes/attachments.ts';
+import type { AttachmentService } from '../services/attachments.ts';
+import { makeVariableDataRoutes } from './routes/variable-data.ts';
+import { makeTaskReportRoutes } from './routes/task-reports.ts';
+import type { TaskReportService } from '../services/task-reports.ts';
 import { makeApprovalRoutes } from './routes/approvals.ts';
 import { makeTaskRoutes } from './routes/tasks.ts';
 import { makeFormRoutes } from './routes/forms.ts';
@@ -106,6 +112,8 @@ export interface AppDeps {
   taskErrors: TaskErrors;
   localVariables: LocalVariableService;
   comments: CommentService;
+  taskReports: TaskReportService;
+  attachments: AttachmentService;
   transfers: TransferService;
   signers: SignerService;
   externalTasks: ExternalTaskService;
@@ -144,6 +152,9 @@ const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|versi
 
 /** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
 const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
+/** Multipart routes with ids in their paths: binary variable uploads and task attachments (lower-cased, as the body reader asks). */
+const MULTIPART_PATTERN = /^\/engine-rest\/(task\/[^/]+\/(variables|localvariables)\/[^/]+\/data|process-instance\/[^/]+\/variables\/[^/]+\/data|task\/[^/]+\/attachment\/create)$/;
+const isMultipartPath = (path: string) => MULTIPART_PATHS.has(path) || MULTIPART_PATTERN.test(path);
 
 /** What /health and a database-less API call tell a client to wait before trying again. */
 const RETRY_AFTER_SECONDS = 5;
@@ -233,7 +244,7 @@ export function makeApp(deps: AppDeps): Koa {
   // After authentication, as for any unknown path: a stranger learns nothing of which engines exist.
   app.use((ctx, next) => (isApi(ctx.path) ? unknownEngine(ctx, next) : next()));
   // After authentication: a stranger's body is never read, whatever its size or type.
-  const readBody = makeBodyReader({ limit: deps.bodyLimit, multipartPaths: MULTIPART_PATHS });
+  const readBody = makeBodyReader({ limit: deps.bodyLimit, multipartPaths: isMultipartPath });
   app.use((ctx, next) => (isApi(ctx.path) ? readBody(ctx, next) : next()));
   // After authentication and around routing: it reads the matched route once the handler is done.
   app.use(makeReadTrace(deps.trace, (taskId, principal) => deps.tasks.visibleTask(taskId, principal).then((t) => t.process_instance_id, () => null)));
@@ -250,8 +261,12 @@ export function makeApp(deps: AppDeps): Koa {
     makeDecisionRoutes(deps),
     makeSuspensionRoutes(deps),
     makeInstanceRoutes(deps),
+    makeTaskReportRoutes(deps),
     makeTaskRoutes(deps),
     makeTaskCollaborationRoutes(deps),
+    makeCommentRoutes(deps),
+    makeAttachmentRoutes(deps),
+    makeVariableDataRoutes(deps),
     makeFormRoutes(deps),
     makeTaskIdentityLinkRoutes(deps),
     makeTaskErrorRoutes(deps),

@@ -7,8 +7,8 @@ import { checkJson } from '../well-formed.ts';
 export interface BodyRules {
   /** Largest body, counted after decompression (a small gzip body must not grow into a large one). */
   limit: number;
-  /** Paths whose route reads a multipart/form-data body itself (deployment/create): the stream is left to it. */
-  multipartPaths?: ReadonlySet<string>;
+  /** Paths (lower-cased) whose route reads a multipart/form-data body itself (deployment/create): the stream is left to it. */
+  multipartPaths?: ReadonlySet<string> | ((path: string) => boolean);
 }
 
 /** Content codings a JSON body may come in; anything else is refused with 415 before a byte is read. */
@@ -87,7 +87,8 @@ function readBytes(ctx: Context, coding: string, limit: number): Promise<Buffer>
  * A multipart route gets its stream untouched, and only multipart.
  */
 export function makeBodyReader(rules: BodyRules) {
-  const multipart = rules.multipartPaths ?? new Set<string>();
+  const paths = rules.multipartPaths ?? new Set<string>();
+  const multipart = typeof paths === 'function' ? { has: paths } : paths;
   return async function readBody(ctx: Context, next: Next): Promise<void> {
     if (!BODY_METHODS.has(ctx.method) || !hasBody(ctx)) return next();
     const coding = (ctx.get('Content-Encoding') || 'identity').trim().toLowerCase();

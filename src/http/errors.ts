@@ -1,7 +1,7 @@
 import type { Context, Next } from 'koa';
 import type { Logger } from 'pino';
 import {
-  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotFoundError, NotImplementedError, ParseError, RateLimitedError, TooManyAttemptsError,
+  AppError, AuthenticationError, ConflictError, ForbiddenError, IntegrityError, NotAcceptableError, NotFoundError, NotImplementedError, ParseError, RateLimitedError, TooManyAttemptsError,
   UnavailableError, UnsupportedMediaTypeError, ValidationError,
 } from '../errors.ts';
 import { isDatabaseUnavailable, isTooManyParameters } from '../store/errors.ts';
@@ -13,6 +13,7 @@ function statusOf(err: AppError): number {
   if (err instanceof TooManyAttemptsError || err instanceof RateLimitedError) return 429;
   if (err instanceof ForbiddenError) return 403;
   if (err instanceof NotFoundError) return 404;
+  if (err instanceof NotAcceptableError) return 406;
   if (err instanceof ConflictError) return 409;
   if (err instanceof UnsupportedMediaTypeError) return 415;
   if (err instanceof UnavailableError) return 503;

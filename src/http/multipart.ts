@@ -8,6 +8,10 @@ export interface MultipartFile {
   /** The part's filename, else its field name: Camunda names resources this way. */
   name: string;
   bytes: Buffer;
+  /** The part's own filename, if it gave one. */
+  filename?: string | undefined;
+  /** The part's Content-Type (without parameters). */
+  mimeType?: string | undefined;
 }
 
 export interface Multipart {
@@ -78,7 +82,7 @@ export function readMultipart(ctx: Context, limits: MultipartLimits): Promise<Mu
       });
       // Without a listener, a file stream's error (a body cut off inside this file) would end the process.
       stream.on('error', broken);
-      stream.on('close', () => files.push({ field, name, bytes: Buffer.concat(chunks) }));
+      stream.on('close', () => files.push({ field, name, bytes: Buffer.concat(chunks), filename: info.filename || undefined, mimeType: info.mimeType || undefined }));
     });
     parser.on('filesLimit', () => {
       failure ??= new ValidationError(`资源过多 / more than ${limits.files} resources`);

@@ -19,7 +19,8 @@ const MAX_IDS = 100;
 /** The entity a read route returns, by its route pattern (longest prefix wins). */
 const ENTITIES: [RegExp, string][] = [
   [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance/, 'Variable'],
-  [/\/comment$/, 'Comment'],
+  [/\/comment(\/:commentId)?$/, 'Comment'],
+  [/\/attachment(\/:attachmentId(\/data)?)?$/, 'Attachment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],

@@ -3,6 +3,8 @@ import type { Knex } from 'knex';
 import { EnvelopeError } from '../crypto/envelope.ts';
 import { IntegrityError } from '../errors.ts';
 import { listWebhooksUnderOtherKeys, replaceWebhookSealed } from '../store/notification-webhooks.ts';
+import { listAttachmentsUnderOtherKeys, replaceAttachmentContent } from '../store/attachments.ts';
+import { resealAttachment } from './attachments.ts';
 import { resealWebhook } from './notification-webhooks.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
 import type { Keyring } from '../crypto/keyring.ts';
@@ -21,7 +23,7 @@ import { SYSTEM } from '../types.ts';
 const MAX_IDS = 100;
 
 /** A batch's trace row: how many values of which instances it rewrote, never the values. */
-function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance' | 'NotificationWebhook', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
+function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance' | 'NotificationWebhook' | 'Attachment', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
   const ids = [...new Set(instanceIds)];
   return {
     operation: 'Reencrypt', entityType, processInstanceId: ids.length === 1 ? ids[0] : null,
@@ -87,6 +89,7 @@ export async function reencryptVariables(
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
   await reencryptWebhooks(db, vault.keyring, result);
+  await reencryptAttachments(db, vault.keyring, options.batchSize ?? 500, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
   await db.transaction((trx) => recordTrace(trx, SYSTEM, {
     operation: 'Reencrypt', entityType: 'EncryptionKey', entityId: vault.keyring.current,
@@ -163,6 +166,26 @@ async function reencryptWebhooks(db: Knex, keyring: Keyring, result: ReencryptRe
     result.rotated += done;
     if (done) await recordTrace(trx, SYSTEM, batchFact('NotificationWebhook', keyring.current, { rotated: done }, []));
   });
+}
+
+/** Task attachments' content (always sealed) under an older key: sealed again under the current one. */
+async function reencryptAttachments(db: Knex, keyring: Keyring, batchSize: number, result: ReencryptResult): Promise<void> {
+  let after: string | null = null;
+  for (;;) {
+    const rows = await listAttachmentsUnderOtherKeys(db, keyring.current, after, batchSize);
+    if (!rows.length) return;
+    after = rows[rows.length - 1]!.id;
+    const rewrites = rows.flatMap((row) => resealed(row, () => resealAttachment(keyring, row), result));
+    await db.transaction(async (trx) => {
+      const done: string[] = [];
+      for (const { row, next } of rewrites) {
+        if (await replaceAttachmentContent(trx, row, next)) done.push(row.process_instance_id);
+        else result.changedMeanwhile++;
+      }
+      result.rotated += done.length;
+      if (done.length) await recordTrace(trx, SYSTEM, batchFact('Attachment', keyring.current, { rotated: done.length }, done));
+    });
+  }
 }
 
 /** Tasks' own variables, as the instances' are: rotated, then the sensitive plain ones sealed. */

@@ -17,7 +17,7 @@ export async function insertKeyChecks(db: Db, rows: KeyCheckRow[]): Promise<void
 }
 
 /** The tables that hold sealed values, each with a `key_id` column naming the key. */
-const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs', 'notification_webhooks'] as const;
+const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs', 'notification_webhooks', 'task_attachments'] as const;
 
 /** Whether any variable, waiting message's payload, decision history value or robot's address is still sealed under `keyId`. */
 export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {

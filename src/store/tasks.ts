@@ -246,3 +246,19 @@ export async function hasOpenTaskFor(db: Db, instanceId: string, who: { userId: 
     .first('id');
   return row != null;
 }
+
+/**
+ * Camunda's task report by candidate group: open unassigned tasks counted
+ * under each of their candidate groups, those offered to no group under
+ * null (first, as Camunda's documented example shows it).
+ */
+export async function countTasksByCandidateGroup(db: Db): Promise<{ group_name: string | null; task_count: number }[]> {
+  const { rows } = await db.raw(`
+    select g.group_name, count(*)::int as task_count
+    from tasks t
+    left join lateral unnest(case when cardinality(t.candidate_groups) = 0 then array[null::text] else t.candidate_groups end) as g(group_name) on true
+    where t.end_time is null and t.assignee is null
+    group by g.group_name
+    order by g.group_name asc nulls first`);
+  return rows;
+}

@@ -152,6 +152,19 @@ const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fi
   const p = await f.plan();
   return { ...call(p), pi: p.pi };
 };
+const officePrincipal = { userId: 'office-rt', groups: ['office'], isAdmin: false };
+/** A call on a fresh plan's task with a comment of office-rt's. */
+const onComment = (call: (p: { pi: string; task: string; comment: string }) => Call) => async (f: Fixtures) => {
+  const p = await f.plan();
+  const comment = (await f.s.services.comments.add(p.task, '请补充', officePrincipal)).id;
+  return { ...call({ ...p, comment }), pi: p.pi };
+};
+/** A call on a fresh plan's task with an attachment (content) office-rt added. */
+const onAttachment = (call: (p: { pi: string; task: string; attachment: string }) => Call) => async (f: Fixtures) => {
+  const p = await f.plan();
+  const attachment = (await f.s.services.attachments.create(p.task, { name: '清单', description: null, type: null, url: null, content: Buffer.from('备份清单') }, officePrincipal)).id;
+  return { ...call({ ...p, attachment }), pi: p.pi };
+};
 let addedSigners = 0;
 const transfereesOf = new WeakMap<TestServer, Promise<void>>();
 const votersOf = new WeakMap<TestServer, Promise<void>>();
@@ -486,6 +499,27 @@ const cases: Case[] = [
   { route: 'DELETE /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note` }), true), trace: ['ModifyVariables Execution'] },
   { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment` })), trace: ['Read Comment'] },
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
+  // Comments changed and deleted (issue 18 item 4): the author or an administrator; all at once only administrators.
+  { route: 'GET /engine-rest/task/:id/comment/:commentId', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/task/${p.task}/comment/${p.comment}` })), trace: ['Read Comment'] },
+  { route: 'PUT /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/task/${p.task}/comment`, body: { id: p.comment, message: '请补充附件' } })), trace: ['UpdateComment Task'] },
+  { route: 'DELETE /engine-rest/task/:id/comment/:commentId', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/task/${p.task}/comment/${p.comment}` })), trace: ['DeleteComment Task'] },
+  { route: 'DELETE /engine-rest/task/:id/comment', as: 'admin', wrong: 'office', make: onComment((p) => ({ url: `/task/${p.task}/comment` })), trace: ['DeleteComment Task'] },
+  { route: 'GET /engine-rest/process-instance/:id/comment', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/process-instance/${p.pi}/comment` })), trace: ['Read Comment'] },
+  { route: 'PUT /engine-rest/process-instance/:id/comment', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/process-instance/${p.pi}/comment`, body: { id: p.comment, message: '请补充附件' } })), trace: ['UpdateComment ProcessInstance'] },
+  { route: 'DELETE /engine-rest/process-instance/:id/comment/:commentId', as: 'office', wrong: 'network', make: onComment((p) => ({ url: `/process-instance/${p.pi}/comment/${p.comment}` })), trace: ['DeleteComment ProcessInstance'] },
+  { route: 'DELETE /engine-rest/process-instance/:id/comment', as: 'admin', wrong: 'office', make: onComment((p) => ({ url: `/process-instance/${p.pi}/comment` })), trace: ['DeleteComment ProcessInstance'] },
+  // Attachments: who sees the task reads and adds; who added one (or an administrator) deletes it.
+  { route: 'GET /engine-rest/task/:id/attachment', as: 'office', wrong: 'network', make: onAttachment((p) => ({ url: `/task/${p.task}/attachment` })), trace: ['Read Attachment'] },
+  { route: 'POST /engine-rest/task/:id/attachment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/attachment/create`, body: 'multipart' })), trace: ['AddAttachment Task'] },
+  { route: 'GET /engine-rest/task/:id/attachment/:attachmentId', as: 'office', wrong: 'network', make: onAttachment((p) => ({ url: `/task/${p.task}/attachment/${p.attachment}` })), trace: ['Read Attachment'] },
+  { route: 'GET /engine-rest/task/:id/attachment/:attachmentId/data', as: 'office', wrong: 'network', make: onAttachment((p) => ({ url: `/task/${p.task}/attachment/${p.attachment}/data` })), trace: ['Read Attachment'] },
+  { route: 'DELETE /engine-rest/task/:id/attachment/:attachmentId', as: 'office', wrong: 'network', make: onAttachment((p) => ({ url: `/task/${p.task}/attachment/${p.attachment}` })), trace: ['DeleteAttachment Task'] },
+  // Binary variable uploads: as the JSON routes that set a variable.
+  { route: 'POST /engine-rest/task/:id/variables/:name/data', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/variables/scan/data`, body: 'multipart' })), trace: ['ModifyVariables Task'] },
+  { route: 'POST /engine-rest/task/:id/localVariables/:name/data', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/localVariables/scan/data`, body: 'multipart' })), trace: ['ModifyVariables Task'] },
+  { route: 'POST /engine-rest/process-instance/:id/variables/:name/data', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/process-instance/${p.pi}/variables/scan/data`, body: 'multipart' })), trace: ['ModifyVariables ProcessInstance'] },
+  // The candidate-group report counts every open task: administrators and the office.
+  { route: 'GET /engine-rest/task/report/candidate-group-count', as: 'office', wrong: 'network', make: async () => ({ url: '/task/report/candidate-group-count' }), trace: ['Read Task'] },
   // History: what one may see, filtered; machines have none.
   { route: 'GET /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance' }), trace: ['Read ProcessInstance'] },
   { route: 'POST /engine-rest/history/process-instance', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/process-instance', body: {} }), trace: ['Read ProcessInstance'] },
@@ -852,6 +886,8 @@ for (const backend of backends) {
           const form = new FormData();
           form.append('deployment-name', `rt-${Math.random()}`);
           form.append('data', new Blob([fixture('no-match.bpmn')]), 'rt.bpmn');
+          // What a task attachment links to (a deployment ignores form fields it does not know).
+          form.append('url', 'https://example.org/rt');
           const headers: Record<string, string> = {};
           if (who) headers.Authorization = `Basic ${Buffer.from(who === 'admin' ? `${ADMIN.user}:${ADMIN.password}` : `${ids[who]}:${ids[who]}-password`).toString('base64')}`;
           const res = await fetch(`${f.s.url}/engine-rest${url}`, { method, headers, body: form });

@@ -1,16 +1,15 @@
 import Router from '@koa/router';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import type { CommentService } from '../../services/comments.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
 import { principalOf } from '../auth.ts';
-import { formatDate, formatVariables, sendVariableData } from '../format.ts';
+import { formatVariables, sendVariableData } from '../format.ts';
 import { bodyObject, checkDate, checkInt } from '../params.ts';
 
 const optionalDate = (value: unknown, name: string): Date | null => (value == null ? null : checkDate(name, value));
 
-/** Camunda's task routes for working together: assignee, delegation, updates, variables, comments. */
-export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments: CommentService }): Router {
+/** Camunda's task routes for working together: assignee, delegation, updates, variables (comments: routes/comments.ts). */
+export function makeTaskCollaborationRoutes(deps: { tasks: TaskService }): Router {
   const router = new Router();
   const userIdOf = (body: Record<string, unknown>, required: boolean) => {
     if (body.userId == null && !required) return null;
@@ -70,15 +69,5 @@ export function makeTaskCollaborationRoutes(deps: { tasks: TaskService; comments
     ctx.status = 204;
   });
 
-  const commentDto = (c: { id: string; user_id: string; task_id: string; process_instance_id: string; message: string; time: Date }) => ({
-    id: c.id, userId: c.user_id, taskId: c.task_id, processInstanceId: c.process_instance_id, message: c.message, time: formatDate(c.time),
-    removalTime: null, rootProcessInstanceId: c.process_instance_id,
-  });
-  router.get('/task/:id/comment', async (ctx) => {
-    ctx.body = (await deps.comments.list(ctx.params.id, principalOf(ctx))).map(commentDto);
-  });
-  router.post('/task/:id/comment/create', async (ctx) => {
-    ctx.body = commentDto(await deps.comments.add(ctx.params.id, bodyObject(ctx).message, principalOf(ctx)));
-  });
   return router;
 }

@@ -121,13 +121,17 @@ export function makeFilterService(db: Knex, tasks: TaskService, trace: TraceServ
       });
     },
 
-    /** The tasks of `query` (the filter's, resolved and extended) that the caller may see, as GET /task lists them. */
-    async tasks(query: TaskFilter, principal: Principal): Promise<TaskRow[]> {
-      return tasks.list(query, principal);
+    /**
+     * The tasks of a filter the caller may see (NotFoundError otherwise), by
+     * the task query `queryOf` makes of its stored one for this caller, read
+     * as GET /task reads them: with the caller's visibility.
+     */
+    async listTasks(id: string, principal: Principal, queryOf: (stored: Record<string, unknown>) => TaskFilter): Promise<TaskRow[]> {
+      return tasks.list(queryOf((await this.get(id, principal)).query), principal);
     },
 
-    async countTasks(query: TaskFilter, principal: Principal): Promise<number> {
-      return tasks.count(query, principal);
+    async countTasks(id: string, principal: Principal, queryOf: (stored: Record<string, unknown>) => TaskFilter): Promise<number> {
+      return tasks.count(queryOf((await this.get(id, principal)).query), principal);
     },
   };
 }

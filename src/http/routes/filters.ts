@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
-import { ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import { canChangeFilter, canSeeFilter, type FilterInput, type FilterService } from '../../services/filters.ts';
 import { filterSortColumns, type FilterQuery, type FilterRow } from '../../store/filters.ts';
-import type { Principal } from '../../types.ts';
+import type { TaskFilter } from '../../services/tasks.ts';
 import { principalOf } from '../auth.ts';
 import { checkFilterQuery, filterTaskQuery } from '../filter-query.ts';
 import { bodyObject, pagingOf, queryOf } from '../params.ts';
@@ -73,17 +73,15 @@ export function makeFilterRoutes(deps: { filters: FilterService }): Router {
   const router = new Router();
   const { filters } = deps;
 
-  /** The filter's task query for the caller: its stored query extended by a POST's body (GET has none). */
-  async function taskQueryOf(ctx: Context, paging: { firstResult?: number | undefined; maxResults?: number | undefined }) {
-    const principal = principalOf(ctx);
-    const row = await filters.get(ctx.params.id, principal);
+  /** How a filter's stored query becomes the caller's task query: extended by a POST's body (GET has none), paged. */
+  const queryFor = (ctx: Context, paging: { firstResult?: number | undefined; maxResults?: number | undefined }, counting = false) => {
     const extending = ctx.method === 'POST' ? bodyObject(ctx) : {};
-    return filterTaskQuery(row.query, extending, principal, paging);
-  }
-  const countFor = async (row: FilterRow, principal: Principal) => {
-    const { sorting: _s, ...query } = filterTaskQuery(row.query, {}, principal, {});
-    return filters.countTasks(query, principal);
+    return (stored: Record<string, unknown>): TaskFilter => {
+      const { sorting, ...query } = filterTaskQuery(stored, extending, principalOf(ctx), paging);
+      return counting ? query : { ...query, sorting };
+    };
   };
+  const countFor = (ctx: Context, row: FilterRow) => filters.countTasks(row.id, principalOf(ctx), queryFor(ctx, {}, true));
 
   router.get('/filter', async (ctx) => {
     onlyParams(ctx, LIST_PARAMS);
@@ -91,7 +89,7 @@ export function makeFilterRoutes(deps: { filters: FilterService }): Router {
     const principal = principalOf(ctx);
     const rows = await filters.list({ ...criteriaOf(ctx), sorting: q.sorting(filterSortColumns) as FilterQuery['sorting'], ...pagingOf(ctx) }, principal);
     const withCount = q.bool('itemCount') === true;
-    ctx.body = await Promise.all(rows.map(async (r) => dto(r, withCount ? await countFor(r, principal) : undefined)));
+    ctx.body = await Promise.all(rows.map(async (r) => dto(r, withCount ? await countFor(ctx, r) : undefined)));
   });
   router.get('/filter/count', async (ctx) => {
     onlyParams(ctx, LIST_PARAMS.filter((k) => !['itemCount', 'sortBy', 'sortOrder', 'firstResult', 'maxResults'].includes(k)));
@@ -104,7 +102,7 @@ export function makeFilterRoutes(deps: { filters: FilterService }): Router {
     onlyParams(ctx, ['itemCount']);
     const principal = principalOf(ctx);
     const row = await filters.get(ctx.params.id, principal);
-    ctx.body = dto(row, queryOf(ctx).bool('itemCount') === true ? await countFor(row, principal) : undefined);
+    ctx.body = dto(row, queryOf(ctx).bool('itemCount') === true ? await countFor(ctx, row) : undefined);
   });
   router.put('/filter/:id', async (ctx) => {
     await filters.update(ctx.params.id, inputOf(ctx, false), principalOf(ctx));
@@ -116,19 +114,18 @@ export function makeFilterRoutes(deps: { filters: FilterService }): Router {
   });
   const list = async (ctx: Context) => {
     onlyParams(ctx, ['firstResult', 'maxResults']);
-    ctx.body = (await filters.tasks(await taskQueryOf(ctx, pagingOf(ctx)), principalOf(ctx))).map(taskDto);
+    ctx.body = (await filters.listTasks(ctx.params.id, principalOf(ctx), queryFor(ctx, pagingOf(ctx)))).map(taskDto);
   };
   router.get('/filter/:id/list', list).post('/filter/:id/list', list);
   const count = async (ctx: Context) => {
     onlyParams(ctx, []);
-    const { sorting: _s, ...query } = await taskQueryOf(ctx, {});
-    ctx.body = { count: await filters.countTasks(query, principalOf(ctx)) };
+    ctx.body = { count: await filters.countTasks(ctx.params.id, principalOf(ctx), queryFor(ctx, {}, true)) };
   };
   router.get('/filter/:id/count', count).post('/filter/:id/count', count);
   // Camunda: the one task, none (204), or 400 when the filter matches more than one.
   const single = async (ctx: Context) => {
     onlyParams(ctx, []);
-    const found = await filters.tasks(await taskQueryOf(ctx, { maxResults: 2 }), principalOf(ctx));
+    const found = await filters.listTasks(ctx.params.id, principalOf(ctx), queryFor(ctx, { maxResults: 2 }));
     if (found.length > 1) throw new ValidationError('过滤器匹配多个任务 / Filter does not returns a valid single result: it matches more than one task');
     if (found.length === 0) ctx.status = 204;
     else ctx.body = taskDto(found[0]);
@@ -142,7 +139,10 @@ export function makeFilterRoutes(deps: { filters: FilterService }): Router {
     const principal = principalOf(ctx);
     const base = `/filter/${encodeURIComponent(ctx.params.id)}`;
     // What the caller may do with it: nothing, for a filter they cannot see (whether it exists stays unsaid).
-    const row = await filters.get(ctx.params.id, principal).catch(() => undefined);
+    const row = await filters.get(ctx.params.id, principal).catch((err: unknown) => {
+      if (err instanceof NotFoundError) return undefined;
+      throw err;
+    });
     const seen = row && canSeeFilter(row, principal);
     const changes = row && canChangeFilter(row, principal);
     ctx.body = optionsDto(ctx, [

@@ -75,6 +75,8 @@ test('a view saved as a filter and shared lists, for each user, only what they m
   o.page.once('dialog', (d) => void d.accept());
   await o.page.click('#delete-filter');
   await o.page.locator('.flash-ok', { hasText: '筛选已删除' }).waitFor();
+  // The flash shows while the list loads again: the selector comes with the list.
+  await o.page.locator('#saved-filter').waitFor();
   t.is(await o.page.locator('#saved-filter option').count(), 1, 'only the prompt is left');
   t.deepEqual((await network.get('/engine-rest/filter')).body, []);
   await o.page.context().close();

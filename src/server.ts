@@ -62,6 +62,7 @@ import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
 import { makeUrgeService } from './services/urges.ts';
 import { makeCarbonCopyService, makeCarbonCopyWriter } from './services/carbon-copies.ts';
+import { makeFilterService } from './services/filters.ts';
 import { makeChannelSend, makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { makeNotificationWebhookService } from './services/notification-webhooks.ts';
 import { makeWebhookSend } from './services/webhook-send.ts';
@@ -147,6 +148,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notificationPreferences: makeNotificationPreferenceService(db, clock, trace),
     urges: makeUrgeService(db, clock, trace, execution.events),
     carbonCopies: makeCarbonCopyService(db, clock, trace, tasks, carbonCopyWriter),
+    filters: makeFilterService(db, tasks, trace),
     notificationWebhooks,
     /** Deadline reminders (due soon, overdue) falling due: a scheduler source. */
     reminders: makeReminderSource(db, clock, execution.events),

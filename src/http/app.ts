@@ -77,6 +77,9 @@ import { makeNotificationWebhookRoutes } from './routes/notification-webhooks.ts
 import { makeUrgeRoutes } from './routes/urges.ts';
 import { makeCarbonCopyRoutes } from './routes/carbon-copies.ts';
 import type { CarbonCopyService } from '../services/carbon-copies.ts';
+import type { FilterService } from '../services/filters.ts';
+import { makeFilterRoutes } from './routes/filters.ts';
+import { makeIdentityOptionRoutes } from './routes/identity-options.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import type { NotificationWebhookService } from '../services/notification-webhooks.ts';
@@ -134,6 +137,7 @@ export interface AppDeps {
   notificationPreferences: NotificationPreferenceService;
   urges: UrgeService;
   carbonCopies: CarbonCopyService;
+  filters: FilterService;
   suspension: SuspensionService;
   migration: MigrationService;
   batches: BatchService;
@@ -283,11 +287,13 @@ export function makeApp(deps: AppDeps): Koa {
     makeSchemaLogRoutes(deps),
     makeEngineMetricsRoutes(deps),
     makeIdentityRoutes(deps),
+    makeIdentityOptionRoutes(),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
     makeNotificationWebhookRoutes(deps),
     makeUrgeRoutes(deps),
     makeCarbonCopyRoutes(deps),
+    makeFilterRoutes(deps),
     makeTraceRoutes(deps),
     makeMigrationRoutes(deps),
     makeBatchRoutes(deps),

@@ -46,14 +46,11 @@ function refusal(method: string, path: string, pair: string): NotImplementedErro
  * Around the API's routing: a Camunda 7 endpoint that no route of ours
  * answers is refused with 501 and what it is (issue 18 item 10), so that a
  * client built for Camunda learns "not here" rather than "no such path".
- * OPTIONS (Camunda's link discovery) is refused before the router would
- * answer it with a bare Allow header, which is not Camunda's answer.
+ * OPTIONS (Camunda's link discovery) is answered by a route of ours when one
+ * has it; otherwise the router's bare Allow header, which is not Camunda's
+ * answer, is replaced by the refusal.
  */
 export async function refuseNotImplemented(ctx: Context, next: Next): Promise<void> {
-  if (ctx.method === 'OPTIONS') {
-    const found = camundaPairOf(ctx.method, ctx.path);
-    if (found) throw refusal(ctx.method, ctx.path, found.pair);
-  }
   try {
     await next();
   } catch (err) {
@@ -63,6 +60,8 @@ export async function refuseNotImplemented(ctx: Context, next: Next): Promise<vo
     throw err;
   }
   if (ctx.status === 404 || ctx.status === 405) refuseIfCamunda(ctx, ctx.body != null);
+  // No OPTIONS route took it (allowedMethods answered 200 with an Allow header and no body).
+  else if (ctx.method === 'OPTIONS') refuseIfCamunda(ctx, false);
 }
 
 /** Throws the refusal when the request is a Camunda pair and no route of its shape answered it. */

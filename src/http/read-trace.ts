@@ -10,6 +10,8 @@ const POST_QUERIES = new Set([
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count', '/engine-rest/schema/log', '/engine-rest/job-definition/count',
+  '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
+  '/engine-rest/filter/:id/list', '/engine-rest/filter/:id/count', '/engine-rest/filter/:id/singleResult',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -26,6 +28,9 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
+  // A filter's tasks are a read of tasks; the filter is named in the details.
+  [/^\/engine-rest\/filter\/:id\/(list|count|singleResult)$/, 'Task'],
+  [/^\/engine-rest\/filter/, 'Filter'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],
   [/^\/engine-rest\/(history\/)?process-definition/, 'ProcessDefinition'],
   [/^\/engine-rest\/decision-definition/, 'DecisionDefinition'],
@@ -151,7 +156,10 @@ function readFact(ctx: Context, route: string): TraceFact {
   // A query by body (POST /process-instance and the like): its criteria are the query.
   const requestBody = (ctx.request as { body?: unknown }).body;
   if (ctx.method === 'POST' && requestBody && typeof requestBody === 'object' && Object.keys(requestBody).length) details.filter = requestBody;
-  let entityId: string | null = params.id ?? null;
+  // Read through a filter: the filter is the route's id, the tasks are what was read.
+  const throughFilter = /^\/engine-rest\/filter\/:id\//.test(route);
+  if (throughFilter) details.filterId = params.id;
+  let entityId: string | null = throughFilter ? null : params.id ?? null;
   if (Array.isArray(body)) {
     details.count = body.length;
     details.ids = body.slice(0, MAX_IDS).map((x) => (x as { id?: unknown })?.id ?? (x as { name?: unknown })?.name ?? null);

@@ -48,6 +48,9 @@ for (const backend of backends) {
       ['OPTIONS', '/engine-rest/user', null],
       ['GET', '/engine-rest/process-definition/key/x/tenant-id/t1/statistics', 'tenants'],
       ['GET', '/engine-rest/engine/default/filter', null],
+      ['OPTIONS', '/engine-rest/tenant', 'tenants'],
+      ['GET', '/engine-rest/process-definition/statistics', null],
+      ['GET', '/engine-rest/engine/default/process-definition/statistics', null],
     ] as const) {
       const r = await c.office.raw(method, url);
       t.is(r.status, 501, `${method} ${url}: ${JSON.stringify(r.body)}`);
@@ -65,6 +68,6 @@ for (const backend of backends) {
 
   test.serial(t('a refusal comes after authentication: a stranger learns nothing'), async (t) => {
     t.is((await client(c.server.url).get('/engine-rest/tenant')).status, 401);
-    t.is((await client(c.server.url).raw('OPTIONS', '/engine-rest/user')).status, 401);
+    t.is((await client(c.server.url).raw('OPTIONS', '/engine-rest/tenant')).status, 401);
   });
 }

@@ -148,6 +148,17 @@ const onTaskNote = (call: (p: { pi: string; task: string }) => Call) => async (f
 async function latestId(f: Fixtures, key: string): Promise<string> {
   return (await f.s.services.definitions.getLatest(key)).id;
 }
+/** A filter of office-rt's, shared with nobody: another role does not see it. */
+async function officeFilter(f: { c: Record<Who, Client> }, query: Record<string, unknown> = {}): Promise<string> {
+  const r = await f.c.office.post('/engine-rest/filter/create', { resourceType: 'Task', name: '办公室的过滤器', query });
+  if (r.status !== 200) throw new Error(`filter: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.id as string;
+}
+/** A new plan instance and an office filter of its one task. */
+const onPlanFilter = (call: (filterId: string, p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
+  const p = await f.plan();
+  return call(await officeFilter(f, { processInstanceId: p.pi }), p);
+};
 const onPlan = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
   const p = await f.plan();
   return { ...call(p), pi: p.pi };
@@ -665,6 +676,27 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/identity/password-policy', as: 'office', wrong: null, make: async () => ({ url: '/identity/password-policy', body: { password: 'short' } }), trace: [] },
   // Checking one's own password; checking another's is for administrators.
   { route: 'POST /engine-rest/identity/verify', as: 'admin', wrong: 'office', make: async () => ({ url: '/identity/verify', body: { username: ADMIN.user, password: ADMIN.password } }), trace: ['Verify User'] },
+  // OPTIONS on identity resources: anyone may ask what they may do; nothing is read.
+  { route: 'OPTIONS /engine-rest/user', as: 'office', wrong: null, make: async () => ({ url: '/user' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/user/:id', as: 'office', wrong: null, make: async () => ({ url: '/user/office-rt' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/group', as: 'office', wrong: null, make: async () => ({ url: '/group' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/group/:id', as: 'office', wrong: null, make: async () => ({ url: '/group/office' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/group/:id/members', as: 'office', wrong: null, make: async () => ({ url: '/group/office/members' }), trace: [] },
+  // Task filters: the owner's; another role does not learn they exist. Using one is a read of tasks.
+  { route: 'OPTIONS /engine-rest/filter', as: 'office', wrong: null, make: async () => ({ url: '/filter' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/filter/:id', as: 'office', wrong: null, make: async (f) => ({ url: `/filter/${await officeFilter(f)}` }), trace: [] },
+  { route: 'POST /engine-rest/filter/create', as: 'office', wrong: 'worker', make: async () => ({ url: '/filter/create', body: { resourceType: 'Task', name: '我的任务', query: { assigneeExpression: '${currentUser()}' } } }), trace: ['Create Filter'] },
+  { route: 'GET /engine-rest/filter', as: 'office', wrong: 'worker', make: async () => ({ url: '/filter' }), trace: ['Read Filter'] },
+  { route: 'GET /engine-rest/filter/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/filter/count' }), trace: ['Read Filter'] },
+  { route: 'GET /engine-rest/filter/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/filter/${await officeFilter(f)}` }), trace: ['Read Filter'] },
+  { route: 'PUT /engine-rest/filter/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/filter/${await officeFilter(f)}`, body: { name: '改名', query: {} } }), trace: ['Update Filter'] },
+  { route: 'DELETE /engine-rest/filter/:id', as: 'office', wrong: 'network', make: async (f) => ({ url: `/filter/${await officeFilter(f)}` }), trace: ['Delete Filter'] },
+  { route: 'GET /engine-rest/filter/:id/list', as: 'office', wrong: 'network', make: onPlanFilter((id, p) => ({ url: `/filter/${id}/list`, pi: p.pi })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/filter/:id/list', as: 'office', wrong: 'network', make: onPlanFilter((id, p) => ({ url: `/filter/${id}/list`, body: {}, pi: p.pi })), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/filter/:id/count', as: 'office', wrong: 'network', make: onPlanFilter((id) => ({ url: `/filter/${id}/count` })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/filter/:id/count', as: 'office', wrong: 'network', make: onPlanFilter((id) => ({ url: `/filter/${id}/count`, body: {} })), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/filter/:id/singleResult', as: 'office', wrong: 'network', make: onPlanFilter((id, p) => ({ url: `/filter/${id}/singleResult`, pi: p.pi })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/filter/:id/singleResult', as: 'office', wrong: 'network', make: onPlanFilter((id, p) => ({ url: `/filter/${id}/singleResult`, body: {}, pi: p.pi })), trace: ['Read Task'] },
   // Tokens: one's own.
   { route: 'POST /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token', body: { name: 'rt' } }), trace: ['Create Token'] },
   { route: 'GET /engine-rest/token', as: 'office', wrong: null, make: async () => ({ url: '/token' }), trace: ['Read Token'] },

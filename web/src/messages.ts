@@ -23,6 +23,10 @@ export const zh = {
   // Tasklist filters
   allProcesses: '全部流程', anyDue: '全部期限', dueOverdue: '已逾期', dueToday: '今天到期（含逾期）', dueWeek: '7 天内到期',
   dueNone: '无期限', anyPriority: '全部优先级', priorityHigh: '高（≥70）', priorityNormal: '中及以上（≥50）',
+  // Saved filters (Camunda's task filters)
+  savedFilters: '已保存的筛选', chooseFilter: '— 选择已保存的筛选 —', filterName: '新筛选名称', saveFilter: '保存当前视图', shareWith: '共享给',
+  notShared: '不共享', filterSaved: '已保存筛选“{name}”', deleteFilter: '删除此筛选', deleteFilterConfirm: '删除筛选“{name}”？', filterDeleted: '筛选已删除',
+  relativeDueNotSaved: '按相对期限（逾期、今天、7 天内）筛选的视图不能保存', filterNameRequired: '请填写筛选名称', filterTasks: '筛选：{name}',
   sortBy: '排序', sortDue: '按到期时间', sortCreated: '按创建时间（新的在前）', sortPriority: '按优先级（高的在前）', sortName: '按名称',
   shown: '显示 {n} 项', claimedBy: '已由 {user} 认领', priority: '优先级', high: '高',
   // Task page
@@ -92,6 +96,9 @@ export const en: Messages = {
   noForm: 'This step has no form fields', forbidden: 'You may not start this process', myRoles: 'My roles', noAccess: 'You may not open this page',
   allProcesses: 'All processes', anyDue: 'Any due date', dueOverdue: 'Overdue', dueToday: 'Due today (or overdue)', dueWeek: 'Due within 7 days',
   dueNone: 'No due date', anyPriority: 'Any priority', priorityHigh: 'High (≥70)', priorityNormal: 'Normal or higher (≥50)',
+  savedFilters: 'Saved filters', chooseFilter: '— Choose a saved filter —', filterName: 'New filter name', saveFilter: 'Save this view', shareWith: 'Share with',
+  notShared: 'Not shared', filterSaved: 'Filter "{name}" saved', deleteFilter: 'Delete this filter', deleteFilterConfirm: 'Delete filter "{name}"?', filterDeleted: 'Filter deleted',
+  relativeDueNotSaved: 'A view filtered by a due date relative to now (overdue, today, 7 days) cannot be saved', filterNameRequired: 'Please name the filter', filterTasks: 'Filter: {name}',
   sortBy: 'Sort', sortDue: 'By due date', sortCreated: 'Newest first', sortPriority: 'Highest priority first', sortName: 'By name',
   shown: '{n} shown', claimedBy: 'Claimed by {user}', priority: 'Priority', high: 'High',
   variables: 'Process variables', noVariables: 'No variables you may see', comments: 'Comments', noComments: 'No comments yet',

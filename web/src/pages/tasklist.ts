@@ -4,6 +4,7 @@ import { h } from '../dom.ts';
 import { formatDateTime, parseServerDate, pick, shanghaiDay, t, type Key } from '../i18n.ts';
 import { act, go, link, loading, page, param, withParams } from '../shell.ts';
 import { stateLabel } from '../widgets.ts';
+import { savedFilterBar, visibleFilters } from '../saved-filters.ts';
 
 const SORTS: Record<string, { label: Key; sorting: { sortBy: string; sortOrder: 'asc' | 'desc' }[] }> = {
   due: { label: 'sortDue', sorting: [{ sortBy: 'dueDate', sortOrder: 'asc' }, { sortBy: 'priority', sortOrder: 'desc' }, { sortBy: 'created', sortOrder: 'desc' }] },
@@ -40,7 +41,8 @@ function select(id: string, value: string, options: [string, string][], onchange
 /** "My tasks" and "my roles' tasks", with counts, filters (process, due, priority) and sorting in the URL. */
 export async function taskListPage(): Promise<void> {
   const s = session()!;
-  const view = param('view') === 'roles' ? 'roles' : param('view') === 'started' ? 'started' : 'mine';
+  const filterId = param('filter');
+  const view = filterId ? 'filter' : param('view') === 'roles' ? 'roles' : param('view') === 'started' ? 'started' : 'mine';
   const [process, due, prio] = [param('process'), param('due'), param('prio')];
   const sort = SORTS[param('sort')] ? param('sort') : 'due';
   loading('tasks');
@@ -51,15 +53,25 @@ export async function taskListPage(): Promise<void> {
   const filters = { ...(process ? { processDefinitionKey: process } : {}), ...dueCriteria(due), ...(prio ? { minPriority: Number(prio) } : {}) };
   // 我发起的: running instances this user started, whose page offers 撤回 and 终止 (the server says who may).
   const startedByMe = { startedBy: s.userId, unfinished: true };
-  const [countMine, countRoles, countStarted, shown, defs] = await Promise.all([
+  const [countMine, countRoles, countStarted, shown, defs, saved] = await Promise.all([
     api<{ count: number }>('POST', '/task/count', mine),
     groups.length ? api<{ count: number }>('POST', '/task/count', roles) : Promise.resolve({ count: 0 }),
     api<{ count: number }>('GET', `/history/process-instance/count${qs(startedByMe)}`),
-    view === 'started' ? Promise.resolve([] as Task[]) : view === 'mine' || groups.length
-      ? api<Task[]>('POST', '/task?maxResults=200', { ...(view === 'mine' ? mine : roles), ...filters, sorting: SORTS[sort].sorting })
-      : Promise.resolve([] as Task[]),
+    // A saved filter's tasks: its query, extended by the toolbar's criteria, with the caller's visibility (the server's).
+    view === 'filter' ? api<Task[]>('POST', `/filter/${encodeURIComponent(filterId)}/list?maxResults=200`, { ...filters, sorting: SORTS[sort].sorting })
+      : view === 'started' ? Promise.resolve([] as Task[]) : view === 'mine' || groups.length
+        ? api<Task[]>('POST', '/task?maxResults=200', { ...(view === 'mine' ? mine : roles), ...filters, sorting: SORTS[sort].sorting })
+        : Promise.resolve([] as Task[]),
     latestDefinitions(),
+    visibleFilters(),
   ]);
+  const selected = saved.find((f) => f.id === filterId);
+  // The view as a stored query: who it is for as Camunda's expressions, so a shared filter lists each user's own.
+  const base = view === 'filter' ? selected?.query ?? {} : view === 'mine' ? { assigneeExpression: '${currentUser()}' } : { candidateGroupsExpression: '${currentUserGroups()}', includeAssignedTasks: true };
+  const storable = due === '' || due === 'none'
+    ? { ...base, ...(process ? { processDefinitionKey: process } : {}), ...(due === 'none' ? { withoutDueDate: true } : {}), ...(prio ? { minPriority: Number(prio) } : {}), sorting: SORTS[sort].sorting }
+    : null;
+  const filterBar = savedFilterBar(saved, selected, storable);
   const names = await Promise.all(shown.map((x) => definitionName(x.processDefinitionId)));
   const groupName = new Map(s.groups.map((g) => [g.id, pick(g.name)]));
   const tab = (id: 'mine' | 'roles' | 'started', label: Key, count: number) =>
@@ -95,6 +107,8 @@ export async function taskListPage(): Promise<void> {
     tab('mine', 'myTasks', countMine.count), tab('roles', 'roleTasks', countRoles.count), tab('started', 'myRequests', countStarted.count));
   if (view === 'started') return page('tasks', tabs, await startedList(startedByMe));
   page('tasks', tabs,
+    filterBar,
+    selected ? h('h2', { id: 'filter-title' }, t('filterTasks', { name: selected.name })) : null,
     toolbar,
     items.length ? h('ul', { class: 'tasks', id: 'task-list' }, items) : h('p', { class: 'empty', id: 'task-list-empty' }, t('noTasks')));
 }

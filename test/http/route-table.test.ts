@@ -521,6 +521,20 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/external-task/:id/bpmnError', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/bpmnError`, body: { workerId: 'rt-worker', errorCode: 'BACKUP_MISSING' } })), trace: ['BpmnError ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/extendLock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/extendLock`, body: { workerId: 'rt-worker', newDuration: 60_000 } })), trace: ['ExtendLock ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/unlock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/unlock` })), trace: ['Unlock ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/topic-names', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/topic-names?withRetriesLeft=true' }), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/lock', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/lock`, body: { workerId: 'rt-worker', lockDuration: 60_000 } })), trace: ['Lock ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/:id/errorDetails', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/errorDetails` })), trace: ['Read ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/:id/priority', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/priority`, body: { priority: 7 } })), trace: ['SetPriority ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/retries', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: '/external-task/retries', body: { externalTaskIds: [e.id], retries: 3 } })), trace: ['SetRetries ExternalTask'] },
+  {
+    // camunda-external-task-client-js loads a File variable of a task it holds by the instance (root execution) id.
+    route: 'GET /engine-rest/execution/:id/localVariables/:name/data', as: 'worker', wrong: 'office', trace: ['Read Variable'],
+    make: async (f) => {
+      const e = await f.external('rt-worker');
+      await f.c.admin.put(`/engine-rest/process-instance/${e.pi}/variables/scan`, { type: 'File', value: b64, valueInfo: { filename: 'scan.txt' } });
+      return { url: `/execution/${e.pi}/localVariables/scan/data`, pi: e.pi };
+    },
+  },
   { route: 'PUT /engine-rest/external-task/:id/retries', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/retries`, body: { retries: 3 } })), trace: ['SetRetries ExternalTask'] },
   // Incidents.
   { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },

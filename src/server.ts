@@ -130,7 +130,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     externalTaskChanges: makeExternalTaskChangeService(db, notifier, trace),
-    incidents: makeIncidentService(db),
+    incidents: makeIncidentService(db, trace),
     history: makeHistoryService(db, definitions, vault),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),

@@ -176,6 +176,15 @@ const onExternal = (lockedBy: string | undefined, call: (e: { pi: string; id: st
   return { ...call(e), pi: e.pi };
 };
 
+/** A failedExternalTask incident (its task failed down to no retries); `url` names it. */
+async function incidentCall(f: Fixtures, url: (id: string) => string): Promise<{ url: string; pi: string }> {
+  const e = await f.external('rt-worker');
+  const failed = await f.c.worker.post(`/engine-rest/external-task/${e.id}/failure`, { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 0 });
+  if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
+  const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
+  return { url: url(incident.id), pi: e.pi };
+}
+
 /** A plan-approval instance whose draft the office completed: it waits at reviewDraft. */
 async function drafted(f: Fixtures): Promise<{ pi: string; task: string }> {
   const p = await f.plan();
@@ -548,6 +557,22 @@ const cases: Case[] = [
       if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
       const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
       return { url: `/incident/${incident.id}`, pi: e.pi };
+    },
+  },
+  {
+    route: 'PUT /engine-rest/incident/:id/annotation', as: 'admin', wrong: 'office', trace: ['SetAnnotation Incident'],
+    make: async (f) => ({ ...(await incidentCall(f, (id) => `/incident/${id}/annotation`)), body: { annotation: '维修中' } }),
+  },
+  { route: 'DELETE /engine-rest/incident/:id/annotation', as: 'admin', wrong: 'office', trace: ['ClearAnnotation Incident'], make: (f) => incidentCall(f, (id) => `/incident/${id}/annotation`) },
+  {
+    // Failed jobs and external tasks are resolved by their retries; a custom incident (a row of its own here) by hand.
+    route: 'DELETE /engine-rest/incident/:id', as: 'admin', wrong: 'office', trace: ['Resolve Incident'],
+    make: async (f) => {
+      const { pi } = await incidentCall(f, () => '');
+      const [row] = await f.s.db('incidents').where({ process_instance_id: pi });
+      const id = `${row.id}-custom`;
+      await f.s.db('incidents').insert({ ...row, id, incident_type: 'custom', configuration: null, created_at: new Date(), end_time: null, state: 'open' });
+      return { url: `/incident/${id}`, pi };
     },
   },
   { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },

@@ -14,6 +14,7 @@ import { makeMetrics, type Metrics } from './services/metrics.ts';
 import { makeDecisionService } from './services/decisions.ts';
 import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
+import { makeExternalTaskChangeService } from './services/external-task-changes.ts';
 import { makeIncidentService } from './services/incidents.ts';
 import { makeOutboxService } from './services/outbox.ts';
 import { makeTraceService } from './services/trace.ts';
@@ -138,7 +139,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     transfers: makeTransferService(db, tasks),
     signers: makeSignerService(db, definitions, execution),
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
-    incidents: makeIncidentService(db),
+    externalTaskChanges: makeExternalTaskChangeService(db, notifier, trace),
+    incidents: makeIncidentService(db, trace),
     history: makeHistoryService(db, definitions, vault),
     statistics: makeStatisticsService(db, definitions, zone),
     variableInstances: makeVariableInstanceService(db, definitions, vault),

@@ -43,6 +43,7 @@ import { makeDecisionRoutes } from './routes/decisions.ts';
 import { makeDefinitionRoutes } from './routes/definitions.ts';
 import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
+import type { ExternalTaskChangeService } from '../services/external-task-changes.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
 import { makeJobRoutes } from './routes/jobs.ts';
 import { makeSchemaLogRoutes } from './routes/schema-log.ts';
@@ -120,6 +121,7 @@ export interface AppDeps {
   transfers: TransferService;
   signers: SignerService;
   externalTasks: ExternalTaskService;
+  externalTaskChanges: ExternalTaskChangeService;
   incidents: IncidentService;
   messages: MessageService;
   conditionStarts: ConditionStartService;
@@ -153,6 +155,8 @@ export interface AppDeps {
 
 /** What a machine account (the `workers` group) may call: its external tasks, messages, signals, tokens. */
 const WORKER_PATHS = /^\/engine-rest\/(external-task(\/.*)?|message|signal|version|engine|token(\/.*)?)$/i;
+/** A worker loads a File variable of the instance of a task it holds (services/local-variables.ts checks the lock). */
+const WORKER_READS = /^\/engine-rest\/execution\/[^/]+\/localVariables\/[^/]+\/data$/i;
 
 /** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
 const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
@@ -166,7 +170,7 @@ const RETRY_AFTER_SECONDS = 5;
 /** Deny by default for machines: a worker that is not also an administrator reaches nothing else. */
 async function workersOnlyWork(ctx: Koa.Context, next: Koa.Next): Promise<void> {
   const p = ctx.state.principal as Principal | undefined;
-  if (p && !p.isAdmin && p.groups.includes(WORKERS_GROUP) && !WORKER_PATHS.test(ctx.path)) {
+  if (p && !p.isAdmin && p.groups.includes(WORKERS_GROUP) && !WORKER_PATHS.test(ctx.path) && !(ctx.method === 'GET' && WORKER_READS.test(ctx.path))) {
     throw new ForbiddenError(`外部任务执行程序只能处理外部任务和发送消息 / workers may only work external tasks and send messages (${ctx.method} ${ctx.path})`);
   }
   await next();

@@ -211,27 +211,33 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
       await db.transaction(async (trx) => {
         const task = await findExternalTask(trx, id);
         if (!task || task.end_time) throw new NotFoundError(`外部任务不存在 / no open external task ${id}`);
-        await updateExternalTask(trx, id, { retries, ...(retries > 0 ? { lock_expiration_time: null, worker_id: null, lock_user_id: null } : {}) });
-        if (retries > 0) {
-          await resolveIncidents(trx, id);
-          await notifier.announce(trx, [task.topic]);
-        }
+        await retryTask(trx, notifier, task, retries);
         await trace.record(trx, principal, externalFact(task, 'SetRetries', { retries }));
       });
     },
   };
 }
 
-type LockAction = 'complete' | 'failure' | 'bpmnError' | 'extendLock' | 'unlock';
+/** Sets a task's retries in `trx`; giving retries again resolves its incident and tells the workers of its topic. */
+export async function retryTask(trx: Knex.Transaction, notifier: TopicNotifier, task: ExternalTaskRow, retries: number): Promise<void> {
+  await updateExternalTask(trx, task.id, { retries, ...(retries > 0 ? { lock_expiration_time: null, worker_id: null, lock_user_id: null } : {}) });
+  if (retries > 0) {
+    await resolveIncidents(trx, task.id);
+    await notifier.announce(trx, [task.topic]);
+  }
+}
+
+export type LockAction = 'complete' | 'failure' | 'bpmnError' | 'extendLock' | 'unlock' | 'lock';
 
 /** Camunda's sentence for a refused lock action, Chinese first; `otherWorker` when the caller named a worker that holds no lock. */
-function refusal(task: ExternalTaskRow, action: LockAction, whoZh: string, whoEn: string, otherWorker: string | null): ValidationError {
+export function refusal(task: ExternalTaskRow, action: LockAction, whoZh: string, whoEn: string, otherWorker: string | null): ValidationError {
   const [zh, en] = {
     complete: ['完成', `External Task ${task.id} cannot be completed by ${whoEn}`],
     failure: ['报告失败', `Failure of External Task ${task.id} cannot be reported by ${whoEn}`],
     bpmnError: ['报告 BPMN 错误', `Bpmn error of External Task ${task.id} cannot be reported by ${whoEn}`],
     extendLock: ['延长锁定', `The lock of the External Task ${task.id} cannot be extended by ${whoEn}`],
     unlock: ['解锁', `External Task ${task.id} cannot be unlocked by ${whoEn}`],
+    lock: ['锁定', `External Task ${task.id} cannot be locked by ${whoEn}`],
   }[action];
   const holder = !task.worker_id || otherWorker === task.worker_id
     ? ['未被锁定或锁定已过期', 'It is not locked, or its lock has expired.']
@@ -246,12 +252,12 @@ async function held(trx: Knex.Transaction, task: ExternalTaskRow, change: Record
   if (!(await updateLockedTask(trx, task, change))) throw new ConflictError(`外部任务 ${task.id} 的锁定已变化 / the lock of external task ${task.id} changed concurrently`);
 }
 
-function externalFact(task: ExternalTaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
+export function externalFact(task: ExternalTaskRow, operation: string, details?: Record<string, unknown>): TraceFact {
   return { operation, entityType: 'ExternalTask', entityId: task.id, processInstanceId: task.process_instance_id, details: { topic: task.topic, ...details } };
 }
 
 /** Workers (and administrators) work external tasks; staff accounts do not. */
-function assertWorker(principal: Principal): void {
+export function assertWorker(principal: Principal): void {
   if (!principal.groups.includes(WORKERS_GROUP) && !principal.groups.includes(ADMIN_GROUP)) {
     throw new ForbiddenError(`只有 ${WORKERS_GROUP} 组的成员可以处理外部任务 / only members of the ${WORKERS_GROUP} group may work external tasks`);
   }

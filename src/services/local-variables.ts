@@ -5,8 +5,9 @@ import { instancesRunningExecution } from '../store/activities.ts';
 import type { Db } from '../store/db.ts';
 import { findInstance } from '../store/instances.ts';
 import { deleteTaskVariables, upsertTaskVariables } from '../store/task-variables.ts';
+import { holdsLiveLockIn } from '../store/external-tasks.ts';
 import { hasOpenTaskFor, lockOpenTask } from '../store/tasks.ts';
-import type { Principal, Variables, VariableType } from '../types.ts';
+import { WORKERS_GROUP, type Principal, type Variables, type VariableType } from '../types.ts';
 import { makeVariableChanges } from './conditions.ts';
 import type { DefinitionService } from './definitions.ts';
 import type { InstanceService } from './instances.ts';
@@ -75,14 +76,36 @@ export function makeLocalVariableService(db: Knex, definitions: DefinitionServic
     }
   }
 
+  /**
+   * A process instance's id is the id of its root execution (as in the
+   * activity instance tree), whose locals are, as in Camunda, the process
+   * variables. The instance, when `executionId` is one, is readable by
+   * who may see it, and by a worker whose account holds a live lock on one
+   * of its external tasks: camunda-external-task-client-js loads a File
+   * variable of a fetched task through this path with the task's
+   * processInstanceId.
+   */
+  async function rootVariables(executionId: string, principal: Principal): Promise<Variables | undefined> {
+    const row = await findInstance(db, executionId);
+    if (!row) return undefined;
+    if (principal.groups.includes(WORKERS_GROUP) && !principal.isAdmin && (await holdsLiveLockIn(db, row.id, principal.userId))) {
+      return vault.load(db, row.id, (await definitions.load(row.definition_id)).sensitive);
+    }
+    return instances.variables(row.id, principal);
+  }
+
   return {
     async executionLocals(executionId: string, principal: Principal): Promise<{ instanceId: string; variables: Variables }> {
+      const root = await rootVariables(executionId, principal);
+      if (root) return { instanceId: executionId, variables: root };
       const instanceId = await executionInstance(executionId, principal);
       return { instanceId, variables: await localsOf(instanceId, executionId) };
     },
 
     /** Sets and deletes an execution's locals, in one new revision of its instance's state. */
     async modifyExecutionLocals(executionId: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+      // The root execution's locals are the process variables (see rootVariables).
+      if (await findInstance(db, executionId)) return instances.modifyVariables(executionId, change, principal);
       const instanceId = await executionInstance(executionId, principal);
       if (!principal.isAdmin && !(await hasOpenTaskFor(db, instanceId, principal))) {
         throw new ForbiddenError('只有管理员或有待办任务的人可以修改变量 / only administrators or people with an open task may change variables');

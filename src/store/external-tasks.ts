@@ -158,3 +158,38 @@ export async function countInstanceTasks(db: Db, instanceId: string, activityId:
     .first();
   return { open: Number(row?.open ?? 0), completed: Number(row?.completed ?? 0) };
 }
+
+/** Camunda's GetTopicNamesCmd: the distinct topics of open tasks, narrowed as its flags say (both lock flags: none). */
+export async function distinctTopicNames(db: Db, f: { locked: boolean; unlocked: boolean; withRetriesLeft: boolean }): Promise<string[]> {
+  const b = db('external_tasks').whereNull('end_time').distinct('topic').orderBy('topic');
+  if (f.locked) b.where('lock_expiration_time', '>', db.fn.now());
+  if (f.unlocked) b.andWhere((w) => w.whereNull('lock_expiration_time').orWhere('lock_expiration_time', '<=', db.fn.now()));
+  if (f.withRetriesLeft) b.andWhere((w) => w.whereNull('retries').orWhere('retries', '>', 0));
+  return (await b).map((r: { topic: string }) => r.topic);
+}
+
+/** An open task, row-locked for a change that depends on its current lock. */
+export async function lockOpenExternalTask(db: Db, id: string): Promise<(ExternalTaskRow & { lock_live: boolean }) | undefined> {
+  return db('external_tasks').where({ id }).whereNull('end_time')
+    .select('*', db.raw('coalesce(lock_expiration_time > now(), false) as lock_live')).forUpdate().first();
+}
+
+/** Locks one task for a worker from now (database clock), as fetchAndLock would. */
+export async function lockExternalTask(db: Db, id: string, lock: { workerId: string; userId: string; lockDurationMs: number }): Promise<number> {
+  return db('external_tasks').where({ id }).whereNull('end_time').update({
+    worker_id: lock.workerId, lock_user_id: lock.userId, lock_expiration_time: db.raw('now() + make_interval(secs => ?)', [lock.lockDurationMs / 1000]),
+  });
+}
+
+/** Open tasks among `ids` and of the instances `instanceIds`, row-locked, ordered by id. */
+export async function lockOpenExternalTasksOf(db: Db, ids: string[], instanceIds: string[]): Promise<ExternalTaskRow[]> {
+  return db('external_tasks').whereNull('end_time')
+    .andWhere((w) => w.whereIn('id', ids).orWhereIn('process_instance_id', instanceIds))
+    .orderBy('id').forUpdate();
+}
+
+/** Whether `userId`'s workers hold a live lock on an open task of the instance (database clock). */
+export async function holdsLiveLockIn(db: Db, instanceId: string, userId: string): Promise<boolean> {
+  return !!(await db('external_tasks').where({ process_instance_id: instanceId, lock_user_id: userId }).whereNull('end_time')
+    .where('lock_expiration_time', '>', db.fn.now()).first('id'));
+}

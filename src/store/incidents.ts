@@ -13,9 +13,11 @@ export interface IncidentRow {
   created_at: Date;
   end_time: Date | null;
   state: 'open' | 'resolved' | 'deleted';
+  /** A person's note (PUT /incident/{id}/annotation). */
+  annotation?: string | null;
 }
 
-export async function insertIncident(db: Db, row: Omit<IncidentRow, 'created_at' | 'end_time' | 'state'>): Promise<void> {
+export async function insertIncident(db: Db, row: Omit<IncidentRow, 'created_at' | 'end_time' | 'state' | 'annotation'>): Promise<void> {
   await db('incidents').insert(row);
 }
 
@@ -59,4 +61,18 @@ export async function queryIncidents(db: Db, q: IncidentQuery): Promise<Incident
   if (q.open === true) b.whereNull('end_time');
   if (q.open === false) b.whereNotNull('end_time');
   return paged(b, q, [{ column: 'created_at', order: 'asc' }], 'id');
+}
+
+/** An open incident, row-locked for a change. */
+export async function lockOpenIncident(db: Db, id: string): Promise<IncidentRow | undefined> {
+  return db('incidents').where({ id }).whereNull('end_time').forUpdate().first();
+}
+
+export async function setIncidentAnnotation(db: Db, id: string, annotation: string | null): Promise<void> {
+  await db('incidents').where({ id }).update({ annotation });
+}
+
+/** Resolves one open incident by hand (Camunda's resolveIncident). */
+export async function resolveIncident(db: Db, id: string): Promise<void> {
+  await db('incidents').where({ id }).whereNull('end_time').update({ end_time: db.fn.now(), state: 'resolved' });
 }

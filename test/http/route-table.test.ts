@@ -201,6 +201,15 @@ const onExternal = (lockedBy: string | undefined, call: (e: { pi: string; id: st
   return { ...call(e), pi: e.pi };
 };
 
+/** A failedExternalTask incident (its task failed down to no retries); `url` names it. */
+async function incidentCall(f: Fixtures, url: (id: string) => string): Promise<{ url: string; pi: string }> {
+  const e = await f.external('rt-worker');
+  const failed = await f.c.worker.post(`/engine-rest/external-task/${e.id}/failure`, { workerId: 'rt-worker', errorMessage: '磁带库离线', retries: 0 });
+  if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
+  const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
+  return { url: url(incident.id), pi: e.pi };
+}
+
 /** A plan-approval instance whose draft the office completed: it waits at reviewDraft. */
 async function drafted(f: Fixtures): Promise<{ pi: string; task: string }> {
   const p = await f.plan();
@@ -574,6 +583,20 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/external-task/:id/bpmnError', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/bpmnError`, body: { workerId: 'rt-worker', errorCode: 'BACKUP_MISSING' } })), trace: ['BpmnError ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/extendLock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/extendLock`, body: { workerId: 'rt-worker', newDuration: 60_000 } })), trace: ['ExtendLock ExternalTask'] },
   { route: 'POST /engine-rest/external-task/:id/unlock', as: 'worker', wrong: 'office', make: onExternal('rt-worker', (e) => ({ url: `/external-task/${e.id}/unlock` })), trace: ['Unlock ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/topic-names', as: 'worker', wrong: 'office', make: async () => ({ url: '/external-task/topic-names?withRetriesLeft=true' }), trace: ['Read ExternalTask'] },
+  { route: 'POST /engine-rest/external-task/:id/lock', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/lock`, body: { workerId: 'rt-worker', lockDuration: 60_000 } })), trace: ['Lock ExternalTask'] },
+  { route: 'GET /engine-rest/external-task/:id/errorDetails', as: 'worker', wrong: 'office', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/errorDetails` })), trace: ['Read ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/:id/priority', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/priority`, body: { priority: 7 } })), trace: ['SetPriority ExternalTask'] },
+  { route: 'PUT /engine-rest/external-task/retries', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: '/external-task/retries', body: { externalTaskIds: [e.id], retries: 3 } })), trace: ['SetRetries ExternalTask'] },
+  {
+    // camunda-external-task-client-js loads a File variable of a task it holds by the instance (root execution) id.
+    route: 'GET /engine-rest/execution/:id/localVariables/:name/data', as: 'worker', wrong: 'office', trace: ['Read Variable'],
+    make: async (f) => {
+      const e = await f.external('rt-worker');
+      await f.c.admin.put(`/engine-rest/process-instance/${e.pi}/variables/scan`, { type: 'File', value: b64, valueInfo: { filename: 'scan.txt' } });
+      return { url: `/execution/${e.pi}/localVariables/scan/data`, pi: e.pi };
+    },
+  },
   { route: 'PUT /engine-rest/external-task/:id/retries', as: 'admin', wrong: 'worker', make: onExternal(undefined, (e) => ({ url: `/external-task/${e.id}/retries`, body: { retries: 3 } })), trace: ['SetRetries ExternalTask'] },
   // Incidents.
   { route: 'GET /engine-rest/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/incident' }), trace: ['Read Incident'] },
@@ -587,6 +610,22 @@ const cases: Case[] = [
       if (failed.status !== 204) throw new Error(JSON.stringify(failed.body));
       const [incident] = await f.s.db('incidents').where({ process_instance_id: e.pi });
       return { url: `/incident/${incident.id}`, pi: e.pi };
+    },
+  },
+  {
+    route: 'PUT /engine-rest/incident/:id/annotation', as: 'admin', wrong: 'office', trace: ['SetAnnotation Incident'],
+    make: async (f) => ({ ...(await incidentCall(f, (id) => `/incident/${id}/annotation`)), body: { annotation: '维修中' } }),
+  },
+  { route: 'DELETE /engine-rest/incident/:id/annotation', as: 'admin', wrong: 'office', trace: ['ClearAnnotation Incident'], make: (f) => incidentCall(f, (id) => `/incident/${id}/annotation`) },
+  {
+    // Failed jobs and external tasks are resolved by their retries; a custom incident (a row of its own here) by hand.
+    route: 'DELETE /engine-rest/incident/:id', as: 'admin', wrong: 'office', trace: ['Resolve Incident'],
+    make: async (f) => {
+      const { pi } = await incidentCall(f, () => '');
+      const [row] = await f.s.db('incidents').where({ process_instance_id: pi });
+      const id = `${row.id}-custom`;
+      await f.s.db('incidents').insert({ ...row, id, incident_type: 'custom', configuration: null, created_at: new Date(), end_time: null, state: 'open' });
+      return { url: `/incident/${id}`, pi };
     },
   },
   { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },

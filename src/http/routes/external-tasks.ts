@@ -1,12 +1,13 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { ValidationError } from '../../errors.ts';
+import type { ExternalTaskChangeService } from '../../services/external-task-changes.ts';
 import type { ExternalTaskService, FetchRequest, LockedTask } from '../../services/external-tasks.ts';
 import { parseVariables } from '../../services/variables.ts';
 import type { ExternalTaskRow } from '../../store/external-tasks.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate, formatVariables } from '../format.ts';
-import { bodyObject, pagingOf, paramsOf } from '../params.ts';
+import { bodyObject, pagingOf, paramsOf, queryOf } from '../params.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
 function externalTaskDto(t: ExternalTaskRow) {
@@ -50,10 +51,27 @@ function fetchRequestOf(body: Record<string, unknown>): FetchRequest {
   };
 }
 
+const strings = (body: Record<string, unknown>, name: string): string[] => {
+  const v = body[name] ?? [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(`${name} 必须是字符串数组 / ${name} must be an array of strings`);
+  return v as string[];
+};
+
+/** `PUT /external-task/retries`: ids and instance ids; the query forms are refused, not ignored. */
+function retriesRequestOf(body: Record<string, unknown>) {
+  for (const name of ['externalTaskQuery', 'processInstanceQuery', 'historicProcessInstanceQuery']) {
+    if (body[name] != null) throw new ValidationError(`不支持 ${name}，请用 externalTaskIds 或 processInstanceIds / ${name} is not supported here; name the tasks by externalTaskIds or processInstanceIds`);
+  }
+  const externalTaskIds = strings(body, 'externalTaskIds');
+  const processInstanceIds = strings(body, 'processInstanceIds');
+  if (!externalTaskIds.length && !processInstanceIds.length) throw new ValidationError('没有符合条件的外部任务 / externalTaskIds is empty');
+  return { externalTaskIds, processInstanceIds, retries: int(body, 'retries', undefined, 0, 1_000_000) };
+}
+
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
 /** `/external-task`: what camunda-external-task-client-js and other workers call. */
-export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskService }): Router {
+export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskService; externalTaskChanges: ExternalTaskChangeService }): Router {
   const router = new Router();
   router.post('/external-task/fetchAndLock', async (ctx) => {
     const request = fetchRequestOf(bodyObject(ctx));
@@ -77,6 +95,16 @@ export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskServic
   };
   router.get('/external-task', list).post('/external-task', list);
   router.get('/external-task/count', count).post('/external-task/count', count);
+  router.get('/external-task/topic-names', async (ctx) => {
+    const q = queryOf(ctx);
+    ctx.body = await deps.externalTaskChanges.topicNames({
+      locked: q.bool('withLockedTasks') ?? false, unlocked: q.bool('withUnlockedTasks') ?? false, withRetriesLeft: q.bool('withRetriesLeft') ?? false,
+    }, principalOf(ctx));
+  });
+  router.put('/external-task/retries', async (ctx) => {
+    await deps.externalTaskChanges.setRetriesOf(retriesRequestOf(bodyObject(ctx)), principalOf(ctx));
+    ctx.status = 204;
+  });
   router.get('/external-task/:id', async (ctx) => {
     ctx.body = externalTaskDto(await deps.externalTasks.get(ctx.params.id, principalOf(ctx)));
   });
@@ -109,6 +137,26 @@ export function makeExternalTaskRoutes(deps: { externalTasks: ExternalTaskServic
   });
   router.post('/external-task/:id/unlock', async (ctx) => {
     await deps.externalTasks.unlock(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.post('/external-task/:id/lock', async (ctx) => {
+    const body = bodyObject(ctx);
+    if (typeof body.workerId !== 'string' || !body.workerId) throw new ValidationError('需要 workerId / workerId is required');
+    await deps.externalTaskChanges.lock(ctx.params.id, { workerId: body.workerId, lockDuration: int(body, 'lockDuration', undefined, 1, 7 * 24 * 3600_000) }, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.get('/external-task/:id/errorDetails', async (ctx) => {
+    const { details, processInstanceId } = await deps.externalTaskChanges.errorDetails(ctx.params.id, principalOf(ctx));
+    ctx.state.processInstanceId = processInstanceId;
+    // Camunda answers text/plain, and no content when the task has no details.
+    if (details == null) ctx.status = 204;
+    else {
+      ctx.type = 'text/plain';
+      ctx.body = details;
+    }
+  });
+  router.put('/external-task/:id/priority', async (ctx) => {
+    await deps.externalTaskChanges.setPriority(ctx.params.id, int(bodyObject(ctx), 'priority', undefined, -2147483648, 2147483647), principalOf(ctx));
     ctx.status = 204;
   });
   router.put('/external-task/:id/retries', async (ctx) => {

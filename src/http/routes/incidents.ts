@@ -4,13 +4,14 @@ import type { IncidentService } from '../../services/incidents.ts';
 import type { IncidentRow } from '../../store/incidents.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
-import { queryOf } from '../params.ts';
+import { ValidationError } from '../../errors.ts';
+import { bodyObject, queryOf } from '../params.ts';
 
 const incidentDto = (i: IncidentRow) => ({
   id: i.id, processDefinitionId: i.definition_id, processInstanceId: i.process_instance_id, executionId: null,
   incidentTimestamp: formatDate(i.created_at), incidentType: i.incident_type, activityId: i.activity_id, failedActivityId: i.activity_id,
   causeIncidentId: i.id, rootCauseIncidentId: i.id, configuration: i.configuration, incidentMessage: i.message, tenantId: null,
-  jobDefinitionId: null, annotation: null,
+  jobDefinitionId: null, annotation: i.annotation ?? null,
 });
 
 /** `/incident` (open ones) and `/history/incident` (all, with end time and state). */
@@ -32,6 +33,20 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
   });
   router.get('/incident/:id', async (ctx) => {
     ctx.body = incidentDto(await deps.incidents.get(ctx.params.id, principalOf(ctx)));
+  });
+  router.delete('/incident/:id', async (ctx) => {
+    await deps.incidents.resolve(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.put('/incident/:id/annotation', async (ctx) => {
+    const { annotation } = bodyObject(ctx);
+    if (typeof annotation !== 'string') throw new ValidationError('annotation 必须是字符串 / annotation must be a string');
+    await deps.incidents.setAnnotation(ctx.params.id, annotation, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/incident/:id/annotation', async (ctx) => {
+    await deps.incidents.clearAnnotation(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
   });
   router.get('/history/incident', async (ctx) => {
     const q = queryOf(ctx);

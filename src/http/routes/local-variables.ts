@@ -35,6 +35,9 @@ export function makeLocalVariableRoutes(deps: { localVariables: LocalVariableSer
   router.get('/execution/:id/localVariables/:name', async (ctx) => {
     ctx.body = one(await executionLocals(ctx), ctx.params.name, `execution ${ctx.params.id}`);
   });
+  router.get('/execution/:id/localVariables/:name/data', async (ctx) => {
+    sendVariableData(ctx, ctx.params.name, (await executionLocals(ctx))[ctx.params.name]);
+  });
   router.post('/execution/:id/localVariables', async (ctx) => {
     await lv.modifyExecutionLocals(ctx.params.id, parseModifications(bodyObject(ctx)), principalOf(ctx));
     ctx.status = 204;

@@ -52,6 +52,7 @@ import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/
 import { makeVariableVault } from './services/sealed-variables.ts';
 import { makeMigrationService } from './services/migration.ts';
 import { makeBatchService } from './services/batches.ts';
+import { makeInstanceBatchService } from './services/instance-batches.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
@@ -103,9 +104,12 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const messages = makeMessageService(db, execution, instances, trace);
   const migration = makeMigrationService(db, definitions, vault, trace);
   const modification = makeModificationService(db, definitions, execution, trace, instances);
+  const batches = makeBatchService(db, migration, modification, trace, notifier);
+  const suspension = makeSuspensionService(db, trace);
   return {
     migration,
-    batches: makeBatchService(db, migration, modification, trace, notifier),
+    batches,
+    instanceBatches: makeInstanceBatchService(db, batches, instances, suspension, messages, vault),
     notifier,
     trace,
     health: makeHealthService(db),
@@ -144,7 +148,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notificationSender: makeNotificationSender(db, clock, makeChannelSend({
       email: mail ? makeSmtpSend(mail) : undefined, webhook: makeWebhookSend(notificationWebhooks, webhookUrl),
     })),
-    suspension: makeSuspensionService(db, trace),
+    suspension,
     modification,
     sendBack: makeSendBackService(db, { definitions, tasks, instances, modification, events: execution.events }),
   };

@@ -74,6 +74,8 @@ import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
 import { makeBatchRoutes } from './routes/batches.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
+import { makeInstanceBatchRoutes } from './routes/instance-batches.ts';
+import type { InstanceBatchService } from '../services/instance-batches.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { makeMetricsEndpoint, makeRequestMetrics } from './metrics.ts';
@@ -122,6 +124,8 @@ export interface AppDeps {
   batches: BatchService;
   /** Process instance modification, send back and withdraw (optional: tests building the app without it). */
   modification?: ModificationService | undefined;
+  /** The asynchronous instance operations (optional as modification). */
+  instanceBatches?: InstanceBatchService | undefined;
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
@@ -262,6 +266,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeMigrationRoutes(deps),
     makeBatchRoutes(deps),
     makeModificationRoutes(deps),
+    makeInstanceBatchRoutes(deps),
     makeSendBackRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());

@@ -53,6 +53,7 @@ import { makeVariableVault } from './services/sealed-variables.ts';
 import { makeMigrationService } from './services/migration.ts';
 import { makeBatchService } from './services/batches.ts';
 import { makeInstanceBatchService } from './services/instance-batches.ts';
+import { makeDefinitionSettings } from './services/definition-settings.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
@@ -110,6 +111,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     migration,
     batches,
     instanceBatches: makeInstanceBatchService(db, batches, instances, suspension, messages, vault),
+    definitionSettings: makeDefinitionSettings(db, trace),
     notifier,
     trace,
     health: makeHealthService(db),

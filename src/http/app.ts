@@ -75,6 +75,8 @@ import { makeMigrationRoutes } from './routes/migration.ts';
 import { makeBatchRoutes } from './routes/batches.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
 import { makeInstanceBatchRoutes } from './routes/instance-batches.ts';
+import { makeDefinitionSettingsRoutes } from './routes/definition-settings.ts';
+import type { DefinitionSettings } from '../services/definition-settings.ts';
 import type { InstanceBatchService } from '../services/instance-batches.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
@@ -126,6 +128,8 @@ export interface AppDeps {
   modification?: ModificationService | undefined;
   /** The asynchronous instance operations (optional as modification). */
   instanceBatches?: InstanceBatchService | undefined;
+  /** History time to live, diagrams, static calls, registered deployments (optional as modification). */
+  definitionSettings?: DefinitionSettings | undefined;
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
@@ -236,6 +240,7 @@ export function makeApp(deps: AppDeps): Koa {
   });
   api.get('/engine', engineList);
   for (const router of [
+    makeDefinitionSettingsRoutes(deps),
     makeDeploymentRoutes(deps),
     makeDefinitionRoutes(deps),
     makeDecisionRoutes(deps),

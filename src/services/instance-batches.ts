@@ -107,7 +107,7 @@ export function makeInstanceBatchService(db: Knex, batches: BatchService, instan
     async setSuspended(s: Selection, suspended: boolean, principal: Principal) {
       assertAdmin(principal);
       const ids = await instancesOf(s, principal);
-      return batches.create(SUSPENSION_BATCH, { suspended }, ids, principal, { operation: suspended ? 'SuspendJob' : 'ActivateJob', details: { suspended } });
+      return batches.create(SUSPENSION_BATCH, { suspended }, ids, principal, { operation: suspended ? 'Suspend' : 'Activate', details: { suspended } });
     },
     /** POST /process-instance/variables-async: the variables sealed in the batch until its jobs set them. */
     async setVariables(s: Selection, variables: Variables, principal: Principal) {

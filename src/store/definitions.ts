@@ -163,3 +163,8 @@ export async function findConditionalStartDefinitions(db: Db, id?: string): Prom
   return q.whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))")
     .orderBy('d.key');
 }
+
+/** Sets a process definition's history time to live (days; null: none); false when no such definition. */
+export async function setDefinitionHistoryTtl(db: Db, id: string, ttl: number | null): Promise<boolean> {
+  return (await db('process_definitions').where({ id }).update({ history_ttl: ttl })) === 1;
+}

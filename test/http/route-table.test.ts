@@ -663,6 +663,28 @@ const cases: Case[] = [
       return { url: '/modification/executeAsync', body: { processDefinitionId: definition, processInstanceIds: ['no-such-instance'], instructions: [{ type: 'cancel', activityId: 'draftPlan' }] } };
     },
   },
+  // The asynchronous instance operations (administrators): instances that do not exist, or an instruction its job refuses, so the scheduler adds no row of its own meanwhile.
+  {
+    route: 'POST /engine-rest/process-instance/:id/modification-async', as: 'admin', wrong: 'office', trace: ['ModifyProcessInstance Batch'],
+    make: onPlan((p) => ({ url: `/process-instance/${p.pi}/modification-async`, pi: p.pi, body: { instructions: [{ type: 'cancel', activityInstanceId: 'no-such:activity' }] } })),
+  },
+  { route: 'POST /engine-rest/process-instance/delete', as: 'admin', wrong: 'office', make: async () => ({ url: '/process-instance/delete', body: { processInstanceIds: ['no-such-instance'] } }), trace: ['Delete Batch'] },
+  {
+    route: 'POST /engine-rest/process-instance/delete-historic-query-based', as: 'admin', wrong: 'office', trace: ['Delete Batch'],
+    make: async () => ({ url: '/process-instance/delete-historic-query-based', body: { processInstanceIds: ['no-such-instance'] } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/suspended-async', as: 'admin', wrong: 'office', trace: ['Suspend Batch'],
+    make: async () => ({ url: '/process-instance/suspended-async', body: { processInstanceIds: ['no-such-instance'], suspended: true } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/variables-async', as: 'admin', wrong: 'office', trace: ['SetVariables Batch'],
+    make: async () => ({ url: '/process-instance/variables-async', body: { processInstanceIds: ['no-such-instance'], variables: vars({ x: 1 }) } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/message-async', as: 'admin', wrong: 'office', trace: ['CorrelateMessage Batch'],
+    make: async () => ({ url: '/process-instance/message-async', body: { processInstanceIds: ['no-such-instance'], messageName: 'nobody-waits' } }),
+  },
   { route: 'GET /engine-rest/task/:id/return-targets', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/return-targets` })), trace: ['Read Task'] },
   {
     route: 'POST /engine-rest/task/:id/return', as: 'office', wrong: 'network', trace: ['Return Task'],

@@ -209,6 +209,29 @@ const cases: Case[] = [
   // Definitions and starting.
   { route: 'GET /engine-rest/process-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition' }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition/count' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/deployment/registered', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment/registered' }), trace: ['Read Deployment'] },
+  { route: 'GET /engine-rest/process-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/diagram` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/diagram` }), trace: ['Read ProcessDefinition'] },
+  {
+    route: 'GET /engine-rest/process-definition/:id/static-called-process-definitions', as: 'office', wrong: 'worker', trace: ['Read ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/static-called-process-definitions` }),
+  },
+  {
+    route: 'PUT /engine-rest/process-definition/:id/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/process-definition/key/:key/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/key/${await ownKey(f)}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/decision-definition/:id/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive DecisionDefinition'],
+    make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/decision-definition/key/:key/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive DecisionDefinition'],
+    make: async (f) => { await decisions(f); return { url: '/decision-definition/key/dish/history-time-to-live', body: { historyTimeToLive: 30 } }; },
+  },
   { route: 'GET /engine-rest/process-definition/key/:key/xml', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },

@@ -108,6 +108,27 @@ for (const backend of backends) {
     t.is(r.status, 200);
     const all = (await c.admin.get('/engine-rest/deployment')).body.map((d: { id: string }) => d.id);
     t.deepEqual([...r.body].sort(), [...all].sort());
-    t.is(r.body.length, 4);
+    t.is(r.body.length, 4, 'before the redeploy test');
+  });
+
+  test.serial(t('deployment/{id}/redeploy: a new deployment of the named resources (all by default), new versions; unknown resources 404'), async (t) => {
+    const deploymentId = (await c.admin.get(`/engine-rest/process-definition/${c.caller}`)).body.deploymentId;
+    const resources = (await c.admin.get(`/engine-rest/deployment/${deploymentId}/resources`)).body as { id: string; name: string }[];
+    t.is((await c.office.post(`/engine-rest/deployment/${deploymentId}/redeploy`, {})).status, 403);
+    t.is((await c.admin.post('/engine-rest/deployment/no-such/redeploy', {})).status, 404);
+    t.is((await c.admin.post(`/engine-rest/deployment/${deploymentId}/redeploy`, { resourceNames: ['nothing.bpmn'] })).status, 404);
+    t.is((await c.admin.post(`/engine-rest/deployment/${deploymentId}/redeploy`, { resourceIds: 'x' })).status, 400);
+    const all = await c.admin.post(`/engine-rest/deployment/${deploymentId}/redeploy`, { source: 'again' });
+    t.is(all.status, 200, JSON.stringify(all.body));
+    t.like(all.body, { source: 'again' });
+    t.not(all.body.id, deploymentId);
+    const [def] = Object.values(all.body.deployedProcessDefinitions) as { key: string; version: number; id: string }[];
+    t.like(def, { key: 'settings-caller', version: 2 });
+    t.deepEqual((await c.admin.get(`/engine-rest/deployment/${all.body.id}/resources`)).body.map((r: { name: string }) => r.name).sort(), resources.map((r) => r.name).sort());
+    const png = resources.find((r) => r.name.endsWith('.png'))!;
+    const one = await c.admin.post(`/engine-rest/deployment/${deploymentId}/redeploy`, { resourceIds: [png.id] });
+    t.is(one.status, 200);
+    t.deepEqual((await c.admin.get(`/engine-rest/deployment/${one.body.id}/resources`)).body.map((r: { name: string }) => r.name), ['settings-caller.png']);
+    t.is(one.body.deployedProcessDefinitions, null);
   });
 }

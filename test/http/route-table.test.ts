@@ -209,6 +209,10 @@ const cases: Case[] = [
   // Definitions and starting.
   { route: 'GET /engine-rest/process-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition' }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition/count' }), trace: ['Read ProcessDefinition'] },
+  {
+    route: 'POST /engine-rest/deployment/:id/redeploy', as: 'admin', wrong: 'office', trace: ['Create Deployment'],
+    make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}/redeploy`, body: {} }),
+  },
   { route: 'GET /engine-rest/deployment/registered', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment/registered' }), trace: ['Read Deployment'] },
   { route: 'GET /engine-rest/process-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/diagram` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/diagram` }), trace: ['Read ProcessDefinition'] },

@@ -54,6 +54,7 @@ import { makeMigrationService } from './services/migration.ts';
 import { makeBatchService } from './services/batches.ts';
 import { makeInstanceBatchService } from './services/instance-batches.ts';
 import { makeDefinitionSettings } from './services/definition-settings.ts';
+import { makeDefinitionDeletion } from './services/definition-deletion.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
@@ -112,6 +113,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     batches,
     instanceBatches: makeInstanceBatchService(db, batches, instances, suspension, messages, vault),
     definitionSettings: makeDefinitionSettings(db, trace),
+    definitionDeletion: makeDefinitionDeletion(db, clock, zone, notifier, trace),
     notifier,
     trace,
     health: makeHealthService(db),

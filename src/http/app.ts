@@ -77,6 +77,7 @@ import { makeModificationRoutes } from './routes/modification.ts';
 import { makeInstanceBatchRoutes } from './routes/instance-batches.ts';
 import { makeDefinitionSettingsRoutes } from './routes/definition-settings.ts';
 import type { DefinitionSettings } from '../services/definition-settings.ts';
+import type { DefinitionDeletionService } from '../services/definition-deletion.ts';
 import type { InstanceBatchService } from '../services/instance-batches.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
@@ -130,6 +131,7 @@ export interface AppDeps {
   instanceBatches?: InstanceBatchService | undefined;
   /** History time to live, diagrams, static calls, registered deployments (optional as modification). */
   definitionSettings?: DefinitionSettings | undefined;
+  definitionDeletion?: DefinitionDeletionService | undefined;
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;

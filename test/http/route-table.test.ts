@@ -213,6 +213,11 @@ const cases: Case[] = [
     route: 'POST /engine-rest/deployment/:id/redeploy', as: 'admin', wrong: 'office', trace: ['Create Deployment'],
     make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}/redeploy`, body: {} }),
   },
+  {
+    route: 'DELETE /engine-rest/process-definition/:id', as: 'admin', wrong: 'office', trace: ['Delete ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.c.admin.get(`/engine-rest/process-definition/key/${await ownKey(f)}`)).body.id}` }),
+  },
+  { route: 'DELETE /engine-rest/process-definition/key/:key', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/key/${await ownKey(f)}` }), trace: ['Delete ProcessDefinition'] },
   { route: 'GET /engine-rest/deployment/registered', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment/registered' }), trace: ['Read Deployment'] },
   { route: 'GET /engine-rest/process-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/diagram` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/diagram` }), trace: ['Read ProcessDefinition'] },

@@ -1,8 +1,9 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { parseHistoryTtl, type DefinitionRef, type DefinitionSettings } from '../../services/definition-settings.ts';
+import type { DefinitionDeletionService } from '../../services/definition-deletion.ts';
 import { principalOf } from '../auth.ts';
-import { bodyObject } from '../params.ts';
+import { bodyObject, queryOf } from '../params.ts';
 import { definitionDto } from './definitions.ts';
 import { sendDiagram } from './decisions.ts';
 
@@ -11,10 +12,10 @@ const refOf = (ctx: Context): DefinitionRef => (ctx.params.key !== undefined ? {
 /**
  * Repository routes beside the definitions themselves: history time to
  * live (process and decision definitions), a process's diagram image, the
- * processes it calls, and GET /deployment/registered. Mounted before the
+ * processes it calls, its deletion, and GET /deployment/registered. Mounted before the
  * deployment routes, so `/deployment/registered` is not read as a deployment id.
  */
-export function makeDefinitionSettingsRoutes(deps: { definitionSettings?: DefinitionSettings | undefined }): Router {
+export function makeDefinitionSettingsRoutes(deps: { definitionSettings?: DefinitionSettings | undefined; definitionDeletion?: DefinitionDeletionService | undefined }): Router {
   const router = new Router();
   // Read per request: building the app (the route table) needs no services.
   const settings = (): DefinitionSettings => deps.definitionSettings!;
@@ -40,6 +41,18 @@ export function makeDefinitionSettingsRoutes(deps: { definitionSettings?: Defini
     ctx.body = (await settings().staticCalled(ctx.params.id)).map((d) => ({
       ...definitionDto(d), calledFromActivityIds: d.calledFromActivityIds, callingProcessDefinitionId: ctx.params.id,
     }));
+  });
+  const deletionOf = (ctx: Context) => {
+    const q = queryOf(ctx);
+    return { cascade: q.bool('cascade') ?? false, skipCustomListeners: q.bool('skipCustomListeners') ?? false, skipIoMappings: q.bool('skipIoMappings') ?? false };
+  };
+  router.delete('/process-definition/key/:key', async (ctx) => {
+    await deps.definitionDeletion!.removeByKey(ctx.params.key, deletionOf(ctx), principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/process-definition/:id', async (ctx) => {
+    await deps.definitionDeletion!.removeById(ctx.params.id, deletionOf(ctx), principalOf(ctx));
+    ctx.status = 204;
   });
   router.get('/deployment/registered', async (ctx) => {
     ctx.body = await settings().registeredDeployments();

@@ -58,6 +58,9 @@ import { assertKeyConfigured, prepareKeyring, type KeySource } from './services/
 import { makeVariableVault } from './services/sealed-variables.ts';
 import { makeMigrationService } from './services/migration.ts';
 import { makeBatchService } from './services/batches.ts';
+import { makeInstanceBatchService } from './services/instance-batches.ts';
+import { makeDefinitionSettings } from './services/definition-settings.ts';
+import { makeDefinitionDeletion } from './services/definition-deletion.ts';
 import { setEngineLimits } from './engine/limits.ts';
 import type { MailConfig } from './config.ts';
 import { makeNotificationService } from './services/notifications.ts';
@@ -110,9 +113,14 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const messages = makeMessageService(db, execution, instances, trace);
   const migration = makeMigrationService(db, definitions, vault, trace);
   const modification = makeModificationService(db, definitions, execution, trace, instances);
+  const batches = makeBatchService(db, migration, modification, trace, notifier);
+  const suspension = makeSuspensionService(db, trace);
   return {
     migration,
-    batches: makeBatchService(db, migration, modification, trace, notifier),
+    batches,
+    instanceBatches: makeInstanceBatchService(db, batches, instances, suspension, messages, vault),
+    definitionSettings: makeDefinitionSettings(db, trace),
+    definitionDeletion: makeDefinitionDeletion(db, clock, zone, notifier, trace),
     notifier,
     trace,
     health: makeHealthService(db),
@@ -158,7 +166,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     notificationSender: makeNotificationSender(db, clock, makeChannelSend({
       email: mail ? makeSmtpSend(mail) : undefined, webhook: makeWebhookSend(notificationWebhooks, webhookUrl),
     })),
-    suspension: makeSuspensionService(db, trace),
+    suspension,
     modification,
     sendBack: makeSendBackService(db, { definitions, tasks, instances, modification, events: execution.events }),
   };

@@ -90,6 +90,11 @@ import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
 import { makeBatchRoutes } from './routes/batches.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
+import { makeInstanceBatchRoutes } from './routes/instance-batches.ts';
+import { makeDefinitionSettingsRoutes } from './routes/definition-settings.ts';
+import type { DefinitionSettings } from '../services/definition-settings.ts';
+import type { DefinitionDeletionService } from '../services/definition-deletion.ts';
+import type { InstanceBatchService } from '../services/instance-batches.ts';
 import { makeSendBackRoutes } from './routes/send-back.ts';
 import { makeWebApp } from './web.ts';
 import { makeMetricsEndpoint, makeRequestMetrics } from './metrics.ts';
@@ -145,6 +150,11 @@ export interface AppDeps {
   batches: BatchService;
   /** Process instance modification, send back and withdraw (optional: tests building the app without it). */
   modification?: ModificationService | undefined;
+  /** The asynchronous instance operations (optional as modification). */
+  instanceBatches?: InstanceBatchService | undefined;
+  /** History time to live, diagrams, static calls, registered deployments (optional as modification). */
+  definitionSettings?: DefinitionSettings | undefined;
+  definitionDeletion?: DefinitionDeletionService | undefined;
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
@@ -263,6 +273,7 @@ export function makeApp(deps: AppDeps): Koa {
   });
   api.get('/engine', engineList);
   for (const router of [
+    makeDefinitionSettingsRoutes(deps),
     makeDeploymentRoutes(deps),
     makeStatisticsRoutes(deps),
     makeDefinitionRoutes(deps),
@@ -302,6 +313,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeMigrationRoutes(deps),
     makeBatchRoutes(deps),
     makeModificationRoutes(deps),
+    makeInstanceBatchRoutes(deps),
     makeSendBackRoutes(deps),
   ]) {
     api.use(router.routes(), router.allowedMethods());

@@ -9,8 +9,9 @@ import {
 import type { Principal } from '../types.ts';
 import { assertAdmin } from './instances.ts';
 import { checkExecuteFlags, type MigrationService } from './migration.ts';
-import { parseModification, type ExecuteBody, type ModificationService } from './modification.ts';
-import type { TraceService } from './trace.ts';
+import { parseModification, type ExecuteBody, type Modification, type ModificationService } from './modification.ts';
+import type { TraceFact, TraceService } from './trace.ts';
+import type { Db } from '../store/db.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { TIMERS_TOPIC } from './persist-runs.ts';
 
@@ -24,6 +25,15 @@ export const MODIFICATION_BATCH = 'instance-modification';
  * only spreads work; after a kill -9 the jobs of the dead server wait this long.
  */
 const LEASE_MS = 10_000;
+
+/** Thrown in a job's transaction when another server did the job meanwhile: the work rolls back. */
+const JOB_TAKEN = new Error('batch job taken');
+
+/**
+ * Does one job of a registered kind of batch on its instance, calling
+ * `finish(trx)` in the transaction that saves the work (see runRegistered).
+ */
+export type JobRunner = (instanceId: string, batch: BatchRow, finish: (trx: Db) => Promise<void>) => Promise<void>;
 
 /** What a migration batch stores to run its jobs: the migration plan as the client sent it. */
 interface MigrationConfiguration {
@@ -87,6 +97,21 @@ export function makeBatchService(db: Knex, migration: MigrationService, modifica
   }
 
   /**
+   * POST /process-instance/{id}/modification-async: a modification batch of
+   * one job, as Camunda's; unlike /modification/executeAsync, its
+   * instructions may name the instance's activity instances.
+   */
+  async function modifyInstanceAsync(instanceId: string, m: Modification, principal: Principal) {
+    const processDefinitionId = await modification.checkOneAsync(instanceId, m, principal);
+    const configuration: ModificationConfiguration = {
+      processDefinitionId, instructions: m.raw, skipCustomListeners: m.skipCustomListeners, skipIoMappings: m.skipIoMappings, annotation: m.annotation ?? null,
+    };
+    return create(MODIFICATION_BATCH, configuration, [instanceId], principal, {
+      operation: 'ModifyProcessInstance', processInstanceId: instanceId, details: { processDefinitionId, annotation: m.annotation ?? null, instructions: m.raw },
+    });
+  }
+
+  /**
    * Modifies one job's instance, claiming and marking the job in the
    * transaction that saves it. A refusal (AppError: the instance ended or
    * changed so an instruction no longer applies) fails the job with its
@@ -110,11 +135,41 @@ export function makeBatchService(db: Knex, migration: MigrationService, modifica
     }
   }
 
+  /** The runners of the other kinds of batch (instance-batches.ts), by Camunda's batch type. */
+  const runners = new Map<string, JobRunner>();
+
+  /**
+   * Runs a registered kind's job: its runner does the job's work and calls
+   * `finish(trx)` in the transaction that saves it, which claims the job
+   * (still pending, not held) and marks it done, so after a kill -9 a job is
+   * either done with its effect saved, or pending with nothing saved. A job
+   * claimed elsewhere meanwhile rolls the work back. A refusal (AppError)
+   * fails the job with its message.
+   */
+  async function runRegistered(runner: JobRunner, job: BatchJobRow, batch: BatchRow): Promise<void> {
+    const finish = async (trx: Db) => {
+      if (!(await lockPendingJob(trx, job.id))) throw JOB_TAKEN;
+      await finishJob(trx, job, null);
+    };
+    try {
+      await runner(job.process_instance_id, batch, finish);
+    } catch (err) {
+      if (err === JOB_TAKEN) return;
+      if (!(err instanceof AppError)) throw err;
+      await db.transaction(async (trx) => {
+        const held = await lockPendingJob(trx, job.id);
+        if (held) await finishJob(trx, held, err.message);
+      });
+    }
+  }
+
   /** Runs one job and marks it in the same transaction; a job done or held elsewhere is left alone. */
   async function runJob(job: BatchJobRow): Promise<void> {
     const batch = await findBatch(db, job.batch_id);
     if (!batch || batch.end_time) return;
     if (batch.type === MODIFICATION_BATCH) return runModificationJob(job, batch);
+    const runner = runners.get(batch.type);
+    if (runner) return runRegistered(runner, job, batch);
     const plan = await migration.checkPlan((batch.configuration as MigrationConfiguration).migrationPlan);
     const actor = { userId: batch.create_user_id ?? 'system', source: 'batch' };
     await db.transaction(async (trx) => {
@@ -157,9 +212,29 @@ export function makeBatchService(db: Knex, migration: MigrationService, modifica
     return batch;
   }
 
+  /**
+   * Writes a batch of `type` with one job per instance, traced as `fact` on
+   * the batch, and wakes the scheduler, in one transaction.
+   */
+  async function create(type: string, configuration: unknown, ids: string[], principal: Principal, fact: Omit<TraceFact, 'entityType' | 'entityId'>, id: string = randomUUID()): Promise<BatchRow> {
+    assertAdmin(principal);
+    return db.transaction(async (trx) => {
+      const batch = await insertBatch(trx, { id, type, configuration, create_user_id: principal.userId, tenant_id: null }, ids);
+      await trace.record(trx, principal, { ...fact, entityType: 'Batch', entityId: id, details: { async: true, nrOfInstances: ids.length, ...fact.details } });
+      await notifier.announce(trx, [TIMERS_TOPIC]);
+      return batch;
+    });
+  }
+
   return {
     migrateAsync,
     modifyAsync,
+    modifyInstanceAsync,
+    create,
+    /** Registers the runner of a kind of batch (at wiring, before the scheduler starts). */
+    register(type: string, runner: JobRunner) {
+      runners.set(type, runner);
+    },
     /** The scheduler's due source: pending jobs of running batches. */
     source,
     async list(q: BatchQuery, principal: Principal) {

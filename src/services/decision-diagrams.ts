@@ -5,6 +5,8 @@ import { findResource, listResourceChecksums } from '../store/deployments.ts';
 const DIAGRAM_SUFFIXES = ['png', 'jpg', 'gif', 'svg'];
 /** Camunda 7's DMN resource suffixes (without the dot, as its deployer strips them). */
 const DMN_SUFFIXES = ['dmn11.xml', 'dmn'];
+/** Camunda 7's BPMN resource suffixes (BpmnDeployer.BPMN_RESOURCE_SUFFIXES), for a process definition's diagram the same way. */
+export const BPMN_SUFFIXES = ['bpmn20.xml', 'bpmn'];
 
 /**
  * The image Camunda 7's deployer would have taken as the diagram of a
@@ -14,8 +16,8 @@ const DMN_SUFFIXES = ['dmn11.xml', 'dmn'];
  * `dinner.dinner.png` or `dinner.png`. A deployment never changes, so finding
  * it now gives what Camunda stored as diagramResourceName at deployment.
  */
-export function diagramNameFor(resourceName: string, key: string, names: Set<string>): string | null {
-  const suffix = DMN_SUFFIXES.find((s) => resourceName.endsWith(s));
+export function diagramNameFor(resourceName: string, key: string, names: Set<string>, suffixes = DMN_SUFFIXES): string | null {
+  const suffix = suffixes.find((s) => resourceName.endsWith(s));
   const base = suffix ? resourceName.slice(0, -suffix.length) : resourceName;
   for (const image of DIAGRAM_SUFFIXES) {
     for (const candidate of [`${base}${key}.${image}`, `${base}${image}`]) {
@@ -26,9 +28,9 @@ export function diagramNameFor(resourceName: string, key: string, names: Set<str
 }
 
 /** The diagram image deployed beside a definition, or null when there is none (Camunda answers 204). */
-export async function findDiagram(db: Db, def: { deployment_id: string; resource_name: string; key: string }): Promise<{ name: string; bytes: Buffer } | null> {
+export async function findDiagram(db: Db, def: { deployment_id: string; resource_name: string; key: string }, suffixes = DMN_SUFFIXES): Promise<{ name: string; bytes: Buffer } | null> {
   const resources = await listResourceChecksums(db, def.deployment_id);
-  const name = diagramNameFor(def.resource_name, def.key, new Set(resources.map((r) => r.name)));
+  const name = diagramNameFor(def.resource_name, def.key, new Set(resources.map((r) => r.name)), suffixes);
   const id = resources.find((r) => r.name === name)?.id;
   const row = id ? await findResource(db, def.deployment_id, id) : undefined;
   return row ? { name: row.name, bytes: Buffer.from(row.bytes) } : null;

@@ -252,6 +252,21 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
       if (!row) throw new NotFoundError(`资源不存在 / no resource ${resourceId} in deployment ${id}`);
       return row;
     },
+    /**
+     * POST /deployment/{id}/redeploy: a new deployment of the same name and
+     * tenant with the named resources of `id` (by id or name; all when none is
+     * named), deployed as POST /deployment/create deploys, without filtering.
+     */
+    async redeploy(id: string, pick: { resourceIds: string[]; resourceNames: string[]; source: string | null }, actor: Actor): Promise<DeployResult> {
+      const old = await get(id);
+      const all = await listResourceChecksums(db, id);
+      for (const r of pick.resourceIds) if (!all.some((a) => a.id === r)) throw new NotFoundError(`资源不存在 / no resource with id ${r} in deployment ${id}`);
+      for (const n of pick.resourceNames) if (!all.some((a) => a.name === n)) throw new NotFoundError(`资源不存在 / no resource named ${n} in deployment ${id}`);
+      const chosen = pick.resourceIds.length || pick.resourceNames.length ? all.filter((a) => pick.resourceIds.includes(a.id) || pick.resourceNames.includes(a.name)) : all;
+      const resources = [];
+      for (const r of chosen) resources.push({ name: r.name, bytes: Buffer.from((await findResource(db, id, r.id))!.bytes) });
+      return deploy({ name: old.name, source: pick.source, tenantId: old.tenant_id, duplicateFiltering: false, changedOnly: false, resources, actor });
+    },
     async definitions(id: string): Promise<DefinitionSummary[]> {
       return listDefinitions(db, { deploymentId: id });
     },

@@ -151,7 +151,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
    * external tasks, timers, subscriptions and called children end with it
    * in one transaction, traced as `operation` with the reason.
    */
-  async function endInstance(id: string, reason: string | null, principal: Principal, skipCustomListeners: boolean, operation: 'Delete' | 'Terminate'): Promise<void> {
+  async function endInstance(id: string, reason: string | null, principal: Principal, skipCustomListeners: boolean, operation: 'Delete' | 'Terminate', afterSave?: (trx: Db) => Promise<void>): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const row = await findInstance(db, id);
       if (!row || row.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
@@ -160,6 +160,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       const effects = skipCustomListeners ? null : await listeners.deletion(row, principal);
       const done = await db.transaction(async (trx) => {
         if (!(await terminateInstance(trx, id, row.rev, reason))) return false;
+        await afterSave?.(trx);
         await effects?.(trx);
         await endOpenTasksOfInstance(trx, id);
         await endOpenExternalTasksOfInstance(trx, id);
@@ -220,7 +221,7 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
      * Sets and deletes variables of a running instance. Administrators may,
      * and so may anyone with an open task in it: they are working on it.
      */
-    async modifyVariables(id: string, change: { modifications: Variables; deletions: string[] }, principal: Principal): Promise<void> {
+    async modifyVariables(id: string, change: { modifications: Variables; deletions: string[] }, principal: Principal, afterSave?: (trx: Db) => Promise<void>): Promise<void> {
       const row = await visibleInstance(id, principal);
       if (row.state !== 'ACTIVE') throw new NotFoundError(`流程实例已结束 / process instance ${id} has ended`);
       if (!principal.isAdmin && !(await hasOpenTaskFor(db, id, principal))) {
@@ -230,14 +231,14 @@ export function makeInstanceService(db: Knex, definitions: DefinitionService, ex
       const deleted = change.deletions.filter((n) => !(n in change.modifications));
       await variableChanges.changeVariables({
         instanceId: id, definitionId: row.definition_id, sensitive, modifications: change.modifications, deletions: deleted, actor: principal,
-        fact: { operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, details: { set: Object.keys(change.modifications), deleted } },
+        fact: { operation: 'ModifyVariables', entityType: 'ProcessInstance', entityId: id, details: { set: Object.keys(change.modifications), deleted } }, afterSave,
       });
     },
 
     /** Deletes (cancels) a running instance: its open tasks end as deleted, history stays. Administrators only. */
-    async remove(id: string, reason: string | null, principal: Principal, skipCustomListeners = false): Promise<void> {
+    async remove(id: string, reason: string | null, principal: Principal, skipCustomListeners = false, afterSave?: (trx: Db) => Promise<void>): Promise<void> {
       assertAdmin(principal);
-      await endInstance(id, reason, principal, skipCustomListeners, 'Delete');
+      await endInstance(id, reason, principal, skipCustomListeners, 'Delete', afterSave);
     },
 
     /**

@@ -168,6 +168,19 @@ export function makeModificationService(db: Knex, definitions: DefinitionService
     },
 
     /**
+     * What `/process-instance/{id}/modification-async` checks before it
+     * writes its batch: the instance runs, and the flags can be honoured on its
+     * definition. Returns the definition the job checks the instance against.
+     */
+    async checkOneAsync(instanceId: string, m: Modification, principal: Principal): Promise<string> {
+      assertAdmin(principal);
+      const instance = await findInstance(db, instanceId);
+      if (!instance || instance.state !== 'ACTIVE') throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${instanceId}`);
+      refuseSkips(await definitions.load(instance.definition_id), m);
+      return instance.definition_id;
+    },
+
+    /**
      * One job of an `instance-modification` batch: the instance modified as
      * the batch's creator, in the transaction that claims and marks the job.
      * A refusal (the instance ended, of another definition, suspended, an

@@ -60,9 +60,10 @@ export function makeSuspensionService(db: Knex, trace: TraceService) {
   }));
 
   /** Sets the state of the running instances `ids`, traced, in one transaction. */
-  async function setInstances(ids: string[], suspended: boolean, principal: Principal): Promise<string[]> {
+  async function setInstances(ids: string[], suspended: boolean, principal: Principal, afterSave?: (trx: Db) => Promise<void>): Promise<string[]> {
     if (!ids.length) return [];
     return db.transaction(async (trx) => {
+      await afterSave?.(trx);
       const changed = await setInstancesSuspended(trx, { ids }, suspended);
       await trace.record(trx, principal, instanceFacts(changed, suspended));
       return changed;
@@ -90,6 +91,19 @@ export function makeSuspensionService(db: Knex, trace: TraceService) {
       const [running] = await findRunningInstanceIds(db, { ids: [id] });
       if (!running) throw new NotFoundError(`流程实例不存在或已结束 / no running process instance with id ${id}`);
       await setInstances([id], suspended, principal);
+    },
+
+    /**
+     * One job of a `suspended-async` batch (instance-batches.ts): the
+     * instance's state set as PUT /process-instance/{id}/suspended sets it,
+     * with `afterSave` (the job marked done) in its transaction. An instance
+     * no longer running changes nothing, as Camunda's batch skips it.
+     */
+    async setInstanceInBatch(id: string, suspended: boolean, principal: Principal, afterSave: (trx: Db) => Promise<void>): Promise<void> {
+      assertMaySuspendInstances(principal);
+      const [running] = await findRunningInstanceIds(db, { ids: [id] });
+      if (!running) return void (await db.transaction(afterSave));
+      await setInstances([id], suspended, principal, afterSave);
     },
 
     /** PUT /process-instance/suspended: by definition id or key, or a group (ids and/or a query). */

@@ -199,3 +199,8 @@ export async function countDecisionRequirements(db: Db, query: DecisionRequireme
 export async function findDecisionXml(db: Db, table: 'decision_definitions' | 'decision_requirements_definitions', id: string): Promise<{ id: string; bytes: Buffer } | undefined> {
   return db(`${table} as d`).join('resources as r', 'r.id', 'd.resource_id').select('d.id', 'r.bytes').where('d.id', id).first();
 }
+
+/** Sets a decision definition's history time to live (days; null: none); false when no such definition. */
+export async function setDecisionHistoryTtl(db: Db, id: string, ttl: number | null): Promise<boolean> {
+  return (await db('decision_definitions').where({ id }).update({ history_ttl: ttl })) === 1;
+}

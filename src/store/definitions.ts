@@ -3,6 +3,7 @@ import type { Forms } from '../types.ts';
 import { boundQuery, type BoundReference } from './bindings.ts';
 import type { Db } from './db.ts';
 import { countOf, likePattern, paged } from './paging.ts';
+import { dropUnsentMailsOfTasks } from './notifications.ts';
 
 export interface DefinitionRow {
   id: string;
@@ -162,4 +163,34 @@ export async function findConditionalStartDefinitions(db: Db, id?: string): Prom
   if (id) return q.where('d.id', id);
   return q.whereRaw("d.version = (select max(v.version) from process_definitions v where v.key = d.key and coalesce(v.tenant_id, '') = coalesce(d.tenant_id, ''))")
     .orderBy('d.key');
+}
+
+/** Sets a process definition's history time to live (days; null: none); false when no such definition. */
+export async function setDefinitionHistoryTtl(db: Db, id: string, ttl: number | null): Promise<boolean> {
+  return (await db('process_definitions').where({ id }).update({ history_ttl: ttl })) === 1;
+}
+
+/**
+ * Deletes process definitions with their instances (running and ended) and
+ * those instances' history, as deleteDeployment does for a whole deployment
+ * (store/deployments.ts); the deployment and its resources stay.
+ */
+export async function deleteDefinitions(db: Db, ids: string[]): Promise<void> {
+  const instances = db('process_instances').select('id').whereIn('definition_id', ids);
+  await db('history_decision_instances').whereIn('process_instance_id', instances).delete();
+  await dropUnsentMailsOfTasks(db, await db('tasks').whereIn('process_instance_id', instances).whereNull('end_time').pluck('id'));
+  await db('process_instances').whereIn('definition_id', ids).delete();
+  await db('process_definitions').whereIn('id', ids).delete();
+}
+
+/** How many instances (running only, or all) the definitions have. */
+export async function countInstancesOfDefinitions(db: Db, ids: string[], runningOnly: boolean): Promise<number> {
+  const q = db('process_instances').whereIn('definition_id', ids);
+  if (runningOnly) q.where('state', 'ACTIVE');
+  return countOf(q);
+}
+
+/** Every version of `key` without a tenant, newest first. */
+export async function listVersionsOfKey(db: Db, key: string): Promise<DefinitionRow[]> {
+  return db('process_definitions').where({ key }).whereNull('tenant_id').orderBy('version', 'desc');
 }

@@ -243,6 +243,38 @@ const cases: Case[] = [
   // Definitions and starting.
   { route: 'GET /engine-rest/process-definition', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition' }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/process-definition/count' }), trace: ['Read ProcessDefinition'] },
+  {
+    route: 'POST /engine-rest/deployment/:id/redeploy', as: 'admin', wrong: 'office', trace: ['Create Deployment'],
+    make: async (f) => ({ url: `/deployment/${(await f.deployment()).id}/redeploy`, body: {} }),
+  },
+  {
+    route: 'DELETE /engine-rest/process-definition/:id', as: 'admin', wrong: 'office', trace: ['Delete ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.c.admin.get(`/engine-rest/process-definition/key/${await ownKey(f)}`)).body.id}` }),
+  },
+  { route: 'DELETE /engine-rest/process-definition/key/:key', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/process-definition/key/${await ownKey(f)}` }), trace: ['Delete ProcessDefinition'] },
+  { route: 'GET /engine-rest/deployment/registered', as: 'office', wrong: 'worker', make: async () => ({ url: '/deployment/registered' }), trace: ['Read Deployment'] },
+  { route: 'GET /engine-rest/process-definition/:id/diagram', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/diagram` }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/process-definition/key/:key/diagram', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/diagram` }), trace: ['Read ProcessDefinition'] },
+  {
+    route: 'GET /engine-rest/process-definition/:id/static-called-process-definitions', as: 'office', wrong: 'worker', trace: ['Read ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/static-called-process-definitions` }),
+  },
+  {
+    route: 'PUT /engine-rest/process-definition/:id/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/process-definition/key/:key/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive ProcessDefinition'],
+    make: async (f) => ({ url: `/process-definition/key/${await ownKey(f)}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/decision-definition/:id/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive DecisionDefinition'],
+    make: async (f) => ({ url: `/decision-definition/${(await decisions(f)).id}/history-time-to-live`, body: { historyTimeToLive: 30 } }),
+  },
+  {
+    route: 'PUT /engine-rest/decision-definition/key/:key/history-time-to-live', as: 'admin', wrong: 'office', trace: ['UpdateHistoryTimeToLive DecisionDefinition'],
+    make: async (f) => { await decisions(f); return { url: '/decision-definition/key/dish/history-time-to-live', body: { historyTimeToLive: 30 } }; },
+  },
   { route: 'GET /engine-rest/process-definition/key/:key/xml', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/:id/xml', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/process-definition/${(await f.deployment()).definition}/xml` }), trace: ['Read ProcessDefinition'] },
   { route: 'GET /engine-rest/process-definition/key/:key', as: 'office', wrong: 'worker', make: async () => ({ url: `/process-definition/key/${PLAN}` }), trace: ['Read ProcessDefinition'] },
@@ -806,6 +838,28 @@ const cases: Case[] = [
       const definition = (await f.c.admin.get(`/engine-rest/process-instance/${p.pi}`)).body.definitionId;
       return { url: '/modification/executeAsync', body: { processDefinitionId: definition, processInstanceIds: ['no-such-instance'], instructions: [{ type: 'cancel', activityId: 'draftPlan' }] } };
     },
+  },
+  // The asynchronous instance operations (administrators): instances that do not exist, or an instruction its job refuses, so the scheduler adds no row of its own meanwhile.
+  {
+    route: 'POST /engine-rest/process-instance/:id/modification-async', as: 'admin', wrong: 'office', trace: ['ModifyProcessInstance Batch'],
+    make: onPlan((p) => ({ url: `/process-instance/${p.pi}/modification-async`, pi: p.pi, body: { instructions: [{ type: 'cancel', activityInstanceId: 'no-such:activity' }] } })),
+  },
+  { route: 'POST /engine-rest/process-instance/delete', as: 'admin', wrong: 'office', make: async () => ({ url: '/process-instance/delete', body: { processInstanceIds: ['no-such-instance'] } }), trace: ['Delete Batch'] },
+  {
+    route: 'POST /engine-rest/process-instance/delete-historic-query-based', as: 'admin', wrong: 'office', trace: ['Delete Batch'],
+    make: async () => ({ url: '/process-instance/delete-historic-query-based', body: { processInstanceIds: ['no-such-instance'] } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/suspended-async', as: 'admin', wrong: 'office', trace: ['Suspend Batch'],
+    make: async () => ({ url: '/process-instance/suspended-async', body: { processInstanceIds: ['no-such-instance'], suspended: true } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/variables-async', as: 'admin', wrong: 'office', trace: ['SetVariables Batch'],
+    make: async () => ({ url: '/process-instance/variables-async', body: { processInstanceIds: ['no-such-instance'], variables: vars({ x: 1 }) } }),
+  },
+  {
+    route: 'POST /engine-rest/process-instance/message-async', as: 'admin', wrong: 'office', trace: ['CorrelateMessage Batch'],
+    make: async () => ({ url: '/process-instance/message-async', body: { processInstanceIds: ['no-such-instance'], messageName: 'nobody-waits' } }),
   },
   { route: 'GET /engine-rest/task/:id/return-targets', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/return-targets` })), trace: ['Read Task'] },
   {

@@ -29,7 +29,7 @@ export function requirementsDto(d: DecisionRequirementsRow) {
  * Camunda's get-diagram answer: the image as an attachment with the media type
  * of its suffix, or 204 when the definition has none.
  */
-function sendDiagram(ctx: Context, diagram: { name: string; bytes: Buffer } | null): void {
+export function sendDiagram(ctx: Context, diagram: { name: string; bytes: Buffer } | null): void {
   if (!diagram) {
     ctx.status = 204;
     return;

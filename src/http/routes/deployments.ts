@@ -9,7 +9,7 @@ import type { DeploymentRow } from '../../store/deployments.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
 import { readMultipart } from '../multipart.ts';
-import { queryOf, sortingOf } from '../params.ts';
+import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { decisionDto, requirementsDto } from './decisions.ts';
 import { definitionDto } from './definitions.ts';
 
@@ -80,6 +80,21 @@ export function makeDeploymentRoutes(deps: { deployments: DeploymentService }): 
       // shape of a ParseException's problems, so a client reads warnings as it reads refusals.
       ...(Object.keys(result.warnings).length ? { deploymentWarnings: result.warnings } : {}),
     };
+  });
+
+  router.post('/deployment/:id/redeploy', async (ctx) => {
+    assertAdmin(principalOf(ctx));
+    const body = bodyObject(ctx);
+    const texts = (name: string): string[] => {
+      const v = body[name] ?? [];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ValidationError(`${name} 必须是文本数组 / ${name} must be an array of strings`, { field: name });
+      return v as string[];
+    };
+    if (body.source != null && typeof body.source !== 'string') throw new ValidationError('source 必须是文本 / source must be a string', { field: 'source' });
+    const unknown = Object.keys(body).filter((k) => !['resourceIds', 'resourceNames', 'source'].includes(k));
+    if (unknown.length) throw new ValidationError(`不支持的字段 / not supported here: ${unknown.join(', ')}`, { unsupported: unknown });
+    const result = await deps.deployments.redeploy(ctx.params.id, { resourceIds: texts('resourceIds'), resourceNames: texts('resourceNames'), source: (body.source as string | undefined) ?? null }, principalOf(ctx));
+    ctx.body = deploymentDto(result.deployment, ctx, [...result.definitions, ...result.unchanged], result.decisions);
   });
 
   const filter = (ctx: Context) => {

@@ -36,32 +36,34 @@ function stateFilter(q: Params): { state?: 'ACTIVE' | 'COMPLETED' | 'EXTERNALLY_
 /** Camunda's historic state: a running instance that is suspended is SUSPENDED. */
 const historicState = (r: { state: string; suspended?: boolean | undefined }) => (r.state === 'ACTIVE' && r.suspended ? 'SUSPENDED' : r.state);
 
+/** GET /history/process-instance's criteria (also the historicProcessInstanceQuery of the batch operations). */
+export const historicInstanceFilter = (q: Params) => {
+  const [ids, id] = [q.list('processInstanceIds'), q.string('processInstanceId')];
+  const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
+  return {
+    // Both given: Camunda applies both, so only an instance in the list and of that id.
+    ids: ids && id ? ids.filter((x) => x === id) : ids ?? (id ? [id] : undefined),
+    definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
+    businessKeyLike: q.string('processInstanceBusinessKeyLike'),
+    finished: finished ? true : unfinished ? false : undefined,
+    superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
+    startedBy: q.string('startedBy'),
+    ...stateFilter(q),
+  };
+};
+
 /** `/history`: who did what, when. */
 export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
   const router = new Router();
   // Each query reads the query string (GET) or Camunda's JSON body (POST) through one parser; paging is in the query string.
-  const instanceFilter = (q: Params) => {
-    const [ids, id] = [q.list('processInstanceIds'), q.string('processInstanceId')];
-    const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
-    return {
-      // Both given: Camunda applies both, so only an instance in the list and of that id.
-      ids: ids && id ? ids.filter((x) => x === id) : ids ?? (id ? [id] : undefined),
-      definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
-      businessKeyLike: q.string('processInstanceBusinessKeyLike'),
-      finished: finished ? true : unfinished ? false : undefined,
-      superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),
-      startedBy: q.string('startedBy'),
-      ...stateFilter(q),
-    };
-  };
   const countInstances = async (ctx: Context) => {
-    const { sorting: _s, ...filter } = paramsOf(ctx, (q) => ({ ...instanceFilter(q), sorting: q.sorting(instanceSortColumns) }));
+    const { sorting: _s, ...filter } = paramsOf(ctx, (q) => ({ ...historicInstanceFilter(q), sorting: q.sorting(instanceSortColumns) }));
     ctx.body = { count: await deps.history.countProcessInstances(filter, principalOf(ctx)) };
   };
   router.get('/history/process-instance/count', countInstances).post('/history/process-instance/count', countInstances);
   const listInstances = async (ctx: Context) => {
     const rows = await deps.history.processInstances({
-      ...paramsOf(ctx, (q) => ({ ...instanceFilter(q), sorting: q.sorting(instanceSortColumns) })), ...pagingOf(ctx),
+      ...paramsOf(ctx, (q) => ({ ...historicInstanceFilter(q), sorting: q.sorting(instanceSortColumns) })), ...pagingOf(ctx),
     }, principalOf(ctx));
     ctx.body = rows.map((r) => ({
       id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,

@@ -9,7 +9,7 @@ const { startTime: _s, endTime: _e, ...runtimeSort } = instanceSortColumns;
 import type { Variables } from '../../types.ts';
 import { principalOf } from '../auth.ts';
 import { formatVariables, sendVariableData } from '../format.ts';
-import { bodyObject, pagingOf, paramsOf, queryOf } from '../params.ts';
+import { bodyObject, pagingOf, paramsOf, queryOf, type Params } from '../params.ts';
 import { parseModifications, parseVariables } from '../../services/variables.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
@@ -22,16 +22,19 @@ export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, 
   };
 }
 
+/** GET /process-instance's criteria (also the processInstanceQuery of the batch operations, routes/instance-batches.ts). */
+export const runtimeInstanceFilter = (q: Params) => ({
+  definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
+  superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
+  suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
+  state: 'ACTIVE' as const, sorting: q.sorting(runtimeSort),
+});
+
 /** `/process-instance`: the runtime view of running instances. */
 export function makeInstanceRoutes(deps: { instances: InstanceService }): Router {
   const router = new Router();
   // Camunda's query, from the query string (GET) or its JSON body (POST); paging is always in the query string.
-  const filter = (ctx: Context) => paramsOf(ctx, (q) => ({
-    definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
-    superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
-    suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
-    state: 'ACTIVE' as const, sorting: q.sorting(runtimeSort),
-  }));
+  const filter = (ctx: Context) => paramsOf(ctx, runtimeInstanceFilter);
   const list = async (ctx: Context) => {
     const rows = await deps.instances.list({ ...filter(ctx), ...pagingOf(ctx) }, principalOf(ctx));
     ctx.body = rows.map((r) => instanceDto(r, ctx));

@@ -22,6 +22,8 @@ import { makeExecution } from './services/execution.ts';
 import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
+import { makeHistoryDeletionService } from './services/history-deletion.ts';
+import { makeHistoryDetailService } from './services/history-details.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -130,6 +132,8 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     incidents: makeIncidentService(db),
     history: makeHistoryService(db, definitions, vault),
+    historyDeletion: makeHistoryDeletionService(db, trace),
+    historyDetails: makeHistoryDetailService(db, definitions, vault),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

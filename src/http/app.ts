@@ -8,6 +8,8 @@ import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
 import type { Metrics } from '../services/metrics.ts';
 import type { HistoryService } from '../services/history.ts';
+import type { HistoryDeletionService } from '../services/history-deletion.ts';
+import type { HistoryDetailService } from '../services/history-details.ts';
 import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -46,6 +48,9 @@ import { makeJobRoutes } from './routes/jobs.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
 import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
+import { makeHistoryActivityRoutes } from './routes/history-activities.ts';
+import { makeHistoryDetailRoutes } from './routes/history-details.ts';
+import { makeHistoryVariableRoutes } from './routes/history-variables.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -110,6 +115,8 @@ export interface AppDeps {
   startTimers: StartTimerService;
   tokens: TokenService;
   history: HistoryService;
+  historyDeletion: HistoryDeletionService;
+  historyDetails: HistoryDetailService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -245,6 +252,9 @@ export function makeApp(deps: AppDeps): Koa {
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
+    makeHistoryActivityRoutes(deps),
+    makeHistoryVariableRoutes(deps),
+    makeHistoryDetailRoutes(deps),
     makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),

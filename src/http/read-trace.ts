@@ -9,6 +9,8 @@ const POST_QUERIES = new Set([
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
+  '/engine-rest/history/task/count', '/engine-rest/history/variable-instance/count', '/engine-rest/history/activity-instance/count',
+  '/engine-rest/history/detail',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -17,7 +19,7 @@ const MAX_IDS = 100;
 
 /** The entity a read route returns, by its route pattern (longest prefix wins). */
 const ENTITIES: [RegExp, string][] = [
-  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance/, 'Variable'],
+  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance|^\/engine-rest\/history\/detail/, 'Variable'],
   [/\/comment$/, 'Comment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
@@ -132,6 +134,7 @@ function readFact(ctx: Context, route: string): TraceFact {
     const b = body as Record<string, unknown>;
     if (typeof b.count === 'number' && Object.keys(b).length === 1) details.count = b.count;
     else if (entityType === 'Variable' && route.includes('/variable-instance/')) details.variables = [b.name];
+    else if (entityType === 'Variable' && route.includes('/history/detail/')) details.variables = [b.variableName];
     else if (entityType === 'Variable' && !params.name) details.variables = Object.keys(b);
     if (typeof b.id === 'string' && !entityId) entityId = b.id;
   }
@@ -140,8 +143,8 @@ function readFact(ctx: Context, route: string): TraceFact {
   // A variable instance's bytes name their variable only in what the route found.
   if (typeof ctx.state.variableName === 'string') details.variables = [ctx.state.variableName];
   // Variable instances in a list name their variables, as a read of an instance's variables does.
-  if (entityType === 'Variable' && Array.isArray(body) && route.includes('variable-instance')) {
-    details.variables = [...new Set(body.map((x) => (x as { name?: unknown })?.name))].slice(0, MAX_IDS);
+  if (entityType === 'Variable' && Array.isArray(body) && (route.includes('variable-instance') || route.includes('/history/detail'))) {
+    details.variables = [...new Set(body.map((x) => (x as { name?: unknown; variableName?: unknown })?.name ?? (x as { variableName?: unknown })?.variableName))].slice(0, MAX_IDS);
   }
   if (entityType === 'DecisionInstance') Object.assign(details, decisionValuesOf(body));
   // A route that found the instance itself (an execution's) names it in ctx.state.

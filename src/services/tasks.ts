@@ -163,6 +163,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async history(filter: TaskFilter, principal: Principal): Promise<TaskRow[]> {
       return queryTasks(db, await scoped(filter, principal, 'all'));
     },
+    /** How many finished and open tasks match (GET /history/task/count). */
+    async historyCount(filter: TaskFilter, principal: Principal): Promise<number> {
+      return countTasks(db, await scoped(filter, principal, 'all'));
+    },
     get: openTask,
 
     async claim(id: string, userId: string, principal: Principal): Promise<void> {

@@ -9,6 +9,9 @@ import { execScript } from '../src/store/exec-script.ts';
 // the variable's earlier updates; `initial` marks values set as the instance
 // started (written in the transaction that inserted it, whose now() is its
 // start_time). `seq` orders rows written in one transaction.
+// `identity_link_log`: who a task was for, as it changed: assignee and
+// owner (the old one's delete, the new one's add), candidate users and
+// groups; `assigner_id` is who changed it (null: the diagram, at creation).
 export async function up(db: Knex): Promise<void> {
   await execScript(db, `
     create table history_details (
@@ -24,11 +27,26 @@ export async function up(db: Knex): Promise<void> {
       time timestamptz not null default now()
     );
     create index history_details_instance_idx on history_details(process_instance_id, variable_name, seq);
+    create table identity_link_log (
+      id text primary key,
+      seq bigserial not null,
+      time timestamptz not null default now(),
+      process_instance_id text not null references process_instances(id) on delete cascade,
+      task_id text not null,
+      type text not null,
+      user_id text,
+      group_id text,
+      operation_type text not null,
+      assigner_id text
+    );
+    create index identity_link_log_instance_idx on identity_link_log(process_instance_id, seq);
+    create index identity_link_log_task_idx on identity_link_log(task_id);
   `);
 }
 
 export async function down(db: Knex): Promise<void> {
   await execScript(db, `
+    drop table identity_link_log;
     drop table history_details;
   `);
 }

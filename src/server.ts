@@ -24,6 +24,7 @@ import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeHistoryDeletionService } from './services/history-deletion.ts';
 import { makeHistoryDetailService } from './services/history-details.ts';
+import { makeIdentityLinkLogService } from './services/identity-link-log.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -134,6 +135,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     history: makeHistoryService(db, definitions, vault),
     historyDeletion: makeHistoryDeletionService(db, trace),
     historyDetails: makeHistoryDetailService(db, definitions, vault),
+    identityLinkLog: makeIdentityLinkLogService(db),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

@@ -10,6 +10,7 @@ import type { Metrics } from '../services/metrics.ts';
 import type { HistoryService } from '../services/history.ts';
 import type { HistoryDeletionService } from '../services/history-deletion.ts';
 import type { HistoryDetailService } from '../services/history-details.ts';
+import type { IdentityLinkLogService } from '../services/identity-link-log.ts';
 import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -50,6 +51,7 @@ import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeHistoryActivityRoutes } from './routes/history-activities.ts';
 import { makeHistoryDetailRoutes } from './routes/history-details.ts';
+import { makeIdentityLinkLogRoutes } from './routes/identity-link-log.ts';
 import { makeHistoryVariableRoutes } from './routes/history-variables.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
@@ -117,6 +119,7 @@ export interface AppDeps {
   history: HistoryService;
   historyDeletion: HistoryDeletionService;
   historyDetails: HistoryDetailService;
+  identityLinkLog: IdentityLinkLogService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -255,6 +258,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeHistoryActivityRoutes(deps),
     makeHistoryVariableRoutes(deps),
     makeHistoryDetailRoutes(deps),
+    makeIdentityLinkLogRoutes(deps),
     makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),

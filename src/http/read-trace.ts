@@ -24,6 +24,7 @@ const ENTITIES: [RegExp, string][] = [
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],
+  [/^\/engine-rest\/history\/identity-link-log/, 'IdentityLinkLog'],
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],

@@ -94,6 +94,28 @@ for (const backend of backends) {
     t.deepEqual((await c.admin.get('/engine-rest/history/incident/count')).body, { count: (await c.admin.get('/engine-rest/history/incident')).body.length });
   });
 
+  test.serial(t('the identity link log names who a task was for, who changed it and when, for readers of its instance'), async (t) => {
+    const pi = await start({ ticket: 'links' });
+    const task = (await c.network.get(`/engine-rest/task?processInstanceId=${pi}&taskDefinitionKey=networkCheck`)).body[0];
+    t.is((await c.network.post(`/engine-rest/task/${task.id}/claim`, { userId: 'hist-net' })).status, 204);
+    t.is((await c.admin.post(`/engine-rest/task/${task.id}/assignee`, { userId: 'admin' })).status, 204);
+    t.is((await c.admin.post(`/engine-rest/task/${task.id}/identity-links`, { userId: 'hist-net', type: 'candidate' })).status, 204);
+    const log = (await c.network.get(`/engine-rest/history/identity-link-log?taskId=${task.id}`)).body;
+    t.deepEqual(log.map((l: Record<string, unknown>) => [l.type, l.operationType, l.userId, l.groupId, l.assignerId]), [
+      ['candidate', 'add', null, 'network-security', null],
+      ['assignee', 'add', 'hist-net', null, 'hist-net'],
+      ['assignee', 'delete', 'hist-net', null, 'admin'],
+      ['assignee', 'add', 'admin', null, 'admin'],
+      ['candidate', 'add', 'hist-net', null, 'admin'],
+    ]);
+    t.like(log[0], { taskId: task.id, processDefinitionKey: 'parallel-review' });
+    t.deepEqual((await c.network.get(`/engine-rest/history/identity-link-log/count?taskId=${task.id}&operationType=delete`)).body, { count: 1 });
+    const sorted = (await c.network.get(`/engine-rest/history/identity-link-log?taskId=${task.id}&type=assignee&sortBy=userId&sortOrder=asc&maxResults=1`)).body;
+    t.is(sorted[0].userId, 'admin');
+    t.deepEqual((await c.office.get(`/engine-rest/history/identity-link-log?taskId=${task.id}`)).body, [], 'an outsider sees none');
+    t.is((await c.admin.get('/engine-rest/history/identity-link-log?operationType=moved')).status, 400);
+  });
+
   test.serial(t('history is deleted by administrators, of finished instances only, and the deletion is traced'), async (t) => {
     const pi = await start({ ticket: 'gone' });
     t.is((await c.admin.delete(`/engine-rest/history/process-instance/${pi}`)).status, 409, 'a running instance keeps its history');

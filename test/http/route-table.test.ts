@@ -510,6 +510,8 @@ const cases: Case[] = [
   { route: 'DELETE /engine-rest/history/process-instance/:id/variable-instances', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/process-instance/${pi}/variable-instances`, pi }; }, trace: ['Delete Variable'] },
   { route: 'GET /engine-rest/history/process-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/history/process-instance/${p.pi}` })), trace: ['Read ProcessInstance'] },
   { route: 'DELETE /engine-rest/history/process-instance/:id', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/process-instance/${pi}`, pi }; }, trace: ['Delete ProcessInstance'] },
+  { route: 'GET /engine-rest/history/identity-link-log', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/identity-link-log?taskId=${p.task}`, pi: p.pi })), trace: ['Read IdentityLinkLog'] },
+  { route: 'GET /engine-rest/history/identity-link-log/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/identity-link-log/count?taskId=${p.task}` })), trace: ['Read IdentityLinkLog'] },
   { route: 'GET /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/task/count?processInstanceId=${p.pi}` })), trace: ['Read Task'] },
   { route: 'POST /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/task/count', body: { processInstanceId: p.pi } })), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/detail', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/detail?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },

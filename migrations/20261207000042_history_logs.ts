@@ -12,6 +12,8 @@ import { execScript } from '../src/store/exec-script.ts';
 // `identity_link_log`: who a task was for, as it changed: assignee and
 // owner (the old one's delete, the new one's add), candidate users and
 // groups; `assigner_id` is who changed it (null: the diagram, at creation).
+// `external_task_log`: an external task as it was when created, when a
+// worker reported a failure, and as it ended (success or deletion).
 export async function up(db: Knex): Promise<void> {
   await execScript(db, `
     create table history_details (
@@ -41,11 +43,32 @@ export async function up(db: Knex): Promise<void> {
     );
     create index identity_link_log_instance_idx on identity_link_log(process_instance_id, seq);
     create index identity_link_log_task_idx on identity_link_log(task_id);
+    create table external_task_log (
+      id text primary key,
+      seq bigserial not null,
+      time timestamptz not null default now(),
+      external_task_id text not null,
+      process_instance_id text not null references process_instances(id) on delete cascade,
+      definition_id text not null,
+      definition_key text not null,
+      activity_id text not null,
+      execution_id text not null,
+      topic text not null,
+      worker_id text,
+      retries integer,
+      priority integer not null,
+      error_message text,
+      error_details text,
+      state text not null
+    );
+    create index external_task_log_instance_idx on external_task_log(process_instance_id, seq);
+    create index external_task_log_task_idx on external_task_log(external_task_id);
   `);
 }
 
 export async function down(db: Knex): Promise<void> {
   await execScript(db, `
+    drop table external_task_log;
     drop table identity_link_log;
     drop table history_details;
   `);

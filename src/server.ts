@@ -25,6 +25,7 @@ import { makeHistoryService } from './services/history.ts';
 import { makeHistoryDeletionService } from './services/history-deletion.ts';
 import { makeHistoryDetailService } from './services/history-details.ts';
 import { makeIdentityLinkLogService } from './services/identity-link-log.ts';
+import { makeExternalTaskLogService } from './services/external-task-log.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -136,6 +137,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     historyDeletion: makeHistoryDeletionService(db, trace),
     historyDetails: makeHistoryDetailService(db, definitions, vault),
     identityLinkLog: makeIdentityLinkLogService(db),
+    externalTaskLog: makeExternalTaskLogService(db),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

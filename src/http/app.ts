@@ -11,6 +11,7 @@ import type { HistoryService } from '../services/history.ts';
 import type { HistoryDeletionService } from '../services/history-deletion.ts';
 import type { HistoryDetailService } from '../services/history-details.ts';
 import type { IdentityLinkLogService } from '../services/identity-link-log.ts';
+import type { ExternalTaskLogService } from '../services/external-task-log.ts';
 import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -52,6 +53,7 @@ import { makeHistoryRoutes } from './routes/history.ts';
 import { makeHistoryActivityRoutes } from './routes/history-activities.ts';
 import { makeHistoryDetailRoutes } from './routes/history-details.ts';
 import { makeIdentityLinkLogRoutes } from './routes/identity-link-log.ts';
+import { makeExternalTaskLogRoutes } from './routes/external-task-log.ts';
 import { makeHistoryVariableRoutes } from './routes/history-variables.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
@@ -120,6 +122,7 @@ export interface AppDeps {
   historyDeletion: HistoryDeletionService;
   historyDetails: HistoryDetailService;
   identityLinkLog: IdentityLinkLogService;
+  externalTaskLog: ExternalTaskLogService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -259,6 +262,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeHistoryVariableRoutes(deps),
     makeHistoryDetailRoutes(deps),
     makeIdentityLinkLogRoutes(deps),
+    makeExternalTaskLogRoutes(deps),
     makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),

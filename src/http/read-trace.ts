@@ -10,7 +10,7 @@ const POST_QUERIES = new Set([
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
   '/engine-rest/history/task/count', '/engine-rest/history/variable-instance/count', '/engine-rest/history/activity-instance/count',
-  '/engine-rest/history/detail',
+  '/engine-rest/history/detail', '/engine-rest/history/external-task-log', '/engine-rest/history/external-task-log/count',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -25,6 +25,7 @@ const ENTITIES: [RegExp, string][] = [
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],
   [/^\/engine-rest\/history\/identity-link-log/, 'IdentityLinkLog'],
+  [/^\/engine-rest\/history\/external-task-log/, 'ExternalTaskLog'],
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],

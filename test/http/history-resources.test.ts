@@ -16,6 +16,7 @@ for (const backend of backends) {
   test.before(async () => {
     const server = await startTestServer(backend);
     await server.services.deployments.deploy(oneResource('parallel-review.bpmn', fixture('parallel-review.bpmn')));
+    await server.services.deployments.deploy(oneResource('external-check.bpmn', fixture('external-check.bpmn')));
     c = {
       server, admin: client(server.url, ADMIN.user, ADMIN.password),
       // A candidate of the review's network task sees the instance; an office clerk does not.
@@ -114,6 +115,27 @@ for (const backend of backends) {
     t.is(sorted[0].userId, 'admin');
     t.deepEqual((await c.office.get(`/engine-rest/history/identity-link-log?taskId=${task.id}`)).body, [], 'an outsider sees none');
     t.is((await c.admin.get('/engine-rest/history/identity-link-log?operationType=moved')).status, 400);
+  });
+
+  test.serial(t('the external task log records creation, a failure with its details, and the success'), async (t) => {
+    const worker = await makeUser(c.server, `hist-robot-${Math.random().toString(36).slice(2, 6)}`, ['workers']);
+    const pi = (await c.admin.post('/engine-rest/process-definition/key/external-check/start', { variables: vars({ mode: 'ok' }) })).body.id;
+    const fetch = () => worker.post('/engine-rest/external-task/fetchAndLock', { workerId: 'w1', maxTasks: 10, topics: [{ topicName: 'backup-check', lockDuration: 60000 }] });
+    const mine = async () => ((await fetch()).body as { id: string; processInstanceId: string }[]).find((x) => x.processInstanceId === pi)!;
+    const task = await mine();
+    t.is((await worker.post(`/engine-rest/external-task/${task.id}/failure`, { workerId: 'w1', errorMessage: 'disk', errorDetails: 'trace line 1', retries: 2, retryTimeout: 0 })).status, 204);
+    t.truthy(await mine());
+    t.is((await worker.post(`/engine-rest/external-task/${task.id}/complete`, { workerId: 'w1' })).status, 204);
+    const log = (await c.admin.get(`/engine-rest/history/external-task-log?processInstanceId=${pi}`)).body;
+    t.deepEqual(log.map((l: Record<string, unknown>) => [l.creationLog, l.failureLog, l.successLog, l.deletionLog, l.workerId, l.retries]),
+      [[true, false, false, false, null, null], [false, true, false, false, 'w1', 2], [false, false, true, false, 'w1', 2]]);
+    t.like(log[1], { externalTaskId: task.id, topicName: 'backup-check', errorMessage: 'disk', processDefinitionKey: 'external-check' });
+    const details = await c.admin.get(`/engine-rest/history/external-task-log/${log[1].id}/error-details`);
+    t.is(details.body, 'trace line 1');
+    t.deepEqual((await c.admin.get(`/engine-rest/history/external-task-log/${log[2].id}`)).body, log[2]);
+    t.deepEqual((await c.admin.post('/engine-rest/history/external-task-log/count', { processInstanceId: pi, failureLog: true })).body, { count: 1 });
+    t.deepEqual((await c.office.get(`/engine-rest/history/external-task-log/count?processInstanceId=${pi}`)).body, { count: 0 }, 'an outsider sees none');
+    t.is((await c.office.get(`/engine-rest/history/external-task-log/${log[1].id}`)).status, 404);
   });
 
   test.serial(t('history is deleted by administrators, of finished instances only, and the deletion is traced'), async (t) => {

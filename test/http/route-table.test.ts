@@ -512,6 +512,18 @@ const cases: Case[] = [
   { route: 'DELETE /engine-rest/history/process-instance/:id', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/process-instance/${pi}`, pi }; }, trace: ['Delete ProcessInstance'] },
   { route: 'GET /engine-rest/history/identity-link-log', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/identity-link-log?taskId=${p.task}`, pi: p.pi })), trace: ['Read IdentityLinkLog'] },
   { route: 'GET /engine-rest/history/identity-link-log/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/identity-link-log/count?taskId=${p.task}` })), trace: ['Read IdentityLinkLog'] },
+  { route: 'GET /engine-rest/history/external-task-log', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: `/history/external-task-log?processInstanceId=${e.pi}`, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'POST /engine-rest/history/external-task-log', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: '/history/external-task-log', body: { processInstanceId: e.pi }, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'GET /engine-rest/history/external-task-log/count', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: `/history/external-task-log/count?processInstanceId=${e.pi}`, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'POST /engine-rest/history/external-task-log/count', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: '/history/external-task-log/count', body: { processInstanceId: e.pi }, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  {
+    route: 'GET /engine-rest/history/external-task-log/:id', as: 'admin', wrong: 'office', trace: ['Read ExternalTaskLog'],
+    make: async (f) => { const e = await f.external(); const [row] = await f.s.db('external_task_log').where({ external_task_id: e.id }); return { url: `/history/external-task-log/${row.id}`, pi: e.pi }; },
+  },
+  {
+    route: 'GET /engine-rest/history/external-task-log/:id/error-details', as: 'admin', wrong: 'office', trace: ['Read ExternalTaskLog'],
+    make: async (f) => { const e = await f.external(); const [row] = await f.s.db('external_task_log').where({ external_task_id: e.id }); return { url: `/history/external-task-log/${row.id}/error-details`, pi: e.pi }; },
+  },
   { route: 'GET /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/task/count?processInstanceId=${p.pi}` })), trace: ['Read Task'] },
   { route: 'POST /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/task/count', body: { processInstanceId: p.pi } })), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/detail', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/detail?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },

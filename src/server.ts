@@ -24,6 +24,10 @@ import { makeDeploymentService } from './services/deployments.ts';
 import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeStatisticsService } from './services/statistics.ts';
+import { makeHistoryDeletionService } from './services/history-deletion.ts';
+import { makeHistoryDetailService } from './services/history-details.ts';
+import { makeIdentityLinkLogService } from './services/identity-link-log.ts';
+import { makeExternalTaskLogService } from './services/external-task-log.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -151,6 +155,10 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     incidents: makeIncidentService(db, trace),
     history: makeHistoryService(db, definitions, vault),
     statistics: makeStatisticsService(db, definitions, zone),
+    historyDeletion: makeHistoryDeletionService(db, trace),
+    historyDetails: makeHistoryDetailService(db, definitions, vault),
+    identityLinkLog: makeIdentityLinkLogService(db),
+    externalTaskLog: makeExternalTaskLogService(db),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

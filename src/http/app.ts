@@ -8,6 +8,10 @@ import type { DeploymentService } from '../services/deployments.ts';
 import type { HealthService } from '../services/health.ts';
 import type { Metrics } from '../services/metrics.ts';
 import type { HistoryService } from '../services/history.ts';
+import type { HistoryDeletionService } from '../services/history-deletion.ts';
+import type { HistoryDetailService } from '../services/history-details.ts';
+import type { IdentityLinkLogService } from '../services/identity-link-log.ts';
+import type { ExternalTaskLogService } from '../services/external-task-log.ts';
 import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -53,6 +57,11 @@ import { makeConditionRoutes } from './routes/conditions.ts';
 import { makeHistoryRoutes } from './routes/history.ts';
 import { makeStatisticsRoutes } from './routes/statistics.ts';
 import type { StatisticsService } from '../services/statistics.ts';
+import { makeHistoryActivityRoutes } from './routes/history-activities.ts';
+import { makeHistoryDetailRoutes } from './routes/history-details.ts';
+import { makeIdentityLinkLogRoutes } from './routes/identity-link-log.ts';
+import { makeExternalTaskLogRoutes } from './routes/external-task-log.ts';
+import { makeHistoryVariableRoutes } from './routes/history-variables.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
 import { makeInstanceRoutes } from './routes/instances.ts';
@@ -137,6 +146,10 @@ export interface AppDeps {
   tokens: TokenService;
   history: HistoryService;
   statistics: StatisticsService;
+  historyDeletion: HistoryDeletionService;
+  historyDetails: HistoryDetailService;
+  identityLinkLog: IdentityLinkLogService;
+  externalTaskLog: ExternalTaskLogService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -292,6 +305,11 @@ export function makeApp(deps: AppDeps): Koa {
     makeApprovalRoutes(deps),
     makeLocalVariableRoutes(deps),
     makeHistoryRoutes(deps),
+    makeHistoryActivityRoutes(deps),
+    makeHistoryVariableRoutes(deps),
+    makeHistoryDetailRoutes(deps),
+    makeIdentityLinkLogRoutes(deps),
+    makeExternalTaskLogRoutes(deps),
     makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),

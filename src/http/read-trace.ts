@@ -12,6 +12,8 @@ const POST_QUERIES = new Set([
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count', '/engine-rest/schema/log', '/engine-rest/job-definition/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
   '/engine-rest/filter/:id/list', '/engine-rest/filter/:id/count', '/engine-rest/filter/:id/singleResult',
+  '/engine-rest/history/task/count', '/engine-rest/history/variable-instance/count', '/engine-rest/history/activity-instance/count',
+  '/engine-rest/history/detail', '/engine-rest/history/external-task-log', '/engine-rest/history/external-task-log/count',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -23,9 +25,13 @@ const ENTITIES: [RegExp, string][] = [
   [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance/, 'Variable'],
   [/\/comment(\/:commentId)?$/, 'Comment'],
   [/\/attachment(\/:attachmentId(\/data)?)?$/, 'Attachment'],
+  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance|^\/engine-rest\/history\/detail/, 'Variable'],
+  [/\/comment$/, 'Comment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],
+  [/^\/engine-rest\/history\/identity-link-log/, 'IdentityLinkLog'],
+  [/^\/engine-rest\/history\/external-task-log/, 'ExternalTaskLog'],
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
   // A filter's tasks are a read of tasks; the filter is named in the details.
@@ -167,6 +173,7 @@ function readFact(ctx: Context, route: string): TraceFact {
     const b = body as Record<string, unknown>;
     if (typeof b.count === 'number' && Object.keys(b).length === 1) details.count = b.count;
     else if (entityType === 'Variable' && route.includes('/variable-instance/')) details.variables = [b.name];
+    else if (entityType === 'Variable' && route.includes('/history/detail/')) details.variables = [b.variableName];
     else if (entityType === 'Variable' && !params.name) details.variables = Object.keys(b);
     if (typeof b.id === 'string' && !entityId) entityId = b.id;
   }
@@ -175,8 +182,8 @@ function readFact(ctx: Context, route: string): TraceFact {
   // A variable instance's bytes name their variable only in what the route found.
   if (typeof ctx.state.variableName === 'string') details.variables = [ctx.state.variableName];
   // Variable instances in a list name their variables, as a read of an instance's variables does.
-  if (entityType === 'Variable' && Array.isArray(body) && route.includes('variable-instance')) {
-    details.variables = [...new Set(body.map((x) => (x as { name?: unknown })?.name))].slice(0, MAX_IDS);
+  if (entityType === 'Variable' && Array.isArray(body) && (route.includes('variable-instance') || route.includes('/history/detail'))) {
+    details.variables = [...new Set(body.map((x) => (x as { name?: unknown; variableName?: unknown })?.name ?? (x as { variableName?: unknown })?.variableName))].slice(0, MAX_IDS);
   }
   if (entityType === 'DecisionInstance') Object.assign(details, decisionValuesOf(body));
   // A route that found the instance itself (an execution's) names it in ctx.state.

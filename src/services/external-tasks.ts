@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { logExternalTasks } from '../store/external-task-log.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import {
   countExternalTasks, findExternalTask, findLockedBy, lockExternalTasks, queryExternalTasks, updateExternalTask, updateLockedTask, type ExternalTaskQuery,
@@ -159,6 +160,7 @@ export function makeExternalTaskService(db: Knex, definitions: DefinitionService
           retries: body.retries, error_message: body.errorMessage, error_details: body.errorDetails,
           lock_expiration_time: trx.raw('now() + make_interval(secs => ?)', [body.retryTimeout / 1000]),
         });
+        await logExternalTasks(trx, (q) => q.where({ id }), 'failure');
         if (body.retries === 0) {
           const incidentId = randomUUID();
           await insertIncident(trx, {

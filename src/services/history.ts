@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
-import { listActivities, type ActivityRow } from '../store/activities.ts';
+import { calledInstancesOf, countActivityHistory, queryActivityHistory, type ActivityHistoryQuery, type ActivityHistoryRow } from '../store/activity-history.ts';
 import { listDefinitions } from '../store/definitions.ts';
-import { calledInstances, countInstances, listInstances, rootInstances, type InstanceQuery } from '../store/instances.ts';
-import { queryVariableHistory, type VariableHistoryRow } from '../store/variables.ts';
-import { ForbiddenError } from '../errors.ts';
+import { countInstances, listInstances, rootInstances, type InstanceQuery } from '../store/instances.ts';
+import { countVariableHistory, queryVariableHistory, type VariableHistoryQuery, type VariableHistoryRow } from '../store/variables.ts';
+import { ForbiddenError, NotFoundError } from '../errors.ts';
 import type { Principal, TypedValue } from '../types.ts';
 import type { DefinitionService } from './definitions.ts';
 import { visibility } from './instances.ts';
@@ -23,7 +23,16 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
     });
   }
 
-  return {
+  /** The query narrowed to instances the caller may see; null when that leaves none. */
+  async function scopedVariables<Q extends VariableHistoryQuery>(query: Q, principal: Principal): Promise<Q | null> {
+    if (principal.isAdmin) return query;
+    const ids = query.processInstanceIds ?? (query.processInstanceId ? [query.processInstanceId] : undefined);
+    if (!ids) throw new ForbiddenError('请指定流程实例 / name the process instance(s) with processInstanceId or processInstanceIdIn');
+    const visible = (await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id);
+    return visible.length ? { ...query, processInstanceId: undefined, processInstanceIds: visible } : null;
+  }
+
+  const service = {
     async processInstances(query: Omit<InstanceQuery, 'visibleTo'>, principal: Principal) {
       const rows = await listInstances(db, { ...query, visibleTo: visibility(principal) });
       // One query for the page's definitions, without their compiled form.
@@ -37,28 +46,56 @@ export function makeHistoryService(db: Knex, definitions: DefinitionService, vau
       return countInstances(db, { ...query, visibleTo: visibility(principal) });
     },
 
+    /** One instance as history, if the caller may see it. */
+    async processInstance(id: string, principal: Principal) {
+      const [found] = await service.processInstances({ ids: [id] }, principal);
+      if (!found) throw new NotFoundError(`历史流程实例不存在 / historic process instance with id ${id} does not exist`);
+      return found;
+    },
+
     /**
      * Variables of instances the caller may see, running or finished. A
      * non-administrator must name the instances (processInstanceId or Ids),
      * so a history query never scans what they could not see anyway.
      */
-    async variables(query: Parameters<typeof queryVariableHistory>[1], principal: Principal): Promise<VariableHistoryEntry[]> {
-      if (principal.isAdmin) return opened(await queryVariableHistory(db, query));
-      const ids = query.processInstanceIds ?? (query.processInstanceId ? [query.processInstanceId] : undefined);
-      if (!ids) throw new ForbiddenError('请指定流程实例 / name the process instance(s) with processInstanceId or processInstanceIdIn');
-      const visible = (await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id);
-      return visible.length ? opened(await queryVariableHistory(db, { ...query, processInstanceId: undefined, processInstanceIds: visible })) : [];
+    async variables(query: VariableHistoryQuery, principal: Principal): Promise<VariableHistoryEntry[]> {
+      const scoped = await scopedVariables(query, principal);
+      return scoped ? opened(await queryVariableHistory(db, scoped)) : [];
     },
 
-    /** The element history of one instance the caller may see. */
-    async activities(instanceId: string, principal: Principal): Promise<(ActivityRow & { called_process_instance_id: string | null })[]> {
-      const [visible] = await listInstances(db, { ids: [instanceId], visibleTo: visibility(principal) });
-      if (!visible) return [];
+    async countVariables(query: Omit<VariableHistoryQuery, 'firstResult' | 'maxResults'>, principal: Principal): Promise<number> {
+      const scoped = await scopedVariables(query, principal);
+      return scoped ? countVariableHistory(db, scoped) : 0;
+    },
+
+    /** One variable by its history id (`instanceId:name`), opened, if the caller may see its instance. */
+    async variable(id: string, principal: Principal): Promise<VariableHistoryEntry> {
+      const at = id.indexOf(':');
+      const [found] = at > 0 ? await service.variables({ processInstanceId: id.slice(0, at), variableName: id.slice(at + 1) }, principal) : [];
+      if (!found) throw new NotFoundError(`历史变量实例不存在 / historic variable instance with id ${id} does not exist`);
+      return found;
+    },
+
+    /** Element history of the instances the caller may see, with the instances call activities called. */
+    async activities(query: Omit<ActivityHistoryQuery, 'visibleTo'>, principal: Principal): Promise<(ActivityHistoryRow & { called_process_instance_id: string | null })[]> {
+      const rows = await queryActivityHistory(db, { ...query, visibleTo: visibility(principal) });
       // A call activity's row names the instance it called (Camunda's calledProcessInstanceId).
-      const [rows, called] = await Promise.all([listActivities(db, instanceId), calledInstances(db, instanceId)]);
-      return rows.map((a) => ({ ...a, called_process_instance_id: called.get(a.execution_id) ?? null }));
+      const called = await calledInstancesOf(db, [...new Set(rows.filter((a) => a.activity_type === 'callActivity').map((a) => a.process_instance_id))]);
+      return rows.map((a) => ({ ...a, called_process_instance_id: called.get(`${a.process_instance_id}:${a.execution_id}`) ?? null }));
+    },
+
+    countActivities(query: Omit<ActivityHistoryQuery, 'visibleTo' | 'sorting' | 'firstResult' | 'maxResults'>, principal: Principal): Promise<number> {
+      return countActivityHistory(db, { ...query, visibleTo: visibility(principal) });
+    },
+
+    /** One activity instance by its history id (`activityId:executionId`). */
+    async activity(id: string, principal: Principal) {
+      const [found] = await service.activities({ activityInstanceId: id }, principal);
+      if (!found) throw new NotFoundError(`历史活动实例不存在 / historic activity instance with id ${id} does not exist`);
+      return found;
     },
   };
+  return service;
 }
 
 export type HistoryService = ReturnType<typeof makeHistoryService>;

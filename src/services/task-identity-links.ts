@@ -77,8 +77,8 @@ export function makeTaskIdentityLinks(db: Knex, tasks: TaskService) {
       // Camunda's addIdentityLink and deleteIdentityLink first ensure the task is active.
       await assertActive(trx, task.process_instance_id, 'task', id);
       const done = link.type === 'owner'
-        ? await updateOpenTask(trx, id, task.assignee, { owner: add ? link.userId : null })
-        : await changeTaskCandidate(trx, id, link.userId != null ? 'user' : 'group', (link.userId ?? link.groupId)!, add);
+        ? await updateOpenTask(trx, id, task.assignee, { owner: add ? link.userId : null }, principal.userId)
+        : await changeTaskCandidate(trx, id, link.userId != null ? 'user' : 'group', (link.userId ?? link.groupId)!, add, principal.userId);
       if (!done) throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
     });
   }

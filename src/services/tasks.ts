@@ -95,7 +95,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
   async function change(task: TaskRow, values: TaskChange, principal: Principal, operation: string, listened?: ListenerChange | null): Promise<void> {
     await commit(principal, taskFact(task, operation, { changed: Object.keys(values) }), listened ?? null, async (trx) => {
       if ('assignee' in values || 'owner' in values) await assertActive(trx, task.process_instance_id, 'task', task.id);
-      if (!(await updateOpenTask(trx, task.id, task.assignee, values))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
+      if (!(await updateOpenTask(trx, task.id, task.assignee, values, principal.userId))) throw new ConflictError(`任务已变化，请刷新 / task ${task.id} changed concurrently; reload it`);
       // The new assignee hears of it in the change's transaction; a claim is the claimer's own doing and is not notified.
       if (values.assignee) await execution.events.assigned(trx, notifiedTask(task), values.assignee, principal.userId);
       // A new due date moves the deadline reminders with it (none without one).
@@ -163,6 +163,10 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
     async history(filter: TaskFilter, principal: Principal): Promise<TaskRow[]> {
       return queryTasks(db, await scoped(filter, principal, 'all'));
     },
+    /** How many finished and open tasks match (GET /history/task/count). */
+    async historyCount(filter: TaskFilter, principal: Principal): Promise<number> {
+      return countTasks(db, await scoped(filter, principal, 'all'));
+    },
     get: openTask,
 
     async claim(id: string, userId: string, principal: Principal): Promise<void> {
@@ -175,7 +179,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       await assertActive(db, task.process_instance_id, 'task', id);
       await commit(principal, taskFact(task, 'Claim', { assignee: userId }), await assigning(task, userId, principal), async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', id);
-        if (!(await setAssignee(trx, id, null, userId))) {
+        if (!(await setAssignee(trx, id, null, userId, principal.userId))) {
           throw new ConflictError(`任务已被他人认领 / task ${id} was claimed concurrently`, undefined, 'TaskAlreadyClaimedException');
         }
       });
@@ -190,7 +194,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
       await assertActive(db, task.process_instance_id, 'task', id);
       await commit(principal, taskFact(task, 'Unclaim', { previousAssignee: task.assignee }), await assigning(task, null, principal), async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', id);
-        if (!(await setAssignee(trx, id, task.assignee, null))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
+        if (!(await setAssignee(trx, id, task.assignee, null, principal.userId))) throw new ConflictError(`任务已变化 / task ${id} changed concurrently`);
       });
     },
 
@@ -226,7 +230,7 @@ export function makeTaskService(db: Knex, definitions: DefinitionService, execut
         actor: principal, fact: taskFact(task, 'Resolve', { variables: Object.keys(variables) }),
         afterSave: async (trx) => {
           await assertActive(trx, task.process_instance_id, 'task', id);
-          if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }))) {
+          if (!(await updateOpenTask(trx, id, task.assignee, { assignee: task.owner, delegation_state: 'RESOLVED' }, principal.userId))) {
             throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
           }
         },

@@ -69,7 +69,7 @@ export function makeTransferService(db: Knex, tasks: TaskService) {
       await tasks.commitAssignment(task, to, principal, fact, async (trx) => {
         await assertActive(trx, task.process_instance_id, 'task', task.id);
         await assertOneVote(trx, task, to, task.id);
-        if (!(await updateOpenTask(trx, task.id, task.assignee, { assignee: to, owner: null, delegation_state: null }))) {
+        if (!(await updateOpenTask(trx, task.id, task.assignee, { assignee: to, owner: null, delegation_state: null }, principal.userId))) {
           throw new ConflictError(`任务已变化，请刷新 / task ${id} changed concurrently; reload it`);
         }
         if (comment) await insertComment(trx, { id: randomUUID(), task_id: task.id, process_instance_id: task.process_instance_id, user_id: principal.userId, message: comment });

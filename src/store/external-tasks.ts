@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
+import { logExternalTasks } from './external-task-log.ts';
 import { endIncidentsOf } from './incidents.ts';
 import { countOf, paged, type Page } from './paging.ts';
 import { suspendedColumn, whereInstanceSuspended } from './suspension.ts';
@@ -32,11 +33,15 @@ export type NewExternalTaskRow = Pick<ExternalTaskRow, 'id' | 'process_instance_
 
 export async function insertExternalTasks(db: Db, rows: NewExternalTaskRow[]): Promise<void> {
   if (!rows.length) return;
-  await db('external_tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
+  const inserted: { id: string }[] = await db('external_tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore().returning('id');
+  // Only the ones this insert made: a replayed wait is no second creation.
+  if (inserted.length) await logExternalTasks(db, (q) => q.whereIn('id', inserted.map((r) => r.id)), 'creation');
 }
 
 /** Ends external tasks; those that had raised an incident (no retries left) take it with them. */
-async function endExternalTasks(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder, values: Record<string, unknown>): Promise<void> {
+async function endExternalTasks(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder, values: { end_reason: 'completed' | 'deleted' } & Record<string, unknown>): Promise<void> {
+  // Logged before the update clears the worker: the success names who completed it.
+  await logExternalTasks(db, (q) => where(q).whereNull('end_time'), values.end_reason === 'completed' ? 'success' : 'deletion');
   const ended: { id: string; retries: number | null }[] = await where(db('external_tasks')).whereNull('end_time')
     .update({ end_time: db.fn.now(), ...values }).returning(['id', 'retries']);
   await endIncidentsOf(db, ended.filter((x) => x.retries === 0).map((x) => x.id));

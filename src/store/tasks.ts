@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
+import { logIdentityLinks, personChange, type IdentityLinkEntry } from './identity-link-log.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { dropUnsentMailsOfTasks } from './notifications.ts';
 import { deleteRemindersOfTasks } from './reminders.ts';
@@ -39,8 +40,20 @@ export type NewTaskRow = Omit<TaskRow, 'created_at' | 'end_time' | 'delete_reaso
 export async function insertTasks(db: Db, rows: NewTaskRow[]): Promise<void> {
   if (!rows.length) return;
   // A replayed wait (the engine re-announcing a task after recovery) must not open a second task.
-  await db('tasks').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
+  const inserted: Pick<TaskRow, 'id' | 'process_instance_id' | 'assignee' | 'candidate_users' | 'candidate_groups'>[] = await db('tasks').insert(rows)
+    .onConflict(['process_instance_id', 'execution_id']).ignore().returning(['id', 'process_instance_id', 'assignee', 'candidate_users', 'candidate_groups']);
+  // Who the diagram made it for, in Camunda's identity link log; nobody assigned it, so no assigner.
+  await logIdentityLinks(db, inserted.flatMap((t) => [
+    ...personChange(t, 'assignee', null, t.assignee, null),
+    ...(t.candidate_users ?? []).map((u) => candidateEntry(t, 'user', u, true, null)),
+    ...(t.candidate_groups ?? []).map((g) => candidateEntry(t, 'group', g, true, null)),
+  ]));
 }
+
+const candidateEntry = (t: { id: string; process_instance_id: string }, kind: 'user' | 'group', name: string, add: boolean, by: string | null): IdentityLinkEntry => ({
+  process_instance_id: t.process_instance_id, task_id: t.id, type: 'candidate', user_id: kind === 'user' ? name : null,
+  group_id: kind === 'group' ? name : null, operation_type: add ? 'add' : 'delete', assigner_id: by,
+});
 
 export async function findTask(db: Db, id: string): Promise<TaskRow | undefined> {
   return db('tasks').where({ id }).first('tasks.*', suspendedColumn(db, 'tasks.process_instance_id'));
@@ -80,8 +93,8 @@ export async function lockOpenTasksOfInstance(db: Db, instanceId: string): Promi
  * Sets the assignee only if the task is still open and its assignee is still
  * `expected`; returns false when someone else got there first.
  */
-export async function setAssignee(db: Db, id: string, expected: string | null, assignee: string | null): Promise<boolean> {
-  return updateOpenTask(db, id, expected, { assignee });
+export async function setAssignee(db: Db, id: string, expected: string | null, assignee: string | null, by: string | null = null): Promise<boolean> {
+  return updateOpenTask(db, id, expected, { assignee }, by);
 }
 
 export type TaskChange = Partial<Pick<TaskRow, 'assignee' | 'owner' | 'delegation_state' | 'name' | 'description' | 'priority' | 'due' | 'follow_up'>>;
@@ -90,11 +103,23 @@ export type TaskChange = Partial<Pick<TaskRow, 'assignee' | 'owner' | 'delegatio
  * Changes an open task only if its assignee is still `expected` (a conditional
  * update, so two people changing one task cannot both think they won).
  */
-export async function updateOpenTask(db: Db, id: string, expected: string | null, change: TaskChange): Promise<boolean> {
+export async function updateOpenTask(db: Db, id: string, expected: string | null, change: TaskChange, by: string | null = null): Promise<boolean> {
+  const people = 'assignee' in change || 'owner' in change;
+  // Locked so that the owner it had is the one this change replaces (the identity link log names both).
+  const before: Pick<TaskRow, 'id' | 'process_instance_id' | 'assignee' | 'owner'> | undefined = people
+    ? await db('tasks').where({ id }).forUpdate().first('id', 'process_instance_id', 'assignee', 'owner') : undefined;
   const q = db('tasks').where({ id }).whereNull('end_time');
   if (expected == null) q.whereNull('assignee');
   else q.where({ assignee: expected });
-  return (await q.update({ ...change, last_updated: db.fn.now() })) === 1;
+  const changed: unknown[] = await q.update({ ...change, last_updated: db.fn.now() }, ['id']);
+  if (changed.length !== 1) return false;
+  if (before) {
+    await logIdentityLinks(db, [
+      ...('assignee' in change ? personChange(before, 'assignee', before.assignee, change.assignee ?? null, by) : []),
+      ...('owner' in change ? personChange(before, 'owner', before.owner, change.owner ?? null, by) : []),
+    ]);
+  }
+  return true;
 }
 
 /**
@@ -102,12 +127,16 @@ export async function updateOpenTask(db: Db, id: string, expected: string | null
  * statement so concurrent changes of its candidates do not undo each other;
  * false when the task is no longer open.
  */
-export async function changeTaskCandidate(db: Db, id: string, kind: 'user' | 'group', name: string, add: boolean): Promise<boolean> {
+export async function changeTaskCandidate(db: Db, id: string, kind: 'user' | 'group', name: string, add: boolean, by: string | null = null): Promise<boolean> {
   const column = kind === 'user' ? 'candidate_users' : 'candidate_groups';
   const value = add
     ? db.raw(`case when ? = any(${column}) then ${column} else array_append(${column}, ?::text) end`, [name, name])
     : db.raw(`array_remove(${column}, ?::text)`, [name]);
-  return (await db('tasks').where({ id }).whereNull('end_time').update({ [column]: value, last_updated: db.fn.now() })) === 1;
+  const changed: Pick<TaskRow, 'id' | 'process_instance_id'>[] = await db('tasks').where({ id }).whereNull('end_time')
+    .update({ [column]: value, last_updated: db.fn.now() }, ['id', 'process_instance_id']);
+  if (changed.length !== 1) return false;
+  await logIdentityLinks(db, [candidateEntry(changed[0]!, kind, name, add, by)]);
+  return true;
 }
 
 export interface TaskQuery {

@@ -1,6 +1,8 @@
+import type { Knex } from 'knex';
 import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
 import type { Knex } from 'knex';
+import { recordVariableUpdates } from './history-details.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, likePattern, paged } from './paging.ts';
 
@@ -47,6 +49,8 @@ export async function upsertVariables(db: Db, instanceId: string, variables: Sto
   }));
   if (!rows.length) return;
   await db('variables').insert(rows).onConflict(['process_instance_id', 'name']).merge(['type', 'value', 'key_id', 'updated_at']);
+  // Camunda's variable updates (history details), in the same transaction as the write.
+  await recordVariableUpdates(db, instanceId, rows);
 }
 
 export async function deleteVariables(db: Db, instanceId: string, names: string[]): Promise<void> {
@@ -62,20 +66,36 @@ export interface VariableHistoryRow extends StoredVariable {
   state: string;
 }
 
-/** Variables of running and finished instances, with their instance's definition (history view). */
-export async function queryVariableHistory(db: Db, q: {
+export interface VariableHistoryQuery {
   processInstanceId?: string | undefined; processInstanceIds?: string[] | undefined; variableName?: string | undefined;
   variableNameLike?: string | undefined; processDefinitionKey?: string | undefined; visibleInstanceIds?: string[] | undefined;
+  sorting?: { column: string; order: 'asc' | 'desc' }[] | undefined;
   firstResult?: number | undefined; maxResults?: number | undefined;
-}): Promise<VariableHistoryRow[]> {
-  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id')
-    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
+}
+
+/** Camunda's sortBy names for historic variable instances, and their columns. */
+export const variableHistorySortColumns = { instanceId: 'v.process_instance_id', variableName: 'v.name' } as const;
+
+function filteredVariableHistory(db: Db, q: VariableHistoryQuery): Knex.QueryBuilder {
+  const b = db('variables as v').join('process_instances as i', 'i.id', 'v.process_instance_id');
   if (q.processInstanceId) b.where('v.process_instance_id', q.processInstanceId);
   if (q.processInstanceIds) b.whereIn('v.process_instance_id', q.processInstanceIds);
   if (q.variableName) b.where('v.name', q.variableName);
   if (q.variableNameLike) b.whereLike('v.name', likePattern(q.variableNameLike));
   if (q.processDefinitionKey) b.where('i.definition_key', q.processDefinitionKey);
+  return b;
+}
+
+/** Variables of running and finished instances, with their instance's definition (history view). */
+export async function queryVariableHistory(db: Db, q: VariableHistoryQuery): Promise<VariableHistoryRow[]> {
+  const b = filteredVariableHistory(db, q)
+    .select('v.process_instance_id', 'v.name', 'v.type', 'v.value', 'v.key_id', 'v.updated_at', 'i.definition_id', 'i.definition_key', 'i.state');
   return paged(b, q, [{ column: 'v.process_instance_id', order: 'asc' }, { column: 'v.name', order: 'asc' }], 'v.name');
+}
+
+/** How many variables {@link queryVariableHistory} would return without paging. */
+export async function countVariableHistory(db: Db, q: Omit<VariableHistoryQuery, 'sorting' | 'firstResult' | 'maxResults'>): Promise<number> {
+  return countOf(filteredVariableHistory(db, q));
 }
 
 /** A variable row with its instance's definition, for the re-encryption command. */

@@ -176,6 +176,13 @@ const onAttachment = (call: (p: { pi: string; task: string; attachment: string }
   const attachment = (await f.s.services.attachments.create(p.task, { name: '清单', description: null, type: null, url: null, content: Buffer.from('备份清单') }, officePrincipal)).id;
   return { ...call({ ...p, attachment }), pi: p.pi };
 };
+/** A plan instance an administrator deleted: finished, so its history may be deleted. */
+async function finishedPlan(f: Fixtures): Promise<string> {
+  const { pi } = await f.plan();
+  const r = await f.c.admin.raw('DELETE', `/engine-rest/process-instance/${pi}`);
+  if (r.status !== 204) throw new Error(`delete ${pi}: ${r.status} ${JSON.stringify(r.body)}`);
+  return pi;
+}
 let addedSigners = 0;
 const transfereesOf = new WeakMap<TestServer, Promise<void>>();
 const votersOf = new WeakMap<TestServer, Promise<void>>();
@@ -581,6 +588,58 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/history/task', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/task', body: {} }), trace: ['Read Task'] },
   { route: 'GET /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/history/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/variable-instance', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
+  // History resources (issue 18 item 9): read as the lists are; deleting history is for administrators, of finished instances only.
+  { route: 'GET /engine-rest/history/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/variable-instance/count?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/history/variable-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/variable-instance/count', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/history/variable-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/history/variable-instance/${p.pi}:title` })), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/history/variable-instance/:id/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      return { url: `/history/variable-instance/${pi}:manifest/data`, pi };
+    },
+  },
+  { route: 'DELETE /engine-rest/history/variable-instance/:id', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/variable-instance/${pi}:title`, pi }; }, trace: ['Delete Variable'] },
+  { route: 'DELETE /engine-rest/history/process-instance/:id/variable-instances', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/process-instance/${pi}/variable-instances`, pi }; }, trace: ['Delete Variable'] },
+  { route: 'GET /engine-rest/history/process-instance/:id', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/history/process-instance/${p.pi}` })), trace: ['Read ProcessInstance'] },
+  { route: 'DELETE /engine-rest/history/process-instance/:id', as: 'admin', wrong: 'office', make: async (f) => { const pi = await finishedPlan(f); return { url: `/history/process-instance/${pi}`, pi }; }, trace: ['Delete ProcessInstance'] },
+  { route: 'GET /engine-rest/history/identity-link-log', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/identity-link-log?taskId=${p.task}`, pi: p.pi })), trace: ['Read IdentityLinkLog'] },
+  { route: 'GET /engine-rest/history/identity-link-log/count', as: 'office', wrong: 'worker', make: async (f) => ({ url: `/history/identity-link-log/count?taskId=${(await f.plan()).task}` }), trace: ['Read IdentityLinkLog'] },
+  { route: 'GET /engine-rest/history/external-task-log', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: `/history/external-task-log?processInstanceId=${e.pi}`, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'POST /engine-rest/history/external-task-log', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: '/history/external-task-log', body: { processInstanceId: e.pi }, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'GET /engine-rest/history/external-task-log/count', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: `/history/external-task-log/count?processInstanceId=${e.pi}`, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  { route: 'POST /engine-rest/history/external-task-log/count', as: 'admin', wrong: 'worker', make: async (f) => { const e = await f.external(); return { url: '/history/external-task-log/count', body: { processInstanceId: e.pi }, pi: e.pi }; }, trace: ['Read ExternalTaskLog'] },
+  {
+    route: 'GET /engine-rest/history/external-task-log/:id', as: 'admin', wrong: 'office', trace: ['Read ExternalTaskLog'],
+    make: async (f) => { const e = await f.external(); const [row] = await f.s.db('external_task_log').where({ external_task_id: e.id }); return { url: `/history/external-task-log/${row.id}`, pi: e.pi }; },
+  },
+  {
+    route: 'GET /engine-rest/history/external-task-log/:id/error-details', as: 'admin', wrong: 'office', trace: ['Read ExternalTaskLog'],
+    make: async (f) => { const e = await f.external(); const [row] = await f.s.db('external_task_log').where({ external_task_id: e.id }); return { url: `/history/external-task-log/${row.id}/error-details`, pi: e.pi }; },
+  },
+  { route: 'GET /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/task/count?processInstanceId=${p.pi}` })), trace: ['Read Task'] },
+  { route: 'POST /engine-rest/history/task/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/task/count', body: { processInstanceId: p.pi } })), trace: ['Read Task'] },
+  { route: 'GET /engine-rest/history/detail', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/detail?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
+  { route: 'POST /engine-rest/history/detail', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/detail', body: { processInstanceId: p.pi } })), trace: ['Read Variable'] },
+  { route: 'GET /engine-rest/history/detail/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/detail/count?processInstanceId=${p.pi}` })), trace: ['Read Variable'] },
+  {
+    route: 'GET /engine-rest/history/detail/:id', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      const [row] = await f.s.db('history_details').where({ process_instance_id: pi, variable_name: 'title' });
+      return { url: `/history/detail/${row.id}`, pi };
+    },
+  },
+  {
+    route: 'GET /engine-rest/history/detail/:id/data', as: 'office', wrong: 'network', trace: ['Read Variable'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      await f.c.admin.put(`/engine-rest/process-instance/${pi}/variables/manifest`, { type: 'Bytes', value: b64 });
+      const [row] = await f.s.db('history_details').where({ process_instance_id: pi, variable_name: 'manifest' });
+      return { url: `/history/detail/${row.id}/data`, pi };
+    },
+  },
   // Runtime variable instances (issue 18 item 7): an outsider's query of another's instance finds nothing, by id is 404.
   { route: 'GET /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/variable-instance?processInstanceIdIn=${p.pi}` })), trace: ['Read Variable'] },
   { route: 'POST /engine-rest/variable-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/variable-instance', body: { processInstanceIdIn: [p.pi] } })), trace: ['Read Variable'] },
@@ -597,6 +656,16 @@ const cases: Case[] = [
   },
   { route: 'GET /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
   { route: 'POST /engine-rest/history/activity-instance', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/activity-instance', body: { processInstanceId: p.pi } })), trace: ['Read ActivityInstance'] },
+  { route: 'GET /engine-rest/history/activity-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: `/history/activity-instance/count?processInstanceId=${p.pi}` })), trace: ['Read ActivityInstance'] },
+  { route: 'POST /engine-rest/history/activity-instance/count', as: 'office', wrong: 'worker', make: onPlan((p) => ({ url: '/history/activity-instance/count', body: { processInstanceId: p.pi } })), trace: ['Read ActivityInstance'] },
+  {
+    route: 'GET /engine-rest/history/activity-instance/:id', as: 'office', wrong: 'network', trace: ['Read ActivityInstance'],
+    make: async (f) => {
+      const { pi } = await f.plan();
+      const [row] = await f.s.db('activity_instances').where({ process_instance_id: pi }).orderBy('seq');
+      return { url: `/history/activity-instance/${row.activity_id}:${row.execution_id}`, pi };
+    },
+  },
   // External tasks: workers.
   {
     route: 'POST /engine-rest/external-task/fetchAndLock', as: 'worker', wrong: 'office', trace: ['Fetch ExternalTask'],
@@ -661,6 +730,7 @@ const cases: Case[] = [
     },
   },
   { route: 'GET /engine-rest/history/incident', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident' }), trace: ['Read Incident'] },
+  { route: 'GET /engine-rest/history/incident/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/history/incident/count' }), trace: ['Read Incident'] },
   // Messages and signals: monitoring systems (workers) and administrators.
   {
     route: 'POST /engine-rest/message', as: 'worker', wrong: 'office', trace: ['Create ProcessInstance'],

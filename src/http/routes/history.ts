@@ -1,13 +1,14 @@
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { HistoryService } from '../../services/history.ts';
+import type { HistoryDeletionService } from '../../services/history-deletion.ts';
 import type { TaskService } from '../../services/tasks.ts';
 import { instanceSortColumns } from '../../store/instances.ts';
 import { taskSortColumns } from '../../store/tasks.ts';
 import { ValidationError } from '../../errors.ts';
 import { principalOf } from '../auth.ts';
-import { formatDate, formatVariables } from '../format.ts';
-import { pagingOf, paramsOf, type Params } from '../params.ts';
+import { formatDate } from '../format.ts';
+import { pagingOf, paramsOf, queryOf, type Params } from '../params.ts';
 
 const duration = (start: Date, end: Date | null) => (end ? new Date(end).getTime() - new Date(start).getTime() : null);
 
@@ -51,9 +52,20 @@ export const historicInstanceFilter = (q: Params) => {
     ...stateFilter(q),
   };
 };
+type HistoricInstance = Awaited<ReturnType<HistoryService['processInstances']>>[number];
+
+/** Camunda's HistoricProcessInstanceDto. */
+const historicInstanceDto = (r: HistoricInstance) => ({
+  id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
+  processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
+  startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
+  durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
+  deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
+  caseInstanceId: null, tenantId: r.tenant_id, state: historicState(r),
+});
 
 /** `/history`: who did what, when. */
-export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskService }): Router {
+export function makeHistoryRoutes(deps: { history: HistoryService; historyDeletion: HistoryDeletionService; tasks: TaskService }): Router {
   const router = new Router();
   // Each query reads the query string (GET) or Camunda's JSON body (POST) through one parser; paging is in the query string.
   const countInstances = async (ctx: Context) => {
@@ -65,30 +77,38 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
     const rows = await deps.history.processInstances({
       ...paramsOf(ctx, (q) => ({ ...historicInstanceFilter(q), sorting: q.sorting(instanceSortColumns) })), ...pagingOf(ctx),
     }, principalOf(ctx));
-    ctx.body = rows.map((r) => ({
-      id: r.id, businessKey: r.business_key, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
-      processDefinitionName: r.definition_name, processDefinitionVersion: r.definition_version,
-      startTime: formatDate(r.start_time), endTime: formatDate(r.end_time), removalTime: null,
-      durationInMillis: duration(r.start_time, r.end_time), startUserId: r.start_user_id, startActivityId: null,
-      deleteReason: r.end_reason, rootProcessInstanceId: r.root_process_instance_id, superProcessInstanceId: r.super_process_instance_id ?? null, superCaseInstanceId: null,
-      caseInstanceId: null, tenantId: r.tenant_id, state: historicState(r),
-    }));
+    ctx.body = rows.map(historicInstanceDto);
   };
   router.get('/history/process-instance', listInstances).post('/history/process-instance', listInstances);
+  router.get('/history/process-instance/:id', async (ctx) => {
+    ctx.body = historicInstanceDto(await deps.history.processInstance(ctx.params.id, principalOf(ctx)));
+  });
+  router.delete('/history/process-instance/:id', async (ctx) => {
+    const failIfNotExists = queryOf(ctx).bool('failIfNotExists') ?? true;
+    await deps.historyDeletion.deleteProcessInstance(ctx.params.id, failIfNotExists, principalOf(ctx));
+    ctx.status = 204;
+  });
+  router.delete('/history/process-instance/:id/variable-instances', async (ctx) => {
+    await deps.historyDeletion.deleteVariablesOf(ctx.params.id, principalOf(ctx));
+    ctx.status = 204;
+  });
 
+  const taskFilter = (q: Params) => {
+    const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
+    return {
+      taskId: q.string('taskId'), processInstanceId: q.string('processInstanceId'),
+      processDefinitionKey: q.string('processDefinitionKey'), taskDefinitionKey: q.string('taskDefinitionKey'),
+      assignee: q.string('taskAssignee'), finished: finished ?? (unfinished ? false : undefined),
+      sorting: (q.sorting({ ...taskSortColumns, startTime: 'created_at' }) ?? [{ column: 'created_at', order: 'asc' }]) as never,
+    };
+  };
+  const countTasks = async (ctx: Context) => {
+    const { sorting: _s, ...filter } = paramsOf(ctx, taskFilter);
+    ctx.body = { count: await deps.tasks.historyCount(filter, principalOf(ctx)) };
+  };
+  router.get('/history/task/count', countTasks).post('/history/task/count', countTasks);
   const listTasks = async (ctx: Context) => {
-    const rows = await deps.tasks.history({
-      ...paramsOf(ctx, (q) => {
-        const [finished, unfinished] = [q.bool('finished'), q.bool('unfinished')];
-        return {
-          taskId: q.string('taskId'), processInstanceId: q.string('processInstanceId'),
-          processDefinitionKey: q.string('processDefinitionKey'), taskDefinitionKey: q.string('taskDefinitionKey'),
-          assignee: q.string('taskAssignee'), finished: finished ?? (unfinished ? false : undefined),
-          sorting: (q.sorting({ ...taskSortColumns, startTime: 'created_at' }) ?? [{ column: 'created_at', order: 'asc' }]) as never,
-        };
-      }),
-      ...pagingOf(ctx),
-    }, principalOf(ctx));
+    const rows = await deps.tasks.history({ ...paramsOf(ctx, taskFilter), ...pagingOf(ctx) }, principalOf(ctx));
     ctx.body = rows.map((t) => ({
       id: t.id, processDefinitionKey: t.definition_key, processDefinitionId: t.definition_id, processInstanceId: t.process_instance_id,
       executionId: t.execution_id, caseDefinitionKey: null, caseDefinitionId: null, caseInstanceId: null, caseExecutionId: null,
@@ -102,47 +122,5 @@ export function makeHistoryRoutes(deps: { history: HistoryService; tasks: TaskSe
   };
   router.get('/history/task', listTasks).post('/history/task', listTasks);
 
-  const listVariables = async (ctx: Context) => {
-    const rows = await deps.history.variables({
-      ...paramsOf(ctx, (q) => ({
-        processInstanceId: q.string('processInstanceId'), processInstanceIds: q.list('processInstanceIdIn'),
-        variableName: q.string('variableName'), variableNameLike: q.string('variableNameLike'),
-        processDefinitionKey: q.string('processDefinitionKey'),
-      })),
-      ...pagingOf(ctx),
-    }, principalOf(ctx));
-    ctx.body = rows.map((v) => {
-      const [formatted] = Object.values(formatVariables({ [v.name]: v }));
-      return {
-        id: `${v.process_instance_id}:${v.name}`, name: v.name, ...formatted, processDefinitionKey: v.definition_key,
-        processDefinitionId: v.definition_id, processInstanceId: v.process_instance_id, executionId: v.process_instance_id,
-        activityInstanceId: v.process_instance_id, caseDefinitionKey: null, caseDefinitionId: null, caseInstanceId: null,
-        caseExecutionId: null, taskId: null, tenantId: null, errorMessage: null, state: 'CREATED', createTime: formatDate(v.updated_at),
-        removalTime: null, rootProcessInstanceId: v.process_instance_id,
-      };
-    });
-  };
-  router.get('/history/variable-instance', listVariables).post('/history/variable-instance', listVariables);
-
-  const listActivities = async (ctx: Context) => {
-    const { instanceId, activityId, activityType, finished } = paramsOf(ctx, (q) => {
-      const [done, undone] = [q.bool('finished'), q.bool('unfinished')];
-      return {
-        instanceId: q.string('processInstanceId'), activityId: q.string('activityId'), activityType: q.string('activityType'),
-        finished: done ? true : undone ? false : undefined,
-      };
-    });
-    // One instance's activities are few: Camunda's narrowing filters apply to them here.
-    const rows = (instanceId ? await deps.history.activities(instanceId, principalOf(ctx)) : []).filter((a) =>
-      (!activityId || a.activity_id === activityId) && (!activityType || a.activity_type === activityType)
-      && (finished === undefined || (a.end_time != null) === finished));
-    ctx.body = rows.map((a) => ({
-      id: `${a.activity_id}:${a.execution_id}`, activityId: a.activity_id, activityName: a.activity_name, activityType: a.activity_type,
-      processInstanceId: a.process_instance_id, executionId: a.execution_id, taskId: a.task_id, assignee: a.assignee,
-      startTime: formatDate(a.start_time), endTime: formatDate(a.end_time), durationInMillis: duration(a.start_time, a.end_time),
-      canceled: a.canceled, completeScope: false, calledProcessInstanceId: a.called_process_instance_id,
-    }));
-  };
-  router.get('/history/activity-instance', listActivities).post('/history/activity-instance', listActivities);
   return router;
 }

@@ -49,9 +49,17 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
     ctx.status = 204;
   });
   router.get('/history/incident', async (ctx) => {
+  const historicOpen = (ctx: Context) => {
     const q = queryOf(ctx);
-    const open = q.bool('open') ?? (q.bool('resolved') ? false : undefined);
-    ctx.body = (await deps.incidents.list({ ...filter(ctx), open }, principalOf(ctx))).map((i) => ({
+    return q.bool('open') ?? (q.bool('resolved') ? false : undefined);
+  };
+  // Registered before /history/incident's list so the count is not read as a list.
+  router.get('/history/incident/count', async (ctx) => {
+    const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
+    ctx.body = { count: (await deps.incidents.list({ ...rest, open: historicOpen(ctx) }, principalOf(ctx))).length };
+  });
+  router.get('/history/incident', async (ctx) => {
+    ctx.body = (await deps.incidents.list({ ...filter(ctx), open: historicOpen(ctx) }, principalOf(ctx))).map((i) => ({
       ...incidentDto(i), createTime: formatDate(i.created_at), endTime: formatDate(i.end_time),
       open: i.state === 'open', resolved: i.state === 'resolved', deleted: i.state === 'deleted', removalTime: null,
     }));

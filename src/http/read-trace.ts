@@ -10,7 +10,6 @@ const POST_QUERIES = new Set([
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count', '/engine-rest/schema/log', '/engine-rest/job-definition/count',
-  '/engine-rest/variable-instance', '/engine-rest/variable-instance/count',
   '/engine-rest/filter/:id/list', '/engine-rest/filter/:id/count', '/engine-rest/filter/:id/singleResult',
   '/engine-rest/history/task/count', '/engine-rest/history/variable-instance/count', '/engine-rest/history/activity-instance/count',
   '/engine-rest/history/detail', '/engine-rest/history/external-task-log', '/engine-rest/history/external-task-log/count',
@@ -22,11 +21,9 @@ const MAX_IDS = 100;
 
 /** The entity a read route returns, by its route pattern (longest prefix wins). */
 const ENTITIES: [RegExp, string][] = [
-  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance/, 'Variable'],
+  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance|^\/engine-rest\/history\/detail/, 'Variable'],
   [/\/comment(\/:commentId)?$/, 'Comment'],
   [/\/attachment(\/:attachmentId(\/data)?)?$/, 'Attachment'],
-  [/\/(v|localV)ariables(\/:name(\/data)?)?$|\/form-variables$|^\/engine-rest\/(history\/)?variable-instance|^\/engine-rest\/history\/detail/, 'Variable'],
-  [/\/comment$/, 'Comment'],
   [/\/activity-instances$|^\/engine-rest\/history\/activity-instance/, 'ActivityInstance'],
   [/\/(form|startForm|rendered-form|deployed-form|deployed-start-form)$/, 'Form'],
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],

@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import type { VariableType } from '../types.ts';
 import type { Db } from './db.ts';
-import type { Knex } from 'knex';
 import { recordVariableUpdates } from './history-details.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, likePattern, paged } from './paging.ts';

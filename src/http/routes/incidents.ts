@@ -48,7 +48,6 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
     await deps.incidents.clearAnnotation(ctx.params.id, principalOf(ctx));
     ctx.status = 204;
   });
-  router.get('/history/incident', async (ctx) => {
   const historicOpen = (ctx: Context) => {
     const q = queryOf(ctx);
     return q.bool('open') ?? (q.bool('resolved') ? false : undefined);

@@ -46,12 +46,14 @@ interface SealedVariables {
  * synchronous operation does (same service, same checks and trace), as the
  * batch's creator, with the job marked done in the transaction that saves it.
  */
+/** What a batch's sealed variables are bound to: the batch (re-encryption seals them again under the same). */
+export const batchVariablesContext = (batchId: string): Buffer => contextOf('batch-variables', batchId);
+
 export function makeInstanceBatchService(db: Knex, batches: BatchService, instances: InstanceService, suspension: SuspensionService, messages: MessageService, vault: VariableVault) {
-  const variablesContext = (batchId: string) => contextOf('batch-variables', batchId);
   const sealVariables = (batchId: string, variables: Variables): SealedVariables => ({
-    sealed: seal(vault.keyring, Buffer.from(JSON.stringify(variables), 'utf8'), variablesContext(batchId)),
+    sealed: seal(vault.keyring, Buffer.from(JSON.stringify(variables), 'utf8'), batchVariablesContext(batchId)),
   });
-  const openVariables = (batch: BatchRow): Variables => JSON.parse(open(vault.keyring, (batch.configuration as SealedVariables).sealed, variablesContext(batch.id)).toString('utf8')) as Variables;
+  const openVariables = (batch: BatchRow): Variables => JSON.parse(open(vault.keyring, (batch.configuration as SealedVariables).sealed, batchVariablesContext(batch.id)).toString('utf8')) as Variables;
 
   /**
    * The batch's creator as the principal its jobs act as: only

@@ -1,10 +1,13 @@
 import os from 'node:os';
 import type { Knex } from 'knex';
-import { EnvelopeError } from '../crypto/envelope.ts';
+import { EnvelopeError, open, seal } from '../crypto/envelope.ts';
 import { IntegrityError } from '../errors.ts';
 import { listWebhooksUnderOtherKeys, replaceWebhookSealed } from '../store/notification-webhooks.ts';
 import { listAttachmentsUnderOtherKeys, replaceAttachmentContent } from '../store/attachments.ts';
 import { resealAttachment } from './attachments.ts';
+import { batchVariablesContext } from './instance-batches.ts';
+import { listBatchesSealedUnderOtherKeys, replaceBatchConfiguration } from '../store/batches.ts';
+import { listHistoryDetailsAfter, replaceHistoryDetailValue } from '../store/history-details.ts';
 import { resealWebhook } from './notification-webhooks.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
 import type { Keyring } from '../crypto/keyring.ts';
@@ -23,7 +26,7 @@ import { SYSTEM } from '../types.ts';
 const MAX_IDS = 100;
 
 /** A batch's trace row: how many values of which instances it rewrote, never the values. */
-function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance' | 'NotificationWebhook' | 'Attachment', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
+function batchFact(entityType: 'Variable' | 'Message' | 'DecisionInstance' | 'NotificationWebhook' | 'Attachment' | 'HistoryDetail' | 'Batch', keyId: string, counts: Record<string, number>, instanceIds: string[]): TraceFact {
   const ids = [...new Set(instanceIds)];
   return {
     operation: 'Reencrypt', entityType, processInstanceId: ids.length === 1 ? ids[0] : null,
@@ -90,6 +93,8 @@ export async function reencryptVariables(
   await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
   await reencryptWebhooks(db, vault.keyring, result);
   await reencryptAttachments(db, vault.keyring, options.batchSize ?? 500, result);
+  await reencryptHistoryDetails(db, vault, definitions, options.batchSize ?? 500, result);
+  await reencryptBatches(db, vault.keyring, result);
   result.remaining = await countSealedUnderOtherKeys(db, vault.keyring.current);
   await db.transaction((trx) => recordTrace(trx, SYSTEM, {
     operation: 'Reencrypt', entityType: 'EncryptionKey', entityId: vault.keyring.current,
@@ -184,6 +189,51 @@ async function reencryptAttachments(db: Knex, keyring: Keyring, batchSize: numbe
       }
       result.rotated += done.length;
       if (done.length) await recordTrace(trx, SYSTEM, batchFact('Attachment', keyring.current, { rotated: done.length }, done));
+    });
+  }
+}
+
+/**
+ * The values variables took over time (GET /history/detail), as the
+ * variables themselves: rotated, then the sensitive plain ones sealed. Each
+ * is bound to its instance and variable name, as the variable was.
+ */
+async function reencryptHistoryDetails(db: Knex, vault: VariableVault, definitions: DefinitionService, batchSize: number, result: ReencryptResult): Promise<void> {
+  for (const plain of [false, true]) {
+    let afterSeq = 0;
+    for (;;) {
+      const rows = await listHistoryDetailsAfter(db, { currentKeyId: vault.keyring.current, plain, afterSeq, limit: batchSize });
+      if (!rows.length) break;
+      afterSeq = rows[rows.length - 1]!.seq;
+      const marked = new Map<string, ReadonlySet<string>>();
+      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
+      const rewrites = rows.flatMap((row) => rewrite(vault, row.process_instance_id, row, marked.get(row.definition_id)!, result));
+      await db.transaction(async (trx) => {
+        const done: string[] = [];
+        for (const { row, next } of rewrites) {
+          if (await replaceHistoryDetailValue(trx, row.id, row, next)) done.push(row.process_instance_id);
+          else result.changedMeanwhile++;
+        }
+        result[plain ? 'sealed' : 'rotated'] += done.length;
+        if (done.length) await recordTrace(trx, SYSTEM, batchFact('HistoryDetail', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
+      });
+    }
+  }
+}
+
+/** Running variables-async and message-async batches: the variables their jobs will set, sealed in the configuration. */
+async function reencryptBatches(db: Knex, keyring: Keyring, result: ReencryptResult): Promise<void> {
+  for (const batch of await listBatchesSealedUnderOtherKeys(db, keyring.current)) {
+    const config = batch.configuration as { sealed: unknown };
+    const context = batchVariablesContext(batch.id);
+    const next = { ...config, sealed: seal(keyring, open(keyring, config.sealed, context), context) };
+    await db.transaction(async (trx) => {
+      if (!(await replaceBatchConfiguration(trx, batch.id, batch.configuration, next))) {
+        result.changedMeanwhile++;
+        return;
+      }
+      result.rotated++;
+      await recordTrace(trx, SYSTEM, { ...batchFact('Batch', keyring.current, { rotated: 1 }, []), entityId: batch.id });
     });
   }
 }

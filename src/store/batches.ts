@@ -86,7 +86,8 @@ export async function setBatchSuspended(db: Db, id: string, suspended: boolean):
 
 /** Deletes a running batch: its pending jobs go; with `cascade` its row too (history), else it ends, kept as history. */
 export async function deleteBatch(db: Db, id: string, cascade: boolean): Promise<boolean> {
-  if (cascade) return (await db('batches').where({ id }).whereNull('end_time').delete()) === 1;
+  // returning: on PGlite a delete that cascades (to batch_jobs) reports no row count.
+  if (cascade) return (await db('batches').where({ id }).whereNull('end_time').delete().returning('id')).length === 1;
   const ended = await db('batches').where({ id }).whereNull('end_time').update({ end_time: db.fn.now() });
   await db('batch_jobs').where({ batch_id: id, state: 'pending' }).delete();
   return ended === 1;
@@ -146,4 +147,20 @@ export async function msUntilNextJob(db: Db): Promise<number | undefined> {
   // No pending job: min() is null, and nothing is due (greatest(0, null) would say "now", a busy loop).
   if (!row?.next) return undefined;
   return Math.max(0, new Date(row.next).getTime() - new Date(row.now).getTime());
+}
+
+/** Running batches whose configuration carries a sealed value (variables-async, message-async) under a key other than `keyId`. */
+export async function listBatchesSealedUnderOtherKeys(db: Db, keyId: string): Promise<BatchRow[]> {
+  return db('batches').whereNull('end_time').whereRaw("configuration->'sealed'->>'kid' <> ?", [keyId]);
+}
+
+/** Whether a running batch's configuration is sealed under `keyId`. */
+export async function isKeyInUseByBatches(db: Db, keyId: string): Promise<boolean> {
+  return (await db('batches').whereNull('end_time').whereRaw("configuration->'sealed'->>'kid' = ?", [keyId]).first(db.raw('1 as one'))) != null;
+}
+
+/** Replaces a batch's configuration only if it is still what was read. */
+export async function replaceBatchConfiguration(db: Db, id: string, expected: unknown, next: unknown): Promise<boolean> {
+  return (await db('batches').where({ id }).whereRaw('configuration = ?::jsonb', [JSON.stringify(expected)])
+    .update({ configuration: JSON.stringify(next) }).returning('id')).length > 0;
 }

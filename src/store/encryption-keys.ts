@@ -1,3 +1,4 @@
+import { isKeyInUseByBatches, listBatchesSealedUnderOtherKeys } from './batches.ts';
 import type { Db } from './db.ts';
 
 export interface KeyCheckRow {
@@ -17,14 +18,15 @@ export async function insertKeyChecks(db: Db, rows: KeyCheckRow[]): Promise<void
 }
 
 /** The tables that hold sealed values, each with a `key_id` column naming the key. */
-const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs', 'notification_webhooks', 'task_attachments'] as const;
+const SEALED_TABLES = ['variables', 'task_variables', 'message_outbox', 'history_decision_inputs', 'history_decision_outputs', 'notification_webhooks', 'task_attachments', 'history_details'] as const;
 
 /** Whether any variable, waiting message's payload, decision history value or robot's address is still sealed under `keyId`. */
 export async function isKeyInUse(db: Db, keyId: string): Promise<boolean> {
   for (const table of SEALED_TABLES) {
     if ((await db(table).where({ key_id: keyId }).first(db.raw('1 as one'))) != null) return true;
   }
-  return false;
+  // A running variables or message batch keeps its variables sealed in its configuration until its jobs set them.
+  return isKeyInUseByBatches(db, keyId);
 }
 
 /** How many variables, waiting messages and decision history values are sealed under a key other than `keyId`. */
@@ -34,5 +36,5 @@ export async function countSealedUnderOtherKeys(db: Db, keyId: string): Promise<
     const [row] = await db(table).whereNotNull('key_id').whereNot('key_id', keyId).count({ n: '*' });
     n += Number(row?.n ?? 0);
   }
-  return n;
+  return n + (await listBatchesSealedUnderOtherKeys(db, keyId)).length;
 }

@@ -78,3 +78,36 @@ export async function queryHistoryDetails(db: Db, q: HistoryDetailQuery): Promis
 export async function countHistoryDetails(db: Db, q: Omit<HistoryDetailQuery, 'sorting' | 'firstResult' | 'maxResults'>): Promise<number> {
   return countOf(filtered(db, q));
 }
+
+/** A recorded value with what the re-encryption command needs: its definition (for the sensitive marks). */
+export interface HistoryDetailRef {
+  id: string;
+  seq: number;
+  process_instance_id: string;
+  definition_id: string;
+  name: string;
+  type: VariableType;
+  value: unknown;
+  key_id: string | null;
+}
+
+/**
+ * Recorded values to seal again, in `seq` order after `afterSeq`: sealed
+ * under another key than `currentKeyId`, or (`plain`) not sealed at all.
+ */
+export async function listHistoryDetailsAfter(db: Db, q: { currentKeyId: string; plain: boolean; afterSeq: number; limit: number }): Promise<HistoryDetailRef[]> {
+  const b = db('history_details as d').join('process_instances as i', 'i.id', 'd.process_instance_id')
+    .select('d.id', 'd.seq', 'd.process_instance_id', 'i.definition_id', 'd.variable_name as name', 'd.variable_type as type', 'd.value', 'd.key_id')
+    .where('d.seq', '>', q.afterSeq).orderBy('d.seq').limit(q.limit);
+  if (q.plain) b.whereNull('d.key_id');
+  else b.whereNotNull('d.key_id').whereNot('d.key_id', q.currentKeyId);
+  return (await b).map((r: HistoryDetailRef) => ({ ...r, seq: Number(r.seq) }));
+}
+
+/** Replaces one recorded value only if it is still exactly what was read; false when it changed meanwhile (or went with its instance). */
+export async function replaceHistoryDetailValue(db: Db, id: string, expected: { value: unknown; key_id: string | null }, next: { value: unknown; key_id: string | null }): Promise<boolean> {
+  const b = db('history_details').where({ id }).whereRaw('value = ?::jsonb', [JSON.stringify(expected.value ?? null)]);
+  if (expected.key_id == null) b.whereNull('key_id');
+  else b.where('key_id', expected.key_id);
+  return (await b.update({ value: JSON.stringify(next.value ?? null), key_id: next.key_id }).returning('id')).length > 0;
+}

@@ -123,6 +123,8 @@ export async function deleteUser(db: Db, id: string): Promise<boolean> {
     await db('notifications').where({ user_id: id }).delete();
     await db('notification_outbox').where({ user_id: id }).whereNull('sent_at').whereNull('failed_at').delete();
     await db('notification_preferences').where({ user_id: id }).delete();
+    // Their saved task lists (filters) too: a later user of that id would own them and their sharing.
+    await db('filters').where({ owner: id }).delete();
   }
   return deleted;
 }
@@ -148,8 +150,11 @@ export async function updateGroup(db: Db, row: GroupRow): Promise<boolean> {
   return (await db('groups').where({ id: row.id }).update({ name: row.name, type: row.type })) > 0;
 }
 
+/** Deletes a group; its memberships go with it, and filters shared with it are shared with it no longer (a later group of that id must not see them). */
 export async function deleteGroup(db: Db, id: string): Promise<boolean> {
-  return (await db('groups').where({ id }).delete().returning('id')).length > 0;
+  const deleted = (await db('groups').where({ id }).delete().returning('id')).length > 0;
+  if (deleted) await db('filters').whereRaw('? = any(shared_groups)', [id]).update({ shared_groups: db.raw('array_remove(shared_groups, ?)', [id]) });
+  return deleted;
 }
 
 /** The users who share at least one group with `userId` (Camunda's identity/groups `groupUsers`), themselves included. */

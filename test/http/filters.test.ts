@@ -201,4 +201,20 @@ for (const backend of backends) {
     tt.is(tenant.status, 501);
     tt.is((await client(s.url).raw('OPTIONS', '/engine-rest/filter')).status, 401);
   });
+
+  test.serial(t('a deleted user\'s filters go with them, a deleted group is no longer shared with: ids given again inherit nothing'), async (tt) => {
+    const temp = await makeUser(s, 'temp-f', ['office']);
+    tt.is((await admin.post('/engine-rest/group/create', { id: 'temp-g', name: '临时组' })).status, 204);
+    const owned = await create(temp, { name: '临时用户的', query: {} });
+    const shared = await create(office, { name: '共享给临时组', query: {}, sharedGroups: ['temp-g'] });
+    tt.is((await admin.delete('/engine-rest/user/temp-f')).status, 204);
+    tt.is((await admin.delete('/engine-rest/group/temp-g')).status, 204);
+    tt.is((await admin.get(`/engine-rest/filter/${owned.id}`)).status, 404, 'the owner\'s filter went with them');
+    tt.deepEqual((await admin.get(`/engine-rest/filter/${shared.id}`)).body.sharedGroups ?? [], []);
+    // The same ids, given again, see none of it.
+    tt.is((await admin.post('/engine-rest/group/create', { id: 'temp-g', name: '又一个临时组' })).status, 204);
+    const again = await makeUser(s, 'temp-f', ['temp-g']);
+    tt.false((await again.get('/engine-rest/filter')).body.some((x: { id: string }) => x.id === shared.id || x.id === owned.id));
+    tt.is((await again.get(`/engine-rest/filter/${shared.id}/list`)).status, 404);
+  });
 }

@@ -75,7 +75,8 @@ for (const backend of backends) {
       // While the server runs, in small batches.
       const batches: number[] = [];
       const result = await reencrypt(testDb, ROTATED, { batchSize: 2, onBatch: (r) => batches.push(r.rotated) });
-      t.like(result, { rotated: 9, sealed: 0, changedMeanwhile: 0, remaining: 0 });
+      // The nine sealed variables, and the nine values they were recorded with (GET /history/detail).
+      t.like(result, { rotated: 18, sealed: 0, changedMeanwhile: 0, remaining: 0 });
       t.deepEqual(result.failed, []);
       // Five batches of sealed rows, then two of the four plain ones (none sensitive, none rewritten).
       t.deepEqual(batches, [2, 4, 6, 8, 9, 9, 9]);
@@ -88,6 +89,9 @@ for (const backend of backends) {
       // k1 can now be retired.
       const retired = await boot(testDb, `k2:${K2}`);
       t.deepEqual(await readBack(retired, old[0]!), expected(1));
+      // The values recorded along the way (GET /history/detail) open too.
+      const recorded = await retired.services.historyDetails.query({ processInstanceIds: [old[0]!] }, adminPrincipal);
+      t.is(recorded.find((d) => d.variable_name === 'idNumber')?.value, expected(1).idNumber);
       await retired.close();
     } finally {
       await testDb.drop();
@@ -121,14 +125,16 @@ for (const backend of backends) {
 
       const [{ last }] = await testDb.db('trace').max({ last: 'id' });
       const result = await reencrypt(testDb, ROTATED, { batchSize: 2 });
-      t.like(result, { rotated: 3, remaining: 0 });
+      t.like(result, { rotated: 6, remaining: 0 }, 'three variables and their three recorded values');
       const rows = await testDb.db('trace').where('id', '>', last).orderBy('id');
       t.true(rows.every((r: { user_id: string; operation: string }) => r.user_id === 'system' && r.operation === 'Reencrypt'));
       const batches = rows.filter((r: { entity_type: string }) => r.entity_type === 'Variable');
       t.deepEqual(batches.map((r: { details: { rotated: number } }) => r.details.rotated), [2, 1], 'a row per batch, in its transaction');
       t.true(batches.every((r: { process_instance_id: string }) => r.process_instance_id === id));
-      t.like(rows.at(-1), { entity_type: 'EncryptionKey', entity_id: 'k2', details: { currentKeyId: 'k2', rotated: 3, sealed: 0, changedMeanwhile: 0, remaining: 0, failed: [] } });
-      t.is(rows.length, 3);
+      const details = rows.filter((r: { entity_type: string }) => r.entity_type === 'HistoryDetail');
+      t.deepEqual(details.map((r: { details: { rotated: number } }) => r.details.rotated), [2, 1]);
+      t.like(rows.at(-1), { entity_type: 'EncryptionKey', entity_id: 'k2', details: { currentKeyId: 'k2', rotated: 6, sealed: 0, changedMeanwhile: 0, remaining: 0, failed: [] } });
+      t.is(rows.length, 5);
 
       await (await boot(testDb, `k2:${K2}`)).close();
       t.like((await keyRows()).at(-1), { currentKeyId: 'k2', keyIds: ['k2'], previousCurrentKeyId: 'k2', addedKeyIds: [], removedKeyIds: ['k1'] }, 'k1 retired');
@@ -164,7 +170,8 @@ for (const backend of backends) {
         };
         const result = await reencryptVariables(testDb.db, makeVariableVault(parseKeySpec(ROTATED)), racing);
         t.true(raced);
-        t.like(result, { rotated: 2, changedMeanwhile: 1, remaining: 0 });
+        // Two variables and the three values recorded under k1 (the server's change was recorded under k2).
+        t.like(result, { rotated: 5, changedMeanwhile: 1, remaining: 0 });
         t.is((await readBack(server, id)).idNumber, '改过的号码', "the server's write stands");
         t.deepEqual(await keyIds(testDb), { k2: 3 }, 'the server wrote it under its current key');
       } finally {
@@ -192,7 +199,7 @@ for (const backend of backends) {
       t.is((await testDb.db('message_outbox').first()).key_id, 'k1');
 
       const result = await reencrypt(testDb, ROTATED);
-      t.like(result, { rotated: 2, remaining: 0 }, "the thrower's own secret_contact, and the message");
+      t.like(result, { rotated: 3, remaining: 0 }, "the thrower's own secret_contact, its recorded value, and the message");
       t.is((await testDb.db('message_outbox').first()).key_id, 'k2');
       const retired = await boot(testDb, `k2:${K2}`);
       const [pending] = await retired.services.outbox.pending(instance.id);
@@ -215,7 +222,7 @@ for (const backend of backends) {
       t.is((await testDb.db('task_variables').where({ task_id: task.id }).first()).key_id, 'k1');
 
       const result = await reencrypt(testDb, ROTATED);
-      t.like(result, { rotated: 4, remaining: 0 }, "the instance's three sealed variables, and the task's own");
+      t.like(result, { rotated: 7, remaining: 0 }, "the instance's three sealed variables, their recorded values, and the task's own");
       t.is((await testDb.db('task_variables').where({ task_id: task.id }).first()).key_id, 'k2');
       const retired = await boot(testDb, `k2:${K2}`);
       const { variables } = await retired.services.localVariables.taskLocals(task.id, adminPrincipal);
@@ -240,7 +247,8 @@ for (const backend of backends) {
       t.regex((before as Error).message, /idNumber|secret_legacy/, 'reading refuses both until they are dealt with');
 
       const result = await reencrypt(testDb, ROTATED);
-      t.like(result, { rotated: 2, sealed: 1, remaining: 1 });
+      // Two variables and the three values recorded (untampered) at the start.
+      t.like(result, { rotated: 5, sealed: 1, remaining: 1 });
       t.deepEqual(result.failed, [{ processInstanceId: id, variableName: 'idNumber', reason: 'integrity' }]);
       const legacy = await testDb.db('variables').where({ process_instance_id: id, name: 'secret_legacy' }).first();
       t.is(legacy.key_id, 'k2');
@@ -275,7 +283,7 @@ test.serial('npm run reencrypt moves an embedded DATA_DIR to the new key, and re
 
     const done = await runCommand({ DATA_DIR: dataDir, SM4_KEY: ROTATED });
     t.is(done.code, 0, done.out);
-    t.regex(done.out, /re-encrypted under k2: 3\n/);
+    t.regex(done.out, /re-encrypted under k2: 6\n/, "three variables and their three recorded values");
     t.regex(done.out, /still under an older key: 0\n/);
     for (const k of [K1, K2]) t.false(busy.out.includes(k) || done.out.includes(k));
 

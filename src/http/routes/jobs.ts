@@ -81,7 +81,12 @@ function jobSuspensionOf(body: Record<string, unknown>): { suspended: boolean; s
   if (tenant) return { suspended, selection: null };
   if (jobDefinitionId) {
     const [kind, definitionId, activityId] = splitJobDefinition(jobDefinitionId);
-    return { suspended, selection: kind === 'timer' && definitionId && activityId ? { processDefinitionId: definitionId, activityId } : null };
+    // A start timer (the job definitions GET /job-definition lists) has no jobs of instances to suspend here:
+    // answering 204 and leaving it firing would be accepted and then wrong.
+    if (kind !== 'timer') {
+      throw new ValidationError(`作业定义 ${jobDefinitionId} 不是流程实例中的定时器，无法按此挂起 / jobDefinitionId ${jobDefinitionId} is not a timer of process instances: suspending start timers this way is not supported`, { field: 'jobDefinitionId' });
+    }
+    return { suspended, selection: definitionId && activityId ? { processDefinitionId: definitionId, activityId } : null };
   }
   return { suspended, selection: { processInstanceId, processDefinitionId, processDefinitionKey } };
 }
@@ -170,6 +175,8 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
   });
   router.get('/job/:id/stacktrace', async (ctx) => {
     const job = await deps.timers.get(ctx.params.id, principalOf(ctx));
+    // The answer is text, which names no instance: the read trace is told whose failure this is.
+    ctx.state.processInstanceId = job.process_instance_id;
     // We keep the failure's message, not a Java stack: the message is the whole of what is known.
     ctx.type = 'text/plain';
     ctx.body = job.last_error ?? '';

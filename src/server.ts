@@ -1,3 +1,5 @@
+import path from 'node:path';
+import fs from 'node:fs';
 import { makeConditionStartService } from './services/condition-starts.ts';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -246,8 +248,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     }
     const admin = await services.identity.bootstrap({ user: config.adminUser, password: config.adminPassword });
     if (admin?.generatedPassword) {
-      // Printed once, on the first start only; there is no default password.
-      process.stdout.write(`\n初始管理员 / initial administrator: ${admin.user}\n密码 / password: ${admin.generatedPassword}\n请妥善保存，此密码不会再次显示 / store it safely; it is not shown again\n\n`);
+      announceInitialPassword(config.dataDir, admin.user, admin.generatedPassword, log);
     } else if (admin) {
       log.info({ user: admin.user }, 'administrator created from ADMIN_USER / ADMIN_PASSWORD');
     }
@@ -314,3 +315,24 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     throw err;
   }
 }
+
+/**
+ * The generated administrator password, once, on the first start only (there
+ * is no default password). On a terminal it is printed; otherwise stdout is
+ * a log (journald, a container's), which must never hold a password: it goes
+ * to a file only the server's user can read, and the log names the file.
+ */
+function announceInitialPassword(dataDir: string, user: string, password: string, log: Logger): void {
+  if (process.stdout.isTTY) {
+    process.stdout.write(`\n初始管理员 / initial administrator: ${user}\n密码 / password: ${password}\n请妥善保存，此密码不会再次显示 / store it safely; it is not shown again\n\n`);
+    return;
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, INITIAL_PASSWORD_FILE);
+  fs.writeFileSync(file, `${user}\n${password}\n`, { mode: 0o600, flag: 'w' });
+  fs.chmodSync(file, 0o600);
+  log.warn({ user, file }, `初始管理员密码已写入 ${file}（仅本用户可读），登录改密后请删除该文件 / the initial administrator password is in ${file} (readable by this user only): sign in, change it, delete the file`);
+}
+
+/** Where a first start without a terminal leaves the generated administrator password, in DATA_DIR. */
+export const INITIAL_PASSWORD_FILE = 'initial-admin-password.txt';

@@ -48,6 +48,8 @@ export interface IncidentQuery extends Page {
   incidentType?: string | undefined;
   configuration?: string | undefined;
   open?: boolean | undefined;
+  /** Camunda's historic open / resolved / deleted flags: each given one must hold (two together match nothing). */
+  requiredStates?: IncidentRow['state'][] | undefined;
   processInstanceIds?: string[] | undefined;
 }
 
@@ -60,6 +62,7 @@ export async function queryIncidents(db: Db, q: IncidentQuery): Promise<Incident
   if (q.configuration) b.where('configuration', q.configuration);
   if (q.open === true) b.whereNull('end_time');
   if (q.open === false) b.whereNotNull('end_time');
+  for (const state of q.requiredStates ?? []) b.where('state', state);
   return paged(b, q, [{ column: 'created_at', order: 'asc' }], 'id');
 }
 

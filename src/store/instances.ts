@@ -88,6 +88,7 @@ export const instanceSortColumns = {
 export interface InstanceQuery {
   sorting?: { column: string; order: 'asc' | 'desc' }[] | undefined;
   ids?: string[] | undefined;
+  definitionId?: string | undefined;
   definitionKey?: string | undefined;
   businessKey?: string | undefined;
   /** SQL LIKE pattern (`%` and `_`), as Camunda's businessKeyLike. */
@@ -123,6 +124,7 @@ export async function countInstances(db: Db, query: InstanceQuery): Promise<numb
 function filteredInstances(db: Db, query: InstanceQuery): Knex.QueryBuilder {
   const q = db('process_instances as i');
   if (query.ids) q.whereIn('i.id', query.ids);
+  if (query.definitionId) q.where('i.definition_id', query.definitionId);
   if (query.definitionKey) q.where('i.definition_key', query.definitionKey);
   if (query.businessKey) q.where('i.business_key', query.businessKey);
   if (query.businessKeyLike) q.whereLike('i.business_key', likePattern(query.businessKeyLike));

@@ -64,5 +64,13 @@ for (const backend of backends) {
     const [history] = (await c.admin.get(`/engine-rest/history/incident?incidentId=${custom}`)).body;
     t.true(history.resolved);
     t.is((await c.admin.delete(`/engine-rest/incident/${custom}`)).status, 404, 'resolved once');
+    // Camunda's historic open / resolved / deleted flags: a deleted incident is not a resolved one.
+    t.is((await c.admin.delete(`/engine-rest/process-instance/${pi}`)).status, 204);
+    const of = async (flags: string) => (await c.admin.get(`/engine-rest/history/incident?processInstanceId=${pi}&${flags}`)).body.map((i: { id: string; incidentType: string }) => i.incidentType);
+    t.deepEqual(await of('resolved=true'), ['custom']);
+    t.deepEqual(await of('deleted=true'), ['failedExternalTask'], 'ended with its instance');
+    t.deepEqual(await of('open=true'), []);
+    t.deepEqual(await of('resolved=true&deleted=true'), [], 'each flag must hold');
+    t.deepEqual((await c.admin.get(`/engine-rest/history/incident/count?processInstanceId=${pi}&resolved=true`)).body, { count: 1 });
   });
 }

@@ -44,7 +44,7 @@ export const historicInstanceFilter = (q: Params) => {
   return {
     // Both given: Camunda applies both, so only an instance in the list and of that id.
     ids: ids && id ? ids.filter((x) => x === id) : ids ?? (id ? [id] : undefined),
-    definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
+    definitionId: q.string('processDefinitionId'), definitionKey: q.string('processDefinitionKey'), businessKey: q.string('processInstanceBusinessKey'),
     businessKeyLike: q.string('processInstanceBusinessKeyLike'),
     finished: finished ? true : unfinished ? false : undefined,
     superProcessInstance: q.string('superProcessInstanceId'), subProcessInstance: q.string('subProcessInstanceId'),

@@ -48,17 +48,19 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
     await deps.incidents.clearAnnotation(ctx.params.id, principalOf(ctx));
     ctx.status = 204;
   });
-  const historicOpen = (ctx: Context) => {
+  // Camunda's open, resolved and deleted: each set to true restricts to incidents in that state (resolved is not deleted).
+  const historicStates = (ctx: Context) => {
     const q = queryOf(ctx);
-    return q.bool('open') ?? (q.bool('resolved') ? false : undefined);
+    const wanted = (['open', 'resolved', 'deleted'] as const).filter((state) => q.bool(state) === true);
+    return wanted.length ? [...wanted] : undefined;
   };
   // Registered before /history/incident's list so the count is not read as a list.
   router.get('/history/incident/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
-    ctx.body = { count: (await deps.incidents.list({ ...rest, open: historicOpen(ctx) }, principalOf(ctx))).length };
+    ctx.body = { count: (await deps.incidents.list({ ...rest, requiredStates: historicStates(ctx) }, principalOf(ctx))).length };
   });
   router.get('/history/incident', async (ctx) => {
-    ctx.body = (await deps.incidents.list({ ...filter(ctx), open: historicOpen(ctx) }, principalOf(ctx))).map((i) => ({
+    ctx.body = (await deps.incidents.list({ ...filter(ctx), requiredStates: historicStates(ctx) }, principalOf(ctx))).map((i) => ({
       ...incidentDto(i), createTime: formatDate(i.created_at), endTime: formatDate(i.end_time),
       open: i.state === 'open', resolved: i.state === 'resolved', deleted: i.state === 'deleted', removalTime: null,
     }));

@@ -24,7 +24,7 @@ export function instanceDto(i: Omit<InstanceRow, 'engine_state'>, ctx: Context, 
 
 /** GET /process-instance's criteria (also the processInstanceQuery of the batch operations, routes/instance-batches.ts). */
 export const runtimeInstanceFilter = (q: Params) => ({
-  definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
+  definitionId: q.string('processDefinitionId'), definitionKey: q.string('processDefinitionKey'), businessKey: q.string('businessKey'), businessKeyLike: q.string('businessKeyLike'), ids: q.list('processInstanceIds'),
   superProcessInstance: q.string('superProcessInstance'), subProcessInstance: q.string('subProcessInstance'),
   suspended: suspensionFilterOf(q.bool('active'), q.bool('suspended')),
   state: 'ACTIVE' as const, sorting: q.sorting(runtimeSort),

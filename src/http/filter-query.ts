@@ -1,24 +1,13 @@
 import { ValidationError } from '../errors.ts';
 import type { TaskFilter } from '../services/tasks.ts';
 import type { Principal } from '../types.ts';
-import { taskFilterOfBody } from './routes/tasks.ts';
+import { OR_QUERY_KEYS, TASK_QUERY_KEYS, taskFilterOfBody } from './routes/tasks.ts';
 
 /*
  * A filter's stored task query: Camunda's JSON task query (POST /task's body),
  * read by the same reader POST /task uses, so a filter cannot hold what the
- * task list refuses. taskFilterOfBody passes over keys it does not know; a
- * stored query must not (it would list other tasks than its owner meant), so
- * every key is checked against what that reader reads.
+ * task list refuses; the expressions Camunda's filters allow are checked here.
  */
-
-/** The keys of POST /task's body that taskFilterOfBody reads. */
-const TASK_QUERY_KEYS = new Set([
-  'taskId', 'assignee', 'candidateUser', 'candidateGroup', 'candidateGroups', 'includeAssignedTasks', 'unassigned', 'assigned',
-  'processInstanceId', 'processDefinitionKey', 'processDefinitionId', 'taskDefinitionKey', 'name', 'nameLike',
-  'dueBefore', 'dueAfter', 'withoutDueDate', 'minPriority', 'maxPriority', 'active', 'suspended', 'sorting', 'orQueries',
-]);
-/** The keys of an or-query that taskFilterOfBody keeps. */
-const OR_QUERY_KEYS = new Set(['assignee', 'candidateUser', 'candidateGroup', 'candidateGroups', 'unassigned', 'processDefinitionKey', 'nameLike']);
 
 /**
  * Camunda's expressions a filter may use, resolved for whoever lists through

@@ -57,8 +57,32 @@ export function taskFilterOf(ctx: Context): TaskFilter {
 /** More or-queries than any inbox or filter uses (Camunda's Tasklist sends a handful). */
 const MAX_OR_QUERIES = 50;
 
+/** The keys of Camunda's JSON task query (POST /task) that taskFilterOfBody reads. */
+export const TASK_QUERY_KEYS: ReadonlySet<string> = new Set([
+  'taskId', 'assignee', 'candidateUser', 'candidateGroup', 'candidateGroups', 'includeAssignedTasks', 'unassigned', 'assigned',
+  'processInstanceId', 'processDefinitionKey', 'processDefinitionId', 'taskDefinitionKey', 'name', 'nameLike',
+  'dueBefore', 'dueAfter', 'withoutDueDate', 'minPriority', 'maxPriority', 'active', 'suspended', 'sorting', 'orQueries',
+]);
+/** The keys an or-query may hold: the criteria its clause applies. */
+export const OR_QUERY_KEYS: ReadonlySet<string> = new Set(['assignee', 'candidateUser', 'candidateGroup', 'candidateGroups', 'unassigned', 'processDefinitionKey', 'nameLike']);
+/** Keys Camunda's Tasklist sends with every query, harmless while they ask for nothing (empty lists, false). */
+const EMPTY_DEFAULTS: ReadonlySet<string> = new Set(['processVariables', 'taskVariables', 'caseInstanceVariables', 'variableNamesIgnoreCase', 'variableValuesIgnoreCase']);
+
+/**
+ * A criterion this reader does not apply would widen the answer (more tasks
+ * than asked for): refused, naming it, rather than passed over.
+ */
+function refuseUnread(body: Record<string, unknown>, known: ReadonlySet<string>, where: string): void {
+  const asksNothing = (v: unknown) => v == null || v === false || (Array.isArray(v) && v.length === 0);
+  const unread = Object.keys(body).filter((k) => !known.has(k) && !(asksNothing(body[k]) && (body[k] == null || EMPTY_DEFAULTS.has(k))));
+  if (unread.length) {
+    throw new ValidationError(`不支持的任务查询条件 / task query criteria not supported: ${unread.map((k) => `${where}${k}`).join(', ')}`, { unsupported: unread.map((k) => `${where}${k}`) });
+  }
+}
+
 /** Camunda's JSON task query (POST /task): the same criteria, typed, plus sorting and orQueries. */
 export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstResult?: number | undefined; maxResults?: number | undefined }): TaskFilter {
+  refuseUnread(body, TASK_QUERY_KEYS, '');
   const str = (k: string) => {
     const v = body[k];
     if (v == null || v === '') return undefined;
@@ -103,7 +127,8 @@ export function taskFilterOfBody(body: Record<string, unknown>, paging: { firstR
     dueBefore: date('dueBefore'), dueAfter: date('dueAfter'), withoutDueDate: bool('withoutDueDate'),
     minPriority: int('minPriority'), maxPriority: int('maxPriority'),
     suspended: suspensionFilterOf(bool('active'), bool('suspended')),
-    orQueries: orRaw.map((o: Record<string, unknown>) => {
+    orQueries: orRaw.map((o: Record<string, unknown>, i: number) => {
+      refuseUnread(o, OR_QUERY_KEYS, `orQueries[${i}].`);
       const f = taskFilterOfBody({ ...o, orQueries: undefined, sorting: undefined }, {});
       return { assignee: f.assignee, candidateUser: f.candidateUser, candidateGroups: f.candidateGroups, unassigned: f.unassigned, processDefinitionKey: f.processDefinitionKey, nameLike: f.nameLike };
     }),

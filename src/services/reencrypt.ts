@@ -7,14 +7,14 @@ import { listAttachmentsUnderOtherKeys, replaceAttachmentContent } from '../stor
 import { resealAttachment } from './attachments.ts';
 import { batchVariablesContext } from './instance-batches.ts';
 import { listBatchesSealedUnderOtherKeys, replaceBatchConfiguration } from '../store/batches.ts';
-import { listHistoryDetailsAfter, replaceHistoryDetailValue } from '../store/history-details.ts';
+import { listHistoryDetailsAfter, replaceHistoryDetailValue, type HistoryDetailRef } from '../store/history-details.ts';
 import { resealWebhook } from './notification-webhooks.ts';
 import { countSealedUnderOtherKeys } from '../store/encryption-keys.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import { listDecisionValuesToReseal, replaceDecisionValue } from '../store/decision-instances.ts';
 import { listSealedOutboxAfter, replaceOutboxPayload } from '../store/outbox.ts';
-import { listTaskVariablesAfter, replaceTaskStoredValue } from '../store/task-variables.ts';
-import { listVariablesAfter, replaceStoredValue, type StoredVariable } from '../store/variables.ts';
+import { listTaskVariablesAfter, replaceTaskStoredValue, type TaskVariableRow } from '../store/task-variables.ts';
+import { listVariablesAfter, replaceStoredValue, type StoredVariable, type VariableRowRef } from '../store/variables.ts';
 import type { DefinitionService } from './definitions.ts';
 import { resealDecisionValue } from './sealed-decision-values.ts';
 import { isSensitive, type VariableVault } from './sealed-variables.ts';
@@ -65,29 +65,14 @@ export async function reencryptVariables(
   options: { batchSize?: number; onBatch?: (progress: ReencryptResult) => void } = {},
 ): Promise<ReencryptResult> {
   const result: ReencryptResult = { rotated: 0, sealed: 0, changedMeanwhile: 0, failed: [], remaining: 0 };
-  for (const plain of [false, true]) {
-    let after: { instanceId: string; name: string } | null = null;
-    for (;;) {
-      const rows = await listVariablesAfter(db, { currentKeyId: vault.keyring.current, plain, after, limit: options.batchSize ?? 500 });
-      if (!rows.length) break;
-      const last = rows[rows.length - 1]!;
-      after = { instanceId: last.process_instance_id, name: last.name };
-      // Definitions are read before the transaction: on PGlite there is one connection.
-      const marked = new Map<string, ReadonlySet<string>>();
-      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
-      const rewrites = rows.flatMap((row) => rewrite(vault, row.process_instance_id, row, marked.get(row.definition_id)!, result));
-      await db.transaction(async (trx) => {
-        const done: string[] = [];
-        for (const { row, next } of rewrites) {
-          if (await replaceStoredValue(trx, row.process_instance_id, row, next)) done.push(row.process_instance_id);
-          else result.changedMeanwhile++;
-        }
-        result[plain ? 'sealed' : 'rotated'] += done.length;
-        if (done.length) await recordTrace(trx, SYSTEM, batchFact('Variable', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
-      });
-      options.onBatch?.(result);
-    }
-  }
+  await resealVariableRows(db, vault, definitions, result, {
+    entityType: 'Variable', batchSize: options.batchSize ?? 500, onBatch: options.onBatch,
+    list: (plain, after: VariableRowRef | null, limit) => listVariablesAfter(db, {
+      currentKeyId: vault.keyring.current, plain, after: after && { instanceId: after.process_instance_id, name: after.name }, limit,
+    }),
+    scopeOf: (row) => row.process_instance_id,
+    replace: (trx, row, next) => replaceStoredValue(trx, row.process_instance_id, row, next),
+  });
   await reencryptTaskVariables(db, vault, definitions, options.batchSize ?? 500, result);
   await reencryptOutbox(db, vault, options.batchSize ?? 500, result);
   await reencryptDecisionHistory(db, vault.keyring, options.batchSize ?? 500, result);
@@ -199,26 +184,12 @@ async function reencryptAttachments(db: Knex, keyring: Keyring, batchSize: numbe
  * is bound to its instance and variable name, as the variable was.
  */
 async function reencryptHistoryDetails(db: Knex, vault: VariableVault, definitions: DefinitionService, batchSize: number, result: ReencryptResult): Promise<void> {
-  for (const plain of [false, true]) {
-    let afterSeq = 0;
-    for (;;) {
-      const rows = await listHistoryDetailsAfter(db, { currentKeyId: vault.keyring.current, plain, afterSeq, limit: batchSize });
-      if (!rows.length) break;
-      afterSeq = rows[rows.length - 1]!.seq;
-      const marked = new Map<string, ReadonlySet<string>>();
-      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
-      const rewrites = rows.flatMap((row) => rewrite(vault, row.process_instance_id, row, marked.get(row.definition_id)!, result));
-      await db.transaction(async (trx) => {
-        const done: string[] = [];
-        for (const { row, next } of rewrites) {
-          if (await replaceHistoryDetailValue(trx, row.id, row, next)) done.push(row.process_instance_id);
-          else result.changedMeanwhile++;
-        }
-        result[plain ? 'sealed' : 'rotated'] += done.length;
-        if (done.length) await recordTrace(trx, SYSTEM, batchFact('HistoryDetail', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
-      });
-    }
-  }
+  await resealVariableRows(db, vault, definitions, result, {
+    entityType: 'HistoryDetail', batchSize,
+    list: (plain, after: HistoryDetailRef | null, limit) => listHistoryDetailsAfter(db, { currentKeyId: vault.keyring.current, plain, afterSeq: after?.seq ?? 0, limit }),
+    scopeOf: (row) => row.process_instance_id,
+    replace: (trx, row, next) => replaceHistoryDetailValue(trx, row.id, row, next),
+  });
 }
 
 /** Running variables-async and message-async batches: the variables their jobs will set, sealed in the configuration. */
@@ -240,24 +211,51 @@ async function reencryptBatches(db: Knex, keyring: Keyring, result: ReencryptRes
 
 /** Tasks' own variables, as the instances' are: rotated, then the sensitive plain ones sealed. */
 async function reencryptTaskVariables(db: Knex, vault: VariableVault, definitions: DefinitionService, batchSize: number, result: ReencryptResult): Promise<void> {
+  await resealVariableRows(db, vault, definitions, result, {
+    entityType: 'Variable', batchSize,
+    list: (plain, after: (TaskVariableRow & { definition_id: string }) | null, limit) => listTaskVariablesAfter(db, {
+      currentKeyId: vault.keyring.current, plain, after: after && { taskId: after.task_id, name: after.name }, limit,
+    }),
+    scopeOf: (row) => taskVariableScope(row.process_instance_id, row.task_id),
+    replace: (trx, row, next) => replaceTaskStoredValue(trx, row.task_id, row, next),
+  });
+}
+
+/**
+ * Rows shaped like variables (an instance's, a task's, the values recorded
+ * in history): those under an older key sealed again under the current one,
+ * then the plain ones a definition now marks sensitive sealed, batch by
+ * batch, each batch in its transaction with its trace row. A row changed
+ * since it was read is left to whoever changed it (`replace` says false).
+ */
+async function resealVariableRows<R extends StoredVariable & { process_instance_id: string; definition_id: string }>(
+  db: Knex, vault: VariableVault, definitions: DefinitionService, result: ReencryptResult, rows: {
+    entityType: 'Variable' | 'HistoryDetail'; batchSize: number; onBatch?: ((progress: ReencryptResult) => void) | undefined;
+    list: (plain: boolean, after: R | null, limit: number) => Promise<R[]>;
+    scopeOf: (row: R) => string;
+    replace: (trx: Knex.Transaction, row: R, next: StoredVariable) => Promise<boolean>;
+  },
+): Promise<void> {
   for (const plain of [false, true]) {
-    let after: { taskId: string; name: string } | null = null;
+    let after: R | null = null;
     for (;;) {
-      const rows = await listTaskVariablesAfter(db, { currentKeyId: vault.keyring.current, plain, after, limit: batchSize });
-      if (!rows.length) break;
-      after = { taskId: rows[rows.length - 1]!.task_id, name: rows[rows.length - 1]!.name };
+      const batch = await rows.list(plain, after, rows.batchSize);
+      if (!batch.length) break;
+      after = batch[batch.length - 1]!;
+      // Definitions are read before the transaction: on PGlite there is one connection.
       const marked = new Map<string, ReadonlySet<string>>();
-      for (const id of new Set(rows.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
-      const rewrites = rows.flatMap((row) => rewrite(vault, taskVariableScope(row.process_instance_id, row.task_id), row, marked.get(row.definition_id)!, result));
+      for (const id of new Set(batch.map((r) => r.definition_id))) marked.set(id, (await definitions.load(id)).sensitive);
+      const rewrites = batch.flatMap((row) => rewrite(vault, rows.scopeOf(row), row, marked.get(row.definition_id)!, result));
       await db.transaction(async (trx) => {
         const done: string[] = [];
         for (const { row, next } of rewrites) {
-          if (await replaceTaskStoredValue(trx, row.task_id, row, next)) done.push(row.process_instance_id);
+          if (await rows.replace(trx, row, next)) done.push(row.process_instance_id);
           else result.changedMeanwhile++;
         }
         result[plain ? 'sealed' : 'rotated'] += done.length;
-        if (done.length) await recordTrace(trx, SYSTEM, batchFact('Variable', vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
+        if (done.length) await recordTrace(trx, SYSTEM, batchFact(rows.entityType, vault.keyring.current, { [plain ? 'sealed' : 'rotated']: done.length }, done));
       });
+      rows.onBatch?.(result);
     }
   }
 }

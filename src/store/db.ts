@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PGlite } from '@electric-sql/pglite';
 import knex, { type Knex } from 'knex';
 import ClientPGLite from 'knex-pglite';
 import pg from 'pg';
@@ -29,6 +30,12 @@ export interface DbOptions {
   poolMax?: number;
   /** Where Knex's own warnings go (text only, see knexLog). */
   log?: Logger | undefined;
+  /**
+   * An embedded database already opened by the caller, e.g. one loaded from a
+   * dump of a migrated database (the tests' template); the handle owns it and
+   * closes it on destroy.
+   */
+  pglite?: PGlite | undefined;
 }
 
 // In a checkout src/store → migrations/ (.ts); in the release dist/src/store → dist/migrations (.js).
@@ -73,7 +80,9 @@ function open(options: DbOptions): Knex {
     }));
   }
   let connection: object = {};
-  if (options.dataDir) {
+  if (options.pglite) {
+    connection = { pglite: options.pglite };
+  } else if (options.dataDir) {
     // PGlite needs the parent of its data directory to exist.
     fs.mkdirSync(options.dataDir, { recursive: true });
     connection = { filename: path.join(options.dataDir, 'pgdata') };

@@ -36,7 +36,7 @@ export interface TestServer extends Server {
  * is given (a test that reads what the server logged).
  */
 export async function startTestServer(backend: Backend, env: Record<string, string> = {}, options: Pick<StartOptions, 'clock' | 'runScheduler' | 'log'> = {}): Promise<TestServer> {
-  const testDb = await backend.create({ migrate: false });
+  const testDb = await backend.create();
   const config = loadConfig({
     PORT: '0', HOST: '127.0.0.1', PUBLIC_HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password,
     PROCESSES_DIR: path.join(repoRoot, 'processes'), LOG_LEVEL: 'silent', ...(env.SM4_KEY_FILE ? {} : TEST_KEY_ENV), ...env,

@@ -19,6 +19,12 @@ const schema = z.object({
   /** The same for the public listener: the internet zone's proxies, a list of its own. */
   PUBLIC_TRUSTED_PROXIES: z.string().default(''),
   DATA_DIR: z.string().default('./data'),
+  /** Where the embedded database's backups go; default DATA_DIR/backups (put it on another disk). */
+  BACKUP_DIR: z.string().optional(),
+  /** Hours between scheduled backups of the embedded database; 0: none scheduled. */
+  BACKUP_INTERVAL_HOURS: z.coerce.number().min(0).max(24 * 366).default(24),
+  /** Days a backup is kept; the newest one is always kept. */
+  BACKUP_KEEP_DAYS: z.coerce.number().min(1).max(3660).default(14),
   DATABASE_URL: z.string().url().optional(),
   DATABASE_POOL_MAX: z.coerce.number().int().min(2).max(100).default(10),
   ADMIN_USER: z.string().min(1).optional(),
@@ -80,6 +86,8 @@ export interface Config {
   trustedProxies: string[];
   publicTrustedProxies: string[];
   dataDir: string;
+  /** The embedded database's backups (services/backups.ts); dir undefined: DATA_DIR/backups. */
+  backup: { dir: string | undefined; intervalHours: number; keepDays: number };
   databaseUrl: string | undefined;
   databasePoolMax: number;
   adminUser: string | undefined;
@@ -159,6 +167,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxies: commaList(c.TRUSTED_PROXIES),
     publicTrustedProxies: commaList(c.PUBLIC_TRUSTED_PROXIES),
     dataDir: path.resolve(c.DATA_DIR),
+    backup: { dir: c.BACKUP_DIR === undefined ? undefined : path.resolve(c.BACKUP_DIR), intervalHours: c.BACKUP_INTERVAL_HOURS, keepDays: c.BACKUP_KEEP_DAYS },
     databaseUrl: c.DATABASE_URL,
     databasePoolMax: c.DATABASE_POOL_MAX,
     adminUser: c.ADMIN_USER,

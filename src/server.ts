@@ -55,6 +55,7 @@ import { makeTopicNotifier } from './store/notify.ts';
 import { makeDbClock, type Clock } from './clock.ts';
 import { makeTimerScheduler, type TimerScheduler } from './scheduler/timers.ts';
 import { makeTimerService } from './services/timers.ts';
+import { makeBackupService, type BackupSettings } from './services/backups.ts';
 import { makeSchemaLogService } from './services/schema-log.ts';
 import { makeEngineMetricsService } from './services/engine-metrics.ts';
 import { makeSuspensionService } from './services/suspension.ts';
@@ -105,7 +106,8 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {}) {
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {},
+  backup: BackupSettings = { dir: undefined, embedded: isEmbedded(db), intervalHours: 0, keepDays: 14 }) {
   const { mail, publicBaseUrl, webhookUrl } = notify;
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
@@ -141,6 +143,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     timers: makeTimerService(db, execution, clock, notifier, trace, makeTaskTimeouts(db, definitions, execution, clock, notifier, trace)),
     startTimers: makeStartTimerService(db, instances, clock, zone),
     schemaLog: makeSchemaLogService(db),
+    backups: makeBackupService(db, clock, trace, backup, log),
     engineMetrics: makeEngineMetricsService(db),
     tasks,
     forms: makeFormService(db, definitions, tasks, instances),
@@ -234,13 +237,17 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     const keyring = await prepareKeyring(db, keys, (message) => log.warn(message));
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
     loadTemplates();
-    const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl });
+    const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl }, {
+      // A test's database (options.db) has no folder of its own: backups only where BACKUP_DIR says.
+      dir: config.backup.dir ?? (options.db ? undefined : path.join(config.dataDir, 'backups')),
+      embedded, intervalHours: config.backup.intervalHours, keepDays: config.backup.keepDays,
+    });
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender, services.backups.source];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) {
       scheduler.start();

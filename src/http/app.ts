@@ -22,6 +22,7 @@ import type { MessageService } from '../services/messages.ts';
 import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
 import type { TimerService } from '../services/timers.ts';
+import type { BackupService } from '../services/backups.ts';
 import type { SchemaLogService } from '../services/schema-log.ts';
 import type { EngineMetricsService } from '../services/engine-metrics.ts';
 import type { SuspensionService } from '../services/suspension.ts';
@@ -50,6 +51,7 @@ import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import type { ExternalTaskChangeService } from '../services/external-task-changes.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
 import { makeJobRoutes } from './routes/jobs.ts';
+import { makeBackupRoutes } from './routes/backups.ts';
 import { makeSchemaLogRoutes } from './routes/schema-log.ts';
 import { makeEngineMetricsRoutes } from './routes/engine-metrics.ts';
 import { makeMessageRoutes } from './routes/messages.ts';
@@ -142,6 +144,7 @@ export interface AppDeps {
   timers: TimerService;
   startTimers: StartTimerService;
   schemaLog: SchemaLogService;
+  backups: BackupService;
   engineMetrics: EngineMetricsService;
   tokens: TokenService;
   history: HistoryService;
@@ -318,6 +321,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeConditionRoutes(deps),
     makeJobRoutes(deps),
     makeSchemaLogRoutes(deps),
+    makeBackupRoutes(deps),
     makeEngineMetricsRoutes(deps),
     makeIdentityRoutes(deps),
     makeIdentityOptionRoutes(),

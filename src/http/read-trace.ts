@@ -55,6 +55,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/notification/, 'Notification'],
   [/^\/engine-rest\/carbon-copy/, 'CarbonCopy'],
   [/^\/engine-rest\/trace/, 'Trace'],
+  [/^\/engine-rest\/backup/, 'Backup'],
   [/^\/engine-rest\/(history\/)?batch/, 'Batch'],
   [/^\/engine-rest\/migration/, 'MigrationPlan'],
 ];

@@ -127,3 +127,14 @@ export async function countTrace(db: Db, q: TraceQuery): Promise<number> {
 function normalise<R extends TraceRow>(rows: R[]): R[] {
   return rows.map((r) => ({ ...r, id: String(r.id), chain: Number(r.chain), time: new Date(r.time) }));
 }
+
+/** The last row of each chain (its head), as a backup records them. */
+export const TRACE_HEADS_SQL = 'select distinct on (chain) chain, id::text as id, hash from trace order by chain, id desc';
+
+export interface TraceHead { chain: number; id: string; hash: string }
+
+export async function traceHeads(db: Db): Promise<TraceHead[]> {
+  return toHeads((await db.raw(TRACE_HEADS_SQL)).rows);
+}
+
+export const toHeads = (rows: TraceHead[]): TraceHead[] => rows.map((r) => ({ chain: Number(r.chain), id: String(r.id), hash: r.hash }));

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,8 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { chainOf } from '../../src/services/trace.ts';
-import { ADMIN, client, NO_PROCESSES, repoRoot, TEST_KEY_ENV } from '../helpers/server.ts';
+import { ADMIN, client, NO_PROCESSES, TEST_KEY_ENV } from '../helpers/server.ts';
+import { runNpmScript } from '../helpers/npm-script.ts';
 
 /**
  * The drill of docs/operations.md ("Backup and restore") for the embedded
@@ -50,14 +50,7 @@ async function stop(server: Server): Promise<void> {
 }
 
 /** `npm run verify-trace` as the drill runs it on the restored, stopped folder. */
-function verifyTrace(dataDir: string): Promise<{ code: number | null; out: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'DATA_DIR'].includes(k)));
-  const child = spawn('npm', ['run', '-s', 'verify-trace'], { cwd: repoRoot, env: { ...base, ...TEST_KEY_ENV, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-}
+const verifyTrace = (dataDir: string) => runNpmScript('verify-trace', { ...TEST_KEY_ENV, DATA_DIR: dataDir });
 
 test('embedded backup drill: stop, copy DATA_DIR, restore elsewhere; the data is as at the backup, the trace verifies against the heads exported then, and an instance goes on', async (t) => {
   t.timeout(600_000);

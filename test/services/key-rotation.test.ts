@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -14,7 +13,8 @@ import { makeTraceService } from '../../src/services/trace.ts';
 import { makeVariableVault } from '../../src/services/sealed-variables.ts';
 import { backends, type TestDb } from '../helpers/db.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, NO_PROCESSES, repoRoot } from '../helpers/server.ts';
+import { ADMIN, NO_PROCESSES } from '../helpers/server.ts';
+import { runNpmScript } from '../helpers/npm-script.ts';
 
 const K1 = '3c1d5e7f90a2b4c6d8e0f1a3b5c7d9e1';
 const K2 = 'a9b8c7d6e5f4031224354657687a8b9c';
@@ -261,14 +261,7 @@ for (const backend of backends) {
 }
 
 /** `npm run reencrypt` as an operator runs it, with this environment. */
-function runCommand(env: Record<string, string>): Promise<{ code: number | null; out: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'DATA_DIR', 'SM4_KEY', 'SM4_KEY_FILE'].includes(k)));
-  const child = spawn('npm', ['run', '-s', 'reencrypt'], { cwd: repoRoot, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-}
+const runCommand = (env: Record<string, string>) => runNpmScript('reencrypt', env);
 
 test.serial('npm run reencrypt moves an embedded DATA_DIR to the new key, and refuses while a server holds it', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sm4-reencrypt-'));

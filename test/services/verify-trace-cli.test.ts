@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,17 +6,11 @@ import { makeDb } from '../../src/store/db.ts';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer } from '../../src/server.ts';
-import { ADMIN, client, NO_PROCESSES, repoRoot, TEST_KEY_ENV } from '../helpers/server.ts';
+import { ADMIN, client, NO_PROCESSES, TEST_KEY_ENV } from '../helpers/server.ts';
+import { runNpmScript } from '../helpers/npm-script.ts';
 
 /** `npm run verify-trace` as an operator runs it on an embedded DATA_DIR. */
-function verifyTrace(dataDir: string): Promise<{ code: number | null; out: string }> {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !['DATABASE_URL', 'DATA_DIR'].includes(k)));
-  const child = spawn('npm', ['run', '-s', 'verify-trace'], { cwd: repoRoot, env: { ...base, ...TEST_KEY_ENV, DATA_DIR: dataDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString('utf8')));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out })));
-}
+const verifyTrace = (dataDir: string) => runNpmScript('verify-trace', { ...TEST_KEY_ENV, DATA_DIR: dataDir });
 
 test('npm run verify-trace: 0 for a whole chain, 1 naming the first edited row, 2 while a server holds the folder', async (t) => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-trace-'));

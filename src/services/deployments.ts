@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { compileResource, type CompiledProcess } from '../engine/compile.ts';
+import type { CompiledDmn } from '../engine/dmn/compile.ts';
 import { ConflictError, NotFoundError, ValidationError, type ParseProblem } from '../errors.ts';
 import { findLatestDefinition, insertDefinition, type DefinitionRow } from '../store/definitions.ts';
 import {
@@ -11,7 +12,7 @@ import {
   type ResourceRow,
 } from '../store/deployments.ts';
 import { listDefinitions, type DefinitionSummary } from '../store/definitions.ts';
-import { listDecisionsOfDeployment } from '../store/decisions.ts';
+import { findLatestDecision, listDecisionsOfDeployment } from '../store/decisions.ts';
 import { lockForTransaction } from '../store/errors.ts';
 import type { Clock } from '../clock.ts';
 import { armStartTimers, restoreStartTimers } from './start-timers.ts';
@@ -115,7 +116,7 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
         };
       }
       if (input.yieldToOtherSources) {
-        const yielded = await newerFromElsewhere(trx, input, compiled);
+        const yielded = await newerFromElsewhere(trx, input, compiled, dmn);
         if (yielded.length) throw new YieldsToOtherSource(yielded);
       }
       const deployment = await insertDeployment(trx, { id: randomUUID(), name: input.name, source: input.source, tenant_id: input.tenantId });
@@ -187,16 +188,20 @@ export function makeDeploymentService(db: Knex, clock: Clock, zone: string, noti
    * (the modeler, the REST API) and differs from the file: deploying the file
    * would silently replace what someone made there, for every new instance.
    */
-  async function newerFromElsewhere(trx: Knex.Transaction, input: DeployInput, compiled: Map<string, CompiledProcess[]>): Promise<YieldedVersion[]> {
+  async function newerFromElsewhere(trx: Knex.Transaction, input: DeployInput, compiled: Map<string, CompiledProcess[]>, dmn: Map<string, CompiledDmn>): Promise<YieldedVersion[]> {
     const yielded: YieldedVersion[] = [];
     for (const r of input.resources) {
       const sum = checksum(r.bytes);
-      for (const proc of compiled.get(r.name) ?? []) {
-        const latest = await findLatestDefinition(trx, proc.key, input.tenantId);
-        if (!latest || latest.checksum === sum) continue;
-        const made = await findDeployment(trx, latest.deployment_id);
+      // A decision table edited in the web DMN editor is kept over a changed .dmn file just as a diagram is.
+      const latest = [
+        ...await Promise.all((compiled.get(r.name) ?? []).map((p) => findLatestDefinition(trx, p.key, input.tenantId))),
+        ...await Promise.all((dmn.get(r.name)?.decisions ?? []).map((d) => findLatestDecision(trx, d.key, input.tenantId))),
+      ];
+      for (const version of latest) {
+        if (!version || version.checksum === sum) continue;
+        const made = await findDeployment(trx, version.deployment_id);
         if (made && made.source !== input.source) {
-          yielded.push({ key: proc.key, resource: r.name, kept: { id: latest.id, version: latest.version, source: made.source, deploymentId: made.id } });
+          yielded.push({ key: version.key, resource: r.name, kept: { id: version.id, version: version.version, source: made.source, deploymentId: made.id } });
         }
       }
     }

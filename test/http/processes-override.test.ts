@@ -6,6 +6,7 @@ import pino from 'pino';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
+import { fixture } from '../helpers/fixtures.ts';
 import { ADMIN, client, startTestServer, TEST_KEY_ENV } from '../helpers/server.ts';
 
 /**
@@ -79,6 +80,50 @@ for (const backend of backends) {
       t.is(v3.body.version, 3);
       t.is(v3.body.name, 'from the upgrade');
       t.is((await admin.get(`/engine-rest/deployment/${v3.body.deploymentId}`)).body.source, 'processes');
+    } finally {
+      await again?.close().catch(() => undefined);
+      await first.testDb.drop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+const table = (level: string) => Buffer.from(fixture('report-level.dmn').toString('utf8').replace('"三级"', `"${level}"`));
+
+for (const backend of backends) {
+  test(`${backend.name}: a changed .dmn file in processes/ yields to a decision edited in the web DMN editor just as a diagram does`, async (t) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'processes-override-dmn-'));
+    const file = path.join(dir, 'report-level.dmn');
+    fs.writeFileSync(file, table('三级'));
+    const first = await startTestServer(backend, { PROCESSES_DIR: dir });
+    let again: Server | undefined;
+    try {
+      const form = new FormData();
+      form.append('deployment-name', 'report-level');
+      form.append('deployment-source', 'web-dmn-editor');
+      form.append('report-level.dmn', new Blob([table('二级')]), 'report-level.dmn');
+      const made = await fetch(`${first.url}/engine-rest/deployment/create`, {
+        method: 'POST', body: form, headers: { Authorization: `Basic ${Buffer.from(`${ADMIN.user}:${ADMIN.password}`).toString('base64')}` },
+      });
+      t.is(made.status, 200, await made.clone().text());
+      const edited = (await client(first.url, ADMIN.user, ADMIN.password).get('/engine-rest/decision-definition/key/report-level')).body;
+      t.is(edited.version, 2);
+      await first.close();
+
+      fs.writeFileSync(file, table('四级'));
+      const lines: string[] = [];
+      const env = { PORT: '0', HOST: '127.0.0.1', ADMIN_USER: ADMIN.user, ADMIN_PASSWORD: ADMIN.password, PROCESSES_DIR: dir, ...TEST_KEY_ENV };
+      again = await startServer(loadConfig(env), { db: first.testDb.db, log: pino({ level: 'warn' }, { write: (s: string) => void lines.push(s) }) });
+      const kept = (await client(again.url, ADMIN.user, ADMIN.password).get('/engine-rest/decision-definition/key/report-level')).body;
+      t.is(kept.id, edited.id, "the editor's version stays the latest");
+      const warning = lines.map((l) => JSON.parse(l) as { msg: string }).find((l) => l.msg.includes('PROCESSES_OVERRIDE'));
+      t.truthy(warning, lines.join('\n'));
+      t.true(warning!.msg.includes(edited.id) && warning!.msg.includes('report-level.dmn') && warning!.msg.includes('web-dmn-editor'), warning!.msg);
+      await again.close();
+
+      again = await startServer(loadConfig({ ...env, PROCESSES_OVERRIDE: 'true' }), { db: first.testDb.db, log: pino({ level: 'silent' }) });
+      const won = (await client(again.url, ADMIN.user, ADMIN.password).get('/engine-rest/decision-definition/key/report-level')).body;
+      t.is(won.version, 3, 'with PROCESSES_OVERRIDE=true the file wins');
     } finally {
       await again?.close().catch(() => undefined);
       await first.testDb.drop();

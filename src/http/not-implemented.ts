@@ -23,7 +23,7 @@ const FEATURES: [RegExp, string, string][] = [
   [/^\/engine-rest\/tenant|\/tenant-id\//i, '多租户', 'tenants'],
   [/^\/engine-rest\/telemetry/i, '遥测', 'telemetry'],
   // Reads are answered (routes/authorizations.ts); what is left is creating, changing and deleting.
-  [/^\/engine-rest\/authorization/i, '修改 Camunda 授权（本服务的授权由角色推导，只读，见 docs/authorization.md）',
+  [/^\/engine-rest\/authorization/i, '修改 Camunda 授权（本服务的授权由角色推导，只读）',
     'changing Camunda authorizations (here they are derived from the roles and read-only, see docs/authorization.md)'],
 ];
 

@@ -112,6 +112,20 @@ for (const backend of backends) {
     tt.is((await office.get('/engine-rest/authorization/check?permissionName=READ&resourceName=x&resourceType=11')).status, 400);
   });
 
+  test.serial(t('every row a person sees holds when checked for them; the workers\' revocations hold for a worker'), async (tt) => {
+    const rows = (await office.get('/engine-rest/authorization')).body as { type: number; permissions: string[]; resourceType: number; resourceId: string }[];
+    tt.true(rows.length >= 8);
+    for (const r of rows) {
+      for (const permissionName of r.permissions) {
+        const one = r.resourceId === '*' ? {} : { resourceId: r.resourceId };
+        tt.is(await check(office, { permissionName, resourceType: r.resourceType, ...one }), r.type !== 2, `${permissionName} on ${r.resourceType}/${r.resourceId}`);
+      }
+    }
+    const revoked = (await admin.get('/engine-rest/authorization?type=2&groupIdIn=workers')).body as { permissions: string[]; resourceType: number }[];
+    tt.true(revoked.length > 0);
+    for (const r of revoked) for (const permissionName of r.permissions) tt.false(await check(admin, { permissionName, resourceType: r.resourceType, userId: 'worker-a' }));
+  });
+
   test.serial(t('creating, changing and deleting are refused 501 saying the rows follow the roles; OPTIONS lists reads only'), async (tt) => {
     for (const [method, url] of [['POST', '/engine-rest/authorization/create'], ['PUT', '/engine-rest/authorization/global-6'], ['DELETE', '/engine-rest/authorization/global-6']] as const) {
       const r = await admin.raw(method, url, method === 'DELETE' ? undefined : {});

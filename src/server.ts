@@ -74,6 +74,7 @@ import { makeNotificationService } from './services/notifications.ts';
 import { makeUrgeService } from './services/urges.ts';
 import { makeCarbonCopyService, makeCarbonCopyWriter } from './services/carbon-copies.ts';
 import { makeFilterService } from './services/filters.ts';
+import { makeAuthorizationService } from './services/authorizations.ts';
 import { makeChannelSend, makeNotificationSender, makeSmtpSend } from './services/notification-sender.ts';
 import { makeNotificationWebhookService } from './services/notification-webhooks.ts';
 import { makeWebhookSend } from './services/webhook-send.ts';
@@ -172,6 +173,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     urges: makeUrgeService(db, clock, trace, execution.events),
     carbonCopies: makeCarbonCopyService(db, clock, trace, tasks, carbonCopyWriter),
     filters: makeFilterService(db, tasks, trace),
+    authorizations: makeAuthorizationService(db),
     notificationWebhooks,
     /** Deadline reminders (due soon, overdue) falling due: a scheduler source. */
     reminders: makeReminderSource(db, clock, execution.events),

@@ -92,6 +92,8 @@ import type { CarbonCopyService } from '../services/carbon-copies.ts';
 import type { FilterService } from '../services/filters.ts';
 import { makeFilterRoutes } from './routes/filters.ts';
 import { makeIdentityOptionRoutes } from './routes/identity-options.ts';
+import { makeAuthorizationRoutes } from './routes/authorizations.ts';
+import type { AuthorizationService } from '../services/authorizations.ts';
 import type { UrgeService } from '../services/urges.ts';
 import type { NotificationService } from '../services/notifications.ts';
 import type { NotificationWebhookService } from '../services/notification-webhooks.ts';
@@ -161,6 +163,8 @@ export interface AppDeps {
   urges: UrgeService;
   carbonCopies: CarbonCopyService;
   filters: FilterService;
+  /** Read-only authorizations derived from the roles. */
+  authorizations: AuthorizationService;
   suspension: SuspensionService;
   migration: MigrationService;
   batches: BatchService;
@@ -325,6 +329,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeEngineMetricsRoutes(deps),
     makeIdentityRoutes(deps),
     makeIdentityOptionRoutes(),
+    makeAuthorizationRoutes(deps),
     makeTokenRoutes(deps),
     makeNotificationRoutes(deps),
     makeNotificationWebhookRoutes(deps),

@@ -22,7 +22,9 @@ const FEATURES: [RegExp, string, string][] = [
   [/^\/engine-rest\/(history\/)?case-/i, 'CMMN 案例', 'CMMN cases'],
   [/^\/engine-rest\/tenant|\/tenant-id\//i, '多租户', 'tenants'],
   [/^\/engine-rest\/telemetry/i, '遥测', 'telemetry'],
-  [/^\/engine-rest\/authorization/i, 'Camunda 的资源授权（本服务按角色授权）', 'Camunda\'s resource-based authorizations (this server authorizes by role)'],
+  // Reads are answered (routes/authorizations.ts); what is left is creating, changing and deleting.
+  [/^\/engine-rest\/authorization/i, '修改 Camunda 授权（本服务的授权由角色推导，只读）',
+    'changing Camunda authorizations (here they are derived from the roles and read-only, see docs/authorization.md)'],
 ];
 
 /** The Camunda pair `METHOD /path` a request is, if any; CMMN paths are Camunda's whatever the method. */

@@ -197,7 +197,7 @@ for (const backend of backends) {
     tt.deepEqual(rels(await admin.raw('OPTIONS', '/engine-rest/group/office/members')), ['DELETE delete', 'PUT create']);
     tt.deepEqual(rels(await office.raw('OPTIONS', '/engine-rest/group/office/members')), []);
     // Camunda's OPTIONS we do not answer are still refused, naming them; a stranger gets 401 first.
-    const tenant = await admin.raw('OPTIONS', '/engine-rest/authorization');
+    const tenant = await admin.raw('OPTIONS', '/engine-rest/tenant');
     tt.is(tenant.status, 501);
     tt.is((await client(s.url).raw('OPTIONS', '/engine-rest/filter')).status, 401);
   });

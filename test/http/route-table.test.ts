@@ -823,6 +823,12 @@ const cases: Case[] = [
   // OPTIONS on identity resources: anyone may ask what they may do; nothing is read.
   { route: 'OPTIONS /engine-rest/user', as: 'office', wrong: null, make: async () => ({ url: '/user' }), trace: [] },
   { route: 'OPTIONS /engine-rest/user/:id', as: 'office', wrong: null, make: async () => ({ url: '/user/office-rt' }), trace: [] },
+  { route: 'GET /engine-rest/authorization', as: 'office', wrong: 'worker', make: async () => ({ url: '/authorization?resourceType=6' }), trace: ['Read Authorization'] },
+  { route: 'GET /engine-rest/authorization/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/authorization/count' }), trace: ['Read Authorization'] },
+  { route: 'GET /engine-rest/authorization/check', as: 'office', wrong: 'worker', make: async () => ({ url: '/authorization/check?permissionName=READ&resourceName=Group&resourceType=2&resourceId=office' }), trace: ['Read Authorization'] },
+  { route: 'GET /engine-rest/authorization/:id', as: 'office', wrong: 'network', make: async () => ({ url: '/authorization/self-office-rt' }), trace: ['Read Authorization'] },
+  { route: 'OPTIONS /engine-rest/authorization', as: 'office', wrong: 'worker', make: async () => ({ url: '/authorization' }), trace: [] },
+  { route: 'OPTIONS /engine-rest/authorization/:id', as: 'office', wrong: 'worker', make: async () => ({ url: '/authorization/self-office-rt' }), trace: [] },
   { route: 'OPTIONS /engine-rest/group', as: 'office', wrong: null, make: async () => ({ url: '/group' }), trace: [] },
   { route: 'OPTIONS /engine-rest/group/:id', as: 'office', wrong: null, make: async () => ({ url: '/group/office' }), trace: [] },
   { route: 'OPTIONS /engine-rest/group/:id/members', as: 'office', wrong: null, make: async () => ({ url: '/group/office/members' }), trace: [] },

@@ -258,6 +258,12 @@ test.serial('the office assigns the implementation; the monitor shows the instan
   await page.click('#nav-monitor');
   await page.click('#tab-timers');
   await page.locator(`#timer-table tr[data-job-id="${job.id}"]`).waitFor();
+  // Each version says where it came from: these from the files in processes/.
+  await page.click('#tab-versions');
+  const version = page.locator('#version-table tr[data-key="security-plan-approval"]').first();
+  await version.waitFor();
+  t.is(await version.locator('.source').getAttribute('class'), 'source source-processes');
+  t.is(await version.locator('.source').innerText(), '流程文件 processes/');
   await done(t, page);
 
   // The same instance page on a phone.

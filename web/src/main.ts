@@ -6,7 +6,7 @@ import { instancePage } from './pages/instance.ts';
 import { printPage } from './pages/print.ts';
 import { loginPage } from './pages/login.ts';
 import { migratePage } from './pages/migrate.ts';
-import { monitorPage, timersPage } from './pages/monitor.ts';
+import { monitorPage, timersPage, versionsPage } from './pages/monitor.ts';
 import { startListPage, startPage } from './pages/start.ts';
 import { taskPage } from './pages/task.ts';
 import { taskListPage } from './pages/tasklist.ts';
@@ -44,6 +44,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/start\/([^/]+)$/, section: 'start', show: startPage },
   { re: /^\/monitor$/, section: 'monitor', allowed: monitorAllowed, show: monitorPage },
   { re: /^\/monitor\/timers$/, section: 'monitor', allowed: monitorAllowed, show: timersPage },
+  { re: /^\/monitor\/versions$/, section: 'monitor', allowed: monitorAllowed, show: versionsPage },
   { re: /^\/monitor\/migrate$/, section: 'monitor', allowed: isAdmin, show: migratePage },
   // An instance's page: whoever may see the instance (the server decides), so its initiator reaches 撤回 and 终止 there.
   { re: /^\/monitor\/instance\/([^/]+)$/, section: 'monitor', show: (id) => instancePage(id) },

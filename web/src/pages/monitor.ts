@@ -7,10 +7,11 @@ import { stateLabel, table, when } from '../widgets.ts';
 
 const PAGE = 25;
 
-function subnav(active: 'instances' | 'timers'): HTMLElement {
+function subnav(active: 'instances' | 'timers' | 'versions'): HTMLElement {
   return h('div', { class: 'tabs' },
     link('/monitor', { class: active === 'instances' ? 'active' : '', id: 'tab-instances' }, t('instances')),
     link('/monitor/timers', { class: active === 'timers' ? 'active' : '', id: 'tab-timers' }, t('timerList')),
+    link('/monitor/versions', { class: active === 'versions' ? 'active' : '', id: 'tab-versions' }, t('versions')),
     isAdmin() ? link('/monitor/migrate', { id: 'tab-migrate' }, t('migrate')) : null);
 }
 
@@ -80,4 +81,31 @@ export async function timersPage(): Promise<void> {
       table('start-timer-table', [t('nextDue'), t('process'), t('expression')], starts.map((j, i) => [
         h('strong', {}, when(j.nextDueDate)), startNames[i], h('code', {}, j.jobConfiguration),
       ]))) : null);
+}
+
+interface VersionRow { id: string; key: string; name: string | null; version: number; deploymentId: string }
+interface DeploymentRow { id: string; source: string | null; deploymentTime: string }
+
+/** Where a version came from, as the deployment recorded it (issue 19: the file, the modeler, or an API client's deployment-source). */
+function sourceLabel(source: string | null): HTMLElement {
+  const known = source === 'processes' ? t('sourceFile') : source === 'web-modeler' ? t('sourceModeler') : null;
+  return h('span', { class: `source source-${known ? source : 'api'}`, title: source ?? '' }, known ?? `${t('sourceApi')}${source ? ` (${source})` : ''}`);
+}
+
+/** Every version of every process, newest first, with the source of its deployment (office and administrators). */
+export async function versionsPage(): Promise<void> {
+  loading('monitor');
+  const [versions, deployments] = await Promise.all([
+    api<VersionRow[]>('GET', '/process-definition?sortBy=key&sortOrder=asc&maxResults=1000'),
+    api<DeploymentRow[]>('GET', '/deployment?maxResults=1000'),
+  ]);
+  const byId = new Map(deployments.map((d) => [d.id, d]));
+  const rows = [...versions].sort((a, b) => a.key.localeCompare(b.key) || b.version - a.version);
+  page('monitor', h('h1', {}, t('monitor')), subnav('versions'),
+    h('section', { class: 'card' }, h('h2', {}, t('versions')),
+      rows.length
+        ? table('version-table', [t('process'), t('versionCol'), t('sourceCol'), t('deployedAt')], rows.map((v) => [
+          v.name ?? v.key, `v${v.version}`, sourceLabel(byId.get(v.deploymentId)?.source ?? null), when(byId.get(v.deploymentId)?.deploymentTime ?? null),
+        ]), (i) => ({ 'data-definition-id': rows[i].id, 'data-key': rows[i].key, 'data-version': String(rows[i].version) }))
+        : h('p', { class: 'muted' }, t('noVersions'))));
 }

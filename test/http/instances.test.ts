@@ -30,6 +30,27 @@ for (const backend of backends) {
     t.is((await c.office.get(`/engine-rest/process-instance/${id}/activity-instances`)).status, 404);
   });
 
+  test.serial(t('a start that cannot run as Camunda would is refused naming the field, and starts nothing'), async (t) => {
+    const url = '/engine-rest/process-definition/key/parallel-review/start';
+    const before = (await c.admin.get('/engine-rest/process-instance/count?processDefinitionKey=parallel-review')).body.count;
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ startInstructions: [{ type: 'startBeforeActivity', activityId: 'dataCheck' }] }, /startInstructions/],
+      [{ skipIoMappings: true }, /skipIoMappings=true/],
+      [{ skipCustomListeners: true }, /skipCustomListeners=true/],
+      [{ caseInstanceId: 'case-1' }, /caseInstanceId/],
+      [{ businesKey: 'typo' }, /businesKey/],
+    ];
+    for (const [body, message] of cases) {
+      const r = await c.admin.post(url, { variables: vars({ ticket: 'T-refused' }), ...body });
+      t.is(r.status, 400, JSON.stringify(body));
+      t.regex(r.body.message, message);
+    }
+    t.is((await c.admin.get('/engine-rest/process-instance/count?processDefinitionKey=parallel-review')).body.count, before);
+    // Defaults and nulls, as clients send them, are fine.
+    const ok = await c.admin.post(url, { variables: vars({ ticket: 'T-ok' }), skipIoMappings: false, skipCustomListeners: false, startInstructions: [], caseInstanceId: null });
+    t.is(ok.status, 200, JSON.stringify(ok.body));
+  });
+
   test.serial(t('instance lists sort the Camunda way: runtime by businessKey, history by startTime; a bad sortBy is a 400'), async (t) => {
     const ids: string[] = [];
     for (const key of ['SORT-B', 'SORT-A', 'SORT-C']) {

@@ -7,6 +7,7 @@ import { definitionSortColumns, type DefinitionQuery, type DefinitionSummary } f
 import { principalOf } from '../auth.ts';
 import { formVariablesDto } from '../form-variables.ts';
 import { returnsVariables } from '../read-trace.ts';
+import { ValidationError } from '../../errors.ts';
 import { bodyObject, queryOf, sortingOf } from '../params.ts';
 import { instanceDto } from './instances.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
@@ -64,6 +65,7 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
 
   const start = (byKey: boolean) => async (ctx: RouterContext) => {
     const body = bodyObject(ctx);
+    refuseUnhonouredStart(body);
     const input = { businessKey: body.businessKey as string | undefined, variables: parseVariables(body.variables), returnVariables: body.withVariablesInReturn === true };
     const principal = principalOf(ctx);
     const started = byKey
@@ -75,4 +77,25 @@ export function makeDefinitionRoutes(deps: { definitions: DefinitionService; ins
   router.post('/process-definition/key/:key/start', start(true));
   router.post('/process-definition/:id/start', start(false));
   return router;
+}
+
+/** What POST …/start reads; `skipCustomListeners` and `skipIoMappings` only as false (their default). */
+const START_KEYS = new Set(['businessKey', 'variables', 'withVariablesInReturn', 'skipCustomListeners', 'skipIoMappings']);
+
+/**
+ * Camunda starts at chosen activities with `startInstructions` and may skip listeners and
+ * input/output mappings; this server starts every instance at its start event with both run.
+ * Such a request is refused, naming the field, rather than run differently; so is any field
+ * Camunda does not have (a misspelt `businesKey` would otherwise start an instance without one).
+ */
+function refuseUnhonouredStart(body: Record<string, unknown>): void {
+  if (Array.isArray(body.startInstructions) && body.startInstructions.length) {
+    throw new ValidationError('不支持 startInstructions：实例总是从开始事件启动 / startInstructions are not supported: an instance always starts at its start event', { field: 'startInstructions' });
+  }
+  for (const flag of ['skipCustomListeners', 'skipIoMappings']) {
+    if (body[flag] != null && body[flag] !== false) throw new ValidationError(`不支持 ${flag}=true / ${flag}=true is not supported: listeners and mappings always run`, { field: flag });
+  }
+  if (body.caseInstanceId != null) throw new ValidationError('不支持 CMMN 案例实例 / caseInstanceId: this server has no CMMN', { field: 'caseInstanceId' });
+  const unknown = Object.keys(body).filter((k) => body[k] != null && !START_KEYS.has(k) && !['startInstructions', 'caseInstanceId'].includes(k));
+  if (unknown.length) throw new ValidationError(`不支持的字段 / fields not supported here: ${unknown.join(', ')}`, { unsupported: unknown });
 }

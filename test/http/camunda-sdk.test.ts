@@ -167,6 +167,11 @@ for (const backend of backends) {
     await api('group').createMember({ id: 'sdk-team', userId: id });
     tt.deepEqual((await api('user').list({ memberOfGroup: 'sdk-team' }, noop)).map((u: { id: string }) => u.id), [id]);
     tt.deepEqual((await api('group').list({ member: id }, noop)).map((g: { id: string }) => g.id), ['sdk-team']);
+    // Searches the server does not apply are refused, naming them, rather than answered with every user or group.
+    const search = await refusal(tt, api('user').list({ firstNameLike: '%小%', sortBy: 'userId', sortOrder: 'asc' }, noop));
+    tt.is(search.status, 400);
+    tt.regex(search.message, /firstNameLike/);
+    tt.regex((await refusal(tt, api('group').list({ nameLike: '%SDK%' }, noop))).message, /nameLike/);
     await api('group').update({ id: 'sdk-team', name: 'SDK 组', type: 'WORKFLOW' });
     tt.is((await api('group').get('sdk-team')).name, 'SDK 组');
 

@@ -75,7 +75,8 @@ async function editUserForm(user: User, groups: Group[]): Promise<HTMLElement> {
   const member = (method: 'PUT' | 'DELETE', groupId: string) => act(() => api(method, `/group/${enc(groupId)}/members/${enc(user.id)}`), t('groupMembersChanged'));
   return h('form', { class: 'card', id: 'user-edit', onsubmit: save },
     h('h2', {}, t('userEdit', { id: user.id })), first.label, last.label, email.label,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'user-edit-save' }, t('userSave'))),
+    h('div', { class: 'actions' }, h('button', { type: 'submit', id: 'user-edit-save' }, t('userSave')),
+      h('button', { type: 'button', class: 'secondary', id: 'user-edit-close', onclick: () => go('/users') }, t('webhookCancel'))),
     h('h3', {}, t('userGroups')),
     h('ul', { id: 'user-edit-groups' }, mine.map((g) => h('li', { 'data-id': g.id }, `${pick(g.name) || g.id} (${g.id}) `,
       h('button', { type: 'button', class: 'secondary', onclick: () => void member('DELETE', g.id) }, t('userRemoveFromGroup'))))),

@@ -14,6 +14,7 @@ import { tracePage } from './pages/trace.ts';
 import { notificationsPage } from './pages/notifications.ts';
 import { carbonCopiesPage } from './pages/carbon-copies.ts';
 import { webhooksPage } from './pages/webhooks.ts';
+import { usersPage } from './pages/users.ts';
 import { errorText, flashNext, go, page, setRouter, takePending, type Section } from './shell.ts';
 
 let expiryTimer: number | undefined;
@@ -59,6 +60,7 @@ const routes: { re: RegExp; section: Section; allowed?: () => boolean; show: (..
   { re: /^\/copied$/, section: 'copied', show: carbonCopiesPage },
   { re: /^\/copied\/instance\/([^/]+)$/, section: 'copied', show: (id) => instancePage(id, 'copied') },
   { re: /^\/webhooks$/, section: 'webhooks', allowed: isAdmin, show: webhooksPage },
+  { re: /^\/users$/, section: 'users', allowed: isAdmin, show: usersPage },
   { re: /^\/$/, section: 'tasks', show: taskListPage },
 ];
 

@@ -70,6 +70,12 @@ export const zh = {
   terminate: '终止流程', terminateReason: '终止原因（必填）', terminated: '已终止', print: '打印审批单',
   approvalForm: '审批单', startForm: '申请内容', steps: '审批经过', decisionCol: '决定', commentsCol: '意见', printNow: '打印',
   startedAt: '发起时间', endedAt: '结束时间', deleteReasonCol: '结束原因',
+  users: '用户', usersTitle: '用户与组', usersIntro: '管理员在此新建、编辑、删除用户与组，设置成员关系，重置密码并解锁因多次输错密码而锁定的账号。',
+  userId: '登录名', userFirstName: '名', userLastName: '姓', userEmail: '邮箱', userPassword: '初始密码', userGroups: '所属组',
+  userCreate: '新建用户', userCreated: '已新建用户', userEdit: '编辑用户 {id}', userSave: '保存', userSaved: '已保存',
+  userResetPassword: '重置密码', userNewPassword: '新密码', userAdminPassword: '您本人的密码（确认身份）', userPasswordReset: '密码已重置', userUnlock: '解锁', userUnlocked: '已解锁',
+  userDelete: '删除', userDeleteConfirm: '删除用户“{id}”？', userDeleted: '已删除', userAddToGroup: '加入组', userRemoveFromGroup: '移出',
+  groupId: '组标识', groupName: '组名', groupCreate: '新建组', groupCreated: '已新建组', groupDeleteConfirm: '删除组“{id}”？', groupMembersChanged: '成员已更新',
 };
 
 export type Messages = typeof zh;
@@ -138,4 +144,10 @@ export const en: Messages = {
   terminate: 'Terminate', terminateReason: 'Reason (required)', terminated: 'Terminated', print: 'Print approval form',
   approvalForm: 'Approval form', startForm: 'Request', steps: 'Steps', decisionCol: 'Decision', commentsCol: 'Comments', printNow: 'Print',
   startedAt: 'Started', endedAt: 'Ended', deleteReasonCol: 'Ended because',
+  users: 'Users', usersTitle: 'Users and groups', usersIntro: 'Administrators create, edit and delete users and groups here, set memberships, reset passwords and unlock accounts locked after wrong passwords.',
+  userId: 'Login', userFirstName: 'First name', userLastName: 'Last name', userEmail: 'Email', userPassword: 'Initial password', userGroups: 'Groups',
+  userCreate: 'New user', userCreated: 'User created', userEdit: 'Edit user {id}', userSave: 'Save', userSaved: 'Saved',
+  userResetPassword: 'Reset password', userNewPassword: 'New password', userAdminPassword: 'Your own password (to confirm it is you)', userPasswordReset: 'Password reset', userUnlock: 'Unlock', userUnlocked: 'Unlocked',
+  userDelete: 'Delete', userDeleteConfirm: 'Delete the user "{id}"?', userDeleted: 'Deleted', userAddToGroup: 'Add to group', userRemoveFromGroup: 'Remove',
+  groupId: 'Group id', groupName: 'Group name', groupCreate: 'New group', groupCreated: 'Group created', groupDeleteConfirm: 'Delete the group "{id}"?', groupMembersChanged: 'Memberships updated',
 };

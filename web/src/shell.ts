@@ -3,7 +3,7 @@ import { h, mount } from './dom.ts';
 import { lang, pick, setLang, t, type Key } from './i18n.ts';
 
 /** The sections of the header; who sees which is decided here, the server enforces it anyway. */
-export type Section = 'tasks' | 'start' | 'copied' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications' | 'webhooks';
+export type Section = 'tasks' | 'start' | 'copied' | 'monitor' | 'modeler' | 'dmn' | 'trace' | 'notifications' | 'webhooks' | 'users';
 
 export const root = document.getElementById('app')!;
 
@@ -72,6 +72,7 @@ function sections(): [Section, string, Key][] {
     ['dmn', '/dmn', 'dmn', isAdmin()],
     ['trace', '/trace', 'trace', isAdmin()],
     ['webhooks', '/webhooks', 'webhooks', isAdmin()],
+    ['users', '/users', 'users', isAdmin()],
   ];
   return all.filter((s) => s[3]).map(([a, b, c]) => [a, b, c]);
 }

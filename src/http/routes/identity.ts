@@ -36,6 +36,8 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.status = 204;
   });
   router.get('/user', async (ctx) => {
+    // Camunda Admin's searches (firstNameLike, sortBy, …) would otherwise list every user as if they matched.
+    onlyQuery(ctx, ['id', 'memberOfGroup', 'firstResult', 'maxResults']);
     const q = queryOf(ctx);
     // Who exists is for administrators; anyone may look themselves up.
     if (q.string('id') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
@@ -71,6 +73,8 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.status = 204;
   });
   const listGroups = async (ctx: Context) => {
+    // Only the member criterion is applied, and no paging (a POST's other fields are refused by paramsOf).
+    onlyQuery(ctx, ctx.method === 'GET' ? ['member'] : []);
     const member = paramsOf(ctx, (q) => q.string('member'));
     if (member !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
     const groups = await deps.identity.listGroups({ member });

@@ -103,7 +103,7 @@ export function makeExecutionService(db: Knex, execution: Execution, trace: Trac
       await db.transaction(async (trx) => {
         await insertIncident(trx, {
           id: incidentId, incident_type: input.incidentType, process_instance_id: e.process_instance_id, definition_id: e.definition_id,
-          activity_id: e.activity_id!, configuration: input.configuration, message: input.message,
+          activity_id: e.activity_id!, configuration: input.configuration, message: input.message, execution_id: e.id,
         });
         await trace.record(trx, principal, {
           operation: 'CreateIncident', entityType: 'Incident', entityId: incidentId, processInstanceId: e.process_instance_id,

@@ -102,6 +102,13 @@ conformanceSuite(['exec-waits.bpmn'], 'ex', (c, t) => {
     t.is((await c.admin.post(`/engine-rest/execution/${w.review}/create-incident`, {})).status, 400, 'incidentType is required');
     t.is((await c.admin.post(`/engine-rest/execution/${w.id}/create-incident`, { incidentType: 'x' })).status, 400, 'not on the instance itself');
     t.is((await c.office.post(`/engine-rest/execution/${w.review}/create-incident`, { incidentType: 'x' })).status, 403);
+    // An incident does not outlive its execution: completing the task ends it, as deleted.
+    const second = await c.admin.post(`/engine-rest/execution/${w.review}/create-incident`, { incidentType: 'customType' });
+    t.is((await c.admin.get(`/engine-rest/incident/${second.body.id}`)).body.executionId, w.review);
+    t.is((await c.admin.post(`/engine-rest/task/${w.task}/complete`, {})).status, 204);
+    t.deepEqual((await c.admin.get(`/engine-rest/incident?processInstanceId=${w.id}`)).body, []);
+    const [ended] = (await c.admin.get(`/engine-rest/history/incident?incidentId=${second.body.id}`)).body;
+    t.like(ended, { deleted: true, open: false, executionId: w.review });
   });
 
   test.serial(t('criteria that cannot be applied are refused with 400 naming them, by query string and by body'), async (t) => {

@@ -98,7 +98,7 @@ export function makeExecutionRoutes(deps: { executions: ExecutionService }): Rou
     const row = await deps.executions.createIncident(ctx.params.id, {
       incidentType: body.incidentType, configuration: (body.configuration as string | undefined) ?? null, message: (body.message as string | undefined) ?? null,
     }, principalOf(ctx));
-    ctx.body = { ...incidentDto(row), executionId: ctx.params.id };
+    ctx.body = incidentDto(row);
   });
 
   router.get('/event-subscription', async (ctx) => {

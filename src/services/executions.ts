@@ -4,7 +4,7 @@ import { NotFoundError, ValidationError } from '../errors.ts';
 import { countExecutions, queryExecutions, type ExecutionQuery, type ExecutionRow } from '../store/executions.ts';
 import { insertIncident, queryIncidents, type IncidentRow } from '../store/incidents.ts';
 import {
-  countEventSubscriptions, queryEventSubscriptions, subscriptionExists, type EventSubscriptionQuery, type EventSubscriptionRow,
+  countEventSubscriptions, queryEventSubscriptions, scopeHasUnrecordedEvents, subscriptionExists, type EventSubscriptionQuery, type EventSubscriptionRow,
 } from '../store/messages.ts';
 import type { Principal, Variables } from '../types.ts';
 import type { Execution } from './execution.ts';
@@ -55,6 +55,19 @@ export function makeExecutionService(db: Knex, execution: Execution, trace: Trac
         },
       },
     );
+  }
+
+  /**
+   * Only message and signal subscriptions are rows here. A query of no type
+   * and no name (conditional and compensation subscriptions have none) over
+   * instances that may hold those would leave them out: refused, naming
+   * eventType, rather than answered short.
+   */
+  async function assertListable(q: Omit<EventSubscriptionQuery, 'visibleTo'>, principal: Principal): Promise<void> {
+    if (q.kind || q.eventName) return;
+    if (await scopeHasUnrecordedEvents(db, { processInstanceId: q.processInstanceId, visibleTo: visibility(principal) })) {
+      throw new ValidationError('请给出 eventType（message 或 signal）：这些流程实例含条件或补偿事件，其订阅本服务不列出 / give eventType (message or signal): these process instances have conditional or compensation events, whose subscriptions this server does not list', { unsupported: ['eventType'] });
+    }
   }
 
   return {
@@ -114,10 +127,14 @@ export function makeExecutionService(db: Knex, execution: Execution, trace: Trac
       return row;
     },
 
-    eventSubscriptions: (q: Omit<EventSubscriptionQuery, 'visibleTo'>, principal: Principal) =>
-      queryEventSubscriptions(db, { ...q, visibleTo: visibility(principal) }),
-    countEventSubscriptions: (q: Omit<EventSubscriptionQuery, 'visibleTo'>, principal: Principal) =>
-      countEventSubscriptions(db, { ...q, visibleTo: visibility(principal) }),
+    async eventSubscriptions(q: Omit<EventSubscriptionQuery, 'visibleTo'>, principal: Principal): Promise<EventSubscriptionRow[]> {
+      await assertListable(q, principal);
+      return queryEventSubscriptions(db, { ...q, visibleTo: visibility(principal) });
+    },
+    async countEventSubscriptions(q: Omit<EventSubscriptionQuery, 'visibleTo'>, principal: Principal): Promise<number> {
+      await assertListable(q, principal);
+      return countEventSubscriptions(db, { ...q, visibleTo: visibility(principal) });
+    },
   };
 }
 

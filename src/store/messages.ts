@@ -105,3 +105,19 @@ export async function queryEventSubscriptions(db: Db, q: EventSubscriptionQuery)
 export async function countEventSubscriptions(db: Db, q: EventSubscriptionQuery): Promise<number> {
   return countOf(eventSubscriptions(db, q));
 }
+
+/**
+ * Whether running instances in this scope (one instance, or all the caller
+ * sees) run a definition with conditional or compensation events: their
+ * subscriptions live in the engine state, not in rows, so a listing of every
+ * kind there would be incomplete.
+ */
+export async function scopeHasUnrecordedEvents(db: Db, q: Pick<EventSubscriptionQuery, 'processInstanceId' | 'visibleTo'>): Promise<boolean> {
+  const instances = db('process_instances as i').where('i.state', 'ACTIVE').select('i.definition_id');
+  if (q.processInstanceId) instances.where('i.id', q.processInstanceId);
+  if (q.visibleTo) instances.whereIn('i.id', visibleInstanceIds(db, q.visibleTo));
+  const found = await db('process_definitions as d').whereIn('d.id', instances)
+    .where((w) => w.where('d.compiled', 'like', '%bpmn:ConditionalEventDefinition%').orWhere('d.compiled', 'like', '%bpmn:CompensateEventDefinition%'))
+    .first('d.id');
+  return found != null;
+}

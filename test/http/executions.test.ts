@@ -24,7 +24,7 @@ async function waits(c: Conformance): Promise<Waits> {
 
 const ids = (body: { id: string }[]) => body.map((e) => e.id).sort();
 
-conformanceSuite(['exec-waits.bpmn'], 'ex', (c, t) => {
+conformanceSuite(['exec-waits.bpmn', 'conditional-intermediate.bpmn'], 'ex', (c, t) => {
 
   test.serial(t('an instance is its root execution plus one per running element, with the ids tasks and subscriptions name'), async (t) => {
     const w = await waits(c);
@@ -129,6 +129,15 @@ conformanceSuite(['exec-waits.bpmn'], 'ex', (c, t) => {
     t.is(unknown.status, 400);
     t.regex(unknown.body.message, /madeUp/);
     t.is((await c.office.get('/engine-rest/execution?sortBy=nonsense&sortOrder=asc')).status, 400);
+    // A conditional wait is no row here: a listing of every kind over an instance that may hold one is refused, by type it is answered.
+    const cond = await start(c, 'conditional-intermediate', { ready: false });
+    const every = await c.office.get(`/engine-rest/event-subscription?processInstanceId=${cond}`);
+    t.is(every.status, 400);
+    t.regex(every.body.message, /eventType/);
+    t.is((await c.office.get('/engine-rest/event-subscription/count')).status, 400, 'all the caller sees includes that instance');
+    const messages = await c.office.get(`/engine-rest/event-subscription/count?processInstanceId=${cond}&eventType=message`);
+    t.is(messages.status, 200);
+    t.is(typeof messages.body.count, 'number');
   });
 
   test.serial(t('a user who may not see the instance sees none of its executions or subscriptions; a worker reaches none of this'), async (t) => {

@@ -589,8 +589,8 @@ const cases: Case[] = [
     make: onWaits((w) => ({ url: `/execution/${w.pay}/messageSubscriptions/exec-pay/trigger`, body: { variables: vars({ paid: 'yes' }) } })),
   },
   { route: 'POST /engine-rest/execution/:id/create-incident', as: 'admin', wrong: 'office', make: onExecution((x) => ({ url: `/execution/${x.execution}/create-incident`, body: { incidentType: 'custom' } })), trace: ['CreateIncident Incident'] },
-  { route: 'GET /engine-rest/event-subscription', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription' }), trace: ['Read EventSubscription'] },
-  { route: 'GET /engine-rest/event-subscription/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription/count' }), trace: ['Read EventSubscription'] },
+  { route: 'GET /engine-rest/event-subscription', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription?eventType=message' }), trace: ['Read EventSubscription'] },
+  { route: 'GET /engine-rest/event-subscription/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription/count?eventType=signal' }), trace: ['Read EventSubscription'] },
   { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment` })), trace: ['Read Comment'] },
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
   // Comments changed and deleted (issue 18 item 4): the author or an administrator; all at once only administrators.

@@ -24,7 +24,7 @@ const subscriptionDto = (s: EventSubscriptionRow) => ({
  * in the engine state), and there are no tenants. Refused, never ignored.
  */
 const REFUSED_EXECUTION = ['incidentId', 'incidentType', 'variables', 'processVariables', 'variableNamesIgnoreCase', 'variableValuesIgnoreCase', 'tenantIdIn', 'withoutTenantId'];
-/** Conditional and compensation subscriptions are not kept as rows here: only messages and signals can be listed. */
+/** Tenants: none here. (Conditional and compensation subscriptions, kept in no row, are refused by the service: executions.ts.) */
 const REFUSED_SUBSCRIPTION = ['tenantIdIn', 'withoutTenantId', 'includeEventSubscriptionsWithoutTenantId'];
 
 function refuse(ctx: Context, names: string[]): void {

@@ -18,6 +18,7 @@ import { makeDefinitionService } from './services/definitions.ts';
 import { makeExternalTaskService } from './services/external-tasks.ts';
 import { makeExternalTaskChangeService } from './services/external-task-changes.ts';
 import { makeIncidentService } from './services/incidents.ts';
+import { makeExecutionService } from './services/executions.ts';
 import { makeOutboxService } from './services/outbox.ts';
 import { makeTraceService } from './services/trace.ts';
 import { makeMessageService } from './services/messages.ts';
@@ -159,6 +160,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     externalTasks: makeExternalTaskService(db, definitions, execution, notifier, trace),
     externalTaskChanges: makeExternalTaskChangeService(db, notifier, trace),
     incidents: makeIncidentService(db, trace),
+    executions: makeExecutionService(db, execution, trace),
     history: makeHistoryService(db, definitions, vault),
     statistics: makeStatisticsService(db, definitions, zone),
     historyDeletion: makeHistoryDeletionService(db, trace),

@@ -18,6 +18,7 @@ import type { InstanceService } from '../services/instances.ts';
 import type { CommentService } from '../services/comments.ts';
 import type { ExternalTaskService } from '../services/external-tasks.ts';
 import type { IncidentService } from '../services/incidents.ts';
+import type { ExecutionService } from '../services/executions.ts';
 import type { MessageService } from '../services/messages.ts';
 import type { ConditionStartService } from '../services/condition-starts.ts';
 import type { StartTimerService } from '../services/start-timers.ts';
@@ -50,6 +51,7 @@ import { makeDeploymentRoutes } from './routes/deployments.ts';
 import { makeExternalTaskRoutes } from './routes/external-tasks.ts';
 import type { ExternalTaskChangeService } from '../services/external-task-changes.ts';
 import { makeIncidentRoutes } from './routes/incidents.ts';
+import { makeExecutionRoutes } from './routes/executions.ts';
 import { makeJobRoutes } from './routes/jobs.ts';
 import { makeBackupRoutes } from './routes/backups.ts';
 import { makeSchemaLogRoutes } from './routes/schema-log.ts';
@@ -141,6 +143,7 @@ export interface AppDeps {
   externalTasks: ExternalTaskService;
   externalTaskChanges: ExternalTaskChangeService;
   incidents: IncidentService;
+  executions: ExecutionService;
   messages: MessageService;
   conditionStarts: ConditionStartService;
   timers: TimerService;
@@ -191,7 +194,7 @@ const WORKER_READS = /^\/engine-rest\/execution\/[^/]+\/localVariables\/[^/]+\/d
 /** The routes that read a multipart/form-data body themselves; every other body must be JSON. */
 const MULTIPART_PATHS = new Set(['/engine-rest/deployment/create']);
 /** Multipart routes with ids in their paths: binary variable uploads and task attachments (lower-cased, as the body reader asks). */
-const MULTIPART_PATTERN = /^\/engine-rest\/(task\/[^/]+\/(variables|localvariables)\/[^/]+\/data|process-instance\/[^/]+\/variables\/[^/]+\/data|task\/[^/]+\/attachment\/create)$/;
+const MULTIPART_PATTERN = /^\/engine-rest\/(task\/[^/]+\/(variables|localvariables)\/[^/]+\/data|process-instance\/[^/]+\/variables\/[^/]+\/data|execution\/[^/]+\/localvariables\/[^/]+\/data|task\/[^/]+\/attachment\/create)$/;
 const isMultipartPath = (path: string) => MULTIPART_PATHS.has(path) || MULTIPART_PATTERN.test(path);
 
 /** What /health and a database-less API call tell a client to wait before trying again. */
@@ -321,6 +324,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),
     makeIncidentRoutes(deps),
+    makeExecutionRoutes(deps),
     makeMessageRoutes(deps),
     makeConditionRoutes(deps),
     makeJobRoutes(deps),

@@ -6,7 +6,7 @@ import type { Principal } from '../types.ts';
 /** POST routes that only read (Camunda's query-by-body endpoints). */
 const POST_QUERIES = new Set([
   '/engine-rest/task', '/engine-rest/task/count', '/engine-rest/migration/generate', '/engine-rest/migration/validate',
-  '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
+  '/engine-rest/process-instance', '/engine-rest/process-instance/count', '/engine-rest/execution', '/engine-rest/execution/count', '/engine-rest/history/process-instance', '/engine-rest/history/process-instance/count',
   '/engine-rest/history/task', '/engine-rest/history/variable-instance', '/engine-rest/history/activity-instance',
   '/engine-rest/external-task', '/engine-rest/external-task/count', '/engine-rest/job', '/engine-rest/job/count', '/engine-rest/job-definition', '/engine-rest/group', '/engine-rest/group/count',
   '/engine-rest/variable-instance', '/engine-rest/variable-instance/count', '/engine-rest/schema/log', '/engine-rest/job-definition/count',
@@ -35,6 +35,8 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/filter\/:id\/(list|count|singleResult)$/, 'Task'],
   [/^\/engine-rest\/filter/, 'Filter'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],
+  [/^\/engine-rest\/event-subscription|\/messageSubscriptions\/:messageName$/, 'EventSubscription'],
+  [/^\/engine-rest\/execution/, 'Execution'],
   [/^\/engine-rest\/(history\/)?process-definition/, 'ProcessDefinition'],
   [/^\/engine-rest\/decision-definition/, 'DecisionDefinition'],
   [/^\/engine-rest\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],

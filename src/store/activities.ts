@@ -1,5 +1,6 @@
 import type { ActivityEvent } from '../engine/runner.ts';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
+import { endExecutionIncidentsOfInstance, endIncidentsOfExecutions } from './incidents.ts';
 
 export interface ActivityRow {
   seq: number;
@@ -47,6 +48,8 @@ async function closeActivities(db: Db, executions: ExecutionRef[], canceled: boo
     .whereIn(['process_instance_id', 'execution_id'], refPairs(executions))
     .whereNull('end_time')
     .update({ end_time: db.fn.now(), canceled });
+  // An incident raised on an execution must not outlive it.
+  await endIncidentsOfExecutions(db, executions);
 }
 
 /** Execution ids of elements still running in an instance (waiting tasks, events, boundaries). */
@@ -74,6 +77,7 @@ export async function listActivities(db: Db, instanceId: string): Promise<Activi
 /** Cancels every element still open in an instance (the instance was deleted). */
 export async function cancelOpenActivities(db: Db, instanceId: string): Promise<void> {
   await db('activity_instances').where({ process_instance_id: instanceId }).whereNull('end_time').update({ end_time: db.fn.now(), canceled: true });
+  await endExecutionIncidentsOfInstance(db, instanceId);
 }
 
 /** The instances in which an element with this execution id is still running (Camunda's `/execution/{id}`). */

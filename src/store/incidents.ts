@@ -1,4 +1,4 @@
-import type { Db } from './db.ts';
+import { refPairs, type Db, type ExecutionRef } from './db.ts';
 import { paged, type Page } from './paging.ts';
 
 export interface IncidentRow {
@@ -15,10 +15,26 @@ export interface IncidentRow {
   state: 'open' | 'resolved' | 'deleted';
   /** A person's note (PUT /incident/{id}/annotation). */
   annotation?: string | null;
+  /** The execution it was raised on, when one was named (create-incident); it ends with that execution. */
+  execution_id?: string | null;
 }
 
 export async function insertIncident(db: Db, row: Omit<IncidentRow, 'created_at' | 'end_time' | 'state' | 'annotation'>): Promise<void> {
   await db('incidents').insert(row);
+}
+
+/**
+ * Ends (as deleted) the open incidents raised on these executions, which
+ * ended or were cancelled: as Camunda removes an execution's incidents with it.
+ */
+export async function endIncidentsOfExecutions(db: Db, executions: ExecutionRef[]): Promise<void> {
+  if (!executions.length) return;
+  await db('incidents').whereIn(['process_instance_id', 'execution_id'], refPairs(executions)).whereNull('end_time').update({ end_time: db.fn.now(), state: 'deleted' });
+}
+
+/** Ends (as deleted) the open incidents raised on executions of an instance whose open elements were all cancelled. */
+export async function endExecutionIncidentsOfInstance(db: Db, instanceId: string): Promise<void> {
+  await db('incidents').where({ process_instance_id: instanceId }).whereNotNull('execution_id').whereNull('end_time').update({ end_time: db.fn.now(), state: 'deleted' });
 }
 
 /**

@@ -1,6 +1,9 @@
+import type { Knex } from 'knex';
 import type { MessageWait } from '../engine/runner.ts';
 import type { Variables } from '../types.ts';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
+import { visibleInstanceIds } from './instances.ts';
+import { countOf, paged, type Page } from './paging.ts';
 
 export interface SubscriptionRow {
   process_instance_id: string;
@@ -54,4 +57,67 @@ export async function findSubscriptions(db: Db, q: {
       .andWhere('v.name', name).whereNull('v.key_id').andWhereRaw('v.value = ?::jsonb', [JSON.stringify(v.value ?? null)]));
   }
   return b;
+}
+
+/** What an event subscription row carries for Camunda's `/event-subscription` (the subscription's id is its execution's). */
+export interface EventSubscriptionRow {
+  process_instance_id: string;
+  execution_id: string;
+  activity_id: string;
+  message_id: string;
+  message_name: string;
+  kind: 'message' | 'signal';
+  created_at: Date;
+}
+
+/** Camunda's sortBy names for event subscriptions, and their columns. */
+export const eventSubscriptionSortColumns = { created: 'created_at' } as const;
+
+export interface EventSubscriptionQuery extends Page {
+  id?: string | undefined;
+  eventName?: string | undefined;
+  kind?: 'message' | 'signal' | undefined;
+  executionId?: string | undefined;
+  processInstanceId?: string | undefined;
+  activityId?: string | undefined;
+  visibleTo?: { userId: string; groups: string[] } | undefined;
+}
+
+function eventSubscriptions(db: Db, q: EventSubscriptionQuery): Knex.QueryBuilder {
+  const b = db('message_subscriptions as s').join('process_instances as i', 'i.id', 's.process_instance_id').where('i.state', 'ACTIVE');
+  if (q.id) b.where('s.execution_id', q.id);
+  if (q.eventName) b.where('s.message_name', q.eventName);
+  if (q.kind) b.where('s.kind', q.kind);
+  if (q.executionId) b.where('s.execution_id', q.executionId);
+  if (q.processInstanceId) b.where('s.process_instance_id', q.processInstanceId);
+  if (q.activityId) b.where('s.activity_id', q.activityId);
+  if (q.visibleTo) b.whereIn('s.process_instance_id', visibleInstanceIds(db, q.visibleTo));
+  return b;
+}
+
+/** The message and signal subscriptions of running instances matching `q`, paged. */
+export async function queryEventSubscriptions(db: Db, q: EventSubscriptionQuery): Promise<EventSubscriptionRow[]> {
+  const b = eventSubscriptions(db, q).select('s.process_instance_id', 's.execution_id', 's.activity_id', 's.message_id', 's.message_name', 's.kind', 's.created_at');
+  return paged(b, q, [{ column: 'created_at', order: 'asc' }], 's.execution_id', 's.');
+}
+
+/** How many subscriptions match (paging ignored). */
+export async function countEventSubscriptions(db: Db, q: EventSubscriptionQuery): Promise<number> {
+  return countOf(eventSubscriptions(db, q));
+}
+
+/**
+ * Whether running instances in this scope (one instance, or all the caller
+ * sees) run a definition with conditional or compensation events: their
+ * subscriptions live in the engine state, not in rows, so a listing of every
+ * kind there would be incomplete.
+ */
+export async function scopeHasUnrecordedEvents(db: Db, q: Pick<EventSubscriptionQuery, 'processInstanceId' | 'visibleTo'>): Promise<boolean> {
+  const instances = db('process_instances as i').where('i.state', 'ACTIVE').select('i.definition_id');
+  if (q.processInstanceId) instances.where('i.id', q.processInstanceId);
+  if (q.visibleTo) instances.whereIn('i.id', visibleInstanceIds(db, q.visibleTo));
+  const found = await db('process_definitions as d').whereIn('d.id', instances)
+    .where((w) => w.where('d.compiled', 'like', '%bpmn:ConditionalEventDefinition%').orWhere('d.compiled', 'like', '%bpmn:CompensateEventDefinition%'))
+    .first('d.id');
+  return found != null;
 }

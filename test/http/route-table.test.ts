@@ -140,6 +140,25 @@ const onExecution = (call: (x: { pi: string; task: string; execution: string }) 
   if (withNote) await f.s.services.localVariables.modifyExecutionLocals(execution, { modifications: { note: { type: 'String', value: '备注' } }, deletions: [] }, adminPrincipal);
   return { ...call({ ...p, execution }), pi: p.pi };
 };
+const waitsOf = new WeakMap<TestServer, Promise<void>>();
+/**
+ * A fresh instance of exec-waits (test/conformance/fixtures, deployed once per server, started by the
+ * administrator; its review task is offered to office): the executions of its waiting receive task (message
+ * exec-pay) and signal catch (exec-go).
+ */
+async function waitingExecutions(f: Fixtures): Promise<{ pi: string; pay: string; go: string }> {
+  if (!waitsOf.has(f.s)) {
+    waitsOf.set(f.s, f.s.services.deployments.deploy(oneResource('exec-waits.bpmn', fs.readFileSync(path.join(repoRoot, 'test/conformance/fixtures/exec-waits.bpmn')))).then(() => undefined));
+  }
+  await waitsOf.get(f.s);
+  const { instance } = await f.s.services.instances.startByKey('exec-waits', { variables: {} }, adminPrincipal);
+  const subs: { activity_id: string; execution_id: string }[] = await f.s.db('message_subscriptions').where({ process_instance_id: instance.id });
+  return { pi: instance.id, pay: subs.find((x) => x.activity_id === 'pay')!.execution_id, go: subs.find((x) => x.activity_id === 'go')!.execution_id };
+}
+const onWaits = (call: (w: { pi: string; pay: string; go: string }) => Call) => async (f: Fixtures) => {
+  const w = await waitingExecutions(f);
+  return { ...call(w), pi: w.pi };
+};
 /** A call on a fresh plan-approval instance's open task, given a task-local variable `note` first. */
 const onTaskNote = (call: (p: { pi: string; task: string }) => Call) => async (f: Fixtures) => {
   const p = await f.plan();
@@ -559,6 +578,22 @@ const cases: Case[] = [
   { route: 'POST /engine-rest/execution/:id/localVariables', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables`, body: { modifications: vars({ note: '备注' }) } })), trace: ['ModifyVariables Execution'] },
   { route: 'PUT /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note`, body: { value: '备注' } })), trace: ['ModifyVariables Execution'] },
   { route: 'DELETE /engine-rest/execution/:id/localVariables/:name', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}/localVariables/note` }), true), trace: ['ModifyVariables Execution'] },
+  { route: 'POST /engine-rest/execution/:id/localVariables/:name/data', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/execution/${p.pi}/localVariables/scan/data`, body: 'multipart' })), trace: ['ModifyVariables ProcessInstance'] },
+  // Executions and event subscriptions: read as the instances are; moved on and marked by administrators.
+  { route: 'GET /engine-rest/execution', as: 'office', wrong: 'worker', make: async () => ({ url: '/execution' }), trace: ['Read Execution'] },
+  { route: 'POST /engine-rest/execution', as: 'office', wrong: 'worker', make: async () => ({ url: '/execution', body: {} }), trace: ['Read Execution'] },
+  { route: 'GET /engine-rest/execution/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/execution/count' }), trace: ['Read Execution'] },
+  { route: 'POST /engine-rest/execution/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/execution/count', body: {} }), trace: ['Read Execution'] },
+  { route: 'GET /engine-rest/execution/:id', as: 'office', wrong: 'network', make: onExecution((x) => ({ url: `/execution/${x.execution}` })), trace: ['Read Execution'] },
+  { route: 'POST /engine-rest/execution/:id/signal', as: 'admin', wrong: 'office', make: onWaits((w) => ({ url: `/execution/${w.go}/signal`, body: {} })), trace: ['Signal Execution'] },
+  { route: 'GET /engine-rest/execution/:id/messageSubscriptions/:messageName', as: 'office', wrong: 'network', make: onWaits((w) => ({ url: `/execution/${w.pay}/messageSubscriptions/exec-pay` })), trace: ['Read EventSubscription'] },
+  {
+    route: 'POST /engine-rest/execution/:id/messageSubscriptions/:messageName/trigger', as: 'admin', wrong: 'office', trace: ['TriggerMessage Execution'],
+    make: onWaits((w) => ({ url: `/execution/${w.pay}/messageSubscriptions/exec-pay/trigger`, body: { variables: vars({ paid: 'yes' }) } })),
+  },
+  { route: 'POST /engine-rest/execution/:id/create-incident', as: 'admin', wrong: 'office', make: onExecution((x) => ({ url: `/execution/${x.execution}/create-incident`, body: { incidentType: 'custom' } })), trace: ['CreateIncident Incident'] },
+  { route: 'GET /engine-rest/event-subscription', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription?eventType=message' }), trace: ['Read EventSubscription'] },
+  { route: 'GET /engine-rest/event-subscription/count', as: 'office', wrong: 'worker', make: async () => ({ url: '/event-subscription/count?eventType=signal' }), trace: ['Read EventSubscription'] },
   { route: 'GET /engine-rest/task/:id/comment', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment` })), trace: ['Read Comment'] },
   { route: 'POST /engine-rest/task/:id/comment/create', as: 'office', wrong: 'network', make: onPlan((p) => ({ url: `/task/${p.task}/comment/create`, body: { message: '请补充' } })), trace: ['AddComment Task'] },
   // Comments changed and deleted (issue 18 item 4): the author or an administrator; all at once only administrators.

@@ -7,8 +7,9 @@ import { formatDate } from '../format.ts';
 import { ValidationError } from '../../errors.ts';
 import { bodyObject, queryOf } from '../params.ts';
 
-const incidentDto = (i: IncidentRow) => ({
-  id: i.id, processDefinitionId: i.definition_id, processInstanceId: i.process_instance_id, executionId: null,
+/** Camunda's IncidentDto (also the answer of POST /execution/{id}/create-incident). */
+export const incidentDto = (i: IncidentRow) => ({
+  id: i.id, processDefinitionId: i.definition_id, processInstanceId: i.process_instance_id, executionId: i.execution_id ?? null,
   incidentTimestamp: formatDate(i.created_at), incidentType: i.incident_type, activityId: i.activity_id, failedActivityId: i.activity_id,
   causeIncidentId: i.id, rootCauseIncidentId: i.id, configuration: i.configuration, incidentMessage: i.message, tenantId: null,
   jobDefinitionId: null, annotation: i.annotation ?? null,

@@ -45,5 +45,10 @@ export function makeVariableDataRoutes(deps: { tasks: TaskService; instances: In
     await deps.instances.modifyVariables(ctx.params.id, { modifications: await uploadedVariable(ctx, ctx.params.name, deps.bodyLimit), deletions: [] }, principalOf(ctx));
     ctx.status = 204;
   });
+  // The root execution's locals are the process variables; an element's locals take no Bytes or File (services/local-variables.ts).
+  router.post('/execution/:id/localVariables/:name/data', async (ctx) => {
+    await deps.localVariables.modifyExecutionLocals(ctx.params.id, { modifications: await uploadedVariable(ctx, ctx.params.name, deps.bodyLimit), deletions: [] }, principalOf(ctx));
+    ctx.status = 204;
+  });
   return router;
 }

@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
-import { listInstances } from '../store/instances.ts';
-import { lockOpenIncident, queryIncidents, resolveIncident, setIncidentAnnotation, type IncidentQuery, type IncidentRow } from '../store/incidents.ts';
+import { countIncidents, lockOpenIncident, queryIncidents, resolveIncident, setIncidentAnnotation, type IncidentQuery, type IncidentRow } from '../store/incidents.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Principal } from '../types.ts';
 import { assertAdmin, visibility } from './instances.ts';
@@ -46,12 +45,13 @@ export function makeIncidentService(db: Knex, trace: TraceService) {
       });
     },
 
+    /** The incidents `query` matches among the instances the caller may see, paged after that restriction. */
     async list(query: IncidentQuery, principal: Principal): Promise<IncidentRow[]> {
-      const rows = await queryIncidents(db, query);
-      if (principal.isAdmin || !rows.length) return rows;
-      const ids = [...new Set(rows.map((r) => r.process_instance_id))];
-      const visible = new Set((await listInstances(db, { ids, visibleTo: visibility(principal) })).map((i) => i.id));
-      return rows.filter((r) => visible.has(r.process_instance_id));
+      return queryIncidents(db, { ...query, visibleTo: principal.isAdmin ? undefined : visibility(principal) });
+    },
+
+    async count(query: IncidentQuery, principal: Principal): Promise<number> {
+      return countIncidents(db, { ...query, visibleTo: principal.isAdmin ? undefined : visibility(principal) });
     },
 
     /** One open incident (Camunda's runtime ones), if its instance is one the caller may see. */

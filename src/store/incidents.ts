@@ -1,4 +1,6 @@
+import type { Knex } from 'knex';
 import { refPairs, type Db, type ExecutionRef } from './db.ts';
+import { visibleInstanceIds } from './instances.ts';
 import { paged, type Page } from './paging.ts';
 
 export interface IncidentRow {
@@ -67,10 +69,23 @@ export interface IncidentQuery extends Page {
   /** Camunda's historic open / resolved / deleted flags: each given one must hold (two together match nothing). */
   requiredStates?: IncidentRow['state'][] | undefined;
   processInstanceIds?: string[] | undefined;
+  /** Only incidents of instances this user may see (not an administrator): in SQL, so paging and counts hold. */
+  visibleTo?: { userId: string; groups: string[] } | undefined;
 }
 
 export async function queryIncidents(db: Db, q: IncidentQuery): Promise<IncidentRow[]> {
-  const b = db('incidents').select('*');
+  return paged(incidentFilter(db, q).select('*'), q, [{ column: 'created_at', order: 'asc' }], 'id');
+}
+
+/** How many incidents `q` matches, counted by the database. */
+export async function countIncidents(db: Db, q: IncidentQuery): Promise<number> {
+  const [{ count }] = await incidentFilter(db, q).count({ count: '*' });
+  return Number(count);
+}
+
+function incidentFilter(db: Db, q: IncidentQuery): Knex.QueryBuilder {
+  const b = db('incidents');
+  if (q.visibleTo) b.whereIn('process_instance_id', visibleInstanceIds(db, q.visibleTo));
   if (q.id) b.where('id', q.id);
   if (q.processInstanceId) b.where('process_instance_id', q.processInstanceId);
   if (q.processInstanceIds) b.whereIn('process_instance_id', q.processInstanceIds);
@@ -79,7 +94,7 @@ export async function queryIncidents(db: Db, q: IncidentQuery): Promise<Incident
   if (q.open === true) b.whereNull('end_time');
   if (q.open === false) b.whereNotNull('end_time');
   for (const state of q.requiredStates ?? []) b.where('state', state);
-  return paged(b, q, [{ column: 'created_at', order: 'asc' }], 'id');
+  return b;
 }
 
 /** An open incident, row-locked for a change. */

@@ -30,7 +30,7 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
   });
   router.get('/incident/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
-    ctx.body = { count: (await deps.incidents.list({ ...rest, open: true }, principalOf(ctx))).length };
+    ctx.body = { count: await deps.incidents.count({ ...rest, open: true }, principalOf(ctx)) };
   });
   router.get('/incident/:id', async (ctx) => {
     ctx.body = incidentDto(await deps.incidents.get(ctx.params.id, principalOf(ctx)));
@@ -58,7 +58,7 @@ export function makeIncidentRoutes(deps: { incidents: IncidentService }): Router
   // Registered before /history/incident's list so the count is not read as a list.
   router.get('/history/incident/count', async (ctx) => {
     const { firstResult: _f, maxResults: _m, ...rest } = filter(ctx);
-    ctx.body = { count: (await deps.incidents.list({ ...rest, requiredStates: historicStates(ctx) }, principalOf(ctx))).length };
+    ctx.body = { count: await deps.incidents.count({ ...rest, requiredStates: historicStates(ctx) }, principalOf(ctx)) };
   });
   router.get('/history/incident', async (ctx) => {
     ctx.body = (await deps.incidents.list({ ...filter(ctx), requiredStates: historicStates(ctx) }, principalOf(ctx))).map((i) => ({

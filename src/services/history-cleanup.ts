@@ -84,7 +84,8 @@ export function makeHistoryCleanupService(db: Knex, clock: Clock, trace: TraceSe
       const now = await clock.now(trx);
       const next = more ? now : window ? nextWindowStart(now, window, zone) : null;
       await finishCleanupRun(trx, row.locked_by ?? '', removed, now, next);
-      await trace.record(trx, SYSTEM, { operation: 'HistoryCleanup', entityType: 'Job', entityId: CLEANUP_JOB_ID, details: { run: 'ended', removed, nextDueDate: next?.toISOString() ?? null } });
+      // A run that removed nothing changed nothing: the job row keeps its time and count (last_run_at, last_removed).
+      if (removed) await trace.record(trx, SYSTEM, { operation: 'HistoryCleanup', entityType: 'Job', entityId: CLEANUP_JOB_ID, details: { run: 'ended', removed, nextDueDate: next?.toISOString() ?? null } });
     });
   }
 

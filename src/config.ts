@@ -8,6 +8,8 @@ import type { EngineLimits } from './engine/limits.ts';
  * A bad value stops the server with a message naming the variable,
  * rather than surfacing later as a confusing runtime error.
  */
+const HH_MM = /^([01]\d|2[0-3]):[0-5]\d$/;
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   HOST: z.string().default('0.0.0.0'),
@@ -75,6 +77,18 @@ const schema = z.object({
   METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
   /** How long one read of the database's figures serves scrapes, in milliseconds. */
   METRICS_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5000),
+  /** Camunda's history cleanup window, server time zone, `HH:mm` each (22:00 and 06:00: overnight); unset: cleanup runs only when asked (POST /history/cleanup). */
+  HISTORY_CLEANUP_BATCH_WINDOW_START_TIME: z.string().regex(HH_MM, 'must be HH:mm (00:00–23:59)').optional(),
+  HISTORY_CLEANUP_BATCH_WINDOW_END_TIME: z.string().regex(HH_MM, 'must be HH:mm (00:00–23:59)').optional(),
+  /** Camunda's historyCleanupEnabled: `false` stops the cleanup job, scheduled and asked for alike. */
+  HISTORY_CLEANUP_ENABLED: z.enum(['true', 'false']).default('true'),
+  /** Camunda's historyCleanupBatchSize: finished instances removed per transaction (at most 500, as Camunda). */
+  HISTORY_CLEANUP_BATCH_SIZE: z.coerce.number().int().min(1).max(500).default(500),
+  /**
+   * How long the trace (the SM3-chained audit) must be kept, in days: at least 180, only ever more.
+   * History cleanup never touches the trace; this is the promise any future pruning of it must keep.
+   */
+  TRACE_RETENTION_DAYS: z.coerce.number().int().min(180, '留存期不得少于 180 天 / must be at least 180 days').default(180),
 });
 
 export interface Config {
@@ -116,6 +130,17 @@ export interface Config {
   notifyWebhookUrl: string | undefined;
   /** GET /metrics: its own listener (port undefined: none), its bearer token, its cache period. */
   metrics: { port: number | undefined; host: string; token: string | undefined; cacheMs: number };
+  /** History cleanup (HISTORY_CLEANUP_*): its window (undefined: none), whether it runs at all, its batch size. */
+  historyCleanup: HistoryCleanupConfig;
+  /** TRACE_RETENTION_DAYS: how long the trace is kept at least (≥ 180). */
+  traceRetentionDays: number;
+}
+
+/** History cleanup settings (Camunda's historyCleanupBatchWindowStartTime / EndTime, historyCleanupEnabled, historyCleanupBatchSize). */
+export interface HistoryCleanupConfig {
+  window: { start: string; end: string } | undefined;
+  enabled: boolean;
+  batchSize: number;
 }
 
 /** SMTP settings; `url` holds the password, so a Config is never logged whole (log.ts censors it too). */
@@ -149,6 +174,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (parsed.success && parsed.data.NOTIFY_WEBHOOK_URL && !parsed.data.PUBLIC_BASE_URL) {
     lines.push('NOTIFY_WEBHOOK_URL: 需同时设置 PUBLIC_BASE_URL / needs PUBLIC_BASE_URL too (where links in the messages point)');
+  }
+  if (parsed.success && (parsed.data.HISTORY_CLEANUP_BATCH_WINDOW_START_TIME === undefined) !== (parsed.data.HISTORY_CLEANUP_BATCH_WINDOW_END_TIME === undefined)) {
+    lines.push('HISTORY_CLEANUP_BATCH_WINDOW_START_TIME, HISTORY_CLEANUP_BATCH_WINDOW_END_TIME: 需同时设置 / set both or neither');
+  }
+  if (parsed.success && parsed.data.HISTORY_CLEANUP_BATCH_WINDOW_START_TIME !== undefined
+    && parsed.data.HISTORY_CLEANUP_BATCH_WINDOW_START_TIME === parsed.data.HISTORY_CLEANUP_BATCH_WINDOW_END_TIME) {
+    lines.push('HISTORY_CLEANUP_BATCH_WINDOW_END_TIME: 不能等于开始时间 / must differ from the start time (an empty window)');
   }
   if (!parsed.success || lines.length) throw new ConfigError(`配置错误 / invalid configuration: ${lines.join('; ')}`);
   const c = parsed.data;
@@ -186,5 +218,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     publicBaseUrl: c.PUBLIC_BASE_URL,
     notifyWebhookUrl: c.NOTIFY_WEBHOOK_URL,
     metrics: { port: c.METRICS_PORT, host: c.METRICS_HOST, token: c.METRICS_TOKEN, cacheMs: c.METRICS_CACHE_MS },
+    historyCleanup: {
+      window: c.HISTORY_CLEANUP_BATCH_WINDOW_START_TIME && c.HISTORY_CLEANUP_BATCH_WINDOW_END_TIME
+        ? { start: c.HISTORY_CLEANUP_BATCH_WINDOW_START_TIME, end: c.HISTORY_CLEANUP_BATCH_WINDOW_END_TIME } : undefined,
+      enabled: c.HISTORY_CLEANUP_ENABLED === 'true',
+      batchSize: c.HISTORY_CLEANUP_BATCH_SIZE,
+    },
+    traceRetentionDays: c.TRACE_RETENTION_DAYS,
   };
 }

@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
-import type { Config } from './config.ts';
+import type { Config, HistoryCleanupConfig } from './config.ts';
 import type Koa from 'koa';
 import type { Keyring } from './crypto/keyring.ts';
 import { makeApp } from './http/app.ts';
@@ -28,6 +28,9 @@ import { makeHealthService } from './services/health.ts';
 import { makeHistoryService } from './services/history.ts';
 import { makeStatisticsService } from './services/statistics.ts';
 import { makeHistoryDeletionService } from './services/history-deletion.ts';
+import { makeHistoryCleanupService } from './services/history-cleanup.ts';
+import { makeCleanableReportService } from './services/cleanable-reports.ts';
+import { makeHistoryBatchService } from './services/history-batches.ts';
 import { makeHistoryDetailService } from './services/history-details.ts';
 import { makeIdentityLinkLogService } from './services/identity-link-log.ts';
 import { makeExternalTaskLogService } from './services/external-task-log.ts';
@@ -110,6 +113,10 @@ export interface Server {
 /** Wires the services on one database handle (also used by tests and benchmarks). */
 export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {},
   backup: BackupSettings = { dir: undefined, embedded: isEmbedded(db), intervalHours: 0, keepDays: 14 }) {
+/** History cleanup without a window, as a server started without HISTORY_CLEANUP_* has it. */
+const NO_CLEANUP_WINDOW: HistoryCleanupConfig = { window: undefined, enabled: true, batchSize: 500 };
+
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {}, cleanup: HistoryCleanupConfig = NO_CLEANUP_WINDOW) {
   const { mail, publicBaseUrl, webhookUrl } = notify;
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
@@ -125,6 +132,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
   const modification = makeModificationService(db, definitions, execution, trace, instances);
   const batches = makeBatchService(db, migration, modification, trace, notifier);
   const suspension = makeSuspensionService(db, trace);
+  const historyDeletion = makeHistoryDeletionService(db, trace);
   return {
     migration,
     batches,
@@ -163,7 +171,10 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     executions: makeExecutionService(db, execution, trace),
     history: makeHistoryService(db, definitions, vault),
     statistics: makeStatisticsService(db, definitions, zone),
-    historyDeletion: makeHistoryDeletionService(db, trace),
+    historyDeletion,
+    historyCleanup: makeHistoryCleanupService(db, clock, trace, notifier, cleanup, zone),
+    cleanableReports: makeCleanableReportService(db, clock),
+    historyBatches: makeHistoryBatchService(batches, instances, historyDeletion),
     historyDetails: makeHistoryDetailService(db, definitions, vault),
     identityLinkLog: makeIdentityLinkLogService(db),
     externalTaskLog: makeExternalTaskLogService(db),
@@ -246,12 +257,14 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       dir: config.backup.dir ?? (options.db ? undefined : path.join(config.dataDir, 'backups')),
       embedded, intervalHours: config.backup.intervalHours, keepDays: config.backup.keepDays,
     });
+    const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl }, config.historyCleanup);
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
     const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender, services.backups.source];
+    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender, services.historyCleanup.source];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) {
       scheduler.start();

@@ -104,6 +104,10 @@ import { makeTraceRoutes } from './routes/trace.ts';
 import { makeSuspensionRoutes } from './routes/suspension.ts';
 import { makeMigrationRoutes } from './routes/migration.ts';
 import { makeBatchRoutes } from './routes/batches.ts';
+import { makeHistoryCleanupRoutes } from './routes/history-cleanup.ts';
+import type { HistoryCleanupService } from '../services/history-cleanup.ts';
+import type { CleanableReportService } from '../services/cleanable-reports.ts';
+import type { HistoryBatchService } from '../services/history-batches.ts';
 import { makeModificationRoutes } from './routes/modification.ts';
 import { makeInstanceBatchRoutes } from './routes/instance-batches.ts';
 import { makeDefinitionSettingsRoutes } from './routes/definition-settings.ts';
@@ -178,6 +182,10 @@ export interface AppDeps {
   /** History time to live, diagrams, static calls, registered deployments (optional as modification). */
   definitionSettings?: DefinitionSettings | undefined;
   definitionDeletion?: DefinitionDeletionService | undefined;
+  /** History cleanup, cleanable reports, deletion of historic instances in batches (optional as modification). */
+  historyCleanup?: HistoryCleanupService | undefined;
+  cleanableReports?: CleanableReportService | undefined;
+  historyBatches?: HistoryBatchService | undefined;
   sendBack?: SendBackService | undefined;
   /** The built web app's folder (default dist/web). */
   webRoot?: string;
@@ -296,6 +304,8 @@ export function makeApp(deps: AppDeps): Koa {
   });
   api.get('/engine', engineList);
   for (const router of [
+    // Before the history and batch routes, whose /history/batch/:id would take the batch report's path.
+    makeHistoryCleanupRoutes(deps),
     makeDefinitionSettingsRoutes(deps),
     makeDeploymentRoutes(deps),
     makeStatisticsRoutes(deps),

@@ -34,11 +34,12 @@ const ENTITIES: [RegExp, string][] = [
   // A filter's tasks are a read of tasks; the filter is named in the details.
   [/^\/engine-rest\/filter\/:id\/(list|count|singleResult)$/, 'Task'],
   [/^\/engine-rest\/filter/, 'Filter'],
+  [/^\/engine-rest\/history\/cleanup/, 'Job'],
   [/^\/engine-rest\/(history\/)?process-instance/, 'ProcessInstance'],
   [/^\/engine-rest\/event-subscription|\/messageSubscriptions\/:messageName$/, 'EventSubscription'],
   [/^\/engine-rest\/execution/, 'Execution'],
   [/^\/engine-rest\/(history\/)?process-definition/, 'ProcessDefinition'],
-  [/^\/engine-rest\/decision-definition/, 'DecisionDefinition'],
+  [/^\/engine-rest\/(history\/)?decision-definition/, 'DecisionDefinition'],
   [/^\/engine-rest\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],
   [/^\/engine-rest\/history\/decision-instance/, 'DecisionInstance'],
   [/^\/engine-rest\/history\/decision-requirements-definition/, 'DecisionRequirementsDefinition'],

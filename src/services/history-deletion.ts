@@ -26,13 +26,18 @@ export function makeHistoryDeletionService(db: Knex, trace: TraceService) {
   }
 
   return {
-    /** Camunda's DELETE /history/process-instance/{id}; `failIfNotExists=false` makes a missing one a success. */
-    async deleteProcessInstance(id: string, failIfNotExists: boolean, principal: Principal): Promise<void> {
+    /**
+     * Camunda's DELETE /history/process-instance/{id}; `failIfNotExists=false` makes a missing one a success.
+     * A batch job (POST /history/process-instance/delete) passes `finish`, which marks it done in the same transaction.
+     */
+    async deleteProcessInstance(id: string, failIfNotExists: boolean, principal: Principal, finish?: (trx: Knex.Transaction) => Promise<void>, deleteReason?: string | null): Promise<void> {
       assertAdmin(principal);
       await db.transaction(async (trx) => {
-        if (!(await finished(trx, id, !failIfNotExists))) return;
-        await deleteInstanceHistory(trx, id);
-        await trace.record(trx, principal, { operation: 'Delete', entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { history: true } });
+        if (await finished(trx, id, !failIfNotExists)) {
+          await deleteInstanceHistory(trx, id);
+          await trace.record(trx, principal, { operation: 'Delete', entityType: 'ProcessInstance', entityId: id, processInstanceId: id, details: { history: true, ...(deleteReason ? { deleteReason } : {}) } });
+        }
+        await finish?.(trx);
       });
     },
 

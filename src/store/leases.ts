@@ -4,10 +4,10 @@ import type { Db } from './db.ts';
 /**
  * Due work kept as rows with a lease: instance timers (`timers`), start
  * timers (`start_timers`), thrown messages (`message_outbox`),
- * notifications to send (`notification_outbox`) and deadline reminders (`task_reminders`) share the columns `due_at`, `locked_by`,
+ * notifications to send (`notification_outbox`), deadline reminders (`task_reminders`) and the history cleanup job (`history_cleanup_jobs`) share the columns `due_at`, `locked_by`,
  * `locked_until`, `attempts` and `last_error`, and so these queries.
  */
-export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notification_outbox' | 'task_reminders';
+export type LeasedTable = 'timers' | 'start_timers' | 'message_outbox' | 'notification_outbox' | 'task_reminders' | 'history_cleanup_jobs';
 
 /**
  * Rows a scheduler may take at all: an instance timer with retries left (at
@@ -26,6 +26,8 @@ const takeable: Record<LeasedTable, (q: Knex.QueryBuilder) => Knex.QueryBuilder>
   // A suspended instance's reminders wait too, and are sent on the first pass after activation.
   task_reminders: (q) => q.whereNotIn('task_id', (s) => s.select('tasks.id').from('tasks')
     .join('process_instances', 'process_instances.id', 'tasks.process_instance_id').where('process_instances.suspended', true)),
+  // Out of retries, the cleanup job waits until it is asked for again (POST /history/cleanup).
+  history_cleanup_jobs: (q) => q.where('retries', '>', 0),
 };
 
 /**

@@ -6,6 +6,7 @@ import { backends } from '../helpers/db.ts';
 import { privateAppRoutes } from '../helpers/routes.ts';
 import { adminPrincipal, fixture, oneResource } from '../helpers/fixtures.ts';
 import { timerDiagram } from '../helpers/timer-diagrams.ts';
+import { scheduleCleanupJob } from '../../src/store/history-cleanup.ts';
 import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, vars, type Client, type TestServer } from '../helpers/server.ts';
 
 /*
@@ -1031,6 +1032,25 @@ const cases: Case[] = [
     },
   },
   { route: 'GET /engine-rest/history/batch/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/history/batch/${await migrationBatch(f)}` }), trace: ['Read Batch'] },
+  { route: 'POST /engine-rest/history/cleanup', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/cleanup?immediatelyDue=true' }), trace: ['HistoryCleanup Job'] },
+  { route: 'GET /engine-rest/history/cleanup/configuration', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/cleanup/configuration' }), trace: ['Read Job'] },
+  {
+    route: 'GET /engine-rest/history/cleanup/job', as: 'admin', wrong: 'office', trace: ['Read Job'],
+    // The job made without a due time, so that the running scheduler leaves no row of its own meanwhile.
+    make: async (f) => { await scheduleCleanupJob(f.s.db, null); return { url: '/history/cleanup/job' }; },
+  },
+  { route: 'GET /engine-rest/history/cleanup/jobs', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/cleanup/jobs' }), trace: ['Read Job'] },
+  { route: 'GET /engine-rest/history/process-definition/cleanable-process-instance-report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/process-definition/cleanable-process-instance-report' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/process-definition/cleanable-process-instance-report/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/process-definition/cleanable-process-instance-report/count' }), trace: ['Read ProcessDefinition'] },
+  { route: 'GET /engine-rest/history/decision-definition/cleanable-decision-instance-report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/decision-definition/cleanable-decision-instance-report' }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/history/decision-definition/cleanable-decision-instance-report/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/decision-definition/cleanable-decision-instance-report/count' }), trace: ['Read DecisionDefinition'] },
+  { route: 'GET /engine-rest/history/batch/cleanable-batch-report', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch/cleanable-batch-report' }), trace: ['Read Batch'] },
+  { route: 'GET /engine-rest/history/batch/cleanable-batch-report/count', as: 'admin', wrong: 'office', make: async () => ({ url: '/history/batch/cleanable-batch-report/count' }), trace: ['Read Batch'] },
+  {
+    route: 'POST /engine-rest/history/process-instance/delete', as: 'admin', wrong: 'office', trace: ['Delete Batch'],
+    // An instance that does not exist: its job fails, so the scheduler adds no row of its own meanwhile.
+    make: async () => ({ url: '/history/process-instance/delete', body: { historicProcessInstanceIds: ['no-such-instance'], deleteReason: 'route table' } }),
+  },
 ];
 
 /** Routes outside the table, and why. */

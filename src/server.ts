@@ -111,12 +111,18 @@ export interface Server {
 }
 
 /** Wires the services on one database handle (also used by tests and benchmarks). */
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {},
-  backup: BackupSettings = { dir: undefined, embedded: isEmbedded(db), intervalHours: 0, keepDays: 14 }) {
 /** History cleanup without a window, as a server started without HISTORY_CLEANUP_* has it. */
 const NO_CLEANUP_WINDOW: HistoryCleanupConfig = { window: undefined, enabled: true, batchSize: 500 };
 
-export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {}, cleanup: HistoryCleanupConfig = NO_CLEANUP_WINDOW) {
+/** The housekeeping a server's configuration sets: its own backups, history cleanup. Tests mostly leave both at their defaults. */
+export interface Housekeeping {
+  backup?: BackupSettings;
+  cleanup?: HistoryCleanupConfig;
+}
+
+export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbClock(db), zone = 'Asia/Shanghai', log?: Logger, notify: NotifyChannels = {}, housekeeping: Housekeeping = {}) {
+  const backup = housekeeping.backup ?? { dir: undefined, embedded: isEmbedded(db), intervalHours: 0, keepDays: 14 };
+  const cleanup = housekeeping.cleanup ?? NO_CLEANUP_WINDOW;
   const { mail, publicBaseUrl, webhookUrl } = notify;
   const definitions = makeDefinitionService(db);
   const notifier = makeTopicNotifier(db);
@@ -253,18 +259,22 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     log.info({ currentKeyId: keyring.current, keyIds: keyring.ids }, 'encryption at rest: SM4-CTR + HMAC-SM3');
     loadTemplates();
     const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl }, {
-      // A test's database (options.db) has no folder of its own: backups only where BACKUP_DIR says.
-      dir: config.backup.dir ?? (options.db ? undefined : path.join(config.dataDir, 'backups')),
-      embedded, intervalHours: config.backup.intervalHours, keepDays: config.backup.keepDays,
+      backup: {
+        // A test's database (options.db) has no folder of its own: backups only where BACKUP_DIR says.
+        dir: config.backup.dir ?? (options.db ? undefined : path.join(config.dataDir, 'backups')),
+        embedded, intervalHours: config.backup.intervalHours, keepDays: config.backup.keepDays,
+      },
+      cleanup: config.historyCleanup,
     });
-    const services = makeServices(db, keyring, options.clock, config.timezone, log, { mail: config.mail, publicBaseUrl: config.publicBaseUrl, webhookUrl: config.notifyWebhookUrl }, config.historyCleanup);
     await services.notifier.start(log);
     // PGlite is one connection in this thread: firing side by side gains nothing there. On
     // PostgreSQL two lanes keep the CPU busy while the other waits for the database; more
     // only add contention (bench/timers.ts: 2 000 timers on 3 servers, 2 lanes of 40 fastest).
     const concurrency = isEmbedded(db) ? 1 : Math.min(2, config.databasePoolMax - 1);
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender, services.backups.source];
-    const sources = [services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender, services.historyCleanup.source];
+    const sources = [
+      services.timers, services.startTimers, services.outbox, services.batches.source, services.reminders, services.notificationSender,
+      services.historyCleanup.source, services.backups.source,
+    ];
     const scheduler = makeTimerScheduler(sources, services.notifier, log, { concurrency });
     if (options.runScheduler !== false) {
       scheduler.start();

@@ -34,6 +34,7 @@ import { makeHistoryBatchService } from './services/history-batches.ts';
 import { makeHistoryDetailService } from './services/history-details.ts';
 import { makeIdentityLinkLogService } from './services/identity-link-log.ts';
 import { makeExternalTaskLogService } from './services/external-task-log.ts';
+import { makeJobLogService } from './services/job-log.ts';
 import { makeVariableInstanceService } from './services/variable-instances.ts';
 import { makeIdentityService } from './services/identity.ts';
 import { makeLoginGuard } from './services/login-guard.ts';
@@ -184,6 +185,7 @@ export function makeServices(db: Knex, keyring: Keyring, clock: Clock = makeDbCl
     historyDetails: makeHistoryDetailService(db, definitions, vault),
     identityLinkLog: makeIdentityLinkLogService(db),
     externalTaskLog: makeExternalTaskLogService(db),
+    jobLog: makeJobLogService(db),
     variableInstances: makeVariableInstanceService(db, definitions, vault),
     tokens: makeTokenService(db, trace),
     publicRequests: makePublicRequestService(db, instances, trace),

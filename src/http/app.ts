@@ -12,6 +12,7 @@ import type { HistoryDeletionService } from '../services/history-deletion.ts';
 import type { HistoryDetailService } from '../services/history-details.ts';
 import type { IdentityLinkLogService } from '../services/identity-link-log.ts';
 import type { ExternalTaskLogService } from '../services/external-task-log.ts';
+import type { JobLogService } from '../services/job-log.ts';
 import type { VariableInstanceService } from '../services/variable-instances.ts';
 import type { IdentityService } from '../services/identity.ts';
 import type { InstanceService } from '../services/instances.ts';
@@ -65,6 +66,7 @@ import { makeHistoryActivityRoutes } from './routes/history-activities.ts';
 import { makeHistoryDetailRoutes } from './routes/history-details.ts';
 import { makeIdentityLinkLogRoutes } from './routes/identity-link-log.ts';
 import { makeExternalTaskLogRoutes } from './routes/external-task-log.ts';
+import { makeJobLogRoutes } from './routes/job-log.ts';
 import { makeHistoryVariableRoutes } from './routes/history-variables.ts';
 import { makeVariableInstanceRoutes } from './routes/variable-instances.ts';
 import { makeIdentityRoutes } from './routes/identity.ts';
@@ -162,6 +164,7 @@ export interface AppDeps {
   historyDetails: HistoryDetailService;
   identityLinkLog: IdentityLinkLogService;
   externalTaskLog: ExternalTaskLogService;
+  jobLog: JobLogService;
   variableInstances: VariableInstanceService;
   trace: TraceService;
   notifications: NotificationService;
@@ -330,6 +333,7 @@ export function makeApp(deps: AppDeps): Koa {
     makeHistoryDetailRoutes(deps),
     makeIdentityLinkLogRoutes(deps),
     makeExternalTaskLogRoutes(deps),
+    makeJobLogRoutes(deps),
     makeVariableInstanceRoutes(deps),
     makeDecisionHistoryRoutes(deps),
     makeExternalTaskRoutes(deps),

@@ -13,6 +13,7 @@ const POST_QUERIES = new Set([
   '/engine-rest/filter/:id/list', '/engine-rest/filter/:id/count', '/engine-rest/filter/:id/singleResult',
   '/engine-rest/history/task/count', '/engine-rest/history/variable-instance/count', '/engine-rest/history/activity-instance/count',
   '/engine-rest/history/detail', '/engine-rest/history/external-task-log', '/engine-rest/history/external-task-log/count',
+  '/engine-rest/history/job-log', '/engine-rest/history/job-log/count',
 ]);
 /** Routes that return nothing about processes or people. */
 const UNTRACED = new Set(['/engine-rest/version', '/engine-rest/engine', '/engine-rest/identity/password-policy']);
@@ -29,6 +30,7 @@ const ENTITIES: [RegExp, string][] = [
   [/^\/engine-rest\/history\/user-operation/, 'Trace'],
   [/^\/engine-rest\/history\/identity-link-log/, 'IdentityLinkLog'],
   [/^\/engine-rest\/history\/external-task-log/, 'ExternalTaskLog'],
+  [/^\/engine-rest\/history\/job-log/, 'JobLog'],
   [/^\/engine-rest\/(history\/)?incident/, 'Incident'],
   [/^\/engine-rest\/(history\/)?task/, 'Task'],
   // A filter's tasks are a read of tasks; the filter is named in the details.

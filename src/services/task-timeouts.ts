@@ -63,7 +63,7 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
         afterSave: async (trx) => {
           if (!(await timerExists(trx, timer.id))) throw new TimerGone(); // fired or removed meanwhile: nothing is saved
           if (timer.last_error) await resolveIncidents(trx, timer.id);
-          await deleteTimer(trx, timer.id);
+          await deleteTimer(trx, timer.id, 'success');
           // The value the row holds: an expression was resolved when the task was created, as Camunda keeps a job's repeat.
           await armNext(trx, timer, { timerType: timer.timer_type as 'timeCycle', expression: timer.expression ?? listener.spec.expression }, ref);
         },

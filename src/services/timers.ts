@@ -4,6 +4,7 @@ import type { Clock } from '../clock.ts';
 import { AppError, ConflictError, NotFoundError, ValidationError } from '../errors.ts';
 import type { TopicNotifier } from '../store/notify.ts';
 import { insertIncident, resolveIncidents } from '../store/incidents.ts';
+import { logJobSuccess } from '../store/job-log.ts';
 import { findInstance } from '../store/instances.ts';
 import { firstSuspendedInstance } from '../store/suspension.ts';
 import {
@@ -25,8 +26,14 @@ const targetOf = (timer: TimerRow): WaitTarget => ({
 const factOf = (timer: TimerRow): TraceFact => ({
   operation: 'Execute', entityType: 'Job', entityId: timer.id, details: { activityId: timer.activity_id, dueDate: timer.due_at },
 });
-/** A timer that had failed (until it raised an incident, perhaps) fired now: its incident is over. */
-const afterFiring = (timer: TimerRow) => (timer.last_error ? (trx: Db) => resolveIncidents(trx, timer.id) : undefined);
+/**
+ * A timer fired, in its firing's transaction: the job log says so, and one
+ * that had failed (until it raised an incident, perhaps) has its incident over.
+ */
+const afterFiring = (timer: TimerRow) => async (trx: Db) => {
+  if (timer.last_error) await resolveIncidents(trx, timer.id);
+  await logJobSuccess(trx, timer);
+};
 
 /** Armed timers: claiming the due ones, firing them, recording a failure; Camunda's job view of them. */
 export function makeTimerService(db: Knex, execution: Execution, clock: Clock, notifier: TopicNotifier, trace: TraceService, timeouts: TaskTimeouts) {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db, ExecutionRef } from './db.ts';
 import { endIncidentsOf } from './incidents.ts';
+import { logJobs, type JobLogState } from './job-log.ts';
 import { releaseFailed } from './leases.ts';
 import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged } from './paging.ts';
@@ -32,17 +33,22 @@ export interface TimerRow {
 
 export type NewTimerRow = Pick<TimerRow, 'id' | 'process_instance_id' | 'definition_id' | 'activity_id' | 'execution_id' | 'timer_type' | 'expression' | 'due_at'>;
 
+/** Arms timers (one per execution: a second is ignored) and logs each one armed as a job's creation. */
 export async function insertTimers(db: Db, rows: NewTimerRow[]): Promise<void> {
   if (!rows.length) return;
-  await db('timers').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore();
+  const armed: TimerRow[] = await db('timers').insert(rows).onConflict(['process_instance_id', 'execution_id']).ignore().returning('*');
+  await logJobs(db, armed, 'creation');
 }
 
 /**
  * Deletes timers; those that had raised an incident (no retries left) take
  * it with them. The extra statement runs only then, never on a plain firing.
+ * Each is logged as it was, a deletion unless told it fired (`success`; a
+ * timer the engine's firing removed is re-logged so by logJobSuccess).
  */
-async function deleteTimers(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder): Promise<void> {
-  const gone: { id: string; retries: number }[] = await where(db('timers')).delete().returning(['id', 'retries']);
+async function deleteTimers(db: Db, where: (q: Knex.QueryBuilder) => Knex.QueryBuilder, state: JobLogState = 'deletion'): Promise<void> {
+  const gone: TimerRow[] = await where(db('timers')).delete().returning('*');
+  await logJobs(db, gone, state);
   await endIncidentsOf(db, gone.filter((t) => t.retries === 0).map((t) => t.id));
 }
 
@@ -60,8 +66,9 @@ export async function deleteTimersOfInstance(db: Db, instanceId: string): Promis
   await deleteTimers(db, (q) => q.where({ process_instance_id: instanceId }));
 }
 
-export async function deleteTimer(db: Db, id: string): Promise<void> {
-  await deleteTimers(db, (q) => q.where({ id }));
+/** Deletes one timer: `success` when its firing is what removes it (a timeout listener's). */
+export async function deleteTimer(db: Db, id: string, state: JobLogState = 'deletion'): Promise<void> {
+  await deleteTimers(db, (q) => q.where({ id }), state);
 }
 
 /**
@@ -70,6 +77,8 @@ export async function deleteTimer(db: Db, id: string): Promise<void> {
  */
 export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date, useRetry = true): Promise<number | undefined> {
   const row = await releaseFailed<TimerRow>(db, 'timers', id, error, retryAt, useRetry ? { retries: db.raw('greatest(retries - 1, 0)') } : {});
+  // Logged with the retries it had when it failed, as Camunda's failure log shows them.
+  if (row) await logJobs(db, [row], 'failure', { message: error.slice(0, 2000), retries: useRetry ? row.retries + 1 : row.retries });
   return row?.retries;
 }
 

@@ -823,6 +823,21 @@ const cases: Case[] = [
   { route: 'DELETE /engine-rest/job/:id', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}` }), trace: ['Delete Job'] },
   { route: 'GET /engine-rest/job/:id/stacktrace', as: 'admin', wrong: 'network', make: async (f) => ({ url: `/job/${await f.job()}/stacktrace` }), trace: ['Read Job'] },
   { route: 'PUT /engine-rest/job/:id/duedate', as: 'admin', wrong: 'office', make: async (f) => ({ url: `/job/${await f.job()}/duedate`, body: { duedate: '2030-01-01T00:00:00.000+0800' } }), trace: ['SetDueDate Job'] },
+  // The job log: as the external task log, reads of the instances the caller may see.
+  ...(['GET', 'POST'] as const).flatMap((m) => ['/history/job-log', '/history/job-log/count'].map((p): Case => ({
+    route: `${m} /engine-rest${p}`, as: 'admin', wrong: 'worker', trace: ['Read JobLog'],
+    make: async (f) => {
+      const pi = (await f.s.db('timers').where({ id: await f.job() }).first()).process_instance_id as string;
+      return m === 'GET' ? { url: `${p}?processInstanceId=${pi}`, pi } : { url: p, body: { processInstanceId: pi }, pi };
+    },
+  }))),
+  ...['', '/stacktrace'].map((tail): Case => ({
+    route: `GET /engine-rest/history/job-log/:id${tail}`, as: 'admin', wrong: 'office', trace: ['Read JobLog'],
+    make: async (f) => {
+      const [row] = await f.s.db('job_log').where({ job_id: await f.job() });
+      return { url: `/history/job-log/${row.id}${tail}`, pi: row.process_instance_id };
+    },
+  })),
   // Identity: administrators.
   { route: 'POST /engine-rest/user/create', as: 'admin', wrong: 'office', make: async () => ({ url: '/user/create', body: { profile: { id: `rt-${Math.random().toString(36).slice(2, 8)}` }, credentials: { password: 'long-enough-1' } } }), trace: ['Create User'] },
   {

@@ -9,11 +9,12 @@ import type { StartTimerRow } from '../../store/start-timers.ts';
 import type { TimerQuery, TimerRow, TimerSelection } from '../../store/timers.ts';
 import { principalOf } from '../auth.ts';
 import { formatDate } from '../format.ts';
+import { jobConfiguration, jobDefinitionIdOf, splitJobDefinition, startJobDefinitionIdOf } from '../job-ids.ts';
 import { bodyObject, checkDate, pagingOf, paramsOf } from '../params.ts';
 import { suspensionFilterOf } from '../suspension-filter.ts';
 
 const jobDto = (t: TimerRow & { definition_key: string }) => ({
-  id: t.id, jobDefinitionId: `timer:${t.definition_id}:${t.activity_id}`, processInstanceId: t.process_instance_id,
+  id: t.id, jobDefinitionId: jobDefinitionIdOf(t.definition_id, t.activity_id), processInstanceId: t.process_instance_id,
   processDefinitionId: t.definition_id, processDefinitionKey: t.definition_key, executionId: t.execution_id,
   exceptionMessage: t.last_error, failedActivityId: t.last_error ? t.activity_id : null, retries: t.retries, dueDate: formatDate(t.due_at),
   suspended: t.suspended === true, priority: Number(t.priority), tenantId: null, createTime: formatDate(t.created_at), batchId: null,
@@ -34,19 +35,13 @@ function dueRange(value: string | undefined): { dueAfter?: Date; dueBefore?: Dat
 
 /** A start timer as Camunda's job definition (GET /job-definition lists the start timers). */
 const jobDefinitionDto = (r: StartTimerRow) => ({
-  id: `timer-start:${r.definition_id}:${r.event_id}`, processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
-  activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: `${r.timer_type === 'timeCycle' ? 'CYCLE' : r.timer_type === 'timeDate' ? 'DATE' : 'DURATION'}: ${r.expression}`,
+  id: startJobDefinitionIdOf(r.definition_id, r.event_id), processDefinitionId: r.definition_id, processDefinitionKey: r.definition_key,
+  activityId: r.event_id, jobType: 'timer-start-event', jobConfiguration: jobConfiguration(r.timer_type, r.expression),
   suspended: false, overridingJobPriority: null, tenantId: null, deploymentId: null,
   // Not in Camunda's shape: when it fires next, and how often more.
   nextDueDate: formatDate(r.due_at), repeatsLeft: r.repeats_left, lastError: r.last_error,
 });
 
-/** `timer:<definition id>:<activity id>` (jobDto's jobDefinitionId); definition ids contain colons themselves. */
-function splitJobDefinition(id: string): [string, string, string] {
-  const first = id.indexOf(':');
-  const last = id.lastIndexOf(':');
-  return first < 0 || last <= first ? [id, '', ''] : [id.slice(0, first), id.slice(first + 1, last), id.slice(last + 1)];
-}
 
 const SUSPENSION_FIELDS = ['suspended', 'jobDefinitionId', 'processInstanceId', 'processDefinitionId', 'processDefinitionKey', 'processDefinitionTenantId', 'processDefinitionWithoutTenantId'];
 

@@ -108,7 +108,6 @@ export function makeJobRoutes(deps: { timers: TimerService; startTimers: StartTi
     ctx.body = found;
   });
   router.get('/job-definition', listDefinitions).post('/job-definition', listDefinitions);
-  /** Camunda's job query; null when it can match nothing here (`messages=true`: every job here is a timer). */
   /** Camunda's job query (query string or JSON body); null when it can match nothing here (`messages=true`: every job here is a timer). */
   const filter = (ctx: Context): TimerQuery | null => paramsOf(ctx, (q) => {
     // Every criterion is read before any early answer, so a query by body is checked whole.

@@ -49,7 +49,7 @@ async function backupPostgres(url: string, dir: string): Promise<number> {
       if (run.error || run.status !== 0) throw new Error(`pg_dump 失败 / pg_dump failed: ${run.error?.message ?? `exit ${run.status}`}`);
       return heads;
     });
-    writeHeads(dir, id, time, heads);
+    await writeHeads(dir, id, time, heads);
     process.stdout.write(`已备份 / backed up: ${file} (${fs.statSync(file).size} bytes, ${heads.length} trace chains)\n`);
     return 0;
   } finally {

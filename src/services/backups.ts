@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import type { Knex } from 'knex';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
@@ -62,6 +63,11 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
     return settings.dir;
   }
 
+  /**
+   * The backups in the folder, newest first. A file that cannot be read (a heads file
+   * cut short or edited by hand) is left out with a warning: one bad file must not stop
+   * the listing, or the schedule, which reads it every round.
+   */
   function list(): Backup[] {
     const dir = settings.dir;
     if (!dir || !fs.existsSync(dir)) return [];
@@ -70,8 +76,14 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
       const m = ID.exec(id);
       const file = path.join(dir, `${id}.tar.gz`);
       if (!m || !fs.existsSync(file)) return [];
-      const heads = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).heads as TraceHead[];
-      return [{ id, time: timeOf(m[1]), file, size: fs.statSync(file).size, heads }];
+      try {
+        const heads = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).heads as TraceHead[];
+        if (!Array.isArray(heads)) throw new Error('no heads array');
+        return [{ id, time: timeOf(m[1]), file, size: fs.statSync(file).size, heads }];
+      } catch (err) {
+        log?.warn({ err, file: f }, 'unreadable backup heads file left out of the list');
+        return [];
+      }
     }).sort((a, b) => b.time.getTime() - a.time.getTime());
   }
 
@@ -82,8 +94,8 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const { archive, heads } = await dumpEmbedded(db);
     const file = path.join(dir, `${id}.tar.gz`);
-    writeAtomically(file, Buffer.from(await archive.arrayBuffer()));
-    writeHeads(dir, id, time, heads);
+    await writeAtomically(file, archive.stream());
+    await writeHeads(dir, id, time, heads);
     const backup: Backup = { id, time, file, size: fs.statSync(file).size, heads };
     await trace.recordAlone(actor, { operation: 'Create', entityType: 'Backup', entityId: id, details: { size: backup.size, chains: heads.length } });
     return backup;
@@ -117,9 +129,15 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
 
   /** The schedule as a scheduler source: due when the newest backup is older than the interval. */
   const source: DueSource<{ id: string }> = {
+    // A folder that cannot be read is logged and the round goes on: the other sources (timers) must not wait for it.
     async claimDue() {
-      const due = await nextDue();
-      return due !== undefined && due <= (await clock.now()).getTime() ? [{ id: 'scheduled-backup' }] : [];
+      try {
+        const due = await nextDue();
+        return due !== undefined && due <= (await clock.now()).getTime() ? [{ id: 'scheduled-backup' }] : [];
+      } catch (err) {
+        log?.error({ err }, 'backup folder unreadable; no scheduled backup');
+        return [];
+      }
     },
     async fire() {
       const backup = await take(SYSTEM);
@@ -131,7 +149,7 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
       log?.error({ err: error }, 'scheduled backup failed; retrying in an hour');
     },
     async msUntilNext() {
-      const due = await nextDue();
+      const due = await nextDue().catch(() => undefined);
       return due === undefined ? undefined : Math.max(0, due - (await clock.now()).getTime());
     },
   };
@@ -152,8 +170,8 @@ export function makeBackupService(db: Knex, clock: Clock, trace: TraceService, s
 }
 
 /** Writes `<id>.heads.json`, the trace heads a backup holds, last of a backup's files. */
-export function writeHeads(dir: string, id: string, time: Date, heads: TraceHead[]): void {
-  writeAtomically(path.join(dir, `${id}.heads.json`), Buffer.from(`${JSON.stringify({ id, time: time.toISOString(), heads }, null, 2)}\n`));
+export async function writeHeads(dir: string, id: string, time: Date, heads: TraceHead[]): Promise<void> {
+  await writeAtomically(path.join(dir, `${id}.heads.json`), Buffer.from(`${JSON.stringify({ id, time: time.toISOString(), heads }, null, 2)}\n`));
 }
 
 /** Reads the heads recorded beside a backup file (`…/<id>.tar.gz` or `…/<id>.dump`). */
@@ -164,9 +182,10 @@ export function readHeads(file: string): TraceHead[] {
 }
 
 /** Written under a temporary name and renamed: a reader never sees half a file. */
-export function writeAtomically(file: string, bytes: Buffer): void {
+export async function writeAtomically(file: string, bytes: Buffer | ReadableStream<Uint8Array>): Promise<void> {
   const temp = `${file}.${randomBytes(4).toString('hex')}.part`;
-  fs.writeFileSync(temp, bytes, { mode: 0o600 });
+  // A stream is written as it comes, not copied into one more buffer the size of the database.
+  await fs.promises.writeFile(temp, bytes instanceof Buffer ? bytes : Readable.fromWeb(bytes as never), { mode: 0o600 });
   fs.renameSync(temp, file);
 }
 

@@ -27,7 +27,7 @@ export function makeGroupService(db: Knex, trace?: TraceService) {
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group.id ?? '')) throw new ValidationError('组 id 无效 / invalid group id (letters, digits, _.-)');
       await traced(actor, { operation: 'Create', entityType: 'Group', entityId: group.id, details: { name: group.name, type: group.type } }, (trx) => insertGroup(trx, group));
     },
-    async listGroups(query: { member?: string | undefined }): Promise<GroupRow[]> {
+    async listGroups(query: Parameters<typeof listGroups>[1]): Promise<GroupRow[]> {
       return listGroups(db, query);
     },
     async addMember(groupId: string, userId: string, actor: Actor): Promise<void> {

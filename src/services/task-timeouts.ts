@@ -53,7 +53,8 @@ export function makeTaskTimeouts(db: Knex, definitions: DefinitionService, execu
       const def = instance && task ? await definitions.load(instance.definition_id) : undefined;
       const listener = def && task ? timeoutListenerOf(def.compiledFor(instance!.start_event_id), task.task_definition_key, ref.index) : null;
       if (!instance || !task || !def || !listener) {
-        await deleteTimer(db, timer.id);
+        // The row, its job-log row and its incident's end commit together.
+        await db.transaction((trx) => deleteTimer(trx, timer.id));
         return;
       }
       const listened = await listeners.run(task, instance, def, [{ event: 'timeout', code: listener.code, task: true, ...(listener.expression !== undefined ? { expression: listener.expression } : {}) }]);

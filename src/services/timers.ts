@@ -203,7 +203,8 @@ export function makeTimerService(db: Knex, execution: Execution, clock: Clock, n
     async fail(timer: TimerRow, error: unknown): Promise<void> {
       const instance = await findInstance(db, timer.process_instance_id);
       if (!instance || instance.state !== 'ACTIVE') {
-        await deleteTimer(db, timer.id);
+        // The row, its job-log row and its incident's end commit together.
+        await db.transaction((trx) => deleteTimer(trx, timer.id));
         return;
       }
       const message = error instanceof Error ? error.message : String(error);

@@ -12,7 +12,9 @@ export interface EmbeddedDump {
  * Dumps the embedded database's data folder (tar, gzip) while the server
  * runs. PGlite has one connection: holding it, no statement of anyone else
  * runs and no transaction is open, so the copy is of committed work only, and
- * the heads read on the same connection are the heads of that copy.
+ * the heads read on the same connection are the heads of that copy. Requests
+ * wait meanwhile; one that waits past the pool's timeout is answered 503 (db.ts).
+ * Never call it inside a transaction: that holds the connection it waits for.
  */
 export async function dumpEmbedded(db: Knex): Promise<EmbeddedDump> {
   const client = db.client as { acquireConnection(): Promise<PGlite>; releaseConnection(c: PGlite): Promise<void> };

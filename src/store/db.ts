@@ -87,14 +87,16 @@ function open(options: DbOptions): Knex {
     fs.mkdirSync(options.dataDir, { recursive: true });
     connection = { filename: path.join(options.dataDir, 'pgdata') };
   }
-  return knex({
+  // Marked as on PostgreSQL: a request that waits out the pool's timeout behind a long
+  // statement (a backup's dump holds the one connection) is a 503, not a 500.
+  return markingAcquireFailures(knex({
     ...SAFE_LOGGING,
     log: knexLog(options.log),
     client: ClientPGLite,
     dialect: 'postgres',
     connection,
     migrations: { migrationSource: migrationSource(migrationsDir) },
-  } as Knex.Config);
+  } as Knex.Config));
 }
 
 /**

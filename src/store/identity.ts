@@ -1,5 +1,5 @@
 import type { Db } from './db.ts';
-import { countOf, paged } from './paging.ts';
+import { countOf, paged, type Page } from './paging.ts';
 import { rethrowUnique } from './errors.ts';
 
 export interface UserRow {
@@ -58,7 +58,10 @@ export async function findUserWithGroups(db: Db, id: string): Promise<(UserRow &
   return row;
 }
 
-export async function listUsers(db: Db, query: { id?: string | undefined; memberOfGroup?: string | undefined; firstResult?: number | undefined; maxResults?: number | undefined }): Promise<UserRow[]> {
+/** Camunda's user sortBy values and their columns. */
+export const USER_SORT = { userId: 'u.id', firstName: 'u.first_name', lastName: 'u.last_name', email: 'u.email' } as const;
+
+export async function listUsers(db: Db, query: Page & { id?: string | undefined; memberOfGroup?: string | undefined }): Promise<UserRow[]> {
   const q = db('users as u').select('u.id', 'u.first_name', 'u.last_name', 'u.email');
   if (query.id) q.where('u.id', query.id);
   if (query.memberOfGroup) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.user_id = u.id').andWhere('m.group_id', query.memberOfGroup!));
@@ -82,10 +85,13 @@ export async function findGroup(db: Db, id: string): Promise<GroupRow | undefine
   return db('groups').where({ id }).first();
 }
 
-export async function listGroups(db: Db, query: { member?: string | undefined }): Promise<GroupRow[]> {
-  const q = db('groups as g').select('g.*').orderBy('g.id');
+/** Camunda's group sortBy values and their columns. */
+export const GROUP_SORT = { id: 'g.id', name: 'g.name', type: 'g.type' } as const;
+
+export async function listGroups(db: Db, query: Page & { member?: string | undefined }): Promise<GroupRow[]> {
+  const q = db('groups as g').select('g.*');
   if (query.member) q.whereExists((s) => s.select(db.raw('1')).from('memberships as m').whereRaw('m.group_id = g.id').andWhere('m.user_id', query.member!));
-  return q;
+  return paged(q, query, [], 'g.id');
 }
 
 export async function addMembership(db: Db, userId: string, groupId: string): Promise<void> {

@@ -66,15 +66,19 @@ export const backends: Backend[] = [
 ];
 
 /**
- * What a template is built from: the migrations' names and contents, and the
- * PGlite release (a data folder is read only by the release that wrote it).
- * A changed migration gives a new template instead of a stale one.
+ * What a template is built from: the migrations' names and contents, the
+ * code they run through, and the PGlite release (a data folder is read only by
+ * the release that wrote it). A changed migration gives a new template instead
+ * of a stale one. Old templates are left on the server (a few MB each): drop
+ * `bpmn_tpl_*` databases by hand when they pile up.
  */
 const templateKey = (() => {
   const hash = createHash('sha256');
   for (const file of fs.readdirSync(migrationsDir).sort()) {
     hash.update(file).update(fs.readFileSync(path.join(migrationsDir, file)));
   }
+  // What every migration runs through, and the names Knex records for them.
+  for (const file of ['src/store/exec-script.ts', 'src/store/migration-source.ts']) hash.update(fs.readFileSync(path.join(repoRoot, file)));
   hash.update(JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version);
   return hash.digest('hex').slice(0, 16);
 })();

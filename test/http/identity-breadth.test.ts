@@ -25,6 +25,25 @@ for (const backend of backends) {
   });
   test.after.always(async () => c?.s.stop());
 
+  test.serial(t('users and groups list sorted and paged as Camunda Admin asks; a criterion not applied is refused'), async (tt) => {
+    const ids = (r: { body: { id: string }[] }) => r.body.map((x) => x.id);
+    const desc = await c.admin.get('/engine-rest/user?sortBy=userId&sortOrder=desc');
+    tt.is(desc.status, 200, JSON.stringify(desc.body));
+    tt.deepEqual(ids(desc), [...ids(desc)].sort().reverse());
+    const page = await c.admin.get('/engine-rest/user?sortBy=userId&sortOrder=asc&firstResult=1&maxResults=1');
+    tt.deepEqual(ids(page), [[...ids(desc)].sort()[1]]);
+    const groups = await c.admin.get('/engine-rest/group?sortBy=id&sortOrder=asc&firstResult=0&maxResults=2');
+    tt.is(groups.status, 200, JSON.stringify(groups.body));
+    tt.is(groups.body.length, 2);
+    const all = ids(await c.admin.get('/engine-rest/group?sortBy=id&sortOrder=desc'));
+    tt.deepEqual(all, [...all].sort().reverse());
+    const posted = await c.admin.post('/engine-rest/group?firstResult=1&maxResults=1', { sorting: [{ sortBy: 'id', sortOrder: 'asc' }] });
+    tt.is(posted.status, 200, JSON.stringify(posted.body));
+    tt.deepEqual(ids(posted), [[...all].sort()[1]]);
+    tt.is((await c.admin.get('/engine-rest/user?sortBy=password')).status, 400);
+    tt.is((await c.admin.get('/engine-rest/group?nameLike=%25')).status, 400);
+  });
+
   test.serial(t('a user reads and updates their own profile; the email is what notifications use; others are refused'), async (tt) => {
     const own = await c.office.get('/engine-rest/user/office-ib/profile');
     tt.is(own.status, 200);

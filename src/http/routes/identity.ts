@@ -5,7 +5,8 @@ import type { IdentityService } from '../../services/identity.ts';
 import { checkPassword, passwordPolicy } from '../../services/passwords.ts';
 import { assertAdmin } from '../../services/instances.ts';
 import { principalOf } from '../auth.ts';
-import { bodyObject, paramsOf, queryOf } from '../params.ts';
+import { bodyObject, pagingOf, paramsOf, queryOf } from '../params.ts';
+import { GROUP_SORT, USER_SORT } from '../../store/identity.ts';
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
@@ -37,11 +38,13 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
   });
   router.get('/user', async (ctx) => {
     // Camunda Admin's searches (firstNameLike, sortBy, …) would otherwise list every user as if they matched.
-    onlyQuery(ctx, ['id', 'memberOfGroup', 'firstResult', 'maxResults']);
+    onlyQuery(ctx, ['id', 'memberOfGroup', 'firstResult', 'maxResults', 'sortBy', 'sortOrder']);
     const q = queryOf(ctx);
     // Who exists is for administrators; anyone may look themselves up.
     if (q.string('id') !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
-    const users = await deps.identity.listUsers({ id: q.string('id'), memberOfGroup: q.string('memberOfGroup'), firstResult: q.int('firstResult'), maxResults: q.int('maxResults') });
+    const users = await deps.identity.listUsers({
+      id: q.string('id'), memberOfGroup: q.string('memberOfGroup'), sorting: q.sorting(USER_SORT), ...pagingOf(ctx),
+    });
     ctx.body = users.map((u) => ({ id: u.id, firstName: u.first_name, lastName: u.last_name, email: u.email }));
   });
   router.get('/user/count', async (ctx) => {
@@ -73,11 +76,12 @@ export function makeIdentityRoutes(deps: { identity: IdentityService }): Router 
     ctx.status = 204;
   });
   const listGroups = async (ctx: Context) => {
-    // Only the member criterion is applied, and no paging (a POST's other fields are refused by paramsOf).
-    onlyQuery(ctx, ctx.method === 'GET' ? ['member'] : []);
-    const member = paramsOf(ctx, (q) => q.string('member'));
+    // The member criterion, sorting and paging (in the query string for POST too, as Camunda has it);
+    // any other criterion is refused (a POST's other fields by paramsOf).
+    onlyQuery(ctx, ctx.method === 'GET' ? ['member', 'sortBy', 'sortOrder', 'firstResult', 'maxResults'] : ['firstResult', 'maxResults']);
+    const { member, sorting } = paramsOf(ctx, (q) => ({ member: q.string('member'), sorting: q.sorting(GROUP_SORT) }));
     if (member !== principalOf(ctx).userId) assertAdmin(principalOf(ctx));
-    const groups = await deps.identity.listGroups({ member });
+    const groups = await deps.identity.listGroups({ member, sorting, ...pagingOf(ctx) });
     ctx.body = groups.map((g) => ({ id: g.id, name: g.name, type: g.type }));
   };
   router.get('/group', listGroups).post('/group', listGroups);

@@ -14,7 +14,9 @@ import { DOWN_LOSES } from '../store/migration-reversal.ts';
  * reversible (src/store/migration-reversal.ts, or its own `downLoses`); if
  * one is not, nothing is undone and the tool says to restore the backup
  * taken before the upgrade. Without `--yes` it prints the plan and what
- * would be lost, and changes nothing. The server must be stopped.
+ * would be lost, and changes nothing. The server must be stopped. Each
+ * migration is undone in a transaction of its own: a failure part way says
+ * which were undone and which remain.
  * Exit code 0 when done (or planned), 1 when refused, 2 on failure.
  */
 async function main(): Promise<number> {
@@ -51,7 +53,16 @@ async function main(): Promise<number> {
       process.stdout.write('仅为计划；加 --yes 执行 / a plan only; add --yes to carry it out\n');
       return 0;
     }
-    for (let i = 0; i < undo.length; i++) await db.migrate.down();
+    // Each down is a transaction of its own (Knex's): one that fails leaves those before it undone.
+    for (const [i, name] of undo.entries()) {
+      try {
+        await db.migrate.down();
+      } catch (err) {
+        process.stdout.write(`回退 ${name} 失败；已回退 / undoing ${name} failed; undone: ${undo.slice(0, i).join(', ') || '—'}; `
+          + `仍在 / still applied: ${undo.slice(i).join(', ')}。修复原因后重新运行，或恢复备份 / fix the cause and run again, or restore the backup\n`);
+        throw err;
+      }
+    }
     process.stdout.write(`已回退 ${undo.length} 个迁移 / ${undo.length} migration(s) undone\n`);
     return 0;
   } finally {

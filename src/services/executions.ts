@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { NotFoundError, ValidationError } from '../errors.ts';
-import { countExecutions, queryExecutions, type ExecutionQuery, type ExecutionRow } from '../store/executions.ts';
+import { countExecutions, lockRunningExecution, queryExecutions, type ExecutionQuery, type ExecutionRow } from '../store/executions.ts';
 import { insertIncident, queryIncidents, type IncidentRow } from '../store/incidents.ts';
 import {
   countEventSubscriptions, queryEventSubscriptions, scopeHasUnrecordedEvents, subscriptionExists, type EventSubscriptionQuery, type EventSubscriptionRow,
@@ -10,6 +10,9 @@ import type { Principal, Variables } from '../types.ts';
 import type { Execution } from './execution.ts';
 import { assertAdmin, visibility } from './instances.ts';
 import type { TraceService } from './trace.ts';
+
+/** Incident types the server raises itself, ended or resolved with their timer or external task. */
+const BUILT_IN_INCIDENTS = new Set(['failedJob', 'failedExternalTask']);
 
 /*
  * Camunda's `/execution` and `/event-subscription`: reads of what runs and
@@ -112,8 +115,16 @@ export function makeExecutionService(db: Knex, execution: Execution, trace: Trac
       if (!e.activity_id) {
         throw new ValidationError(`执行 ${id} 是流程实例本身，请在其运行中的元素的执行上创建事件 / execution ${id} is the process instance itself: create the incident on the execution of one of its running elements`);
       }
+      // Incidents of these types are ended by their timer or external task (matched by configuration):
+      // one made by hand would be ended, or resolved, by a job it does not belong to.
+      if (BUILT_IN_INCIDENTS.has(input.incidentType)) {
+        throw new ValidationError(`事件类型 ${input.incidentType} 由服务器自己产生，请用其他类型 / incidentType ${input.incidentType} is raised by the server itself: choose another type for a custom incident`, { field: 'incidentType' });
+      }
       const incidentId = randomUUID();
       await db.transaction(async (trx) => {
+        if (!await lockRunningExecution(trx, e.process_instance_id, id)) {
+          throw new NotFoundError(`执行已结束 / execution ${id} has ended`);
+        }
         await insertIncident(trx, {
           id: incidentId, incident_type: input.incidentType, process_instance_id: e.process_instance_id, definition_id: e.definition_id,
           activity_id: e.activity_id!, configuration: input.configuration, message: input.message, execution_id: e.id,

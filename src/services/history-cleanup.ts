@@ -83,7 +83,7 @@ export function makeHistoryCleanupService(db: Knex, clock: Clock, trace: TraceSe
     await db.transaction(async (trx) => {
       const now = await clock.now(trx);
       const next = more ? now : window ? nextWindowStart(now, window, zone) : null;
-      await finishCleanupRun(trx, row.locked_by ?? '', removed, now, next);
+      await finishCleanupRun(trx, row.locked_by ?? '', removed, now, row.due_at, next);
       // A run that removed nothing changed nothing: the job row keeps its time and count (last_run_at, last_removed).
       if (removed) await trace.record(trx, SYSTEM, { operation: 'HistoryCleanup', entityType: 'Job', entityId: CLEANUP_JOB_ID, details: { run: 'ended', removed, nextDueDate: next?.toISOString() ?? null } });
     });

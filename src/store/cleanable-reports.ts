@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
+import { ORPHAN } from './history-cleanup.ts';
 
 /** Camunda's cleanable-report criteria, shared by the process and decision reports. */
 export interface CleanableQuery {
@@ -30,7 +31,7 @@ export interface CleanableRow {
  */
 const REMOVAL = `
   with recursive lineage(id, root_id) as (
-    select id, id from process_instances where super_process_instance_id is null
+    select id, id from process_instances pi where super_process_instance_id is null or ${ORPHAN}
     union all
     select c.id, l.root_id from process_instances c join lineage l on c.super_process_instance_id = l.id
   ), removal as (
@@ -93,7 +94,7 @@ export async function cleanableDecisionReport(db: Db, q: CleanableQuery, now: Da
         (select count(*)::int from history_decision_instances h where h.decision_definition_id = d.id) as finished,
         (select count(*)::int from history_decision_instances h left join removal r on r.id = h.process_instance_id
           where h.decision_definition_id = d.id and (
-            (h.process_instance_id is null and d.history_ttl is not null and h.evaluation_time + d.history_ttl * interval '1 day' <= ?)
+            (h.process_instance_id is null and h.root_decision_instance_id is null and d.history_ttl is not null and h.evaluation_time + d.history_ttl * interval '1 day' <= ?)
             or r.removal_time <= ?)) as cleanable
       from decision_definitions d ${where(q, 'd', args)}
     ) x ${q.compact ? 'where finished > 0' : ''}`;

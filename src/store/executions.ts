@@ -82,3 +82,15 @@ export async function queryExecutions(db: Db, q: ExecutionQuery): Promise<Execut
 export async function countExecutions(db: Db, q: ExecutionQuery): Promise<number> {
   return countOf(filtered(db, q));
 }
+
+/**
+ * Locks the instance's row (a save of its state waits, and so does the end of
+ * its executions) and says whether the element's execution still runs in it:
+ * what is written on an execution in the same transaction cannot outlive it.
+ */
+export async function lockRunningExecution(db: Db, instanceId: string, executionId: string): Promise<boolean> {
+  const instance = await db('process_instances').where({ id: instanceId, state: 'ACTIVE' }).forUpdate().first('id');
+  if (!instance) return false;
+  const open = await db('activity_instances').where({ process_instance_id: instanceId, execution_id: executionId }).whereNull('end_time').first('execution_id');
+  return !!open;
+}

@@ -37,21 +37,36 @@ export async function ensureCleanupJob(db: Db, dueAt: Date): Promise<void> {
   await db('history_cleanup_jobs').where({ id: CLEANUP_JOB_ID }).whereNull('due_at').update({ due_at: dueAt });
 }
 
-/** Records a run that ended (nothing left, or the window closed) and the job's next due time (null: none). */
-export async function finishCleanupRun(db: Db, owner: string, removed: number, at: Date, nextDue: Date | null): Promise<void> {
-  await db('history_cleanup_jobs').where({ id: CLEANUP_JOB_ID, locked_by: owner })
-    .update({ due_at: nextDue, locked_by: null, locked_until: null, attempts: 0, last_error: null, last_run_at: at, last_removed: removed });
+/**
+ * Records a run that ended (nothing left, or the window closed) and the job's next due time
+ * (null: none). A due time changed during the run (POST /history/cleanup asked again) is kept:
+ * `claimedDue` is the one this run was started for.
+ */
+export async function finishCleanupRun(db: Db, owner: string, removed: number, at: Date, claimedDue: Date | null, nextDue: Date | null): Promise<void> {
+  await db('history_cleanup_jobs').where({ id: CLEANUP_JOB_ID, locked_by: owner }).update({
+    // Compared to the millisecond, the precision a due time has in JavaScript.
+    due_at: db.raw(`case when date_trunc('milliseconds', due_at) is not distinct from date_trunc('milliseconds', ?::timestamptz)
+      then ?::timestamptz else due_at end`, [claimedDue, nextDue]),
+    locked_by: null, locked_until: null, attempts: 0, last_error: null, last_run_at: at, last_removed: removed,
+  });
 }
 
 /**
- * Root process instances (no caller) whose history is due for removal at
+ * A called instance whose caller's history was deleted (DELETE /history/process-instance/{id}
+ * removes one row): a root from then on, or nothing would ever reach it again.
+ */
+export const ORPHAN = 'not exists (select 1 from process_instances caller where caller.id = pi.super_process_instance_id)';
+
+/**
+ * Root process instances (no caller, or none left) whose history is due for removal at
  * `now`: finished, of a definition with a time to live, ended at least that
  * many days ago (Camunda's removal-time strategy "end", by the root).
  * Locked with `skip locked`, so that two runs never take the same one.
  */
 export async function lockExpiredRoots(db: Db, now: Date, limit: number): Promise<string[]> {
   const rows: { id: string }[] = await db('process_instances as pi').join('process_definitions as d', 'd.id', 'pi.definition_id')
-    .select('pi.id').whereNull('pi.super_process_instance_id').whereNotNull('pi.end_time').whereNot('pi.state', 'ACTIVE')
+    .select('pi.id').where((w) => w.whereNull('pi.super_process_instance_id').orWhereRaw(ORPHAN))
+    .whereNotNull('pi.end_time').whereNot('pi.state', 'ACTIVE')
     .whereNotNull('d.history_ttl').whereRaw(`pi.end_time + d.history_ttl * interval '1 day' <= ?`, [now])
     .orderBy('pi.end_time').orderBy('pi.id').limit(limit).forUpdate('pi').skipLocked();
   return rows.map((r) => r.id);

@@ -19,5 +19,5 @@ export const DOWN_LOSES: Record<string, string> = {
   '20261207000043_statistics.ts': '统计用的索引 / the statistics indexes only',
   '20261207000044_history_cleanup.ts': '历史清理作业的状态 / the history cleanup job state',
   '20261207000045_job_log.ts': '作业日志 / the job log',
-  '20261207000047_incident_execution.ts': '事故所在的执行（手工创建的事故）/ the execution a hand-made incident names',
+  '20261207000047_incident_execution.ts': '事故所在的执行；手工创建的事故在旧版本中不再随执行结束 / the execution a hand-made incident names; the older release no longer ends such incidents with their execution',
 };

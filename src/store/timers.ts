@@ -76,9 +76,11 @@ export async function deleteTimer(db: Db, id: string, state: JobLogState = 'dele
  * retry is used up. Returns the retries left.
  */
 export async function recordTimerFailure(db: Db, id: string, error: string, retryAt: Date, useRetry = true): Promise<number | undefined> {
+  // Logged with the retries it had when it failed, as Camunda's failure log shows them (0 stays 0:
+  // an administrator may execute a timer whose retries are used up).
+  const before = await db('timers').where({ id }).first('retries');
   const row = await releaseFailed<TimerRow>(db, 'timers', id, error, retryAt, useRetry ? { retries: db.raw('greatest(retries - 1, 0)') } : {});
-  // Logged with the retries it had when it failed, as Camunda's failure log shows them.
-  if (row) await logJobs(db, [row], 'failure', { message: error.slice(0, 2000), retries: useRetry ? row.retries + 1 : row.retries });
+  if (row) await logJobs(db, [row], 'failure', { message: error.slice(0, 2000), retries: before?.retries ?? row.retries });
   return row?.retries;
 }
 

@@ -102,6 +102,9 @@ conformanceSuite(['exec-waits.bpmn', 'conditional-intermediate.bpmn'], 'ex', (c,
     t.is((await c.admin.post(`/engine-rest/execution/${w.review}/create-incident`, {})).status, 400, 'incidentType is required');
     t.is((await c.admin.post(`/engine-rest/execution/${w.id}/create-incident`, { incidentType: 'x' })).status, 400, 'not on the instance itself');
     t.is((await c.office.post(`/engine-rest/execution/${w.review}/create-incident`, { incidentType: 'x' })).status, 403);
+    const builtIn = await c.admin.post(`/engine-rest/execution/${w.review}/create-incident`, { incidentType: 'failedJob', configuration: 'some-timer' });
+    t.is(builtIn.status, 400, 'a type the server raises itself, which its job would end');
+    t.regex(builtIn.body.message, /incidentType failedJob/);
     // An incident does not outlive its execution: completing the task ends it, as deleted.
     const second = await c.admin.post(`/engine-rest/execution/${w.review}/create-incident`, { incidentType: 'customType' });
     t.is((await c.admin.get(`/engine-rest/incident/${second.body.id}`)).body.executionId, w.review);

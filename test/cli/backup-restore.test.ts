@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { chainOf } from '../../src/services/trace.ts';
 import { ADMIN, client, NO_PROCESSES, TEST_KEY_ENV } from '../helpers/server.ts';
+import { fixture } from '../helpers/fixtures.ts';
 import { runNpmScript } from '../helpers/npm-script.ts';
 
 /**
@@ -17,17 +18,8 @@ import { runNpmScript } from '../helpers/npm-script.ts';
  * time are found with their hashes, a head exported after the backup is not
  * (what a mismatch means), and an instance caught by the backup goes on.
  */
-const DIAGRAM = Buffer.from(`<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://example.org/drill">
-  <bpmn:process id="drill" isExecutable="true" camunda:candidateStarterGroups="camunda-admin">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
-    <bpmn:userTask id="check" name="check" camunda:assignee="${ADMIN.user}" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>
-`);
+/** One user task for the administrator (ADMIN.user), process key `drill`. */
+const DIAGRAM = fixture('drill.bpmn');
 
 type Head = { chain: number; id: string; hash: string };
 

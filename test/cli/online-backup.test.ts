@@ -7,6 +7,7 @@ import { ManualClock } from '../../src/clock.ts';
 import { loadConfig } from '../../src/config.ts';
 import { startServer, type Server } from '../../src/server.ts';
 import { backends } from '../helpers/db.ts';
+import { fixture } from '../helpers/fixtures.ts';
 import { runNpmScript } from '../helpers/npm-script.ts';
 import { ADMIN, client, deployBpmn, makeUser, NO_PROCESSES, startTestServer, TEST_KEY_ENV } from '../helpers/server.ts';
 
@@ -19,17 +20,8 @@ import { ADMIN, client, deployBpmn, makeUser, NO_PROCESSES, startTestServer, TES
  * On PostgreSQL `npm run backup` runs pg_dump on an exported snapshot and
  * `npm run restore` loads it into an empty database only.
  */
-const DIAGRAM = `<?xml version="1.0" encoding="UTF-8"?>
-<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="d" targetNamespace="http://example.org/online-backup">
-  <bpmn:process id="online-backup" isExecutable="true" camunda:candidateStarterGroups="camunda-admin">
-    <bpmn:startEvent id="start" />
-    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="check" />
-    <bpmn:userTask id="check" name="check" camunda:assignee="${ADMIN.user}" />
-    <bpmn:sequenceFlow id="f2" sourceRef="check" targetRef="end" />
-    <bpmn:endEvent id="end" />
-  </bpmn:process>
-</bpmn:definitions>
-`;
+/** One user task for the administrator (ADMIN.user), process key `drill`. */
+const DIAGRAM = fixture('drill.bpmn');
 
 const HOUR = 3_600_000;
 const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'online-backup-'));
@@ -49,8 +41,8 @@ test.serial('embedded: a backup taken while the server runs, the schedule and it
   let server = running;
   const admin = client(server.url, ADMIN.user, ADMIN.password);
   const office = await makeUser(server, 'office-backup', ['office']);
-  await deployBpmn(server.url, 'online-backup.bpmn', DIAGRAM);
-  const first = await admin.post('/engine-rest/process-definition/key/online-backup/start', { businessKey: 'B-1' });
+  await deployBpmn(server.url, 'drill.bpmn', DIAGRAM);
+  const first = await admin.post('/engine-rest/process-definition/key/drill/start', { businessKey: 'B-1' });
   t.is(first.status, 200, JSON.stringify(first.body));
 
   // The first scheduled backup of an empty folder waits for the server to settle.
@@ -74,7 +66,7 @@ test.serial('embedded: a backup taken while the server runs, the schedule and it
   // After the backup: the task is done and a second instance starts.
   const [task] = (await admin.get(`/engine-rest/task?processInstanceId=${first.body.id}`)).body;
   t.is((await admin.post(`/engine-rest/task/${task.id}/complete`, {})).status, 204);
-  t.is((await admin.post('/engine-rest/process-definition/key/online-backup/start', { businessKey: 'B-2' })).status, 200);
+  t.is((await admin.post('/engine-rest/process-definition/key/drill/start', { businessKey: 'B-2' })).status, 200);
 
   // The schedule: nothing until the newest backup is a day old, then one; older than two days are removed.
   t.is(await server.scheduler.runDue(), 0);
@@ -123,8 +115,8 @@ if (postgres) {
     const empty = await postgres.create({ migrate: false });
     try {
       const admin = client(s.url, ADMIN.user, ADMIN.password);
-      await deployBpmn(s.url, 'online-backup.bpmn', DIAGRAM);
-      const started = await admin.post('/engine-rest/process-definition/key/online-backup/start', { businessKey: 'PG-1' });
+      await deployBpmn(s.url, 'drill.bpmn', DIAGRAM);
+      const started = await admin.post('/engine-rest/process-definition/key/drill/start', { businessKey: 'PG-1' });
       t.is(started.status, 200);
       const refused = await admin.post('/engine-rest/backup');
       t.is(refused.status, 409, 'a PostgreSQL server points to pg_dump');

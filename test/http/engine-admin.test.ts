@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { backends } from '../helpers/db.ts';
-import { adminPrincipal, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, repoRoot, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
-import { timerDiagram } from '../helpers/timer-diagrams.ts';
+import { adminPrincipal } from '../helpers/fixtures.ts';
+import { repoRoot, type Client, type TestServer } from '../helpers/server.ts';
+import { startTimerServer } from '../helpers/timer-server.ts';
 
 /*
  * Issue 18 item 7, the engine's administrative reads: the schema log (our
@@ -18,11 +18,7 @@ for (const backend of backends) {
   let admin!: Client;
   let office!: Client;
   test.before(async () => {
-    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
-    admin = client(s.url, ADMIN.user, ADMIN.password);
-    office = await makeUser(s, 'zhou-office', ['office']);
-    await s.services.deployments.deploy(oneResource('m-wait.bpmn', Buffer.from(timerDiagram('intermediate', 'timeDuration', 'PT1H', 'm-wait'))));
-    await s.services.deployments.deploy(oneResource('m-tick.bpmn', Buffer.from(timerDiagram('start', 'timeCycle', 'R/PT1H', 'm-tick'))));
+    ({ s, admin, office } = await startTimerServer(backend, clock, 'zhou-office', [['m-wait', 'intermediate', 'timeDuration', 'PT1H'], ['m-tick', 'start', 'timeCycle', 'R/PT1H']]));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;

@@ -2,9 +2,9 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { ProcessEngineError } from '../../src/services/engine-errors.ts';
 import { backends } from '../helpers/db.ts';
-import { adminPrincipal, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
-import { timerDiagram } from '../helpers/timer-diagrams.ts';
+import { adminPrincipal } from '../helpers/fixtures.ts';
+import type { Client, TestServer } from '../helpers/server.ts';
+import { startTimerServer } from '../helpers/timer-server.ts';
 
 /*
  * Issue 18, the historic job log: each instance timer is logged as it is
@@ -22,11 +22,7 @@ for (const backend of backends) {
   let admin!: Client;
   let office!: Client;
   test.before(async () => {
-    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
-    admin = client(s.url, ADMIN.user, ADMIN.password);
-    office = await makeUser(s, 'qian-office', ['office']);
-    await s.services.deployments.deploy(oneResource('log-wait.bpmn', Buffer.from(timerDiagram('intermediate', 'timeDuration', 'PT1H', 'log-wait'))));
-    await s.services.deployments.deploy(oneResource('log-late.bpmn', Buffer.from(timerDiagram('boundary', 'timeDuration', 'PT2H', 'log-late'))));
+    ({ s, admin, office } = await startTimerServer(backend, clock, 'qian-office', [['log-wait', 'intermediate', 'timeDuration', 'PT1H'], ['log-late', 'boundary', 'timeDuration', 'PT2H']]));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;

@@ -2,9 +2,9 @@ import test from 'ava';
 import { ManualClock } from '../../src/clock.ts';
 import { ProcessEngineError } from '../../src/services/engine-errors.ts';
 import { backends } from '../helpers/db.ts';
-import { adminPrincipal, oneResource } from '../helpers/fixtures.ts';
-import { ADMIN, client, makeUser, NO_PROCESSES, startTestServer, type Client, type TestServer } from '../helpers/server.ts';
-import { timerDiagram } from '../helpers/timer-diagrams.ts';
+import { adminPrincipal } from '../helpers/fixtures.ts';
+import type { Client, TestServer } from '../helpers/server.ts';
+import { startTimerServer } from '../helpers/timer-server.ts';
 
 /*
  * Issue 18 item 7, jobs: an administrator suspends, activates, re-tries and
@@ -21,11 +21,7 @@ for (const backend of backends) {
   let admin!: Client;
   let office!: Client;
   test.before(async () => {
-    s = await startTestServer(backend, NO_PROCESSES, { clock, runScheduler: false });
-    admin = client(s.url, ADMIN.user, ADMIN.password);
-    office = await makeUser(s, 'zhou-office', ['office']);
-    await s.services.deployments.deploy(oneResource('job-wait.bpmn', Buffer.from(timerDiagram('intermediate', 'timeDuration', 'PT1H', 'job-wait'))));
-    await s.services.deployments.deploy(oneResource('job-other.bpmn', Buffer.from(timerDiagram('intermediate', 'timeDuration', 'PT1H', 'job-other'))));
+    ({ s, admin, office } = await startTimerServer(backend, clock, 'zhou-office', [['job-wait', 'intermediate', 'timeDuration', 'PT1H'], ['job-other', 'intermediate', 'timeDuration', 'PT1H']]));
   });
   test.after.always(async () => s?.stop());
   const t = (title: string) => `${backend.name}: ${title}`;

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
-import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged, type Page } from './paging.ts';
+import { whereLogCriteria, type LogCriteria } from './log-criteria.ts';
 
 export type ExternalTaskLogState = 'creation' | 'failure' | 'success' | 'deletion';
 
@@ -44,38 +44,21 @@ export const externalTaskLogSortColumns = {
   processDefinitionId: 'definition_id', processDefinitionKey: 'definition_key',
 } as const;
 
-export interface ExternalTaskLogQuery extends Page {
+export interface ExternalTaskLogQuery extends Page, LogCriteria<ExternalTaskLogState> {
   id?: string | undefined;
   externalTaskId?: string | undefined;
   topic?: string | undefined;
   workerId?: string | undefined;
   errorMessage?: string | undefined;
-  activityIds?: string[] | undefined;
-  executionIds?: string[] | undefined;
-  processInstanceId?: string | undefined;
-  processDefinitionId?: string | undefined;
-  processDefinitionKey?: string | undefined;
-  priorityAtMost?: number | undefined;
-  priorityAtLeast?: number | undefined;
-  states?: ExternalTaskLogState[] | undefined;
-  /** Only instances this user may see; absent for administrators. */
-  visibleTo?: { userId: string; groups: string[] } | undefined;
 }
 
 function filtered(db: Db, q: ExternalTaskLogQuery): Knex.QueryBuilder {
   const b = db('external_task_log');
   const eq: [keyof ExternalTaskLogQuery, string][] = [
     ['id', 'id'], ['externalTaskId', 'external_task_id'], ['topic', 'topic'], ['workerId', 'worker_id'], ['errorMessage', 'error_message'],
-    ['processInstanceId', 'process_instance_id'], ['processDefinitionId', 'definition_id'], ['processDefinitionKey', 'definition_key'],
   ];
   for (const [k, column] of eq) if (q[k] !== undefined) b.where(column, q[k] as string);
-  if (q.activityIds) b.whereIn('activity_id', q.activityIds);
-  if (q.executionIds) b.whereIn('execution_id', q.executionIds);
-  if (q.priorityAtMost !== undefined) b.where('priority', '<=', q.priorityAtMost);
-  if (q.priorityAtLeast !== undefined) b.where('priority', '>=', q.priorityAtLeast);
-  if (q.states) b.whereIn('state', q.states);
-  if (q.visibleTo) b.whereIn('process_instance_id', visibleInstanceIds(db, q.visibleTo));
-  return b;
+  return whereLogCriteria(db, b, q);
 }
 
 export async function queryExternalTaskLog(db: Db, q: ExternalTaskLogQuery): Promise<ExternalTaskLogRow[]> {

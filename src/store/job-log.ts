@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { Db } from './db.ts';
-import { visibleInstanceIds } from './instances.ts';
 import { countOf, paged, type Page } from './paging.ts';
+import { whereLogCriteria, type LogCriteria } from './log-criteria.ts';
 import type { TimerRow } from './timers.ts';
 
 export type JobLogState = 'creation' | 'failure' | 'success' | 'deletion';
@@ -64,44 +64,25 @@ export const jobLogSortColumns = {
   processDefinitionKey: 'definition_key', occurrence: 'seq',
 } as const;
 
-export interface JobLogQuery extends Page {
+export interface JobLogQuery extends Page, LogCriteria<JobLogState> {
   id?: string | undefined;
   jobId?: string | undefined;
   jobExceptionMessage?: string | undefined;
   /** Timers of this definition's element (`timer:<definition>:<activity>`, split by the route). */
   jobDefinition?: { definitionId: string; activityId: string } | undefined;
-  activityIds?: string[] | undefined;
   /** Failure logs of these elements (Camunda's failedActivityIdIn). */
   failedActivityIds?: string[] | undefined;
   deploymentId?: string | undefined;
-  executionIds?: string[] | undefined;
-  processInstanceId?: string | undefined;
-  processDefinitionId?: string | undefined;
-  processDefinitionKey?: string | undefined;
-  priorityAtMost?: number | undefined;
-  priorityAtLeast?: number | undefined;
-  states?: JobLogState[] | undefined;
-  /** Only instances this user may see; absent for administrators. */
-  visibleTo?: { userId: string; groups: string[] } | undefined;
 }
 
 function filtered(db: Db, q: JobLogQuery): Knex.QueryBuilder {
   const b = db('job_log');
-  const eq: [keyof JobLogQuery, string][] = [
-    ['id', 'id'], ['jobId', 'job_id'], ['jobExceptionMessage', 'error_message'], ['processInstanceId', 'process_instance_id'],
-    ['processDefinitionId', 'definition_id'], ['processDefinitionKey', 'definition_key'],
-  ];
+  const eq: [keyof JobLogQuery, string][] = [['id', 'id'], ['jobId', 'job_id'], ['jobExceptionMessage', 'error_message']];
   for (const [k, column] of eq) if (q[k] !== undefined) b.where(column, q[k] as string);
   if (q.jobDefinition) b.where({ definition_id: q.jobDefinition.definitionId, activity_id: q.jobDefinition.activityId });
-  if (q.activityIds) b.whereIn('activity_id', q.activityIds);
   if (q.failedActivityIds) b.where('state', 'failure').whereIn('activity_id', q.failedActivityIds);
   if (q.deploymentId !== undefined) b.whereIn('definition_id', db('process_definitions').select('id').where('deployment_id', q.deploymentId));
-  if (q.executionIds) b.whereIn('execution_id', q.executionIds);
-  if (q.priorityAtMost !== undefined) b.where('priority', '<=', q.priorityAtMost);
-  if (q.priorityAtLeast !== undefined) b.where('priority', '>=', q.priorityAtLeast);
-  if (q.states) b.whereIn('state', q.states);
-  if (q.visibleTo) b.whereIn('process_instance_id', visibleInstanceIds(db, q.visibleTo));
-  return b;
+  return whereLogCriteria(db, b, q);
 }
 
 /** A log row as read: its definition's deployment, and whether its element waits as an intermediate event (else a boundary). */
